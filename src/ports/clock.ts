@@ -1,0 +1,5 @@
+import type { Millis } from '../domain/model.js';
+
+export interface Clock {
+  now(): Millis;
+}

@@ -1,0 +1,85 @@
+// How people are told (Slack). Block Kit stays inside connectors/slack; this port speaks in facts.
+import type { Lead, Millis } from '../domain/model.js';
+
+export interface MessageRef {
+  channel: string;
+  ts: string;
+}
+
+export interface Person {
+  id: string;
+  name: string;
+  slackUserId?: string;
+  timezone?: string;
+}
+
+/** Why this rep got the lead, in words for the card ("EMEA rule → emea team, round-robin"). */
+export interface WhyYou {
+  rule: string | null;
+  team: string | null;
+  strategy: string | null;
+  ownerMatch: string | null;
+}
+
+export interface OfferCard {
+  handoffId: string;
+  offerId: string;
+  lead: Lead;
+  rep: Person;
+  hot: boolean;
+  dueAt: Millis;
+  why: WhyYou;
+  /** 1-based: this is the n-th rep offered this lead. */
+  seq: number;
+}
+
+export type OfferOutcome =
+  | { kind: 'accepted'; by: Person; at: Millis }
+  | { kind: 'rejected'; by: Person; at: Millis; reason: string; note: string | null }
+  | { kind: 'timed_out'; at: Millis; next: Person | null }
+  | { kind: 'withdrawn'; at: Millis; why: string }
+  | { kind: 'reassigned'; at: Millis; to: Person; by: Person }
+  | { kind: 'escalated'; at: Millis };
+
+export interface OfferHistoryLine {
+  rep: Person;
+  outcome: 'timed_out' | 'rejected' | 'open' | 'withdrawn' | 'reassigned' | 'escalated' | 'accepted';
+  at: Millis;
+  reason?: string;
+}
+
+export interface EscalationPost {
+  handoffId: string;
+  lead: Lead;
+  hot: boolean;
+  reason: string;
+  history: OfferHistoryLine[];
+  team: { id: string; channel?: string } | null;
+  /** Reps a manager may assign it to. */
+  assignable: Person[];
+}
+
+export interface EscalationOutcome {
+  kind: 'claimed' | 'assigned' | 'withdrawn';
+  by: Person | null;
+  to: Person | null;
+  at: Millis;
+}
+
+export interface RepNotifier {
+  /** DMs the offer card to the rep; returns where it went. */
+  postOffer(card: OfferCard): Promise<MessageRef>;
+  /** Replaces the card's buttons with its final state. */
+  closeOffer(ref: MessageRef, card: OfferCard, outcome: OfferOutcome): Promise<void>;
+  /** Threaded reminder under the card. */
+  remind(ref: MessageRef, card: OfferCard, now: Millis): Promise<void>;
+  /** Posts to the managers' channel (with Assign) and the team channel (with Claim). */
+  postEscalation(post: EscalationPost): Promise<MessageRef[]>;
+  closeEscalation(refs: MessageRef[], post: EscalationPost, outcome: EscalationOutcome): Promise<void>;
+  /** Posts a hot lead notice to the team channel. */
+  postHotNotice(card: OfferCard, channel: string): Promise<MessageRef>;
+  /** A plain message (alerts, digests) to a channel, Block Kit built by the caller's description. */
+  postMessage(channel: string, text: string, blocks?: unknown[]): Promise<MessageRef>;
+  /** A rep's Slack user id by email (users.lookupByEmail), or null. */
+  lookupUserId(email: string): Promise<string | null>;
+}

@@ -1,0 +1,210 @@
+// The Store port: everything the use cases persist. Implemented by src/store (SQLite, Postgres)
+// and by an in-memory fake for unit tests; one contract suite runs against all three.
+import type {
+  Handoff,
+  HandoffEvent,
+  HandoffState,
+  Lead,
+  Millis,
+  Offer,
+  OfferState,
+} from '../domain/model.js';
+
+export type JobState = 'pending' | 'running' | 'done' | 'dead';
+
+export interface NewJob {
+  kind: string;
+  payload: Record<string, unknown>;
+  /** Unique across all jobs: enqueueing the same key twice keeps the first job. */
+  idempotencyKey: string;
+  runAt: Millis;
+  handoffId?: string | null;
+}
+
+export interface Job extends NewJob {
+  id: string;
+  handoffId: string | null;
+  state: JobState;
+  attempts: number;
+  lastError: string | null;
+  lockedBy: string | null;
+  leaseUntil: Millis | null;
+  createdAt: Millis;
+  updatedAt: Millis;
+}
+
+export interface NewEvent {
+  type: string;
+  actor: string | null;
+  data?: Record<string, unknown>;
+}
+
+/** Columns of a hand-off a change may set (id, keys and version are the store's). */
+export type HandoffPatch = Partial<
+  Pick<
+    Handoff,
+    | 'state'
+    | 'hot'
+    | 'teamId'
+    | 'repId'
+    | 'offerCount'
+    | 'dueAt'
+    | 'escalatedAt'
+    | 'escalationReason'
+    | 'decidedAt'
+    | 'decidedBy'
+    | 'reasonId'
+    | 'note'
+  >
+>;
+
+export type NewOffer = Omit<Offer, 'id' | 'handoffId' | 'remindedAt' | 'decidedAt' | 'slackChannel' | 'slackTs'> & {
+  /** Optional caller-chosen id (so jobs in the same change can name the offer). */
+  id?: string;
+};
+export type OfferPatch = Partial<Pick<Offer, 'state' | 'dueAt' | 'remindAt' | 'remindedAt' | 'decidedAt' | 'slackChannel' | 'slackTs'>>;
+
+export interface RotationEntry {
+  teamId: string;
+  repId: string;
+  /** Virtual time of the rep in the team's rotation (stride scheduling); lower goes first. */
+  pass: number;
+  served: number;
+  lastServedAt: Millis | null;
+}
+
+/**
+ * One atomic change to a hand-off: compare-and-set on (state, version), the new column values,
+ * offers inserted or updated (each update is itself a compare-and-set on the offer's state),
+ * audit events, outbox jobs and rotation-ledger rows — all in one transaction, or nothing.
+ */
+export interface HandoffChange {
+  handoffId: string;
+  expect: { state: HandoffState; version: number };
+  set: HandoffPatch;
+  insertOffers?: NewOffer[];
+  updateOffers?: { id: string; expectState: OfferState; set: OfferPatch }[];
+  events: NewEvent[];
+  jobs?: NewJob[];
+  rotation?: RotationEntry[];
+}
+
+export type ChangeResult =
+  | { ok: true; handoff: Handoff; offers: Offer[] }
+  | { ok: false; current: Handoff | null };
+
+export interface IngestInput {
+  lead: Lead;
+  hot: boolean;
+  imported: boolean;
+  /** Initial state: 'detected' for live leads; history imports may start decided. */
+  state?: HandoffState;
+  decidedAt?: Millis | null;
+  reasonId?: string | null;
+  decidedBy?: string | null;
+  events?: NewEvent[];
+  jobs?: NewJob[];
+}
+
+export type IngestResult = { created: true; handoff: Handoff } | { created: false; handoff: Handoff };
+
+export interface DueOffer {
+  offer: Offer;
+  handoff: Handoff;
+  /** 'timeout' when dueAt has passed, 'remind' when only the reminder is due. */
+  due: 'timeout' | 'remind';
+}
+
+export interface RepStatus {
+  repId: string;
+  /** Away until this moment; null = away until they say they are back. */
+  awayUntil: Millis | null;
+  since: Millis;
+  note: string | null;
+}
+
+export type IdentityKind = 'slack' | 'crm';
+
+export interface AlertRow {
+  key: string;
+  state: 'firing' | 'resolved';
+  firedAt: Millis;
+  lastNotifiedAt: Millis | null;
+  resolvedAt: Millis | null;
+  data: Record<string, unknown>;
+}
+
+export interface ClaimOptions {
+  now: Millis;
+  limit: number;
+  leaseMs: number;
+  workerId: string;
+  kinds?: string[];
+}
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres' | 'memory';
+
+  /** Creates or upgrades the schema. Safe to call on every start. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  // --- hand-offs --------------------------------------------------------------------------------
+  /** Stores the lead snapshot and creates its hand-off unless (source, externalId, mqlAt) exists. */
+  ingest(input: IngestInput, now: Millis): Promise<IngestResult>;
+  applyChange(change: HandoffChange, now: Millis): Promise<ChangeResult>;
+  getHandoff(id: string): Promise<Handoff | null>;
+  getLead(leadId: string): Promise<Lead | null>;
+  /** Hand-offs whose lead has this email (newest first). */
+  findHandoffsByEmail(email: string): Promise<Handoff[]>;
+  /** Open hand-offs (detected / offered / escalated), oldest MQL first. */
+  listOpenHandoffs(limit: number): Promise<Handoff[]>;
+  /** Hand-offs with mqlAt in [from, to), oldest first, paged by `after` (an id returned before). */
+  listHandoffsByMqlTime(from: Millis, to: Millis, limit: number, after?: { mqlAt: Millis; id: string }): Promise<Handoff[]>;
+
+  // --- offers -----------------------------------------------------------------------------------
+  getOffer(id: string): Promise<Offer | null>;
+  listOffers(handoffId: string): Promise<Offer[]>;
+  listOpenOffersForRep(repId: string): Promise<Offer[]>;
+  /** Open offers whose deadline passed, or whose reminder is due and not yet sent. */
+  listDueOffers(now: Millis, limit: number): Promise<DueOffer[]>;
+  countOpenOffersByRep(): Promise<Record<string, number>>;
+  /** For each rep, offers made at or after that rep's `since` (start of their local day). */
+  countOffersByRepSince(since: Record<string, Millis>): Promise<Record<string, number>>;
+  /** Records where the card went, as soon as Slack answered (no state check, no version bump). */
+  setOfferMessage(offerId: string, message: { channel: string; ts: string }): Promise<void>;
+
+  // --- audit ---------------------------------------------------------------------------------------
+  listEvents(handoffId: string): Promise<HandoffEvent[]>;
+  appendEvent(handoffId: string, event: NewEvent, now: Millis): Promise<void>;
+
+  // --- outbox ------------------------------------------------------------------------------------
+  enqueueJobs(jobs: NewJob[], now: Millis): Promise<void>;
+  /** Claims up to `limit` pending jobs due at `now` (or running jobs whose lease expired). */
+  claimJobs(options: ClaimOptions): Promise<Job[]>;
+  completeJob(id: string, workerId: string, now: Millis): Promise<void>;
+  retryJob(id: string, workerId: string, retry: { runAt: Millis; error: string }, now: Millis): Promise<void>;
+  killJob(id: string, workerId: string, error: string, now: Millis): Promise<void>;
+  getJob(id: string): Promise<Job | null>;
+  listJobs(filter: { state?: JobState; kind?: string; handoffId?: string; limit?: number }): Promise<Job[]>;
+  countJobs(state: JobState): Promise<number>;
+
+  // --- cursors, leases ---------------------------------------------------------------------------
+  getCursor(name: string): Promise<string | null>;
+  setCursor(name: string, value: string, now: Millis): Promise<void>;
+  /** Takes or renews the lease if it is free, expired or already ours. */
+  tryAcquireLease(name: string, holder: string, ttlMs: Millis, now: Millis): Promise<boolean>;
+  releaseLease(name: string, holder: string): Promise<void>;
+
+  // --- rotation ledger, rep status, identities, alerts -----------------------------------------
+  getRotation(teamId: string): Promise<RotationEntry[]>;
+  putRotation(entries: RotationEntry[]): Promise<void>;
+  getRepStatuses(): Promise<RepStatus[]>;
+  /** `status` null = the rep is back. */
+  setRepStatus(repId: string, status: Omit<RepStatus, 'repId'> | null): Promise<void>;
+  getIdentity(repId: string, kind: IdentityKind): Promise<string | null>;
+  setIdentity(repId: string, kind: IdentityKind, value: string, now: Millis): Promise<void>;
+  getAlert(key: string): Promise<AlertRow | null>;
+  putAlert(row: AlertRow): Promise<void>;
+  listAlerts(state?: AlertRow['state']): Promise<AlertRow[]>;
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    environment: 'node',
+    pool: 'forks',
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+    // Two cores on CI: keep parallelism modest, and let slow suites run on their own.
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+});
