@@ -61,6 +61,8 @@ export type HandoffPatch = Partial<
 export type NewOffer = Omit<Offer, 'id' | 'handoffId' | 'remindedAt' | 'decidedAt' | 'slackChannel' | 'slackTs'> & {
   /** Optional caller-chosen id (so jobs in the same change can name the offer). */
   id?: string;
+  /** Set when the offer is created already decided (a claim from an escalation). */
+  decidedAt?: Millis | null;
 };
 export type OfferPatch = Partial<Pick<Offer, 'state' | 'dueAt' | 'remindAt' | 'remindedAt' | 'decidedAt' | 'slackChannel' | 'slackTs'>>;
 
@@ -102,6 +104,7 @@ export interface IngestInput {
   decidedAt?: Millis | null;
   reasonId?: string | null;
   decidedBy?: string | null;
+  /** Written only when the hand-off is created; the store sets each job's handoffId to the new hand-off. */
   events?: NewEvent[];
   jobs?: NewJob[];
 }
