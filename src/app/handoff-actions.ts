@@ -1,0 +1,108 @@
+// The HandoffActions port implemented over the use cases: what Slack (and the demo page) can do.
+import type { HandoffActions, QueueItem, RepSummary } from '../ports/handoff-actions.js';
+import type { AppDeps } from './deps.js';
+import { assignHandoff, claimHandoff } from './claim-handoff.js';
+import { whoIs } from './people.js';
+import { recordDecision } from './record-decision.js';
+
+export function createHandoffActions(deps: AppDeps): HandoffActions {
+  return {
+    async accept({ offerId, actor }) {
+      const who = await whoIs(deps, actor.slackUserId);
+      if (!who) return { kind: 'unknown_user' };
+      return recordDecision(deps, { offerId, actorId: actorId(who), decision: 'accept' });
+    },
+    async reject({ offerId, actor, reasonId, note }) {
+      const who = await whoIs(deps, actor.slackUserId);
+      if (!who) return { kind: 'unknown_user' };
+      return recordDecision(deps, { offerId, actorId: actorId(who), decision: 'reject', reasonId, note });
+    },
+    async claim({ handoffId, actor }) {
+      const who = await whoIs(deps, actor.slackUserId);
+      if (!who) return { kind: 'unknown_user' };
+      const rep = who.kind === 'rep' ? who.rep : who.rep;
+      if (!rep) return { kind: 'not_allowed', why: 'managers assign escalated leads with "Assign to…"; claiming is for reps' };
+      return claimHandoff(deps, { handoffId, repId: rep.id });
+    },
+    async assign({ handoffId, actor, repId }) {
+      const who = await whoIs(deps, actor.slackUserId);
+      if (!who) return { kind: 'unknown_user' };
+      if (who.kind !== 'manager') return { kind: 'not_allowed', why: 'only managers can assign leads' };
+      return assignHandoff(deps, { handoffId, managerId: who.manager.id, repId });
+    },
+    async setAway({ actor, until }) {
+      const who = await whoIs(deps, actor.slackUserId);
+      const rep = who?.kind === 'rep' ? who.rep : who?.rep;
+      if (!rep) return { ok: false };
+      await deps.store.setRepStatus(rep.id, { awayUntil: until, since: deps.clock.now(), note: null });
+      deps.logger.info({ repId: rep.id, until }, 'rep away');
+      return { ok: true, repId: rep.id };
+    },
+    async setBack({ actor }) {
+      const who = await whoIs(deps, actor.slackUserId);
+      const rep = who?.kind === 'rep' ? who.rep : who?.rep;
+      if (!rep) return { ok: false };
+      await deps.store.setRepStatus(rep.id, null);
+      deps.logger.info({ repId: rep.id }, 'rep back');
+      return { ok: true, repId: rep.id };
+    },
+    async queue({ actor }) {
+      const who = await whoIs(deps, actor.slackUserId);
+      const rep = who?.kind === 'rep' ? who.rep : who?.rep;
+      if (!rep) return null;
+      const offers = await deps.store.listOpenOffersForRep(rep.id);
+      const items: QueueItem[] = [];
+      for (const offer of offers) {
+        const handoff = await deps.store.getHandoff(offer.handoffId);
+        const lead = handoff ? await deps.store.getLead(handoff.leadId) : null;
+        if (!handoff || !lead) continue;
+        const name = [lead.firstName, lead.lastName].filter(Boolean).join(' ') || lead.email || lead.externalId;
+        items.push({ handoffId: handoff.id, offerId: offer.id, leadName: name, company: lead.fields.company ?? null, dueAt: offer.dueAt, hot: handoff.hot });
+      }
+      return items.sort((a, b) => a.dueAt - b.dueAt);
+    },
+    async summary({ actor, since }) {
+      const who = await whoIs(deps, actor.slackUserId);
+      const rep = who?.kind === 'rep' ? who.rep : who?.rep;
+      if (!rep) return null;
+      return repSummary(deps, rep.id, since);
+    },
+  };
+}
+
+function actorId(who: NonNullable<Awaited<ReturnType<typeof whoIs>>>): string {
+  return who.kind === 'rep' ? who.rep.id : (who.rep?.id ?? who.manager.id);
+}
+
+/** A rep's numbers since a moment, from their hand-offs (small: one rep, a month). */
+async function repSummary(deps: AppDeps, repId: string, since: number): Promise<RepSummary> {
+  const now = deps.clock.now();
+  const handoffs = [];
+  let after: { mqlAt: number; id: string } | undefined;
+  for (;;) {
+    const page = await deps.store.listHandoffsByMqlTime(since, now + 1, 500, after);
+    handoffs.push(...page);
+    if (page.length < 500) break;
+    const last = page[page.length - 1] as (typeof page)[number];
+    after = { mqlAt: last.mqlAt, id: last.id };
+  }
+  const summary: RepSummary = { offers: 0, accepted: 0, rejected: 0, timedOut: 0, medianResponseMs: null };
+  const responses: number[] = [];
+  for (const h of handoffs) {
+    if (h.offerCount === 0) continue;
+    for (const offer of await deps.store.listOffers(h.id)) {
+      if (offer.repId !== repId) continue;
+      summary.offers += 1;
+      if (offer.state === 'accepted') summary.accepted += 1;
+      if (offer.state === 'rejected') summary.rejected += 1;
+      if (offer.state === 'timed_out') summary.timedOut += 1;
+      if ((offer.state === 'accepted' || offer.state === 'rejected') && offer.decidedAt !== null) responses.push(offer.decidedAt - offer.offeredAt);
+    }
+  }
+  if (responses.length > 0) {
+    responses.sort((a, b) => a - b);
+    const mid = Math.floor(responses.length / 2);
+    summary.medianResponseMs = responses.length % 2 ? (responses[mid] as number) : ((responses[mid - 1] as number) + (responses[mid] as number)) / 2;
+  }
+  return summary;
+}

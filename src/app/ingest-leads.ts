@@ -1,0 +1,39 @@
+// ingestLeads: store each detected MQL once and queue its routing.
+import { evaluateCondition } from '../domain/conditions.js';
+import type { Lead } from '../domain/model.js';
+import type { AppDeps } from './deps.js';
+import { job } from './jobs.js';
+
+export interface IngestSummary {
+  created: number;
+  duplicates: number;
+  handoffIds: string[];
+}
+
+export async function ingestLeads(deps: AppDeps, leads: Lead[]): Promise<IngestSummary> {
+  const { store, clock, settings, logger } = deps;
+  const summary: IngestSummary = { created: 0, duplicates: 0, handoffIds: [] };
+  for (const lead of leads) {
+    const now = clock.now();
+    const hot = settings.hot ? evaluateCondition(settings.hot.when, { lead }) : false;
+    const key = `${lead.source}:${lead.externalId}:${lead.mqlAt}`;
+    const result = await store.ingest(
+      {
+        lead,
+        hot,
+        imported: false,
+        events: [{ type: 'detected', actor: null, data: { hot, mqlAt: lead.mqlAt } }],
+        jobs: [job('handoff.route', {}, key, now)],
+      },
+      now,
+    );
+    if (result.created) {
+      summary.created += 1;
+      summary.handoffIds.push(result.handoff.id);
+      logger.info({ handoffId: result.handoff.id, source: lead.source, externalId: lead.externalId, hot }, 'hand-off detected');
+    } else {
+      summary.duplicates += 1;
+    }
+  }
+  return summary;
+}

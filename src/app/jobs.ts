@@ -1,0 +1,40 @@
+// The outbox vocabulary: every side effect is one of these jobs, queued in the same transaction as the
+// state change that caused it, and carried out (and retried) by the dispatcher.
+import type { Millis } from '../domain/model.js';
+import type { NewJob } from '../ports/store.js';
+import type { CrmRecordRef } from '../ports/crm.js';
+import type { OfferOutcome } from '../ports/rep-notifier.js';
+
+export type JobPayloads = {
+  /** Choose a rep for a detected hand-off and offer it. The hand-off is the job row's handoffId. */
+  'handoff.route': Record<string, never>;
+  /** DM the offer card. */
+  'slack.offer': { offerId: string };
+  /** Turn the card into its final state. */
+  'slack.close_offer': { offerId: string; outcome: SerializedOutcome };
+  'slack.remind': { offerId: string };
+  'slack.hot_notice': { offerId: string; channel: string };
+  'slack.escalation': { handoffId: string; reason: string };
+  'slack.close_escalation': { handoffId: string; kind: 'claimed' | 'assigned' | 'withdrawn'; by: string | null; to: string | null };
+  'slack.message': { channel: string; text: string; blocks?: unknown[] };
+  /** Property write-back; the dispatcher batches these into one CRM call. */
+  'crm.update': { handoffId: string; record: CrmRecordRef; properties: Record<string, string>; what: string };
+  'crm.note': { handoffId: string; record: CrmRecordRef; subject: string; body: string };
+  'email.send': { to: string[]; subject: string; text: string; html: string };
+};
+export type JobKind = keyof JobPayloads;
+
+/** OfferOutcome with people as ids, so it can sit in a job payload. */
+export type SerializedOutcome =
+  | { kind: 'accepted'; by: string; at: Millis }
+  | { kind: 'rejected'; by: string; at: Millis; reasonId: string; note: string | null }
+  | { kind: 'timed_out'; at: Millis; next: string | null }
+  | { kind: 'withdrawn'; at: Millis; why: string }
+  | { kind: 'reassigned'; at: Millis; to: string; by: string }
+  | { kind: 'escalated'; at: Millis };
+
+export type OutcomeKind = OfferOutcome['kind'];
+
+export function job<K extends JobKind>(kind: K, payload: JobPayloads[K], key: string, runAt: Millis, handoffId?: string): NewJob {
+  return { kind, payload: payload as Record<string, unknown>, idempotencyKey: `${kind}:${key}`, runAt, handoffId: handoffId ?? null };
+}

@@ -1,0 +1,58 @@
+// What the use cases need to know from the configuration, in domain terms. main.ts builds it from Config.
+import type {
+  HotLane,
+  Manager,
+  RejectionReason,
+  Rep,
+  RoutingSettings,
+  SlaSettings,
+  SourceKind,
+  Team,
+} from '../domain/model.js';
+
+export interface WriteBackSettings {
+  kind: SourceKind;
+  assignOwnerOn: 'accept' | 'offer';
+  /** The CRM property that holds the owner (hubspot_owner_id, OwnerId). */
+  ownerProperty: string;
+  onAccept: { set: Record<string, string>; note: boolean };
+  onReject: { set: Record<string, string>; note: boolean };
+  onRecycle: { set: Record<string, string> } | null;
+}
+
+export interface AppSettings {
+  reps: Rep[];
+  managers: Manager[];
+  teams: Team[];
+  routing: RoutingSettings;
+  sla: SlaSettings;
+  hot: HotLane | null;
+  reasons: RejectionReason[];
+  crm: WriteBackSettings;
+  slack: { managersChannel: string | null; marketingChannel: string | null } | null;
+  email: { managers: string[]; marketing: string[] } | null;
+  /** Link to the dashboard for messages, when the server has a public URL. */
+  dashboardUrl: string | null;
+}
+
+export function findRep(settings: AppSettings, id: string | null | undefined): Rep | undefined {
+  return id ? settings.reps.find((r) => r.id === id) : undefined;
+}
+
+export function findTeam(settings: AppSettings, id: string | null | undefined): Team | undefined {
+  return id ? settings.teams.find((t) => t.id === id) : undefined;
+}
+
+export function findReason(settings: AppSettings, id: string | null | undefined): RejectionReason | undefined {
+  return id ? settings.reasons.find((r) => r.id === id) : undefined;
+}
+
+/** Managers responsible for a team (its manager), or every manager when the team names none. */
+export function managersOf(settings: AppSettings, teamId: string | null): Manager[] {
+  const team = findTeam(settings, teamId);
+  if (team?.manager) {
+    const m = settings.managers.find((x) => x.id === team.manager);
+    if (m) return [m];
+  }
+  return settings.managers;
+}

@@ -1,0 +1,91 @@
+// The CRM side effects of a decision, as outbox jobs.
+import { renderProperties, type TemplateValues } from '../domain/template.js';
+import type { Handoff, Millis, Rep } from '../domain/model.js';
+import type { NewJob } from '../ports/store.js';
+import type { CrmRecordRef } from '../ports/crm.js';
+import { job } from './jobs.js';
+import type { AppSettings } from './settings.js';
+import { findReason } from './settings.js';
+
+export function recordRef(handoff: Handoff): CrmRecordRef {
+  return { source: handoff.source, externalId: handoff.externalId, email: handoff.email };
+}
+
+export function templateValues(
+  settings: AppSettings,
+  input: { rep: Rep | undefined; decision: string; reasonId: string | null; note: string | null; at: Millis },
+): TemplateValues {
+  const reason = findReason(settings, input.reasonId);
+  return {
+    decision: input.decision,
+    'reason.id': input.reasonId ?? '',
+    'reason.label': reason?.label ?? input.reasonId ?? '',
+    note: input.note ?? '',
+    'rep.id': input.rep?.id ?? '',
+    'rep.name': input.rep?.name ?? '',
+    'rep.email': input.rep?.email ?? '',
+    decidedAt: new Date(input.at).toISOString(),
+  };
+}
+
+/** Owner assignment: a crm.update job whose owner value the dispatcher resolves from the rep. */
+export function ownerJob(handoff: Handoff, repId: string, key: string, now: Millis): NewJob {
+  return job(
+    'crm.update',
+    { handoffId: handoff.id, record: recordRef(handoff), properties: {}, what: `owner:${repId}` },
+    key,
+    now,
+    handoff.id,
+  );
+}
+
+export function decisionJobs(
+  settings: AppSettings,
+  handoff: Handoff,
+  input: { decision: 'accepted' | 'rejected'; rep: Rep | undefined; reasonId: string | null; note: string | null; at: Millis; key: string },
+): NewJob[] {
+  const jobs: NewJob[] = [];
+  const crm = settings.crm;
+  const values = templateValues(settings, { ...input, decision: input.decision });
+  const section = input.decision === 'accepted' ? crm.onAccept : crm.onReject;
+  const properties = renderProperties(section.set, values);
+  if (Object.keys(properties).length > 0) {
+    jobs.push(
+      job('crm.update', { handoffId: handoff.id, record: recordRef(handoff), properties, what: input.decision }, `${input.key}:props`, input.at, handoff.id),
+    );
+  }
+  if (input.decision === 'accepted' && crm.assignOwnerOn === 'accept' && input.rep) {
+    jobs.push(ownerJob(handoff, input.rep.id, `${input.key}:owner`, input.at));
+  }
+  if (input.decision === 'rejected' && crm.onRecycle && findReason(settings, input.reasonId)?.recycle) {
+    const recycle = renderProperties(crm.onRecycle.set, values);
+    if (Object.keys(recycle).length > 0) {
+      jobs.push(
+        job('crm.update', { handoffId: handoff.id, record: recordRef(handoff), properties: recycle, what: 'recycle' }, `${input.key}:recycle`, input.at, handoff.id),
+      );
+    }
+  }
+  if (section.note) {
+    const reason = findReason(settings, input.reasonId);
+    const lines = [
+      `Lead hand-off: ${input.decision} by ${input.rep?.name ?? 'unknown'} on ${new Date(input.at).toISOString()}.`,
+      ...(input.decision === 'rejected' ? [`Reason: ${reason?.label ?? input.reasonId ?? 'unknown'}`] : []),
+      ...(input.note ? [`Note: ${input.note}`] : []),
+    ];
+    jobs.push(
+      job(
+        'crm.note',
+        {
+          handoffId: handoff.id,
+          record: recordRef(handoff),
+          subject: `Lead ${input.decision}${input.decision === 'rejected' && reason ? `: ${reason.label}` : ''}`,
+          body: lines.join('\n'),
+        },
+        `${input.key}:note`,
+        input.at,
+        handoff.id,
+      ),
+    );
+  }
+  return jobs;
+}
