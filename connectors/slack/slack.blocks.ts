@@ -1,0 +1,635 @@
+// Block Kit builders: pure functions from the port's facts to Slack messages and views.
+// Limits respected (reference/api-notes §2.2): header ≤ 150, section text ≤ 3000, ≤ 10 fields of ≤ 2000,
+// button text ≤ 75 and value ≤ 2000, action_id/block_id ≤ 255, ≤ 100 select options (text ≤ 75, value ≤ 150),
+// modal title/submit/close ≤ 24, private_metadata ≤ 3000, ≤ 50 blocks per message and ≤ 100 per view.
+import type { types as SlackTypes } from '@slack/bolt';
+import type { Millis, RejectionReason } from '../../src/domain/model.js';
+import type { QueueItem, RepSummary } from '../../src/ports/handoff-actions.js';
+import type {
+  EscalationOutcome,
+  EscalationPost,
+  MessageRef,
+  OfferCard,
+  OfferHistoryLine,
+  OfferOutcome,
+  Person,
+  WhyYou,
+} from '../../src/ports/rep-notifier.js';
+
+export type Block = SlackTypes.KnownBlock;
+export type ModalView = SlackTypes.ModalView;
+export type HomeView = SlackTypes.HomeView;
+
+export interface SlackMessage {
+  /** Notification / accessibility fallback. */
+  text: string;
+  blocks: Block[];
+}
+
+export const ACTION = {
+  accept: 'handoff_accept',
+  reject: 'handoff_reject',
+  claim: 'handoff_claim',
+  assign: 'handoff_assign',
+  rejectReason: 'reason',
+  rejectNote: 'note',
+} as const;
+
+export const BLOCK = {
+  offerActions: 'offer_actions',
+  status: 'handoff_status',
+  escalationActions: 'escalation_actions',
+  rejectReason: 'reject_reason',
+  rejectNote: 'reject_note',
+} as const;
+
+export const REJECT_MODAL_CALLBACK = 'handoff_reject_modal';
+
+export const LIMITS = {
+  header: 150,
+  sectionText: 3000,
+  field: 2000,
+  fieldsPerSection: 10,
+  buttonText: 75,
+  buttonValue: 2000,
+  optionText: 75,
+  optionValue: 150,
+  options: 100,
+  modalTitle: 24,
+  privateMetadata: 3000,
+  messageBlocks: 50,
+  viewBlocks: 100,
+  contextElements: 10,
+  noteLength: 3000,
+} as const;
+
+// ---- small helpers ------------------------------------------------------------------------------
+
+/** Cuts text to `max` characters, marking the cut with an ellipsis. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, Math.max(0, max - 1))}…`;
+}
+
+/** Escapes the three characters Slack's mrkdwn treats as control characters. */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function plain(text: string, max: number): SlackTypes.PlainTextElement {
+  return { type: 'plain_text', text: truncate(text, max), emoji: true };
+}
+
+function mrkdwn(text: string, max: number = LIMITS.sectionText): SlackTypes.MrkdwnElement {
+  return { type: 'mrkdwn', text: truncate(text, max) };
+}
+
+function validZone(timezone: string | undefined): string {
+  if (timezone === undefined || timezone === '') return 'UTC';
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: timezone });
+    return timezone;
+  } catch {
+    return 'UTC';
+  }
+}
+
+/** "Tue 1 Dec, 14:30 CET" in the given time zone (UTC when unknown or invalid). */
+export function formatTime(at: Millis, timezone?: string): string {
+  const fmt = new Intl.DateTimeFormat('en-GB', {
+    timeZone: validZone(timezone),
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'short',
+  });
+  const parts = Object.fromEntries(fmt.formatToParts(new Date(at)).map((p) => [p.type, p.value]));
+  return `${parts.weekday} ${parts.day} ${parts.month}, ${parts.hour}:${parts.minute} ${parts.timeZoneName}`;
+}
+
+/** "12 minutes", "1 hour 5 minutes", "2 days 3 hours"; rounds up to the minute. */
+export function formatSpan(ms: Millis): string {
+  const minutes = Math.max(0, Math.ceil(ms / 60_000));
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  const mins = minutes % 60;
+  const unit = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  if (days > 0) return hours > 0 ? `${unit(days, 'day')} ${unit(hours, 'hour')}` : unit(days, 'day');
+  if (hours > 0) return mins > 0 ? `${unit(hours, 'hour')} ${unit(mins, 'minute')}` : unit(hours, 'hour');
+  return unit(mins, 'minute');
+}
+
+/** How a person appears in Slack text: a mention when we know their Slack id, else their name. */
+export function personRef(person: Person | null | undefined): string {
+  if (person === null || person === undefined) return 'someone';
+  return person.slackUserId !== undefined ? `<@${person.slackUserId}>` : escapeMrkdwn(person.name);
+}
+
+function leadName(card: { lead: OfferCard['lead'] }): string {
+  const { firstName, lastName, email, externalId } = card.lead;
+  const name = [firstName, lastName].filter((p): p is string => p !== null && p.trim() !== '').join(' ');
+  return name !== '' ? name : (email ?? `${card.lead.source} ${externalId}`);
+}
+
+/** "Jane Doe (Acme)" in plain text. */
+export function leadLabel(lead: OfferCard['lead']): string {
+  const name = leadName({ lead });
+  const company = lead.fields.company;
+  return company !== undefined && company !== '' ? `${name} (${company})` : name;
+}
+
+function linked(text: string, url: string | null): string {
+  const safe = escapeMrkdwn(text);
+  if (url === null || url === '' || /[|<>\s]/.test(url)) return `*${safe}*`;
+  return `*<${url}|${safe}>*`;
+}
+
+function orUnknown(value: string | number | undefined): string {
+  if (value === undefined) return '_unknown_';
+  const text = String(value).trim();
+  return text === '' ? '_unknown_' : escapeMrkdwn(text);
+}
+
+function field(label: string, value: string): SlackTypes.MrkdwnElement {
+  return mrkdwn(`*${label}*\n${value}`, LIMITS.field);
+}
+
+/** "EMEA rule → emea team, round-robin" or "you own the account in the CRM". */
+export function whyYouText(why: WhyYou): string {
+  if (why.ownerMatch !== null) return `you own this account in the CRM (${escapeMrkdwn(why.ownerMatch)})`;
+  const parts: string[] = [];
+  if (why.rule !== null) parts.push(`rule “${escapeMrkdwn(why.rule)}”`);
+  if (why.team !== null) parts.push(`team ${escapeMrkdwn(why.team)}`);
+  const route = parts.join(' → ');
+  const strategy = why.strategy !== null ? escapeMrkdwn(why.strategy) : null;
+  if (route === '' && strategy === null) return 'you were the fallback choice';
+  if (route === '') return `picked by ${strategy}`;
+  return strategy === null ? route : `${route}, ${strategy}`;
+}
+
+function ordinal(n: number): string {
+  const teen = n % 100 >= 11 && n % 100 <= 13;
+  const suffix = teen ? 'th' : n % 10 === 1 ? 'st' : n % 10 === 2 ? 'nd' : n % 10 === 3 ? 'rd' : 'th';
+  return `${n}${suffix}`;
+}
+
+// ---- offer card ---------------------------------------------------------------------------------
+
+function leadSummaryBlocks(lead: OfferCard['lead'], timezone: string | undefined): Block[] {
+  const f = lead.fields;
+  const who = [linked(leadName({ lead }), lead.recordUrl)];
+  if (f.title !== undefined && f.title !== '') who.push(escapeMrkdwn(f.title));
+  if (f.company !== undefined && f.company !== '') who.push(linked(f.company, lead.recordUrl));
+  const sourceCampaign = [f.channel, f.campaign].filter((v): v is string => v !== undefined && v !== '');
+  return [
+    { type: 'section', text: mrkdwn(who.join(' · ')) },
+    {
+      type: 'section',
+      fields: [
+        field('Country', orUnknown(f.country)),
+        field('Employees', orUnknown(f.employees)),
+        field('Industry', orUnknown(f.industry)),
+        field('Score', orUnknown(f.score)),
+        field('Source / campaign', sourceCampaign.length > 0 ? escapeMrkdwn(sourceCampaign.join(' / ')) : '_unknown_'),
+        field('MQL since', formatTime(lead.mqlAt, timezone)),
+      ],
+    },
+  ];
+}
+
+/** The card a rep gets in their DM: who, why hot, BANT, why them, the deadline, Accept / Reject. */
+export function buildOfferCard(card: OfferCard): SlackMessage {
+  const tz = card.rep.timezone;
+  const f = card.lead.fields;
+  const label = leadLabel(card.lead);
+  const header = card.hot ? `🔥 HOT lead: ${label}` : `New lead: ${label}`;
+  const repeat = card.seq > 1 ? ` You are the ${ordinal(card.seq)} rep offered this lead.` : '';
+  const blocks: Block[] = [
+    { type: 'header', text: plain(header, LIMITS.header) },
+    ...(card.hot
+      ? [{ type: 'context', elements: [mrkdwn('*Hot lead* — shorter deadline, please answer first.')] } satisfies Block]
+      : []),
+    ...leadSummaryBlocks(card.lead, tz),
+    {
+      type: 'section',
+      fields: [
+        field('Need', orUnknown(f.need)),
+        field('Budget', orUnknown(f.budget)),
+        field('Authority', orUnknown(f.authority)),
+        field('Timeline', orUnknown(f.timeline)),
+      ],
+    },
+    { type: 'context', elements: [mrkdwn(`*Why you:* ${whyYouText(card.why)}.${repeat}`)] },
+    { type: 'section', text: mrkdwn(`⏰ Accept or reject by *${formatTime(card.dueAt, tz)}*`) },
+    {
+      type: 'actions',
+      block_id: BLOCK.offerActions,
+      elements: [
+        {
+          type: 'button',
+          action_id: ACTION.accept,
+          style: 'primary',
+          text: plain('Accept', LIMITS.buttonText),
+          value: card.offerId,
+        },
+        {
+          type: 'button',
+          action_id: ACTION.reject,
+          style: 'danger',
+          text: plain('Reject…', LIMITS.buttonText),
+          value: card.offerId,
+        },
+      ],
+    },
+  ];
+  const score = f.score !== undefined ? `, score ${f.score}` : '';
+  const text = `${card.hot ? '🔥 Hot lead' : 'New lead'}: ${label}${score}. Accept or reject by ${formatTime(card.dueAt, tz)}.`;
+  return { text: truncate(text, LIMITS.sectionText), blocks };
+}
+
+/** What happened to an offer, one line, for the closed card and the text fallback. */
+export function offerOutcomeText(
+  outcome: OfferOutcome,
+  timezone: string | undefined,
+  reasons: readonly RejectionReason[] = [],
+): string {
+  const when = formatTime(outcome.at, timezone);
+  switch (outcome.kind) {
+    case 'accepted':
+      return `✅ Accepted by ${personRef(outcome.by)} on ${when}.`;
+    case 'rejected': {
+      const reason = reasons.find((r) => r.id === outcome.reason)?.label ?? outcome.reason;
+      const note = outcome.note !== null && outcome.note.trim() !== '' ? ` Note: “${escapeMrkdwn(outcome.note.trim())}”` : '';
+      return `❌ Rejected by ${personRef(outcome.by)} on ${when} — ${escapeMrkdwn(reason)}.${note}`;
+    }
+    case 'timed_out':
+      return outcome.next !== null
+        ? `⌛ Timed out on ${when} — reassigned to the next rep, ${personRef(outcome.next)}.`
+        : `⌛ Timed out on ${when} — escalated to the managers.`;
+    case 'withdrawn':
+      return `↩️ Withdrawn on ${when}: ${escapeMrkdwn(outcome.why)}.`;
+    case 'reassigned':
+      return `🔀 Reassigned to ${personRef(outcome.to)} by ${personRef(outcome.by)} on ${when}.`;
+    case 'escalated':
+      return `📣 Escalated to the managers on ${when}.`;
+  }
+}
+
+/** Removes live controls from a posted message and appends (or replaces) its status line. */
+export function closeBlocks(blocks: readonly unknown[], statusText: string): Block[] {
+  const kept = blocks.filter((b): b is Block => {
+    if (typeof b !== 'object' || b === null) return false;
+    const block = b as { type?: unknown; block_id?: unknown };
+    return block.type !== 'actions' && block.block_id !== BLOCK.status;
+  });
+  const status: Block = { type: 'section', block_id: BLOCK.status, text: mrkdwn(statusText) };
+  return [...kept.slice(0, LIMITS.messageBlocks - 1), status];
+}
+
+/** The card in its final state: the same facts, no buttons, what happened. */
+export function buildClosedOfferCard(
+  card: OfferCard,
+  outcome: OfferOutcome,
+  reasons: readonly RejectionReason[] = [],
+): SlackMessage {
+  const line = offerOutcomeText(outcome, card.rep.timezone, reasons);
+  return {
+    text: truncate(`${leadLabel(card.lead)}: ${line}`, LIMITS.sectionText),
+    blocks: closeBlocks(buildOfferCard(card).blocks, line),
+  };
+}
+
+/** The threaded reminder under a card. */
+export function reminderText(card: OfferCard, now: Millis): string {
+  const left = card.dueAt - now;
+  const label = leadLabel(card.lead);
+  if (left <= 0) return `⏰ The deadline for ${label} has passed — it will move to the next rep shortly.`;
+  return `⏰ Reminder: ${formatSpan(left)} left to accept or reject ${label} (until ${formatTime(card.dueAt, card.rep.timezone)}).`;
+}
+
+/** Short notice in the team channel that a hot lead is out. */
+export function buildHotNotice(card: OfferCard): SlackMessage {
+  const label = leadLabel(card.lead);
+  const score = card.lead.fields.score !== undefined ? `, score ${card.lead.fields.score}` : '';
+  const line = `🔥 Hot lead ${linked(label, card.lead.recordUrl)}${escapeMrkdwn(score)} offered to ${personRef(card.rep)}, due ${formatTime(card.dueAt, card.rep.timezone)}.`;
+  return {
+    text: `🔥 Hot lead ${label}${score} offered to ${card.rep.name}`,
+    blocks: [{ type: 'section', text: mrkdwn(line) }],
+  };
+}
+
+// ---- reject modal -------------------------------------------------------------------------------
+
+/** What the modal carries back to the submission handler. */
+export interface RejectModalMetadata {
+  offerId: string;
+  /** The card the click came from; null when it came from App Home. */
+  ref: MessageRef | null;
+  /** Short label of the lead for the fallback card update. */
+  label: string;
+}
+
+export function encodeRejectMetadata(meta: RejectModalMetadata): string {
+  const base = { o: meta.offerId, c: meta.ref?.channel ?? null, t: meta.ref?.ts ?? null, l: '' };
+  const room = LIMITS.privateMetadata - JSON.stringify(base).length - 8;
+  return JSON.stringify({ ...base, l: truncate(meta.label, Math.max(0, Math.min(room, 200))) });
+}
+
+export function decodeRejectMetadata(text: string): RejectModalMetadata | null {
+  try {
+    const raw = JSON.parse(text) as Record<string, unknown>;
+    if (typeof raw.o !== 'string' || raw.o === '') return null;
+    const ref = typeof raw.c === 'string' && typeof raw.t === 'string' ? { channel: raw.c, ts: raw.t } : null;
+    return { offerId: raw.o, ref, label: typeof raw.l === 'string' ? raw.l : '' };
+  } catch {
+    return null;
+  }
+}
+
+/** The modal opened by Reject: a reason (required) and a note (required for some reasons). */
+export function buildRejectModal(input: {
+  offerId: string;
+  reasons: readonly RejectionReason[];
+  ref: MessageRef | null;
+  label: string;
+}): ModalView {
+  const needNote = input.reasons.filter((r) => r.noteRequired).map((r) => r.label);
+  const hint =
+    needNote.length > 0 ? `Required when the reason is: ${needNote.join(', ')}.` : 'Optional: anything marketing should know.';
+  return {
+    type: 'modal',
+    callback_id: REJECT_MODAL_CALLBACK,
+    title: plain('Reject lead', LIMITS.modalTitle),
+    submit: plain('Reject', LIMITS.modalTitle),
+    close: plain('Cancel', LIMITS.modalTitle),
+    private_metadata: encodeRejectMetadata({ offerId: input.offerId, ref: input.ref, label: input.label }),
+    blocks: [
+      { type: 'section', text: mrkdwn(`Why are you rejecting *${escapeMrkdwn(input.label)}*?`) },
+      {
+        type: 'input',
+        block_id: BLOCK.rejectReason,
+        label: plain('Reason', 2000),
+        element: {
+          type: 'static_select',
+          action_id: ACTION.rejectReason,
+          placeholder: plain('Choose a reason', 150),
+          options: input.reasons.slice(0, LIMITS.options).map((r) => ({
+            text: plain(r.label, LIMITS.optionText),
+            value: truncate(r.id, LIMITS.optionValue),
+          })),
+        },
+      },
+      {
+        type: 'input',
+        block_id: BLOCK.rejectNote,
+        optional: true,
+        label: plain('Note', 2000),
+        hint: plain(hint, 2000),
+        element: {
+          type: 'plain_text_input',
+          action_id: ACTION.rejectNote,
+          multiline: true,
+          max_length: LIMITS.noteLength,
+        },
+      },
+    ],
+  };
+}
+
+// ---- escalations --------------------------------------------------------------------------------
+
+function historyLine(line: OfferHistoryLine, timezone: string | undefined): string {
+  const what: Record<OfferHistoryLine['outcome'], string> = {
+    timed_out: 'timed out',
+    rejected: 'rejected',
+    open: 'still open',
+    withdrawn: 'withdrawn',
+    reassigned: 'reassigned',
+    escalated: 'escalated',
+    accepted: 'accepted',
+  };
+  const reason = line.reason !== undefined && line.reason !== '' ? ` (${escapeMrkdwn(line.reason)})` : '';
+  return `• ${personRef(line.rep)} — ${what[line.outcome]}${reason}, ${formatTime(line.at, timezone)}`;
+}
+
+/** Value of an Assign-to option: hand-off id and rep id. */
+export function encodeAssignValue(handoffId: string, repId: string): string {
+  return `${handoffId}|${repId}`;
+}
+
+export function decodeAssignValue(value: string): { handoffId: string; repId: string } | null {
+  const cut = value.lastIndexOf('|');
+  if (cut <= 0 || cut === value.length - 1) return null;
+  return { handoffId: value.slice(0, cut), repId: value.slice(cut + 1) };
+}
+
+function escalationSummary(post: EscalationPost, timezone: string | undefined): Block[] {
+  const label = leadLabel(post.lead);
+  const history = post.history.map((l) => historyLine(l, timezone));
+  const blocks: Block[] = [
+    { type: 'header', text: plain(`${post.hot ? '🔥 ' : ''}Needs an owner: ${label}`, LIMITS.header) },
+    ...leadSummaryBlocks(post.lead, timezone),
+    { type: 'section', text: mrkdwn(`*Why it is here:* ${escapeMrkdwn(post.reason)}`) },
+  ];
+  if (history.length > 0) {
+    blocks.push({ type: 'section', text: mrkdwn(`*Offer history*\n${history.join('\n')}`) });
+  }
+  return blocks;
+}
+
+/**
+ * The escalation post. Managers get the history and an Assign-to select of eligible reps;
+ * the team channel gets the same summary with a Claim button (first claim wins).
+ */
+export function buildEscalationPost(
+  post: EscalationPost,
+  audience: 'managers' | 'team',
+  timezone?: string,
+): SlackMessage {
+  const label = leadLabel(post.lead);
+  const blocks = escalationSummary(post, timezone);
+  if (audience === 'managers') {
+    const options = post.assignable
+      .map((p) => ({ text: plain(p.name, LIMITS.optionText), value: encodeAssignValue(post.handoffId, p.id) }))
+      .filter((o) => o.value.length <= LIMITS.optionValue)
+      .slice(0, LIMITS.options);
+    if (options.length > 0) {
+      blocks.push({
+        type: 'actions',
+        block_id: BLOCK.escalationActions,
+        elements: [
+          { type: 'static_select', action_id: ACTION.assign, placeholder: plain('Assign to…', 150), options },
+        ],
+      });
+    } else {
+      blocks.push({ type: 'context', elements: [mrkdwn('No eligible rep to assign right now.')] });
+    }
+  } else {
+    blocks.push({
+      type: 'actions',
+      block_id: BLOCK.escalationActions,
+      elements: [
+        {
+          type: 'button',
+          action_id: ACTION.claim,
+          style: 'primary',
+          text: plain('Claim', LIMITS.buttonText),
+          value: post.handoffId,
+        },
+      ],
+    });
+  }
+  const ask = audience === 'managers' ? 'assign it to a rep' : 'claim it if you can take it';
+  return { text: truncate(`Lead needs an owner: ${label} — ${post.reason}. Please ${ask}.`, LIMITS.sectionText), blocks };
+}
+
+export function escalationOutcomeText(outcome: EscalationOutcome, timezone?: string): string {
+  const when = formatTime(outcome.at, timezone);
+  switch (outcome.kind) {
+    case 'claimed':
+      return `🙋 Claimed by ${personRef(outcome.by ?? outcome.to)} on ${when}.`;
+    case 'assigned':
+      return `👉 Assigned to ${personRef(outcome.to)} by ${personRef(outcome.by)} on ${when}.`;
+    case 'withdrawn':
+      return `↩️ Withdrawn on ${when} — no action needed.`;
+  }
+}
+
+export function buildClosedEscalation(post: EscalationPost, outcome: EscalationOutcome, timezone?: string): SlackMessage {
+  const line = escalationOutcomeText(outcome, timezone);
+  return {
+    text: truncate(`${leadLabel(post.lead)}: ${line}`, LIMITS.sectionText),
+    blocks: closeBlocks(escalationSummary(post, timezone), line),
+  };
+}
+
+// ---- App Home -----------------------------------------------------------------------------------
+
+export interface HomeInput {
+  /** null: the Slack user is not a rep known to handoff. */
+  queue: QueueItem[] | null;
+  summary: RepSummary | null;
+  timezone?: string;
+  now: Millis;
+}
+
+export function formatSummary(summary: RepSummary): string[] {
+  const median = summary.medianResponseMs === null ? '—' : formatSpan(summary.medianResponseMs);
+  return [
+    `*Offers*\n${summary.offers}`,
+    `*Accepted*\n${summary.accepted}`,
+    `*Rejected*\n${summary.rejected}`,
+    `*Timed out*\n${summary.timedOut}`,
+    `*Median response*\n${median}`,
+  ];
+}
+
+function queueItemLine(item: QueueItem, timezone: string | undefined, now: Millis): string {
+  const label = item.company !== null && item.company !== '' ? `${item.leadName} (${item.company})` : item.leadName;
+  const left = item.dueAt - now;
+  const due = left > 0 ? `${formatSpan(left)} left` : 'overdue';
+  return `${item.hot ? '🔥 ' : ''}*${escapeMrkdwn(label)}* — due ${formatTime(item.dueAt, timezone)} (${due})`;
+}
+
+/** The rep's Home tab: open offers with the same buttons as the cards, and their last 30 days. */
+export function buildAppHome(input: HomeInput): HomeView {
+  const blocks: Block[] = [{ type: 'header', text: plain('Your leads', LIMITS.header) }];
+  if (input.queue === null) {
+    blocks.push({
+      type: 'section',
+      text: mrkdwn('You are not set up as a rep in handoff yet. Ask your RevOps admin to add your Slack user to the config.'),
+    });
+    return { type: 'home', blocks };
+  }
+  // Each open offer takes two blocks; keep room for the numbers below.
+  const shown = input.queue.slice(0, 40);
+  if (shown.length === 0) {
+    blocks.push({ type: 'section', text: mrkdwn('No open offers right now. New leads arrive in your DMs.') });
+  }
+  for (const item of shown) {
+    blocks.push({ type: 'section', text: mrkdwn(queueItemLine(item, input.timezone, input.now)) });
+    blocks.push({
+      type: 'actions',
+      block_id: truncate(`home_offer:${item.offerId}`, 255),
+      elements: [
+        { type: 'button', action_id: ACTION.accept, style: 'primary', text: plain('Accept', 75), value: item.offerId },
+        { type: 'button', action_id: ACTION.reject, style: 'danger', text: plain('Reject…', 75), value: item.offerId },
+      ],
+    });
+  }
+  if (input.queue.length > shown.length) {
+    blocks.push({ type: 'context', elements: [mrkdwn(`…and ${input.queue.length - shown.length} more.`)] });
+  }
+  blocks.push({ type: 'divider' });
+  blocks.push({ type: 'header', text: plain('Last 30 days', LIMITS.header) });
+  if (input.summary === null) {
+    blocks.push({ type: 'section', text: mrkdwn('No numbers yet.') });
+  } else {
+    blocks.push({ type: 'section', fields: formatSummary(input.summary).map((t) => mrkdwn(t, LIMITS.field)) });
+  }
+  return { type: 'home', blocks };
+}
+
+// ---- ephemeral and slash-command texts ------------------------------------------------------------
+
+export function notYoursText(offeredTo: string): string {
+  return `This lead is offered to ${offeredTo}, not to you. Nothing was changed.`;
+}
+
+export function alreadyDecidedText(state: string, by: string | null, at: Millis | null, timezone?: string): string {
+  const who = by !== null ? ` by ${by}` : '';
+  const when = at !== null ? ` on ${formatTime(at, timezone)}` : '';
+  return `This lead was already ${state.replace(/_/g, ' ')}${who}${when}. Nothing was changed.`;
+}
+
+export function offerClosedText(
+  offerState: string,
+  at: Millis | null,
+  currentRep: string | null,
+  timezone?: string,
+): string {
+  const when = at !== null ? ` on ${formatTime(at, timezone)}` : '';
+  const what: Record<string, string> = {
+    timed_out: 'timed out',
+    withdrawn: 'was withdrawn',
+    reassigned: 'was reassigned',
+    escalated: 'was escalated to the managers',
+    accepted: 'was accepted',
+    rejected: 'was rejected',
+  };
+  const now = currentRep !== null ? ` It is now with ${currentRep}.` : '';
+  return `This offer ${what[offerState] ?? offerState.replace(/_/g, ' ')}${when}.${now} Nothing was changed.`;
+}
+
+export function queueText(items: QueueItem[] | null, timezone: string | undefined, now: Millis): string {
+  if (items === null) return notARepText();
+  if (items.length === 0) return 'You have no open offers.';
+  const lines = items.slice(0, 20).map((i) => `• ${queueItemLine(i, timezone, now)}`);
+  const more = items.length > 20 ? `\n…and ${items.length - 20} more (see the Home tab).` : '';
+  return `Your open offers (${items.length}):\n${lines.join('\n')}${more}`;
+}
+
+export function statsText(summary: RepSummary | null): string {
+  if (summary === null) return notARepText();
+  return `Your last 30 days:\n${formatSummary(summary)
+    .map((l) => `• ${l.replace('\n', ': ')}`)
+    .join('\n')}`;
+}
+
+export function notARepText(): string {
+  return 'You are not set up as a rep in handoff. Ask your RevOps admin to add your Slack user to the config.';
+}
+
+export const HELP_TEXT = [
+  '*/handoff* — your lead hand-offs',
+  '• `/handoff queue` — your open offers',
+  '• `/handoff away` — stop receiving leads until you say `back`',
+  '• `/handoff away until 2026-12-28` — away until that date (you are back at the start of it)',
+  '• `/handoff away for 3d` — away for a duration (30m, 4h, 2d, 1w)',
+  '• `/handoff back` — receive leads again',
+  '• `/handoff stats` — your last 30 days',
+  '• `/handoff help` — this help',
+].join('\n');
