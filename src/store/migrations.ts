@@ -1,0 +1,229 @@
+// Schema migrations, defined in code so the build needs no copied files. The same list runs on
+// SQLite and Postgres; the only dialect difference is how auto-increment ids are declared.
+import { Migrator, sql } from 'kysely';
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { AppError } from '../domain/errors.js';
+import type { SqlDialect } from './schema.js';
+
+export const MIGRATION_TABLE = 'handoff_migration';
+export const MIGRATION_LOCK_TABLE = 'handoff_migration_lock';
+
+// Kysely<any> is what Kysely's Migration type asks for: a migration runs against the schema as it
+// was when the migration was written, not against today's Database interface.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyDb = Kysely<any>;
+
+function serialId(dialect: SqlDialect): 'integer' | 'bigserial' {
+  return dialect === 'sqlite' ? 'integer' : 'bigserial';
+}
+
+function initialSchema(dialect: SqlDialect): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('leads')
+        .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('external_id', 'text', (c) => c.notNull())
+        .addColumn('email', 'text')
+        .addColumn('first_name', 'text')
+        .addColumn('last_name', 'text')
+        .addColumn('fields', 'text', (c) => c.notNull())
+        .addColumn('props', 'text', (c) => c.notNull())
+        .addColumn('mql_at', 'bigint', (c) => c.notNull())
+        .addColumn('modified_at', 'bigint', (c) => c.notNull())
+        .addColumn('owner_id', 'text')
+        .addColumn('record_url', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('leads_source_external_id_key', ['source', 'external_id'])
+        .execute();
+
+      await db.schema
+        .createTable('handoffs')
+        .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('lead_id', 'text', (c) => c.notNull().references('leads.id'))
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('external_id', 'text', (c) => c.notNull())
+        .addColumn('mql_at', 'bigint', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('hot', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('imported', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('email', 'text')
+        .addColumn('channel', 'text')
+        .addColumn('campaign', 'text')
+        .addColumn('team_id', 'text')
+        .addColumn('rep_id', 'text')
+        .addColumn('offer_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('due_at', 'bigint')
+        .addColumn('escalated_at', 'bigint')
+        .addColumn('escalation_reason', 'text')
+        .addColumn('decided_at', 'bigint')
+        .addColumn('decided_by', 'text')
+        .addColumn('reason_id', 'text')
+        .addColumn('note', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('handoffs_episode_key', ['source', 'external_id', 'mql_at'])
+        .execute();
+      await db.schema.createIndex('handoffs_mql_at_idx').on('handoffs').columns(['mql_at', 'id']).execute();
+      await db.schema.createIndex('handoffs_team_id_idx').on('handoffs').columns(['team_id', 'mql_at']).execute();
+      await db.schema.createIndex('handoffs_rep_id_idx').on('handoffs').columns(['rep_id', 'mql_at']).execute();
+      await db.schema.createIndex('handoffs_state_idx').on('handoffs').columns(['state', 'mql_at']).execute();
+      await db.schema.createIndex('handoffs_lead_id_idx').on('handoffs').column('lead_id').execute();
+      await db.schema
+        .createIndex('handoffs_email_idx')
+        .on('handoffs')
+        .expression(sql`lower(email)`)
+        .execute();
+
+      await db.schema
+        .createTable('offers')
+        .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('handoff_id', 'text', (c) => c.notNull().references('handoffs.id'))
+        .addColumn('rep_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('offered_at', 'bigint', (c) => c.notNull())
+        .addColumn('due_at', 'bigint', (c) => c.notNull())
+        .addColumn('remind_at', 'bigint')
+        .addColumn('reminded_at', 'bigint')
+        .addColumn('decided_at', 'bigint')
+        .addColumn('slack_channel', 'text')
+        .addColumn('slack_ts', 'text')
+        .addColumn('owner_match', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('trace', 'text', (c) => c.notNull())
+        .addUniqueConstraint('offers_handoff_seq_key', ['handoff_id', 'seq'])
+        .execute();
+      await db.schema.createIndex('offers_state_due_at_idx').on('offers').columns(['state', 'due_at']).execute();
+      await db.schema.createIndex('offers_state_remind_at_idx').on('offers').columns(['state', 'remind_at']).execute();
+      await db.schema.createIndex('offers_rep_id_idx').on('offers').columns(['rep_id', 'offered_at']).execute();
+
+      await db.schema
+        .createTable('events')
+        .addColumn('id', serialId(dialect), (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+        .addColumn('handoff_id', 'text', (c) => c.notNull().references('handoffs.id'))
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text')
+        .addColumn('data', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('events_handoff_id_idx').on('events').columns(['handoff_id', 'id']).execute();
+
+      await db.schema
+        .createTable('jobs')
+        .addColumn('id', serialId(dialect), (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('idempotency_key', 'text', (c) => c.notNull())
+        .addColumn('handoff_id', 'text', (c) => c.references('handoffs.id'))
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('run_at', 'bigint', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_error', 'text')
+        .addColumn('locked_by', 'text')
+        .addColumn('lease_until', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('jobs_idempotency_key_key', ['idempotency_key'])
+        .execute();
+      await db.schema.createIndex('jobs_state_run_at_idx').on('jobs').columns(['state', 'run_at']).execute();
+      await db.schema.createIndex('jobs_state_lease_until_idx').on('jobs').columns(['state', 'lease_until']).execute();
+      await db.schema.createIndex('jobs_handoff_id_idx').on('jobs').column('handoff_id').execute();
+
+      await db.schema
+        .createTable('cursors')
+        .addColumn('name', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('rotation')
+        .addColumn('team_id', 'text', (c) => c.notNull())
+        .addColumn('rep_id', 'text', (c) => c.notNull())
+        .addColumn('pass', 'double precision', (c) => c.notNull())
+        .addColumn('served', 'integer', (c) => c.notNull())
+        .addColumn('last_served_at', 'bigint')
+        .addPrimaryKeyConstraint('rotation_pkey', ['team_id', 'rep_id'])
+        .execute();
+
+      await db.schema
+        .createTable('rep_status')
+        .addColumn('rep_id', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('away_until', 'bigint')
+        .addColumn('since', 'bigint', (c) => c.notNull())
+        .addColumn('note', 'text')
+        .execute();
+
+      await db.schema
+        .createTable('identities')
+        .addColumn('rep_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('identities_pkey', ['rep_id', 'kind'])
+        .execute();
+
+      await db.schema
+        .createTable('alerts')
+        .addColumn('key', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('fired_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_notified_at', 'bigint')
+        .addColumn('resolved_at', 'bigint')
+        .addColumn('data', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('alerts_state_idx').on('alerts').column('state').execute();
+
+      await db.schema
+        .createTable('leases')
+        .addColumn('name', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('holder', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('acquired_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
+/** All migrations, oldest first. Names sort in order; never rename or edit a shipped one. */
+export function buildMigrations(dialect: SqlDialect): Record<string, Migration> {
+  return {
+    '0001_initial_schema': initialSchema(dialect),
+  };
+}
+
+export interface MigrationReport {
+  /** Migrations applied by this run, in order. */
+  applied: string[];
+  /** Every migration now recorded in the database. */
+  all: string[];
+}
+
+/** Applies every pending migration; throws AppError('store.unavailable') naming the one that failed. */
+export async function runMigrations(db: AnyDb, dialect: SqlDialect, schema: string | undefined): Promise<MigrationReport> {
+  const migrations = buildMigrations(dialect);
+  const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new AppError(
+      'store.unavailable',
+      failed === undefined ? `migrating the store failed: ${message}` : `migration ${failed} failed: ${message}`,
+      { cause: error },
+    );
+  }
+  const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  const all = (await migrator.getMigrations()).filter((m) => m.executedAt !== undefined).map((m) => m.name);
+  return { applied, all };
+}

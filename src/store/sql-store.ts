@@ -1,0 +1,795 @@
+// The Store port over Kysely, shared by SQLite and Postgres. Every multi-statement write runs in
+// one transaction: `BEGIN IMMEDIATE` on SQLite (the write lock is taken up front, so a reader never
+// has to upgrade), an ordinary transaction on Postgres where row locks and `FOR UPDATE SKIP LOCKED`
+// keep concurrent replicas apart.
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Kysely, Updateable } from 'kysely';
+import { OPEN_STATES } from '../domain/model.js';
+import type { Handoff, HandoffEvent, Lead, Millis, Offer } from '../domain/model.js';
+import type {
+  AlertRow,
+  ChangeResult,
+  ClaimOptions,
+  DueOffer,
+  HandoffChange,
+  HandoffPatch,
+  IdentityKind,
+  IngestInput,
+  IngestResult,
+  Job,
+  JobState,
+  NewEvent,
+  NewJob,
+  NewOffer,
+  OfferPatch,
+  RepStatus,
+  RotationEntry,
+  Store,
+} from '../ports/store.js';
+import { runMigrations } from './migrations.js';
+import type { MigrationReport } from './migrations.js';
+import {
+  alertFromRow,
+  bool,
+  eventFromRow,
+  handoffFromRow,
+  jobFromRow,
+  leadFromRow,
+  offerFromRow,
+  repStatusFromRow,
+  rotationFromRow,
+  toJson,
+} from './rows.js';
+import type { Database, HandoffsTable, OffersTable, SqlDialect } from './schema.js';
+import type { StoreLogger } from './logger.js';
+
+type Db = Kysely<Database>;
+
+/** A Store backed by SQL, with the extras the CLI and tests use. */
+export interface SqlStore extends Store {
+  readonly dialect: SqlDialect;
+  /** Like `migrate()`, but says which migrations this run applied. */
+  migrateWithReport(): Promise<MigrationReport>;
+  /** The Kysely instance, for store-internal queries (stats) and tests. */
+  readonly db: Db;
+}
+
+export interface SqlStoreOptions {
+  dialect: SqlDialect;
+  /** Postgres schema the tables live in (search_path), if not the default one. */
+  schema?: string;
+  logger: StoreLogger;
+  /** Runs after the connection pool is destroyed (releases the SQLite process lock). */
+  onClose?: () => void | Promise<void>;
+}
+
+/** Thrown inside a transaction to roll it back when a compare-and-set finds a different row. */
+class CasMismatch extends Error {
+  constructor() {
+    super('compare-and-set mismatch');
+  }
+}
+
+/** Rows per multi-row INSERT, well under SQLite's bound-parameter limit. */
+const CHUNK = 200;
+
+function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function handoffPatchColumns(set: HandoffPatch): Updateable<HandoffsTable> {
+  const cols: Updateable<HandoffsTable> = {};
+  if (set.state !== undefined) cols.state = set.state;
+  if (set.hot !== undefined) cols.hot = bool(set.hot);
+  if (set.teamId !== undefined) cols.team_id = set.teamId;
+  if (set.repId !== undefined) cols.rep_id = set.repId;
+  if (set.offerCount !== undefined) cols.offer_count = set.offerCount;
+  if (set.dueAt !== undefined) cols.due_at = set.dueAt;
+  if (set.escalatedAt !== undefined) cols.escalated_at = set.escalatedAt;
+  if (set.escalationReason !== undefined) cols.escalation_reason = set.escalationReason;
+  if (set.decidedAt !== undefined) cols.decided_at = set.decidedAt;
+  if (set.decidedBy !== undefined) cols.decided_by = set.decidedBy;
+  if (set.reasonId !== undefined) cols.reason_id = set.reasonId;
+  if (set.note !== undefined) cols.note = set.note;
+  return cols;
+}
+
+function offerPatchColumns(set: OfferPatch): Updateable<OffersTable> {
+  const cols: Updateable<OffersTable> = {};
+  if (set.state !== undefined) cols.state = set.state;
+  if (set.dueAt !== undefined) cols.due_at = set.dueAt;
+  if (set.remindAt !== undefined) cols.remind_at = set.remindAt;
+  if (set.remindedAt !== undefined) cols.reminded_at = set.remindedAt;
+  if (set.decidedAt !== undefined) cols.decided_at = set.decidedAt;
+  if (set.slackChannel !== undefined) cols.slack_channel = set.slackChannel;
+  if (set.slackTs !== undefined) cols.slack_ts = set.slackTs;
+  return cols;
+}
+
+function offerRow(offer: NewOffer, handoffId: string): OffersTable {
+  return {
+    id: offer.id ?? randomUUID(),
+    handoff_id: handoffId,
+    rep_id: offer.repId,
+    seq: offer.seq,
+    state: offer.state,
+    offered_at: offer.offeredAt,
+    due_at: offer.dueAt,
+    remind_at: offer.remindAt,
+    reminded_at: null,
+    decided_at: null,
+    slack_channel: null,
+    slack_ts: null,
+    owner_match: bool(offer.ownerMatch),
+    trace: toJson(offer.trace),
+  };
+}
+
+function jobRow(job: NewJob, now: Millis, defaultHandoffId: string | null) {
+  return {
+    kind: job.kind,
+    payload: toJson(job.payload),
+    idempotency_key: job.idempotencyKey,
+    handoff_id: job.handoffId === undefined ? defaultHandoffId : job.handoffId,
+    state: 'pending',
+    run_at: job.runAt,
+    attempts: 0,
+    last_error: null,
+    locked_by: null,
+    lease_until: null,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+function eventRow(handoffId: string, event: NewEvent, now: Millis) {
+  return { handoff_id: handoffId, at: now, type: event.type, actor: event.actor, data: toJson(event.data ?? {}) };
+}
+
+async function insertEvents(db: Db, handoffId: string, events: readonly NewEvent[], now: Millis): Promise<void> {
+  for (const part of chunks(events)) {
+    await db
+      .insertInto('events')
+      .values(part.map((e) => eventRow(handoffId, e, now)))
+      .execute();
+  }
+}
+
+async function insertJobs(db: Db, jobs: readonly NewJob[], now: Millis, defaultHandoffId: string | null): Promise<void> {
+  for (const part of chunks(jobs)) {
+    await db
+      .insertInto('jobs')
+      .values(part.map((j) => jobRow(j, now, defaultHandoffId)))
+      .onConflict((oc) => oc.column('idempotency_key').doNothing())
+      .execute();
+  }
+}
+
+async function upsertRotation(db: Db, entries: readonly RotationEntry[]): Promise<void> {
+  for (const part of chunks(entries)) {
+    await db
+      .insertInto('rotation')
+      .values(
+        part.map((e) => ({
+          team_id: e.teamId,
+          rep_id: e.repId,
+          pass: e.pass,
+          served: e.served,
+          last_served_at: e.lastServedAt,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.columns(['team_id', 'rep_id']).doUpdateSet((eb) => ({
+          pass: eb.ref('excluded.pass'),
+          served: eb.ref('excluded.served'),
+          last_served_at: eb.ref('excluded.last_served_at'),
+        })),
+      )
+      .execute();
+  }
+}
+
+export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
+  const { dialect, logger } = options;
+  let closed = false;
+
+  /** Runs `fn` in a write transaction; on SQLite the write lock is taken at BEGIN. */
+  async function writeTx<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    if (dialect === 'postgres') return db.transaction().execute(fn);
+    return db.connection().execute(async (conn) => {
+      await sql`begin immediate`.execute(conn);
+      let result: T;
+      try {
+        result = await fn(conn);
+      } catch (err) {
+        await sql`rollback`.execute(conn);
+        throw err;
+      }
+      await sql`commit`.execute(conn);
+      return result;
+    });
+  }
+
+  async function getHandoff(id: string): Promise<Handoff | null> {
+    const row = await db.selectFrom('handoffs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row === undefined ? null : handoffFromRow(row);
+  }
+
+  async function migrateWithReport(): Promise<MigrationReport> {
+    const report = await runMigrations(db, dialect, options.schema);
+    if (report.applied.length > 0) logger.info({ applied: report.applied, dialect }, 'store migrated');
+    else logger.debug({ dialect }, 'store schema up to date');
+    return report;
+  }
+
+  const store: SqlStore = {
+    dialect,
+    db,
+
+    async migrate() {
+      await migrateWithReport();
+    },
+    migrateWithReport,
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await db.destroy();
+      } finally {
+        await options.onClose?.();
+      }
+    },
+
+    // --- hand-offs ------------------------------------------------------------------------------
+
+    async ingest(input: IngestInput, now: Millis): Promise<IngestResult> {
+      const { lead } = input;
+      return writeTx(async (tx) => {
+        // Keep the newest snapshot of the lead: an older episode (backfill) never overwrites it.
+        const upserted = await tx
+          .insertInto('leads')
+          .values({
+            id: randomUUID(),
+            source: lead.source,
+            external_id: lead.externalId,
+            email: lead.email,
+            first_name: lead.firstName,
+            last_name: lead.lastName,
+            fields: toJson(lead.fields),
+            props: toJson(lead.props),
+            mql_at: lead.mqlAt,
+            modified_at: lead.modifiedAt,
+            owner_id: lead.ownerId,
+            record_url: lead.recordUrl,
+            created_at: now,
+            updated_at: now,
+          })
+          .onConflict((oc) =>
+            oc
+              .columns(['source', 'external_id'])
+              .doUpdateSet((eb) => ({
+                email: eb.ref('excluded.email'),
+                first_name: eb.ref('excluded.first_name'),
+                last_name: eb.ref('excluded.last_name'),
+                fields: eb.ref('excluded.fields'),
+                props: eb.ref('excluded.props'),
+                mql_at: eb.ref('excluded.mql_at'),
+                modified_at: eb.ref('excluded.modified_at'),
+                owner_id: eb.ref('excluded.owner_id'),
+                record_url: eb.ref('excluded.record_url'),
+                updated_at: eb.ref('excluded.updated_at'),
+              }))
+              .where((eb) => eb('leads.modified_at', '<=', eb.ref('excluded.modified_at'))),
+          )
+          .returning('id')
+          .executeTakeFirst();
+        const leadId =
+          upserted?.id ??
+          (
+            await tx
+              .selectFrom('leads')
+              .select('id')
+              .where('source', '=', lead.source)
+              .where('external_id', '=', lead.externalId)
+              .executeTakeFirstOrThrow()
+          ).id;
+
+        const inserted = await tx
+          .insertInto('handoffs')
+          .values({
+            id: randomUUID(),
+            lead_id: leadId,
+            source: lead.source,
+            external_id: lead.externalId,
+            mql_at: lead.mqlAt,
+            state: input.state ?? 'detected',
+            version: 1,
+            hot: bool(input.hot),
+            imported: bool(input.imported),
+            email: lead.email,
+            channel: lead.fields.channel ?? null,
+            campaign: lead.fields.campaign ?? null,
+            team_id: null,
+            rep_id: null,
+            offer_count: 0,
+            due_at: null,
+            escalated_at: null,
+            escalation_reason: null,
+            decided_at: input.decidedAt ?? null,
+            decided_by: input.decidedBy ?? null,
+            reason_id: input.reasonId ?? null,
+            note: null,
+            created_at: now,
+            updated_at: now,
+          })
+          .onConflict((oc) => oc.columns(['source', 'external_id', 'mql_at']).doNothing())
+          .returningAll()
+          .executeTakeFirst();
+        if (inserted === undefined) {
+          const existing = await tx
+            .selectFrom('handoffs')
+            .selectAll()
+            .where('source', '=', lead.source)
+            .where('external_id', '=', lead.externalId)
+            .where('mql_at', '=', lead.mqlAt)
+            .executeTakeFirstOrThrow();
+          return { created: false, handoff: handoffFromRow(existing) };
+        }
+        await insertEvents(tx, inserted.id, input.events ?? [], now);
+        await insertJobs(tx, input.jobs ?? [], now, inserted.id);
+        return { created: true, handoff: handoffFromRow(inserted) };
+      });
+    },
+
+    async applyChange(change: HandoffChange, now: Millis): Promise<ChangeResult> {
+      try {
+        return await writeTx(async (tx): Promise<ChangeResult> => {
+          const updated = await tx
+            .updateTable('handoffs')
+            .set(handoffPatchColumns(change.set))
+            .set((eb) => ({ version: eb('version', '+', 1), updated_at: now }))
+            .where('id', '=', change.handoffId)
+            .where('state', '=', change.expect.state)
+            .where('version', '=', change.expect.version)
+            .returningAll()
+            .executeTakeFirst();
+          if (updated === undefined) throw new CasMismatch();
+
+          const offers: Offer[] = [];
+          for (const part of chunks(change.insertOffers ?? [])) {
+            const rows = await tx
+              .insertInto('offers')
+              .values(part.map((o) => offerRow(o, change.handoffId)))
+              .returningAll()
+              .execute();
+            offers.push(...rows.map(offerFromRow));
+          }
+          for (const u of change.updateOffers ?? []) {
+            const cols = offerPatchColumns(u.set);
+            // An empty patch still has to prove the offer is in the expected state.
+            const row =
+              Object.keys(cols).length === 0
+                ? await tx
+                    .selectFrom('offers')
+                    .selectAll()
+                    .where('id', '=', u.id)
+                    .where('handoff_id', '=', change.handoffId)
+                    .where('state', '=', u.expectState)
+                    .executeTakeFirst()
+                : await tx
+                    .updateTable('offers')
+                    .set(cols)
+                    .where('id', '=', u.id)
+                    .where('handoff_id', '=', change.handoffId)
+                    .where('state', '=', u.expectState)
+                    .returningAll()
+                    .executeTakeFirst();
+            if (row === undefined) throw new CasMismatch();
+            offers.push(offerFromRow(row));
+          }
+          await insertEvents(tx, change.handoffId, change.events, now);
+          await insertJobs(tx, change.jobs ?? [], now, change.handoffId);
+          await upsertRotation(tx, change.rotation ?? []);
+          return { ok: true, handoff: handoffFromRow(updated), offers };
+        });
+      } catch (err) {
+        if (err instanceof CasMismatch) return { ok: false, current: await getHandoff(change.handoffId) };
+        throw err;
+      }
+    },
+
+    getHandoff,
+
+    async getLead(leadId: string): Promise<Lead | null> {
+      const row = await db.selectFrom('leads').selectAll().where('id', '=', leadId).executeTakeFirst();
+      return row === undefined ? null : leadFromRow(row);
+    },
+
+    async findHandoffsByEmail(email: string): Promise<Handoff[]> {
+      const rows = await db
+        .selectFrom('handoffs')
+        .selectAll()
+        .where(sql<string>`lower(email)`, '=', email.trim().toLowerCase())
+        .orderBy('mql_at', 'desc')
+        .orderBy('id', 'desc')
+        .execute();
+      return rows.map(handoffFromRow);
+    },
+
+    async listOpenHandoffs(limit: number): Promise<Handoff[]> {
+      if (limit <= 0) return [];
+      const rows = await db
+        .selectFrom('handoffs')
+        .selectAll()
+        .where('state', 'in', [...OPEN_STATES])
+        .orderBy('mql_at')
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      return rows.map(handoffFromRow);
+    },
+
+    async listHandoffsByMqlTime(from, to, limit, after) {
+      if (limit <= 0) return [];
+      let query = db.selectFrom('handoffs').selectAll().where('mql_at', '>=', from).where('mql_at', '<', to);
+      if (after !== undefined) {
+        query = query.where((eb) =>
+          eb.or([eb('mql_at', '>', after.mqlAt), eb.and([eb('mql_at', '=', after.mqlAt), eb('id', '>', after.id)])]),
+        );
+      }
+      const rows = await query.orderBy('mql_at').orderBy('id').limit(limit).execute();
+      return rows.map(handoffFromRow);
+    },
+
+    // --- offers ---------------------------------------------------------------------------------
+
+    async getOffer(id: string): Promise<Offer | null> {
+      const row = await db.selectFrom('offers').selectAll().where('id', '=', id).executeTakeFirst();
+      return row === undefined ? null : offerFromRow(row);
+    },
+
+    async listOffers(handoffId: string): Promise<Offer[]> {
+      const rows = await db.selectFrom('offers').selectAll().where('handoff_id', '=', handoffId).orderBy('seq').execute();
+      return rows.map(offerFromRow);
+    },
+
+    async listOpenOffersForRep(repId: string): Promise<Offer[]> {
+      const rows = await db
+        .selectFrom('offers')
+        .selectAll()
+        .where('rep_id', '=', repId)
+        .where('state', '=', 'open')
+        .orderBy('offered_at')
+        .orderBy('id')
+        .execute();
+      return rows.map(offerFromRow);
+    },
+
+    async listDueOffers(now: Millis, limit: number): Promise<DueOffer[]> {
+      if (limit <= 0) return [];
+      // Two index range scans ((state, due_at) and (state, remind_at)) instead of one OR.
+      const timedOut = await db
+        .selectFrom('offers')
+        .selectAll()
+        .where('state', '=', 'open')
+        .where('due_at', '<=', now)
+        .orderBy('due_at')
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      const reminders = await db
+        .selectFrom('offers')
+        .selectAll()
+        .where('state', '=', 'open')
+        .where('remind_at', '<=', now)
+        .where('reminded_at', 'is', null)
+        .where('due_at', '>', now)
+        .orderBy('remind_at')
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      const due = [
+        ...timedOut.map((row) => ({ offer: offerFromRow(row), due: 'timeout' as const })),
+        ...reminders.map((row) => ({ offer: offerFromRow(row), due: 'remind' as const })),
+      ];
+      const at = (d: (typeof due)[number]) => (d.due === 'timeout' ? d.offer.dueAt : (d.offer.remindAt ?? d.offer.dueAt));
+      due.sort((a, b) => at(a) - at(b) || (a.offer.id < b.offer.id ? -1 : a.offer.id > b.offer.id ? 1 : 0));
+      const picked = due.slice(0, limit);
+      if (picked.length === 0) return [];
+      const handoffIds = [...new Set(picked.map((d) => d.offer.handoffId))];
+      const handoffs = new Map<string, Handoff>();
+      for (const part of chunks(handoffIds)) {
+        const rows = await db.selectFrom('handoffs').selectAll().where('id', 'in', part).execute();
+        for (const row of rows) handoffs.set(row.id, handoffFromRow(row));
+      }
+      return picked.flatMap((d) => {
+        const handoff = handoffs.get(d.offer.handoffId);
+        return handoff === undefined ? [] : [{ offer: d.offer, handoff, due: d.due }];
+      });
+    },
+
+    async countOpenOffersByRep(): Promise<Record<string, number>> {
+      const rows = await db
+        .selectFrom('offers')
+        .select(['rep_id', (eb) => eb.fn.countAll().as('n')])
+        .where('state', '=', 'open')
+        .groupBy('rep_id')
+        .execute();
+      const counts: Record<string, number> = {};
+      for (const row of rows) counts[row.rep_id] = Number(row.n);
+      return counts;
+    },
+
+    async countOffersByRepSince(since: Record<string, Millis>): Promise<Record<string, number>> {
+      const entries = Object.entries(since);
+      const counts: Record<string, number> = {};
+      for (const [repId] of entries) counts[repId] = 0;
+      for (const part of chunks(entries, 100)) {
+        const rows = await db
+          .selectFrom('offers')
+          .select(['rep_id', (eb) => eb.fn.countAll().as('n')])
+          .where((eb) => eb.or(part.map(([repId, at]) => eb.and([eb('rep_id', '=', repId), eb('offered_at', '>=', at)]))))
+          .groupBy('rep_id')
+          .execute();
+        for (const row of rows) counts[row.rep_id] = Number(row.n);
+      }
+      return counts;
+    },
+
+    async setOfferMessage(offerId: string, message: { channel: string; ts: string }): Promise<void> {
+      await db
+        .updateTable('offers')
+        .set({ slack_channel: message.channel, slack_ts: message.ts })
+        .where('id', '=', offerId)
+        .execute();
+    },
+
+    // --- audit ----------------------------------------------------------------------------------
+
+    async listEvents(handoffId: string): Promise<HandoffEvent[]> {
+      const rows = await db.selectFrom('events').selectAll().where('handoff_id', '=', handoffId).orderBy('id').execute();
+      return rows.map(eventFromRow);
+    },
+
+    async appendEvent(handoffId: string, event: NewEvent, now: Millis): Promise<void> {
+      await insertEvents(db, handoffId, [event], now);
+    },
+
+    // --- outbox ---------------------------------------------------------------------------------
+
+    async enqueueJobs(jobs: NewJob[], now: Millis): Promise<void> {
+      if (jobs.length === 0) return;
+      await writeTx((tx) => insertJobs(tx, jobs, now, null));
+    },
+
+    async claimJobs(claim: ClaimOptions): Promise<Job[]> {
+      if (claim.limit <= 0 || (claim.kinds !== undefined && claim.kinds.length === 0)) return [];
+      return writeTx(async (tx) => {
+        let candidates = tx
+          .selectFrom('jobs')
+          .select('id')
+          .where((eb) =>
+            eb.or([
+              eb.and([eb('state', '=', 'pending'), eb('run_at', '<=', claim.now)]),
+              eb.and([eb('state', '=', 'running'), eb('lease_until', '<=', claim.now)]),
+            ]),
+          );
+        if (claim.kinds !== undefined) candidates = candidates.where('kind', 'in', claim.kinds);
+        candidates = candidates.orderBy('run_at').orderBy('id').limit(claim.limit);
+        if (dialect === 'postgres') candidates = candidates.forUpdate().skipLocked();
+        const ids = (await candidates.execute()).map((r) => r.id);
+        if (ids.length === 0) return [];
+        const rows = await tx
+          .updateTable('jobs')
+          .set((eb) => ({
+            state: 'running',
+            locked_by: claim.workerId,
+            lease_until: claim.now + claim.leaseMs,
+            attempts: eb('attempts', '+', 1),
+            updated_at: claim.now,
+          }))
+          .where('id', 'in', ids)
+          .returningAll()
+          .execute();
+        return rows.map(jobFromRow).sort((a, b) => a.runAt - b.runAt || Number(a.id) - Number(b.id));
+      });
+    },
+
+    async completeJob(id: string, workerId: string, now: Millis): Promise<void> {
+      await db
+        .updateTable('jobs')
+        .set({ state: 'done', lease_until: null, updated_at: now })
+        .where('id', '=', Number(id))
+        .where('state', '=', 'running')
+        .where('locked_by', '=', workerId)
+        .execute();
+    },
+
+    async retryJob(id: string, workerId: string, retry: { runAt: Millis; error: string }, now: Millis): Promise<void> {
+      await db
+        .updateTable('jobs')
+        .set({ state: 'pending', run_at: retry.runAt, last_error: retry.error, locked_by: null, lease_until: null, updated_at: now })
+        .where('id', '=', Number(id))
+        .where('state', '=', 'running')
+        .where('locked_by', '=', workerId)
+        .execute();
+    },
+
+    async killJob(id: string, workerId: string, error: string, now: Millis): Promise<void> {
+      await db
+        .updateTable('jobs')
+        .set({ state: 'dead', last_error: error, lease_until: null, updated_at: now })
+        .where('id', '=', Number(id))
+        .where('state', '=', 'running')
+        .where('locked_by', '=', workerId)
+        .execute();
+    },
+
+    async getJob(id: string): Promise<Job | null> {
+      const numeric = Number(id);
+      if (!Number.isSafeInteger(numeric)) return null;
+      const row = await db.selectFrom('jobs').selectAll().where('id', '=', numeric).executeTakeFirst();
+      return row === undefined ? null : jobFromRow(row);
+    },
+
+    async listJobs(filter: { state?: JobState; kind?: string; handoffId?: string; limit?: number }): Promise<Job[]> {
+      let query = db.selectFrom('jobs').selectAll();
+      if (filter.state !== undefined) query = query.where('state', '=', filter.state);
+      if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
+      if (filter.handoffId !== undefined) query = query.where('handoff_id', '=', filter.handoffId);
+      const rows = await query
+        .orderBy('run_at')
+        .orderBy('id')
+        .limit(filter.limit ?? 1000)
+        .execute();
+      return rows.map(jobFromRow);
+    },
+
+    async countJobs(state: JobState): Promise<number> {
+      const row = await db
+        .selectFrom('jobs')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('state', '=', state)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
+    // --- cursors, leases ------------------------------------------------------------------------
+
+    async getCursor(name: string): Promise<string | null> {
+      const row = await db.selectFrom('cursors').select('value').where('name', '=', name).executeTakeFirst();
+      return row?.value ?? null;
+    },
+
+    async setCursor(name: string, value: string, now: Millis): Promise<void> {
+      await db
+        .insertInto('cursors')
+        .values({ name, value, updated_at: now })
+        .onConflict((oc) =>
+          oc.column('name').doUpdateSet((eb) => ({ value: eb.ref('excluded.value'), updated_at: eb.ref('excluded.updated_at') })),
+        )
+        .execute();
+    },
+
+    async tryAcquireLease(name: string, holder: string, ttlMs: Millis, now: Millis): Promise<boolean> {
+      // One statement: insert, or take over when the lease expired or is already ours.
+      const row = await db
+        .insertInto('leases')
+        .values({ name, holder, expires_at: now + ttlMs, acquired_at: now })
+        .onConflict((oc) =>
+          oc
+            .column('name')
+            .doUpdateSet((eb) => ({
+              holder: eb.ref('excluded.holder'),
+              expires_at: eb.ref('excluded.expires_at'),
+              acquired_at: sql<number>`case when leases.holder = excluded.holder then leases.acquired_at else excluded.acquired_at end`,
+            }))
+            .where((eb) => eb.or([eb('leases.holder', '=', eb.ref('excluded.holder')), eb('leases.expires_at', '<=', now)])),
+        )
+        .returning('holder')
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
+    async releaseLease(name: string, holder: string): Promise<void> {
+      await db.deleteFrom('leases').where('name', '=', name).where('holder', '=', holder).execute();
+    },
+
+    // --- rotation, rep status, identities, alerts -----------------------------------------------
+
+    async getRotation(teamId: string): Promise<RotationEntry[]> {
+      const rows = await db.selectFrom('rotation').selectAll().where('team_id', '=', teamId).orderBy('pass').orderBy('rep_id').execute();
+      return rows.map(rotationFromRow);
+    },
+
+    async putRotation(entries: RotationEntry[]): Promise<void> {
+      if (entries.length === 0) return;
+      await writeTx((tx) => upsertRotation(tx, entries));
+    },
+
+    async getRepStatuses(): Promise<RepStatus[]> {
+      const rows = await db.selectFrom('rep_status').selectAll().orderBy('rep_id').execute();
+      return rows.map(repStatusFromRow);
+    },
+
+    async setRepStatus(repId: string, status: Omit<RepStatus, 'repId'> | null): Promise<void> {
+      if (status === null) {
+        await db.deleteFrom('rep_status').where('rep_id', '=', repId).execute();
+        return;
+      }
+      await db
+        .insertInto('rep_status')
+        .values({ rep_id: repId, away_until: status.awayUntil, since: status.since, note: status.note })
+        .onConflict((oc) =>
+          oc.column('rep_id').doUpdateSet((eb) => ({
+            away_until: eb.ref('excluded.away_until'),
+            since: eb.ref('excluded.since'),
+            note: eb.ref('excluded.note'),
+          })),
+        )
+        .execute();
+    },
+
+    async getIdentity(repId: string, kind: IdentityKind): Promise<string | null> {
+      const row = await db
+        .selectFrom('identities')
+        .select('value')
+        .where('rep_id', '=', repId)
+        .where('kind', '=', kind)
+        .executeTakeFirst();
+      return row?.value ?? null;
+    },
+
+    async setIdentity(repId: string, kind: IdentityKind, value: string, now: Millis): Promise<void> {
+      await db
+        .insertInto('identities')
+        .values({ rep_id: repId, kind, value, updated_at: now })
+        .onConflict((oc) =>
+          oc
+            .columns(['rep_id', 'kind'])
+            .doUpdateSet((eb) => ({ value: eb.ref('excluded.value'), updated_at: eb.ref('excluded.updated_at') })),
+        )
+        .execute();
+    },
+
+    async getAlert(key: string): Promise<AlertRow | null> {
+      const row = await db.selectFrom('alerts').selectAll().where('key', '=', key).executeTakeFirst();
+      return row === undefined ? null : alertFromRow(row);
+    },
+
+    async putAlert(alert: AlertRow): Promise<void> {
+      await db
+        .insertInto('alerts')
+        .values({
+          key: alert.key,
+          state: alert.state,
+          fired_at: alert.firedAt,
+          last_notified_at: alert.lastNotifiedAt,
+          resolved_at: alert.resolvedAt,
+          data: toJson(alert.data),
+        })
+        .onConflict((oc) =>
+          oc.column('key').doUpdateSet((eb) => ({
+            state: eb.ref('excluded.state'),
+            fired_at: eb.ref('excluded.fired_at'),
+            last_notified_at: eb.ref('excluded.last_notified_at'),
+            resolved_at: eb.ref('excluded.resolved_at'),
+            data: eb.ref('excluded.data'),
+          })),
+        )
+        .execute();
+    },
+
+    async listAlerts(state?: AlertRow['state']): Promise<AlertRow[]> {
+      let query = db.selectFrom('alerts').selectAll();
+      if (state !== undefined) query = query.where('state', '=', state);
+      const rows = await query.orderBy('fired_at').orderBy('key').execute();
+      return rows.map(alertFromRow);
+    },
+  };
+  return store;
+}
