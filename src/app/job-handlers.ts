@@ -6,6 +6,8 @@ import { ConnectorError, type Failure } from '../ports/failure.js';
 import type { Mailer } from '../ports/mailer.js';
 import type { EscalationOutcome, EscalationPost, MessageRef, OfferCard, OfferOutcome, Person, RepNotifier } from '../ports/rep-notifier.js';
 import type { Job } from '../ports/store.js';
+import type { LeadSource } from '../ports/lead-source.js';
+import { ingestLeads } from './ingest-leads.js';
 import type { AppDeps } from './deps.js';
 import { describeEscalation } from './escalate-handoff.js';
 import type { JobKind, JobPayloads, SerializedOutcome } from './jobs.js';
@@ -22,6 +24,7 @@ export interface JobHandler {
 }
 
 export interface EffectPorts {
+  source: LeadSource | null;
   notifier: RepNotifier | null;
   crm: Crm | null;
   mailer: Mailer | null;
@@ -147,6 +150,19 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
       if (result.kind === 'conflict') return fail('transient', 'hand-off changed while routing');
       return OK;
     }),
+
+    'source.fetch': {
+      batch: 20,
+      async run(jobs) {
+        if (!ports.source) return jobs.map(() => fail('invalid', 'no lead source configured'));
+        const ids = [...new Set(jobs.flatMap((j) => payload<'source.fetch'>(j).ids))];
+        for (let i = 0; i < ids.length; i += 100) {
+          const leads = await ports.source.fetchLeads(ids.slice(i, i + 100));
+          await ingestLeads(deps, leads);
+        }
+        return jobs.map(() => OK);
+      },
+    },
 
     'slack.offer': one(async (j) => {
       const { offerId } = payload<'slack.offer'>(j);

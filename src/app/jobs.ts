@@ -8,6 +8,8 @@ import type { OfferOutcome } from '../ports/rep-notifier.js';
 export type JobPayloads = {
   /** Choose a rep for a detected hand-off and offer it. The hand-off is the job row's handoffId. */
   'handoff.route': Record<string, never>;
+  /** Read these records from the source and ingest the MQLs among them (webhook path). */
+  'source.fetch': { ids: string[] };
   /** DM the offer card. */
   'slack.offer': { offerId: string };
   /** Turn the card into its final state. */

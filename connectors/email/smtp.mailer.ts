@@ -1,0 +1,50 @@
+// Mailer over SMTP with nodemailer. Sends go through the outbox, so a failure here is classified and retried.
+import nodemailer from 'nodemailer';
+import type { Mailer, MailMessage } from '../../src/ports/mailer.js';
+import { ConnectorError, type Failure } from '../../src/ports/failure.js';
+
+export interface SmtpMailerOptions {
+  smtpUrl: string;
+  from: string;
+  /** Socket timeout for one send. */
+  timeoutMs?: number;
+}
+
+export function createSmtpMailer(options: SmtpMailerOptions): Mailer & { close(): void } {
+  const timeout = options.timeoutMs ?? 15_000;
+  const transport = nodemailer.createTransport(options.smtpUrl, {
+    connectionTimeout: timeout,
+    greetingTimeout: timeout,
+    socketTimeout: timeout,
+  });
+  return {
+    async send(message: MailMessage): Promise<void> {
+      try {
+        await transport.sendMail({ from: options.from, to: message.to.join(', '), subject: message.subject, text: message.text, html: message.html });
+      } catch (err) {
+        throw new ConnectorError('smtp', classifySmtpError(err), { cause: err });
+      }
+    },
+    async verify(): Promise<void> {
+      try {
+        await transport.verify();
+      } catch (err) {
+        throw new ConnectorError('smtp', classifySmtpError(err), { cause: err });
+      }
+    },
+    close() {
+      transport.close();
+    },
+  };
+}
+
+/** SMTP reply codes: 4xx are temporary, 535/530 authentication, other 5xx permanent. */
+export function classifySmtpError(err: unknown): Failure {
+  const e = err as { responseCode?: number; code?: string; message?: string };
+  const reason = e?.message ?? String(err);
+  const code = e?.responseCode;
+  if (code === 535 || code === 530 || e?.code === 'EAUTH') return { kind: 'auth', reason };
+  if (typeof code === 'number' && code >= 400 && code < 500) return { kind: 'transient', reason };
+  if (typeof code === 'number' && code >= 500) return { kind: 'invalid', reason };
+  return { kind: 'transient', reason };
+}

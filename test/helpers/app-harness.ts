@@ -1,0 +1,182 @@
+// A small world for use-case tests: the in-memory store, a settable clock, a simple router, and
+// recording fakes for Slack, the CRM and mail.
+import type { AppDeps, RoutePlan } from '../../src/app/deps.js';
+import type { AppSettings } from '../../src/app/settings.js';
+import { createJobHandlers } from '../../src/app/job-handlers.js';
+import type { Crm, CrmNote, CrmUpdate } from '../../src/ports/crm.js';
+import type { Failure } from '../../src/ports/failure.js';
+import { ConnectorError } from '../../src/ports/failure.js';
+import type { MailMessage, Mailer } from '../../src/ports/mailer.js';
+import type { EscalationPost, MessageRef, OfferCard, OfferOutcome, RepNotifier } from '../../src/ports/rep-notifier.js';
+import type { Store } from '../../src/ports/store.js';
+import { silentLogger } from '../../src/ports/logger.js';
+import { createOutbox } from '../../src/runtime/outbox.js';
+import { makeRep, makeTeam } from './builders.js';
+
+export function baseSettings(overrides: Partial<AppSettings> = {}): AppSettings {
+  return {
+    reps: [makeRep({ id: 'alice' }), makeRep({ id: 'bruno' }), makeRep({ id: 'chen' })],
+    managers: [{ id: 'maria', name: 'Maria', email: 'maria@example.com', slackUserId: 'U_MARIA' }],
+    teams: [makeTeam({ id: 'emea', members: ['alice', 'bruno', 'chen'], manager: 'maria', channel: 'C_EMEA' })],
+    routing: { ownerMatch: { enabled: false, skipFreeEmailDomains: true }, rules: [], fallback: { team: 'emea' } },
+    sla: { acceptWithin: 30 * 60_000, remindAt: 0.5, maxOffers: 3, holidays: [], routeOutsideHours: true },
+    hot: null,
+    reasons: [
+      { id: 'not_icp', label: 'Not our ideal customer', recycle: false, noteRequired: false },
+      { id: 'bad_timing', label: 'Bad timing', recycle: true, noteRequired: false },
+      { id: 'other', label: 'Other', recycle: false, noteRequired: true },
+    ],
+    crm: {
+      kind: 'hubspot',
+      assignOwnerOn: 'accept',
+      ownerProperty: 'hubspot_owner_id',
+      onAccept: { set: { hs_lead_status: 'OPEN' }, note: false },
+      onReject: { set: { hs_lead_status: 'UNQUALIFIED', handoff_rejection_reason: '{{reason.id}}' }, note: true },
+      onRecycle: { set: { lifecyclestage: 'lead' } },
+    },
+    slack: { managersChannel: 'C_MGRS', marketingChannel: 'C_MKTG' },
+    email: { managers: ['maria@example.com'], marketing: ['mkt@example.com'] },
+    dashboardUrl: null,
+    ...overrides,
+  };
+}
+
+/** Round-robin over the team's members in order, skipping reps already offered this hand-off. */
+export function simpleRouter(store: Store, settings: () => AppSettings): AppDeps['route'] {
+  return async (handoff, _lead, now): Promise<RoutePlan> => {
+    const s = settings();
+    const team = s.teams[0];
+    if (!team) return { kind: 'unroutable', trace: {}, why: 'no team' };
+    const offered = new Set((await store.listOffers(handoff.id)).map((o) => o.repId));
+    const candidates = team.members.filter((id) => !offered.has(id) && s.reps.find((r) => r.id === id)?.active);
+    const repId = candidates[0];
+    if (!repId) return { kind: 'unroutable', trace: { offered: [...offered] }, why: 'every member was offered already' };
+    const sla = handoff.hot && s.hot ? s.hot.acceptWithin : s.sla.acceptWithin;
+    return {
+      kind: 'offer',
+      repId,
+      teamId: team.id,
+      dueAt: now + sla,
+      remindAt: s.sla.remindAt === null ? null : now + Math.round(sla * s.sla.remindAt),
+      ownerMatch: false,
+      why: { rule: null, team: team.id, strategy: team.strategy, ownerMatch: null },
+      trace: { candidates },
+      rotation: [],
+    };
+  };
+}
+
+export class FakeSlack implements RepNotifier {
+  posted: { card: OfferCard; ref: MessageRef }[] = [];
+  closed: { ref: MessageRef; outcome: OfferOutcome }[] = [];
+  reminded: MessageRef[] = [];
+  escalations: EscalationPost[] = [];
+  closedEscalations: string[] = [];
+  messages: { channel: string; text: string }[] = [];
+  hot: string[] = [];
+  /** Failures to throw on the next calls, in order. */
+  failNext: Failure[] = [];
+  private seq = 0;
+
+  private maybeFail(): void {
+    const f = this.failNext.shift();
+    if (f) throw new ConnectorError('slack', f);
+  }
+  async postOffer(card: OfferCard): Promise<MessageRef> {
+    this.maybeFail();
+    const ref = { channel: `D_${card.rep.id}`, ts: `${1000 + ++this.seq}.0001` };
+    this.posted.push({ card, ref });
+    return ref;
+  }
+  async closeOffer(ref: MessageRef, _card: OfferCard, outcome: OfferOutcome): Promise<void> {
+    this.maybeFail();
+    this.closed.push({ ref, outcome });
+  }
+  async remind(ref: MessageRef): Promise<void> {
+    this.maybeFail();
+    this.reminded.push(ref);
+  }
+  async postEscalation(post: EscalationPost): Promise<MessageRef[]> {
+    this.maybeFail();
+    this.escalations.push(post);
+    return [{ channel: 'C_MGRS', ts: `${2000 + ++this.seq}.0001` }];
+  }
+  async closeEscalation(_refs: MessageRef[], post: EscalationPost): Promise<void> {
+    this.closedEscalations.push(post.handoffId);
+  }
+  async postHotNotice(card: OfferCard, channel: string): Promise<MessageRef> {
+    this.hot.push(`${channel}:${card.handoffId}`);
+    return { channel, ts: `${3000 + ++this.seq}.0001` };
+  }
+  async postMessage(channel: string, text: string): Promise<MessageRef> {
+    this.messages.push({ channel, text });
+    return { channel, ts: `${4000 + ++this.seq}.0001` };
+  }
+  async lookupUserId(): Promise<string | null> {
+    return null;
+  }
+}
+
+export class FakeCrm implements Crm {
+  readonly kind = 'hubspot' as const;
+  updates: CrmUpdate[] = [];
+  notes: CrmNote[] = [];
+  calls = 0;
+  owners: Record<string, string> = { 'alice@example.com': '101', 'bruno@example.com': '102', 'chen@example.com': '103' };
+  async resolveOwnerId(rep: { email: string }): Promise<string | null> {
+    return this.owners[rep.email] ?? null;
+  }
+  async findOwnerMatch(): Promise<null> {
+    return null;
+  }
+  async update(updates: CrmUpdate[]) {
+    this.calls += 1;
+    this.updates.push(...updates);
+    return updates.map((u) => ({ key: u.key, ok: true as const }));
+  }
+  async addNotes(notes: CrmNote[]) {
+    this.calls += 1;
+    this.notes.push(...notes);
+    return notes.map((n) => ({ key: n.key, ok: true as const }));
+  }
+}
+
+export class FakeMailer implements Mailer {
+  sent: MailMessage[] = [];
+  async send(message: MailMessage): Promise<void> {
+    this.sent.push(message);
+  }
+  async verify(): Promise<void> {}
+}
+
+export interface Harness {
+  deps: AppDeps;
+  store: Store;
+  clock: { now(): number; set(t: number): void; advance(ms: number): void };
+  slack: FakeSlack;
+  crm: FakeCrm;
+  mailer: FakeMailer;
+  /** Runs the outbox until nothing is due now. */
+  drain(): Promise<number>;
+}
+
+export function createHarness(store: Store, settings: AppSettings = baseSettings(), start = Date.UTC(2026, 10, 23, 9, 0, 0)): Harness {
+  let t = start;
+  const clock = { now: () => t, set: (v: number) => void (t = v), advance: (ms: number) => void (t += ms) };
+  let n = 0;
+  const deps: AppDeps = {
+    store,
+    clock,
+    settings,
+    route: simpleRouter(store, () => deps.settings),
+    logger: silentLogger,
+    newId: () => `id${++n}`,
+    deadlineFor: (_repId, from) => ({ dueAt: from + settings.sla.acceptWithin, remindAt: null }),
+  };
+  const slack = new FakeSlack();
+  const crm = new FakeCrm();
+  const mailer = new FakeMailer();
+  const handlers = createJobHandlers(deps, { source: null, notifier: slack, crm, mailer });
+  const outbox = createOutbox({ store, clock, logger: silentLogger, handlers, workerId: 'test', baseDelayMs: 1_000, maxDelayMs: 60_000 });
+  return { deps, store, clock, slack, crm, mailer, drain: () => outbox.drain(50) };
+}
