@@ -104,6 +104,8 @@ export interface SalesforceEmulatorControl {
   setApiUsage(used: number, limit?: number): void;
   apiUsage(): { used: number; limit: number };
   expireTokens(): void;
+  /** Lifetime of tokens issued from now on (0: they are refused on first use). */
+  setTokenTtl(ms: number): void;
   setFault(fault: FaultSpec | null): void;
   /** The User that client-credentials tokens run as. */
   integrationUserId: string;
@@ -291,7 +293,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 export async function startSalesforceEmulator(options: SalesforceEmulatorOptions): Promise<SalesforceEmulator> {
   const now = options.now ?? Date.now;
   const apiVersion = options.apiVersion ?? '62.0';
-  const tokenTtlMs = options.tokenTtlMs ?? 2 * 60 * 60_000;
+  let tokenTtlMs = options.tokenTtlMs ?? 2 * 60 * 60_000;
   const batchSize = options.queryBatchSize ?? 2000;
   let dailyLimit = options.dailyLimit ?? 100_000;
   let apiUsed = 0;
@@ -968,6 +970,9 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     apiUsage: () => ({ used: apiUsed, limit: dailyLimit }),
     expireTokens() {
       for (const t of tokens.values()) t.expiresAt = 0;
+    },
+    setTokenTtl(ms) {
+      tokenTtlMs = ms;
     },
     setFault(f) {
       fault = f && f.count > 0 ? { ...f } : null;
