@@ -169,7 +169,9 @@ async function insertJobs(db: Db, jobs: readonly NewJob[], now: Millis, defaultH
 }
 
 async function upsertRotation(db: Db, entries: readonly RotationEntry[]): Promise<void> {
-  for (const part of chunks(entries)) {
+  // One row per (team, rep), the last entry winning: Postgres refuses to upsert a row twice in one statement.
+  const unique = [...new Map(entries.map((e) => [JSON.stringify([e.teamId, e.repId]), e])).values()];
+  for (const part of chunks(unique)) {
     await db
       .insertInto('rotation')
       .values(
