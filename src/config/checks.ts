@@ -1,0 +1,167 @@
+// Cross-reference checks: the rules that span sections (a rule's team exists, team members are
+// reps, ids are unique, the sections the chosen source and CRM need are present, conditions only
+// use mapped fields). They read the raw (interpolated) YAML tree and tolerate any shape, so they
+// run even when the schema found problems elsewhere — every problem is reported in one go.
+import { LEAD_FIELDS } from '../domain/model.js';
+import type { LeadFieldName, SourceKind } from '../domain/model.js';
+import { buildCondition, conditionFields, suggest } from './conditions.js';
+import type { Issue } from './conditions.js';
+import type { PathSegment, Problem } from './paths.js';
+import { DEFAULT_FIELDS } from './schema.js';
+
+type Raw = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Raw => v !== null && typeof v === 'object' && !Array.isArray(v);
+const asObject = (v: unknown): Raw => (isObject(v) ? v : {});
+const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const asKind = (v: unknown): SourceKind | null => (v === 'hubspot' || v === 'salesforce' ? v : null);
+const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+
+/** Ids of a list section, with the path of each id; reports duplicates. */
+function collectIds(root: Raw, section: string, what: string, problems: Problem[]): string[] {
+  const seen = new Map<string, number>();
+  asArray(root[section]).forEach((item, i) => {
+    const id = text(asObject(item).id);
+    if (id === null) return;
+    const first = seen.get(id);
+    if (first !== undefined) {
+      problems.push({ path: [section, i, 'id'], message: `duplicate ${what} id "${id}" (also ${section}[${first}])` });
+    } else seen.set(id, i);
+  });
+  return [...seen.keys()];
+}
+
+function unknownRef(what: string, id: string, known: string[]): string {
+  const hint = suggest(id, known);
+  if (hint !== '') return `unknown ${what} "${id}"${hint}`;
+  return known.length === 0 ? `unknown ${what} "${id}" (no ${what}s are configured)` : `unknown ${what} "${id}" (known: ${known.join(', ')})`;
+}
+
+export function crossCheck(rootValue: unknown): Problem[] {
+  const problems: Problem[] = [];
+  if (!isObject(rootValue)) return problems;
+  const root = rootValue;
+  const source = asObject(root.source);
+  const crm = asObject(root.crm);
+  const sourceKind = asKind(source.kind);
+  const crmKind = asKind(crm.kind) ?? sourceKind;
+
+  // Sections the chosen source and CRM need.
+  const needs = new Map<SourceKind, string>();
+  if (sourceKind !== null) needs.set(sourceKind, `source.kind is ${sourceKind}`);
+  if (crmKind !== null && !needs.has(crmKind)) needs.set(crmKind, `crm.kind is ${crmKind}`);
+  for (const [kind, why] of needs) {
+    if (root[kind] === undefined || root[kind] === null) problems.push({ path: [kind], message: `required because ${why}` });
+  }
+
+  // The MQL criterion must fit the source.
+  const mql = asObject(source.mql);
+  if (sourceKind === 'salesforce' && mql.lifecycleStage !== undefined) {
+    problems.push({ path: ['source', 'mql', 'lifecycleStage'], message: 'is for HubSpot; a Salesforce source uses status' });
+  }
+  if (sourceKind === 'hubspot' && mql.status !== undefined) {
+    problems.push({ path: ['source', 'mql', 'status'], message: 'is for Salesforce; a HubSpot source uses lifecycleStage' });
+  }
+
+  // Conditions, checked on the raw tree too: the schema stops inside a condition at its first shape
+  // problem, and a wrong value type elsewhere in the same condition must still be reported.
+  const conditionSites: Array<{ raw: unknown; path: PathSegment[]; allowHot: boolean }> = [
+    { raw: asObject(source.hot).when, path: ['source', 'hot', 'when'], allowHot: false },
+    ...asArray(asObject(root.routing).rules).map((rule, i) => ({
+      raw: asObject(rule).when,
+      path: ['routing', 'rules', i, 'when'] as PathSegment[],
+      allowHot: true,
+    })),
+    { raw: asObject(root.history).accepted, path: ['history', 'accepted'], allowHot: false },
+    { raw: asObject(root.history).rejected, path: ['history', 'rejected'], allowHot: false },
+  ];
+  for (const site of conditionSites) {
+    if (site.raw === undefined) continue;
+    const issues: Issue[] = [];
+    buildCondition(site.raw, { allowHot: site.allowHot }, issues, site.path);
+    problems.push(...issues);
+  }
+
+  // Which lead fields are mapped to a CRM property (defaults of the source, then the fields section).
+  if (sourceKind !== null) {
+    const mapped = new Set<string>(Object.keys(DEFAULT_FIELDS[sourceKind]));
+    for (const [name, property] of Object.entries(asObject(root.fields))) {
+      if (property === null || property === '') mapped.delete(name);
+      else if (typeof property === 'string') mapped.add(name);
+    }
+    const notMapped = (field: string) =>
+      Object.hasOwn(LEAD_FIELDS, field) && !mapped.has(field)
+        ? `field "${field}" is not mapped to a ${sourceKind === 'hubspot' ? 'HubSpot property' : 'Salesforce field'} (set fields.${field as LeadFieldName})`
+        : null;
+    for (const c of conditionSites) {
+      for (const use of conditionFields(c.raw, c.path)) {
+        const message = notMapped(use.field);
+        if (message !== null) problems.push({ path: use.path, message });
+      }
+    }
+    if (mql.minScore !== undefined && !mapped.has('score')) {
+      problems.push({ path: ['source', 'mql', 'minScore'], message: notMapped('score') ?? 'field "score" is not mapped' });
+    }
+  }
+
+  // Unique ids.
+  const reps = collectIds(root, 'reps', 'rep', problems);
+  const managers = collectIds(root, 'managers', 'manager', problems);
+  const teams = collectIds(root, 'teams', 'team', problems);
+  collectIds(root, 'rejectionReasons', 'reason', problems);
+
+  // Teams: members are reps, the manager is a manager.
+  asArray(root.teams).forEach((teamValue, t) => {
+    const team = asObject(teamValue);
+    const members = new Map<string, number>();
+    asArray(team.members).forEach((memberValue, m) => {
+      const member = text(memberValue);
+      if (member === null) return;
+      if (!reps.includes(member)) problems.push({ path: ['teams', t, 'members', m], message: unknownRef('rep', member, reps) });
+      const first = members.get(member);
+      if (first !== undefined) problems.push({ path: ['teams', t, 'members', m], message: `"${member}" is listed twice` });
+      else members.set(member, m);
+    });
+    const manager = text(team.manager);
+    if (manager !== null && !managers.includes(manager)) {
+      problems.push({ path: ['teams', t, 'manager'], message: unknownRef('manager', manager, managers) });
+    }
+  });
+
+  // Routing: rule and fallback teams exist; rule names are unique; something can take a lead.
+  const routing = asObject(root.routing);
+  const ruleNames = new Map<string, number>();
+  const rules = asArray(routing.rules);
+  rules.forEach((ruleValue, r) => {
+    const rule = asObject(ruleValue);
+    const team = text(rule.team);
+    if (team !== null && !teams.includes(team)) problems.push({ path: ['routing', 'rules', r, 'team'], message: unknownRef('team', team, teams) });
+    const name = text(rule.name);
+    if (name !== null) {
+      const first = ruleNames.get(name);
+      if (first !== undefined) problems.push({ path: ['routing', 'rules', r, 'name'], message: `duplicate rule name "${name}" (also routing.rules[${first}])` });
+      else ruleNames.set(name, r);
+    }
+  });
+  const fallback = text(asObject(routing.fallback).team);
+  if (fallback !== null && !teams.includes(fallback)) {
+    problems.push({ path: ['routing', 'fallback', 'team'], message: unknownRef('team', fallback, teams) });
+  }
+  if (rules.length === 0 && routing.fallback === undefined) {
+    problems.push({ path: ['routing'], message: 'no rules and no fallback team: every lead would be escalated as unroutable' });
+  }
+
+  // A team whose members are all inactive can never take a lead.
+  asArray(root.teams).forEach((teamValue, t) => {
+    const team = asObject(teamValue);
+    const members = asArray(team.members).map(text).filter((m): m is string => m !== null && reps.includes(m));
+    if (members.length === 0) return;
+    const active = members.filter((m) => {
+      const rep = asArray(root.reps).map(asObject).find((r) => r.id === m);
+      return rep === undefined || rep.active !== false;
+    });
+    if (active.length === 0) problems.push({ path: ['teams', t, 'members'], message: 'every member is inactive; the team can never take a lead' });
+  });
+
+  return problems;
+}
