@@ -3,6 +3,7 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { HUBSPOT_SCOPES } from './hubspot.errors.js';
 
 // ---- public types -------------------------------------------------------------------------------------------------
 
@@ -137,14 +138,7 @@ export interface HubspotEmulator {
 
 // ---- scopes, bodies -------------------------------------------------------------------------------------------------
 
-export const HUBSPOT_SCOPES = {
-  contactsRead: 'crm.objects.contacts.read',
-  contactsWrite: 'crm.objects.contacts.write',
-  ownersRead: 'crm.objects.owners.read',
-  companiesRead: 'crm.objects.companies.read',
-  schemasRead: 'crm.schemas.contacts.read',
-  schemasWrite: 'crm.schemas.contacts.write',
-} as const;
+export { HUBSPOT_SCOPES };
 
 const LIFECYCLE_STAGES = [
   'subscriber',

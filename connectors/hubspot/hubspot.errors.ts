@@ -33,6 +33,16 @@ export class HubspotShapeError extends Error {
   }
 }
 
+/** The private-app scopes each API area needs. */
+export const HUBSPOT_SCOPES = {
+  contactsRead: 'crm.objects.contacts.read',
+  contactsWrite: 'crm.objects.contacts.write',
+  ownersRead: 'crm.objects.owners.read',
+  companiesRead: 'crm.objects.companies.read',
+  schemasRead: 'crm.schemas.contacts.read',
+  schemasWrite: 'crm.schemas.contacts.write',
+} as const;
+
 export const TEN_SECONDLY_WAIT_MS = 10_000;
 export const SECONDLY_WAIT_MS = 1_000;
 /** The daily limit resets at midnight in the account's time zone, which we do not know: look again in an hour. */

@@ -1,0 +1,200 @@
+// HubSpot webhook intake: signature verification (v3 with a 5-minute window, v1/v2 fallback), payload parsing and a
+// node request handler that answers fast and hands the contact ids on after the response.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { HubspotLogger } from './hubspot.client.js';
+
+export const SIGNATURE_WINDOW_MS = 5 * 60_000;
+export const MAX_WEBHOOK_BODY = 1024 * 1024;
+
+export type HeaderBag = Record<string, string | string[] | undefined>;
+
+export type SignatureCheck = { ok: true; version: 'v1' | 'v2' | 'v3' } | { ok: false; reason: string };
+
+function headerValue(headers: HeaderBag, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [k, v] of Object.entries(headers)) {
+    if (k.toLowerCase() !== wanted) continue;
+    return Array.isArray(v) ? v[0] : v;
+  }
+  return undefined;
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  // Compare equal-length buffers so the time taken does not depend on where they differ.
+  if (x.length !== y.length) {
+    timingSafeEqual(x, x);
+    return false;
+  }
+  return timingSafeEqual(x, y);
+}
+
+/**
+ * Verifies a HubSpot request signature. `url` is the full URI HubSpot called (scheme, host, path and query), `rawBody`
+ * the exact bytes received. v3 headers win when present; otherwise v1/v2 (`X-HubSpot-Signature`) are checked.
+ */
+export function verifyHubspotSignature(input: {
+  method: string;
+  url: string;
+  rawBody: string | Buffer;
+  headers: HeaderBag;
+  clientSecret: string;
+  now: number;
+}): SignatureCheck {
+  const body = typeof input.rawBody === 'string' ? input.rawBody : input.rawBody.toString('utf8');
+  const v3 = headerValue(input.headers, 'x-hubspot-signature-v3');
+  if (v3 !== undefined) {
+    const ts = headerValue(input.headers, 'x-hubspot-request-timestamp');
+    if (ts === undefined || !/^\d+$/.test(ts)) return { ok: false, reason: 'missing or malformed X-HubSpot-Request-Timestamp' };
+    const age = input.now - Number(ts);
+    if (age > SIGNATURE_WINDOW_MS || age < -SIGNATURE_WINDOW_MS) return { ok: false, reason: `stale timestamp (${Math.round(age / 1000)} s off)` };
+    const expected = createHmac('sha256', input.clientSecret)
+      .update(`${input.method.toUpperCase()}${input.url}${body}${ts}`, 'utf8')
+      .digest('base64');
+    return safeEqual(expected, v3) ? { ok: true, version: 'v3' } : { ok: false, reason: 'v3 signature mismatch' };
+  }
+  const legacy = headerValue(input.headers, 'x-hubspot-signature');
+  if (legacy === undefined) return { ok: false, reason: 'no signature headers' };
+  const version = (headerValue(input.headers, 'x-hubspot-signature-version') ?? 'v1').toLowerCase();
+  let source: string;
+  if (version === 'v1') source = input.clientSecret + body;
+  else if (version === 'v2') source = input.clientSecret + input.method.toUpperCase() + input.url + body;
+  else return { ok: false, reason: `unsupported signature version ${version}` };
+  const expected = createHash('sha256').update(source, 'utf8').digest('hex');
+  return safeEqual(expected, legacy.toLowerCase()) ? { ok: true, version } : { ok: false, reason: `${version} signature mismatch` };
+}
+
+const webhookEvent = z
+  .object({
+    objectId: z.union([z.number(), z.string()]).optional(),
+    subscriptionType: z.string().optional(),
+    eventType: z.string().optional(),
+    propertyName: z.string().optional(),
+    occurredAt: z.number().optional(),
+    primaryObjectId: z.union([z.number(), z.string()]).optional(),
+  })
+  .loose();
+const webhookPayload = z.array(webhookEvent).max(1000);
+
+/** Event types that can turn a contact into an MQL (or change one); deletions are left to the withdrawal check. */
+const REREAD = new Set(['contact.propertyChange', 'contact.creation', 'contact.merge', 'contact.restore']);
+
+export type WebhookParse = { ok: true; contactIds: string[]; ignored: number } | { ok: false; reason: string };
+
+/** Contact ids to (re)read from a delivery, deduped, oldest event first; unknown event types are skipped. */
+export function parseHubspotWebhook(rawBody: string | Buffer): WebhookParse {
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'body is not JSON' };
+  }
+  const parsed = webhookPayload.safeParse(json);
+  if (!parsed.success) return { ok: false, reason: `unexpected payload: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
+  const events = [...parsed.data].sort((a, b) => (a.occurredAt ?? 0) - (b.occurredAt ?? 0));
+  const ids = new Set<string>();
+  let ignored = 0;
+  for (const e of events) {
+    const type = e.subscriptionType ?? e.eventType ?? '';
+    const id = type === 'contact.merge' ? (e.primaryObjectId ?? e.objectId) : e.objectId;
+    if (!REREAD.has(type) || id === undefined || !/^\d+$/.test(String(id))) {
+      ignored++;
+      continue;
+    }
+    ids.add(String(id));
+  }
+  return { ok: true, contactIds: [...ids], ignored };
+}
+
+export interface HubspotWebhookHandlerOptions {
+  clientSecret: string;
+  /** The public base URL HubSpot calls (https://handoff.example.com); the v3 signature covers the full URI. */
+  publicUrl?: string;
+  onContactIds(ids: string[]): void | Promise<void>;
+  logger: HubspotLogger;
+  now?: () => number;
+  maxBodyBytes?: number;
+}
+
+/** The request URI as HubSpot saw it. */
+function requestUri(req: IncomingMessage, publicUrl: string | undefined): string {
+  const path = req.url ?? '/';
+  if (publicUrl) return `${publicUrl.replace(/\/+$/, '')}${path}`;
+  const proto = headerValue(req.headers, 'x-forwarded-proto')?.split(',')[0]?.trim() ?? ('encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http');
+  const host = headerValue(req.headers, 'x-forwarded-host') ?? headerValue(req.headers, 'host') ?? 'localhost';
+  return `${proto}://${host}${path}`;
+}
+
+function reply(res: ServerResponse, status: number, body: Record<string, unknown>): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** POST /webhooks/hubspot: verify, answer, then pass the contact ids on (HubSpot waits at most 5 s). */
+export function createHubspotWebhookHandler(options: HubspotWebhookHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const log = options.logger.child({ component: 'hubspot-webhook' });
+  const now = options.now ?? Date.now;
+  const limit = options.maxBodyBytes ?? MAX_WEBHOOK_BODY;
+
+  return (req, res) => {
+    if ((req.method ?? '').toUpperCase() !== 'POST') {
+      reply(res, 405, { error: 'method not allowed' });
+      return;
+    }
+    const declared = Number(headerValue(req.headers, 'content-length') ?? NaN);
+    if (Number.isFinite(declared) && declared > limit) {
+      reply(res, 413, { error: 'payload too large' });
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (c: Buffer) => {
+      if (tooLarge) return;
+      size += c.length;
+      if (size > limit) {
+        tooLarge = true;
+        reply(res, 413, { error: 'payload too large' });
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('error', (err) => log.warn({ err }, 'webhook request stream failed'));
+    req.on('end', () => {
+      if (tooLarge) return;
+      const raw = Buffer.concat(chunks);
+      const check = verifyHubspotSignature({
+        method: req.method ?? 'POST',
+        url: requestUri(req, options.publicUrl),
+        rawBody: raw,
+        headers: req.headers,
+        clientSecret: options.clientSecret,
+        now: now(),
+      });
+      if (!check.ok) {
+        log.warn({ reason: check.reason }, 'hubspot webhook rejected');
+        reply(res, 401, { error: 'invalid signature' });
+        return;
+      }
+      const parsed = parseHubspotWebhook(raw);
+      if (!parsed.ok) {
+        log.warn({ reason: parsed.reason }, 'hubspot webhook malformed');
+        reply(res, 400, { error: parsed.reason });
+        return;
+      }
+      reply(res, 200, { received: parsed.contactIds.length });
+      if (parsed.contactIds.length === 0) return;
+      setImmediate(() => {
+        Promise.resolve()
+          .then(() => options.onContactIds(parsed.contactIds))
+          .catch((err: unknown) => log.error({ err, ids: parsed.contactIds.length }, 'hubspot webhook ids could not be queued'));
+      });
+    });
+  };
+}
