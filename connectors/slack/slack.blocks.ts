@@ -514,6 +514,8 @@ export interface HomeInput {
   summary: RepSummary | null;
   timezone?: string;
   now: Millis;
+  /** A one-off line at the top (what happened to the button the rep just clicked). */
+  notice?: string;
 }
 
 export function formatSummary(summary: RepSummary): string[] {
@@ -537,6 +539,9 @@ function queueItemLine(item: QueueItem, timezone: string | undefined, now: Milli
 /** The rep's Home tab: open offers with the same buttons as the cards, and their last 30 days. */
 export function buildAppHome(input: HomeInput): HomeView {
   const blocks: Block[] = [{ type: 'header', text: plain('Your leads', LIMITS.header) }];
+  if (input.notice !== undefined && input.notice !== '') {
+    blocks.push({ type: 'context', elements: [mrkdwn(input.notice)] });
+  }
   if (input.queue === null) {
     blocks.push({
       type: 'section',
@@ -579,18 +584,19 @@ export function notYoursText(offeredTo: string): string {
   return `This lead is offered to ${offeredTo}, not to you. Nothing was changed.`;
 }
 
-export function alreadyDecidedText(state: string, by: string | null, at: Millis | null, timezone?: string): string {
+/** Status line for a card whose hand-off was decided elsewhere ("This lead was accepted by … on …."). */
+export function alreadyDecidedLine(state: string, by: string | null, at: Millis | null, timezone?: string): string {
   const who = by !== null ? ` by ${by}` : '';
   const when = at !== null ? ` on ${formatTime(at, timezone)}` : '';
-  return `This lead was already ${state.replace(/_/g, ' ')}${who}${when}. Nothing was changed.`;
+  return `ℹ️ This lead was already ${state.replace(/_/g, ' ')}${who}${when}.`;
 }
 
-export function offerClosedText(
-  offerState: string,
-  at: Millis | null,
-  currentRep: string | null,
-  timezone?: string,
-): string {
+export function alreadyDecidedText(state: string, by: string | null, at: Millis | null, timezone?: string): string {
+  return `${alreadyDecidedLine(state, by, at, timezone)} Nothing was changed.`;
+}
+
+/** Status line for a card whose offer ended (timed out, withdrawn, reassigned, escalated). */
+export function offerClosedLine(offerState: string, at: Millis | null, currentRep: string | null, timezone?: string): string {
   const when = at !== null ? ` on ${formatTime(at, timezone)}` : '';
   const what: Record<string, string> = {
     timed_out: 'timed out',
@@ -601,7 +607,24 @@ export function offerClosedText(
     rejected: 'was rejected',
   };
   const now = currentRep !== null ? ` It is now with ${currentRep}.` : '';
-  return `This offer ${what[offerState] ?? offerState.replace(/_/g, ' ')}${when}.${now} Nothing was changed.`;
+  return `ℹ️ This offer ${what[offerState] ?? offerState.replace(/_/g, ' ')}${when}.${now}`;
+}
+
+export function offerClosedText(offerState: string, at: Millis | null, currentRep: string | null, timezone?: string): string {
+  return `${offerClosedLine(offerState, at, currentRep, timezone)} Nothing was changed.`;
+}
+
+/** The lead label of a posted offer card (from its header), for the reject modal. */
+export function cardLabel(blocks: readonly unknown[]): string | null {
+  for (const b of blocks) {
+    if (typeof b !== 'object' || b === null) continue;
+    const block = b as { type?: unknown; text?: { text?: unknown } };
+    if (block.type !== 'header' || typeof block.text?.text !== 'string') continue;
+    const text = block.text.text;
+    const cut = text.indexOf(': ');
+    return cut >= 0 ? text.slice(cut + 2) : text;
+  }
+  return null;
 }
 
 export function queueText(items: QueueItem[] | null, timezone: string | undefined, now: Millis): string {

@@ -1,0 +1,170 @@
+// RepNotifier over the Slack Web API: offer cards in DMs, their final states, reminders, escalation posts.
+// Every failure comes back as a ConnectorError with its classification; the outbox decides about retries.
+import type { Millis, RejectionReason } from '../../src/domain/model.js';
+import type {
+  EscalationOutcome,
+  EscalationPost,
+  MessageRef,
+  OfferCard,
+  OfferOutcome,
+  RepNotifier,
+} from '../../src/ports/rep-notifier.js';
+import { ConnectorError } from '../../src/ports/failure.js';
+import {
+  buildClosedEscalation,
+  buildClosedOfferCard,
+  buildEscalationPost,
+  buildHotNotice,
+  buildOfferCard,
+  reminderText,
+  type Block,
+} from './slack.blocks.js';
+import { createSlackWebClient, type SlackLogger } from './slack.client.js';
+import { classifySlackError, slackConnectorError } from './slack.errors.js';
+
+export interface SlackNotifierOptions {
+  botToken: string;
+  apiUrl?: string;
+  timeoutMs?: number;
+  /** Where escalations go with the Assign-to select (slack.managersChannel); none: team channel only. */
+  managersChannel?: string;
+  /** Time zone for escalation posts (times are shown to several people). */
+  timezone?: string;
+  /** Labels for rejection reason ids on closed cards. */
+  reasons?: readonly RejectionReason[];
+}
+
+export interface SlackNotifierDeps {
+  logger: SlackLogger;
+}
+
+function okRef(result: { channel?: string; ts?: string }, what: string): MessageRef {
+  if (result.channel === undefined || result.ts === undefined) {
+    throw new ConnectorError('slack', { kind: 'transient', reason: `${what}: answer without channel/ts` });
+  }
+  return { channel: result.channel, ts: result.ts };
+}
+
+export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNotifierDeps): RepNotifier {
+  const log = deps.logger.child({ component: 'slack-notifier' });
+  const client = createSlackWebClient({ botToken: options.botToken, apiUrl: options.apiUrl, timeoutMs: options.timeoutMs });
+  const reasons = options.reasons ?? [];
+  /** Slack user id → the app's DM channel with them (conversations.open answers the same id every time). */
+  const dmChannels = new Map<string, string>();
+
+  async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const wrapped = slackConnectorError(err, what);
+      log.warn({ what, kind: wrapped.failure.kind, reason: wrapped.failure.reason, retryAfterMs: wrapped.failure.retryAfterMs }, 'slack call failed');
+      throw wrapped;
+    }
+  }
+
+  async function dmChannel(slackUserId: string): Promise<string> {
+    const cached = dmChannels.get(slackUserId);
+    if (cached !== undefined) return cached;
+    const opened = await call('conversations.open', () => client.conversations.open({ users: slackUserId }));
+    const id = opened.channel?.id;
+    if (id === undefined) throw new ConnectorError('slack', { kind: 'transient', reason: 'conversations.open: answer without channel' });
+    dmChannels.set(slackUserId, id);
+    return id;
+  }
+
+  async function post(channel: string, text: string, blocks: Block[] | unknown[] | undefined, threadTs?: string): Promise<MessageRef> {
+    const result = await call('chat.postMessage', () =>
+      client.chat.postMessage({
+        channel,
+        text,
+        ...(blocks !== undefined && blocks.length > 0 ? { blocks: blocks as Block[] } : {}),
+        ...(threadTs !== undefined ? { thread_ts: threadTs } : {}),
+        unfurl_links: false,
+        unfurl_media: false,
+      }),
+    );
+    return okRef(result, 'chat.postMessage');
+  }
+
+  async function update(ref: MessageRef, text: string, blocks: Block[]): Promise<void> {
+    await call('chat.update', () => client.chat.update({ channel: ref.channel, ts: ref.ts, text, blocks }));
+  }
+
+  return {
+    async postOffer(card: OfferCard): Promise<MessageRef> {
+      const user = card.rep.slackUserId;
+      if (user === undefined || user === '') {
+        throw new ConnectorError('slack', { kind: 'not_found', reason: `rep ${card.rep.id} has no Slack user id` });
+      }
+      const channel = await dmChannel(user);
+      const message = buildOfferCard(card);
+      try {
+        const ref = await post(channel, message.text, message.blocks);
+        log.debug({ offerId: card.offerId, channel: ref.channel, ts: ref.ts }, 'offer card posted');
+        return ref;
+      } catch (err) {
+        // A cached DM that Slack no longer knows: forget it so the retry opens a fresh one.
+        if (err instanceof ConnectorError && err.failure.kind === 'not_found') dmChannels.delete(user);
+        throw err;
+      }
+    },
+
+    async closeOffer(ref: MessageRef, card: OfferCard, outcome: OfferOutcome): Promise<void> {
+      const message = buildClosedOfferCard(card, outcome, reasons);
+      await update(ref, message.text, message.blocks);
+    },
+
+    async remind(ref: MessageRef, card: OfferCard, now: Millis): Promise<void> {
+      await post(ref.channel, reminderText(card, now), undefined, ref.ts);
+    },
+
+    async postEscalation(escalation: EscalationPost): Promise<MessageRef[]> {
+      const refs: MessageRef[] = [];
+      if (options.managersChannel !== undefined && options.managersChannel !== '') {
+        const m = buildEscalationPost(escalation, 'managers', options.timezone);
+        refs.push(await post(options.managersChannel, m.text, m.blocks));
+      }
+      const teamChannel = escalation.team?.channel;
+      if (teamChannel !== undefined && teamChannel !== '') {
+        const t = buildEscalationPost(escalation, 'team', options.timezone);
+        try {
+          refs.push(await post(teamChannel, t.text, t.blocks));
+        } catch (err) {
+          // The managers' post is out and is what matters most; a retry of the whole job would post it twice.
+          if (refs.length === 0) throw err;
+          const failure = err instanceof ConnectorError ? err.failure : classifySlackError(err);
+          log.error({ handoffId: escalation.handoffId, channel: teamChannel, kind: failure.kind, reason: failure.reason }, 'team escalation post failed');
+        }
+      }
+      if (refs.length === 0) {
+        throw new ConnectorError('slack', { kind: 'invalid', reason: 'no managers channel and no team channel to escalate to' });
+      }
+      return refs;
+    },
+
+    async closeEscalation(refs: MessageRef[], escalation: EscalationPost, outcome: EscalationOutcome): Promise<void> {
+      const message = buildClosedEscalation(escalation, outcome, options.timezone);
+      for (const ref of refs) await update(ref, message.text, message.blocks);
+    },
+
+    async postHotNotice(card: OfferCard, channel: string): Promise<MessageRef> {
+      const message = buildHotNotice(card);
+      return post(channel, message.text, message.blocks);
+    },
+
+    async postMessage(channel: string, text: string, blocks?: unknown[]): Promise<MessageRef> {
+      return post(channel, text, blocks);
+    },
+
+    async lookupUserId(email: string): Promise<string | null> {
+      try {
+        const result = await client.users.lookupByEmail({ email });
+        return result.user?.id ?? null;
+      } catch (err) {
+        const failure = classifySlackError(err);
+        if (failure.kind === 'not_found') return null;
+        throw slackConnectorError(err, 'users.lookupByEmail');
+      }
+    },
+  };
+}
