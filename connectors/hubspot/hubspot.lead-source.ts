@@ -240,8 +240,10 @@ export function createHubspotLeadSource(options: HubspotLeadSourceOptions, deps:
       if (window.kind === 'tie') {
         window = { kind: 'tie', at: window.at, afterId: lastId };
       } else if (lastAt === window.from && window.inclusive) {
+        // HubSpot does not promise an order among equal timestamps: walk all of them by id from the start;
+        // the boundary set drops the ones already handed out.
         log.warn({ at: lastAt }, 'more than one search window of contacts share one lastmodifieddate; walking them by id');
-        window = { kind: 'tie', at: lastAt, afterId: lastId };
+        window = { kind: 'tie', at: lastAt, afterId: 0 };
       } else {
         log.debug({ from: lastAt }, 'search result cap reached; re-anchoring the query');
         window = { kind: 'time', from: lastAt, inclusive: true };

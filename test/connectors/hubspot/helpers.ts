@@ -1,0 +1,40 @@
+// Shared bits for the HubSpot connector tests.
+import type { HubspotLogger } from '../../../connectors/hubspot/hubspot.client.js';
+
+export interface LogEntry {
+  level: 'info' | 'warn' | 'error' | 'debug';
+  obj: object;
+  msg: string | undefined;
+}
+
+/** A logger that records what it was told, so tests can assert on log lines. */
+export function recordingLogger(entries: LogEntry[] = []): HubspotLogger & { entries: LogEntry[] } {
+  const make = (): HubspotLogger & { entries: LogEntry[] } => ({
+    entries,
+    info: (obj, msg) => void entries.push({ level: 'info', obj, msg }),
+    warn: (obj, msg) => void entries.push({ level: 'warn', obj, msg }),
+    error: (obj, msg) => void entries.push({ level: 'error', obj, msg }),
+    debug: (obj, msg) => void entries.push({ level: 'debug', obj, msg }),
+    child: () => make(),
+  });
+  return make();
+}
+
+export const TOKEN = 'emulator-token';
+
+/** Polls `check` until it returns a value, failing after `timeoutMs` (no fixed sleeps). */
+export async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 5_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
