@@ -3,7 +3,7 @@
 import { InputError } from '../domain/errors.js';
 import { silentLogger } from './logger.js';
 import type { StoreLogger } from './logger.js';
-import { openPostgresStore } from './postgres.js';
+import { openPostgresStore, redactUrl } from './postgres.js';
 import { openSqliteStore, SQLITE_MEMORY } from './sqlite.js';
 import type { SqlStore } from './sql-store.js';
 
@@ -52,6 +52,12 @@ export function parseStoreUrl(url: string): StoreTarget {
   throw new InputError('config.invalid', [
     `store.url: unsupported store "${text.split(':')[0] ?? text}" (use sqlite:PATH, sqlite::memory: or postgres://…)`,
   ]);
+}
+
+/** How to name the store to a person: the SQLite path, or the Postgres URL without its password. */
+export function describeStoreUrl(url: string): string {
+  const target = parseStoreUrl(url);
+  return target.kind === 'sqlite' ? `SQLite ${target.path}` : `Postgres ${redactUrl(target.url)}`;
 }
 
 /** Opens (and does not migrate) the store at `url`. Call `migrate()` before use. */

@@ -484,6 +484,11 @@ export function storeContract(harness: StoreHarness): void {
       expect((await store.listEvents(b.id))[0]?.data).toEqual({});
       expect(new Set([...events, ...(await store.listEvents(b.id))].map((e) => e.id)).size).toBe(3);
     });
+
+    it('refuses an event for a hand-off that does not exist', async () => {
+      await expect(store.appendEvent('no-such-handoff', { type: 'note', actor: null }, T0)).rejects.toThrow();
+      expect(await store.listEvents('no-such-handoff')).toEqual([]);
+    });
   });
 
   describe('outbox', () => {
