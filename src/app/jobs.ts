@@ -38,5 +38,8 @@ export type SerializedOutcome =
 export type OutcomeKind = OfferOutcome['kind'];
 
 export function job<K extends JobKind>(kind: K, payload: JobPayloads[K], key: string, runAt: Millis, handoffId?: string): NewJob {
-  return { kind, payload: payload as Record<string, unknown>, idempotencyKey: `${kind}:${key}`, runAt, handoffId: handoffId ?? null };
+  const row: NewJob = { kind, payload: payload as Record<string, unknown>, idempotencyKey: `${kind}:${key}`, runAt };
+  // Left out when not given: jobs queued with a change or an ingest then belong to that hand-off.
+  if (handoffId !== undefined) row.handoffId = handoffId;
+  return row;
 }

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingestLeads } from '../../../src/app/ingest-leads.js';
 import { recordDecision } from '../../../src/app/record-decision.js';
 import { sweepDeadlines } from '../../../src/app/sweep-deadlines.js';
@@ -6,6 +6,9 @@ import { claimHandoff, assignHandoff } from '../../../src/app/claim-handoff.js';
 import { withdrawHandoff } from '../../../src/app/withdraw-handoff.js';
 import { createHandoffActions } from '../../../src/app/handoff-actions.js';
 import { createMemoryStore } from '../../../src/store/index.js';
+import type { Store } from '../../../src/ports/store.js';
+import type { AppSettings } from '../../../src/app/settings.js';
+import { openSqliteTestStore } from '../../helpers/stores.js';
 import { makeLead } from '../../helpers/builders.js';
 import { baseSettings, createHarness, type Harness } from '../../helpers/app-harness.js';
 
@@ -21,12 +24,30 @@ async function detectOne(h: Harness, overrides: Parameters<typeof makeLead>[0] =
   return { lead, handoff, offers, id };
 }
 
-describe('the hand-off lifecycle', () => {
-  let h: Harness;
-  beforeEach(async () => {
+const engines: [string, () => Promise<{ store: Store; close(): Promise<void> }>][] = [
+  ['memory', async () => {
     const store = createMemoryStore();
     await store.migrate();
-    h = createHarness(store);
+    return { store, close: () => store.close() };
+  }],
+  ['sqlite', () => openSqliteTestStore()],
+];
+
+describe.each(engines)('the hand-off lifecycle (%s store)', (_name, open) => {
+  let h: Harness;
+  let closers: (() => Promise<void>)[] = [];
+  async function fresh(settings?: AppSettings): Promise<Harness> {
+    const opened = await open();
+    closers.push(() => opened.close());
+    h = createHarness(opened.store, settings);
+    return h;
+  }
+  beforeEach(async () => {
+    await fresh();
+  });
+  afterEach(async () => {
+    for (const close of closers) await close();
+    closers = [];
   });
 
   it('detects an MQL once, offers it to a rep and posts one card', async () => {
@@ -117,9 +138,7 @@ describe('the hand-off lifecycle', () => {
 
   it('lets one team member claim an escalated lead; the second claim loses', async () => {
     const settings = baseSettings({ sla: { ...baseSettings().sla, maxOffers: 1 } });
-    const store = createMemoryStore();
-    await store.migrate();
-    h = createHarness(store, settings);
+    await fresh(settings);
     const { id } = await detectOne(h);
     h.clock.advance(31 * MIN);
     await sweepDeadlines(h.deps);
@@ -133,9 +152,7 @@ describe('the hand-off lifecycle', () => {
 
   it('lets a manager assign an escalated lead, which becomes a fresh offer', async () => {
     const settings = baseSettings({ sla: { ...baseSettings().sla, maxOffers: 1 } });
-    const store = createMemoryStore();
-    await store.migrate();
-    h = createHarness(store, settings);
+    await fresh(settings);
     const { id } = await detectOne(h);
     h.clock.advance(31 * MIN);
     await sweepDeadlines(h.deps);
@@ -159,9 +176,7 @@ describe('the hand-off lifecycle', () => {
 
   it('escalates an unroutable lead instead of dropping it', async () => {
     const settings = baseSettings({ teams: [] });
-    const store = createMemoryStore();
-    await store.migrate();
-    h = createHarness(store, settings);
+    await fresh(settings);
     const { handoff } = await detectOne(h);
     expect(handoff).toMatchObject({ state: 'escalated', escalationReason: 'unroutable' });
     expect(h.slack.escalations).toHaveLength(1);
@@ -189,9 +204,7 @@ describe('the hand-off lifecycle', () => {
   it('dead-letters a job that can never succeed', async () => {
     const settings = baseSettings();
     settings.reps = settings.reps.map((r) => (r.id === 'alice' ? { ...r, slackUserId: undefined } as never : r));
-    const store = createMemoryStore();
-    await store.migrate();
-    h = createHarness(store, settings);
+    await fresh(settings);
     await detectOne(h);
     expect(await h.store.countJobs('dead')).toBe(1);
     const [dead] = await h.store.listJobs({ state: 'dead' });
