@@ -80,6 +80,12 @@ function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
   return out;
 }
 
+/** Job ids are integers in SQL; anything else names no job. */
+function jobId(id: string): number | null {
+  const n = Number(id);
+  return id.trim() !== '' && Number.isSafeInteger(n) && n > 0 ? n : null;
+}
+
 function handoffPatchColumns(set: HandoffPatch): Updateable<HandoffsTable> {
   const cols: Updateable<HandoffsTable> = {};
   if (set.state !== undefined) cols.state = set.state;
@@ -207,7 +213,8 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
       try {
         result = await fn(conn);
       } catch (err) {
-        await sql`rollback`.execute(conn);
+        // SQLite may already have rolled back on its own (e.g. SQLITE_FULL); keep the first error.
+        await sql`rollback`.execute(conn).catch(() => undefined);
         throw err;
       }
       await sql`commit`.execute(conn);
@@ -602,39 +609,45 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
     },
 
     async completeJob(id: string, workerId: string, now: Millis): Promise<void> {
+      const numericId = jobId(id);
+      if (numericId === null) return;
       await db
         .updateTable('jobs')
         .set({ state: 'done', lease_until: null, updated_at: now })
-        .where('id', '=', Number(id))
+        .where('id', '=', numericId)
         .where('state', '=', 'running')
         .where('locked_by', '=', workerId)
         .execute();
     },
 
     async retryJob(id: string, workerId: string, retry: { runAt: Millis; error: string }, now: Millis): Promise<void> {
+      const numericId = jobId(id);
+      if (numericId === null) return;
       await db
         .updateTable('jobs')
         .set({ state: 'pending', run_at: retry.runAt, last_error: retry.error, locked_by: null, lease_until: null, updated_at: now })
-        .where('id', '=', Number(id))
+        .where('id', '=', numericId)
         .where('state', '=', 'running')
         .where('locked_by', '=', workerId)
         .execute();
     },
 
     async killJob(id: string, workerId: string, error: string, now: Millis): Promise<void> {
+      const numericId = jobId(id);
+      if (numericId === null) return;
       await db
         .updateTable('jobs')
         .set({ state: 'dead', last_error: error, lease_until: null, updated_at: now })
-        .where('id', '=', Number(id))
+        .where('id', '=', numericId)
         .where('state', '=', 'running')
         .where('locked_by', '=', workerId)
         .execute();
     },
 
     async getJob(id: string): Promise<Job | null> {
-      const numeric = Number(id);
-      if (!Number.isSafeInteger(numeric)) return null;
-      const row = await db.selectFrom('jobs').selectAll().where('id', '=', numeric).executeTakeFirst();
+      const numericId = jobId(id);
+      if (numericId === null) return null;
+      const row = await db.selectFrom('jobs').selectAll().where('id', '=', numericId).executeTakeFirst();
       return row === undefined ? null : jobFromRow(row);
     },
 

@@ -517,6 +517,10 @@ export function storeContract(harness: StoreHarness): void {
       expect(await store.getJob(a.id)).toEqual(a);
       expect(await store.getJob('999999')).toBeNull();
       expect(await store.getJob('not-a-number')).toBeNull();
+      // Finishing a job that does not exist is a no-op, whatever the id looks like.
+      await store.completeJob('not-a-number', 'w', T0);
+      await store.killJob('', 'w', 'x', T0);
+      await store.retryJob('1.5', 'w', { runAt: T0, error: 'x' }, T0);
       expect((await store.listJobs({ kind: 'email' })).map((j) => j.idempotencyKey)).toEqual(['b']);
       expect(await store.listJobs({ limit: 1 })).toHaveLength(1);
       expect(await store.countJobs('pending')).toBe(2);
