@@ -105,8 +105,9 @@ export function classifyErrorCode(code: string, message: string, fields: string[
     return { kind: 'rate_limited', retryAfterMs: DAILY_WAIT_MS, reason: `daily: Salesforce daily API request limit reached (${text})` };
   }
   if (code === 'INVALID_CROSS_REFERENCE_KEY') {
-    // The record itself is unknown (no field named, or its Id) versus a bad reference in a field (OwnerId…).
-    const onRecord = fields.length === 0 || fields.some((f) => f.toLowerCase() === 'id');
+    // The record itself (no field named, or its Id) or the record a Task hangs on (WhoId/WhatId) is unknown,
+    // versus a bad reference in a field we chose to write (OwnerId…).
+    const onRecord = fields.length === 0 || fields.some((f) => ['id', 'whoid', 'whatid'].includes(f.toLowerCase()));
     return onRecord ? { kind: 'not_found', reason: `record not found (${text})` } : { kind: 'invalid', reason: text };
   }
   if (AUTH_API.has(code)) return { kind: 'auth', reason: text };
