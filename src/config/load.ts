@@ -161,7 +161,7 @@ export function parseConfigText(text: string, env: NodeJS.ProcessEnv, file: stri
     throw new InputError(
       'config.invalid',
       shown.map((e, i) => {
-        const pos = e.linePos?.[0];
+        const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
         const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
         const tail = i === shown.length - 1 && more > 0 ? ` (and ${more} more after it)` : '';
         return `${where}: YAML syntax: ${guarded.restore(e.message.split('\n')[0] ?? e.message)}${tail}`;
