@@ -1,7 +1,8 @@
 // zod schemas for the parts of HubSpot's answers we depend on. Anything else in a body is ignored;
 // a body without these parts becomes an `invalid` failure with the path that was wrong.
 import { z } from 'zod';
-import { HubspotShapeError } from './hubspot.errors.js';
+import { ConnectorError } from '../../src/ports/failure.js';
+import { HubspotShapeError, classifyHubspotError } from './hubspot.errors.js';
 
 const propertyValue = z
   .union([z.string(), z.number(), z.boolean(), z.null(), z.undefined()])
@@ -64,13 +65,14 @@ export const propertyShape = z.object({
 export const propertyList = z.object({ results: z.array(propertyShape) });
 export const groupList = z.object({ results: z.array(z.object({ name: z.string() })) });
 
-/** Parses with a schema; a mismatch throws HubspotShapeError (classified as `invalid`). */
+/** Parses with a schema; a mismatch throws a ConnectorError of kind `invalid` naming the path. */
 export function expectShape<S extends z.ZodType>(schema: S, value: unknown, op: string): z.output<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const first = r.error.issues[0];
   const where = first ? `${first.path.join('.') || '(root)'}: ${first.message}` : 'invalid';
-  throw new HubspotShapeError(op, where);
+  const err = new HubspotShapeError(op, where);
+  throw new ConnectorError('hubspot', classifyHubspotError(err), { cause: err });
 }
 
 /** HubSpot datetime property values: ISO strings, sometimes epoch-ms strings. */
