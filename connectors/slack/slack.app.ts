@@ -5,12 +5,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   App,
   HTTPReceiver,
-  LogLevel,
   SocketModeReceiver,
   type AuthorizeResult,
   type BlockAction,
   type ButtonAction,
-  type Logger as BoltLogger,
   type RespondFn,
   type StaticSelectAction,
   type webApi as WebApi,
@@ -43,7 +41,7 @@ import {
   queueText,
   statsText,
 } from './slack.blocks.js';
-import { createSlackWebClient, type SlackLogger } from './slack.client.js';
+import { boltLogger, createSlackWebClient, type SlackLogger } from './slack.client.js';
 
 export interface SlackAppOptions {
   botToken: string;
@@ -83,20 +81,6 @@ type Client = WebApi.WebClient;
 
 const THIRTY_DAYS = 30 * 86_400_000;
 const CARD_CACHE = 500;
-
-/** Bolt's logger interface over our pino-style logger. */
-function boltLogger(logger: SlackLogger): BoltLogger {
-  const join = (msgs: unknown[]): string => msgs.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');
-  return {
-    debug: (...msgs: unknown[]) => logger.debug({}, join(msgs)),
-    info: (...msgs: unknown[]) => logger.info({}, join(msgs)),
-    warn: (...msgs: unknown[]) => logger.warn({}, join(msgs)),
-    error: (...msgs: unknown[]) => logger.error({}, join(msgs)),
-    setLevel: () => undefined,
-    getLevel: () => LogLevel.INFO,
-    setName: () => undefined,
-  };
-}
 
 function errorCode(err: unknown): string {
   const data = (err as { data?: { error?: unknown } } | null)?.data;

@@ -1,6 +1,6 @@
 // The one way this connector builds a Web API client: pointed at apiUrl, no SDK retries, rate limits rejected,
 // a timeout — so a failing call comes straight back to the outbox, which owns retries (DESIGN §7).
-import { webApi, type Logger as BoltLogger } from '@slack/bolt';
+import { LogLevel, webApi, type Logger as BoltLogger } from '@slack/bolt';
 
 /** The pino-style logger the connector takes as a dependency. */
 export interface SlackLogger {
@@ -26,4 +26,19 @@ export function createSlackWebClient(options: SlackClientOptions, logger?: BoltL
     timeout: options.timeoutMs ?? 10_000,
     ...(logger !== undefined ? { logger } : {}),
   });
+}
+
+/** Bolt's (and the SDK's) logger interface over our pino-style logger. */
+export function boltLogger(logger: SlackLogger): BoltLogger {
+  const join = (msgs: unknown[]): string =>
+    msgs.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');
+  return {
+    debug: (...msgs: unknown[]) => logger.debug({}, join(msgs)),
+    info: (...msgs: unknown[]) => logger.info({}, join(msgs)),
+    warn: (...msgs: unknown[]) => logger.warn({}, join(msgs)),
+    error: (...msgs: unknown[]) => logger.error({}, join(msgs)),
+    setLevel: () => undefined,
+    getLevel: () => LogLevel.INFO,
+    setName: () => undefined,
+  };
 }

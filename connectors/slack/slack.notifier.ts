@@ -19,7 +19,7 @@ import {
   reminderText,
   type Block,
 } from './slack.blocks.js';
-import { createSlackWebClient, type SlackLogger } from './slack.client.js';
+import { boltLogger, createSlackWebClient, type SlackLogger } from './slack.client.js';
 import { classifySlackError, slackConnectorError } from './slack.errors.js';
 
 export interface SlackNotifierOptions {
@@ -47,7 +47,7 @@ function okRef(result: { channel?: string; ts?: string }, what: string): Message
 
 export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNotifierDeps): RepNotifier {
   const log = deps.logger.child({ component: 'slack-notifier' });
-  const client = createSlackWebClient({ botToken: options.botToken, apiUrl: options.apiUrl, timeoutMs: options.timeoutMs });
+  const client = createSlackWebClient({ botToken: options.botToken, apiUrl: options.apiUrl, timeoutMs: options.timeoutMs }, boltLogger(log));
   const reasons = options.reasons ?? [];
   /** Slack user id → the app's DM channel with them (conversations.open answers the same id every time). */
   const dmChannels = new Map<string, string>();

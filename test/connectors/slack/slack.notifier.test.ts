@@ -1,0 +1,193 @@
+// The notifier through the real WebClient against the emulator: calls per offer, final states, threads,
+// escalations, and failures classified for the outbox (rate limits, auth, timeouts).
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { OfferCard, RepNotifier } from '../../../src/ports/rep-notifier.js';
+import { ConnectorError } from '../../../src/ports/failure.js';
+import { ACTION, BLOCK } from '../../../connectors/slack/slack.blocks.js';
+import { startSlackEmulator, type SlackEmulator } from '../../../connectors/slack/slack.emulator.js';
+import { createSlackNotifier } from '../../../connectors/slack/slack.notifier.js';
+import { makeLead } from '../../helpers/builders.js';
+import { ALICE, BOT_TOKEN, BRUNO, MARIA, REASONS, SECRET, createTestLogger } from './harness.js';
+
+let clock = Date.UTC(2026, 10, 25, 9, 0);
+let emulator: SlackEmulator;
+let notifier: RepNotifier;
+
+function card(n: number, overrides: Partial<OfferCard> = {}): OfferCard {
+  return {
+    handoffId: `h${n}`,
+    offerId: `o${n}`,
+    lead: makeLead({ firstName: 'Jane', lastName: `Doe ${n}` }),
+    rep: ALICE,
+    hot: false,
+    dueAt: clock + 30 * 60_000,
+    why: { rule: null, team: 'emea', strategy: 'round-robin', ownerMatch: null },
+    seq: 1,
+    ...overrides,
+  };
+}
+
+async function failure(p: Promise<unknown>): Promise<ConnectorError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof ConnectorError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConnectorError');
+}
+
+beforeEach(async () => {
+  clock = Date.UTC(2026, 10, 25, 9, 0);
+  emulator = await startSlackEmulator({ signingSecret: SECRET, botToken: BOT_TOKEN, now: () => clock });
+  for (const p of [ALICE, BRUNO, MARIA]) {
+    emulator.control.addUser({ id: p.slackUserId as string, name: p.id, email: `${p.id}@example.com`, tz: p.timezone ?? 'UTC' });
+  }
+  emulator.control.addChannel({ id: 'C0MGRS', name: 'sales-managers', members: ['U0MARIA'] });
+  emulator.control.addChannel({ id: 'C0EMEA', name: 'team-emea', members: ['U0ALICE', 'U0BRUNO'] });
+  emulator.control.addChannel({ id: 'C0QUIET', name: 'not-invited', members: ['U0ALICE'], botIsMember: false });
+  notifier = createSlackNotifier(
+    { botToken: BOT_TOKEN, apiUrl: emulator.apiUrl, managersChannel: 'C0MGRS', reasons: REASONS, timezone: 'Europe/Berlin' },
+    { logger: createTestLogger() },
+  );
+});
+afterEach(async () => {
+  await emulator.close();
+});
+
+describe('Slack notifier', () => {
+  it('posts an offer card to the rep DM with one Slack call once the DM is known', async () => {
+    const first = await notifier.postOffer(card(1));
+    expect(emulator.control.calls().map((c) => c.method)).toEqual(['conversations.open', 'chat.postMessage']);
+    expect(first.channel).toBe(emulator.control.dmChannel('U0ALICE'));
+
+    clock += 5_000;
+    const second = await notifier.postOffer(card(2));
+    expect(emulator.control.calls().map((c) => c.method)).toEqual(['conversations.open', 'chat.postMessage', 'chat.postMessage']);
+    expect(second.channel).toBe(first.channel);
+    const posted = emulator.control.message(second.channel, second.ts);
+    expect(posted?.text).toContain('Jane Doe 2');
+    expect(JSON.stringify(posted?.blocks)).toContain(ACTION.accept);
+  });
+
+  it('refuses a rep without a Slack user id as not_found', async () => {
+    const { slackUserId: _omit, ...noSlack } = ALICE;
+    const err = await failure(notifier.postOffer(card(1, { rep: noSlack })));
+    expect(err.failure.kind).toBe('not_found');
+    expect(emulator.control.calls()).toEqual([]);
+  });
+
+  it('reports a 429 storm as rate_limited with Retry-After, and the retried cards all arrive', async () => {
+    const posted: string[] = [];
+    const retries: number[] = [];
+    const pending = [1, 2, 3, 4, 5, 6].map((n) => card(n));
+    // What the outbox does: try each job, on rate_limited come back after retryAfterMs.
+    while (pending.length > 0) {
+      const next = pending[0] as OfferCard;
+      try {
+        const ref = await notifier.postOffer(next);
+        posted.push(ref.ts);
+        pending.shift();
+      } catch (err) {
+        if (!(err instanceof ConnectorError) || err.failure.kind !== 'rate_limited') throw err;
+        retries.push(err.failure.retryAfterMs ?? -1);
+        clock += err.failure.retryAfterMs ?? 0;
+      }
+    }
+    expect(retries.length).toBeGreaterThan(0);
+    expect(retries.every((ms) => ms >= 1000)).toBe(true);
+    const dm = emulator.control.dmChannel('U0ALICE') as string;
+    expect(emulator.control.messages(dm).map((m) => m.text.match(/Jane Doe \d/)?.[0])).toEqual([
+      'Jane Doe 1', 'Jane Doe 2', 'Jane Doe 3', 'Jane Doe 4', 'Jane Doe 5', 'Jane Doe 6',
+    ]);
+    expect(emulator.control.calls('chat.postMessage').filter((c) => c.status === 429)).toHaveLength(retries.length);
+  });
+
+  it('classifies Slack failures for the outbox', async () => {
+    emulator.control.fail({ count: 1, status: 429, retryAfter: 7, method: 'chat.postMessage' });
+    expect((await failure(notifier.postMessage('C0EMEA', 'hello'))).failure).toMatchObject({ kind: 'rate_limited', retryAfterMs: 7000 });
+    emulator.control.fail({ count: 1, status: 500 });
+    expect((await failure(notifier.postMessage('C0EMEA', 'hello'))).failure.kind).toBe('transient');
+    expect((await failure(notifier.postMessage('C0NOPE', 'hello'))).failure).toMatchObject({ kind: 'not_found', reason: 'chat.postMessage: channel_not_found' });
+    expect((await failure(notifier.postMessage('C0QUIET', 'hello'))).failure).toMatchObject({ kind: 'not_found', reason: 'chat.postMessage: not_in_channel' });
+    const tooLong = await failure(notifier.postMessage('C0EMEA', 'x'.repeat(40_001)));
+    expect(tooLong.failure).toMatchObject({ kind: 'invalid', reason: 'chat.postMessage: msg_too_long' });
+
+    const wrongToken = createSlackNotifier({ botToken: 'xoxb-revoked', apiUrl: emulator.apiUrl }, { logger: createTestLogger() });
+    expect((await failure(wrongToken.postMessage('C0EMEA', 'hello'))).failure).toMatchObject({ kind: 'auth', reason: 'chat.postMessage: invalid_auth' });
+    expect((await failure(wrongToken.lookupUserId('alice@example.com'))).failure.kind).toBe('auth');
+  });
+
+  it('gives up on a hanging Slack after its timeout, as a transient failure', async () => {
+    const held: Array<() => void> = [];
+    const hanging: Server = createServer((_req, res) => held.push(() => res.end()));
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    try {
+      const slow = createSlackNotifier(
+        { botToken: BOT_TOKEN, apiUrl: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/api/`, timeoutMs: 100 },
+        { logger: createTestLogger() },
+      );
+      const err = await failure(slow.postMessage('C0EMEA', 'hello'));
+      expect(err.failure).toEqual({ kind: 'transient', reason: 'chat.postMessage: request failed: timeout' });
+    } finally {
+      for (const release of held) release();
+      hanging.closeAllConnections();
+      await new Promise<void>((resolve) => hanging.close(() => resolve()));
+    }
+  });
+
+  it('closes a card into its final state and threads reminders under it', async () => {
+    const c = card(1);
+    const ref = await notifier.postOffer(c);
+    clock = c.dueAt - 12 * 60_000;
+    await notifier.remind(ref, c, clock);
+    const reminder = emulator.control.messages(ref.channel).find((m) => m.threadTs === ref.ts);
+    expect(reminder?.text).toMatch(/^⏰ Reminder: 12 minutes left to accept or reject Jane Doe 1/);
+
+    await notifier.closeOffer(ref, c, { kind: 'rejected', by: ALICE, at: clock, reason: 'bad_timing', note: null });
+    const closed = emulator.control.message(ref.channel, ref.ts);
+    expect(closed?.edits).toHaveLength(1);
+    expect(JSON.stringify(closed?.blocks)).not.toContain(ACTION.accept);
+    const status = closed?.blocks.find((b) => (b as { block_id?: string }).block_id === BLOCK.status);
+    expect(JSON.stringify(status)).toContain('Rejected by <@U0ALICE>');
+    expect(JSON.stringify(status)).toContain('Bad timing');
+  });
+
+  it('posts escalations to the managers (Assign to…) and the team (Claim), and closes both', async () => {
+    const post = {
+      handoffId: 'h7',
+      lead: makeLead({ firstName: 'Max', lastName: 'Power' }),
+      hot: true,
+      reason: 'no answer after 3 offers',
+      history: [
+        { rep: ALICE, outcome: 'timed_out' as const, at: clock - 3_600_000 },
+        { rep: BRUNO, outcome: 'rejected' as const, at: clock - 1_800_000, reason: 'Bad timing' },
+      ],
+      team: { id: 'emea', channel: 'C0EMEA' },
+      assignable: [ALICE, BRUNO],
+    };
+    const refs = await notifier.postEscalation(post);
+    expect(refs.map((r) => r.channel)).toEqual(['C0MGRS', 'C0EMEA']);
+    const managers = JSON.stringify(emulator.control.message('C0MGRS', refs[0]?.ts as string)?.blocks);
+    expect(managers).toContain(ACTION.assign);
+    expect(managers).toContain('h7|bruno');
+    expect(managers).toContain('<@U0BRUNO> — rejected (Bad timing)');
+    expect(JSON.stringify(emulator.control.message('C0EMEA', refs[1]?.ts as string)?.blocks)).toContain(ACTION.claim);
+
+    await notifier.closeEscalation(refs, post, { kind: 'claimed', by: BRUNO, to: BRUNO, at: clock });
+    for (const ref of refs) {
+      const m = emulator.control.message(ref.channel, ref.ts);
+      expect(JSON.stringify(m?.blocks)).toContain('Claimed by <@U0BRUNO>');
+      expect(m?.blocks.some((b) => (b as { type: string }).type === 'actions')).toBe(false);
+    }
+  });
+
+  it('posts hot notices and plain messages, and looks users up by email', async () => {
+    const hot = await notifier.postHotNotice(card(3, { hot: true }), 'C0EMEA');
+    expect(emulator.control.message(hot.channel, hot.ts)?.text).toMatch(/^🔥 Hot lead Jane Doe 3/);
+    expect(await notifier.lookupUserId('bruno@example.com')).toBe('U0BRUNO');
+    expect(await notifier.lookupUserId('nobody@example.com')).toBeNull();
+  });
+});
