@@ -1,0 +1,165 @@
+import { createHash, createHmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHubspotEmulator } from '../../../connectors/hubspot/hubspot.emulator.js';
+import type { HubspotEmulator } from '../../../connectors/hubspot/hubspot.emulator.js';
+import { createHubspotWebhookHandler, parseHubspotWebhook, verifyHubspotSignature } from '../../../connectors/hubspot/hubspot.webhooks.js';
+import { recordingLogger, waitFor } from './helpers.js';
+
+const SECRET = 'client-secret-123';
+const URL_ = 'https://handoff.example.com/webhooks/hubspot';
+const NOW = Date.parse('2026-11-25T12:00:00Z');
+const BODY = JSON.stringify([{ objectId: 101, propertyName: 'lifecyclestage', propertyValue: 'marketingqualifiedlead', subscriptionType: 'contact.propertyChange', occurredAt: NOW - 1000 }]);
+
+function v3(body: string, ts: number, secret = SECRET, url = URL_) {
+  return {
+    'x-hubspot-signature-v3': createHmac('sha256', secret).update(`POST${url}${body}${ts}`).digest('base64'),
+    'x-hubspot-request-timestamp': String(ts),
+  };
+}
+
+function v1(body: string, secret = SECRET) {
+  return { 'x-hubspot-signature': createHash('sha256').update(secret + body).digest('hex'), 'x-hubspot-signature-version': 'v1' };
+}
+
+const verify = (headers: Record<string, string>, body = BODY, now = NOW) =>
+  verifyHubspotSignature({ method: 'POST', url: URL_, rawBody: body, headers, clientSecret: SECRET, now });
+
+describe('verifyHubspotSignature', () => {
+  it('accepts a valid v3 signature', () => expect(verify(v3(BODY, NOW - 10_000))).toEqual({ ok: true, version: 'v3' }));
+  it('accepts a valid v1 signature', () => expect(verify(v1(BODY))).toEqual({ ok: true, version: 'v1' }));
+  it('accepts a valid v2 signature', () => {
+    const sig = createHash('sha256').update(`${SECRET}POST${URL_}${BODY}`).digest('hex');
+    expect(verify({ 'x-hubspot-signature': sig, 'x-hubspot-signature-version': 'v2' })).toEqual({ ok: true, version: 'v2' });
+  });
+  it('rejects a v3 signature made with another secret', () => expect(verify(v3(BODY, NOW, 'other'))).toMatchObject({ ok: false, reason: 'v3 signature mismatch' }));
+  it('rejects a v1 signature made with another secret', () => expect(verify(v1(BODY, 'other'))).toMatchObject({ ok: false }));
+  it('rejects a timestamp older than 5 minutes, even correctly signed', () => {
+    expect(verify(v3(BODY, NOW - 5 * 60_000 - 1))).toMatchObject({ ok: false, reason: expect.stringMatching(/stale/) });
+  });
+  it('rejects a timestamp far in the future', () => expect(verify(v3(BODY, NOW + 6 * 60_000))).toMatchObject({ ok: false }));
+  it('rejects a tampered body', () => {
+    const headers = v3(BODY, NOW);
+    expect(verify(headers, BODY.replace('101', '102'))).toMatchObject({ ok: false });
+    expect(verify(v1(BODY), BODY.replace('101', '102'))).toMatchObject({ ok: false });
+  });
+  it('rejects a signature for another URL', () => {
+    expect(verify(v3(BODY, NOW, SECRET, 'https://evil.example/webhooks/hubspot'))).toMatchObject({ ok: false });
+  });
+  it('rejects a request without signature headers', () => expect(verify({})).toEqual({ ok: false, reason: 'no signature headers' }));
+});
+
+describe('parseHubspotWebhook', () => {
+  it('dedupes contact ids, keeps event order by occurredAt and skips unknown or irrelevant types', () => {
+    const body = JSON.stringify([
+      { objectId: 3, subscriptionType: 'contact.propertyChange', propertyName: 'hubspotscore', occurredAt: 30 },
+      { objectId: 1, subscriptionType: 'contact.propertyChange', propertyName: 'lifecyclestage', occurredAt: 10 },
+      { objectId: 3, subscriptionType: 'contact.propertyChange', propertyName: 'lifecyclestage', occurredAt: 20 },
+      { objectId: 9, subscriptionType: 'deal.creation', occurredAt: 5 },
+      { objectId: 8, subscriptionType: 'contact.deletion', occurredAt: 6 },
+      { objectId: 7, subscriptionType: 'contact.merge', primaryObjectId: 5, mergedObjectIds: [7], occurredAt: 40 },
+      { objectId: 6, eventType: 'contact.creation', occurredAt: 50 },
+      { subscriptionType: 'contact.propertyChange' },
+      { objectId: 4, subscriptionType: 'some.future.type', brandNewField: true },
+    ]);
+    expect(parseHubspotWebhook(body)).toEqual({ ok: true, contactIds: ['1', '3', '5', '6'], ignored: 4 });
+  });
+  it('refuses a body that is not JSON or not an array of events', () => {
+    expect(parseHubspotWebhook('{not json')).toMatchObject({ ok: false });
+    expect(parseHubspotWebhook('{"objectId": 1}')).toMatchObject({ ok: false });
+    expect(parseHubspotWebhook('[1, 2]')).toMatchObject({ ok: false });
+  });
+});
+
+// ---- the handler behind a real HTTP server, fed by the emulator --------------------------------------------------
+
+let server: http.Server | null = null;
+let emulator: HubspotEmulator | null = null;
+afterEach(async () => {
+  await emulator?.close();
+  emulator = null;
+  if (server) await new Promise((r) => server!.close(r));
+  server = null;
+});
+
+async function listen(onContactIds: (ids: string[]) => void, over: { maxBodyBytes?: number } = {}) {
+  const logs = recordingLogger();
+  const handler = createHubspotWebhookHandler({ clientSecret: SECRET, onContactIds, logger: logs, ...over });
+  server = http.createServer(handler);
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/hubspot`;
+  return { url, logs };
+}
+
+async function post(url: string, body: string, headers: Record<string, string>) {
+  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+  return { status: res.status, body: await res.text() };
+}
+
+describe('createHubspotWebhookHandler', () => {
+  it('passes on the contact ids of a signed v3 delivery from the emulator, after answering 200', async () => {
+    const received: string[][] = [];
+    const { url } = await listen((ids) => void received.push(ids));
+    emulator = await startHubspotEmulator({ rateLimits: false, webhook: { url, clientSecret: SECRET, signatureVersion: 'v3' } });
+    const [id] = emulator.control.seedContacts([{ properties: { email: 'w@x.example', lifecyclestage: 'lead' } }]);
+    emulator.control.updateContact(id!, { lifecyclestage: 'marketingqualifiedlead', hubspotscore: 70 });
+    await emulator.control.flushWebhooks();
+    await waitFor(() => (received.length >= 1 ? true : undefined), 2_000, 'the ids');
+    expect(emulator.control.webhookDeliveries().map((d) => d.status)).toEqual([200]);
+    expect(new Set(received.flat())).toEqual(new Set([id]));
+  });
+
+  it('accepts v1-signed deliveries too', async () => {
+    const received: string[] = [];
+    const { url } = await listen((ids) => void received.push(...ids));
+    emulator = await startHubspotEmulator({ rateLimits: false, webhook: { url, clientSecret: SECRET, signatureVersion: 'v1' } });
+    const id = emulator.control.createContact({ email: 'v1@x.example', lifecyclestage: 'marketingqualifiedlead' });
+    await emulator.control.flushWebhooks();
+    await waitFor(() => (received.includes(id) ? true : undefined), 2_000, 'the v1 ids');
+    expect(emulator.control.webhookDeliveries()[0]!.status).toBe(200);
+  });
+
+  it('answers 401 to a wrong secret, a stale timestamp or a tampered body, and passes nothing on', async () => {
+    const received: string[] = [];
+    const { url, logs } = await listen((ids) => void received.push(...ids));
+    emulator = await startHubspotEmulator({ rateLimits: false, webhook: { url, clientSecret: 'not-the-secret', signatureVersion: 'v3' } });
+    emulator.control.createContact({ email: 'bad@x.example', lifecyclestage: 'marketingqualifiedlead' });
+    await emulator.control.flushWebhooks();
+    expect(emulator.control.webhookDeliveries().map((d) => d.status)).toEqual([401]);
+
+    const stale = await post(url, BODY, v3(BODY, Date.now() - 6 * 60_000, SECRET, url));
+    expect(stale.status).toBe(401);
+    const headers = v3(BODY, Date.now(), SECRET, url);
+    const tampered = await post(url, BODY.replace('101', '999'), headers);
+    expect(tampered.status).toBe(401);
+    const good = await post(url, BODY, headers);
+    expect(good.status).toBe(200);
+    await waitFor(() => (received.length > 0 ? true : undefined), 2_000, 'the good delivery');
+    expect(received).toEqual(['101']);
+    expect(logs.entries.filter((l) => l.msg === 'hubspot webhook rejected')).toHaveLength(3);
+  });
+
+  it('answers 400 to a signed body that is not an event array, 413 to an oversized one', async () => {
+    const received: string[] = [];
+    const { url } = await listen((ids) => void received.push(...ids), { maxBodyBytes: 2_000 });
+    const malformed = '{"oops": true}';
+    expect((await post(url, malformed, v3(malformed, Date.now(), SECRET, url))).status).toBe(400);
+    const big = JSON.stringify(Array.from({ length: 100 }, (_, i) => ({ objectId: i, subscriptionType: 'contact.propertyChange' })));
+    expect((await post(url, big, v3(big, Date.now(), SECRET, url))).status).toBe(413);
+    expect(received).toEqual([]);
+  });
+
+  it('is not bothered by duplicate deliveries: the same ids come again and are deduped downstream', async () => {
+    const received: string[][] = [];
+    const { url } = await listen((ids) => void received.push(ids));
+    emulator = await startHubspotEmulator({ rateLimits: false, webhook: { url, clientSecret: SECRET, signatureVersion: 'v3', duplicateEvery: 1, maxBatch: 10 } });
+    const ids = emulator.control.seedContacts(Array.from({ length: 15 }, (_, i) => ({ properties: { email: `d${i}@x.example`, lifecyclestage: 'marketingqualifiedlead' } })));
+    await emulator.control.flushWebhooks();
+    const deliveries = emulator.control.webhookDeliveries();
+    expect(deliveries.filter((d) => d.duplicate)).toHaveLength(2);
+    await waitFor(() => (received.length === 4 ? true : undefined), 2_000, 'four deliveries');
+    expect(received.flat()).toHaveLength(30);
+    expect(new Set(received.flat())).toEqual(new Set(ids));
+  });
+});
