@@ -390,6 +390,7 @@ export function parseCsvLeads(text: string, opts: LeadFileOptions): FileLead[] {
     return [];
   }
   const columns = header.values.map((v) => v.trim());
+  const syntaxProblems = problems.list.length;
   const seen = new Set<string>();
   columns.forEach((name, col) => {
     if (name === '') problems.add(header.line, null, `column ${col + 1} has no name`);
@@ -400,7 +401,8 @@ export function parseCsvLeads(text: string, opts: LeadFileOptions): FileLead[] {
     }
     seen.add(name);
   });
-  problems.throwIfAny();
+  // a bad header would make every row wrong: report the header (and syntax) problems alone
+  if (problems.list.length > syntaxProblems) problems.throwIfAny();
   const out: FileLead[] = [];
   records.slice(1).forEach((rec, index) => {
     const seq = index + 1;
