@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classifySalesforceError, classifySaveErrors, isDailyLimit } from '../../../connectors/salesforce/salesforce.errors.js';
+import type { SalesforceApiErrorItem } from '../../../connectors/salesforce/salesforce.errors.js';
 import { ConnectorError } from '../../../src/ports/failure.js';
 import type { FailureKind } from '../../../src/ports/failure.js';
 
@@ -73,7 +74,7 @@ describe('classifySalesforceError', () => {
 });
 
 describe('classifySaveErrors', () => {
-  it.each([
+  it.each<[SalesforceApiErrorItem[], FailureKind]>([
     [[{ statusCode: 'INVALID_CROSS_REFERENCE_KEY', message: 'invalid cross reference id', fields: [] }], 'not_found'],
     [[{ statusCode: 'INVALID_CROSS_REFERENCE_KEY', message: 'invalid cross reference id', fields: ['OwnerId'] }], 'invalid'],
     [[{ statusCode: 'INVALID_CROSS_REFERENCE_KEY', message: 'invalid cross reference id', fields: ['WhoId'] }], 'not_found'],
@@ -81,8 +82,8 @@ describe('classifySaveErrors', () => {
     [[{ statusCode: 'UNABLE_TO_LOCK_ROW', message: 'locked', fields: [] }], 'transient'],
     [[{ statusCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', message: 'Reason required', fields: [] }], 'invalid'],
     [[], 'transient'],
-  ] as const)('%j → %s', (errors, kind) => {
-    expect(classifySaveErrors([...errors]).kind).toBe(kind);
+  ])('%j → %s', (errors, kind) => {
+    expect(classifySaveErrors(errors).kind).toBe(kind);
   });
 
   it('names every error in the reason', () => {
