@@ -48,10 +48,12 @@ export const conditionInputSchema: z.ZodType<ConditionInput> = z.lazy(() =>
       not: conditionInputSchema.optional().describe('the condition does not hold'),
     })
     .catchall(z.union([comparisonInputSchema, scalar]))
-    .describe(
-      'A condition: { field: { op: value } } (several fields are ANDed), all/any/not. Fields: ' +
+    .meta({
+      id: 'condition',
+      description:
+        'A condition: { field: { op: value } } (several fields are ANDed), all/any/not. Fields: ' +
         `${Object.keys(LEAD_FIELDS).join(', ')}, ${Object.keys(BUILTIN_FIELDS).join(', ')}, props.<CRM property>`,
-    ),
+    }),
 );
 
 export interface ConditionOptions {
@@ -298,6 +300,8 @@ export function buildCondition(
 /** A zod schema for a condition: YAML shape in, domain Condition out. */
 export function conditionSchema(options: ConditionOptions) {
   return conditionInputSchema.transform((input, ctx) => {
+    // Unknown operator keys let zod reach this transform with them stripped; they are reported already.
+    if (ctx.issues.length > 0) return z.NEVER;
     const issues: Issue[] = [];
     const condition = buildCondition(input, options, issues);
     for (const issue of issues) ctx.issues.push({ code: 'custom', message: issue.message, path: issue.path, input });

@@ -141,7 +141,7 @@ function integer(description: string, min: number, max?: number) {
     .union([asNumber, z.string().regex(/^\s*\d+\s*$/, { error: 'expected a whole number' })])
     .transform((v, ctx) => {
       const n = typeof v === 'number' ? v : Number(v);
-      if (n < min || (max !== undefined && n > max)) {
+      if (!Number.isInteger(n) || n < min || (max !== undefined && n > max)) {
         ctx.issues.push({ code: 'custom', message: `expected a whole number from ${min}${max === undefined ? '' : ` to ${max}`}`, input: v });
         return z.NEVER;
       }
