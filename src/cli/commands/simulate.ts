@@ -33,21 +33,40 @@ export function configFileOption(cmd: Command): string | undefined {
   return typeof all.config === 'string' ? all.config : undefined;
 }
 
+/** A stand-in for an unset variable, shaped by where the config uses it so validation passes. */
+function placeholderFor(usedAt: string): string {
+  if (/smtp/i.test(usedAt)) return 'smtp://unset.invalid';
+  if (/postgres/i.test(usedAt)) return 'postgres://unset.invalid/unset';
+  if (/url/i.test(usedAt)) return 'https://unset.invalid/';
+  if (/port/i.test(usedAt)) return '1';
+  return 'unset';
+}
+
 /**
- * Loads the config for a command that needs no secrets: when only environment variables are
- * missing, they are filled with placeholders (and a note says so), since routing never uses them.
+ * Loads the config for a command that needs no secrets (routing never uses tokens or passwords).
+ * When only environment variables are missing, they are filled with placeholders and a note says
+ * so; if the config still does not load that way, the original "not set" error stands.
  */
 export async function loadConfigWithoutSecrets(io: CliIo, file: string | undefined): Promise<Config> {
   try {
     return (await loadConfig({ file, env: io.env, cwd: io.cwd })).config;
   } catch (err) {
     if (!(err instanceof InputError) || err.code !== 'config.missing_env') throw err;
-    const env = new Proxy(io.env, {
-      get: (target, key) => (typeof key === 'string' ? (target[key] ?? `unset-${key}`) : undefined),
-      has: () => true,
-    });
-    const { config } = await loadConfig({ file, env, cwd: io.cwd });
-    io.err(`handoff: note: ${err.problems.length} environment variable(s) not set; not needed here, placeholders used\n`);
+    const env: NodeJS.ProcessEnv = { ...io.env };
+    const names: string[] = [];
+    for (const problem of err.problems) {
+      const m = /^(\S+) \(used at (.*)\)$/.exec(problem);
+      if (!m) throw err;
+      names.push(m[1] as string);
+      env[m[1] as string] = placeholderFor(m[2] as string);
+    }
+    let config: Config;
+    try {
+      config = (await loadConfig({ file, env, cwd: io.cwd })).config;
+    } catch {
+      throw err;
+    }
+    io.err(`handoff: note: ${names.join(', ')} not set; not needed for routing, placeholders used\n`);
     return config;
   }
 }
