@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `handoff` command.
+import { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
 import { reportFailure, type CliIo } from './context.js';
 
@@ -18,5 +19,10 @@ program
     if (process.exitCode === undefined) process.exitCode = 0;
   })
   .catch((err: unknown) => {
+    if (err instanceof CommanderError) {
+      // Help and version are successes; anything commander refuses (unknown command or option) is bad input.
+      process.exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
+      return;
+    }
     process.exitCode = reportFailure(err, io);
   });

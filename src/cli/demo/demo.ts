@@ -1,0 +1,194 @@
+// `handoff demo`: the real worker on config/demo.yaml against in-process HubSpot and Slack emulators,
+// a generator of MQLs, simulated reps, and a page (served by the emulated Slack at /demo) to play a rep.
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../config/index.js';
+import { parseDuration } from '../../domain/duration.js';
+import { InputError } from '../../domain/errors.js';
+import { createLogger } from '../../runtime/logger.js';
+import { installShutdown } from '../../runtime/shutdown.js';
+import { startWorker, type Worker } from '../../main.js';
+import { startHubspotEmulator, type HubspotEmulator } from '../../../connectors/hubspot/hubspot.emulator.js';
+import { startSlackEmulator, type SlackEmulator } from '../../../connectors/slack/slack.emulator.js';
+import { setupHubspot } from '../../../connectors/hubspot/hubspot.setup.js';
+import type { CliIo } from '../context.js';
+import { createLeadGenerator, createRandom } from './lead-generator.js';
+import { startSimulatedReps } from './simulated-reps.js';
+import { createDemoPageHandler, type DemoPerson } from './demo-page.js';
+
+export interface DemoOptions {
+  port?: number;
+  slackPort?: number;
+  every?: string;
+  /** Tests: no signal handlers, return the running demo instead of waiting for Ctrl-C. */
+  detached?: boolean;
+  /** Tests: a separate data directory. */
+  dataDir?: string;
+  /** Which reps the person plays (not simulated). Default: the first rep. */
+  humanReps?: string[];
+  seed?: number;
+  logLevel?: string;
+}
+
+export interface RunningDemo {
+  worker: Worker;
+  hubspot: HubspotEmulator;
+  slack: SlackEmulator;
+  demoUrl: string;
+  stop(): Promise<void>;
+}
+
+/** The package root (where config/ lives), from this file in src/ or dist/src/. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'config'))) return dir;
+    dir = dirname(dir);
+  }
+  throw new Error('cannot find the handoff package root (config/demo.yaml)');
+}
+
+/** `preferred` if it is free, else any free port. */
+async function freePort(preferred: number): Promise<number> {
+  const tryListen = (port: number): Promise<number | null> =>
+    new Promise((resolvePort) => {
+      const server = createServer();
+      server.once('error', () => resolvePort(null));
+      server.listen(port, '127.0.0.1', () => {
+        const address = server.address();
+        const got = typeof address === 'object' && address ? address.port : null;
+        server.close(() => resolvePort(got));
+      });
+    });
+  return (preferred > 0 ? await tryListen(preferred) : null) ?? ((await tryListen(0)) as number);
+}
+
+export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningDemo> {
+  const every = parseDuration(options.every ?? '6s');
+  if (every === null || every < 200) throw new InputError('input.invalid', [`--every: "${options.every}" is not a duration of at least 200ms`]);
+  const root = packageRoot();
+  const dataDir = options.dataDir ?? resolve(io.cwd, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  const dbFile = join(dataDir, 'demo.db');
+  for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) rmSync(f, { force: true });
+
+  const workerPort = await freePort(options.port ?? 3000);
+  const slackPort = await freePort(options.slackPort ?? 3001);
+  const publicUrl = `http://127.0.0.1:${workerPort}`;
+  const secrets = { hubspotToken: 'demo-hubspot-token', hubspotSecret: 'demo-hubspot-secret', botToken: 'xoxb-demo', signingSecret: 'demo-signing-secret' };
+
+  const hubspot = await startHubspotEmulator({
+    port: 0,
+    host: '127.0.0.1',
+    tokens: [secrets.hubspotToken],
+    portalId: 4010,
+    webhook: { url: `${publicUrl}/webhooks/hubspot`, clientSecret: secrets.hubspotSecret, signatureVersion: 'v3' },
+  });
+  const slack = await startSlackEmulator({ port: slackPort, host: '127.0.0.1', signingSecret: secrets.signingSecret, botToken: secrets.botToken });
+
+  const env: NodeJS.ProcessEnv = {
+    ...io.env,
+    HANDOFF_DEMO_STORE: `sqlite:${dbFile}`,
+    HANDOFF_DEMO_PORT: String(workerPort),
+    HANDOFF_DEMO_PUBLIC_URL: publicUrl,
+    HUBSPOT_BASE_URL: hubspot.url,
+    HUBSPOT_TOKEN: secrets.hubspotToken,
+    HUBSPOT_CLIENT_SECRET: secrets.hubspotSecret,
+    SLACK_API_URL: slack.apiUrl,
+    SLACK_BOT_TOKEN: secrets.botToken,
+    SLACK_SIGNING_SECRET: secrets.signingSecret,
+  };
+  const { config } = await loadConfig({ file: join(root, 'config', 'demo.yaml'), env, cwd: io.cwd });
+
+  // The emulated world: owners for the reps, Slack users and channels, the properties we write.
+  hubspot.control.seedOwners(config.reps.map((r) => ({ email: r.email, firstName: r.name.split(' ')[0] ?? r.name, lastName: r.name.split(' ').slice(1).join(' ') })));
+  for (const name of ['campaign', 'handoff_need', 'handoff_budget', 'handoff_authority', 'handoff_timeline']) {
+    hubspot.control.defineProperty({ name, label: name, type: 'string', fieldType: 'text', groupName: 'contactinformation' });
+  }
+  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, child: () => quiet };
+  await setupHubspot({ token: secrets.hubspotToken, baseUrl: hubspot.url, rejectionReasons: config.rejectionReasons }, { logger: quiet });
+  for (const r of config.reps) slack.control.addUser({ id: r.slackUserId ?? r.id, name: r.name, email: r.email, tz: r.timezone } as never);
+  for (const m of config.managers) slack.control.addUser({ id: m.slackUserId ?? m.id, name: m.name, email: m.email, tz: 'UTC' } as never);
+  const channels = [
+    ...(config.slack?.managersChannel ? [{ id: config.slack.managersChannel, name: 'sales-managers' }] : []),
+    ...config.teams.filter((t) => t.channel).map((t) => ({ id: t.channel as string, name: `team-${t.id}` })),
+  ];
+  const everyone = [...config.reps.map((r) => r.slackUserId ?? r.id), ...config.managers.map((m) => m.slackUserId ?? m.id)];
+  for (const c of channels) slack.control.addChannel({ id: c.id, name: c.name, members: everyone, botIsMember: true } as never);
+  slack.control.setRequestUrl(`${publicUrl}/slack/events`);
+
+  const logger = createLogger({ level: (options.logLevel ?? io.env.LOG_LEVEL ?? 'warn') as 'warn', pretty: io.isTty });
+  const worker = await startWorker(config, { logger, port: workerPort, intervals: { sweepMs: 1_000, withdrawalCheckMs: 60_000 } });
+
+  const humans = new Set(options.humanReps ?? [config.reps[0]?.id ?? '']);
+  const people: DemoPerson[] = [
+    ...config.reps.map((r) => ({ slackUserId: r.slackUserId ?? r.id, name: r.name, role: `rep, ${config.teams.filter((t) => t.members.includes(r.id)).map((t) => t.id).join('/')}`, simulated: !humans.has(r.id) })),
+    ...config.managers.map((m) => ({ slackUserId: m.slackUserId ?? m.id, name: m.name, role: 'manager', simulated: false })),
+  ];
+  const dashboardUrl = config.server.dashboardToken ? `${publicUrl}/dashboard?token=${encodeURIComponent(config.server.dashboardToken)}` : null;
+  const page = createDemoPageHandler({ control: slack.control, people, channels, workerUrl: publicUrl, dashboardUrl });
+  slack.mount?.((req, res) => page(req, res));
+
+  const random = createRandom(options.seed);
+  const nextLead = createLeadGenerator(random);
+  const simulated = startSimulatedReps({
+    control: slack.control,
+    reps: config.reps.filter((r) => !humans.has(r.id)).map((r) => ({ id: r.id, slackUserId: r.slackUserId ?? r.id })),
+    reasons: config.rejectionReasons.map((r) => ({ id: r.id, noteRequired: r.noteRequired })),
+    random,
+    thinkMs: [4_000, 40_000],
+    acceptShare: 0.55,
+    rejectShare: 0.25,
+  });
+  const timers = [
+    setInterval(() => {
+      hubspot.control.createContact(nextLead().properties);
+    }, every),
+    setInterval(() => {
+      simulated.tick(Date.now()).catch((err: unknown) => logger.warn({ err }, 'simulated rep failed'));
+    }, 1_000),
+  ];
+  hubspot.control.createContact(nextLead().properties);
+
+  const demoUrl = `${slack.url}/demo`;
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      for (const t of timers) clearInterval(t);
+      await worker.stop();
+      await slack.close();
+      await hubspot.close();
+    })());
+
+  io.out(
+    [
+      '',
+      'handoff demo is running — the real worker against emulated HubSpot and Slack.',
+      '',
+      `  Play a rep:   ${demoUrl}   (you are ${[...humans].map((id) => config.reps.find((r) => r.id === id)?.name ?? id).join(', ')} and the manager; the others are simulated)`,
+      ...(dashboardUrl ? [`  Dashboard:    ${dashboardUrl}`] : []),
+      `  Worker:       ${publicUrl}/readyz`,
+      '',
+      `A new MQL arrives every ${options.every ?? '6s'}. Cards land in DMs; Accept or Reject (with a reason) on the page.`,
+      'Leave a card alone for 2 minutes and it times out to the next rep; after two offers it escalates to',
+      'the managers channel, where you can assign it. Hot leads (score ≥ 90) get a 1-minute SLA.',
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+
+  if (options.detached) return { worker, hubspot, slack, demoUrl, stop };
+  await new Promise<void>((resolveStop) => {
+    installShutdown({
+      logger,
+      drainMs: 10_000,
+      onDrain: async () => {
+        await stop();
+        resolveStop();
+      },
+    });
+  });
+  return { worker, hubspot, slack, demoUrl, stop };
+}

@@ -1,0 +1,89 @@
+// Simulated people for the demo: they read their Slack DMs in the emulator and click the real buttons
+// (signed requests to the worker), so accepts, rejections, timeouts and escalations all happen.
+import type { SlackEmulatorControl, RecordedMessage } from '../../../connectors/slack/slack.emulator.js';
+import { ACTION, BLOCK } from '../../../connectors/slack/slack.blocks.js';
+
+export interface SimulatedRep {
+  id: string;
+  slackUserId: string;
+}
+
+export interface SimulationOptions {
+  control: SlackEmulatorControl;
+  reps: SimulatedRep[];
+  reasons: { id: string; noteRequired: boolean }[];
+  random: () => number;
+  /** Delay range before a simulated rep acts, ms. */
+  thinkMs: [number, number];
+  /** Shares of accept / reject; the rest is ignored (times out). */
+  acceptShare: number;
+  rejectShare: number;
+  onAction?: (line: string) => void;
+}
+
+interface Plan {
+  at: number;
+  action: 'accept' | 'reject' | 'ignore';
+}
+
+function hasButton(message: RecordedMessage, actionId: string): string | null {
+  for (const block of message.blocks as { type?: string; block_id?: string; elements?: { action_id?: string; value?: string }[] }[]) {
+    if (block.type !== 'actions') continue;
+    for (const el of block.elements ?? []) if (el.action_id === actionId) return el.value ?? '';
+  }
+  return null;
+}
+
+/** Current blocks of a message (its last edit, if any). */
+export function currentBlocks(message: RecordedMessage): unknown[] {
+  return message.edits.length > 0 ? (message.edits[message.edits.length - 1]?.blocks ?? message.blocks) : message.blocks;
+}
+
+export function startSimulatedReps(options: SimulationOptions): { tick(now: number): Promise<void> } {
+  const plans = new Map<string, Plan & { done: boolean }>();
+  const { control, random } = options;
+  const span = (): number => options.thinkMs[0] + random() * (options.thinkMs[1] - options.thinkMs[0]);
+
+  async function act(rep: SimulatedRep, channel: string, ts: string, action: 'accept' | 'reject'): Promise<void> {
+    if (action === 'accept') {
+      await control.clickButton({ user: rep.slackUserId, channel, ts, actionId: ACTION.accept });
+      options.onAction?.(`${rep.id} accepted a lead`);
+      return;
+    }
+    await control.clickButton({ user: rep.slackUserId, channel, ts, actionId: ACTION.reject });
+    const reason = options.reasons[Math.floor(random() * options.reasons.length)];
+    if (!reason) return;
+    await control.submitView({
+      user: rep.slackUserId,
+      values: {
+        [BLOCK.rejectReason]: { [ACTION.rejectReason]: reason.id },
+        [BLOCK.rejectNote]: { [ACTION.rejectNote]: reason.noteRequired ? 'Simulated: not a fit right now' : null },
+      },
+    });
+    options.onAction?.(`${rep.id} rejected a lead (${reason.id})`);
+  }
+
+  return {
+    async tick(now: number) {
+      for (const rep of options.reps) {
+        const dm = control.dmChannel(rep.slackUserId);
+        if (!dm) continue;
+        for (const message of control.messages(dm)) {
+          if (message.threadTs) continue;
+          if (hasButton({ ...message, blocks: currentBlocks(message) }, ACTION.accept) === null) continue;
+          const key = `${dm}:${message.ts}`;
+          let plan = plans.get(key);
+          if (!plan) {
+            const r = random();
+            const action = r < options.acceptShare ? 'accept' : r < options.acceptShare + options.rejectShare ? 'reject' : 'ignore';
+            plan = { at: now + span(), action, done: false };
+            plans.set(key, plan);
+          }
+          if (plan.done || plan.action === 'ignore' || now < plan.at) continue;
+          plan.done = true;
+          await act(rep, dm, message.ts, plan.action);
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,359 @@
+// The composition root: the only file that wires config, store, connectors, use cases, loops and the
+// HTTP server together. `startWorker` is what `handoff run` and `handoff demo` start.
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Config } from './config/index.js';
+import type { AppDeps } from './app/deps.js';
+import type { AppSettings } from './app/settings.js';
+import { computeDeadline } from './app/deadline.js';
+import { createJobHandlers } from './app/job-handlers.js';
+import { createHandoffActions } from './app/handoff-actions.js';
+import { pollSource } from './app/poll-source.js';
+import { sweepDeadlines } from './app/sweep-deadlines.js';
+import { checkOpenHandoffs } from './app/check-open-handoffs.js';
+import { planOffer } from './app/route-handoff.js';
+import { job } from './app/jobs.js';
+import { isFreeEmailDomain } from './domain/free-email-domains.js';
+import type { Millis } from './domain/model.js';
+import type { Clock } from './ports/clock.js';
+import type { Crm } from './ports/crm.js';
+import type { LeadSource } from './ports/lead-source.js';
+import type { Logger } from './ports/logger.js';
+import type { Mailer } from './ports/mailer.js';
+import type { RepNotifier } from './ports/rep-notifier.js';
+import type { Store } from './ports/store.js';
+import type { Failure } from './ports/failure.js';
+import { openStore } from './store/index.js';
+import { createOutbox } from './runtime/outbox.js';
+import { startLoop, type Loop } from './runtime/loop.js';
+import type { RootLogger } from './runtime/logger.js';
+import { startHttpServer, type HttpServer, type ReadinessCheck, type RouteHandler } from './http/server.js';
+import { createHubspotApi } from '../connectors/hubspot/hubspot.client.js';
+import { createHubspotLeadSource } from '../connectors/hubspot/hubspot.lead-source.js';
+import { createHubspotCrm } from '../connectors/hubspot/hubspot.crm.js';
+import { createHubspotWebhookHandler } from '../connectors/hubspot/hubspot.webhooks.js';
+import { createSlackNotifier } from '../connectors/slack/slack.notifier.js';
+import { createSlackApp, type SlackApp } from '../connectors/slack/slack.app.js';
+import { createSmtpMailer } from '../connectors/email/smtp.mailer.js';
+
+export interface WorkerOptions {
+  logger: RootLogger;
+  clock?: Clock;
+  workerId?: string;
+  /** Overrides server.port (0 = any free port). */
+  port?: number;
+  /** Loop periods; tests and the demo may shorten them. */
+  intervals?: Partial<WorkerIntervals>;
+  /** Start without the SQLite single-process lock check (never in production). */
+  storeOptions?: { cwd?: string };
+}
+
+export interface WorkerIntervals {
+  outboxMs: Millis;
+  sweepMs: Millis;
+  withdrawalCheckMs: Millis;
+  leaseMs: Millis;
+}
+
+export interface Worker {
+  readonly url: string;
+  readonly store: Store;
+  readonly deps: AppDeps;
+  readonly workerId: string;
+  /** Stops intake and loops, lets in-flight work finish, closes everything. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_INTERVALS: WorkerIntervals = { outboxMs: 250, sweepMs: 1_000, withdrawalCheckMs: 5 * 60_000, leaseMs: 30_000 };
+
+export function settingsFromConfig(config: Config): AppSettings {
+  const onRecycle = Object.keys(config.crm.onRecycle.set).length > 0 ? { set: config.crm.onRecycle.set } : null;
+  return {
+    reps: config.reps,
+    managers: config.managers,
+    teams: config.teams,
+    routing: config.routing,
+    sla: config.sla,
+    hot: config.source.hot,
+    reasons: config.rejectionReasons,
+    crm: {
+      kind: config.crm.kind,
+      assignOwnerOn: config.crm.assignOwnerOn,
+      ownerProperty: config.crm.kind === 'hubspot' ? 'hubspot_owner_id' : 'OwnerId',
+      onAccept: config.crm.onAccept,
+      onReject: config.crm.onReject,
+      onRecycle,
+    },
+    slack: config.slack ? { managersChannel: config.slack.managersChannel, marketingChannel: config.slack.marketingChannel } : null,
+    email: config.email ? { managers: config.email.managers, marketing: config.email.marketing } : null,
+    dashboardUrl: config.server.publicUrl ? `${config.server.publicUrl.replace(/\/+$/, '')}/dashboard` : null,
+  };
+}
+
+export function startFromMillis(config: Config, now: Millis): Millis {
+  const s = config.source.startFrom;
+  return s.kind === 'now' ? now : s.kind === 'ago' ? now - s.ms : s.at;
+}
+
+interface Connectors {
+  source: LeadSource;
+  crm: Crm;
+  hubspotWebhook: RouteHandler | null;
+}
+
+function buildHubspot(config: Config, logger: Logger, onContactIds: (ids: string[]) => Promise<void>): Connectors {
+  const hs = config.hubspot;
+  if (!hs) throw new Error('hubspot section missing (the config check should have caught this)');
+  const clientOptions = { token: hs.token, baseUrl: hs.baseUrl, rateLimitPer10s: hs.rateLimit };
+  const log = logger.child({ component: 'hubspot' });
+  const api = createHubspotApi(clientOptions, { logger: log });
+  const source = createHubspotLeadSource(
+    {
+      ...clientOptions,
+      mql: { lifecycleStage: config.source.mql.lifecycleStage ?? 'marketingqualifiedlead', minScore: config.source.mql.minScore },
+      fields: config.fields,
+      overlapMs: config.source.overlap,
+      portalId: hs.portalId,
+    },
+    { logger: log, api },
+  );
+  const crm = createHubspotCrm(clientOptions, { logger: log, api, isFreeEmailDomain });
+  const hubspotWebhook = hs.webhookSecret
+    ? createHubspotWebhookHandler({
+        clientSecret: hs.webhookSecret,
+        ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
+        onContactIds,
+        logger: log,
+      })
+    : null;
+  return { source, crm, hubspotWebhook };
+}
+
+export async function startWorker(config: Config, options: WorkerOptions): Promise<Worker> {
+  const logger = options.logger as unknown as Logger;
+  const clock: Clock = options.clock ?? { now: () => Date.now() };
+  const workerId = options.workerId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const intervals = { ...DEFAULT_INTERVALS, ...options.intervals };
+  const log = logger.child({ component: 'worker', workerId });
+
+  const store = await openStore(config.store.url, { logger: logger.child({ component: 'store' }), ...(options.storeOptions ?? {}) });
+  const closers: (() => Promise<void>)[] = [() => store.close()];
+  try {
+    await store.migrate();
+    const settings = settingsFromConfig(config);
+    const connectorFailures = new Map<string, { failure: Failure; at: Millis }>();
+
+    // Webhooks store the ids as a durable job and answer at once; the outbox reads and ingests them.
+    let wakeOutbox = (): void => undefined;
+    const onContactIds = async (ids: string[]): Promise<void> => {
+      if (ids.length === 0) return;
+      const now = clock.now();
+      await store.enqueueJobs([job('source.fetch', { ids }, `${now}:${ids.slice(0, 5).join(',')}:${ids.length}`, now)], now);
+      wakeOutbox();
+    };
+
+    let connectors: Connectors;
+    if (config.source.kind === 'hubspot' && config.crm.kind === 'hubspot') {
+      connectors = buildHubspot(config, logger, onContactIds);
+    } else {
+      throw new Error(`source ${config.source.kind} with CRM ${config.crm.kind} is not wired in this build`);
+    }
+
+    const notifier: RepNotifier | null = config.slack
+      ? createSlackNotifier(
+          { botToken: config.slack.botToken, apiUrl: config.slack.apiUrl, reasons: config.rejectionReasons, ...(config.slack.managersChannel ? { managersChannel: config.slack.managersChannel } : {}) },
+          { logger: logger.child({ component: 'slack' }) },
+        )
+      : null;
+    const mailer: (Mailer & { close(): void }) | null = config.email ? createSmtpMailer({ smtpUrl: config.email.smtpUrl, from: config.email.from }) : null;
+    if (mailer) closers.push(async () => mailer.close());
+
+    const deps: AppDeps = {
+      store,
+      clock,
+      settings,
+      logger,
+      newId: () => randomUUID(),
+      route: planOffer({ store, crm: connectors.crm, settings, clock, logger: logger.child({ component: 'router' }) }),
+      deadlineFor: (repId, from, hot) => computeDeadline(settings, repId, from, hot),
+    };
+
+    const handlers = createJobHandlers(deps, { source: connectors.source, notifier, crm: connectors.crm, mailer });
+    const outbox = createOutbox({
+      store,
+      clock,
+      logger,
+      handlers,
+      workerId,
+      onFailure: (j, failure) => {
+        if (failure.kind === 'auth' || failure.kind === 'rate_limited') connectorFailures.set(j.kind.split('.')[0] ?? j.kind, { failure, at: clock.now() });
+      },
+      onDone: (j) => connectorFailures.delete(j.kind.split('.')[0] ?? j.kind),
+      onDead: async (j, failure) => {
+        const channel = settings.slack?.managersChannel;
+        if (channel && j.kind !== 'slack.message') {
+          const now = clock.now();
+          await store.enqueueJobs(
+            [job('slack.message', { channel, text: `:warning: handoff could not complete a ${j.kind} job after ${j.attempts} attempt(s): ${failure.kind} — ${failure.reason}${j.handoffId ? ` (hand-off ${j.handoffId})` : ''}` }, `dead:${j.id}`, now)],
+            now,
+          );
+        }
+      },
+    });
+
+    // Slack app (interactivity, slash command, App Home).
+    let slackApp: SlackApp | null = null;
+    if (config.slack) {
+      slackApp = createSlackApp(
+        {
+          botToken: config.slack.botToken,
+          ...(config.slack.signingSecret ? { signingSecret: config.slack.signingSecret } : {}),
+          ...(config.slack.mode === 'socket' && config.slack.appToken ? { appToken: config.slack.appToken } : {}),
+          apiUrl: config.slack.apiUrl,
+          reasons: config.rejectionReasons,
+          people: [
+            ...config.reps.map((r) => ({ id: r.id, name: r.name, timezone: r.timezone, ...(r.slackUserId ? { slackUserId: r.slackUserId } : {}) })),
+            ...config.managers.map((m) => ({ id: m.id, name: m.name, ...(m.slackUserId ? { slackUserId: m.slackUserId } : {}) })),
+          ],
+          now: () => clock.now(),
+        },
+        { actions: createHandoffActions(deps), logger: logger.child({ component: 'slack-app' }) },
+      );
+      await slackApp.start();
+      const app = slackApp;
+      closers.push(() => app.stop());
+    }
+
+    // Loops.
+    const stopping = new AbortController();
+    const loops: Loop[] = [];
+    const leaseName = `poller:${connectors.source.kind}`;
+    let holdsLease = false;
+    const startFrom = startFromMillis(config, clock.now());
+    const pollEvery = connectors.hubspotWebhook ? config.source.pollEvery * 4 : config.source.pollEvery;
+    const outboxLoop = startLoop({
+      name: 'outbox',
+      intervalMs: intervals.outboxMs,
+      logger,
+      signal: stopping.signal,
+      tick: async () => {
+        await outbox.drain(10);
+      },
+    });
+    wakeOutbox = () => outboxLoop.runNow();
+    loops.push(outboxLoop);
+    loops.push(
+      startLoop({
+        name: 'lease',
+        intervalMs: Math.max(1_000, Math.floor(intervals.leaseMs / 3)),
+        logger,
+        signal: stopping.signal,
+        tick: async () => {
+          const had = holdsLease;
+          holdsLease = await store.tryAcquireLease(leaseName, workerId, intervals.leaseMs, clock.now());
+          if (holdsLease !== had) log.info({ lease: leaseName, held: holdsLease }, holdsLease ? 'lease acquired: this replica polls and sweeps' : 'lease lost');
+        },
+      }),
+    );
+    loops.push(
+      startLoop({
+        name: 'poller',
+        intervalMs: pollEvery,
+        logger,
+        signal: stopping.signal,
+        tick: async (signal) => {
+          if (!holdsLease) return;
+          const summary = await pollSource(deps, connectors.source, { startFrom, signal });
+          if (summary.created > 0) {
+            log.info({ created: summary.created, leads: summary.leads, pages: summary.pages }, 'poll stored new MQLs');
+            outboxLoop.runNow();
+          }
+        },
+      }),
+    );
+    loops.push(
+      startLoop({
+        name: 'sweeper',
+        intervalMs: intervals.sweepMs,
+        logger,
+        signal: stopping.signal,
+        tick: async () => {
+          if (!holdsLease) return;
+          const s = await sweepDeadlines(deps);
+          if (s.reminded + s.reoffered + s.escalated > 0) outboxLoop.runNow();
+        },
+      }),
+    );
+    loops.push(
+      startLoop({
+        name: 'withdrawal-check',
+        intervalMs: intervals.withdrawalCheckMs,
+        immediate: false,
+        logger,
+        signal: stopping.signal,
+        tick: async () => {
+          if (!holdsLease) return;
+          const r = await checkOpenHandoffs(deps, connectors.source);
+          if (r.withdrawn > 0) outboxLoop.runNow();
+        },
+      }),
+    );
+
+    const routes: Record<string, RouteHandler> = {};
+    if (slackApp && slackApp.mode === 'http') {
+      const app = slackApp;
+      routes['POST /slack/events'] = (req, res) => app.handleRequest(req, res);
+    }
+    if (connectors.hubspotWebhook) routes['POST /webhooks/hubspot'] = connectors.hubspotWebhook;
+    const http: HttpServer = await startHttpServer({
+      port: options.port ?? config.server.port,
+      host: config.server.host,
+      logger,
+      routes,
+      readiness: async () => {
+        const checks: ReadinessCheck[] = [];
+        try {
+          await store.getCursor('readiness');
+          checks.push({ name: 'store', ok: true });
+        } catch (err) {
+          checks.push({ name: 'store', ok: false, detail: err instanceof Error ? err.message : String(err) });
+        }
+        const now = Date.now();
+        for (const loop of loops) {
+          const period = loop.name === 'poller' ? pollEvery : loop.name === 'withdrawal-check' ? intervals.withdrawalCheckMs : loop.name === 'lease' ? intervals.leaseMs : intervals.sweepMs;
+          const stale = loop.lastTickAt !== null && now - loop.lastTickAt > period * 3 + 30_000;
+          const failing = loop.consecutiveFailures >= 3;
+          checks.push({ name: `loop:${loop.name}`, ok: !stale && !failing, ...(failing ? { detail: `${loop.consecutiveFailures} failed ticks in a row` } : stale ? { detail: 'not ticking' } : {}) });
+        }
+        for (const [name, f] of connectorFailures) {
+          if (f.failure.kind === 'auth') checks.push({ name: `connector:${name}`, ok: false, detail: f.failure.reason });
+        }
+        return checks;
+      },
+    });
+    closers.unshift(() => http.close());
+
+    let stopped: Promise<void> | null = null;
+    log.info({ source: config.source.kind, crm: config.crm.kind, slack: config.slack?.mode ?? 'off', url: http.url }, 'worker started');
+    return {
+      url: http.url,
+      store,
+      deps,
+      workerId,
+      stop() {
+        stopped ??= (async () => {
+          log.info('stopping: intake closed, finishing in-flight work');
+          stopping.abort();
+          await Promise.all(loops.map((l) => l.stop()));
+          if (holdsLease) await store.releaseLease(leaseName, workerId).catch(() => undefined);
+          for (const close of closers) await close().catch((err: unknown) => log.warn({ err }, 'close failed'));
+          log.info('stopped');
+        })();
+        return stopped;
+      },
+    };
+  } catch (err) {
+    for (const close of closers) await close().catch(() => undefined);
+    throw err;
+  }
+}
