@@ -3,6 +3,7 @@
 // use mapped fields). They read the raw (interpolated) YAML tree and tolerate any shape, so they
 // run even when the schema found problems elsewhere — every problem is reported in one go.
 import { LEAD_FIELDS } from '../domain/model.js';
+import { templateNames } from '../domain/template.js';
 import type { LeadFieldName, SourceKind } from '../domain/model.js';
 import { buildCondition, conditionFields, suggest } from './conditions.js';
 import type { Issue } from './conditions.js';
@@ -37,6 +38,9 @@ function unknownRef(what: string, id: string, known: string[]): string {
   return known.length === 0 ? `unknown ${what} "${id}" (no ${what}s are configured)` : `unknown ${what} "${id}" (known: ${known.join(', ')})`;
 }
 
+/** The names CRM write-back templates may use ({{reason.id}} …), as the decision use case fills them. */
+export const TEMPLATE_NAMES = ['decision', 'reason.id', 'reason.label', 'note', 'rep.id', 'rep.name', 'rep.email', 'decidedAt'] as const;
+
 export function crossCheck(rootValue: unknown): Problem[] {
   const problems: Problem[] = [];
   if (!isObject(rootValue)) return problems;
@@ -52,6 +56,21 @@ export function crossCheck(rootValue: unknown): Problem[] {
   if (crmKind !== null && !needs.has(crmKind)) needs.set(crmKind, `crm.kind is ${crmKind}`);
   for (const [kind, why] of needs) {
     if (root[kind] === undefined || root[kind] === null) problems.push({ path: [kind], message: `required because ${why}` });
+  }
+
+  // Write-back templates name only what a decision provides.
+  for (const section of ['onAccept', 'onReject', 'onRecycle'] as const) {
+    for (const [property, value] of Object.entries(asObject(asObject(crm[section]).set))) {
+      if (typeof value !== 'string') continue;
+      for (const name of templateNames(value)) {
+        if (!(TEMPLATE_NAMES as readonly string[]).includes(name)) {
+          problems.push({
+            path: ['crm', section, 'set', property],
+            message: `unknown template variable {{${name}}}${suggest(name, TEMPLATE_NAMES)} (known: ${TEMPLATE_NAMES.map((n) => `{{${n}}}`).join(', ')})`,
+          });
+        }
+      }
+    }
   }
 
   // The MQL criterion must fit the source.

@@ -82,6 +82,7 @@ export function describeConfig(config: Config): string {
   ]);
 
   const active = config.reps.filter((r) => r.active).length;
+  const inTeam = new Set(config.teams.flatMap((t) => t.members));
   lines.push(['reps', `${config.reps.length} (${active} active)`]);
   for (const r of config.reps) {
     const cap = [r.capacity.open !== undefined ? `${r.capacity.open} open` : '', r.capacity.perDay !== undefined ? `${r.capacity.perDay}/day` : '']
@@ -89,7 +90,7 @@ export function describeConfig(config: Config): string {
       .join(', ');
     lines.push([
       '',
-      `  ${r.id}${r.active ? '' : ' (inactive)'}: ${r.timezone}, ${formatWorkingHours(r.hours)}, weight ${r.weight}` +
+      `  ${r.id}${r.active ? '' : ' (inactive)'}${inTeam.has(r.id) ? '' : ' (in no team)'}: ${r.timezone}, ${formatWorkingHours(r.hours)}, weight ${r.weight}` +
         `${cap === '' ? '' : `, capacity ${cap}`}${r.away.length > 0 ? `, ${plural(r.away.length, 'absence')}` : ''}`,
     ]);
   }

@@ -168,7 +168,9 @@ function percent(description: string) {
 const scalarValue = z.union([z.string(), z.number(), z.boolean()]);
 const propertyWrites = z
   .record(z.string().min(1), scalarValue)
-  .describe('CRM properties (API names) to set; values may use {{reason.id}}, {{reason.label}}, {{note}}, {{rep.name}}, {{rep.email}}');
+  .describe(
+    'CRM properties (API names) to set; values may use {{reason.id}}, {{reason.label}}, {{note}}, {{rep.id}}, {{rep.name}}, {{rep.email}}, {{decision}}, {{decidedAt}}',
+  );
 
 // ---- sections -----------------------------------------------------------------------------------
 

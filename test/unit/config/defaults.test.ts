@@ -173,3 +173,14 @@ describe('durations and percentages', () => {
     ]);
   });
 });
+
+describe('write-back templates', () => {
+  it('accepts the known names and rejects a misspelt one', () => {
+    const c = parse(withFallback('crm: { onAccept: { set: { handoff_rep: "{{rep.name}} <{{ rep.email }}>", handoff_decided_at: "{{decidedAt}}" } } }'));
+    expect(c.crm.onAccept.set).toEqual({ handoff_rep: '{{rep.name}} <{{ rep.email }}>', handoff_decided_at: '{{decidedAt}}' });
+    const err = inputError(() => parse(withFallback('crm: { onReject: { set: { handoff_rejection_reason: "{{reasn.id}}", n: 3 } } }')));
+    expect(err.problems).toEqual([
+      expect.stringMatching(/^crm\.onReject\.set\.handoff_rejection_reason: unknown template variable \{\{reasn\.id\}\} \(did you mean "reason\.id"\?\)/),
+    ]);
+  });
+});
