@@ -915,7 +915,7 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
 
   const control: SalesforceEmulatorControl = {
     integrationUserId,
-    seedLeads: (rows) => seed('Lead', rows, { Status: 'Open - Not Contacted', IsConverted: false }),
+    seedLeads: (rows) => seed('Lead', rows, { Status: 'Open - Not Contacted', IsConverted: false, OwnerId: integrationUserId }),
     seedUsers: (rows) =>
       rows.map((r) => {
         const name = [r['FirstName'], r['LastName']].filter((x) => typeof x === 'string').join(' ');

@@ -14,7 +14,7 @@ import { InputError } from '../../src/domain/errors.js';
 import { LEAD_FIELDS } from '../../src/domain/model.js';
 import type { Lead, LeadFieldName, LeadFieldValues, Millis } from '../../src/domain/model.js';
 import { parseSalesforceTime, soqlDateTime, soqlString } from './salesforce.connection.js';
-import type { SalesforceConnection, SalesforceLogger, SalesforceUsage } from './salesforce.connection.js';
+import type { SalesforceConnection, SalesforceLogger, SalesforceSession, SalesforceUsage } from './salesforce.connection.js';
 import { isDailyLimit } from './salesforce.errors.js';
 
 export interface SalesforceLeadSourceOptions {
@@ -180,7 +180,8 @@ export function createSalesforceLeadSource(options: SalesforceLeadSourceOptions,
     }
   }
 
-  function toLead(rec: LeadRecord, instanceUrl: string | null): Lead {
+  function toLead(rec: LeadRecord, session: SalesforceSession): Lead {
+    const instanceUrl = session.instanceUrl;
     const modifiedAt = parseSalesforceTime(String(rec['SystemModstamp']));
     const props: Record<string, string | null> = {};
     for (const name of selected) props[name] = asText(field(rec, name));
@@ -227,7 +228,8 @@ export function createSalesforceLeadSource(options: SalesforceLeadSourceOptions,
       props,
       mqlAt,
       modifiedAt,
-      ownerId: owner !== null && owner.startsWith('005') ? owner : null,
+      // A queue (00G…) is no owner, nor is the integration user (orgs often default new leads to it).
+      ownerId: owner !== null && owner.startsWith('005') && owner !== session.userId ? owner : null,
       recordUrl: instanceUrl ? `${instanceUrl}/lightning/r/Lead/${rec.Id}/view` : null,
     };
   }
@@ -257,7 +259,7 @@ export function createSalesforceLeadSource(options: SalesforceLeadSourceOptions,
         if (records.length === 0) continue;
         count += records.length;
         last = records[records.length - 1] as LeadRecord;
-        const leads = records.map((r) => toLead(r, session.instanceUrl));
+        const leads = records.map((r) => toLead(r, session));
         const lastLead = leads[leads.length - 1] as Lead;
         yield { leads, cursor: JSON.stringify({ modifiedAt: lastLead.modifiedAt }) };
       }
@@ -276,7 +278,7 @@ export function createSalesforceLeadSource(options: SalesforceLeadSourceOptions,
     const out: Lead[] = [];
     for (const part of chunk(ids, idChunkSize)) {
       const soql = `SELECT ${selectList} FROM Lead WHERE Id IN (${part.map(soqlString).join(', ')}) AND ${mqlCriteria}`;
-      for await (const records of pages(soql)) for (const r of records) out.push(toLead(r, session.instanceUrl));
+      for await (const records of pages(soql)) for (const r of records) out.push(toLead(r, session));
     }
     return out;
   }

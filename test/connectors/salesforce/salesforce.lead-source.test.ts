@@ -91,6 +91,23 @@ describe('Salesforce lead source: detection', () => {
     expect(lead.recordUrl).toBe(`${rig.emu.url}/lightning/r/Lead/${lead.externalId}/view`);
   });
 
+  it('carries a user owner at detection, but not a queue or the integration user', async () => {
+    const [rep] = rig.emu.control.seedUsers([{ Email: 'rep@acme.test', LastName: 'Rep' }]);
+    const queue = rig.emu.control.seedQueue('Inbound');
+    rig.emu.control.seedLeads([
+      { LastName: 'Mine', Status: MQL, OwnerId: rep!['Id'] },
+      { LastName: 'Queued', Status: MQL, OwnerId: queue['Id'] },
+      { LastName: 'Default', Status: MQL },
+    ]);
+    const source = createSalesforceLeadSource(baseOptions, { connection: rig.conn });
+    const leads = (await collect(source.poll(null, { startFrom: T0 - 1000 }))).flatMap((p) => p.leads);
+    expect(leads.map((l) => [l.lastName, l.ownerId])).toEqual([
+      ['Mine', rep!['Id']],
+      ['Queued', null],
+      ['Default', null],
+    ]);
+  });
+
   it('applies minScore on the mapped score field and takes mqlAt from the configured MQL date field', async () => {
     const mqlDate = '2026-10-30T08:15:00.000+0000';
     rig.emu.control.seedLeads([
