@@ -1,4 +1,7 @@
 // planOffer over the in-memory store and a fake Crm: state gathering, owner match, ledger round trip.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { planOffer, type PlannedRoute, type RoutingAppSettings } from '../../../src/app/route-handoff.js';
 import { emailDomain } from '../../../src/domain/conditions.js';
@@ -6,7 +9,7 @@ import { isFreeEmailDomain } from '../../../src/domain/free-email-domains.js';
 import type { Handoff, Lead } from '../../../src/domain/model.js';
 import type { Crm, OwnerMatch } from '../../../src/ports/crm.js';
 import type { Store } from '../../../src/ports/store.js';
-import { createMemoryStore } from '../../../src/store/index.js';
+import { createMemoryStore, openStore } from '../../../src/store/index.js';
 import { NOW, SLA, makeLead, makeRep, makeTeam } from './builders.js';
 
 /** A Crm with contacts' owners by email and companies' owners by domain; only findOwnerMatch is real. */
@@ -203,5 +206,44 @@ describe('planOffer', () => {
     const plan = await route({ ...handoff, hot: true }, lead, NOW + 1000);
     expect(plan).toMatchObject({ kind: 'offer', dueAt: NOW + 1000 + 300_000 });
     expect(plan.decision).toMatchObject({ priority: 'hot', offeredAt: NOW + 1000 });
+  });
+});
+
+describe('planOffer over SQLite', () => {
+  it('keeps the rotation across a restart and a config edit', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'handoff-ledger-'));
+    const url = `sqlite:${path.join(dir, 'ledger.db')}`;
+    const s = settings();
+    s.reps = s.reps.map((r) => ({ ...r, capacity: {} }));
+    s.teams = [makeTeam('emea', ['alice', 'bruno', 'carla'])];
+    const got: string[] = [];
+    const routeSome = async (n: number, cfg: RoutingAppSettings) => {
+      const sql = await openStore(url);
+      try {
+        await sql.migrate();
+        store = sql;
+        const route = planOffer({ store: sql, settings: cfg, clock });
+        for (let i = 0; i < n; i++) {
+          const { handoff, lead } = await newHandoff();
+          const plan = await route(handoff, lead);
+          await offer(handoff, plan);
+          if (plan.kind === 'offer') got.push(plan.repId);
+        }
+      } finally {
+        await sql.close();
+      }
+    };
+    try {
+      await routeSome(4, s);
+      await routeSome(2, s); // a restart: the ledger comes back from the file
+      expect(got).toEqual(['alice', 'bruno', 'carla', 'alice', 'bruno', 'carla']);
+      // bruno leaves the team, dave joins: dave starts fair (next turn, not a burst), alice and carla keep their order
+      s.reps.push(makeRep('dave'));
+      s.teams = [makeTeam('emea', ['alice', 'carla', 'dave'])];
+      await routeSome(6, s);
+      expect(got.slice(6)).toEqual(['dave', 'alice', 'carla', 'dave', 'alice', 'carla']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
