@@ -11,6 +11,9 @@ export interface SlackLogger {
   child(bindings: Record<string, unknown>): SlackLogger;
 }
 
+/** The bot scopes handoff needs, exactly (config/slack-app-manifest.yaml lists the same; `doctor` compares). */
+export const SLACK_BOT_SCOPES = ['chat:write', 'commands', 'im:write', 'users:read', 'users:read.email'] as const;
+
 export interface SlackClientOptions {
   botToken: string;
   /** Web API base, ending in "/api/" (https://slack.com/api/, https://slack-gov.com/api/, an emulator). */

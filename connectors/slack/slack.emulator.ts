@@ -2,7 +2,7 @@
 // toward the app (signed interactivity requests in HTTP mode, envelopes over a Socket Mode WebSocket).
 // Serves the tests, the benchmarks and `handoff demo`. It behaves like Slack, it is not a mock of our code.
 import { createHmac, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { WebSocket, WebSocketServer } from 'ws';
 
@@ -178,6 +178,8 @@ export interface SlackEmulatorOptions {
   requestUrl?: string;
   /** Trigger id lifetime (Slack: 3 s). */
   triggerTtlMs?: number;
+  /** Bot token scopes, reported in X-OAuth-Scopes like Slack does (default: what handoff needs). */
+  scopes?: string[];
   /** How long to wait for an app's ack (Slack: 3 s). */
   ackTimeoutMs?: number;
   now?: () => number;
@@ -447,6 +449,7 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
   const now = options.now ?? Date.now;
   const triggerTtl = options.triggerTtlMs ?? 3000;
   const ackTimeout = options.ackTimeoutMs ?? 3000;
+  const scopes = options.scopes ?? ['chat:write', 'commands', 'im:write', 'users:read', 'users:read.email'];
   const limit =
     options.rateLimit === false ? null : options.rateLimit === true || options.rateLimit === undefined ? { perSecond: 1, burst: 3 } : options.rateLimit;
 
@@ -473,6 +476,7 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
   let baseUrl = '';
   let wss: WebSocketServer | null = null;
   let pingTimer: NodeJS.Timeout | null = null;
+  const deliveryAgent = new Agent({ keepAlive: true, maxSockets: 256 });
 
   const nextId = (prefix: string): string => `${prefix}${(++counter).toString(36).toUpperCase().padStart(8, '0')}`;
 
@@ -748,37 +752,57 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
 
   async function deliverHttp(body: string, contentType: string, signing: Signing | undefined, headers: Record<string, string> = {}): Promise<DeliveryResult> {
     if (requestUrl === null) throw new Error('slack emulator: no request URL set and no Socket Mode connection');
+    const target = new URL(requestUrl);
     const ts = signing?.timestamp ?? Math.floor(now() / 1000);
     const signature = signSlackRequest(signing?.secret ?? options.signingSecret, ts, body);
     const started = performance.now();
-    const res = await fetch(requestUrl, {
-      method: 'POST',
-      headers: {
-        'content-type': contentType,
-        'x-slack-request-timestamp': String(ts),
-        'x-slack-signature': signature,
-        ...headers,
-      },
-      body,
-      signal: AbortSignal.timeout(ackTimeout),
-    }).catch((err: unknown) => {
-      if (err instanceof Error && err.name === 'TimeoutError') return null;
-      throw err;
+    return new Promise<DeliveryResult>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          agent: deliveryAgent,
+          host: target.hostname,
+          port: target.port,
+          path: `${target.pathname}${target.search}`,
+          method: 'POST',
+          headers: {
+            'content-type': contentType,
+            'content-length': Buffer.byteLength(body),
+            'x-slack-request-timestamp': String(ts),
+            'x-slack-signature': signature,
+            ...headers,
+          },
+          timeout: ackTimeout,
+        },
+        (res) => {
+          const ackMs = performance.now() - started;
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown = null;
+            if (text !== '') {
+              try {
+                parsed = JSON.parse(text);
+              } catch {
+                parsed = text;
+              }
+            }
+            resolve({ via: 'http', status: res.statusCode ?? 0, body: parsed, ackMs });
+          });
+          res.on('error', reject);
+        },
+      );
+      // Slack gives up after 3 s and shows the user an error; so does the emulator.
+      req.on('timeout', () => {
+        req.destroy();
+        resolve({ via: 'http', status: 0, body: null, ackMs: performance.now() - started });
+      });
+      req.on('error', (err) => {
+        if (req.destroyed && performance.now() - started >= ackTimeout) return;
+        reject(err);
+      });
+      req.end(body);
     });
-    const ackMs = performance.now() - started;
-    if (res === null) return { via: 'http', status: 0, body: null, ackMs };
-    const text = await res.text();
-    let parsed: unknown = text;
-    if (text !== '') {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = text;
-      }
-    } else {
-      parsed = null;
-    }
-    return { via: 'http', status: res.status, body: parsed, ackMs };
   }
 
   async function deliverSocket(
@@ -1174,7 +1198,8 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
       const ok = typeof result.body === 'object' && result.body.ok === true;
       const error = typeof result.body === 'object' ? str(result.body.error) : undefined;
       calls.push({ method, args: loggedArgs, at: now(), status: result.status, ok, ...(error !== undefined ? { error } : {}) });
-      send(res, result.status, result.body, result.headers);
+      const scopeHeader = token === options.botToken ? { 'x-oauth-scopes': scopes.join(',') } : {};
+      send(res, result.status, result.body, { ...scopeHeader, ...result.headers });
       return;
     }
     send(res, 404, 'Not Found');
@@ -1242,6 +1267,7 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
     control,
     async close() {
       if (pingTimer !== null) clearInterval(pingTimer);
+      deliveryAgent.destroy();
       for (const s of sockets) s.terminate();
       sockets.clear();
       wss?.close();

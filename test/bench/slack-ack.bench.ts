@@ -1,0 +1,136 @@
+// Benchmark: ack latency of Accept clicks in HTTP mode, 50 at once, through the real Bolt app and the emulator.
+// Budget (DESIGN §9): p99 ≤ 50 ms on loopback. Prints figures; not an assertion.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { Handoff } from '../../src/domain/model.js';
+import type { HandoffActions } from '../../src/ports/handoff-actions.js';
+import { createSlackApp } from '../../connectors/slack/slack.app.js';
+import type { SlackLogger } from '../../connectors/slack/slack.client.js';
+import { startSlackEmulator } from '../../connectors/slack/slack.emulator.js';
+import { createSlackNotifier } from '../../connectors/slack/slack.notifier.js';
+
+const SECRET = 'bench-signing-secret';
+const TOKEN = 'xoxb-bench';
+
+export interface AckFigures {
+  clicks: number;
+  rounds: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+const quiet: SlackLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  child: () => quiet,
+};
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] as number;
+}
+
+function acceptingActions(): HandoffActions {
+  const decided = new Set<string>();
+  const handoff = (id: string): Handoff => ({
+    id, leadId: id, source: 'hubspot', externalId: id, mqlAt: 0, state: 'accepted', version: 2, hot: false, imported: false,
+    email: null, channel: null, campaign: null, teamId: null, repId: 'rep', offerCount: 1, dueAt: null, escalatedAt: null,
+    escalationReason: null, decidedAt: Date.now(), decidedBy: 'rep', reasonId: null, note: null, createdAt: 0, updatedAt: 0,
+  });
+  const none = async (): Promise<never> => {
+    throw new Error('not used by this benchmark');
+  };
+  return {
+    async accept({ offerId }) {
+      if (decided.has(offerId)) return { kind: 'already_decided', state: 'accepted', by: 'rep', at: Date.now() };
+      decided.add(offerId);
+      return { kind: 'accepted', handoff: handoff(offerId) };
+    },
+    reject: none,
+    claim: none,
+    assign: none,
+    setAway: none,
+    setBack: none,
+    queue: none,
+    summary: none,
+  };
+}
+
+export async function runSlackAckBench(options: { concurrency?: number; rounds?: number } = {}): Promise<AckFigures> {
+  const concurrency = options.concurrency ?? 50;
+  const rounds = options.rounds ?? 5;
+  const emulator = await startSlackEmulator({ signingSecret: SECRET, botToken: TOKEN, rateLimit: false });
+  const app = createSlackApp(
+    { botToken: TOKEN, signingSecret: SECRET, apiUrl: emulator.apiUrl, reasons: [], timeoutMs: 5000 },
+    { actions: acceptingActions(), logger: quiet },
+  );
+  const server = createServer((req, res) => app.handleRequest(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  emulator.control.setRequestUrl(`http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`);
+  const notifier = createSlackNotifier({ botToken: TOKEN, apiUrl: emulator.apiUrl }, { logger: quiet });
+
+  const users = Array.from({ length: concurrency }, (_, i) => `U0REP${i}`);
+  for (const id of users) emulator.control.addUser({ id, name: id.toLowerCase(), email: `${id}@example.com`, tz: 'UTC' });
+
+  let updatesExpected = 0;
+  async function round(tag: string): Promise<number[]> {
+    const cards = await Promise.all(
+      users.map((id, i) =>
+        notifier.postOffer({
+          handoffId: `${tag}-h${i}`,
+          offerId: `${tag}-o${i}`,
+          lead: { source: 'hubspot', externalId: `${tag}-${i}`, email: null, firstName: 'Bench', lastName: `Lead ${i}`, fields: { company: 'Acme', score: 80 }, props: {}, mqlAt: Date.now(), modifiedAt: Date.now(), ownerId: null, recordUrl: null },
+          rep: { id: `rep${i}`, name: `Rep ${i}`, slackUserId: id, timezone: 'UTC' },
+          hot: false,
+          dueAt: Date.now() + 1_800_000,
+          why: { rule: null, team: 'bench', strategy: 'round-robin', ownerMatch: null },
+          seq: 1,
+        }),
+      ),
+    );
+    const results = await Promise.all(
+      cards.map((ref, i) => emulator.control.clickButton({ user: users[i] as string, channel: ref.channel, ts: ref.ts, actionId: 'handoff_accept' })),
+    );
+    const failed = results.filter((r) => r.status !== 200).length;
+    if (failed > 0) throw new Error(`${failed} clicks were not acknowledged with 200`);
+    // Let the post-ack work (decision + chat.update of every card) finish before the next round.
+    updatesExpected += cards.length;
+    const deadline = Date.now() + 10_000;
+    while (emulator.control.calls('chat.update').length < updatesExpected && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return results.map((r) => r.ackMs);
+  }
+
+  try {
+    await round('warmup');
+    const samples: number[] = [];
+    for (let r = 0; r < rounds; r += 1) samples.push(...(await round(`r${r}`)));
+    samples.sort((a, b) => a - b);
+    return {
+      clicks: concurrency,
+      rounds,
+      p50Ms: percentile(samples, 50),
+      p99Ms: percentile(samples, 99),
+      maxMs: samples[samples.length - 1] ?? Number.NaN,
+    };
+  } finally {
+    await app.stop();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await emulator.close();
+  }
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const figures = await runSlackAckBench();
+  process.stdout.write(
+    `slack ack latency, ${figures.clicks} concurrent Accept clicks × ${figures.rounds} rounds (HTTP mode): ` +
+      `p50 ${figures.p50Ms.toFixed(1)} ms, p99 ${figures.p99Ms.toFixed(1)} ms, max ${figures.maxMs.toFixed(1)} ms (budget p99 ≤ 50 ms)\n`,
+  );
+}
