@@ -24,5 +24,6 @@ export function configJsonSchema(): Record<string, unknown> {
   const generated = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
   admitEnvReferences(generated);
   const { $schema, ...rest } = generated;
-  return { $schema, title: 'handoff configuration', ...rest };
+  // Top-level "x-…" keys hold YAML anchors to reuse (`x-rep: &berlin {…}` then `<<: *berlin`).
+  return { $schema, title: 'handoff configuration', ...rest, patternProperties: { '^x-': {} } };
 }

@@ -153,7 +153,8 @@ function hideEnvValues(message: string, substituted: Map<string, string>): strin
 export function parseConfigText(text: string, env: NodeJS.ProcessEnv, file: string): Config {
   const guarded = protectReferences(text);
   const lines = new LineCounter();
-  const doc = parseDocument(guarded.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // `merge: true` lets admins share rep defaults with `<<: *defaults`.
+  const doc = parseDocument(guarded.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
   if (doc.errors.length > 0) {
     // Later syntax errors are mostly echoes of the first; show a few.
     const shown = doc.errors.slice(0, 3);
@@ -179,7 +180,9 @@ export function parseConfigText(text: string, env: NodeJS.ProcessEnv, file: stri
     throw new InputError('config.invalid', [`${file}: expected a mapping of sections (store, source, reps, …) at the top level`]);
   }
 
-  const interpolated = interpolateEnv(raw, env, guarded.restore);
+  // Top-level "x-…" keys are free for YAML anchors (as in docker-compose); they are not config.
+  const sections = Object.fromEntries(Object.entries(raw as Record<string, unknown>).filter(([key]) => !key.startsWith('x-')));
+  const interpolated = interpolateEnv(sections, env, guarded.restore);
   if (interpolated.missing.size > 0) {
     throw new InputError(
       'config.missing_env',

@@ -275,3 +275,26 @@ describe('describeConfig', () => {
     expect(text).not.toContain('hunter2');
   });
 });
+
+describe('YAML conveniences', () => {
+  it('anchors and merge keys share rep settings', () => {
+    const config = parseConfigText(
+      [
+        'source: { kind: hubspot }',
+        'hubspot: { token: t }',
+        'x-rep: &berlin { timezone: Europe/Berlin, hours: "Mon-Fri 08:00-16:00", capacity: { open: 3 } }',
+        'reps:',
+        '  - { <<: *berlin, id: alice, name: Alice, email: alice@example.com }',
+        '  - { <<: *berlin, id: bob, name: Bob, email: bob@example.com, timezone: Europe/London }',
+        'teams: [{ id: t, members: [alice, bob] }]',
+        'routing: { fallback: { team: t } }',
+      ].join('\n'),
+      {},
+      'anchors.yaml',
+    );
+    expect(config.reps.map((r) => [r.id, r.timezone, r.capacity.open])).toEqual([
+      ['alice', 'Europe/Berlin', 3],
+      ['bob', 'Europe/London', 3],
+    ]);
+  });
+});
