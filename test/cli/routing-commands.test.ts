@@ -230,6 +230,12 @@ describe('handoff explain', () => {
     expect(json.offers[0].trace).toMatchObject({ version: 1, chosen: { repId: 'alice', rule: 'EMEA' } });
     expect(json.events.map((e: any) => e.type)).toEqual(['detected', 'offered']);
 
+    // no connector secrets needed to read the store
+    const noSecrets = await run(['explain', id, '-c', file], {}, dir);
+    expect(noSecrets.code).toBe(0);
+    expect(noSecrets.err).toContain('HUBSPOT_TOKEN not set; not needed for routing');
+    expect(noSecrets.out).toBe(byId.out);
+
     const none = await run(['explain', 'nobody@nowhere.test', '-c', file], ENV, dir);
     expect(none.code).toBe(2);
     expect(none.err).toContain('no hand-off with id or lead email "nobody@nowhere.test"');
@@ -288,6 +294,13 @@ describe('handoff backtest', () => {
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/alice\s+10\s+5\s+-5/);
     expect(text.out).toContain('would move: 5 of 11 routed leads (45.5%)');
+
+    // a store URL from an unset variable is never replaced by a stand-in
+    const envUrl = path.join(dir, 'env-url.yaml');
+    await writeFile(envUrl, (await readFile(file, 'utf8')).replace(url, '${HANDOFF_TEST_STORE_URL}'));
+    const unset = await run(['backtest', '-c', envUrl], ENV, dir);
+    expect(unset.code).toBe(2);
+    expect(unset.err).toContain('HANDOFF_TEST_STORE_URL (used at store.url)');
 
     const bad = await run(['backtest', '--since', 'a while', '-c', file], ENV, dir);
     expect(bad.code).toBe(2);

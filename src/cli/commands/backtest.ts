@@ -8,7 +8,6 @@
 // (that would mean a CRM call per lead), so leads that actually went to their account owner are
 // reported apart and left out of the "would move" share.
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/index.js';
 import { parseDuration } from '../../domain/duration.js';
 import { InputError } from '../../domain/errors.js';
 import type { Handoff, Millis } from '../../domain/model.js';
@@ -16,7 +15,7 @@ import type { RoutingConfig } from '../../domain/routing/index.js';
 import type { Store } from '../../ports/store.js';
 import { openStore } from '../../store/index.js';
 import type { CliIo } from '../context.js';
-import { configFileOption, createDryRun, isoMinute, routingConfigFromConfig, table } from './simulate.js';
+import { configFileOption, loadConfigWithoutSecrets, createDryRun, isoMinute, routingConfigFromConfig, table } from './simulate.js';
 
 export interface BacktestRow {
   id: string;
@@ -147,7 +146,7 @@ export function registerBacktestCommand(program: Command, io: CliIo): void {
     .action(async (opts: { since: string; json?: boolean }, cmd: Command) => {
       const span = parseDuration(opts.since);
       if (span === null || span <= 0) throw new InputError('input.invalid', [`--since: "${opts.since}" is not a duration (for example 30d or 12h)`]);
-      const { config } = await loadConfig({ file: configFileOption(cmd), env: io.env, cwd: io.cwd });
+      const config = await loadConfigWithoutSecrets(io, configFileOption(cmd));
       const store = await openStore(config.store.url, { cwd: io.cwd, exclusive: false });
       try {
         await store.migrate();

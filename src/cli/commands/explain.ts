@@ -1,7 +1,6 @@
 // `handoff explain ID|EMAIL [-c FILE] [--json]`: the routing trace of every offer of a hand-off and
 // its event timeline. An email picks the newest hand-off of that lead (older ones are listed).
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/index.js';
 import { InputError } from '../../domain/errors.js';
 import type { Handoff, HandoffEvent, Lead, Offer } from '../../domain/model.js';
 import type { RoutingTrace } from '../../domain/routing/index.js';
@@ -9,7 +8,7 @@ import { formatDuration } from '../../domain/duration.js';
 import type { Store } from '../../ports/store.js';
 import { openStore } from '../../store/index.js';
 import type { CliIo } from '../context.js';
-import { configFileOption, isoMinute } from './simulate.js';
+import { configFileOption, loadConfigWithoutSecrets, isoMinute } from './simulate.js';
 
 function isTrace(t: unknown): t is RoutingTrace {
   return typeof t === 'object' && t !== null && (t as { version?: unknown }).version === 1 && Array.isArray((t as { teams?: unknown }).teams);
@@ -137,7 +136,7 @@ export function registerExplainCommand(program: Command, io: CliIo): void {
     .option('-c, --config <file>', 'config file (default: $HANDOFF_CONFIG or ./handoff.yaml)')
     .option('--json', 'print { handoff, lead, offers, events, others } as JSON')
     .action(async (key: string, opts: { json?: boolean }, cmd: Command) => {
-      const { config } = await loadConfig({ file: configFileOption(cmd), env: io.env, cwd: io.cwd });
+      const config = await loadConfigWithoutSecrets(io, configFileOption(cmd));
       const store = await openStore(config.store.url, { cwd: io.cwd, exclusive: false });
       try {
         await store.migrate();

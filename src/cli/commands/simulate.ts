@@ -43,9 +43,10 @@ function placeholderFor(usedAt: string): string {
 }
 
 /**
- * Loads the config for a command that needs no secrets (routing never uses tokens or passwords).
- * When only environment variables are missing, they are filled with placeholders and a note says
- * so; if the config still does not load that way, the original "not set" error stands.
+ * Loads the config for a command that needs no connector secrets (routing never uses tokens or
+ * passwords). When only environment variables are missing, and none of them is used by the store
+ * settings, they are filled with placeholders and a note says so; if the config still does not load
+ * that way, the original "not set" error stands.
  */
 export async function loadConfigWithoutSecrets(io: CliIo, file: string | undefined): Promise<Config> {
   try {
@@ -56,7 +57,8 @@ export async function loadConfigWithoutSecrets(io: CliIo, file: string | undefin
     const names: string[] = [];
     for (const problem of err.problems) {
       const m = /^(\S+) \(used at (.*)\)$/.exec(problem);
-      if (!m) throw err;
+      // the store's own settings are needed for real (explain, backtest): no stand-ins there
+      if (!m || /(^|, )store\./.test(m[2] as string)) throw err;
       names.push(m[1] as string);
       env[m[1] as string] = placeholderFor(m[2] as string);
     }
