@@ -75,7 +75,8 @@ export interface CallCounts {
 export interface FaultSpec {
   /** How many of the next REST requests fail. */
   count: number;
-  status: 500 | 502 | 503;
+  /** An HTTP status, or 'reset' to drop the connection without an answer. */
+  status: 500 | 502 | 503 | 'reset';
   /** Only requests whose endpoint key (see CallCounts.byEndpoint) is listed; all when absent. */
   endpoints?: string[];
 }
@@ -831,6 +832,10 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
       fault.count -= 1;
       const status = fault.status;
       if (fault.count <= 0) fault = null;
+      if (status === 'reset') {
+        req.socket.destroy();
+        return;
+      }
       const code = status === 503 ? 'SERVER_UNAVAILABLE' : 'UNKNOWN_EXCEPTION';
       return json(res, status, [{ errorCode: code, message: `emulated fault (${status})` }], limitHeader());
     }
