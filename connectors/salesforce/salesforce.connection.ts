@@ -17,9 +17,9 @@ export type SalesforceAuthOptions =
       clientId: string;
       username: string;
       /** PEM text of the private key (from the environment), or… */
-      privateKey?: string;
+      privateKey?: string | null;
       /** …a path to a PEM file. */
-      privateKeyFile?: string;
+      privateKeyFile?: string | null;
       /** The JWT `aud`; defaults to loginUrl (use https://test.salesforce.com for sandboxes behind My Domain). */
       audience?: string;
     }
@@ -30,7 +30,7 @@ export type SalesforceAuthOptions =
       username: string;
       password: string;
       /** Appended to the password when the org requires it. */
-      securityToken?: string;
+      securityToken?: string | null;
     };
 
 export interface SalesforceConnectionOptions {
@@ -195,8 +195,8 @@ export function createSalesforceConnection(options: SalesforceConnectionOptions,
   async function loadPrivateKey(): Promise<string> {
     if (auth.flow !== 'jwt') throw new Error('no private key for this flow');
     if (privateKey !== null) return privateKey;
-    if (auth.privateKey !== undefined && auth.privateKey !== '') privateKey = auth.privateKey.replace(/\\n/g, '\n');
-    else if (auth.privateKeyFile !== undefined) privateKey = await readFile(auth.privateKeyFile, 'utf8');
+    if (auth.privateKey) privateKey = auth.privateKey.replace(/\\n/g, '\n');
+    else if (auth.privateKeyFile) privateKey = await readFile(auth.privateKeyFile, 'utf8');
     else throw new ConnectorError('salesforce', { kind: 'auth', reason: 'JWT flow needs privateKey or privateKeyFile' });
     return privateKey;
   }

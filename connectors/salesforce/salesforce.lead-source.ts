@@ -18,11 +18,11 @@ import type { SalesforceConnection, SalesforceLogger, SalesforceSession, Salesfo
 import { isDailyLimit } from './salesforce.errors.js';
 
 export interface SalesforceLeadSourceOptions {
-  mql: { status: string; minScore?: number };
+  mql: { status: string; minScore?: number | null };
   /** Lead field → Salesforce API name (e.g. { score: 'Lead_Score__c', title: 'Title' }). */
   fields: Partial<Record<LeadFieldName, string>>;
   /** A Lead date/dateTime field holding when the lead became MQL; see the header comment. */
-  mqlDateField?: string;
+  mqlDateField?: string | null;
   /** More Lead fields to read into `props` (for `props.<name>` conditions and templates). */
   extraFields?: string[];
   /** Each poll starts this long before the cursor (records commit after their SystemModstamp). Default 2 min. */
@@ -112,7 +112,8 @@ export function createSalesforceLeadSource(options: SalesforceLeadSourceOptions,
   const slowDownAt = options.slowDownAt ?? 0.8;
   const warnAt = options.warnAt ?? 0.9;
   const scoreField = options.fields.score;
-  if (options.mql.minScore !== undefined && scoreField === undefined) {
+  const minScore = options.mql.minScore ?? null;
+  if (minScore !== null && scoreField === undefined) {
     throw new InputError('config.invalid', ['source.mql.minScore: needs fields.score (the Lead field that holds the score)']);
   }
 
@@ -129,7 +130,7 @@ export function createSalesforceLeadSource(options: SalesforceLeadSourceOptions,
   const mqlCriteria = [
     `Status = ${soqlString(options.mql.status)}`,
     'IsConverted = false',
-    ...(options.mql.minScore !== undefined && scoreField ? [`${scoreField} >= ${options.mql.minScore}`] : []),
+    ...(minScore !== null && scoreField ? [`${scoreField} >= ${minScore}`] : []),
   ].join(' AND ');
 
   const firstSeen = new Map<string, Millis>();
@@ -308,7 +309,7 @@ export function createSalesforceLeadSource(options: SalesforceLeadSourceOptions,
         return { externalId: id, exists: false, mql: false, ownerId: null, mergedInto: asText(r['MasterRecordId']) };
       }
       const score = scoreField ? Number(field(r, scoreField)) : NaN;
-      const scoreOk = options.mql.minScore === undefined || (Number.isFinite(score) && score >= options.mql.minScore);
+      const scoreOk = minScore === null || (Number.isFinite(score) && score >= minScore);
       const owner = asText(r['OwnerId']);
       // A queue (00G…) is no owner; nor is the integration user itself (orgs often default new leads to it).
       const person = owner !== null && owner.startsWith('005') && owner !== session.userId ? owner : null;

@@ -14,10 +14,10 @@ export type SalesforceFieldKind = 'Text' | 'Number' | 'Date/Time' | 'Picklist' |
 
 export interface SalesforceSetupOptions {
   connection: SalesforceConnectionOptions;
-  mql: { status: string; minScore?: number };
+  mql: { status: string; minScore?: number | null };
   /** Lead field → Salesforce API name (read). */
   fields: Partial<Record<LeadFieldName, string>>;
-  mqlDateField?: string;
+  mqlDateField?: string | null;
   extraFields?: string[];
   /** Field → value sets we write, by name (e.g. { onAccept: { Status: 'Working - Contacted' }, onReject: {…} }). */
   writes: Record<string, Record<string, string>>;
@@ -179,7 +179,7 @@ async function run(options: SalesforceSetupOptions, deps: SalesforceSetupDeps): 
       lines.push({ name, ok: true, detail: f.type });
     }
   }
-  if (options.mql.minScore !== undefined && !options.fields.score) {
+  if ((options.mql.minScore ?? null) !== null && !options.fields.score) {
     lines.push({ name: 'MQL minimum score', ok: false, detail: 'source.mql.minScore needs fields.score (the Lead score field)' });
   }
 
