@@ -45,7 +45,7 @@ describe('malformed configs', () => {
       fc.property(fc.constantFrom(...allPaths), fc.jsonValue({ maxDepth: 3 }), (at, value) => {
         expect(['ok', 'input-error']).toContain(outcome(stringify(setAt(tree, at, value))));
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
 
@@ -59,14 +59,22 @@ describe('malformed configs', () => {
   });
 
   it('conditions of any shape', () => {
-    const tree = parseYaml(example) as { routing: { rules: Array<{ when: unknown }> } };
+    const base = {
+      source: { kind: 'hubspot' },
+      hubspot: { token: 't' },
+      reps: [{ id: 'a', name: 'A', email: 'a@example.com' }],
+      teams: [{ id: 't', members: ['a'] }],
+      routing: { rules: [{ when: {}, team: 't' }], fallback: { team: 't' } },
+    };
     fc.assert(
-      fc.property(fc.jsonValue({ maxDepth: 4 }), (when) => {
-        const copy = structuredClone(tree);
-        (copy.routing.rules[0] as { when: unknown }).when = when;
+      fc.property(fc.jsonValue({ maxDepth: 4 }), fc.constantFrom('routing', 'hot', 'history'), (when, site) => {
+        const copy = structuredClone(base) as Record<string, unknown> & typeof base;
+        if (site === 'routing') (copy.routing.rules[0] as { when: unknown }).when = when;
+        else if (site === 'hot') copy.source = { kind: 'hubspot', hot: { when } } as typeof base.source;
+        else copy.history = { accepted: when };
         expect(['ok', 'input-error']).toContain(outcome(stringify(copy)));
       }),
-      { numRuns: 150 },
+      { numRuns: 300 },
     );
   });
 });
