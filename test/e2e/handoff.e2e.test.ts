@@ -1,0 +1,121 @@
+// The worker as a child process against the emulators: the hand-off loop end to end.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createWorld, liveCards, mqlContact, postgresTestUrl, waitFor, type World, MANAGER } from './helpers/world.js';
+
+const engines = (['sqlite', 'postgres'] as const).filter((e) => e === 'sqlite' || postgresTestUrl() !== null);
+if (postgresTestUrl() === null) console.warn('\n*** e2e on Postgres SKIPPED: set DATABASE_URL to run the main flow on Postgres too ***\n');
+
+describe.each(engines)('hand-off loop end to end (%s)', (engine) => {
+  let world: World;
+  afterEach(async () => {
+    await world?.close();
+  });
+
+  it('MQL in HubSpot → card in the right DM → signed Accept → owner and status written → accepted', async () => {
+    world = await createWorld({ engine });
+    await world.startWorker();
+    const contactId = world.hubspot.control.createContact(mqlContact({ firstname: 'Ada', lastname: 'Lovelace', company: 'Analytical Engines' }));
+    const [card] = await waitFor('a card in Alice\'s DM', () => liveCards(world.slack, 'U0ALICE').at(0) && liveCards(world.slack, 'U0ALICE'), 15_000);
+    expect(JSON.stringify(card!.blocks)).toContain('Ada Lovelace');
+    const click = await world.slack.control.clickButton({ user: 'U0ALICE', channel: card!.channel, ts: card!.ts, actionId: 'handoff_accept' });
+    expect(click.status).toBe(200);
+    await waitFor('owner and status written to HubSpot', () => {
+      const c = world.hubspot.control.getContact(contactId);
+      return c?.properties.hubspot_owner_id === '501' && c.properties.hs_lead_status === 'OPEN';
+    });
+    await waitFor('the card to lose its buttons', () => liveCards(world.slack, 'U0ALICE').length === 0);
+    const store = await world.openStore();
+    try {
+      const [handoff] = await store.findHandoffsByEmail(world.hubspot.control.getContact(contactId)!.properties.email as string);
+      expect(handoff).toMatchObject({ state: 'accepted', decidedBy: 'alice', repId: 'alice' });
+    } finally {
+      await store.close();
+    }
+    // A click by the wrong person later changes nothing.
+    const wrong = await world.slack.control.clickButton({ user: 'U0BRUNO', channel: card!.channel, ts: card!.ts, actionId: 'handoff_accept' });
+    expect(wrong.status).toBe(200);
+    expect(await world.stopWorker()).toBe(0);
+  }, 60_000);
+
+  it('reject with a reason → status, reason, note on the timeline and the recycle step', async () => {
+    world = await createWorld({ engine });
+    await world.startWorker();
+    const contactId = world.hubspot.control.createContact(mqlContact());
+    const card = await waitFor('a card', () => liveCards(world.slack, 'U0ALICE')[0]);
+    await world.slack.control.clickButton({ user: 'U0ALICE', channel: card.channel, ts: card.ts, actionId: 'handoff_reject' });
+    const modal = await waitFor('the reject modal', () => world.slack.control.views('U0ALICE').find((v) => v.type === 'modal' && !v.closed));
+    expect(JSON.stringify(modal.view)).toContain('Bad timing');
+    const missingNote = await world.slack.control.submitView({ user: 'U0ALICE', values: { reject_reason: { reason: 'other' }, reject_note: { note: null } } });
+    expect(JSON.stringify(missingNote.body)).toContain('errors');
+    await world.slack.control.submitView({ user: 'U0ALICE', values: { reject_reason: { reason: 'bad_timing' }, reject_note: { note: 'Budget opens in Q3' } } });
+    await waitFor('the rejection written back', () => {
+      const c = world.hubspot.control.getContact(contactId);
+      return c?.properties.hs_lead_status === 'UNQUALIFIED' && c.properties.handoff_rejection_reason === 'bad_timing' && c.properties.lifecyclestage === 'lead';
+    });
+    await waitFor('a note on the contact timeline', () => world.hubspot.control.notes().find((n) => n.contactIds.includes(contactId) && JSON.stringify(n.properties).includes('Budget opens in Q3')));
+  }, 60_000);
+
+  it('timeout → next rep → escalation to managers (Slack and email) → manager assigns → accept', async () => {
+    world = await createWorld({ engine });
+    await world.startWorker();
+    const contactId = world.hubspot.control.createContact(mqlContact());
+    await waitFor('a card for Alice', () => liveCards(world.slack, 'U0ALICE')[0]);
+    await waitFor('a reminder in Alice\'s thread', () => {
+      const dm = world.slack.control.dmChannel('U0ALICE');
+      return dm && world.slack.control.messages(dm).some((m) => m.threadTs !== null);
+    }, 15_000);
+    const second = await waitFor('the lead to move to Bruno after the timeout', () => liveCards(world.slack, 'U0BRUNO')[0], 20_000);
+    expect(liveCards(world.slack, 'U0ALICE')).toHaveLength(0);
+    void second;
+    const escalation = await waitFor('an escalation in the managers channel', () => world.slack.control.messages('C0MGRS').find((m) => JSON.stringify(m.blocks).includes('handoff_assign')), 20_000);
+    await waitFor('an escalation email to the manager', () => world.mails.find((m) => m.to.includes(MANAGER.email)));
+    const assign = await world.slack.control.selectOption({ user: MANAGER.slackUserId, channel: escalation.channel, ts: escalation.ts, actionId: 'handoff_assign', value: 'chen' });
+    expect(assign.status).toBe(200);
+    const card = await waitFor('a card for Chen', () => liveCards(world.slack, 'U0CHEN')[0]);
+    await world.slack.control.clickButton({ user: 'U0CHEN', channel: card.channel, ts: card.ts, actionId: 'handoff_accept' });
+    await waitFor('Chen written as owner', () => world.hubspot.control.getContact(contactId)?.properties.hubspot_owner_id === '503');
+  }, 90_000);
+});
+
+describe('at-least-once inputs, exactly-once effects', () => {
+  let world: World;
+  afterEach(async () => {
+    await world?.close();
+  });
+
+  it('duplicate webhooks and overlapping polls make one hand-off and one card', async () => {
+    world = await createWorld();
+    await world.startWorker();
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.push(world.hubspot.control.createContact(mqlContact()));
+    await world.hubspot.control.flushWebhooks();
+    // Touch them again so webhooks and polls see them once more.
+    for (const id of ids) world.hubspot.control.updateContact(id, { hubspotscore: 71 });
+    await world.hubspot.control.flushWebhooks();
+    const store = await world.openStore();
+    try {
+      await waitFor('five offers', async () => (await store.listOpenHandoffs(100)).filter((h) => h.state === 'offered').length === 5, 20_000);
+      const cards = ['U0ALICE', 'U0BRUNO', 'U0CHEN'].flatMap((u) => liveCards(world.slack, u));
+      expect(cards).toHaveLength(5);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+
+  it('kill -9 mid-run loses nothing: every lead gets exactly one card after a restart', async () => {
+    world = await createWorld({ config: (c) => ({ ...c, sla: { acceptWithin: '10m', maxOffers: 2 } }) });
+    await world.startWorker();
+    const total = 60;
+    for (let i = 0; i < total / 2; i++) world.hubspot.control.createContact(mqlContact());
+    await waitFor('some cards', () => ['U0ALICE', 'U0BRUNO', 'U0CHEN'].flatMap((u) => liveCards(world.slack, u)).length > 3, 20_000);
+    await world.stopWorker('SIGKILL');
+    for (let i = 0; i < total / 2; i++) world.hubspot.control.createContact(mqlContact());
+    await world.startWorker();
+    await waitFor(`${total} cards`, () => ['U0ALICE', 'U0BRUNO', 'U0CHEN'].flatMap((u) => liveCards(world.slack, u)).length >= total, 40_000, 200);
+    const cards = ['U0ALICE', 'U0BRUNO', 'U0CHEN'].flatMap((u) => liveCards(world.slack, u));
+    const leads = cards.map((m) => /lead\d+@/.exec(JSON.stringify(m.blocks))?.[0] ?? m.ts);
+    expect(new Set(leads).size).toBe(total);
+    expect(cards).toHaveLength(total);
+    expect(await world.stopWorker()).toBe(0);
+  }, 90_000);
+});
