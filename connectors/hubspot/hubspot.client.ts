@@ -74,29 +74,37 @@ export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * A rolling-window limiter: at most `max` grants in any `windowMs`. HubSpot counts requests in a rolling window,
- * so a plain token bucket (which allows a full burst plus refill inside one window) would overshoot it.
+ * A rolling-window limiter: at most `max` requests in any `windowMs`. HubSpot counts requests in a rolling window,
+ * so a plain token bucket (a full burst plus refill inside one window) would overshoot it. A request occupies its
+ * slot from the grant until `windowMs` after it completed: the SDK may spend a while between our grant and the
+ * moment the request leaves (lazy module loading), and HubSpot counts it when it arrives.
  */
 export interface RateLimiter {
-  acquire(signal?: AbortSignal): Promise<void>;
+  /** Waits for a slot; call the returned function when the request has completed. */
+  acquire(signal?: AbortSignal): Promise<() => void>;
 }
 
 export function createRateLimiter(
   options: { max: number; windowMs: number },
   deps: { now: () => number; sleep: (ms: number, signal?: AbortSignal) => Promise<void> },
 ): RateLimiter {
-  const grants: number[] = [];
-  let chain: Promise<void> = Promise.resolve();
-  async function take(signal?: AbortSignal): Promise<void> {
+  // Completion times of finished requests; Infinity while a request is in flight.
+  const slots: Array<{ until: number }> = [];
+  let chain: Promise<unknown> = Promise.resolve();
+  async function take(signal?: AbortSignal): Promise<() => void> {
     for (;;) {
       const now = deps.now();
-      while (grants.length > 0 && (grants[0] ?? 0) <= now - options.windowMs) grants.shift();
-      if (grants.length < options.max) {
-        grants.push(now);
-        return;
+      for (let i = slots.length - 1; i >= 0; i--) if ((slots[i]?.until ?? 0) <= now - options.windowMs) slots.splice(i, 1);
+      if (slots.length < options.max) {
+        const slot = { until: Number.POSITIVE_INFINITY };
+        slots.push(slot);
+        return () => {
+          slot.until = deps.now();
+        };
       }
-      const oldest = grants[0] ?? now;
-      await deps.sleep(Math.max(1, oldest + options.windowMs - now), signal);
+      const earliest = Math.min(...slots.map((s) => s.until));
+      const wait = Number.isFinite(earliest) ? Math.max(1, earliest + options.windowMs - now) : 5;
+      await deps.sleep(wait, signal);
     }
   }
   return {
@@ -152,10 +160,9 @@ export function createHubspotApi(options: HubspotClientOptions, deps: HubspotCli
     numberOfApiCallRetries: 0,
     middleware: [rawErrorMiddleware],
   });
-  // A little slack on the windows: our clock starts when we send, HubSpot's when it receives.
   const limiters: Record<CallKind, RateLimiter> = {
-    search: createRateLimiter({ max: options.searchPerSecond ?? 5, windowMs: 1_050 }, { now, sleep }),
-    general: createRateLimiter({ max: options.rateLimitPer10s ?? 100, windowMs: 10_100 }, { now, sleep }),
+    search: createRateLimiter({ max: options.searchPerSecond ?? 5, windowMs: 1_000 }, { now, sleep }),
+    general: createRateLimiter({ max: options.rateLimitPer10s ?? 100, windowMs: 10_000 }, { now, sleep }),
   };
   let dailyPauseUntil: number | null = null;
 
@@ -185,7 +192,7 @@ export function createHubspotApi(options: HubspotClientOptions, deps: HubspotCli
         }
         dailyPauseUntil = null;
       }
-      await limiters[kind].acquire(signal);
+      const release = await limiters[kind].acquire(signal);
       let failure: Failure;
       let cause: unknown;
       try {
@@ -193,6 +200,8 @@ export function createHubspotApi(options: HubspotClientOptions, deps: HubspotCli
       } catch (err) {
         cause = err instanceof HubspotHttpError ? new HubspotHttpError(err.status, err.body, err.headers, op) : err;
         failure = classifyHubspotError(cause);
+      } finally {
+        release();
       }
       if (isDailyLimit(failure)) {
         dailyPauseUntil = now() + (failure.retryAfterMs ?? 0);
