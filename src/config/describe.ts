@@ -64,7 +64,11 @@ export function describeConfig(config: Config): string {
   const mql =
     source.kind === 'hubspot' ? `lifecycle stage "${source.mql.lifecycleStage ?? ''}"` : `Lead Status "${source.mql.status ?? ''}"`;
   const minScore = source.mql.minScore === null ? '' : `, score ≥ ${source.mql.minScore}`;
-  lines.push(['source', `${source.kind}: MQL = ${mql}${minScore}; polling every ${formatDuration(source.pollEvery)}; ${startFromText(source.startFrom)}`]);
+  const webhooks = source.kind === 'hubspot' ? `; webhooks ${config.hubspot?.webhookSecret ? 'on' : 'off'}` : '';
+  lines.push([
+    'source',
+    `${source.kind}: MQL = ${mql}${minScore}; polling every ${formatDuration(source.pollEvery)}${webhooks}; ${startFromText(source.startFrom)}`,
+  ]);
   lines.push([
     'hot lane',
     source.hot === null ? 'off' : `${formatCondition(source.hot.when)} → accept within ${formatDuration(source.hot.acceptWithin)}`,

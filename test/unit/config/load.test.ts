@@ -258,7 +258,7 @@ describe('describeConfig', () => {
     expect(text).toMatch(/^teams\s+4$/m);
     expect(text).toMatch(/1\. Enterprise: employees ≥ 1000 → enterprise/);
     expect(text).toMatch(/^sla\s+accept within 30m of working time; remind at 50%; escalate after 3 offers/m);
-    expect(text).toMatch(/^source\s+hubspot: MQL = lifecycle stage "marketingqualifiedlead", score ≥ 40; polling every 30s/m);
+    expect(text).toMatch(/^source\s+hubspot: MQL = lifecycle stage "marketingqualifiedlead", score ≥ 40; polling every 30s; webhooks off; detection starts now$/m);
     expect(text).toMatch(/^crm\s+hubspot: owner set on accept/m);
     expect(text).toMatch(/^slack\s+Socket Mode/m);
     expect(text).toMatch(/^email\s+on: 2 manager recipients, 1 marketing recipient$/m);
