@@ -82,6 +82,14 @@ type Client = WebApi.WebClient;
 const THIRTY_DAYS = 30 * 86_400_000;
 const CARD_CACHE = 500;
 
+/**
+ * Lets the event loop answer other pending Slack requests before this one's follow-up work: acks have a
+ * 3-second deadline, decisions and card updates do not. Under a burst of clicks this keeps every ack quick.
+ */
+function afterPendingIo(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 function errorCode(err: unknown): string {
   const data = (err as { data?: { error?: unknown } } | null)?.data;
   if (typeof data?.error === 'string') return data.error;
@@ -340,6 +348,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
 
   app.action<BlockAction<ButtonAction>>(ACTION.accept, async ({ ack, body, action, client }) => {
     await ack();
+    await afterPendingIo();
     const user = body.user.id;
     const outcome = await actions.accept({ offerId: action.value ?? '', actor: { slackUserId: user } });
     log.info({ offerId: action.value, user, outcome: outcome.kind }, 'accept clicked');
@@ -389,6 +398,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
       return;
     }
     await ack();
+    await afterPendingIo();
     const outcome = await actions.reject({ offerId: meta.offerId, actor: { slackUserId: user }, reasonId: reason.id, note });
     log.info({ offerId: meta.offerId, user, reasonId: reason.id, outcome: outcome.kind }, 'reject submitted');
     const card = meta.ref !== null ? { ...meta.ref, blocks: recentCards.get(`${meta.ref.channel}:${meta.ref.ts}`) ?? null } : null;
@@ -430,6 +440,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
 
   app.action<BlockAction<ButtonAction>>(ACTION.claim, async ({ ack, body, action, client }) => {
     await ack();
+    await afterPendingIo();
     const user = body.user.id;
     const result = await actions.claim({ handoffId: action.value ?? '', actor: { slackUserId: user } });
     log.info({ handoffId: action.value, user, outcome: result.kind }, 'claim clicked');
@@ -438,6 +449,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
 
   app.action<BlockAction<StaticSelectAction>>(ACTION.assign, async ({ ack, body, action, client }) => {
     await ack();
+    await afterPendingIo();
     const user = body.user.id;
     const picked = decodeAssignValue(action.selected_option.value);
     if (picked === null) {
