@@ -22,13 +22,16 @@ import type { Logger } from './ports/logger.js';
 import type { Mailer } from './ports/mailer.js';
 import type { RepNotifier } from './ports/rep-notifier.js';
 import type { Store } from './ports/store.js';
-import type { Failure } from './ports/failure.js';
+import { ConnectorError, type Failure } from './ports/failure.js';
 import { openStore } from './store/index.js';
 import { createOutbox } from './runtime/outbox.js';
 import { startLoop, type Loop } from './runtime/loop.js';
 import type { RootLogger } from './runtime/logger.js';
 import { startHttpServer, type HttpServer, type ReadinessCheck, type RouteHandler } from './http/server.js';
-import { createHubspotApi } from '../connectors/hubspot/hubspot.client.js';
+import { createHubspotApi, type HubspotApi } from '../connectors/hubspot/hubspot.client.js';
+import { createSalesforceConnection, type SalesforceConnection } from '../connectors/salesforce/salesforce.connection.js';
+import { createSalesforceLeadSource } from '../connectors/salesforce/salesforce.lead-source.js';
+import { createSalesforceCrm } from '../connectors/salesforce/salesforce.crm.js';
 import { createHubspotLeadSource } from '../connectors/hubspot/hubspot.lead-source.js';
 import { createHubspotCrm } from '../connectors/hubspot/hubspot.crm.js';
 import { createHubspotWebhookHandler } from '../connectors/hubspot/hubspot.webhooks.js';
@@ -96,36 +99,73 @@ export function startFromMillis(config: Config, now: Millis): Millis {
 }
 
 interface Connectors {
-  source: LeadSource;
+  source: LeadSource & { readonly pollDelayMultiplier?: number; readonly pausedUntil?: number | null };
   crm: Crm;
   hubspotWebhook: RouteHandler | null;
 }
 
-function buildHubspot(config: Config, logger: Logger, onContactIds: (ids: string[]) => Promise<void>): Connectors {
-  const hs = config.hubspot;
-  if (!hs) throw new Error('hubspot section missing (the config check should have caught this)');
-  const clientOptions = { token: hs.token, baseUrl: hs.baseUrl, rateLimitPer10s: hs.rateLimit };
-  const log = logger.child({ component: 'hubspot' });
-  const api = createHubspotApi(clientOptions, { logger: log });
-  const source = createHubspotLeadSource(
-    {
-      ...clientOptions,
-      mql: { lifecycleStage: config.source.mql.lifecycleStage ?? 'marketingqualifiedlead', minScore: config.source.mql.minScore },
-      fields: config.fields,
-      overlapMs: config.source.overlap,
-      portalId: hs.portalId,
-    },
-    { logger: log, api },
-  );
-  const crm = createHubspotCrm(clientOptions, { logger: log, api, isFreeEmailDomain });
-  const hubspotWebhook = hs.webhookSecret
-    ? createHubspotWebhookHandler({
+/** Source and CRM for any combination of HubSpot and Salesforce; one limiter / session per vendor. */
+function buildConnectors(config: Config, logger: Logger, onContactIds: (ids: string[]) => Promise<void>, onLimitWarning: (text: string) => void): Connectors {
+  let hubspotApi: HubspotApi | null = null;
+  const hubspotOptions = () => {
+    const hs = config.hubspot;
+    if (!hs) throw new Error('hubspot section missing (the config check should have caught this)');
+    return { token: hs.token, baseUrl: hs.baseUrl, rateLimitPer10s: hs.rateLimit };
+  };
+  const hubspot = (): HubspotApi => (hubspotApi ??= createHubspotApi(hubspotOptions(), { logger: logger.child({ component: 'hubspot' }) }));
+  let sfConnection: SalesforceConnection | null = null;
+  const salesforce = (): SalesforceConnection => {
+    const sf = config.salesforce;
+    if (!sf) throw new Error('salesforce section missing (the config check should have caught this)');
+    return (sfConnection ??= createSalesforceConnection({ loginUrl: sf.loginUrl, apiVersion: sf.apiVersion, auth: sf.auth }, { logger: logger.child({ component: 'salesforce' }) }));
+  };
+
+  let source: Connectors['source'];
+  let hubspotWebhook: RouteHandler | null = null;
+  if (config.source.kind === 'hubspot') {
+    const hs = config.hubspot;
+    source = createHubspotLeadSource(
+      {
+        ...hubspotOptions(),
+        mql: { lifecycleStage: config.source.mql.lifecycleStage ?? 'marketingqualifiedlead', minScore: config.source.mql.minScore },
+        fields: config.fields,
+        overlapMs: config.source.overlap,
+        portalId: hs?.portalId ?? null,
+      },
+      { logger: logger.child({ component: 'hubspot' }), api: hubspot() },
+    );
+    if (hs?.webhookSecret) {
+      hubspotWebhook = createHubspotWebhookHandler({
         clientSecret: hs.webhookSecret,
         ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
         onContactIds,
-        logger: log,
-      })
-    : null;
+        logger: logger.child({ component: 'hubspot' }),
+      });
+    }
+  } else {
+    source = createSalesforceLeadSource(
+      {
+        mql: { status: config.source.mql.status ?? 'Marketing Qualified', minScore: config.source.mql.minScore },
+        fields: config.fields,
+        mqlDateField: config.source.mql.dateField,
+        overlapMs: config.source.overlap,
+      },
+      {
+        connection: salesforce(),
+        logger: logger.child({ component: 'salesforce' }),
+        onLimitWarning: (w) =>
+          onLimitWarning(
+            w.level === 'exceeded'
+              ? `Salesforce refused requests: the org's daily API allowance is used up (${w.used}/${w.limit}). Polling is paused.`
+              : `Salesforce API usage is at ${Math.round(w.fraction * 100)}% of the daily allowance (${w.used}/${w.limit}); polling slowed down.`,
+          ),
+      },
+    );
+  }
+  const crm: Crm =
+    config.crm.kind === 'hubspot'
+      ? createHubspotCrm(hubspotOptions(), { logger: logger.child({ component: 'hubspot' }), api: hubspot(), isFreeEmailDomain })
+      : createSalesforceCrm({}, { connection: salesforce(), logger: logger.child({ component: 'salesforce' }), isFreeEmailDomain });
   return { source, crm, hubspotWebhook };
 }
 
@@ -152,12 +192,26 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       wakeOutbox();
     };
 
-    let connectors: Connectors;
-    if (config.source.kind === 'hubspot' && config.crm.kind === 'hubspot') {
-      connectors = buildHubspot(config, logger, onContactIds);
-    } else {
-      throw new Error(`source ${config.source.kind} with CRM ${config.crm.kind} is not wired in this build`);
-    }
+    const adminAlert = (key: string, text: string): void => {
+      const channel = settings.slack?.managersChannel;
+      if (!channel) return;
+      const now = clock.now();
+      // One notice per key and hour; the alerts issue adds cooldowns and resolution notices on top.
+      void store
+        .enqueueJobs([job('slack.message', { channel, text: `:warning: ${text}` }, `admin:${key}:${Math.floor(now / 3_600_000)}`, now)], now)
+        .catch((err: unknown) => log.warn({ err }, 'could not queue an admin alert'));
+    };
+    const noteConnectorFailure = (name: string, failure: Failure): void => {
+      if (failure.kind !== 'auth' && !failure.reason.startsWith('daily:')) return;
+      connectorFailures.set(name, { failure, at: clock.now() });
+      adminAlert(
+        `${name}:${failure.kind}`,
+        failure.kind === 'auth'
+          ? `handoff cannot use ${name}: ${failure.reason}. Check the token and its scopes (\`handoff doctor\`).`
+          : `${name} daily API limit reached: ${failure.reason}. Work resumes when the limit resets.`,
+      );
+    };
+    const connectors = buildConnectors(config, logger, onContactIds, (text) => adminAlert('salesforce-limit', text));
 
     const notifier: RepNotifier | null = config.slack
       ? createSlackNotifier(
@@ -185,9 +239,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       logger,
       handlers,
       workerId,
-      onFailure: (j, failure) => {
-        if (failure.kind === 'auth' || failure.kind === 'rate_limited') connectorFailures.set(j.kind.split('.')[0] ?? j.kind, { failure, at: clock.now() });
-      },
+      onFailure: (j, failure) => noteConnectorFailure(j.kind.split('.')[0] ?? j.kind, failure),
       onDone: (j) => connectorFailures.delete(j.kind.split('.')[0] ?? j.kind),
       onDead: async (j, failure) => {
         const channel = settings.slack?.managersChannel;
@@ -258,12 +310,21 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
     loops.push(
       startLoop({
         name: 'poller',
-        intervalMs: pollEvery,
+        intervalMs: () => pollEvery * (connectors.source.pollDelayMultiplier ?? 1),
         logger,
         signal: stopping.signal,
         tick: async (signal) => {
           if (!holdsLease) return;
-          const summary = await pollSource(deps, connectors.source, { startFrom, signal });
+          const paused = connectors.source.pausedUntil ?? null;
+          if (paused !== null && paused > clock.now()) return;
+          let summary;
+          try {
+            summary = await pollSource(deps, connectors.source, { startFrom, signal });
+            connectorFailures.delete('source');
+          } catch (err) {
+            if (err instanceof ConnectorError) noteConnectorFailure('source', err.failure);
+            throw err;
+          }
           if (summary.created > 0) {
             log.info({ created: summary.created, leads: summary.leads, pages: summary.pages }, 'poll stored new MQLs');
             outboxLoop.runNow();

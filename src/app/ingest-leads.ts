@@ -1,6 +1,6 @@
 // ingestLeads: store each detected MQL once and queue its routing.
 import { evaluateCondition } from '../domain/conditions.js';
-import type { Lead } from '../domain/model.js';
+import { OPEN_STATES, type Lead } from '../domain/model.js';
 import type { AppDeps } from './deps.js';
 import { job } from './jobs.js';
 
@@ -15,6 +15,13 @@ export async function ingestLeads(deps: AppDeps, leads: Lead[]): Promise<IngestS
   const summary: IngestSummary = { created: 0, duplicates: 0, handoffIds: [] };
   for (const lead of leads) {
     const now = clock.now();
+    // One open hand-off per record: a lead already being handed off is not a new MQL episode, even when
+    // its MQL time reads differently (a source without a stable MQL date field).
+    const [latest] = await store.findHandoffsByRecord(lead.source, lead.externalId);
+    if (latest && latest.mqlAt !== lead.mqlAt && (OPEN_STATES.includes(latest.state) || (latest.decidedAt !== null && latest.decidedAt >= lead.mqlAt))) {
+      summary.duplicates += 1;
+      continue;
+    }
     const hot = settings.hot ? evaluateCondition(settings.hot.when, { lead }) : false;
     const key = `${lead.source}:${lead.externalId}:${lead.mqlAt}`;
     const result = await store.ingest(

@@ -8,6 +8,7 @@ import type {
   Millis,
   Offer,
   OfferState,
+  SourceKind,
 } from '../domain/model.js';
 
 export type JobState = 'pending' | 'running' | 'done' | 'dead';
@@ -158,6 +159,8 @@ export interface Store {
   applyChange(change: HandoffChange, now: Millis): Promise<ChangeResult>;
   getHandoff(id: string): Promise<Handoff | null>;
   getLead(leadId: string): Promise<Lead | null>;
+  /** Hand-offs of one CRM record, every MQL episode (newest MQL first). */
+  findHandoffsByRecord(source: SourceKind, externalId: string): Promise<Handoff[]>;
   /** Hand-offs whose lead has this email (newest first). */
   findHandoffsByEmail(email: string): Promise<Handoff[]>;
   /** Open hand-offs (detected / offered / escalated), oldest MQL first. */

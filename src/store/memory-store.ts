@@ -3,7 +3,7 @@
 // copied in and out so callers can never change what is stored behind the store's back.
 import { randomUUID } from 'node:crypto';
 import { OPEN_STATES } from '../domain/model.js';
-import type { Handoff, HandoffEvent, Lead, Millis, Offer } from '../domain/model.js';
+import type { Handoff, HandoffEvent, Lead, Millis, Offer, SourceKind } from '../domain/model.js';
 import type {
   AlertRow,
   ChangeResult,
@@ -238,6 +238,12 @@ export function createMemoryStore(): Store {
     async getLead(leadId: string): Promise<Lead | null> {
       const record = leads.get(leadId);
       return record === undefined ? null : copy(record.lead);
+    },
+
+    async findHandoffsByRecord(source: SourceKind, externalId: string): Promise<Handoff[]> {
+      return sortedHandoffs([...handoffs.values()].filter((h) => h.source === source && h.externalId === externalId))
+        .reverse()
+        .map(copy);
     },
 
     async findHandoffsByEmail(email: string): Promise<Handoff[]> {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Kysely, Updateable } from 'kysely';
 import { OPEN_STATES } from '../domain/model.js';
-import type { Handoff, HandoffEvent, Lead, Millis, Offer } from '../domain/model.js';
+import type { Handoff, HandoffEvent, Lead, Millis, Offer, SourceKind } from '../domain/model.js';
 import type {
   AlertRow,
   ChangeResult,
@@ -416,6 +416,18 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
     async getLead(leadId: string): Promise<Lead | null> {
       const row = await db.selectFrom('leads').selectAll().where('id', '=', leadId).executeTakeFirst();
       return row === undefined ? null : leadFromRow(row);
+    },
+
+    async findHandoffsByRecord(source: SourceKind, externalId: string): Promise<Handoff[]> {
+      const rows = await db
+        .selectFrom('handoffs')
+        .selectAll()
+        .where('source', '=', source)
+        .where('external_id', '=', externalId)
+        .orderBy('mql_at', 'desc')
+        .orderBy('id', 'desc')
+        .execute();
+      return rows.map(handoffFromRow);
     },
 
     async findHandoffsByEmail(email: string): Promise<Handoff[]> {
