@@ -361,8 +361,9 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
     await ack();
     const user = body.user.id;
     const card = cardOf(body);
-    if (card?.blocks !== null && card !== null) remember(card.channel, card.ts, card.blocks ?? []);
-    const label = card?.blocks !== null && card !== null ? (cardLabel(card.blocks ?? []) ?? 'this lead') : 'this lead';
+    const blocks = card?.blocks ?? null;
+    if (card !== null && blocks !== null) remember(card.channel, card.ts, blocks);
+    const label = (blocks !== null ? cardLabel(blocks) : null) ?? 'this lead';
     const view = buildRejectModal({
       offerId: action.value ?? '',
       reasons: options.reasons,
