@@ -10,6 +10,7 @@ import { registerSimulateCommand } from './commands/simulate.js';
 import { registerBacktestCommand } from './commands/backtest.js';
 import { registerExplainCommand } from './commands/explain.js';
 import { registerRunCommand, runWorker } from './commands/run.js';
+import { registerDoctorCommands } from './commands/doctor.js';
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command();
@@ -50,5 +51,6 @@ export function buildProgram(io: CliIo): Command {
   registerSimulateCommand(program, io);
   registerBacktestCommand(program, io);
   registerExplainCommand(program, io);
+  registerDoctorCommands(program, io);
   return program;
 }

@@ -1,0 +1,154 @@
+// `handoff doctor` and `handoff setup hubspot|salesforce`: connectivity checks, one line each, and the
+// idempotent creation (HubSpot) or listing (Salesforce) of the CRM fields handoff writes.
+import type { Command } from 'commander';
+import { loadConfig, type Config } from '../../config/index.js';
+import { InputError } from '../../domain/errors.js';
+import { openStore, describeStoreUrl } from '../../store/index.js';
+import { checkHubspot, setupHubspot, type CheckLine } from '../../../connectors/hubspot/hubspot.setup.js';
+import { checkSalesforce, setupSalesforce, type SalesforceSetupOptions } from '../../../connectors/salesforce/salesforce.setup.js';
+import { createSlackWebClient } from '../../../connectors/slack/slack.client.js';
+import { createSmtpMailer } from '../../../connectors/email/smtp.mailer.js';
+import { ExitSignal, type CliIo } from '../context.js';
+
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, child: () => quiet };
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Properties handoff writes to the CRM, from the write-back sections. */
+export function writtenProperties(config: Config): string[] {
+  const keys = new Set<string>([
+    ...Object.keys(config.crm.onAccept.set),
+    ...Object.keys(config.crm.onReject.set),
+    ...Object.keys(config.crm.onRecycle.set),
+  ]);
+  return [...keys];
+}
+
+function salesforceOptions(config: Config): SalesforceSetupOptions {
+  const sf = config.salesforce;
+  if (!sf) throw new InputError('config.invalid', ['salesforce: the section is needed for this command']);
+  return {
+    connection: { loginUrl: sf.loginUrl, apiVersion: sf.apiVersion, auth: sf.auth },
+    mql: { status: config.source.mql.status ?? 'Marketing Qualified', minScore: config.source.mql.minScore },
+    fields: config.source.kind === 'salesforce' ? config.fields : {},
+    mqlDateField: config.source.mql.dateField,
+    writes: { onAccept: config.crm.onAccept.set, onReject: config.crm.onReject.set, onRecycle: config.crm.onRecycle.set },
+    notes: config.crm.onAccept.note || config.crm.onReject.note,
+  };
+}
+
+export async function runDoctor(config: Config, io: CliIo): Promise<CheckLine[]> {
+  const lines: CheckLine[] = [];
+  try {
+    const store = await openStore(config.store.url, { cwd: io.cwd, exclusive: false });
+    try {
+      await store.getCursor('doctor');
+      lines.push({ name: 'store', ok: true, detail: describeStoreUrl(config.store.url) });
+    } finally {
+      await store.close();
+    }
+  } catch (err) {
+    lines.push({ name: 'store', ok: false, detail: message(err) });
+  }
+  const uses = new Set([config.source.kind, config.crm.kind]);
+  if (uses.has('hubspot') && config.hubspot) {
+    const hs = config.hubspot;
+    lines.push(
+      ...(await checkHubspot(
+        {
+          token: hs.token,
+          baseUrl: hs.baseUrl,
+          rateLimitPer10s: hs.rateLimit,
+          ...(config.source.kind === 'hubspot' ? { fields: config.fields } : {}),
+          ...(config.crm.kind === 'hubspot' ? { writeProperties: writtenProperties(config) } : {}),
+        },
+        { logger: quiet },
+      ).catch((err: unknown) => [{ name: 'hubspot', ok: false, detail: message(err) }])).map((l) => ({ ...l, name: `hubspot: ${l.name}` })),
+    );
+  }
+  if (uses.has('salesforce') && config.salesforce) {
+    lines.push(
+      ...(await checkSalesforce(salesforceOptions(config), { logger: quiet }).catch((err: unknown) => [{ name: 'salesforce', ok: false, detail: message(err) }])).map((l) => ({
+        ...l,
+        name: `salesforce: ${l.name}`,
+      })),
+    );
+  }
+  if (config.slack) {
+    const client = createSlackWebClient({ botToken: config.slack.botToken, apiUrl: config.slack.apiUrl });
+    try {
+      const auth = (await client.auth.test()) as { team?: string; user?: string };
+      lines.push({ name: 'slack: token', ok: true, detail: `bot ${auth.user ?? '?'} in ${auth.team ?? '?'} (${config.slack.mode === 'socket' ? 'Socket Mode' : 'HTTP mode'})` });
+      for (const rep of config.reps) {
+        if (rep.slackUserId) continue;
+        try {
+          const found = (await client.users.lookupByEmail({ email: rep.email })) as { user?: { id?: string } };
+          lines.push({ name: `slack: rep ${rep.id}`, ok: Boolean(found.user?.id), detail: found.user?.id ? `found as ${found.user.id}` : 'not found' });
+        } catch (err) {
+          lines.push({ name: `slack: rep ${rep.id}`, ok: false, detail: `${rep.email} is not a Slack user of this workspace (${message(err)}); offers to them cannot be posted` });
+        }
+      }
+    } catch (err) {
+      lines.push({ name: 'slack: token', ok: false, detail: message(err) });
+    }
+  } else {
+    lines.push({ name: 'slack', ok: false, detail: 'no slack section: reps cannot receive offers' });
+  }
+  if (config.email) {
+    const mailer = createSmtpMailer({ smtpUrl: config.email.smtpUrl, from: config.email.from, timeoutMs: 10_000 });
+    try {
+      await mailer.verify();
+      lines.push({ name: 'email: smtp', ok: true, detail: 'connected and accepted the greeting' });
+    } catch (err) {
+      lines.push({ name: 'email: smtp', ok: false, detail: message(err) });
+    } finally {
+      mailer.close();
+    }
+  } else {
+    lines.push({ name: 'email', ok: true, detail: 'off (no email section)' });
+  }
+  return lines;
+}
+
+function printLines(io: CliIo, lines: CheckLine[]): boolean {
+  const width = Math.max(...lines.map((l) => l.name.length), 10);
+  for (const l of lines) io.out(`${l.ok ? 'ok  ' : 'FAIL'}  ${l.name.padEnd(width)}  ${l.detail}\n`);
+  return lines.every((l) => l.ok);
+}
+
+export function registerDoctorCommands(program: Command, io: CliIo): void {
+  program
+    .command('doctor')
+    .description('check the store, CRM credentials and scopes, Slack, and SMTP (one line per check)')
+    .option('-c, --config <file>', 'config file (default: $HANDOFF_CONFIG or ./handoff.yaml)')
+    .action(async (opts: { config?: string }) => {
+      const { config } = await loadConfig({ ...(opts.config ? { file: opts.config } : {}), env: io.env, cwd: io.cwd });
+      if (!printLines(io, await runDoctor(config, io))) throw new ExitSignal(1);
+    });
+  const setup = program.command('setup').description('prepare the CRM for handoff');
+  setup
+    .command('hubspot')
+    .description('create (idempotently) the handoff property group and properties in HubSpot')
+    .option('-c, --config <file>', 'config file')
+    .action(async (opts: { config?: string }) => {
+      const { config } = await loadConfig({ ...(opts.config ? { file: opts.config } : {}), env: io.env, cwd: io.cwd });
+      const hs = config.hubspot;
+      if (!hs) throw new InputError('config.invalid', ['hubspot: the section is needed for `setup hubspot`']);
+      const result = await setupHubspot({ token: hs.token, baseUrl: hs.baseUrl, rateLimitPer10s: hs.rateLimit, rejectionReasons: config.rejectionReasons }, { logger: quiet });
+      for (const name of result.created) io.out(`created  ${name}\n`);
+      for (const name of result.updated) io.out(`updated  ${name}\n`);
+      for (const name of result.found) io.out(`found    ${name}\n`);
+      io.out(`${result.created.length} created, ${result.updated.length} updated, ${result.found.length} already there\n`);
+    });
+  setup
+    .command('salesforce')
+    .description('check the Lead fields handoff reads and writes, and list the custom fields to create')
+    .option('-c, --config <file>', 'config file')
+    .action(async (opts: { config?: string }) => {
+      const { config } = await loadConfig({ ...(opts.config ? { file: opts.config } : {}), env: io.env, cwd: io.cwd });
+      const result = await setupSalesforce(salesforceOptions(config), { logger: quiet });
+      if (!printLines(io, result.lines)) throw new ExitSignal(1);
+    });
+}
