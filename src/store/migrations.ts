@@ -188,10 +188,23 @@ function initialSchema(dialect: SqlDialect): Migration {
   };
 }
 
+/** Indexes for the metrics: cohorts filtered by source (channel) or campaign, timed-out offers by time. */
+function metricsIndexes(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema.createIndex('handoffs_channel_idx').on('handoffs').columns(['channel', 'mql_at']).execute();
+      await db.schema.createIndex('handoffs_campaign_idx').on('handoffs').columns(['campaign', 'mql_at']).execute();
+      await db.schema.createIndex('offers_state_decided_at_idx').on('offers').columns(['state', 'decided_at']).execute();
+      await db.schema.createIndex('handoffs_state_decided_at_idx').on('handoffs').columns(['state', 'decided_at']).execute();
+    },
+  };
+}
+
 /** All migrations, oldest first. Names sort in order; never rename or edit a shipped one. */
 export function buildMigrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_initial_schema': initialSchema(dialect),
+    '0002_metrics_indexes': metricsIndexes(),
   };
 }
 

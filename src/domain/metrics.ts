@@ -1,0 +1,91 @@
+// Metrics math shared by the store queries, the memory store, alerts and digests. Pure functions.
+//
+// Definitions (DESIGN §2; cohort = hand-offs whose MQL time falls in [since, until)):
+//   MQL→SAL %       = accepted / all MQLs of the cohort (imported history included)
+//   reject % reason = rejected with that reason / all MQLs of the cohort
+//   speed-to-lead   = MQL time → accept time, live accepted hand-offs (p50/p90)
+//   response time   = offer → decision (accept or reject), live offers (p50/p90)
+//   SLA compliance  = offers decided at or before their deadline / offers that ended
+//                     (accepted, rejected or timed out)
+// Percentiles use the nearest-rank method: the p-th percentile of n sorted values is the value at
+// 1-based rank ceil(p·n/100). SQL computes the same rank as (p·n + 99) / 100 in integer arithmetic.
+import type { Millis } from './model.js';
+
+export const HOUR: Millis = 3_600_000;
+export const DAY: Millis = 24 * HOUR;
+export const WEEK: Millis = 7 * DAY;
+/** 1970-01-05T00:00Z, the first Monday after the epoch: weeks start on Monday 00:00 UTC. */
+export const FIRST_MONDAY: Millis = 4 * DAY;
+
+/** 1-based nearest rank of the p-th percentile among n values (0 when n is 0). */
+export function percentileRank(n: number, p: number): number {
+  if (n <= 0) return 0;
+  return Math.max(1, Math.floor((p * n + 99) / 100));
+}
+
+/** The p-th percentile (nearest rank) of values sorted ascending, or null when there are none. */
+export function nearestRank(sorted: readonly number[], p: number): number | null {
+  const rank = percentileRank(sorted.length, p);
+  return rank === 0 ? null : (sorted[rank - 1] ?? null);
+}
+
+/** `part` as a percentage of `whole`, rounded to one decimal; null when `whole` is 0. */
+export function percentOf(part: number, whole: number): number | null {
+  if (whole <= 0) return null;
+  return Math.round((1000 * part) / whole) / 10;
+}
+
+/** Start (Monday 00:00 UTC) of the week containing `at`. */
+export function weekStart(at: Millis): Millis {
+  return Math.floor((at - FIRST_MONDAY) / WEEK) * WEEK + FIRST_MONDAY;
+}
+
+/** Windows of the same length at the same hours of the week, `weeks` weeks back (newest first). */
+export function sameHoursPreviousWeeks(since: Millis, until: Millis, weeks = 4): { since: Millis; until: Millis }[] {
+  const out: { since: Millis; until: Millis }[] = [];
+  for (let k = 1; k <= weeks; k++) out.push({ since: since - k * WEEK, until: until - k * WEEK });
+  return out;
+}
+
+export interface LullVerdict {
+  current: number;
+  /** Mean MQL count of the same hours over the previous weeks. */
+  usual: number;
+  /** current as a percentage of usual (null when there is no usual volume to compare with). */
+  percentOfUsual: number | null;
+  lull: boolean;
+}
+
+/**
+ * A lull: MQLs in the window fell below `belowPercent` % of the usual volume, the usual being the
+ * mean of the same hours of the week over the previous weeks. No usual volume, no lull.
+ */
+export function judgeLull(current: number, previous: readonly number[], belowPercent: number): LullVerdict {
+  const usual = previous.length === 0 ? 0 : previous.reduce((a, b) => a + b, 0) / previous.length;
+  const percentOfUsual = usual > 0 ? Math.round((1000 * current) / usual) / 10 : null;
+  return { current, usual, percentOfUsual, lull: usual > 0 && current * 100 < belowPercent * usual };
+}
+
+/** Whether instant `at` falls in daily quiet hours [start, end) given in minutes after local midnight. */
+export function inQuietHours(localMinuteOfDay: number, quiet: { start: number; end: number } | null): boolean {
+  if (quiet === null || quiet.start === quiet.end) return false;
+  if (quiet.start < quiet.end) return localMinuteOfDay >= quiet.start && localMinuteOfDay < quiet.end;
+  return localMinuteOfDay >= quiet.start || localMinuteOfDay < quiet.end;
+}
+
+/** "1h 05m", "12m 30s", "45s" — a short human duration for tables and messages. */
+export function shortDuration(ms: Millis | null): string {
+  if (ms === null || !Number.isFinite(ms)) return '-';
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h ${String(m % 60).padStart(2, '0')}m`;
+  return `${Math.floor(h / 24)}d ${String(h % 24).padStart(2, '0')}h`;
+}
+
+/** "72.5%" or "-" when there is nothing to divide by. */
+export function formatPercent(p: number | null): string {
+  return p === null ? '-' : `${p.toFixed(1)}%`;
+}

@@ -1,0 +1,151 @@
+// The MetricsReader port: the read-only numbers of the hand-off (DESIGN §2 definitions, see
+// src/domain/metrics.ts). Implemented in SQL by src/store/metrics.ts (SQLite and Postgres, identical
+// results) and over any Store by src/store/metrics-memory.ts for unit tests.
+import type { HandoffState, Millis, OfferState } from '../domain/model.js';
+
+export const METRICS_GROUPS = ['week', 'rep', 'team', 'source', 'campaign', 'reason'] as const;
+/** week = Monday 00:00 UTC of the MQL time; source = the lead's marketing source (the `channel` field). */
+export type MetricsGroupBy = (typeof METRICS_GROUPS)[number];
+
+/** Key of rows whose group column is empty (no rep yet, no campaign…). */
+export const NO_GROUP = '(none)';
+
+export interface MetricsFilter {
+  team?: string;
+  /** Hand-off numbers: the rep of the current or last offer; offer numbers: the offered rep. */
+  rep?: string;
+  /** The marketing source (lead field `channel`). */
+  source?: string;
+  campaign?: string;
+  hot?: boolean;
+}
+
+export interface MetricsQuery {
+  /** Cohort = hand-offs with MQL time in [since, until). */
+  since: Millis;
+  until: Millis;
+  filter?: MetricsFilter;
+  by?: MetricsGroupBy | null;
+  /** Rejection reasons that send the lead back to nurture (counted as recycled). */
+  recycleReasons: readonly string[];
+}
+
+export interface Percentiles {
+  /** How many values the percentiles were taken over. */
+  count: number;
+  p50: Millis | null;
+  p90: Millis | null;
+}
+
+export interface FunnelCounts {
+  mqls: number;
+  /** Of the MQLs, how many are imported history (counted, never offered). */
+  imported: number;
+  sals: number;
+  rejected: number;
+  /** Still open: detected, offered or escalated. */
+  pending: number;
+  withdrawn: number;
+  /** Hand-offs that were escalated at some point. */
+  escalated: number;
+  /** Rejected with a reason that recycles the lead to nurture. */
+  recycled: number;
+  rejectedByReason: Record<string, number>;
+  /** Offers that timed out. */
+  timeouts: number;
+  /** Offers that ended (accepted, rejected, timed out). */
+  offersEnded: number;
+  /** Of those, decided at or before their deadline. */
+  offersOnTime: number;
+  speedToLead: Percentiles;
+  responseTime: Percentiles;
+}
+
+export interface FunnelGroup extends FunnelCounts {
+  key: string;
+}
+
+export interface FunnelResult {
+  total: FunnelCounts;
+  /** One row per group key (sorted by key); empty when the query has no `by`. */
+  groups: FunnelGroup[];
+}
+
+export interface BacklogSnapshot {
+  open: number;
+  byState: Record<'detected' | 'offered' | 'escalated', number>;
+  /** Open hand-offs by time since their MQL time. */
+  byAge: { under1h: number; under4h: number; under24h: number; older: number };
+  oldestMqlAt: Millis | null;
+  /** Open hand-offs escalated because no rule, team or fallback could take them. */
+  unroutable: number;
+}
+
+export interface TimedOutOffer {
+  offerId: string;
+  handoffId: string;
+  repId: string;
+  seq: number;
+  dueAt: Millis;
+  timedOutAt: Millis;
+  handoffState: HandoffState;
+  email: string | null;
+  hot: boolean;
+}
+
+export interface RejectionNote {
+  handoffId: string;
+  reasonId: string;
+  note: string;
+  source: string | null;
+  campaign: string | null;
+  decidedAt: Millis;
+}
+
+export interface ExportOffer {
+  seq: number;
+  repId: string;
+  state: OfferState;
+  offeredAt: Millis;
+  dueAt: Millis;
+  decidedAt: Millis | null;
+}
+
+export interface ExportRow {
+  id: string;
+  source: string;
+  externalId: string;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  company: string | null;
+  channel: string | null;
+  campaign: string | null;
+  hot: boolean;
+  imported: boolean;
+  mqlAt: Millis;
+  state: HandoffState;
+  teamId: string | null;
+  repId: string | null;
+  escalatedAt: Millis | null;
+  escalationReason: string | null;
+  decidedAt: Millis | null;
+  decidedBy: string | null;
+  reasonId: string | null;
+  note: string | null;
+  offers: ExportOffer[];
+}
+
+export interface MetricsReader {
+  funnel(query: MetricsQuery): Promise<FunnelResult>;
+  /** Open hand-offs at `now`. */
+  backlog(now: Millis): Promise<BacklogSnapshot>;
+  /** MQLs (live and imported) with MQL time in [since, until). */
+  countMqls(since: Millis, until: Millis): Promise<number>;
+  /** Offers that timed out in [since, until), oldest first. */
+  listTimedOutOffers(since: Millis, until: Millis, limit: number): Promise<TimedOutOffer[]>;
+  /** Notes of rejected hand-offs decided in [since, until), newest first, at most `perReason` per reason. */
+  rejectionNotes(since: Millis, until: Millis, perReason: number): Promise<RejectionNote[]>;
+  /** Hand-offs with MQL time in [since, until) and their offers, oldest first, paged by `after`. */
+  exportHandoffs(since: Millis, until: Millis, limit: number, after?: { mqlAt: Millis; id: string }): Promise<ExportRow[]>;
+}
