@@ -220,6 +220,6 @@ export function createStoreMetricsReader(store: Store): MetricsReader {
 
 /** The MetricsReader for a store: SQL for the SQL stores, the port walk for the memory store. */
 export function metricsReaderFor(store: Store): MetricsReader {
-  if (store.dialect !== 'memory' && 'db' in store) return createSqlMetricsReader((store as SqlStore).db);
+  if (store.dialect !== 'memory' && 'db' in store) return createSqlMetricsReader((store as SqlStore).db, (store as SqlStore).dialect);
   return createStoreMetricsReader(store);
 }

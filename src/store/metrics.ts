@@ -4,7 +4,7 @@
 // picking the nearest-rank value, so SQLite and Postgres return identical figures.
 import { sql } from 'kysely';
 import type { Kysely, RawBuilder } from 'kysely';
-import { FIRST_MONDAY, WEEK } from '../domain/metrics.js';
+import { FIRST_MONDAY, WEEK, percentileRank } from '../domain/metrics.js';
 import type { HandoffState, Millis, OfferState } from '../domain/model.js';
 import { NO_GROUP } from '../ports/metrics.js';
 import type {
@@ -22,7 +22,7 @@ import type {
   RejectionNote,
   TimedOutOffer,
 } from '../ports/metrics.js';
-import type { Database } from './schema.js';
+import type { Database, SqlDialect } from './schema.js';
 
 type Db = Kysely<Database>;
 type Side = 'handoff' | 'offer';
@@ -90,25 +90,64 @@ export function emptyCounts(): FunnelCounts {
   };
 }
 
-/** Nearest-rank p50/p90 of `value` per group, over the rows `from` selects (columns g and v). */
-function percentilesSql(inner: RawBuilder<unknown>): RawBuilder<{ g: unknown; n: unknown; p50: unknown; p90: unknown }> {
-  return sql<{ g: unknown; n: unknown; p50: unknown; p90: unknown }>`
-    select g, max(cnt) as n,
-      max(case when rn = (50 * cnt + 99) / 100 then v end) as p50,
-      max(case when rn = (90 * cnt + 99) / 100 then v end) as p90
-    from (
-      select g, v,
-        row_number() over (partition by g order by v) as rn,
-        count(*) over (partition by g) as cnt
-      from (${inner}) as vals
-    ) as ranked
-    group by g`;
+/** Percentiles per group key, and over all groups together under TOTAL. */
+type Picks = Map<string, Percentiles>;
+const TOTAL = '\u0000total';
+
+/**
+ * Nearest-rank p50/p90 of the values `inner` selects (columns g and v), per group and in total.
+ * Postgres has it built in: percentile_disc(p) is the smallest value whose cumulative share reaches
+ * p, i.e. the value at rank ceil(p·n). SQLite has no percentile aggregate and its window functions
+ * are slow on big cohorts, so it reads the value column once, sorted by value (bounded by the
+ * cohort), and walks it keeping a running rank per group and overall: a group's values come in
+ * ascending order too, so the values at the ranks computed from the known counts are the picks.
+ */
+async function percentiles(
+  db: Db,
+  dialect: SqlDialect,
+  by: MetricsGroupBy | null,
+  inner: { g: RawBuilder<unknown>; v: RawBuilder<number>; from: 'handoffs' | 'offers'; where: RawBuilder<unknown> },
+  counts: Map<string, number>,
+): Promise<Picks> {
+  const picks: Picks = new Map();
+  const from = inner.from === 'offers' ? sql`handoffs h join offers o on o.handoff_id = h.id` : sql`handoffs h`;
+  if (dialect === 'postgres') {
+    const r = await sql<{ g: unknown; n: unknown; p50: unknown; p90: unknown; total: unknown }>`
+      select g, grouping(g) as total, count(*) as n,
+        percentile_disc(0.5) within group (order by v) as p50,
+        percentile_disc(0.9) within group (order by v) as p90
+      from (select ${inner.g} as g, ${inner.v} as v from ${from} where ${inner.where}) as vals
+      group by grouping sets ((g), ())`.execute(db);
+    for (const row of r.rows) {
+      picks.set(num(row.total) === 1 ? TOTAL : keyOf(by, row.g), { count: num(row.n), p50: numOrNull(row.p50), p90: numOrNull(row.p90) });
+    }
+    return picks;
+  }
+  const { rows } = await sql<{ g: unknown; v: unknown }>`select ${inner.g} as g, ${inner.v} as v from ${from} where ${inner.where} order by 2`.execute(db);
+  const walk = new Map<string, { rank: number; r50: number; r90: number; p: Percentiles }>();
+  const step = (k: string, v: number, n: number) => {
+    let w = walk.get(k);
+    if (!w) {
+      w = { rank: 0, r50: percentileRank(n, 50), r90: percentileRank(n, 90), p: { count: n, p50: null, p90: null } };
+      walk.set(k, w);
+      picks.set(k, w.p);
+    }
+    w.rank += 1;
+    if (w.rank === w.r50) w.p.p50 = v;
+    if (w.rank === w.r90) w.p.p90 = v;
+  };
+  for (const row of rows) {
+    const k = keyOf(by, row.g);
+    const v = Number(row.v);
+    step(k, v, counts.get(k) ?? 0);
+    if (by !== null) step(TOTAL, v, rows.length);
+  }
+  return picks;
 }
 
-async function runFunnel(db: Db, q: MetricsQuery, by: MetricsGroupBy | null): Promise<Map<string, FunnelCounts>> {
+async function runFunnel(db: Db, dialect: SqlDialect, q: MetricsQuery, by: MetricsGroupBy | null): Promise<FunnelResult> {
   const groups = new Map<string, FunnelCounts>();
-  const at = (raw: unknown): FunnelCounts => {
-    const key = keyOf(by, raw);
+  const at = (key: string): FunnelCounts => {
     let row = groups.get(key);
     if (!row) {
       row = emptyCounts();
@@ -120,85 +159,114 @@ async function runFunnel(db: Db, q: MetricsQuery, by: MetricsGroupBy | null): Pr
   const og = groupExpr(by, 'offer');
   const hWhere = cohortWhere(q, 'handoff');
   const oWhere = cohortWhere(q, 'offer');
-  const recycle =
-    q.recycleReasons.length === 0 ? sql`0 = 1` : sql`h.reason_id in (${sql.join(q.recycleReasons.map((r) => sql`${r}`))})`;
+  const recycle = new Set(q.recycleReasons);
+  const speedCounts = new Map<string, number>();
+  const responseCounts = new Map<string, number>();
 
+  // One pass over the cohort: counts by group, state and reason.
   const counts = await sql<Record<string, unknown>>`
-    select ${hg} as g,
-      count(*) as mqls,
+    select ${hg} as g, h.state as state, h.reason_id as reason,
+      count(*) as n,
       sum(h.imported) as imported,
-      sum(case when h.state = 'accepted' then 1 else 0 end) as sals,
-      sum(case when h.state = 'rejected' then 1 else 0 end) as rejected,
-      sum(case when h.state in (${OPEN}) then 1 else 0 end) as pending,
-      sum(case when h.state = 'withdrawn' then 1 else 0 end) as withdrawn,
       sum(case when h.escalated_at is not null then 1 else 0 end) as escalated,
-      sum(case when h.state = 'rejected' and ${recycle} then 1 else 0 end) as recycled
+      sum(case when h.imported = 0 and h.decided_at is not null then 1 else 0 end) as timed
     from handoffs h
     where ${hWhere}
-    group by 1`.execute(db);
+    group by 1, 2, 3`.execute(db);
   for (const r of counts.rows) {
-    const row = at(r.g);
-    row.mqls = num(r.mqls);
-    row.imported = num(r.imported);
-    row.sals = num(r.sals);
-    row.rejected = num(r.rejected);
-    row.pending = num(r.pending);
-    row.withdrawn = num(r.withdrawn);
-    row.escalated = num(r.escalated);
-    row.recycled = num(r.recycled);
+    const key = keyOf(by, r.g);
+    const row = at(key);
+    const n = num(r.n);
+    const state = String(r.state);
+    row.mqls += n;
+    row.imported += num(r.imported);
+    row.escalated += num(r.escalated);
+    if (state === 'accepted') {
+      row.sals += n;
+      speedCounts.set(key, (speedCounts.get(key) ?? 0) + num(r.timed));
+    } else if (state === 'rejected') {
+      row.rejected += n;
+      const reason = r.reason === null || r.reason === undefined ? NO_GROUP : String(r.reason);
+      row.rejectedByReason[reason] = (row.rejectedByReason[reason] ?? 0) + n;
+      if (recycle.has(reason)) row.recycled += n;
+    } else if (state === 'withdrawn') {
+      row.withdrawn += n;
+    } else if (state === 'detected' || state === 'offered' || state === 'escalated') {
+      row.pending += n;
+    }
   }
-  if (groups.size === 0) return groups;
-
-  const reasons = await sql<{ g: unknown; reason: string | null; n: unknown }>`
-    select ${hg} as g, h.reason_id as reason, count(*) as n
-    from handoffs h
-    where ${hWhere} and h.state = 'rejected'
-    group by 1, 2`.execute(db);
-  for (const r of reasons.rows) at(r.g).rejectedByReason[r.reason ?? NO_GROUP] = num(r.n);
+  if (groups.size === 0) return { total: emptyCounts(), groups: [] };
 
   const offers = await sql<Record<string, unknown>>`
     select ${og} as g,
       sum(case when o.state = 'timed_out' then 1 else 0 end) as timeouts,
       sum(case when o.state in ('accepted', 'rejected', 'timed_out') then 1 else 0 end) as ended,
-      sum(case when o.state in ('accepted', 'rejected') and o.decided_at <= o.due_at then 1 else 0 end) as on_time
+      sum(case when o.state in ('accepted', 'rejected') and o.decided_at <= o.due_at then 1 else 0 end) as on_time,
+      sum(case when o.state in ('accepted', 'rejected') and o.decided_at is not null then 1 else 0 end) as decided
     from handoffs h join offers o on o.handoff_id = h.id
     where ${oWhere} and h.imported = 0
     group by 1`.execute(db);
   for (const r of offers.rows) {
-    const row = at(r.g);
+    const key = keyOf(by, r.g);
+    const row = at(key);
     row.timeouts = num(r.timeouts);
     row.offersEnded = num(r.ended);
     row.offersOnTime = num(r.on_time);
+    responseCounts.set(key, num(r.decided));
   }
 
-  const speed = await percentilesSql(sql`
-    select ${hg} as g, h.decided_at - h.mql_at as v
-    from handoffs h
-    where ${hWhere} and h.state = 'accepted' and h.imported = 0 and h.decided_at is not null`).execute(db);
-  for (const r of speed.rows) at(r.g).speedToLead = percentiles(r);
-
-  const response = await percentilesSql(sql`
-    select ${og} as g, o.decided_at - o.offered_at as v
-    from handoffs h join offers o on o.handoff_id = h.id
-    where ${oWhere} and h.imported = 0 and o.state in ('accepted', 'rejected') and o.decided_at is not null`).execute(db);
-  for (const r of response.rows) at(r.g).responseTime = percentiles(r);
-  return groups;
+  const speed = await percentiles(
+    db,
+    dialect,
+    by,
+    { g: hg, v: sql<number>`h.decided_at - h.mql_at`, from: 'handoffs', where: sql`${hWhere} and h.state = 'accepted' and h.imported = 0 and h.decided_at is not null` },
+    speedCounts,
+  );
+  const total = emptyCounts();
+  for (const [k, p] of speed) {
+    if (k === TOTAL) total.speedToLead = p;
+    else at(k).speedToLead = p;
+  }
+  const response = await percentiles(
+    db,
+    dialect,
+    by,
+    {
+      g: og,
+      v: sql<number>`o.decided_at - o.offered_at`,
+      from: 'offers',
+      where: sql`${oWhere} and h.imported = 0 and o.state in ('accepted', 'rejected') and o.decided_at is not null`,
+    },
+    responseCounts,
+  );
+  for (const [k, p] of response) {
+    if (k === TOTAL) total.responseTime = p;
+    else at(k).responseTime = p;
+  }
+  const sorted = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (by === null) return { total: groups.get('all') ?? total, groups: [] };
+  // Counts add up across groups (every hand-off and every offer is in exactly one group).
+  for (const [, g] of sorted) {
+    total.mqls += g.mqls;
+    total.imported += g.imported;
+    total.sals += g.sals;
+    total.rejected += g.rejected;
+    total.pending += g.pending;
+    total.withdrawn += g.withdrawn;
+    total.escalated += g.escalated;
+    total.recycled += g.recycled;
+    total.timeouts += g.timeouts;
+    total.offersEnded += g.offersEnded;
+    total.offersOnTime += g.offersOnTime;
+    for (const [reason, n] of Object.entries(g.rejectedByReason)) total.rejectedByReason[reason] = (total.rejectedByReason[reason] ?? 0) + n;
+  }
+  return { total, groups: sorted.map(([key, counts]) => ({ key, ...counts })) };
 }
 
-function percentiles(r: { n: unknown; p50: unknown; p90: unknown }): Percentiles {
-  return { count: num(r.n), p50: numOrNull(r.p50), p90: numOrNull(r.p90) };
-}
-
-export function createSqlMetricsReader(db: Db): MetricsReader {
+export function createSqlMetricsReader(db: Db, dialect: SqlDialect): MetricsReader {
   return {
-    async funnel(q: MetricsQuery): Promise<FunnelResult> {
-      const total = (await runFunnel(db, q, null)).get('all') ?? emptyCounts();
-      if (!q.by) return { total, groups: [] };
-      const byKey = await runFunnel(db, q, q.by);
-      const groups: FunnelGroup[] = [...byKey.entries()]
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([key, counts]) => ({ key, ...counts }));
-      return { total, groups };
+    funnel(q: MetricsQuery): Promise<FunnelResult> {
+      return runFunnel(db, dialect, q, q.by ?? null);
     },
 
     async backlog(now: Millis): Promise<BacklogSnapshot> {

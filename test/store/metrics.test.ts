@@ -125,14 +125,14 @@ suite('the memory store', async () => {
 
 suite('SQLite', async () => {
   const t: TestStore = await openSqliteTestStore();
-  return { store: t.store, reader: createSqlMetricsReader(t.store.db), close: () => t.close() };
+  return { store: t.store, reader: createSqlMetricsReader(t.store.db, t.store.dialect), close: () => t.close() };
 });
 
 suite(
   'Postgres',
   async () => {
     const t: TestStore = await openPostgresTestStore();
-    return { store: t.store, reader: createSqlMetricsReader(t.store.db), close: () => t.close() };
+    return { store: t.store, reader: createSqlMetricsReader(t.store.db, t.store.dialect), close: () => t.close() };
   },
   skipPostgres(),
 );
