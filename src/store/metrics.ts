@@ -12,7 +12,6 @@ import type {
   ExportOffer,
   ExportRow,
   FunnelCounts,
-  FunnelGroup,
   FunnelResult,
   MetricsFilter,
   MetricsGroupBy,
