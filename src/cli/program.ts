@@ -10,6 +10,8 @@ import { registerSimulateCommand } from './commands/simulate.js';
 import { registerBacktestCommand } from './commands/backtest.js';
 import { registerExplainCommand } from './commands/explain.js';
 import { registerRunCommand, runWorker } from './commands/run.js';
+import { registerStatsCommand } from './commands/stats.js';
+import { registerExportCommand } from './commands/export.js';
 import { registerDoctorCommands } from './commands/doctor.js';
 
 export function buildProgram(io: CliIo): Command {
@@ -52,5 +54,7 @@ export function buildProgram(io: CliIo): Command {
   registerBacktestCommand(program, io);
   registerExplainCommand(program, io);
   registerDoctorCommands(program, io);
+  registerStatsCommand(program, io);
+  registerExportCommand(program, io);
   return program;
 }
