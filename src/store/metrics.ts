@@ -28,6 +28,7 @@ type Side = 'handoff' | 'offer';
 
 const OPEN = sql.join(['detected', 'offered', 'escalated'].map((s) => sql.lit(s)));
 const HOUR = 3_600_000;
+const OFFER_SLACK = 24 * HOUR;
 
 /** The group column for hand-off rows (`h`) or offer rows joined to their hand-off (`o`, `h`). */
 function groupExpr(by: MetricsGroupBy | null | undefined, side: Side): RawBuilder<unknown> {
@@ -58,6 +59,9 @@ function cohortWhere(q: MetricsQuery, side: Side): RawBuilder<unknown> {
   if (f.source !== undefined) parts.push(sql`h.channel = ${f.source}`);
   if (f.campaign !== undefined) parts.push(sql`h.campaign = ${f.campaign}`);
   if (f.hot !== undefined) parts.push(sql`h.hot = ${f.hot ? 1 : 0}`);
+  // Offers of a cohort hand-off are made after its MQL time (a day of slack for clock skew): lets the
+  // database find them by offer time instead of joining every offer ever made.
+  if (side === 'offer') parts.push(sql`o.offered_at >= ${q.since - OFFER_SLACK}`);
   return sql.join(parts, sql` and `);
 }
 

@@ -188,7 +188,7 @@ function initialSchema(dialect: SqlDialect): Migration {
   };
 }
 
-/** Indexes for the metrics: cohorts filtered by source (channel) or campaign, timed-out offers by time. */
+/** Indexes for the metrics: cohorts by source (channel) or campaign, offers of a cohort by offer time, timed-out offers. */
 function metricsIndexes(): Migration {
   return {
     async up(db: AnyDb) {
@@ -196,6 +196,7 @@ function metricsIndexes(): Migration {
       await db.schema.createIndex('handoffs_campaign_idx').on('handoffs').columns(['campaign', 'mql_at']).execute();
       await db.schema.createIndex('offers_state_decided_at_idx').on('offers').columns(['state', 'decided_at']).execute();
       await db.schema.createIndex('handoffs_state_decided_at_idx').on('handoffs').columns(['state', 'decided_at']).execute();
+      await db.schema.createIndex('offers_offered_at_idx').on('offers').columns(['offered_at', 'handoff_id']).execute();
     },
   };
 }
