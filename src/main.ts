@@ -180,6 +180,11 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
   const closers: (() => Promise<void>)[] = [() => store.close()];
   try {
     await store.migrate();
+    if (store.dialect === 'sqlite') {
+      // The file lock makes this the only process on the store: jobs still marked running were orphaned.
+      const requeued = await store.requeueRunningJobs(clock.now());
+      if (requeued > 0) log.info({ requeued }, 'resumed jobs a previous run left unfinished');
+    }
     const settings = settingsFromConfig(config);
     const connectorFailures = new Map<string, { failure: Failure; at: Millis }>();
 
@@ -230,6 +235,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       newId: () => randomUUID(),
       route: planOffer({ store, crm: connectors.crm, settings, clock, logger: logger.child({ component: 'router' }) }),
       deadlineFor: (repId, from, hot) => computeDeadline(settings, repId, from, hot),
+      wake: () => wakeOutbox(),
     };
 
     const handlers = createJobHandlers(deps, { source: connectors.source, notifier, crm: connectors.crm, mailer });
@@ -239,6 +245,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       logger,
       handlers,
       workerId,
+      leaseMs: 30_000,
       onFailure: (j, failure) => noteConnectorFailure(j.kind.split('.')[0] ?? j.kind, failure),
       onDone: (j) => connectorFailures.delete(j.kind.split('.')[0] ?? j.kind),
       onDead: async (j, failure) => {
@@ -263,6 +270,8 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
           ...(config.slack.mode === 'socket' && config.slack.appToken ? { appToken: config.slack.appToken } : {}),
           apiUrl: config.slack.apiUrl,
           reasons: config.rejectionReasons,
+          // The outbox closes the card (one Slack call per decision); clicks wake it at once.
+          updateCardOnDecision: false,
           people: [
             ...config.reps.map((r) => ({ id: r.id, name: r.name, timezone: r.timezone, ...(r.slackUserId ? { slackUserId: r.slackUserId } : {}) })),
             ...config.managers.map((m) => ({ id: m.id, name: m.name, ...(m.slackUserId ? { slackUserId: m.slackUserId } : {}) })),

@@ -185,10 +185,15 @@ export interface SlackEmulatorOptions {
   now?: () => number;
 }
 
+/** An extra page served by the emulator (the demo's /demo); answers true when it handled the request. */
+export type MountedHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
 export interface SlackEmulator {
   url: string;
   apiUrl: string;
   control: SlackEmulatorControl;
+  /** Serves extra pages beside the emulated API; asked first, in the order mounted. */
+  mount(handler: MountedHandler): void;
   close(): Promise<void>;
 }
 
@@ -1237,8 +1242,14 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
     return server;
   }
 
+  const mounted: MountedHandler[] = [];
+  async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    for (const handler of mounted) if (await handler(req, res)) return;
+    await onRequest(req, res);
+  }
+
   const server: Server = createServer((req, res) => {
-    onRequest(req, res).catch((err: unknown) => {
+    dispatch(req, res).catch((err: unknown) => {
       if (!res.headersSent) send(res, 500, { ok: false, error: err instanceof Error ? err.message : 'internal_error' });
     });
   });
@@ -1265,6 +1276,9 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
     url: baseUrl,
     apiUrl: `${baseUrl}/api/`,
     control,
+    mount(handler: MountedHandler) {
+      mounted.push(handler);
+    },
     async close() {
       if (pingTimer !== null) clearInterval(pingTimer);
       deliveryAgent.destroy();

@@ -32,6 +32,9 @@ export interface SlackNotifierOptions {
   timezone?: string;
   /** Labels for rejection reason ids on closed cards. */
   reasons?: readonly RejectionReason[];
+  /** Pace of chat.postMessage per channel (Slack: about 1 per second) and the burst allowed. */
+  postIntervalMs?: number;
+  postBurst?: number;
 }
 
 export interface SlackNotifierDeps {
@@ -72,7 +75,39 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
     return id;
   }
 
-  async function post(channel: string, text: string, blocks: Block[] | unknown[] | undefined, threadTs?: string): Promise<MessageRef> {
+  /**
+   * chat.postMessage allows about one message per second per channel (short bursts pass). We pace posts
+   * ourselves: a post that would exceed the pace is not sent but deferred with the exact wait, and its
+   * slot is reserved, so a backlog for one rep drains at the allowed rate without wasted 429s.
+   */
+  const paceMs = options.postIntervalMs ?? 1_000;
+  const burst = options.postBurst ?? 3;
+  const nextSlot = new Map<string, number>();
+  function takeSlot(channel: string): number {
+    const now = Date.now();
+    const earliest = Math.max(nextSlot.get(channel) ?? 0, now - (burst - 1) * paceMs);
+    nextSlot.set(channel, earliest + paceMs);
+    if (nextSlot.size > 10_000) for (const [k, v] of nextSlot) if (v < now) nextSlot.delete(k);
+    return earliest - now;
+  }
+
+  /** Slots reserved by deferred posts (by the caller's key), honoured when they come back. */
+  const reserved = new Map<string, number>();
+
+  async function post(channel: string, text: string, blocks: Block[] | unknown[] | undefined, threadTs?: string, key?: string): Promise<MessageRef> {
+    const now = Date.now();
+    const slot = key !== undefined ? reserved.get(key) : undefined;
+    let wait: number;
+    if (slot !== undefined) {
+      wait = slot - now;
+      if (wait <= 0) reserved.delete(key as string);
+    } else {
+      wait = takeSlot(channel);
+      if (wait > 0 && key !== undefined) reserved.set(key, now + wait);
+    }
+    if (wait > 0) {
+      throw new ConnectorError('slack', { kind: 'rate_limited', retryAfterMs: wait, reason: `chat.postMessage: paced to one message per second in ${channel}` });
+    }
     const result = await call('chat.postMessage', () =>
       client.chat.postMessage({
         channel,
@@ -99,7 +134,7 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
       const channel = await dmChannel(user);
       const message = buildOfferCard(card);
       try {
-        const ref = await post(channel, message.text, message.blocks);
+        const ref = await post(channel, message.text, message.blocks, undefined, `offer:${card.offerId}`);
         log.debug({ offerId: card.offerId, channel: ref.channel, ts: ref.ts }, 'offer card posted');
         return ref;
       } catch (err) {

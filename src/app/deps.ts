@@ -30,6 +30,8 @@ export interface AppDeps {
   route: Router;
   logger: Logger;
   newId: () => string;
+  /** Called after a change queued jobs outside the loops (a click), so the outbox runs them at once. */
+  wake?: () => void;
   /** Deadline for an offer made outside routing (manager assignment). */
   deadlineFor: (repId: string, from: Millis, hot: boolean) => { dueAt: Millis; remindAt: Millis | null };
 }

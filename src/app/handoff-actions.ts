@@ -6,29 +6,33 @@ import { whoIs } from './people.js';
 import { recordDecision } from './record-decision.js';
 
 export function createHandoffActions(deps: AppDeps): HandoffActions {
+  const woken = <T>(result: T): T => {
+    deps.wake?.();
+    return result;
+  };
   return {
     async accept({ offerId, actor }) {
       const who = await whoIs(deps, actor.slackUserId);
       if (!who) return { kind: 'unknown_user' };
-      return recordDecision(deps, { offerId, actorId: actorId(who), decision: 'accept' });
+      return woken(await recordDecision(deps, { offerId, actorId: actorId(who), decision: 'accept' }));
     },
     async reject({ offerId, actor, reasonId, note }) {
       const who = await whoIs(deps, actor.slackUserId);
       if (!who) return { kind: 'unknown_user' };
-      return recordDecision(deps, { offerId, actorId: actorId(who), decision: 'reject', reasonId, note });
+      return woken(await recordDecision(deps, { offerId, actorId: actorId(who), decision: 'reject', reasonId, note }));
     },
     async claim({ handoffId, actor }) {
       const who = await whoIs(deps, actor.slackUserId);
       if (!who) return { kind: 'unknown_user' };
       const rep = who.kind === 'rep' ? who.rep : who.rep;
       if (!rep) return { kind: 'not_allowed', why: 'managers assign escalated leads with "Assign to…"; claiming is for reps' };
-      return claimHandoff(deps, { handoffId, repId: rep.id });
+      return woken(await claimHandoff(deps, { handoffId, repId: rep.id }));
     },
     async assign({ handoffId, actor, repId }) {
       const who = await whoIs(deps, actor.slackUserId);
       if (!who) return { kind: 'unknown_user' };
       if (who.kind !== 'manager') return { kind: 'not_allowed', why: 'only managers can assign leads' };
-      return assignHandoff(deps, { handoffId, managerId: who.manager.id, repId });
+      return woken(await assignHandoff(deps, { handoffId, managerId: who.manager.id, repId }));
     },
     async setAway({ actor, until }) {
       const who = await whoIs(deps, actor.slackUserId);

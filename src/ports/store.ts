@@ -191,6 +191,11 @@ export interface Store {
   completeJob(id: string, workerId: string, now: Millis): Promise<void>;
   retryJob(id: string, workerId: string, retry: { runAt: Millis; error: string }, now: Millis): Promise<void>;
   killJob(id: string, workerId: string, error: string, now: Millis): Promise<void>;
+  /**
+   * Puts every running job back to pending, due now. Only for a store that one process owns (SQLite,
+   * whose file lock guarantees it): at start-up, jobs left running were orphaned by a crash.
+   */
+  requeueRunningJobs(now: Millis): Promise<number>;
   getJob(id: string): Promise<Job | null>;
   listJobs(filter: { state?: JobState; kind?: string; handoffId?: string; limit?: number }): Promise<Job[]>;
   countJobs(state: JobState): Promise<number>;

@@ -71,12 +71,16 @@ export function createOutbox(options: OutboxOptions): Outbox {
       await options.onDead?.(job, failure);
       return;
     }
-    const delay = computeBackoff({
-      attempt: job.attempts,
-      baseMs: failure.kind === 'rate_limited' ? Math.min(baseMs, 1_000) : baseMs,
-      maxMs,
-      ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}),
-    });
+    // Rate limiting is the vendor saying when: wait exactly that (plus a little spread), not a growing backoff.
+    const delay =
+      failure.kind === 'rate_limited' && failure.retryAfterMs !== undefined
+        ? failure.retryAfterMs + Math.floor(Math.random() * 50)
+        : computeBackoff({
+            attempt: job.attempts,
+            baseMs,
+            maxMs,
+            ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}),
+          });
     await store.retryJob(job.id, workerId, { runAt: now + delay, error: `${failure.kind}: ${failure.reason}` }, now);
     log.warn({ jobId: job.id, kind: job.kind, handoffId: job.handoffId, attempts: job.attempts, failure, retryInMs: delay }, 'job failed, will retry');
   }

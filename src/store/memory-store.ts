@@ -400,6 +400,20 @@ export function createMemoryStore(): Store {
       job.updatedAt = now;
     },
 
+    async requeueRunningJobs(now: Millis): Promise<number> {
+      let n = 0;
+      for (const job of jobs.values()) {
+        if (job.state !== 'running') continue;
+        job.state = 'pending';
+        job.runAt = now;
+        job.leaseUntil = null;
+        job.lockedBy = null;
+        job.updatedAt = now;
+        n += 1;
+      }
+      return n;
+    },
+
     async getJob(id: string): Promise<Job | null> {
       const job = jobs.get(id);
       return job === undefined ? null : copy(job);

@@ -656,6 +656,15 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
         .execute();
     },
 
+    async requeueRunningJobs(now: Millis): Promise<number> {
+      const result = await db
+        .updateTable('jobs')
+        .set({ state: 'pending', run_at: now, lease_until: null, locked_by: null, updated_at: now })
+        .where('state', '=', 'running')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
     async getJob(id: string): Promise<Job | null> {
       const numericId = jobId(id);
       if (numericId === null) return null;

@@ -364,6 +364,15 @@ export function storeContract(harness: StoreHarness): void {
   });
 
   describe('queries over hand-offs', () => {
+    it('finds every MQL episode of one record, newest first', async () => {
+      const first = await ingested({ source: 'hubspot', externalId: 'rec-1', mqlAt: T0 - 10 * MIN });
+      const second = await ingested({ source: 'hubspot', externalId: 'rec-1', mqlAt: T0 });
+      await ingested({ source: 'salesforce', externalId: 'rec-1', mqlAt: T0 });
+      const found = await store.findHandoffsByRecord('hubspot', 'rec-1');
+      expect(found.map((h) => h.id)).toEqual([second.id, first.id]);
+      expect(await store.findHandoffsByRecord('hubspot', 'missing')).toEqual([]);
+    });
+
     it('finds hand-offs by email, case-insensitively, newest first', async () => {
       const older = await ingested({ email: 'Pat@Example.com', mqlAt: T0 - MIN });
       const newer = await ingested({ email: 'pat@example.com', mqlAt: T0 + MIN });
@@ -492,6 +501,17 @@ export function storeContract(harness: StoreHarness): void {
   });
 
   describe('outbox', () => {
+    it('requeues jobs left running (a crashed single-process owner) and leaves the rest alone', async () => {
+      await store.enqueueJobs([job('orphan-a'), job('orphan-b'), job('later', { runAt: T0 + 10 * MIN })], T0);
+      const claimed = await store.claimJobs({ now: T0, limit: 2, leaseMs: 10 * MIN, workerId: 'dead-worker' });
+      expect(claimed).toHaveLength(2);
+      expect(await store.requeueRunningJobs(T0 + MIN)).toBe(2);
+      const again = await store.claimJobs({ now: T0 + MIN, limit: 10, leaseMs: MIN, workerId: 'new-worker' });
+      expect(again.map((j) => j.idempotencyKey).sort()).toEqual(['orphan-a', 'orphan-b']);
+      expect(await store.requeueRunningJobs(T0 + MIN)).toBe(2);
+      expect(await store.countJobs('pending')).toBe(3);
+    });
+
     it('enqueues jobs idempotently and reads them back', async () => {
       await store.enqueueJobs([job('a', { runAt: T0 + 2 }), job('b', { runAt: T0 + 1, kind: 'email' }), job('a', { payload: { dup: true } })], T0);
       await store.enqueueJobs([job('b', { runAt: T0 + 99 })], T0);

@@ -95,7 +95,7 @@ function renderBlocks(blocks: AnyBlock[], ctx: { user: string | null; channel: s
 
 function renderMessage(m: RecordedMessage, ctx: { user: string | null; people: DemoPerson[] }, thread: RecordedMessage[]): string {
   const blocks = currentBlocks(m) as AnyBlock[];
-  const body = blocks.length > 0 ? renderBlocks(blocks, { ...ctx, channel: m.channel, ts: m.ts }) : `<div class="section">${mrkdwn(m.edits.at(-1)?.text ?? m.text)}</div>`;
+  const body = blocks.length > 0 ? renderBlocks(blocks, { ...ctx, channel: m.channel, ts: m.ts }) : `<div class="section">${mrkdwn(m.text)}</div>`;
   const replies = thread.map((r) => `<div class="reply">↳ ${mrkdwn(r.text)}</div>`).join('');
   return `<article class="msg" id="m${m.ts.replace('.', '_')}">${body}${replies}<div class="meta">${new Date(m.postedAt).toLocaleTimeString('en-GB')}</div></article>`;
 }

@@ -127,9 +127,8 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
     ...config.reps.map((r) => ({ slackUserId: r.slackUserId ?? r.id, name: r.name, role: `rep, ${config.teams.filter((t) => t.members.includes(r.id)).map((t) => t.id).join('/')}`, simulated: !humans.has(r.id) })),
     ...config.managers.map((m) => ({ slackUserId: m.slackUserId ?? m.id, name: m.name, role: 'manager', simulated: false })),
   ];
-  const dashboardUrl = config.server.dashboardToken ? `${publicUrl}/dashboard?token=${encodeURIComponent(config.server.dashboardToken)}` : null;
-  const page = createDemoPageHandler({ control: slack.control, people, channels, workerUrl: publicUrl, dashboardUrl });
-  slack.mount?.((req, res) => page(req, res));
+  const page = createDemoPageHandler({ control: slack.control, people, channels, workerUrl: publicUrl, dashboardUrl: null });
+  slack.mount(page);
 
   const random = createRandom(options.seed);
   const nextLead = createLeadGenerator(random);
@@ -168,7 +167,6 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
       'handoff demo is running — the real worker against emulated HubSpot and Slack.',
       '',
       `  Play a rep:   ${demoUrl}   (you are ${[...humans].map((id) => config.reps.find((r) => r.id === id)?.name ?? id).join(', ')} and the manager; the others are simulated)`,
-      ...(dashboardUrl ? [`  Dashboard:    ${dashboardUrl}`] : []),
       `  Worker:       ${publicUrl}/readyz`,
       '',
       `A new MQL arrives every ${options.every ?? '6s'}. Cards land in DMs; Accept or Reject (with a reason) on the page.`,

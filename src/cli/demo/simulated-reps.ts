@@ -34,9 +34,9 @@ function hasButton(message: RecordedMessage, actionId: string): string | null {
   return null;
 }
 
-/** Current blocks of a message (its last edit, if any). */
+/** Current blocks of a message (the emulator keeps earlier versions in `edits`). */
 export function currentBlocks(message: RecordedMessage): unknown[] {
-  return message.edits.length > 0 ? (message.edits[message.edits.length - 1]?.blocks ?? message.blocks) : message.blocks;
+  return message.blocks;
 }
 
 export function startSimulatedReps(options: SimulationOptions): { tick(now: number): Promise<void> } {
@@ -51,6 +51,12 @@ export function startSimulatedReps(options: SimulationOptions): { tick(now: numb
       return;
     }
     await control.clickButton({ user: rep.slackUserId, channel, ts, actionId: ACTION.reject });
+    // The app opens the modal right after its ack; give it a moment (bounded) like a person would.
+    const until = Date.now() + 3_000;
+    while (!control.views(rep.slackUserId).some((v) => v.type === 'modal' && !v.closed)) {
+      if (Date.now() > until) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const reason = options.reasons[Math.floor(random() * options.reasons.length)];
     if (!reason) return;
     await control.submitView({

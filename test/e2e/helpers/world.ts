@@ -217,7 +217,7 @@ export async function createWorld(options: { engine?: 'sqlite' | 'postgres'; con
 export function liveCards(slack: SlackEmulator, userId: string): RecordedMessage[] {
   const dm = slack.control.dmChannel(userId);
   if (!dm) return [];
-  return slack.control.messages(dm).filter((m) => !m.threadTs && JSON.stringify(m.edits.at(-1)?.blocks ?? m.blocks).includes('handoff_accept'));
+  return slack.control.messages(dm).filter((m) => !m.threadTs && JSON.stringify(m.blocks).includes('handoff_accept'));
 }
 
 export function mqlContact(overrides: Record<string, string | number> = {}): Record<string, string | number> {
