@@ -2,6 +2,7 @@
 import type { Handoff, Lead, Millis, RejectionReason } from '../domain/model.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import type { Telemetry } from '../ports/telemetry.js';
 import type { RotationEntry, Store } from '../ports/store.js';
 import type { WhyYou } from '../ports/rep-notifier.js';
 import type { AppSettings } from './settings.js';
@@ -34,6 +35,8 @@ export interface AppDeps {
   wake?: () => void;
   /** Deadline for an offer made outside routing (manager assignment). */
   deadlineFor: (repId: string, from: Millis, hot: boolean) => { dueAt: Millis; remindAt: Millis | null };
+  /** Counters and histograms (Prometheus in the worker); absent in tests and tools. */
+  telemetry?: Telemetry;
 }
 
 export function reasonLabel(reasons: RejectionReason[], id: string | null): string {

@@ -36,6 +36,7 @@ export async function ingestLeads(deps: AppDeps, leads: Lead[]): Promise<IngestS
     );
     if (result.created) {
       summary.created += 1;
+      deps.telemetry?.mqlDetected({ source: lead.source, hot, latencyMs: now - lead.mqlAt });
       summary.handoffIds.push(result.handoff.id);
       logger.info({ handoffId: result.handoff.id, source: lead.source, externalId: lead.externalId, hot }, 'hand-off detected');
     } else {

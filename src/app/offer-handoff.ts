@@ -95,6 +95,7 @@ export async function offerHandoff(deps: AppDeps, handoffId: string): Promise<Of
     const result = await store.applyChange(change, now);
     if (!result.ok) return { kind: 'conflict' };
     log.warn({ why: plan.why }, 'hand-off unroutable, escalated');
+    deps.telemetry?.escalated('unroutable');
     return { kind: 'escalated', handoff: result.handoff };
   }
   const result = await store.applyChange(offerChange(deps, handoff, plan, now), now);
@@ -102,5 +103,6 @@ export async function offerHandoff(deps: AppDeps, handoffId: string): Promise<Of
   const offer = result.offers.find((o) => o.state === 'open' && o.repId === plan.repId) ?? result.offers[0];
   if (!offer) throw new Error(`offer for hand-off ${handoffId} was not returned by the store`);
   log.info({ repId: plan.repId, teamId: plan.teamId, dueAt: new Date(plan.dueAt).toISOString(), hot: handoff.hot }, 'offered');
+  deps.telemetry?.offerMade({ seq: offer.seq, hot: handoff.hot });
   return { kind: 'offered', handoff: result.handoff, offer };
 }

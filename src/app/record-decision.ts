@@ -68,6 +68,7 @@ export async function recordDecision(deps: AppDeps, input: DecisionInput): Promi
     );
     if (result.ok) {
       deps.logger.info({ handoffId: handoff.id, offerId: offer.id, repId: offer.repId, by: input.actorId, reasonId }, state);
+      deps.telemetry?.decided({ outcome: state, reasonId, afterMs: now - offer.offeredAt });
       return state === 'accepted' ? { kind: 'accepted', handoff: result.handoff } : { kind: 'rejected', handoff: result.handoff };
     }
     // Lost a race (another click, a timeout, a withdrawal): look again and report what happened.

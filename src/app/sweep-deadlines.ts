@@ -60,6 +60,8 @@ async function timeOut(deps: AppDeps, { offer, handoff }: DueOffer): Promise<'re
     const result = await deps.store.applyChange(change, now);
     if (!result.ok) return 'conflicts';
     log.warn({ offerId: offer.id, repId: offer.repId, lateMs: now - offer.dueAt }, 'offer timed out, escalated (max offers)');
+    deps.telemetry?.offerTimedOut();
+    deps.telemetry?.escalated('max_offers');
     return 'escalated';
   }
   const lead = await loadLead(deps, handoff);
@@ -73,6 +75,8 @@ async function timeOut(deps: AppDeps, { offer, handoff }: DueOffer): Promise<'re
     const result = await deps.store.applyChange(change, now);
     if (!result.ok) return 'conflicts';
     log.warn({ offerId: offer.id, repId: offer.repId }, 'offer timed out, no next rep, escalated');
+    deps.telemetry?.offerTimedOut();
+    deps.telemetry?.escalated('no_next_rep');
     return 'escalated';
   }
   const change = offerChange(deps, handoff, plan, now, {
@@ -83,5 +87,7 @@ async function timeOut(deps: AppDeps, { offer, handoff }: DueOffer): Promise<'re
   const result = await deps.store.applyChange(change, now);
   if (!result.ok) return 'conflicts';
   log.info({ offerId: offer.id, from: offer.repId, to: plan.repId }, 'offer timed out, reassigned');
+  deps.telemetry?.offerTimedOut();
+  deps.telemetry?.offerMade({ seq: handoff.offerCount + 1, hot: handoff.hot });
   return 'reoffered';
 }
