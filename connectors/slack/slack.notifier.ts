@@ -39,6 +39,8 @@ export interface SlackNotifierOptions {
 
 export interface SlackNotifierDeps {
   logger: SlackLogger;
+  /** Clock for the per-channel pacing (tests). */
+  now?: () => number;
 }
 
 function okRef(result: { channel?: string; ts?: string }, what: string): MessageRef {
@@ -83,8 +85,9 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
   const paceMs = options.postIntervalMs ?? 1_000;
   const burst = options.postBurst ?? 3;
   const nextSlot = new Map<string, number>();
+  const clockNow = deps.now ?? Date.now;
   function takeSlot(channel: string): number {
-    const now = Date.now();
+    const now = clockNow();
     const earliest = Math.max(nextSlot.get(channel) ?? 0, now - (burst - 1) * paceMs);
     nextSlot.set(channel, earliest + paceMs);
     if (nextSlot.size > 10_000) for (const [k, v] of nextSlot) if (v < now) nextSlot.delete(k);
@@ -95,7 +98,7 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
   const reserved = new Map<string, number>();
 
   async function post(channel: string, text: string, blocks: Block[] | unknown[] | undefined, threadTs?: string, key?: string): Promise<MessageRef> {
-    const now = Date.now();
+    const now = clockNow();
     const slot = key !== undefined ? reserved.get(key) : undefined;
     let wait: number;
     if (slot !== undefined) {

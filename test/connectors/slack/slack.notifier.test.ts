@@ -50,7 +50,7 @@ beforeEach(async () => {
   emulator.control.addChannel({ id: 'C0QUIET', name: 'not-invited', members: ['U0ALICE'], botIsMember: false });
   notifier = createSlackNotifier(
     { botToken: BOT_TOKEN, apiUrl: emulator.apiUrl, managersChannel: 'C0MGRS', reasons: REASONS, timezone: 'Europe/Berlin' },
-    { logger: createTestLogger() },
+    { logger: createTestLogger(), now: () => clock },
   );
 });
 afterEach(async () => {
@@ -79,16 +79,14 @@ describe('Slack notifier', () => {
     expect(emulator.control.calls()).toEqual([]);
   });
 
-  it('reports a 429 storm as rate_limited with Retry-After, and the retried cards all arrive', async () => {
-    const posted: string[] = [];
+  /** What the outbox does: try each job, on rate_limited come back after retryAfterMs. */
+  async function drain(n: OfferCard[], post: (c: OfferCard) => Promise<{ ts: string }>): Promise<number[]> {
     const retries: number[] = [];
-    const pending = [1, 2, 3, 4, 5, 6].map((n) => card(n));
-    // What the outbox does: try each job, on rate_limited come back after retryAfterMs.
+    const pending = [...n];
     while (pending.length > 0) {
       const next = pending[0] as OfferCard;
       try {
-        const ref = await notifier.postOffer(next);
-        posted.push(ref.ts);
+        await post(next);
         pending.shift();
       } catch (err) {
         if (!(err instanceof ConnectorError) || err.failure.kind !== 'rate_limited') throw err;
@@ -96,6 +94,27 @@ describe('Slack notifier', () => {
         clock += err.failure.retryAfterMs ?? 0;
       }
     }
+    return retries;
+  }
+
+  it('paces a burst of cards to one rep itself: deferred with the exact wait, no 429 from Slack, all in order', async () => {
+    const retries = await drain([1, 2, 3, 4, 5, 6].map((n) => card(n)), (c) => notifier.postOffer(c));
+    expect(retries).toHaveLength(3); // a burst of 3 passes, then one a second
+    expect(retries.every((ms) => ms > 0 && ms <= 1000)).toBe(true);
+    const dm = emulator.control.dmChannel('U0ALICE') as string;
+    expect(emulator.control.messages(dm).map((m) => m.text.match(/Jane Doe \d/)?.[0])).toEqual([
+      'Jane Doe 1', 'Jane Doe 2', 'Jane Doe 3', 'Jane Doe 4', 'Jane Doe 5', 'Jane Doe 6',
+    ]);
+    expect(emulator.control.calls('chat.postMessage').filter((c) => c.status === 429)).toHaveLength(0);
+    expect(emulator.control.calls('chat.postMessage')).toHaveLength(6);
+  });
+
+  it('reports a 429 storm from Slack as rate_limited with Retry-After, and the retried cards all arrive', async () => {
+    const unpaced = createSlackNotifier(
+      { botToken: BOT_TOKEN, apiUrl: emulator.apiUrl, reasons: REASONS, postBurst: 1_000 },
+      { logger: createTestLogger(), now: () => clock },
+    );
+    const retries = await drain([1, 2, 3, 4, 5, 6].map((n) => card(n)), (c) => unpaced.postOffer(c));
     expect(retries.length).toBeGreaterThan(0);
     expect(retries.every((ms) => ms >= 1000)).toBe(true);
     const dm = emulator.control.dmChannel('U0ALICE') as string;
