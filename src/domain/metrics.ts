@@ -58,15 +58,16 @@ export interface LullVerdict {
 
 /**
  * A lull: MQLs in the window fell below `belowPercent` % of the usual volume, the usual being the
- * mean of the same hours of the week over the previous weeks. No usual volume, no lull.
+ * mean of the same hours of the week over the previous weeks. A usual volume under `minUsual` MQLs
+ * (default 1) is too thin to judge: no lull.
  */
-export function judgeLull(current: number, previous: readonly number[], belowPercent: number): LullVerdict {
+export function judgeLull(current: number, previous: readonly number[], belowPercent: number, minUsual = 1): LullVerdict {
   const usual = previous.length === 0 ? 0 : previous.reduce((a, b) => a + b, 0) / previous.length;
   const percentOfUsual = usual > 0 ? Math.round((1000 * current) / usual) / 10 : null;
-  return { current, usual, percentOfUsual, lull: usual > 0 && current * 100 < belowPercent * usual };
+  return { current, usual, percentOfUsual, lull: usual >= minUsual && current * 100 < belowPercent * usual };
 }
 
-/** Whether instant `at` falls in daily quiet hours [start, end) given in minutes after local midnight. */
+/** Whether a local time (minutes after midnight) falls in daily quiet hours [start, end) given in minutes after local midnight. */
 export function inQuietHours(localMinuteOfDay: number, quiet: { start: number; end: number } | null): boolean {
   if (quiet === null || quiet.start === quiet.end) return false;
   if (quiet.start < quiet.end) return localMinuteOfDay >= quiet.start && localMinuteOfDay < quiet.end;
@@ -88,4 +89,22 @@ export function shortDuration(ms: Millis | null): string {
 /** "72.5%" or "-" when there is nothing to divide by. */
 export function formatPercent(p: number | null): string {
   return p === null ? '-' : `${p.toFixed(1)}%`;
+}
+
+const minuteFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** Minutes after local midnight of instant `at` in `timezone` (wall clock). */
+export function localMinuteOfDay(at: Millis, timezone: string): number {
+  let f = minuteFormatters.get(timezone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', { timeZone: timezone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    minuteFormatters.set(timezone, f);
+  }
+  let hour = 0;
+  let minute = 0;
+  for (const part of f.formatToParts(at)) {
+    if (part.type === 'hour') hour = Number(part.value);
+    if (part.type === 'minute') minute = Number(part.value);
+  }
+  return hour * 60 + minute;
 }
