@@ -61,11 +61,24 @@ describe('handoff config', () => {
     expect(text).not.toMatch(/\n\s+at /);
   });
 
-  it('check reads HANDOFF_CONFIG and names a missing variable', async () => {
-    const h = harness({ HANDOFF_CONFIG: 'config/handoff.example.yaml', HUBSPOT_TOKEN: 'pat-1', SLACK_BOT_TOKEN: 'xoxb-1' });
+  it('the example file validates as shipped, with no environment at all', async () => {
+    const h = harness({});
+    expect(await h.run('config', 'check', '-c', 'config/handoff.example.yaml')).toBe(0);
+    expect(h.err).toEqual([]);
+  });
+
+  it('check reads HANDOFF_CONFIG and names every missing variable', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'handoff-cli-'));
+    const example = await readFile(path.join(root, 'config/handoff.example.yaml'), 'utf8');
+    await writeFile(
+      path.join(dir, 'handoff.yaml'),
+      example.replace('${HUBSPOT_TOKEN:-example-hubspot-token}', '${HUBSPOT_TOKEN}').replace('${SMTP_URL:-smtp://localhost:25}', '${SMTP_URL}'),
+    );
+    const h = harness({ HANDOFF_CONFIG: 'handoff.yaml' }, dir);
     const thrown = await h.run('config', 'check');
     expect(thrown).toBe(EXIT_INPUT);
     expect(h.err.join('')).toContain('environment variables that are not set');
+    expect(h.err.join('')).toContain('HUBSPOT_TOKEN (used at hubspot.token)');
     expect(h.err.join('')).toContain('SMTP_URL (used at email.smtpUrl)');
   });
 
