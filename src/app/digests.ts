@@ -112,10 +112,14 @@ export async function buildDigest(deps: DigestDeps, name: DigestName, period: Di
   });
 }
 
-/** Sends the digest of the latest scheduled period unless that period was sent already. */
-export async function sendDueDigest(deps: DigestDeps, schedule: DigestSchedule): Promise<DigestResult> {
+/**
+ * Sends the digest of the latest scheduled period unless that period was sent already. The cron
+ * passes the time it fired at; at start-up (no `firedAt`) the schedule is walked back to find the
+ * latest time it should have fired, so a digest missed while the worker was down goes out late.
+ */
+export async function sendDueDigest(deps: DigestDeps, schedule: DigestSchedule, firedAt?: Millis): Promise<DigestResult> {
   const now = deps.clock.now();
-  const occurrence = latestOccurrence(now, schedule.matches);
+  const occurrence = firedAt === undefined ? latestOccurrence(now, schedule.matches) : Math.floor(firedAt / MINUTE) * MINUTE;
   if (occurrence === null) return { kind: 'not_due' };
   const period = digestPeriod(schedule.name, occurrence, schedule.timezone);
   const last = await deps.store.getCursor(cursorName(schedule.name));
