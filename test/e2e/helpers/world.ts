@@ -10,6 +10,7 @@ import { stringify } from 'yaml';
 import { SMTPServer } from 'smtp-server';
 import { startHubspotEmulator, type HubspotEmulator } from '../../../connectors/hubspot/hubspot.emulator.js';
 import { startSlackEmulator, type SlackEmulator, type RecordedMessage } from '../../../connectors/slack/slack.emulator.js';
+import { startSalesforceEmulator, type SalesforceEmulator } from '../../../connectors/salesforce/salesforce.emulator.js';
 import { openStore, type SqlStore } from '../../../src/store/index.js';
 import { createPostgresTestSchema, postgresTestUrl } from '../../helpers/stores.js';
 
@@ -26,6 +27,9 @@ export interface Mail {
 export interface World {
   dir: string;
   hubspot: HubspotEmulator;
+  salesforce: SalesforceEmulator;
+  /** Salesforce User ids of the reps, by rep id. */
+  sfUsers: Record<string, string>;
   slack: SlackEmulator;
   mails: Mail[];
   smtpPort: number;
@@ -103,7 +107,34 @@ export function baseConfig(w: { hubspotUrl: string; slackApiUrl: string; port: n
   };
 }
 
-export async function createWorld(options: { engine?: 'sqlite' | 'postgres'; config?: (base: Record<string, unknown>) => Record<string, unknown> } = {}): Promise<World> {
+export const SF_CLIENT = { clientId: 'e2e-sf-client', clientSecret: 'e2e-sf-secret' };
+
+/** Config changes for Salesforce as the CRM (and, with `source`, as the lead source too). */
+export function salesforceConfig(base: Record<string, unknown>, sfUrl: string, source: boolean): Record<string, unknown> {
+  const sourceSection = base.source as Record<string, unknown>;
+  return {
+    ...base,
+    ...(source
+      ? { source: { kind: 'salesforce', pollEvery: '1s', overlap: '30s', startFrom: '1h', mql: { status: 'Marketing Qualified' } }, fields: { title: 'Title', company: 'Company', country: 'Country', employees: 'NumberOfEmployees' } }
+      : { source: sourceSection }),
+    crm: {
+      kind: 'salesforce',
+      assignOwnerOn: 'accept',
+      onAccept: { set: { Status: 'Working - Contacted' } },
+      onReject: { set: { Status: 'Closed - Not Converted' }, note: true },
+    },
+    salesforce: { loginUrl: sfUrl, apiVersion: '62.0', auth: { flow: 'client_credentials', ...SF_CLIENT } },
+  };
+}
+
+export async function createWorld(
+  options: {
+    engine?: 'sqlite' | 'postgres';
+    config?: (base: Record<string, unknown>) => Record<string, unknown>;
+    /** 'both': Salesforce is source and CRM; 'crm': HubSpot source, Salesforce CRM. */
+    salesforce?: 'both' | 'crm';
+  } = {},
+): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), 'handoff-e2e-'));
   const port = await freePort();
   const mails: Mail[] = [];
@@ -130,6 +161,13 @@ export async function createWorld(options: { engine?: 'sqlite' | 'postgres'; con
     webhook: { url: `http://127.0.0.1:${port}/webhooks/hubspot`, clientSecret: SECRETS.hubspotSecret, signatureVersion: 'v3', retries: 5, retryDelayMs: 200 },
   });
   const slack = await startSlackEmulator({ port: 0, host: '127.0.0.1', signingSecret: SECRETS.signingSecret, botToken: SECRETS.botToken });
+  const salesforce = await startSalesforceEmulator({ port: 0, host: '127.0.0.1', clients: [SF_CLIENT] });
+  const sfUsers: Record<string, string> = {};
+  salesforce.control
+    .seedUsers(REPS.map((r) => ({ Email: r.email, FirstName: r.name.split(' ')[0] as string, LastName: r.name.split(' ')[1] as string, IsActive: true })))
+    .forEach((u, i) => {
+      sfUsers[REPS[i]!.id] = u.Id as string;
+    });
   hubspot.control.seedOwners(REPS.map((r, i) => ({ id: String(501 + i), email: r.email, firstName: r.name.split(' ')[0] as string, lastName: r.name.split(' ')[1] as string })));
   for (const name of ['handoff_status', 'handoff_rejection_reason', 'campaign']) {
     hubspot.control.defineProperty({ name, label: name, type: 'string', fieldType: 'text', groupName: 'contactinformation' } as never);
@@ -148,7 +186,8 @@ export async function createWorld(options: { engine?: 'sqlite' | 'postgres'; con
     storeUrl = schema.url;
     dropSchema = schema.drop;
   }
-  const base = baseConfig({ hubspotUrl: hubspot.url, slackApiUrl: slack.apiUrl, port, storeUrl, smtpPort });
+  let base = baseConfig({ hubspotUrl: hubspot.url, slackApiUrl: slack.apiUrl, port, storeUrl, smtpPort });
+  if (options.salesforce) base = salesforceConfig(base, salesforce.url, options.salesforce === 'both');
   const config = options.config ? options.config(base) : base;
   const configFile = join(dir, 'handoff.yaml');
   writeFileSync(configFile, stringify(config));
@@ -156,6 +195,8 @@ export async function createWorld(options: { engine?: 'sqlite' | 'postgres'; con
   const world: World = {
     dir,
     hubspot,
+    salesforce,
+    sfUsers,
     slack,
     mails,
     smtpPort,
@@ -205,6 +246,7 @@ export async function createWorld(options: { engine?: 'sqlite' | 'postgres'; con
       await world.stopWorker('SIGKILL').catch(() => undefined);
       await slack.close();
       await hubspot.close();
+      await salesforce.close();
       await new Promise<void>((r) => smtp.close(() => r()));
       if (dropSchema) await dropSchema();
       rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,340 @@
+// Bad input against the built worker: thousands of generated malformed, unsigned, replayed, oversized and
+// wrong-type requests to POST /slack/events and POST /webhooks/hubspot. Every one must get a 4xx, the worker must
+// stay up (alive, answering /healthz) and the store must not change (no hand-off, event or job written).
+import { createHash, createHmac } from 'node:crypto';
+import { Agent, request } from 'node:http';
+import { sql } from 'kysely';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorld, SECRETS, type World } from './helpers/world.js';
+
+interface BadRequest {
+  /** What kind of bad input this is (reported on failure). */
+  label: string;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer;
+  /** The 4xx statuses that are right for it (401 bad signature, 400 malformed, 413 too large, 405 wrong method). */
+  expect: number[];
+  /** Send without content-length (chunked), for oversized bodies that do not announce their size. */
+  chunked?: boolean;
+}
+
+interface Answer {
+  status: number;
+  /** 0 = the connection failed before an answer. */
+  error?: string;
+}
+
+const SEED = 20_261_125;
+const nowSec = (): number => Math.floor(Date.now() / 1000);
+
+// ---- signing, as each vendor does it ----------------------------------------------------------------------------
+
+function slackSignature(secret: string, ts: number, body: Buffer): string {
+  return `v0=${createHmac('sha256', secret).update(`v0:${ts}:`).update(body).digest('hex')}`;
+}
+
+function slackHeaders(body: Buffer, contentType: string, signing: { secret?: string; ts?: number } | null): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': contentType };
+  if (signing === null) return headers;
+  const ts = signing.ts ?? nowSec();
+  headers['x-slack-request-timestamp'] = String(ts);
+  headers['x-slack-signature'] = slackSignature(signing.secret ?? SECRETS.signingSecret, ts, body);
+  return headers;
+}
+
+function hubspotV3(uri: string, body: Buffer, signing: { secret?: string; tsMs?: number }): Record<string, string> {
+  const ts = signing.tsMs ?? Date.now();
+  const signature = createHmac('sha256', signing.secret ?? SECRETS.hubspotSecret)
+    .update(`POST${uri}${body.toString('utf8')}${ts}`, 'utf8')
+    .digest('base64');
+  return { 'content-type': 'application/json', 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': String(ts) };
+}
+
+function hubspotV1(body: Buffer, secret = SECRETS.hubspotSecret): Record<string, string> {
+  const signature = createHash('sha256').update(secret + body.toString('utf8'), 'utf8').digest('hex');
+  return { 'content-type': 'application/json', 'x-hubspot-signature': signature, 'x-hubspot-signature-version': 'v1' };
+}
+
+// ---- generated bodies ---------------------------------------------------------------------------------------------
+
+function sample<T>(arb: fc.Arbitrary<T>, n: number, salt: number): T[] {
+  return fc.sample(arb, { numRuns: n, seed: SEED + salt });
+}
+
+/** Text that is not JSON (JSON.parse throws on every one). */
+function notJson(n: number, salt: number): string[] {
+  const arb = fc
+    .oneof(
+      fc.string({ maxLength: 200 }),
+      fc.string({ unit: 'binary', maxLength: 200 }),
+      fc.json().map((j) => `${j}}`),
+      fc.json().map((j) => j.slice(0, Math.max(0, j.length - 1)) + '{'),
+      fc.constantFrom('{', '[', '{"a":', 'undefined', 'NaN', "{'single': 1}", '[1,]', '{"x":1,}', '\u0000', 'payload='),
+    )
+    .filter((s) => {
+      try {
+        JSON.parse(s);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+  return sample(arb, n, salt);
+}
+
+/** A value of the wrong type for a HubSpot event field (none of these pass the event schema). */
+const wrongScalar = fc.oneof(fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 5 }), fc.integer(), { maxKeys: 2 }));
+
+/** JSON that parses but is not a list of HubSpot events. */
+function wrongTypeWebhooks(n: number, salt: number): string[] {
+  const event = fc.record({
+    objectId: fc.oneof(fc.integer({ min: 1 }), fc.constant(7)),
+    subscriptionType: fc.constant('contact.propertyChange'),
+    propertyName: fc.constant('lifecyclestage'),
+    occurredAt: fc.integer({ min: 0 }),
+  });
+  const broken = fc.oneof(
+    event.chain((e) => fc.constantFrom('objectId', 'subscriptionType', 'occurredAt', 'propertyName', 'eventType', 'primaryObjectId').chain((k) => wrongScalar.map((v) => ({ ...e, [k]: v })))),
+    event.chain((e) => fc.oneof(fc.string({ maxLength: 5 }), fc.integer(), fc.boolean(), fc.constant(null)).map((v) => ({ ...e, subscriptionType: 'contact.propertyChange', objectId: e.objectId, occurredAt: v === null ? null : String(v) }))),
+  );
+  const arb = fc.oneof(
+    // Not a list at all.
+    fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string({ maxLength: 40 }), fc.boolean(), fc.constant(null), fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue(), { maxKeys: 4 })),
+    // A list with something in it that is not an event object.
+    fc.array(fc.oneof(fc.integer(), fc.string({ maxLength: 10 }), fc.constant(null), fc.array(fc.integer(), { maxLength: 2 })), { minLength: 1, maxLength: 5 }),
+    // A list of events where one field has the wrong type.
+    fc.tuple(fc.array(event, { maxLength: 3 }), broken).map(([ok, bad]) => [...ok, bad]),
+    // More events than HubSpot ever sends in one request.
+    fc.constant(Array.from({ length: 1001 }, (_, i) => ({ objectId: i + 1, subscriptionType: 'contact.creation', occurredAt: i }))),
+  );
+  return sample(arb, n, salt).map((v) => JSON.stringify(v));
+}
+
+/** JSON that parses but is not a Slack request payload (no type, wrong types, not an object). */
+function wrongTypeSlack(n: number, salt: number): string[] {
+  const click = JSON.parse(decodeURIComponent(realisticClick(0).slice('payload='.length))) as Record<string, unknown>;
+  const arb = fc.oneof(
+    fc.oneof(fc.integer(), fc.string({ maxLength: 20 }), fc.boolean(), fc.constant(null), fc.array(fc.jsonValue(), { maxLength: 3 })),
+    fc.dictionary(fc.string({ maxLength: 8 }).filter((k) => k !== 'type' && k !== 'ssl_check'), fc.jsonValue(), { maxKeys: 4 }),
+    fc.constantFrom('user', 'actions', 'container', 'type', 'view', 'channel', 'team').chain((k) => wrongScalar.map((v) => ({ ...click, [k]: v }))),
+    wrongScalar.map((v) => ({ ...click, actions: [{ ...(click['actions'] as object[])[0], action_id: v, value: v }] })),
+    fc.constantFrom('view_submission', 'event_callback', 'shortcut', 'block_suggestion', 'interactive_message').map((type) => ({ type })),
+  );
+  return sample(arb, n, salt).map((v) => JSON.stringify(v));
+}
+
+/** A plausible HubSpot delivery (it would be accepted if it were signed right). */
+function realisticWebhook(i: number): string {
+  return JSON.stringify([{ objectId: 1000 + i, subscriptionType: 'contact.propertyChange', propertyName: 'lifecyclestage', propertyValue: 'marketingqualifiedlead', occurredAt: Date.now(), eventId: i, portalId: 4242 }]);
+}
+
+/** A plausible Slack button click (form-encoded `payload=`), as Slack would send it. */
+function realisticClick(i: number): string {
+  const payload = {
+    type: 'block_actions',
+    user: { id: 'U0ALICE', username: 'alice', team_id: 'T0E2E' },
+    team: { id: 'T0E2E', domain: 'e2e' },
+    api_app_id: 'A0E2E',
+    token: 'legacy',
+    trigger_id: `${i}.trigger`,
+    container: { type: 'message', channel_id: 'D0ALICE', message_ts: '1700000000.000100' },
+    channel: { id: 'D0ALICE', name: 'directmessage' },
+    message: { ts: '1700000000.000100', text: 'card', blocks: [] },
+    response_url: 'http://127.0.0.1:9/response',
+    actions: [{ type: 'button', action_id: 'handoff_accept', block_id: 'actions', value: `offer-${i}`, action_ts: String(nowSec()) }],
+  };
+  return `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+}
+
+// ---- the generated suite --------------------------------------------------------------------------------------------
+
+function buildRequests(port: number): BadRequest[] {
+  const hookUri = `http://127.0.0.1:${port}/webhooks/hubspot`;
+  const out: BadRequest[] = [];
+  const expectFor = (label: string): number[] =>
+    /oversized/.test(label) ? [413] : /not JSON|wrong types/.test(label) ? [400] : /wrong method/.test(label) ? [405] : [401];
+  const hook = (label: string, body: string | Buffer, headers: Record<string, string>, extra: Partial<BadRequest> = {}): void => {
+    out.push({ label, method: 'POST', path: '/webhooks/hubspot', headers, body: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'), expect: expectFor(label), ...extra });
+  };
+  const slack = (label: string, body: string | Buffer, headers: Record<string, string>, extra: Partial<BadRequest> = {}): void => {
+    out.push({ label, method: 'POST', path: '/slack/events', headers, body: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'), expect: expectFor(label), ...extra });
+  };
+
+  // HubSpot webhooks.
+  for (let i = 0; i < 300; i++) hook('hubspot: unsigned', realisticWebhook(i), { 'content-type': 'application/json' });
+  for (let i = 0; i < 300; i++) {
+    const body = Buffer.from(realisticWebhook(i));
+    hook('hubspot: v3 signed with the wrong secret', body, hubspotV3(hookUri, body, { secret: `wrong-${i}` }));
+  }
+  for (let i = 0; i < 300; i++) {
+    const body = Buffer.from(realisticWebhook(i));
+    // Outside the 5-minute window, both ways (a replay of an old delivery, a clock far ahead); the margin
+    // covers the time between signing here and checking there.
+    const skew = (360 + i * 97) * 1000 * (i % 5 === 0 ? -1 : 1);
+    hook('hubspot: replayed (v3 timestamp outside 5 min)', body, hubspotV3(hookUri, body, { tsMs: Date.now() - skew }));
+  }
+  for (let i = 0; i < 100; i++) {
+    const body = Buffer.from(realisticWebhook(i));
+    const h = hubspotV3(hookUri, body, {});
+    hook('hubspot: v3 signature of another body', Buffer.from(realisticWebhook(i + 1)), h);
+  }
+  for (let i = 0; i < 50; i++) {
+    const body = Buffer.from(realisticWebhook(i));
+    const h = hubspotV3(hookUri, body, {});
+    h['x-hubspot-request-timestamp'] = ['', 'abc', '-1', '1e12', ' 12'][i % 5] as string;
+    hook('hubspot: malformed v3 timestamp', body, h);
+  }
+  for (const [i, text] of notJson(300, 1).entries()) {
+    const body = Buffer.from(text, 'utf8');
+    hook('hubspot: signed, not JSON', body, i % 2 === 0 ? hubspotV3(hookUri, body, {}) : hubspotV1(body));
+  }
+  for (const [i, text] of wrongTypeWebhooks(400, 2).entries()) {
+    const body = Buffer.from(text, 'utf8');
+    hook('hubspot: signed, wrong types', body, i % 2 === 0 ? hubspotV3(hookUri, body, {}) : hubspotV1(body));
+  }
+  for (let i = 0; i < 40; i++) {
+    const size = 1024 * 1024 + 1 + i * 4096;
+    const body = Buffer.alloc(size, 0x5b); // "[[[[…"
+    hook('hubspot: oversized, announced', body, { 'content-type': 'application/json' });
+    hook('hubspot: oversized, chunked', body, { 'content-type': 'application/json' }, { chunked: true });
+  }
+  for (let i = 0; i < 20; i++) {
+    out.push({ label: 'hubspot: wrong method', method: ['GET', 'PUT', 'DELETE', 'PATCH'][i % 4] as string, path: '/webhooks/hubspot', headers: {}, body: Buffer.alloc(0), expect: [405] });
+  }
+
+  // Slack requests.
+  for (let i = 0; i < 300; i++) slack('slack: unsigned', realisticClick(i), { 'content-type': 'application/x-www-form-urlencoded' });
+  for (let i = 0; i < 300; i++) {
+    const body = Buffer.from(realisticClick(i));
+    slack('slack: signed with the wrong secret', body, slackHeaders(body, 'application/x-www-form-urlencoded', { secret: `wrong-${i}` }));
+  }
+  for (let i = 0; i < 300; i++) {
+    const body = Buffer.from(realisticClick(i));
+    slack('slack: replayed (timestamp over 5 min old)', body, slackHeaders(body, 'application/x-www-form-urlencoded', { ts: nowSec() - 301 - i * 97 }));
+  }
+  for (let i = 0; i < 100; i++) {
+    const body = Buffer.from(realisticClick(i));
+    const h = slackHeaders(body, 'application/x-www-form-urlencoded', {});
+    slack('slack: signature of another body', Buffer.from(realisticClick(i + 1)), h);
+  }
+  for (let i = 0; i < 50; i++) {
+    const body = Buffer.from(realisticClick(i));
+    const h = slackHeaders(body, 'application/x-www-form-urlencoded', {});
+    h['x-slack-request-timestamp'] = ['', 'abc', '-1', 'NaN', '1e99'][i % 5] as string;
+    slack('slack: malformed timestamp header', body, h);
+  }
+  for (const [i, text] of notJson(300, 3).entries()) {
+    const form = i % 2 === 0;
+    const body = Buffer.from(form ? `payload=${encodeURIComponent(text)}` : text, 'utf8');
+    slack(`slack: signed, not JSON (${form ? 'form payload' : 'json body'})`, body, slackHeaders(body, form ? 'application/x-www-form-urlencoded' : 'application/json', {}));
+  }
+  for (const [i, text] of wrongTypeSlack(400, 4).entries()) {
+    const form = i % 2 === 0;
+    const body = Buffer.from(form ? `payload=${encodeURIComponent(text)}` : text, 'utf8');
+    slack(`slack: signed, wrong types (${form ? 'form payload' : 'json body'})`, body, slackHeaders(body, form ? 'application/x-www-form-urlencoded' : 'application/json', {}));
+  }
+  for (let i = 0; i < 20; i++) {
+    const size = 4 * 1024 * 1024 + 1 + i * 4096; // Bolt refuses bodies over 4 MB
+    const body = Buffer.alloc(size, 0x61);
+    slack('slack: oversized, announced', body, { 'content-type': 'application/x-www-form-urlencoded' });
+    slack('slack: oversized, chunked', body, { 'content-type': 'application/x-www-form-urlencoded' }, { chunked: true });
+  }
+  for (let i = 0; i < 20; i++) {
+    out.push({ label: 'slack: wrong method', method: ['GET', 'PUT', 'DELETE', 'PATCH'][i % 4] as string, path: '/slack/events', headers: {}, body: Buffer.alloc(0), expect: [405] });
+  }
+  return out;
+}
+
+function send(port: number, agent: Agent, r: BadRequest): Promise<Answer> {
+  return new Promise((resolve) => {
+    const headers: Record<string, string | number> = { ...r.headers };
+    if (!r.chunked && r.body.length > 0) headers['content-length'] = r.body.length;
+    const req = request({ host: '127.0.0.1', port, method: r.method, path: r.path, headers, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+      res.on('error', (err) => resolve({ status: res.statusCode ?? 0, error: err.message }));
+    });
+    // The server may answer 413 and close before the whole body is sent: the answer counts, not the write.
+    req.on('error', (err) => resolve({ status: 0, error: err.message }));
+    if (r.chunked) {
+      const step = 256 * 1024;
+      for (let at = 0; at < r.body.length; at += step) req.write(r.body.subarray(at, at + step));
+      req.end();
+    } else {
+      req.end(r.body);
+    }
+  });
+}
+
+async function storeCounts(world: World): Promise<Record<string, number>> {
+  const store = await world.openStore();
+  try {
+    const out: Record<string, number> = {};
+    for (const table of ['leads', 'handoffs', 'offers', 'events', 'jobs', 'identities', 'rep_status', 'alerts']) {
+      const { rows } = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(table)}`.execute(store.db);
+      out[table] = Number(rows[0]?.n ?? 0);
+    }
+    return out;
+  } finally {
+    await store.close();
+  }
+}
+
+describe('bad input never gets past the front door', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await createWorld();
+    await world.startWorker();
+  }, 60_000);
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it('answers thousands of malformed, unsigned, replayed, oversized and wrong-type requests with a 4xx; the worker stays up and the store is unchanged', async () => {
+    const before = await storeCounts(world);
+    const requests = buildRequests(world.port);
+    expect(requests.length).toBeGreaterThan(3_000);
+    const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    const answers: Answer[] = new Array<Answer>(requests.length);
+    let next = 0;
+    const started = Date.now();
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        for (;;) {
+          const i = next++;
+          const r = requests[i];
+          if (r === undefined) return;
+          answers[i] = await send(world.port, agent, r);
+        }
+      }),
+    );
+    agent.destroy();
+    const elapsedMs = Date.now() - started;
+
+    const wrong = new Map<string, { count: number; statuses: Set<string> }>();
+    answers.forEach((a, i) => {
+      const r = requests[i] as BadRequest;
+      if (r.expect.includes(a.status)) return;
+      const label = `${r.label} (want ${r.expect.join('/')})`;
+      const entry = wrong.get(label) ?? { count: 0, statuses: new Set<string>() };
+      entry.count++;
+      entry.statuses.add(a.status === 0 ? `no answer (${a.error ?? '?'})` : String(a.status));
+      wrong.set(label, entry);
+    });
+    const report = [...wrong].map(([label, e]) => `${label}: ${e.count} × ${[...e.statuses].join(', ')}`);
+    expect(report).toEqual([]);
+
+    // Still alive and answering.
+    expect(world.worker?.exitCode).toBeNull();
+    const health = await fetch(`http://127.0.0.1:${world.port}/healthz`);
+    expect(health.status).toBe(200);
+    // Nothing reached the store.
+    expect(await storeCounts(world)).toEqual(before);
+    // No crash report or stack trace in the worker's output.
+    expect(world.output.filter((l) => /"level":60|\n\s+at |^\s+at /.test(l))).toEqual([]);
+    console.info(`bad input: ${requests.length} requests in ${elapsedMs} ms, all answered 4xx`);
+  }, 120_000);
+});
