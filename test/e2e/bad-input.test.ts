@@ -217,6 +217,10 @@ function buildRequests(port: number): BadRequest[] {
   }
   for (let i = 0; i < 100; i++) {
     const body = Buffer.from(realisticClick(i));
+    slack('slack: dated ahead (timestamp over 5 min in the future)', body, slackHeaders(body, 'application/x-www-form-urlencoded', { ts: nowSec() + 360 + i * 97 }));
+  }
+  for (let i = 0; i < 100; i++) {
+    const body = Buffer.from(realisticClick(i));
     const h = slackHeaders(body, 'application/x-www-form-urlencoded', {});
     slack('slack: signature of another body', Buffer.from(realisticClick(i + 1)), h);
   }
@@ -283,6 +287,52 @@ async function storeCounts(world: World): Promise<Record<string, number>> {
   }
 }
 
+/** Requests that need the signing secret and get past Bolt's own checks: our app must refuse them (see below). */
+const signedSlackGap = (r: BadRequest): boolean => r.label.startsWith('slack: signed, wrong types') || r.label.startsWith('slack: dated ahead');
+
+async function sendAll(world: World, requests: BadRequest[]): Promise<{ report: string[]; elapsedMs: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  const answers: Answer[] = new Array<Answer>(requests.length);
+  let next = 0;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      for (;;) {
+        const i = next++;
+        const r = requests[i];
+        if (r === undefined) return;
+        answers[i] = await send(world.port, agent, r);
+      }
+    }),
+  );
+  agent.destroy();
+  const elapsedMs = Date.now() - started;
+  const wrong = new Map<string, { count: number; statuses: Set<string> }>();
+  answers.forEach((a, i) => {
+    const r = requests[i] as BadRequest;
+    if (r.expect.includes(a.status)) return;
+    const label = `${r.label} (want ${r.expect.join('/')})`;
+    const entry = wrong.get(label) ?? { count: 0, statuses: new Set<string>() };
+    entry.count++;
+    entry.statuses.add(a.status === 0 ? `no answer (${a.error ?? '?'})` : String(a.status));
+    wrong.set(label, entry);
+  });
+  const report = [...wrong].map(([label, e]) => `${label}: ${e.count} × ${[...e.statuses].join(', ')}`);
+  if (report.length > 0) console.error(`worker output (last lines):\n${world.output.slice(-25).join('\n')}`);
+  return { report, elapsedMs };
+}
+
+async function expectUnharmed(world: World, before: Record<string, number>): Promise<void> {
+  // Still alive and answering.
+  expect(world.worker?.exitCode).toBeNull();
+  const health = await fetch(`http://127.0.0.1:${world.port}/healthz`);
+  expect(health.status).toBe(200);
+  // Nothing reached the store.
+  expect(await storeCounts(world)).toEqual(before);
+  // No crash report or stack trace in the worker's output.
+  expect(world.output.filter((l) => /"level":60|^\s+at /.test(l))).toEqual([]);
+}
+
 describe('bad input never gets past the front door', () => {
   let world: World;
   beforeAll(async () => {
@@ -293,48 +343,48 @@ describe('bad input never gets past the front door', () => {
     await world?.close();
   });
 
-  it('answers thousands of malformed, unsigned, replayed, oversized and wrong-type requests with a 4xx; the worker stays up and the store is unchanged', async () => {
+  it('answers thousands of malformed, unsigned, replayed, oversized and wrong-type requests with the right 4xx; the worker stays up and the store is unchanged', async () => {
     const before = await storeCounts(world);
-    const requests = buildRequests(world.port);
+    const requests = buildRequests(world.port).filter((r) => !signedSlackGap(r));
     expect(requests.length).toBeGreaterThan(3_000);
-    const agent = new Agent({ keepAlive: true, maxSockets: 16 });
-    const answers: Answer[] = new Array<Answer>(requests.length);
-    let next = 0;
-    const started = Date.now();
-    await Promise.all(
-      Array.from({ length: 16 }, async () => {
-        for (;;) {
-          const i = next++;
-          const r = requests[i];
-          if (r === undefined) return;
-          answers[i] = await send(world.port, agent, r);
-        }
-      }),
-    );
-    agent.destroy();
-    const elapsedMs = Date.now() - started;
-
-    const wrong = new Map<string, { count: number; statuses: Set<string> }>();
-    answers.forEach((a, i) => {
-      const r = requests[i] as BadRequest;
-      if (r.expect.includes(a.status)) return;
-      const label = `${r.label} (want ${r.expect.join('/')})`;
-      const entry = wrong.get(label) ?? { count: 0, statuses: new Set<string>() };
-      entry.count++;
-      entry.statuses.add(a.status === 0 ? `no answer (${a.error ?? '?'})` : String(a.status));
-      wrong.set(label, entry);
-    });
-    const report = [...wrong].map(([label, e]) => `${label}: ${e.count} × ${[...e.statuses].join(', ')}`);
+    const { report, elapsedMs } = await sendAll(world, requests);
     expect(report).toEqual([]);
+    await expectUnharmed(world, before);
+    console.info(`bad input: ${requests.length} requests in ${elapsedMs} ms, each answered with its 4xx`);
 
-    // Still alive and answering.
-    expect(world.worker?.exitCode).toBeNull();
-    const health = await fetch(`http://127.0.0.1:${world.port}/healthz`);
-    expect(health.status).toBe(200);
-    // Nothing reached the store.
-    expect(await storeCounts(world)).toEqual(before);
-    // No crash report or stack trace in the worker's output.
-    expect(world.output.filter((l) => /"level":60|\n\s+at |^\s+at /.test(l))).toEqual([]);
-    console.info(`bad input: ${requests.length} requests in ${elapsedMs} ms, all answered 4xx`);
+    // The same signing, done right, is accepted: the refusals above were for the flaw each request carried.
+    const hook = Buffer.from(JSON.stringify([{ objectId: 4242, subscriptionType: 'contact.creation', occurredAt: Date.now() }]));
+    const accepted = await send(world.port, new Agent(), { label: 'control', method: 'POST', path: '/webhooks/hubspot', headers: hubspotV3(`http://127.0.0.1:${world.port}/webhooks/hubspot`, hook, {}), body: hook, expect: [200] });
+    expect(accepted.status).toBe(200);
+    const click = Buffer.from(realisticClick(1));
+    const clicked = await send(world.port, new Agent(), { label: 'control', method: 'POST', path: '/slack/events', headers: slackHeaders(click, 'application/x-www-form-urlencoded', {}), body: click, expect: [200] });
+    expect(clicked.status).toBe(200);
   }, 120_000);
+});
+
+// Known gap (reported): Bolt's HTTPReceiver checks only that a timestamp is not too old, and hands any JSON that
+// passes the signature check to the app. A request signed with the real secret but dated ahead is accepted, and a
+// signed body that is JSON but not a Slack payload gets a 200 or a 500 — and a signed `null` body throws inside
+// Bolt where nothing catches it, which ends the process. These need the signing secret, so they are not open to
+// anyone; the fix belongs in the Slack app's request handler (check the timestamp both ways, parse the body and
+// refuse anything that is not an object with a string `type` with a 400 before Bolt sees it). `it.fails` keeps this
+// visible: it starts failing — flip it to `it` — once the handler refuses them.
+describe('signed requests that are not Slack payloads', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await createWorld();
+    await world.startWorker();
+  }, 60_000);
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it.fails('are refused with a 4xx and do not harm the worker (known gap in the Slack request handler)', async () => {
+    const before = await storeCounts(world);
+    const requests = buildRequests(world.port).filter(signedSlackGap);
+    expect(requests.length).toBeGreaterThan(400);
+    const { report } = await sendAll(world, requests);
+    expect(report).toEqual([]);
+    await expectUnharmed(world, before);
+  }, 60_000);
 });
