@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
+import { InputError } from '../domain/errors.js';
 import type { CliIo } from './context.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerMigrateCommand } from './commands/migrate.js';
@@ -42,9 +43,11 @@ export function buildProgram(io: CliIo): Command {
     .option('--port <port>', 'HTTP port of the worker', '3000')
     .option('--slack-port <port>', 'port of the emulated Slack (serves /demo)', '3001')
     .option('--every <duration>', 'how often a new MQL arrives', '6s')
-    .action(async (opts: { port: string; slackPort: string; every: string }) => {
+    .option('--crm <kind>', 'hubspot or salesforce (emulated as lead source and CRM)', 'hubspot')
+    .action(async (opts: { port: string; slackPort: string; every: string; crm: string }) => {
+      if (opts.crm !== 'hubspot' && opts.crm !== 'salesforce') throw new InputError('input.invalid', [`--crm: "${opts.crm}" is not hubspot or salesforce`]);
       const { runDemo } = await import('./demo/demo.js');
-      await runDemo(io, { port: Number(opts.port), slackPort: Number(opts.slackPort), every: opts.every });
+      await runDemo(io, { port: Number(opts.port), slackPort: Number(opts.slackPort), every: opts.every, crm: opts.crm });
     });
   registerConfigCommands(program, io);
   registerMigrateCommand(program, io, {

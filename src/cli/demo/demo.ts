@@ -1,6 +1,7 @@
 // `handoff demo`: the real worker on config/demo.yaml against in-process HubSpot and Slack emulators,
 // a generator of MQLs, simulated reps, and a page (served by the emulated Slack at /demo) to play a rep.
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,12 +14,17 @@ import { startWorker, type Worker } from '../../main.js';
 import { startHubspotEmulator, type HubspotEmulator } from '../../../connectors/hubspot/hubspot.emulator.js';
 import { startSlackEmulator, type SlackEmulator } from '../../../connectors/slack/slack.emulator.js';
 import { setupHubspot } from '../../../connectors/hubspot/hubspot.setup.js';
+import { startSalesforceEmulator, type SalesforceEmulator } from '../../../connectors/salesforce/salesforce.emulator.js';
+
+const SF_DEMO_CLIENT = { clientId: 'demo-salesforce-client', clientSecret: 'demo-salesforce-secret' };
 import type { CliIo } from '../context.js';
 import { createLeadGenerator, createRandom } from './lead-generator.js';
 import { startSimulatedReps } from './simulated-reps.js';
 import { createDemoPageHandler, type DemoPerson } from './demo-page.js';
 
 export interface DemoOptions {
+  /** The CRM (and lead source) to emulate. */
+  crm?: 'hubspot' | 'salesforce';
   port?: number;
   slackPort?: number;
   every?: string;
@@ -100,7 +106,31 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
     SLACK_BOT_TOKEN: secrets.botToken,
     SLACK_SIGNING_SECRET: secrets.signingSecret,
   };
-  const { config } = await loadConfig({ file: join(root, 'config', 'demo.yaml'), env, cwd: io.cwd });
+  const crmKind = options.crm ?? 'hubspot';
+  let configFile = join(root, 'config', 'demo.yaml');
+  let salesforce: SalesforceEmulator | null = null;
+  if (crmKind === 'salesforce') {
+    // The same demo with Salesforce as source and CRM: demo.yaml with its CRM sections swapped.
+    salesforce = await startSalesforceEmulator({ port: 0, host: '127.0.0.1', clients: [SF_DEMO_CLIENT] });
+    salesforce.control.addLeadFields([{ name: 'Lead_Score__c', type: 'double', label: 'Lead score' }, { name: 'Campaign__c', type: 'string', label: 'Campaign' }]);
+    const doc = parseYaml(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    doc.source = { ...(doc.source as Record<string, unknown>), kind: 'salesforce', mql: { status: 'Marketing Qualified' } };
+    doc.fields = { title: 'Title', company: 'Company', country: 'Country', employees: 'NumberOfEmployees', industry: 'Industry', score: 'Lead_Score__c', channel: 'LeadSource', campaign: 'Campaign__c' };
+    doc.crm = {
+      kind: 'salesforce',
+      assignOwnerOn: 'accept',
+      onAccept: { set: { Status: 'Working - Contacted' } },
+      onReject: { set: { Status: 'Closed - Not Converted' }, note: true },
+    };
+    doc.salesforce = { loginUrl: salesforce.url, apiVersion: '62.0', auth: { flow: 'client_credentials', ...SF_DEMO_CLIENT } };
+    delete doc.hubspot;
+    configFile = join(dataDir, 'demo.salesforce.yaml');
+    writeFileSync(configFile, stringifyYaml(doc));
+  }
+  const { config } = await loadConfig({ file: configFile, env, cwd: io.cwd });
+  if (salesforce) {
+    salesforce.control.seedUsers(config.reps.map((r) => ({ Email: r.email, FirstName: r.name.split(' ')[0] ?? r.name, LastName: r.name.split(' ').slice(1).join(' ') || r.name, IsActive: true })));
+  }
 
   // The emulated world: owners for the reps, Slack users and channels, the properties we write.
   hubspot.control.seedOwners(config.reps.map((r) => ({ email: r.email, firstName: r.name.split(' ')[0] ?? r.name, lastName: r.name.split(' ').slice(1).join(' ') })));
@@ -132,6 +162,29 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
 
   const random = createRandom(options.seed);
   const nextLead = createLeadGenerator(random);
+  const addLead = (): void => {
+    const p = nextLead().properties;
+    if (!salesforce) {
+      hubspot.control.createContact(p);
+      return;
+    }
+    salesforce.control.seedLeads([
+      {
+        FirstName: String(p.firstname),
+        LastName: String(p.lastname),
+        Email: String(p.email),
+        Company: String(p.company),
+        Title: String(p.jobtitle),
+        Country: String(p.country),
+        NumberOfEmployees: Number(p.numberofemployees),
+        Industry: String(p.industry),
+        Lead_Score__c: Number(p.hubspotscore),
+        LeadSource: 'Web',
+        Campaign__c: String(p.campaign),
+        Status: 'Marketing Qualified',
+      },
+    ]);
+  };
   const simulated = startSimulatedReps({
     control: slack.control,
     reps: config.reps.filter((r) => !humans.has(r.id)).map((r) => ({ id: r.id, slackUserId: r.slackUserId ?? r.id })),
@@ -142,14 +195,12 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
     rejectShare: 0.25,
   });
   const timers = [
-    setInterval(() => {
-      hubspot.control.createContact(nextLead().properties);
-    }, every),
+    setInterval(() => addLead(), every),
     setInterval(() => {
       simulated.tick(Date.now()).catch((err: unknown) => logger.warn({ err }, 'simulated rep failed'));
     }, 1_000),
   ];
-  hubspot.control.createContact(nextLead().properties);
+  addLead();
 
   const demoUrl = `${slack.url}/demo`;
   let stopping: Promise<void> | null = null;
@@ -159,12 +210,13 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
       await worker.stop();
       await slack.close();
       await hubspot.close();
+      await salesforce?.close();
     })());
 
   io.out(
     [
       '',
-      'handoff demo is running — the real worker against emulated HubSpot and Slack.',
+      `handoff demo is running — the real worker against emulated ${crmKind === 'salesforce' ? 'Salesforce' : 'HubSpot'} and Slack.`,
       '',
       `  Play a rep:   ${demoUrl}   (you are ${[...humans].map((id) => config.reps.find((r) => r.id === id)?.name ?? id).join(', ')} and the manager; the others are simulated)`,
       `  Worker:       ${publicUrl}/readyz`,

@@ -1,0 +1,55 @@
+// `handoff demo` in-process: cards appear on the /demo page, and Accept there (the real signed path)
+// makes the hand-off accepted. Run for both emulated CRMs.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runDemo, type RunningDemo } from '../../src/cli/demo/demo.js';
+import type { CliIo } from '../../src/cli/context.js';
+import { waitFor } from './helpers/world.js';
+
+describe.each(['hubspot', 'salesforce'] as const)('handoff demo (--crm %s)', (crm) => {
+  let demo: RunningDemo | null = null;
+  let dir = '';
+  afterEach(async () => {
+    await demo?.stop();
+    demo = null;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows live cards on /demo, and Accept there makes the hand-off accepted', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'handoff-demo-'));
+    const out: string[] = [];
+    const io: CliIo = { out: (t) => void out.push(t), err: (t) => void out.push(t), env: { ...process.env, LOG_LEVEL: 'error' }, cwd: dir, isTty: false };
+    demo = await runDemo(io, { crm, port: 0, slackPort: 0, every: '1s', detached: true, dataDir: join(dir, 'data'), seed: 7, logLevel: 'error' });
+    expect(out.join('')).toContain(`${demo.demoUrl}`);
+
+    // Alice is played by the person: her cards stay live until someone clicks.
+    const form = await waitFor(
+      'an Accept button for Alice on the page',
+      async () => {
+        const html = await (await fetch(demo!.demoUrl)).text();
+        const m = /<form method="post" action="\/demo\/click" class="inline">(<input type="hidden" name="channel" value="([^"]+)"><input type="hidden" name="ts" value="([^"]+)"><input type="hidden" name="actionId" value="handoff_accept">.*?<input type="hidden" name="user" value="U0ALICE">)/.exec(html);
+        return m ? { channel: m[2] as string, ts: m[3] as string } : null;
+      },
+      45_000,
+      250,
+    );
+    const before = await demo.worker.store.listOpenHandoffs(500);
+    const res = await fetch(`${demo.demoUrl}/click`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ channel: form.channel, ts: form.ts, actionId: 'handoff_accept', value: '', user: 'U0ALICE' }).toString(),
+    });
+    expect(res.status).toBe(303);
+    const offerId = await waitFor('the offer behind the card', async () => {
+      for (const h of before) for (const o of await demo!.worker.store.listOffers(h.id)) if (o.slackTs === form.ts) return o;
+      return null;
+    });
+    await waitFor('the hand-off accepted by Alice', async () => {
+      const h = await demo!.worker.store.getHandoff(offerId.handoffId);
+      return h?.state === 'accepted' && h.decidedBy === 'alice';
+    });
+  }, 90_000);
+});
