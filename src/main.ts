@@ -38,6 +38,11 @@ import { createHubspotWebhookHandler } from '../connectors/hubspot/hubspot.webho
 import { createSlackNotifier } from '../connectors/slack/slack.notifier.js';
 import { createSlackApp, type SlackApp } from '../connectors/slack/slack.app.js';
 import { createSmtpMailer } from '../connectors/email/smtp.mailer.js';
+import cron from 'node-cron';
+import { createConnectorWatch, evaluateAlerts } from './app/alerts.js';
+import { sendDueDigest, type DigestSchedule } from './app/digests.js';
+import { createPrometheusMetrics } from './http/metrics.js';
+import { metricsReaderFor } from './store/metrics-memory.js';
 
 export interface WorkerOptions {
   logger: RootLogger;
@@ -56,6 +61,8 @@ export interface WorkerIntervals {
   sweepMs: Millis;
   withdrawalCheckMs: Millis;
   leaseMs: Millis;
+  /** How often alert conditions are evaluated. */
+  alertsMs: Millis;
 }
 
 export interface Worker {
@@ -67,7 +74,7 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-const DEFAULT_INTERVALS: WorkerIntervals = { outboxMs: 250, sweepMs: 1_000, withdrawalCheckMs: 5 * 60_000, leaseMs: 30_000 };
+const DEFAULT_INTERVALS: WorkerIntervals = { outboxMs: 250, sweepMs: 1_000, withdrawalCheckMs: 5 * 60_000, leaseMs: 30_000, alertsMs: 60_000 };
 
 export function settingsFromConfig(config: Config): AppSettings {
   const onRecycle = Object.keys(config.crm.onRecycle.set).length > 0 ? { set: config.crm.onRecycle.set } : null;
@@ -187,6 +194,10 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
     }
     const settings = settingsFromConfig(config);
     const connectorFailures = new Map<string, { failure: Failure; at: Millis }>();
+    const metrics = metricsReaderFor(store);
+    const prom = createPrometheusMetrics({ backlog: (now) => metrics.backlog(now), deadJobs: () => store.countJobs('dead'), now: () => clock.now(), logger });
+    const connectorWatch = createConnectorWatch();
+    let wakeAlerts = (): void => undefined;
 
     // Webhooks store the ids as a durable job and answer at once; the outbox reads and ingests them.
     let wakeOutbox = (): void => undefined;
@@ -206,15 +217,13 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
         .enqueueJobs([job('slack.message', { channel, text: `:warning: ${text}` }, `admin:${key}:${Math.floor(now / 3_600_000)}`, now)], now)
         .catch((err: unknown) => log.warn({ err }, 'could not queue an admin alert'));
     };
+    // Connector alerts (with cooldown and a resolved notice) come from the alert loop.
     const noteConnectorFailure = (name: string, failure: Failure): void => {
+      connectorWatch.record(name, failure, clock.now());
+      prom.telemetry.connectorError(name, failure.kind);
       if (failure.kind !== 'auth' && !failure.reason.startsWith('daily:')) return;
       connectorFailures.set(name, { failure, at: clock.now() });
-      adminAlert(
-        `${name}:${failure.kind}`,
-        failure.kind === 'auth'
-          ? `handoff cannot use ${name}: ${failure.reason}. Check the token and its scopes (\`handoff doctor\`).`
-          : `${name} daily API limit reached: ${failure.reason}. Work resumes when the limit resets.`,
-      );
+      wakeAlerts();
     };
     const connectors = buildConnectors(config, logger, onContactIds, (text) => adminAlert('salesforce-limit', text));
 
@@ -236,6 +245,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       route: planOffer({ store, crm: connectors.crm, settings, clock, logger: logger.child({ component: 'router' }) }),
       deadlineFor: (repId, from, hot) => computeDeadline(settings, repId, from, hot),
       wake: () => wakeOutbox(),
+      telemetry: prom.telemetry,
     };
 
     const handlers = createJobHandlers(deps, { source: connectors.source, notifier, crm: connectors.crm, mailer });
@@ -246,17 +256,18 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       handlers,
       workerId,
       leaseMs: 30_000,
-      onFailure: (j, failure) => noteConnectorFailure(j.kind.split('.')[0] ?? j.kind, failure),
-      onDone: (j) => connectorFailures.delete(j.kind.split('.')[0] ?? j.kind),
-      onDead: async (j, failure) => {
-        const channel = settings.slack?.managersChannel;
-        if (channel && j.kind !== 'slack.message') {
-          const now = clock.now();
-          await store.enqueueJobs(
-            [job('slack.message', { channel, text: `:warning: handoff could not complete a ${j.kind} job after ${j.attempts} attempt(s): ${failure.kind} — ${failure.reason}${j.handoffId ? ` (hand-off ${j.handoffId})` : ''}` }, `dead:${j.id}`, now)],
-            now,
-          );
-        }
+      onFailure: (j, failure, dead) => {
+        prom.telemetry.jobFailed(j.kind, failure.kind, dead);
+        noteConnectorFailure(j.kind.split('.')[0] ?? j.kind, failure);
+      },
+      onDone: (j) => {
+        connectorFailures.delete(j.kind.split('.')[0] ?? j.kind);
+        connectorWatch.record(j.kind.split('.')[0] ?? j.kind, null, clock.now());
+      },
+      // The dead-jobs alert (counts, latest errors, resolved notice) reports it.
+      onDead: (j, failure) => {
+        log.error({ jobId: j.id, kind: j.kind, attempts: j.attempts, failure: failure.kind, reason: failure.reason, handoffId: j.handoffId }, 'job dead-lettered');
+        wakeAlerts();
       },
     });
 
@@ -313,6 +324,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
           const had = holdsLease;
           holdsLease = await store.tryAcquireLease(leaseName, workerId, intervals.leaseMs, clock.now());
           if (holdsLease !== had) log.info({ lease: leaseName, held: holdsLease }, holdsLease ? 'lease acquired: this replica polls and sweeps' : 'lease lost');
+          if (holdsLease && !had) wakeAlerts();
         },
       }),
     );
@@ -369,7 +381,48 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       }),
     );
 
-    const routes: Record<string, RouteHandler> = {};
+    // Alerts and digests run on the replica holding the lease; a digest missed while no worker ran
+    // goes out at the first tick (sendDueDigest walks the schedule back).
+    const digestSchedules: DigestSchedule[] = [];
+    for (const name of ['managers', 'marketing'] as const) {
+      const d = config.digests[name];
+      if (!d || d.via.length === 0) continue;
+      const schedule: DigestSchedule = { name, timezone: d.timezone, via: d.via, matches: () => false };
+      const task = cron.schedule(
+        d.cron,
+        async (ctx) => {
+          if (!holdsLease) return;
+          await sendDueDigest({ ...deps, metrics }, schedule, ctx.date.getTime());
+          outboxLoop.runNow();
+        },
+        { timezone: d.timezone, noOverlap: true, name: `digest:${name}` },
+      );
+      schedule.matches = (at) => task.match(new Date(at));
+      task.on('execution:failed', (ctx) => log.error({ err: ctx.execution?.error, digest: name }, 'digest failed'));
+      stopping.signal.addEventListener('abort', () => void Promise.resolve(task.destroy()).catch(() => undefined));
+      digestSchedules.push(schedule);
+    }
+    let digestsCaughtUp = false;
+    const alertLoop = startLoop({
+      name: 'alerts',
+      intervalMs: intervals.alertsMs,
+      logger,
+      signal: stopping.signal,
+      tick: async () => {
+        if (!holdsLease) return;
+        const r = await evaluateAlerts({ store, metrics, clock, settings, rules: config.alerts, logger: logger.child({ component: 'alerts' }), connectors: connectorWatch });
+        let queued = r.fired.length + r.resolved.length > 0;
+        if (!digestsCaughtUp) {
+          for (const schedule of digestSchedules) queued = (await sendDueDigest({ ...deps, metrics }, schedule)).kind === 'sent' || queued;
+          digestsCaughtUp = true;
+        }
+        if (queued) outboxLoop.runNow();
+      },
+    });
+    wakeAlerts = () => alertLoop.runNow();
+    loops.push(alertLoop);
+
+    const routes: Record<string, RouteHandler> = { 'GET /metrics': (req, res) => prom.handler(req, res) };
     if (slackApp && slackApp.mode === 'http') {
       const app = slackApp;
       routes['POST /slack/events'] = (req, res) => app.handleRequest(req, res);
@@ -390,7 +443,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
         }
         const now = Date.now();
         for (const loop of loops) {
-          const period = loop.name === 'poller' ? pollEvery : loop.name === 'withdrawal-check' ? intervals.withdrawalCheckMs : loop.name === 'lease' ? intervals.leaseMs : intervals.sweepMs;
+          const period = loop.name === 'poller' ? pollEvery : loop.name === 'withdrawal-check' ? intervals.withdrawalCheckMs : loop.name === 'lease' ? intervals.leaseMs : loop.name === 'alerts' ? intervals.alertsMs : intervals.sweepMs;
           const stale = loop.lastTickAt !== null && now - loop.lastTickAt > period * 3 + 30_000;
           const failing = loop.consecutiveFailures >= 3;
           checks.push({ name: `loop:${loop.name}`, ok: !stale && !failing, ...(failing ? { detail: `${loop.consecutiveFailures} failed ticks in a row` } : stale ? { detail: 'not ticking' } : {}) });

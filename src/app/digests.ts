@@ -68,6 +68,8 @@ export function digestPeriod(name: DigestName, occurrence: Millis, timezone: str
 export type DigestResult =
   | { kind: 'sent'; period: DigestPeriod; jobs: number }
   | { kind: 'already_sent'; period: DigestPeriod }
+  /** First start on this store: nothing was missed, the period is only recorded. */
+  | { kind: 'baseline'; period: DigestPeriod }
   | { kind: 'not_due' };
 
 const cursorName = (name: DigestName) => `digest:${name}`;
@@ -116,6 +118,7 @@ export async function buildDigest(deps: DigestDeps, name: DigestName, period: Di
  * Sends the digest of the latest scheduled period unless that period was sent already. The cron
  * passes the time it fired at; at start-up (no `firedAt`) the schedule is walked back to find the
  * latest time it should have fired, so a digest missed while the worker was down goes out late.
+ * The very first start on a store sends nothing (no digest was missed yet): it records the period.
  */
 export async function sendDueDigest(deps: DigestDeps, schedule: DigestSchedule, firedAt?: Millis): Promise<DigestResult> {
   const now = deps.clock.now();
@@ -124,6 +127,10 @@ export async function sendDueDigest(deps: DigestDeps, schedule: DigestSchedule, 
   const period = digestPeriod(schedule.name, occurrence, schedule.timezone);
   const last = await deps.store.getCursor(cursorName(schedule.name));
   if (last !== null && last >= period.key) return { kind: 'already_sent', period };
+  if (last === null && firedAt === undefined) {
+    await deps.store.setCursor(cursorName(schedule.name), period.key, now);
+    return { kind: 'baseline', period };
+  }
   const doc = await buildDigest(deps, schedule.name, period);
   const jobs = deliveryJobs(deps.settings, schedule.name, doc, `digest:${period.key}`, now, schedule.via);
   if (jobs.length > 0) await deps.store.enqueueJobs(jobs, now);

@@ -55,7 +55,10 @@ describe('digest periods', () => {
 describe('sendDueDigest', () => {
   it('sends a digest missed while the worker was down once, late, and the next one on time', async () => {
     const s = schedule('managers', '0 8 * * *', 'UTC');
-    const { d, set } = deps(createMemoryStore(), Date.UTC(2026, 10, 25, 10, 30)); // down at 08:00, up at 10:30
+    const { d, set } = deps(createMemoryStore(), Date.UTC(2026, 10, 24, 12, 0));
+    // first start ever: nothing was missed, the current period is only recorded
+    expect(await sendDueDigest(d, s)).toMatchObject({ kind: 'baseline', period: { key: 'managers:2026-11-23' } });
+    set(Date.UTC(2026, 10, 25, 10, 30)); // down at 08:00 the next day, up again at 10:30
     const late = await sendDueDigest(d, s);
     expect(late).toMatchObject({ kind: 'sent', period: { key: 'managers:2026-11-24' }, jobs: 2 });
     expect(await sendDueDigest(d, s)).toMatchObject({ kind: 'already_sent', period: { key: 'managers:2026-11-24' } });
@@ -75,7 +78,7 @@ describe('sendDueDigest', () => {
   it('sends only by the configured channels', async () => {
     const s = { ...schedule('marketing', '0 9 * * 1', 'UTC'), via: ['email'] as const };
     const { d } = deps(createMemoryStore(), Date.UTC(2026, 10, 23, 9, 5));
-    expect(await sendDueDigest(d, s)).toMatchObject({ kind: 'sent', jobs: 1 });
+    expect(await sendDueDigest(d, s, Date.UTC(2026, 10, 23, 9, 0))).toMatchObject({ kind: 'sent', jobs: 1 });
     const [j] = await d.store.listJobs({});
     expect(j?.kind).toBe('email.send');
     expect(j?.payload.to).toEqual(['mkt@example.com']);

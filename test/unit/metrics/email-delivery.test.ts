@@ -111,12 +111,11 @@ describe('alert and digest emails over SMTP', () => {
     });
     expect(tick.fired.sort()).toEqual(['conversion_drop', 'unroutable']); // H12 waits unroutable
     h.clock.set(Date.UTC(2026, 10, 16, 9, 1));
-    const digest = await sendDueDigest({ store, metrics, clock: h.clock, settings: h.deps.settings, logger: silentLogger }, {
-      name: 'marketing',
-      timezone: 'UTC',
-      via: ['email'],
-      matches: (at) => new Date(at).getUTCDay() === 1 && new Date(at).getUTCHours() === 9 && new Date(at).getUTCMinutes() === 0,
-    });
+    const digest = await sendDueDigest(
+      { store, metrics, clock: h.clock, settings: h.deps.settings, logger: silentLogger },
+      { name: 'marketing', timezone: 'UTC', via: ['email'], matches: () => false },
+      Date.UTC(2026, 10, 16, 9, 0), // the cron fired at Monday 09:00
+    );
     expect(digest.kind).toBe('sent');
     await outbox.drain(20);
     mailer.close();
