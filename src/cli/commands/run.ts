@@ -15,9 +15,11 @@ export async function runWorker(io: CliIo, opts: RunOptions): Promise<void> {
   const { config, file } = await loadConfig({ ...(opts.config ? { file: opts.config } : {}), env: io.env, cwd: io.cwd });
   const logger = createLogger({ level: (io.env.LOG_LEVEL ?? 'info') as 'info', pretty: io.isTty });
   logger.info({ config: file }, 'starting handoff');
+  const leaseMs = Number(io.env.HANDOFF_LEASE_MS ?? '');
   const worker = await startWorker(config, {
     logger,
     storeOptions: { cwd: io.cwd },
+    ...(Number.isFinite(leaseMs) && leaseMs >= 1_000 ? { intervals: { leaseMs } } : {}),
     ...(opts.port !== undefined ? { port: Number(opts.port) } : {}),
   });
   await new Promise<void>((resolve) => {

@@ -24,6 +24,43 @@ export interface Mail {
   raw: string;
 }
 
+export interface Replica {
+  port: number;
+  child: ChildProcess;
+  output: string[];
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+function spawnWorker(configFile: string, cwd: string, port: number | null, env: Record<string, string>): { child: ChildProcess; output: string[] } {
+  const args = [BIN, 'run', '-c', configFile, ...(port !== null ? ['-p', String(port)] : [])];
+  const child = spawn(process.execPath, args, {
+    cwd,
+    env: { ...process.env, LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'info', HANDOFF_DRAIN_MS: '5000', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const collect = (b: Buffer): void => {
+    output.push(...b.toString('utf8').split('\n').filter(Boolean));
+    if (output.length > 5_000) output.splice(0, output.length - 5_000);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  return { child, output };
+}
+
+async function waitHealthy(child: ChildProcess, port: number, output: string[]): Promise<void> {
+  await waitFor(
+    'the worker to be ready',
+    async () => {
+      if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}:\n${output.slice(-20).join('\n')}`);
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null);
+      return res?.ok ?? false;
+    },
+    20_000,
+    100,
+  );
+}
+
 export interface World {
   dir: string;
   hubspot: HubspotEmulator;
@@ -39,6 +76,9 @@ export interface World {
   worker: ChildProcess | null;
   output: string[];
   startWorker(extraEnv?: Record<string, string>): Promise<void>;
+  /** Another worker process on the same store (Postgres), on its own port. */
+  startReplica(extraEnv?: Record<string, string>): Promise<Replica>;
+  replicas: Replica[];
   /** SIGTERM, wait for exit; returns the exit code. */
   stopWorker(signal?: NodeJS.Signals): Promise<number | null>;
   /** A read-only view of the worker's store. */
@@ -207,28 +247,29 @@ export async function createWorld(
     output: [],
     async startWorker(extraEnv = {}) {
       if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build first`);
-      const child = spawn(process.execPath, [BIN, 'run', '-c', configFile], {
-        cwd: dir,
-        env: { ...process.env, LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'info', HANDOFF_DRAIN_MS: '5000', ...extraEnv },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const { child, output } = spawnWorker(configFile, dir, null, extraEnv);
       world.worker = child;
-      const collect = (b: Buffer): void => {
-        world.output.push(...b.toString('utf8').split('\n').filter(Boolean));
-        if (world.output.length > 5_000) world.output.splice(0, world.output.length - 5_000);
-      };
-      child.stdout?.on('data', collect);
-      child.stderr?.on('data', collect);
-      await waitFor(
-        'the worker to be ready',
-        async () => {
-          if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}:\n${world.output.slice(-20).join('\n')}`);
-          const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null);
-          return res?.ok ?? false;
+      world.output = output;
+      await waitHealthy(child, port, output);
+    },
+    replicas: [],
+    async startReplica(extraEnv = {}) {
+      const replicaPort = await freePort();
+      const { child, output } = spawnWorker(configFile, dir, replicaPort, extraEnv);
+      await waitHealthy(child, replicaPort, output);
+      const replica: Replica = {
+        port: replicaPort,
+        child,
+        output,
+        async stop(signal = 'SIGTERM') {
+          if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+          const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+          child.kill(signal);
+          return exited;
         },
-        20_000,
-        100,
-      );
+      };
+      world.replicas.push(replica);
+      return replica;
     },
     async stopWorker(signal = 'SIGTERM') {
       const child = world.worker;
@@ -244,6 +285,7 @@ export async function createWorld(
     },
     async close() {
       await world.stopWorker('SIGKILL').catch(() => undefined);
+      for (const r of world.replicas) await r.stop('SIGKILL').catch(() => undefined);
       await slack.close();
       await hubspot.close();
       await salesforce.close();
