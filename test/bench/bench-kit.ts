@@ -1,0 +1,196 @@
+// What the benchmarks share: result rows, percentiles, the machine they ran on, and an e2e world (emulators with the
+// vendors' rate limits on, a real SMTP server, the built worker as a child process) with as many reps as a bench needs.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cpus, totalmem, platform, release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createWorld, MANAGER, waitFor, type World } from '../e2e/helpers/world.js';
+import type { RecordedMessage, SlackEmulator } from '../../connectors/slack/slack.emulator.js';
+
+/** The repository root: the nearest directory above this file with a package.json (this file runs from dist/). */
+export function repoRoot(from: string = import.meta.dirname): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${from}`);
+    dir = up;
+  }
+  return dir;
+}
+
+export const BIN = join(repoRoot(), 'dist/src/cli/bin.js');
+
+/**
+ * The world helper finds the binary relative to its own source file, which is one level off once compiled into
+ * dist/ (as the benches are). This starts the same built worker, the same way, from the repository's dist/.
+ */
+function startBuiltWorker(world: World): World['startWorker'] {
+  return async (extraEnv = {}) => {
+    if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build first`);
+    const child = spawn(process.execPath, [BIN, 'run', '-c', world.configFile], {
+      cwd: world.dir,
+      env: { ...process.env, LOG_LEVEL: 'warn', HANDOFF_DRAIN_MS: '5000', ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    world.worker = child;
+    const collect = (b: Buffer): void => {
+      world.output.push(...b.toString('utf8').split('\n').filter(Boolean));
+      if (world.output.length > 2_000) world.output.splice(0, world.output.length - 2_000);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    await waitFor(
+      'the worker to be ready',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}:\n${world.output.slice(-20).join('\n')}`);
+        const res = await fetch(`http://127.0.0.1:${world.port}/healthz`).catch(() => null);
+        return res?.ok ?? false;
+      },
+      60_000,
+      100,
+    );
+  };
+}
+
+/** One line of the results table. `ok` null = a figure with nothing to compare against (context, not a budget). */
+export interface BenchRow {
+  figure: string;
+  measured: string;
+  budget: string;
+  ok: boolean | null;
+  /** How it was measured, printed under the table. */
+  note?: string;
+}
+
+export interface BenchLog {
+  (line: string): void;
+}
+
+export const stdoutLog: BenchLog = (line) => void process.stdout.write(`${line}\n`);
+
+/** Nearest-rank percentile of unsorted values (NaN when empty). */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1] as number;
+}
+
+export function ms(value: number): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  return value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${Math.round(value)} ms`;
+}
+
+export function seconds(valueMs: number): string {
+  return Number.isFinite(valueMs) ? `${(valueMs / 1000).toFixed(1)} s` : 'n/a';
+}
+
+export interface MachineInfo {
+  cpu: string;
+  cores: number;
+  memoryGb: number;
+  node: string;
+  os: string;
+}
+
+export function machine(): MachineInfo {
+  const list = cpus();
+  return {
+    cpu: list[0]?.model.trim() ?? 'unknown',
+    cores: list.length,
+    memoryGb: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    os: `${platform()} ${release()}`,
+  };
+}
+
+export interface BenchRep {
+  id: string;
+  name: string;
+  email: string;
+  slackUserId: string;
+  ownerId: string;
+}
+
+/** `count` reps, working around the clock, with no capacity limits (the benches measure throughput, not routing). */
+export function benchReps(count: number): BenchRep[] {
+  return Array.from({ length: count }, (_, i) => {
+    const n = String(i).padStart(3, '0');
+    return { id: `rep${n}`, name: `Rep ${n}`, email: `rep${n}@bench.example`, slackUserId: `U0REP${n}`, ownerId: String(9001 + i) };
+  });
+}
+
+export interface BenchWorldOptions {
+  reps: number;
+  /** Changes to the e2e base config after the reps and team are in. */
+  config?: (config: Record<string, unknown>) => Record<string, unknown>;
+  engine?: 'sqlite' | 'postgres';
+}
+
+/**
+ * The e2e world with `reps` bench reps in one round-robin team, owner match off (it would add one company search per
+ * lead), rate limits as the emulators default them (HubSpot: search 5/s, 100 calls per 10 s; Slack: about one
+ * message per second per channel, bursts of 3). The worker is not started.
+ */
+export async function createBenchWorld(options: BenchWorldOptions): Promise<{ world: World; reps: BenchRep[] }> {
+  const reps = benchReps(options.reps);
+  const world = await createWorld({
+    ...(options.engine ? { engine: options.engine } : {}),
+    config: (base) => {
+      const withReps: Record<string, unknown> = {
+        ...base,
+        reps: reps.map((r) => ({ id: r.id, name: r.name, email: r.email, slackUserId: r.slackUserId, crmOwnerId: r.ownerId, timezone: 'UTC', hours: '24/7' })),
+        teams: [{ id: 'bench', members: reps.map((r) => r.id), strategy: 'round-robin', manager: MANAGER.id, channel: 'C0EMEA' }],
+        routing: { ownerMatch: { enabled: false }, rules: [], fallback: { team: 'bench' } },
+        sla: { acceptWithin: '4h', remindAt: '90%', maxOffers: 2 },
+      };
+      return options.config ? options.config(withReps) : withReps;
+    },
+  });
+  world.startWorker = startBuiltWorker(world);
+  world.hubspot.control.seedOwners(reps.map((r) => ({ id: r.ownerId, email: r.email, firstName: 'Rep', lastName: r.id })));
+  for (const r of reps) world.slack.control.addUser({ id: r.slackUserId, name: r.name, email: r.email, tz: 'UTC' });
+  return { world, reps };
+}
+
+/** Top-level lead cards (messages that carried Accept buttons when posted) across every DM. */
+export function postedCards(slack: SlackEmulator): RecordedMessage[] {
+  return slack.control.messages().filter((m) => m.threadTs === null && m.channel.startsWith('D') && JSON.stringify(m.blocks).includes('handoff_accept'));
+}
+
+/** A bench contact whose card can be told apart: its last name carries `key`. */
+export function benchContact(key: number, extra: Record<string, string | number> = {}): Record<string, string | number> {
+  return {
+    email: `lead${key}@company${key % 997}.example`,
+    firstname: 'Bench',
+    lastname: `K${key}`,
+    company: `Company ${key % 997}`,
+    country: 'DE',
+    numberofemployees: 250,
+    hubspotscore: 60,
+    lifecyclestage: 'marketingqualifiedlead',
+    ...extra,
+  };
+}
+
+/** The key of the bench contact a card is for (see benchContact), or null. */
+export function cardKey(card: RecordedMessage): number | null {
+  const m = /Bench K(\d+)/.exec(JSON.stringify(card.blocks));
+  return m ? Number(m[1]) : null;
+}
+
+/** Polls until `check` is truthy or the bound passes; resolves to whether it held. Never throws on timeout. */
+export async function pollUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 50): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > until) return false;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export function sum(values: Iterable<number>): number {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
+}
