@@ -180,7 +180,9 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
   const logger = options.logger as unknown as Logger;
   const clock: Clock = options.clock ?? { now: () => Date.now() };
   const workerId = options.workerId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
-  const intervals = { ...DEFAULT_INTERVALS, ...options.intervals };
+  // Alerts are checked every minute, or every two poll periods when polling is faster (demo, tests).
+  const alertsMs = Math.min(DEFAULT_INTERVALS.alertsMs, Math.max(1_000, 2 * config.source.pollEvery));
+  const intervals = { ...DEFAULT_INTERVALS, alertsMs, ...options.intervals };
   const log = logger.child({ component: 'worker', workerId });
 
   const store = await openStore(config.store.url, { logger: logger.child({ component: 'store' }), ...(options.storeOptions ?? {}) });
