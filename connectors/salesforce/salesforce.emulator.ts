@@ -21,7 +21,7 @@ import type { FieldResolver, SfFieldType, SfValue, SoqlQuery } from './salesforc
 
 export type { SfFieldType, SfValue } from './salesforce.soql.js';
 export type SfRecord = Record<string, SfValue>;
-export type EmulatedObject = 'Lead' | 'User' | 'Group' | 'Account' | 'Contact' | 'LeadStatus' | 'Task';
+export type EmulatedObject = 'Lead' | 'User' | 'Group' | 'Account' | 'Contact' | 'LeadStatus' | 'Task' | 'LeadHistory';
 
 export interface EmulatorFieldDef {
   name: string;
@@ -92,6 +92,12 @@ export interface SalesforceEmulatorControl {
   seedContacts(contacts: SeedRecord[]): SfRecord[];
   /** Changes a lead as a user or automation would: bumps LastModifiedDate and SystemModstamp. */
   updateLead(id: string, fields: SeedRecord): SfRecord;
+  /**
+   * Field history rows (LeadHistory, as field history tracking on Status writes them), e.g. a status change that
+   * happened months ago: { LeadId, Field: 'Status', OldValue, NewValue, CreatedDate }. Status changes made through
+   * updateLead or the API are tracked by themselves.
+   */
+  seedLeadHistory(rows: SeedRecord[]): SfRecord[];
   /** Deletes a lead (merged into another one when mergedInto is given); queryAll still sees it. */
   deleteLead(id: string, options?: { mergedInto?: string }): void;
   addLeadFields(fields: EmulatorFieldDef[]): void;
@@ -128,6 +134,7 @@ const ID_PREFIX: Record<EmulatedObject, string> = {
   Contact: '003',
   LeadStatus: '01J',
   Task: '00T',
+  LeadHistory: '017',
 };
 const ORG_ID = '00D000000000001AAA';
 
@@ -216,6 +223,13 @@ const STANDARD_FIELDS: Record<EmulatedObject, EmulatorFieldDef[]> = {
     { name: 'ActivityDate', type: 'date' },
     { name: 'OwnerId', type: 'reference', referenceTo: ['User'] },
   ],
+  // Field history tracking; OldValue/NewValue are anyType in Salesforce (not filterable there either).
+  LeadHistory: [
+    { name: 'LeadId', type: 'reference', referenceTo: ['Lead'], updateable: false, createable: false },
+    { name: 'Field', type: 'picklist', updateable: false, createable: false },
+    { name: 'OldValue', type: 'string', updateable: false, createable: false },
+    { name: 'NewValue', type: 'string', updateable: false, createable: false },
+  ],
 };
 
 /** Relationship name → the reference field that holds the id (Account → AccountId, Owner → OwnerId). */
@@ -227,6 +241,7 @@ const RELATIONSHIPS: Record<EmulatedObject, Record<string, string>> = {
   Contact: { account: 'AccountId', owner: 'OwnerId' },
   LeadStatus: {},
   Task: { who: 'WhoId', what: 'WhatId', owner: 'OwnerId' },
+  LeadHistory: { lead: 'LeadId' },
 };
 
 const DEFAULT_LEAD_STATUSES: Array<{ name: string; converted: boolean; isDefault?: boolean }> = [
@@ -650,6 +665,7 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     return {
       result: { id, success: true, errors: [] },
       apply: () => {
+        if (object === 'Lead') trackLeadStatus(rec, changes['Status'], actor);
         Object.assign(rec, changes);
         touch(rec, actor);
       },
@@ -677,6 +693,12 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
         insert(object, { ...changes, Id: id }, actor);
       },
     };
+  }
+
+  /** Field history tracking on Lead.Status: a LeadHistory row per change. */
+  function trackLeadStatus(rec: SfRecord, next: SfValue | undefined, actor: string | null): void {
+    if (next === undefined || next === rec['Status']) return;
+    insert('LeadHistory', { LeadId: rec['Id'], Field: 'Status', OldValue: rec['Status'] ?? null, NewValue: next }, actor);
   }
 
   function touch(rec: SfRecord, actor: string | null): void {
@@ -936,11 +958,13 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
         if (v === undefined) continue;
         const def = obj('Lead').fields.get(k.toLowerCase());
         if (!def) throw new Error(`emulator: Lead has no field ${k}`);
+        if (def.name === 'Status') trackLeadStatus(rec, v, integrationUserId);
         rec[def.name] = v;
       }
       touch(rec, integrationUserId);
       return { ...rec };
     },
+    seedLeadHistory: (rows) => seed('LeadHistory', rows, { Field: 'Status' }),
     deleteLead(id, opts) {
       const rec = obj('Lead').records.get(id);
       if (!rec) throw new Error(`emulator: no lead ${id}`);

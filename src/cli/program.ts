@@ -14,6 +14,7 @@ import { registerRunCommand, runWorker } from './commands/run.js';
 import { registerStatsCommand } from './commands/stats.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerDoctorCommands } from './commands/doctor.js';
+import { registerBackfillCommand } from './commands/backfill.js';
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command();
@@ -59,5 +60,6 @@ export function buildProgram(io: CliIo): Command {
   registerDoctorCommands(program, io);
   registerStatsCommand(program, io);
   registerExportCommand(program, io);
+  registerBackfillCommand(program, io);
   return program;
 }

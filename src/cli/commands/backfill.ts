@@ -1,0 +1,473 @@
+// `handoff backfill --since 90d [--until T] [-c FILE] [--dry-run] [--json]` imports the MQLs of a past period from
+// the configured source as history: counted by stats, export, digests and alerts, never offered to reps.
+// `handoff backfill --from FILE.csv|json [--skip-invalid]` imports rows from another router or a spreadsheet: the
+// fields of `simulate` plus mqlAt (required), outcome (accepted|rejected|open), reason and rep. A file with bad rows
+// stores nothing and exits 2 naming every row and field, unless --skip-invalid imports the good rows.
+// A run stopped by Ctrl-C, a failure or a kill keeps its position; the same command resumes it.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig, type Config } from '../../config/index.js';
+import { backfillFromSource, importHistoryRecords, type BackfillDeps, type BackfillProgress, type BackfillSummary, type HistoryRecord } from '../../app/backfill.js';
+import { parseDuration } from '../../domain/duration.js';
+import { InputError } from '../../domain/errors.js';
+import { historyProperties, type HistoryRules, type InferredOutcome } from '../../domain/history.js';
+import { LEAD_FIELDS, type Lead, type LeadFieldName, type Millis, type SourceKind } from '../../domain/model.js';
+import type { HistorySource } from '../../ports/history-source.js';
+import type { Logger } from '../../ports/logger.js';
+import { openStore } from '../../store/index.js';
+import { createLogger } from '../../runtime/logger.js';
+import { settingsFromConfig } from '../../main.js';
+import { createHubspotHistorySource } from '../../../connectors/hubspot/hubspot.history.js';
+import { createSalesforceConnection } from '../../../connectors/salesforce/salesforce.connection.js';
+import { createSalesforceHistorySource } from '../../../connectors/salesforce/salesforce.history.js';
+import type { CliIo } from '../context.js';
+import { checkFieldName, parseCsv } from '../lead-file.js';
+import { configFileOption, loadConfigWithoutSecrets } from './simulate.js';
+import { parseSince, parseUntil } from './stats.js';
+
+export interface BackfillCliOptions {
+  since?: string;
+  until?: string;
+  from?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  skipInvalid?: boolean;
+}
+
+export interface BackfillCliDeps {
+  now?: () => Millis;
+  logger?: Logger;
+  /** Stands in for the CRM (tests); built from the config when absent. */
+  historySource?: HistorySource;
+  signal?: AbortSignal;
+}
+
+const DAY = 86_400_000;
+
+/** The period of `--since/--until`. A duration start is taken back to its UTC midnight, so reruns find their cursor. */
+export function backfillPeriod(opts: { since: string; until?: string }, now: Millis): { from: Millis; to: Millis } {
+  const to = parseUntil(opts.until, now);
+  let from = parseSince(opts.since, to);
+  const span = parseDuration(opts.since);
+  if (span !== null && span > 0) from = Math.floor(from / DAY) * DAY;
+  if (from >= to) throw new InputError('input.invalid', ['--since must be before --until']);
+  return { from, to };
+}
+
+export function historySourceFromConfig(config: Config, logger: Logger): HistorySource {
+  const rules = config.history;
+  if (config.source.kind === 'hubspot') {
+    const hs = config.hubspot;
+    if (!hs) throw new InputError('config.invalid', ['hubspot: the section is required when source.kind is hubspot']);
+    return createHubspotHistorySource(
+      {
+        token: hs.token,
+        baseUrl: hs.baseUrl,
+        rateLimitPer10s: hs.rateLimit,
+        mql: { lifecycleStage: config.source.mql.lifecycleStage ?? 'marketingqualifiedlead', minScore: config.source.mql.minScore },
+        fields: config.fields,
+        dateProperty: config.source.mql.dateField,
+        extraProperties: historyProperties(rules),
+        portalId: hs.portalId,
+      },
+      { logger: logger.child({ component: 'hubspot' }) },
+    );
+  }
+  const sf = config.salesforce;
+  if (!sf) throw new InputError('config.invalid', ['salesforce: the section is required when source.kind is salesforce']);
+  const connection = createSalesforceConnection({ loginUrl: sf.loginUrl, apiVersion: sf.apiVersion, auth: sf.auth }, { logger: logger.child({ component: 'salesforce' }) });
+  return createSalesforceHistorySource(
+    {
+      mql: { status: config.source.mql.status ?? 'Marketing Qualified' },
+      fields: config.fields,
+      mqlDateField: config.source.mql.dateField,
+      extraFields: historyProperties(rules),
+    },
+    { connection, logger: logger.child({ component: 'salesforce' }) },
+  );
+}
+
+// ---- history files --------------------------------------------------------------------------------------------
+
+const IDENTITY_FIELDS = ['email', 'firstName', 'lastName', 'mqlAt', 'externalId', 'source'] as const;
+const HISTORY_FIELDS = ['outcome', 'reason', 'rep'] as const;
+const NUMERIC = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/;
+const MAX_PROBLEMS = 200;
+
+export interface HistoryFileRow {
+  line: number;
+  record: HistoryRecord;
+}
+
+export interface HistoryFile {
+  rows: HistoryFileRow[];
+  /** Every problem, "FILE line N, field "x": what is wrong". */
+  problems: string[];
+  /** Rows left out because of a problem. */
+  invalidRows: number;
+}
+
+interface RawRow {
+  line: number;
+  values: Array<{ field: string; value: unknown }>;
+}
+
+function fieldProblem(name: string): string | null {
+  if ((HISTORY_FIELDS as readonly string[]).includes(name)) return null;
+  const bad = checkFieldName(name);
+  return bad === null ? null : `unknown field (use the lead fields of simulate, ${IDENTITY_FIELDS.join(', ')}, ${HISTORY_FIELDS.join(', ')} or props.<name>)`;
+}
+
+function show(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'an object';
+  return typeof v === 'string' ? JSON.stringify(v) : String(v);
+}
+
+/** Line (1-based) of every element of a top-level JSON array, found by a scan that skips strings. */
+function elementLines(text: string): number[] {
+  const lines: number[] = [];
+  let line = 1;
+  let depth = 0;
+  let inString = false;
+  let expectValue = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') line++;
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (depth === 1 && expectValue && c !== undefined && !/\s/.test(c)) {
+      lines.push(line);
+      expectValue = false;
+    }
+    if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      depth++;
+      if (depth === 1 && c === '[') expectValue = true;
+    } else if (c === ']' || c === '}') depth--;
+    else if (c === ',' && depth === 1) expectValue = true;
+  }
+  return lines;
+}
+
+function lineOfPosition(text: string, pos: number): number {
+  let line = 1;
+  for (let i = 0; i < pos && i < text.length; i++) if (text[i] === '\n') line++;
+  return line;
+}
+
+function rawRows(text: string, name: string, add: (line: number, field: string | null, message: string) => void): RawRow[] {
+  const body = text.replace(/^\uFEFF/, '');
+  const ext = path.extname(name).toLowerCase();
+  const json = ext === '.json' || (ext !== '.csv' && /^\s*[[{]/.test(body));
+  if (json) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch (err) {
+      const m = /position (\d+)/.exec(err instanceof Error ? err.message : '');
+      add(m ? lineOfPosition(body, Number(m[1])) : 1, null, `broken JSON: ${err instanceof Error ? err.message : String(err)}`);
+      return [];
+    }
+    if (!Array.isArray(parsed)) {
+      add(1, null, 'expected a JSON array of objects, one per past MQL');
+      return [];
+    }
+    const lines = elementLines(body);
+    const rows: RawRow[] = [];
+    parsed.forEach((item: unknown, i) => {
+      const line = lines[i] ?? 1;
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+        add(line, null, `entry ${i + 1} is not an object`);
+        return;
+      }
+      rows.push({ line, values: Object.entries(item as Record<string, unknown>).map(([field, value]) => ({ field, value })) });
+    });
+    return rows;
+  }
+  const records = parseCsv(body, { add });
+  const header = records[0];
+  if (!header) {
+    add(1, null, 'the file is empty (expected a header line naming the fields)');
+    return [];
+  }
+  const columns = header.values.map((v) => v.trim());
+  let headerOk = true;
+  const seen = new Set<string>();
+  columns.forEach((col, i) => {
+    const bad = col === '' ? `column ${i + 1} has no name` : seen.has(col) ? 'given twice in the header' : fieldProblem(col);
+    seen.add(col);
+    if (bad) {
+      add(header.line, col === '' ? null : col, bad);
+      headerOk = false;
+    }
+  });
+  if (!headerOk) return [];
+  const rows: RawRow[] = [];
+  for (const rec of records.slice(1)) {
+    if (rec.values.length !== columns.length) {
+      add(rec.line, null, `broken CSV: ${rec.values.length} values, the header has ${columns.length}`);
+      continue;
+    }
+    rows.push({ line: rec.line, values: columns.map((field, i) => ({ field, value: (rec.values[i] as string) === '' ? null : rec.values[i] })) });
+  }
+  return rows;
+}
+
+/**
+ * Reads a history file into records; every bad row and field is listed. `reasons`/`reps` are the configured ones:
+ * a reason must be one of them (id or label), a rep must be a configured rep (id or email).
+ */
+export function parseHistoryFile(text: string, name: string, config: Pick<Config, 'rejectionReasons' | 'reps'> & { sourceKind: SourceKind }): HistoryFile {
+  const problems: string[] = [];
+  const add = (line: number, field: string | null, message: string): void => {
+    if (problems.length < MAX_PROBLEMS) problems.push(`${name} line ${line}${field === null ? '' : `, field "${field}"`}: ${message}`);
+    else if (problems.length === MAX_PROBLEMS) problems.push(`${name}: more problems not shown`);
+  };
+  const raws = rawRows(text, name, add);
+  const rows: HistoryFileRow[] = [];
+  for (const raw of raws) {
+    let rowBad = false;
+    let mqlBad = false;
+    const report = (field: string | null, message: string): void => {
+      rowBad = true;
+      if (field === 'mqlAt') mqlBad = true;
+      add(raw.line, field, message);
+    };
+    const lead: Lead = {
+      source: config.sourceKind,
+      externalId: '',
+      email: null,
+      firstName: null,
+      lastName: null,
+      fields: {},
+      props: {},
+      mqlAt: Number.NaN,
+      modifiedAt: Number.NaN,
+      ownerId: null,
+      recordUrl: null,
+    };
+    let outcomeText = '';
+    let reasonText: string | null = null;
+    let repText: string | null = null;
+    const seen = new Set<string>();
+    for (const { field, value } of raw.values) {
+      if (seen.has(field)) {
+        report(field, 'given twice');
+        continue;
+      }
+      seen.add(field);
+      const bad = fieldProblem(field);
+      if (bad) {
+        report(field, bad);
+        continue;
+      }
+      const v = value === '' ? null : value;
+      if (v !== null && typeof v === 'object') {
+        report(field, `expected text, got ${show(v)}`);
+        continue;
+      }
+      const text = v === null ? null : String(v).trim();
+      if (field.startsWith('props.')) {
+        lead.props[field.slice('props.'.length)] = v === null ? null : String(v);
+      } else if (Object.hasOwn(LEAD_FIELDS, field)) {
+        if (text === null || text === '') continue;
+        const f = field as LeadFieldName;
+        if (LEAD_FIELDS[f] === 'number') {
+          if (typeof v === 'boolean' || !NUMERIC.test(text)) report(field, `expected a number, got ${show(v)}`);
+          else (lead.fields as Record<string, number>)[f] = Number(text);
+        } else (lead.fields as Record<string, string>)[f] = text;
+      } else if (field === 'email') {
+        if (text === null || text === '') continue;
+        if (!/^[^\s@]+@[^\s@]+$/.test(text)) report(field, `not an email address: ${show(v)}`);
+        else lead.email = text;
+      } else if (field === 'firstName' || field === 'lastName') {
+        lead[field] = text === '' ? null : text;
+      } else if (field === 'mqlAt') {
+        if (text === null || text === '') continue;
+        const at = typeof v === 'number' ? v : NUMERIC.test(text) ? Number(text) : /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
+        if (!Number.isFinite(at)) report(field, `expected an ISO time or epoch milliseconds, got ${show(v)}`);
+        else {
+          lead.mqlAt = at;
+          lead.modifiedAt = at;
+        }
+      } else if (field === 'externalId') {
+        if (text !== null && text !== '') lead.externalId = text;
+      } else if (field === 'source') {
+        if (text === null || text === '') continue;
+        if (text !== 'hubspot' && text !== 'salesforce') report(field, `expected hubspot or salesforce, got ${show(v)}`);
+        else lead.source = text;
+      } else if (field === 'outcome') {
+        outcomeText = (text ?? '').toLowerCase();
+      } else if (field === 'reason') {
+        reasonText = text === '' ? null : text;
+      } else if (field === 'rep') {
+        repText = text === '' ? null : text;
+      }
+    }
+    if (Number.isNaN(lead.mqlAt) && !mqlBad) {
+      report('mqlAt', 'required: when the lead became MQL (ISO time or epoch milliseconds)');
+    }
+    if (lead.externalId === '') {
+      if (lead.email !== null) lead.externalId = `email:${lead.email.toLowerCase()}`;
+      else report('externalId', 'required when there is no email: the record id in the CRM');
+    }
+    let outcome: InferredOutcome | null = null;
+    if (outcomeText === '' || outcomeText === 'open' || outcomeText === 'pending') outcome = { state: 'open' };
+    else if (outcomeText === 'accepted' || outcomeText === 'sal') outcome = { state: 'accepted' };
+    else if (outcomeText === 'rejected') {
+      if (reasonText === null) outcome = { state: 'rejected', reasonId: 'unknown' };
+      else {
+        const lower = reasonText.toLowerCase();
+        const r = config.rejectionReasons.find((x) => x.id.toLowerCase() === lower || x.label.toLowerCase() === lower);
+        if (r) outcome = { state: 'rejected', reasonId: r.id };
+        else report('reason', `unknown reason ${show(reasonText)} (use one of ${config.rejectionReasons.map((x) => x.id).join(', ')})`);
+      }
+    } else report('outcome', `expected accepted, rejected or open, got ${show(outcomeText)}`);
+    if (reasonText !== null && outcome !== null && outcome.state !== 'rejected') report('reason', 'a reason belongs to a rejected outcome only');
+    let repId: string | null = null;
+    if (repText !== null) {
+      const lower = repText.toLowerCase();
+      const rep = config.reps.find((r) => r.id.toLowerCase() === lower || r.email.toLowerCase() === lower);
+      if (rep) repId = rep.id;
+      else report('rep', `unknown rep ${show(repText)} (use a rep id or email from the config)`);
+    }
+    if (rowBad || outcome === null) continue;
+    rows.push({ line: raw.line, record: { lead, outcome, outcomeAt: null, repId, origin: { from: 'file', file: name, line: raw.line } } });
+  }
+  return { rows, problems, invalidRows: raws.length - rows.length };
+}
+
+// ---- output ---------------------------------------------------------------------------------------------------
+
+const n = (v: number): string => v.toLocaleString('en-US');
+
+function iso(ms: Millis): string {
+  return new Date(ms).toISOString().replace(/:\d{2}\.\d{3}Z$/, 'Z');
+}
+
+function duration(ms: Millis): string {
+  if (ms < 1_000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1_000).toFixed(1)} s`;
+  const m = Math.floor(ms / 60_000);
+  return `${m} min ${Math.round((ms % 60_000) / 1_000)} s`;
+}
+
+export function formatProgress(p: BackfillProgress): string {
+  const total = p.estimatedTotal !== null ? ` / ~${n(p.estimatedTotal)}` : '';
+  const rate = p.elapsedMs > 0 ? ` · ${n(Math.round((p.read * 1_000) / p.elapsedMs))}/s` : '';
+  const eta = p.etaMs !== null ? ` · ETA ${duration(p.etaMs)}` : '';
+  const skipped = p.skipped.duplicate + p.skipped.live + p.skipped.notMql;
+  return `read ${n(p.read)}${total} · stored ${n(p.created)} · skipped ${n(skipped)}${rate}${eta}`;
+}
+
+export function formatBackfillSummary(s: BackfillSummary, extra: { invalidRows?: number } = {}): string {
+  const where = s.source === 'file' ? 'the file' : s.source === 'hubspot' ? 'HubSpot' : 'Salesforce';
+  const lines = [
+    `${s.dryRun ? 'Dry run: ' : ''}backfill from ${where}: MQLs of ${iso(s.from)} → ${iso(s.to)}${s.resumed ? ' (resumed)' : ''}`,
+    `  read      ${n(s.read)}`,
+    `  ${s.dryRun ? 'would store' : 'stored'}    ${n(s.created)}   accepted ${n(s.outcomes.accepted)} · rejected ${n(s.outcomes.rejected)} · open ${n(s.outcomes.open)}`,
+    `  skipped   ${n(s.skipped.duplicate + s.skipped.live + s.skipped.notMql)}   already stored ${n(s.skipped.duplicate)} · handed off live ${n(s.skipped.live)} · never an MQL ${n(s.skipped.notMql)}`,
+  ];
+  if (extra.invalidRows !== undefined && extra.invalidRows > 0) lines.push(`  invalid   ${n(extra.invalidRows)} rows left out (--skip-invalid)`);
+  const reasons = Object.entries(s.rejectedByReason).sort((a, b) => b[1] - a[1]);
+  if (reasons.length > 0) lines.push(`  rejected by reason: ${reasons.map(([id, c]) => `${id} ${n(c)}`).join(', ')}`);
+  const rate = s.elapsedMs > 0 ? `${n(Math.round((s.read * 1_000) / s.elapsedMs))} records/s · ` : '';
+  const calls = s.source === 'file' ? '' : `${n(s.calls)} API calls${s.read > 0 ? ` (${((s.calls * 1_000) / s.read).toFixed(1)} per 1,000 records)` : ''} · `;
+  lines.push(`  ${rate}${calls}${duration(s.elapsedMs)}`);
+  if (s.dryRun) lines.push('Nothing was written (dry run).');
+  else if (!s.complete) lines.push('Stopped before the end of the period: run the same command again to resume where it stopped.');
+  else lines.push('Imported hand-offs count in stats, export and the lull baseline; they are never offered to reps.');
+  return `${lines.join('\n')}\n`;
+}
+
+function summaryJson(s: BackfillSummary, extra: { invalidRows?: number; problems?: string[] }): Record<string, unknown> {
+  return { ...s, from: new Date(s.from).toISOString(), to: new Date(s.to).toISOString(), ...extra };
+}
+
+// ---- the command ----------------------------------------------------------------------------------------------
+
+export async function runBackfill(io: CliIo, configFile: string | undefined, opts: BackfillCliOptions, deps: BackfillCliDeps = {}): Promise<BackfillSummary> {
+  const now = deps.now ?? Date.now;
+  if (opts.from === undefined && opts.since === undefined) throw new InputError('input.invalid', ['give --since <duration|date> (a period to read from the CRM) or --from <file>']);
+  if (opts.from !== undefined && opts.since !== undefined) throw new InputError('input.invalid', ['--from <file> and --since are separate ways to backfill: give one']);
+  if (opts.skipInvalid && opts.from === undefined) throw new InputError('input.invalid', ['--skip-invalid applies to --from <file> only']);
+  const period = opts.since !== undefined ? backfillPeriod({ since: opts.since, ...(opts.until !== undefined ? { until: opts.until } : {}) }, now()) : null;
+  // A file import needs no connector secrets; reading the CRM does.
+  const config = opts.from !== undefined ? await loadConfigWithoutSecrets(io, configFile) : (await loadConfig({ file: configFile, env: io.env, cwd: io.cwd })).config;
+  const logger: Logger =
+    deps.logger ?? (createLogger({ level: (io.env.LOG_LEVEL ?? 'warn') as 'warn', pretty: io.isTty, destination: process.stderr }) as unknown as Logger);
+
+  let file: HistoryFile | null = null;
+  if (opts.from !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(path.resolve(io.cwd, opts.from), 'utf8');
+    } catch (err) {
+      throw new InputError('input.invalid', [`${opts.from}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
+    }
+    file = parseHistoryFile(text, opts.from, { rejectionReasons: config.rejectionReasons, reps: config.reps, sourceKind: config.source.kind });
+    if (file.problems.length > 0 && !opts.skipInvalid) {
+      throw new InputError('input.invalid', [...file.problems, `nothing was stored; fix the rows above or pass --skip-invalid to import the ${file.rows.length} good row(s)`]);
+    }
+    if (file.problems.length > 0) io.err(`handoff: ${file.invalidRows} row(s) left out:\n${file.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+  }
+
+  const store = await openStore(config.store.url, { cwd: io.cwd, exclusive: false, logger: logger.child({ component: 'store' }) });
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  deps.signal?.addEventListener('abort', onSignal, { once: true });
+  let lastDraw = 0;
+  const onProgress = (p: BackfillProgress): void => {
+    if (!io.isTty || opts.json) return;
+    const t = Date.now();
+    if (t - lastDraw < 200) return;
+    lastDraw = t;
+    io.err(`\r${formatProgress(p)}\u001b[K`);
+  };
+  try {
+    await store.migrate();
+    const settings = settingsFromConfig(config);
+    const backfillDeps: BackfillDeps = { store, clock: { now }, logger, settings };
+    let summary: BackfillSummary;
+    if (file) {
+      summary = await importHistoryRecords(backfillDeps, file.rows.map((r) => r.record), { dryRun: opts.dryRun ?? false, onProgress });
+    } else {
+      const source = deps.historySource ?? historySourceFromConfig(config, logger);
+      const rules: HistoryRules = config.history;
+      summary = await backfillFromSource(backfillDeps, source, { range: period as { from: Millis; to: Millis }, rules, dryRun: opts.dryRun ?? false, signal: stop.signal, onProgress });
+    }
+    if (io.isTty && !opts.json) io.err('\r\u001b[K');
+    const extra = file ? { invalidRows: file.invalidRows, problems: file.problems } : {};
+    io.out(opts.json ? `${JSON.stringify(summaryJson(summary, extra), null, 2)}\n` : formatBackfillSummary(summary, extra));
+    return summary;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    deps.signal?.removeEventListener('abort', onSignal);
+    await store.close();
+  }
+}
+
+export function registerBackfillCommand(program: Command, io: CliIo, deps: BackfillCliDeps = {}): void {
+  program
+    .command('backfill')
+    .description('import past MQLs as history (counted in the numbers, never offered): from the CRM (--since) or a file (--from)')
+    .option('--since <duration|date>', 'start of the period: a duration back from --until (90d) or an ISO date')
+    .option('--until <date>', 'end of the period, exclusive (ISO date or time; default now)')
+    .option('--from <file>', 'import a CSV or JSON file instead: simulate fields plus mqlAt, outcome, reason, rep')
+    .option('--skip-invalid', 'with --from: import the good rows of a file that has bad ones')
+    .option('--dry-run', 'read and infer outcomes, print the summary, write nothing')
+    .option('-c, --config <file>', 'config file (default: $HANDOFF_CONFIG or ./handoff.yaml)')
+    .option('--json', 'print the summary as JSON')
+    .action(async (opts: BackfillCliOptions, cmd: Command) => {
+      await runBackfill(io, configFileOption(cmd), opts, deps);
+    });
+}
