@@ -43,6 +43,9 @@ import { createConnectorWatch, evaluateAlerts } from './app/alerts.js';
 import { sendDueDigest, type DigestSchedule } from './app/digests.js';
 import { createPrometheusMetrics } from './http/metrics.js';
 import { metricsReaderFor } from './store/metrics-memory.js';
+import { computeStats } from './app/stats.js';
+import { exportTimings, writeExport } from './cli/commands/export.js';
+import { createDashboardHandler } from './http/dashboard.js';
 
 export interface WorkerOptions {
   logger: RootLogger;
@@ -430,6 +433,22 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       routes['POST /slack/events'] = (req, res) => app.handleRequest(req, res);
     }
     if (connectors.hubspotWebhook) routes['POST /webhooks/hubspot'] = connectors.hubspotWebhook;
+    // GET /dashboard and /dashboard.csv: 404 (and a log line now) when server.dashboardToken is unset.
+    const dashboard = createDashboardHandler({
+      token: config.server.dashboardToken,
+      metrics,
+      store,
+      reports: {
+        stats: (q) => computeStats(metrics, { ...q, reasons: config.rejectionReasons }),
+        writeCsv: (reader, window, out) => writeExport(reader, window, 'csv', config.rejectionReasons, out),
+        speedToLeadMs: (row) => exportTimings(row).speedToLeadMs,
+      },
+      settings: { reps: config.reps, teams: config.teams },
+      clock,
+      logger,
+      secureCookie: config.server.publicUrl?.startsWith('https:') ?? false,
+    });
+    Object.assign(routes, dashboard.routes);
     const http: HttpServer = await startHttpServer({
       port: options.port ?? config.server.port,
       host: config.server.host,
