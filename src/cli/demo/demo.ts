@@ -157,7 +157,10 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
     ...config.reps.map((r) => ({ slackUserId: r.slackUserId ?? r.id, name: r.name, role: `rep, ${config.teams.filter((t) => t.members.includes(r.id)).map((t) => t.id).join('/')}`, simulated: !humans.has(r.id) })),
     ...config.managers.map((m) => ({ slackUserId: m.slackUserId ?? m.id, name: m.name, role: 'manager', simulated: false })),
   ];
-  const page = createDemoPageHandler({ control: slack.control, people, channels, workerUrl: publicUrl, dashboardUrl: null });
+  // The dashboard link carries the demo token once; the dashboard turns it into a cookie and drops it from the URL.
+  const dashboardToken = config.server.dashboardToken;
+  const dashboardUrl = dashboardToken ? `${publicUrl}/dashboard?token=${encodeURIComponent(dashboardToken)}` : null;
+  const page = createDemoPageHandler({ control: slack.control, people, channels, workerUrl: publicUrl, dashboardUrl });
   slack.mount(page);
 
   const random = createRandom(options.seed);
@@ -219,6 +222,7 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
       `handoff demo is running — the real worker against emulated ${crmKind === 'salesforce' ? 'Salesforce' : 'HubSpot'} and Slack.`,
       '',
       `  Play a rep:   ${demoUrl}   (you are ${[...humans].map((id) => config.reps.find((r) => r.id === id)?.name ?? id).join(', ')} and the manager; the others are simulated)`,
+      `  Dashboard:    ${dashboardUrl ?? 'off (server.dashboardToken is empty)'}`,
       `  Worker:       ${publicUrl}/readyz`,
       '',
       `A new MQL arrives every ${options.every ?? '6s'}. Cards land in DMs; Accept or Reject (with a reason) on the page.`,
