@@ -186,7 +186,7 @@ describe.skipIf(SKIP)('dashboard in Chromium', () => {
     const hostile = page.locator('#backlog-table .lead', { hasText: XSS_NAME });
     await expect.poll(() => hostile.count()).toBe(1);
     expect(await hostile.innerText()).toBe(XSS_NAME);
-    expect(await page.evaluate(() => document.scripts.length)).toBe(1);
+    expect(await page.evaluate<number>('document.scripts.length')).toBe(1);
     expect(await page.locator('img').count()).toBe(0);
     expect(dialogs).toEqual([]);
     expect(await page.locator('[data-alert="backlog"]').innerText()).toContain('Backlog: open hand-offs over <20>');
@@ -251,10 +251,10 @@ describe.skipIf(SKIP)('dashboard in Chromium', () => {
       const body = await res!.body();
       expect(requests).toEqual([`${server.url}/dashboard?window=30d`]);
       expect(body.length).toBeLessThan(200 * 1024);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
       expect(overflow, `horizontal overflow at ${name}`).toBeLessThanOrEqual(0);
       await page.screenshot({ path: path.join(ARTIFACTS, `dashboard-${name}.png`), fullPage: true });
-      figures[name] = { bytes: body.length, requests: requests.length, pageHeight: await page.evaluate(() => document.documentElement.scrollHeight) };
+      figures[name] = { bytes: body.length, requests: requests.length, pageHeight: await page.evaluate<number>('document.documentElement.scrollHeight') };
       await context.close();
     }
     await writeFile(path.join(ARTIFACTS, 'dashboard-weight.json'), `${JSON.stringify(figures, null, 2)}\n`);

@@ -22,13 +22,18 @@ function frame(id: string, title: string, desc: string, height: number, body: Sa
 /** Horizontal bars, the label above each bar and the number after it. */
 export function barChart(id: string, title: string, rows: readonly BarRow[], options: { max?: number; empty?: string } = {}): SafeHtml {
   if (rows.length === 0) return html`<p class="empty">${options.empty ?? 'Nothing to show for these filters.'}</p>`;
-  const rowHeight = 36;
-  const barArea = 280;
+  const rowHeight = 38;
+  // Room for the longest number after the longest bar (7.5 units a character covers the larger
+  // phone font), the rest for the bars.
+  const valueRoom = Math.max(...rows.map((r) => r.valueText.length)) * 7.5 + 8;
+  const barArea = Math.max(120, WIDTH - valueRoom);
+  const labelChars = 46;
   const max = Math.max(options.max ?? 0, ...rows.map((r) => r.value), 1);
   const body = rows.map((r, i) => {
     const y = 4 + i * rowHeight;
     const w = r.value <= 0 ? 0 : Math.max(2, (r.value / max) * barArea);
-    return html`<g class="bar-row${r.strong ? ' strong' : ''}"><text class="bar-label" x="0" y="${svgNumber(y + 11)}">${r.label}</text><rect class="bar" x="0" y="${svgNumber(y + 16)}" width="${svgNumber(w)}" height="14" rx="2"></rect><text class="bar-value" x="${svgNumber(w + 6)}" y="${svgNumber(y + 27)}">${r.valueText}</text></g>`;
+    const label = r.label.length > labelChars ? html`${r.label.slice(0, labelChars - 1)}…<title>${r.label}</title>` : html`${r.label}`;
+    return html`<g class="bar-row${r.strong ? ' strong' : ''}"><text class="bar-label" x="0" y="${svgNumber(y + 12)}">${label}</text><rect class="bar" x="0" y="${svgNumber(y + 17)}" width="${svgNumber(w)}" height="14" rx="2"></rect><text class="bar-value" x="${svgNumber(w + 6)}" y="${svgNumber(y + 28.5)}">${r.valueText}</text></g>`;
   });
   const desc = rows.map((r) => `${r.label}: ${r.valueText}`).join('; ');
   return frame(id, title, desc, 8 + rows.length * rowHeight, join(body));
@@ -88,7 +93,7 @@ export interface Histogram {
 
 /** Speed-to-lead buckets: under 5 minutes … over 3 days. */
 export const SPEED_EDGES: readonly number[] = [0, 5, 15, 30, 60, 120, 240, 480, 1440, 4320].map((m) => m * 60_000);
-export const SPEED_LABELS: readonly string[] = ['<5m', '5–15m', '15–30m', '30m–1h', '1–2h', '2–4h', '4–8h', '8–24h', '1–3d', '>3d'];
+export const SPEED_LABELS: readonly string[] = ['<5m', '5–15m', '15–30m', '½–1h', '1–2h', '2–4h', '4–8h', '8–24h', '1–3d', '>3d'];
 
 export function bucketIndex(edges: readonly number[], value: number): number {
   let i = 0;
@@ -122,7 +127,7 @@ export interface Marker {
 /** Columns per bucket with their counts, and named vertical markers (p50, p90). */
 export function histogramChart(id: string, title: string, h: Histogram, markers: readonly Marker[]): SafeHtml {
   const left = 4;
-  const top = 34;
+  const top = 42;
   const plot = 110;
   const slot = (WIDTH - left) / h.counts.length;
   const max = Math.max(1, ...h.counts);
@@ -131,11 +136,15 @@ export function histogramChart(id: string, title: string, h: Histogram, markers:
     const bh = n === 0 ? 0 : Math.max(1, (n / max) * plot);
     return html`<g><rect class="bar" x="${svgNumber(x + 3)}" y="${svgNumber(top + plot - bh)}" width="${svgNumber(slot - 6)}" height="${svgNumber(bh)}" rx="2"></rect><text class="bar-value" x="${svgNumber(x + slot / 2)}" y="${svgNumber(top + plot - bh - 4)}" text-anchor="middle">${n}</text><text class="axis" x="${svgNumber(x + slot / 2)}" y="${top + plot + 13}" text-anchor="middle">${h.labels[i] ?? ''}</text></g>`;
   });
+  // Labels point away from each other: the first marker's label ends at its line, the next ones
+  // start at theirs (markers come in ascending order), unless that would leave the chart.
   const marks = markers.map((m, k) => {
     const x = left + slot * bucketPosition(h.edges, m.value);
-    const ty = 10 + k * 12;
-    const anchor = x > WIDTH - 70 ? 'end' : x < 60 ? 'start' : 'middle';
-    return html`<g class="marker"><line x1="${svgNumber(x)}" x2="${svgNumber(x)}" y1="${ty + 3}" y2="${top + plot}"${m.dashed ? html` stroke-dasharray="4 3"` : ''}></line><text class="marker-label" x="${svgNumber(x)}" y="${ty}" text-anchor="${anchor}">${m.name} ${m.text}</text></g>`;
+    const ty = 12 + k * 13;
+    const room = 90;
+    const toLeft = k === 0 ? x - room >= 0 : x + room > WIDTH;
+    const tx = toLeft ? x - 3 : x + 3;
+    return html`<g class="marker"><line x1="${svgNumber(x)}" x2="${svgNumber(x)}" y1="${ty - 10}" y2="${top + plot}"${m.dashed ? html` stroke-dasharray="4 3"` : ''}></line><text class="marker-label" x="${svgNumber(tx)}" y="${ty}" text-anchor="${toLeft ? 'end' : 'start'}">${m.name} ${m.text}</text></g>`;
   });
   const base = html`<line class="grid" x1="0" x2="${WIDTH}" y1="${top + plot}" y2="${top + plot}"></line>`;
   const desc = `${h.counts.map((n, i) => `${h.labels[i] ?? ''}: ${n}`).join('; ')}${markers.length ? `. ${markers.map((m) => `${m.name} ${m.text}`).join(', ')}` : ''}`;

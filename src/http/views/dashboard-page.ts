@@ -217,14 +217,14 @@ function repsPanel(v: DashboardView): SafeHtml {
     const n = r.numbers;
     const sla = n && n.sla.ended > 0 ? html`${formatPercent(n.sla.compliancePercent)} <span class="small">(${n.sla.onTime}/${n.sla.ended})</span>` : dash;
     return html`<tr data-rep="${r.id}"><td class="first" data-label="Rep"><span class="lead">${r.name}</span></td>
-<td class="num" data-label="Offers ended" data-col="offers">${n ? n.sla.ended : 0}</td>
-<td class="num" data-label="Accepted" data-col="accepted">${n ? n.sals : 0}</td>
-<td class="num" data-label="Rejected" data-col="rejected">${n ? n.rejected : 0}</td>
-<td class="num" data-label="Timed out" data-col="timeouts">${n ? n.timeouts : 0}</td>
-<td class="num" data-label="Median response" data-col="response">${n ? shortDuration(n.responseTime.p50Ms) : dash}</td>
-<td class="num" data-label="SLA compliance" data-col="sla">${sla}</td>
-<td class="num" data-label="Open offers now" data-col="open">${r.openNow}</td>
-<td data-label="Status" data-col="status">${badge(r.status.kind, r.status.text)}</td></tr>`;
+<td class="num" data-label="Offers ended" data-col="offers"><span class="cv">${n ? n.sla.ended : 0}</span></td>
+<td class="num" data-label="Accepted" data-col="accepted"><span class="cv">${n ? n.sals : 0}</span></td>
+<td class="num" data-label="Rejected" data-col="rejected"><span class="cv">${n ? n.rejected : 0}</span></td>
+<td class="num" data-label="Timed out" data-col="timeouts"><span class="cv">${n ? n.timeouts : 0}</span></td>
+<td class="num" data-label="Median response" data-col="response"><span class="cv">${n ? shortDuration(n.responseTime.p50Ms) : dash}</span></td>
+<td class="num" data-label="SLA compliance" data-col="sla"><span class="cv">${sla}</span></td>
+<td class="num" data-label="Open offers now" data-col="open"><span class="cv">${r.openNow}</span></td>
+<td data-label="Status" data-col="status"><span class="cv">${badge(r.status.kind, r.status.text)}</span></td></tr>`;
   });
   return html`<section class="panel wide" aria-labelledby="reps-h"><h2 id="reps-h">Reps</h2>
 <p class="sub">Offers ended = accepted, rejected or timed out offers of the window's MQLs. Accepted and rejected count hand-offs by their last rep. Median response = offer → decision. SLA = decisions at or before the deadline / offers ended. Open offers and status are as of now.</p>
@@ -244,11 +244,11 @@ function backlogPanel(v: DashboardView): SafeHtml {
   const s = b.summary;
   const rows = b.rows.map(
     (r) => html`<tr data-handoff="${r.id}"><td class="first" data-label="Lead"><span class="lead">${r.lead}</span>${r.hot ? html` ${badge('hot', 'hot')}` : ''}<br><span class="small">${[r.company, r.email].filter((x) => x).join(' · ')}</span></td>
-<td data-label="State">${badge(r.state, r.state)}</td>
-<td class="num" data-label="Age">${shortDuration(v.now - r.mqlAt)}</td>
-<td data-label="Current rep">${r.rep ?? html`<span class="small">nobody</span>`}${r.team ? html`<br><span class="small">team ${r.team}</span>` : ''}</td>
-<td data-label="Deadline">${deadline(r, v.now)}</td>
-<td data-label="Source / campaign"><span class="small">${r.source ?? '–'} / ${r.campaign ?? '–'}</span></td></tr>`,
+<td data-label="State"><span class="cv">${badge(r.state, r.state)}</span></td>
+<td class="num" data-label="Age"><span class="cv">${shortDuration(v.now - r.mqlAt)}</span></td>
+<td data-label="Current rep"><span class="cv">${r.rep ?? html`<span class="small">nobody</span>`}${r.team ? html`<br><span class="small">team ${r.team}</span>` : ''}</span></td>
+<td data-label="Deadline"><span class="cv">${deadline(r, v.now)}</span></td>
+<td data-label="Source / campaign"><span class="cv"><span class="small">${r.source ?? '–'} / ${r.campaign ?? '–'}</span></span></td></tr>`,
   );
   const more = b.matching > b.rows.length ? html`<p class="note">Showing the ${b.rows.length} oldest of ${b.matching}.</p>` : '';
   return html`<section class="panel wide" aria-labelledby="backlog-h"><h2 id="backlog-h">Live backlog</h2>
@@ -260,12 +260,12 @@ ${more}</section>`;
 function escalationsPanel(v: DashboardView): SafeHtml {
   const rows = v.escalations.map(
     (e) => html`<tr data-handoff="${e.id}"><td class="first" data-label="Lead"><span class="lead">${e.lead}</span></td>
-<td data-label="Escalated">${time(e.escalatedAt)}</td>
-<td data-label="Why">${e.reason}</td>
-<td data-label="Now">${badge(e.state, e.state)}${e.rep ? html` <span class="small">${e.rep}</span>` : ''}</td>
-<td data-label="Source / campaign"><span class="small">${e.source ?? '–'} / ${e.campaign ?? '–'}</span></td></tr>`,
+<td data-label="Escalated"><span class="cv">${time(e.escalatedAt)}</span></td>
+<td data-label="Why"><span class="cv">${e.reason}</span></td>
+<td data-label="Now"><span class="cv">${badge(e.state, e.state)}${e.rep ? html` <span class="small">${e.rep}</span>` : ''}</span></td>
+<td data-label="Source / campaign"><span class="cv"><span class="small">${e.source ?? '–'} / ${e.campaign ?? '–'}</span></span></td></tr>`,
   );
-  return html`<section class="panel" aria-labelledby="esc-h"><h2 id="esc-h">Recent escalations</h2>
+  return html`<section class="panel wide" aria-labelledby="esc-h"><h2 id="esc-h">Recent escalations</h2>
 <p class="sub">Escalated hand-offs among the window's MQLs, newest first.</p>
 ${rows.length === 0 ? html`<p class="empty">No escalations.</p>` : html`<div class="table-wrap"><table class="cards" id="escalations-table"><thead><tr><th>Lead</th><th>Escalated</th><th>Why</th><th>Now</th><th>Source / campaign</th></tr></thead><tbody>${rows}</tbody></table></div>`}</section>`;
 }
@@ -274,7 +274,7 @@ function alertsPanel(v: DashboardView): SafeHtml {
   const items = v.alerts.map(
     (a) => html`<li class="${a.critical ? 'critical' : ''}" data-alert="${a.key}"><strong>${a.critical ? 'Critical: ' : 'Alert: '}${a.title}</strong> <span class="small">since ${time(a.firedAt)}</span>${a.lines.length ? html`<br><span class="small">${join(a.lines, ' · ')}</span>` : ''}</li>`,
   );
-  return html`<section class="panel" aria-labelledby="alerts-h"><h2 id="alerts-h">Alerts firing</h2>
+  return html`<section class="panel wide" aria-labelledby="alerts-h"><h2 id="alerts-h">Alerts firing</h2>
 ${items.length === 0 ? html`<p class="empty">No alerts firing.</p>` : html`<ul class="alerts">${items}</ul>`}</section>`;
 }
 

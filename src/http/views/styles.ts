@@ -30,18 +30,18 @@ h2{font-size:1.05rem;margin:0 0 4px}
 .panel{background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:12px 14px;min-width:0}
 .panel.wide{grid-column:1/-1}
 .panel .note{color:var(--muted);font-size:.82rem;margin:6px 0 0}
-.chart{display:block;width:100%;max-width:640px;height:auto;margin:6px 0}
+.chart{display:block;width:100%;max-width:520px;height:auto;margin:6px 0}
 .chart text{font-family:inherit;fill:var(--ink)}
-.chart .bar-label{font-size:12px;font-weight:600}
-.chart .bar-value{font-size:11px;font-variant-numeric:tabular-nums}
-.chart .axis{font-size:9.5px;fill:var(--muted)}
+.chart .bar-label{font-size:13px;font-weight:600}
+.chart .bar-value{font-size:12px;font-variant-numeric:tabular-nums}
+.chart .axis{font-size:10.5px;fill:var(--muted)}
 .chart .muted{fill:var(--muted)}
 .chart .bar{fill:var(--bar)}
 .chart .strong .bar{fill:var(--bar-strong)}
 .chart .partial .bar{fill:#fff;stroke:var(--bar);stroke-width:1.5;stroke-dasharray:3 2}
 .chart .grid{stroke:#e1e4e8;stroke-width:1}
 .chart .marker line{stroke:var(--crit);stroke-width:2}
-.chart .marker-label{font-size:10.5px;font-weight:700;fill:var(--crit)}
+.chart .marker-label{font-size:11.5px;font-weight:700;fill:var(--crit)}
 details{margin-top:6px}
 summary{cursor:pointer;color:#0a4ea3;font-size:.88rem}
 .table-wrap{overflow-x:auto}
@@ -65,12 +65,17 @@ footer{color:var(--muted);font-size:.8rem;margin:18px 0 8px}
 @media (max-width:640px){
  .wrap{padding:10px}
  .tile .v{font-size:1.35rem}
+ .chart .bar-label{font-size:14px}
+ .chart .bar-value{font-size:13px}
+ .chart .axis{font-size:11px}
+ .chart .marker-label{font-size:12.5px}
  .filters select{min-width:0;width:100%;max-width:none}
  .filters label{flex:1 1 40%}
  table.cards thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
  table.cards tr{display:block;border:1px solid var(--line);border-radius:6px;margin:0 0 8px;padding:4px 8px}
- table.cards td{display:flex;justify-content:space-between;gap:12px;border:0;padding:3px 0;text-align:right}
- table.cards td::before{content:attr(data-label);color:var(--muted);font-size:.8rem;font-weight:600;text-align:left}
+ table.cards td{display:flex;justify-content:space-between;align-items:baseline;gap:12px;border:0;padding:3px 0;text-align:right}
+ table.cards td>.cv{min-width:0;overflow-wrap:anywhere}
+ table.cards td::before{content:attr(data-label);flex:0 0 auto;max-width:45%;color:var(--muted);font-size:.8rem;font-weight:600;text-align:left}
  table.cards td.first{display:block;text-align:left;font-size:1rem}
  table.cards td.first::before{content:none}
 }
