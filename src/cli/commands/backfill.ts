@@ -161,7 +161,8 @@ function lineOfPosition(text: string, pos: number): number {
   return line;
 }
 
-function rawRows(text: string, name: string, add: (line: number, field: string | null, message: string) => void): RawRow[] {
+/** The rows of a file (those it could read) and how many data rows it has in all. */
+function rawRows(text: string, name: string, add: (line: number, field: string | null, message: string) => void): { rows: RawRow[]; total: number } {
   const body = text.replace(/^\uFEFF/, '');
   const ext = path.extname(name).toLowerCase();
   const json = ext === '.json' || (ext !== '.csv' && /^\s*[[{]/.test(body));
@@ -172,11 +173,11 @@ function rawRows(text: string, name: string, add: (line: number, field: string |
     } catch (err) {
       const m = /position (\d+)/.exec(err instanceof Error ? err.message : '');
       add(m ? lineOfPosition(body, Number(m[1])) : 1, null, `broken JSON: ${err instanceof Error ? err.message : String(err)}`);
-      return [];
+      return { rows: [], total: 0 };
     }
     if (!Array.isArray(parsed)) {
       add(1, null, 'expected a JSON array of objects, one per past MQL');
-      return [];
+      return { rows: [], total: 0 };
     }
     const lines = elementLines(body);
     const rows: RawRow[] = [];
@@ -188,13 +189,13 @@ function rawRows(text: string, name: string, add: (line: number, field: string |
       }
       rows.push({ line, values: Object.entries(item as Record<string, unknown>).map(([field, value]) => ({ field, value })) });
     });
-    return rows;
+    return { rows, total: parsed.length };
   }
   const records = parseCsv(body, { add });
   const header = records[0];
   if (!header) {
     add(1, null, 'the file is empty (expected a header line naming the fields)');
-    return [];
+    return { rows: [], total: 0 };
   }
   const columns = header.values.map((v) => v.trim());
   let headerOk = true;
@@ -207,7 +208,7 @@ function rawRows(text: string, name: string, add: (line: number, field: string |
       headerOk = false;
     }
   });
-  if (!headerOk) return [];
+  if (!headerOk) return { rows: [], total: records.length - 1 };
   const rows: RawRow[] = [];
   for (const rec of records.slice(1)) {
     if (rec.values.length !== columns.length) {
@@ -216,7 +217,7 @@ function rawRows(text: string, name: string, add: (line: number, field: string |
     }
     rows.push({ line: rec.line, values: columns.map((field, i) => ({ field, value: (rec.values[i] as string) === '' ? null : rec.values[i] })) });
   }
-  return rows;
+  return { rows, total: records.length - 1 };
 }
 
 /**
@@ -229,7 +230,7 @@ export function parseHistoryFile(text: string, name: string, config: Pick<Config
     if (problems.length < MAX_PROBLEMS) problems.push(`${name} line ${line}${field === null ? '' : `, field "${field}"`}: ${message}`);
     else if (problems.length === MAX_PROBLEMS) problems.push(`${name}: more problems not shown`);
   };
-  const raws = rawRows(text, name, add);
+  const { rows: raws, total } = rawRows(text, name, add);
   const rows: HistoryFileRow[] = [];
   for (const raw of raws) {
     let rowBad = false;
@@ -340,7 +341,7 @@ export function parseHistoryFile(text: string, name: string, config: Pick<Config
     if (rowBad || outcome === null) continue;
     rows.push({ line: raw.line, record: { lead, outcome, outcomeAt: null, repId, origin: { from: 'file', file: name, line: raw.line } } });
   }
-  return { rows, problems, invalidRows: raws.length - rows.length };
+  return { rows, problems, invalidRows: total - rows.length };
 }
 
 // ---- output ---------------------------------------------------------------------------------------------------
