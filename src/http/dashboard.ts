@@ -29,6 +29,7 @@ import {
   renderUnauthorized,
   type AlertView,
   type BacklogRow,
+  type BreakdownRow,
   type CohortNumbers,
   type DashboardView,
   type EscalationRow,
@@ -75,6 +76,8 @@ export interface DashboardOptions {
   secureCookie?: boolean;
   /** Window when the URL names none (default 30d). */
   defaultWindow?: string;
+  /** Most hand-off rows read for the distribution and escalations (default ROW_SCAN_LIMIT). */
+  rowScanLimit?: number;
 }
 
 export interface DashboardHandlers {
@@ -95,7 +98,6 @@ export const WINDOW_CHOICES: readonly { value: string; label: string }[] = [
   { value: '30d', label: 'Last 30 days' },
   { value: '90d', label: 'Last 90 days' },
   { value: '180d', label: 'Last 180 days' },
-  { value: '365d', label: 'Last 365 days' },
 ];
 const MIN_WINDOW = HOUR;
 const MAX_WINDOW = 400 * DAY;
@@ -302,6 +304,27 @@ function groupKeys(report: DashboardStatsReport): string[] {
     .sort((a, b) => a.localeCompare(b));
 }
 
+/** The latest start t in [since, until) with at most `limit` MQLs in [t, until) (to the minute). */
+export async function latestStartWithin(metrics: MetricsReader, since: Millis, until: Millis, limit: number): Promise<Millis> {
+  let lo = since; // more than `limit` MQLs from here
+  let hi = until; // at most `limit` from here
+  while (hi - lo > 60_000) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    if ((await metrics.countMqls(mid, until)) > limit) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/** The largest groups of a breakdown (not the "(none)" group), most MQLs first. */
+function breakdown(report: DashboardStatsReport, limit: number): BreakdownRow[] {
+  return report.groups
+    .filter((g) => g.key !== '(none)')
+    .sort((a, b) => b.mqls - a.mqls || (a.key < b.key ? -1 : 1))
+    .slice(0, limit)
+    .map((g) => ({ key: g.key, numbers: g }));
+}
+
 export async function buildDashboardView(options: DashboardOptions, parsed: ParsedFilters, nonce: string): Promise<DashboardView> {
   const { metrics, store, reports, settings } = options;
   const now = options.clock.now();
@@ -313,8 +336,9 @@ export async function buildDashboardView(options: DashboardOptions, parsed: Pars
   if (filter.hot !== undefined) optionFilter.hot = filter.hot;
   const weeksSince = weekStart(now) - 11 * WEEK;
 
-  const [headline, byRep, weekly, bySource, byCampaign, backlog, open, alerts, statuses, openOffers] = await Promise.all([
-    reports.stats({ since, until, by: null, filter }),
+  // The by-rep report's total is the cohort's total (every hand-off and offer is in exactly one
+  // group), so it also serves the headline: one query fewer.
+  const [byRep, weekly, bySource, byCampaign, backlog, open, alerts, statuses, openOffers, inWindow] = await Promise.all([
     reports.stats({ since, until, by: 'rep', filter }),
     reports.stats({ since: weeksSince, until, by: 'week', filter }),
     reports.stats({ since, until, by: 'source', filter: optionFilter }),
@@ -324,31 +348,29 @@ export async function buildDashboardView(options: DashboardOptions, parsed: Pars
     store.listAlerts('firing'),
     store.getRepStatuses(),
     store.countOpenOffersByRep(),
+    metrics.countMqls(since, until),
   ]);
 
-  // Rows of the window: the speed-to-lead distribution and the escalations.
+  // Rows of the window: the speed-to-lead distribution and the escalations. A window with more MQLs
+  // than ROW_SCAN_LIMIT is read from the latest start that keeps it under the limit (found by
+  // bisecting on MQL counts), so both stay about the most recent hand-offs.
+  const scanLimit = options.rowScanLimit ?? ROW_SCAN_LIMIT;
+  const rowsSince = inWindow > scanLimit ? await latestStartWithin(metrics, since, until, scanLimit) : since;
   const reader = filteredExportReader(metrics, filter);
   const speeds: number[] = [];
   let escalated: ExportRow[] = [];
-  let scanned = 0;
-  let capped = false;
   let after: { mqlAt: Millis; id: string } | undefined;
   const PAGE = 500;
   for (;;) {
-    const page = await reader.exportHandoffs(since, until, PAGE, after);
+    const page = await reader.exportHandoffs(rowsSince, until, PAGE, after);
     for (const row of page) {
       const s = reports.speedToLeadMs(row);
       if (s !== null) speeds.push(s);
       if (row.escalatedAt !== null) escalated.push(row);
     }
     if (escalated.length > 4 * ESCALATIONS_SHOWN) escalated = escalated.sort((a, b) => (b.escalatedAt ?? 0) - (a.escalatedAt ?? 0)).slice(0, ESCALATIONS_SHOWN);
-    scanned += page.length;
     const last = page[page.length - 1];
     if (!last || page.length < PAGE) break;
-    if (scanned >= ROW_SCAN_LIMIT) {
-      capped = true;
-      break;
-    }
     after = { mqlAt: last.mqlAt, id: last.id };
   }
 
@@ -437,9 +459,10 @@ export async function buildDashboardView(options: DashboardOptions, parsed: Pars
     },
     notices: parsed.notices,
     links: { self: `dashboard?${query}`, csv: `dashboard.csv?${query}` },
-    total: headline.total,
+    total: byRep.total,
+    breakdown: { sources: breakdown(bySource, 12), campaigns: breakdown(byCampaign, 12) },
     weeks,
-    speed: { histogram: histogram(speeds), counted: scanned, capped },
+    speed: { histogram: histogram(speeds), rowsSince: rowsSince > since ? rowsSince : null },
     reps,
     backlog: { summary: backlog, rows: backlogRows, matching: matching.length, shownLimit: BACKLOG_SHOWN, filtered },
     escalations,

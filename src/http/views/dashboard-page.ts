@@ -69,6 +69,11 @@ export interface EscalationRow {
   campaign: string | null;
 }
 
+export interface BreakdownRow {
+  key: string;
+  numbers: CohortNumbers;
+}
+
 export interface AlertView {
   key: string;
   title: string;
@@ -92,8 +97,11 @@ export interface DashboardView {
   /** Relative links: this view (shareable, no token) and its CSV. */
   links: { self: string; csv: string };
   total: CohortNumbers;
+  /** By source and by campaign over the window (team and hot filters only), largest first. */
+  breakdown: { sources: BreakdownRow[]; campaigns: BreakdownRow[] };
   weeks: WeekPoint[];
-  speed: { histogram: Histogram; counted: number; capped: boolean };
+  /** rowsSince: set when the distribution covers only the MQLs from then on (a very big window). */
+  speed: { histogram: Histogram; rowsSince: Millis | null };
   reps: RepRow[];
   backlog: { summary: BacklogSnapshot; rows: BacklogRow[]; matching: number; shownLimit: number; filtered: boolean };
   escalations: EscalationRow[];
@@ -175,6 +183,17 @@ ${weeklyChart('weekly', 'MQL to SAL percentage per week, last 12 weeks', v.weeks
 <details><summary>Weekly numbers</summary><div class="table-wrap"><table><thead><tr><th>Week of</th><th class="num">MQLs</th><th class="num">SALs</th><th class="num">MQL→SAL</th></tr></thead><tbody>${rows}</tbody></table></div></details></section>`;
 }
 
+function breakdownTable(kind: 'source' | 'campaign', rows: readonly BreakdownRow[], selected: string | null): SafeHtml {
+  if (rows.length === 0) return html``;
+  const body = rows.map((r) => {
+    const n = r.numbers;
+    const top = n.rejectedByReason[0];
+    return html`<tr data-${kind}="${r.key}"${r.key === selected ? html` class="selected"` : ''}><td>${r.key}${r.key === selected ? html` <span class="small">(filtered)</span>` : ''}</td><td class="num">${n.mqls}</td><td class="num">${n.rejected}</td><td class="num">${formatPercent(n.rejectedPercent)}</td><td>${top ? `${top.label} (${top.count})` : '–'}</td></tr>`;
+  });
+  const title = kind === 'source' ? 'Source' : 'Campaign';
+  return html`<div class="table-wrap"><table class="breakdown"><caption>Rejections by ${kind}</caption><thead><tr><th>${title}</th><th class="num">MQLs</th><th class="num">Rejected</th><th class="num">% rejected</th><th>Top reason</th></tr></thead><tbody>${body}</tbody></table></div>`;
+}
+
 function reasonsPanel(v: DashboardView): SafeHtml {
   const t = v.total;
   const rows = t.rejectedByReason.map((r) => ({ label: r.label, value: r.count, valueText: `${r.count} · ${formatPercent(r.percentOfMqls)} of MQLs` }));
@@ -183,9 +202,12 @@ function reasonsPanel(v: DashboardView): SafeHtml {
     (r) => html`<tr data-reason="${r.id}"><td>${r.label}</td><td class="num">${r.count}</td><td class="num">${formatPercent(r.percentOfMqls)}</td></tr>`,
   );
   return html`<section class="panel" aria-labelledby="reasons-h"><h2 id="reasons-h">Rejection reasons</h2>
-<p class="sub">${t.rejected} rejected (${scope}). Use the source and campaign filters above to compare.</p>
+<p class="sub">${t.rejected} rejected (${scope}). Use the source and campaign filters above to narrow it down.</p>
 ${barChart('reasons', 'Rejected hand-offs by reason', rows, { empty: 'No rejections for these filters.' })}
-${t.rejectedByReason.length ? html`<details><summary>Reason numbers</summary><div class="table-wrap"><table><thead><tr><th>Reason</th><th class="num">Rejected</th><th class="num">% of MQLs</th></tr></thead><tbody>${table}</tbody></table></div></details>` : ''}</section>`;
+${t.rejectedByReason.length ? html`<details><summary>Reason numbers</summary><div class="table-wrap"><table><thead><tr><th>Reason</th><th class="num">Rejected</th><th class="num">% of MQLs</th></tr></thead><tbody>${table}</tbody></table></div></details>` : ''}
+<details${v.filters.source || v.filters.campaign ? html` open` : ''}><summary>Rejections by source and by campaign</summary><p class="note">All sources and campaigns of the window (the largest 12 of each), with the team and hot filters applied.</p>
+${breakdownTable('source', v.breakdown.sources, v.filters.source)}
+${breakdownTable('campaign', v.breakdown.campaigns, v.filters.campaign)}</details></section>`;
 }
 
 function speedPanel(v: DashboardView): SafeHtml {
@@ -203,9 +225,53 @@ function speedPanel(v: DashboardView): SafeHtml {
   return html`<section class="panel" aria-labelledby="speed-h"><h2 id="speed-h">Speed-to-lead</h2>
 <p class="sub">Time from MQL to accept, ${metric('speed-count', s.count)} accepted live hand-offs. p50 (solid line) ${shortDuration(s.p50Ms)}, p90 (dashed line) ${shortDuration(s.p90Ms)}. Columns count hand-offs per time range.</p>
 ${chart}
-${v.speed.capped ? html`<p class="note">The distribution covers the first ${v.speed.counted} MQLs of the window; p50 and p90 cover all of them.</p>` : ''}
+${v.speed.rowsSince !== null ? html`<p class="note">The columns cover the MQLs from ${time(v.speed.rowsSince)} on (the most recent of a very big window); p50 and p90 cover the whole window.</p>` : ''}
 <details><summary>Distribution numbers</summary><div class="table-wrap"><table><thead><tr><th>MQL → accept</th><th class="num">Hand-offs</th></tr></thead><tbody>${rows}</tbody></table></div></details></section>`;
 }
+
+/**
+ * The tables that turn into cards on a phone. Their column labels come from CSS (nth-child ::before),
+ * not from an attribute on every cell, which keeps a long rep list or backlog light.
+ */
+interface CardTable {
+  id: string;
+  columns: readonly { label: string; num?: boolean }[];
+}
+const REPS_TABLE: CardTable = {
+  id: 'reps-table',
+  columns: [
+    { label: 'Rep' },
+    { label: 'Offers ended', num: true },
+    { label: 'Accepted', num: true },
+    { label: 'Rejected', num: true },
+    { label: 'Timed out', num: true },
+    { label: 'Median response', num: true },
+    { label: 'SLA compliance', num: true },
+    { label: 'Open offers now', num: true },
+    { label: 'Status' },
+  ],
+};
+const BACKLOG_TABLE: CardTable = {
+  id: 'backlog-table',
+  columns: [{ label: 'Lead' }, { label: 'State' }, { label: 'Age', num: true }, { label: 'Current rep' }, { label: 'Deadline' }, { label: 'Source / campaign' }],
+};
+const ESCALATIONS_TABLE: CardTable = {
+  id: 'escalations-table',
+  columns: [{ label: 'Lead' }, { label: 'Escalated' }, { label: 'Why' }, { label: 'Now' }, { label: 'Source / campaign' }],
+};
+
+function thead(t: CardTable): SafeHtml {
+  return html`<thead><tr>${t.columns.map((c) => html`<th>${c.label}</th>`)}</tr></thead>`;
+}
+
+function cardTableCss(t: CardTable): string {
+  const cell = (i: number) => `#${t.id} td:nth-child(${i + 1})`;
+  const numeric = t.columns.flatMap((c, i) => (c.num ? [`${cell(i)},#${t.id} th:nth-child(${i + 1})`] : []));
+  const labels = t.columns.map((c, i) => (i === 0 ? '' : `${cell(i)}::before{content:${JSON.stringify(c.label)}}`)).join('');
+  return `${numeric.length ? `${numeric.join(',')}{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}` : ''}@media (max-width:640px){${labels}}`;
+}
+
+const PAGE_CSS = DASHBOARD_CSS + [REPS_TABLE, BACKLOG_TABLE, ESCALATIONS_TABLE].map(cardTableCss).join('\n');
 
 function badge(kind: string, text: string): SafeHtml {
   return html`<span class="badge ${kind}">${text}</span>`;
@@ -216,19 +282,19 @@ function repsPanel(v: DashboardView): SafeHtml {
   const rows = v.reps.map((r) => {
     const n = r.numbers;
     const sla = n && n.sla.ended > 0 ? html`${formatPercent(n.sla.compliancePercent)} <span class="small">(${n.sla.onTime}/${n.sla.ended})</span>` : dash;
-    return html`<tr data-rep="${r.id}"><td class="first" data-label="Rep"><span class="lead">${r.name}</span></td>
-<td class="num" data-label="Offers ended" data-col="offers"><span class="cv">${n ? n.sla.ended : 0}</span></td>
-<td class="num" data-label="Accepted" data-col="accepted"><span class="cv">${n ? n.sals : 0}</span></td>
-<td class="num" data-label="Rejected" data-col="rejected"><span class="cv">${n ? n.rejected : 0}</span></td>
-<td class="num" data-label="Timed out" data-col="timeouts"><span class="cv">${n ? n.timeouts : 0}</span></td>
-<td class="num" data-label="Median response" data-col="response"><span class="cv">${n ? shortDuration(n.responseTime.p50Ms) : dash}</span></td>
-<td class="num" data-label="SLA compliance" data-col="sla"><span class="cv">${sla}</span></td>
-<td class="num" data-label="Open offers now" data-col="open"><span class="cv">${r.openNow}</span></td>
-<td data-label="Status" data-col="status"><span class="cv">${badge(r.status.kind, r.status.text)}</span></td></tr>`;
+    return html`<tr data-rep="${r.id}"><td class="first"><span class="lead">${r.name}</span></td>
+<td data-col="offers"><span class="cv">${n ? n.sla.ended : 0}</span></td>
+<td data-col="accepted"><span class="cv">${n ? n.sals : 0}</span></td>
+<td data-col="rejected"><span class="cv">${n ? n.rejected : 0}</span></td>
+<td data-col="timeouts"><span class="cv">${n ? n.timeouts : 0}</span></td>
+<td data-col="response"><span class="cv">${n ? shortDuration(n.responseTime.p50Ms) : dash}</span></td>
+<td data-col="sla"><span class="cv">${sla}</span></td>
+<td data-col="open"><span class="cv">${r.openNow}</span></td>
+<td data-col="status"><span class="cv">${badge(r.status.kind, r.status.text)}</span></td></tr>`;
   });
   return html`<section class="panel wide" aria-labelledby="reps-h"><h2 id="reps-h">Reps</h2>
 <p class="sub">Offers ended = accepted, rejected or timed out offers of the window's MQLs. Accepted and rejected count hand-offs by their last rep. Median response = offer → decision. SLA = decisions at or before the deadline / offers ended. Open offers and status are as of now.</p>
-${v.reps.length === 0 ? html`<p class="empty">No reps configured.</p>` : html`<div class="table-wrap"><table class="cards" id="reps-table"><thead><tr><th>Rep</th><th class="num">Offers ended</th><th class="num">Accepted</th><th class="num">Rejected</th><th class="num">Timed out</th><th class="num">Median response</th><th class="num">SLA compliance</th><th class="num">Open offers now</th><th>Status</th></tr></thead><tbody>${rows}</tbody></table></div>`}</section>`;
+${v.reps.length === 0 ? html`<p class="empty">No reps configured.</p>` : html`<div class="table-wrap"><table class="cards" id="reps-table">${thead(REPS_TABLE)}<tbody>${rows}</tbody></table></div>`}</section>`;
 }
 
 function deadline(row: BacklogRow, now: Millis): SafeHtml {
@@ -243,31 +309,31 @@ function backlogPanel(v: DashboardView): SafeHtml {
   const b = v.backlog;
   const s = b.summary;
   const rows = b.rows.map(
-    (r) => html`<tr data-handoff="${r.id}"><td class="first" data-label="Lead"><span class="lead">${r.lead}</span>${r.hot ? html` ${badge('hot', 'hot')}` : ''}<br><span class="small">${[r.company, r.email].filter((x) => x).join(' · ')}</span></td>
-<td data-label="State"><span class="cv">${badge(r.state, r.state)}</span></td>
-<td class="num" data-label="Age"><span class="cv">${shortDuration(v.now - r.mqlAt)}</span></td>
-<td data-label="Current rep"><span class="cv">${r.rep ?? html`<span class="small">nobody</span>`}${r.team ? html`<br><span class="small">team ${r.team}</span>` : ''}</span></td>
-<td data-label="Deadline"><span class="cv">${deadline(r, v.now)}</span></td>
-<td data-label="Source / campaign"><span class="cv"><span class="small">${r.source ?? '–'} / ${r.campaign ?? '–'}</span></span></td></tr>`,
+    (r) => html`<tr data-handoff="${r.id}"><td class="first"><span class="lead">${r.lead}</span>${r.hot ? html` ${badge('hot', 'hot')}` : ''}<br><span class="small">${[r.company, r.email].filter((x) => x).join(' · ')}</span></td>
+<td><span class="cv">${badge(r.state, r.state)}</span></td>
+<td><span class="cv">${shortDuration(v.now - r.mqlAt)}</span></td>
+<td><span class="cv">${r.rep ?? html`<span class="small">nobody</span>`}${r.team ? html`<br><span class="small">team ${r.team}</span>` : ''}</span></td>
+<td><span class="cv">${deadline(r, v.now)}</span></td>
+<td><span class="cv"><span class="small">${r.source ?? '–'} / ${r.campaign ?? '–'}</span></span></td></tr>`,
   );
   const more = b.matching > b.rows.length ? html`<p class="note">Showing the ${b.rows.length} oldest of ${b.matching}.</p>` : '';
   return html`<section class="panel wide" aria-labelledby="backlog-h"><h2 id="backlog-h">Live backlog</h2>
 <p class="sub">All teams: ${s.open} open (${s.byState.detected} detected, ${s.byState.offered} offered, ${s.byState.escalated} escalated${s.unroutable ? `, ${s.unroutable} unroutable` : ''}); by age ${s.byAge.under1h} under 1h, ${s.byAge.under4h} 1–4h, ${s.byAge.under24h} 4–24h, ${s.byAge.older} older${s.oldestMqlAt !== null ? html`; oldest MQL ${time(s.oldestMqlAt)}` : ''}.${b.filtered ? html` Below: <span data-metric="backlog-matching">${b.matching}</span> open hand-offs matching the team, source, campaign and hot filters (any MQL time).` : html` Below: every open hand-off, oldest first.`}</p>
-${b.rows.length === 0 ? html`<p class="empty">Nothing open.</p>` : html`<div class="table-wrap"><table class="cards" id="backlog-table"><thead><tr><th>Lead</th><th>State</th><th class="num">Age</th><th>Current rep</th><th>Deadline</th><th>Source / campaign</th></tr></thead><tbody>${rows}</tbody></table></div>`}
+${b.rows.length === 0 ? html`<p class="empty">Nothing open.</p>` : html`<div class="table-wrap"><table class="cards" id="backlog-table">${thead(BACKLOG_TABLE)}<tbody>${rows}</tbody></table></div>`}
 ${more}</section>`;
 }
 
 function escalationsPanel(v: DashboardView): SafeHtml {
   const rows = v.escalations.map(
-    (e) => html`<tr data-handoff="${e.id}"><td class="first" data-label="Lead"><span class="lead">${e.lead}</span></td>
-<td data-label="Escalated"><span class="cv">${time(e.escalatedAt)}</span></td>
-<td data-label="Why"><span class="cv">${e.reason}</span></td>
-<td data-label="Now"><span class="cv">${badge(e.state, e.state)}${e.rep ? html` <span class="small">${e.rep}</span>` : ''}</span></td>
-<td data-label="Source / campaign"><span class="cv"><span class="small">${e.source ?? '–'} / ${e.campaign ?? '–'}</span></span></td></tr>`,
+    (e) => html`<tr data-handoff="${e.id}"><td class="first"><span class="lead">${e.lead}</span></td>
+<td><span class="cv">${time(e.escalatedAt)}</span></td>
+<td><span class="cv">${e.reason}</span></td>
+<td><span class="cv">${badge(e.state, e.state)}${e.rep ? html` <span class="small">${e.rep}</span>` : ''}</span></td>
+<td><span class="cv"><span class="small">${e.source ?? '–'} / ${e.campaign ?? '–'}</span></span></td></tr>`,
   );
   return html`<section class="panel wide" aria-labelledby="esc-h"><h2 id="esc-h">Recent escalations</h2>
 <p class="sub">Escalated hand-offs among the window's MQLs, newest first.</p>
-${rows.length === 0 ? html`<p class="empty">No escalations.</p>` : html`<div class="table-wrap"><table class="cards" id="escalations-table"><thead><tr><th>Lead</th><th>Escalated</th><th>Why</th><th>Now</th><th>Source / campaign</th></tr></thead><tbody>${rows}</tbody></table></div>`}</section>`;
+${rows.length === 0 ? html`<p class="empty">No escalations.</p>` : html`<div class="table-wrap"><table class="cards" id="escalations-table">${thead(ESCALATIONS_TABLE)}<tbody>${rows}</tbody></table></div>`}</section>`;
 }
 
 function alertsPanel(v: DashboardView): SafeHtml {
@@ -286,7 +352,7 @@ export function renderDashboard(v: DashboardView): string {
   const scope = [f.team ? `team ${f.team}` : null, f.source ? `source ${f.source}` : null, f.campaign ? `campaign ${f.campaign}` : null, f.hot ? 'hot leads only' : null].filter((x): x is string => x !== null);
   const page = html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer">
-<title>Lead hand-off dashboard</title><link rel="icon" href="data:,"><style>${trusted(DASHBOARD_CSS)}</style></head>
+<title>Lead hand-off dashboard</title><link rel="icon" href="data:,"><style>${trusted(PAGE_CSS)}</style></head>
 <body><div class="wrap">
 <header class="top"><div><h1>Lead hand-off dashboard</h1><p class="sub">MQLs from ${time(v.since)} to ${time(v.until)}${scope.length ? ` · ${scope.join(', ')}` : ''}. All times UTC.</p></div>
 <div class="actions"><a class="button" id="csv-link" href="${v.links.csv}" download>Download CSV</a></div></header>

@@ -48,6 +48,8 @@ summary{cursor:pointer;color:#0a4ea3;font-size:.88rem}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e4e7eb;vertical-align:top}
 th{font-size:.78rem;color:var(--muted);text-transform:uppercase;letter-spacing:.02em;white-space:nowrap}
+caption{text-align:left;font-weight:600;font-size:.85rem;padding:8px 0 2px}
+tr.selected td{background:#eef4fb;font-weight:600}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .badge{display:inline-block;padding:0 6px;border-radius:10px;border:1px solid #8c959f;font-size:.78rem;font-weight:600;white-space:nowrap}
 .badge.escalated,.badge.overdue,.badge.critical{border-color:var(--crit);color:var(--crit);background:var(--crit-bg)}
@@ -75,7 +77,7 @@ footer{color:var(--muted);font-size:.8rem;margin:18px 0 8px}
  table.cards tr{display:block;border:1px solid var(--line);border-radius:6px;margin:0 0 8px;padding:4px 8px}
  table.cards td{display:flex;justify-content:space-between;align-items:baseline;gap:12px;border:0;padding:3px 0;text-align:right}
  table.cards td>.cv{min-width:0;overflow-wrap:anywhere}
- table.cards td::before{content:attr(data-label);flex:0 0 auto;max-width:45%;color:var(--muted);font-size:.8rem;font-weight:600;text-align:left}
+ table.cards td::before{content:"";flex:0 0 auto;max-width:45%;color:var(--muted);font-size:.8rem;font-weight:600;text-align:left}
  table.cards td.first{display:block;text-align:left;font-size:1rem}
  table.cards td.first::before{content:none}
 }

@@ -3,7 +3,7 @@
 // of outside text, filters, and the filtered CSV.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeStats } from '../../../src/app/stats.js';
-import { createDashboardHandler, DASHBOARD_COOKIE, sessionValue, type DashboardOptions } from '../../../src/http/dashboard.js';
+import { buildDashboardView, createDashboardHandler, DASHBOARD_COOKIE, parseFilters, sessionValue, type DashboardOptions } from '../../../src/http/dashboard.js';
 import { startHttpServer, type HttpServer } from '../../../src/http/server.js';
 import { formatPercent, shortDuration } from '../../../src/domain/metrics.js';
 import { silentLogger, type Logger } from '../../../src/ports/logger.js';
@@ -117,6 +117,7 @@ describe('dashboard page', () => {
 
   it('renders outside text as text', () => {
     expect(page).not.toContain(XSS_NAME);
+    expect(page).not.toContain(XSS_CAMPAIGN);
     expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(page).not.toContain(XSS_COMPANY);
     expect(page).toContain('Acme &lt;Ltd&gt; &amp; &quot;Sons&quot;');
@@ -150,6 +151,22 @@ describe('dashboard page', () => {
   it('lists a campaign with markup as an escaped option', async () => {
     const html = await (await get('/dashboard?window=24h', auth)).text();
     expect(html).toContain('<option value="&quot;&gt;&lt;img src=x onerror=alert(2)&gt;">');
+  });
+});
+
+describe('dashboard view of a big window', () => {
+  it('reads only the most recent rows past the scan limit, and says so', async () => {
+    const full = await buildDashboardView(options(TOKEN), parseFilters(new URLSearchParams('window=90d')), 'n');
+    const capped = await buildDashboardView({ ...options(TOKEN), rowScanLimit: 10 }, parseFilters(new URLSearchParams('window=90d')), 'n');
+    expect(full.speed.rowsSince).toBeNull();
+    expect(capped.speed.rowsSince).not.toBeNull();
+    expect(capped.speed.rowsSince!).toBeGreaterThan(NOW - 90 * D);
+    const counted = (h: typeof full.speed.histogram) => h.counts.reduce((a, b) => a + b, 0);
+    expect(counted(full.speed.histogram)).toBe(full.total.speedToLead.count);
+    expect(counted(capped.speed.histogram)).toBeLessThan(counted(full.speed.histogram));
+    // The escalations shown are the most recent ones either way.
+    expect(capped.escalations[0]?.id).toBe(full.escalations[0]?.id);
+    expect(capped.total).toEqual(full.total);
   });
 });
 
