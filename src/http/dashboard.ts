@@ -168,7 +168,9 @@ const BASE_HEADERS = {
 };
 
 function sendHtml(res: http.ServerResponse, status: number, body: string, nonce: string | null, extra: Record<string, string> = {}): void {
-  const csp = `default-src 'none'; style-src 'unsafe-inline'; img-src data:; ${nonce ? `script-src 'nonce-${nonce}'; ` : ''}form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
+  // With a nonce only our own <style> and <script> apply: injected markup could neither run nor restyle.
+  const code = nonce ? `style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'` : `style-src 'unsafe-inline'`;
+  const csp = `default-src 'none'; ${code}; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
   res.writeHead(status, {
     ...BASE_HEADERS,
     'content-type': 'text/html; charset=utf-8',

@@ -42,6 +42,8 @@ describe.skipIf(SKIP)('dashboard in Chromium', () => {
   let server: HttpServer;
   let browser: Browser;
   const dialogs: string[] = [];
+  /** Console errors and page errors (a CSP violation shows up here). */
+  const problems: string[] = [];
 
   async function stats(args: string[]): Promise<StatsJson> {
     let out = '';
@@ -64,6 +66,10 @@ describe.skipIf(SKIP)('dashboard in Chromium', () => {
       dialogs.push(d.message());
       void d.dismiss();
     });
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
     const res = await page.goto(`${server.url}/dashboard?window=30d&token=${TOKEN}`);
     expect(res?.status()).toBe(200);
     return { context, page };
@@ -260,5 +266,6 @@ describe.skipIf(SKIP)('dashboard in Chromium', () => {
     await writeFile(path.join(ARTIFACTS, 'dashboard-weight.json'), `${JSON.stringify(figures, null, 2)}\n`);
     console.log(`dashboard page weight: ${JSON.stringify(figures)}`);
     expect(dialogs).toEqual([]);
+    expect(problems).toEqual([]);
   }, 90_000);
 });

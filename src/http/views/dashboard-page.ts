@@ -352,7 +352,7 @@ export function renderDashboard(v: DashboardView): string {
   const scope = [f.team ? `team ${f.team}` : null, f.source ? `source ${f.source}` : null, f.campaign ? `campaign ${f.campaign}` : null, f.hot ? 'hot leads only' : null].filter((x): x is string => x !== null);
   const page = html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer">
-<title>Lead hand-off dashboard</title><link rel="icon" href="data:,"><style>${trusted(PAGE_CSS)}</style></head>
+<title>Lead hand-off dashboard</title><link rel="icon" href="data:,"><style nonce="${v.nonce}">${trusted(PAGE_CSS)}</style></head>
 <body><div class="wrap">
 <header class="top"><div><h1>Lead hand-off dashboard</h1><p class="sub">MQLs from ${time(v.since)} to ${time(v.until)}${scope.length ? ` · ${scope.join(', ')}` : ''}. All times UTC.</p></div>
 <div class="actions"><a class="button" id="csv-link" href="${v.links.csv}" download>Download CSV</a></div></header>

@@ -74,7 +74,14 @@ describe('dashboard access', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(res.headers.get('cache-control')).toBe('no-store');
-    expect(res.headers.get('content-security-policy')).toMatch(/script-src 'nonce-[^']+'/);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    const nonce = /script-src 'nonce-([^']+)'/.exec(csp)?.[1];
+    expect(nonce).toBeTruthy();
+    expect(csp).toContain(`style-src 'nonce-${nonce}'`);
+    expect(csp).not.toContain('unsafe-inline');
+    const body = await res.text();
+    expect(body).toContain(`<style nonce="${nonce}">`);
+    expect(body).toContain(`<script nonce="${nonce}">`);
   });
 
   it('logs in once with ?token=: an HttpOnly SameSite=Strict cookie and a redirect without the token', async () => {
