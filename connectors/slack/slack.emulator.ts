@@ -144,6 +144,8 @@ export interface SlackEmulatorControl {
   setRequestUrl(url: string | null): void;
   /** The next `count` Web API calls (of `method`, if given) fail with `status`. */
   fail(spec: FaultSpec): void;
+  /** Ends every fault still pending (an outage that lasted a while). */
+  clearFaults(): void;
   /** Makes every trigger id issued so far expired (as if 3 s had passed). */
   expireTriggers(): void;
   socketConnected(): boolean;
@@ -1095,6 +1097,9 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
     },
     fail(spec) {
       faults.push({ ...spec });
+    },
+    clearFaults() {
+      faults.splice(0, faults.length);
     },
     expireTriggers() {
       for (const t of triggers.values()) t.expired = true;

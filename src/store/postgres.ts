@@ -58,7 +58,14 @@ export async function openPostgresStore(url: string, options: PostgresOpenOption
     types: typeParsers,
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
   });
-  pool.on('error', (err) => logger.error({ err }, 'idle Postgres connection failed'));
+  // A connection that dies (database restart, network cut) emits 'error' on its client, idle or in use.
+  // Without a listener that would end the process; the query in flight fails on its own and is retried
+  // by its loop. Log the message only: the error object carries the client and its connection settings.
+  const onConnectionError = (err: Error): void => logger.warn({ reason: err.message }, 'Postgres connection lost');
+  pool.on('error', onConnectionError);
+  pool.on('connect', (client) => {
+    client.on('error', onConnectionError);
+  });
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   let tableSchema: string;
   try {

@@ -35,10 +35,10 @@ describe('handoff migrate on SQLite', () => {
   it('applies the migrations once, then reports the schema up to date', async () => {
     const first = await run(['migrate', '-c', 'ops/handoff.yaml'], 'sqlite:./data/handoff.db', dir);
     expect(first.asked).toEqual([{ config: 'ops/handoff.yaml' }]);
-    expect(first.out).toBe('SQLite ./data/handoff.db: applied 1 migration:\n  0001_initial_schema\n');
+    expect(first.out).toBe('SQLite ./data/handoff.db: applied 2 migrations:\n  0001_initial_schema\n  0002_metrics_indexes\n');
     const second = await run(['migrate'], 'sqlite:./data/handoff.db', dir);
     expect(second.asked).toEqual([{}]);
-    expect(second.out).toBe('SQLite ./data/handoff.db: schema is up to date (1 migration applied earlier)\n');
+    expect(second.out).toBe('SQLite ./data/handoff.db: schema is up to date (2 migrations applied earlier)\n');
     // The store it left behind is usable (and not locked any more).
     const store = await openStore('sqlite:./data/handoff.db', { cwd: dir });
     try {
@@ -68,7 +68,7 @@ describe.skipIf(skip)(skip ? 'handoff migrate on Postgres (SKIPPED: set DATABASE
       if (url.password === '' && url.username !== '') url.password = 'not-needed-with-trust-auth';
       const secret = url.password;
       const { out } = await run(['migrate'], url.toString(), process.cwd());
-      expect(out).toContain('applied 1 migration:\n  0001_initial_schema\n');
+      expect(out).toContain('applied 2 migrations:\n  0001_initial_schema\n  0002_metrics_indexes\n');
       if (secret !== '') {
         expect(out).toContain(':***@');
         expect(out).not.toContain(secret);
