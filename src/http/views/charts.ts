@@ -124,7 +124,7 @@ export interface Marker {
   dashed?: boolean;
 }
 
-/** Columns per bucket with their counts, and named vertical markers (p50, p90). */
+/** Columns per bucket with their counts, and named vertical markers (p50, p90). Bucket labels alternate between two rows so they never touch. */
 export function histogramChart(id: string, title: string, h: Histogram, markers: readonly Marker[]): SafeHtml {
   const left = 4;
   const top = 42;
@@ -134,7 +134,7 @@ export function histogramChart(id: string, title: string, h: Histogram, markers:
   const cols = h.counts.map((n, i) => {
     const x = left + slot * i;
     const bh = n === 0 ? 0 : Math.max(1, (n / max) * plot);
-    return html`<g><rect class="bar" x="${svgNumber(x + 3)}" y="${svgNumber(top + plot - bh)}" width="${svgNumber(slot - 6)}" height="${svgNumber(bh)}" rx="2"></rect><text class="bar-value" x="${svgNumber(x + slot / 2)}" y="${svgNumber(top + plot - bh - 4)}" text-anchor="middle">${n}</text><text class="axis" x="${svgNumber(x + slot / 2)}" y="${top + plot + 13}" text-anchor="middle">${h.labels[i] ?? ''}</text></g>`;
+    return html`<g><rect class="bar" x="${svgNumber(x + 3)}" y="${svgNumber(top + plot - bh)}" width="${svgNumber(slot - 6)}" height="${svgNumber(bh)}" rx="2"></rect><text class="bar-value" x="${svgNumber(x + slot / 2)}" y="${svgNumber(top + plot - bh - 4)}" text-anchor="middle">${n}</text><text class="axis" x="${svgNumber(x + slot / 2)}" y="${top + plot + (i % 2 === 0 ? 13 : 25)}" text-anchor="middle">${h.labels[i] ?? ''}</text></g>`;
   });
   // Labels point away from each other: the first marker's label ends at its line, the next ones
   // start at theirs (markers come in ascending order), unless that would leave the chart.
@@ -148,5 +148,5 @@ export function histogramChart(id: string, title: string, h: Histogram, markers:
   });
   const base = html`<line class="grid" x1="0" x2="${WIDTH}" y1="${top + plot}" y2="${top + plot}"></line>`;
   const desc = `${h.counts.map((n, i) => `${h.labels[i] ?? ''}: ${n}`).join('; ')}${markers.length ? `. ${markers.map((m) => `${m.name} ${m.text}`).join(', ')}` : ''}`;
-  return frame(id, title, desc, top + plot + 20, join([base, ...cols, ...marks]));
+  return frame(id, title, desc, top + plot + 30, join([base, ...cols, ...marks]));
 }
