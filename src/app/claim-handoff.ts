@@ -35,6 +35,8 @@ export async function claimHandoff(deps: AppDeps, input: { handoffId: string; re
     const current = result.current;
     return { kind: 'already_taken', by: current?.decidedBy ?? current?.repId ?? null, state: current?.state ?? 'escalated' };
   }
+  deps.telemetry?.offerMade({ seq: handoff.offerCount + 1, hot: handoff.hot });
+  deps.telemetry?.decided({ outcome: 'accepted', reasonId: null, afterMs: 0 });
   deps.logger.info({ handoffId: handoff.id, repId: rep.id }, 'escalated hand-off claimed');
   return { kind: 'claimed', handoff: result.handoff, by: rep.id };
 }
@@ -70,6 +72,7 @@ export async function assignHandoff(deps: AppDeps, input: { handoffId: string; m
     const current = result.current;
     return { kind: 'already_taken', by: current?.decidedBy ?? current?.repId ?? null, state: current?.state ?? 'escalated' };
   }
+  deps.telemetry?.offerMade({ seq: handoff.offerCount + 1, hot: handoff.hot });
   deps.logger.info({ handoffId: handoff.id, repId: rep.id, by: input.managerId }, 'escalated hand-off assigned');
   return { kind: 'assigned', handoff: result.handoff, to: rep.id };
 }
