@@ -25,6 +25,7 @@ import type { AlertRow, Store } from '../ports/store.js';
 import { sendJson, type RouteHandler } from './server.js';
 import { histogram } from './views/charts.js';
 import {
+  filterQuery,
   renderDashboard,
   renderUnauthorized,
   type AlertView,
@@ -88,6 +89,7 @@ export interface DashboardHandlers {
   routes: Record<string, RouteHandler>;
 }
 
+export { filterQuery };
 export const DASHBOARD_COOKIE = 'handoff_dashboard';
 const COOKIE_MAX_AGE_S = 30 * 24 * 3600;
 
@@ -228,17 +230,6 @@ export function parseFilters(params: URLSearchParams, defaultWindow = '30d'): Pa
   if (campaign !== null) filter.campaign = campaign;
   if (hot) filter.hot = true;
   return { state: { window, team, source, campaign, hot }, windowMs, filter, notices };
-}
-
-/** The canonical query of a filter state (shareable; never carries the token). */
-export function filterQuery(f: FilterState): string {
-  const q = new URLSearchParams();
-  q.set('window', f.window);
-  if (f.team !== null) q.set('team', f.team);
-  if (f.source !== null) q.set('source', f.source);
-  if (f.campaign !== null) q.set('campaign', f.campaign);
-  if (f.hot) q.set('hot', '1');
-  return q.toString();
 }
 
 function matches(filter: MetricsFilter, row: { teamId: string | null; channel: string | null; campaign: string | null; hot: boolean }): boolean {

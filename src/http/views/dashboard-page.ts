@@ -109,6 +109,17 @@ export interface DashboardView {
   nonce: string;
 }
 
+/** The canonical query of a filter state (shareable; never carries the token). */
+export function filterQuery(f: FilterState): string {
+  const q = new URLSearchParams();
+  q.set('window', f.window);
+  if (f.team !== null) q.set('team', f.team);
+  if (f.source !== null) q.set('source', f.source);
+  if (f.campaign !== null) q.set('campaign', f.campaign);
+  if (f.hot) q.set('hot', '1');
+  return q.toString();
+}
+
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** "2026-11-12 09:05 UTC". */
@@ -183,12 +194,14 @@ ${weeklyChart('weekly', 'MQL to SAL percentage per week, last 12 weeks', v.weeks
 <details><summary>Weekly numbers</summary><div class="table-wrap"><table><thead><tr><th>Week of</th><th class="num">MQLs</th><th class="num">SALs</th><th class="num">MQL→SAL</th></tr></thead><tbody>${rows}</tbody></table></div></details></section>`;
 }
 
-function breakdownTable(kind: 'source' | 'campaign', rows: readonly BreakdownRow[], selected: string | null): SafeHtml {
+function breakdownTable(kind: 'source' | 'campaign', rows: readonly BreakdownRow[], filters: FilterState): SafeHtml {
   if (rows.length === 0) return html``;
+  const selected = filters[kind];
   const body = rows.map((r) => {
     const n = r.numbers;
     const top = n.rejectedByReason[0];
-    return html`<tr data-${kind}="${r.key}"${r.key === selected ? html` class="selected"` : ''}><td>${r.key}${r.key === selected ? html` <span class="small">(filtered)</span>` : ''}</td><td class="num">${n.mqls}</td><td class="num">${n.rejected}</td><td class="num">${formatPercent(n.rejectedPercent)}</td><td>${top ? `${top.label} (${top.count})` : '–'}</td></tr>`;
+    const key = r.key === selected ? html`${r.key} <span class="small">(filtered)</span>` : html`<a href="dashboard?${filterQuery({ ...filters, [kind]: r.key })}">${r.key}</a>`;
+    return html`<tr data-${kind}="${r.key}"${r.key === selected ? html` class="selected"` : ''}><td>${key}</td><td class="num">${n.mqls}</td><td class="num">${n.rejected}</td><td class="num">${formatPercent(n.rejectedPercent)}</td><td>${top ? `${top.label} (${top.count})` : '–'}</td></tr>`;
   });
   const title = kind === 'source' ? 'Source' : 'Campaign';
   return html`<div class="table-wrap"><table class="breakdown"><caption>Rejections by ${kind}</caption><thead><tr><th>${title}</th><th class="num">MQLs</th><th class="num">Rejected</th><th class="num">% rejected</th><th>Top reason</th></tr></thead><tbody>${body}</tbody></table></div>`;
@@ -205,9 +218,9 @@ function reasonsPanel(v: DashboardView): SafeHtml {
 <p class="sub">${t.rejected} rejected (${scope}). Use the source and campaign filters above to narrow it down.</p>
 ${barChart('reasons', 'Rejected hand-offs by reason', rows, { empty: 'No rejections for these filters.' })}
 ${t.rejectedByReason.length ? html`<details><summary>Reason numbers</summary><div class="table-wrap"><table><thead><tr><th>Reason</th><th class="num">Rejected</th><th class="num">% of MQLs</th></tr></thead><tbody>${table}</tbody></table></div></details>` : ''}
-<details${v.filters.source || v.filters.campaign ? html` open` : ''}><summary>Rejections by source and by campaign</summary><p class="note">All sources and campaigns of the window (the largest 12 of each), with the team and hot filters applied.</p>
-${breakdownTable('source', v.breakdown.sources, v.filters.source)}
-${breakdownTable('campaign', v.breakdown.campaigns, v.filters.campaign)}</details></section>`;
+<details${v.filters.source || v.filters.campaign ? html` open` : ''}><summary>Rejections by source and by campaign</summary><p class="note">All sources and campaigns of the window (the largest 12 of each), with the team and hot filters applied. A name filters the dashboard by it.</p>
+${breakdownTable('source', v.breakdown.sources, v.filters)}
+${breakdownTable('campaign', v.breakdown.campaigns, v.filters)}</details></section>`;
 }
 
 function speedPanel(v: DashboardView): SafeHtml {

@@ -158,6 +158,8 @@ describe('dashboard page', () => {
   it('lists a campaign with markup as an escaped option', async () => {
     const html = await (await get('/dashboard?window=24h', auth)).text();
     expect(html).toContain('<option value="&quot;&gt;&lt;img src=x onerror=alert(2)&gt;">');
+    // The breakdown links filter by the row's campaign, URL-encoded inside an escaped attribute.
+    expect(html).toContain('<a href="dashboard?window=24h&amp;campaign=%22%3E%3Cimg+src%3Dx+onerror%3Dalert%282%29%3E">&quot;&gt;&lt;img src=x onerror=alert(2)&gt;</a>');
   });
 });
 
