@@ -55,10 +55,10 @@ afterEach(async () => {
   await rm(path.join(dir, 'handoff.db-shm'), { force: true });
 });
 
-async function run(args: string[], deps: BackfillCliDeps = {}): Promise<{ code: number; out: string; err: string }> {
+async function run(args: string[], deps: BackfillCliDeps = {}, isTty = false): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const io: CliIo = { out: (t) => void (out += t), err: (t) => void (err += t), env: { HUBSPOT_TOKEN: 'pat-test' }, cwd: dir, isTty: false };
+  const io: CliIo = { out: (t) => void (out += t), err: (t) => void (err += t), env: { HUBSPOT_TOKEN: 'pat-test' }, cwd: dir, isTty };
   const program = new Command('handoff').exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
   registerBackfillCommand(program, io, { now: () => NOW, logger: silentLogger, ...deps });
   registerStatsCommand(program, io, () => NOW);
@@ -189,8 +189,11 @@ describe('handoff backfill --since (CRM)', () => {
         yield { episodes, cursor: JSON.stringify({ at: NOW - 10 * DAY }), estimatedTotal: 2, calls: 1 };
       },
     };
-    const r = await run(['backfill', '--since', '90d'], { historySource: source });
+    const r = await run(['backfill', '--since', '90d'], { historySource: source }, true);
     expect(r.code).toBe(0);
+    // on a terminal: a progress line on stderr (records read, stored, skipped, pace, ETA), cleared at the end
+    expect(r.err).toMatch(/^\rread 2 \/ ~2 · stored 2 · skipped 0( · [\d,]+\/s)?( · ETA [^\n]+)?\u001b\[K/);
+    expect(r.err.endsWith('\r\u001b[K')).toBe(true);
     expect(asked).toEqual([{ from: Date.UTC(2026, 7, 27), to: NOW }]);
     expect(r.out).toContain('backfill from HubSpot: MQLs of 2026-08-27T00:00Z → 2026-11-25T12:00Z');
     expect(r.out).toContain('accepted 1 · rejected 0 · open 1');
