@@ -192,7 +192,9 @@ describe('handoff backfill --since (CRM)', () => {
     const r = await run(['backfill', '--since', '90d'], { historySource: source }, true);
     expect(r.code).toBe(0);
     // on a terminal: a progress line on stderr (records read, stored, skipped, pace, ETA), cleared at the end
-    expect(r.err).toMatch(/^\rread 2 \/ ~2 · stored 2 · skipped 0( · [\d,]+\/s)?( · ETA [^\n]+)?\u001b\[K/);
+    const ESC = String.fromCharCode(27);
+    const [line] = r.err.split(`${ESC}[K`);
+    expect(line).toMatch(/^\rread 2 \/ ~2 · stored 2 · skipped 0( · [\d,]+\/s)?( · ETA .+)?$/);
     expect(r.err.endsWith('\r\u001b[K')).toBe(true);
     expect(asked).toEqual([{ from: Date.UTC(2026, 7, 27), to: NOW }]);
     expect(r.out).toContain('backfill from HubSpot: MQLs of 2026-08-27T00:00Z → 2026-11-25T12:00Z');
