@@ -328,6 +328,9 @@ export async function buildDashboardView(options: DashboardOptions, parsed: Pars
   if (filter.team !== undefined) optionFilter.team = filter.team;
   if (filter.hot !== undefined) optionFilter.hot = filter.hot;
   const weeksSince = weekStart(now) - 11 * WEEK;
+  // Without filters the backlog table needs only its first rows (the count comes from backlog());
+  // with filters, open hand-offs are matched here, up to BACKLOG_SCAN of them.
+  const filtered = filter.team !== undefined || filter.source !== undefined || filter.campaign !== undefined || filter.hot !== undefined;
 
   // The by-rep report's total is the cohort's total (every hand-off and offer is in exactly one
   // group), so it also serves the headline: one query fewer.
@@ -337,7 +340,7 @@ export async function buildDashboardView(options: DashboardOptions, parsed: Pars
     reports.stats({ since, until, by: 'source', filter: optionFilter }),
     reports.stats({ since, until, by: 'campaign', filter: optionFilter }),
     metrics.backlog(now),
-    store.listOpenHandoffs(BACKLOG_SCAN),
+    store.listOpenHandoffs(filtered ? BACKLOG_SCAN : BACKLOG_SHOWN),
     store.listAlerts('firing'),
     store.getRepStatuses(),
     store.countOpenOffersByRep(),
@@ -399,7 +402,6 @@ export async function buildDashboardView(options: DashboardOptions, parsed: Pars
   });
 
   // Backlog: open hand-offs matching the filters (any MQL time), oldest first.
-  const filtered = filter.team !== undefined || filter.source !== undefined || filter.campaign !== undefined || filter.hot !== undefined;
   const matching = open.filter((h) => matches(filter, h));
   const shown = matching.slice(0, BACKLOG_SHOWN);
   const leads = await Promise.all(shown.map((h) => store.getLead(h.leadId)));
@@ -457,7 +459,7 @@ export async function buildDashboardView(options: DashboardOptions, parsed: Pars
     weeks,
     speed: { histogram: histogram(speeds), rowsSince: rowsSince > since ? rowsSince : null },
     reps,
-    backlog: { summary: backlog, rows: backlogRows, matching: matching.length, shownLimit: BACKLOG_SHOWN, filtered },
+    backlog: { summary: backlog, rows: backlogRows, matching: filtered ? matching.length : backlog.open, shownLimit: BACKLOG_SHOWN, filtered },
     escalations,
     alerts: alerts.map(alertView).sort((a, b) => Number(b.critical) - Number(a.critical) || b.firedAt - a.firedAt),
     nonce,

@@ -153,6 +153,9 @@ describe('dashboard page', () => {
     expect(html).not.toContain('data-rep="alice"');
     expect(html).toContain('data-rep="dave"');
     expect(html).toContain('<option value="us" selected>');
+    const open = (await store.listOpenHandoffs(1000)).filter((h) => h.teamId === 'us' && h.hot);
+    expect(metric(html, 'backlog-matching')).toBe(String(open.length));
+    expect(html.match(/<tr data-handoff=/g)?.length ?? 0).toBeGreaterThanOrEqual(open.length);
   });
 
   it('lists a campaign with markup as an escaped option', async () => {
