@@ -8,7 +8,7 @@ import type { AppSettings } from './app/settings.js';
 import { computeDeadline } from './app/deadline.js';
 import { createJobHandlers } from './app/job-handlers.js';
 import { createHandoffActions } from './app/handoff-actions.js';
-import { pollSource } from './app/poll-source.js';
+import { ensureLiveFrom, pollSource } from './app/poll-source.js';
 import { sweepDeadlines } from './app/sweep-deadlines.js';
 import { checkOpenHandoffs } from './app/check-open-handoffs.js';
 import { planOffer } from './app/route-handoff.js';
@@ -306,7 +306,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
     const loops: Loop[] = [];
     const leaseName = `poller:${connectors.source.kind}`;
     let holdsLease = false;
-    const startFrom = startFromMillis(config, clock.now());
+    const startFrom = await ensureLiveFrom(deps, connectors.source.kind, startFromMillis(config, clock.now()));
     const pollEvery = connectors.hubspotWebhook ? config.source.pollEvery * 4 : config.source.pollEvery;
     const outboxLoop = startLoop({
       name: 'outbox',

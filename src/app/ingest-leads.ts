@@ -4,17 +4,34 @@ import { OPEN_STATES, type Lead } from '../domain/model.js';
 import type { AppDeps } from './deps.js';
 import { job } from './jobs.js';
 
+/** Where live detection of a source started (kept from the very first run on this store). */
+export function liveFromName(kind: string): string {
+  return `live-from:${kind}`;
+}
+
 export interface IngestSummary {
   created: number;
   duplicates: number;
+  /** MQLs from before live detection started (history: never offered). */
+  beforeStart: number;
   handoffIds: string[];
 }
 
 export async function ingestLeads(deps: AppDeps, leads: Lead[]): Promise<IngestSummary> {
   const { store, clock, settings, logger } = deps;
-  const summary: IngestSummary = { created: 0, duplicates: 0, handoffIds: [] };
+  const summary: IngestSummary = { created: 0, duplicates: 0, beforeStart: 0, handoffIds: [] };
+  const liveFrom = new Map<string, number | null>();
   for (const lead of leads) {
     const now = clock.now();
+    if (!liveFrom.has(lead.source)) {
+      const v = await store.getCursor(liveFromName(lead.source));
+      liveFrom.set(lead.source, v === null ? null : Number(v));
+    }
+    const startedAt = liveFrom.get(lead.source);
+    if (startedAt !== null && startedAt !== undefined && lead.mqlAt < startedAt) {
+      summary.beforeStart += 1;
+      continue;
+    }
     // One open hand-off per record: a lead already being handed off is not a new MQL episode, even when
     // its MQL time reads differently (a source without a stable MQL date field).
     const [latest] = await store.findHandoffsByRecord(lead.source, lead.externalId);

@@ -163,7 +163,7 @@ export interface Store {
   findHandoffsByRecord(source: SourceKind, externalId: string): Promise<Handoff[]>;
   /** Hand-offs whose lead has this email (newest first). */
   findHandoffsByEmail(email: string): Promise<Handoff[]>;
-  /** Open hand-offs (detected / offered / escalated), oldest MQL first. */
+  /** Open live hand-offs (detected / offered / escalated; imported history left out), oldest MQL first. */
   listOpenHandoffs(limit: number): Promise<Handoff[]>;
   /** Hand-offs with mqlAt in [from, to), oldest first, paged by `after` (an id returned before). */
   listHandoffsByMqlTime(from: Millis, to: Millis, limit: number, after?: { mqlAt: Millis; id: string }): Promise<Handoff[]>;

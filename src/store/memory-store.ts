@@ -255,7 +255,7 @@ export function createMemoryStore(): Store {
 
     async listOpenHandoffs(limit: number): Promise<Handoff[]> {
       if (limit <= 0) return [];
-      return sortedHandoffs([...handoffs.values()].filter((h) => OPEN_STATES.includes(h.state)))
+      return sortedHandoffs([...handoffs.values()].filter((h) => OPEN_STATES.includes(h.state) && !h.imported))
         .slice(0, limit)
         .map(copy);
     },

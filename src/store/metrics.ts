@@ -285,7 +285,7 @@ export function createSqlMetricsReader(db: Db, dialect: SqlDialect): MetricsRead
           sum(case when state = 'escalated' and escalation_reason = 'unroutable' then 1 else 0 end) as unroutable,
           min(mql_at) as oldest
         from handoffs
-        where state in (${OPEN})`.execute(db);
+        where state in (${OPEN}) and imported = 0`.execute(db);
       const row = r.rows[0] ?? {};
       return {
         open: num(row.open),

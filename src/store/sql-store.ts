@@ -447,6 +447,7 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
         .selectFrom('handoffs')
         .selectAll()
         .where('state', 'in', [...OPEN_STATES])
+        .where('imported', '=', 0)
         .orderBy('mql_at')
         .orderBy('id')
         .limit(limit)

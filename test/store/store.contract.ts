@@ -382,11 +382,12 @@ export function storeContract(harness: StoreHarness): void {
       expect(await store.findHandoffsByEmail('nobody@example.com')).toEqual([]);
     });
 
-    it('lists open hand-offs oldest MQL first, up to the limit', async () => {
+    it('lists open live hand-offs oldest MQL first, up to the limit (imported history left out)', async () => {
       const b = await ingested({ mqlAt: T0 + 2 * MIN });
       const a = await ingested({ mqlAt: T0 + MIN });
       const { handoff: c } = await offered('alice', {}, { mqlAt: T0 + 3 * MIN });
       await store.ingest({ lead: lead({ mqlAt: T0 }), hot: false, imported: true, state: 'accepted', decidedAt: T0 }, T0);
+      await store.ingest({ lead: lead({ mqlAt: T0 - MIN }), hot: false, imported: true, state: 'detected' }, T0);
       expect((await store.listOpenHandoffs(10)).map((h) => h.id)).toEqual([a.id, b.id, c.id]);
       expect((await store.listOpenHandoffs(2)).map((h) => h.id)).toEqual([a.id, b.id]);
       expect(await store.listOpenHandoffs(0)).toEqual([]);

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingestLeads } from '../../../src/app/ingest-leads.js';
+import { ensureLiveFrom } from '../../../src/app/poll-source.js';
 import { recordDecision } from '../../../src/app/record-decision.js';
 import { sweepDeadlines } from '../../../src/app/sweep-deadlines.js';
 import { claimHandoff, assignHandoff } from '../../../src/app/claim-handoff.js';
@@ -172,6 +173,18 @@ describe.each(engines)('the hand-off lifecycle (%s store)', (_name, open) => {
     expect(h.slack.closed.at(-1)?.outcome.kind).toBe('withdrawn');
     const click = await recordDecision(h.deps, { offerId: offers[0]!.id, actorId: 'alice', decision: 'accept' });
     expect(click).toMatchObject({ kind: 'already_decided', state: 'withdrawn' });
+  });
+
+  it('never offers an MQL from before live detection started, even when its record changes later', async () => {
+    const start = h.clock.now();
+    expect(await ensureLiveFrom(h.deps, 'hubspot', start)).toBe(start - 1000);
+    // A second start (a restart, or startFrom recomputed) keeps the first moment.
+    expect(await ensureLiveFrom(h.deps, 'hubspot', start + 3_600_000)).toBe(start - 1000);
+    const old = makeLead({ mqlAt: start - 86_400_000, modifiedAt: start + 60_000 });
+    const fresh = makeLead({ mqlAt: start + 60_000 });
+    const summary = await ingestLeads(h.deps, [old, fresh]);
+    expect(summary).toMatchObject({ created: 1, beforeStart: 1 });
+    expect(await h.store.findHandoffsByRecord('hubspot', old.externalId)).toEqual([]);
   });
 
   it('escalates an unroutable lead instead of dropping it', async () => {
