@@ -189,6 +189,27 @@ export async function pollUntil(check: () => boolean | Promise<boolean>, timeout
   }
 }
 
+/**
+ * Polls `count` until it reaches `target`; gives up when it has not grown for `stallMs` or `maxMs` passed.
+ * Resolves to whether the target was reached.
+ */
+export async function pollProgress(count: () => number, target: number, options: { stallMs: number; maxMs: number; everyMs?: number }): Promise<boolean> {
+  const started = Date.now();
+  let last = -1;
+  let lastChange = started;
+  for (;;) {
+    const n = count();
+    if (n >= target) return true;
+    const now = Date.now();
+    if (n !== last) {
+      last = n;
+      lastChange = now;
+    }
+    if (now - lastChange > options.stallMs || now - started > options.maxMs) return false;
+    await new Promise((r) => setTimeout(r, options.everyMs ?? 200));
+  }
+}
+
 export function sum(values: Iterable<number>): number {
   let total = 0;
   for (const v of values) total += v;

@@ -1,0 +1,155 @@
+// Benchmark: vendor API calls the real worker makes for 1,000 MQLs, from detection to write-back. 1,000 MQL contacts
+// wait in the HubSpot emulator; the built worker detects them (polling), offers each to one of 100 reps in Slack, and
+// every rep clicks Accept through the emulated Slack; the worker writes owner and status back. Counted at the
+// emulators: HubSpot calls per 1,000 MQLs (budget ≤ 20: search pages of 200, batch writes of 100) beside the naive
+// design (one search/read and one write per lead: 2,000), and Slack Web API calls per offer (1) and per decision
+// (≤ 1). Prints figures; not an assertion.
+import { fileURLToPath } from 'node:url';
+import { benchContact, createBenchWorld, pollProgress, pollUntil, postedCards, seconds, stdoutLog, sum, type BenchLog, type BenchRow } from './bench-kit.js';
+
+export interface ApiCallsOptions {
+  leads?: number;
+  reps?: number;
+  log?: BenchLog;
+}
+
+function breakdown(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+}
+
+function countBy(methods: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of methods) out[m] = (out[m] ?? 0) + 1;
+  return out;
+}
+
+export async function run(options: ApiCallsOptions = {}): Promise<BenchRow[]> {
+  const log = options.log ?? stdoutLog;
+  const leads = options.leads ?? 1_000;
+  const repCount = options.reps ?? 100;
+  const { world } = await createBenchWorld({
+    reps: repCount,
+    config: (c) => {
+      const hubspot = { ...(c.hubspot as Record<string, unknown>) };
+      delete hubspot.webhookSecret;
+      // The first poll (one pollEvery after start) finds the backlog; later polls find nothing new and are
+      // counted apart (a quiet poll is one search call per pollEvery, whatever the lead volume).
+      return { ...c, hubspot, source: { ...(c.source as Record<string, unknown>), pollEvery: '10s', startFrom: '1h' } };
+    },
+  });
+  try {
+    const hubspot = world.hubspot.control;
+    const slack = world.slack.control;
+    const start = Date.now() - 30 * 60_000;
+    const ids = hubspot.seedContacts(Array.from({ length: leads }, (_, i) => ({ properties: { ...benchContact(i), lastmodifieddate: new Date(start + i * 1_000).toISOString(), createdate: new Date(start + i * 1_000).toISOString() } })));
+    hubspot.resetCallCounts();
+    const slackBefore = slack.calls().length;
+    const t0 = Date.now();
+    await world.startWorker({ LOG_LEVEL: 'warn' });
+
+    const searches = (): number => sum(Object.entries(hubspot.callCounts()).filter(([k]) => k.includes('search')).map(([, n]) => n));
+    await pollUntil(() => searches() > 0, 30_000, 50);
+    // Detection and offers: every lead gets its card.
+    const allPosted = await pollProgress(() => postedCards(world.slack).length, leads, { stallMs: 30_000, maxMs: 180_000 });
+    const offeredAt = Date.now();
+    const detectionSearches = searches();
+    if (!allPosted) log(`api calls: worker output (last lines):\n${world.output.slice(-10).join('\n')}`);
+    const offerCalls = slack.calls().slice(slackBefore);
+    const cards = postedCards(world.slack);
+    log(`api calls: ${cards.length}/${leads} cards posted in ${seconds(offeredAt - t0)}${allPosted ? '' : ' (timed out)'}`);
+
+    // Decisions: each card's rep clicks Accept (20 at a time), then the worker writes back.
+    const decisionsFrom = slack.calls().length;
+    const userOfChannel = new Map<string, string>();
+    for (const u of slack.users()) {
+      const dm = slack.dmChannel(u.id);
+      if (dm !== null) userOfChannel.set(dm, u.id);
+    }
+    let next = 0;
+    let refused = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        for (let i = next++; i < cards.length; i = next++) {
+          const card = cards[i]!;
+          const user = userOfChannel.get(card.channel);
+          if (user === undefined) {
+            refused++;
+            continue;
+          }
+          const answer = await slack.clickButton({ user, channel: card.channel, ts: card.ts, actionId: 'handoff_accept' });
+          if (answer.status !== 200) refused++;
+        }
+      }),
+    );
+    const writtenBack = (): number => ids.filter((id) => {
+      const c = hubspot.getContact(id);
+      return c !== undefined && c.properties.hs_lead_status === 'OPEN' && (c.properties.hubspot_owner_id ?? '') !== '';
+    }).length;
+    const allWritten = allPosted && (await pollProgress(writtenBack, leads, { stallMs: 30_000, maxMs: 180_000, everyMs: 500 }));
+    // Card updates may finish just after the CRM writes.
+    if (allWritten) await pollUntil(() => slack.calls('chat.update').length >= cards.length, 30_000, 200);
+    const doneAt = Date.now();
+    const decisionCalls = slack.calls().slice(decisionsFrom);
+    const hubspotCounts = hubspot.callCounts();
+    const quietPolls = searches() - detectionSearches;
+    const hubspotTotal = sum(Object.values(hubspotCounts)) - quietPolls;
+    log(`api calls: ${writtenBack()}/${leads} written back in ${seconds(doneAt - t0)} (clicks refused: ${refused})${allWritten ? '' : ' (timed out)'}`);
+    log(`api calls: HubSpot ${hubspotTotal} for the leads (+ ${quietPolls} quiet polls after detection): ${breakdown(hubspotCounts)}`);
+    const offerByMethod = countBy(offerCalls.map((c) => c.method));
+    const decisionByMethod = countBy(decisionCalls.map((c) => c.method));
+    log(`api calls: Slack during offers ${offerCalls.length}: ${breakdown(offerByMethod)}`);
+    log(`api calls: Slack during decisions ${decisionCalls.length}: ${breakdown(decisionByMethod)}`);
+
+    const posts = offerByMethod['chat.postMessage'] ?? 0;
+    const opens = offerByMethod['conversations.open'] ?? 0;
+    const otherOfferCalls = offerCalls.length - posts - opens;
+    const perOffer = offerCalls.length / Math.max(1, cards.length);
+    const perDecision = decisionCalls.length / Math.max(1, cards.length);
+    const complete = allPosted && allWritten && refused === 0;
+    return [
+      {
+        figure: 'HubSpot API calls per 1,000 MQLs detected and written back',
+        measured: `${Math.round((hubspotTotal * 1_000) / leads)}${complete ? '' : ' (run incomplete)'}`,
+        budget: '≤ 20',
+        ok: complete && (hubspotTotal * 1_000) / leads <= 20,
+        note: `${leads} MQLs polled (no webhooks), ${repCount} reps, every one accepted in Slack; HubSpot calls: ${breakdown(hubspotCounts)}, of which ${quietPolls} quiet polls after detection (not counted: one search per pollEvery when nothing is new)`,
+      },
+      {
+        figure: '  naive design: one search/read + one write per lead',
+        measured: '2,000',
+        budget: '(comparison)',
+        ok: null,
+      },
+      {
+        figure: 'Slack Web API calls per offer',
+        measured: `${perOffer.toFixed(2)} (${posts} posts, ${opens} DM opens${otherOfferCalls > 0 ? `, ${otherOfferCalls} other` : ''})`,
+        budget: '1 (+ one DM open per rep)',
+        ok: allPosted && posts <= cards.length && opens <= repCount && otherOfferCalls === 0,
+        note: `Slack calls while offering: ${breakdown(offerByMethod)}`,
+      },
+      {
+        figure: 'Slack Web API calls per decision',
+        measured: perDecision.toFixed(2),
+        budget: '≤ 1',
+        ok: complete && perDecision <= 1,
+        note: `Slack calls while deciding: ${breakdown(decisionByMethod)}`,
+      },
+    ];
+  } finally {
+    await world.close();
+  }
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  run().then(
+    (rows) => rows.forEach((r) => stdoutLog(`${r.figure}: ${r.measured} (budget ${r.budget})`)),
+    (err: unknown) => {
+      process.stderr.write(`api calls bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
