@@ -1,0 +1,103 @@
+// Benchmark: draining a backlog of 10,000 MQLs with the vendors' rate limits emulated. The contacts wait in the
+// HubSpot emulator; the built worker starts, finds them and offers every one to one of N reps in Slack. Measured: worker
+// start → the last card posted. Budget (DESIGN §9): ≤ 1.2 × the bound the rate limits set:
+//   detection: HubSpot search allows 5 requests/s of 200 results → M / 1,000 s;
+//   cards: Slack allows about 1 message/s per channel after a burst of 3, one DM channel per rep → (M / N − 3) s;
+//   (owner and status writes happen on Accept, not while draining; HubSpot batch writes would add M / 100 calls under
+//   the 100-per-10-s limit → M / 1,000 s, also below the Slack bound.)
+//   bound = max(M / 1,000, M / N − 3) seconds.
+// Prints figures; not an assertion.
+import { fileURLToPath } from 'node:url';
+import { benchContact, createBenchWorld, percentile, pollProgress, postedCards, seconds, stdoutLog, type BenchLog, type BenchRow } from './bench-kit.js';
+
+export interface DrainOptions {
+  leads?: number;
+  reps?: number;
+  log?: BenchLog;
+}
+
+const SEARCH_PER_SECOND = 5;
+const SEARCH_PAGE = 200;
+const SLACK_PER_SECOND = 1;
+const SLACK_BURST = 3;
+
+export function drainBoundSeconds(leads: number, reps: number): { detection: number; cards: number; bound: number } {
+  const detection = leads / (SEARCH_PER_SECOND * SEARCH_PAGE);
+  const cards = Math.max(0, Math.ceil(leads / reps) - SLACK_BURST) / SLACK_PER_SECOND;
+  return { detection, cards, bound: Math.max(detection, cards) };
+}
+
+export async function run(options: DrainOptions = {}): Promise<BenchRow[]> {
+  const log = options.log ?? stdoutLog;
+  const leads = options.leads ?? 10_000;
+  const reps = options.reps ?? 100;
+  const { world } = await createBenchWorld({
+    reps,
+    config: (c) => {
+      const hubspot = { ...(c.hubspot as Record<string, unknown>) };
+      delete hubspot.webhookSecret;
+      return { ...c, hubspot, source: { ...(c.source as Record<string, unknown>), pollEvery: '1s', startFrom: '2h' } };
+    },
+  });
+  try {
+    const start = Date.now() - 90 * 60_000;
+    const step = Math.floor((80 * 60_000) / leads);
+    world.hubspot.control.seedContacts(
+      Array.from({ length: leads }, (_, i) => {
+        const at = new Date(start + i * step).toISOString();
+        return { properties: { ...benchContact(i), lastmodifieddate: at, createdate: at } };
+      }),
+    );
+    world.hubspot.control.resetCallCounts();
+    const t0 = Date.now();
+    await world.startWorker({ LOG_LEVEL: 'warn' });
+    // A progress line every 20 s: where the time goes (detection, offers, cards).
+    const store = await world.openStore();
+    const progress = setInterval(() => {
+      void (async () => {
+        const handoffs = (await store.db.selectFrom('handoffs').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n ?? 0;
+        const searches = Object.entries(world.hubspot.control.callCounts()).filter(([k]) => k.includes('search')).reduce((n, [, v]) => n + v, 0);
+        const posts = world.slack.control.calls('chat.postMessage');
+        log(`drain: +${seconds(Date.now() - t0)}: ${handoffs} hand-offs stored, ${searches} searches, ${postedCards(world.slack).length} cards, ${posts.filter((c) => c.status === 429).length} Slack 429s of ${posts.length} posts`);
+      })().catch(() => undefined);
+    }, 20_000);
+    const drained = await pollProgress(() => postedCards(world.slack).length, leads, { stallMs: 45_000, maxMs: 400_000, everyMs: 500 }).finally(() => {
+      clearInterval(progress);
+    });
+    await store.close();
+    const cards = postedCards(world.slack);
+    const times = cards.map((c) => c.postedAt - t0);
+    const last = times.length > 0 ? Math.max(...times) : Number.NaN;
+    const { detection, cards: cardBound, bound } = drainBoundSeconds(leads, reps);
+    const throttled = world.slack.control.calls('chat.postMessage').filter((c) => c.status === 429).length;
+    const hubspot429 = world.output.filter((l) => l.includes('429') || l.includes('rate_limited')).length;
+    log(
+      `drain: ${cards.length}/${leads} cards, last at ${seconds(last)} (50% at ${seconds(percentile(times, 50))}, 90% at ${seconds(percentile(times, 90))}); ` +
+        `bound max(${detection.toFixed(0)} s detection, ${cardBound.toFixed(0)} s cards) = ${bound.toFixed(0)} s; Slack 429s ${throttled}; HubSpot calls ${JSON.stringify(world.hubspot.control.callCounts())}`,
+    );
+    if (!drained) log(`drain: worker output (last lines):\n${world.output.slice(-8).join('\n')}`);
+    if (hubspot429 > 0) log(`drain: ${hubspot429} worker log lines mention rate limiting`);
+    return [
+      {
+        figure: `drain of a ${leads.toLocaleString('en')}-MQL backlog (${reps} reps)`,
+        measured: drained ? `${seconds(last)} = ${(last / 1000 / bound).toFixed(2)} × bound` : `${cards.length}/${leads} cards by ${seconds(last)} (stalled)`,
+        budget: `≤ 1.2 × ${bound.toFixed(0)} s = ${(1.2 * bound).toFixed(0)} s`,
+        ok: drained && last <= 1.2 * bound * 1000,
+        note: `bound = max(M / (5 searches/s × 200), M / N reps − 3 burst at 1 msg/s per DM) = max(${detection.toFixed(0)}, ${cardBound.toFixed(0)}) s for M = ${leads}, N = ${reps}; timed from worker start to the last card`,
+      },
+    ];
+  } finally {
+    await world.close();
+  }
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const leads = process.argv[2] === undefined ? undefined : Number(process.argv[2]);
+  run(leads === undefined ? {} : { leads }).then(
+    (rows) => rows.forEach((r) => stdoutLog(`${r.figure}: ${r.measured} (budget ${r.budget})`)),
+    (err: unknown) => {
+      process.stderr.write(`drain bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
