@@ -128,8 +128,17 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
     await call('chat.update', () => client.chat.update({ channel: ref.channel, ts: ref.ts, text, blocks }));
   }
 
+  /**
+   * Cards this process already posted, by offer. If storing the card's ts failed after Slack answered
+   * (a database outage), the retry gets the same card back instead of posting it twice. Only a crash in
+   * that moment can still double-post.
+   */
+  const postedCards = new Map<string, MessageRef>();
+
   return {
     async postOffer(card: OfferCard): Promise<MessageRef> {
+      const already = postedCards.get(card.offerId);
+      if (already !== undefined) return already;
       const user = card.rep.slackUserId;
       if (user === undefined || user === '') {
         throw new ConnectorError('slack', { kind: 'not_found', reason: `rep ${card.rep.id} has no Slack user id` });
@@ -138,6 +147,8 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
       const message = buildOfferCard(card);
       try {
         const ref = await post(channel, message.text, message.blocks, undefined, `offer:${card.offerId}`);
+        postedCards.set(card.offerId, ref);
+        if (postedCards.size > 10_000) postedCards.delete(postedCards.keys().next().value as string);
         log.debug({ offerId: card.offerId, channel: ref.channel, ts: ref.ts }, 'offer card posted');
         return ref;
       } catch (err) {

@@ -25,6 +25,11 @@ async function assertExactlyOnce(world: World, contacts: number): Promise<{ hand
     const byExternal = new Map<string, number>();
     for (const h of handoffs) byExternal.set(h.external_id, (byExternal.get(h.external_id) ?? 0) + 1);
     const duplicates = [...byExternal.values()].filter((n) => n > 1).length + (cards.length - new Set(cards.map((c) => c.text)).size);
+    if (duplicates > 0) {
+      const seen = new Map<string, number>();
+      for (const c of cards) seen.set(c.text, (seen.get(c.text) ?? 0) + 1);
+      console.log('duplicate hand-offs', [...byExternal].filter(([, n]) => n > 1), 'duplicate cards', [...seen].filter(([, n]) => n > 1));
+    }
     const lost = contacts - byExternal.size + offers.filter((o) => o.slack_ts === null).length;
     expect(byExternal.size).toBe(contacts);
     expect(duplicates).toBe(0);
@@ -66,7 +71,17 @@ describe('fault suite', () => {
     const recovering = Date.now();
     await waitFor(`${total} cards`, () => allPostedCards(world).length >= total, 90_000, 250);
     const figures = await assertExactlyOnce(world, total);
-    report('kill -9', { faults: kills, leads: total, ...figures, recoverMs: Date.now() - recovering, totalMs: Date.now() - started });
+    const slackCalls = world.slack.control.calls().length;
+    const hubspotCalls = world.hubspot.control.totalCalls();
+    report('kill -9', {
+      faults: kills,
+      leads: total,
+      ...figures,
+      recoverMs: Date.now() - recovering,
+      totalMs: Date.now() - started,
+      slackCallsPerLead: (slackCalls / total).toFixed(2),
+      hubspotCallsPerLead: (hubspotCalls / total).toFixed(3),
+    });
   }, 180_000);
 
   it.skipIf(postgresTestUrl() === null)('a Postgres outage mid-run (connections cut and refused) is ridden out', async () => {
