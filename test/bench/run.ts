@@ -1,0 +1,148 @@
+// `npm run bench`: every figure of DESIGN §9, measured on loopback against the emulators with the vendors' rate limits
+// on, printed as one table with its budget, plus the machine it ran on. Benchmarks print figures; they are not tests
+// (the exit code is 0 whatever the figures, 1 only when the runner itself breaks).
+//   node dist/test/bench/run.js [--only name,name] [--skip name,name]
+// Names: ack, latency, calls, escalation, memory, drain, stats, install. Postgres for the stats figure: DATABASE_URL or
+// TEST_DATABASE_URL, else the local server at 127.0.0.1:5432 when it answers.
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { machine, ms, stdoutLog, type BenchRow } from './bench-kit.js';
+import { runSlackAckBench } from './slack-ack.bench.js';
+import { run as runStats } from './stats.bench.js';
+import { run as runCardLatency } from './card-latency.bench.js';
+import { run as runApiCalls } from './api-calls.bench.js';
+import { run as runEscalation } from './escalation.bench.js';
+import { run as runMemory } from './memory.bench.js';
+import { run as runDrain } from './drain.bench.js';
+import { run as runInstall } from './production-install.js';
+
+const log = stdoutLog;
+
+async function localPostgres(): Promise<string | null> {
+  const configured = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+  if (configured !== undefined && configured.trim() !== '') return configured.trim();
+  const url = 'postgres://postgres@127.0.0.1:5432/postgres';
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return url;
+  } catch {
+    return null;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function ackRows(): Promise<BenchRow[]> {
+  const f = await runSlackAckBench({ concurrency: 50, rounds: 5 });
+  log(`slack ack: ${f.clicks} concurrent clicks × ${f.rounds} rounds: p50 ${f.p50Ms.toFixed(1)} ms, p99 ${f.p99Ms.toFixed(1)} ms, max ${f.maxMs.toFixed(1)} ms`);
+  return [
+    {
+      figure: 'button click → ack, 50 concurrent clicks (p99)',
+      measured: `${f.p99Ms.toFixed(1)} ms`,
+      budget: '≤ 50 ms',
+      ok: f.p99Ms <= 50,
+      note: `${f.clicks} signed Accept clicks at once × ${f.rounds} rounds (after a warm-up round) through the real Bolt app in HTTP mode, app in its own thread; p50 ${f.p50Ms.toFixed(1)} ms, max ${f.maxMs.toFixed(1)} ms`,
+    },
+  ];
+}
+
+async function statsRows(): Promise<BenchRow[]> {
+  const postgresUrl = await localPostgres();
+  const figures = await runStats({ postgresUrl, log });
+  const rows: BenchRow[] = [];
+  for (const f of figures) {
+    const main = f.queries[0];
+    const year = f.queries.find((q) => q.name.includes('365d'));
+    const worst = Math.max(...f.queries.filter((q) => q !== year).map((q) => q.medianMs));
+    if (main === undefined) continue;
+    rows.push({
+      figure: `\`stats\` over 1,000,000 hand-offs, ${f.dialect} (median)`,
+      measured: `${ms(main.medianMs)} (slowest 30-day view ${ms(worst)})`,
+      budget: '≤ 300 ms',
+      ok: worst <= 300,
+      note: `${f.dialect}: ${f.handoffs.toLocaleString('en')} hand-offs, ${f.offers.toLocaleString('en')} offers; 30-day window (cohort ${main.cohort.toLocaleString('en')}): ${f.queries
+        .filter((q) => q !== year)
+        .map((q) => `${q.name} ${q.medianMs} ms`)
+        .join(', ')}`,
+    });
+    if (year !== undefined) {
+      rows.push({ figure: `  whole year (all 1M in the cohort), ${f.dialect}`, measured: ms(year.medianMs), budget: '(context)', ok: null });
+    }
+  }
+  if (!figures.some((f) => f.dialect === 'Postgres')) {
+    rows.push({ figure: '`stats` over 1,000,000 hand-offs, Postgres', measured: 'skipped: no Postgres (set DATABASE_URL)', budget: '≤ 300 ms', ok: null });
+  }
+  return rows;
+}
+
+interface Bench {
+  name: string;
+  title: string;
+  run: () => Promise<BenchRow[]>;
+}
+
+const BENCHES: Bench[] = [
+  { name: 'ack', title: 'button click → ack', run: ackRows },
+  { name: 'latency', title: 'MQL visible → card', run: () => runCardLatency({ log }) },
+  { name: 'calls', title: 'API calls per 1,000 MQLs', run: () => runApiCalls({ log }) },
+  { name: 'escalation', title: 'escalation lateness', run: () => runEscalation({ log }) },
+  { name: 'memory', title: 'idle memory', run: () => runMemory({ log }) },
+  { name: 'drain', title: 'backlog drain', run: () => runDrain({ log }) },
+  { name: 'stats', title: 'stats over 1M', run: statsRows },
+  { name: 'install', title: 'production install (the Dockerfile steps)', run: () => runInstall({ log }) },
+];
+
+function listArg(flag: string): string[] | null {
+  const i = process.argv.indexOf(flag);
+  if (i < 0) return null;
+  return (process.argv[i + 1] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function table(rows: BenchRow[]): string {
+  const head = ['figure', 'measured', 'budget', 'ok?'];
+  const cells = rows.map((r) => [r.figure, r.measured, r.budget, r.ok === null ? '—' : r.ok ? 'yes' : 'NO']);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
+  const line = (c: string[]): string => `| ${c.map((v, i) => v.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const only = listArg('--only');
+  const skip = listArg('--skip') ?? [];
+  const chosen = BENCHES.filter((b) => (only === null || only.includes(b.name)) && !skip.includes(b.name));
+  const m = machine();
+  const started = Date.now();
+  log(`handoff benchmarks — ${new Date().toISOString()}`);
+  log(`machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB memory, node ${m.node}, ${m.os}`);
+  log(`running: ${chosen.map((b) => b.name).join(', ')}\n`);
+  const rows: BenchRow[] = [];
+  for (const bench of chosen) {
+    const t0 = Date.now();
+    log(`== ${bench.title}`);
+    try {
+      rows.push(...(await bench.run()));
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      log(`${bench.name} failed: ${err instanceof Error ? (err.stack ?? message) : message}`);
+      rows.push({ figure: bench.title, measured: `failed: ${message.split('\n')[0]?.slice(0, 80) ?? ''}`, budget: '', ok: false });
+    }
+    log(`   (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+  }
+  log(`\nResults (${((Date.now() - started) / 1000).toFixed(0)} s in all; loopback, emulated HubSpot and Slack with their rate limits on)`);
+  log(`machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB memory, node ${m.node}\n`);
+  log(table(rows));
+  const notes = rows.filter((r) => r.note !== undefined);
+  if (notes.length > 0) {
+    log('\nHow each was measured:');
+    for (const r of notes) log(`- ${r.figure.trim()}: ${r.note ?? ''}`);
+  }
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`bench runner failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}
