@@ -42,6 +42,7 @@ import {
   statsText,
 } from './slack.blocks.js';
 import { boltLogger, createSlackWebClient, type SlackLogger } from './slack.client.js';
+import { checkSlackRequest, readLimited } from './slack.request-guard.js';
 
 export interface SlackAppOptions {
   botToken: string;
@@ -524,13 +525,27 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
         res.writeHead(404).end();
         return;
       }
-      try {
-        httpReceiver.requestListener(req, res);
-      } catch (err) {
-        // Bolt throws for paths and methods it does not serve.
-        log.warn({ path: req.url, method: req.method, err: errorCode(err) }, 'slack request not handled');
-        if (!res.headersSent) res.writeHead(404).end();
-      }
+      const receiver = httpReceiver;
+      const refuse = (status: number, reason: string): void => {
+        log.warn({ path: req.url, status, reason }, 'slack request refused');
+        if (!res.headersSent) res.writeHead(status, { 'content-type': 'text/plain' }).end(reason);
+      };
+      readLimited(req)
+        .then((body) => {
+          if (body === null) return refuse(413, 'request body too large');
+          const verdict = checkSlackRequest({ headers: req.headers, body, signingSecret: options.signingSecret ?? '', nowSeconds: Math.floor((options.now?.() ?? Date.now()) / 1000) });
+          if (!verdict.ok) return refuse(verdict.status, verdict.reason);
+          // Bolt reads a buffered body from `rawBody` instead of the (already consumed) stream.
+          (req as IncomingMessage & { rawBody?: Buffer }).rawBody = body;
+          try {
+            receiver.requestListener(req, res);
+          } catch (err) {
+            // Bolt throws for paths and methods it does not serve.
+            log.warn({ path: req.url, method: req.method, err: errorCode(err) }, 'slack request not handled');
+            if (!res.headersSent) res.writeHead(404).end();
+          }
+        })
+        .catch(() => refuse(400, 'could not read the request'));
     },
     async start() {
       if (socketMode) await app.start();

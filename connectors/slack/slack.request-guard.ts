@@ -1,0 +1,115 @@
+// A guard in front of Bolt's HTTP receiver. Bolt verifies signatures but only rejects timestamps that
+// are too old, and passes any JSON that is signed to the app (a signed `null` body throws where nothing
+// catches it). Here every request is checked first: signed with the signing secret, dated within five
+// minutes either way, and shaped like a Slack request; the buffered body then goes on to Bolt, which
+// reads `rawBody` instead of the stream.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+export const SLACK_BODY_LIMIT = 4 * 1024 * 1024;
+const WINDOW_S = 300;
+
+export type GuardResult = { ok: true } | { ok: false; status: 400 | 401 | 413; reason: string };
+
+function header(headers: IncomingMessage['headers'], name: string): string | null {
+  const v = headers[name];
+  return typeof v === 'string' ? v : null;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Reads the body up to `limit` bytes; null when it is longer. */
+export async function readLimited(req: IncomingMessage, limit = SLACK_BODY_LIMIT): Promise<Buffer | null> {
+  const announced = Number(req.headers['content-length'] ?? NaN);
+  if (Number.isFinite(announced) && announced > limit) return null;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+const isOptionalObject = (v: unknown): boolean => v === undefined || isObject(v);
+
+/** The fields our handlers and Bolt rely on, for an interaction payload (form `payload=`). */
+function interactionProblem(p: Record<string, unknown>): string | null {
+  if (typeof p.type !== 'string') return 'payload without a type';
+  if (!isObject(p.user) || typeof p.user.id !== 'string') return 'payload without a user id';
+  // Slack may send `team: null` (org-wide apps); when there is a team it has an id.
+  if (p.team !== undefined && p.team !== null && !(isObject(p.team) && typeof p.team.id === 'string')) return 'payload team has no id';
+  for (const key of ['container', 'channel', 'view', 'message'] as const) {
+    if (!isOptionalObject(p[key])) return `payload ${key} is not an object`;
+  }
+  if (isObject(p.container) && typeof p.container.type !== 'string') return 'payload container has no type';
+  if (isObject(p.channel) && typeof p.channel.id !== 'string') return 'payload channel has no id';
+  if (isObject(p.view) && typeof p.view.id !== 'string') return 'payload view has no id';
+  if (isObject(p.message) && typeof p.message.ts !== 'string') return 'payload message has no ts';
+  if (p.type === 'block_actions') {
+    if (!Array.isArray(p.actions) || p.actions.length === 0) return 'block_actions without actions';
+    if (!p.actions.every((a) => isObject(a) && typeof a.action_id === 'string')) return 'an action without an action_id';
+  }
+  if (p.type === 'view_submission' || p.type === 'view_closed') {
+    if (!isObject(p.view) || typeof p.view.callback_id !== 'string') return `${p.type} without a view callback_id`;
+  }
+  if ((p.type === 'shortcut' || p.type === 'message_action') && typeof p.callback_id !== 'string') return `${p.type} without a callback_id`;
+  if (p.type === 'block_suggestion' && typeof p.action_id !== 'string') return 'block_suggestion without an action_id';
+  return null;
+}
+
+/** Event API bodies (JSON). */
+function eventProblem(p: Record<string, unknown>): string | null {
+  switch (p.type) {
+    case 'url_verification':
+      return typeof p.challenge === 'string' ? null : 'url_verification without a challenge';
+    case 'event_callback':
+      return isObject(p.event) && typeof p.event.type === 'string' ? null : 'event_callback without an event';
+    case 'app_rate_limited':
+      return null;
+    default:
+      return `not an Events API body (type ${JSON.stringify(p.type)})`;
+  }
+}
+
+/** Pure check of one request: signature, timestamp (both ways) and shape. */
+export function checkSlackRequest(input: { headers: IncomingMessage['headers']; body: Buffer; signingSecret: string; nowSeconds: number }): GuardResult {
+  const ts = header(input.headers, 'x-slack-request-timestamp');
+  const signature = header(input.headers, 'x-slack-signature');
+  if (ts === null || signature === null || !/^\d{1,12}$/.test(ts)) return { ok: false, status: 401, reason: 'missing or malformed signature headers' };
+  if (Math.abs(input.nowSeconds - Number(ts)) > WINDOW_S) return { ok: false, status: 401, reason: 'timestamp outside the five-minute window' };
+  const expected = `v0=${createHmac('sha256', input.signingSecret).update(`v0:${ts}:`).update(input.body).digest('hex')}`;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(signature);
+  if (a.length !== b.length || !timingSafeEqual(a, b)) return { ok: false, status: 401, reason: 'signature does not match' };
+
+  const type = (header(input.headers, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+  const text = input.body.toString('utf8');
+  try {
+    if (type === 'application/x-www-form-urlencoded') {
+      const form = new URLSearchParams(text);
+      const payload = form.get('payload');
+      if (payload !== null) {
+        const parsed: unknown = JSON.parse(payload);
+        const problem = isObject(parsed) ? interactionProblem(parsed) : 'payload is not an object';
+        return problem === null ? { ok: true } : { ok: false, status: 400, reason: problem };
+      }
+      if (form.get('ssl_check') === '1') return { ok: true };
+      if (form.get('command') !== null) {
+        return form.get('user_id') !== null ? { ok: true } : { ok: false, status: 400, reason: 'slash command without a user_id' };
+      }
+      return { ok: false, status: 400, reason: 'form body is neither an interaction nor a slash command' };
+    }
+    if (type === 'application/json') {
+      const parsed: unknown = JSON.parse(text);
+      const problem = isObject(parsed) ? eventProblem(parsed) : 'JSON body is not an object';
+      return problem === null ? { ok: true } : { ok: false, status: 400, reason: problem };
+    }
+  } catch {
+    return { ok: false, status: 400, reason: 'body is not valid JSON' };
+  }
+  return { ok: false, status: 400, reason: `unsupported content type "${type ?? ''}"` };
+}
