@@ -108,7 +108,9 @@ export async function run(options: ApiCallsOptions = {}): Promise<BenchRow[]> {
     const opens = offerByMethod['conversations.open'] ?? 0;
     const otherOfferCalls = offerCalls.length - posts - opens;
     const perOffer = offerCalls.length / Math.max(1, cards.length);
-    const perDecision = decisionCalls.length / Math.max(1, cards.length);
+    // Bolt checks its token once (auth.test) on the first request: a start-up cost, not a per-decision one.
+    const oneOff = decisionByMethod['auth.test'] ?? 0;
+    const perDecision = (decisionCalls.length - oneOff) / Math.max(1, cards.length);
     const complete = allPosted && allWritten && refused === 0;
     return [
       {
@@ -136,7 +138,7 @@ export async function run(options: ApiCallsOptions = {}): Promise<BenchRow[]> {
         measured: perDecision.toFixed(2),
         budget: '≤ 1',
         ok: complete && perDecision <= 1,
-        note: `Slack calls while deciding: ${breakdown(decisionByMethod)}`,
+        note: `Slack calls while deciding: ${breakdown(decisionByMethod)}${oneOff > 0 ? ` (auth.test: once per app start, not counted)` : ''}`,
       },
     ];
   } finally {

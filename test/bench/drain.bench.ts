@@ -61,9 +61,20 @@ export async function run(options: DrainOptions = {}): Promise<BenchRow[]> {
         log(`drain: +${seconds(Date.now() - t0)}: ${handoffs} hand-offs stored, ${searches} searches, ${postedCards(world.slack).length} cards, ${posts.filter((c) => c.status === 429).length} Slack 429s of ${posts.length} posts`);
       })().catch(() => undefined);
     }, 20_000);
-    const drained = await pollProgress(() => postedCards(world.slack).length, leads, { stallMs: 45_000, maxMs: 400_000, everyMs: 500 }).finally(() => {
+    const drained = await pollProgress(() => postedCards(world.slack).length, leads, { stallMs: 60_000, maxMs: 400_000, everyMs: 500 }).finally(() => {
       clearInterval(progress);
     });
+    if (!drained) {
+      // Where the work stands: jobs by kind and state, and when the next pending one is due.
+      const jobs = await store.db
+        .selectFrom('jobs')
+        .select(['kind', 'state', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.min('run_at').as('next')])
+        .groupBy(['kind', 'state'])
+        .execute();
+      log(`drain: jobs ${jobs.map((j) => `${j.kind}/${j.state} ${j.n}${j.state === 'pending' ? ` (next in ${seconds(Number(j.next) - Date.now())})` : ''}`).join(', ')}`);
+      const health = await fetch(`http://127.0.0.1:${world.port}/healthz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status, (err: unknown) => String(err));
+      log(`drain: worker ${world.worker?.exitCode === null ? 'alive' : `exited ${String(world.worker?.exitCode)}`}, /healthz ${String(health)}`);
+    }
     await store.close();
     const cards = postedCards(world.slack);
     const times = cards.map((c) => c.postedAt - t0);

@@ -35,15 +35,22 @@ async function localPostgres(): Promise<string | null> {
 }
 
 async function ackRows(): Promise<BenchRow[]> {
-  const f = await runSlackAckBench({ concurrency: 50, rounds: 5 });
-  log(`slack ack: ${f.clicks} concurrent clicks × ${f.rounds} rounds: p50 ${f.p50Ms.toFixed(1)} ms, p99 ${f.p99Ms.toFixed(1)} ms, max ${f.maxMs.toFixed(1)} ms`);
+  // The notifier now paces posts to a DM (about 1/s after a burst of 3), and the ack bench posts one card per round
+  // into the same 50 DMs: a warm-up and 2 rounds fit the burst. Three separate runs (fresh emulator, app and DMs each)
+  // give 300 timed clicks; the worst run's p99 is reported.
+  const runs = [];
+  for (let i = 0; i < 3; i++) runs.push(await runSlackAckBench({ concurrency: 50, rounds: 2 }));
+  const p99 = Math.max(...runs.map((f) => f.p99Ms));
+  const p50 = Math.max(...runs.map((f) => f.p50Ms));
+  const max = Math.max(...runs.map((f) => f.maxMs));
+  log(`slack ack: 50 concurrent clicks × 2 rounds × 3 runs: p99 per run ${runs.map((f) => f.p99Ms.toFixed(1)).join(' / ')} ms, p50 up to ${p50.toFixed(1)} ms, max ${max.toFixed(1)} ms`);
   return [
     {
       figure: 'button click → ack, 50 concurrent clicks (p99)',
-      measured: `${f.p99Ms.toFixed(1)} ms`,
+      measured: `${p99.toFixed(1)} ms`,
       budget: '≤ 50 ms',
-      ok: f.p99Ms <= 50,
-      note: `${f.clicks} signed Accept clicks at once × ${f.rounds} rounds (after a warm-up round) through the real Bolt app in HTTP mode, app in its own thread; p50 ${f.p50Ms.toFixed(1)} ms, max ${f.maxMs.toFixed(1)} ms`,
+      ok: p99 <= 50,
+      note: `test/bench/slack-ack.bench.ts: 50 signed Accept clicks at once through the real Bolt app in HTTP mode (app in its own thread), 2 timed rounds after a warm-up, 3 runs; worst p99 of the runs; p50 ≤ ${p50.toFixed(1)} ms, max ${max.toFixed(1)} ms`,
     },
   ];
 }
