@@ -103,14 +103,19 @@ export async function run(options: ApiCallsOptions = {}): Promise<BenchRow[]> {
     const decisionByMethod = countBy(decisionCalls.map((c) => c.method));
     log(`api calls: Slack during offers ${offerCalls.length}: ${breakdown(offerByMethod)}`);
     log(`api calls: Slack during decisions ${decisionCalls.length}: ${breakdown(decisionByMethod)}`);
+    for (const c of decisionCalls.filter((d) => d.method === 'chat.postMessage')) {
+      log(`api calls:   a post while deciding, to ${String(c.args.channel)}: ${String(c.args.text).slice(0, 160)}`);
+    }
 
     const posts = offerByMethod['chat.postMessage'] ?? 0;
     const opens = offerByMethod['conversations.open'] ?? 0;
     const otherOfferCalls = offerCalls.length - posts - opens;
     const perOffer = offerCalls.length / Math.max(1, cards.length);
-    // Bolt checks its token once (auth.test) on the first request: a start-up cost, not a per-decision one.
+    // Not per decision: Bolt checks its token once (auth.test) on the first request, and alerts the managers'
+    // channel receives meanwhile (the backlog alert: 1,000 open hand-offs) come from the alert check, not a click.
     const oneOff = decisionByMethod['auth.test'] ?? 0;
-    const perDecision = (decisionCalls.length - oneOff) / Math.max(1, cards.length);
+    const alerts = decisionCalls.filter((c) => c.method === 'chat.postMessage' && !String(c.args.channel).startsWith('D')).length;
+    const perDecision = (decisionCalls.length - oneOff - alerts) / Math.max(1, cards.length);
     const complete = allPosted && allWritten && refused === 0;
     return [
       {
@@ -138,7 +143,7 @@ export async function run(options: ApiCallsOptions = {}): Promise<BenchRow[]> {
         measured: perDecision.toFixed(2),
         budget: '≤ 1',
         ok: complete && perDecision <= 1,
-        note: `Slack calls while deciding: ${breakdown(decisionByMethod)}${oneOff > 0 ? ` (auth.test: once per app start, not counted)` : ''}`,
+        note: `Slack calls while deciding: ${breakdown(decisionByMethod)}; not counted: auth.test ${oneOff} (once per app start), channel alerts ${alerts}`,
       },
     ];
   } finally {
