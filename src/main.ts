@@ -29,9 +29,7 @@ import { startLoop, type Loop } from './runtime/loop.js';
 import type { RootLogger } from './runtime/logger.js';
 import { startHttpServer, type HttpServer, type ReadinessCheck, type RouteHandler } from './http/server.js';
 import { createHubspotApi, type HubspotApi } from '../connectors/hubspot/hubspot.client.js';
-import { createSalesforceConnection, type SalesforceConnection } from '../connectors/salesforce/salesforce.connection.js';
-import { createSalesforceLeadSource } from '../connectors/salesforce/salesforce.lead-source.js';
-import { createSalesforceCrm } from '../connectors/salesforce/salesforce.crm.js';
+import type { SalesforceConnection } from '../connectors/salesforce/salesforce.connection.js';
 import { createHubspotLeadSource } from '../connectors/hubspot/hubspot.lead-source.js';
 import { createHubspotCrm } from '../connectors/hubspot/hubspot.crm.js';
 import { createHubspotWebhookHandler } from '../connectors/hubspot/hubspot.webhooks.js';
@@ -115,7 +113,16 @@ interface Connectors {
 }
 
 /** Source and CRM for any combination of HubSpot and Salesforce; one limiter / session per vendor. */
-function buildConnectors(config: Config, logger: Logger, onContactIds: (ids: string[]) => Promise<void>, onLimitWarning: (text: string) => void): Connectors {
+async function buildConnectors(config: Config, logger: Logger, onContactIds: (ids: string[]) => Promise<void>, onLimitWarning: (text: string) => void): Promise<Connectors> {
+  // jsforce is large (about 35 MB resident): Salesforce modules load only when the config uses them.
+  const usesSalesforce = config.source.kind === 'salesforce' || config.crm.kind === 'salesforce';
+  const sfModules = usesSalesforce
+    ? {
+        connection: await import('../connectors/salesforce/salesforce.connection.js'),
+        source: await import('../connectors/salesforce/salesforce.lead-source.js'),
+        crm: await import('../connectors/salesforce/salesforce.crm.js'),
+      }
+    : null;
   let hubspotApi: HubspotApi | null = null;
   const hubspotOptions = () => {
     const hs = config.hubspot;
@@ -127,7 +134,8 @@ function buildConnectors(config: Config, logger: Logger, onContactIds: (ids: str
   const salesforce = (): SalesforceConnection => {
     const sf = config.salesforce;
     if (!sf) throw new Error('salesforce section missing (the config check should have caught this)');
-    return (sfConnection ??= createSalesforceConnection({ loginUrl: sf.loginUrl, apiVersion: sf.apiVersion, auth: sf.auth }, { logger: logger.child({ component: 'salesforce' }) }));
+    if (!sfModules) throw new Error('salesforce modules not loaded');
+    return (sfConnection ??= sfModules.connection.createSalesforceConnection({ loginUrl: sf.loginUrl, apiVersion: sf.apiVersion, auth: sf.auth }, { logger: logger.child({ component: 'salesforce' }) }));
   };
 
   let source: Connectors['source'];
@@ -153,7 +161,8 @@ function buildConnectors(config: Config, logger: Logger, onContactIds: (ids: str
       });
     }
   } else {
-    source = createSalesforceLeadSource(
+    if (!sfModules) throw new Error('salesforce modules not loaded');
+    source = sfModules.source.createSalesforceLeadSource(
       {
         mql: { status: config.source.mql.status ?? 'Marketing Qualified', minScore: config.source.mql.minScore },
         fields: config.fields,
@@ -175,7 +184,7 @@ function buildConnectors(config: Config, logger: Logger, onContactIds: (ids: str
   const crm: Crm =
     config.crm.kind === 'hubspot'
       ? createHubspotCrm(hubspotOptions(), { logger: logger.child({ component: 'hubspot' }), api: hubspot(), isFreeEmailDomain })
-      : createSalesforceCrm({}, { connection: salesforce(), logger: logger.child({ component: 'salesforce' }), isFreeEmailDomain });
+      : (sfModules as NonNullable<typeof sfModules>).crm.createSalesforceCrm({}, { connection: salesforce(), logger: logger.child({ component: 'salesforce' }), isFreeEmailDomain });
   return { source, crm, hubspotWebhook };
 }
 
@@ -230,7 +239,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       connectorFailures.set(name, { failure, at: clock.now() });
       wakeAlerts();
     };
-    const connectors = buildConnectors(config, logger, onContactIds, (text) => adminAlert('salesforce-limit', text));
+    const connectors = await buildConnectors(config, logger, onContactIds, (text) => adminAlert('salesforce-limit', text));
 
     const notifier: RepNotifier | null = config.slack
       ? createSlackNotifier(
@@ -306,6 +315,8 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
     const loops: Loop[] = [];
     const leaseName = `poller:${connectors.source.kind}`;
     let holdsLease = false;
+    // The poller and sweeper start on the tick that takes the lease, not one interval later.
+    const onLeaseAcquired: (() => void)[] = [];
     const startFrom = await ensureLiveFrom(deps, connectors.source.kind, startFromMillis(config, clock.now()));
     const pollEvery = connectors.hubspotWebhook ? config.source.pollEvery * 4 : config.source.pollEvery;
     const outboxLoop = startLoop({
@@ -329,12 +340,14 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
           const had = holdsLease;
           holdsLease = await store.tryAcquireLease(leaseName, workerId, intervals.leaseMs, clock.now());
           if (holdsLease !== had) log.info({ lease: leaseName, held: holdsLease }, holdsLease ? 'lease acquired: this replica polls and sweeps' : 'lease lost');
-          if (holdsLease && !had) wakeAlerts();
+          if (holdsLease && !had) {
+            wakeAlerts();
+            for (const wake of onLeaseAcquired) wake();
+          }
         },
       }),
     );
-    loops.push(
-      startLoop({
+    const pollerLoop = startLoop({
         name: 'poller',
         intervalMs: () => pollEvery * (connectors.source.pollDelayMultiplier ?? 1),
         logger,
@@ -356,10 +369,10 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
             outboxLoop.runNow();
           }
         },
-      }),
-    );
-    loops.push(
-      startLoop({
+      });
+    loops.push(pollerLoop);
+    onLeaseAcquired.push(() => pollerLoop.runNow());
+    const sweeperLoop = startLoop({
         name: 'sweeper',
         intervalMs: intervals.sweepMs,
         logger,
@@ -369,8 +382,9 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
           const s = await sweepDeadlines(deps);
           if (s.reminded + s.reoffered + s.escalated > 0) outboxLoop.runNow();
         },
-      }),
-    );
+      });
+    loops.push(sweeperLoop);
+    onLeaseAcquired.push(() => sweeperLoop.runNow());
     loops.push(
       startLoop({
         name: 'withdrawal-check',

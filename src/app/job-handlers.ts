@@ -265,8 +265,8 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
         for (const j of jobs) {
           const p = payload<'crm.update'>(j);
           const properties = { ...p.properties };
-          if (p.what.startsWith('owner:')) {
-            const repId = p.what.slice('owner:'.length);
+          if (p.ownerRepId !== undefined) {
+            const repId = p.ownerRepId;
             const ownerId = await crmOwnerId(repId);
             if (!ownerId) {
               results.set(j.id, fail('not_found', `no ${ports.crm.kind} owner found for rep ${repId} (set crmOwnerId or check the email)`));

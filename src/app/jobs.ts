@@ -20,7 +20,8 @@ export type JobPayloads = {
   'slack.close_escalation': { handoffId: string; kind: 'claimed' | 'assigned' | 'withdrawn'; by: string | null; to: string | null };
   'slack.message': { channel: string; text: string; blocks?: unknown[] };
   /** Property write-back; the dispatcher batches these into one CRM call. */
-  'crm.update': { handoffId: string; record: CrmRecordRef; properties: Record<string, string>; what: string };
+  /** `ownerRepId`: also make this rep the record's owner (the owner id is resolved when the job runs). */
+  'crm.update': { handoffId: string; record: CrmRecordRef; properties: Record<string, string>; what: string; ownerRepId?: string };
   'crm.note': { handoffId: string; record: CrmRecordRef; subject: string; body: string };
   'email.send': { to: string[]; subject: string; text: string; html: string };
 };

@@ -7,6 +7,17 @@ import { job } from './jobs.js';
 import type { AppSettings } from './settings.js';
 import { findReason } from './settings.js';
 
+/**
+ * CRM writes wait for the next boundary of this window, so the writes of decisions made close together
+ * become due together and go out in one batch call (HubSpot takes 100 records a call, Salesforce 200).
+ * The card in Slack changes at once; the CRM follows within a few seconds.
+ */
+export const WRITE_BACK_WINDOW_MS = 10_000;
+
+export function writeBackAt(at: Millis): Millis {
+  return Math.ceil((at + 1) / WRITE_BACK_WINDOW_MS) * WRITE_BACK_WINDOW_MS;
+}
+
 export function recordRef(handoff: Handoff): CrmRecordRef {
   return { source: handoff.source, externalId: handoff.externalId, email: handoff.email };
 }
@@ -32,9 +43,9 @@ export function templateValues(
 export function ownerJob(handoff: Handoff, repId: string, key: string, now: Millis): NewJob {
   return job(
     'crm.update',
-    { handoffId: handoff.id, record: recordRef(handoff), properties: {}, what: `owner:${repId}` },
+    { handoffId: handoff.id, record: recordRef(handoff), properties: {}, what: 'owner', ownerRepId: repId },
     key,
-    now,
+    writeBackAt(now),
     handoff.id,
   );
 }
@@ -49,19 +60,24 @@ export function decisionJobs(
   const values = templateValues(settings, { ...input, decision: input.decision });
   const section = input.decision === 'accepted' ? crm.onAccept : crm.onReject;
   const properties = renderProperties(section.set, values);
-  if (Object.keys(properties).length > 0) {
+  // The outcome and, on accept, the owner go out as one update of the record (one batch slot).
+  const ownerRepId = input.decision === 'accepted' && crm.assignOwnerOn === 'accept' && input.rep ? input.rep.id : undefined;
+  if (Object.keys(properties).length > 0 || ownerRepId !== undefined) {
     jobs.push(
-      job('crm.update', { handoffId: handoff.id, record: recordRef(handoff), properties, what: input.decision }, `${input.key}:props`, input.at, handoff.id),
+      job(
+        'crm.update',
+        { handoffId: handoff.id, record: recordRef(handoff), properties, what: input.decision, ...(ownerRepId !== undefined ? { ownerRepId } : {}) },
+        `${input.key}:props`,
+        writeBackAt(input.at),
+        handoff.id,
+      ),
     );
-  }
-  if (input.decision === 'accepted' && crm.assignOwnerOn === 'accept' && input.rep) {
-    jobs.push(ownerJob(handoff, input.rep.id, `${input.key}:owner`, input.at));
   }
   if (input.decision === 'rejected' && crm.onRecycle && findReason(settings, input.reasonId)?.recycle) {
     const recycle = renderProperties(crm.onRecycle.set, values);
     if (Object.keys(recycle).length > 0) {
       jobs.push(
-        job('crm.update', { handoffId: handoff.id, record: recordRef(handoff), properties: recycle, what: 'recycle' }, `${input.key}:recycle`, input.at, handoff.id),
+        job('crm.update', { handoffId: handoff.id, record: recordRef(handoff), properties: recycle, what: 'recycle' }, `${input.key}:recycle`, writeBackAt(input.at), handoff.id),
       );
     }
   }
@@ -82,7 +98,7 @@ export function decisionJobs(
           body: lines.join('\n'),
         },
         `${input.key}:note`,
-        input.at,
+        writeBackAt(input.at),
         handoff.id,
       ),
     );

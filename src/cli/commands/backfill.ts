@@ -19,8 +19,6 @@ import { openStore } from '../../store/index.js';
 import { createLogger } from '../../runtime/logger.js';
 import { settingsFromConfig } from '../../main.js';
 import { createHubspotHistorySource } from '../../../connectors/hubspot/hubspot.history.js';
-import { createSalesforceConnection } from '../../../connectors/salesforce/salesforce.connection.js';
-import { createSalesforceHistorySource } from '../../../connectors/salesforce/salesforce.history.js';
 import type { CliIo } from '../context.js';
 import { checkFieldName, parseCsv } from '../lead-file.js';
 import { configFileOption, loadConfigWithoutSecrets } from './simulate.js';
@@ -55,7 +53,7 @@ export function backfillPeriod(opts: { since: string; until?: string }, now: Mil
   return { from, to };
 }
 
-export function historySourceFromConfig(config: Config, logger: Logger): HistorySource {
+export async function historySourceFromConfig(config: Config, logger: Logger): Promise<HistorySource> {
   const rules = config.history;
   if (config.source.kind === 'hubspot') {
     const hs = config.hubspot;
@@ -76,6 +74,9 @@ export function historySourceFromConfig(config: Config, logger: Logger): History
   }
   const sf = config.salesforce;
   if (!sf) throw new InputError('config.invalid', ['salesforce: the section is required when source.kind is salesforce']);
+  // jsforce is loaded only for Salesforce setups (it is large).
+  const { createSalesforceConnection } = await import('../../../connectors/salesforce/salesforce.connection.js');
+  const { createSalesforceHistorySource } = await import('../../../connectors/salesforce/salesforce.history.js');
   const connection = createSalesforceConnection({ loginUrl: sf.loginUrl, apiVersion: sf.apiVersion, auth: sf.auth }, { logger: logger.child({ component: 'salesforce' }) });
   return createSalesforceHistorySource(
     {
@@ -441,7 +442,7 @@ export async function runBackfill(io: CliIo, configFile: string | undefined, opt
     if (file) {
       summary = await importHistoryRecords(backfillDeps, file.rows.map((r) => r.record), { dryRun: opts.dryRun ?? false, onProgress });
     } else {
-      const source = deps.historySource ?? historySourceFromConfig(config, logger);
+      const source = deps.historySource ?? (await historySourceFromConfig(config, logger));
       const rules: HistoryRules = config.history;
       summary = await backfillFromSource(backfillDeps, source, { range: period as { from: Millis; to: Millis }, rules, dryRun: opts.dryRun ?? false, signal: stop.signal, onProgress });
     }

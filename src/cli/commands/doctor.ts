@@ -5,7 +5,10 @@ import { loadConfig, type Config } from '../../config/index.js';
 import { InputError } from '../../domain/errors.js';
 import { openStore, describeStoreUrl } from '../../store/index.js';
 import { checkHubspot, setupHubspot, type CheckLine } from '../../../connectors/hubspot/hubspot.setup.js';
-import { checkSalesforce, setupSalesforce, type SalesforceSetupOptions } from '../../../connectors/salesforce/salesforce.setup.js';
+import type { SalesforceSetupOptions } from '../../../connectors/salesforce/salesforce.setup.js';
+
+/** jsforce is large: the Salesforce checks are loaded only when a config uses Salesforce. */
+const salesforceSetup = () => import('../../../connectors/salesforce/salesforce.setup.js');
 import { createSlackWebClient } from '../../../connectors/slack/slack.client.js';
 import { createSmtpMailer } from '../../../connectors/email/smtp.mailer.js';
 import { ExitSignal, type CliIo } from '../context.js';
@@ -70,7 +73,7 @@ export async function runDoctor(config: Config, io: CliIo): Promise<CheckLine[]>
   }
   if (uses.has('salesforce') && config.salesforce) {
     lines.push(
-      ...(await checkSalesforce(salesforceOptions(config), { logger: quiet }).catch((err: unknown) => [{ name: 'salesforce', ok: false, detail: message(err) }])).map((l) => ({
+      ...(await (await salesforceSetup()).checkSalesforce(salesforceOptions(config), { logger: quiet }).catch((err: unknown) => [{ name: 'salesforce', ok: false, detail: message(err) }])).map((l) => ({
         ...l,
         name: `salesforce: ${l.name}`,
       })),
@@ -148,7 +151,7 @@ export function registerDoctorCommands(program: Command, io: CliIo): void {
     .option('-c, --config <file>', 'config file')
     .action(async (opts: { config?: string }) => {
       const { config } = await loadConfig({ ...(opts.config ? { file: opts.config } : {}), env: io.env, cwd: io.cwd });
-      const result = await setupSalesforce(salesforceOptions(config), { logger: quiet });
+      const result = await (await salesforceSetup()).setupSalesforce(salesforceOptions(config), { logger: quiet });
       if (!printLines(io, result.lines)) throw new ExitSignal(1);
     });
 }

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingestLeads } from '../../../src/app/ingest-leads.js';
 import { ensureLiveFrom } from '../../../src/app/poll-source.js';
+import { WRITE_BACK_WINDOW_MS } from '../../../src/app/write-back.js';
 import { recordDecision } from '../../../src/app/record-decision.js';
 import { sweepDeadlines } from '../../../src/app/sweep-deadlines.js';
 import { claimHandoff, assignHandoff } from '../../../src/app/claim-handoff.js';
@@ -76,6 +77,9 @@ describe.each(engines)('the hand-off lifecycle (%s store)', (_name, open) => {
     ]);
     expect(results.map((r) => r.kind).sort()).toEqual(['accepted', 'already_decided']);
     await h.drain();
+    expect(h.crm.calls).toBe(0); // CRM writes wait for the write-back window, so close decisions share a batch
+    h.clock.advance(WRITE_BACK_WINDOW_MS);
+    await h.drain();
     const handoff = (await h.store.getHandoff(id))!;
     expect(handoff).toMatchObject({ state: 'accepted', decidedBy: 'alice' });
     expect(h.slack.closed.map((c) => c.outcome.kind)).toEqual(['accepted']);
@@ -100,6 +104,7 @@ describe.each(engines)('the hand-off lifecycle (%s store)', (_name, open) => {
     expect(unknown.kind).toBe('invalid');
     const ok = await recordDecision(h.deps, { offerId: offers[0]!.id, actorId: 'alice', decision: 'reject', reasonId: 'bad_timing', note: 'Q3' });
     expect(ok.kind).toBe('rejected');
+    h.clock.advance(WRITE_BACK_WINDOW_MS);
     await h.drain();
     expect((await h.store.getHandoff(id))!).toMatchObject({ state: 'rejected', reasonId: 'bad_timing', note: 'Q3' });
     const props = Object.assign({}, ...h.crm.updates.map((u) => u.properties));
