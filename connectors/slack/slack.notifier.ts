@@ -82,7 +82,8 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
    * ourselves: a post that would exceed the pace is not sent but deferred with the exact wait, and its
    * slot is reserved, so a backlog for one rep drains at the allowed rate without wasted 429s.
    */
-  const paceMs = options.postIntervalMs ?? 1_000;
+  // A little slower than Slack allows: clocks and network jitter must not turn our pace into 429s.
+  const paceMs = options.postIntervalMs ?? 1_100;
   const burst = options.postBurst ?? 3;
   const nextSlot = new Map<string, number>();
   const clockNow = deps.now ?? Date.now;

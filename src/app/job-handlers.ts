@@ -20,6 +20,8 @@ export type JobResult = { ok: true } | { ok: false; failure: Failure };
 export interface JobHandler {
   /** How many jobs of this kind may be handed over at once. */
   batch: number;
+  /** Batches of this kind that may run at the same time. */
+  concurrency?: number;
   run(jobs: Job[]): Promise<JobResult[]>;
 }
 
@@ -134,8 +136,9 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
     return refs;
   }
 
-  const one = (fn: (j: Job) => Promise<JobResult>): JobHandler => ({
+  const one = (fn: (j: Job) => Promise<JobResult>, concurrency = 1): JobHandler => ({
     batch: 1,
+    concurrency,
     async run(jobs) {
       const out: JobResult[] = [];
       for (const j of jobs) out.push(await fn(j));
@@ -164,6 +167,7 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
       },
     },
 
+    // Cards to different reps go out side by side (8 at a time); the notifier paces each DM.
     'slack.offer': one(async (j) => {
       const { offerId } = payload<'slack.offer'>(j);
       const loaded = await loadOffer(offerId);
@@ -178,7 +182,7 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
       await store.setOfferMessage(offer.id, ref);
       deps.logger.info({ handoffId: handoff.id, offerId: offer.id, repId: offer.repId, channel: ref.channel }, 'card posted');
       return OK;
-    }),
+    }, 8),
 
     'slack.close_offer': one(async (j) => {
       const p = payload<'slack.close_offer'>(j);

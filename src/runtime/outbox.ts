@@ -11,6 +11,8 @@ export type DispatchResult = { ok: true } | { ok: false; failure: Failure };
 
 export interface DispatchHandler {
   batch: number;
+  /** Batches of this kind that may run at once (default 1). */
+  concurrency?: number;
   run(jobs: Job[]): Promise<DispatchResult[]>;
 }
 
@@ -114,11 +116,20 @@ export function createOutbox(options: OutboxOptions): Outbox {
       list.push(job);
       byKind.set(job.kind, list);
     }
-    // Kinds run side by side (Slack and the CRM do not wait for each other); batches within a kind in order.
+    // Kinds run side by side (Slack and the CRM do not wait for each other); within a kind, batches run in
+    // claim order, `concurrency` at a time.
     await Promise.all(
       [...byKind].map(async ([kind, list]) => {
         const size = Math.max(1, handlers[kind]?.batch ?? 1);
-        for (let i = 0; i < list.length; i += size) await runBatch(kind, list.slice(i, i + size));
+        const batches: Job[][] = [];
+        for (let i = 0; i < list.length; i += size) batches.push(list.slice(i, i + size));
+        let next = 0;
+        const lanes = Math.max(1, Math.min(handlers[kind]?.concurrency ?? 1, batches.length));
+        await Promise.all(
+          Array.from({ length: lanes }, async () => {
+            while (next < batches.length) await runBatch(kind, batches[next++] as Job[]);
+          }),
+        );
       }),
     );
     return jobs.length;
