@@ -97,6 +97,24 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
 
   /** Slots reserved by deferred posts (by the caller's key), honoured when they come back. */
   const reserved = new Map<string, number>();
+  /**
+   * What actually went out per channel, as a token bucket mirroring Slack's (burst, then one per pace).
+   * A deferred post that comes back late must not go out together with others that also came back
+   * late: the bucket, not the reservation, decides whether it may be sent now.
+   */
+  const sent = new Map<string, { tokens: number; at: number }>();
+  function mayPostNow(channel: string, now: number): number {
+    const b = sent.get(channel) ?? { tokens: burst, at: now };
+    b.tokens = Math.min(burst, b.tokens + (now - b.at) / paceMs);
+    b.at = now;
+    sent.set(channel, b);
+    if (sent.size > 10_000) for (const [k, v] of sent) if (now - v.at > burst * paceMs) sent.delete(k);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil((1 - b.tokens) * paceMs);
+  }
 
   async function post(channel: string, text: string, blocks: Block[] | unknown[] | undefined, threadTs?: string, key?: string): Promise<MessageRef> {
     const now = clockNow();
@@ -108,6 +126,14 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
     } else {
       wait = takeSlot(channel);
       if (wait > 0 && key !== undefined) reserved.set(key, now + wait);
+    }
+    if (wait <= 0) {
+      const physical = mayPostNow(channel, now);
+      if (physical > 0) {
+        // Came back late, with others: take the next free slot instead of bursting.
+        wait = Math.max(physical, takeSlot(channel));
+        if (key !== undefined) reserved.set(key, now + wait);
+      }
     }
     if (wait > 0) {
       throw new ConnectorError('slack', { kind: 'rate_limited', retryAfterMs: wait, reason: `chat.postMessage: paced to one message per second in ${channel}` });
