@@ -3,19 +3,8 @@ import { formatDuration } from '../domain/duration.js';
 import type { Condition } from '../domain/model.js';
 import { formatWorkingHours } from '../domain/working-hours.js';
 import type { Config, DigestSettings, QuietHours, StartFrom } from './schema.js';
+import { OP_TEXT } from '../domain/conditions.js';
 
-const OP_TEXT: Record<string, string> = {
-  eq: '=',
-  ne: '≠',
-  gt: '>',
-  gte: '≥',
-  lt: '<',
-  lte: '≤',
-  in: 'in',
-  notIn: 'not in',
-  contains: 'contains',
-  matches: 'matches',
-};
 
 /** One-line rendering of a condition: "employees ≥ 1000 and country in [DE, FR]". */
 export function formatCondition(c: Condition): string {

@@ -126,7 +126,8 @@ function show(v: Scalar | Scalar[] | FieldValue | null): string {
   return typeof v === 'string' ? JSON.stringify(v) : String(v);
 }
 
-const OP_TEXT: Record<string, string> = {
+/** How each comparison reads in traces and summaries. */
+export const OP_TEXT: Record<string, string> = {
   eq: '=',
   ne: '≠',
   gt: '>',
