@@ -1,6 +1,7 @@
 // Turns anything a HubSpot call can throw into the outbox's Failure vocabulary. Pure: no I/O, no clock.
 import type { Failure } from '../../src/ports/failure.js';
 import { isConnectorError } from '../../src/ports/failure.js';
+import { isTransientNetworkCode } from '../../src/runtime/errors.js';
 
 /** A non-2xx HubSpot answer, with the raw JSON body (the SDK's own ApiException drops fields such as policyName). */
 export class HubspotHttpError extends Error {
@@ -48,19 +49,6 @@ export const SECONDLY_WAIT_MS = 1_000;
 /** The daily limit resets at midnight in the account's time zone, which we do not know: look again in an hour. */
 export const DAILY_WAIT_MS = 60 * 60_000;
 export const SECONDLY_LIMIT_MESSAGE = 'You have reached your secondly limit.';
-
-const TRANSIENT_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'ESOCKETTIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'UND_ERR_SOCKET',
-]);
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -160,7 +148,7 @@ export function classifyHubspotError(err: unknown): Failure {
     }
     const code = str(e['code']) ?? str(e['errno']);
     const message = err instanceof Error ? err.message : str(e['message']) ?? 'unknown error';
-    if (code !== undefined && TRANSIENT_CODES.has(code)) return { kind: 'transient', reason: `${code}: ${message}` };
+    if (isTransientNetworkCode(code)) return { kind: 'transient', reason: `${code}: ${message}` };
     if (e['type'] === 'invalid-json') return { kind: 'invalid', reason: `unparseable response: ${message}` };
     if (e['type'] === 'request-timeout' || /socket hang up|network timeout/i.test(message)) {
       return { kind: 'transient', reason: message };

@@ -2,6 +2,7 @@
 // SaveResult errors) into the outbox's Failure vocabulary. Pure: no I/O, no clock.
 import type { Failure } from '../../src/ports/failure.js';
 import { isConnectorError } from '../../src/ports/failure.js';
+import { isTransientNetworkCode } from '../../src/runtime/errors.js';
 
 /** The daily allocation is a rolling 24 h window: look again in an hour. */
 export const DAILY_WAIT_MS = 60 * 60_000;
@@ -15,22 +16,6 @@ export interface SalesforceApiErrorItem {
   message?: string;
   fields?: string[];
 }
-
-const TRANSIENT_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'ESOCKETTIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'ENETDOWN',
-  'ENETUNREACH',
-  'EHOSTDOWN',
-  'EHOSTUNREACH',
-  'UND_ERR_SOCKET',
-]);
 
 const TRANSIENT_API = new Set([
   'SERVER_UNAVAILABLE',
@@ -169,7 +154,7 @@ export function classifySalesforceError(err: unknown): Failure {
 
   // node-fetch and socket errors.
   const code = str(e['code']) ?? str(e['errno']);
-  if (code !== undefined && TRANSIENT_CODES.has(code)) return { kind: 'transient', reason: `${code}: ${message}` };
+  if (isTransientNetworkCode(code)) return { kind: 'transient', reason: `${code}: ${message}` };
   const name = str(e['name']);
   if (name === 'AbortError' || e['type'] === 'aborted') return { kind: 'transient', reason: `aborted: ${message}` };
   if (e['type'] === 'request-timeout' || /timed? ?out|socket hang up/i.test(message)) return { kind: 'transient', reason: message };

@@ -2,6 +2,7 @@
 // in the database (a job's run_at), not in a call: retry() hands those back to the caller.
 import { ConnectorError } from '../ports/failure.js';
 import { sleep as abortableSleep } from './abortable-sleep.js';
+import { isTransientNetworkCode } from './errors.js';
 
 /**
  * "equal" (the default): half the capped exponential delay plus a random half, so a retry never
@@ -85,18 +86,6 @@ export interface RetryOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<boolean>;
 }
 
-const TRANSIENT_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-]);
-
 /**
  * Retries rate limits and transient failures classified by a connector (with their Retry-After)
  * and raw network errors; everything else (auth, invalid, not found, bugs) fails at once.
@@ -108,7 +97,7 @@ export function defaultShouldRetry(err: unknown): RetryDecision {
     return retryAfterMs !== undefined ? { retry: true, retryAfterMs } : { retry: true };
   }
   const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
-  return { retry: typeof code === 'string' && TRANSIENT_CODES.has(code) };
+  return { retry: isTransientNetworkCode(code) };
 }
 
 function abortReason(signal: AbortSignal): unknown {

@@ -57,3 +57,26 @@ export function isAbortError(err: unknown): boolean {
 export function errorMessage(err: unknown): string {
   return coerceError(err).message;
 }
+
+/** Socket and DNS error codes (Node, undici) that mean "try again": the network, not the request. */
+const TRANSIENT_NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ENETDOWN',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'EHOSTUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+]);
+
+export function isTransientNetworkCode(code: unknown): boolean {
+  return typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code);
+}
