@@ -12,6 +12,7 @@ import type { HistoryEpisode, HistoryPage, HistoryRange, HistorySource, MqlEvide
 import { ConnectorError, isConnectorError } from '../../src/ports/failure.js';
 import { parseSalesforceTime, soqlDateTime, soqlString } from './salesforce.connection.js';
 import type { QueryPage, SalesforceConnection, SalesforceLogger, SalesforceSession } from './salesforce.connection.js';
+import { asText, chunk, field as value } from './salesforce.lead-source.js';
 
 export interface SalesforceHistoryOptions {
   mql: { status: string };
@@ -56,20 +57,6 @@ type Mode = { kind: 'date'; field: string; type: 'date' | 'datetime' } | { kind:
 
 const BASE_FIELDS = ['Id', 'FirstName', 'LastName', 'Email', 'Status', 'IsConverted', 'ConvertedDate', 'OwnerId', 'CreatedDate', 'SystemModstamp'];
 
-function value(rec: Record<string, unknown>, name: string): unknown {
-  if (name in rec) return rec[name];
-  const lower = name.toLowerCase();
-  for (const [k, v] of Object.entries(rec)) if (k.toLowerCase() === lower) return v;
-  return undefined;
-}
-
-function asText(v: unknown): string | null {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return JSON.stringify(v);
-}
-
 function parseTime(v: unknown): Millis | null {
   if (typeof v !== 'string' || v === '') return null;
   if (/^\d{4}-\d{2}-\d{2}$/.test(v)) return Date.parse(`${v}T00:00:00Z`);
@@ -89,12 +76,6 @@ function parseCursor(cursor: string | null): HistoryCursor | null {
     // fall through
   }
   throw new ConnectorError('salesforce', { kind: 'invalid', reason: `unreadable backfill cursor ${cursor}` });
-}
-
-function chunk<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 export function createSalesforceHistorySource(options: SalesforceHistoryOptions, deps: SalesforceHistoryDeps): HistorySource {

@@ -67,21 +67,21 @@ interface LeadRecord {
 const BASE_FIELDS = ['Id', 'FirstName', 'LastName', 'Email', 'Status', 'IsConverted', 'OwnerId', 'SystemModstamp'];
 const MAX_REMEMBERED = 100_000;
 
-function chunk<T>(items: T[], size: number): T[][] {
+export function chunk<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
 
 /** The value of a field in a query record, whatever the case of the configured name. */
-function field(rec: Record<string, unknown>, name: string): unknown {
+export function field(rec: Record<string, unknown>, name: string): unknown {
   if (name in rec) return rec[name];
   const lower = name.toLowerCase();
   for (const [k, v] of Object.entries(rec)) if (k.toLowerCase() === lower) return v;
   return undefined;
 }
 
-function asText(v: unknown): string | null {
+export function asText(v: unknown): string | null {
   if (v === null || v === undefined) return null;
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
