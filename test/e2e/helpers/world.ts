@@ -14,7 +14,13 @@ import { startSalesforceEmulator, type SalesforceEmulator } from '../../../conne
 import { openStore, type SqlStore } from '../../../src/store/index.js';
 import { createPostgresTestSchema, postgresTestUrl } from '../../helpers/stores.js';
 
-export const ROOT = resolve(import.meta.dirname, '../../..');
+/** The package root: the nearest folder up with a package.json (works from test/ and from dist/test/). */
+function packageRoot(from: string): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'package.json')) && resolve(dir, '..') !== dir) dir = resolve(dir, '..');
+  return dir;
+}
+export const ROOT = packageRoot(import.meta.dirname);
 export const BIN = join(ROOT, 'dist/src/cli/bin.js');
 
 export const SECRETS = { hubspotToken: 'e2e-hubspot-token', hubspotSecret: 'e2e-hubspot-secret', botToken: 'xoxb-e2e', signingSecret: 'e2e-signing-secret' };
