@@ -87,7 +87,8 @@ describe('at-least-once inputs, exactly-once effects', () => {
   });
 
   it('duplicate webhooks and overlapping polls make one hand-off and one card', async () => {
-    world = await createWorld();
+    // A long SLA: the test waits for extra poll rounds, and a timeout would legitimately move cards on.
+    world = await createWorld({ config: (c) => ({ ...c, sla: { acceptWithin: '10m', maxOffers: 2 } }) });
     await world.startWorker();
     const ids = [];
     for (let i = 0; i < 5; i++) ids.push(world.hubspot.control.createContact(mqlContact()));
