@@ -75,7 +75,13 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-const DEFAULT_INTERVALS: WorkerIntervals = { outboxMs: 250, sweepMs: 1_000, withdrawalCheckMs: 5 * 60_000, leaseMs: 30_000, alertsMs: 60_000 };
+const DEFAULT_INTERVALS: WorkerIntervals = {
+  outboxMs: 250,
+  sweepMs: 1_000,
+  withdrawalCheckMs: 5 * 60_000,
+  leaseMs: 30_000,
+  alertsMs: 60_000,
+};
 
 export function settingsFromConfig(config: Config): AppSettings {
   const onRecycle = Object.keys(config.crm.onRecycle.set).length > 0 ? { set: config.crm.onRecycle.set } : null;
@@ -95,7 +101,9 @@ export function settingsFromConfig(config: Config): AppSettings {
       onReject: config.crm.onReject,
       onRecycle,
     },
-    slack: config.slack ? { managersChannel: config.slack.managersChannel, marketingChannel: config.slack.marketingChannel } : null,
+    slack: config.slack
+      ? { managersChannel: config.slack.managersChannel, marketingChannel: config.slack.marketingChannel }
+      : null,
     email: config.email ? { managers: config.email.managers, marketing: config.email.marketing } : null,
     dashboardUrl: config.server.publicUrl ? `${config.server.publicUrl.replace(/\/+$/, '')}/dashboard` : null,
   };
@@ -113,7 +121,12 @@ interface Connectors {
 }
 
 /** Source and CRM for any combination of HubSpot and Salesforce; one limiter / session per vendor. */
-async function buildConnectors(config: Config, logger: Logger, onContactIds: (ids: string[]) => Promise<void>, onLimitWarning: (text: string) => void): Promise<Connectors> {
+async function buildConnectors(
+  config: Config,
+  logger: Logger,
+  onContactIds: (ids: string[]) => Promise<void>,
+  onLimitWarning: (text: string) => void,
+): Promise<Connectors> {
   // jsforce is large (about 35 MB resident): Salesforce modules load only when the config uses them.
   const usesSalesforce = config.source.kind === 'salesforce' || config.crm.kind === 'salesforce';
   const sfModules = usesSalesforce
@@ -129,13 +142,17 @@ async function buildConnectors(config: Config, logger: Logger, onContactIds: (id
     if (!hs) throw new Error('hubspot section missing (the config check should have caught this)');
     return { token: hs.token, baseUrl: hs.baseUrl, rateLimitPer10s: hs.rateLimit };
   };
-  const hubspot = (): HubspotApi => (hubspotApi ??= createHubspotApi(hubspotOptions(), { logger: logger.child({ component: 'hubspot' }) }));
+  const hubspot = (): HubspotApi =>
+    (hubspotApi ??= createHubspotApi(hubspotOptions(), { logger: logger.child({ component: 'hubspot' }) }));
   let sfConnection: SalesforceConnection | null = null;
   const salesforce = (): SalesforceConnection => {
     const sf = config.salesforce;
     if (!sf) throw new Error('salesforce section missing (the config check should have caught this)');
     if (!sfModules) throw new Error('salesforce modules not loaded');
-    return (sfConnection ??= sfModules.connection.createSalesforceConnection({ loginUrl: sf.loginUrl, apiVersion: sf.apiVersion, auth: sf.auth }, { logger: logger.child({ component: 'salesforce' }) }));
+    return (sfConnection ??= sfModules.connection.createSalesforceConnection(
+      { loginUrl: sf.loginUrl, apiVersion: sf.apiVersion, auth: sf.auth },
+      { logger: logger.child({ component: 'salesforce' }) },
+    ));
   };
 
   let source: Connectors['source'];
@@ -145,7 +162,10 @@ async function buildConnectors(config: Config, logger: Logger, onContactIds: (id
     source = createHubspotLeadSource(
       {
         ...hubspotOptions(),
-        mql: { lifecycleStage: config.source.mql.lifecycleStage ?? 'marketingqualifiedlead', minScore: config.source.mql.minScore },
+        mql: {
+          lifecycleStage: config.source.mql.lifecycleStage ?? 'marketingqualifiedlead',
+          minScore: config.source.mql.minScore,
+        },
         fields: config.fields,
         overlapMs: config.source.overlap,
         portalId: hs?.portalId ?? null,
@@ -183,8 +203,15 @@ async function buildConnectors(config: Config, logger: Logger, onContactIds: (id
   }
   const crm: Crm =
     config.crm.kind === 'hubspot'
-      ? createHubspotCrm(hubspotOptions(), { logger: logger.child({ component: 'hubspot' }), api: hubspot(), isFreeEmailDomain })
-      : (sfModules as NonNullable<typeof sfModules>).crm.createSalesforceCrm({}, { connection: salesforce(), logger: logger.child({ component: 'salesforce' }), isFreeEmailDomain });
+      ? createHubspotCrm(hubspotOptions(), {
+          logger: logger.child({ component: 'hubspot' }),
+          api: hubspot(),
+          isFreeEmailDomain,
+        })
+      : (sfModules as NonNullable<typeof sfModules>).crm.createSalesforceCrm(
+          {},
+          { connection: salesforce(), logger: logger.child({ component: 'salesforce' }), isFreeEmailDomain },
+        );
   return { source, crm, hubspotWebhook };
 }
 
@@ -197,7 +224,10 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
   const intervals = { ...DEFAULT_INTERVALS, alertsMs, ...options.intervals };
   const log = logger.child({ component: 'worker', workerId });
 
-  const store = await openStore(config.store.url, { logger: logger.child({ component: 'store' }), ...(options.storeOptions ?? {}) });
+  const store = await openStore(config.store.url, {
+    logger: logger.child({ component: 'store' }),
+    ...(options.storeOptions ?? {}),
+  });
   const closers: (() => Promise<void>)[] = [() => store.close()];
   try {
     await store.migrate();
@@ -209,7 +239,12 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
     const settings = settingsFromConfig(config);
     const connectorFailures = new Map<string, { failure: Failure; at: Millis }>();
     const metrics = metricsReaderFor(store);
-    const prom = createPrometheusMetrics({ backlog: (now) => metrics.backlog(now), deadJobs: () => store.countJobs('dead'), now: () => clock.now(), logger });
+    const prom = createPrometheusMetrics({
+      backlog: (now) => metrics.backlog(now),
+      deadJobs: () => store.countJobs('dead'),
+      now: () => clock.now(),
+      logger,
+    });
     const connectorWatch = createConnectorWatch();
     let wakeAlerts = (): void => undefined;
 
@@ -218,7 +253,10 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
     const onContactIds = async (ids: string[]): Promise<void> => {
       if (ids.length === 0) return;
       const now = clock.now();
-      await store.enqueueJobs([job('source.fetch', { ids }, `${now}:${ids.slice(0, 5).join(',')}:${ids.length}`, now)], now);
+      await store.enqueueJobs(
+        [job('source.fetch', { ids }, `${now}:${ids.slice(0, 5).join(',')}:${ids.length}`, now)],
+        now,
+      );
       wakeOutbox();
     };
 
@@ -228,7 +266,17 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       const now = clock.now();
       // One notice per key and hour; the alerts issue adds cooldowns and resolution notices on top.
       void store
-        .enqueueJobs([job('slack.message', { channel, text: `:warning: ${text}` }, `admin:${key}:${Math.floor(now / 3_600_000)}`, now)], now)
+        .enqueueJobs(
+          [
+            job(
+              'slack.message',
+              { channel, text: `:warning: ${text}` },
+              `admin:${key}:${Math.floor(now / 3_600_000)}`,
+              now,
+            ),
+          ],
+          now,
+        )
         .catch((err: unknown) => log.warn({ err }, 'could not queue an admin alert'));
     };
     // Connector alerts (with cooldown and a resolved notice) come from the alert loop.
@@ -239,15 +287,24 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       connectorFailures.set(name, { failure, at: clock.now() });
       wakeAlerts();
     };
-    const connectors = await buildConnectors(config, logger, onContactIds, (text) => adminAlert('salesforce-limit', text));
+    const connectors = await buildConnectors(config, logger, onContactIds, (text) =>
+      adminAlert('salesforce-limit', text),
+    );
 
     const notifier: RepNotifier | null = config.slack
       ? createSlackNotifier(
-          { botToken: config.slack.botToken, apiUrl: config.slack.apiUrl, reasons: config.rejectionReasons, ...(config.slack.managersChannel ? { managersChannel: config.slack.managersChannel } : {}) },
+          {
+            botToken: config.slack.botToken,
+            apiUrl: config.slack.apiUrl,
+            reasons: config.rejectionReasons,
+            ...(config.slack.managersChannel ? { managersChannel: config.slack.managersChannel } : {}),
+          },
           { logger: logger.child({ component: 'slack' }) },
         )
       : null;
-    const mailer: (Mailer & { close(): void }) | null = config.email ? createSmtpMailer({ smtpUrl: config.email.smtpUrl, from: config.email.from }) : null;
+    const mailer: (Mailer & { close(): void }) | null = config.email
+      ? createSmtpMailer({ smtpUrl: config.email.smtpUrl, from: config.email.from })
+      : null;
     if (mailer) closers.push(async () => mailer.close());
 
     const deps: AppDeps = {
@@ -280,7 +337,17 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       },
       // The dead-jobs alert (counts, latest errors, resolved notice) reports it.
       onDead: (j, failure) => {
-        log.error({ jobId: j.id, kind: j.kind, attempts: j.attempts, failure: failure.kind, reason: failure.reason, handoffId: j.handoffId }, 'job dead-lettered');
+        log.error(
+          {
+            jobId: j.id,
+            kind: j.kind,
+            attempts: j.attempts,
+            failure: failure.kind,
+            reason: failure.reason,
+            handoffId: j.handoffId,
+          },
+          'job dead-lettered',
+        );
         wakeAlerts();
       },
     });
@@ -298,8 +365,17 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
           // The outbox closes the card (one Slack call per decision); clicks wake it at once.
           updateCardOnDecision: false,
           people: [
-            ...config.reps.map((r) => ({ id: r.id, name: r.name, timezone: r.timezone, ...(r.slackUserId ? { slackUserId: r.slackUserId } : {}) })),
-            ...config.managers.map((m) => ({ id: m.id, name: m.name, ...(m.slackUserId ? { slackUserId: m.slackUserId } : {}) })),
+            ...config.reps.map((r) => ({
+              id: r.id,
+              name: r.name,
+              timezone: r.timezone,
+              ...(r.slackUserId ? { slackUserId: r.slackUserId } : {}),
+            })),
+            ...config.managers.map((m) => ({
+              id: m.id,
+              name: m.name,
+              ...(m.slackUserId ? { slackUserId: m.slackUserId } : {}),
+            })),
           ],
           now: () => clock.now(),
         },
@@ -339,7 +415,11 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
         tick: async () => {
           const had = holdsLease;
           holdsLease = await store.tryAcquireLease(leaseName, workerId, intervals.leaseMs, clock.now());
-          if (holdsLease !== had) log.info({ lease: leaseName, held: holdsLease }, holdsLease ? 'lease acquired: this replica polls and sweeps' : 'lease lost');
+          if (holdsLease !== had)
+            log.info(
+              { lease: leaseName, held: holdsLease },
+              holdsLease ? 'lease acquired: this replica polls and sweeps' : 'lease lost',
+            );
           if (holdsLease && !had) {
             wakeAlerts();
             for (const wake of onLeaseAcquired) wake();
@@ -348,41 +428,41 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       }),
     );
     const pollerLoop = startLoop({
-        name: 'poller',
-        intervalMs: () => pollEvery * (connectors.source.pollDelayMultiplier ?? 1),
-        logger,
-        signal: stopping.signal,
-        tick: async (signal) => {
-          if (!holdsLease) return;
-          const paused = connectors.source.pausedUntil ?? null;
-          if (paused !== null && paused > clock.now()) return;
-          let summary;
-          try {
-            summary = await pollSource(deps, connectors.source, { startFrom, signal });
-            connectorFailures.delete('source');
-          } catch (err) {
-            if (err instanceof ConnectorError) noteConnectorFailure('source', err.failure);
-            throw err;
-          }
-          if (summary.created > 0) {
-            log.info({ created: summary.created, leads: summary.leads, pages: summary.pages }, 'poll stored new MQLs');
-            outboxLoop.runNow();
-          }
-        },
-      });
+      name: 'poller',
+      intervalMs: () => pollEvery * (connectors.source.pollDelayMultiplier ?? 1),
+      logger,
+      signal: stopping.signal,
+      tick: async (signal) => {
+        if (!holdsLease) return;
+        const paused = connectors.source.pausedUntil ?? null;
+        if (paused !== null && paused > clock.now()) return;
+        let summary;
+        try {
+          summary = await pollSource(deps, connectors.source, { startFrom, signal });
+          connectorFailures.delete('source');
+        } catch (err) {
+          if (err instanceof ConnectorError) noteConnectorFailure('source', err.failure);
+          throw err;
+        }
+        if (summary.created > 0) {
+          log.info({ created: summary.created, leads: summary.leads, pages: summary.pages }, 'poll stored new MQLs');
+          outboxLoop.runNow();
+        }
+      },
+    });
     loops.push(pollerLoop);
     onLeaseAcquired.push(() => pollerLoop.runNow());
     const sweeperLoop = startLoop({
-        name: 'sweeper',
-        intervalMs: intervals.sweepMs,
-        logger,
-        signal: stopping.signal,
-        tick: async () => {
-          if (!holdsLease) return;
-          const s = await sweepDeadlines(deps);
-          if (s.reminded + s.reoffered + s.escalated > 0) outboxLoop.runNow();
-        },
-      });
+      name: 'sweeper',
+      intervalMs: intervals.sweepMs,
+      logger,
+      signal: stopping.signal,
+      tick: async () => {
+        if (!holdsLease) return;
+        const s = await sweepDeadlines(deps);
+        if (s.reminded + s.reoffered + s.escalated > 0) outboxLoop.runNow();
+      },
+    });
     loops.push(sweeperLoop);
     onLeaseAcquired.push(() => sweeperLoop.runNow());
     loops.push(
@@ -429,10 +509,19 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       signal: stopping.signal,
       tick: async () => {
         if (!holdsLease) return;
-        const r = await evaluateAlerts({ store, metrics, clock, settings, rules: config.alerts, logger: logger.child({ component: 'alerts' }), connectors: connectorWatch });
+        const r = await evaluateAlerts({
+          store,
+          metrics,
+          clock,
+          settings,
+          rules: config.alerts,
+          logger: logger.child({ component: 'alerts' }),
+          connectors: connectorWatch,
+        });
         let queued = r.fired.length + r.resolved.length > 0;
         if (!digestsCaughtUp) {
-          for (const schedule of digestSchedules) queued = (await sendDueDigest({ ...deps, metrics }, schedule)).kind === 'sent' || queued;
+          for (const schedule of digestSchedules)
+            queued = (await sendDueDigest({ ...deps, metrics }, schedule)).kind === 'sent' || queued;
           digestsCaughtUp = true;
         }
         if (queued) outboxLoop.runNow();
@@ -478,13 +567,31 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
         }
         const now = Date.now();
         for (const loop of loops) {
-          const period = loop.name === 'poller' ? pollEvery : loop.name === 'withdrawal-check' ? intervals.withdrawalCheckMs : loop.name === 'lease' ? intervals.leaseMs : loop.name === 'alerts' ? intervals.alertsMs : intervals.sweepMs;
+          const period =
+            loop.name === 'poller'
+              ? pollEvery
+              : loop.name === 'withdrawal-check'
+                ? intervals.withdrawalCheckMs
+                : loop.name === 'lease'
+                  ? intervals.leaseMs
+                  : loop.name === 'alerts'
+                    ? intervals.alertsMs
+                    : intervals.sweepMs;
           const stale = loop.lastTickAt !== null && now - loop.lastTickAt > period * 3 + 30_000;
           const failing = loop.consecutiveFailures >= 3;
-          checks.push({ name: `loop:${loop.name}`, ok: !stale && !failing, ...(failing ? { detail: `${loop.consecutiveFailures} failed ticks in a row` } : stale ? { detail: 'not ticking' } : {}) });
+          checks.push({
+            name: `loop:${loop.name}`,
+            ok: !stale && !failing,
+            ...(failing
+              ? { detail: `${loop.consecutiveFailures} failed ticks in a row` }
+              : stale
+                ? { detail: 'not ticking' }
+                : {}),
+          });
         }
         for (const [name, f] of connectorFailures) {
-          if (f.failure.kind === 'auth') checks.push({ name: `connector:${name}`, ok: false, detail: f.failure.reason });
+          if (f.failure.kind === 'auth')
+            checks.push({ name: `connector:${name}`, ok: false, detail: f.failure.reason });
         }
         return checks;
       },
@@ -492,7 +599,10 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
     closers.unshift(() => http.close());
 
     let stopped: Promise<void> | null = null;
-    log.info({ source: config.source.kind, crm: config.crm.kind, slack: config.slack?.mode ?? 'off', url: http.url }, 'worker started');
+    log.info(
+      { source: config.source.kind, crm: config.crm.kind, slack: config.slack?.mode ?? 'off', url: http.url },
+      'worker started',
+    );
     return {
       url: http.url,
       store,

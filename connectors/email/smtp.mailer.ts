@@ -20,7 +20,13 @@ export function createSmtpMailer(options: SmtpMailerOptions): Mailer & { close()
   return {
     async send(message: MailMessage): Promise<void> {
       try {
-        await transport.sendMail({ from: options.from, to: message.to.join(', '), subject: message.subject, text: message.text, html: message.html });
+        await transport.sendMail({
+          from: options.from,
+          to: message.to.join(', '),
+          subject: message.subject,
+          text: message.text,
+          html: message.html,
+        });
       } catch (err) {
         throw new ConnectorError('smtp', classifySmtpError(err), { cause: err });
       }

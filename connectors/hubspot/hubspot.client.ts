@@ -49,7 +49,12 @@ export type CallKind = 'search' | 'general';
 export interface HubspotApi {
   readonly client: Client;
   /** Runs one SDK call under the limiter of its kind, with our deadline, retries and classification. */
-  call<T>(kind: CallKind, op: string, fn: (client: Client) => Promise<T>, options?: { signal?: AbortSignal }): Promise<T>;
+  call<T>(
+    kind: CallKind,
+    op: string,
+    fn: (client: Client) => Promise<T>,
+    options?: { signal?: AbortSignal },
+  ): Promise<T>;
   /** Set while HubSpot's daily limit is exhausted: calls fail fast until then. */
   pausedUntil(): number | null;
   readonly logger: HubspotLogger;
@@ -94,7 +99,8 @@ export function createRateLimiter(
   async function take(signal?: AbortSignal): Promise<() => void> {
     for (;;) {
       const now = deps.now();
-      for (let i = slots.length - 1; i >= 0; i--) if ((slots[i]?.until ?? 0) <= now - options.windowMs) slots.splice(i, 1);
+      for (let i = slots.length - 1; i >= 0; i--)
+        if ((slots[i]?.until ?? 0) <= now - options.windowMs) slots.splice(i, 1);
       if (slots.length < options.max) {
         const slot = { until: Number.POSITIVE_INFINITY };
         slots.push(slot);
@@ -179,7 +185,12 @@ export function createHubspotApi(options: HubspotClientOptions, deps: HubspotCli
     return Math.round(exp / 2 + random() * (exp / 2));
   }
 
-  async function call<T>(kind: CallKind, op: string, fn: (c: Client) => Promise<T>, callOptions?: { signal?: AbortSignal }): Promise<T> {
+  async function call<T>(
+    kind: CallKind,
+    op: string,
+    fn: (c: Client) => Promise<T>,
+    callOptions?: { signal?: AbortSignal },
+  ): Promise<T> {
     const signal = callOptions?.signal;
     for (let attempt = 1; ; attempt++) {
       if (dailyPauseUntil !== null) {
@@ -205,7 +216,10 @@ export function createHubspotApi(options: HubspotClientOptions, deps: HubspotCli
       }
       if (isDailyLimit(failure)) {
         dailyPauseUntil = now() + (failure.retryAfterMs ?? 0);
-        logger.error({ op, reason: failure.reason, pausedMs: failure.retryAfterMs }, 'hubspot daily limit reached; pausing calls');
+        logger.error(
+          { op, reason: failure.reason, pausedMs: failure.retryAfterMs },
+          'hubspot daily limit reached; pausing calls',
+        );
       } else if (failure.kind === 'auth') {
         logger.error({ op, reason: failure.reason }, `hubspot ${failure.reason}`);
       }
@@ -215,8 +229,14 @@ export function createHubspotApi(options: HubspotClientOptions, deps: HubspotCli
       if (!retryable || attempt >= attempts || signal?.aborted) {
         throw new ConnectorError('hubspot', failure, { cause });
       }
-      const wait = failure.kind === 'rate_limited' ? (failure.retryAfterMs ?? 1_000) : Math.max(backoff(attempt), failure.retryAfterMs ?? 0);
-      logger.warn({ op, attempt, waitMs: wait, kind: failure.kind, reason: failure.reason }, 'hubspot call failed; retrying');
+      const wait =
+        failure.kind === 'rate_limited'
+          ? (failure.retryAfterMs ?? 1_000)
+          : Math.max(backoff(attempt), failure.retryAfterMs ?? 0);
+      logger.warn(
+        { op, attempt, waitMs: wait, kind: failure.kind, reason: failure.reason },
+        'hubspot call failed; retrying',
+      );
       await sleep(wait, signal);
     }
   }

@@ -73,11 +73,17 @@ export function createHubspotCrm(options: HubspotCrmOptions, deps: HubspotCrmDep
     const byId = new Map<string, OwnerEntry>();
     let after: string | undefined;
     for (let pages = 0; pages < 100; pages++) {
-      const raw = await api.call('general', 'owners.getPage', (c) => c.crm.owners.ownersApi.getPage(undefined, after, 500, false));
+      const raw = await api.call('general', 'owners.getPage', (c) =>
+        c.crm.owners.ownersApi.getPage(undefined, after, 500, false),
+      );
       const page = expectShape(ownerPage, raw, 'owners.getPage');
       for (const o of page.results) {
         if (o.archived) continue;
-        const entry = { id: o.id, email: (o.email ?? '').toLowerCase(), name: [o.firstName, o.lastName].filter(Boolean).join(' ') || (o.email ?? o.id) };
+        const entry = {
+          id: o.id,
+          email: (o.email ?? '').toLowerCase(),
+          name: [o.firstName, o.lastName].filter(Boolean).join(' ') || (o.email ?? o.id),
+        };
         byId.set(o.id, entry);
         if (entry.email) byEmail.set(entry.email, entry);
       }
@@ -114,7 +120,11 @@ export function createHubspotCrm(options: HubspotCrmOptions, deps: HubspotCrmDep
     const byEmail = new Map<string, CrmRecordRef[]>();
     for (const ref of refs) {
       if (ref.source === 'hubspot') out.set(ref, ref.externalId);
-      else if (!ref.email) out.set(ref, { kind: 'not_found', reason: `no email on ${ref.source} record ${ref.externalId} to find its HubSpot contact` });
+      else if (!ref.email)
+        out.set(ref, {
+          kind: 'not_found',
+          reason: `no email on ${ref.source} record ${ref.externalId} to find its HubSpot contact`,
+        });
       else {
         const key = ref.email.toLowerCase();
         const list = byEmail.get(key) ?? [];
@@ -125,13 +135,22 @@ export function createHubspotCrm(options: HubspotCrmOptions, deps: HubspotCrmDep
     for (const emails of chunk([...byEmail.keys()], 100)) {
       try {
         const raw = await api.call('general', 'contacts.batchReadByEmail', (c) =>
-          c.crm.contacts.batchApi.read({ idProperty: 'email', inputs: emails.map((id) => ({ id })), properties: ['email'], propertiesWithHistory: [] }, false),
+          c.crm.contacts.batchApi.read(
+            {
+              idProperty: 'email',
+              inputs: emails.map((id) => ({ id })),
+              properties: ['email'],
+              propertiesWithHistory: [],
+            },
+            false,
+          ),
         );
         const res = expectShape(batchResult, raw, 'contacts.batchReadByEmail');
         const found = new Map(res.results.map((r) => [(r.properties['email'] ?? '').toLowerCase(), r.id]));
         for (const email of emails) {
           const id = found.get(email);
-          for (const ref of byEmail.get(email) ?? []) out.set(ref, id ?? { kind: 'not_found', reason: `no HubSpot contact with email ${email}` });
+          for (const ref of byEmail.get(email) ?? [])
+            out.set(ref, id ?? { kind: 'not_found', reason: `no HubSpot contact with email ${email}` });
         }
       } catch (err) {
         const failure = failureOf(err);
@@ -154,7 +173,9 @@ export function createHubspotCrm(options: HubspotCrmOptions, deps: HubspotCrmDep
           outcome.set(input.id, true);
           continue;
         }
-        const err = errors.find((e) => e.context?.['ids']?.includes(input.id)) ?? errors.find((e) => e.context?.['ids'] === undefined);
+        const err =
+          errors.find((e) => e.context?.['ids']?.includes(input.id)) ??
+          errors.find((e) => e.context?.['ids'] === undefined);
         if (err) outcome.set(input.id, failureFromBatchError(err));
         // A merged-away id is written on the record it was merged into, which answers under its own id.
         else if (unmatchedResults > 0) outcome.set(input.id, true);
@@ -187,7 +208,11 @@ export function createHubspotCrm(options: HubspotCrmOptions, deps: HubspotCrmDep
       if (matchOptions.skipFreeEmailDomains && deps.isFreeEmailDomain?.(domain)) return null;
       const raw = await api.call('search', 'companies.search', (c) =>
         c.crm.companies.searchApi.doSearch({
-          filterGroups: [{ filters: [{ propertyName: 'domain', operator: 'EQ' as Filter['operator'], value: domain }] } as FilterGroup],
+          filterGroups: [
+            {
+              filters: [{ propertyName: 'domain', operator: 'EQ' as Filter['operator'], value: domain }],
+            } as FilterGroup,
+          ],
           properties: ['domain', 'name', 'hubspot_owner_id'],
           limit: 10,
         }),
@@ -198,7 +223,11 @@ export function createHubspotCrm(options: HubspotCrmOptions, deps: HubspotCrmDep
         if (!ownerId) continue;
         const owner = await ownerById(ownerId);
         if (owner) {
-          return { ownerId: owner.id, via: 'company', detail: `owner of company ${company.properties['name'] || domain} (${domain}): ${owner.name}` };
+          return {
+            ownerId: owner.id,
+            via: 'company',
+            detail: `owner of company ${company.properties['name'] || domain} (${domain}): ${owner.name}`,
+          };
         }
       }
       return null;
@@ -212,7 +241,11 @@ export function createHubspotCrm(options: HubspotCrmOptions, deps: HubspotCrmDep
       for (const u of updates) {
         const id = ids.get(u.record);
         if (id === undefined || typeof id !== 'string') {
-          results.set(u.key, { key: u.key, ok: false, failure: id ?? { kind: 'not_found', reason: 'record not resolved' } });
+          results.set(u.key, {
+            key: u.key,
+            ok: false,
+            failure: id ?? { kind: 'not_found', reason: 'record not resolved' },
+          });
           continue;
         }
         const entry = merged.get(id) ?? { properties: {}, keys: [] };
@@ -223,7 +256,9 @@ export function createHubspotCrm(options: HubspotCrmOptions, deps: HubspotCrmDep
       for (const part of chunk([...merged.entries()], 100)) {
         const failedFirst = new Map<string, Failure>();
         if (clearStageFirst) {
-          const clearing = part.filter(([, e]) => (e.properties['lifecyclestage'] ?? '') !== '').map(([id]) => ({ id, properties: { lifecyclestage: '' } }));
+          const clearing = part
+            .filter(([, e]) => (e.properties['lifecyclestage'] ?? '') !== '')
+            .map(([id]) => ({ id, properties: { lifecyclestage: '' } }));
           if (clearing.length > 0) {
             for (const [id, r] of await batchUpdate(clearing)) if (r !== true) failedFirst.set(id, r);
           }
@@ -236,7 +271,9 @@ export function createHubspotCrm(options: HubspotCrmOptions, deps: HubspotCrmDep
           if (r !== true) log.warn({ contactId: id, kind: r.kind, reason: r.reason }, 'hubspot contact update failed');
         }
       }
-      return updates.map((u) => results.get(u.key) ?? { key: u.key, ok: false, failure: { kind: 'transient', reason: 'not written' } });
+      return updates.map(
+        (u) => results.get(u.key) ?? { key: u.key, ok: false, failure: { kind: 'transient', reason: 'not written' } },
+      );
     },
 
     async addNotes(notes: CrmNote[]): Promise<CrmWriteResult[]> {
@@ -246,7 +283,11 @@ export function createHubspotCrm(options: HubspotCrmOptions, deps: HubspotCrmDep
       for (const n of notes) {
         const id = ids.get(n.record);
         if (typeof id !== 'string') {
-          results.set(n.key, { key: n.key, ok: false, failure: id ?? { kind: 'not_found', reason: 'record not resolved' } });
+          results.set(n.key, {
+            key: n.key,
+            ok: false,
+            failure: id ?? { kind: 'not_found', reason: 'record not resolved' },
+          });
           continue;
         }
         const body = `<p><strong>${escapeHtml(n.subject)}</strong></p>${n.body
@@ -256,28 +297,46 @@ export function createHubspotCrm(options: HubspotCrmOptions, deps: HubspotCrmDep
         inputs.push({
           objectWriteTraceId: n.key,
           properties: { hs_timestamp: new Date(now()).toISOString(), hs_note_body: body },
-          associations: [{ to: { id }, types: [{ associationCategory: 'HUBSPOT_DEFINED' as never, associationTypeId: NOTE_TO_CONTACT }] }],
+          associations: [
+            {
+              to: { id },
+              types: [{ associationCategory: 'HUBSPOT_DEFINED' as never, associationTypeId: NOTE_TO_CONTACT }],
+            },
+          ],
         });
       }
       for (const part of chunk(inputs, 100)) {
         try {
-          const raw = await api.call('general', 'notes.batchCreate', (c) => c.crm.objects.notes.batchApi.create({ inputs: part }));
+          const raw = await api.call('general', 'notes.batchCreate', (c) =>
+            c.crm.objects.notes.batchApi.create({ inputs: part }),
+          );
           const res = expectShape(batchResult, raw, 'notes.batchCreate');
-          const created = new Set(res.results.map((r) => r.objectWriteTraceId).filter((t): t is string => t !== undefined));
+          const created = new Set(
+            res.results.map((r) => r.objectWriteTraceId).filter((t): t is string => t !== undefined),
+          );
           const errors = res.errors ?? [];
           for (const input of part) {
             const key = input.objectWriteTraceId;
             const err = errors.find((e) => e.context?.['objectWriteTraceId']?.includes(key));
             if (err) results.set(key, { key, ok: false, failure: failureFromBatchError(err) });
-            else if (created.has(key) || (errors.length === 0 && res.results.length === part.length)) results.set(key, { key, ok: true });
-            else results.set(key, { key, ok: false, failure: { kind: 'transient', reason: 'HubSpot did not confirm this note' } });
+            else if (created.has(key) || (errors.length === 0 && res.results.length === part.length))
+              results.set(key, { key, ok: true });
+            else
+              results.set(key, {
+                key,
+                ok: false,
+                failure: { kind: 'transient', reason: 'HubSpot did not confirm this note' },
+              });
           }
         } catch (err) {
           const failure = failureOf(err);
-          for (const input of part) results.set(input.objectWriteTraceId, { key: input.objectWriteTraceId, ok: false, failure });
+          for (const input of part)
+            results.set(input.objectWriteTraceId, { key: input.objectWriteTraceId, ok: false, failure });
         }
       }
-      return notes.map((n) => results.get(n.key) ?? { key: n.key, ok: false, failure: { kind: 'transient', reason: 'not written' } });
+      return notes.map(
+        (n) => results.get(n.key) ?? { key: n.key, ok: false, failure: { kind: 'transient', reason: 'not written' } },
+      );
     },
   };
 }

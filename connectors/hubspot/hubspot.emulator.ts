@@ -150,7 +150,16 @@ const LIFECYCLE_STAGES = [
   'evangelist',
   'other',
 ];
-const LEAD_STATUSES = ['NEW', 'OPEN', 'IN_PROGRESS', 'OPEN_DEAL', 'UNQUALIFIED', 'ATTEMPTED_TO_CONTACT', 'CONNECTED', 'BAD_TIMING'];
+const LEAD_STATUSES = [
+  'NEW',
+  'OPEN',
+  'IN_PROGRESS',
+  'OPEN_DEAL',
+  'UNQUALIFIED',
+  'ATTEMPTED_TO_CONTACT',
+  'CONNECTED',
+  'BAD_TIMING',
+];
 const DEFAULT_SEARCH_PROPERTIES = ['createdate', 'email', 'firstname', 'hs_object_id', 'lastmodifieddate', 'lastname'];
 const SEARCH_CAP = 10_000;
 const MAX_BODY = 3_000;
@@ -293,10 +302,17 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
       name: def.name,
       label: def.label ?? def.name,
       type,
-      fieldType: def.fieldType ?? (type === 'enumeration' ? 'select' : type === 'number' ? 'number' : type === 'datetime' ? 'date' : 'text'),
+      fieldType:
+        def.fieldType ??
+        (type === 'enumeration' ? 'select' : type === 'number' ? 'number' : type === 'datetime' ? 'date' : 'text'),
       groupName: def.groupName ?? 'contactinformation',
       description: def.description ?? '',
-      options: (def.options ?? []).map((o, i) => ({ label: o.label, value: o.value, displayOrder: o.displayOrder ?? i, hidden: o.hidden ?? false })),
+      options: (def.options ?? []).map((o, i) => ({
+        label: o.label,
+        value: o.value,
+        displayOrder: o.displayOrder ?? i,
+        hidden: o.hidden ?? false,
+      })),
       readOnly: def.readOnly ?? false,
       hubspotDefined: def.hubspotDefined ?? true,
       createdAt: t,
@@ -314,15 +330,48 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
     { name: 'industry', label: 'Industry' },
     { name: 'numberofemployees', label: 'Number of Employees', type: 'number' },
     { name: 'hubspotscore', label: 'HubSpot Score', type: 'number', readOnly: true },
-    { name: 'hs_analytics_source', label: 'Original Source', type: 'enumeration', readOnly: true, options: ['ORGANIC_SEARCH', 'PAID_SEARCH', 'EMAIL_MARKETING', 'SOCIAL_MEDIA', 'REFERRALS', 'OTHER_CAMPAIGNS', 'DIRECT_TRAFFIC', 'OFFLINE', 'PAID_SOCIAL'].map((v) => ({ label: v, value: v })) },
-    { name: 'lifecyclestage', label: 'Lifecycle Stage', type: 'enumeration', options: LIFECYCLE_STAGES.map((v) => ({ label: v, value: v })) },
-    { name: 'hs_lead_status', label: 'Lead Status', type: 'enumeration', options: LEAD_STATUSES.map((v) => ({ label: v, value: v })) },
+    {
+      name: 'hs_analytics_source',
+      label: 'Original Source',
+      type: 'enumeration',
+      readOnly: true,
+      options: [
+        'ORGANIC_SEARCH',
+        'PAID_SEARCH',
+        'EMAIL_MARKETING',
+        'SOCIAL_MEDIA',
+        'REFERRALS',
+        'OTHER_CAMPAIGNS',
+        'DIRECT_TRAFFIC',
+        'OFFLINE',
+        'PAID_SOCIAL',
+      ].map((v) => ({ label: v, value: v })),
+    },
+    {
+      name: 'lifecyclestage',
+      label: 'Lifecycle Stage',
+      type: 'enumeration',
+      options: LIFECYCLE_STAGES.map((v) => ({ label: v, value: v })),
+    },
+    {
+      name: 'hs_lead_status',
+      label: 'Lead Status',
+      type: 'enumeration',
+      options: LEAD_STATUSES.map((v) => ({ label: v, value: v })),
+    },
     { name: 'hubspot_owner_id', label: 'Contact owner', type: 'enumeration' },
     { name: 'lastmodifieddate', label: 'Last Modified Date', type: 'datetime', readOnly: true },
     { name: 'createdate', label: 'Create Date', type: 'datetime', readOnly: true },
     { name: 'hs_object_id', label: 'Record ID', type: 'number', readOnly: true },
     { name: 'hs_merged_object_ids', label: 'Merged Contact IDs', readOnly: true },
-    ...LIFECYCLE_STAGES.map((s): EmulatorPropertyDef => ({ name: `hs_lifecyclestage_${s}_date`, label: `Became a ${s} Date`, type: 'datetime', readOnly: true })),
+    ...LIFECYCLE_STAGES.map(
+      (s): EmulatorPropertyDef => ({
+        name: `hs_lifecyclestage_${s}_date`,
+        label: `Became a ${s} Date`,
+        type: 'datetime',
+        readOnly: true,
+      }),
+    ),
   ];
   for (const def of builtin) addProperty(contactProps, def);
   for (const def of [
@@ -383,11 +432,15 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
   function signWebhook(body: string): Record<string, string> {
     if (!webhook) return {};
     if (webhook.signatureVersion === 'v1') {
-      const sig = createHash('sha256').update(webhook.clientSecret + body, 'utf8').digest('hex');
+      const sig = createHash('sha256')
+        .update(webhook.clientSecret + body, 'utf8')
+        .digest('hex');
       return { 'X-HubSpot-Signature': sig, 'X-HubSpot-Signature-Version': 'v1' };
     }
     const timestamp = String(now());
-    const sig = createHmac('sha256', webhook.clientSecret).update(`POST${webhook.url}${body}${timestamp}`, 'utf8').digest('base64');
+    const sig = createHmac('sha256', webhook.clientSecret)
+      .update(`POST${webhook.url}${body}${timestamp}`, 'utf8')
+      .digest('base64');
     return { 'X-HubSpot-Signature-v3': sig, 'X-HubSpot-Request-Timestamp': timestamp };
   }
 
@@ -444,14 +497,20 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
   }
 
   /** Applies a set of property values as one change: lastmodifieddate, stage dates, history, webhooks, index. */
-  function applyContactChange(rec: StoredRecord, values: Record<string, string | null>, sourceType: string, explicitModified?: string): void {
+  function applyContactChange(
+    rec: StoredRecord,
+    values: Record<string, string | null>,
+    sourceType: string,
+    explicitModified?: string,
+  ): void {
     const t = now();
     const changed: string[] = [];
     for (const [k, v] of Object.entries(values)) if (setProp(rec, k, v, t, sourceType)) changed.push(k);
     if (changed.length === 0 && explicitModified === undefined) return;
     if (changed.includes('lifecyclestage') && rec.props['lifecyclestage'] !== undefined) {
       const stage = rec.props['lifecyclestage'];
-      if (values[`hs_lifecyclestage_${stage}_date`] === undefined) setProp(rec, `hs_lifecyclestage_${stage}_date`, iso(t), t, 'CALCULATED');
+      if (values[`hs_lifecyclestage_${stage}_date`] === undefined)
+        setProp(rec, `hs_lifecyclestage_${stage}_date`, iso(t), t, 'CALCULATED');
     }
     const modified = explicitModified ?? iso(t);
     setProp(rec, 'lastmodifieddate', modified, t, 'CALCULATED');
@@ -522,12 +581,18 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
   function findContactByEmail(email: string, archived: boolean): StoredRecord | null {
     const wanted = email.toLowerCase();
     for (const rec of contacts.values()) {
-      if (rec.mergedInto === null && rec.archived === archived && (rec.props['email'] ?? '').toLowerCase() === wanted) return rec;
+      if (rec.mergedInto === null && rec.archived === archived && (rec.props['email'] ?? '').toLowerCase() === wanted)
+        return rec;
     }
     return null;
   }
 
-  function publicObject(rec: StoredRecord, props: Record<string, string>, names: string[], catalogue: Map<string, StoredProperty>): Record<string, unknown> {
+  function publicObject(
+    rec: StoredRecord,
+    props: Record<string, string>,
+    names: string[],
+    catalogue: Map<string, StoredProperty>,
+  ): Record<string, unknown> {
     const properties: Record<string, string | null> = {};
     for (const n of names) if (catalogue.has(n) || props[n] !== undefined) properties[n] = props[n] ?? null;
     const out: Record<string, unknown> = {
@@ -552,7 +617,11 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
     return /^-?\d+$/.test(v) ? Number(v) : Date.parse(v);
   }
 
-  function matchesFilter(props: Record<string, string>, f: Record<string, unknown>, catalogue: Map<string, StoredProperty>): boolean {
+  function matchesFilter(
+    props: Record<string, string>,
+    f: Record<string, unknown>,
+    catalogue: Map<string, StoredProperty>,
+  ): boolean {
     const name = String(f['propertyName']);
     const def = catalogue.get(name);
     const type = def?.type ?? 'string';
@@ -564,7 +633,11 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
     const value = f['value'] === undefined || f['value'] === null ? undefined : String(f['value']);
     const values = Array.isArray(f['values']) ? f['values'].map(String) : [];
     const eq = (v: string | undefined): boolean =>
-      has && v !== undefined && (type === 'number' || type === 'datetime' || type === 'date' ? compareValues(type, raw, v) === 0 : norm(raw) === norm(v));
+      has &&
+      v !== undefined &&
+      (type === 'number' || type === 'datetime' || type === 'date'
+        ? compareValues(type, raw, v) === 0
+        : norm(raw) === norm(v));
     switch (op) {
       case 'EQ':
         return eq(value);
@@ -580,7 +653,13 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
         return has && value !== undefined && compareValues(type, raw, value) <= 0;
       case 'BETWEEN': {
         const high = f['highValue'] === undefined ? undefined : String(f['highValue']);
-        return has && value !== undefined && high !== undefined && compareValues(type, raw, value) >= 0 && compareValues(type, raw, high) <= 0;
+        return (
+          has &&
+          value !== undefined &&
+          high !== undefined &&
+          compareValues(type, raw, value) >= 0 &&
+          compareValues(type, raw, high) <= 0
+        );
       }
       case 'IN':
         // HubSpot: IN values on string properties must be lowercase; the stored value is compared lowercased.
@@ -593,8 +672,19 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
         return !has;
       case 'CONTAINS_TOKEN':
       case 'NOT_CONTAINS_TOKEN': {
-        const pattern = new RegExp(`^${(value ?? '').toLowerCase().replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
-        const found = has && raw.toLowerCase().split(/[\s@.,;]+/).concat(raw.toLowerCase()).some((tok) => pattern.test(tok));
+        const pattern = new RegExp(
+          `^${(value ?? '')
+            .toLowerCase()
+            .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+            .replace(/\*/g, '.*')}$`,
+        );
+        const found =
+          has &&
+          raw
+            .toLowerCase()
+            .split(/[\s@.,;]+/)
+            .concat(raw.toLowerCase())
+            .some((tok) => pattern.test(tok));
         return op === 'CONTAINS_TOKEN' ? found : !found;
       }
       default:
@@ -602,10 +692,30 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
     }
   }
 
-  const OPERATORS = new Set(['EQ', 'NEQ', 'GT', 'GTE', 'LT', 'LTE', 'BETWEEN', 'IN', 'NOT_IN', 'HAS_PROPERTY', 'NOT_HAS_PROPERTY', 'CONTAINS_TOKEN', 'NOT_CONTAINS_TOKEN']);
+  const OPERATORS = new Set([
+    'EQ',
+    'NEQ',
+    'GT',
+    'GTE',
+    'LT',
+    'LTE',
+    'BETWEEN',
+    'IN',
+    'NOT_IN',
+    'HAS_PROPERTY',
+    'NOT_HAS_PROPERTY',
+    'CONTAINS_TOKEN',
+    'NOT_CONTAINS_TOKEN',
+  ]);
 
-  function search(store: Map<string, StoredRecord>, catalogue: Map<string, StoredProperty>, rawBody: string, defaults: string[]): Record<string, unknown> {
-    if (rawBody.length > MAX_BODY) throw validation(`Request body is too large: ${rawBody.length} characters (limit ${MAX_BODY})`);
+  function search(
+    store: Map<string, StoredRecord>,
+    catalogue: Map<string, StoredProperty>,
+    rawBody: string,
+    defaults: string[],
+  ): Record<string, unknown> {
+    if (rawBody.length > MAX_BODY)
+      throw validation(`Request body is too large: ${rawBody.length} characters (limit ${MAX_BODY})`);
     const body = parseJson(rawBody);
     const groupsIn = Array.isArray(body['filterGroups']) ? body['filterGroups'] : [];
     if (groupsIn.length > 5) throw validation(`Too many filter groups: ${groupsIn.length} (limit 5)`);
@@ -620,7 +730,9 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
         if (!OPERATORS.has(op)) throw validation(`Invalid operator: ${op}`);
         if (typeof f['propertyName'] !== 'string') throw validation('filter.propertyName is required');
         if (!catalogue.has(f['propertyName'])) {
-          throw validation(`There was a problem with the request: property ${f['propertyName']} does not exist`, { propertyName: [f['propertyName']] });
+          throw validation(`There was a problem with the request: property ${f['propertyName']} does not exist`, {
+            propertyName: [f['propertyName']],
+          });
         }
       }
       parsedGroups.push(filters);
@@ -633,11 +745,14 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
     if (typeof s0 === 'string') sort = s0.startsWith('-') ? { name: s0.slice(1), dir: -1 } : { name: s0, dir: 1 };
     else if (isRecord(s0)) sort = { name: String(s0['propertyName']), dir: s0['direction'] === 'DESCENDING' ? -1 : 1 };
     const limit = body['limit'] === undefined ? 10 : Number(body['limit']);
-    if (!Number.isInteger(limit) || limit < 0 || limit > 200) throw validation(`limit must be between 0 and 200, got ${String(body['limit'])}`);
-    const afterRaw = body['after'] === undefined || body['after'] === null || body['after'] === '' ? '0' : String(body['after']);
+    if (!Number.isInteger(limit) || limit < 0 || limit > 200)
+      throw validation(`limit must be between 0 and 200, got ${String(body['limit'])}`);
+    const afterRaw =
+      body['after'] === undefined || body['after'] === null || body['after'] === '' ? '0' : String(body['after']);
     if (!/^\d+$/.test(afterRaw)) throw validation(`after must be an integer, got "${afterRaw}"`);
     const offset = Number(afterRaw);
-    if (offset + limit > SEARCH_CAP) throw validation(`Paging beyond ${SEARCH_CAP} results is not supported (after=${offset}, limit=${limit})`);
+    if (offset + limit > SEARCH_CAP)
+      throw validation(`Paging beyond ${SEARCH_CAP} results is not supported (after=${offset}, limit=${limit})`);
     const query = typeof body['query'] === 'string' ? body['query'].toLowerCase() : '';
 
     const t = now();
@@ -646,8 +761,15 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
       const view = searchView(rec, t);
       if (!view || view.archived || rec.mergedInto !== null) continue;
       const props = view.props;
-      if (parsedGroups.length > 0 && !parsedGroups.some((fs) => fs.every((f) => matchesFilter(props, f, catalogue)))) continue;
-      if (query && !['email', 'firstname', 'lastname', 'domain', 'name'].some((k) => (props[k] ?? '').toLowerCase().includes(query))) continue;
+      if (parsedGroups.length > 0 && !parsedGroups.some((fs) => fs.every((f) => matchesFilter(props, f, catalogue))))
+        continue;
+      if (
+        query &&
+        !['email', 'firstname', 'lastname', 'domain', 'name'].some((k) =>
+          (props[k] ?? '').toLowerCase().includes(query),
+        )
+      )
+        continue;
       matched.push({ rec, props });
     }
     const type = sort ? (catalogue.get(sort.name)?.type ?? 'string') : 'datetime';
@@ -664,13 +786,15 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
       }
       return c !== 0 ? c : Number(a.rec.id) - Number(b.rec.id);
     });
-    const requested = Array.isArray(body['properties']) && body['properties'].length > 0 ? body['properties'].map(String) : defaults;
+    const requested =
+      Array.isArray(body['properties']) && body['properties'].length > 0 ? body['properties'].map(String) : defaults;
     const page = matched.slice(offset, offset + limit);
     const out: Record<string, unknown> = {
       total: matched.length,
       results: page.map((m) => publicObject(m.rec, m.props, requested, catalogue)),
     };
-    if (offset + limit < matched.length) out['paging'] = { next: { after: String(offset + limit), link: `?after=${offset + limit}` } };
+    if (offset + limit < matched.length)
+      out['paging'] = { next: { after: String(offset + limit), link: `?after=${offset + limit}` } };
     return out;
   }
 
@@ -678,34 +802,74 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
   function validateValue(def: StoredProperty, value: string): string | null {
     if (value === '') return null;
     if (def.type === 'number' && Number.isNaN(Number(value))) return `${value} is not a valid number`;
-    if ((def.type === 'datetime' || def.type === 'date') && Number.isNaN(dateMs(value))) return `${value} is not a valid date`;
+    if ((def.type === 'datetime' || def.type === 'date') && Number.isNaN(dateMs(value)))
+      return `${value} is not a valid date`;
     if (def.type === 'enumeration' && def.options.length > 0) {
       const parts = def.fieldType === 'checkbox' ? value.split(';') : [value];
-      for (const p of parts) if (!def.options.some((o) => o.value === p)) return `${p} was not one of the allowed options: [${def.options.map((o) => o.value).join(', ')}]`;
+      for (const p of parts)
+        if (!def.options.some((o) => o.value === p))
+          return `${p} was not one of the allowed options: [${def.options.map((o) => o.value).join(', ')}]`;
     }
     return null;
   }
 
-  function checkWrite(rec: StoredRecord, properties: Record<string, unknown>): { error: Record<string, unknown> } | { values: Record<string, string | null> } {
+  function checkWrite(
+    rec: StoredRecord,
+    properties: Record<string, unknown>,
+  ): { error: Record<string, unknown> } | { values: Record<string, string | null> } {
     const values: Record<string, string | null> = {};
     for (const [name, raw] of Object.entries(properties)) {
       const value = raw === null || raw === undefined ? '' : String(raw);
       const def = contactProps.get(name);
       if (!def) {
-        return { error: errorBody('VALIDATION_ERROR', `Property "${name}" does not exist`, { context: { propertyName: [name], ids: [rec.id] }, errors: [{ message: `Property "${name}" does not exist`, code: 'PROPERTY_DOESNT_EXIST', context: { propertyName: [name] } }] }) };
+        return {
+          error: errorBody('VALIDATION_ERROR', `Property "${name}" does not exist`, {
+            context: { propertyName: [name], ids: [rec.id] },
+            errors: [
+              {
+                message: `Property "${name}" does not exist`,
+                code: 'PROPERTY_DOESNT_EXIST',
+                context: { propertyName: [name] },
+              },
+            ],
+          }),
+        };
       }
       if (def.readOnly) {
-        return { error: errorBody('VALIDATION_ERROR', `${name} is a read only property; its value cannot be set.`, { context: { propertyName: [name], ids: [rec.id] }, errors: [{ message: `${name} is a read only property`, code: 'READ_ONLY_VALUE', context: { propertyName: [name] } }] }) };
+        return {
+          error: errorBody('VALIDATION_ERROR', `${name} is a read only property; its value cannot be set.`, {
+            context: { propertyName: [name], ids: [rec.id] },
+            errors: [
+              {
+                message: `${name} is a read only property`,
+                code: 'READ_ONLY_VALUE',
+                context: { propertyName: [name] },
+              },
+            ],
+          }),
+        };
       }
       const problem = validateValue(def, value);
       if (problem) {
-        return { error: errorBody('VALIDATION_ERROR', `Property values were not valid: ${problem}`, { context: { propertyName: [name], ids: [rec.id] }, errors: [{ message: problem, code: 'INVALID_OPTION', context: { propertyName: [name] } }] }) };
+        return {
+          error: errorBody('VALIDATION_ERROR', `Property values were not valid: ${problem}`, {
+            context: { propertyName: [name], ids: [rec.id] },
+            errors: [{ message: problem, code: 'INVALID_OPTION', context: { propertyName: [name] } }],
+          }),
+        };
       }
       if (name === 'lifecyclestage' && value !== '') {
         const current = rec.props['lifecyclestage'];
-        const order = (s: string | undefined): number => (s === undefined ? -1 : (def.options.find((o) => o.value === s)?.displayOrder ?? -1));
+        const order = (s: string | undefined): number =>
+          s === undefined ? -1 : (def.options.find((o) => o.value === s)?.displayOrder ?? -1);
         if (current !== undefined && order(value) < order(current)) {
-          return { error: errorBody('VALIDATION_ERROR', `lifecyclestage can only move forward (${current} → ${value}); clear it first`, { context: { propertyName: [name], ids: [rec.id] } }) };
+          return {
+            error: errorBody(
+              'VALIDATION_ERROR',
+              `lifecyclestage can only move forward (${current} → ${value}); clear it first`,
+              { context: { propertyName: [name], ids: [rec.id] } },
+            ),
+          };
         }
       }
       values[name] = value;
@@ -751,18 +915,47 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
     if (!limits) return {};
     const t = now();
     if (dailyCalls >= limits.daily) {
-      throw new HttpFailure(429, { status: 'error', message: 'You have reached your daily limit.', errorType: 'RATE_LIMIT', correlationId: randomUUID(), policyName: 'DAILY', requestId: randomUUID() }, kind === 'general' ? rateHeaders(t) : {});
+      throw new HttpFailure(
+        429,
+        {
+          status: 'error',
+          message: 'You have reached your daily limit.',
+          errorType: 'RATE_LIMIT',
+          correlationId: randomUUID(),
+          policyName: 'DAILY',
+          requestId: randomUUID(),
+        },
+        kind === 'general' ? rateHeaders(t) : {},
+      );
     }
     if (kind === 'search') {
       if (rollingCount(searchCalls, 1_000, t) >= limits.search) {
-        throw new HttpFailure(429, { status: 'error', message: 'You have reached your secondly limit.', errorType: 'RATE_LIMIT', correlationId: randomUUID(), policyName: 'SECONDLY', requestId: randomUUID() });
+        throw new HttpFailure(429, {
+          status: 'error',
+          message: 'You have reached your secondly limit.',
+          errorType: 'RATE_LIMIT',
+          correlationId: randomUUID(),
+          policyName: 'SECONDLY',
+          requestId: randomUUID(),
+        });
       }
       searchCalls.push(t);
       dailyCalls++;
       return {};
     }
     if (rollingCount(generalCalls, 10_000, t) >= limits.general) {
-      throw new HttpFailure(429, { status: 'error', message: 'You have reached your ten_secondly_rolling limit.', errorType: 'RATE_LIMIT', correlationId: randomUUID(), policyName: 'TEN_SECONDLY_ROLLING', requestId: randomUUID() }, rateHeaders(t));
+      throw new HttpFailure(
+        429,
+        {
+          status: 'error',
+          message: 'You have reached your ten_secondly_rolling limit.',
+          errorType: 'RATE_LIMIT',
+          correlationId: randomUUID(),
+          policyName: 'TEN_SECONDLY_ROLLING',
+          requestId: randomUUID(),
+        },
+        rateHeaders(t),
+      );
     }
     generalCalls.push(t);
     dailyCalls++;
@@ -773,7 +966,15 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
     const auth = req.headers['authorization'] ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(auth);
     if (!m || !tokens.has(m[1] ?? '')) {
-      throw new HttpFailure(401, errorBody(m ? 'EXPIRED_AUTHENTICATION' : 'INVALID_AUTHENTICATION', m ? 'The OAuth token used to make this call expired or is not valid.' : 'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview'));
+      throw new HttpFailure(
+        401,
+        errorBody(
+          m ? 'EXPIRED_AUTHENTICATION' : 'INVALID_AUTHENTICATION',
+          m
+            ? 'The OAuth token used to make this call expired or is not valid.'
+            : 'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview',
+        ),
+      );
     }
   }
 
@@ -781,10 +982,19 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
     if (scopes === null || scopes.has(scope)) return;
     throw new HttpFailure(
       403,
-      errorBody('MISSING_SCOPES', "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.", {
-        errors: [{ message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: [scope] } }],
-        links: { scopes: 'https://developers.hubspot.com/scopes' },
-      }),
+      errorBody(
+        'MISSING_SCOPES',
+        "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
+        {
+          errors: [
+            {
+              message: 'One or more of the following scopes are required.',
+              context: { requiredGranularScopes: [scope] },
+            },
+          ],
+          links: { scopes: 'https://developers.hubspot.com/scopes' },
+        },
+      ),
     );
   }
 
@@ -812,7 +1022,16 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
       key: 'POST /crm/v3/objects/companies/search',
       scope: HUBSPOT_SCOPES.companiesRead,
       kind: 'search',
-      handle: (_m, body) => ({ status: 200, body: search(companies, companyProps, body, ['createdate', 'domain', 'hs_lastmodifieddate', 'hs_object_id', 'name']) }),
+      handle: (_m, body) => ({
+        status: 200,
+        body: search(companies, companyProps, body, [
+          'createdate',
+          'domain',
+          'hs_lastmodifieddate',
+          'hs_object_id',
+          'name',
+        ]),
+      }),
     },
     {
       method: 'POST',
@@ -889,8 +1108,16 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
         const b = parseJson(raw);
         const name = typeof b['name'] === 'string' ? b['name'] : '';
         if (!/^[a-z][a-z0-9_]*$/.test(name)) throw validation(`Invalid group name "${name}"`);
-        if (groups.has(name)) throw new HttpFailure(409, errorBody('OBJECT_ALREADY_EXISTS', `A property group named '${name}' already exists.`));
-        const g = { name, label: typeof b['label'] === 'string' ? b['label'] : name, displayOrder: typeof b['displayOrder'] === 'number' ? b['displayOrder'] : -1 };
+        if (groups.has(name))
+          throw new HttpFailure(
+            409,
+            errorBody('OBJECT_ALREADY_EXISTS', `A property group named '${name}' already exists.`),
+          );
+        const g = {
+          name,
+          label: typeof b['label'] === 'string' ? b['label'] : name,
+          displayOrder: typeof b['displayOrder'] === 'number' ? b['displayOrder'] : -1,
+        };
         groups.set(name, g);
         return { status: 201, body: groupJson(g) };
       },
@@ -919,7 +1146,11 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
       kind: 'general',
       handle: (m) => {
         const p = contactProps.get(decodeURIComponent(m[1] ?? ''));
-        if (!p) throw new HttpFailure(404, errorBody('OBJECT_NOT_FOUND', `Unable to find property ${m[1] ?? ''} for object type contacts`));
+        if (!p)
+          throw new HttpFailure(
+            404,
+            errorBody('OBJECT_NOT_FOUND', `Unable to find property ${m[1] ?? ''} for object type contacts`),
+          );
         return { status: 200, body: propertyJson(p) };
       },
     },
@@ -940,7 +1171,11 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
     return inputs.map((i) => (isRecord(i) ? i : {}));
   }
 
-  function batchResponse(results: unknown[], errors: Array<Record<string, unknown>>, created = false): { status: number; body: unknown } {
+  function batchResponse(
+    results: unknown[],
+    errors: Array<Record<string, unknown>>,
+    created = false,
+  ): { status: number; body: unknown } {
     const t = iso(now());
     const body: Record<string, unknown> = { status: 'COMPLETE', results, startedAt: t, completedAt: t, requestedAt: t };
     if (errors.length > 0) {
@@ -954,14 +1189,22 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
   function batchRead(body: Record<string, unknown>, archived: boolean): { status: number; body: unknown } {
     const inputs = batchInputs(body);
     const idProperty = typeof body['idProperty'] === 'string' ? body['idProperty'] : 'hs_object_id';
-    const props = Array.isArray(body['properties']) && body['properties'].length > 0 ? body['properties'].map(String) : DEFAULT_SEARCH_PROPERTIES;
+    const props =
+      Array.isArray(body['properties']) && body['properties'].length > 0
+        ? body['properties'].map(String)
+        : DEFAULT_SEARCH_PROPERTIES;
     const withHistory = Array.isArray(body['propertiesWithHistory']) ? body['propertiesWithHistory'].map(String) : [];
     const results: unknown[] = [];
     const seen = new Set<string>();
     const missing: string[] = [];
     for (const input of inputs) {
       const key = String(input['id'] ?? '');
-      const rec = idProperty === 'email' ? findContactByEmail(key, archived) : idProperty === 'hs_object_id' ? resolveContact(key, archived) : null;
+      const rec =
+        idProperty === 'email'
+          ? findContactByEmail(key, archived)
+          : idProperty === 'hs_object_id'
+            ? resolveContact(key, archived)
+            : null;
       if (!rec) {
         missing.push(key);
         continue;
@@ -971,14 +1214,28 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
       const out = publicObject(rec, visibleProps(rec), props, contactProps);
       if (withHistory.length > 0) {
         out['propertiesWithHistory'] = Object.fromEntries(
-          withHistory.map((n) => [n, (rec.history[n] ?? []).map((h) => ({ value: h.value, timestamp: iso(h.timestamp), sourceType: h.sourceType }))]),
+          withHistory.map((n) => [
+            n,
+            (rec.history[n] ?? []).map((h) => ({
+              value: h.value,
+              timestamp: iso(h.timestamp),
+              sourceType: h.sourceType,
+            })),
+          ]),
         );
       }
       results.push(out);
     }
     const errors =
       missing.length > 0
-        ? [{ category: 'OBJECT_NOT_FOUND', message: 'Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.', context: { ids: missing } }]
+        ? [
+            {
+              category: 'OBJECT_NOT_FOUND',
+              message:
+                'Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.',
+              context: { ids: missing },
+            },
+          ]
         : [];
     return batchResponse(results, errors);
   }
@@ -987,14 +1244,19 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
     const inputs = batchInputs(body);
     const ids = inputs.map((i) => String(i['id'] ?? ''));
     const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
-    if (dupes.length > 0) throw validation(`Duplicate IDs found in batch input: [${[...new Set(dupes)].join(', ')}]. IDs must be unique`);
+    if (dupes.length > 0)
+      throw validation(`Duplicate IDs found in batch input: [${[...new Set(dupes)].join(', ')}]. IDs must be unique`);
     const results: unknown[] = [];
     const errors: Array<Record<string, unknown>> = [];
     for (const input of inputs) {
       const id = String(input['id'] ?? '');
       const rec = input['idProperty'] === 'email' ? findContactByEmail(id, false) : resolveContact(id, false);
       if (!rec) {
-        errors.push({ category: 'OBJECT_NOT_FOUND', message: `Object not found. objectId are usually numeric.`, context: { ids: [id] } });
+        errors.push({
+          category: 'OBJECT_NOT_FOUND',
+          message: `Object not found. objectId are usually numeric.`,
+          context: { ids: [id] },
+        });
         continue;
       }
       const properties = isRecord(input['properties']) ? input['properties'] : {};
@@ -1031,7 +1293,9 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
     const email = query.get('email')?.toLowerCase();
     const limit = Math.min(500, Math.max(1, Number(query.get('limit') ?? 100) || 100));
     const after = query.get('after');
-    let list = [...owners.values()].filter((o) => o.archived === archived && (email === undefined || o.email.toLowerCase() === email));
+    let list = [...owners.values()].filter(
+      (o) => o.archived === archived && (email === undefined || o.email.toLowerCase() === email),
+    );
     list.sort((a, b) => Number(a.id) - Number(b.id));
     if (after !== null) list = list.filter((o) => Number(o.id) > Number(after));
     const page = list.slice(0, limit);
@@ -1042,31 +1306,58 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
   }
 
   function noteJson(n: StoredNote): Record<string, unknown> {
-    return { id: n.id, properties: { ...n.props, hs_object_id: n.id }, createdAt: iso(n.createdAt), updatedAt: iso(n.createdAt), archived: false };
+    return {
+      id: n.id,
+      properties: { ...n.props, hs_object_id: n.id },
+      createdAt: iso(n.createdAt),
+      updatedAt: iso(n.createdAt),
+      archived: false,
+    };
   }
 
-  function createNote(input: Record<string, unknown>): { note: Record<string, unknown> } | { error: Record<string, unknown> } {
+  function createNote(
+    input: Record<string, unknown>,
+  ): { note: Record<string, unknown> } | { error: Record<string, unknown> } {
     const trace = typeof input['objectWriteTraceId'] === 'string' ? input['objectWriteTraceId'] : undefined;
     const traceCtx = trace ? { objectWriteTraceId: [trace] } : {};
     const props = isRecord(input['properties']) ? input['properties'] : {};
     if (props['hs_timestamp'] === undefined || props['hs_timestamp'] === '') {
-      return { error: errorBody('VALIDATION_ERROR', 'Property values were not valid: hs_timestamp is required', { context: { propertyName: ['hs_timestamp'], ...traceCtx } }) };
+      return {
+        error: errorBody('VALIDATION_ERROR', 'Property values were not valid: hs_timestamp is required', {
+          context: { propertyName: ['hs_timestamp'], ...traceCtx },
+        }),
+      };
     }
     const contactIds: string[] = [];
     const assocs = Array.isArray(input['associations']) ? input['associations'] : [];
     for (const a of assocs) {
-      if (!isRecord(a) || !isRecord(a['to'])) return { error: errorBody('VALIDATION_ERROR', 'association.to is required', { context: traceCtx }) };
+      if (!isRecord(a) || !isRecord(a['to']))
+        return { error: errorBody('VALIDATION_ERROR', 'association.to is required', { context: traceCtx }) };
       const types = Array.isArray(a['types']) ? a['types'].filter(isRecord) : [];
       const toId = String(a['to']['id'] ?? '');
       if (!types.some((t) => Number(t['associationTypeId']) === NOTE_TO_CONTACT)) {
-        return { error: errorBody('VALIDATION_ERROR', `Unsupported association type for note ${JSON.stringify(types)}`, { context: traceCtx }) };
+        return {
+          error: errorBody('VALIDATION_ERROR', `Unsupported association type for note ${JSON.stringify(types)}`, {
+            context: traceCtx,
+          }),
+        };
       }
       const rec = resolveContact(toId, false);
-      if (!rec) return { error: errorBody('VALIDATION_ERROR', `Invalid association: contact ${toId} does not exist`, { context: { ids: [toId], ...traceCtx } }) };
+      if (!rec)
+        return {
+          error: errorBody('VALIDATION_ERROR', `Invalid association: contact ${toId} does not exist`, {
+            context: { ids: [toId], ...traceCtx },
+          }),
+        };
       contactIds.push(rec.id);
     }
     const id = String(nextNoteId++);
-    const stored: StoredNote = { id, props: Object.fromEntries(Object.entries(props).map(([k, v]) => [k, String(v)])), contactIds, createdAt: now() };
+    const stored: StoredNote = {
+      id,
+      props: Object.fromEntries(Object.entries(props).map(([k, v]) => [k, String(v)])),
+      contactIds,
+      createdAt: now(),
+    };
     notes.set(id, stored);
     const out = noteJson(stored);
     if (trace) out['objectWriteTraceId'] = trace;
@@ -1105,7 +1396,11 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
       hidden: false,
       hubspotDefined: p.hubspotDefined,
       formField: !p.readOnly,
-      modificationMetadata: { archivable: !p.hubspotDefined, readOnlyDefinition: p.hubspotDefined, readOnlyValue: p.readOnly },
+      modificationMetadata: {
+        archivable: !p.hubspotDefined,
+        readOnlyDefinition: p.hubspotDefined,
+        readOnlyValue: p.readOnly,
+      },
       createdAt: iso(p.createdAt),
       updatedAt: iso(p.updatedAt),
       archived: false,
@@ -1127,14 +1422,25 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
   function createProperty(b: Record<string, unknown>): { status: number; body: unknown } {
     const name = typeof b['name'] === 'string' ? b['name'] : '';
     if (!/^[a-z][a-z0-9_]*$/.test(name)) throw validation(`Invalid property name "${name}"`);
-    if (contactProps.has(name)) throw new HttpFailure(409, errorBody('OBJECT_ALREADY_EXISTS', `Property named '${name}' already exists.`, { context: { name: [name] } }));
+    if (contactProps.has(name))
+      throw new HttpFailure(
+        409,
+        errorBody('OBJECT_ALREADY_EXISTS', `Property named '${name}' already exists.`, { context: { name: [name] } }),
+      );
     const type = String(b['type'] ?? '');
     if (!TYPES.has(type)) throw validation(`Invalid property type "${type}"`);
     const groupName = String(b['groupName'] ?? '');
     if (!groups.has(groupName)) throw validation(`Property group "${groupName}" does not exist`);
-    if (typeof b['fieldType'] !== 'string' || typeof b['label'] !== 'string') throw validation('label and fieldType are required');
+    if (typeof b['fieldType'] !== 'string' || typeof b['label'] !== 'string')
+      throw validation('label and fieldType are required');
     const options = readOptions(b['options']);
-    if (type === 'enumeration' && (options ?? []).length === 0 && b['fieldType'] !== 'select' && b['fieldType'] !== 'radio' && b['fieldType'] !== 'checkbox') {
+    if (
+      type === 'enumeration' &&
+      (options ?? []).length === 0 &&
+      b['fieldType'] !== 'select' &&
+      b['fieldType'] !== 'radio' &&
+      b['fieldType'] !== 'checkbox'
+    ) {
       throw validation('enumeration properties need a select, radio or checkbox fieldType');
     }
     addProperty(contactProps, {
@@ -1153,7 +1459,11 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
 
   function updateProperty(name: string, b: Record<string, unknown>): { status: number; body: unknown } {
     const p = contactProps.get(name);
-    if (!p) throw new HttpFailure(404, errorBody('OBJECT_NOT_FOUND', `Unable to find property ${name} for object type contacts`));
+    if (!p)
+      throw new HttpFailure(
+        404,
+        errorBody('OBJECT_NOT_FOUND', `Unable to find property ${name} for object type contacts`),
+      );
     if (p.hubspotDefined && b['options'] !== undefined && p.readOnly) throw validation(`Property ${name} is read only`);
     if (typeof b['label'] === 'string') p.label = b['label'];
     if (typeof b['description'] === 'string') p.description = b['description'];
@@ -1161,7 +1471,13 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
       if (!groups.has(b['groupName'])) throw validation(`Property group "${b['groupName']}" does not exist`);
       p.groupName = b['groupName'];
     }
-    if (b['options'] !== undefined) p.options = (readOptions(b['options']) ?? []).map((o, i) => ({ label: o.label, value: o.value, displayOrder: o.displayOrder ?? i, hidden: o.hidden ?? false }));
+    if (b['options'] !== undefined)
+      p.options = (readOptions(b['options']) ?? []).map((o, i) => ({
+        label: o.label,
+        value: o.value,
+        displayOrder: o.displayOrder ?? i,
+        hidden: o.hidden ?? false,
+      }));
     p.updatedAt = now();
     return { status: 200, body: propertyJson(p) };
   }
@@ -1196,12 +1512,26 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
       const merged = new Set((primary.props['hs_merged_object_ids'] ?? '').split(';').filter(Boolean));
       merged.add(secondaryId);
       applyContactChange(primary, { hs_merged_object_ids: [...merged].join(';') }, 'CRM_UI');
-      queueEvent({ objectId: Number(primaryId), subscriptionType: 'contact.merge', primaryObjectId: Number(primaryId), mergedObjectIds: [Number(secondaryId)], newObjectId: Number(primaryId), changeSource: 'CRM_UI' });
+      queueEvent({
+        objectId: Number(primaryId),
+        subscriptionType: 'contact.merge',
+        primaryObjectId: Number(primaryId),
+        mergedObjectIds: [Number(secondaryId)],
+        newObjectId: Number(primaryId),
+        changeSource: 'CRM_UI',
+      });
     },
     getContact(id) {
       const rec = contacts.get(id);
       if (!rec) return undefined;
-      return { id: rec.id, properties: { ...rec.props }, archived: rec.archived, mergedInto: rec.mergedInto, createdAt: rec.createdAt, updatedAt: rec.updatedAt };
+      return {
+        id: rec.id,
+        properties: { ...rec.props },
+        archived: rec.archived,
+        mergedInto: rec.mergedInto,
+        createdAt: rec.createdAt,
+        updatedAt: rec.updatedAt,
+      };
     },
     contactIds: () => [...contacts.keys()],
     seedOwners(list) {
@@ -1231,21 +1561,34 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
         for (const [k, v] of Object.entries(c.properties)) {
           const s = toStringValue(v);
           if (s !== null) props[k] = s;
-          if (!companyProps.has(k)) addProperty(companyProps, { name: k, groupName: 'companyinformation', hubspotDefined: false });
+          if (!companyProps.has(k))
+            addProperty(companyProps, { name: k, groupName: 'companyinformation', hubspotDefined: false });
         }
-        const rec: StoredRecord = { id, props, history: {}, archived: false, archivedAt: null, mergedInto: null, createdAt: t, updatedAt: t, versions: [] };
+        const rec: StoredRecord = {
+          id,
+          props,
+          history: {},
+          archived: false,
+          archivedAt: null,
+          mergedInto: null,
+          createdAt: t,
+          updatedAt: t,
+          versions: [],
+        };
         companies.set(id, rec);
         snapshot(rec);
         return id;
       });
     },
     defineProperty(def) {
-      if (def.groupName !== undefined && !groups.has(def.groupName)) groups.set(def.groupName, { name: def.groupName, label: def.groupName, displayOrder: -1 });
+      if (def.groupName !== undefined && !groups.has(def.groupName))
+        groups.set(def.groupName, { name: def.groupName, label: def.groupName, displayOrder: -1 });
       addProperty(contactProps, def);
     },
     propertyNames: () => [...contactProps.keys()],
     groupNames: () => [...groups.keys()],
-    notes: () => [...notes.values()].map((n) => ({ id: n.id, properties: { ...n.props }, contactIds: [...n.contactIds] })),
+    notes: () =>
+      [...notes.values()].map((n) => ({ id: n.id, properties: { ...n.props }, contactIds: [...n.contactIds] })),
     callCounts: () => Object.fromEntries(counts),
     totalCalls: () => [...counts.values()].reduce((a, b) => a + b, 0),
     resetCallCounts: () => counts.clear(),
@@ -1274,7 +1617,11 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
   // ---- server ----
   function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     const text = body === undefined ? '' : JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json;charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+    res.writeHead(status, {
+      'content-type': 'application/json;charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+      ...headers,
+    });
     res.end(text);
   }
 

@@ -109,26 +109,48 @@ function fromStatus(status: number, body: unknown, headers: Record<string, strin
   if (status === 429) {
     const policy = str(b['policyName']);
     if (policy === 'DAILY' || /daily limit/i.test(message)) {
-      return { kind: 'rate_limited', retryAfterMs: retryAfter ?? DAILY_WAIT_MS, reason: `daily: HubSpot daily API limit reached (${message || 'DAILY'})` };
+      return {
+        kind: 'rate_limited',
+        retryAfterMs: retryAfter ?? DAILY_WAIT_MS,
+        reason: `daily: HubSpot daily API limit reached (${message || 'DAILY'})`,
+      };
     }
     if (message === SECONDLY_LIMIT_MESSAGE || policy === 'SECONDLY') {
-      return { kind: 'rate_limited', retryAfterMs: retryAfter ?? SECONDLY_WAIT_MS, reason: 'search rate limit reached (secondly)' };
+      return {
+        kind: 'rate_limited',
+        retryAfterMs: retryAfter ?? SECONDLY_WAIT_MS,
+        reason: 'search rate limit reached (secondly)',
+      };
     }
-    return { kind: 'rate_limited', retryAfterMs: retryAfter ?? TEN_SECONDLY_WAIT_MS, reason: `rate limit reached (${policy ?? 'TEN_SECONDLY_ROLLING'})` };
+    return {
+      kind: 'rate_limited',
+      retryAfterMs: retryAfter ?? TEN_SECONDLY_WAIT_MS,
+      reason: `rate limit reached (${policy ?? 'TEN_SECONDLY_ROLLING'})`,
+    };
   }
   if (status === 401) {
-    return { kind: 'auth', reason: `token rejected (${category ?? 'INVALID_AUTHENTICATION'})${message ? `: ${message}` : ''}` };
+    return {
+      kind: 'auth',
+      reason: `token rejected (${category ?? 'INVALID_AUTHENTICATION'})${message ? `: ${message}` : ''}`,
+    };
   }
   if (status === 403) {
     const scopes = missingScopes(body);
     if (category === 'MISSING_SCOPES' || scopes.length > 0) {
-      return { kind: 'auth', reason: `missing scope ${scopes.length > 0 ? scopes.join(', ') : '(not named by HubSpot)'}` };
+      return {
+        kind: 'auth',
+        reason: `missing scope ${scopes.length > 0 ? scopes.join(', ') : '(not named by HubSpot)'}`,
+      };
     }
     return { kind: 'auth', reason: `forbidden (${category ?? '403'})${message ? `: ${message}` : ''}` };
   }
   if (status === 404) return { kind: 'not_found', reason: message || 'not found' };
   if (status === 408) return withWait(retryAfter, { kind: 'transient', reason: 'request timeout (408)' });
-  if (status >= 500) return withWait(retryAfter, { kind: 'transient', reason: `server error ${status}${message ? `: ${message}` : ''}` });
+  if (status >= 500)
+    return withWait(retryAfter, {
+      kind: 'transient',
+      reason: `server error ${status}${message ? `: ${message}` : ''}`,
+    });
   return { kind: 'invalid', reason: `${category ?? `HTTP ${status}`}${message ? `: ${message}` : ''}` };
 }
 
@@ -143,11 +165,13 @@ export function classifyHubspotError(err: unknown): Failure {
     const e = err as unknown as Record<string, unknown>;
     // The SDK's ApiException: a numeric code with body and headers.
     if (typeof e['code'] === 'number' && e['code'] >= 100) {
-      const headers = isRecord(e['headers']) ? Object.fromEntries(Object.entries(e['headers']).map(([k, v]) => [k, String(v)])) : {};
+      const headers = isRecord(e['headers'])
+        ? Object.fromEntries(Object.entries(e['headers']).map(([k, v]) => [k, String(v)]))
+        : {};
       return fromStatus(e['code'], e['body'], headers);
     }
     const code = str(e['code']) ?? str(e['errno']);
-    const message = err instanceof Error ? err.message : str(e['message']) ?? 'unknown error';
+    const message = err instanceof Error ? err.message : (str(e['message']) ?? 'unknown error');
     if (isTransientNetworkCode(code)) return { kind: 'transient', reason: `${code}: ${message}` };
     if (e['type'] === 'invalid-json') return { kind: 'invalid', reason: `unparseable response: ${message}` };
     if (e['type'] === 'request-timeout' || /socket hang up|network timeout/i.test(message)) {

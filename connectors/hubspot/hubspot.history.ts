@@ -2,7 +2,11 @@
 // or the configured date property) falls in a period, whatever their stage is now. CRM search stops at 10,000 results
 // per query, so a period with more is split into smaller periods first (and a single millisecond holding more is
 // walked by record id); nothing is ever truncated. Calls go through the shared API wrapper and its search limiter.
-import type { Filter, FilterGroup, PublicObjectSearchRequest } from '@hubspot/api-client/lib/codegen/crm/contacts/index.js';
+import type {
+  Filter,
+  FilterGroup,
+  PublicObjectSearchRequest,
+} from '@hubspot/api-client/lib/codegen/crm/contacts/index.js';
 import type { Lead, LeadFieldName, Millis } from '../../src/domain/model.js';
 import type { HistoryEpisode, HistoryPage, HistoryRange, HistorySource } from '../../src/ports/history-source.js';
 import { ConnectorError } from '../../src/ports/failure.js';
@@ -59,7 +63,9 @@ export function createHubspotHistorySource(options: HubspotHistoryOptions, deps:
   const log = api.logger.child({ component: 'hubspot-history' });
   const stage = options.mql.lifecycleStage;
   const dateProperty = options.dateProperty ?? `hs_lifecyclestage_${stage}_date`;
-  const laterDates = (options.laterStages ?? DEFAULT_LATER_STAGES).filter((s) => s !== stage).map((s) => `hs_lifecyclestage_${s}_date`);
+  const laterDates = (options.laterStages ?? DEFAULT_LATER_STAGES)
+    .filter((s) => s !== stage)
+    .map((s) => `hs_lifecyclestage_${s}_date`);
   const mapper = createContactMapper({
     token: options.token,
     mql: options.mql,
@@ -107,7 +113,11 @@ export function createHubspotHistorySource(options: HubspotHistoryOptions, deps:
     return { lead, outcomeAt, evidence: 'mql-date', stillMql: mapper.isMql(obj.properties) };
   }
 
-  async function* read(range: HistoryRange, cursor: string | null, readOptions: { signal?: AbortSignal } = {}): AsyncGenerator<HistoryPage> {
+  async function* read(
+    range: HistoryRange,
+    cursor: string | null,
+    readOptions: { signal?: AbortSignal } = {},
+  ): AsyncGenerator<HistoryPage> {
     const signal = readOptions.signal;
     const resumeAt = parseCursor(cursor)?.at ?? range.from;
     let calls = 0;
@@ -117,10 +127,18 @@ export function createHubspotHistorySource(options: HubspotHistoryOptions, deps:
       const body = request(q, after);
       const size = JSON.stringify(body).length;
       if (size > MAX_SEARCH_BODY) {
-        throw new ConnectorError('hubspot', { kind: 'invalid', reason: `search body is ${size} characters (HubSpot allows ${MAX_SEARCH_BODY}); map fewer properties` });
+        throw new ConnectorError('hubspot', {
+          kind: 'invalid',
+          reason: `search body is ${size} characters (HubSpot allows ${MAX_SEARCH_BODY}); map fewer properties`,
+        });
       }
       calls += 1;
-      const raw = await api.call('search', 'contacts.search', (c) => c.crm.contacts.searchApi.doSearch(body), signal ? { signal } : {});
+      const raw = await api.call(
+        'search',
+        'contacts.search',
+        (c) => c.crm.contacts.searchApi.doSearch(body),
+        signal ? { signal } : {},
+      );
       return expectShape(searchPage, raw, 'contacts.search');
     }
 
@@ -128,7 +146,12 @@ export function createHubspotHistorySource(options: HubspotHistoryOptions, deps:
       if (results.length === 0) return null;
       const episodes = results.map(toEpisode);
       const last = episodes[episodes.length - 1] as HistoryEpisode;
-      return { episodes, cursor: JSON.stringify({ at: last.lead.mqlAt } satisfies HistoryCursor), estimatedTotal, calls };
+      return {
+        episodes,
+        cursor: JSON.stringify({ at: last.lead.mqlAt } satisfies HistoryCursor),
+        estimatedTotal,
+        calls,
+      };
     }
 
     // Periods still to read, the earliest on top.
@@ -141,7 +164,10 @@ export function createHubspotHistorySource(options: HubspotHistoryOptions, deps:
       estimatedTotal ??= page.total;
       if (page.total > pageable) {
         if (r.to - r.from <= 1) {
-          log.warn({ at: r.from, total: page.total }, 'more contacts than one search returns share one MQL date; walking them by id');
+          log.warn(
+            { at: r.from, total: page.total },
+            'more contacts than one search returns share one MQL date; walking them by id',
+          );
           let afterId = 0;
           for (;;) {
             if (signal?.aborted) return;
@@ -157,7 +183,10 @@ export function createHubspotHistorySource(options: HubspotHistoryOptions, deps:
         // Split into pieces that should each fit one query (MQL dates are rarely even; a piece that still
         // does not fit is split again when its turn comes).
         const pieces = Math.min(r.to - r.from, Math.max(2, Math.ceil(page.total / (pageable * 0.8))));
-        log.debug({ from: r.from, to: r.to, total: page.total, pieces }, 'period holds more than one search returns; splitting');
+        log.debug(
+          { from: r.from, to: r.to, total: page.total, pieces },
+          'period holds more than one search returns; splitting',
+        );
         const bounds: Millis[] = [];
         for (let i = 0; i <= pieces; i++) bounds.push(r.from + Math.floor(((r.to - r.from) * i) / pieces));
         for (let i = pieces - 1; i >= 0; i--) stack.push({ from: bounds[i] as Millis, to: bounds[i + 1] as Millis });

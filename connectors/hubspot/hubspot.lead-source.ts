@@ -1,6 +1,10 @@
 // MQL detection in HubSpot: CRM search over contacts, oldest change first, with an overlapping window (the search
 // index lags), `after` paging up to the 10,000-result cap and a re-anchored query past it.
-import type { Filter, FilterGroup, PublicObjectSearchRequest } from '@hubspot/api-client/lib/codegen/crm/contacts/index.js';
+import type {
+  Filter,
+  FilterGroup,
+  PublicObjectSearchRequest,
+} from '@hubspot/api-client/lib/codegen/crm/contacts/index.js';
 import { LEAD_FIELDS } from '../../src/domain/model.js';
 import type { Lead, LeadFieldName, LeadFieldValues, Millis } from '../../src/domain/model.js';
 import type { LeadPage, LeadSource, LeadStatus } from '../../src/ports/lead-source.js';
@@ -150,7 +154,8 @@ export function createHubspotLeadSource(options: HubspotLeadSourceOptions, deps:
 
   function baseFilters(): Filter[] {
     const filters: Filter[] = [{ propertyName: 'lifecyclestage', operator: 'EQ' as Filter['operator'], value: stage }];
-    if (minScore !== null) filters.push({ propertyName: scoreProperty, operator: 'GTE' as Filter['operator'], value: String(minScore) });
+    if (minScore !== null)
+      filters.push({ propertyName: scoreProperty, operator: 'GTE' as Filter['operator'], value: String(minScore) });
     return filters;
   }
 
@@ -158,11 +163,23 @@ export function createHubspotLeadSource(options: HubspotLeadSourceOptions, deps:
     const filters = baseFilters();
     let sort: { propertyName: string; direction: 'ASCENDING' };
     if (window.kind === 'time') {
-      filters.push({ propertyName: 'lastmodifieddate', operator: (window.inclusive ? 'GTE' : 'GT') as Filter['operator'], value: String(window.from) });
+      filters.push({
+        propertyName: 'lastmodifieddate',
+        operator: (window.inclusive ? 'GTE' : 'GT') as Filter['operator'],
+        value: String(window.from),
+      });
       sort = { propertyName: 'lastmodifieddate', direction: 'ASCENDING' };
     } else {
-      filters.push({ propertyName: 'lastmodifieddate', operator: 'EQ' as Filter['operator'], value: String(window.at) });
-      filters.push({ propertyName: 'hs_object_id', operator: 'GT' as Filter['operator'], value: String(window.afterId) });
+      filters.push({
+        propertyName: 'lastmodifieddate',
+        operator: 'EQ' as Filter['operator'],
+        value: String(window.at),
+      });
+      filters.push({
+        propertyName: 'hs_object_id',
+        operator: 'GT' as Filter['operator'],
+        value: String(window.afterId),
+      });
       sort = { propertyName: 'hs_object_id', direction: 'ASCENDING' };
     }
     const body: PublicObjectSearchRequest = {
@@ -184,11 +201,19 @@ export function createHubspotLeadSource(options: HubspotLeadSourceOptions, deps:
         reason: `search body is ${size} characters (HubSpot allows ${MAX_SEARCH_BODY}); map fewer properties`,
       });
     }
-    const raw = await api.call('search', 'contacts.search', (c) => c.crm.contacts.searchApi.doSearch(body), signal ? { signal } : {});
+    const raw = await api.call(
+      'search',
+      'contacts.search',
+      (c) => c.crm.contacts.searchApi.doSearch(body),
+      signal ? { signal } : {},
+    );
     return expectShape(searchPage, raw, 'contacts.search');
   }
 
-  async function* poll(cursor: string | null, pollOptions: { startFrom: Millis; signal?: AbortSignal }): AsyncGenerator<LeadPage> {
+  async function* poll(
+    cursor: string | null,
+    pollOptions: { startFrom: Millis; signal?: AbortSignal },
+  ): AsyncGenerator<LeadPage> {
     const parsed = cursor === null ? null : parseHubspotCursor(cursor);
     if (cursor !== null && parsed === null) log.warn({ cursor }, 'unreadable cursor; starting from startFrom');
     const start = parsed ? parsed.modifiedAt - overlapMs : (pollOptions.startFrom ?? options.startFrom ?? Date.now());
@@ -242,7 +267,10 @@ export function createHubspotLeadSource(options: HubspotLeadSourceOptions, deps:
       } else if (lastAt === window.from && window.inclusive) {
         // HubSpot does not promise an order among equal timestamps: walk all of them by id from the start;
         // the boundary set drops the ones already handed out.
-        log.warn({ at: lastAt }, 'more than one search window of contacts share one lastmodifieddate; walking them by id');
+        log.warn(
+          { at: lastAt },
+          'more than one search window of contacts share one lastmodifieddate; walking them by id',
+        );
         window = { kind: 'tie', at: lastAt, afterId: 0 };
       } else {
         log.debug({ from: lastAt }, 'search result cap reached; re-anchoring the query');
@@ -255,7 +283,10 @@ export function createHubspotLeadSource(options: HubspotLeadSourceOptions, deps:
     const byRequested = new Map<string, HubspotObject>();
     for (const part of chunk([...new Set(ids)], 100)) {
       const raw = await api.call('general', 'contacts.batchRead', (c) =>
-        c.crm.contacts.batchApi.read({ inputs: part.map((id) => ({ id })), properties: mapper.properties, propertiesWithHistory: [] }, false),
+        c.crm.contacts.batchApi.read(
+          { inputs: part.map((id) => ({ id })), properties: mapper.properties, propertiesWithHistory: [] },
+          false,
+        ),
       );
       const res = expectShape(batchResult, raw, 'contacts.batchRead');
       for (const obj of res.results) {

@@ -56,27 +56,60 @@ export function handoffProperties(reasons: Array<{ id: string; label: string }>)
       description: 'Why sales rejected the MQL (written by handoff).',
       options: reasons.map((r) => ({ label: r.label, value: r.id })),
     },
-    { name: 'handoff_rejection_note', label: 'Hand-off rejection note', type: 'string', fieldType: 'textarea', description: "The rep's comment on a rejection." },
-    { name: 'handoff_decided_at', label: 'Hand-off decided at', type: 'datetime', fieldType: 'date', description: 'When the rep accepted or rejected the MQL.' },
-    { name: 'handoff_rep', label: 'Hand-off rep', type: 'string', fieldType: 'text', description: 'The rep who decided the hand-off.' },
+    {
+      name: 'handoff_rejection_note',
+      label: 'Hand-off rejection note',
+      type: 'string',
+      fieldType: 'textarea',
+      description: "The rep's comment on a rejection.",
+    },
+    {
+      name: 'handoff_decided_at',
+      label: 'Hand-off decided at',
+      type: 'datetime',
+      fieldType: 'date',
+      description: 'When the rep accepted or rejected the MQL.',
+    },
+    {
+      name: 'handoff_rep',
+      label: 'Hand-off rep',
+      type: 'string',
+      fieldType: 'text',
+      description: 'The rep who decided the hand-off.',
+    },
   ];
 }
 
-export async function setupHubspot(options: HubspotSetupOptions, deps: HubspotClientDeps & { api?: HubspotApi }): Promise<HubspotSetupResult> {
+export async function setupHubspot(
+  options: HubspotSetupOptions,
+  deps: HubspotClientDeps & { api?: HubspotApi },
+): Promise<HubspotSetupResult> {
   const api = deps.api ?? createHubspotApi(options, deps);
   const groupName = options.groupName ?? 'handoff';
   const result: HubspotSetupResult = { created: [], found: [], updated: [] };
 
-  const groups = expectShape(groupList, await api.call('general', 'properties.groups', (c) => c.crm.properties.groupsApi.getAll('contacts')), 'properties.groups');
+  const groups = expectShape(
+    groupList,
+    await api.call('general', 'properties.groups', (c) => c.crm.properties.groupsApi.getAll('contacts')),
+    'properties.groups',
+  );
   if (groups.results.some((g) => g.name === groupName)) result.found.push(`group ${groupName}`);
   else {
     await api.call('general', 'properties.createGroup', (c) =>
-      c.crm.properties.groupsApi.create('contacts', { name: groupName, label: options.groupLabel ?? 'Lead hand-off', displayOrder: -1 }),
+      c.crm.properties.groupsApi.create('contacts', {
+        name: groupName,
+        label: options.groupLabel ?? 'Lead hand-off',
+        displayOrder: -1,
+      }),
     );
     result.created.push(`group ${groupName}`);
   }
 
-  const existing = expectShape(propertyList, await api.call('general', 'properties.list', (c) => c.crm.properties.coreApi.getAll('contacts', false)), 'properties.list');
+  const existing = expectShape(
+    propertyList,
+    await api.call('general', 'properties.list', (c) => c.crm.properties.coreApi.getAll('contacts', false)),
+    'properties.list',
+  );
   const byName = new Map(existing.results.map((p) => [p.name, p]));
   for (const want of handoffProperties(options.rejectionReasons)) {
     const have = byName.get(want.name);
@@ -88,7 +121,11 @@ export async function setupHubspot(options: HubspotSetupOptions, deps: HubspotCl
         fieldType: want.fieldType as PropertyCreate['fieldType'],
         groupName,
         description: want.description,
-        ...(want.options ? { options: want.options.map((o, i) => ({ label: o.label, value: o.value, displayOrder: i, hidden: false })) } : {}),
+        ...(want.options
+          ? {
+              options: want.options.map((o, i) => ({ label: o.label, value: o.value, displayOrder: i, hidden: false })),
+            }
+          : {}),
       };
       await api.call('general', 'properties.create', (c) => c.crm.properties.coreApi.create('contacts', create));
       result.created.push(want.name);
@@ -96,18 +133,21 @@ export async function setupHubspot(options: HubspotSetupOptions, deps: HubspotCl
     }
     const current = have.options ?? [];
     const missing = (want.options ?? []).filter((o) => !current.some((c) => c.value === o.value));
-    const relabelled = (want.options ?? []).filter((o) => current.some((c) => c.value === o.value && c.label !== o.label));
+    const relabelled = (want.options ?? []).filter((o) =>
+      current.some((c) => c.value === o.value && c.label !== o.label),
+    );
     if (missing.length === 0 && relabelled.length === 0) {
       result.found.push(want.name);
       continue;
     }
     // Keep options we no longer configure: records written earlier still carry them.
-    const merged = [
-      ...current.map((c) => want.options?.find((o) => o.value === c.value) ?? c),
-      ...missing,
-    ].map((o, i) => ({ label: o.label, value: o.value, displayOrder: i, hidden: false }));
+    const merged = [...current.map((c) => want.options?.find((o) => o.value === c.value) ?? c), ...missing].map(
+      (o, i) => ({ label: o.label, value: o.value, displayOrder: i, hidden: false }),
+    );
     const update: PropertyUpdate = { options: merged };
-    await api.call('general', 'properties.update', (c) => c.crm.properties.coreApi.update('contacts', want.name, update));
+    await api.call('general', 'properties.update', (c) =>
+      c.crm.properties.coreApi.update('contacts', want.name, update),
+    );
     result.updated.push(want.name);
   }
   deps.logger.info({ created: result.created, updated: result.updated }, 'hubspot setup done');
@@ -137,21 +177,52 @@ const silentLogger: HubspotLogger = {
 };
 
 /** Doctor checks: one cheap call per scope area; a 401 stops early (nothing else can be known). */
-export async function checkHubspot(options: HubspotCheckOptions, deps?: Partial<HubspotClientDeps> & { api?: HubspotApi }): Promise<CheckLine[]> {
-  const api = deps?.api ?? createHubspotApi({ ...options, retry: { attempts: 1, ...options.retry } }, { ...deps, logger: deps?.logger ?? silentLogger });
+export async function checkHubspot(
+  options: HubspotCheckOptions,
+  deps?: Partial<HubspotClientDeps> & { api?: HubspotApi },
+): Promise<CheckLine[]> {
+  const api =
+    deps?.api ??
+    createHubspotApi(
+      { ...options, retry: { attempts: 1, ...options.retry } },
+      { ...deps, logger: deps?.logger ?? silentLogger },
+    );
   const lines: CheckLine[] = [];
   let propertyNames: Set<string> | null = null;
 
   const probes: Array<{ scope: string; run: () => Promise<unknown> }> = [
-    { scope: HUBSPOT_SCOPES.contactsRead, run: () => api.call('search', 'doctor.contacts', (c) => c.crm.contacts.searchApi.doSearch({ limit: 1, properties: ['email'] })) },
-    { scope: HUBSPOT_SCOPES.ownersRead, run: () => api.call('general', 'doctor.owners', (c) => c.crm.owners.ownersApi.getPage(undefined, undefined, 1, false)) },
+    {
+      scope: HUBSPOT_SCOPES.contactsRead,
+      run: () =>
+        api.call('search', 'doctor.contacts', (c) =>
+          c.crm.contacts.searchApi.doSearch({ limit: 1, properties: ['email'] }),
+        ),
+    },
+    {
+      scope: HUBSPOT_SCOPES.ownersRead,
+      run: () =>
+        api.call('general', 'doctor.owners', (c) => c.crm.owners.ownersApi.getPage(undefined, undefined, 1, false)),
+    },
     // An empty batch writes nothing; a 400 for it still proves the scope is there.
-    { scope: HUBSPOT_SCOPES.contactsWrite, run: () => api.call('general', 'doctor.contactsWrite', (c) => c.crm.contacts.batchApi.update({ inputs: [] })) },
-    { scope: HUBSPOT_SCOPES.companiesRead, run: () => api.call('search', 'doctor.companies', (c) => c.crm.companies.searchApi.doSearch({ limit: 1, properties: ['domain'] })) },
+    {
+      scope: HUBSPOT_SCOPES.contactsWrite,
+      run: () => api.call('general', 'doctor.contactsWrite', (c) => c.crm.contacts.batchApi.update({ inputs: [] })),
+    },
+    {
+      scope: HUBSPOT_SCOPES.companiesRead,
+      run: () =>
+        api.call('search', 'doctor.companies', (c) =>
+          c.crm.companies.searchApi.doSearch({ limit: 1, properties: ['domain'] }),
+        ),
+    },
     {
       scope: HUBSPOT_SCOPES.schemasRead,
       run: async () => {
-        const list = expectShape(propertyList, await api.call('general', 'doctor.properties', (c) => c.crm.properties.coreApi.getAll('contacts', false)), 'properties.list');
+        const list = expectShape(
+          propertyList,
+          await api.call('general', 'doctor.properties', (c) => c.crm.properties.coreApi.getAll('contacts', false)),
+          'properties.list',
+        );
         propertyNames = new Set(list.results.map((p) => p.name));
       },
     },
@@ -176,11 +247,19 @@ export async function checkHubspot(options: HubspotCheckOptions, deps?: Partial<
         tokenOk = true;
         lines.push({ name: `hubspot scope ${probe.scope}`, ok: true, detail: 'granted' });
       } else {
-        lines.push({ name: `hubspot scope ${probe.scope}`, ok: false, detail: `could not check: ${failure.kind}: ${failure.reason}` });
+        lines.push({
+          name: `hubspot scope ${probe.scope}`,
+          ok: false,
+          detail: `could not check: ${failure.kind}: ${failure.reason}`,
+        });
       }
     }
   }
-  lines.unshift({ name: 'hubspot token', ok: tokenOk === true, detail: tokenOk === true ? 'accepted' : 'no call succeeded' });
+  lines.unshift({
+    name: 'hubspot token',
+    ok: tokenOk === true,
+    detail: tokenOk === true ? 'accepted' : 'no call succeeded',
+  });
 
   const wanted = [
     ...new Set([
@@ -191,13 +270,17 @@ export async function checkHubspot(options: HubspotCheckOptions, deps?: Partial<
   ];
   const names = propertyNames as Set<string> | null;
   if (wanted.length > 0) {
-    if (names === null) lines.push({ name: 'hubspot properties', ok: false, detail: 'could not list contact properties' });
+    if (names === null)
+      lines.push({ name: 'hubspot properties', ok: false, detail: 'could not list contact properties' });
     else {
       const missing = wanted.filter((p) => !names.has(p));
       lines.push({
         name: 'hubspot properties',
         ok: missing.length === 0,
-        detail: missing.length === 0 ? `${wanted.length} mapped properties exist` : `missing: ${missing.join(', ')} (run \`handoff setup hubspot\` for handoff_*)`,
+        detail:
+          missing.length === 0
+            ? `${wanted.length} mapped properties exist`
+            : `missing: ${missing.join(', ')} (run \`handoff setup hubspot\` for handoff_*)`,
       });
     }
   }

@@ -48,9 +48,11 @@ export function verifyHubspotSignature(input: {
   const v3 = headerValue(input.headers, 'x-hubspot-signature-v3');
   if (v3 !== undefined) {
     const ts = headerValue(input.headers, 'x-hubspot-request-timestamp');
-    if (ts === undefined || !/^\d+$/.test(ts)) return { ok: false, reason: 'missing or malformed X-HubSpot-Request-Timestamp' };
+    if (ts === undefined || !/^\d+$/.test(ts))
+      return { ok: false, reason: 'missing or malformed X-HubSpot-Request-Timestamp' };
     const age = input.now - Number(ts);
-    if (age > SIGNATURE_WINDOW_MS || age < -SIGNATURE_WINDOW_MS) return { ok: false, reason: `stale timestamp (${Math.round(age / 1000)} s off)` };
+    if (age > SIGNATURE_WINDOW_MS || age < -SIGNATURE_WINDOW_MS)
+      return { ok: false, reason: `stale timestamp (${Math.round(age / 1000)} s off)` };
     const expected = createHmac('sha256', input.clientSecret)
       .update(`${input.method.toUpperCase()}${input.url}${body}${ts}`, 'utf8')
       .digest('base64');
@@ -64,7 +66,9 @@ export function verifyHubspotSignature(input: {
   else if (version === 'v2') source = input.clientSecret + input.method.toUpperCase() + input.url + body;
   else return { ok: false, reason: `unsupported signature version ${version}` };
   const expected = createHash('sha256').update(source, 'utf8').digest('hex');
-  return safeEqual(expected, legacy.toLowerCase()) ? { ok: true, version } : { ok: false, reason: `${version} signature mismatch` };
+  return safeEqual(expected, legacy.toLowerCase())
+    ? { ok: true, version }
+    : { ok: false, reason: `${version} signature mismatch` };
 }
 
 const webhookEvent = z
@@ -93,7 +97,8 @@ export function parseHubspotWebhook(rawBody: string | Buffer): WebhookParse {
     return { ok: false, reason: 'body is not JSON' };
   }
   const parsed = webhookPayload.safeParse(json);
-  if (!parsed.success) return { ok: false, reason: `unexpected payload: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
+  if (!parsed.success)
+    return { ok: false, reason: `unexpected payload: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
   const events = [...parsed.data].sort((a, b) => (a.occurredAt ?? 0) - (b.occurredAt ?? 0));
   const ids = new Set<string>();
   let ignored = 0;
@@ -123,7 +128,9 @@ export interface HubspotWebhookHandlerOptions {
 function requestUri(req: IncomingMessage, publicUrl: string | undefined): string {
   const path = req.url ?? '/';
   if (publicUrl) return `${publicUrl.replace(/\/+$/, '')}${path}`;
-  const proto = headerValue(req.headers, 'x-forwarded-proto')?.split(',')[0]?.trim() ?? ('encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http');
+  const proto =
+    headerValue(req.headers, 'x-forwarded-proto')?.split(',')[0]?.trim() ??
+    ('encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http');
   const host = headerValue(req.headers, 'x-forwarded-host') ?? headerValue(req.headers, 'host') ?? 'localhost';
   return `${proto}://${host}${path}`;
 }
@@ -136,7 +143,9 @@ function reply(res: ServerResponse, status: number, body: Record<string, unknown
 }
 
 /** POST /webhooks/hubspot: verify, answer, then pass the contact ids on (HubSpot waits at most 5 s). */
-export function createHubspotWebhookHandler(options: HubspotWebhookHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+export function createHubspotWebhookHandler(
+  options: HubspotWebhookHandlerOptions,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const log = options.logger.child({ component: 'hubspot-webhook' });
   const now = options.now ?? Date.now;
   const limit = options.maxBodyBytes ?? MAX_WEBHOOK_BODY;
@@ -193,7 +202,9 @@ export function createHubspotWebhookHandler(options: HubspotWebhookHandlerOption
       setImmediate(() => {
         Promise.resolve()
           .then(() => options.onContactIds(parsed.contactIds))
-          .catch((err: unknown) => log.error({ err, ids: parsed.contactIds.length }, 'hubspot webhook ids could not be queued'));
+          .catch((err: unknown) =>
+            log.error({ err, ids: parsed.contactIds.length }, 'hubspot webhook ids could not be queued'),
+          );
       });
     });
   };

@@ -141,16 +141,30 @@ function base64url(input: string | Buffer): string {
 }
 
 /** An RS256-signed JWT bearer assertion (valid for 3 minutes, as Salesforce requires). */
-export function signJwtAssertion(input: { clientId: string; username: string; audience: string; privateKey: string; now: number }): string {
+export function signJwtAssertion(input: {
+  clientId: string;
+  username: string;
+  audience: string;
+  privateKey: string;
+  now: number;
+}): string {
   const header = base64url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }));
   const claims = base64url(
-    JSON.stringify({ iss: input.clientId, sub: input.username, aud: input.audience, exp: Math.floor(input.now / 1000) + 180 }),
+    JSON.stringify({
+      iss: input.clientId,
+      sub: input.username,
+      aud: input.audience,
+      exp: Math.floor(input.now / 1000) + 180,
+    }),
   );
   const signature = signWithKey('RSA-SHA256', Buffer.from(`${header}.${claims}`), input.privateKey);
   return `${header}.${claims}.${base64url(signature)}`;
 }
 
-export function createSalesforceConnection(options: SalesforceConnectionOptions, deps: SalesforceConnectionDeps = {}): SalesforceConnection {
+export function createSalesforceConnection(
+  options: SalesforceConnectionOptions,
+  deps: SalesforceConnectionDeps = {},
+): SalesforceConnection {
   const log = (deps.logger ?? noopLogger).child({ component: 'salesforce' });
   const now = deps.now ?? Date.now;
   const auth = options.auth;
@@ -197,7 +211,8 @@ export function createSalesforceConnection(options: SalesforceConnectionOptions,
     if (privateKey !== null) return privateKey;
     if (auth.privateKey) privateKey = auth.privateKey.replace(/\\n/g, '\n');
     else if (auth.privateKeyFile) privateKey = await readFile(auth.privateKeyFile, 'utf8');
-    else throw new ConnectorError('salesforce', { kind: 'auth', reason: 'JWT flow needs privateKey or privateKeyFile' });
+    else
+      throw new ConnectorError('salesforce', { kind: 'auth', reason: 'JWT flow needs privateKey or privateKeyFile' });
     return privateKey;
   }
 
@@ -275,9 +290,13 @@ export function createSalesforceConnection(options: SalesforceConnectionOptions,
     session: () => current,
     query: <T>(soql: string, opts?: { includeDeleted?: boolean }) =>
       call('query', () =>
-        send<QueryPage<T>>({ method: 'GET', url: `/${opts?.includeDeleted ? 'queryAll' : 'query'}?q=${encodeURIComponent(soql)}` }),
+        send<QueryPage<T>>({
+          method: 'GET',
+          url: `/${opts?.includeDeleted ? 'queryAll' : 'query'}?q=${encodeURIComponent(soql)}`,
+        }),
       ),
-    queryMore: <T>(nextRecordsUrl: string) => call('queryMore', () => send<QueryPage<T>>({ method: 'GET', url: nextRecordsUrl })),
+    queryMore: <T>(nextRecordsUrl: string) =>
+      call('queryMore', () => send<QueryPage<T>>({ method: 'GET', url: nextRecordsUrl })),
     request: <T>(method: HttpMethods, path: string, body?: unknown) =>
       call(`${method} ${path}`, () =>
         send<T>(

@@ -141,12 +141,22 @@ export function createSalesforceCrm(options: SalesforceCrmOptions, deps: Salesfo
     for (const c of contacts.records) {
       const owner = c.Account?.OwnerId;
       if (owner && owner.startsWith('005') && c.Account?.Owner?.IsActive === true) {
-        return { ownerId: owner, via: 'contact', detail: `contact ${c.Id} belongs to account "${c.Account?.Name ?? ''}", owned by ${owner}` };
+        return {
+          ownerId: owner,
+          via: 'contact',
+          detail: `contact ${c.Id} belongs to account "${c.Account?.Name ?? ''}", owned by ${owner}`,
+        };
       }
     }
     const domain = email.slice(email.lastIndexOf('@') + 1);
     if (domain === '' || (opts.skipFreeEmailDomains && deps.isFreeEmailDomain(domain))) return null;
-    const accounts = await sf.query<{ Id: string; Name: string | null; Website: string | null; OwnerId: string | null; Owner: { IsActive?: boolean } | null }>(
+    const accounts = await sf.query<{
+      Id: string;
+      Name: string | null;
+      Website: string | null;
+      OwnerId: string | null;
+      Owner: { IsActive?: boolean } | null;
+    }>(
       `SELECT Id, Name, Website, OwnerId, Owner.IsActive FROM Account WHERE Website LIKE ${soqlLikeString(domain, '%', '%')} ` +
         `AND Owner.IsActive = true ORDER BY LastModifiedDate DESC LIMIT 50`,
     );
@@ -154,7 +164,11 @@ export function createSalesforceCrm(options: SalesforceCrmOptions, deps: Salesfo
       const host = a.Website ? websiteHost(a.Website) : null;
       if (host === null || (host !== domain && !domain.endsWith(`.${host}`))) continue;
       if (!a.OwnerId || !a.OwnerId.startsWith('005') || a.Owner?.IsActive !== true) continue;
-      return { ownerId: a.OwnerId, via: 'account', detail: `account "${a.Name ?? a.Id}" (${a.Website}) matches ${domain}, owned by ${a.OwnerId}` };
+      return {
+        ownerId: a.OwnerId,
+        via: 'account',
+        detail: `account "${a.Name ?? a.Id}" (${a.Website}) matches ${domain}, owned by ${a.OwnerId}`,
+      };
     }
     return null;
   }
@@ -195,7 +209,11 @@ export function createSalesforceCrm(options: SalesforceCrmOptions, deps: Salesfo
           ? { ok: true, target: { object, id: r.externalId } }
           : { ok: false, failure: { kind: 'invalid', reason: `not a Lead or Contact id: ${r.externalId}` } };
       }
-      if (!r.email) return { ok: false, failure: { kind: 'not_found', reason: `no email to find ${r.source} record ${r.externalId} in Salesforce` } };
+      if (!r.email)
+        return {
+          ok: false,
+          failure: { kind: 'not_found', reason: `no email to find ${r.source} record ${r.externalId} in Salesforce` },
+        };
       return (
         byEmail.get(r.email.trim().toLowerCase()) ?? {
           ok: false,
@@ -218,10 +236,17 @@ export function createSalesforceCrm(options: SalesforceCrmOptions, deps: Salesfo
         continue;
       }
       try {
-        const results = await sf.request<SaveResult[]>(method, '/composite/sobjects', { allOrNone: false, records: part });
+        const results = await sf.request<SaveResult[]>(method, '/composite/sobjects', {
+          allOrNone: false,
+          records: part,
+        });
         part.forEach((_r, i) => {
           const res = Array.isArray(results) ? results[i] : undefined;
-          if (res === undefined) out.push({ ok: false, failure: { kind: 'transient', reason: 'Salesforce returned fewer results than records' } });
+          if (res === undefined)
+            out.push({
+              ok: false,
+              failure: { kind: 'transient', reason: 'Salesforce returned fewer results than records' },
+            });
           else if (res.success) out.push({ ok: true });
           else out.push({ ok: false, failure: classifySaveErrors(res.errors ?? []) });
         });

@@ -164,7 +164,11 @@ const STANDARD_FIELDS: Record<EmulatedObject, EmulatorFieldDef[]> = {
       type: 'picklist',
       picklistValues: ['Agriculture', 'Banking', 'Education', 'Healthcare', 'Manufacturing', 'Retail', 'Technology'],
     },
-    { name: 'LeadSource', type: 'picklist', picklistValues: ['Web', 'Phone Inquiry', 'Partner Referral', 'Purchased List', 'Other'] },
+    {
+      name: 'LeadSource',
+      type: 'picklist',
+      picklistValues: ['Web', 'Phone Inquiry', 'Partner Referral', 'Purchased List', 'Other'],
+    },
     { name: 'Rating', type: 'picklist', picklistValues: ['Hot', 'Warm', 'Cold'] },
     { name: 'Status', type: 'picklist', restricted: true },
     { name: 'Description', type: 'textarea', length: 32000 },
@@ -390,7 +394,13 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     if (existing) return;
     insert(
       'LeadStatus',
-      { ApiName: apiName, MasterLabel: apiName, IsConverted: converted, IsDefault: isDefault, SortOrder: obj('LeadStatus').records.size + 1 },
+      {
+        ApiName: apiName,
+        MasterLabel: apiName,
+        IsConverted: converted,
+        IsDefault: isDefault,
+        SortOrder: obj('LeadStatus').records.size + 1,
+      },
       integrationUserId,
     );
   };
@@ -401,7 +411,14 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
       if (loginUsers.has(u.username.toLowerCase())) continue;
       const rec = insert(
         'User',
-        { Username: u.username, Email: u.username, LastName: u.username, Name: u.username, IsActive: true, UserType: 'Standard' },
+        {
+          Username: u.username,
+          Email: u.username,
+          LastName: u.username,
+          Name: u.username,
+          IsActive: true,
+          UserType: 'Standard',
+        },
         integrationUserId,
       );
       loginUsers.set(u.username.toLowerCase(), rec['Id'] as string);
@@ -417,7 +434,9 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
 
   // ---- field resolution (relationship paths such as Account.OwnerId or Account.Owner.IsActive) ----
   function resolverFor(root: EmulatedObject): FieldResolver {
-    const walk = (path: string): { object: EmulatedObject; def: EmulatorFieldDef; hops: string[] } | { error: string } => {
+    const walk = (
+      path: string,
+    ): { object: EmulatedObject; def: EmulatorFieldDef; hops: string[] } | { error: string } => {
       const parts = path.split('.');
       let current = root;
       const hops: string[] = [];
@@ -425,7 +444,9 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
         const rel = (parts[i] as string).toLowerCase();
         const refField = RELATIONSHIPS[current][rel];
         if (refField === undefined) {
-          return { error: `Didn't understand relationship '${parts[i]}' in field path. No such column '${parts[i]}' on entity '${current}'.` };
+          return {
+            error: `Didn't understand relationship '${parts[i]}' in field path. No such column '${parts[i]}' on entity '${current}'.`,
+          };
         }
         const def = obj(current).fields.get(refField.toLowerCase()) as EmulatorFieldDef;
         current = def.referenceTo?.[0] ?? current;
@@ -470,7 +491,8 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     return out;
   }
 
-  const recordUrl = (ver: string, object: string, id: string): string => `/services/data/v${ver}/sobjects/${object}/${id}`;
+  const recordUrl = (ver: string, object: string, id: string): string =>
+    `/services/data/v${ver}/sobjects/${object}/${id}`;
 
   function project(root: EmulatedObject, q: SoqlQuery, rec: SfRecord, ver: string): SfRecord {
     const out: Record<string, unknown> = { attributes: { type: root, url: recordUrl(ver, root, rec['Id'] as string) } };
@@ -491,7 +513,9 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
         const next: Record<string, unknown> =
           typeof existing === 'object' && existing !== null
             ? (existing as Record<string, unknown>)
-            : { attributes: { type: target.object, url: recordUrl(ver, target.object, target.record['Id'] as string) } };
+            : {
+                attributes: { type: target.object, url: recordUrl(ver, target.object, target.record['Id'] as string) },
+              };
         if (dst) dst[relName] = next;
         dst = next;
         src = target.record;
@@ -548,7 +572,11 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
 
   // ---- writes ----------------------------------------------------------------------------------
 
-  function coerce(def: EmulatorFieldDef, value: unknown, object: EmulatedObject): { ok: true; value: SfValue } | { ok: false; error: SaveError } {
+  function coerce(
+    def: EmulatorFieldDef,
+    value: unknown,
+    object: EmulatedObject,
+  ): { ok: true; value: SfValue } | { ok: false; error: SaveError } {
     const bad = (statusCode: string, message: string): { ok: false; error: SaveError } => ({
       ok: false,
       error: { statusCode, message, fields: [def.name] },
@@ -556,7 +584,10 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     if (value === null || value === '') {
       if (def.type === 'boolean') return { ok: true, value: false };
       if (def.type === 'picklist' && def.restricted && def.name === 'Status')
-        return bad('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `${def.name}: bad value for restricted picklist field: ${String(value)}`);
+        return bad(
+          'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
+          `${def.name}: bad value for restricted picklist field: ${String(value)}`,
+        );
       return { ok: true, value: null };
     }
     switch (def.type) {
@@ -568,7 +599,8 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
       case 'double':
       case 'currency':
       case 'percent': {
-        const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+        const n =
+          typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
         if (Number.isNaN(n) || (def.type === 'int' && !Number.isInteger(n)))
           return bad('INVALID_TYPE_ON_FIELD_IN_RECORD', `${def.name}: value not of required type: ${String(value)}`);
         return { ok: true, value: n };
@@ -585,7 +617,10 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
       case 'picklist': {
         const s = String(value);
         if (def.restricted && !picklistValues(object, def).includes(s)) {
-          return bad('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `${def.name}: bad value for restricted picklist field: ${s}`);
+          return bad(
+            'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
+            `${def.name}: bad value for restricted picklist field: ${s}`,
+          );
         }
         return { ok: true, value: s };
       }
@@ -602,10 +637,18 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
         return { ok: true, value: s };
       }
       default: {
-        const s = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : null;
+        const s =
+          typeof value === 'string'
+            ? value
+            : typeof value === 'number' || typeof value === 'boolean'
+              ? String(value)
+              : null;
         if (s === null) return bad('INVALID_TYPE_ON_FIELD_IN_RECORD', `${def.name}: value not of required type`);
         if (def.length !== undefined && s.length > def.length) {
-          return bad('STRING_TOO_LONG', `${def.name}: data value too large: ${s.slice(0, 40)} (max length=${def.length})`);
+          return bad(
+            'STRING_TOO_LONG',
+            `${def.name}: data value too large: ${s.slice(0, 40)} (max length=${def.length})`,
+          );
         }
         return { ok: true, value: s };
       }
@@ -613,14 +656,22 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
   }
 
   /** Validates one record's fields; returns the coerced changes or the errors. */
-  function prepare(object: EmulatedObject, input: Record<string, unknown>, mode: 'create' | 'update'): { changes: SfRecord; errors: SaveError[] } {
+  function prepare(
+    object: EmulatedObject,
+    input: Record<string, unknown>,
+    mode: 'create' | 'update',
+  ): { changes: SfRecord; errors: SaveError[] } {
     const changes: SfRecord = {};
     const errors: SaveError[] = [];
     for (const [key, value] of Object.entries(input)) {
       if (key === 'attributes' || (mode === 'update' && key.toLowerCase() === 'id')) continue;
       const def = obj(object).fields.get(key.toLowerCase());
       if (!def) {
-        errors.push({ statusCode: 'INVALID_FIELD', message: `No such column '${key}' on sobject of type ${object}`, fields: [key] });
+        errors.push({
+          statusCode: 'INVALID_FIELD',
+          message: `No such column '${key}' on sobject of type ${object}`,
+          fields: [key],
+        });
         continue;
       }
       const allowed = mode === 'update' ? def.updateable !== false : def.createable !== false;
@@ -648,17 +699,29 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     const fail = (e: SaveError): SaveOutcome => ({ result: { success: false, errors: [e] } });
     const attrs = input['attributes'] as { type?: unknown } | undefined;
     const object = typeof attrs?.type === 'string' ? objectByName(attrs.type) : null;
-    if (object === null) return fail({ statusCode: 'INVALID_TYPE', message: 'sObject type not given or not supported', fields: [] });
+    if (object === null)
+      return fail({ statusCode: 'INVALID_TYPE', message: 'sObject type not given or not supported', fields: [] });
     const id = input['id'] ?? input['Id'];
-    if (typeof id !== 'string' || id === '') return fail({ statusCode: 'MISSING_ARGUMENT', message: 'Id not specified in an update call', fields: [] });
+    if (typeof id !== 'string' || id === '')
+      return fail({ statusCode: 'MISSING_ARGUMENT', message: 'Id not specified in an update call', fields: [] });
     if (!/^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/.test(id) || objectOfId(id) !== object) {
-      return fail({ statusCode: 'MALFORMED_ID', message: `${object} ID: id value of incorrect type: ${id}`, fields: ['Id'] });
+      return fail({
+        statusCode: 'MALFORMED_ID',
+        message: `${object} ID: id value of incorrect type: ${id}`,
+        fields: ['Id'],
+      });
     }
     const rec = obj(object).records.get(id);
-    if (!rec) return fail({ statusCode: 'INVALID_CROSS_REFERENCE_KEY', message: 'invalid cross reference id', fields: [] });
-    if (rec['IsDeleted'] === true) return fail({ statusCode: 'ENTITY_IS_DELETED', message: 'entity is deleted', fields: [] });
+    if (!rec)
+      return fail({ statusCode: 'INVALID_CROSS_REFERENCE_KEY', message: 'invalid cross reference id', fields: [] });
+    if (rec['IsDeleted'] === true)
+      return fail({ statusCode: 'ENTITY_IS_DELETED', message: 'entity is deleted', fields: [] });
     if (!obj(object).updateable) {
-      return fail({ statusCode: 'INSUFFICIENT_ACCESS_OR_READONLY', message: 'insufficient access rights on object id', fields: [] });
+      return fail({
+        statusCode: 'INSUFFICIENT_ACCESS_OR_READONLY',
+        message: 'insufficient access rights on object id',
+        fields: [],
+      });
     }
     const { changes, errors } = prepare(object, input, 'update');
     if (errors.length > 0) return { result: { success: false, errors } };
@@ -676,12 +739,17 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     const fail = (e: SaveError): SaveOutcome => ({ result: { success: false, errors: [e] } });
     const attrs = input['attributes'] as { type?: unknown } | undefined;
     const object = typeof attrs?.type === 'string' ? objectByName(attrs.type) : fallbackType;
-    if (object === null) return fail({ statusCode: 'INVALID_TYPE', message: 'sObject type not given or not supported', fields: [] });
+    if (object === null)
+      return fail({ statusCode: 'INVALID_TYPE', message: 'sObject type not given or not supported', fields: [] });
     if (input['id'] !== undefined || input['Id'] !== undefined) {
       return fail({ statusCode: 'INVALID_FIELD', message: 'cannot specify Id in an insert call', fields: ['Id'] });
     }
     if (!obj(object).createable) {
-      return fail({ statusCode: 'INSUFFICIENT_ACCESS_OR_READONLY', message: `insufficient access rights to create ${object}`, fields: [] });
+      return fail({
+        statusCode: 'INSUFFICIENT_ACCESS_OR_READONLY',
+        message: `insufficient access rights to create ${object}`,
+        fields: [],
+      });
     }
     const { changes, errors } = prepare(object, input, 'create');
     if (object === 'Task' && changes['OwnerId'] === undefined) changes['OwnerId'] = actor;
@@ -698,7 +766,11 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
   /** Field history tracking on Lead.Status: a LeadHistory row per change. */
   function trackLeadStatus(rec: SfRecord, next: SfValue | undefined, actor: string | null): void {
     if (next === undefined || next === rec['Status']) return;
-    insert('LeadHistory', { LeadId: rec['Id'], Field: 'Status', OldValue: rec['Status'] ?? null, NewValue: next }, actor);
+    insert(
+      'LeadHistory',
+      { LeadId: rec['Id'], Field: 'Status', OldValue: rec['Status'] ?? null, NewValue: next },
+      actor,
+    );
   }
 
   function touch(rec: SfRecord, actor: string | null): void {
@@ -715,7 +787,14 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
         o.result.success
           ? {
               success: false,
-              errors: [{ statusCode: 'ALL_OR_NONE_OPERATION_ROLLED_BACK', message: 'Record rolled back because not all records were valid and the request was using AllOrNone header', fields: [] }],
+              errors: [
+                {
+                  statusCode: 'ALL_OR_NONE_OPERATION_ROLLED_BACK',
+                  message:
+                    'Record rolled back because not all records were valid and the request was using AllOrNone header',
+                  fields: [],
+                },
+              ],
             }
           : o.result,
       );
@@ -749,7 +828,10 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
           createable: state.createable && f.createable !== false,
           restrictedPicklist: f.restricted === true,
           referenceTo: f.referenceTo ?? [],
-          picklistValues: f.type === 'picklist' ? picklistValues(object, f).map((v) => ({ value: v, label: v, active: true, defaultValue: false })) : [],
+          picklistValues:
+            f.type === 'picklist'
+              ? picklistValues(object, f).map((v) => ({ value: v, label: v, active: true, defaultValue: false }))
+              : [],
         };
       }),
     };
@@ -778,7 +860,9 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
       id,
       token_type: 'Bearer',
       issued_at: issuedAt,
-      signature: createHmac('sha256', secret).update(id + issuedAt).digest('base64'),
+      signature: createHmac('sha256', secret)
+        .update(id + issuedAt)
+        .digest('base64'),
       scope: 'api',
     };
   }
@@ -787,7 +871,8 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     counts.token += 1;
     bump('POST oauth2/token');
     const params = new URLSearchParams(await readBody(req));
-    const oauthError = (status: number, error: string, description: string): void => json(res, status, { error, error_description: description });
+    const oauthError = (status: number, error: string, description: string): void =>
+      json(res, status, { error, error_description: description });
     const grant = params.get('grant_type');
     if (grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
       const assertion = params.get('assertion') ?? '';
@@ -811,17 +896,21 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
       const aud = String(claims['aud'] ?? '').replace(/\/$/, '');
       if (aud !== url) return oauthError(400, 'invalid_grant', 'audience is invalid');
       const exp = claims['exp'];
-      if (typeof exp !== 'number' || exp * 1000 <= now()) return oauthError(400, 'invalid_grant', 'expired authorization code');
+      if (typeof exp !== 'number' || exp * 1000 <= now())
+        return oauthError(400, 'invalid_grant', 'expired authorization code');
       const username = String(claims['sub'] ?? '');
       const allowed = (client.users ?? []).some((u) => u.username.toLowerCase() === username.toLowerCase());
       const userId = loginUsers.get(username.toLowerCase());
-      if (!allowed || userId === undefined) return oauthError(400, 'invalid_grant', 'user hasn\'t approved this consumer');
+      if (!allowed || userId === undefined)
+        return oauthError(400, 'invalid_grant', "user hasn't approved this consumer");
       return json(res, 200, issueToken(client.clientId, userId, client.clientSecret));
     }
     const client = options.clients.find((c) => c.clientId === params.get('client_id'));
     if (!client) return oauthError(400, 'invalid_client_id', 'client identifier invalid');
-    if (client.clientSecret !== params.get('client_secret')) return oauthError(400, 'invalid_client', 'invalid client credentials');
-    if (grant === 'client_credentials') return json(res, 200, issueToken(client.clientId, integrationUserId, client.clientSecret));
+    if (client.clientSecret !== params.get('client_secret'))
+      return oauthError(400, 'invalid_client', 'invalid client credentials');
+    if (grant === 'client_credentials')
+      return json(res, 200, issueToken(client.clientId, integrationUserId, client.clientSecret));
     if (grant === 'password') {
       const username = params.get('username') ?? '';
       const user = (client.users ?? []).find((u) => u.username.toLowerCase() === username.toLowerCase());
@@ -845,7 +934,13 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     return `${method} ${rest}`;
   }
 
-  async function handleRest(req: IncomingMessage, res: ServerResponse, ver: string, rest: string, search: URLSearchParams): Promise<void> {
+  async function handleRest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ver: string,
+    rest: string,
+    search: URLSearchParams,
+  ): Promise<void> {
     const method = req.method ?? 'GET';
     const key = endpointKey(method, rest);
     counts.api += 1;
@@ -862,15 +957,30 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
       return json(res, status, [{ errorCode: code, message: `emulated fault (${status})` }], limitHeader());
     }
     if (Number(ver) > Number(apiVersion)) {
-      return json(res, 404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }], limitHeader());
+      return json(
+        res,
+        404,
+        [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }],
+        limitHeader(),
+      );
     }
     const auth = req.headers.authorization ?? '';
     const token = auth.startsWith('Bearer ') ? tokens.get(auth.slice(7)) : undefined;
     if (!token || token.expiresAt <= now()) {
-      return json(res, 401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }], limitHeader());
+      return json(
+        res,
+        401,
+        [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }],
+        limitHeader(),
+      );
     }
     if (apiUsed >= dailyLimit) {
-      return json(res, 403, [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }], limitHeader());
+      return json(
+        res,
+        403,
+        [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }],
+        limitHeader(),
+      );
     }
     apiUsed += 1;
     const actor = token.userId;
@@ -893,14 +1003,19 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     if (method === 'GET' && more) {
       const locator = more[1] as string;
       const cursor = cursors.get(locator);
-      if (!cursor || cursor.expiresAt <= now()) throw new SfApiError(400, 'INVALID_QUERY_LOCATOR', 'invalid query locator');
+      if (!cursor || cursor.expiresAt <= now())
+        throw new SfApiError(400, 'INVALID_QUERY_LOCATOR', 'invalid query locator');
       return json(res, 200, page(cursor.rows, Number(more[2]), ver, locator), limitHeader());
     }
     if (rest === 'composite/sobjects' && (method === 'PATCH' || method === 'POST')) {
       const b = body as { allOrNone?: unknown; records?: unknown } | undefined;
       if (!b || !Array.isArray(b.records)) throw new SfApiError(400, 'JSON_PARSER_ERROR', 'records must be an array');
       if (b.records.length > 200) {
-        throw new SfApiError(400, 'EXCEEDED_ID_LIMIT', 'record limit reached. cannot submit more than 200 records into this call');
+        throw new SfApiError(
+          400,
+          'EXCEEDED_ID_LIMIT',
+          'record limit reached. cannot submit more than 200 records into this call',
+        );
       }
       const outcomes = (b.records as Array<Record<string, unknown>>).map((r) =>
         method === 'PATCH' ? planUpdate(r, actor) : planCreate(r, null, actor),
@@ -930,7 +1045,12 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
       return json(res, 200, describe(object), limitHeader());
     }
     if (method === 'GET' && rest === 'limits') {
-      return json(res, 200, { DailyApiRequests: { Max: dailyLimit, Remaining: Math.max(0, dailyLimit - apiUsed) } }, limitHeader());
+      return json(
+        res,
+        200,
+        { DailyApiRequests: { Max: dailyLimit, Remaining: Math.max(0, dailyLimit - apiUsed) } },
+        limitHeader(),
+      );
     }
     throw new SfApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
   }
@@ -942,11 +1062,18 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
 
   const control: SalesforceEmulatorControl = {
     integrationUserId,
-    seedLeads: (rows) => seed('Lead', rows, { Status: 'Open - Not Contacted', IsConverted: false, OwnerId: integrationUserId }),
+    seedLeads: (rows) =>
+      seed('Lead', rows, { Status: 'Open - Not Contacted', IsConverted: false, OwnerId: integrationUserId }),
     seedUsers: (rows) =>
       rows.map((r) => {
         const name = [r['FirstName'], r['LastName']].filter((x) => typeof x === 'string').join(' ');
-        return { ...insert('User', { IsActive: true, UserType: 'Standard', Username: r['Email'], Name: name || null, ...r }, integrationUserId) };
+        return {
+          ...insert(
+            'User',
+            { IsActive: true, UserType: 'Standard', Username: r['Email'], Name: name || null, ...r },
+            integrationUserId,
+          ),
+        };
       }),
     seedQueue: (name) => ({ ...insert('Group', { Name: name, Type: 'Queue' }, integrationUserId) }),
     seedAccounts: (rows) => seed('Account', rows, { OwnerId: integrationUserId }),
@@ -974,7 +1101,8 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     },
     addLeadFields(fields) {
       for (const f of fields) obj('Lead').fields.set(f.name.toLowerCase(), { ...f });
-      for (const rec of obj('Lead').records.values()) for (const f of fields) rec[f.name] ??= f.type === 'boolean' ? false : null;
+      for (const rec of obj('Lead').records.values())
+        for (const f of fields) rec[f.name] ??= f.type === 'boolean' ? false : null;
     },
     addLeadStatus: (apiName, opts) => addLeadStatus(apiName, opts?.converted ?? false),
     setObjectAccess(object, access) {
@@ -1008,7 +1136,12 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     },
   };
 
-  async function handleControl(req: IncomingMessage, res: ServerResponse, path: string, search: URLSearchParams): Promise<void> {
+  async function handleControl(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    search: URLSearchParams,
+  ): Promise<void> {
     const method = req.method ?? 'GET';
     const raw = method === 'GET' ? '' : await readBody(req);
     const body = (raw === '' ? {} : JSON.parse(raw)) as Record<string, unknown>;
@@ -1022,7 +1155,8 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
       });
     }
     const leadMatch = /^leads\/([A-Za-z0-9]+)$/.exec(path);
-    if (method === 'POST' && leadMatch) return json(res, 200, control.updateLead(leadMatch[1] as string, body as SeedRecord));
+    if (method === 'POST' && leadMatch)
+      return json(res, 200, control.updateLead(leadMatch[1] as string, body as SeedRecord));
     const recordsMatch = /^records\/([A-Za-z]+)$/.exec(path);
     if (method === 'GET' && recordsMatch) {
       const object = objectByName(recordsMatch[1] as string);
@@ -1058,7 +1192,8 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
       if (path === '/services/oauth2/token' && req.method === 'POST') return handleToken(req, res);
       const rest = /^\/services\/data\/v(\d+\.\d)\/(.*)$/.exec(path);
       if (rest) return handleRest(req, res, rest[1] as string, (rest[2] as string).replace(/\/$/, ''), u.searchParams);
-      if (path.startsWith('/__control/')) return handleControl(req, res, path.slice('/__control/'.length), u.searchParams);
+      if (path.startsWith('/__control/'))
+        return handleControl(req, res, path.slice('/__control/'.length), u.searchParams);
       json(res, 404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
     };
     handle().catch((err: unknown) => {

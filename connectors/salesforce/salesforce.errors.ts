@@ -85,9 +85,17 @@ export function classifyErrorCode(code: string, message: string, fields: string[
   const text = message ? `${code}: ${message}` : code;
   if (code === 'REQUEST_LIMIT_EXCEEDED') {
     if (/concurrent/i.test(message)) {
-      return { kind: 'rate_limited', retryAfterMs: CONCURRENCY_WAIT_MS, reason: `concurrent request limit reached (${text})` };
+      return {
+        kind: 'rate_limited',
+        retryAfterMs: CONCURRENCY_WAIT_MS,
+        reason: `concurrent request limit reached (${text})`,
+      };
     }
-    return { kind: 'rate_limited', retryAfterMs: DAILY_WAIT_MS, reason: `daily: Salesforce daily API request limit reached (${text})` };
+    return {
+      kind: 'rate_limited',
+      retryAfterMs: DAILY_WAIT_MS,
+      reason: `daily: Salesforce daily API request limit reached (${text})`,
+    };
   }
   if (code === 'INVALID_CROSS_REFERENCE_KEY') {
     // The record itself (no field named, or its Id) or the record a Task hangs on (WhoId/WhatId) is unknown,
@@ -127,7 +135,8 @@ export function classifySaveErrors(errors: SalesforceApiErrorItem[]): Failure {
 /** Classifies a failed Salesforce call. Table-tested; keep it free of side effects. */
 export function classifySalesforceError(err: unknown): Failure {
   if (isConnectorError(err)) return err.failure;
-  if (!isRecord(err) && !(err instanceof Error)) return { kind: 'transient', reason: `unexpected error: ${String(err)}` };
+  if (!isRecord(err) && !(err instanceof Error))
+    return { kind: 'transient', reason: `unexpected error: ${String(err)}` };
   const e = err as unknown as Record<string, unknown>;
   const message = err instanceof Error ? err.message : (str(e['message']) ?? 'unknown error');
 
@@ -148,7 +157,9 @@ export function classifySalesforceError(err: unknown): Failure {
   }
   if (errorCode !== undefined) {
     const data = isRecord(e['data']) ? e['data'] : {};
-    const fields = Array.isArray(data['fields']) ? (data['fields'] as unknown[]).filter((f): f is string => typeof f === 'string') : [];
+    const fields = Array.isArray(data['fields'])
+      ? (data['fields'] as unknown[]).filter((f): f is string => typeof f === 'string')
+      : [];
     return classifyErrorCode(errorCode, message, fields);
   }
 
@@ -157,9 +168,11 @@ export function classifySalesforceError(err: unknown): Failure {
   if (isTransientNetworkCode(code)) return { kind: 'transient', reason: `${code}: ${message}` };
   const name = str(e['name']);
   if (name === 'AbortError' || e['type'] === 'aborted') return { kind: 'transient', reason: `aborted: ${message}` };
-  if (e['type'] === 'request-timeout' || /timed? ?out|socket hang up/i.test(message)) return { kind: 'transient', reason: message };
+  if (e['type'] === 'request-timeout' || /timed? ?out|socket hang up/i.test(message))
+    return { kind: 'transient', reason: message };
   if (name === 'FetchError' || e['type'] === 'system') return { kind: 'transient', reason: message };
-  if (e['type'] === 'invalid-json' || err instanceof SyntaxError) return { kind: 'invalid', reason: `unparseable response: ${message}` };
+  if (e['type'] === 'invalid-json' || err instanceof SyntaxError)
+    return { kind: 'invalid', reason: `unparseable response: ${message}` };
   // OAuth token endpoint: jsforce sets the Error's name to the OAuth `error` value.
   if (name !== undefined && name !== 'Error' && (AUTH_API.has(name) || /^ERROR_HTTP_\d{3}$/.test(name))) {
     return classifyErrorCode(name, message);

@@ -8,7 +8,13 @@
 // stops with its position saved before the org's daily API allowance gets tight.
 import type { Lead, LeadFieldName, Millis } from '../../src/domain/model.js';
 import { LEAD_FIELDS } from '../../src/domain/model.js';
-import type { HistoryEpisode, HistoryPage, HistoryRange, HistorySource, MqlEvidence } from '../../src/ports/history-source.js';
+import type {
+  HistoryEpisode,
+  HistoryPage,
+  HistoryRange,
+  HistorySource,
+  MqlEvidence,
+} from '../../src/ports/history-source.js';
 import { ConnectorError, isConnectorError } from '../../src/ports/failure.js';
 import { parseSalesforceTime, soqlDateTime, soqlString } from './salesforce.connection.js';
 import type { QueryPage, SalesforceConnection, SalesforceLogger, SalesforceSession } from './salesforce.connection.js';
@@ -55,7 +61,18 @@ interface HistoryCursor {
 
 type Mode = { kind: 'date'; field: string; type: 'date' | 'datetime' } | { kind: 'history' } | { kind: 'created' };
 
-const BASE_FIELDS = ['Id', 'FirstName', 'LastName', 'Email', 'Status', 'IsConverted', 'ConvertedDate', 'OwnerId', 'CreatedDate', 'SystemModstamp'];
+const BASE_FIELDS = [
+  'Id',
+  'FirstName',
+  'LastName',
+  'Email',
+  'Status',
+  'IsConverted',
+  'ConvertedDate',
+  'OwnerId',
+  'CreatedDate',
+  'SystemModstamp',
+];
 
 function parseTime(v: unknown): Millis | null {
   if (typeof v !== 'string' || v === '') return null;
@@ -78,14 +95,21 @@ function parseCursor(cursor: string | null): HistoryCursor | null {
   throw new ConnectorError('salesforce', { kind: 'invalid', reason: `unreadable backfill cursor ${cursor}` });
 }
 
-export function createSalesforceHistorySource(options: SalesforceHistoryOptions, deps: SalesforceHistoryDeps): HistorySource {
+export function createSalesforceHistorySource(
+  options: SalesforceHistoryOptions,
+  deps: SalesforceHistoryDeps,
+): HistorySource {
   const sf = deps.connection;
   const log = deps.logger?.child({ component: 'salesforce-history' });
   const queryLimit = options.queryLimit ?? null;
   const idChunkSize = options.idChunkSize ?? 200;
   const stopAt = options.stopAtUsage ?? 0.9;
 
-  async function* read(range: HistoryRange, cursor: string | null, readOptions: { signal?: AbortSignal } = {}): AsyncGenerator<HistoryPage> {
+  async function* read(
+    range: HistoryRange,
+    cursor: string | null,
+    readOptions: { signal?: AbortSignal } = {},
+  ): AsyncGenerator<HistoryPage> {
     const signal = readOptions.signal;
     let calls = 0;
 
@@ -120,13 +144,17 @@ export function createSalesforceHistorySource(options: SalesforceHistoryOptions,
         if (!missing.includes(f)) missing.push(f);
       } else if (!selected.includes(def.name)) selected.push(def.name);
     }
-    if (missing.length > 0) log?.warn({ missing }, 'Lead fields named by the config or the history rules do not exist; read without them');
+    if (missing.length > 0)
+      log?.warn({ missing }, 'Lead fields named by the config or the history rules do not exist; read without them');
 
     let mode: Mode;
     if (options.mqlDateField) {
       const def = types.get(options.mqlDateField.toLowerCase());
       if (!def || (def.type !== 'date' && def.type !== 'datetime')) {
-        throw new ConnectorError('salesforce', { kind: 'invalid', reason: `source.mql.dateField ${options.mqlDateField} is not a date or dateTime field of Lead` });
+        throw new ConnectorError('salesforce', {
+          kind: 'invalid',
+          reason: `source.mql.dateField ${options.mqlDateField} is not a date or dateTime field of Lead`,
+        });
       }
       mode = { kind: 'date', field: def.name, type: def.type };
     } else {
@@ -137,12 +165,16 @@ export function createSalesforceHistorySource(options: SalesforceHistoryOptions,
       } catch (err) {
         if (!(isConnectorError(err) && err.failure.kind === 'invalid')) throw err;
       }
-      if (mode.kind === 'created') log?.warn({}, 'no MQL date field and no Status history: MQL times are the creation dates of the leads');
+      if (mode.kind === 'created')
+        log?.warn({}, 'no MQL date field and no Status history: MQL times are the creation dates of the leads');
     }
-    const evidence: MqlEvidence = mode.kind === 'date' ? 'mql-date' : mode.kind === 'history' ? 'status-history' : 'created-date';
+    const evidence: MqlEvidence =
+      mode.kind === 'date' ? 'mql-date' : mode.kind === 'history' ? 'status-history' : 'created-date';
     const timeField = mode.kind === 'date' ? mode.field : 'CreatedDate';
-    const literal = (ms: Millis): string => (mode.kind === 'date' && mode.type === 'date' ? new Date(ms).toISOString().slice(0, 10) : soqlDateTime(ms));
-    const cursorLiteral = (at: string): string => (mode.kind === 'date' && mode.type === 'date' ? at.slice(0, 10) : soqlDateTime(parseSalesforceTime(at)));
+    const literal = (ms: Millis): string =>
+      mode.kind === 'date' && mode.type === 'date' ? new Date(ms).toISOString().slice(0, 10) : soqlDateTime(ms);
+    const cursorLiteral = (at: string): string =>
+      mode.kind === 'date' && mode.type === 'date' ? at.slice(0, 10) : soqlDateTime(parseSalesforceTime(at));
 
     function toLead(rec: SfRow, mqlAt: Millis): Lead {
       const props: Record<string, string | null> = {};
@@ -219,12 +251,16 @@ export function createSalesforceHistorySource(options: SalesforceHistoryOptions,
       let last: SfRow | null = null;
       for await (const batch of batches(soql)) {
         // The first query's size is the total (LeadHistory: all Status changes, an upper bound); capped by a LIMIT it is not.
-        if (estimatedTotal === null && (queryLimit === null || batch.totalSize < queryLimit)) estimatedTotal = batch.totalSize;
+        if (estimatedTotal === null && (queryLimit === null || batch.totalSize < queryLimit))
+          estimatedTotal = batch.totalSize;
         const rows = batch.records;
         if (rows.length === 0) continue;
         count += rows.length;
         last = rows[rows.length - 1] as SfRow;
-        const episodes = mode.kind === 'history' ? await leadsOfHistory(rows) : rows.map((r) => episode(r, parseTime(value(r, timeField)) ?? range.from));
+        const episodes =
+          mode.kind === 'history'
+            ? await leadsOfHistory(rows)
+            : rows.map((r) => episode(r, parseTime(value(r, timeField)) ?? range.from));
         const at = asText(value(last, timeField)) ?? '';
         yield { episodes, cursor: JSON.stringify({ at, id: last.Id } satisfies HistoryCursor), estimatedTotal, calls };
         if (signal?.aborted) return;

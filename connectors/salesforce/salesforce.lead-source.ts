@@ -14,7 +14,12 @@ import { InputError } from '../../src/domain/errors.js';
 import { LEAD_FIELDS } from '../../src/domain/model.js';
 import type { Lead, LeadFieldName, LeadFieldValues, Millis } from '../../src/domain/model.js';
 import { parseSalesforceTime, soqlDateTime, soqlString } from './salesforce.connection.js';
-import type { SalesforceConnection, SalesforceLogger, SalesforceSession, SalesforceUsage } from './salesforce.connection.js';
+import type {
+  SalesforceConnection,
+  SalesforceLogger,
+  SalesforceSession,
+  SalesforceUsage,
+} from './salesforce.connection.js';
 import { isDailyLimit } from './salesforce.errors.js';
 
 export interface SalesforceLeadSourceOptions {
@@ -102,7 +107,10 @@ function parseCursor(cursor: string): number {
   return at;
 }
 
-export function createSalesforceLeadSource(options: SalesforceLeadSourceOptions, deps: SalesforceLeadSourceDeps): SalesforceLeadSource {
+export function createSalesforceLeadSource(
+  options: SalesforceLeadSourceOptions,
+  deps: SalesforceLeadSourceDeps,
+): SalesforceLeadSource {
   const sf = deps.connection;
   const log = deps.logger?.child({ component: 'salesforce-lead-source' });
   const now = deps.now ?? Date.now;
@@ -114,7 +122,9 @@ export function createSalesforceLeadSource(options: SalesforceLeadSourceOptions,
   const scoreField = options.fields.score;
   const minScore = options.mql.minScore ?? null;
   if (minScore !== null && scoreField === undefined) {
-    throw new InputError('config.invalid', ['source.mql.minScore: needs fields.score (the Lead field that holds the score)']);
+    throw new InputError('config.invalid', [
+      'source.mql.minScore: needs fields.score (the Lead field that holds the score)',
+    ]);
   }
 
   const selected: string[] = [];
@@ -247,7 +257,10 @@ export function createSalesforceLeadSource(options: SalesforceLeadSourceOptions,
     }
   }
 
-  async function* poll(cursor: string | null, opts: { startFrom: Millis; signal?: AbortSignal }): AsyncIterable<LeadPage> {
+  async function* poll(
+    cursor: string | null,
+    opts: { startFrom: Millis; signal?: AbortSignal },
+  ): AsyncIterable<LeadPage> {
     const from = cursor === null ? opts.startFrom : parseCursor(cursor) - overlapMs;
     const session = await guarded(() => sf.connect());
     let window = `SystemModstamp >= ${soqlDateTime(Math.max(0, from))}`;
@@ -288,7 +301,15 @@ export function createSalesforceLeadSource(options: SalesforceLeadSourceOptions,
     const ids = [...new Set(externalIds)];
     if (ids.length === 0) return [];
     const session = await guarded(() => sf.connect());
-    const fieldsToRead = ['Id', 'Status', 'IsConverted', 'OwnerId', 'IsDeleted', 'MasterRecordId', ...(scoreField ? [scoreField] : [])];
+    const fieldsToRead = [
+      'Id',
+      'Status',
+      'IsConverted',
+      'OwnerId',
+      'IsDeleted',
+      'MasterRecordId',
+      ...(scoreField ? [scoreField] : []),
+    ];
     const found = new Map<string, LeadRecord>();
     for (const part of chunk(ids, idChunkSize)) {
       const soql = `SELECT ${[...new Set(fieldsToRead)].join(', ')} FROM Lead WHERE Id IN (${part.map(soqlString).join(', ')})`;
@@ -301,7 +322,8 @@ export function createSalesforceLeadSource(options: SalesforceLeadSourceOptions,
       }
     }
     // Salesforce may answer with the 18-character form of a 15-character id.
-    const lookup = (id: string): LeadRecord | undefined => found.get(id) ?? [...found.values()].find((r) => r.Id.startsWith(id));
+    const lookup = (id: string): LeadRecord | undefined =>
+      found.get(id) ?? [...found.values()].find((r) => r.Id.startsWith(id));
     return externalIds.map((id) => {
       const r = lookup(id);
       if (!r) return { externalId: id, exists: false, mql: false, ownerId: null, mergedInto: null };

@@ -100,13 +100,18 @@ function describeKind(kind: SalesforceFieldKind): string {
 }
 
 async function run(options: SalesforceSetupOptions, deps: SalesforceSetupDeps): Promise<SalesforceSetupResult> {
-  const sf = deps.connection ?? createSalesforceConnection(options.connection, deps.logger ? { logger: deps.logger } : {});
+  const sf =
+    deps.connection ?? createSalesforceConnection(options.connection, deps.logger ? { logger: deps.logger } : {});
   const lines: SetupLine[] = [];
   const missing: MissingField[] = [];
 
   try {
     const s = await sf.connect();
-    lines.push({ name: 'salesforce sign-in', ok: true, detail: `${options.connection.auth.flow} flow, user ${s.userId} at ${s.instanceUrl}` });
+    lines.push({
+      name: 'salesforce sign-in',
+      ok: true,
+      detail: `${options.connection.auth.flow} flow, user ${s.userId} at ${s.instanceUrl}`,
+    });
   } catch (err) {
     lines.push(lineFromError('salesforce sign-in', err));
     return { lines, missing };
@@ -142,7 +147,9 @@ async function run(options: SalesforceSetupOptions, deps: SalesforceSetupDeps): 
   lines.push({
     name: 'Lead update permission',
     ok: lead.updateable,
-    detail: lead.updateable ? 'the integration user can update leads' : 'the integration user cannot update Lead records: grant Edit on Lead',
+    detail: lead.updateable
+      ? 'the integration user can update leads'
+      : 'the integration user cannot update Lead records: grant Edit on Lead',
   });
 
   const status = get('Status');
@@ -158,7 +165,12 @@ async function run(options: SalesforceSetupOptions, deps: SalesforceSetupDeps): 
   // ---- fields we read
   const reads: Array<{ name: string; usedFor: string; want: 'number' | 'string' | 'date' }> = [];
   for (const [leadField, apiName] of Object.entries(options.fields) as Array<[LeadFieldName, string | undefined]>) {
-    if (apiName) reads.push({ name: apiName, usedFor: `fields.${leadField}`, want: LEAD_FIELDS[leadField] === 'number' ? 'number' : 'string' });
+    if (apiName)
+      reads.push({
+        name: apiName,
+        usedFor: `fields.${leadField}`,
+        want: LEAD_FIELDS[leadField] === 'number' ? 'number' : 'string',
+      });
   }
   if (options.mqlDateField) reads.push({ name: options.mqlDateField, usedFor: 'MQL date', want: 'date' });
   for (const extra of options.extraFields ?? []) reads.push({ name: extra, usedFor: 'props', want: 'string' });
@@ -180,7 +192,11 @@ async function run(options: SalesforceSetupOptions, deps: SalesforceSetupDeps): 
     }
   }
   if ((options.mql.minScore ?? null) !== null && !options.fields.score) {
-    lines.push({ name: 'MQL minimum score', ok: false, detail: 'source.mql.minScore needs fields.score (the Lead score field)' });
+    lines.push({
+      name: 'MQL minimum score',
+      ok: false,
+      detail: 'source.mql.minScore needs fields.score (the Lead score field)',
+    });
   }
 
   // ---- fields we write
@@ -194,27 +210,42 @@ async function run(options: SalesforceSetupOptions, deps: SalesforceSetupDeps): 
     }
   }
   const originalName = (lower: string): string => {
-    for (const set of Object.values(options.writes)) for (const k of Object.keys(set)) if (k.toLowerCase() === lower) return k;
+    for (const set of Object.values(options.writes))
+      for (const k of Object.keys(set)) if (k.toLowerCase() === lower) return k;
     return lower;
   };
   for (const hf of options.handoffFields ?? []) {
-    if (!writes.has(hf.name.toLowerCase())) writes.set(hf.name.toLowerCase(), { usedFor: ['hand-off fields'], values: [] });
+    if (!writes.has(hf.name.toLowerCase()))
+      writes.set(hf.name.toLowerCase(), { usedFor: ['hand-off fields'], values: [] });
   }
   if (options.assignOwner ?? true) writes.set('ownerid', { usedFor: ['owner assignment'], values: [] });
   for (const [lower, w] of writes) {
-    const apiName = lower === 'ownerid' ? 'OwnerId' : (options.handoffFields?.find((h) => h.name.toLowerCase() === lower)?.name ?? originalName(lower));
+    const apiName =
+      lower === 'ownerid'
+        ? 'OwnerId'
+        : (options.handoffFields?.find((h) => h.name.toLowerCase() === lower)?.name ?? originalName(lower));
     const name = `write Lead.${apiName} (${w.usedFor.join(', ')})`;
     const f = get(apiName);
     if (!f) {
       const declared = options.handoffFields?.find((h) => h.name.toLowerCase() === lower);
       const fixed = w.values.filter((v) => !v.includes('{{'));
       const kind = declared?.kind ?? (fixed.length === w.values.length ? inferKind(fixed) : 'Text');
-      missing.push({ object: 'Lead', name: apiName, kind, label: declared?.label ?? labelOf(apiName), usedFor: w.usedFor.join(', ') });
+      missing.push({
+        object: 'Lead',
+        name: apiName,
+        kind,
+        label: declared?.label ?? labelOf(apiName),
+        usedFor: w.usedFor.join(', '),
+      });
       lines.push({ name, ok: false, detail: `missing: create it as ${describeKind(kind)}` });
       continue;
     }
     if (!f.updateable || !lead.updateable) {
-      lines.push({ name, ok: false, detail: 'exists but is read-only for the integration user: grant Edit in field-level security' });
+      lines.push({
+        name,
+        ok: false,
+        detail: 'exists but is read-only for the integration user: grant Edit in field-level security',
+      });
       continue;
     }
     if (f.type === 'picklist' && f.restrictedPicklist) {
@@ -229,7 +260,13 @@ async function run(options: SalesforceSetupOptions, deps: SalesforceSetupDeps): 
         continue;
       }
       const templated = w.values.some((v) => v.includes('{{'));
-      lines.push({ name, ok: true, detail: templated ? `restricted picklist; templated values must be one of: ${allowed.join(', ')}` : 'restricted picklist; values allowed' });
+      lines.push({
+        name,
+        ok: true,
+        detail: templated
+          ? `restricted picklist; templated values must be one of: ${allowed.join(', ')}`
+          : 'restricted picklist; values allowed',
+      });
       continue;
     }
     lines.push({ name, ok: true, detail: `${f.type}, updateable` });
@@ -243,7 +280,9 @@ async function run(options: SalesforceSetupOptions, deps: SalesforceSetupDeps): 
       lines.push({
         name: 'Task create permission (notes)',
         ok,
-        detail: ok ? 'completed Tasks can be logged on leads' : 'the integration user cannot create Tasks: grant Create on Task',
+        detail: ok
+          ? 'completed Tasks can be logged on leads'
+          : 'the integration user cannot create Tasks: grant Create on Task',
       });
     } catch (err) {
       lines.push(lineFromError('Task create permission (notes)', err));
@@ -253,7 +292,10 @@ async function run(options: SalesforceSetupOptions, deps: SalesforceSetupDeps): 
 }
 
 /** The checks `doctor` prints: one line per check. */
-export async function checkSalesforce(options: SalesforceSetupOptions, deps: SalesforceSetupDeps = {}): Promise<SetupLine[]> {
+export async function checkSalesforce(
+  options: SalesforceSetupOptions,
+  deps: SalesforceSetupDeps = {},
+): Promise<SetupLine[]> {
   return (await run(options, deps)).lines;
 }
 
@@ -261,7 +303,10 @@ export async function checkSalesforce(options: SalesforceSetupOptions, deps: Sal
  * `handoff setup salesforce`: the same checks, plus the list of fields to create (API name, type, label and
  * what they are for) and a closing line saying what to do with them.
  */
-export async function setupSalesforce(options: SalesforceSetupOptions, deps: SalesforceSetupDeps = {}): Promise<SalesforceSetupResult> {
+export async function setupSalesforce(
+  options: SalesforceSetupOptions,
+  deps: SalesforceSetupDeps = {},
+): Promise<SalesforceSetupResult> {
   const result = await run(options, deps);
   if (result.missing.length > 0) {
     const list = result.missing.map((m) => `${m.name} (${describeKind(m.kind)}, label "${m.label}")`).join('; ');
@@ -271,7 +316,11 @@ export async function setupSalesforce(options: SalesforceSetupOptions, deps: Sal
       detail: `in Setup → Object Manager → Lead → Fields & Relationships create: ${list}; give the integration user Edit access`,
     });
   } else if (result.lines.every((l) => l.ok)) {
-    result.lines.push({ name: 'custom fields to create', ok: true, detail: 'none: every field we read and write exists' });
+    result.lines.push({
+      name: 'custom fields to create',
+      ok: true,
+      detail: 'none: every field we read and write exists',
+    });
   }
   return result;
 }

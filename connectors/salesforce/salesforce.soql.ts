@@ -262,7 +262,8 @@ class Parser {
     if (this.isKeyword('LIMIT')) {
       this.pos += 1;
       const t = this.next();
-      if (t.t !== 'number' || !Number.isInteger(t.v) || t.v < 0) throw new SoqlSyntaxError('LIMIT needs a whole number');
+      if (t.t !== 'number' || !Number.isInteger(t.v) || t.v < 0)
+        throw new SoqlSyntaxError('LIMIT needs a whole number');
       limit = t.v;
     }
     if (this.pos < this.tokens.length) throw new SoqlSyntaxError(`unexpected token ${this.where()}`);

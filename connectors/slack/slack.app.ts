@@ -167,7 +167,10 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
   };
 
   // auth.test once (bot user id for ignoreSelf); retried on the next request if it failed.
-  const authClient = createSlackWebClient({ botToken: options.botToken, apiUrl: options.apiUrl, timeoutMs: options.timeoutMs }, logger);
+  const authClient = createSlackWebClient(
+    { botToken: options.botToken, apiUrl: options.apiUrl, timeoutMs: options.timeoutMs },
+    logger,
+  );
   let identity: Promise<AuthorizeResult> | null = null;
   const authorize = (): Promise<AuthorizeResult> => {
     if (identity === null) {
@@ -192,13 +195,23 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
     receiver = new SocketModeReceiver({
       appToken: options.appToken as string,
       logger,
-      installerOptions: { clientOptions: { ...(options.apiUrl !== undefined ? { slackApiUrl: options.apiUrl } : {}), timeout: options.timeoutMs ?? 10_000 } },
+      installerOptions: {
+        clientOptions: {
+          ...(options.apiUrl !== undefined ? { slackApiUrl: options.apiUrl } : {}),
+          timeout: options.timeoutMs ?? 10_000,
+        },
+      },
     });
   } else {
     if (options.signingSecret === undefined || options.signingSecret === '') {
       throw new Error('slack: signingSecret is required in HTTP mode (or set appToken for Socket Mode)');
     }
-    httpReceiver = new HTTPReceiver({ signingSecret: options.signingSecret, endpoints: endpoint, logger, processBeforeResponse: false });
+    httpReceiver = new HTTPReceiver({
+      signingSecret: options.signingSecret,
+      endpoints: endpoint,
+      logger,
+      processBeforeResponse: false,
+    });
     receiver = httpReceiver;
   }
   const app = new App({ receiver, authorize, logger, clientOptions, ignoreSelf: true });
@@ -254,7 +267,12 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
   async function refresh(client: Client, where: CardRef | null, line: string): Promise<void> {
     if (where === null || where.blocks === null) return;
     try {
-      await client.chat.update({ channel: where.channel, ts: where.ts, text: line, blocks: closeBlocks(where.blocks, line) });
+      await client.chat.update({
+        channel: where.channel,
+        ts: where.ts,
+        text: line,
+        blocks: closeBlocks(where.blocks, line),
+      });
     } catch (err) {
       log.warn({ channel: where.channel, ts: where.ts, err: errorCode(err) }, 'card update failed');
     }
@@ -263,9 +281,18 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
   async function publishHome(client: Client, user: string, notice?: string): Promise<void> {
     const actor: Actor = { slackUserId: user };
     const at = now();
-    const [queue, summary] = await Promise.all([actions.queue({ actor }), actions.summary({ actor, since: at - THIRTY_DAYS })]);
+    const [queue, summary] = await Promise.all([
+      actions.queue({ actor }),
+      actions.summary({ actor, since: at - THIRTY_DAYS }),
+    ]);
     const tz = tzOf(user);
-    const view = buildAppHome({ queue, summary, now: at, ...(tz !== undefined ? { timezone: tz } : {}), ...(notice !== undefined ? { notice } : {}) });
+    const view = buildAppHome({
+      queue,
+      summary,
+      now: at,
+      ...(tz !== undefined ? { timezone: tz } : {}),
+      ...(notice !== undefined ? { notice } : {}),
+    });
     await client.views.publish({ user_id: user, view });
   }
 
@@ -283,7 +310,11 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
   }
 
   /** Tells the rep what their decision did, and closes or refreshes the card. */
-  async function afterDecision(outcome: DecisionOutcome, ctx: ClickContext, detail: { reasonId?: string; note?: string | null }): Promise<void> {
+  async function afterDecision(
+    outcome: DecisionOutcome,
+    ctx: ClickContext,
+    detail: { reasonId?: string; note?: string | null },
+  ): Promise<void> {
     const tz = tzOf(ctx.user);
     const who = personFor(ctx.user);
     const channel = ctx.card?.channel;
@@ -297,7 +328,13 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
       }
       case 'rejected': {
         const line = offerOutcomeText(
-          { kind: 'rejected', by: who, at: outcome.handoff.decidedAt ?? now(), reason: outcome.handoff.reasonId ?? detail.reasonId ?? 'other', note: outcome.handoff.note ?? detail.note ?? null },
+          {
+            kind: 'rejected',
+            by: who,
+            at: outcome.handoff.decidedAt ?? now(),
+            reason: outcome.handoff.reasonId ?? detail.reasonId ?? 'other',
+            note: outcome.handoff.note ?? detail.note ?? null,
+          },
           tz,
           options.reasons,
         );
@@ -314,7 +351,11 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
       case 'offer_closed': {
         notice = offerClosedText(outcome.offerState, outcome.at, byId(outcome.currentRep), tz);
         await ephemeral(ctx.client, channel, ctx.user, notice);
-        await refresh(ctx.client, ctx.card, offerClosedLine(outcome.offerState, outcome.at, byId(outcome.currentRep), tz));
+        await refresh(
+          ctx.client,
+          ctx.card,
+          offerClosedLine(outcome.offerState, outcome.at, byId(outcome.currentRep), tz),
+        );
         break;
       }
       case 'not_yours':
@@ -340,7 +381,12 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
 
   function cardOf(body: BlockAction): CardRef | null {
     const container = body.container as { type?: unknown; channel_id?: unknown; message_ts?: unknown };
-    if (container.type !== 'message' || typeof container.channel_id !== 'string' || typeof container.message_ts !== 'string') return null;
+    if (
+      container.type !== 'message' ||
+      typeof container.channel_id !== 'string' ||
+      typeof container.message_ts !== 'string'
+    )
+      return null;
     const blocks = Array.isArray(body.message?.blocks) ? (body.message.blocks as unknown[]) : null;
     return { channel: container.channel_id, ts: container.message_ts, blocks };
   }
@@ -375,7 +421,12 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
       await client.views.open({ trigger_id: body.trigger_id, view });
     } catch (err) {
       log.warn({ offerId: action.value, err: errorCode(err) }, 'reject modal did not open');
-      await ephemeral(client, card?.channel, user, 'Slack could not open the reject form in time. Please click Reject again.');
+      await ephemeral(
+        client,
+        card?.channel,
+        user,
+        'Slack could not open the reject form in time. Please click Reject again.',
+      );
     }
   });
 
@@ -387,7 +438,10 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
     const rawNote = values[BLOCK.rejectNote]?.[ACTION.rejectNote]?.value;
     const note = typeof rawNote === 'string' && rawNote.trim() !== '' ? rawNote.trim() : null;
     if (meta === null) {
-      await ack({ response_action: 'errors', errors: { [BLOCK.rejectReason]: 'This form is out of date. Close it and click Reject again.' } });
+      await ack({
+        response_action: 'errors',
+        errors: { [BLOCK.rejectReason]: 'This form is out of date. Close it and click Reject again.' },
+      });
       return;
     }
     const reason = options.reasons.find((r) => r.id === reasonId);
@@ -396,14 +450,23 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
       return;
     }
     if (reason.noteRequired && note === null) {
-      await ack({ response_action: 'errors', errors: { [BLOCK.rejectNote]: `A note is required when the reason is “${reason.label}”.` } });
+      await ack({
+        response_action: 'errors',
+        errors: { [BLOCK.rejectNote]: `A note is required when the reason is “${reason.label}”.` },
+      });
       return;
     }
     await ack();
     await afterPendingIo();
-    const outcome = await actions.reject({ offerId: meta.offerId, actor: { slackUserId: user }, reasonId: reason.id, note });
+    const outcome = await actions.reject({
+      offerId: meta.offerId,
+      actor: { slackUserId: user },
+      reasonId: reason.id,
+      note,
+    });
     log.info({ offerId: meta.offerId, user, reasonId: reason.id, outcome: outcome.kind }, 'reject submitted');
-    const card = meta.ref !== null ? { ...meta.ref, blocks: recentCards.get(`${meta.ref.channel}:${meta.ref.ts}`) ?? null } : null;
+    const card =
+      meta.ref !== null ? { ...meta.ref, blocks: recentCards.get(`${meta.ref.channel}:${meta.ref.ts}`) ?? null } : null;
     if (card !== null) recentCards.delete(`${card.channel}:${card.ts}`);
     await afterDecision(outcome, { user, card, client }, { reasonId: reason.id, note });
   });
@@ -414,16 +477,27 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
     const tz = tzOf(user);
     switch (result.kind) {
       case 'claimed':
-        await refresh(client, card, escalationOutcomeText({ kind: 'claimed', by: personFor(user), to: null, at: now() }, tz));
+        await refresh(
+          client,
+          card,
+          escalationOutcomeText({ kind: 'claimed', by: personFor(user), to: null, at: now() }, tz),
+        );
         return;
       case 'assigned': {
         const to = people.find((p) => p.id === result.to) ?? { id: result.to, name: result.to };
-        await refresh(client, card, escalationOutcomeText({ kind: 'assigned', by: personFor(user), to, at: now() }, tz));
+        await refresh(
+          client,
+          card,
+          escalationOutcomeText({ kind: 'assigned', by: personFor(user), to, at: now() }, tz),
+        );
         return;
       }
       case 'already_taken': {
         // The post itself is closed by whoever took it (and by the outbox), with their name on it.
-        const line = result.by !== null ? `ℹ️ Already taken: ${byId(result.by)} has it (${result.state}).` : `ℹ️ Already taken (${result.state}).`;
+        const line =
+          result.by !== null
+            ? `ℹ️ Already taken: ${byId(result.by)} has it (${result.state}).`
+            : `ℹ️ Already taken (${result.state}).`;
         await ephemeral(client, card?.channel, user, `${line} Nothing was changed.`);
         return;
       }
@@ -458,7 +532,11 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
       await ephemeral(client, cardOf(body)?.channel, user, 'That choice is out of date. Nothing was changed.');
       return;
     }
-    const result = await actions.assign({ handoffId: picked.handoffId, actor: { slackUserId: user }, repId: picked.repId });
+    const result = await actions.assign({
+      handoffId: picked.handoffId,
+      actor: { slackUserId: user },
+      repId: picked.repId,
+    });
     log.info({ handoffId: picked.handoffId, repId: picked.repId, user, outcome: result.kind }, 'assign chosen');
     await afterClaim(result, user, cardOf(body), client);
   });
@@ -475,7 +553,10 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
   app.command('/handoff', async ({ command, ack, respond }) => {
     const user = command.user_id;
     const actor: Actor = { slackUserId: user };
-    const words = command.text.trim().split(/\s+/).filter((w) => w !== '');
+    const words = command.text
+      .trim()
+      .split(/\s+/)
+      .filter((w) => w !== '');
     const [sub = 'help', ...rest] = words.map((w, i) => (i === 0 ? w.toLowerCase() : w));
     const tz = tzOf(user);
     const reply = (text: string): Promise<void> => ack({ response_type: 'ephemeral', text });
@@ -533,7 +614,12 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
       readLimited(req)
         .then((body) => {
           if (body === null) return refuse(413, 'request body too large');
-          const verdict = checkSlackRequest({ headers: req.headers, body, signingSecret: options.signingSecret ?? '', nowSeconds: Math.floor((options.now?.() ?? Date.now()) / 1000) });
+          const verdict = checkSlackRequest({
+            headers: req.headers,
+            body,
+            signingSecret: options.signingSecret ?? '',
+            nowSeconds: Math.floor((options.now?.() ?? Date.now()) / 1000),
+          });
           if (!verdict.ok) return refuse(verdict.status, verdict.reason);
           // Bolt reads a buffered body from `rawBody` instead of the (already consumed) stream.
           (req as IncomingMessage & { rawBody?: Buffer }).rawBody = body;

@@ -262,7 +262,8 @@ export function offerOutcomeText(
       return `✅ Accepted by ${personRef(outcome.by)} on ${when}.`;
     case 'rejected': {
       const reason = reasons.find((r) => r.id === outcome.reason)?.label ?? outcome.reason;
-      const note = outcome.note !== null && outcome.note.trim() !== '' ? ` Note: “${escapeMrkdwn(outcome.note.trim())}”` : '';
+      const note =
+        outcome.note !== null && outcome.note.trim() !== '' ? ` Note: “${escapeMrkdwn(outcome.note.trim())}”` : '';
       return `❌ Rejected by ${personRef(outcome.by)} on ${when} — ${escapeMrkdwn(reason)}.${note}`;
     }
     case 'timed_out':
@@ -358,7 +359,9 @@ export function buildRejectModal(input: {
 }): ModalView {
   const needNote = input.reasons.filter((r) => r.noteRequired).map((r) => r.label);
   const hint =
-    needNote.length > 0 ? `Required when the reason is: ${needNote.join(', ')}.` : 'Optional: anything marketing should know.';
+    needNote.length > 0
+      ? `Required when the reason is: ${needNote.join(', ')}.`
+      : 'Optional: anything marketing should know.';
   return {
     type: 'modal',
     callback_id: REJECT_MODAL_CALLBACK,
@@ -460,9 +463,7 @@ export function buildEscalationPost(
       blocks.push({
         type: 'actions',
         block_id: BLOCK.escalationActions,
-        elements: [
-          { type: 'static_select', action_id: ACTION.assign, placeholder: plain('Assign to…', 150), options },
-        ],
+        elements: [{ type: 'static_select', action_id: ACTION.assign, placeholder: plain('Assign to…', 150), options }],
       });
     } else {
       blocks.push({ type: 'context', elements: [mrkdwn('No eligible rep to assign right now.')] });
@@ -483,7 +484,10 @@ export function buildEscalationPost(
     });
   }
   const ask = audience === 'managers' ? 'assign it to a rep' : 'claim it if you can take it';
-  return { text: truncate(`Lead needs an owner: ${label} — ${post.reason}. Please ${ask}.`, LIMITS.sectionText), blocks };
+  return {
+    text: truncate(`Lead needs an owner: ${label} — ${post.reason}. Please ${ask}.`, LIMITS.sectionText),
+    blocks,
+  };
 }
 
 export function escalationOutcomeText(outcome: EscalationOutcome, timezone?: string): string {
@@ -498,7 +502,11 @@ export function escalationOutcomeText(outcome: EscalationOutcome, timezone?: str
   }
 }
 
-export function buildClosedEscalation(post: EscalationPost, outcome: EscalationOutcome, timezone?: string): SlackMessage {
+export function buildClosedEscalation(
+  post: EscalationPost,
+  outcome: EscalationOutcome,
+  timezone?: string,
+): SlackMessage {
   const line = escalationOutcomeText(outcome, timezone);
   return {
     text: truncate(`${leadLabel(post.lead)}: ${line}`, LIMITS.sectionText),
@@ -545,7 +553,9 @@ export function buildAppHome(input: HomeInput): HomeView {
   if (input.queue === null) {
     blocks.push({
       type: 'section',
-      text: mrkdwn('You are not set up as a rep in handoff yet. Ask your RevOps admin to add your Slack user to the config.'),
+      text: mrkdwn(
+        'You are not set up as a rep in handoff yet. Ask your RevOps admin to add your Slack user to the config.',
+      ),
     });
     return { type: 'home', blocks };
   }
@@ -596,7 +606,12 @@ export function alreadyDecidedText(state: string, by: string | null, at: Millis 
 }
 
 /** Status line for a card whose offer ended (timed out, withdrawn, reassigned, escalated). */
-export function offerClosedLine(offerState: string, at: Millis | null, currentRep: string | null, timezone?: string): string {
+export function offerClosedLine(
+  offerState: string,
+  at: Millis | null,
+  currentRep: string | null,
+  timezone?: string,
+): string {
   const when = at !== null ? ` on ${formatTime(at, timezone)}` : '';
   const what: Record<string, string> = {
     timed_out: 'timed out',
@@ -610,7 +625,12 @@ export function offerClosedLine(offerState: string, at: Millis | null, currentRe
   return `ℹ️ This offer ${what[offerState] ?? offerState.replace(/_/g, ' ')}${when}.${now}`;
 }
 
-export function offerClosedText(offerState: string, at: Millis | null, currentRep: string | null, timezone?: string): string {
+export function offerClosedText(
+  offerState: string,
+  at: Millis | null,
+  currentRep: string | null,
+  timezone?: string,
+): string {
   return `${offerClosedLine(offerState, at, currentRep, timezone)} Nothing was changed.`;
 }
 

@@ -2,7 +2,14 @@
 // toward the app (signed interactivity requests in HTTP mode, envelopes over a Socket Mode WebSocket).
 // Serves the tests, the benchmarks and `handoff demo`. It behaves like Slack, it is not a mock of our code.
 import { createHmac, randomBytes } from 'node:crypto';
-import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { WebSocket, WebSocketServer } from 'ws';
 
@@ -154,7 +161,12 @@ export interface SlackEmulatorControl {
   /** Picks an option of a static_select in a message (same as clickButton with the option value). */
   selectOption(input: ClickInput & { value: string }): Promise<DeliveryResult>;
   /** Clicks a button in the user's published App Home view. */
-  clickHomeButton(input: { user: string; actionId: string; value?: string; signing?: Signing }): Promise<DeliveryResult>;
+  clickHomeButton(input: {
+    user: string;
+    actionId: string;
+    value?: string;
+    signing?: Signing;
+  }): Promise<DeliveryResult>;
   submitView(input: SubmitInput): Promise<DeliveryResult>;
   slashCommand(input: SlashCommandInput): Promise<DeliveryResult>;
   /** The user opens the app's Home tab (`app_home_opened` event). */
@@ -235,7 +247,8 @@ function isObject(v: unknown): v is Json {
 
 function checkText(v: unknown, max: number, where: string, plainOnly = false): string | null {
   if (!isObject(v) || typeof v.text !== 'string') return `${where}: missing text object`;
-  if (v.type !== 'plain_text' && (plainOnly || v.type !== 'mrkdwn')) return `${where}: must be ${plainOnly ? 'plain_text' : 'a text object'}`;
+  if (v.type !== 'plain_text' && (plainOnly || v.type !== 'mrkdwn'))
+    return `${where}: must be ${plainOnly ? 'plain_text' : 'a text object'}`;
   if (v.text.length === 0) return `${where}: must not be empty`;
   if (v.text.length > max) return `${where}: must be less than ${max + 1} characters`;
   return null;
@@ -248,7 +261,8 @@ function checkElement(el: unknown, where: string): string | null {
     case 'button': {
       const t = checkText(el.text, 75, `${where}.text`, true);
       if (t !== null) return t;
-      if (typeof el.value === 'string' && el.value.length > 2000) return `${where}.value: must be less than 2001 characters`;
+      if (typeof el.value === 'string' && el.value.length > 2000)
+        return `${where}.value: must be less than 2001 characters`;
       if (el.style !== undefined && el.style !== 'primary' && el.style !== 'danger') return `${where}.style: invalid`;
       return null;
     }
@@ -258,7 +272,8 @@ function checkElement(el: unknown, where: string): string | null {
       for (const [i, o] of el.options.entries()) {
         const t = checkText(isObject(o) ? o.text : null, 75, `${where}.options[${i}].text`, true);
         if (t !== null) return t;
-        if (!isObject(o) || typeof o.value !== 'string' || o.value.length > 150) return `${where}.options[${i}].value: invalid`;
+        if (!isObject(o) || typeof o.value !== 'string' || o.value.length > 150)
+          return `${where}.options[${i}].value: invalid`;
       }
       return null;
     }
@@ -353,7 +368,8 @@ function validateView(view: unknown, expected: 'modal' | 'home'): string | null 
     }
   }
   if (typeof view.callback_id === 'string' && view.callback_id.length > 255) return 'view.callback_id: too long';
-  if (typeof view.private_metadata === 'string' && view.private_metadata.length > 3000) return 'view.private_metadata: too long';
+  if (typeof view.private_metadata === 'string' && view.private_metadata.length > 3000)
+    return 'view.private_metadata: too long';
   if (JSON.stringify(view).length > 250_000) return 'view_too_large';
   return validateBlocks(view.blocks, 100);
 }
@@ -432,10 +448,15 @@ function tzOffsetSeconds(tz: string, at: number): number {
   }
 }
 
-function findInteractive(blocks: unknown[], actionId: string, value: string | undefined): { block: Json; element: Json } | null {
+function findInteractive(
+  blocks: unknown[],
+  actionId: string,
+  value: string | undefined,
+): { block: Json; element: Json } | null {
   for (const b of blocks) {
     if (!isObject(b)) continue;
-    const elements: unknown[] = b.type === 'actions' && Array.isArray(b.elements) ? b.elements : b.accessory !== undefined ? [b.accessory] : [];
+    const elements: unknown[] =
+      b.type === 'actions' && Array.isArray(b.elements) ? b.elements : b.accessory !== undefined ? [b.accessory] : [];
     for (const el of elements) {
       if (!isObject(el) || el.action_id !== actionId) continue;
       if (el.type === 'static_select') {
@@ -458,7 +479,11 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
   const ackTimeout = options.ackTimeoutMs ?? 3000;
   const scopes = options.scopes ?? ['chat:write', 'commands', 'im:write', 'users:read', 'users:read.email'];
   const limit =
-    options.rateLimit === false ? null : options.rateLimit === true || options.rateLimit === undefined ? { perSecond: 1, burst: 3 } : options.rateLimit;
+    options.rateLimit === false
+      ? null
+      : options.rateLimit === true || options.rateLimit === undefined
+        ? { perSecond: 1, burst: 3 }
+        : options.rateLimit;
 
   const users = new Map<string, EmulatorUser>();
   const channels = new Map<string, EmulatorChannel>();
@@ -570,7 +595,10 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
       const parsed = jsonArg(args.blocks);
       const problem = validateBlocks(parsed, maxBlocks);
       if (problem !== null) {
-        throw new SlackError('invalid_blocks', { errors: [problem], response_metadata: { messages: [`[ERROR] ${problem}`] } });
+        throw new SlackError('invalid_blocks', {
+          errors: [problem],
+          response_metadata: { messages: [`[ERROR] ${problem}`] },
+        });
       }
       blocks = parsed as unknown[];
     }
@@ -627,7 +655,17 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
       const threadTs = str(args.thread_ts) ?? null;
       if (threadTs !== null && !messageIndex.has(`${ch.id}:${threadTs}`)) throw new SlackError('thread_not_found');
       checkRate(ch.id);
-      const m: RecordedMessage = { channel: ch.id, ts: nextTs(), user: BOT.userId, text, blocks, threadTs, postedAt: now(), edits: [], deleted: false };
+      const m: RecordedMessage = {
+        channel: ch.id,
+        ts: nextTs(),
+        user: BOT.userId,
+        text,
+        blocks,
+        threadTs,
+        postedAt: now(),
+        edits: [],
+        deleted: false,
+      };
       messages.push(m);
       messageIndex.set(`${ch.id}:${m.ts}`, m);
       return { channel: ch.id, ts: m.ts, message: messageJson(m) };
@@ -640,7 +678,10 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
       if (m === undefined || m.deleted) throw new SlackError('message_not_found');
       if (m.user !== BOT.userId) throw new SlackError('cant_update_message');
       const hasBlocks = args.blocks !== undefined && args.blocks !== '';
-      const { text, blocks } = messageArgs({ text: args.text ?? m.text, blocks: hasBlocks ? args.blocks : JSON.stringify(m.blocks) });
+      const { text, blocks } = messageArgs({
+        text: args.text ?? m.text,
+        blocks: hasBlocks ? args.blocks : JSON.stringify(m.blocks),
+      });
       m.edits.push({ at: now(), text: m.text, blocks: m.blocks });
       m.text = text;
       m.blocks = blocks;
@@ -665,9 +706,17 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
       const view = jsonArg(args.view);
       const problem = validateView(view, 'modal');
       if (problem === 'view_too_large') throw new SlackError('view_too_large');
-      if (problem !== null) throw new SlackError('invalid_arguments', { response_metadata: { messages: [`[ERROR] ${problem}`] } });
+      if (problem !== null)
+        throw new SlackError('invalid_arguments', { response_metadata: { messages: [`[ERROR] ${problem}`] } });
       trigger.used = true;
-      const v: RecordedView = { id: nextId('V'), user: trigger.user, type: 'modal', view: view as Json, openedAt: now(), closed: false };
+      const v: RecordedView = {
+        id: nextId('V'),
+        user: trigger.user,
+        type: 'modal',
+        view: view as Json,
+        openedAt: now(),
+        closed: false,
+      };
       views.set(v.id, v);
       return { view: viewJson(v) };
     },
@@ -676,14 +725,25 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
       if (user === undefined || !users.has(user)) throw new SlackError('user_not_found');
       const view = jsonArg(args.view);
       const problem = validateView(view, 'home');
-      if (problem !== null) throw new SlackError('invalid_arguments', { response_metadata: { messages: [`[ERROR] ${problem}`] } });
+      if (problem !== null)
+        throw new SlackError('invalid_arguments', { response_metadata: { messages: [`[ERROR] ${problem}`] } });
       const previous = homes.get(user);
-      const v: RecordedView = { id: previous?.id ?? nextId('V'), user, type: 'home', view: view as Json, openedAt: now(), closed: false };
+      const v: RecordedView = {
+        id: previous?.id ?? nextId('V'),
+        user,
+        type: 'home',
+        view: view as Json,
+        openedAt: now(),
+        closed: false,
+      };
       homes.set(user, v);
       return { view: viewJson(v) };
     },
     'conversations.open': (args) => {
-      const list = (str(args.users) ?? '').split(',').map((u) => u.trim()).filter((u) => u !== '');
+      const list = (str(args.users) ?? '')
+        .split(',')
+        .map((u) => u.trim())
+        .filter((u) => u !== '');
       if (list.length === 0) throw new SlackError('users_list_not_supplied');
       if (list.length > 8) throw new SlackError('too_many_users');
       for (const u of list) {
@@ -720,13 +780,21 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
     },
   };
 
-  function handleApi(method: string, args: Json, token: string | undefined): { status: number; body: Json | string; headers?: Record<string, string> } {
+  function handleApi(
+    method: string,
+    args: Json,
+    token: string | undefined,
+  ): { status: number; body: Json | string; headers?: Record<string, string> } {
     const fault = faults.find((f) => f.method === undefined || f.method === method);
     if (fault !== undefined) {
       fault.count -= 1;
       if (fault.count <= 0) faults.splice(faults.indexOf(fault), 1);
       if (fault.status === 429) {
-        return { status: 429, headers: { 'retry-after': String(fault.retryAfter ?? 1) }, body: { ok: false, error: 'ratelimited' } };
+        return {
+          status: 429,
+          headers: { 'retry-after': String(fault.retryAfter ?? 1) },
+          body: { ok: false, error: 'ratelimited' },
+        };
       }
       return { status: fault.status, body: fault.status === 503 ? 'Service Unavailable' : 'Internal Server Error' };
     }
@@ -735,16 +803,19 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
     if (token === undefined || token === '') return { status: 200, body: { ok: false, error: 'not_authed' } };
     if (method === 'apps.connections.open') {
       if (token === options.botToken) return { status: 200, body: { ok: false, error: 'not_allowed_token_type' } };
-      if (options.appToken === undefined || token !== options.appToken) return { status: 200, body: { ok: false, error: 'invalid_auth' } };
+      if (options.appToken === undefined || token !== options.appToken)
+        return { status: 200, body: { ok: false, error: 'invalid_auth' } };
     } else if (token !== options.botToken) {
-      if (options.appToken !== undefined && token === options.appToken) return { status: 200, body: { ok: false, error: 'not_allowed_token_type' } };
+      if (options.appToken !== undefined && token === options.appToken)
+        return { status: 200, body: { ok: false, error: 'not_allowed_token_type' } };
       return { status: 200, body: { ok: false, error: 'invalid_auth' } };
     }
     try {
       return { status: 200, body: { ok: true, ...handler(args) } };
     } catch (err) {
       if (err instanceof SlackError) return { status: 200, body: { ok: false, error: err.error, ...err.extra } };
-      if (err instanceof HttpFault) return { status: err.status, headers: err.headers, body: JSON.parse(err.body) as Json };
+      if (err instanceof HttpFault)
+        return { status: err.status, headers: err.headers, body: JSON.parse(err.body) as Json };
       throw err;
     }
   }
@@ -757,7 +828,12 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
     return last;
   }
 
-  async function deliverHttp(body: string, contentType: string, signing: Signing | undefined, headers: Record<string, string> = {}): Promise<DeliveryResult> {
+  async function deliverHttp(
+    body: string,
+    contentType: string,
+    signing: Signing | undefined,
+    headers: Record<string, string> = {},
+  ): Promise<DeliveryResult> {
     if (requestUrl === null) throw new Error('slack emulator: no request URL set and no Socket Mode connection');
     const target = new URL(requestUrl);
     const ts = signing?.timestamp ?? Math.floor(now() / 1000);
@@ -830,7 +906,15 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
         resolve(p);
       });
     });
-    socket.send(JSON.stringify({ envelope_id: envelopeId, type, payload, accepts_response_payload: type !== 'events_api', ...extra }));
+    socket.send(
+      JSON.stringify({
+        envelope_id: envelopeId,
+        type,
+        payload,
+        accepts_response_payload: type !== 'events_api',
+        ...extra,
+      }),
+    );
     const ack = await acked;
     const ackMs = performance.now() - started;
     if (ack === undefined) return { via: 'socket', status: 0, body: null, ackMs };
@@ -841,7 +925,11 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
   async function deliverInteractive(payload: Json, signing: Signing | undefined): Promise<DeliveryResult> {
     const socket = activeSocket();
     if (socket !== null) return deliverSocket(socket, 'interactive', payload);
-    return deliverHttp(`payload=${encodeURIComponent(JSON.stringify(payload))}`, 'application/x-www-form-urlencoded', signing);
+    return deliverHttp(
+      `payload=${encodeURIComponent(JSON.stringify(payload))}`,
+      'application/x-www-form-urlencoded',
+      signing,
+    );
   }
 
   function userRef(userId: string): Json {
@@ -890,7 +978,12 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
     return { ...result, triggerId };
   }
 
-  async function clickHome(input: { user: string; actionId: string; value?: string; signing?: Signing }): Promise<DeliveryResult> {
+  async function clickHome(input: {
+    user: string;
+    actionId: string;
+    value?: string;
+    signing?: Signing;
+  }): Promise<DeliveryResult> {
     const home = homes.get(input.user);
     if (home === undefined) throw new Error(`slack emulator: no App Home published for ${input.user}`);
     const blocks = Array.isArray(home.view.blocks) ? (home.view.blocks as unknown[]) : [];
@@ -932,13 +1025,15 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
       if (el.type === 'static_select') {
         const options = Array.isArray(el.options) ? (el.options as Json[]) : [];
         const picked = given === null ? null : (options.find((o) => o.value === given) ?? null);
-        if (given !== null && picked === null) throw new Error(`slack emulator: option "${given}" is not in ${b.block_id}`);
+        if (given !== null && picked === null)
+          throw new Error(`slack emulator: option "${given}" is not in ${b.block_id}`);
         values[b.block_id] = { [actionId]: { type: 'static_select', selected_option: picked } };
       } else {
         values[b.block_id] = { [actionId]: { type: String(el.type), value: given } };
       }
     }
-    if (Object.keys(missing).length > 0) return { via: activeSocket() !== null ? 'socket' : 'http', status: 0, body: null, ackMs: 0, errors: missing };
+    if (Object.keys(missing).length > 0)
+      return { via: activeSocket() !== null ? 'socket' : 'http', status: 0, body: null, ackMs: 0, errors: missing };
     const payload: Json = {
       type: 'view_submission',
       team: TEAM,
@@ -990,7 +1085,11 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
       socket !== null
         ? await deliverSocket(socket, 'slash_commands', fields)
         : await deliverHttp(new URLSearchParams(fields).toString(), 'application/x-www-form-urlencoded', input.signing);
-    const reply = isObject(result.body) ? result.body : typeof result.body === 'string' && result.body !== '' ? { text: result.body } : null;
+    const reply = isObject(result.body)
+      ? result.body
+      : typeof result.body === 'string' && result.body !== ''
+        ? { text: result.body }
+        : null;
     if (result.status === 200 && reply !== null && (typeof reply.text === 'string' || Array.isArray(reply.blocks))) {
       ephemerals.push({
         channel: ch.id,
@@ -1004,7 +1103,12 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
     return result;
   }
 
-  async function appHome(input: { user: string; retryNum?: number; eventId?: string; signing?: Signing }): Promise<DeliveryResult> {
+  async function appHome(input: {
+    user: string;
+    retryNum?: number;
+    eventId?: string;
+    signing?: Signing;
+  }): Promise<DeliveryResult> {
     if (!users.has(input.user)) throw new Error(`slack emulator: unknown user ${input.user}`);
     const home = homes.get(input.user);
     const eventId = input.eventId ?? nextId('Ev');
@@ -1023,16 +1127,23 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
       type: 'event_callback',
       event_id: eventId,
       event_time: Math.floor(now() / 1000),
-      authorizations: [{ enterprise_id: null, team_id: TEAM.id, user_id: BOT.userId, is_bot: true, is_enterprise_install: false }],
+      authorizations: [
+        { enterprise_id: null, team_id: TEAM.id, user_id: BOT.userId, is_bot: true, is_enterprise_install: false },
+      ],
       is_ext_shared_channel: false,
     };
     const socket = activeSocket();
     if (socket !== null) {
-      const extra: Json = input.retryNum !== undefined ? { retry_attempt: input.retryNum, retry_reason: 'timeout' } : { retry_attempt: 0, retry_reason: '' };
+      const extra: Json =
+        input.retryNum !== undefined
+          ? { retry_attempt: input.retryNum, retry_reason: 'timeout' }
+          : { retry_attempt: 0, retry_reason: '' };
       return deliverSocket(socket, 'events_api', body, extra);
     }
     const headers: Record<string, string> =
-      input.retryNum !== undefined ? { 'x-slack-retry-num': String(input.retryNum), 'x-slack-retry-reason': 'http_timeout' } : {};
+      input.retryNum !== undefined
+        ? { 'x-slack-retry-num': String(input.retryNum), 'x-slack-retry-reason': 'http_timeout' }
+        : {};
     return deliverHttp(JSON.stringify(body), 'application/json', input.signing, headers);
   }
 
@@ -1065,12 +1176,29 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
       return { status: 200, body: 'ok' };
     }
     if (msg.response_type === 'in_channel') {
-      const m: RecordedMessage = { channel: target.channel, ts: nextTs(), user: BOT.userId, text: str(msg.text) ?? '', blocks, threadTs: null, postedAt: now(), edits: [], deleted: false };
+      const m: RecordedMessage = {
+        channel: target.channel,
+        ts: nextTs(),
+        user: BOT.userId,
+        text: str(msg.text) ?? '',
+        blocks,
+        threadTs: null,
+        postedAt: now(),
+        edits: [],
+        deleted: false,
+      };
       messages.push(m);
       messageIndex.set(`${m.channel}:${m.ts}`, m);
       return { status: 200, body: 'ok' };
     }
-    ephemerals.push({ channel: target.channel, user: target.user, text: str(msg.text) ?? '', blocks, at: now(), via: 'response_url' });
+    ephemerals.push({
+      channel: target.channel,
+      user: target.user,
+      text: str(msg.text) ?? '',
+      blocks,
+      at: now(),
+      via: 'response_url',
+    });
     return { status: 200, body: 'ok' };
   }
 
@@ -1081,14 +1209,23 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
       users.set(user.id, { ...user });
     },
     addChannel(channel) {
-      channels.set(channel.id, { id: channel.id, name: channel.name, members: [...channel.members], botIsMember: channel.botIsMember ?? true });
+      channels.set(channel.id, {
+        id: channel.id,
+        name: channel.name,
+        members: [...channel.members],
+        botIsMember: channel.botIsMember ?? true,
+      });
     },
     users: () => [...users.values()].map((u) => ({ ...u })),
     dmChannel: (user) => dms.get(user) ?? null,
     messages: (channel) => messages.filter((m) => channel === undefined || m.channel === channel),
     message: (channel, ts) => messageIndex.get(`${channel}:${ts}`) ?? null,
     ephemerals: (filter) =>
-      ephemerals.filter((e) => (filter?.channel === undefined || e.channel === filter.channel) && (filter?.user === undefined || e.user === filter.user)),
+      ephemerals.filter(
+        (e) =>
+          (filter?.channel === undefined || e.channel === filter.channel) &&
+          (filter?.user === undefined || e.user === filter.user),
+      ),
     views: (user) => [...views.values()].filter((v) => user === undefined || v.user === user),
     homeView: (user) => homes.get(user) ?? null,
     calls: (method) => calls.filter((c) => method === undefined || c.method === method),
@@ -1131,7 +1268,13 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
 
   // ---- HTTP control API (for the demo and out-of-process tests) ----
 
-  async function handleControl(path: string, method: string, raw: string, res: ServerResponse, query: URLSearchParams): Promise<void> {
+  async function handleControl(
+    path: string,
+    method: string,
+    raw: string,
+    res: ServerResponse,
+    query: URLSearchParams,
+  ): Promise<void> {
     const body: Json = raw === '' ? {} : (JSON.parse(raw) as Json);
     const route = `${method} ${path}`;
     switch (route) {
@@ -1164,7 +1307,11 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
       case 'POST /__control/click':
         return send(res, 200, await control.clickButton(body as unknown as ClickInput));
       case 'POST /__control/home-click':
-        return send(res, 200, await control.clickHomeButton(body as unknown as { user: string; actionId: string; value?: string }));
+        return send(
+          res,
+          200,
+          await control.clickHomeButton(body as unknown as { user: string; actionId: string; value?: string }),
+        );
       case 'POST /__control/submit':
         return send(res, 200, await control.submitView(body as unknown as SubmitInput));
       case 'POST /__control/command':
@@ -1207,7 +1354,14 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
       const result = handleApi(method, args, token);
       const ok = typeof result.body === 'object' && result.body.ok === true;
       const error = typeof result.body === 'object' ? str(result.body.error) : undefined;
-      calls.push({ method, args: loggedArgs, at: now(), status: result.status, ok, ...(error !== undefined ? { error } : {}) });
+      calls.push({
+        method,
+        args: loggedArgs,
+        at: now(),
+        status: result.status,
+        ok,
+        ...(error !== undefined ? { error } : {}),
+      });
       const scopeHeader = token === options.botToken ? { 'x-oauth-scopes': scopes.join(',') } : {};
       send(res, result.status, result.body, { ...scopeHeader, ...result.headers });
       return;
@@ -1236,7 +1390,14 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
         }
       });
       socket.on('close', () => sockets.delete(socket));
-      socket.send(JSON.stringify({ type: 'hello', num_connections: sockets.size, debug_info: { host: 'emulator', approximate_connection_time: 18060 }, connection_info: { app_id: APP_ID } }));
+      socket.send(
+        JSON.stringify({
+          type: 'hello',
+          num_connections: sockets.size,
+          debug_info: { host: 'emulator', approximate_connection_time: 18060 },
+          connection_info: { app_id: APP_ID },
+        }),
+      );
       for (const w of [...socketWaiters]) w();
     });
     pingTimer = setInterval(() => {

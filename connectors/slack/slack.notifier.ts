@@ -52,7 +52,10 @@ function okRef(result: { channel?: string; ts?: string }, what: string): Message
 
 export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNotifierDeps): RepNotifier {
   const log = deps.logger.child({ component: 'slack-notifier' });
-  const client = createSlackWebClient({ botToken: options.botToken, apiUrl: options.apiUrl, timeoutMs: options.timeoutMs }, boltLogger(log));
+  const client = createSlackWebClient(
+    { botToken: options.botToken, apiUrl: options.apiUrl, timeoutMs: options.timeoutMs },
+    boltLogger(log),
+  );
   const reasons = options.reasons ?? [];
   /** Slack user id → the app's DM channel with them (conversations.open answers the same id every time). */
   const dmChannels = new Map<string, string>();
@@ -62,7 +65,15 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
       return await fn();
     } catch (err) {
       const wrapped = slackConnectorError(err, what);
-      log.warn({ what, kind: wrapped.failure.kind, reason: wrapped.failure.reason, retryAfterMs: wrapped.failure.retryAfterMs }, 'slack call failed');
+      log.warn(
+        {
+          what,
+          kind: wrapped.failure.kind,
+          reason: wrapped.failure.reason,
+          retryAfterMs: wrapped.failure.retryAfterMs,
+        },
+        'slack call failed',
+      );
       throw wrapped;
     }
   }
@@ -72,7 +83,8 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
     if (cached !== undefined) return cached;
     const opened = await call('conversations.open', () => client.conversations.open({ users: slackUserId }));
     const id = opened.channel?.id;
-    if (id === undefined) throw new ConnectorError('slack', { kind: 'transient', reason: 'conversations.open: answer without channel' });
+    if (id === undefined)
+      throw new ConnectorError('slack', { kind: 'transient', reason: 'conversations.open: answer without channel' });
     dmChannels.set(slackUserId, id);
     return id;
   }
@@ -116,7 +128,13 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
     return Math.ceil((1 - b.tokens) * paceMs);
   }
 
-  async function post(channel: string, text: string, blocks: Block[] | unknown[] | undefined, threadTs?: string, key?: string): Promise<MessageRef> {
+  async function post(
+    channel: string,
+    text: string,
+    blocks: Block[] | unknown[] | undefined,
+    threadTs?: string,
+    key?: string,
+  ): Promise<MessageRef> {
     const now = clockNow();
     const slot = key !== undefined ? reserved.get(key) : undefined;
     let wait: number;
@@ -136,7 +154,11 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
       }
     }
     if (wait > 0) {
-      throw new ConnectorError('slack', { kind: 'rate_limited', retryAfterMs: wait, reason: `chat.postMessage: paced to one message per second in ${channel}` });
+      throw new ConnectorError('slack', {
+        kind: 'rate_limited',
+        retryAfterMs: wait,
+        reason: `chat.postMessage: paced to one message per second in ${channel}`,
+      });
     }
     const result = await call('chat.postMessage', () =>
       client.chat.postMessage({
@@ -209,11 +231,17 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
           // The managers' post is out and is what matters most; a retry of the whole job would post it twice.
           if (refs.length === 0) throw err;
           const failure = err instanceof ConnectorError ? err.failure : classifySlackError(err);
-          log.error({ handoffId: escalation.handoffId, channel: teamChannel, kind: failure.kind, reason: failure.reason }, 'team escalation post failed');
+          log.error(
+            { handoffId: escalation.handoffId, channel: teamChannel, kind: failure.kind, reason: failure.reason },
+            'team escalation post failed',
+          );
         }
       }
       if (refs.length === 0) {
-        throw new ConnectorError('slack', { kind: 'invalid', reason: 'no managers channel and no team channel to escalate to' });
+        throw new ConnectorError('slack', {
+          kind: 'invalid',
+          reason: 'no managers channel and no team channel to escalate to',
+        });
       }
       return refs;
     },

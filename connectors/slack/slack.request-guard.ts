@@ -41,7 +41,8 @@ function interactionProblem(p: Record<string, unknown>): string | null {
   if (typeof p.type !== 'string') return 'payload without a type';
   if (!isObject(p.user) || typeof p.user.id !== 'string') return 'payload without a user id';
   // Slack may send `team: null` (org-wide apps); when there is a team it has an id.
-  if (p.team !== undefined && p.team !== null && !(isObject(p.team) && typeof p.team.id === 'string')) return 'payload team has no id';
+  if (p.team !== undefined && p.team !== null && !(isObject(p.team) && typeof p.team.id === 'string'))
+    return 'payload team has no id';
   for (const key of ['container', 'channel', 'view', 'message'] as const) {
     if (!isOptionalObject(p[key])) return `payload ${key} is not an object`;
   }
@@ -51,12 +52,14 @@ function interactionProblem(p: Record<string, unknown>): string | null {
   if (isObject(p.message) && typeof p.message.ts !== 'string') return 'payload message has no ts';
   if (p.type === 'block_actions') {
     if (!Array.isArray(p.actions) || p.actions.length === 0) return 'block_actions without actions';
-    if (!p.actions.every((a) => isObject(a) && typeof a.action_id === 'string')) return 'an action without an action_id';
+    if (!p.actions.every((a) => isObject(a) && typeof a.action_id === 'string'))
+      return 'an action without an action_id';
   }
   if (p.type === 'view_submission' || p.type === 'view_closed') {
     if (!isObject(p.view) || typeof p.view.callback_id !== 'string') return `${p.type} without a view callback_id`;
   }
-  if ((p.type === 'shortcut' || p.type === 'message_action') && typeof p.callback_id !== 'string') return `${p.type} without a callback_id`;
+  if ((p.type === 'shortcut' || p.type === 'message_action') && typeof p.callback_id !== 'string')
+    return `${p.type} without a callback_id`;
   if (p.type === 'block_suggestion' && typeof p.action_id !== 'string') return 'block_suggestion without an action_id';
   return null;
 }
@@ -76,15 +79,23 @@ function eventProblem(p: Record<string, unknown>): string | null {
 }
 
 /** Pure check of one request: signature, timestamp (both ways) and shape. */
-export function checkSlackRequest(input: { headers: IncomingMessage['headers']; body: Buffer; signingSecret: string; nowSeconds: number }): GuardResult {
+export function checkSlackRequest(input: {
+  headers: IncomingMessage['headers'];
+  body: Buffer;
+  signingSecret: string;
+  nowSeconds: number;
+}): GuardResult {
   const ts = header(input.headers, 'x-slack-request-timestamp');
   const signature = header(input.headers, 'x-slack-signature');
-  if (ts === null || signature === null || !/^\d{1,12}$/.test(ts)) return { ok: false, status: 401, reason: 'missing or malformed signature headers' };
-  if (Math.abs(input.nowSeconds - Number(ts)) > WINDOW_S) return { ok: false, status: 401, reason: 'timestamp outside the five-minute window' };
+  if (ts === null || signature === null || !/^\d{1,12}$/.test(ts))
+    return { ok: false, status: 401, reason: 'missing or malformed signature headers' };
+  if (Math.abs(input.nowSeconds - Number(ts)) > WINDOW_S)
+    return { ok: false, status: 401, reason: 'timestamp outside the five-minute window' };
   const expected = `v0=${createHmac('sha256', input.signingSecret).update(`v0:${ts}:`).update(input.body).digest('hex')}`;
   const a = Buffer.from(expected);
   const b = Buffer.from(signature);
-  if (a.length !== b.length || !timingSafeEqual(a, b)) return { ok: false, status: 401, reason: 'signature does not match' };
+  if (a.length !== b.length || !timingSafeEqual(a, b))
+    return { ok: false, status: 401, reason: 'signature does not match' };
 
   const type = (header(input.headers, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase();
   const text = input.body.toString('utf8');
@@ -99,7 +110,9 @@ export function checkSlackRequest(input: { headers: IncomingMessage['headers']; 
       }
       if (form.get('ssl_check') === '1') return { ok: true };
       if (form.get('command') !== null) {
-        return form.get('user_id') !== null ? { ok: true } : { ok: false, status: 400, reason: 'slash command without a user_id' };
+        return form.get('user_id') !== null
+          ? { ok: true }
+          : { ok: false, status: 400, reason: 'slash command without a user_id' };
       }
       return { ok: false, status: 400, reason: 'form body is neither an interaction nor a slash command' };
     }

@@ -4,7 +4,15 @@
 // (no new episode notice within `cooldown` of the last notice), quiet hours (non-critical notices
 // wait until they end) and a resolved notice when a notified condition clears. State lives in the
 // store's alerts table; notices go out as outbox jobs (Slack message + email), never directly.
-import { formatPercent, inQuietHours, judgeLull, localMinuteOfDay, percentOf, sameHoursPreviousWeeks, shortDuration } from '../domain/metrics.js';
+import {
+  formatPercent,
+  inQuietHours,
+  judgeLull,
+  localMinuteOfDay,
+  percentOf,
+  sameHoursPreviousWeeks,
+  shortDuration,
+} from '../domain/metrics.js';
 import type { Millis } from '../domain/model.js';
 import type { Clock } from '../ports/clock.js';
 import type { FailureKind } from '../ports/failure.js';
@@ -19,7 +27,15 @@ import { renderEmail, renderSlack } from './messages/render.js';
 import type { AppSettings } from './settings.js';
 import { recycleReasons } from './stats.js';
 
-export type AlertKind = 'sla_breach' | 'unroutable' | 'backlog' | 'lull' | 'conversion_drop' | 'rejection_spike' | 'connector' | 'dead_jobs';
+export type AlertKind =
+  | 'sla_breach'
+  | 'unroutable'
+  | 'backlog'
+  | 'lull'
+  | 'conversion_drop'
+  | 'rejection_spike'
+  | 'connector'
+  | 'dead_jobs';
 export type Audience = 'managers' | 'marketing';
 
 export interface AlertRules {
@@ -75,7 +91,11 @@ function dataOf(row: AlertRow | null): AlertData | null {
  * The pure rule: given the stored row of a key, what holds now (an observation, or null when the
  * condition is clear) and the moment, decide the new row and the notice to send.
  */
-export function decideAlert(prev: AlertRow | null, obs: Observation | null, ctx: { now: Millis; cooldown: Millis; quiet: boolean }): AlertDecision {
+export function decideAlert(
+  prev: AlertRow | null,
+  obs: Observation | null,
+  ctx: { now: Millis; cooldown: Millis; quiet: boolean },
+): AlertDecision {
   const { now } = ctx;
   const prevData = dataOf(prev);
   const critical = obs?.critical ?? prevData?.critical ?? false;
@@ -92,10 +112,18 @@ export function decideAlert(prev: AlertRow | null, obs: Observation | null, ctx:
     if (prev && prev.state === 'firing' && prevData) {
       // Same episode (a resolved notice still waiting counts as one: it never went out).
       const data: AlertData = { ...fresh, notified: prevData.notified, clearedAt: null };
-      if (prevData.notified) return { row: { ...prev, data: data as unknown as Record<string, unknown> }, notice: null };
+      if (prevData.notified)
+        return { row: { ...prev, data: data as unknown as Record<string, unknown> }, notice: null };
       const cooled = prev.lastNotifiedAt === null || now - prev.lastNotifiedAt >= ctx.cooldown;
       if (mayNotify && cooled) {
-        return { row: { ...prev, lastNotifiedAt: now, data: { ...data, notified: true } as unknown as Record<string, unknown> }, notice: 'fire' };
+        return {
+          row: {
+            ...prev,
+            lastNotifiedAt: now,
+            data: { ...data, notified: true } as unknown as Record<string, unknown>,
+          },
+          notice: 'fire',
+        };
       }
       return { row: { ...prev, data: data as unknown as Record<string, unknown> }, notice: null };
     }
@@ -116,12 +144,26 @@ export function decideAlert(prev: AlertRow | null, obs: Observation | null, ctx:
   if (!prev || prev.state !== 'firing' || !prevData) return { row: null, notice: null };
   if (!prevData.notified) {
     // Never announced (quiet hours or cooldown): it ends without a word.
-    return { row: { ...prev, state: 'resolved', resolvedAt: now, data: { ...prevData, clearedAt: null } as unknown as Record<string, unknown> }, notice: null };
+    return {
+      row: {
+        ...prev,
+        state: 'resolved',
+        resolvedAt: now,
+        data: { ...prevData, clearedAt: null } as unknown as Record<string, unknown>,
+      },
+      notice: null,
+    };
   }
   const clearedAt = prevData.clearedAt ?? now;
   if (mayNotify) {
     return {
-      row: { ...prev, state: 'resolved', resolvedAt: clearedAt, lastNotifiedAt: now, data: { ...prevData, clearedAt: null } as unknown as Record<string, unknown> },
+      row: {
+        ...prev,
+        state: 'resolved',
+        resolvedAt: clearedAt,
+        lastNotifiedAt: now,
+        data: { ...prevData, clearedAt: null } as unknown as Record<string, unknown>,
+      },
       notice: 'resolve',
     };
   }
@@ -154,7 +196,13 @@ export function createConnectorWatch(): ConnectorWatch {
         return;
       }
       const prev = state.get(connector);
-      state.set(connector, { connector, kind: failure.kind, reason: failure.reason, since: prev?.since ?? now, consecutive: (prev?.consecutive ?? 0) + 1 });
+      state.set(connector, {
+        connector,
+        kind: failure.kind,
+        reason: failure.reason,
+        since: prev?.since ?? now,
+        consecutive: (prev?.consecutive ?? 0) + 1,
+      });
     },
     failing: () => [...state.values()],
   };
@@ -231,9 +279,15 @@ async function observe(deps: AlertDeps, now: Millis, firing: AlertRow[]): Promis
       lines: ['More leads are waiting for a rep than the alert threshold allows.'],
       facts: [
         { label: 'Open hand-offs', value: String(backlog.open) },
-        { label: 'Offered / escalated / new', value: `${backlog.byState.offered} / ${backlog.byState.escalated} / ${backlog.byState.detected}` },
+        {
+          label: 'Offered / escalated / new',
+          value: `${backlog.byState.offered} / ${backlog.byState.escalated} / ${backlog.byState.detected}`,
+        },
         { label: 'Older than 4h', value: String(backlog.byAge.under24h + backlog.byAge.older) },
-        { label: 'Oldest waiting', value: backlog.oldestMqlAt === null ? '-' : shortDuration(now - backlog.oldestMqlAt) },
+        {
+          label: 'Oldest waiting',
+          value: backlog.oldestMqlAt === null ? '-' : shortDuration(now - backlog.oldestMqlAt),
+        },
       ],
     });
   }
@@ -251,7 +305,9 @@ async function observe(deps: AlertDeps, now: Millis, firing: AlertRow[]): Promis
         audience: 'managers',
         critical: false,
         title: `Lead flow lull: ${v.current} MQL${v.current === 1 ? '' : 's'} in the last ${shortDuration(w)}, usually ${v.usual.toFixed(1)}`,
-        lines: [`MQLs fell below ${rules.lull.belowPercentOfUsual}% of the usual volume for these hours of the week (mean of the previous 4 weeks). Check forms, scoring and the CRM connection.`],
+        lines: [
+          `MQLs fell below ${rules.lull.belowPercentOfUsual}% of the usual volume for these hours of the week (mean of the previous 4 weeks). Check forms, scoring and the CRM connection.`,
+        ],
         facts: [
           { label: `MQLs, last ${shortDuration(w)}`, value: String(v.current) },
           { label: 'Usual (same hours, 4 weeks)', value: v.usual.toFixed(1) },
@@ -295,18 +351,27 @@ async function observe(deps: AlertDeps, now: Millis, firing: AlertRow[]): Promis
         const decisions = g.sals + g.rejected;
         const share = percentOf(g.rejected, decisions);
         if (decisions < r.minDecisions || share === null || share <= r.abovePercent) continue;
-        const top = Object.entries(g.rejectedByReason).sort((a, b) => b[1] - a[1]).slice(0, 3);
+        const top = Object.entries(g.rejectedByReason)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 3);
         out.push({
           key: `rejection_spike:${by}:${g.key}`,
           kind: 'rejection_spike',
           audience: 'marketing',
           critical: false,
           title: `Rejections spiked for ${by} "${g.key}": ${pct(share)} of decisions in the last ${shortDuration(r.window)}`,
-          lines: [`Sales rejected ${g.rejected} of ${decisions} decided leads from this ${by} (threshold ${r.abovePercent}%).`],
+          lines: [
+            `Sales rejected ${g.rejected} of ${decisions} decided leads from this ${by} (threshold ${r.abovePercent}%).`,
+          ],
           facts: [
             { label: 'Rejected / decided', value: `${g.rejected} / ${decisions}` },
             { label: 'Rejection share', value: pct(share) },
-            { label: 'Top reasons', value: top.map(([id, n]) => `${settings.reasons.find((x) => x.id === id)?.label ?? id} (${n})`).join(', ') || '-' },
+            {
+              label: 'Top reasons',
+              value:
+                top.map(([id, n]) => `${settings.reasons.find((x) => x.id === id)?.label ?? id} (${n})`).join(', ') ||
+                '-',
+            },
           ],
         });
       }
@@ -322,7 +387,11 @@ async function observe(deps: AlertDeps, now: Millis, firing: AlertRow[]): Promis
       audience: 'managers',
       critical: auth,
       title: `Connector failing: ${c.connector} (${c.kind})`,
-      lines: [auth ? 'The credentials or scopes are refused: fix the token or the app installation; work is queued meanwhile.' : 'Calls keep failing; work is queued and retried.'],
+      lines: [
+        auth
+          ? 'The credentials or scopes are refused: fix the token or the app installation; work is queued meanwhile.'
+          : 'Calls keep failing; work is queued and retried.',
+      ],
       facts: [
         { label: 'Connector', value: c.connector },
         { label: 'Failure', value: `${c.kind}: ${c.reason}` },
@@ -344,14 +413,28 @@ async function observe(deps: AlertDeps, now: Millis, firing: AlertRow[]): Promis
       lines: ['These side effects (Slack posts, CRM writes, emails) did not happen. See the logs and the jobs table.'],
       facts: [
         { label: 'Dead jobs', value: String(dead) },
-        { label: 'Latest', value: sample.map((j) => `${j.kind}: ${j.lastError ?? '?'}`).join('; ').slice(0, 300) || '-' },
+        {
+          label: 'Latest',
+          value:
+            sample
+              .map((j) => `${j.kind}: ${j.lastError ?? '?'}`)
+              .join('; ')
+              .slice(0, 300) || '-',
+        },
       ],
     });
   }
   return out;
 }
 
-function slaBreach(handoffId: string, email: string | null, hot: boolean, rep: string, dueAt: Millis, at: Millis): Observation {
+function slaBreach(
+  handoffId: string,
+  email: string | null,
+  hot: boolean,
+  rep: string,
+  dueAt: Millis,
+  at: Millis,
+): Observation {
   const who = email ?? `hand-off ${handoffId}`;
   return {
     key: `sla_breach:${handoffId}`,
@@ -418,10 +501,19 @@ export async function evaluateAlerts(deps: AlertDeps): Promise<AlertTickSummary>
     if (decision.notice && decision.row) {
       const data = dataOf(decision.row) as AlertData;
       const stamp = decision.notice === 'fire' ? decision.row.firedAt : (decision.row.resolvedAt ?? now);
-      const jobs = deliveryJobs(settings, data.audience, alertDoc(data, decision.notice, settings.dashboardUrl), `alert:${key}:${decision.notice}:${stamp}`, now);
+      const jobs = deliveryJobs(
+        settings,
+        data.audience,
+        alertDoc(data, decision.notice, settings.dashboardUrl),
+        `alert:${key}:${decision.notice}:${stamp}`,
+        now,
+      );
       if (jobs.length > 0) await store.enqueueJobs(jobs, now);
       (decision.notice === 'fire' ? summary.fired : summary.resolved).push(key);
-      deps.logger.info({ alert: key, notice: decision.notice, channels: jobs.length }, decision.notice === 'fire' ? 'alert fired' : 'alert resolved');
+      deps.logger.info(
+        { alert: key, notice: decision.notice, channels: jobs.length },
+        decision.notice === 'fire' ? 'alert fired' : 'alert resolved',
+      );
     }
     if (decision.row) await store.putAlert(decision.row);
   }

@@ -3,7 +3,13 @@
 // period that overlaps live hand-offs, creates nothing twice and never touches a live hand-off. The read position is
 // kept in a cursor row after every stored page, so an interrupted backfill resumes where it stopped.
 import { evaluateCondition } from '../domain/conditions.js';
-import { decisionTime, inferOutcome, type HistoryOutcomeState, type HistoryRules, type InferredOutcome } from '../domain/history.js';
+import {
+  decisionTime,
+  inferOutcome,
+  type HistoryOutcomeState,
+  type HistoryRules,
+  type InferredOutcome,
+} from '../domain/history.js';
 import type { Handoff, Lead, Millis, SourceKind } from '../domain/model.js';
 import type { Clock } from '../ports/clock.js';
 import type { HistoryEpisode, HistoryRange, HistorySource } from '../ports/history-source.js';
@@ -83,7 +89,11 @@ function parseSaved(text: string | null): SavedPosition | null {
   if (text === null) return null;
   try {
     const v = JSON.parse(text) as Partial<SavedPosition>;
-    if (typeof v.to === 'number' && typeof v.done === 'boolean' && (typeof v.position === 'string' || v.position === null)) {
+    if (
+      typeof v.to === 'number' &&
+      typeof v.done === 'boolean' &&
+      (typeof v.position === 'string' || v.position === null)
+    ) {
       return { to: v.to, position: v.position, done: v.done };
     }
   } catch {
@@ -93,7 +103,13 @@ function parseSaved(text: string | null): SavedPosition | null {
 }
 
 function emptyCounts(): BackfillCounts {
-  return { read: 0, created: 0, skipped: { duplicate: 0, live: 0, notMql: 0 }, outcomes: { accepted: 0, rejected: 0, open: 0 }, rejectedByReason: {} };
+  return {
+    read: 0,
+    created: 0,
+    skipped: { duplicate: 0, live: 0, notMql: 0 },
+    outcomes: { accepted: 0, rejected: 0, open: 0 },
+    rejectedByReason: {},
+  };
 }
 
 /** One episode or file row on its way into the store. */
@@ -114,7 +130,11 @@ type StoreVerdict = 'created' | 'duplicate' | 'live';
  * Stores one history record unless its key exists, or the live loop already handed the record off at or after
  * this MQL time (a source without a stable MQL date reads the same episode at a different time; live wins).
  */
-async function storeRecord(deps: BackfillDeps, rec: HistoryRecord, dryRun: { seen: Set<string> } | null): Promise<StoreVerdict> {
+async function storeRecord(
+  deps: BackfillDeps,
+  rec: HistoryRecord,
+  dryRun: { seen: Set<string> } | null,
+): Promise<StoreVerdict> {
   const { store, clock, settings } = deps;
   const lead = rec.lead;
   const existing = await store.findHandoffsByRecord(lead.source, lead.externalId);
@@ -131,7 +151,16 @@ async function storeRecord(deps: BackfillDeps, rec: HistoryRecord, dryRun: { see
   const hot = settings.hot ? evaluateCondition(settings.hot.when, { lead }) : false;
   const decided = rec.outcome.state !== 'open';
   const events: NewEvent[] = [
-    { type: 'imported', actor: null, data: { ...rec.origin, mqlAt: lead.mqlAt, outcome: rec.outcome.state, ...(rec.outcome.state === 'rejected' ? { reasonId: rec.outcome.reasonId } : {}) } },
+    {
+      type: 'imported',
+      actor: null,
+      data: {
+        ...rec.origin,
+        mqlAt: lead.mqlAt,
+        outcome: rec.outcome.state,
+        ...(rec.outcome.state === 'rejected' ? { reasonId: rec.outcome.reasonId } : {}),
+      },
+    },
   ];
   const result = await store.ingest(
     {
@@ -172,7 +201,8 @@ function tally(counts: BackfillCounts, rec: HistoryRecord, verdict: StoreVerdict
   else {
     counts.created += 1;
     counts.outcomes[rec.outcome.state] += 1;
-    if (rec.outcome.state === 'rejected') counts.rejectedByReason[rec.outcome.reasonId] = (counts.rejectedByReason[rec.outcome.reasonId] ?? 0) + 1;
+    if (rec.outcome.state === 'rejected')
+      counts.rejectedByReason[rec.outcome.reasonId] = (counts.rejectedByReason[rec.outcome.reasonId] ?? 0) + 1;
   }
 }
 
@@ -185,14 +215,28 @@ function progressOf(counts: BackfillCounts, estimatedTotal: number | null, elaps
 }
 
 /** An episode from the CRM as a history record (null: nothing says it was ever an MQL). */
-export function episodeRecord(ep: HistoryEpisode, rules: HistoryRules, settings: BackfillDeps['settings']): HistoryRecord | null {
+export function episodeRecord(
+  ep: HistoryEpisode,
+  rules: HistoryRules,
+  settings: BackfillDeps['settings'],
+): HistoryRecord | null {
   const outcome = inferOutcome(ep.lead, rules, settings.reasons);
   if (ep.evidence === 'created-date' && !ep.stillMql && outcome.state === 'open') return null;
-  return { lead: ep.lead, outcome, outcomeAt: ep.outcomeAt, repId: null, origin: { from: ep.lead.source, evidence: ep.evidence } };
+  return {
+    lead: ep.lead,
+    outcome,
+    outcomeAt: ep.outcomeAt,
+    repId: null,
+    origin: { from: ep.lead.source, evidence: ep.evidence },
+  };
 }
 
 /** Imports the MQLs of a period from the CRM; resumes from the cursor an interrupted run left. */
-export async function backfillFromSource(deps: BackfillDeps, source: HistorySource, options: BackfillOptions): Promise<BackfillSummary> {
+export async function backfillFromSource(
+  deps: BackfillDeps,
+  source: HistorySource,
+  options: BackfillOptions,
+): Promise<BackfillSummary> {
   const { store, clock, logger } = deps;
   const dryRun = options.dryRun ?? false;
   const dry = dryRun ? { seen: new Set<string>() } : null;
@@ -225,7 +269,10 @@ export async function backfillFromSource(deps: BackfillDeps, source: HistorySour
   });
   const log = logger.child({ component: 'backfill', source: source.kind });
   if (range.from >= range.to) {
-    log.info({ from: new Date(options.range.from).toISOString(), to: new Date(saved?.to ?? range.to).toISOString() }, 'period already imported');
+    log.info(
+      { from: new Date(options.range.from).toISOString(), to: new Date(saved?.to ?? range.to).toISOString() },
+      'period already imported',
+    );
     return summary(true, 0, 0);
   }
   log.info(
@@ -249,16 +296,36 @@ export async function backfillFromSource(deps: BackfillDeps, source: HistorySour
       }
       tally(counts, rec, await storeRecord(deps, rec, dry));
     }
-    if (!dryRun) await store.setCursor(name, JSON.stringify({ to: range.to, position: page.cursor, done: false } satisfies SavedPosition), clock.now());
+    if (!dryRun)
+      await store.setCursor(
+        name,
+        JSON.stringify({ to: range.to, position: page.cursor, done: false } satisfies SavedPosition),
+        clock.now(),
+      );
     options.onProgress?.(progressOf(counts, estimatedTotal, clock.now() - started));
     if (options.signal?.aborted) {
       log.warn({ read: counts.read, created: counts.created }, 'backfill stopped; run it again to resume');
       return summary(false, pages, calls);
     }
   }
-  if (!dryRun) await store.setCursor(name, JSON.stringify({ to: range.to, position: null, done: true } satisfies SavedPosition), clock.now());
+  if (!dryRun)
+    await store.setCursor(
+      name,
+      JSON.stringify({ to: range.to, position: null, done: true } satisfies SavedPosition),
+      clock.now(),
+    );
   const result = summary(true, pages, calls);
-  log.info({ read: result.read, created: result.created, skipped: result.skipped, outcomes: result.outcomes, calls, elapsedMs: result.elapsedMs }, 'backfill done');
+  log.info(
+    {
+      read: result.read,
+      created: result.created,
+      skipped: result.skipped,
+      outcomes: result.outcomes,
+      calls,
+      elapsedMs: result.elapsedMs,
+    },
+    'backfill done',
+  );
   return result;
 }
 

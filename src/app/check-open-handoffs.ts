@@ -5,9 +5,15 @@ import type { LeadSource } from '../ports/lead-source.js';
 import type { AppDeps } from './deps.js';
 import { withdrawHandoff } from './withdraw-handoff.js';
 
-export async function checkOpenHandoffs(deps: AppDeps, source: LeadSource, options: { batch?: number; limit?: number } = {}): Promise<{ checked: number; withdrawn: number }> {
+export async function checkOpenHandoffs(
+  deps: AppDeps,
+  source: LeadSource,
+  options: { batch?: number; limit?: number } = {},
+): Promise<{ checked: number; withdrawn: number }> {
   const batch = options.batch ?? 100;
-  const open = (await deps.store.listOpenHandoffs(options.limit ?? 1_000)).filter((h) => h.source === source.kind && !h.imported);
+  const open = (await deps.store.listOpenHandoffs(options.limit ?? 1_000)).filter(
+    (h) => h.source === source.kind && !h.imported,
+  );
   const ourOwners = new Set<string>();
   for (const rep of deps.settings.reps) {
     if (rep.crmOwnerId) ourOwners.add(rep.crmOwnerId);

@@ -10,30 +10,61 @@ export async function claimHandoff(deps: AppDeps, input: { handoffId: string; re
   const { store, clock, settings } = deps;
   const handoff = await store.getHandoff(input.handoffId);
   if (!handoff) return { kind: 'not_found' };
-  if (handoff.state !== 'escalated') return { kind: 'already_taken', by: handoff.decidedBy ?? handoff.repId, state: handoff.state };
+  if (handoff.state !== 'escalated')
+    return { kind: 'already_taken', by: handoff.decidedBy ?? handoff.repId, state: handoff.state };
   const rep = findRep(settings, input.repId);
   if (!rep || !rep.active) return { kind: 'not_allowed', why: 'only active reps can claim leads' };
   const team = findTeam(settings, handoff.teamId);
-  if (team && !team.members.includes(rep.id)) return { kind: 'not_allowed', why: `only members of team ${team.id} can claim this lead` };
+  if (team && !team.members.includes(rep.id))
+    return { kind: 'not_allowed', why: `only members of team ${team.id} can claim this lead` };
   const now = clock.now();
-  const parts = newOfferParts(deps, handoff, { repId: rep.id, teamId: handoff.teamId, dueAt: now, remindAt: null, ownerMatch: false, trace: { claimed: true } }, now);
+  const parts = newOfferParts(
+    deps,
+    handoff,
+    { repId: rep.id, teamId: handoff.teamId, dueAt: now, remindAt: null, ownerMatch: false, trace: { claimed: true } },
+    now,
+  );
   const result = await store.applyChange(
     {
       handoffId: handoff.id,
       expect: { state: 'escalated', version: handoff.version },
-      set: { state: 'accepted', repId: rep.id, offerCount: handoff.offerCount + 1, decidedAt: now, decidedBy: rep.id, dueAt: null },
+      set: {
+        state: 'accepted',
+        repId: rep.id,
+        offerCount: handoff.offerCount + 1,
+        decidedAt: now,
+        decidedBy: rep.id,
+        dueAt: null,
+      },
       insertOffers: [{ ...parts.offer, state: 'accepted', decidedAt: now }],
       events: [{ type: 'claimed', actor: rep.id, data: { offerId: parts.offer.id } }],
       jobs: [
-        job('slack.close_escalation', { handoffId: handoff.id, kind: 'claimed', by: rep.id, to: rep.id }, `${handoff.id}:claim`, now, handoff.id),
-        ...decisionJobs(settings, handoff, { decision: 'accepted', rep, reasonId: null, note: null, at: now, key: parts.offer.id }),
+        job(
+          'slack.close_escalation',
+          { handoffId: handoff.id, kind: 'claimed', by: rep.id, to: rep.id },
+          `${handoff.id}:claim`,
+          now,
+          handoff.id,
+        ),
+        ...decisionJobs(settings, handoff, {
+          decision: 'accepted',
+          rep,
+          reasonId: null,
+          note: null,
+          at: now,
+          key: parts.offer.id,
+        }),
       ],
     },
     now,
   );
   if (!result.ok) {
     const current = result.current;
-    return { kind: 'already_taken', by: current?.decidedBy ?? current?.repId ?? null, state: current?.state ?? 'escalated' };
+    return {
+      kind: 'already_taken',
+      by: current?.decidedBy ?? current?.repId ?? null,
+      state: current?.state ?? 'escalated',
+    };
   }
   deps.telemetry?.offerMade({ seq: handoff.offerCount + 1, hot: handoff.hot });
   deps.telemetry?.decided({ outcome: 'accepted', reasonId: null, afterMs: 0 });
@@ -41,19 +72,38 @@ export async function claimHandoff(deps: AppDeps, input: { handoffId: string; re
   return { kind: 'claimed', handoff: result.handoff, by: rep.id };
 }
 
-export async function assignHandoff(deps: AppDeps, input: { handoffId: string; managerId: string; repId: string }): Promise<ClaimOutcome> {
+export async function assignHandoff(
+  deps: AppDeps,
+  input: { handoffId: string; managerId: string; repId: string },
+): Promise<ClaimOutcome> {
   const { store, clock, settings } = deps;
   const handoff = await store.getHandoff(input.handoffId);
   if (!handoff) return { kind: 'not_found' };
-  if (!managersOf(settings, handoff.teamId).some((m) => m.id === input.managerId) && !settings.managers.some((m) => m.id === input.managerId)) {
+  if (
+    !managersOf(settings, handoff.teamId).some((m) => m.id === input.managerId) &&
+    !settings.managers.some((m) => m.id === input.managerId)
+  ) {
     return { kind: 'not_allowed', why: 'only managers can assign leads' };
   }
-  if (handoff.state !== 'escalated') return { kind: 'already_taken', by: handoff.decidedBy ?? handoff.repId, state: handoff.state };
+  if (handoff.state !== 'escalated')
+    return { kind: 'already_taken', by: handoff.decidedBy ?? handoff.repId, state: handoff.state };
   const rep = findRep(settings, input.repId);
   if (!rep || !rep.active) return { kind: 'not_allowed', why: `unknown or inactive rep "${input.repId}"` };
   const now = clock.now();
   const { dueAt, remindAt } = deps.deadlineFor(rep.id, now, handoff.hot);
-  const parts = newOfferParts(deps, handoff, { repId: rep.id, teamId: handoff.teamId, dueAt, remindAt, ownerMatch: false, trace: { assignedBy: input.managerId } }, now);
+  const parts = newOfferParts(
+    deps,
+    handoff,
+    {
+      repId: rep.id,
+      teamId: handoff.teamId,
+      dueAt,
+      remindAt,
+      ownerMatch: false,
+      trace: { assignedBy: input.managerId },
+    },
+    now,
+  );
   const result = await store.applyChange(
     {
       handoffId: handoff.id,
@@ -62,7 +112,13 @@ export async function assignHandoff(deps: AppDeps, input: { handoffId: string; m
       insertOffers: [parts.offer],
       events: [{ type: 'assigned', actor: input.managerId, data: { offerId: parts.offer.id, repId: rep.id, dueAt } }],
       jobs: [
-        job('slack.close_escalation', { handoffId: handoff.id, kind: 'assigned', by: input.managerId, to: rep.id }, `${handoff.id}:assign:${parts.offer.id}`, now, handoff.id),
+        job(
+          'slack.close_escalation',
+          { handoffId: handoff.id, kind: 'assigned', by: input.managerId, to: rep.id },
+          `${handoff.id}:assign:${parts.offer.id}`,
+          now,
+          handoff.id,
+        ),
         ...parts.jobs,
       ],
     },
@@ -70,7 +126,11 @@ export async function assignHandoff(deps: AppDeps, input: { handoffId: string; m
   );
   if (!result.ok) {
     const current = result.current;
-    return { kind: 'already_taken', by: current?.decidedBy ?? current?.repId ?? null, state: current?.state ?? 'escalated' };
+    return {
+      kind: 'already_taken',
+      by: current?.decidedBy ?? current?.repId ?? null,
+      state: current?.state ?? 'escalated',
+    };
   }
   deps.telemetry?.offerMade({ seq: handoff.offerCount + 1, hot: handoff.hot });
   deps.logger.info({ handoffId: handoff.id, repId: rep.id, by: input.managerId }, 'escalated hand-off assigned');

@@ -41,7 +41,11 @@ const MINUTE = 60_000;
 export const DIGEST_LOOK_BACK: Millis = 8 * 24 * 60 * MINUTE;
 
 /** The latest minute at or before `now` the schedule fires at, looking back at most `lookBack`. */
-export function latestOccurrence(now: Millis, matches: (at: Millis) => boolean, lookBack: Millis = DIGEST_LOOK_BACK): Millis | null {
+export function latestOccurrence(
+  now: Millis,
+  matches: (at: Millis) => boolean,
+  lookBack: Millis = DIGEST_LOOK_BACK,
+): Millis | null {
   const start = Math.floor(now / MINUTE) * MINUTE;
   for (let at = start; at >= now - lookBack; at -= MINUTE) if (matches(at)) return at;
   return null;
@@ -84,7 +88,14 @@ export async function buildDigest(deps: DigestDeps, name: DigestName, period: Di
     const reps = stats.groups
       .filter((g) => g.key !== '(none)')
       .map((g) => ({ ...g, name: settings.reps.find((r) => r.id === g.key)?.name ?? g.key }));
-    return managersDigestDoc({ periodLabel: period.label, total: stats.total, reps, backlog, now, dashboardUrl: settings.dashboardUrl });
+    return managersDigestDoc({
+      periodLabel: period.label,
+      total: stats.total,
+      reps,
+      backlog,
+      now,
+      dashboardUrl: settings.dashboardUrl,
+    });
   }
   const bySource = await computeStats(metrics, { ...base, by: 'source' });
   const byCampaign = await computeStats(metrics, { ...base, by: 'campaign' });
@@ -120,9 +131,14 @@ export async function buildDigest(deps: DigestDeps, name: DigestName, period: Di
  * latest time it should have fired, so a digest missed while the worker was down goes out late.
  * The very first start on a store sends nothing (no digest was missed yet): it records the period.
  */
-export async function sendDueDigest(deps: DigestDeps, schedule: DigestSchedule, firedAt?: Millis): Promise<DigestResult> {
+export async function sendDueDigest(
+  deps: DigestDeps,
+  schedule: DigestSchedule,
+  firedAt?: Millis,
+): Promise<DigestResult> {
   const now = deps.clock.now();
-  const occurrence = firedAt === undefined ? latestOccurrence(now, schedule.matches) : Math.floor(firedAt / MINUTE) * MINUTE;
+  const occurrence =
+    firedAt === undefined ? latestOccurrence(now, schedule.matches) : Math.floor(firedAt / MINUTE) * MINUTE;
   if (occurrence === null) return { kind: 'not_due' };
   const period = digestPeriod(schedule.name, occurrence, schedule.timezone);
   const last = await deps.store.getCursor(cursorName(schedule.name));
@@ -135,6 +151,9 @@ export async function sendDueDigest(deps: DigestDeps, schedule: DigestSchedule, 
   const jobs = deliveryJobs(deps.settings, schedule.name, doc, `digest:${period.key}`, now, schedule.via);
   if (jobs.length > 0) await deps.store.enqueueJobs(jobs, now);
   await deps.store.setCursor(cursorName(schedule.name), period.key, now);
-  deps.logger.info({ digest: schedule.name, period: period.key, late: now - occurrence > 5 * MINUTE, jobs: jobs.length }, 'digest queued');
+  deps.logger.info(
+    { digest: schedule.name, period: period.key, late: now - occurrence > 5 * MINUTE, jobs: jobs.length },
+    'digest queued',
+  );
   return { kind: 'sent', period, jobs: jobs.length };
 }

@@ -13,7 +13,9 @@ export interface EscalationInput {
 
 export function escalationJobs(deps: AppDeps, handoff: Handoff, input: EscalationInput, now: Millis): NewJob[] {
   const key = `${handoff.id}:${handoff.version}`;
-  const jobs: NewJob[] = [job('slack.escalation', { handoffId: handoff.id, reason: input.reason }, key, now, handoff.id)];
+  const jobs: NewJob[] = [
+    job('slack.escalation', { handoffId: handoff.id, reason: input.reason }, key, now, handoff.id),
+  ];
   const email = deps.settings.email;
   if (email) {
     const managers = managersOf(deps.settings, handoff.teamId).map((m) => m.email);
@@ -30,7 +32,12 @@ export function escalationJobs(deps: AppDeps, handoff: Handoff, input: Escalatio
       jobs.push(
         job(
           'email.send',
-          { to, subject: `[handoff] Escalated lead: ${who}${handoff.hot ? ' (HOT)' : ''}`, text, html: `<pre>${escapeHtml(text)}</pre>` },
+          {
+            to,
+            subject: `[handoff] Escalated lead: ${who}${handoff.hot ? ' (HOT)' : ''}`,
+            text,
+            html: `<pre>${escapeHtml(text)}</pre>`,
+          },
           key,
           now,
           handoff.id,
@@ -41,13 +48,26 @@ export function escalationJobs(deps: AppDeps, handoff: Handoff, input: Escalatio
   return jobs;
 }
 
-export function escalationChange(deps: AppDeps, handoff: Handoff, input: EscalationInput, now: Millis, extra: Partial<HandoffChange> = {}): HandoffChange {
+export function escalationChange(
+  deps: AppDeps,
+  handoff: Handoff,
+  input: EscalationInput,
+  now: Millis,
+  extra: Partial<HandoffChange> = {},
+): HandoffChange {
   return {
     handoffId: handoff.id,
     expect: { state: handoff.state, version: handoff.version },
     set: { state: 'escalated', escalatedAt: now, escalationReason: input.reason, dueAt: null },
     updateOffers: extra.updateOffers ?? [],
-    events: [...(extra.events ?? []), { type: 'escalated', actor: null, data: { reason: input.reason, detail: input.detail ?? null, trace: input.trace ?? null } }],
+    events: [
+      ...(extra.events ?? []),
+      {
+        type: 'escalated',
+        actor: null,
+        data: { reason: input.reason, detail: input.detail ?? null, trace: input.trace ?? null },
+      },
+    ],
     jobs: [...(extra.jobs ?? []), ...escalationJobs(deps, handoff, input, now)],
   };
 }
@@ -66,5 +86,8 @@ export function describeEscalation(reason: string): string {
 }
 
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 }

@@ -25,7 +25,8 @@ export function createHandoffActions(deps: AppDeps): HandoffActions {
       const who = await whoIs(deps, actor.slackUserId);
       if (!who) return { kind: 'unknown_user' };
       const rep = who.kind === 'rep' ? who.rep : who.rep;
-      if (!rep) return { kind: 'not_allowed', why: 'managers assign escalated leads with "Assign to…"; claiming is for reps' };
+      if (!rep)
+        return { kind: 'not_allowed', why: 'managers assign escalated leads with "Assign to…"; claiming is for reps' };
       return woken(await claimHandoff(deps, { handoffId, repId: rep.id }));
     },
     async assign({ handoffId, actor, repId }) {
@@ -61,7 +62,14 @@ export function createHandoffActions(deps: AppDeps): HandoffActions {
         const lead = handoff ? await deps.store.getLead(handoff.leadId) : null;
         if (!handoff || !lead) continue;
         const name = [lead.firstName, lead.lastName].filter(Boolean).join(' ') || lead.email || lead.externalId;
-        items.push({ handoffId: handoff.id, offerId: offer.id, leadName: name, company: lead.fields.company ?? null, dueAt: offer.dueAt, hot: handoff.hot });
+        items.push({
+          handoffId: handoff.id,
+          offerId: offer.id,
+          leadName: name,
+          company: lead.fields.company ?? null,
+          dueAt: offer.dueAt,
+          hot: handoff.hot,
+        });
       }
       return items.sort((a, b) => a.dueAt - b.dueAt);
     },
@@ -100,13 +108,17 @@ async function repSummary(deps: AppDeps, repId: string, since: number): Promise<
       if (offer.state === 'accepted') summary.accepted += 1;
       if (offer.state === 'rejected') summary.rejected += 1;
       if (offer.state === 'timed_out') summary.timedOut += 1;
-      if ((offer.state === 'accepted' || offer.state === 'rejected') && offer.decidedAt !== null) responses.push(offer.decidedAt - offer.offeredAt);
+      if ((offer.state === 'accepted' || offer.state === 'rejected') && offer.decidedAt !== null)
+        responses.push(offer.decidedAt - offer.offeredAt);
     }
   }
   if (responses.length > 0) {
     responses.sort((a, b) => a - b);
     const mid = Math.floor(responses.length / 2);
-    summary.medianResponseMs = responses.length % 2 ? (responses[mid] as number) : ((responses[mid - 1] as number) + (responses[mid] as number)) / 2;
+    summary.medianResponseMs =
+      responses.length % 2
+        ? (responses[mid] as number)
+        : ((responses[mid - 1] as number) + (responses[mid] as number)) / 2;
   }
   return summary;
 }

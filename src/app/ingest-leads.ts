@@ -35,7 +35,11 @@ export async function ingestLeads(deps: AppDeps, leads: Lead[]): Promise<IngestS
     // One open hand-off per record: a lead already being handed off is not a new MQL episode, even when
     // its MQL time reads differently (a source without a stable MQL date field).
     const [latest] = await store.findHandoffsByRecord(lead.source, lead.externalId);
-    if (latest && latest.mqlAt !== lead.mqlAt && (OPEN_STATES.includes(latest.state) || (latest.decidedAt !== null && latest.decidedAt >= lead.mqlAt))) {
+    if (
+      latest &&
+      latest.mqlAt !== lead.mqlAt &&
+      (OPEN_STATES.includes(latest.state) || (latest.decidedAt !== null && latest.decidedAt >= lead.mqlAt))
+    ) {
       summary.duplicates += 1;
       continue;
     }
@@ -55,7 +59,10 @@ export async function ingestLeads(deps: AppDeps, leads: Lead[]): Promise<IngestS
       summary.created += 1;
       deps.telemetry?.mqlDetected({ source: lead.source, hot, latencyMs: now - lead.mqlAt });
       summary.handoffIds.push(result.handoff.id);
-      logger.info({ handoffId: result.handoff.id, source: lead.source, externalId: lead.externalId, hot }, 'hand-off detected');
+      logger.info(
+        { handoffId: result.handoff.id, source: lead.source, externalId: lead.externalId, hot },
+        'hand-off detected',
+      );
     } else {
       summary.duplicates += 1;
     }

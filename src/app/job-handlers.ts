@@ -4,7 +4,15 @@ import type { Handoff, Lead, Offer } from '../domain/model.js';
 import type { Crm, CrmUpdate, CrmWriteResult } from '../ports/crm.js';
 import { ConnectorError, type Failure } from '../ports/failure.js';
 import type { Mailer } from '../ports/mailer.js';
-import type { EscalationOutcome, EscalationPost, MessageRef, OfferCard, OfferOutcome, Person, RepNotifier } from '../ports/rep-notifier.js';
+import type {
+  EscalationOutcome,
+  EscalationPost,
+  MessageRef,
+  OfferCard,
+  OfferOutcome,
+  Person,
+  RepNotifier,
+} from '../ports/rep-notifier.js';
 import type { Job } from '../ports/store.js';
 import type { LeadSource } from '../ports/lead-source.js';
 import { ingestLeads } from './ingest-leads.js';
@@ -80,16 +88,32 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
   async function cardFor(offer: Offer, handoff: Handoff, lead: Lead): Promise<OfferCard | null> {
     const rep = await person(offer.repId);
     if (!rep) return null;
-    return { handoffId: handoff.id, offerId: offer.id, lead, rep, hot: handoff.hot, dueAt: offer.dueAt, why: whyOf(offer), seq: offer.seq };
+    return {
+      handoffId: handoff.id,
+      offerId: offer.id,
+      lead,
+      rep,
+      hot: handoff.hot,
+      dueAt: offer.dueAt,
+      why: whyOf(offer),
+      seq: offer.seq,
+    };
   }
 
   async function outcome(s: SerializedOutcome): Promise<OfferOutcome> {
-    const who = async (id: string | null): Promise<Person> => (await person(id)) ?? { id: id ?? 'unknown', name: id ?? 'unknown' };
+    const who = async (id: string | null): Promise<Person> =>
+      (await person(id)) ?? { id: id ?? 'unknown', name: id ?? 'unknown' };
     switch (s.kind) {
       case 'accepted':
         return { kind: 'accepted', by: await who(s.by), at: s.at };
       case 'rejected':
-        return { kind: 'rejected', by: await who(s.by), at: s.at, reason: findReason(settings, s.reasonId)?.label ?? s.reasonId, note: s.note };
+        return {
+          kind: 'rejected',
+          by: await who(s.by),
+          at: s.at,
+          reason: findReason(settings, s.reasonId)?.label ?? s.reasonId,
+          note: s.note,
+        };
       case 'timed_out':
         return { kind: 'timed_out', at: s.at, next: s.next ? await who(s.next) : null };
       case 'withdrawn':
@@ -132,7 +156,8 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
   async function escalationRefs(handoffId: string): Promise<MessageRef[]> {
     const events = await store.listEvents(handoffId);
     const refs: MessageRef[] = [];
-    for (const e of events) if (e.type === 'escalation_posted') refs.push(...((e.data.refs as MessageRef[] | undefined) ?? []));
+    for (const e of events)
+      if (e.type === 'escalation_posted') refs.push(...((e.data.refs as MessageRef[] | undefined) ?? []));
     return refs;
   }
 
@@ -176,11 +201,15 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
       if (offer.slackTs) return OK; // already posted (a retry after the ts was stored)
       if (offer.state !== 'open') return OK; // decided or withdrawn before the card went out
       const card = await cardFor(offer, handoff, lead);
-      if (!card?.rep.slackUserId) return fail('not_found', `rep ${offer.repId} has no Slack user (set slackUserId or check their email)`);
+      if (!card?.rep.slackUserId)
+        return fail('not_found', `rep ${offer.repId} has no Slack user (set slackUserId or check their email)`);
       const ref = await needNotifier().postOffer(card);
       // The one double-post window: Slack answered but we crash before this line. Kept to a single write.
       await store.setOfferMessage(offer.id, ref);
-      deps.logger.info({ handoffId: handoff.id, offerId: offer.id, repId: offer.repId, channel: ref.channel }, 'card posted');
+      deps.logger.info(
+        { handoffId: handoff.id, offerId: offer.id, repId: offer.repId, channel: ref.channel },
+        'card posted',
+      );
       return OK;
     }, 8),
 
@@ -198,7 +227,11 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
       }
       const card = await cardFor(offer, handoff, lead);
       if (!card) return fail('not_found', `rep ${offer.repId} unknown`);
-      await needNotifier().closeOffer({ channel: offer.slackChannel, ts: offer.slackTs }, card, await outcome(p.outcome));
+      await needNotifier().closeOffer(
+        { channel: offer.slackChannel, ts: offer.slackTs },
+        card,
+        await outcome(p.outcome),
+      );
       return OK;
     }),
 
@@ -208,7 +241,8 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
       if (!loaded) return fail('not_found', `offer ${offerId} not found`);
       const { offer, handoff, lead } = loaded;
       if (offer.state !== 'open') return OK;
-      if (!offer.slackChannel || !offer.slackTs) return { ok: false, failure: { kind: 'transient', reason: 'card not posted yet', retryAfterMs: 2_000 } };
+      if (!offer.slackChannel || !offer.slackTs)
+        return { ok: false, failure: { kind: 'transient', reason: 'card not posted yet', retryAfterMs: 2_000 } };
       const card = await cardFor(offer, handoff, lead);
       if (!card) return fail('not_found', `rep ${offer.repId} unknown`);
       await needNotifier().remind({ channel: offer.slackChannel, ts: offer.slackTs }, card, deps.clock.now());
@@ -245,11 +279,18 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
       const refs = await escalationRefs(handoff.id);
       if (refs.length === 0) {
         const pending = await store.listJobs({ kind: 'slack.escalation', handoffId: handoff.id, state: 'pending' });
-        return pending.length > 0 ? { ok: false, failure: { kind: 'transient', reason: 'escalation not posted yet', retryAfterMs: 2_000 } } : OK;
+        return pending.length > 0
+          ? { ok: false, failure: { kind: 'transient', reason: 'escalation not posted yet', retryAfterMs: 2_000 } }
+          : OK;
       }
       const post = await escalationPost(handoff, handoff.escalationReason ?? 'escalated');
       if (!post) return fail('not_found', `lead of ${p.handoffId} not found`);
-      const result: EscalationOutcome = { kind: p.kind, by: await person(p.by), to: await person(p.to), at: deps.clock.now() };
+      const result: EscalationOutcome = {
+        kind: p.kind,
+        by: await person(p.by),
+        to: await person(p.to),
+        at: deps.clock.now(),
+      };
       await needNotifier().closeEscalation(refs, post, result);
       return OK;
     }),
@@ -273,7 +314,13 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
             const repId = p.ownerRepId;
             const ownerId = await crmOwnerId(repId);
             if (!ownerId) {
-              results.set(j.id, fail('not_found', `no ${ports.crm.kind} owner found for rep ${repId} (set crmOwnerId or check the email)`));
+              results.set(
+                j.id,
+                fail(
+                  'not_found',
+                  `no ${ports.crm.kind} owner found for rep ${repId} (set crmOwnerId or check the email)`,
+                ),
+              );
               continue;
             }
             properties[settings.crm.ownerProperty] = ownerId;
@@ -296,7 +343,9 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
             return { key: j.id, record: p.record, subject: p.subject, body: p.body };
           }),
         );
-        const byKey = new Map(written.map((r) => [r.key, r.ok ? OK : ({ ok: false, failure: r.failure } as JobResult)]));
+        const byKey = new Map(
+          written.map((r) => [r.key, r.ok ? OK : ({ ok: false, failure: r.failure } as JobResult)]),
+        );
         return jobs.map((j) => byKey.get(j.id) ?? fail('transient', 'no result from the CRM for this note'));
       },
     },

@@ -17,11 +17,22 @@ export type JobPayloads = {
   'slack.remind': { offerId: string };
   'slack.hot_notice': { offerId: string; channel: string };
   'slack.escalation': { handoffId: string; reason: string };
-  'slack.close_escalation': { handoffId: string; kind: 'claimed' | 'assigned' | 'withdrawn'; by: string | null; to: string | null };
+  'slack.close_escalation': {
+    handoffId: string;
+    kind: 'claimed' | 'assigned' | 'withdrawn';
+    by: string | null;
+    to: string | null;
+  };
   'slack.message': { channel: string; text: string; blocks?: unknown[] };
   /** Property write-back; the dispatcher batches these into one CRM call. */
   /** `ownerRepId`: also make this rep the record's owner (the owner id is resolved when the job runs). */
-  'crm.update': { handoffId: string; record: CrmRecordRef; properties: Record<string, string>; what: string; ownerRepId?: string };
+  'crm.update': {
+    handoffId: string;
+    record: CrmRecordRef;
+    properties: Record<string, string>;
+    what: string;
+    ownerRepId?: string;
+  };
   'crm.note': { handoffId: string; record: CrmRecordRef; subject: string; body: string };
   'email.send': { to: string[]; subject: string; text: string; html: string };
 };
@@ -38,7 +49,13 @@ export type SerializedOutcome =
 
 export type OutcomeKind = OfferOutcome['kind'];
 
-export function job<K extends JobKind>(kind: K, payload: JobPayloads[K], key: string, runAt: Millis, handoffId?: string): NewJob {
+export function job<K extends JobKind>(
+  kind: K,
+  payload: JobPayloads[K],
+  key: string,
+  runAt: Millis,
+  handoffId?: string,
+): NewJob {
   const row: NewJob = { kind, payload: payload as Record<string, unknown>, idempotencyKey: `${kind}:${key}`, runAt };
   // Left out when not given: jobs queued with a change or an ingest then belong to that hand-off.
   if (handoffId !== undefined) row.handoffId = handoffId;

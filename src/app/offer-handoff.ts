@@ -57,17 +57,40 @@ export function newOfferParts(
   return { offer, jobs };
 }
 
-export function offerChange(deps: AppDeps, handoff: Handoff, plan: OfferPlan, now: Millis, extra: Partial<HandoffChange> = {}): HandoffChange {
+export function offerChange(
+  deps: AppDeps,
+  handoff: Handoff,
+  plan: OfferPlan,
+  now: Millis,
+  extra: Partial<HandoffChange> = {},
+): HandoffChange {
   const parts = newOfferParts(deps, handoff, plan, now);
   return {
     handoffId: handoff.id,
     expect: { state: handoff.state, version: handoff.version },
-    set: { state: 'offered', repId: plan.repId, teamId: plan.teamId, offerCount: handoff.offerCount + 1, dueAt: plan.dueAt },
+    set: {
+      state: 'offered',
+      repId: plan.repId,
+      teamId: plan.teamId,
+      offerCount: handoff.offerCount + 1,
+      dueAt: plan.dueAt,
+    },
     insertOffers: [parts.offer],
     updateOffers: extra.updateOffers ?? [],
     events: [
       ...(extra.events ?? []),
-      { type: 'offered', actor: null, data: { offerId: parts.offer.id, repId: plan.repId, teamId: plan.teamId, seq: parts.offer.seq, dueAt: plan.dueAt, why: plan.why } },
+      {
+        type: 'offered',
+        actor: null,
+        data: {
+          offerId: parts.offer.id,
+          repId: plan.repId,
+          teamId: plan.teamId,
+          seq: parts.offer.seq,
+          dueAt: plan.dueAt,
+          why: plan.why,
+        },
+      },
     ],
     jobs: [...(extra.jobs ?? []), ...parts.jobs],
     rotation: plan.rotation,
@@ -102,7 +125,10 @@ export async function offerHandoff(deps: AppDeps, handoffId: string): Promise<Of
   if (!result.ok) return { kind: 'conflict' };
   const offer = result.offers.find((o) => o.state === 'open' && o.repId === plan.repId) ?? result.offers[0];
   if (!offer) throw new Error(`offer for hand-off ${handoffId} was not returned by the store`);
-  log.info({ repId: plan.repId, teamId: plan.teamId, dueAt: new Date(plan.dueAt).toISOString(), hot: handoff.hot }, 'offered');
+  log.info(
+    { repId: plan.repId, teamId: plan.teamId, dueAt: new Date(plan.dueAt).toISOString(), hot: handoff.hot },
+    'offered',
+  );
   deps.telemetry?.offerMade({ seq: offer.seq, hot: handoff.hot });
   return { kind: 'offered', handoff: result.handoff, offer };
 }

@@ -32,5 +32,7 @@ export async function slackIdOf(deps: AppDeps, repId: string): Promise<string | 
 
 export function nameOf(deps: AppDeps, id: string | null | undefined): string {
   if (!id) return 'nobody';
-  return deps.settings.reps.find((r) => r.id === id)?.name ?? deps.settings.managers.find((m) => m.id === id)?.name ?? id;
+  return (
+    deps.settings.reps.find((r) => r.id === id)?.name ?? deps.settings.managers.find((m) => m.id === id)?.name ?? id
+  );
 }

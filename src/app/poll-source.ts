@@ -42,7 +42,9 @@ export async function pollSource(
   const name = cursorName(source);
   const cursor = await deps.store.getCursor(name);
   const summary: PollSummary = { pages: 0, leads: 0, created: 0, firstRun: cursor === null };
-  const pollOptions = options.signal ? { startFrom: options.startFrom, signal: options.signal } : { startFrom: options.startFrom };
+  const pollOptions = options.signal
+    ? { startFrom: options.startFrom, signal: options.signal }
+    : { startFrom: options.startFrom };
   for await (const page of source.poll(cursor, pollOptions)) {
     const result = await ingestLeads(deps, page.leads);
     await deps.store.setCursor(name, page.cursor, deps.clock.now());

@@ -46,7 +46,13 @@ export async function recordDecision(deps: AppDeps, input: DecisionInput): Promi
         expect: { state: handoff.state, version: handoff.version },
         set: { state, decidedAt: now, decidedBy: input.actorId, reasonId, note, dueAt: null },
         updateOffers: [{ id: offer.id, expectState: 'open', set: { state, decidedAt: now } }],
-        events: [{ type: state, actor: input.actorId, data: { offerId: offer.id, reasonId, note, onBehalf: isRep ? null : offer.repId } }],
+        events: [
+          {
+            type: state,
+            actor: input.actorId,
+            data: { offerId: offer.id, reasonId, note, onBehalf: isRep ? null : offer.repId },
+          },
+        ],
         jobs: [
           job(
             'slack.close_offer',
@@ -67,9 +73,14 @@ export async function recordDecision(deps: AppDeps, input: DecisionInput): Promi
       now,
     );
     if (result.ok) {
-      deps.logger.info({ handoffId: handoff.id, offerId: offer.id, repId: offer.repId, by: input.actorId, reasonId }, state);
+      deps.logger.info(
+        { handoffId: handoff.id, offerId: offer.id, repId: offer.repId, by: input.actorId, reasonId },
+        state,
+      );
       deps.telemetry?.decided({ outcome: state, reasonId, afterMs: now - offer.offeredAt });
-      return state === 'accepted' ? { kind: 'accepted', handoff: result.handoff } : { kind: 'rejected', handoff: result.handoff };
+      return state === 'accepted'
+        ? { kind: 'accepted', handoff: result.handoff }
+        : { kind: 'rejected', handoff: result.handoff };
     }
     // Lost a race (another click, a timeout, a withdrawal): look again and report what happened.
   }
@@ -92,4 +103,3 @@ export function closedOutcome(handoff: Handoff, offer: Offer): DecisionOutcome |
 export function isFinal(handoff: Handoff): boolean {
   return handoff.state === 'accepted' || handoff.state === 'rejected' || handoff.state === 'withdrawn';
 }
-

@@ -41,15 +41,32 @@ export interface PlanOfferDeps {
 
 /** The routing plan in the shape offerHandoff consumes, plus the engine's decision and typed trace. */
 export type PlannedRoute =
-  | (Extract<RoutePlan, { kind: 'offer' }> & { decision: Extract<RoutingDecision, { kind: 'offer' }>; trace: RoutingTrace })
-  | (Extract<RoutePlan, { kind: 'unroutable' }> & { decision: Extract<RoutingDecision, { kind: 'unroutable' }>; trace: RoutingTrace });
+  | (Extract<RoutePlan, { kind: 'offer' }> & {
+      decision: Extract<RoutingDecision, { kind: 'offer' }>;
+      trace: RoutingTrace;
+    })
+  | (Extract<RoutePlan, { kind: 'unroutable' }> & {
+      decision: Extract<RoutingDecision, { kind: 'unroutable' }>;
+      trace: RoutingTrace;
+    });
 
 export function routingConfigOf(settings: RoutingAppSettings): RoutingConfig {
-  return { routing: settings.routing, sla: settings.sla, hotLane: settings.hot, reps: settings.reps, teams: settings.teams };
+  return {
+    routing: settings.routing,
+    sla: settings.sla,
+    hotLane: settings.hot,
+    reps: settings.reps,
+    teams: settings.teams,
+  };
 }
 
 /** Open offers, today's offers (each rep's local day), away statuses and reps already offered this hand-off. */
-export async function loadRepLoad(store: RoutingStore, reps: Rep[], handoffId: string | null, now: Millis): Promise<RepLoad> {
+export async function loadRepLoad(
+  store: RoutingStore,
+  reps: Rep[],
+  handoffId: string | null,
+  now: Millis,
+): Promise<RepLoad> {
   const since: Record<string, Millis> = {};
   for (const rep of reps) since[rep.id] = localDayStart(now, rep.timezone);
   const [openOffers, offersToday, statuses, offers] = await Promise.all([

@@ -69,7 +69,12 @@ function timing(p: Percentiles): TimingNumbers {
 export function statsNumbers(c: FunnelCounts, reasons: readonly RejectionReason[]): StatsNumbers {
   const order = new Map(reasons.map((r, i) => [r.id, i]));
   const byReason = Object.entries(c.rejectedByReason)
-    .map(([id, count]) => ({ id, label: reasons.find((r) => r.id === id)?.label ?? id, count, percentOfMqls: percentOf(count, c.mqls) }))
+    .map(([id, count]) => ({
+      id,
+      label: reasons.find((r) => r.id === id)?.label ?? id,
+      count,
+      percentOfMqls: percentOf(count, c.mqls),
+    }))
     .sort((a, b) => b.count - a.count || (order.get(a.id) ?? 1e9) - (order.get(b.id) ?? 1e9) || (a.id < b.id ? -1 : 1));
   return {
     mqls: c.mqls,
@@ -121,14 +126,31 @@ export function textTable(head: string[], rows: string[][], numeric: boolean[] =
   return cells
     .map((r) =>
       r
-        .map((v, c) => (numeric[c] ? v.padStart(widths[c] as number) : c === r.length - 1 ? v : v.padEnd(widths[c] as number)))
+        .map((v, c) =>
+          numeric[c] ? v.padStart(widths[c] as number) : c === r.length - 1 ? v : v.padEnd(widths[c] as number),
+        )
         .join('  ')
         .trimEnd(),
     )
     .join('\n');
 }
 
-const COLUMNS = ['MQLs', 'SALs', 'MQL→SAL', 'rejected', 'pending', 'withdrawn', 'escal.', 'recycled', 'timeouts', 'STL p50', 'STL p90', 'resp p50', 'resp p90', 'SLA'];
+const COLUMNS = [
+  'MQLs',
+  'SALs',
+  'MQL→SAL',
+  'rejected',
+  'pending',
+  'withdrawn',
+  'escal.',
+  'recycled',
+  'timeouts',
+  'STL p50',
+  'STL p90',
+  'resp p50',
+  'resp p90',
+  'SLA',
+];
 
 function row(n: StatsNumbers): string[] {
   return [
@@ -167,7 +189,11 @@ export function formatStatsTable(report: StatsReport): string {
     lines.push(
       textTable(
         ['reason', 'count', '% of MQLs'],
-        t.rejectedByReason.map((r) => [r.label === r.id ? r.id : `${r.label} (${r.id})`, String(r.count), formatPercent(r.percentOfMqls)]),
+        t.rejectedByReason.map((r) => [
+          r.label === r.id ? r.id : `${r.label} (${r.id})`,
+          String(r.count),
+          formatPercent(r.percentOfMqls),
+        ]),
         [false, true, true],
       ),
     );

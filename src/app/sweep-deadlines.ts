@@ -44,7 +44,11 @@ async function remind(deps: AppDeps, { offer, handoff }: DueOffer): Promise<'rem
 async function timeOut(deps: AppDeps, { offer, handoff }: DueOffer): Promise<'reoffered' | 'escalated' | 'conflicts'> {
   const now = deps.clock.now();
   const log = deps.logger.child({ handoffId: handoff.id });
-  const timedOut = { type: 'timed_out', actor: null, data: { offerId: offer.id, repId: offer.repId, dueAt: offer.dueAt, lateMs: now - offer.dueAt } };
+  const timedOut = {
+    type: 'timed_out',
+    actor: null,
+    data: { offerId: offer.id, repId: offer.repId, dueAt: offer.dueAt, lateMs: now - offer.dueAt },
+  };
   if (handoff.offerCount >= deps.settings.sla.maxOffers) {
     const change = escalationChange(
       deps,
@@ -54,12 +58,23 @@ async function timeOut(deps: AppDeps, { offer, handoff }: DueOffer): Promise<'re
       {
         updateOffers: [{ id: offer.id, expectState: 'open', set: { state: 'timed_out', decidedAt: now } }],
         events: [timedOut],
-        jobs: [job('slack.close_offer', { offerId: offer.id, outcome: { kind: 'timed_out', at: now, next: null } }, offer.id, now, handoff.id)],
+        jobs: [
+          job(
+            'slack.close_offer',
+            { offerId: offer.id, outcome: { kind: 'timed_out', at: now, next: null } },
+            offer.id,
+            now,
+            handoff.id,
+          ),
+        ],
       },
     );
     const result = await deps.store.applyChange(change, now);
     if (!result.ok) return 'conflicts';
-    log.warn({ offerId: offer.id, repId: offer.repId, lateMs: now - offer.dueAt }, 'offer timed out, escalated (max offers)');
+    log.warn(
+      { offerId: offer.id, repId: offer.repId, lateMs: now - offer.dueAt },
+      'offer timed out, escalated (max offers)',
+    );
     deps.telemetry?.offerTimedOut();
     deps.telemetry?.escalated('max_offers');
     return 'escalated';
@@ -67,11 +82,25 @@ async function timeOut(deps: AppDeps, { offer, handoff }: DueOffer): Promise<'re
   const lead = await loadLead(deps, handoff);
   const plan = await deps.route(handoff, lead, now);
   if (plan.kind === 'unroutable') {
-    const change = escalationChange(deps, handoff, { reason: 'no_next_rep', detail: plan.why, trace: plan.trace }, now, {
-      updateOffers: [{ id: offer.id, expectState: 'open', set: { state: 'timed_out', decidedAt: now } }],
-      events: [timedOut],
-      jobs: [job('slack.close_offer', { offerId: offer.id, outcome: { kind: 'timed_out', at: now, next: null } }, offer.id, now, handoff.id)],
-    });
+    const change = escalationChange(
+      deps,
+      handoff,
+      { reason: 'no_next_rep', detail: plan.why, trace: plan.trace },
+      now,
+      {
+        updateOffers: [{ id: offer.id, expectState: 'open', set: { state: 'timed_out', decidedAt: now } }],
+        events: [timedOut],
+        jobs: [
+          job(
+            'slack.close_offer',
+            { offerId: offer.id, outcome: { kind: 'timed_out', at: now, next: null } },
+            offer.id,
+            now,
+            handoff.id,
+          ),
+        ],
+      },
+    );
     const result = await deps.store.applyChange(change, now);
     if (!result.ok) return 'conflicts';
     log.warn({ offerId: offer.id, repId: offer.repId }, 'offer timed out, no next rep, escalated');
@@ -82,7 +111,15 @@ async function timeOut(deps: AppDeps, { offer, handoff }: DueOffer): Promise<'re
   const change = offerChange(deps, handoff, plan, now, {
     updateOffers: [{ id: offer.id, expectState: 'open', set: { state: 'timed_out', decidedAt: now } }],
     events: [timedOut],
-    jobs: [job('slack.close_offer', { offerId: offer.id, outcome: { kind: 'timed_out', at: now, next: plan.repId } }, offer.id, now, handoff.id)],
+    jobs: [
+      job(
+        'slack.close_offer',
+        { offerId: offer.id, outcome: { kind: 'timed_out', at: now, next: plan.repId } },
+        offer.id,
+        now,
+        handoff.id,
+      ),
+    ],
   });
   const result = await deps.store.applyChange(change, now);
   if (!result.ok) return 'conflicts';

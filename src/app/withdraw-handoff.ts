@@ -2,13 +2,21 @@
 import type { AppDeps } from './deps.js';
 import { job } from './jobs.js';
 
-export type WithdrawResult = { kind: 'withdrawn' } | { kind: 'not_open' } | { kind: 'conflict' } | { kind: 'not_found' };
+export type WithdrawResult =
+  | { kind: 'withdrawn' }
+  | { kind: 'not_open' }
+  | { kind: 'conflict' }
+  | { kind: 'not_found' };
 
-export async function withdrawHandoff(deps: AppDeps, input: { handoffId: string; why: string }): Promise<WithdrawResult> {
+export async function withdrawHandoff(
+  deps: AppDeps,
+  input: { handoffId: string; why: string },
+): Promise<WithdrawResult> {
   const { store, clock } = deps;
   const handoff = await store.getHandoff(input.handoffId);
   if (!handoff) return { kind: 'not_found' };
-  if (handoff.state !== 'detected' && handoff.state !== 'offered' && handoff.state !== 'escalated') return { kind: 'not_open' };
+  if (handoff.state !== 'detected' && handoff.state !== 'offered' && handoff.state !== 'escalated')
+    return { kind: 'not_open' };
   const now = clock.now();
   const open = (await store.listOffers(handoff.id)).filter((o) => o.state === 'open');
   const result = await store.applyChange(
@@ -16,12 +24,32 @@ export async function withdrawHandoff(deps: AppDeps, input: { handoffId: string;
       handoffId: handoff.id,
       expect: { state: handoff.state, version: handoff.version },
       set: { state: 'withdrawn', decidedAt: now, dueAt: null },
-      updateOffers: open.map((o) => ({ id: o.id, expectState: 'open' as const, set: { state: 'withdrawn' as const, decidedAt: now } })),
+      updateOffers: open.map((o) => ({
+        id: o.id,
+        expectState: 'open' as const,
+        set: { state: 'withdrawn' as const, decidedAt: now },
+      })),
       events: [{ type: 'withdrawn', actor: null, data: { why: input.why } }],
       jobs: [
-        ...open.map((o) => job('slack.close_offer', { offerId: o.id, outcome: { kind: 'withdrawn', at: now, why: input.why } }, o.id, now, handoff.id)),
+        ...open.map((o) =>
+          job(
+            'slack.close_offer',
+            { offerId: o.id, outcome: { kind: 'withdrawn', at: now, why: input.why } },
+            o.id,
+            now,
+            handoff.id,
+          ),
+        ),
         ...(handoff.state === 'escalated'
-          ? [job('slack.close_escalation', { handoffId: handoff.id, kind: 'withdrawn', by: null, to: null }, `${handoff.id}:withdraw`, now, handoff.id)]
+          ? [
+              job(
+                'slack.close_escalation',
+                { handoffId: handoff.id, kind: 'withdrawn', by: null, to: null },
+                `${handoff.id}:withdraw`,
+                now,
+                handoff.id,
+              ),
+            ]
           : []),
       ],
     },

@@ -53,7 +53,14 @@ export function ownerJob(handoff: Handoff, repId: string, key: string, now: Mill
 export function decisionJobs(
   settings: AppSettings,
   handoff: Handoff,
-  input: { decision: 'accepted' | 'rejected'; rep: Rep | undefined; reasonId: string | null; note: string | null; at: Millis; key: string },
+  input: {
+    decision: 'accepted' | 'rejected';
+    rep: Rep | undefined;
+    reasonId: string | null;
+    note: string | null;
+    at: Millis;
+    key: string;
+  },
 ): NewJob[] {
   const jobs: NewJob[] = [];
   const crm = settings.crm;
@@ -61,12 +68,19 @@ export function decisionJobs(
   const section = input.decision === 'accepted' ? crm.onAccept : crm.onReject;
   const properties = renderProperties(section.set, values);
   // The outcome and, on accept, the owner go out as one update of the record (one batch slot).
-  const ownerRepId = input.decision === 'accepted' && crm.assignOwnerOn === 'accept' && input.rep ? input.rep.id : undefined;
+  const ownerRepId =
+    input.decision === 'accepted' && crm.assignOwnerOn === 'accept' && input.rep ? input.rep.id : undefined;
   if (Object.keys(properties).length > 0 || ownerRepId !== undefined) {
     jobs.push(
       job(
         'crm.update',
-        { handoffId: handoff.id, record: recordRef(handoff), properties, what: input.decision, ...(ownerRepId !== undefined ? { ownerRepId } : {}) },
+        {
+          handoffId: handoff.id,
+          record: recordRef(handoff),
+          properties,
+          what: input.decision,
+          ...(ownerRepId !== undefined ? { ownerRepId } : {}),
+        },
         `${input.key}:props`,
         writeBackAt(input.at),
         handoff.id,
@@ -77,7 +91,13 @@ export function decisionJobs(
     const recycle = renderProperties(crm.onRecycle.set, values);
     if (Object.keys(recycle).length > 0) {
       jobs.push(
-        job('crm.update', { handoffId: handoff.id, record: recordRef(handoff), properties: recycle, what: 'recycle' }, `${input.key}:recycle`, writeBackAt(input.at), handoff.id),
+        job(
+          'crm.update',
+          { handoffId: handoff.id, record: recordRef(handoff), properties: recycle, what: 'recycle' },
+          `${input.key}:recycle`,
+          writeBackAt(input.at),
+          handoff.id,
+        ),
       );
     }
   }

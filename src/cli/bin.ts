@@ -21,7 +21,10 @@ program
   .catch((err: unknown) => {
     if (err instanceof CommanderError) {
       // Help and version are successes; anything commander refuses (unknown command or option) is bad input.
-      process.exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
+      process.exitCode =
+        err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help'
+          ? 0
+          : 2;
       return;
     }
     process.exitCode = reportFailure(err, io);

@@ -91,13 +91,15 @@ function setField(lead: Lead, field: string, v: Raw, fromCsv: boolean, report: (
         return;
       }
       if (typeof v !== 'string') return report(`expected text, got ${describe(v)}`);
-      if (field === 'email' && !/^[^\s@]+@[^\s@]+$/.test(v.trim())) return report(`not an email address: ${describe(v)}`);
+      if (field === 'email' && !/^[^\s@]+@[^\s@]+$/.test(v.trim()))
+        return report(`not an email address: ${describe(v)}`);
       lead[field] = v.trim();
       return;
     }
     case 'mqlAt': {
       if (v === null) return;
-      const at = typeof v === 'number' ? v : typeof v === 'string' ? (NUMERIC.test(v) ? Number(v) : Date.parse(v)) : NaN;
+      const at =
+        typeof v === 'number' ? v : typeof v === 'string' ? (NUMERIC.test(v) ? Number(v) : Date.parse(v)) : NaN;
       if (!Number.isFinite(at)) return report(`expected an ISO time or epoch milliseconds, got ${describe(v)}`);
       lead.mqlAt = at;
       lead.modifiedAt = at;
@@ -244,7 +246,11 @@ function parseJsonWithLines(text: string): JNode {
     if (!word) return fail(`unexpected ${what()}`);
     i += word[0].length;
     const w = word[0];
-    return { kind: 'scalar', line: at, value: w === 'true' ? true : w === 'false' ? false : w === 'null' ? null : Number(w) };
+    return {
+      kind: 'scalar',
+      line: at,
+      value: w === 'true' ? true : w === 'false' ? false : w === 'null' ? null : Number(w),
+    };
   };
   const root = value();
   ws();
@@ -311,7 +317,10 @@ interface CsvRecord {
 }
 
 /** Splits CSV text into records (quoted values may hold commas, quotes as "" and line breaks). */
-export function parseCsv(text: string, problems: { add(line: number, field: string | null, message: string): void }): CsvRecord[] {
+export function parseCsv(
+  text: string,
+  problems: { add(line: number, field: string | null, message: string): void },
+): CsvRecord[] {
   const records: CsvRecord[] = [];
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let line = 1;
@@ -352,7 +361,12 @@ export function parseCsv(text: string, problems: { add(line: number, field: stri
       } else {
         while (i < text.length && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') {
           if (text[i] === '"') {
-            if (!broken) problems.add(line, null, `broken CSV: a quote inside unquoted column ${values.length + 1} (quote the whole value and double the quote)`);
+            if (!broken)
+              problems.add(
+                line,
+                null,
+                `broken CSV: a quote inside unquoted column ${values.length + 1} (quote the whole value and double the quote)`,
+              );
             broken = true;
           }
           value += text[i];
@@ -430,7 +444,11 @@ export function parseLeadFile(text: string, opts: LeadFileOptions): FileLead[] {
 }
 
 /** Reads and parses a lead file (relative to `cwd`); a missing file is bad input too. */
-export async function readLeadFile(file: string, cwd: string, opts: Omit<LeadFileOptions, 'name'>): Promise<FileLead[]> {
+export async function readLeadFile(
+  file: string,
+  cwd: string,
+  opts: Omit<LeadFileOptions, 'name'>,
+): Promise<FileLead[]> {
   const full = path.resolve(cwd, file);
   let text: string;
   try {

@@ -20,7 +20,9 @@ export function buildProgram(io: CliIo): Command {
   const program = new Command();
   program
     .name('handoff')
-    .description('Hands newly scored MQLs to the right sales rep in Slack, records Accept/Reject, writes the outcome back to the CRM, escalates on timeouts.')
+    .description(
+      'Hands newly scored MQLs to the right sales rep in Slack, records Accept/Reject, writes the outcome back to the CRM, escalates on timeouts.',
+    )
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .exitOverride();
@@ -28,9 +30,12 @@ export function buildProgram(io: CliIo): Command {
   registerRunCommand(program, io);
   program
     .command('start')
-    .description('what `npm start` runs: the worker when a config exists ($HANDOFF_CONFIG or ./handoff.yaml), else the demo')
+    .description(
+      'what `npm start` runs: the worker when a config exists ($HANDOFF_CONFIG or ./handoff.yaml), else the demo',
+    )
     .action(async () => {
-      const configured = io.env.HANDOFF_CONFIG ?? (existsSync(resolve(io.cwd, 'handoff.yaml')) ? 'handoff.yaml' : undefined);
+      const configured =
+        io.env.HANDOFF_CONFIG ?? (existsSync(resolve(io.cwd, 'handoff.yaml')) ? 'handoff.yaml' : undefined);
       if (configured) {
         await runWorker(io, { config: configured });
         return;
@@ -46,13 +51,20 @@ export function buildProgram(io: CliIo): Command {
     .option('--every <duration>', 'how often a new MQL arrives', '6s')
     .option('--crm <kind>', 'hubspot or salesforce (emulated as lead source and CRM)', 'hubspot')
     .action(async (opts: { port: string; slackPort: string; every: string; crm: string }) => {
-      if (opts.crm !== 'hubspot' && opts.crm !== 'salesforce') throw new InputError('input.invalid', [`--crm: "${opts.crm}" is not hubspot or salesforce`]);
+      if (opts.crm !== 'hubspot' && opts.crm !== 'salesforce')
+        throw new InputError('input.invalid', [`--crm: "${opts.crm}" is not hubspot or salesforce`]);
       const { runDemo } = await import('./demo/demo.js');
-      await runDemo(io, { port: Number(opts.port), slackPort: Number(opts.slackPort), every: opts.every, crm: opts.crm });
+      await runDemo(io, {
+        port: Number(opts.port),
+        slackPort: Number(opts.slackPort),
+        every: opts.every,
+        crm: opts.crm,
+      });
     });
   registerConfigCommands(program, io);
   registerMigrateCommand(program, io, {
-    loadStoreUrl: async ({ config }) => (await loadConfig({ ...(config ? { file: config } : {}), env: io.env, cwd: io.cwd })).config.store.url,
+    loadStoreUrl: async ({ config }) =>
+      (await loadConfig({ ...(config ? { file: config } : {}), env: io.env, cwd: io.cwd })).config.store.url,
   });
   registerSimulateCommand(program, io);
   registerBacktestCommand(program, io);

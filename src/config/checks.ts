@@ -35,11 +35,22 @@ function collectIds(root: Raw, section: string, what: string, problems: Problem[
 function unknownRef(what: string, id: string, known: string[]): string {
   const hint = suggest(id, known);
   if (hint !== '') return `unknown ${what} "${id}"${hint}`;
-  return known.length === 0 ? `unknown ${what} "${id}" (no ${what}s are configured)` : `unknown ${what} "${id}" (known: ${known.join(', ')})`;
+  return known.length === 0
+    ? `unknown ${what} "${id}" (no ${what}s are configured)`
+    : `unknown ${what} "${id}" (known: ${known.join(', ')})`;
 }
 
 /** The names CRM write-back templates may use ({{reason.id}} …), as the decision use case fills them. */
-export const TEMPLATE_NAMES = ['decision', 'reason.id', 'reason.label', 'note', 'rep.id', 'rep.name', 'rep.email', 'decidedAt'] as const;
+export const TEMPLATE_NAMES = [
+  'decision',
+  'reason.id',
+  'reason.label',
+  'note',
+  'rep.id',
+  'rep.name',
+  'rep.email',
+  'decidedAt',
+] as const;
 
 export function crossCheck(rootValue: unknown): Problem[] {
   const problems: Problem[] = [];
@@ -55,7 +66,8 @@ export function crossCheck(rootValue: unknown): Problem[] {
   if (sourceKind !== null) needs.set(sourceKind, `source.kind is ${sourceKind}`);
   if (crmKind !== null && !needs.has(crmKind)) needs.set(crmKind, `crm.kind is ${crmKind}`);
   for (const [kind, why] of needs) {
-    if (root[kind] === undefined || root[kind] === null) problems.push({ path: [kind], message: `required because ${why}` });
+    if (root[kind] === undefined || root[kind] === null)
+      problems.push({ path: [kind], message: `required because ${why}` });
   }
 
   // Write-back templates name only what a decision provides.
@@ -76,10 +88,16 @@ export function crossCheck(rootValue: unknown): Problem[] {
   // The MQL criterion must fit the source.
   const mql = asObject(source.mql);
   if (sourceKind === 'salesforce' && mql.lifecycleStage !== undefined) {
-    problems.push({ path: ['source', 'mql', 'lifecycleStage'], message: 'is for HubSpot; a Salesforce source uses status' });
+    problems.push({
+      path: ['source', 'mql', 'lifecycleStage'],
+      message: 'is for HubSpot; a Salesforce source uses status',
+    });
   }
   if (sourceKind === 'hubspot' && mql.status !== undefined) {
-    problems.push({ path: ['source', 'mql', 'status'], message: 'is for Salesforce; a HubSpot source uses lifecycleStage' });
+    problems.push({
+      path: ['source', 'mql', 'status'],
+      message: 'is for Salesforce; a HubSpot source uses lifecycleStage',
+    });
   }
 
   // Conditions, checked on the raw tree too: the schema stops inside a condition at its first shape
@@ -119,7 +137,10 @@ export function crossCheck(rootValue: unknown): Problem[] {
       }
     }
     if (mql.minScore !== undefined && !mapped.has('score')) {
-      problems.push({ path: ['source', 'mql', 'minScore'], message: notMapped('score') ?? 'field "score" is not mapped' });
+      problems.push({
+        path: ['source', 'mql', 'minScore'],
+        message: notMapped('score') ?? 'field "score" is not mapped',
+      });
     }
   }
 
@@ -136,9 +157,11 @@ export function crossCheck(rootValue: unknown): Problem[] {
     asArray(team.members).forEach((memberValue, m) => {
       const member = text(memberValue);
       if (member === null) return;
-      if (!reps.includes(member)) problems.push({ path: ['teams', t, 'members', m], message: unknownRef('rep', member, reps) });
+      if (!reps.includes(member))
+        problems.push({ path: ['teams', t, 'members', m], message: unknownRef('rep', member, reps) });
       const first = members.get(member);
-      if (first !== undefined) problems.push({ path: ['teams', t, 'members', m], message: `"${member}" is listed twice` });
+      if (first !== undefined)
+        problems.push({ path: ['teams', t, 'members', m], message: `"${member}" is listed twice` });
       else members.set(member, m);
     });
     const manager = text(team.manager);
@@ -154,11 +177,16 @@ export function crossCheck(rootValue: unknown): Problem[] {
   rules.forEach((ruleValue, r) => {
     const rule = asObject(ruleValue);
     const team = text(rule.team);
-    if (team !== null && !teams.includes(team)) problems.push({ path: ['routing', 'rules', r, 'team'], message: unknownRef('team', team, teams) });
+    if (team !== null && !teams.includes(team))
+      problems.push({ path: ['routing', 'rules', r, 'team'], message: unknownRef('team', team, teams) });
     const name = text(rule.name);
     if (name !== null) {
       const first = ruleNames.get(name);
-      if (first !== undefined) problems.push({ path: ['routing', 'rules', r, 'name'], message: `duplicate rule name "${name}" (also routing.rules[${first}])` });
+      if (first !== undefined)
+        problems.push({
+          path: ['routing', 'rules', r, 'name'],
+          message: `duplicate rule name "${name}" (also routing.rules[${first}])`,
+        });
       else ruleNames.set(name, r);
     }
   });
@@ -167,19 +195,30 @@ export function crossCheck(rootValue: unknown): Problem[] {
     problems.push({ path: ['routing', 'fallback', 'team'], message: unknownRef('team', fallback, teams) });
   }
   if (rules.length === 0 && routing.fallback === undefined) {
-    problems.push({ path: ['routing'], message: 'no rules and no fallback team: every lead would be escalated as unroutable' });
+    problems.push({
+      path: ['routing'],
+      message: 'no rules and no fallback team: every lead would be escalated as unroutable',
+    });
   }
 
   // A team whose members are all inactive can never take a lead.
   asArray(root.teams).forEach((teamValue, t) => {
     const team = asObject(teamValue);
-    const members = asArray(team.members).map(text).filter((m): m is string => m !== null && reps.includes(m));
+    const members = asArray(team.members)
+      .map(text)
+      .filter((m): m is string => m !== null && reps.includes(m));
     if (members.length === 0) return;
     const active = members.filter((m) => {
-      const rep = asArray(root.reps).map(asObject).find((r) => r.id === m);
+      const rep = asArray(root.reps)
+        .map(asObject)
+        .find((r) => r.id === m);
       return rep === undefined || rep.active !== false;
     });
-    if (active.length === 0) problems.push({ path: ['teams', t, 'members'], message: 'every member is inactive; the team can never take a lead' });
+    if (active.length === 0)
+      problems.push({
+        path: ['teams', t, 'members'],
+        message: 'every member is inactive; the team can never take a lead',
+      });
   });
 
   return problems;

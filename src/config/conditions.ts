@@ -9,7 +9,19 @@ import * as z from 'zod';
 import { BUILTIN_FIELDS, LEAD_FIELDS } from '../domain/model.js';
 import type { ComparisonOp, Condition, Scalar } from '../domain/model.js';
 
-export const COMPARISON_OPS = ['eq', 'ne', 'in', 'notIn', 'gt', 'gte', 'lt', 'lte', 'contains', 'matches', 'exists'] as const;
+export const COMPARISON_OPS = [
+  'eq',
+  'ne',
+  'in',
+  'notIn',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'contains',
+  'matches',
+  'exists',
+] as const;
 
 type FieldType = 'string' | 'number' | 'boolean' | 'prop';
 type Ops = { [K in ComparisonOp]?: Scalar | Scalar[] | undefined };
@@ -109,13 +121,19 @@ function typeName(value: unknown): string {
 }
 
 /** Checks one value for a field type and operator; returns the normalised value or an error. */
-function checkScalar(field: string, type: FieldType, op: ComparisonOp, value: Scalar): { value: Scalar } | { error: string } {
+function checkScalar(
+  field: string,
+  type: FieldType,
+  op: ComparisonOp,
+  value: Scalar,
+): { value: Scalar } | { error: string } {
   const ordered = op === 'gt' || op === 'gte' || op === 'lt' || op === 'lte';
   const textual = op === 'contains' || op === 'matches';
   if (type === 'number') {
     if (textual) return { error: `${op} works on text; "${field}" is a number field` };
     if (typeof value === 'number') return { value };
-    if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return { value: Number(value) };
+    if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)))
+      return { value: Number(value) };
     return { error: `"${field}" is a number field; ${op} needs a number, not ${typeName(value)}` };
   }
   if (type === 'boolean') {
@@ -200,7 +218,8 @@ function compareFor(
 
 const KNOWN_FIELDS_TEXT = `${[...LEAD_FIELD_NAMES, ...BUILTIN_FIELD_NAMES].join(', ')} or props.<CRM property>`;
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
 const isScalar = (v: unknown): v is Scalar => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 const OP_SET: ReadonlySet<string> = new Set(COMPARISON_OPS);
 
@@ -266,25 +285,37 @@ export function buildCondition(
       continue;
     }
     if (!isPlainObject(value)) {
-      issues.push({ path: [...path, key], message: `expected { op: value } (operators: ${COMPARISON_OPS.join(', ')}) or a value` });
+      issues.push({
+        path: [...path, key],
+        message: `expected { op: value } (operators: ${COMPARISON_OPS.join(', ')}) or a value`,
+      });
       failed = true;
       continue;
     }
     const opNames = Object.keys(value).filter((op) => value[op] !== undefined);
     if (opNames.length === 0) {
-      issues.push({ path: [...path, key], message: `no operator; write e.g. { eq: … } (operators: ${COMPARISON_OPS.join(', ')})` });
+      issues.push({
+        path: [...path, key],
+        message: `no operator; write e.g. { eq: … } (operators: ${COMPARISON_OPS.join(', ')})`,
+      });
       failed = true;
       continue;
     }
     for (const op of opNames) {
       const operand = value[op];
       if (!OP_SET.has(op)) {
-        issues.push({ path: [...path, key, op], message: `unknown operator${suggest(op, COMPARISON_OPS)}; operators are ${COMPARISON_OPS.join(', ')}` });
+        issues.push({
+          path: [...path, key, op],
+          message: `unknown operator${suggest(op, COMPARISON_OPS)}; operators are ${COMPARISON_OPS.join(', ')}`,
+        });
         failed = true;
         continue;
       }
       if (!isScalar(operand) && !(Array.isArray(operand) && operand.every(isScalar))) {
-        issues.push({ path: [...path, key, op], message: 'expected a value (text, number, true/false) or a list of values' });
+        issues.push({
+          path: [...path, key, op],
+          message: 'expected a value (text, number, true/false) or a list of values',
+        });
         failed = true;
         continue;
       }
@@ -313,7 +344,10 @@ export function conditionSchema(options: ConditionOptions) {
  * The field names a raw (unchecked) condition mentions, with their paths — for cross-checks that
  * need the whole config (is the field mapped?). Tolerates any shape.
  */
-export function conditionFields(raw: unknown, path: Array<string | number> = []): Array<{ field: string; path: Array<string | number> }> {
+export function conditionFields(
+  raw: unknown,
+  path: Array<string | number> = [],
+): Array<{ field: string; path: Array<string | number> }> {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return [];
   const out: Array<{ field: string; path: Array<string | number> }> = [];
   for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {

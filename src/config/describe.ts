@@ -5,7 +5,6 @@ import { formatWorkingHours } from '../domain/working-hours.js';
 import type { Config, DigestSettings, QuietHours, StartFrom } from './schema.js';
 import { OP_TEXT } from '../domain/conditions.js';
 
-
 /** One-line rendering of a condition: "employees ≥ 1000 and country in [DE, FR]". */
 export function formatCondition(c: Condition): string {
   switch (c.kind) {
@@ -26,7 +25,8 @@ export function formatCondition(c: Condition): string {
 function clock(minutes: number): string {
   return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 }
-const quiet = (q: QuietHours | null, tz: string): string => (q === null ? 'no quiet hours' : `quiet ${clock(q.start)}-${clock(q.end)} ${tz}`);
+const quiet = (q: QuietHours | null, tz: string): string =>
+  q === null ? 'no quiet hours' : `quiet ${clock(q.start)}-${clock(q.end)} ${tz}`;
 
 function startFromText(s: StartFrom): string {
   if (s.kind === 'now') return 'detection starts now';
@@ -51,7 +51,9 @@ export function describeConfig(config: Config): string {
   const { source, crm, sla } = config;
 
   const mql =
-    source.kind === 'hubspot' ? `lifecycle stage "${source.mql.lifecycleStage ?? ''}"` : `Lead Status "${source.mql.status ?? ''}"`;
+    source.kind === 'hubspot'
+      ? `lifecycle stage "${source.mql.lifecycleStage ?? ''}"`
+      : `Lead Status "${source.mql.status ?? ''}"`;
   const minScore = source.mql.minScore === null ? '' : `, score ≥ ${source.mql.minScore}`;
   const webhooks = source.kind === 'hubspot' ? `; webhooks ${config.hubspot?.webhookSecret ? 'on' : 'off'}` : '';
   lines.push([
@@ -60,7 +62,9 @@ export function describeConfig(config: Config): string {
   ]);
   lines.push([
     'hot lane',
-    source.hot === null ? 'off' : `${formatCondition(source.hot.when)} → accept within ${formatDuration(source.hot.acceptWithin)}`,
+    source.hot === null
+      ? 'off'
+      : `${formatCondition(source.hot.when)} → accept within ${formatDuration(source.hot.acceptWithin)}`,
   ]);
   const writes = (n: number) => `${n} ${n === 1 ? 'property' : 'properties'}`;
   lines.push([
@@ -78,7 +82,10 @@ export function describeConfig(config: Config): string {
   const inTeam = new Set(config.teams.flatMap((t) => t.members));
   lines.push(['reps', `${config.reps.length} (${active} active)`]);
   for (const r of config.reps) {
-    const cap = [r.capacity.open !== undefined ? `${r.capacity.open} open` : '', r.capacity.perDay !== undefined ? `${r.capacity.perDay}/day` : '']
+    const cap = [
+      r.capacity.open !== undefined ? `${r.capacity.open} open` : '',
+      r.capacity.perDay !== undefined ? `${r.capacity.perDay}/day` : '',
+    ]
       .filter(Boolean)
       .join(', ');
     lines.push([
@@ -111,7 +118,13 @@ export function describeConfig(config: Config): string {
   lines.push([
     'reasons',
     config.rejectionReasons
-      .map((r) => `${r.id}${[r.recycle ? 'recycle' : '', r.noteRequired ? 'note required' : ''].filter(Boolean).map((f) => ` (${f})`).join('')}`)
+      .map(
+        (r) =>
+          `${r.id}${[r.recycle ? 'recycle' : '', r.noteRequired ? 'note required' : '']
+            .filter(Boolean)
+            .map((f) => ` (${f})`)
+            .join('')}`,
+      )
       .join(', '),
   ]);
   const slack = config.slack;
@@ -124,18 +137,35 @@ export function describeConfig(config: Config): string {
   const email = config.email;
   lines.push([
     'email',
-    email === null ? 'off (no email section)' : `on: ${plural(email.managers.length, 'manager recipient')}, ${plural(email.marketing.length, 'marketing recipient')}`,
+    email === null
+      ? 'off (no email section)'
+      : `on: ${plural(email.managers.length, 'manager recipient')}, ${plural(email.marketing.length, 'marketing recipient')}`,
   ]);
   const a = config.alerts;
   const alertParts = [
     a.backlog === null ? 'backlog off' : `backlog > ${a.backlog.pendingOver}`,
-    a.lull === null ? 'lull off' : `lull < ${a.lull.belowPercentOfUsual}% of usual over ${formatDuration(a.lull.window)}`,
-    a.conversion === null ? 'conversion off' : `MQL→SAL < ${a.conversion.belowPercent}% over ${formatDuration(a.conversion.window)}`,
-    a.rejectionSpike === null ? 'rejection spike off' : `rejections > ${a.rejectionSpike.abovePercent}% over ${formatDuration(a.rejectionSpike.window)}`,
+    a.lull === null
+      ? 'lull off'
+      : `lull < ${a.lull.belowPercentOfUsual}% of usual over ${formatDuration(a.lull.window)}`,
+    a.conversion === null
+      ? 'conversion off'
+      : `MQL→SAL < ${a.conversion.belowPercent}% over ${formatDuration(a.conversion.window)}`,
+    a.rejectionSpike === null
+      ? 'rejection spike off'
+      : `rejections > ${a.rejectionSpike.abovePercent}% over ${formatDuration(a.rejectionSpike.window)}`,
   ];
-  lines.push(['alerts', `${alertParts.join(', ')}; cooldown ${formatDuration(a.cooldown)}; ${quiet(a.quietHours, a.timezone)}`]);
-  lines.push(['digests', `${digestText('managers', config.digests.managers)}; ${digestText('marketing', config.digests.marketing)}`]);
-  lines.push(['history', `accepted when ${formatCondition(config.history.accepted)}; rejected when ${formatCondition(config.history.rejected)}`]);
+  lines.push([
+    'alerts',
+    `${alertParts.join(', ')}; cooldown ${formatDuration(a.cooldown)}; ${quiet(a.quietHours, a.timezone)}`,
+  ]);
+  lines.push([
+    'digests',
+    `${digestText('managers', config.digests.managers)}; ${digestText('marketing', config.digests.marketing)}`,
+  ]);
+  lines.push([
+    'history',
+    `accepted when ${formatCondition(config.history.accepted)}; rejected when ${formatCondition(config.history.rejected)}`,
+  ]);
 
   const width = Math.max(...lines.map(([label]) => label.length));
   return lines.map(([label, text]) => `${label.padEnd(width)}  ${text}`).join('\n');

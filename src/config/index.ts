@@ -3,5 +3,12 @@ export { loadConfig, parseConfigText } from './load.js';
 export type { LoadConfigOptions } from './load.js';
 export { describeConfig, formatCondition } from './describe.js';
 export { configJsonSchema } from './json-schema.js';
-export { configSchema, configInputSchema, DEFAULT_FIELDS, DEFAULT_HISTORY, isTimeZone, isCalendarDate } from './schema.js';
+export {
+  configSchema,
+  configInputSchema,
+  DEFAULT_FIELDS,
+  DEFAULT_HISTORY,
+  isTimeZone,
+  isCalendarDate,
+} from './schema.js';
 export type { Config, DigestSettings, QuietHours, SalesforceAuth, StartFrom, WriteBack } from './schema.js';

@@ -32,7 +32,10 @@ export function protectReferences(source: string): ProtectedText {
   });
   if (references.length === 0) return { text: source, restore: (v) => v };
   const placeholder = new RegExp(`${open}(\\d+)${close}`, 'g');
-  return { text, restore: (v) => (v.includes(open) ? v.replace(placeholder, (m, i: string) => references[Number(i)] ?? m) : v) };
+  return {
+    text,
+    restore: (v) => (v.includes(open) ? v.replace(placeholder, (m, i: string) => references[Number(i)] ?? m) : v),
+  };
 }
 
 const REFERENCE = /\$\$\{|\$\{([^}]*)\}/g;
@@ -48,7 +51,11 @@ export interface InterpolationResult {
   substituted: Map<string, string>;
 }
 
-export function interpolateEnv(root: unknown, env: NodeJS.ProcessEnv, restore: (value: string) => string = (v) => v): InterpolationResult {
+export function interpolateEnv(
+  root: unknown,
+  env: NodeJS.ProcessEnv,
+  restore: (value: string) => string = (v) => v,
+): InterpolationResult {
   const missing = new Map<string, PathSegment[][]>();
   const problems: Problem[] = [];
   const substituted = new Map<string, string>();
@@ -69,7 +76,10 @@ export function interpolateEnv(root: unknown, env: NodeJS.ProcessEnv, restore: (
         emptyCountsAsUnset = colon;
       }
       if (!NAME.test(name)) {
-        problems.push({ path, message: `malformed variable reference "${match}" (write \${NAME} or \${NAME:-default})` });
+        problems.push({
+          path,
+          message: `malformed variable reference "${match}" (write \${NAME} or \${NAME:-default})`,
+        });
         return match;
       }
       const value = env[name];

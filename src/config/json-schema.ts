@@ -21,7 +21,11 @@ function admitEnvReferences(node: unknown): void {
 }
 
 export function configJsonSchema(): Record<string, unknown> {
-  const generated = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
+  const generated = z.toJSONSchema(configSchema, {
+    io: 'input',
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+  }) as Record<string, unknown>;
   admitEnvReferences(generated);
   const { $schema, ...rest } = generated;
   // Top-level "x-…" keys hold YAML anchors to reuse (`x-rep: &berlin {…}` then `<<: *berlin`).

@@ -57,7 +57,11 @@ const EXPECTED_NAMES: Record<string, string> = {
 /** True when a union branch failed only because the value is of another type altogether. */
 function wrongTypeOnly(issues: readonly z.core.$ZodIssue[]): boolean {
   return issues.every(
-    (i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value' || (i.code === 'invalid_union' && i.errors.every(wrongTypeOnly))),
+    (i) =>
+      i.path.length === 0 &&
+      (i.code === 'invalid_type' ||
+        i.code === 'invalid_value' ||
+        (i.code === 'invalid_union' && i.errors.every(wrongTypeOnly))),
   );
 }
 
@@ -88,7 +92,10 @@ function zodProblems(issues: readonly z.core.$ZodIssue[], prefix: PathSegment[],
           out.push(...zodProblems(fitting[0] as z.core.$ZodIssue[], issuePath, input));
         } else {
           const words = expectedWords(issue.errors.flat());
-          out.push({ path: issuePath, message: `expected ${words.join(' or ')}, got ${receivedType(valueAt(input, issuePath))}` });
+          out.push({
+            path: issuePath,
+            message: `expected ${words.join(' or ')}, got ${receivedType(valueAt(input, issuePath))}`,
+          });
         }
         break;
       }
@@ -96,7 +103,10 @@ function zodProblems(issues: readonly z.core.$ZodIssue[], prefix: PathSegment[],
         const got = valueAt(input, issuePath);
         out.push({
           path: issuePath,
-          message: got === undefined ? 'required' : `expected ${EXPECTED_NAMES[issue.expected] ?? issue.expected}, got ${receivedType(got)}`,
+          message:
+            got === undefined
+              ? 'required'
+              : `expected ${EXPECTED_NAMES[issue.expected] ?? issue.expected}, got ${receivedType(got)}`,
         });
         break;
       }
@@ -177,16 +187,22 @@ export function parseConfigText(text: string, env: NodeJS.ProcessEnv, file: stri
   }
   if (raw === null || raw === undefined) throw new InputError('config.invalid', [`${file}: the file is empty`]);
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new InputError('config.invalid', [`${file}: expected a mapping of sections (store, source, reps, …) at the top level`]);
+    throw new InputError('config.invalid', [
+      `${file}: expected a mapping of sections (store, source, reps, …) at the top level`,
+    ]);
   }
 
   // Top-level "x-…" keys are free for YAML anchors (as in docker-compose); they are not config.
-  const sections = Object.fromEntries(Object.entries(raw as Record<string, unknown>).filter(([key]) => !key.startsWith('x-')));
+  const sections = Object.fromEntries(
+    Object.entries(raw as Record<string, unknown>).filter(([key]) => !key.startsWith('x-')),
+  );
   const interpolated = interpolateEnv(sections, env, guarded.restore);
   if (interpolated.missing.size > 0) {
     throw new InputError(
       'config.missing_env',
-      [...interpolated.missing].map(([name, paths]) => `${name} (used at ${paths.map((p) => formatPath(p)).join(', ')})`),
+      [...interpolated.missing].map(
+        ([name, paths]) => `${name} (used at ${paths.map((p) => formatPath(p)).join(', ')})`,
+      ),
     );
   }
   const value = interpolated.value;
@@ -228,7 +244,9 @@ export interface LoadConfigOptions {
 
 /** Finds (argument, else HANDOFF_CONFIG, else ./handoff.yaml), reads and validates the config file. */
 export async function loadConfig(opts: LoadConfigOptions): Promise<{ config: Config; file: string }> {
-  const given = opts.file ?? (opts.env.HANDOFF_CONFIG !== undefined && opts.env.HANDOFF_CONFIG !== '' ? opts.env.HANDOFF_CONFIG : undefined);
+  const given =
+    opts.file ??
+    (opts.env.HANDOFF_CONFIG !== undefined && opts.env.HANDOFF_CONFIG !== '' ? opts.env.HANDOFF_CONFIG : undefined);
   const origin = opts.file !== undefined ? '--config' : given !== undefined ? 'HANDOFF_CONFIG' : 'the default location';
   const file = path.resolve(opts.cwd, given ?? 'handoff.yaml');
   let text: string;
@@ -241,7 +259,9 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<{ config: Con
         `${file} (from ${origin}; pass -c FILE or set HANDOFF_CONFIG; config/handoff.example.yaml is a starting point)`,
       ]);
     }
-    throw new InputError('config.invalid', [`${file}: cannot read (${code ?? (err instanceof Error ? err.message : String(err))})`]);
+    throw new InputError('config.invalid', [
+      `${file}: cannot read (${code ?? (err instanceof Error ? err.message : String(err))})`,
+    ]);
   }
   return { config: parseConfigText(text, opts.env, file), file };
 }

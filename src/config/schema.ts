@@ -36,7 +36,11 @@ function duration(description: string) {
     .transform((text, ctx) => {
       const ms = parseDuration(text);
       if (ms === null || ms <= 0) {
-        ctx.issues.push({ code: 'custom', message: `"${text}" is not a positive duration (30s, 15m, 4h, 7d)`, input: text });
+        ctx.issues.push({
+          code: 'custom',
+          message: `"${text}" is not a positive duration (30s, 15m, 4h, 7d)`,
+          input: text,
+        });
         return z.NEVER;
       }
       return ms;
@@ -57,7 +61,9 @@ export function isTimeZone(name: string): boolean {
 
 const timezone = z
   .string()
-  .refine(isTimeZone, { error: (iss) => `unknown time zone "${String(iss.input)}" (use an IANA name such as Europe/Berlin)` })
+  .refine(isTimeZone, {
+    error: (iss) => `unknown time zone "${String(iss.input)}" (use an IANA name such as Europe/Berlin)`,
+  })
   .describe('IANA time zone, e.g. Europe/Berlin, America/New_York, UTC');
 
 const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -96,7 +102,9 @@ const workingHours = z
     }
     return parsed.hours;
   })
-  .describe('Working hours, e.g. "Mon-Fri 09:00-17:30", "Mon-Thu 09:00-17:30, Fri 09:00-13:00", "Sat-Sun 22:00-06:00", "24/7"');
+  .describe(
+    'Working hours, e.g. "Mon-Fri 09:00-17:30", "Mon-Thu 09:00-17:30, Fri 09:00-13:00", "Sat-Sun 22:00-06:00", "24/7"',
+  );
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 function identifier(what: string) {
@@ -142,7 +150,11 @@ function integer(description: string, min: number, max?: number) {
     .transform((v, ctx) => {
       const n = typeof v === 'number' ? v : Number(v);
       if (!Number.isInteger(n) || n < min || (max !== undefined && n > max)) {
-        ctx.issues.push({ code: 'custom', message: `expected a whole number from ${min}${max === undefined ? '' : ` to ${max}`}`, input: v });
+        ctx.issues.push({
+          code: 'custom',
+          message: `expected a whole number from ${min}${max === undefined ? '' : ` to ${max}`}`,
+          input: v,
+        });
         return z.NEVER;
       }
       return n;
@@ -153,7 +165,10 @@ function integer(description: string, min: number, max?: number) {
 /** "50%" or 50 → 50 (a percentage, 0–100). */
 function percent(description: string) {
   return z
-    .union([z.number().min(0).max(100), z.string().regex(/^\s*\d+(\.\d+)?\s*%\s*$/, { error: 'expected a percentage such as 50%' })])
+    .union([
+      z.number().min(0).max(100),
+      z.string().regex(/^\s*\d+(\.\d+)?\s*%\s*$/, { error: 'expected a percentage such as 50%' }),
+    ])
     .transform((v, ctx) => {
       const n = typeof v === 'number' ? v : Number(v.trim().replace(/\s*%$/, ''));
       if (n < 0 || n > 100) {
@@ -178,7 +193,9 @@ const storeSection = z
   .strictObject({
     url: z
       .string()
-      .regex(/^(sqlite:|postgres(ql)?:\/\/)/, { error: 'expected sqlite:PATH, sqlite::memory: or postgres://user@host:5432/db' })
+      .regex(/^(sqlite:|postgres(ql)?:\/\/)/, {
+        error: 'expected sqlite:PATH, sqlite::memory: or postgres://user@host:5432/db',
+      })
       .default('sqlite:./data/handoff.db')
       .describe('sqlite:PATH (embedded, one replica) or postgres://… (several replicas)'),
   })
@@ -204,7 +221,10 @@ const startFrom = z
       if (ms !== null) return { kind: 'ago', ms };
     }
     if (isCalendarDate(s)) return { kind: 'at', at: Date.parse(`${s}T00:00:00Z`) };
-    if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(s) && isCalendarDate(s.slice(0, 10))) {
+    if (
+      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(s) &&
+      isCalendarDate(s.slice(0, 10))
+    ) {
       const at = Date.parse(s);
       if (Number.isFinite(at)) return { kind: 'at', at };
     }
@@ -224,14 +244,24 @@ const sourceSection = z
     startFrom: startFrom.prefault('now'),
     mql: z
       .strictObject({
-        lifecycleStage: z.string().min(1).optional().describe('HubSpot: the lifecycle stage that means MQL (default marketingqualifiedlead)'),
-        status: z.string().min(1).optional().describe('Salesforce: the Lead Status value that means MQL (default "Marketing Qualified")'),
+        lifecycleStage: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('HubSpot: the lifecycle stage that means MQL (default marketingqualifiedlead)'),
+        status: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Salesforce: the Lead Status value that means MQL (default "Marketing Qualified")'),
         minScore: z.number().optional().describe('Only leads whose mapped score (fields.score) is at least this'),
         dateField: z
           .string()
           .min(1)
           .optional()
-          .describe('Property/field holding the MQL date (HubSpot default hs_lifecyclestage_marketingqualifiedlead_date)'),
+          .describe(
+            'Property/field holding the MQL date (HubSpot default hs_lifecyclestage_marketingqualifiedlead_date)',
+          ),
       })
       .prefault({})
       .describe('What makes a lead an MQL'),
@@ -253,7 +283,10 @@ const writeBack = z.strictObject({
 const crmSection = z
   .strictObject({
     kind: z.enum(['hubspot', 'salesforce']).optional().describe('Where outcomes are written (defaults to source.kind)'),
-    assignOwnerOn: z.enum(['accept', 'offer']).default('accept').describe('When the rep becomes the record owner in the CRM'),
+    assignOwnerOn: z
+      .enum(['accept', 'offer'])
+      .default('accept')
+      .describe('When the rep becomes the record owner in the CRM'),
     onAccept: writeBack.optional().describe('Written when a rep accepts (the lead is a SAL)'),
     onReject: writeBack.optional().describe('Written when a rep rejects'),
     onRecycle: z
@@ -319,9 +352,14 @@ const salesforceAuth = z
 
 const salesforceSection = z
   .strictObject({
-    loginUrl: url('Login URL (My Domain for client_credentials; test.salesforce.com for sandboxes)').default('https://login.salesforce.com'),
+    loginUrl: url('Login URL (My Domain for client_credentials; test.salesforce.com for sandboxes)').default(
+      'https://login.salesforce.com',
+    ),
     apiVersion: z
-      .union([z.string().regex(/^\d+\.0$/, { error: 'expected an API version such as "62.0"' }), z.number().int().min(20)])
+      .union([
+        z.string().regex(/^\d+\.0$/, { error: 'expected an API version such as "62.0"' }),
+        z.number().int().min(20),
+      ])
       .transform((v) => (typeof v === 'number' ? `${v}.0` : v))
       .prefault('62.0')
       .describe('REST API version, e.g. "62.0"'),
@@ -358,7 +396,10 @@ const emailSection = z
       { error: 'expected smtp://… or smtps://…' },
     ),
     from: z.string().min(1).describe('From header, e.g. "Lead hand-off <handoff@example.com>"'),
-    managers: z.array(emailAddress).optional().describe('Recipients of escalations, alerts and the managers digest (default: the managers)'),
+    managers: z
+      .array(emailAddress)
+      .optional()
+      .describe('Recipients of escalations, alerts and the managers digest (default: the managers)'),
     marketing: z.array(emailAddress).default([]).describe('Recipients of marketing alerts and the marketing digest'),
   })
   .describe('Email delivery; off when this section is absent');
@@ -441,7 +482,10 @@ const routingSection = z
   .strictObject({
     ownerMatch: z
       .strictObject({
-        enabled: z.boolean().default(true).describe("Offer the lead to the contact's or account's existing owner first"),
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe("Offer the lead to the contact's or account's existing owner first"),
         skipFreeEmailDomains: z.boolean().default(true).describe('Do not match companies by gmail.com, outlook.com, …'),
       })
       .prefault({}),
@@ -476,19 +520,31 @@ const slaSection = z
         if (v === false || v === null) return null;
         const fraction = typeof v === 'number' ? v : Number(v.trim().replace(/\s*%$/, '')) / 100;
         if (!(fraction > 0 && fraction < 1)) {
-          ctx.issues.push({ code: 'custom', message: 'expected a percentage between 0% and 100% (or false)', input: v });
+          ctx.issues.push({
+            code: 'custom',
+            message: 'expected a percentage between 0% and 100% (or false)',
+            input: v,
+          });
           return z.NEVER;
         }
         return fraction;
       })
       .prefault('50%')
       .describe('Remind the rep when this share of the SLA has passed ("50%"); false for no reminder'),
-    maxOffers: z.number().int().min(1).max(50).default(3).describe('Offers (reps) before the hand-off escalates to managers'),
+    maxOffers: z
+      .number()
+      .int()
+      .min(1)
+      .max(50)
+      .default(3)
+      .describe('Offers (reps) before the hand-off escalates to managers'),
     holidays: z.array(calendarDate).default([]).describe('Days the SLA clock does not count'),
     routeOutsideHours: z
       .boolean()
       .default(true)
-      .describe("true: offer at once and start the clock at the rep's next working minute; false: only offer to reps at work"),
+      .describe(
+        "true: offer at once and start the clock at the rep's next working minute; false: only offer to reps at work",
+      ),
   })
   .describe('Service level for accepting leads');
 
@@ -511,9 +567,7 @@ const DEFAULT_REASONS = [
 ];
 
 function alertRule<T extends z.core.$ZodLooseShape>(shape: T, description: string) {
-  return z
-    .union([z.literal(false), z.strictObject(shape)])
-    .describe(`${description}; false turns it off`);
+  return z.union([z.literal(false), z.strictObject(shape)]).describe(`${description}; false turns it off`);
 }
 
 const alertsSection = z
@@ -541,7 +595,12 @@ const alertsSection = z
       {
         window: duration('Window per source/campaign').prefault('7d'),
         abovePercent: percent('Alert when rejections of one source or campaign exceed this share').prefault(50),
-        minDecisions: z.number().int().min(1).default(5).describe('Only judge a source/campaign with at least this many decisions'),
+        minDecisions: z
+          .number()
+          .int()
+          .min(1)
+          .default(5)
+          .describe('Only judge a source/campaign with at least this many decisions'),
       },
       'Rejections spiked for one source or campaign',
     ).prefault({}),
@@ -566,7 +625,11 @@ const alertsSection = z
 const digestSchema = z.strictObject({
   cron: cronExpression,
   timezone: timezone.default('UTC'),
-  via: z.array(z.enum(['slack', 'email'])).min(1).default(['slack', 'email']).describe('Channels; those not configured are skipped'),
+  via: z
+    .array(z.enum(['slack', 'email']))
+    .min(1)
+    .default(['slack', 'email'])
+    .describe('Channels; those not configured are skipped'),
 });
 const digestsSection = z
   .strictObject({
@@ -607,7 +670,11 @@ export const configInputSchema = z
     teams: z.array(teamSchema).default([]).describe('Groups of reps a rule can route to'),
     routing: routingSection.prefault({}),
     sla: slaSection.prefault({}),
-    rejectionReasons: z.array(reasonSchema).min(1).prefault(DEFAULT_REASONS).describe('Reasons a rep can pick when rejecting'),
+    rejectionReasons: z
+      .array(reasonSchema)
+      .min(1)
+      .prefault(DEFAULT_REASONS)
+      .describe('Reasons a rep can pick when rejecting'),
     alerts: alertsSection.prefault({}),
     digests: digestsSection.prefault({}),
     history: historySection.prefault({}),
@@ -629,7 +696,14 @@ export interface WriteBack {
 export type SalesforceAuth =
   | { flow: 'client_credentials'; clientId: string; clientSecret: string }
   | { flow: 'jwt'; clientId: string; username: string; privateKey: string | null; privateKeyFile: string | null }
-  | { flow: 'password'; clientId: string; clientSecret: string; username: string; password: string; securityToken: string | null };
+  | {
+      flow: 'password';
+      clientId: string;
+      clientSecret: string;
+      username: string;
+      password: string;
+      securityToken: string | null;
+    };
 export interface DigestSettings {
   cron: string;
   timezone: string;
@@ -663,7 +737,13 @@ export interface Config {
   };
   /** Lead field → CRM property of the source; unmapped fields are absent. */
   fields: Partial<Record<LeadFieldName, string>>;
-  hubspot: { token: string; baseUrl: string; portalId: number | null; webhookSecret: string | null; rateLimit: number } | null;
+  hubspot: {
+    token: string;
+    baseUrl: string;
+    portalId: number | null;
+    webhookSecret: string | null;
+    rateLimit: number;
+  } | null;
   salesforce: { loginUrl: string; apiVersion: string; auth: SalesforceAuth } | null;
   slack: {
     mode: 'http' | 'socket';
@@ -741,30 +821,31 @@ const DEFAULT_WRITES: Record<SourceKind, { accept: Record<string, string>; rejec
 const inList = (field: string, values: string[]): Condition => ({ kind: 'compare', field, op: 'in', value: values });
 
 /** Outcome rules for backfill that fit each CRM's standard values. */
-export const DEFAULT_HISTORY: Record<SourceKind, { accepted: Condition; rejected: Condition; reasonProperty: string }> = {
-  hubspot: {
-    accepted: {
-      kind: 'any',
-      of: [
-        inList('props.lifecyclestage', ['salesqualifiedlead', 'opportunity', 'customer']),
-        inList('props.hs_lead_status', ['OPEN', 'IN_PROGRESS', 'CONNECTED', 'OPEN_DEAL']),
-      ],
+export const DEFAULT_HISTORY: Record<SourceKind, { accepted: Condition; rejected: Condition; reasonProperty: string }> =
+  {
+    hubspot: {
+      accepted: {
+        kind: 'any',
+        of: [
+          inList('props.lifecyclestage', ['salesqualifiedlead', 'opportunity', 'customer']),
+          inList('props.hs_lead_status', ['OPEN', 'IN_PROGRESS', 'CONNECTED', 'OPEN_DEAL']),
+        ],
+      },
+      rejected: inList('props.hs_lead_status', ['UNQUALIFIED', 'BAD_TIMING']),
+      reasonProperty: 'handoff_rejection_reason',
     },
-    rejected: inList('props.hs_lead_status', ['UNQUALIFIED', 'BAD_TIMING']),
-    reasonProperty: 'handoff_rejection_reason',
-  },
-  salesforce: {
-    accepted: {
-      kind: 'any',
-      of: [
-        { kind: 'compare', field: 'props.IsConverted', op: 'eq', value: 'true' },
-        inList('props.Status', ['Working - Contacted', 'Closed - Converted']),
-      ],
+    salesforce: {
+      accepted: {
+        kind: 'any',
+        of: [
+          { kind: 'compare', field: 'props.IsConverted', op: 'eq', value: 'true' },
+          inList('props.Status', ['Working - Contacted', 'Closed - Converted']),
+        ],
+      },
+      rejected: inList('props.Status', ['Closed - Not Converted']),
+      reasonProperty: 'Handoff_Rejection_Reason__c',
     },
-    rejected: inList('props.Status', ['Closed - Not Converted']),
-    reasonProperty: 'Handoff_Rejection_Reason__c',
-  },
-};
+  };
 
 const nonEmpty = (s: string | undefined): string | null => (s === undefined || s.trim() === '' ? null : s);
 const asText = (values: Record<string, string | number | boolean> | undefined): Record<string, string> | undefined =>
@@ -782,7 +863,11 @@ export const configSchema = configInputSchema.transform((c): Config => {
     else fields[name] = property;
   }
 
-  const rules: RoutingRule[] = c.routing.rules.map((r, i) => ({ name: r.name ?? `rule ${i + 1}`, when: r.when, team: r.team }));
+  const rules: RoutingRule[] = c.routing.rules.map((r, i) => ({
+    name: r.name ?? `rule ${i + 1}`,
+    when: r.when,
+    team: r.team,
+  }));
   const slack = c.slack
     ? {
         mode: nonEmpty(c.slack.appToken) === null ? ('http' as const) : ('socket' as const),
@@ -802,14 +887,17 @@ export const configSchema = configInputSchema.transform((c): Config => {
         marketing: c.email.marketing,
       }
     : null;
-  const digest = (d: false | { cron: string; timezone: string; via: Array<'slack' | 'email'> }): DigestSettings | null => {
+  const digest = (
+    d: false | { cron: string; timezone: string; via: Array<'slack' | 'email'> },
+  ): DigestSettings | null => {
     if (d === false) return null;
     const via = d.via.filter((v) => (v === 'slack' ? slack !== null : email !== null));
     return { cron: d.cron, timezone: d.timezone, via: [...new Set(via)] };
   };
   const auth = c.salesforce?.auth;
   let salesforceAuth: SalesforceAuth | null = null;
-  if (auth?.flow === 'client_credentials') salesforceAuth = { flow: auth.flow, clientId: auth.clientId, clientSecret: auth.clientSecret };
+  if (auth?.flow === 'client_credentials')
+    salesforceAuth = { flow: auth.flow, clientId: auth.clientId, clientSecret: auth.clientSecret };
   else if (auth?.flow === 'jwt') {
     salesforceAuth = {
       flow: 'jwt',
@@ -855,8 +943,14 @@ export const configSchema = configInputSchema.transform((c): Config => {
     crm: {
       kind: crmKind,
       assignOwnerOn: c.crm.assignOwnerOn,
-      onAccept: { set: asText(c.crm.onAccept?.set) ?? DEFAULT_WRITES[crmKind].accept, note: c.crm.onAccept?.note ?? false },
-      onReject: { set: asText(c.crm.onReject?.set) ?? DEFAULT_WRITES[crmKind].reject, note: c.crm.onReject?.note ?? true },
+      onAccept: {
+        set: asText(c.crm.onAccept?.set) ?? DEFAULT_WRITES[crmKind].accept,
+        note: c.crm.onAccept?.note ?? false,
+      },
+      onReject: {
+        set: asText(c.crm.onReject?.set) ?? DEFAULT_WRITES[crmKind].reject,
+        note: c.crm.onReject?.note ?? true,
+      },
       onRecycle: { set: asText(c.crm.onRecycle?.set) ?? {} },
     },
     fields,
@@ -879,7 +973,10 @@ export const configSchema = configInputSchema.transform((c): Config => {
     managers: c.managers,
     teams: c.teams,
     routing: {
-      ownerMatch: { enabled: c.routing.ownerMatch.enabled, skipFreeEmailDomains: c.routing.ownerMatch.skipFreeEmailDomains },
+      ownerMatch: {
+        enabled: c.routing.ownerMatch.enabled,
+        skipFreeEmailDomains: c.routing.ownerMatch.skipFreeEmailDomains,
+      },
       rules,
       fallback: c.routing.fallback ? { team: c.routing.fallback.team } : null,
     },
@@ -890,15 +987,26 @@ export const configSchema = configInputSchema.transform((c): Config => {
       holidays: [...new Set(c.sla.holidays)].sort(),
       routeOutsideHours: c.sla.routeOutsideHours,
     },
-    rejectionReasons: c.rejectionReasons.map((r) => ({ id: r.id, label: r.label, recycle: r.recycle, noteRequired: r.noteRequired })),
+    rejectionReasons: c.rejectionReasons.map((r) => ({
+      id: r.id,
+      label: r.label,
+      recycle: r.recycle,
+      noteRequired: r.noteRequired,
+    })),
     alerts: {
       backlog: c.alerts.backlog === false ? null : { pendingOver: c.alerts.backlog.pendingOver },
       lull:
-        c.alerts.lull === false ? null : { window: c.alerts.lull.window, belowPercentOfUsual: c.alerts.lull.belowPercentOfUsual },
+        c.alerts.lull === false
+          ? null
+          : { window: c.alerts.lull.window, belowPercentOfUsual: c.alerts.lull.belowPercentOfUsual },
       conversion:
         c.alerts.conversion === false
           ? null
-          : { window: c.alerts.conversion.window, belowPercent: c.alerts.conversion.belowPercent, minMqls: c.alerts.conversion.minMqls },
+          : {
+              window: c.alerts.conversion.window,
+              belowPercent: c.alerts.conversion.belowPercent,
+              minMqls: c.alerts.conversion.minMqls,
+            },
       rejectionSpike:
         c.alerts.rejectionSpike === false
           ? null

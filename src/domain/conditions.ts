@@ -38,7 +38,12 @@ export function emailDomain(email: string | null | undefined): string | null {
   if (!email) return null;
   const at = email.lastIndexOf('@');
   if (at < 0 || at === email.length - 1) return null;
-  return email.slice(at + 1).trim().toLowerCase() || null;
+  return (
+    email
+      .slice(at + 1)
+      .trim()
+      .toLowerCase() || null
+  );
 }
 
 /** The value of a field for a lead, or null when it is missing. */
@@ -140,7 +145,10 @@ export const OP_TEXT: Record<string, string> = {
   matches: 'matches',
 };
 
-function compare(c: Extract<Condition, { kind: 'compare' }>, input: ConditionInput): { matched: boolean; detail: string } {
+function compare(
+  c: Extract<Condition, { kind: 'compare' }>,
+  input: ConditionInput,
+): { matched: boolean; detail: string } {
   const actual = resolveField(c.field, input);
   const { op, value } = c;
   if (op === 'exists') {

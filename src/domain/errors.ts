@@ -27,7 +27,10 @@ export class AppError extends Error {
 /** Bad input from a user (config, files, arguments): the CLI exits 2 and prints every problem. */
 export class InputError extends AppError {
   readonly problems: string[];
-  constructor(code: 'config.invalid' | 'config.missing_env' | 'config.not_found' | 'input.invalid', problems: string[]) {
+  constructor(
+    code: 'config.invalid' | 'config.missing_env' | 'config.not_found' | 'input.invalid',
+    problems: string[],
+  ) {
     super(code, problems.join('\n'));
     this.name = 'InputError';
     this.problems = problems;

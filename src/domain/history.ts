@@ -14,10 +14,7 @@ export interface HistoryRules {
 
 export type HistoryOutcomeState = 'accepted' | 'rejected' | 'open';
 
-export type InferredOutcome =
-  | { state: 'accepted' }
-  | { state: 'rejected'; reasonId: string }
-  | { state: 'open' };
+export type InferredOutcome = { state: 'accepted' } | { state: 'rejected'; reasonId: string } | { state: 'open' };
 
 /** Reason id recorded when a past rejection carries no reason. */
 export const UNKNOWN_REASON = 'unknown';
@@ -39,7 +36,8 @@ export function reasonFromValue(raw: string | null | undefined, reasons: readonl
   const text = (raw ?? '').trim();
   if (text === '') return UNKNOWN_REASON;
   const lower = text.toLowerCase();
-  const known = reasons.find((r) => r.id.toLowerCase() === lower) ?? reasons.find((r) => r.label.toLowerCase() === lower);
+  const known =
+    reasons.find((r) => r.id.toLowerCase() === lower) ?? reasons.find((r) => r.label.toLowerCase() === lower);
   return known ? known.id : text;
 }
 

@@ -61,7 +61,12 @@ export interface LullVerdict {
  * mean of the same hours of the week over the previous weeks. A usual volume under `minUsual` MQLs
  * (default 1) is too thin to judge: no lull.
  */
-export function judgeLull(current: number, previous: readonly number[], belowPercent: number, minUsual = 1): LullVerdict {
+export function judgeLull(
+  current: number,
+  previous: readonly number[],
+  belowPercent: number,
+  minUsual = 1,
+): LullVerdict {
   const usual = previous.length === 0 ? 0 : previous.reduce((a, b) => a + b, 0) / previous.length;
   const percentOfUsual = usual > 0 ? Math.round((1000 * current) / usual) / 10 : null;
   return { current, usual, percentOfUsual, lull: usual >= minUsual && current * 100 < belowPercent * usual };

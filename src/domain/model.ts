@@ -192,7 +192,15 @@ export interface Handoff {
   updatedAt: Millis;
 }
 
-export const OFFER_STATES = ['open', 'accepted', 'rejected', 'timed_out', 'withdrawn', 'reassigned', 'escalated'] as const;
+export const OFFER_STATES = [
+  'open',
+  'accepted',
+  'rejected',
+  'timed_out',
+  'withdrawn',
+  'reassigned',
+  'escalated',
+] as const;
 export type OfferState = (typeof OFFER_STATES)[number];
 
 export interface Offer {

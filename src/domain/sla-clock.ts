@@ -225,7 +225,7 @@ function prepare(cal: WorkCalendar): Prepared {
 }
 
 function weekdayOf(day: number): Weekday {
-  return (((day + 4) % 7) + 7) % 7 as Weekday; // 1970-01-01 was a Thursday
+  return ((((day + 4) % 7) + 7) % 7) as Weekday; // 1970-01-01 was a Thursday
 }
 
 /** Working intervals made of wall readings on local day `day`, appended to `out` as start,end pairs. */

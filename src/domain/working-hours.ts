@@ -13,13 +13,24 @@ const WEEK_ORDER: readonly Weekday[] = [1, 2, 3, 4, 5, 6, 0];
 const SHORT_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
 
 const DAY_ALIASES: Record<string, Weekday> = {
-  sun: 0, sunday: 0,
-  mon: 1, monday: 1,
-  tue: 2, tues: 2, tuesday: 2,
-  wed: 3, weds: 3, wednesday: 3,
-  thu: 4, thur: 4, thurs: 4, thursday: 4,
-  fri: 5, friday: 5,
-  sat: 6, saturday: 6,
+  sun: 0,
+  sunday: 0,
+  mon: 1,
+  monday: 1,
+  tue: 2,
+  tues: 2,
+  tuesday: 2,
+  wed: 3,
+  weds: 3,
+  wednesday: 3,
+  thu: 4,
+  thur: 4,
+  thurs: 4,
+  thursday: 4,
+  fri: 5,
+  friday: 5,
+  sat: 6,
+  saturday: 6,
 };
 const DAY_GROUPS: Record<string, Weekday[]> = {
   weekdays: [1, 2, 3, 4, 5],
@@ -53,7 +64,10 @@ export function parseClockRange(text: string): ClockRangeResult {
   if (start === null) return { ok: false, error: `"${parts[0] as string}" is not a time of day (HH:MM, 00:00-23:59)` };
   if (end === null) return { ok: false, error: `"${parts[1] as string}" is not a time of day (HH:MM, 00:00-24:00)` };
   if (start === end) {
-    return { ok: false, error: `"${text.trim()}" starts and ends at the same time (write 00:00-24:00 for a whole day)` };
+    return {
+      ok: false,
+      error: `"${text.trim()}" starts and ends at the same time (write 00:00-24:00 for a whole day)`,
+    };
   }
   return { ok: true, start, end };
 }
@@ -166,7 +180,8 @@ export function parseWorkingHours(text: string): WorkingHoursResult {
         ranges.push({ start: r.start, end: r.end });
         continue;
       }
-      if (ranges.length > 0) return { ok: false, error: `"${tok}" comes after the times in "${segment}"; write the days first` };
+      if (ranges.length > 0)
+        return { ok: false, error: `"${tok}" comes after the times in "${segment}"; write the days first` };
       const parsed = parseDayToken(tok);
       if (parsed === null) {
         return {
@@ -177,14 +192,16 @@ export function parseWorkingHours(text: string): WorkingHoursResult {
       days.push(...parsed);
     }
     if (ranges.length === 0) {
-      if (i === segments.length - 1) return { ok: false, error: `"${segment}" has days but no times (e.g. "${segment} 09:00-17:00")` };
+      if (i === segments.length - 1)
+        return { ok: false, error: `"${segment}" has days but no times (e.g. "${segment} 09:00-17:00")` };
       pendingDays = days;
       continue;
     }
     pendingDays = [];
     let effective: Weekday[] = days;
     if (effective.length === 0) {
-      if (lastDays === null) return { ok: false, error: `"${segment}" has times but no days (e.g. "Mon-Fri ${segment}")` };
+      if (lastDays === null)
+        return { ok: false, error: `"${segment}" has times but no days (e.g. "Mon-Fri ${segment}")` };
       effective = lastDays;
     }
     lastDays = normaliseDays(effective);

@@ -57,12 +57,19 @@ export interface DashboardReports {
   /** computeStats(reader, { ...query, reasons }) of src/app/stats.ts. */
   stats(query: DashboardStatsQuery): Promise<DashboardStatsReport>;
   /** writeExport(reader, window, 'csv', reasons, out) of src/cli/commands/export.ts. */
-  writeCsv(reader: MetricsReader, window: { since: Millis; until: Millis }, out: (text: string) => void): Promise<number>;
+  writeCsv(
+    reader: MetricsReader,
+    window: { since: Millis; until: Millis },
+    out: (text: string) => void,
+  ): Promise<number>;
   /** exportTimings(row).speedToLeadMs of src/cli/commands/export.ts. */
   speedToLeadMs(row: ExportRow): Millis | null;
 }
 
-export type DashboardStore = Pick<Store, 'listOpenHandoffs' | 'getLead' | 'listAlerts' | 'getRepStatuses' | 'countOpenOffersByRep'>;
+export type DashboardStore = Pick<
+  Store,
+  'listOpenHandoffs' | 'getLead' | 'listAlerts' | 'getRepStatuses' | 'countOpenOffersByRep'
+>;
 
 export interface DashboardOptions {
   /** server.dashboardToken; null turns the dashboard off. */
@@ -141,7 +148,12 @@ export type AccessDecision =
   | { kind: 'deny'; why: 'missing' | 'wrong_token' | 'wrong_header' | 'stale_cookie' };
 
 /** Decides a request's access from its URL (path + query), Authorization header and cookies. */
-export function decideAccess(token: string, url: URL, headers: http.IncomingHttpHeaders, secureCookie: boolean): AccessDecision {
+export function decideAccess(
+  token: string,
+  url: URL,
+  headers: http.IncomingHttpHeaders,
+  secureCookie: boolean,
+): AccessDecision {
   const fromQuery = url.searchParams.get('token');
   if (fromQuery !== null) {
     if (!sameSecret(fromQuery, token)) return { kind: 'deny', why: 'wrong_token' };
@@ -158,7 +170,8 @@ export function decideAccess(token: string, url: URL, headers: http.IncomingHttp
     return m && sameSecret((m[1] as string).trim(), token) ? { kind: 'allow' } : { kind: 'deny', why: 'wrong_header' };
   }
   const session = cookieValue(headers.cookie, DASHBOARD_COOKIE);
-  if (session !== null) return sameSecret(session, sessionValue(token)) ? { kind: 'allow' } : { kind: 'deny', why: 'stale_cookie' };
+  if (session !== null)
+    return sameSecret(session, sessionValue(token)) ? { kind: 'allow' } : { kind: 'deny', why: 'stale_cookie' };
   return { kind: 'deny', why: 'missing' };
 }
 
@@ -169,7 +182,13 @@ const BASE_HEADERS = {
   'x-frame-options': 'DENY',
 };
 
-function sendHtml(res: http.ServerResponse, status: number, body: string, nonce: string | null, extra: Record<string, string> = {}): void {
+function sendHtml(
+  res: http.ServerResponse,
+  status: number,
+  body: string,
+  nonce: string | null,
+  extra: Record<string, string> = {},
+): void {
   // With a nonce only our own <style> and <script> apply: injected markup could neither run nor restyle.
   const code = nonce ? `style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'` : `style-src 'unsafe-inline'`;
   const csp = `default-src 'none'; ${code}; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
@@ -216,7 +235,9 @@ export function parseFilters(params: URLSearchParams, defaultWindow = '30d'): Pa
       window = rawWindow.trim();
       windowMs = ms;
     } else {
-      notices.push(`The window "${rawWindow.slice(0, 40)}" is not a duration between 1h and 400d (such as 7d or 90d); showing ${defaultWindow}.`);
+      notices.push(
+        `The window "${rawWindow.slice(0, 40)}" is not a duration between 1h and 400d (such as 7d or 90d); showing ${defaultWindow}.`,
+      );
     }
   }
   const team = textParam(params, 'team', notices);
@@ -232,7 +253,10 @@ export function parseFilters(params: URLSearchParams, defaultWindow = '30d'): Pa
   return { state: { window, team, source, campaign, hot }, windowMs, filter, notices };
 }
 
-function matches(filter: MetricsFilter, row: { teamId: string | null; channel: string | null; campaign: string | null; hot: boolean }): boolean {
+function matches(
+  filter: MetricsFilter,
+  row: { teamId: string | null; channel: string | null; campaign: string | null; hot: boolean },
+): boolean {
   if (filter.team !== undefined && row.teamId !== filter.team) return false;
   if (filter.source !== undefined && row.channel !== filter.source) return false;
   if (filter.campaign !== undefined && row.campaign !== filter.campaign) return false;
@@ -246,7 +270,13 @@ function matches(filter: MetricsFilter, row: { teamId: string | null; channel: s
  * matching rows or the window is done, so a pager that stops on a short page sees every row.
  */
 export function filteredExportReader(reader: MetricsReader, filter: MetricsFilter): MetricsReader {
-  if (filter.team === undefined && filter.source === undefined && filter.campaign === undefined && filter.hot === undefined) return reader;
+  if (
+    filter.team === undefined &&
+    filter.source === undefined &&
+    filter.campaign === undefined &&
+    filter.hot === undefined
+  )
+    return reader;
   return {
     ...reader,
     async exportHandoffs(since, until, limit, after) {
@@ -298,7 +328,12 @@ function groupKeys(report: DashboardStatsReport): string[] {
 }
 
 /** The latest start t in [since, until) with at most `limit` MQLs in [t, until) (to the minute). */
-export async function latestStartWithin(metrics: MetricsReader, since: Millis, until: Millis, limit: number): Promise<Millis> {
+export async function latestStartWithin(
+  metrics: MetricsReader,
+  since: Millis,
+  until: Millis,
+  limit: number,
+): Promise<Millis> {
   let lo = since; // more than `limit` MQLs from here
   let hi = until; // at most `limit` from here
   while (hi - lo > 60_000) {
@@ -318,7 +353,11 @@ function breakdown(report: DashboardStatsReport, limit: number): BreakdownRow[] 
     .map((g) => ({ key: g.key, numbers: g }));
 }
 
-export async function buildDashboardView(options: DashboardOptions, parsed: ParsedFilters, nonce: string): Promise<DashboardView> {
+export async function buildDashboardView(
+  options: DashboardOptions,
+  parsed: ParsedFilters,
+  nonce: string,
+): Promise<DashboardView> {
   const { metrics, store, reports, settings } = options;
   const now = options.clock.now();
   const until = now;
@@ -330,22 +369,27 @@ export async function buildDashboardView(options: DashboardOptions, parsed: Pars
   const weeksSince = weekStart(now) - 11 * WEEK;
   // Without filters the backlog table needs only its first rows (the count comes from backlog());
   // with filters, open hand-offs are matched here, up to BACKLOG_SCAN of them.
-  const filtered = filter.team !== undefined || filter.source !== undefined || filter.campaign !== undefined || filter.hot !== undefined;
+  const filtered =
+    filter.team !== undefined ||
+    filter.source !== undefined ||
+    filter.campaign !== undefined ||
+    filter.hot !== undefined;
 
   // The by-rep report's total is the cohort's total (every hand-off and offer is in exactly one
   // group), so it also serves the headline: one query fewer.
-  const [byRep, weekly, bySource, byCampaign, backlog, open, alerts, statuses, openOffers, inWindow] = await Promise.all([
-    reports.stats({ since, until, by: 'rep', filter }),
-    reports.stats({ since: weeksSince, until, by: 'week', filter }),
-    reports.stats({ since, until, by: 'source', filter: optionFilter }),
-    reports.stats({ since, until, by: 'campaign', filter: optionFilter }),
-    metrics.backlog(now),
-    store.listOpenHandoffs(filtered ? BACKLOG_SCAN : BACKLOG_SHOWN),
-    store.listAlerts('firing'),
-    store.getRepStatuses(),
-    store.countOpenOffersByRep(),
-    metrics.countMqls(since, until),
-  ]);
+  const [byRep, weekly, bySource, byCampaign, backlog, open, alerts, statuses, openOffers, inWindow] =
+    await Promise.all([
+      reports.stats({ since, until, by: 'rep', filter }),
+      reports.stats({ since: weeksSince, until, by: 'week', filter }),
+      reports.stats({ since, until, by: 'source', filter: optionFilter }),
+      reports.stats({ since, until, by: 'campaign', filter: optionFilter }),
+      metrics.backlog(now),
+      store.listOpenHandoffs(filtered ? BACKLOG_SCAN : BACKLOG_SHOWN),
+      store.listAlerts('firing'),
+      store.getRepStatuses(),
+      store.countOpenOffersByRep(),
+      metrics.countMqls(since, until),
+    ]);
 
   // Rows of the window: the speed-to-lead distribution and the escalations. A window with more MQLs
   // than ROW_SCAN_LIMIT is read from the latest start that keeps it under the limit (found by
@@ -364,13 +408,15 @@ export async function buildDashboardView(options: DashboardOptions, parsed: Pars
       if (s !== null) speeds.push(s);
       if (row.escalatedAt !== null) escalated.push(row);
     }
-    if (escalated.length > 4 * ESCALATIONS_SHOWN) escalated = escalated.sort((a, b) => (b.escalatedAt ?? 0) - (a.escalatedAt ?? 0)).slice(0, ESCALATIONS_SHOWN);
+    if (escalated.length > 4 * ESCALATIONS_SHOWN)
+      escalated = escalated.sort((a, b) => (b.escalatedAt ?? 0) - (a.escalatedAt ?? 0)).slice(0, ESCALATIONS_SHOWN);
     const last = page[page.length - 1];
     if (!last || page.length < PAGE) break;
     after = { mqlAt: last.mqlAt, id: last.id };
   }
 
-  const repName = (id: string | null): string | null => (id === null ? null : (settings.reps.find((r) => r.id === id)?.name ?? id));
+  const repName = (id: string | null): string | null =>
+    id === null ? null : (settings.reps.find((r) => r.id === id)?.name ?? id);
 
   // Weeks: 12 Monday-based weeks ending with the current one.
   const byWeek = new Map(weekly.groups.map((g) => [g.key, g]));
@@ -382,7 +428,9 @@ export async function buildDashboardView(options: DashboardOptions, parsed: Pars
 
   // Reps: the team's members (or everyone), plus reps that appear in the numbers but not in the config.
   const team = filter.team !== undefined ? settings.teams.find((t) => t.id === filter.team) : undefined;
-  const listed = settings.reps.filter((r) => (filter.team === undefined ? true : (team?.members.includes(r.id) ?? false)));
+  const listed = settings.reps.filter((r) =>
+    filter.team === undefined ? true : (team?.members.includes(r.id) ?? false),
+  );
   const groups = new Map(byRep.groups.map((g) => [g.key, g]));
   const extra = byRep.groups.filter((g) => g.key !== '(none)' && !listed.some((r) => r.id === g.key)).map((g) => g.key);
   const reps: RepRow[] = [
@@ -396,7 +444,14 @@ export async function buildDashboardView(options: DashboardOptions, parsed: Pars
       const range = rep.away.find((a) => a.from <= today && today <= a.to);
       const slack = activeAwayStatus(rep.id, statuses, now);
       if (range) status = { kind: 'away', text: `away until ${range.to}` };
-      else if (slack) status = { kind: 'away', text: slack.awayUntil === null ? 'away until back' : `away until ${new Date(slack.awayUntil).toISOString().slice(0, 16).replace('T', ' ')} UTC` };
+      else if (slack)
+        status = {
+          kind: 'away',
+          text:
+            slack.awayUntil === null
+              ? 'away until back'
+              : `away until ${new Date(slack.awayUntil).toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+        };
     } else status = { kind: 'inactive', text: 'not configured' };
     return { id, name: rep?.name ?? id, numbers: groups.get(id) ?? null, openNow: openOffers[id] ?? 0, status };
   });
@@ -459,7 +514,13 @@ export async function buildDashboardView(options: DashboardOptions, parsed: Pars
     weeks,
     speed: { histogram: histogram(speeds), rowsSince: rowsSince > since ? rowsSince : null },
     reps,
-    backlog: { summary: backlog, rows: backlogRows, matching: filtered ? matching.length : backlog.open, shownLimit: BACKLOG_SHOWN, filtered },
+    backlog: {
+      summary: backlog,
+      rows: backlogRows,
+      matching: filtered ? matching.length : backlog.open,
+      shownLimit: BACKLOG_SHOWN,
+      filtered,
+    },
     escalations,
     alerts: alerts.map(alertView).sort((a, b) => Number(b.critical) - Number(a.critical) || b.firedAt - a.firedAt),
     nonce,
@@ -469,9 +530,22 @@ export async function buildDashboardView(options: DashboardOptions, parsed: Pars
 // ---- handlers ---------------------------------------------------------------------------------------
 
 function csvFileName(f: FilterState, now: Millis): string {
-  const parts = ['handoff', new Date(now).toISOString().slice(0, 10), f.window, f.team, f.source, f.campaign, f.hot ? 'hot' : null]
+  const parts = [
+    'handoff',
+    new Date(now).toISOString().slice(0, 10),
+    f.window,
+    f.team,
+    f.source,
+    f.campaign,
+    f.hot ? 'hot' : null,
+  ]
     .filter((x): x is string => x !== null)
-    .map((x) => x.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40))
+    .map((x) =>
+      x
+        .replace(/[^A-Za-z0-9._-]+/g, '-')
+        .replace(/^-+|-+$/g, '')
+        .slice(0, 40),
+    )
     .filter((x) => x !== '');
   return `${parts.join('_')}.csv`;
 }
@@ -494,13 +568,19 @@ export function createDashboardHandler(options: DashboardOptions): DashboardHand
       const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
       const access = decideAccess(token, url, req.headers, secureCookie);
       if (access.kind === 'login') {
-        res.writeHead(303, { ...BASE_HEADERS, location: access.location, 'set-cookie': access.cookie, 'content-length': 0 });
+        res.writeHead(303, {
+          ...BASE_HEADERS,
+          location: access.location,
+          'set-cookie': access.cookie,
+          'content-length': 0,
+        });
         res.end();
         return;
       }
       if (access.kind === 'deny') {
         log.info({ why: access.why, path: url.pathname }, 'dashboard request refused');
-        const retry = access.why === 'missing' ? `${url.pathname.slice(url.pathname.lastIndexOf('/') + 1)}${url.search}` : null;
+        const retry =
+          access.why === 'missing' ? `${url.pathname.slice(url.pathname.lastIndexOf('/') + 1)}${url.search}` : null;
         sendHtml(res, 401, renderUnauthorized(retry), null, { 'www-authenticate': 'Bearer realm="handoff dashboard"' });
         return;
       }
@@ -526,9 +606,13 @@ export function createDashboardHandler(options: DashboardOptions): DashboardHand
       'content-type': 'text/csv; charset=utf-8',
       'content-disposition': `attachment; filename="${csvFileName(parsed.state, now)}"`,
     });
-    const rows = await options.reports.writeCsv(filteredExportReader(options.metrics, parsed.filter), window, (text) => {
-      res.write(text);
-    });
+    const rows = await options.reports.writeCsv(
+      filteredExportReader(options.metrics, parsed.filter),
+      window,
+      (text) => {
+        res.write(text);
+      },
+    );
     res.end();
     log.debug({ rows }, 'dashboard csv sent');
   });

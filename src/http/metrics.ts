@@ -34,13 +34,47 @@ export function createPrometheusMetrics(options: PrometheusOptions): PrometheusM
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'handoff_process_' });
   const registers = [registry];
 
-  const mqls = new Counter({ name: 'handoff_mqls_detected_total', help: 'MQLs detected (new hand-offs)', labelNames: ['source', 'hot'], registers });
-  const offers = new Counter({ name: 'handoff_offers_total', help: 'Offers made to reps (first offers and re-offers)', labelNames: ['kind', 'hot'], registers });
-  const decisions = new Counter({ name: 'handoff_decisions_total', help: 'Decisions on offers, by outcome and rejection reason', labelNames: ['outcome', 'reason'], registers });
-  const timeouts = new Counter({ name: 'handoff_offer_timeouts_total', help: 'Offers whose deadline passed without a decision', registers });
-  const escalations = new Counter({ name: 'handoff_escalations_total', help: 'Hand-offs escalated to managers, by reason', labelNames: ['reason'], registers });
-  const jobFailures = new Counter({ name: 'handoff_job_failures_total', help: 'Outbox job failures, by job kind and failure kind', labelNames: ['kind', 'failure', 'dead'], registers });
-  const connectorErrors = new Counter({ name: 'handoff_connector_errors_total', help: 'Failed connector calls, by connector and failure kind', labelNames: ['connector', 'failure'], registers });
+  const mqls = new Counter({
+    name: 'handoff_mqls_detected_total',
+    help: 'MQLs detected (new hand-offs)',
+    labelNames: ['source', 'hot'],
+    registers,
+  });
+  const offers = new Counter({
+    name: 'handoff_offers_total',
+    help: 'Offers made to reps (first offers and re-offers)',
+    labelNames: ['kind', 'hot'],
+    registers,
+  });
+  const decisions = new Counter({
+    name: 'handoff_decisions_total',
+    help: 'Decisions on offers, by outcome and rejection reason',
+    labelNames: ['outcome', 'reason'],
+    registers,
+  });
+  const timeouts = new Counter({
+    name: 'handoff_offer_timeouts_total',
+    help: 'Offers whose deadline passed without a decision',
+    registers,
+  });
+  const escalations = new Counter({
+    name: 'handoff_escalations_total',
+    help: 'Hand-offs escalated to managers, by reason',
+    labelNames: ['reason'],
+    registers,
+  });
+  const jobFailures = new Counter({
+    name: 'handoff_job_failures_total',
+    help: 'Outbox job failures, by job kind and failure kind',
+    labelNames: ['kind', 'failure', 'dead'],
+    registers,
+  });
+  const connectorErrors = new Counter({
+    name: 'handoff_connector_errors_total',
+    help: 'Failed connector calls, by connector and failure kind',
+    labelNames: ['connector', 'failure'],
+    registers,
+  });
   const detection = new Histogram({
     name: 'handoff_detection_latency_seconds',
     help: 'From the MQL time in the CRM to the hand-off being stored',
@@ -54,11 +88,33 @@ export function createPrometheusMetrics(options: PrometheusOptions): PrometheusM
     buckets: [30, 60, 300, 600, 1800, 3600, 7200, 14400, 28800, 86400],
     registers,
   });
-  const open = new Gauge({ name: 'handoff_open_handoffs', help: 'Open hand-offs now, by state', labelNames: ['state'], registers });
-  const openByAge = new Gauge({ name: 'handoff_open_handoffs_by_age', help: 'Open hand-offs now, by time since the MQL', labelNames: ['age'], registers });
-  const oldest = new Gauge({ name: 'handoff_oldest_open_handoff_age_seconds', help: 'Age of the oldest open hand-off (0 when none)', registers });
-  const dead = new Gauge({ name: 'handoff_dead_jobs', help: 'Outbox jobs dead-lettered after their last attempt', registers });
-  const scrapeErrors = new Counter({ name: 'handoff_metrics_store_errors_total', help: 'Scrapes whose store gauges could not be read', registers });
+  const open = new Gauge({
+    name: 'handoff_open_handoffs',
+    help: 'Open hand-offs now, by state',
+    labelNames: ['state'],
+    registers,
+  });
+  const openByAge = new Gauge({
+    name: 'handoff_open_handoffs_by_age',
+    help: 'Open hand-offs now, by time since the MQL',
+    labelNames: ['age'],
+    registers,
+  });
+  const oldest = new Gauge({
+    name: 'handoff_oldest_open_handoff_age_seconds',
+    help: 'Age of the oldest open hand-off (0 when none)',
+    registers,
+  });
+  const dead = new Gauge({
+    name: 'handoff_dead_jobs',
+    help: 'Outbox jobs dead-lettered after their last attempt',
+    registers,
+  });
+  const scrapeErrors = new Counter({
+    name: 'handoff_metrics_store_errors_total',
+    help: 'Scrapes whose store gauges could not be read',
+    registers,
+  });
 
   const telemetry: Telemetry = {
     mqlDetected: ({ source, hot, latencyMs }) => {

@@ -29,11 +29,19 @@ export interface HttpServer {
 
 export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
-export function sendText(res: http.ServerResponse, status: number, text: string, type = 'text/plain; charset=utf-8'): void {
+export function sendText(
+  res: http.ServerResponse,
+  status: number,
+  text: string,
+  type = 'text/plain; charset=utf-8',
+): void {
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
@@ -43,9 +51,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const routes: Record<string, RouteHandler> = {
     'GET /healthz': (_req, res) => sendJson(res, 200, { ok: true }),
     'GET /readyz': async (_req, res) => {
-      const checks = await options.readiness().catch((err: unknown) => [
-        { name: 'readiness', ok: false, detail: err instanceof Error ? err.message : String(err) },
-      ]);
+      const checks = await options
+        .readiness()
+        .catch((err: unknown) => [
+          { name: 'readiness', ok: false, detail: err instanceof Error ? err.message : String(err) },
+        ]);
       const ok = checks.every((c) => c.ok);
       sendJson(res, ok ? 200 : 503, { ok, checks });
     },

@@ -147,5 +147,10 @@ export interface MetricsReader {
   /** Notes of rejected hand-offs decided in [since, until), newest first, at most `perReason` per reason. */
   rejectionNotes(since: Millis, until: Millis, perReason: number): Promise<RejectionNote[]>;
   /** Hand-offs with MQL time in [since, until) and their offers, oldest first, paged by `after`. */
-  exportHandoffs(since: Millis, until: Millis, limit: number, after?: { mqlAt: Millis; id: string }): Promise<ExportRow[]>;
+  exportHandoffs(
+    since: Millis,
+    until: Millis,
+    limit: number,
+    after?: { mqlAt: Millis; id: string },
+  ): Promise<ExportRow[]>;
 }

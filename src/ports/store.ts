@@ -65,7 +65,9 @@ export type NewOffer = Omit<Offer, 'id' | 'handoffId' | 'remindedAt' | 'decidedA
   /** Set when the offer is created already decided (a claim from an escalation). */
   decidedAt?: Millis | null;
 };
-export type OfferPatch = Partial<Pick<Offer, 'state' | 'dueAt' | 'remindAt' | 'remindedAt' | 'decidedAt' | 'slackChannel' | 'slackTs'>>;
+export type OfferPatch = Partial<
+  Pick<Offer, 'state' | 'dueAt' | 'remindAt' | 'remindedAt' | 'decidedAt' | 'slackChannel' | 'slackTs'>
+>;
 
 export interface RotationEntry {
   teamId: string;
@@ -92,9 +94,7 @@ export interface HandoffChange {
   rotation?: RotationEntry[];
 }
 
-export type ChangeResult =
-  | { ok: true; handoff: Handoff; offers: Offer[] }
-  | { ok: false; current: Handoff | null };
+export type ChangeResult = { ok: true; handoff: Handoff; offers: Offer[] } | { ok: false; current: Handoff | null };
 
 export interface IngestInput {
   lead: Lead;
@@ -166,7 +166,12 @@ export interface Store {
   /** Open live hand-offs (detected / offered / escalated; imported history left out), oldest MQL first. */
   listOpenHandoffs(limit: number): Promise<Handoff[]>;
   /** Hand-offs with mqlAt in [from, to), oldest first, paged by `after` (an id returned before). */
-  listHandoffsByMqlTime(from: Millis, to: Millis, limit: number, after?: { mqlAt: Millis; id: string }): Promise<Handoff[]>;
+  listHandoffsByMqlTime(
+    from: Millis,
+    to: Millis,
+    limit: number,
+    after?: { mqlAt: Millis; id: string },
+  ): Promise<Handoff[]>;
 
   // --- offers -----------------------------------------------------------------------------------
   getOffer(id: string): Promise<Offer | null>;

@@ -48,7 +48,18 @@ const SECRET_KEYS = new Set([
 const SECRET_SUFFIXES = ['token', 'secret', 'password', 'privatekey', 'apikey'];
 
 /** Keys whose string values are contact addresses. */
-const EMAIL_KEYS = new Set(['email', 'emails', 'to', 'cc', 'bcc', 'from', 'replyto', 'recipient', 'recipients', 'address']);
+const EMAIL_KEYS = new Set([
+  'email',
+  'emails',
+  'to',
+  'cc',
+  'bcc',
+  'from',
+  'replyto',
+  'recipient',
+  'recipients',
+  'address',
+]);
 
 /** Paths pino redacts itself (they also cover values that serializers produce). */
 const SECRET_FIELDS = [

@@ -69,7 +69,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
     options.onFailure?.(job, failure, dead);
     if (dead) {
       await store.killJob(job.id, workerId, `${failure.kind}: ${failure.reason}`, now);
-      log.error({ jobId: job.id, kind: job.kind, handoffId: job.handoffId, attempts: job.attempts, failure }, 'job dead-lettered');
+      log.error(
+        { jobId: job.id, kind: job.kind, handoffId: job.handoffId, attempts: job.attempts, failure },
+        'job dead-lettered',
+      );
       await options.onDead?.(job, failure);
       return;
     }
@@ -84,13 +87,17 @@ export function createOutbox(options: OutboxOptions): Outbox {
             ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}),
           });
     await store.retryJob(job.id, workerId, { runAt: now + delay, error: `${failure.kind}: ${failure.reason}` }, now);
-    log.warn({ jobId: job.id, kind: job.kind, handoffId: job.handoffId, attempts: job.attempts, failure, retryInMs: delay }, 'job failed, will retry');
+    log.warn(
+      { jobId: job.id, kind: job.kind, handoffId: job.handoffId, attempts: job.attempts, failure, retryInMs: delay },
+      'job failed, will retry',
+    );
   }
 
   async function runBatch(kind: string, jobs: Job[]): Promise<void> {
     const handler = handlers[kind];
     if (!handler) {
-      for (const job of jobs) await settle(job, { ok: false, failure: { kind: 'invalid', reason: `no handler for job kind "${kind}"` } });
+      for (const job of jobs)
+        await settle(job, { ok: false, failure: { kind: 'invalid', reason: `no handler for job kind "${kind}"` } });
       return;
     }
     let results: DispatchResult[];
@@ -98,12 +105,17 @@ export function createOutbox(options: OutboxOptions): Outbox {
       results = await handler.run(jobs);
     } catch (err) {
       const failure: Failure =
-        err instanceof ConnectorError ? err.failure : { kind: 'transient', reason: err instanceof Error ? err.message : String(err) };
+        err instanceof ConnectorError
+          ? err.failure
+          : { kind: 'transient', reason: err instanceof Error ? err.message : String(err) };
       if (!(err instanceof ConnectorError)) log.error({ err, kind }, 'job handler threw');
       results = jobs.map(() => ({ ok: false, failure }));
     }
     for (let i = 0; i < jobs.length; i++) {
-      await settle(jobs[i] as Job, results[i] ?? { ok: false, failure: { kind: 'transient', reason: 'handler returned no result' } });
+      await settle(
+        jobs[i] as Job,
+        results[i] ?? { ok: false, failure: { kind: 'transient', reason: 'handler returned no result' } },
+      );
     }
   }
 

@@ -38,7 +38,8 @@ export function parseStoreUrl(url: string): StoreTarget {
   if (text.startsWith('sqlite:')) {
     let path = text.slice('sqlite:'.length);
     if (path.startsWith('//')) path = path.slice(2); // sqlite:///abs/file.db
-    if (path === '') throw new InputError('config.invalid', ['store.url: sqlite: needs a file path (sqlite:./data/handoff.db)']);
+    if (path === '')
+      throw new InputError('config.invalid', ['store.url: sqlite: needs a file path (sqlite:./data/handoff.db)']);
     return { kind: 'sqlite', path };
   }
   if (text.startsWith('postgres://') || text.startsWith('postgresql://')) {

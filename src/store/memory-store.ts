@@ -81,7 +81,8 @@ export function createMemoryStore(): Store {
     for (const j of list) {
       if (jobIdByKey.has(j.idempotencyKey)) continue;
       const handoffId = j.handoffId === undefined ? defaultHandoffId : j.handoffId;
-      if (handoffId !== null && !handoffs.has(handoffId)) throw new Error(`job ${j.idempotencyKey}: unknown hand-off ${handoffId}`);
+      if (handoffId !== null && !handoffs.has(handoffId))
+        throw new Error(`job ${j.idempotencyKey}: unknown hand-off ${handoffId}`);
       jobSeq += 1;
       const id = String(jobSeq);
       jobs.set(id, {
@@ -301,7 +302,8 @@ export function createMemoryStore(): Store {
       for (const o of offers.values()) {
         if (o.state !== 'open') continue;
         if (o.dueAt <= now) due.push({ offer: o, due: 'timeout', at: o.dueAt });
-        else if (o.remindAt !== null && o.remindAt <= now && o.remindedAt === null) due.push({ offer: o, due: 'remind', at: o.remindAt });
+        else if (o.remindAt !== null && o.remindAt <= now && o.remindedAt === null)
+          due.push({ offer: o, due: 'remind', at: o.remindAt });
       }
       due.sort((a, b) => a.at - b.at || compareIds(a.offer.id, b.offer.id));
       return due.slice(0, limit).flatMap((d) => {

@@ -119,7 +119,9 @@ export function createStoreMetricsReader(store: Store): MetricsReader {
       const total = (await funnelBy(store, q, null)).get('all') ?? emptyCounts();
       if (!q.by) return { total, groups: [] };
       const byKey = await funnelBy(store, q, q.by);
-      const groups = [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, c]) => ({ key, ...c }));
+      const groups = [...byKey.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([key, c]) => ({ key, ...c }));
       return { total, groups };
     },
 
@@ -158,7 +160,17 @@ export function createStoreMetricsReader(store: Store): MetricsReader {
         for (const o of await store.listOffers(h.id)) {
           const t = o.decidedAt ?? o.dueAt;
           if (o.state !== 'timed_out' || t < since || t >= until) continue;
-          out.push({ offerId: o.id, handoffId: h.id, repId: o.repId, seq: o.seq, dueAt: o.dueAt, timedOutAt: t, handoffState: h.state, email: h.email, hot: h.hot });
+          out.push({
+            offerId: o.id,
+            handoffId: h.id,
+            repId: o.repId,
+            seq: o.seq,
+            dueAt: o.dueAt,
+            timedOutAt: t,
+            handoffState: h.state,
+            email: h.email,
+            hot: h.hot,
+          });
         }
       }
       out.sort((a, b) => a.timedOutAt - b.timedOutAt || (a.offerId < b.offerId ? -1 : 1));
@@ -168,10 +180,24 @@ export function createStoreMetricsReader(store: Store): MetricsReader {
     async rejectionNotes(since: Millis, until: Millis, perReason: number): Promise<RejectionNote[]> {
       const all: RejectionNote[] = [];
       for await (const h of cohort(store, 0, Number.MAX_SAFE_INTEGER)) {
-        if (h.state !== 'rejected' || h.decidedAt === null || h.decidedAt < since || h.decidedAt >= until || !h.note) continue;
-        all.push({ handoffId: h.id, reasonId: h.reasonId ?? NO_GROUP, note: h.note, source: h.channel, campaign: h.campaign, decidedAt: h.decidedAt });
+        if (h.state !== 'rejected' || h.decidedAt === null || h.decidedAt < since || h.decidedAt >= until || !h.note)
+          continue;
+        all.push({
+          handoffId: h.id,
+          reasonId: h.reasonId ?? NO_GROUP,
+          note: h.note,
+          source: h.channel,
+          campaign: h.campaign,
+          decidedAt: h.decidedAt,
+        });
       }
-      all.sort((a, b) => (a.reasonId < b.reasonId ? -1 : a.reasonId > b.reasonId ? 1 : b.decidedAt - a.decidedAt || (a.handoffId < b.handoffId ? -1 : 1)));
+      all.sort((a, b) =>
+        a.reasonId < b.reasonId
+          ? -1
+          : a.reasonId > b.reasonId
+            ? 1
+            : b.decidedAt - a.decidedAt || (a.handoffId < b.handoffId ? -1 : 1),
+      );
       const seen = new Map<string, number>();
       return all.filter((n) => {
         const c = (seen.get(n.reasonId) ?? 0) + 1;
@@ -210,7 +236,14 @@ export function createStoreMetricsReader(store: Store): MetricsReader {
           note: h.note,
           offers: offers
             .sort((a, b) => a.seq - b.seq)
-            .map((o) => ({ seq: o.seq, repId: o.repId, state: o.state, offeredAt: o.offeredAt, dueAt: o.dueAt, decidedAt: o.decidedAt })),
+            .map((o) => ({
+              seq: o.seq,
+              repId: o.repId,
+              state: o.state,
+              offeredAt: o.offeredAt,
+              dueAt: o.dueAt,
+              decidedAt: o.decidedAt,
+            })),
         });
       }
       return rows;
@@ -220,6 +253,7 @@ export function createStoreMetricsReader(store: Store): MetricsReader {
 
 /** The MetricsReader for a store: SQL for the SQL stores, the port walk for the memory store. */
 export function metricsReaderFor(store: Store): MetricsReader {
-  if (store.dialect !== 'memory' && 'db' in store) return createSqlMetricsReader((store as SqlStore).db, (store as SqlStore).dialect);
+  if (store.dialect !== 'memory' && 'db' in store)
+    return createSqlMetricsReader((store as SqlStore).db, (store as SqlStore).dialect);
   return createStoreMetricsReader(store);
 }

@@ -122,11 +122,18 @@ async function percentiles(
       from (select ${inner.g} as g, ${inner.v} as v from ${from} where ${inner.where}) as vals
       group by grouping sets ((g), ())`.execute(db);
     for (const row of r.rows) {
-      picks.set(num(row.total) === 1 ? TOTAL : keyOf(by, row.g), { count: num(row.n), p50: numOrNull(row.p50), p90: numOrNull(row.p90) });
+      picks.set(num(row.total) === 1 ? TOTAL : keyOf(by, row.g), {
+        count: num(row.n),
+        p50: numOrNull(row.p50),
+        p90: numOrNull(row.p90),
+      });
     }
     return picks;
   }
-  const { rows } = await sql<{ g: unknown; v: unknown }>`select ${inner.g} as g, ${inner.v} as v from ${from} where ${inner.where} order by 2`.execute(db);
+  const { rows } = await sql<{
+    g: unknown;
+    v: unknown;
+  }>`select ${inner.g} as g, ${inner.v} as v from ${from} where ${inner.where} order by 2`.execute(db);
   const walk = new Map<string, { rank: number; r50: number; r90: number; p: Percentiles }>();
   const step = (k: string, v: number, n: number) => {
     let w = walk.get(k);
@@ -148,7 +155,12 @@ async function percentiles(
   return picks;
 }
 
-async function runFunnel(db: Db, dialect: SqlDialect, q: MetricsQuery, by: MetricsGroupBy | null): Promise<FunnelResult> {
+async function runFunnel(
+  db: Db,
+  dialect: SqlDialect,
+  q: MetricsQuery,
+  by: MetricsGroupBy | null,
+): Promise<FunnelResult> {
   const groups = new Map<string, FunnelCounts>();
   const at = (key: string): FunnelCounts => {
     let row = groups.get(key);
@@ -222,7 +234,12 @@ async function runFunnel(db: Db, dialect: SqlDialect, q: MetricsQuery, by: Metri
     db,
     dialect,
     by,
-    { g: hg, v: sql<number>`h.decided_at - h.mql_at`, from: 'handoffs', where: sql`${hWhere} and h.state = 'accepted' and h.imported = 0 and h.decided_at is not null` },
+    {
+      g: hg,
+      v: sql<number>`h.decided_at - h.mql_at`,
+      from: 'handoffs',
+      where: sql`${hWhere} and h.state = 'accepted' and h.imported = 0 and h.decided_at is not null`,
+    },
     speedCounts,
   );
   const total = emptyCounts();
@@ -261,7 +278,8 @@ async function runFunnel(db: Db, dialect: SqlDialect, q: MetricsQuery, by: Metri
     total.timeouts += g.timeouts;
     total.offersEnded += g.offersEnded;
     total.offersOnTime += g.offersOnTime;
-    for (const [reason, n] of Object.entries(g.rejectedByReason)) total.rejectedByReason[reason] = (total.rejectedByReason[reason] ?? 0) + n;
+    for (const [reason, n] of Object.entries(g.rejectedByReason))
+      total.rejectedByReason[reason] = (total.rejectedByReason[reason] ?? 0) + n;
   }
   return { total, groups: sorted.map(([key, counts]) => ({ key, ...counts })) };
 }
@@ -290,14 +308,21 @@ export function createSqlMetricsReader(db: Db, dialect: SqlDialect): MetricsRead
       return {
         open: num(row.open),
         byState: { detected: num(row.detected), offered: num(row.offered), escalated: num(row.escalated) },
-        byAge: { under1h: num(row.under1h), under4h: num(row.under4h), under24h: num(row.under24h), older: num(row.older) },
+        byAge: {
+          under1h: num(row.under1h),
+          under4h: num(row.under4h),
+          under24h: num(row.under24h),
+          older: num(row.older),
+        },
         oldestMqlAt: numOrNull(row.oldest),
         unroutable: num(row.unroutable),
       };
     },
 
     async countMqls(since: Millis, until: Millis): Promise<number> {
-      const r = await sql<{ n: unknown }>`select count(*) as n from handoffs where mql_at >= ${since} and mql_at < ${until}`.execute(db);
+      const r = await sql<{
+        n: unknown;
+      }>`select count(*) as n from handoffs where mql_at >= ${since} and mql_at < ${until}`.execute(db);
       return num(r.rows[0]?.n);
     },
 
@@ -305,7 +330,17 @@ export function createSqlMetricsReader(db: Db, dialect: SqlDialect): MetricsRead
       const rows = await db
         .selectFrom('offers as o')
         .innerJoin('handoffs as h', 'h.id', 'o.handoff_id')
-        .select(['o.id as offer_id', 'o.handoff_id', 'o.rep_id', 'o.seq', 'o.due_at', 'o.decided_at', 'h.state', 'h.email', 'h.hot'])
+        .select([
+          'o.id as offer_id',
+          'o.handoff_id',
+          'o.rep_id',
+          'o.seq',
+          'o.due_at',
+          'o.decided_at',
+          'h.state',
+          'h.email',
+          'h.hot',
+        ])
         .where('o.state', '=', 'timed_out')
         .where('o.decided_at', '>=', since)
         .where('o.decided_at', '<', until)
@@ -357,7 +392,9 @@ export function createSqlMetricsReader(db: Db, dialect: SqlDialect): MetricsRead
         .where('h.mql_at', '<', until);
       if (after) {
         const a = after;
-        q = q.where((eb) => eb.or([eb('h.mql_at', '>', a.mqlAt), eb.and([eb('h.mql_at', '=', a.mqlAt), eb('h.id', '>', a.id)])]));
+        q = q.where((eb) =>
+          eb.or([eb('h.mql_at', '>', a.mqlAt), eb.and([eb('h.mql_at', '=', a.mqlAt), eb('h.id', '>', a.id)])]),
+        );
       }
       const rows = await q.orderBy('h.mql_at').orderBy('h.id').limit(limit).execute();
       if (rows.length === 0) return [];
@@ -375,7 +412,14 @@ export function createSqlMetricsReader(db: Db, dialect: SqlDialect): MetricsRead
       const byHandoff = new Map<string, ExportOffer[]>();
       for (const o of offers) {
         const list = byHandoff.get(o.handoff_id) ?? [];
-        list.push({ seq: o.seq, repId: o.rep_id, state: o.state as OfferState, offeredAt: o.offered_at, dueAt: o.due_at, decidedAt: o.decided_at });
+        list.push({
+          seq: o.seq,
+          repId: o.rep_id,
+          state: o.state as OfferState,
+          offeredAt: o.offered_at,
+          dueAt: o.due_at,
+          decidedAt: o.decided_at,
+        });
         byHandoff.set(o.handoff_id, list);
       }
       return rows.map((h) => ({

@@ -102,7 +102,9 @@ function initialSchema(dialect: SqlDialect): Migration {
 
       await db.schema
         .createTable('events')
-        .addColumn('id', serialId(dialect), (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+        .addColumn('id', serialId(dialect), (c) =>
+          dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey(),
+        )
         .addColumn('handoff_id', 'text', (c) => c.notNull().references('handoffs.id'))
         .addColumn('at', 'bigint', (c) => c.notNull())
         .addColumn('type', 'text', (c) => c.notNull())
@@ -113,7 +115,9 @@ function initialSchema(dialect: SqlDialect): Migration {
 
       await db.schema
         .createTable('jobs')
-        .addColumn('id', serialId(dialect), (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+        .addColumn('id', serialId(dialect), (c) =>
+          dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey(),
+        )
         .addColumn('kind', 'text', (c) => c.notNull())
         .addColumn('payload', 'text', (c) => c.notNull())
         .addColumn('idempotency_key', 'text', (c) => c.notNull())
@@ -194,8 +198,16 @@ function metricsIndexes(): Migration {
     async up(db: AnyDb) {
       await db.schema.createIndex('handoffs_channel_idx').on('handoffs').columns(['channel', 'mql_at']).execute();
       await db.schema.createIndex('handoffs_campaign_idx').on('handoffs').columns(['campaign', 'mql_at']).execute();
-      await db.schema.createIndex('offers_state_decided_at_idx').on('offers').columns(['state', 'decided_at']).execute();
-      await db.schema.createIndex('handoffs_state_decided_at_idx').on('handoffs').columns(['state', 'decided_at']).execute();
+      await db.schema
+        .createIndex('offers_state_decided_at_idx')
+        .on('offers')
+        .columns(['state', 'decided_at'])
+        .execute();
+      await db.schema
+        .createIndex('handoffs_state_decided_at_idx')
+        .on('handoffs')
+        .columns(['state', 'decided_at'])
+        .execute();
       await db.schema.createIndex('offers_offered_at_idx').on('offers').columns(['offered_at', 'handoff_id']).execute();
     },
   };
@@ -217,7 +229,11 @@ export interface MigrationReport {
 }
 
 /** Applies every pending migration; throws AppError('store.unavailable') naming the one that failed. */
-export async function runMigrations(db: AnyDb, dialect: SqlDialect, schema: string | undefined): Promise<MigrationReport> {
+export async function runMigrations(
+  db: AnyDb,
+  dialect: SqlDialect,
+  schema: string | undefined,
+): Promise<MigrationReport> {
   const migrations = buildMigrations(dialect);
   const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
   const migrator = new Migrator({

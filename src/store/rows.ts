@@ -1,6 +1,15 @@
 // Conversions between table rows and the domain types of the Store port.
 import type { Selectable } from 'kysely';
-import type { Handoff, HandoffEvent, HandoffState, Lead, LeadFieldValues, Offer, OfferState, SourceKind } from '../domain/model.js';
+import type {
+  Handoff,
+  HandoffEvent,
+  HandoffState,
+  Lead,
+  LeadFieldValues,
+  Offer,
+  OfferState,
+  SourceKind,
+} from '../domain/model.js';
 import type { AlertRow, Job, JobState, RepStatus, RotationEntry } from '../ports/store.js';
 import type {
   AlertsTable,

@@ -164,7 +164,12 @@ async function insertEvents(db: Db, handoffId: string, events: readonly NewEvent
   }
 }
 
-async function insertJobs(db: Db, jobs: readonly NewJob[], now: Millis, defaultHandoffId: string | null): Promise<void> {
+async function insertJobs(
+  db: Db,
+  jobs: readonly NewJob[],
+  now: Millis,
+  defaultHandoffId: string | null,
+): Promise<void> {
   for (const part of chunks(jobs)) {
     await db
       .insertInto('jobs')
@@ -475,7 +480,12 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
     },
 
     async listOffers(handoffId: string): Promise<Offer[]> {
-      const rows = await db.selectFrom('offers').selectAll().where('handoff_id', '=', handoffId).orderBy('seq').execute();
+      const rows = await db
+        .selectFrom('offers')
+        .selectAll()
+        .where('handoff_id', '=', handoffId)
+        .orderBy('seq')
+        .execute();
       return rows.map(offerFromRow);
     },
 
@@ -518,7 +528,8 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
         ...timedOut.map((row) => ({ offer: offerFromRow(row), due: 'timeout' as const })),
         ...reminders.map((row) => ({ offer: offerFromRow(row), due: 'remind' as const })),
       ];
-      const at = (d: (typeof due)[number]) => (d.due === 'timeout' ? d.offer.dueAt : (d.offer.remindAt ?? d.offer.dueAt));
+      const at = (d: (typeof due)[number]) =>
+        d.due === 'timeout' ? d.offer.dueAt : (d.offer.remindAt ?? d.offer.dueAt);
       due.sort((a, b) => at(a) - at(b) || (a.offer.id < b.offer.id ? -1 : a.offer.id > b.offer.id ? 1 : 0));
       const picked = due.slice(0, limit);
       if (picked.length === 0) return [];
@@ -554,7 +565,9 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
         const rows = await db
           .selectFrom('offers')
           .select(['rep_id', (eb) => eb.fn.countAll().as('n')])
-          .where((eb) => eb.or(part.map(([repId, at]) => eb.and([eb('rep_id', '=', repId), eb('offered_at', '>=', at)]))))
+          .where((eb) =>
+            eb.or(part.map(([repId, at]) => eb.and([eb('rep_id', '=', repId), eb('offered_at', '>=', at)]))),
+          )
           .groupBy('rep_id')
           .execute();
         for (const row of rows) counts[row.rep_id] = Number(row.n);
@@ -573,7 +586,12 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
     // --- audit ----------------------------------------------------------------------------------
 
     async listEvents(handoffId: string): Promise<HandoffEvent[]> {
-      const rows = await db.selectFrom('events').selectAll().where('handoff_id', '=', handoffId).orderBy('id').execute();
+      const rows = await db
+        .selectFrom('events')
+        .selectAll()
+        .where('handoff_id', '=', handoffId)
+        .orderBy('id')
+        .execute();
       return rows.map(eventFromRow);
     },
 
@@ -638,7 +656,14 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
       if (numericId === null) return;
       await db
         .updateTable('jobs')
-        .set({ state: 'pending', run_at: retry.runAt, last_error: retry.error, locked_by: null, lease_until: null, updated_at: now })
+        .set({
+          state: 'pending',
+          run_at: retry.runAt,
+          last_error: retry.error,
+          locked_by: null,
+          lease_until: null,
+          updated_at: now,
+        })
         .where('id', '=', numericId)
         .where('state', '=', 'running')
         .where('locked_by', '=', workerId)
@@ -707,7 +732,9 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
         .insertInto('cursors')
         .values({ name, value, updated_at: now })
         .onConflict((oc) =>
-          oc.column('name').doUpdateSet((eb) => ({ value: eb.ref('excluded.value'), updated_at: eb.ref('excluded.updated_at') })),
+          oc
+            .column('name')
+            .doUpdateSet((eb) => ({ value: eb.ref('excluded.value'), updated_at: eb.ref('excluded.updated_at') })),
         )
         .execute();
     },
@@ -725,7 +752,9 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
               expires_at: eb.ref('excluded.expires_at'),
               acquired_at: sql<number>`case when leases.holder = excluded.holder then leases.acquired_at else excluded.acquired_at end`,
             }))
-            .where((eb) => eb.or([eb('leases.holder', '=', eb.ref('excluded.holder')), eb('leases.expires_at', '<=', now)])),
+            .where((eb) =>
+              eb.or([eb('leases.holder', '=', eb.ref('excluded.holder')), eb('leases.expires_at', '<=', now)]),
+            ),
         )
         .returning('holder')
         .executeTakeFirst();
@@ -739,7 +768,13 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
     // --- rotation, rep status, identities, alerts -----------------------------------------------
 
     async getRotation(teamId: string): Promise<RotationEntry[]> {
-      const rows = await db.selectFrom('rotation').selectAll().where('team_id', '=', teamId).orderBy('pass').orderBy('rep_id').execute();
+      const rows = await db
+        .selectFrom('rotation')
+        .selectAll()
+        .where('team_id', '=', teamId)
+        .orderBy('pass')
+        .orderBy('rep_id')
+        .execute();
       return rows.map(rotationFromRow);
     },
 

@@ -5,7 +5,18 @@
 // design (one search/read and one write per lead: 2,000), and Slack Web API calls per offer (1) and per decision
 // (≤ 1). Prints figures; not an assertion.
 import { fileURLToPath } from 'node:url';
-import { benchContact, createBenchWorld, pollProgress, pollUntil, postedCards, seconds, stdoutLog, sum, type BenchLog, type BenchRow } from './bench-kit.js';
+import {
+  benchContact,
+  createBenchWorld,
+  pollProgress,
+  pollUntil,
+  postedCards,
+  seconds,
+  stdoutLog,
+  sum,
+  type BenchLog,
+  type BenchRow,
+} from './bench-kit.js';
 
 export interface ApiCallsOptions {
   leads?: number;
@@ -45,22 +56,40 @@ export async function run(options: ApiCallsOptions = {}): Promise<BenchRow[]> {
     const hubspot = world.hubspot.control;
     const slack = world.slack.control;
     const start = Date.now() - 30 * 60_000;
-    const ids = hubspot.seedContacts(Array.from({ length: leads }, (_, i) => ({ properties: { ...benchContact(i), lastmodifieddate: new Date(start + i * 1_000).toISOString(), createdate: new Date(start + i * 1_000).toISOString() } })));
+    const ids = hubspot.seedContacts(
+      Array.from({ length: leads }, (_, i) => ({
+        properties: {
+          ...benchContact(i),
+          lastmodifieddate: new Date(start + i * 1_000).toISOString(),
+          createdate: new Date(start + i * 1_000).toISOString(),
+        },
+      })),
+    );
     hubspot.resetCallCounts();
     const slackBefore = slack.calls().length;
     const t0 = Date.now();
     await world.startWorker({ LOG_LEVEL: 'warn' });
 
-    const searches = (): number => sum(Object.entries(hubspot.callCounts()).filter(([k]) => k.includes('search')).map(([, n]) => n));
+    const searches = (): number =>
+      sum(
+        Object.entries(hubspot.callCounts())
+          .filter(([k]) => k.includes('search'))
+          .map(([, n]) => n),
+      );
     await pollUntil(() => searches() > 0, 30_000, 50);
     // Detection and offers: every lead gets its card.
-    const allPosted = await pollProgress(() => postedCards(world.slack).length, leads, { stallMs: 30_000, maxMs: 180_000 });
+    const allPosted = await pollProgress(() => postedCards(world.slack).length, leads, {
+      stallMs: 30_000,
+      maxMs: 180_000,
+    });
     const offeredAt = Date.now();
     const detectionSearches = searches();
     if (!allPosted) log(`api calls: worker output (last lines):\n${world.output.slice(-10).join('\n')}`);
     const offerCalls = slack.calls().slice(slackBefore);
     const cards = postedCards(world.slack);
-    log(`api calls: ${cards.length}/${leads} cards posted in ${seconds(offeredAt - t0)}${allPosted ? '' : ' (timed out)'}`);
+    log(
+      `api calls: ${cards.length}/${leads} cards posted in ${seconds(offeredAt - t0)}${allPosted ? '' : ' (timed out)'}`,
+    );
 
     // Decisions: each card's rep clicks Accept (20 at a time), then the worker writes back.
     const decisionsFrom = slack.calls().length;
@@ -80,16 +109,25 @@ export async function run(options: ApiCallsOptions = {}): Promise<BenchRow[]> {
             refused++;
             continue;
           }
-          const answer = await slack.clickButton({ user, channel: card.channel, ts: card.ts, actionId: 'handoff_accept' });
+          const answer = await slack.clickButton({
+            user,
+            channel: card.channel,
+            ts: card.ts,
+            actionId: 'handoff_accept',
+          });
           if (answer.status !== 200) refused++;
         }
       }),
     );
-    const writtenBack = (): number => ids.filter((id) => {
-      const c = hubspot.getContact(id);
-      return c !== undefined && c.properties.hs_lead_status === 'OPEN' && (c.properties.hubspot_owner_id ?? '') !== '';
-    }).length;
-    const allWritten = allPosted && (await pollProgress(writtenBack, leads, { stallMs: 30_000, maxMs: 180_000, everyMs: 500 }));
+    const writtenBack = (): number =>
+      ids.filter((id) => {
+        const c = hubspot.getContact(id);
+        return (
+          c !== undefined && c.properties.hs_lead_status === 'OPEN' && (c.properties.hubspot_owner_id ?? '') !== ''
+        );
+      }).length;
+    const allWritten =
+      allPosted && (await pollProgress(writtenBack, leads, { stallMs: 30_000, maxMs: 180_000, everyMs: 500 }));
     // Card updates may finish just after the CRM writes.
     if (allWritten) await pollUntil(() => slack.calls('chat.update').length >= cards.length, 30_000, 200);
     const doneAt = Date.now();
@@ -97,8 +135,12 @@ export async function run(options: ApiCallsOptions = {}): Promise<BenchRow[]> {
     const hubspotCounts = hubspot.callCounts();
     const quietPolls = searches() - detectionSearches;
     const hubspotTotal = sum(Object.values(hubspotCounts)) - quietPolls;
-    log(`api calls: ${writtenBack()}/${leads} written back in ${seconds(doneAt - t0)} (clicks refused: ${refused})${allWritten ? '' : ' (timed out)'}`);
-    log(`api calls: HubSpot ${hubspotTotal} for the leads (+ ${quietPolls} quiet polls after detection): ${breakdown(hubspotCounts)}`);
+    log(
+      `api calls: ${writtenBack()}/${leads} written back in ${seconds(doneAt - t0)} (clicks refused: ${refused})${allWritten ? '' : ' (timed out)'}`,
+    );
+    log(
+      `api calls: HubSpot ${hubspotTotal} for the leads (+ ${quietPolls} quiet polls after detection): ${breakdown(hubspotCounts)}`,
+    );
     const offerByMethod = countBy(offerCalls.map((c) => c.method));
     const decisionByMethod = countBy(decisionCalls.map((c) => c.method));
     log(`api calls: Slack during offers ${offerCalls.length}: ${breakdown(offerByMethod)}`);
@@ -114,7 +156,9 @@ export async function run(options: ApiCallsOptions = {}): Promise<BenchRow[]> {
     // Not per decision: Bolt checks its token once (auth.test) on the first request, and alerts the managers'
     // channel receives meanwhile (the backlog alert: 1,000 open hand-offs) come from the alert check, not a click.
     const oneOff = decisionByMethod['auth.test'] ?? 0;
-    const alerts = decisionCalls.filter((c) => c.method === 'chat.postMessage' && !String(c.args.channel).startsWith('D')).length;
+    const alerts = decisionCalls.filter(
+      (c) => c.method === 'chat.postMessage' && !String(c.args.channel).startsWith('D'),
+    ).length;
     const perDecision = (decisionCalls.length - oneOff - alerts) / Math.max(1, cards.length);
     const complete = allPosted && allWritten && refused === 0;
     return [
@@ -155,7 +199,9 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
   run().then(
     (rows) => rows.forEach((r) => stdoutLog(`${r.figure}: ${r.measured} (budget ${r.budget})`)),
     (err: unknown) => {
-      process.stderr.write(`api calls bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `api calls bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
       process.exitCode = 1;
     },
   );

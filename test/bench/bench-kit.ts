@@ -42,7 +42,8 @@ function startBuiltWorker(world: World): World['startWorker'] {
     await waitFor(
       'the worker to be ready',
       async () => {
-        if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}:\n${world.output.slice(-20).join('\n')}`);
+        if (child.exitCode !== null)
+          throw new Error(`worker exited with ${child.exitCode}:\n${world.output.slice(-20).join('\n')}`);
         const res = await fetch(`http://127.0.0.1:${world.port}/healthz`).catch(() => null);
         return res?.ok ?? false;
       },
@@ -116,7 +117,13 @@ export interface BenchRep {
 export function benchReps(count: number): BenchRep[] {
   return Array.from({ length: count }, (_, i) => {
     const n = String(i).padStart(3, '0');
-    return { id: `rep${n}`, name: `Rep ${n}`, email: `rep${n}@bench.example`, slackUserId: `U0REP${n}`, ownerId: String(9001 + i) };
+    return {
+      id: `rep${n}`,
+      name: `Rep ${n}`,
+      email: `rep${n}@bench.example`,
+      slackUserId: `U0REP${n}`,
+      ownerId: String(9001 + i),
+    };
   });
 }
 
@@ -139,8 +146,24 @@ export async function createBenchWorld(options: BenchWorldOptions): Promise<{ wo
     config: (base) => {
       const withReps: Record<string, unknown> = {
         ...base,
-        reps: reps.map((r) => ({ id: r.id, name: r.name, email: r.email, slackUserId: r.slackUserId, crmOwnerId: r.ownerId, timezone: 'UTC', hours: '24/7' })),
-        teams: [{ id: 'bench', members: reps.map((r) => r.id), strategy: 'round-robin', manager: MANAGER.id, channel: 'C0EMEA' }],
+        reps: reps.map((r) => ({
+          id: r.id,
+          name: r.name,
+          email: r.email,
+          slackUserId: r.slackUserId,
+          crmOwnerId: r.ownerId,
+          timezone: 'UTC',
+          hours: '24/7',
+        })),
+        teams: [
+          {
+            id: 'bench',
+            members: reps.map((r) => r.id),
+            strategy: 'round-robin',
+            manager: MANAGER.id,
+            channel: 'C0EMEA',
+          },
+        ],
         routing: { ownerMatch: { enabled: false }, rules: [], fallback: { team: 'bench' } },
         sla: { acceptWithin: '4h', remindAt: '90%', maxOffers: 2 },
       };
@@ -148,18 +171,27 @@ export async function createBenchWorld(options: BenchWorldOptions): Promise<{ wo
     },
   });
   world.startWorker = startBuiltWorker(world);
-  world.hubspot.control.seedOwners(reps.map((r) => ({ id: r.ownerId, email: r.email, firstName: 'Rep', lastName: r.id })));
+  world.hubspot.control.seedOwners(
+    reps.map((r) => ({ id: r.ownerId, email: r.email, firstName: 'Rep', lastName: r.id })),
+  );
   for (const r of reps) world.slack.control.addUser({ id: r.slackUserId, name: r.name, email: r.email, tz: 'UTC' });
   return { world, reps };
 }
 
 /** Top-level lead cards (messages that carried Accept buttons when posted) across every DM. */
 export function postedCards(slack: SlackEmulator): RecordedMessage[] {
-  return slack.control.messages().filter((m) => m.threadTs === null && m.channel.startsWith('D') && JSON.stringify(m.blocks).includes('handoff_accept'));
+  return slack.control
+    .messages()
+    .filter(
+      (m) => m.threadTs === null && m.channel.startsWith('D') && JSON.stringify(m.blocks).includes('handoff_accept'),
+    );
 }
 
 /** A bench contact whose card can be told apart: its last name carries `key`. */
-export function benchContact(key: number, extra: Record<string, string | number> = {}): Record<string, string | number> {
+export function benchContact(
+  key: number,
+  extra: Record<string, string | number> = {},
+): Record<string, string | number> {
   return {
     email: `lead${key}@company${key % 997}.example`,
     firstname: 'Bench',
@@ -180,7 +212,11 @@ export function cardKey(card: RecordedMessage): number | null {
 }
 
 /** Polls until `check` is truthy or the bound passes; resolves to whether it held. Never throws on timeout. */
-export async function pollUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 50): Promise<boolean> {
+export async function pollUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  everyMs = 50,
+): Promise<boolean> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return true;
@@ -193,7 +229,11 @@ export async function pollUntil(check: () => boolean | Promise<boolean>, timeout
  * Polls `count` until it reaches `target`; gives up when it has not grown for `stallMs` or `maxMs` passed.
  * Resolves to whether the target was reached.
  */
-export async function pollProgress(count: () => number, target: number, options: { stallMs: number; maxMs: number; everyMs?: number }): Promise<boolean> {
+export async function pollProgress(
+  count: () => number,
+  target: number,
+  options: { stallMs: number; maxMs: number; everyMs?: number },
+): Promise<boolean> {
   const started = Date.now();
   let last = -1;
   let lastChange = started;

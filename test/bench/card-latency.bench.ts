@@ -4,7 +4,18 @@
 // pollEvery + 1 s. "Visible" is the moment the contact is created in the emulator; "posted" is when the emulated
 // Slack accepted chat.postMessage. Prints figures; not an assertion.
 import { fileURLToPath } from 'node:url';
-import { benchContact, cardKey, createBenchWorld, ms, percentile, pollUntil, postedCards, stdoutLog, type BenchLog, type BenchRow } from './bench-kit.js';
+import {
+  benchContact,
+  cardKey,
+  createBenchWorld,
+  ms,
+  percentile,
+  pollUntil,
+  postedCards,
+  stdoutLog,
+  type BenchLog,
+  type BenchRow,
+} from './bench-kit.js';
 
 export interface CardLatencyOptions {
   /** MQLs on the webhook path (default 100, one every 150 ms). */
@@ -21,13 +32,23 @@ interface PathResult {
   missing: number;
 }
 
-async function measurePath(options: { webhook: boolean; leads: number; spacingMs: number; pollEvery: string; log: BenchLog }): Promise<PathResult> {
+async function measurePath(options: {
+  webhook: boolean;
+  leads: number;
+  spacingMs: number;
+  pollEvery: string;
+  log: BenchLog;
+}): Promise<PathResult> {
   const { world } = await createBenchWorld({
     reps: 20,
     config: (c) => {
       const hubspot = { ...(c.hubspot as Record<string, unknown>) };
       if (!options.webhook) delete hubspot.webhookSecret;
-      return { ...c, hubspot, source: { ...(c.source as Record<string, unknown>), pollEvery: options.pollEvery, startFrom: 'now' } };
+      return {
+        ...c,
+        hubspot,
+        source: { ...(c.source as Record<string, unknown>), pollEvery: options.pollEvery, startFrom: 'now' },
+      };
     },
   });
   try {
@@ -69,11 +90,21 @@ export async function run(options: CardLatencyOptions = {}): Promise<BenchRow[]>
 
   const hook = await measurePath({ webhook: true, leads: webhookLeads, spacingMs: 150, pollEvery: '30s', log });
   const hookP95 = percentile(hook.latencies, 95);
-  log(`card latency, webhook path: ${hook.latencies.length}/${webhookLeads} cards; p50 ${ms(percentile(hook.latencies, 50))}, p95 ${ms(hookP95)}, max ${ms(Math.max(...hook.latencies))}`);
+  log(
+    `card latency, webhook path: ${hook.latencies.length}/${webhookLeads} cards; p50 ${ms(percentile(hook.latencies, 50))}, p95 ${ms(hookP95)}, max ${ms(Math.max(...hook.latencies))}`,
+  );
 
-  const poll = await measurePath({ webhook: false, leads: pollingLeads, spacingMs: 250, pollEvery: `${pollEvery}s`, log });
+  const poll = await measurePath({
+    webhook: false,
+    leads: pollingLeads,
+    spacingMs: 250,
+    pollEvery: `${pollEvery}s`,
+    log,
+  });
   const pollMax = poll.latencies.length > 0 ? Math.max(...poll.latencies) : Number.NaN;
-  log(`card latency, polling path (pollEvery ${pollEvery} s): ${poll.latencies.length}/${pollingLeads} cards; p50 ${ms(percentile(poll.latencies, 50))}, p95 ${ms(percentile(poll.latencies, 95))}, max ${ms(pollMax)}`);
+  log(
+    `card latency, polling path (pollEvery ${pollEvery} s): ${poll.latencies.length}/${pollingLeads} cards; p50 ${ms(percentile(poll.latencies, 50))}, p95 ${ms(percentile(poll.latencies, 95))}, max ${ms(pollMax)}`,
+  );
 
   return [
     {
@@ -85,7 +116,10 @@ export async function run(options: CardLatencyOptions = {}): Promise<BenchRow[]>
     },
     {
       figure: 'MQL visible → card posted, polling path (max)',
-      measured: poll.missing > 0 ? `${ms(pollMax)} (${poll.missing} cards missing)` : `${ms(pollMax)} (p95 ${ms(percentile(poll.latencies, 95))})`,
+      measured:
+        poll.missing > 0
+          ? `${ms(pollMax)} (${poll.missing} cards missing)`
+          : `${ms(pollMax)} (p95 ${ms(percentile(poll.latencies, 95))})`,
       budget: `≤ pollEvery + 1 s = ${pollEvery + 1} s`,
       ok: poll.missing === 0 && pollMax <= (pollEvery + 1) * 1_000,
       note: `${pollingLeads} MQLs, one every 250 ms, no webhooks, pollEvery ${pollEvery} s`,
@@ -97,7 +131,9 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
   run().then(
     (rows) => rows.forEach((r) => stdoutLog(`${r.figure}: ${r.measured} (budget ${r.budget})`)),
     (err: unknown) => {
-      process.stderr.write(`card latency bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `card latency bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
       process.exitCode = 1;
     },
   );

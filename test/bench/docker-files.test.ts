@@ -35,7 +35,8 @@ describe('Dockerfile', () => {
     expect(base).not.toBeNull();
     const major = Number(base?.[2]);
     expect(major % 2).toBe(0); // even majors are the LTS lines
-    const engines = (JSON.parse(read('node_modules/better-sqlite3/package.json')) as { engines: { node: string } }).engines.node;
+    const engines = (JSON.parse(read('node_modules/better-sqlite3/package.json')) as { engines: { node: string } })
+      .engines.node;
     expect(engines).toContain(`${major}.x`);
     const froms = all.filter((i) => i.op === 'FROM');
     expect(froms.map((f) => f.stage)).toEqual(['deps', 'build', 'runtime']);
@@ -43,7 +44,10 @@ describe('Dockerfile', () => {
   });
 
   it('installs production dependencies only and compiles better-sqlite3 in the deps stage — the commands the install check runs', () => {
-    const deps = all.filter((i) => i.stage === 'deps' && i.op === 'RUN').map((i) => i.args).join(' ');
+    const deps = all
+      .filter((i) => i.stage === 'deps' && i.op === 'RUN')
+      .map((i) => i.args)
+      .join(' ');
     expect(deps).toContain('npm ci --omit=dev --ignore-scripts');
     expect(deps).toContain('npm rebuild better-sqlite3 --build-from-source');
     expect(deps).toMatch(/python3 make g\+\+/);
@@ -51,7 +55,10 @@ describe('Dockerfile', () => {
     expect(check).toContain("'ci', '--omit=dev', '--ignore-scripts'");
     expect(check).toContain("'rebuild', 'better-sqlite3', '--build-from-source'");
     expect(check).toContain("'tsconfig.build.json'");
-    const build = all.filter((i) => i.stage === 'build').map((i) => `${i.op} ${i.args}`).join('\n');
+    const build = all
+      .filter((i) => i.stage === 'build')
+      .map((i) => `${i.op} ${i.args}`)
+      .join('\n');
     expect(build).toContain('tsc -p tsconfig.build.json');
     expect(build).toMatch(/COPY src \.\/src/);
     expect(build).toMatch(/COPY connectors \.\/connectors/);
@@ -72,18 +79,32 @@ describe('Dockerfile', () => {
     expect(copies.some((c) => /\bsrc\b/.test(c) && !c.includes('dist'))).toBe(false);
     // `handoff` on the PATH is the package's bin.
     const bin = (JSON.parse(read('package.json')) as { bin: Record<string, string> }).bin.handoff;
-    expect(runtime.some((i) => i.op === 'RUN' && i.args.includes(`ln -s /app/${bin ?? '?'} /usr/local/bin/handoff`))).toBe(true);
+    expect(
+      runtime.some((i) => i.op === 'RUN' && i.args.includes(`ln -s /app/${bin ?? '?'} /usr/local/bin/handoff`)),
+    ).toBe(true);
   });
 
   it('keeps the build context small', () => {
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
-    for (const entry of ['node_modules', 'dist', '.git', 'test', 'data', '.env', 'handoff.yaml']) expect(ignored).toContain(entry);
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim());
+    for (const entry of ['node_modules', 'dist', '.git', 'test', 'data', '.env', 'handoff.yaml'])
+      expect(ignored).toContain(entry);
   });
 });
 
 describe('config/docker-compose.yml', () => {
   const compose = parse(read('config/docker-compose.yml'), { merge: true }) as {
-    services: Record<string, { image?: string; command?: string[]; environment?: Record<string, string>; depends_on?: unknown; build?: { context: string } }>;
+    services: Record<
+      string,
+      {
+        image?: string;
+        command?: string[];
+        environment?: Record<string, string>;
+        depends_on?: unknown;
+        build?: { context: string };
+      }
+    >;
   };
 
   it('runs Postgres and two worker replicas of this image on one database, behind one endpoint', () => {

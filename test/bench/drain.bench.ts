@@ -8,7 +8,17 @@
 //   bound = max(M / 1,000, M / N − 3) seconds.
 // Prints figures; not an assertion.
 import { fileURLToPath } from 'node:url';
-import { benchContact, createBenchWorld, percentile, pollProgress, postedCards, seconds, stdoutLog, type BenchLog, type BenchRow } from './bench-kit.js';
+import {
+  benchContact,
+  createBenchWorld,
+  percentile,
+  pollProgress,
+  postedCards,
+  seconds,
+  stdoutLog,
+  type BenchLog,
+  type BenchRow,
+} from './bench-kit.js';
 
 export interface DrainOptions {
   leads?: number;
@@ -55,13 +65,27 @@ export async function run(options: DrainOptions = {}): Promise<BenchRow[]> {
     const store = await world.openStore();
     const progress = setInterval(() => {
       void (async () => {
-        const handoffs = (await store.db.selectFrom('handoffs').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n ?? 0;
-        const searches = Object.entries(world.hubspot.control.callCounts()).filter(([k]) => k.includes('search')).reduce((n, [, v]) => n + v, 0);
+        const handoffs =
+          (
+            await store.db
+              .selectFrom('handoffs')
+              .select((eb) => eb.fn.countAll<number>().as('n'))
+              .executeTakeFirst()
+          )?.n ?? 0;
+        const searches = Object.entries(world.hubspot.control.callCounts())
+          .filter(([k]) => k.includes('search'))
+          .reduce((n, [, v]) => n + v, 0);
         const posts = world.slack.control.calls('chat.postMessage');
-        log(`drain: +${seconds(Date.now() - t0)}: ${handoffs} hand-offs stored, ${searches} searches, ${postedCards(world.slack).length} cards, ${posts.filter((c) => c.status === 429).length} Slack 429s of ${posts.length} posts`);
+        log(
+          `drain: +${seconds(Date.now() - t0)}: ${handoffs} hand-offs stored, ${searches} searches, ${postedCards(world.slack).length} cards, ${posts.filter((c) => c.status === 429).length} Slack 429s of ${posts.length} posts`,
+        );
       })().catch(() => undefined);
     }, 20_000);
-    const drained = await pollProgress(() => postedCards(world.slack).length, leads, { stallMs: 60_000, maxMs: 400_000, everyMs: 500 }).finally(() => {
+    const drained = await pollProgress(() => postedCards(world.slack).length, leads, {
+      stallMs: 60_000,
+      maxMs: 400_000,
+      everyMs: 500,
+    }).finally(() => {
       clearInterval(progress);
     });
     if (!drained) {
@@ -71,9 +95,16 @@ export async function run(options: DrainOptions = {}): Promise<BenchRow[]> {
         .select(['kind', 'state', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.min('run_at').as('next')])
         .groupBy(['kind', 'state'])
         .execute();
-      log(`drain: jobs ${jobs.map((j) => `${j.kind}/${j.state} ${j.n}${j.state === 'pending' ? ` (next in ${seconds(Number(j.next) - Date.now())})` : ''}`).join(', ')}`);
-      const health = await fetch(`http://127.0.0.1:${world.port}/healthz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status, (err: unknown) => String(err));
-      log(`drain: worker ${world.worker?.exitCode === null ? 'alive' : `exited ${String(world.worker?.exitCode)}`}, /healthz ${String(health)}`);
+      log(
+        `drain: jobs ${jobs.map((j) => `${j.kind}/${j.state} ${j.n}${j.state === 'pending' ? ` (next in ${seconds(Number(j.next) - Date.now())})` : ''}`).join(', ')}`,
+      );
+      const health = await fetch(`http://127.0.0.1:${world.port}/healthz`, { signal: AbortSignal.timeout(2_000) }).then(
+        (r) => r.status,
+        (err: unknown) => String(err),
+      );
+      log(
+        `drain: worker ${world.worker?.exitCode === null ? 'alive' : `exited ${String(world.worker?.exitCode)}`}, /healthz ${String(health)}`,
+      );
     }
     await store.close();
     const cards = postedCards(world.slack);
@@ -91,7 +122,9 @@ export async function run(options: DrainOptions = {}): Promise<BenchRow[]> {
     return [
       {
         figure: `drain of a ${leads.toLocaleString('en')}-MQL backlog (${reps} reps)`,
-        measured: drained ? `${seconds(last)} = ${(last / 1000 / bound).toFixed(2)} × bound` : `${cards.length}/${leads} cards by ${seconds(last)} (stalled)`,
+        measured: drained
+          ? `${seconds(last)} = ${(last / 1000 / bound).toFixed(2)} × bound`
+          : `${cards.length}/${leads} cards by ${seconds(last)} (stalled)`,
         budget: `≤ 1.2 × ${bound.toFixed(0)} s = ${(1.2 * bound).toFixed(0)} s`,
         ok: drained && last <= 1.2 * bound * 1000,
         note: `bound = max(M / (5 searches/s × 200), M / N reps − 3 burst at 1 msg/s per DM) = max(${detection.toFixed(0)}, ${cardBound.toFixed(0)}) s for M = ${leads}, N = ${reps}; timed from worker start to the last card`,

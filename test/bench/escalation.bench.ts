@@ -6,7 +6,16 @@
 // Prints figures; not an assertion.
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
-import { benchContact, createBenchWorld, ms, percentile, pollProgress, stdoutLog, type BenchLog, type BenchRow } from './bench-kit.js';
+import {
+  benchContact,
+  createBenchWorld,
+  ms,
+  percentile,
+  pollProgress,
+  stdoutLog,
+  type BenchLog,
+  type BenchRow,
+} from './bench-kit.js';
 
 export interface EscalationOptions {
   leads?: number;
@@ -18,7 +27,11 @@ export async function run(options: EscalationOptions = {}): Promise<BenchRow[]> 
   const leads = options.leads ?? 300;
   const { world } = await createBenchWorld({
     reps: 50,
-    config: (c) => ({ ...c, source: { ...(c.source as Record<string, unknown>), pollEvery: '30s', startFrom: 'now' }, sla: { acceptWithin: '5s', remindAt: '50%', maxOffers: 1 } }),
+    config: (c) => ({
+      ...c,
+      source: { ...(c.source as Record<string, unknown>), pollEvery: '30s', startFrom: 'now' },
+      sla: { acceptWithin: '5s', remindAt: '50%', maxOffers: 1 },
+    }),
   });
   try {
     await world.startWorker({ LOG_LEVEL: 'warn' });
@@ -30,20 +43,31 @@ export async function run(options: EscalationOptions = {}): Promise<BenchRow[]> 
     const store = await world.openStore();
     try {
       const countEscalated = async (): Promise<number> => {
-        const row = await store.db.selectFrom('handoffs').where('state', '=', 'escalated').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+        const row = await store.db
+          .selectFrom('handoffs')
+          .where('state', '=', 'escalated')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirst();
         return Number(row?.n ?? 0);
       };
       let escalated = 0;
       // pollProgress reads a number synchronously: refresh it from the store in between.
       const refresher = setInterval(() => {
-        void countEscalated().then((n) => (escalated = n), () => undefined);
+        void countEscalated().then(
+          (n) => (escalated = n),
+          () => undefined,
+        );
       }, 200);
       const complete = await pollProgress(() => escalated, leads, { stallMs: 20_000, maxMs: 90_000, everyMs: 250 });
       clearInterval(refresher);
       const { rows } = await sql<{ data: string }>`select data from events where type = 'timed_out'`.execute(store.db);
-      const late = rows.map((r) => Number((JSON.parse(r.data) as { lateMs?: unknown }).lateMs)).filter((n) => Number.isFinite(n));
+      const late = rows
+        .map((r) => Number((JSON.parse(r.data) as { lateMs?: unknown }).lateMs))
+        .filter((n) => Number.isFinite(n));
       const p99 = percentile(late, 99);
-      log(`escalation: ${escalated}/${leads} escalated; lateness p50 ${ms(percentile(late, 50))}, p99 ${ms(p99)}, max ${ms(Math.max(...late))} (${late.length} timeouts)`);
+      log(
+        `escalation: ${escalated}/${leads} escalated; lateness p50 ${ms(percentile(late, 50))}, p99 ${ms(p99)}, max ${ms(Math.max(...late))} (${late.length} timeouts)`,
+      );
       return [
         {
           figure: 'escalation fired after its deadline (p99 late)',
@@ -65,7 +89,9 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
   run().then(
     (rows) => rows.forEach((r) => stdoutLog(`${r.figure}: ${r.measured} (budget ${r.budget})`)),
     (err: unknown) => {
-      process.stderr.write(`escalation bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `escalation bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
       process.exitCode = 1;
     },
   );

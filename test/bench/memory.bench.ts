@@ -44,7 +44,9 @@ async function seed(url: string, count: number, reps: string[], now: number): Pr
         ${sql.lit(start)} + i * ${sql.lit(step)}, ${sql.lit(start)} + i * ${sql.lit(step)}, null, null, ${sql.lit(start)} + i * ${sql.lit(step)}, ${sql.lit(start)} + i * ${sql.lit(step)}
       from s`.execute(store.db);
     // 1% open (offered, due in 3 days), otherwise accepted 60%, rejected 30%, withdrawn 9%.
-    const state = sql.raw(`case when i % 100 = 0 then 'offered' when i % 10 < 6 then 'accepted' when i % 10 < 9 then 'rejected' else 'withdrawn' end`);
+    const state = sql.raw(
+      `case when i % 100 = 0 then 'offered' when i % 10 < 6 then 'accepted' when i % 10 < 9 then 'rejected' else 'withdrawn' end`,
+    );
     await sql`${series} insert into handoffs (id, lead_id, source, external_id, mql_at, state, version, hot, imported, email, channel, campaign, team_id, rep_id,
         offer_count, due_at, escalated_at, escalation_reason, decided_at, decided_by, reason_id, note, created_at, updated_at)
       select 'h' || i, 'l' || i, 'hubspot', 'c' || i, ${sql.lit(start)} + i * ${sql.lit(step)}, ${state}, 3, case when i % 10 = 0 then 1 else 0 end, 0,
@@ -55,14 +57,22 @@ async function seed(url: string, count: number, reps: string[], now: number): Pr
         case when i % 100 <> 0 and i % 10 >= 6 and i % 10 < 9 then 'not_icp' else null end, null,
         ${sql.lit(start)} + i * ${sql.lit(step)}, ${sql.lit(start)} + i * ${sql.lit(step)} + 600000
       from s`.execute(store.db);
-    const offerState = sql.raw(`case when h.state = 'offered' then 'open' when h.state = 'withdrawn' then 'withdrawn' else h.state end`);
+    const offerState = sql.raw(
+      `case when h.state = 'offered' then 'open' when h.state = 'withdrawn' then 'withdrawn' else h.state end`,
+    );
     await sql`insert into offers (id, handoff_id, rep_id, seq, state, offered_at, due_at, remind_at, reminded_at, decided_at, slack_channel, slack_ts, owner_match, trace)
       select 'o' || h.id, h.id, h.rep_id, 1, ${offerState}, h.mql_at + 5000, coalesce(h.due_at, h.mql_at + 1805000), null, null, h.decided_at, 'D0BENCH', '1700000000.' || substr('000000' || h.id, -6, 6), 0,
         '{"rule":null,"team":"bench","strategy":"round-robin","skipped":[]}'
       from handoffs h`.execute(store.db);
-    await sql`insert into events (handoff_id, at, type, actor, data) select id, mql_at, 'detected', null, '{}' from handoffs`.execute(store.db);
-    await sql`insert into events (handoff_id, at, type, actor, data) select id, mql_at + 5000, 'offered', null, '{"repId":"' || rep_id || '"}' from handoffs`.execute(store.db);
-    await sql`insert into events (handoff_id, at, type, actor, data) select id, decided_at, state, rep_id, '{}' from handoffs where decided_at is not null`.execute(store.db);
+    await sql`insert into events (handoff_id, at, type, actor, data) select id, mql_at, 'detected', null, '{}' from handoffs`.execute(
+      store.db,
+    );
+    await sql`insert into events (handoff_id, at, type, actor, data) select id, mql_at + 5000, 'offered', null, '{"repId":"' || rep_id || '"}' from handoffs`.execute(
+      store.db,
+    );
+    await sql`insert into events (handoff_id, at, type, actor, data) select id, decided_at, state, rep_id, '{}' from handoffs where decided_at is not null`.execute(
+      store.db,
+    );
     await sql`analyze`.execute(store.db);
     return performance.now() - t0;
   } finally {
@@ -70,19 +80,34 @@ async function seed(url: string, count: number, reps: string[], now: number): Pr
   }
 }
 
-async function idleRss(handoffs: number, options: Required<Pick<MemoryOptions, 'settleMs' | 'sampleMs'>>, log: BenchLog): Promise<{ maxMb: number; lastMb: number }> {
+async function idleRss(
+  handoffs: number,
+  options: Required<Pick<MemoryOptions, 'settleMs' | 'sampleMs'>>,
+  log: BenchLog,
+): Promise<{ maxMb: number; lastMb: number }> {
   const { world, reps } = await createBenchWorld({
     reps: 20,
     config: (c) => {
       const hubspot = { ...(c.hubspot as Record<string, unknown>) };
       delete hubspot.webhookSecret;
-      return { ...c, hubspot, source: { ...(c.source as Record<string, unknown>), pollEvery: '30s', startFrom: 'now' } };
+      return {
+        ...c,
+        hubspot,
+        source: { ...(c.source as Record<string, unknown>), pollEvery: '30s', startFrom: 'now' },
+      };
     },
   });
   try {
     if (handoffs > 0) {
-      const seedMs = await seed(world.storeUrl, handoffs, reps.map((r) => r.id), Date.now());
-      log(`memory: seeded ${handoffs.toLocaleString('en')} hand-offs (with leads, offers, events) in ${(seedMs / 1000).toFixed(1)} s`);
+      const seedMs = await seed(
+        world.storeUrl,
+        handoffs,
+        reps.map((r) => r.id),
+        Date.now(),
+      );
+      log(
+        `memory: seeded ${handoffs.toLocaleString('en')} hand-offs (with leads, offers, events) in ${(seedMs / 1000).toFixed(1)} s`,
+      );
     }
     await world.startWorker({ LOG_LEVEL: 'warn' });
     const pid = world.worker?.pid;
@@ -95,7 +120,10 @@ async function idleRss(handoffs: number, options: Required<Pick<MemoryOptions, '
       await new Promise((r) => setTimeout(r, 500));
     }
     const problems = world.output.filter((l) => /"level":(40|50|60)/.test(l));
-    if (problems.length > 0) log(`memory: the worker logged ${problems.length} warnings/errors while idle, e.g. ${problems[0]?.slice(0, 300) ?? ''}`);
+    if (problems.length > 0)
+      log(
+        `memory: the worker logged ${problems.length} warnings/errors while idle, e.g. ${problems[0]?.slice(0, 300) ?? ''}`,
+      );
     return { maxMb: Math.max(...samples), lastMb: samples[samples.length - 1] ?? Number.NaN };
   } finally {
     await world.close();
@@ -108,7 +136,9 @@ export async function run(options: MemoryOptions = {}): Promise<BenchRow[]> {
   const timing = { settleMs: options.settleMs ?? 8_000, sampleMs: options.sampleMs ?? 8_000 };
   const empty = await idleRss(0, timing, log);
   const full = await idleRss(handoffs, timing, log);
-  log(`memory: idle RSS, empty store ${empty.maxMb.toFixed(0)} MB; with ${handoffs.toLocaleString('en')} hand-offs ${full.maxMb.toFixed(0)} MB (last sample ${full.lastMb.toFixed(0)} MB)`);
+  log(
+    `memory: idle RSS, empty store ${empty.maxMb.toFixed(0)} MB; with ${handoffs.toLocaleString('en')} hand-offs ${full.maxMb.toFixed(0)} MB (last sample ${full.lastMb.toFixed(0)} MB)`,
+  );
   return [
     {
       figure: `resident memory, idle, ${handoffs.toLocaleString('en')} hand-offs stored`,

@@ -9,7 +9,17 @@
 // publish it (npm pack) is checked for the files the image needs. Run by `npm run bench` (about a minute:
 // better-sqlite3 compiles), or alone: `npm run build && node dist/test/bench/production-install.js [--keep]`.
 import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,9 +50,15 @@ function runStep(step: Step): Promise<{ code: number; output: string; ms: number
     execFile(
       step.command,
       step.args,
-      { cwd: step.cwd, env: { ...process.env, ...step.env }, timeout: step.timeoutMs ?? 300_000, maxBuffer: 32 * 1024 * 1024 },
+      {
+        cwd: step.cwd,
+        env: { ...process.env, ...step.env },
+        timeout: step.timeoutMs ?? 300_000,
+        maxBuffer: 32 * 1024 * 1024,
+      },
       (err, stdout, stderr) => {
-        const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1;
+        const code =
+          err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1;
         resolve({ code, output: `${stdout}${stderr}`, ms: Date.now() - t0 });
       },
     );
@@ -80,9 +96,13 @@ export async function run(options: InstallOptions = {}): Promise<BenchRow[]> {
     const okOutput = step.expectOutput === undefined || step.expectOutput.test(result.output);
     const stack = /^\s+at /m.test(result.output);
     const ok = okCode && okOutput && !stack;
-    log(`install: ${ok ? 'ok  ' : 'FAIL'} ${step.title} (${(result.ms / 1000).toFixed(1)} s${okCode ? '' : `, exit ${result.code}`})`);
+    log(
+      `install: ${ok ? 'ok  ' : 'FAIL'} ${step.title} (${(result.ms / 1000).toFixed(1)} s${okCode ? '' : `, exit ${result.code}`})`,
+    );
     if (!ok) {
-      problems.push(`${step.title}: exit ${result.code}${stack ? ', stack trace' : ''}${okOutput ? '' : ', unexpected output'}`);
+      problems.push(
+        `${step.title}: exit ${result.code}${stack ? ', stack trace' : ''}${okOutput ? '' : ', unexpected output'}`,
+      );
       log(result.output.slice(-1500));
     }
     return ok;
@@ -93,23 +113,51 @@ export async function run(options: InstallOptions = {}): Promise<BenchRow[]> {
     mkdirSync(deps);
     for (const f of ['package.json', 'package-lock.json']) copyFileSync(join(root, f), join(deps, f));
     const installed =
-      (await check({ title: 'deps: npm ci --omit=dev --ignore-scripts', command: npm, args: ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], cwd: deps })) &&
-      (await check({ title: 'deps: npm rebuild better-sqlite3 --build-from-source', command: npm, args: ['rebuild', 'better-sqlite3', '--build-from-source'], cwd: deps }));
+      (await check({
+        title: 'deps: npm ci --omit=dev --ignore-scripts',
+        command: npm,
+        args: ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'],
+        cwd: deps,
+      })) &&
+      (await check({
+        title: 'deps: npm rebuild better-sqlite3 --build-from-source',
+        command: npm,
+        args: ['rebuild', 'better-sqlite3', '--build-from-source'],
+        cwd: deps,
+      }));
 
     // build stage: only what the Dockerfile copies; the dev dependencies are this checkout's.
     const build = join(dir, 'build');
     mkdirSync(build);
-    for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) copyFileSync(join(root, f), join(build, f));
+    for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'])
+      copyFileSync(join(root, f), join(build, f));
     for (const d of ['src', 'connectors']) cpSync(join(root, d), join(build, d), { recursive: true });
     symlinkSync(join(root, 'node_modules'), join(build, 'node_modules'), 'dir');
-    const built = await check({ title: 'build: tsc -p tsconfig.build.json (src and connectors only)', command: process.execPath, args: [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], cwd: build });
+    const built = await check({
+      title: 'build: tsc -p tsconfig.build.json (src and connectors only)',
+      command: process.execPath,
+      args: [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+      cwd: build,
+    });
 
     // npm pack: what a published package would hold.
-    const pack = await runStep({ title: 'npm pack --dry-run', command: npm, args: ['pack', '--dry-run', '--json', '--ignore-scripts'], cwd: root });
-    const files = pack.code === 0 ? ((JSON.parse(pack.output.slice(pack.output.indexOf('['))) as { files: { path: string }[] }[])[0]?.files ?? []).map((f) => f.path) : [];
+    const pack = await runStep({
+      title: 'npm pack --dry-run',
+      command: npm,
+      args: ['pack', '--dry-run', '--json', '--ignore-scripts'],
+      cwd: root,
+    });
+    const files =
+      pack.code === 0
+        ? (
+            (JSON.parse(pack.output.slice(pack.output.indexOf('['))) as { files: { path: string }[] }[])[0]?.files ?? []
+          ).map((f) => f.path)
+        : [];
     const needed = ['dist/src/cli/bin.js', 'dist/src/main.js', 'config/handoff.example.yaml', 'package.json'];
     const missing = needed.filter((f) => !files.includes(f));
-    log(`install: ${missing.length === 0 ? 'ok  ' : 'FAIL'} npm pack holds ${files.length} files${missing.length > 0 ? `; missing ${missing.join(', ')}` : ''} (${files.filter((f) => f.startsWith('dist/test/')).length} of them from dist/test)`);
+    log(
+      `install: ${missing.length === 0 ? 'ok  ' : 'FAIL'} npm pack holds ${files.length} files${missing.length > 0 ? `; missing ${missing.join(', ')}` : ''} (${files.filter((f) => f.startsWith('dist/test/')).length} of them from dist/test)`,
+    );
     if (missing.length > 0) problems.push(`npm pack misses ${missing.join(', ')}`);
 
     if (installed && built) {
@@ -129,10 +177,37 @@ export async function run(options: InstallOptions = {}): Promise<BenchRow[]> {
       mkdirSync(data);
       const config = smokeConfig(data);
       const env = { HUBSPOT_TOKEN: 'pat-smoke', NODE_ENV: 'production' };
-      await check({ title: 'runtime: handoff --help', command: handoff, args: ['--help'], cwd: data, expectOutput: /Usage: handoff/ });
-      await check({ title: 'runtime: handoff config check', command: handoff, args: ['config', 'check', '-c', config], cwd: data, env, expectOutput: /valid/ });
-      await check({ title: 'runtime: handoff config check, missing file → exit 2', command: handoff, args: ['config', 'check', '-c', join(data, 'missing.yaml')], cwd: data, env, expectCode: 2, expectOutput: /config file not found/ });
-      await check({ title: 'runtime: handoff migrate (loads better-sqlite3)', command: handoff, args: ['migrate', '-c', config], cwd: data, env });
+      await check({
+        title: 'runtime: handoff --help',
+        command: handoff,
+        args: ['--help'],
+        cwd: data,
+        expectOutput: /Usage: handoff/,
+      });
+      await check({
+        title: 'runtime: handoff config check',
+        command: handoff,
+        args: ['config', 'check', '-c', config],
+        cwd: data,
+        env,
+        expectOutput: /valid/,
+      });
+      await check({
+        title: 'runtime: handoff config check, missing file → exit 2',
+        command: handoff,
+        args: ['config', 'check', '-c', join(data, 'missing.yaml')],
+        cwd: data,
+        env,
+        expectCode: 2,
+        expectOutput: /config file not found/,
+      });
+      await check({
+        title: 'runtime: handoff migrate (loads better-sqlite3)',
+        command: handoff,
+        args: ['migrate', '-c', config],
+        cwd: data,
+        env,
+      });
       await check({
         title: 'runtime: handoff config check of the example file',
         command: handoff,
@@ -168,7 +243,9 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
       if (rows.some((r) => r.ok === false)) process.exitCode = 1;
     },
     (err: unknown) => {
-      process.stderr.write(`production install check failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `production install check failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
       process.exitCode = 1;
     },
   );

@@ -43,7 +43,9 @@ async function ackRows(): Promise<BenchRow[]> {
   const p99 = Math.max(...runs.map((f) => f.p99Ms));
   const p50 = Math.max(...runs.map((f) => f.p50Ms));
   const max = Math.max(...runs.map((f) => f.maxMs));
-  log(`slack ack: 50 concurrent clicks × 2 rounds × 3 runs: p99 per run ${runs.map((f) => f.p99Ms.toFixed(1)).join(' / ')} ms, p50 up to ${p50.toFixed(1)} ms, max ${max.toFixed(1)} ms`);
+  log(
+    `slack ack: 50 concurrent clicks × 2 rounds × 3 runs: p99 per run ${runs.map((f) => f.p99Ms.toFixed(1)).join(' / ')} ms, p50 up to ${p50.toFixed(1)} ms, max ${max.toFixed(1)} ms`,
+  );
   return [
     {
       figure: 'button click → ack, 50 concurrent clicks (p99)',
@@ -75,11 +77,21 @@ async function statsRows(): Promise<BenchRow[]> {
         .join(', ')}`,
     });
     if (year !== undefined) {
-      rows.push({ figure: `  whole year (all 1M in the cohort), ${f.dialect}`, measured: ms(year.medianMs), budget: '(context)', ok: null });
+      rows.push({
+        figure: `  whole year (all 1M in the cohort), ${f.dialect}`,
+        measured: ms(year.medianMs),
+        budget: '(context)',
+        ok: null,
+      });
     }
   }
   if (!figures.some((f) => f.dialect === 'Postgres')) {
-    rows.push({ figure: '`stats` over 1,000,000 hand-offs, Postgres', measured: 'skipped: no Postgres (set DATABASE_URL)', budget: '≤ 300 ms', ok: null });
+    rows.push({
+      figure: '`stats` over 1,000,000 hand-offs, Postgres',
+      measured: 'skipped: no Postgres (set DATABASE_URL)',
+      budget: '≤ 300 ms',
+      ok: null,
+    });
   }
   return rows;
 }
@@ -104,7 +116,10 @@ const BENCHES: Bench[] = [
 function listArg(flag: string): string[] | null {
   const i = process.argv.indexOf(flag);
   if (i < 0) return null;
-  return (process.argv[i + 1] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (process.argv[i + 1] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function table(rows: BenchRow[]): string {
@@ -133,11 +148,18 @@ async function main(): Promise<void> {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       log(`${bench.name} failed: ${err instanceof Error ? (err.stack ?? message) : message}`);
-      rows.push({ figure: bench.title, measured: `failed: ${message.split('\n')[0]?.slice(0, 80) ?? ''}`, budget: '', ok: false });
+      rows.push({
+        figure: bench.title,
+        measured: `failed: ${message.split('\n')[0]?.slice(0, 80) ?? ''}`,
+        budget: '',
+        ok: false,
+      });
     }
     log(`   (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
   }
-  log(`\nResults (${((Date.now() - started) / 1000).toFixed(0)} s in all; loopback, emulated HubSpot and Slack with their rate limits on)`);
+  log(
+    `\nResults (${((Date.now() - started) / 1000).toFixed(0)} s in all; loopback, emulated HubSpot and Slack with their rate limits on)`,
+  );
   log(`machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB memory, node ${m.node}\n`);
   log(table(rows));
   const notes = rows.filter((r) => r.note !== undefined);

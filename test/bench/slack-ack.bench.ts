@@ -41,9 +41,30 @@ function percentile(sorted: number[], p: number): number {
 function acceptingActions(): HandoffActions {
   const decided = new Set<string>();
   const handoff = (id: string): Handoff => ({
-    id, leadId: id, source: 'hubspot', externalId: id, mqlAt: 0, state: 'accepted', version: 2, hot: false, imported: false,
-    email: null, channel: null, campaign: null, teamId: null, repId: 'rep', offerCount: 1, dueAt: null, escalatedAt: null,
-    escalationReason: null, decidedAt: Date.now(), decidedBy: 'rep', reasonId: null, note: null, createdAt: 0, updatedAt: 0,
+    id,
+    leadId: id,
+    source: 'hubspot',
+    externalId: id,
+    mqlAt: 0,
+    state: 'accepted',
+    version: 2,
+    hot: false,
+    imported: false,
+    email: null,
+    channel: null,
+    campaign: null,
+    teamId: null,
+    repId: 'rep',
+    offerCount: 1,
+    dueAt: null,
+    escalatedAt: null,
+    escalationReason: null,
+    decidedAt: Date.now(),
+    decidedBy: 'rep',
+    reasonId: null,
+    note: null,
+    createdAt: 0,
+    updatedAt: 0,
   });
   const none = async (): Promise<never> => {
     throw new Error('not used by this benchmark');
@@ -77,7 +98,8 @@ export async function runSlackAckBench(options: { concurrency?: number; rounds?:
   const notifier = createSlackNotifier({ botToken: TOKEN, apiUrl: emulator.apiUrl }, { logger: quiet });
 
   const users = Array.from({ length: concurrency }, (_, i) => `U0REP${i}`);
-  for (const id of users) emulator.control.addUser({ id, name: id.toLowerCase(), email: `${id}@example.com`, tz: 'UTC' });
+  for (const id of users)
+    emulator.control.addUser({ id, name: id.toLowerCase(), email: `${id}@example.com`, tz: 'UTC' });
 
   let updatesExpected = 0;
   async function round(tag: string): Promise<number[]> {
@@ -86,7 +108,19 @@ export async function runSlackAckBench(options: { concurrency?: number; rounds?:
         notifier.postOffer({
           handoffId: `${tag}-h${i}`,
           offerId: `${tag}-o${i}`,
-          lead: { source: 'hubspot', externalId: `${tag}-${i}`, email: null, firstName: 'Bench', lastName: `Lead ${i}`, fields: { company: 'Acme', score: 80 }, props: {}, mqlAt: Date.now(), modifiedAt: Date.now(), ownerId: null, recordUrl: null },
+          lead: {
+            source: 'hubspot',
+            externalId: `${tag}-${i}`,
+            email: null,
+            firstName: 'Bench',
+            lastName: `Lead ${i}`,
+            fields: { company: 'Acme', score: 80 },
+            props: {},
+            mqlAt: Date.now(),
+            modifiedAt: Date.now(),
+            ownerId: null,
+            recordUrl: null,
+          },
           rep: { id: `rep${i}`, name: `Rep ${i}`, slackUserId: id, timezone: 'UTC' },
           hot: false,
           dueAt: Date.now() + 1_800_000,
@@ -96,7 +130,14 @@ export async function runSlackAckBench(options: { concurrency?: number; rounds?:
       ),
     );
     const results = await Promise.all(
-      cards.map((ref, i) => emulator.control.clickButton({ user: users[i] as string, channel: ref.channel, ts: ref.ts, actionId: 'handoff_accept' })),
+      cards.map((ref, i) =>
+        emulator.control.clickButton({
+          user: users[i] as string,
+          channel: ref.channel,
+          ts: ref.ts,
+          actionId: 'handoff_accept',
+        }),
+      ),
     );
     const failed = results.filter((r) => r.status !== 200).length;
     if (failed > 0) throw new Error(`${failed} clicks were not acknowledged with 200`);

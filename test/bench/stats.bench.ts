@@ -44,12 +44,33 @@ export async function seed(store: SqlStore, count: number, now: number): Promise
   const start = now - span;
   await db
     .insertInto('leads')
-    .values({ id: 'bench-lead', source: 'hubspot', external_id: 'bench', email: null, first_name: null, last_name: null, fields: '{}', props: '{}', mql_at: start, modified_at: start, owner_id: null, record_url: null, created_at: start, updated_at: start })
+    .values({
+      id: 'bench-lead',
+      source: 'hubspot',
+      external_id: 'bench',
+      email: null,
+      first_name: null,
+      last_name: null,
+      fields: '{}',
+      props: '{}',
+      mql_at: start,
+      modified_at: start,
+      owner_id: null,
+      record_url: null,
+      created_at: start,
+      updated_at: start,
+    })
     .execute();
   // r = a pseudo-random 0..99 per row; the outcome mix: 55% accepted, 25% rejected, 5% withdrawn,
   // 10% offered (open), 5% escalated; one in ten was first offered to a rep who let it time out.
-  const series = store.dialect === 'postgres' ? sql`select i from generate_series(cast(1 as bigint), ${sql.lit(count)}) as s(i)` : sql`select i from s`;
-  const prefix = store.dialect === 'postgres' ? sql`` : sql`with recursive s(i) as (select 1 union all select i + 1 from s where i < ${sql.lit(count)}) `;
+  const series =
+    store.dialect === 'postgres'
+      ? sql`select i from generate_series(cast(1 as bigint), ${sql.lit(count)}) as s(i)`
+      : sql`select i from s`;
+  const prefix =
+    store.dialect === 'postgres'
+      ? sql``
+      : sql`with recursive s(i) as (select 1 union all select i + 1 from s where i < ${sql.lit(count)}) `;
   await sql`${prefix}insert into handoffs (id, lead_id, source, external_id, mql_at, state, version, hot, imported, email, channel, campaign,
       team_id, rep_id, offer_count, due_at, escalated_at, escalation_reason, decided_at, decided_by, reason_id, note, created_at, updated_at)
     select 'h' || i, 'bench-lead', 'hubspot', 'x' || i, ${sql.lit(start)} + i * ${sql.lit(step)},
@@ -95,7 +116,12 @@ async function timeQueries(store: SqlStore, now: number, runs: number): Promise<
       if (i > 0) times.push(ms); // the first run warms caches
     }
     times.sort((a, b) => a - b);
-    out.push({ name: c.name, cohort, medianMs: Math.round(times[Math.floor(times.length / 2)] as number), maxMs: Math.round(times[times.length - 1] as number) });
+    out.push({
+      name: c.name,
+      cohort,
+      medianMs: Math.round(times[Math.floor(times.length / 2)] as number),
+      maxMs: Math.round(times[times.length - 1] as number),
+    });
   }
   return out;
 }
@@ -106,18 +132,27 @@ async function benchStore(dialect: string, store: SqlStore, count: number, runs:
   const t0 = performance.now();
   await seed(store, count, now);
   const seedSeconds = Math.round((performance.now() - t0) / 100) / 10;
-  const offers = Number((await sql<{ n: unknown }>`select count(*) as n from offers`.execute(store.db)).rows[0]?.n ?? 0);
+  const offers = Number(
+    (await sql<{ n: unknown }>`select count(*) as n from offers`.execute(store.db)).rows[0]?.n ?? 0,
+  );
   return { dialect, handoffs: count, offers, seedSeconds, queries: await timeQueries(store, now, runs) };
 }
 
-export async function run(options: { count?: number; runs?: number; postgresUrl?: string | null; log?: (line: string) => void } = {}): Promise<StatsFigure[]> {
+export async function run(
+  options: { count?: number; runs?: number; postgresUrl?: string | null; log?: (line: string) => void } = {},
+): Promise<StatsFigure[]> {
   const count = options.count ?? 1_000_000;
   const runs = options.runs ?? 5;
   const log = options.log ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const figures: StatsFigure[] = [];
   const print = (f: StatsFigure) => {
-    log(`stats bench — ${f.dialect}: ${f.handoffs.toLocaleString('en')} hand-offs, ${f.offers.toLocaleString('en')} offers (seeded in ${f.seedSeconds}s); budget ≤ 300 ms`);
-    for (const q of f.queries) log(`  ${q.name.padEnd(32)} cohort ${String(q.cohort).padStart(9)}  median ${String(q.medianMs).padStart(5)} ms  max ${String(q.maxMs).padStart(5)} ms`);
+    log(
+      `stats bench — ${f.dialect}: ${f.handoffs.toLocaleString('en')} hand-offs, ${f.offers.toLocaleString('en')} offers (seeded in ${f.seedSeconds}s); budget ≤ 300 ms`,
+    );
+    for (const q of f.queries)
+      log(
+        `  ${q.name.padEnd(32)} cohort ${String(q.cohort).padStart(9)}  median ${String(q.medianMs).padStart(5)} ms  max ${String(q.maxMs).padStart(5)} ms`,
+      );
   };
 
   const dir = mkdtempSync(join(tmpdir(), 'handoff-stats-bench-'));
@@ -134,7 +169,10 @@ export async function run(options: { count?: number; runs?: number; postgresUrl?
     rmSync(dir, { recursive: true, force: true });
   }
 
-  const pgUrl = options.postgresUrl === undefined ? (process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? null) : options.postgresUrl;
+  const pgUrl =
+    options.postgresUrl === undefined
+      ? (process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? null)
+      : options.postgresUrl;
   if (pgUrl) {
     const schema = `handoff_bench_${randomBytes(4).toString('hex')}`;
     const store = await openStore(pgUrl, { schema });

@@ -89,7 +89,9 @@ describe('handoff simulate', () => {
     expect(r.out).toMatch(/Per rep\nrep\s+leads\s+share\n/);
     expect(r.out).toMatch(/erin\s+1\s+25\.0%/);
 
-    const json = JSON.parse((await run(['simulate', 'leads.csv', '-c', CONFIG, '--json', '--at', AT], { HUBSPOT_TOKEN: 'x' })).out);
+    const json = JSON.parse(
+      (await run(['simulate', 'leads.csv', '-c', CONFIG, '--json', '--at', AT], { HUBSPOT_TOKEN: 'x' })).out,
+    );
     expect(json.leads.map((l: any) => l.trace.rules.at(-1)?.detail ?? null)).toEqual([
       'employees 5000 ≥ 1000',
       'country "DE" in ["DE", "FR", "GB"]',
@@ -99,10 +101,19 @@ describe('handoff simulate', () => {
   });
 
   it.each([
-    ['bad-field.json', ['leads line 4, field "employes": unknown field', 'line 5, field "employees": expected a number, got "many"']],
+    [
+      'bad-field.json',
+      ['leads line 4, field "employes": unknown field', 'line 5, field "employees": expected a number, got "many"'],
+    ],
     ['bad-syntax.json', ['bad-syntax.json line 3: broken JSON: unexpected "}"']],
     ['bad-type.csv', ['bad-type.csv line 3, field "employees": expected a number, got "lots"']],
-    ['bad-line.csv', ['bad-line.csv line 3: broken CSV: text after the closing quote of column 2', 'bad-line.csv line 4: broken CSV: 2 values, the header has 3']],
+    [
+      'bad-line.csv',
+      [
+        'bad-line.csv line 3: broken CSV: text after the closing quote of column 2',
+        'bad-line.csv line 4: broken CSV: 2 values, the header has 3',
+      ],
+    ],
     ['bad-header.csv', ['bad-header.csv line 1, field "contry": unknown field']],
   ])('rejects %s with exit 2 naming the line and field', async (file, messages) => {
     const r = await run(['simulate', file, '-c', CONFIG, '--at', AT]);
@@ -137,7 +148,11 @@ describe('handoff simulate', () => {
     expect(routed).toHaveLength(10_000);
     expect(summary.total).toBe(10_000);
     expect(summary.byTeam).toEqual({ global: 10_000 });
-    const shares = { gus: summary.byRep.gus / 10_000, gail: summary.byRep.gail / 10_000, gene: summary.byRep.gene / 10_000 };
+    const shares = {
+      gus: summary.byRep.gus / 10_000,
+      gail: summary.byRep.gail / 10_000,
+      gene: summary.byRep.gene / 10_000,
+    };
     console.log(
       `3:2:1 weighted team over 10,000 simulated leads: gus ${(shares.gus * 100).toFixed(2)}% (target 50.00%), ` +
         `gail ${(shares.gail * 100).toFixed(2)}% (33.33%), gene ${(shares.gene * 100).toFixed(2)}% (16.67%)`,
@@ -187,11 +202,20 @@ describe('handoff explain', () => {
     try {
       await store.migrate();
       const l = lead(1, { email: 'jo@klein.de', firstName: 'Jo', lastName: 'Klein' });
-      const { handoff } = await store.ingest({ lead: l, hot: false, imported: false, events: [{ type: 'detected', actor: null }] }, l.mqlAt);
+      const { handoff } = await store.ingest(
+        { lead: l, hot: false, imported: false, events: [{ type: 'detected', actor: null }] },
+        l.mqlAt,
+      );
       id = handoff.id;
       const route = planOffer({
         store,
-        settings: { reps: config.reps, teams: config.teams, routing: config.routing, sla: config.sla, hot: config.source.hot },
+        settings: {
+          reps: config.reps,
+          teams: config.teams,
+          routing: config.routing,
+          sla: config.sla,
+          hot: config.source.hot,
+        },
         clock: { now: () => l.mqlAt },
       });
       const plan = await route(handoff, l);
@@ -201,7 +225,18 @@ describe('handoff explain', () => {
           handoffId: handoff.id,
           expect: { state: 'detected', version: handoff.version },
           set: { state: 'offered', repId: plan.repId, teamId: plan.teamId, offerCount: 1, dueAt: plan.dueAt },
-          insertOffers: [{ repId: plan.repId, seq: 1, state: 'open', offeredAt: l.mqlAt, dueAt: plan.dueAt, remindAt: plan.remindAt, ownerMatch: false, trace: plan.trace }],
+          insertOffers: [
+            {
+              repId: plan.repId,
+              seq: 1,
+              state: 'open',
+              offeredAt: l.mqlAt,
+              dueAt: plan.dueAt,
+              remindAt: plan.remindAt,
+              ownerMatch: false,
+              trace: plan.trace,
+            },
+          ],
           events: [{ type: 'offered', actor: null, data: { repId: plan.repId } }],
           rotation: plan.rotation,
         },
@@ -249,7 +284,13 @@ describe('handoff backtest', () => {
     try {
       await store.migrate();
       // 10 EMEA leads all went to alice; 2 US leads went to gus (one by owner match); 1 imported, never offered
-      const seed = async (n: number, repId: string | null, teamId: string | null, overrides: Partial<Lead> = {}, ownerMatch = false) => {
+      const seed = async (
+        n: number,
+        repId: string | null,
+        teamId: string | null,
+        overrides: Partial<Lead> = {},
+        ownerMatch = false,
+      ) => {
         const l = lead(n, overrides);
         const { handoff } = await store.ingest({ lead: l, hot: false, imported: repId === null }, l.mqlAt);
         if (repId === null) return;
@@ -258,7 +299,18 @@ describe('handoff backtest', () => {
             handoffId: handoff.id,
             expect: { state: handoff.state, version: handoff.version },
             set: { state: 'offered', repId, teamId, offerCount: 1, dueAt: l.mqlAt + 1_800_000 },
-            insertOffers: [{ repId, seq: 1, state: 'open', offeredAt: l.mqlAt, dueAt: l.mqlAt + 1_800_000, remindAt: null, ownerMatch, trace: {} }],
+            insertOffers: [
+              {
+                repId,
+                seq: 1,
+                state: 'open',
+                offeredAt: l.mqlAt,
+                dueAt: l.mqlAt + 1_800_000,
+                remindAt: null,
+                ownerMatch,
+                trace: {},
+              },
+            ],
             events: [],
           },
           l.mqlAt,

@@ -74,7 +74,9 @@ describe('backfill end to end (HubSpot, SQLite)', () => {
   const openIds: string[] = [];
 
   beforeAll(async () => {
-    world = await createWorld({ config: (base) => ({ ...base, source: { ...(base.source as object), startFrom: 'now' } }) });
+    world = await createWorld({
+      config: (base) => ({ ...base, source: { ...(base.source as object), startFrom: 'now' } }),
+    });
     const seeds = [];
     for (let i = 0; i < N; i++) {
       const mqlAt = now - 89 * DAY + Math.floor(((i + 0.5) / N) * 88 * DAY);
@@ -131,7 +133,14 @@ describe('backfill end to end (HubSpot, SQLite)', () => {
 
     const resumed = await cli(world, ['backfill', '--since', '90d', '--json']);
     expect(resumed.code, resumed.err).toBe(0);
-    const summary = JSON.parse(resumed.out) as { created: number; read: number; resumed: boolean; complete: boolean; calls: number; skipped: { duplicate: number } };
+    const summary = JSON.parse(resumed.out) as {
+      created: number;
+      read: number;
+      resumed: boolean;
+      complete: boolean;
+      calls: number;
+      skipped: { duplicate: number };
+    };
     expect(summary).toMatchObject({ resumed: true, complete: true });
     expect(afterKill + summary.created).toBe(N);
     expect(await handoffCount()).toBe(N);
@@ -158,19 +167,34 @@ describe('backfill end to end (HubSpot, SQLite)', () => {
     const r = await cli(world, ['stats', '--since', '90d', '--json']);
     expect(r.code, r.err).toBe(0);
     const total = (JSON.parse(r.out) as { total: Record<string, unknown> }).total;
-    expect(total).toMatchObject({ mqls: N, imported: N, sals: expected.accepted, rejected: expected.rejected, pending: expected.open, conversionPercent: 25 });
+    expect(total).toMatchObject({
+      mqls: N,
+      imported: N,
+      sals: expected.accepted,
+      rejected: expected.rejected,
+      pending: expected.open,
+      conversionPercent: 25,
+    });
     const table = await cli(world, ['stats', '--since', '90d']);
     expect(table.out).toContain(`${N} (${N} imp.)`);
   }, 60_000);
 
   it('starts the worker without a card for any historic lead, and offers a lead that becomes MQL afterwards', async () => {
     await world.startWorker();
-    await waitFor('the first-run line', () => world.output.some((l) => l.includes('first run: live detection starts here')), 20_000);
+    await waitFor(
+      'the first-run line',
+      () => world.output.some((l) => l.includes('first run: live detection starts here')),
+      20_000,
+    );
     // a historic open MQL changes after the start: it is the same MQL episode, already imported
     const touched = openIds[openIds.length - 1] as string;
     world.hubspot.control.updateContact(touched, { hubspotscore: 99 });
     const fresh = world.hubspot.control.createContact(mqlContact({ firstname: 'Nova', lastname: 'Afterwards' }));
-    const card = await waitFor('a card for the new MQL', () => ['U0ALICE', 'U0BRUNO', 'U0CHEN'].flatMap((u) => liveCards(world.slack, u)).at(0), 30_000);
+    const card = await waitFor(
+      'a card for the new MQL',
+      () => ['U0ALICE', 'U0BRUNO', 'U0CHEN'].flatMap((u) => liveCards(world.slack, u)).at(0),
+      30_000,
+    );
     expect(JSON.stringify(card.blocks)).toContain('Nova');
     // let the poller go round twice more after the card, then count: one card only
     const searches = (): number => world.hubspot.control.callCounts()[SEARCH] ?? 0;

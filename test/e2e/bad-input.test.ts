@@ -36,7 +36,11 @@ function slackSignature(secret: string, ts: number, body: Buffer): string {
   return `v0=${createHmac('sha256', secret).update(`v0:${ts}:`).update(body).digest('hex')}`;
 }
 
-function slackHeaders(body: Buffer, contentType: string, signing: { secret?: string; ts?: number } | null): Record<string, string> {
+function slackHeaders(
+  body: Buffer,
+  contentType: string,
+  signing: { secret?: string; ts?: number } | null,
+): Record<string, string> {
   const headers: Record<string, string> = { 'content-type': contentType };
   if (signing === null) return headers;
   const ts = signing.ts ?? nowSec();
@@ -50,11 +54,17 @@ function hubspotV3(uri: string, body: Buffer, signing: { secret?: string; tsMs?:
   const signature = createHmac('sha256', signing.secret ?? SECRETS.hubspotSecret)
     .update(`POST${uri}${body.toString('utf8')}${ts}`, 'utf8')
     .digest('base64');
-  return { 'content-type': 'application/json', 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': String(ts) };
+  return {
+    'content-type': 'application/json',
+    'x-hubspot-signature-v3': signature,
+    'x-hubspot-request-timestamp': String(ts),
+  };
 }
 
 function hubspotV1(body: Buffer, secret = SECRETS.hubspotSecret): Record<string, string> {
-  const signature = createHash('sha256').update(secret + body.toString('utf8'), 'utf8').digest('hex');
+  const signature = createHash('sha256')
+    .update(secret + body.toString('utf8'), 'utf8')
+    .digest('hex');
   return { 'content-type': 'application/json', 'x-hubspot-signature': signature, 'x-hubspot-signature-version': 'v1' };
 }
 
@@ -86,7 +96,12 @@ function notJson(n: number, salt: number): string[] {
 }
 
 /** A value of the wrong type for a HubSpot event field (none of these pass the event schema). */
-const wrongScalar = fc.oneof(fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 5 }), fc.integer(), { maxKeys: 2 }));
+const wrongScalar = fc.oneof(
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.integer(), { maxLength: 3 }),
+  fc.dictionary(fc.string({ maxLength: 5 }), fc.integer(), { maxKeys: 2 }),
+);
 
 /** JSON that parses but is not a list of HubSpot events. */
 function wrongTypeWebhooks(n: number, salt: number): string[] {
@@ -97,18 +112,45 @@ function wrongTypeWebhooks(n: number, salt: number): string[] {
     occurredAt: fc.integer({ min: 0 }),
   });
   const broken = fc.oneof(
-    event.chain((e) => fc.constantFrom('objectId', 'subscriptionType', 'occurredAt', 'propertyName', 'eventType', 'primaryObjectId').chain((k) => wrongScalar.map((v) => ({ ...e, [k]: v })))),
-    event.chain((e) => fc.oneof(fc.string({ maxLength: 5 }), fc.integer(), fc.boolean(), fc.constant(null)).map((v) => ({ ...e, subscriptionType: 'contact.propertyChange', objectId: e.objectId, occurredAt: v === null ? null : String(v) }))),
+    event.chain((e) =>
+      fc
+        .constantFrom('objectId', 'subscriptionType', 'occurredAt', 'propertyName', 'eventType', 'primaryObjectId')
+        .chain((k) => wrongScalar.map((v) => ({ ...e, [k]: v }))),
+    ),
+    event.chain((e) =>
+      fc.oneof(fc.string({ maxLength: 5 }), fc.integer(), fc.boolean(), fc.constant(null)).map((v) => ({
+        ...e,
+        subscriptionType: 'contact.propertyChange',
+        objectId: e.objectId,
+        occurredAt: v === null ? null : String(v),
+      })),
+    ),
   );
   const arb = fc.oneof(
     // Not a list at all.
-    fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string({ maxLength: 40 }), fc.boolean(), fc.constant(null), fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue(), { maxKeys: 4 })),
+    fc.oneof(
+      fc.integer(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.string({ maxLength: 40 }),
+      fc.boolean(),
+      fc.constant(null),
+      fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue(), { maxKeys: 4 }),
+    ),
     // A list with something in it that is not an event object.
-    fc.array(fc.oneof(fc.integer(), fc.string({ maxLength: 10 }), fc.constant(null), fc.array(fc.integer(), { maxLength: 2 })), { minLength: 1, maxLength: 5 }),
+    fc.array(
+      fc.oneof(fc.integer(), fc.string({ maxLength: 10 }), fc.constant(null), fc.array(fc.integer(), { maxLength: 2 })),
+      { minLength: 1, maxLength: 5 },
+    ),
     // A list of events where one field has the wrong type.
     fc.tuple(fc.array(event, { maxLength: 3 }), broken).map(([ok, bad]) => [...ok, bad]),
     // More events than HubSpot ever sends in one request.
-    fc.constant(Array.from({ length: 1001 }, (_, i) => ({ objectId: i + 1, subscriptionType: 'contact.creation', occurredAt: i }))),
+    fc.constant(
+      Array.from({ length: 1001 }, (_, i) => ({
+        objectId: i + 1,
+        subscriptionType: 'contact.creation',
+        occurredAt: i,
+      })),
+    ),
   );
   return sample(arb, n, salt).map((v) => JSON.stringify(v));
 }
@@ -117,19 +159,43 @@ function wrongTypeWebhooks(n: number, salt: number): string[] {
 function wrongTypeSlack(n: number, salt: number): string[] {
   const click = JSON.parse(decodeURIComponent(realisticClick(0).slice('payload='.length))) as Record<string, unknown>;
   const arb = fc.oneof(
-    fc.oneof(fc.integer(), fc.string({ maxLength: 20 }), fc.boolean(), fc.constant(null), fc.array(fc.jsonValue(), { maxLength: 3 })),
-    fc.dictionary(fc.string({ maxLength: 8 }).filter((k) => k !== 'type' && k !== 'ssl_check'), fc.jsonValue(), { maxKeys: 4 }),
+    fc.oneof(
+      fc.integer(),
+      fc.string({ maxLength: 20 }),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(fc.jsonValue(), { maxLength: 3 }),
+    ),
+    fc.dictionary(
+      fc.string({ maxLength: 8 }).filter((k) => k !== 'type' && k !== 'ssl_check'),
+      fc.jsonValue(),
+      { maxKeys: 4 },
+    ),
     // `team: null` is not wrong: Slack sends it for org-wide apps.
-    fc.constantFrom('user', 'actions', 'container', 'type', 'view', 'channel', 'team').chain((k) => wrongScalar.filter((v) => !(k === 'team' && v === null)).map((v) => ({ ...click, [k]: v }))),
+    fc
+      .constantFrom('user', 'actions', 'container', 'type', 'view', 'channel', 'team')
+      .chain((k) => wrongScalar.filter((v) => !(k === 'team' && v === null)).map((v) => ({ ...click, [k]: v }))),
     wrongScalar.map((v) => ({ ...click, actions: [{ ...(click['actions'] as object[])[0], action_id: v, value: v }] })),
-    fc.constantFrom('view_submission', 'event_callback', 'shortcut', 'block_suggestion', 'interactive_message').map((type) => ({ type })),
+    fc
+      .constantFrom('view_submission', 'event_callback', 'shortcut', 'block_suggestion', 'interactive_message')
+      .map((type) => ({ type })),
   );
   return sample(arb, n, salt).map((v) => JSON.stringify(v));
 }
 
 /** A plausible HubSpot delivery (it would be accepted if it were signed right). */
 function realisticWebhook(i: number): string {
-  return JSON.stringify([{ objectId: 1000 + i, subscriptionType: 'contact.propertyChange', propertyName: 'lifecyclestage', propertyValue: 'marketingqualifiedlead', occurredAt: Date.now(), eventId: i, portalId: 4242 }]);
+  return JSON.stringify([
+    {
+      objectId: 1000 + i,
+      subscriptionType: 'contact.propertyChange',
+      propertyName: 'lifecyclestage',
+      propertyValue: 'marketingqualifiedlead',
+      occurredAt: Date.now(),
+      eventId: i,
+      portalId: 4242,
+    },
+  ]);
 }
 
 /** A plausible Slack button click (form-encoded `payload=`), as Slack would send it. */
@@ -145,7 +211,15 @@ function realisticClick(i: number): string {
     channel: { id: 'D0ALICE', name: 'directmessage' },
     message: { ts: '1700000000.000100', text: 'card', blocks: [] },
     response_url: 'http://127.0.0.1:9/response',
-    actions: [{ type: 'button', action_id: 'handoff_accept', block_id: 'actions', value: `offer-${i}`, action_ts: String(nowSec()) }],
+    actions: [
+      {
+        type: 'button',
+        action_id: 'handoff_accept',
+        block_id: 'actions',
+        value: `offer-${i}`,
+        action_ts: String(nowSec()),
+      },
+    ],
   };
   return `payload=${encodeURIComponent(JSON.stringify(payload))}`;
 }
@@ -156,12 +230,44 @@ function buildRequests(port: number): BadRequest[] {
   const hookUri = `http://127.0.0.1:${port}/webhooks/hubspot`;
   const out: BadRequest[] = [];
   const expectFor = (label: string): number[] =>
-    /oversized/.test(label) ? [413] : /not JSON|wrong types/.test(label) ? [400] : /wrong method/.test(label) ? [405] : [401];
-  const hook = (label: string, body: string | Buffer, headers: Record<string, string>, extra: Partial<BadRequest> = {}): void => {
-    out.push({ label, method: 'POST', path: '/webhooks/hubspot', headers, body: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'), expect: expectFor(label), ...extra });
+    /oversized/.test(label)
+      ? [413]
+      : /not JSON|wrong types/.test(label)
+        ? [400]
+        : /wrong method/.test(label)
+          ? [405]
+          : [401];
+  const hook = (
+    label: string,
+    body: string | Buffer,
+    headers: Record<string, string>,
+    extra: Partial<BadRequest> = {},
+  ): void => {
+    out.push({
+      label,
+      method: 'POST',
+      path: '/webhooks/hubspot',
+      headers,
+      body: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'),
+      expect: expectFor(label),
+      ...extra,
+    });
   };
-  const slack = (label: string, body: string | Buffer, headers: Record<string, string>, extra: Partial<BadRequest> = {}): void => {
-    out.push({ label, method: 'POST', path: '/slack/events', headers, body: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'), expect: expectFor(label), ...extra });
+  const slack = (
+    label: string,
+    body: string | Buffer,
+    headers: Record<string, string>,
+    extra: Partial<BadRequest> = {},
+  ): void => {
+    out.push({
+      label,
+      method: 'POST',
+      path: '/slack/events',
+      headers,
+      body: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'),
+      expect: expectFor(label),
+      ...extra,
+    });
   };
 
   // HubSpot webhooks.
@@ -203,22 +309,42 @@ function buildRequests(port: number): BadRequest[] {
     hook('hubspot: oversized, chunked', body, { 'content-type': 'application/json' }, { chunked: true });
   }
   for (let i = 0; i < 20; i++) {
-    out.push({ label: 'hubspot: wrong method', method: ['GET', 'PUT', 'DELETE', 'PATCH'][i % 4] as string, path: '/webhooks/hubspot', headers: {}, body: Buffer.alloc(0), expect: [405] });
+    out.push({
+      label: 'hubspot: wrong method',
+      method: ['GET', 'PUT', 'DELETE', 'PATCH'][i % 4] as string,
+      path: '/webhooks/hubspot',
+      headers: {},
+      body: Buffer.alloc(0),
+      expect: [405],
+    });
   }
 
   // Slack requests.
-  for (let i = 0; i < 300; i++) slack('slack: unsigned', realisticClick(i), { 'content-type': 'application/x-www-form-urlencoded' });
+  for (let i = 0; i < 300; i++)
+    slack('slack: unsigned', realisticClick(i), { 'content-type': 'application/x-www-form-urlencoded' });
   for (let i = 0; i < 300; i++) {
     const body = Buffer.from(realisticClick(i));
-    slack('slack: signed with the wrong secret', body, slackHeaders(body, 'application/x-www-form-urlencoded', { secret: `wrong-${i}` }));
+    slack(
+      'slack: signed with the wrong secret',
+      body,
+      slackHeaders(body, 'application/x-www-form-urlencoded', { secret: `wrong-${i}` }),
+    );
   }
   for (let i = 0; i < 300; i++) {
     const body = Buffer.from(realisticClick(i));
-    slack('slack: replayed (timestamp over 5 min old)', body, slackHeaders(body, 'application/x-www-form-urlencoded', { ts: nowSec() - 301 - i * 97 }));
+    slack(
+      'slack: replayed (timestamp over 5 min old)',
+      body,
+      slackHeaders(body, 'application/x-www-form-urlencoded', { ts: nowSec() - 301 - i * 97 }),
+    );
   }
   for (let i = 0; i < 100; i++) {
     const body = Buffer.from(realisticClick(i));
-    slack('slack: dated ahead (timestamp over 5 min in the future)', body, slackHeaders(body, 'application/x-www-form-urlencoded', { ts: nowSec() + 360 + i * 97 }));
+    slack(
+      'slack: dated ahead (timestamp over 5 min in the future)',
+      body,
+      slackHeaders(body, 'application/x-www-form-urlencoded', { ts: nowSec() + 360 + i * 97 }),
+    );
   }
   for (let i = 0; i < 100; i++) {
     const body = Buffer.from(realisticClick(i));
@@ -234,21 +360,41 @@ function buildRequests(port: number): BadRequest[] {
   for (const [i, text] of notJson(300, 3).entries()) {
     const form = i % 2 === 0;
     const body = Buffer.from(form ? `payload=${encodeURIComponent(text)}` : text, 'utf8');
-    slack(`slack: signed, not JSON (${form ? 'form payload' : 'json body'})`, body, slackHeaders(body, form ? 'application/x-www-form-urlencoded' : 'application/json', {}));
+    slack(
+      `slack: signed, not JSON (${form ? 'form payload' : 'json body'})`,
+      body,
+      slackHeaders(body, form ? 'application/x-www-form-urlencoded' : 'application/json', {}),
+    );
   }
   for (const [i, text] of wrongTypeSlack(400, 4).entries()) {
     const form = i % 2 === 0;
     const body = Buffer.from(form ? `payload=${encodeURIComponent(text)}` : text, 'utf8');
-    slack(`slack: signed, wrong types (${form ? 'form payload' : 'json body'})`, body, slackHeaders(body, form ? 'application/x-www-form-urlencoded' : 'application/json', {}));
+    slack(
+      `slack: signed, wrong types (${form ? 'form payload' : 'json body'})`,
+      body,
+      slackHeaders(body, form ? 'application/x-www-form-urlencoded' : 'application/json', {}),
+    );
   }
   for (let i = 0; i < 20; i++) {
     const size = 4 * 1024 * 1024 + 1 + i * 4096; // Bolt refuses bodies over 4 MB
     const body = Buffer.alloc(size, 0x61);
     slack('slack: oversized, announced', body, { 'content-type': 'application/x-www-form-urlencoded' });
-    slack('slack: oversized, chunked', body, { 'content-type': 'application/x-www-form-urlencoded' }, { chunked: true });
+    slack(
+      'slack: oversized, chunked',
+      body,
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      { chunked: true },
+    );
   }
   for (let i = 0; i < 20; i++) {
-    out.push({ label: 'slack: wrong method', method: ['GET', 'PUT', 'DELETE', 'PATCH'][i % 4] as string, path: '/slack/events', headers: {}, body: Buffer.alloc(0), expect: [405] });
+    out.push({
+      label: 'slack: wrong method',
+      method: ['GET', 'PUT', 'DELETE', 'PATCH'][i % 4] as string,
+      path: '/slack/events',
+      headers: {},
+      body: Buffer.alloc(0),
+      expect: [405],
+    });
   }
   return out;
 }
@@ -279,7 +425,9 @@ async function storeCounts(world: World): Promise<Record<string, number>> {
   try {
     const out: Record<string, number> = {};
     for (const table of ['leads', 'handoffs', 'offers', 'events', 'jobs', 'identities', 'rep_status', 'alerts']) {
-      const { rows } = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(table)}`.execute(store.db);
+      const { rows } = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(table)}`.execute(
+        store.db,
+      );
       out[table] = Number(rows[0]?.n ?? 0);
     }
     return out;
@@ -289,7 +437,8 @@ async function storeCounts(world: World): Promise<Record<string, number>> {
 }
 
 /** Requests that need the signing secret and get past Bolt's own checks: our app must refuse them (see below). */
-const signedSlackGap = (r: BadRequest): boolean => r.label.startsWith('slack: signed, wrong types') || r.label.startsWith('slack: dated ahead');
+const signedSlackGap = (r: BadRequest): boolean =>
+  r.label.startsWith('slack: signed, wrong types') || r.label.startsWith('slack: dated ahead');
 
 async function sendAll(world: World, requests: BadRequest[]): Promise<{ report: string[]; elapsedMs: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
@@ -354,11 +503,27 @@ describe('bad input never gets past the front door', () => {
     console.info(`bad input: ${requests.length} requests in ${elapsedMs} ms, each answered with its 4xx`);
 
     // The same signing, done right, is accepted: the refusals above were for the flaw each request carried.
-    const hook = Buffer.from(JSON.stringify([{ objectId: 4242, subscriptionType: 'contact.creation', occurredAt: Date.now() }]));
-    const accepted = await send(world.port, new Agent(), { label: 'control', method: 'POST', path: '/webhooks/hubspot', headers: hubspotV3(`http://127.0.0.1:${world.port}/webhooks/hubspot`, hook, {}), body: hook, expect: [200] });
+    const hook = Buffer.from(
+      JSON.stringify([{ objectId: 4242, subscriptionType: 'contact.creation', occurredAt: Date.now() }]),
+    );
+    const accepted = await send(world.port, new Agent(), {
+      label: 'control',
+      method: 'POST',
+      path: '/webhooks/hubspot',
+      headers: hubspotV3(`http://127.0.0.1:${world.port}/webhooks/hubspot`, hook, {}),
+      body: hook,
+      expect: [200],
+    });
     expect(accepted.status).toBe(200);
     const click = Buffer.from(realisticClick(1));
-    const clicked = await send(world.port, new Agent(), { label: 'control', method: 'POST', path: '/slack/events', headers: slackHeaders(click, 'application/x-www-form-urlencoded', {}), body: click, expect: [200] });
+    const clicked = await send(world.port, new Agent(), {
+      label: 'control',
+      method: 'POST',
+      path: '/slack/events',
+      headers: slackHeaders(click, 'application/x-www-form-urlencoded', {}),
+      body: click,
+      expect: [200],
+    });
     expect(clicked.status).toBe(200);
   }, 120_000);
 });

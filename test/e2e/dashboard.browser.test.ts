@@ -27,7 +27,14 @@ const CHROMIUM = process.env.HANDOFF_CHROMIUM ?? '/usr/bin/chromium';
 const SKIP = process.env.HANDOFF_SKIP_BROWSER === '1';
 const TOKEN = 'browser-test-token';
 const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'artifacts');
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 if (SKIP) console.warn('\n*** dashboard browser test SKIPPED: HANDOFF_SKIP_BROWSER=1 ***\n');
 
@@ -52,15 +59,27 @@ describe.skipIf(SKIP)('dashboard in Chromium', () => {
     const program = new Command('handoff').exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
     registerStatsCommand(program, io, () => NOW);
     try {
-      await program.parseAsync(['stats', '--until', new Date(NOW).toISOString(), '--json', '-c', 'handoff.yaml', ...args], { from: 'user' });
+      await program.parseAsync(
+        ['stats', '--until', new Date(NOW).toISOString(), '--json', '-c', 'handoff.yaml', ...args],
+        { from: 'user' },
+      );
     } catch (e) {
       throw new Error(`handoff stats failed (${reportFailure(e, io)}): ${err}`);
     }
     return JSON.parse(out) as StatsJson;
   }
 
-  async function signedIn(viewport: { width: number; height: number }, mobile = false): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport, isMobile: mobile, hasTouch: mobile, deviceScaleFactor: 1, acceptDownloads: true });
+  async function signedIn(
+    viewport: { width: number; height: number },
+    mobile = false,
+  ): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({
+      viewport,
+      isMobile: mobile,
+      hasTouch: mobile,
+      deviceScaleFactor: 1,
+      acceptDownloads: true,
+    });
     const page = await context.newPage();
     page.on('dialog', (d) => {
       dialogs.push(d.message());
@@ -117,7 +136,13 @@ describe.skipIf(SKIP)('dashboard in Chromium', () => {
       clock: { now: () => NOW },
       logger: silentLogger,
     });
-    server = await startHttpServer({ port: 0, host: '127.0.0.1', logger: silentLogger, routes: dashboard.routes, readiness: async () => [] });
+    server = await startHttpServer({
+      port: 0,
+      host: '127.0.0.1',
+      logger: silentLogger,
+      routes: dashboard.routes,
+      readiness: async () => [],
+    });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
   }, 60_000);
 
@@ -131,7 +156,11 @@ describe.skipIf(SKIP)('dashboard in Chromium', () => {
   it('refuses a browser without the token: 401 and no data', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    for (const url of [`${server.url}/dashboard`, `${server.url}/dashboard?token=wrong`, `${server.url}/dashboard.csv?window=30d`]) {
+    for (const url of [
+      `${server.url}/dashboard`,
+      `${server.url}/dashboard?token=wrong`,
+      `${server.url}/dashboard.csv?window=30d`,
+    ]) {
       const res = await page.goto(url).catch(() => null);
       if (res === null) continue; // a refused download navigation has no page; checked over HTTP below
       expect(res.status(), url).toBe(401);
@@ -169,7 +198,10 @@ describe.skipIf(SKIP)('dashboard in Chromium', () => {
       expect(await cell('rejected'), rep.id).toBe(String(g?.rejected ?? 0));
       expect(await cell('timeouts'), rep.id).toBe(String(g?.timeouts ?? 0));
       expect(await cell('response'), rep.id).toBe(g ? shortDuration(g.responseTime.p50Ms) : '–');
-      if (g && g.sla.ended > 0) expect(await cell('sla'), rep.id).toBe(`${formatPercent(g.sla.compliancePercent)} (${g.sla.onTime}/${g.sla.ended})`);
+      if (g && g.sla.ended > 0)
+        expect(await cell('sla'), rep.id).toBe(
+          `${formatPercent(g.sla.compliancePercent)} (${g.sla.onTime}/${g.sla.ended})`,
+        );
     }
     expect(await page.locator('tr[data-rep="bruno"] [data-col="status"]').innerText()).toBe('away until back');
 
@@ -205,11 +237,16 @@ describe.skipIf(SKIP)('dashboard in Chromium', () => {
     await Promise.all([page.waitForURL(/team=emea/), page.selectOption('select[name="team"]', 'emea')]);
     expect(page.url()).toBe(`${server.url}/dashboard?window=30d&team=emea`);
     await expectHeadline(page, (await stats(['--since', '30d', '--team', 'emea'])).total);
-    expect(await page.locator('tr[data-rep]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-rep')))).toEqual(['alice', 'bruno', 'chloe']);
+    expect(
+      await page.locator('tr[data-rep]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-rep'))),
+    ).toEqual(['alice', 'bruno', 'chloe']);
 
     await page.selectOption('select[name="window"]', '90d', { noWaitAfter: true }).catch(() => undefined);
     await page.waitForURL(/window=90d/);
-    await Promise.all([page.waitForURL(/source=PAID_SEARCH/), page.selectOption('select[name="source"]', 'PAID_SEARCH')]);
+    await Promise.all([
+      page.waitForURL(/source=PAID_SEARCH/),
+      page.selectOption('select[name="source"]', 'PAID_SEARCH'),
+    ]);
     const filtered = await stats(['--since', '90d', '--team', 'emea', '--source', 'PAID_SEARCH']);
     await expectHeadline(page, filtered.total);
     const share = await page.locator('#share-link').getAttribute('href');
@@ -222,7 +259,10 @@ describe.skipIf(SKIP)('dashboard in Chromium', () => {
     await plain.goto(`${server.url}/${share}`);
     await plain.check('input[name="hot"]');
     await Promise.all([plain.waitForURL(/hot=1/), plain.click('button[type="submit"]')]);
-    await expectHeadline(plain, (await stats(['--since', '90d', '--team', 'emea', '--source', 'PAID_SEARCH', '--hot'])).total);
+    await expectHeadline(
+      plain,
+      (await stats(['--since', '90d', '--team', 'emea', '--source', 'PAID_SEARCH', '--hot'])).total,
+    );
     await nojs.close();
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#csv-link')]);
@@ -231,7 +271,11 @@ describe.skipIf(SKIP)('dashboard in Chromium', () => {
     await download.saveAs(file);
     const bytes = await readFile(file);
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
-    const lines = bytes.subarray(3).toString('utf8').split('\r\n').filter((l) => l !== '');
+    const lines = bytes
+      .subarray(3)
+      .toString('utf8')
+      .split('\r\n')
+      .filter((l) => l !== '');
     const header = lines[0]!.split(',');
     expect(header.slice(0, 3)).toEqual(['handoff_id', 'source_system', 'external_id']);
     expect(lines.length - 1).toBe(filtered.total.mqls);
@@ -257,10 +301,16 @@ describe.skipIf(SKIP)('dashboard in Chromium', () => {
       const body = await res!.body();
       expect(requests).toEqual([`${server.url}/dashboard?window=30d`]);
       expect(body.length).toBeLessThan(200 * 1024);
-      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+      const overflow = await page.evaluate<number>(
+        'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+      );
       expect(overflow, `horizontal overflow at ${name}`).toBeLessThanOrEqual(0);
       await page.screenshot({ path: path.join(ARTIFACTS, `dashboard-${name}.png`), fullPage: true });
-      figures[name] = { bytes: body.length, requests: requests.length, pageHeight: await page.evaluate<number>('document.documentElement.scrollHeight') };
+      figures[name] = {
+        bytes: body.length,
+        requests: requests.length,
+        pageHeight: await page.evaluate<number>('document.documentElement.scrollHeight'),
+      };
       await context.close();
     }
     await writeFile(path.join(ARTIFACTS, 'dashboard-weight.json'), `${JSON.stringify(figures, null, 2)}\n`);

@@ -20,8 +20,23 @@ describe.each(['hubspot', 'salesforce'] as const)('handoff demo (--crm %s)', (cr
   it('shows live cards on /demo, and Accept there makes the hand-off accepted', async () => {
     dir = mkdtempSync(join(tmpdir(), 'handoff-demo-'));
     const out: string[] = [];
-    const io: CliIo = { out: (t) => void out.push(t), err: (t) => void out.push(t), env: { ...process.env, LOG_LEVEL: 'error' }, cwd: dir, isTty: false };
-    demo = await runDemo(io, { crm, port: 0, slackPort: 0, every: '1s', detached: true, dataDir: join(dir, 'data'), seed: 7, logLevel: 'error' });
+    const io: CliIo = {
+      out: (t) => void out.push(t),
+      err: (t) => void out.push(t),
+      env: { ...process.env, LOG_LEVEL: 'error' },
+      cwd: dir,
+      isTty: false,
+    };
+    demo = await runDemo(io, {
+      crm,
+      port: 0,
+      slackPort: 0,
+      every: '1s',
+      detached: true,
+      dataDir: join(dir, 'data'),
+      seed: 7,
+      logLevel: 'error',
+    });
     expect(out.join('')).toContain(`${demo.demoUrl}`);
 
     // Alice is played by the person: her cards stay live until someone clicks.
@@ -29,7 +44,10 @@ describe.each(['hubspot', 'salesforce'] as const)('handoff demo (--crm %s)', (cr
       'an Accept button for Alice on the page',
       async () => {
         const html = await (await fetch(demo!.demoUrl)).text();
-        const m = /<form method="post" action="\/demo\/click" class="inline">(<input type="hidden" name="channel" value="([^"]+)"><input type="hidden" name="ts" value="([^"]+)"><input type="hidden" name="actionId" value="handoff_accept">.*?<input type="hidden" name="user" value="U0ALICE">)/.exec(html);
+        const m =
+          /<form method="post" action="\/demo\/click" class="inline">(<input type="hidden" name="channel" value="([^"]+)"><input type="hidden" name="ts" value="([^"]+)"><input type="hidden" name="actionId" value="handoff_accept">.*?<input type="hidden" name="user" value="U0ALICE">)/.exec(
+            html,
+          );
         return m ? { channel: m[2] as string, ts: m[3] as string } : null;
       },
       45_000,
@@ -40,11 +58,18 @@ describe.each(['hubspot', 'salesforce'] as const)('handoff demo (--crm %s)', (cr
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ channel: form.channel, ts: form.ts, actionId: 'handoff_accept', value: '', user: 'U0ALICE' }).toString(),
+      body: new URLSearchParams({
+        channel: form.channel,
+        ts: form.ts,
+        actionId: 'handoff_accept',
+        value: '',
+        user: 'U0ALICE',
+      }).toString(),
     });
     expect(res.status).toBe(303);
     const offerId = await waitFor('the offer behind the card', async () => {
-      for (const h of before) for (const o of await demo!.worker.store.listOffers(h.id)) if (o.slackTs === form.ts) return o;
+      for (const h of before)
+        for (const o of await demo!.worker.store.listOffers(h.id)) if (o.slackTs === form.ts) return o;
       return null;
     });
     await waitFor('the hand-off accepted by Alice', async () => {

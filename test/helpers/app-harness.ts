@@ -50,7 +50,8 @@ export function simpleRouter(store: Store, settings: () => AppSettings): AppDeps
     const offered = new Set((await store.listOffers(handoff.id)).map((o) => o.repId));
     const candidates = team.members.filter((id) => !offered.has(id) && s.reps.find((r) => r.id === id)?.active);
     const repId = candidates[0];
-    if (!repId) return { kind: 'unroutable', trace: { offered: [...offered] }, why: 'every member was offered already' };
+    if (!repId)
+      return { kind: 'unroutable', trace: { offered: [...offered] }, why: 'every member was offered already' };
     const sla = handoff.hot && s.hot ? s.hot.acceptWithin : s.sla.acceptWithin;
     return {
       kind: 'offer',
@@ -122,7 +123,11 @@ export class FakeCrm implements Crm {
   updates: CrmUpdate[] = [];
   notes: CrmNote[] = [];
   calls = 0;
-  owners: Record<string, string> = { 'alice@example.com': '101', 'bruno@example.com': '102', 'chen@example.com': '103' };
+  owners: Record<string, string> = {
+    'alice@example.com': '101',
+    'bruno@example.com': '102',
+    'chen@example.com': '103',
+  };
   async resolveOwnerId(rep: { email: string }): Promise<string | null> {
     return this.owners[rep.email] ?? null;
   }
@@ -160,7 +165,11 @@ export interface Harness {
   drain(): Promise<number>;
 }
 
-export function createHarness(store: Store, settings: AppSettings = baseSettings(), start = Date.UTC(2026, 10, 23, 9, 0, 0)): Harness {
+export function createHarness(
+  store: Store,
+  settings: AppSettings = baseSettings(),
+  start = Date.UTC(2026, 10, 23, 9, 0, 0),
+): Harness {
   let t = start;
   const clock = { now: () => t, set: (v: number) => void (t = v), advance: (ms: number) => void (t += ms) };
   let n = 0;
@@ -177,6 +186,14 @@ export function createHarness(store: Store, settings: AppSettings = baseSettings
   const crm = new FakeCrm();
   const mailer = new FakeMailer();
   const handlers = createJobHandlers(deps, { source: null, notifier: slack, crm, mailer });
-  const outbox = createOutbox({ store, clock, logger: silentLogger, handlers, workerId: 'test', baseDelayMs: 1_000, maxDelayMs: 60_000 });
+  const outbox = createOutbox({
+    store,
+    clock,
+    logger: silentLogger,
+    handlers,
+    workerId: 'test',
+    baseDelayMs: 1_000,
+    maxDelayMs: 60_000,
+  });
   return { deps, store, clock, slack, crm, mailer, drain: () => outbox.drain(50) };
 }

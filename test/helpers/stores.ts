@@ -63,7 +63,9 @@ export async function openSqliteTestStore(options: { file?: boolean } = {}): Pro
 }
 
 /** A new, empty Postgres schema; `url` points at it through `?schema=`. */
-export async function createPostgresTestSchema(baseUrl?: string): Promise<{ url: string; schema: string; drop(): Promise<void> }> {
+export async function createPostgresTestSchema(
+  baseUrl?: string,
+): Promise<{ url: string; schema: string; drop(): Promise<void> }> {
   const base = baseUrl ?? postgresTestUrl();
   if (base === null) throw new Error(`Postgres is not configured: ${POSTGRES_SKIP_NOTICE}`);
   const schema = `handoff_test_${randomBytes(6).toString('hex')}`;
@@ -96,7 +98,10 @@ export async function openPostgresTestStore(options: { maxConnections?: number }
   const target = await createPostgresTestSchema();
   let store: SqlStore;
   try {
-    store = await openStore(target.url, options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections });
+    store = await openStore(
+      target.url,
+      options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections },
+    );
     await store.migrate();
   } catch (err) {
     await target.drop();
@@ -125,7 +130,10 @@ export async function emptyStore(store: SqlStore): Promise<void> {
 }
 
 /** Runs `fn` with a fresh migrated SQLite store and closes it afterwards. */
-export async function withSqliteStore<T>(fn: (store: SqlStore, url: string) => Promise<T>, options: { file?: boolean } = {}): Promise<T> {
+export async function withSqliteStore<T>(
+  fn: (store: SqlStore, url: string) => Promise<T>,
+  options: { file?: boolean } = {},
+): Promise<T> {
   const t = await openSqliteTestStore(options);
   try {
     return await fn(t.store, t.url);

@@ -92,7 +92,9 @@ export function startChild(build: ChildBuild, url: string, timeoutMs = 15_000): 
 }
 
 /** Resolves when the child has exited (with its code or signal). */
-export function exited(child: ChildProcessWithoutNullStreams): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+export function exited(
+  child: ChildProcessWithoutNullStreams,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   if (child.exitCode !== null || child.signalCode !== null) {
     return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   }

@@ -58,10 +58,19 @@ function suite(name: string, open: () => Promise<Target>, skip = false): void {
 
     it('groups by reason and by team', async () => {
       const r = await t.reader.funnel({ ...q, by: 'reason' });
-      expect(Object.fromEntries(r.groups.map((g) => [g.key, g.mqls]))).toEqual({ '(none)': 8, bad_timing: 1, not_icp: 2, other: 1 });
+      expect(Object.fromEntries(r.groups.map((g) => [g.key, g.mqls]))).toEqual({
+        '(none)': 8,
+        bad_timing: 1,
+        not_icp: 2,
+        other: 1,
+      });
       const teams = await t.reader.funnel({ ...q, by: 'team' });
       // emea H1 H2 H3 H6 H7 H11; us H4 H5 H8; none H9 H10 H12
-      expect(Object.fromEntries(teams.groups.map((g) => [g.key, [g.mqls, g.sals, g.timeouts]]))).toEqual({ '(none)': [3, 1, 0], emea: [6, 2, 1], us: [3, 1, 1] });
+      expect(Object.fromEntries(teams.groups.map((g) => [g.key, [g.mqls, g.sals, g.timeouts]]))).toEqual({
+        '(none)': [3, 1, 0],
+        emea: [6, 2, 1],
+        us: [3, 1, 1],
+      });
     });
 
     it('filters by team, hot, source, campaign and rep', async () => {
@@ -76,7 +85,12 @@ function suite(name: string, open: () => Promise<Target>, skip = false): void {
     });
 
     it('counts nothing in an empty window', async () => {
-      const r = await t.reader.funnel({ since: Date.UTC(2020, 0, 1), until: Date.UTC(2020, 1, 1), recycleReasons: RECYCLE, by: 'rep' });
+      const r = await t.reader.funnel({
+        since: Date.UTC(2020, 0, 1),
+        until: Date.UTC(2020, 1, 1),
+        recycleReasons: RECYCLE,
+        by: 'rep',
+      });
       expect(r.total.mqls).toBe(0);
       expect(r.total.speedToLead).toEqual({ count: 0, p50: null, p90: null });
       expect(r.groups).toEqual([]);
@@ -108,10 +122,31 @@ function suite(name: string, open: () => Promise<Target>, skip = false): void {
       const rest = await t.reader.exportHandoffs(WINDOW.since, WINDOW.until, 100, { mqlAt: last.mqlAt, id: last.id });
       expect(rest.map((r) => r.lastName)).toEqual(['H6', 'H7', 'H8', 'H9', 'H10', 'H11', 'H12']);
       const h2 = first[1]!;
-      expect(h2).toMatchObject({ company: 'Company H2', channel: 'ORGANIC', campaign: 'spring', state: 'accepted', decidedBy: 'bruno', imported: false });
+      expect(h2).toMatchObject({
+        company: 'Company H2',
+        channel: 'ORGANIC',
+        campaign: 'spring',
+        state: 'accepted',
+        decidedBy: 'bruno',
+        imported: false,
+      });
       expect(h2.offers).toEqual([
-        { seq: 1, repId: 'alice', state: 'timed_out', offeredAt: h2.mqlAt + 1 * M, dueAt: h2.mqlAt + 31 * M, decidedAt: h2.mqlAt + 31 * M },
-        { seq: 2, repId: 'bruno', state: 'accepted', offeredAt: h2.mqlAt + 31 * M, dueAt: h2.mqlAt + 61 * M, decidedAt: h2.mqlAt + 51 * M },
+        {
+          seq: 1,
+          repId: 'alice',
+          state: 'timed_out',
+          offeredAt: h2.mqlAt + 1 * M,
+          dueAt: h2.mqlAt + 31 * M,
+          decidedAt: h2.mqlAt + 31 * M,
+        },
+        {
+          seq: 2,
+          repId: 'bruno',
+          state: 'accepted',
+          offeredAt: h2.mqlAt + 31 * M,
+          dueAt: h2.mqlAt + 61 * M,
+          decidedAt: h2.mqlAt + 51 * M,
+        },
       ]);
       expect(rest.find((r) => r.lastName === 'H9')).toMatchObject({ imported: true, state: 'accepted', offers: [] });
     });

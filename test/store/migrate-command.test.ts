@@ -35,7 +35,9 @@ describe('handoff migrate on SQLite', () => {
   it('applies the migrations once, then reports the schema up to date', async () => {
     const first = await run(['migrate', '-c', 'ops/handoff.yaml'], 'sqlite:./data/handoff.db', dir);
     expect(first.asked).toEqual([{ config: 'ops/handoff.yaml' }]);
-    expect(first.out).toBe('SQLite ./data/handoff.db: applied 2 migrations:\n  0001_initial_schema\n  0002_metrics_indexes\n');
+    expect(first.out).toBe(
+      'SQLite ./data/handoff.db: applied 2 migrations:\n  0001_initial_schema\n  0002_metrics_indexes\n',
+    );
     const second = await run(['migrate'], 'sqlite:./data/handoff.db', dir);
     expect(second.asked).toEqual([{}]);
     expect(second.out).toBe('SQLite ./data/handoff.db: schema is up to date (2 migrations applied earlier)\n');
@@ -59,23 +61,26 @@ describe('handoff migrate on SQLite', () => {
 });
 
 const skip = skipPostgres();
-describe.skipIf(skip)(skip ? 'handoff migrate on Postgres (SKIPPED: set DATABASE_URL)' : 'handoff migrate on Postgres', () => {
-  it('applies the migrations to the configured database, hiding the password', async () => {
-    const target = await createPostgresTestSchema();
-    try {
-      const url = new URL(target.url);
-      // With trust auth the password is ignored by the server; it must never be printed.
-      if (url.password === '' && url.username !== '') url.password = 'not-needed-with-trust-auth';
-      const secret = url.password;
-      const { out } = await run(['migrate'], url.toString(), process.cwd());
-      expect(out).toContain('applied 2 migrations:\n  0001_initial_schema\n  0002_metrics_indexes\n');
-      if (secret !== '') {
-        expect(out).toContain(':***@');
-        expect(out).not.toContain(secret);
+describe.skipIf(skip)(
+  skip ? 'handoff migrate on Postgres (SKIPPED: set DATABASE_URL)' : 'handoff migrate on Postgres',
+  () => {
+    it('applies the migrations to the configured database, hiding the password', async () => {
+      const target = await createPostgresTestSchema();
+      try {
+        const url = new URL(target.url);
+        // With trust auth the password is ignored by the server; it must never be printed.
+        if (url.password === '' && url.username !== '') url.password = 'not-needed-with-trust-auth';
+        const secret = url.password;
+        const { out } = await run(['migrate'], url.toString(), process.cwd());
+        expect(out).toContain('applied 2 migrations:\n  0001_initial_schema\n  0002_metrics_indexes\n');
+        if (secret !== '') {
+          expect(out).toContain(':***@');
+          expect(out).not.toContain(secret);
+        }
+        expect((await run(['migrate'], target.url, process.cwd())).out).toContain('schema is up to date');
+      } finally {
+        await target.drop();
       }
-      expect((await run(['migrate'], target.url, process.cwd())).out).toContain('schema is up to date');
-    } finally {
-      await target.drop();
-    }
-  });
-});
+    });
+  },
+);

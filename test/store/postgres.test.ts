@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import type { SqlStore } from '../../src/store/index.js';
 import { makeLead } from '../helpers/builders.js';
-import { createPostgresTestSchema, emptyStore, POSTGRES_SKIP_NOTICE, postgresTestUrl, skipPostgres, withPostgresStore } from '../helpers/stores.js';
+import {
+  createPostgresTestSchema,
+  emptyStore,
+  POSTGRES_SKIP_NOTICE,
+  postgresTestUrl,
+  skipPostgres,
+  withPostgresStore,
+} from '../helpers/stores.js';
 import { storeContract } from './store.contract.js';
 
 const skip = skipPostgres();
@@ -43,11 +50,27 @@ describe.skipIf(skip)(skip ? `postgres store (${POSTGRES_SKIP_NOTICE})` : 'postg
     it('creates every table and the indexes the design names, in its own schema', async () => {
       await withPostgresStore(async (store, url) => {
         const name = new URL(url).searchParams.get('schema');
-        const tables = await sql<{ tablename: string }>`select tablename from pg_tables where schemaname = ${name}`.execute(store.db);
+        const tables = await sql<{
+          tablename: string;
+        }>`select tablename from pg_tables where schemaname = ${name}`.execute(store.db);
         expect(tables.rows.map((r) => r.tablename)).toEqual(
-          expect.arrayContaining(['alerts', 'cursors', 'events', 'handoffs', 'identities', 'jobs', 'leads', 'leases', 'offers', 'rep_status', 'rotation']),
+          expect.arrayContaining([
+            'alerts',
+            'cursors',
+            'events',
+            'handoffs',
+            'identities',
+            'jobs',
+            'leads',
+            'leases',
+            'offers',
+            'rep_status',
+            'rotation',
+          ]),
         );
-        const indexes = await sql<{ indexname: string }>`select indexname from pg_indexes where schemaname = ${name}`.execute(store.db);
+        const indexes = await sql<{
+          indexname: string;
+        }>`select indexname from pg_indexes where schemaname = ${name}`.execute(store.db);
         expect(indexes.rows.map((r) => r.indexname)).toEqual(
           expect.arrayContaining([
             'handoffs_episode_key',
@@ -63,7 +86,9 @@ describe.skipIf(skip)(skip ? `postgres store (${POSTGRES_SKIP_NOTICE})` : 'postg
         );
         const types = await sql<{ column_name: string; data_type: string }>`
           select column_name, data_type from information_schema.columns
-          where table_schema = ${name} and table_name = 'handoffs' and column_name in ('mql_at', 'due_at', 'hot')`.execute(store.db);
+          where table_schema = ${name} and table_name = 'handoffs' and column_name in ('mql_at', 'due_at', 'hot')`.execute(
+          store.db,
+        );
         expect(Object.fromEntries(types.rows.map((r) => [r.column_name, r.data_type]))).toEqual({
           mql_at: 'bigint',
           due_at: 'bigint',
@@ -85,7 +110,12 @@ describe.skipIf(skip)(skip ? `postgres store (${POSTGRES_SKIP_NOTICE})` : 'postg
     it('skips jobs another transaction has locked instead of waiting for them', async () => {
       await withPostgresStore(async (store, url) => {
         await store.enqueueJobs(
-          ['locked', 'free-1', 'free-2'].map((key, i) => ({ kind: 'k', payload: {}, idempotencyKey: key, runAt: T0 + i })),
+          ['locked', 'free-1', 'free-2'].map((key, i) => ({
+            kind: 'k',
+            payload: {},
+            idempotencyKey: key,
+            runAt: T0 + i,
+          })),
           T0,
         );
         const client = new pg.Client({ connectionString: postgresTestUrl()! });
@@ -94,7 +124,11 @@ describe.skipIf(skip)(skip ? `postgres store (${POSTGRES_SKIP_NOTICE})` : 'postg
           await client.query(`set search_path = ${new URL(url).searchParams.get('schema')}`);
           await client.query('begin');
           await client.query(`select id from jobs where idempotency_key = 'locked' for update`);
-          const claimed = await within(store.claimJobs({ now: T0 + 10, limit: 10, leaseMs: 1000, workerId: 'w' }), 5000, 'claimJobs');
+          const claimed = await within(
+            store.claimJobs({ now: T0 + 10, limit: 10, leaseMs: 1000, workerId: 'w' }),
+            5000,
+            'claimJobs',
+          );
           expect(claimed.map((j) => j.idempotencyKey)).toEqual(['free-1', 'free-2']);
           await client.query('rollback');
           const rest = await store.claimJobs({ now: T0 + 10, limit: 10, leaseMs: 1000, workerId: 'w2' });
@@ -115,7 +149,18 @@ describe.skipIf(skip)(skip ? `postgres store (${POSTGRES_SKIP_NOTICE})` : 'postg
               handoffId: handoff.id,
               expect: { state: 'detected', version: 1 },
               set: { state: 'offered', repId: 'alice', offerCount: 1 },
-              insertOffers: [{ repId: 'alice', seq: 1, state: 'open', offeredAt: T0, dueAt: T0 + 1000, remindAt: null, ownerMatch: false, trace: null }],
+              insertOffers: [
+                {
+                  repId: 'alice',
+                  seq: 1,
+                  state: 'open',
+                  offeredAt: T0,
+                  dueAt: T0 + 1000,
+                  remindAt: null,
+                  ownerMatch: false,
+                  trace: null,
+                },
+              ],
               events: [],
             },
             T0,
@@ -149,7 +194,10 @@ describe.skipIf(skip)(skip ? `postgres store (${POSTGRES_SKIP_NOTICE})` : 'postg
 
     it('reads BIGINT columns and counts as numbers', async () => {
       await withPostgresStore(async (store) => {
-        const { handoff } = await store.ingest({ lead: makeLead({ mqlAt: 1_790_000_000_123 }), hot: false, imported: false }, 1_790_000_000_999);
+        const { handoff } = await store.ingest(
+          { lead: makeLead({ mqlAt: 1_790_000_000_123 }), hot: false, imported: false },
+          1_790_000_000_999,
+        );
         const read = await store.getHandoff(handoff.id);
         expect(typeof read?.mqlAt).toBe('number');
         expect(read?.mqlAt).toBe(1_790_000_000_123);
@@ -160,7 +208,9 @@ describe.skipIf(skip)(skip ? `postgres store (${POSTGRES_SKIP_NOTICE})` : 'postg
     it('says which server it could not reach, without the password', async () => {
       await expect(openStore('postgres://someone:s3cret@127.0.0.1:1/nowhere')).rejects.toMatchObject({
         code: 'store.unavailable',
-        message: expect.stringMatching(/^cannot reach the Postgres store at postgres:\/\/someone:\*\*\*@127\.0\.0\.1:1\/nowhere/),
+        message: expect.stringMatching(
+          /^cannot reach the Postgres store at postgres:\/\/someone:\*\*\*@127\.0\.0\.1:1\/nowhere/,
+        ),
       });
       await expect(openStore('postgres://someone:s3cret@127.0.0.1:1/nowhere')).rejects.not.toThrow(/s3cret/);
     });

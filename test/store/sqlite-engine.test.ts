@@ -57,11 +57,28 @@ describe('sqlite store on a file', () => {
   it('creates every table and the indexes the design names', async () => {
     const store = await open(`sqlite:${join(dir, 'h.db')}`);
     await store.migrate();
-    const tables = await sql<{ name: string }>`select name from sqlite_master where type = 'table' order by name`.execute(store.db);
+    const tables = await sql<{
+      name: string;
+    }>`select name from sqlite_master where type = 'table' order by name`.execute(store.db);
     expect(tables.rows.map((r) => r.name)).toEqual(
-      expect.arrayContaining(['alerts', 'cursors', 'events', 'handoffs', 'identities', 'jobs', 'leads', 'leases', 'offers', 'rep_status', 'rotation']),
+      expect.arrayContaining([
+        'alerts',
+        'cursors',
+        'events',
+        'handoffs',
+        'identities',
+        'jobs',
+        'leads',
+        'leases',
+        'offers',
+        'rep_status',
+        'rotation',
+      ]),
     );
-    const indexes = await sql<{ name: string; tbl_name: string }>`select name, tbl_name from sqlite_master where type = 'index'`.execute(store.db);
+    const indexes = await sql<{
+      name: string;
+      tbl_name: string;
+    }>`select name, tbl_name from sqlite_master where type = 'index'`.execute(store.db);
     const names = indexes.rows.map((r) => r.name);
     expect(names).toEqual(
       expect.arrayContaining([

@@ -92,9 +92,18 @@ export function storeContract(harness: StoreHarness): void {
 
   describe('ingest', () => {
     it('creates a hand-off with the lead snapshot and denormalized columns', async () => {
-      const l = lead({ email: 'Jane@Acme.com', fields: { channel: 'PAID_SEARCH', campaign: 'q4', score: 91, company: 'Acme' } });
+      const l = lead({
+        email: 'Jane@Acme.com',
+        fields: { channel: 'PAID_SEARCH', campaign: 'q4', score: 91, company: 'Acme' },
+      });
       const result = await store.ingest(
-        { lead: l, hot: true, imported: false, events: [{ type: 'detected', actor: null, data: { score: 91 } }], jobs: [job('route:x')] },
+        {
+          lead: l,
+          hot: true,
+          imported: false,
+          events: [{ type: 'detected', actor: null, data: { score: 91 } }],
+          jobs: [job('route:x')],
+        },
         T0 + 5,
       );
       expect(result.created).toBe(true);
@@ -121,16 +130,29 @@ export function storeContract(harness: StoreHarness): void {
       expect(await store.getHandoff(h.id)).toEqual(h);
       expect(await store.getLead(h.leadId)).toEqual(l);
       const events = await store.listEvents(h.id);
-      expect(events).toEqual([{ id: expect.any(String), handoffId: h.id, at: T0 + 5, type: 'detected', actor: null, data: { score: 91 } }]);
+      expect(events).toEqual([
+        { id: expect.any(String), handoffId: h.id, at: T0 + 5, type: 'detected', actor: null, data: { score: 91 } },
+      ]);
       const jobs = await store.listJobs({ handoffId: h.id });
-      expect(jobs.map((j) => [j.idempotencyKey, j.state, j.payload])).toEqual([['route:x', 'pending', { key: 'route:x' }]]);
+      expect(jobs.map((j) => [j.idempotencyKey, j.state, j.payload])).toEqual([
+        ['route:x', 'pending', { key: 'route:x' }],
+      ]);
     });
 
     it('is idempotent on (source, externalId, mqlAt): no second hand-off, events or jobs', async () => {
       const l = lead();
-      const first = await store.ingest({ lead: l, hot: false, imported: false, events: [{ type: 'detected', actor: null }], jobs: [job('r1')] }, T0);
+      const first = await store.ingest(
+        { lead: l, hot: false, imported: false, events: [{ type: 'detected', actor: null }], jobs: [job('r1')] },
+        T0,
+      );
       const again = await store.ingest(
-        { lead: { ...l, modifiedAt: T0 + MIN }, hot: false, imported: false, events: [{ type: 'detected', actor: null }], jobs: [job('r2')] },
+        {
+          lead: { ...l, modifiedAt: T0 + MIN },
+          hot: false,
+          imported: false,
+          events: [{ type: 'detected', actor: null }],
+          jobs: [job('r2')],
+        },
         T0 + MIN,
       );
       expect(again.created).toBe(false);
@@ -158,16 +180,36 @@ export function storeContract(harness: StoreHarness): void {
 
     it('stores imported history with its decided state', async () => {
       const r = await store.ingest(
-        { lead: lead(), hot: false, imported: true, state: 'rejected', decidedAt: T0 + 10, reasonId: 'not_icp', decidedBy: 'alice' },
+        {
+          lead: lead(),
+          hot: false,
+          imported: true,
+          state: 'rejected',
+          decidedAt: T0 + 10,
+          reasonId: 'not_icp',
+          decidedBy: 'alice',
+        },
         T0 + 20,
       );
-      expect(r.handoff).toMatchObject({ state: 'rejected', imported: true, decidedAt: T0 + 10, reasonId: 'not_icp', decidedBy: 'alice' });
+      expect(r.handoff).toMatchObject({
+        state: 'rejected',
+        imported: true,
+        decidedAt: T0 + 10,
+        reasonId: 'not_icp',
+        decidedBy: 'alice',
+      });
       expect(await store.listOpenHandoffs(10)).toEqual([]);
     });
 
     it('does not mix up two sources with the same external id', async () => {
-      const a = await store.ingest({ lead: lead({ externalId: 'same', source: 'hubspot' }), hot: false, imported: false }, T0);
-      const b = await store.ingest({ lead: lead({ externalId: 'same', source: 'salesforce' }), hot: false, imported: false }, T0);
+      const a = await store.ingest(
+        { lead: lead({ externalId: 'same', source: 'hubspot' }), hot: false, imported: false },
+        T0,
+      );
+      const b = await store.ingest(
+        { lead: lead({ externalId: 'same', source: 'salesforce' }), hot: false, imported: false },
+        T0,
+      );
       expect(b.created).toBe(true);
       expect(b.handoff.leadId).not.toBe(a.handoff.leadId);
     });
@@ -193,7 +235,17 @@ export function storeContract(harness: StoreHarness): void {
       );
       expect(result.ok).toBe(true);
       if (!result.ok) return;
-      expect(result.handoff).toMatchObject({ state: 'offered', version: 2, teamId: 'emea', repId: 'alice', offerCount: 1, dueAt: T0 + 30 * MIN, hot: true, updatedAt: T0 + 7, createdAt: T0 });
+      expect(result.handoff).toMatchObject({
+        state: 'offered',
+        version: 2,
+        teamId: 'emea',
+        repId: 'alice',
+        offerCount: 1,
+        dueAt: T0 + 30 * MIN,
+        hot: true,
+        updatedAt: T0 + 7,
+        createdAt: T0,
+      });
       expect(result.offers).toEqual([
         {
           id: 'offer-fixed-id',
@@ -219,8 +271,16 @@ export function storeContract(harness: StoreHarness): void {
         ['offered', T0 + 7],
       ]);
       const [j] = await store.listJobs({ handoffId: h.id });
-      expect(j).toMatchObject({ idempotencyKey: 'post:1', handoffId: h.id, payload: { offerId: 'offer-fixed-id' }, state: 'pending', attempts: 0 });
-      expect(await store.getRotation('emea')).toEqual([{ teamId: 'emea', repId: 'alice', pass: 1.5, served: 1, lastServedAt: T0 }]);
+      expect(j).toMatchObject({
+        idempotencyKey: 'post:1',
+        handoffId: h.id,
+        payload: { offerId: 'offer-fixed-id' },
+        state: 'pending',
+        attempts: 0,
+      });
+      expect(await store.getRotation('emea')).toEqual([
+        { teamId: 'emea', repId: 'alice', pass: 1.5, served: 1, lastServedAt: T0 },
+      ]);
     });
 
     it('refuses a stale version and returns the current hand-off, writing nothing', async () => {
@@ -280,7 +340,9 @@ export function storeContract(harness: StoreHarness): void {
       expect(await store.getOffer(offer.id)).toEqual(offer);
       expect((await store.listEvents(handoff.id)).map((e) => e.type)).toEqual(['offered']);
       expect(await store.listJobs({})).toEqual([]);
-      expect(await store.getRotation('emea')).toEqual([{ teamId: 'emea', repId: 'bob', pass: 3, served: 2, lastServedAt: T0 }]);
+      expect(await store.getRotation('emea')).toEqual([
+        { teamId: 'emea', repId: 'bob', pass: 3, served: 2, lastServedAt: T0 },
+      ]);
     });
 
     it('refuses to update an offer of another hand-off', async () => {
@@ -386,7 +448,10 @@ export function storeContract(harness: StoreHarness): void {
       const b = await ingested({ mqlAt: T0 + 2 * MIN });
       const a = await ingested({ mqlAt: T0 + MIN });
       const { handoff: c } = await offered('alice', {}, { mqlAt: T0 + 3 * MIN });
-      await store.ingest({ lead: lead({ mqlAt: T0 }), hot: false, imported: true, state: 'accepted', decidedAt: T0 }, T0);
+      await store.ingest(
+        { lead: lead({ mqlAt: T0 }), hot: false, imported: true, state: 'accepted', decidedAt: T0 },
+        T0,
+      );
       await store.ingest({ lead: lead({ mqlAt: T0 - MIN }), hot: false, imported: true, state: 'detected' }, T0);
       expect((await store.listOpenHandoffs(10)).map((h) => h.id)).toEqual([a.id, b.id, c.id]);
       expect((await store.listOpenHandoffs(2)).map((h) => h.id)).toEqual([a.id, b.id]);
@@ -514,7 +579,10 @@ export function storeContract(harness: StoreHarness): void {
     });
 
     it('enqueues jobs idempotently and reads them back', async () => {
-      await store.enqueueJobs([job('a', { runAt: T0 + 2 }), job('b', { runAt: T0 + 1, kind: 'email' }), job('a', { payload: { dup: true } })], T0);
+      await store.enqueueJobs(
+        [job('a', { runAt: T0 + 2 }), job('b', { runAt: T0 + 1, kind: 'email' }), job('a', { payload: { dup: true } })],
+        T0,
+      );
       await store.enqueueJobs([job('b', { runAt: T0 + 99 })], T0);
       await store.enqueueJobs([], T0);
       const jobs = await store.listJobs({});
@@ -549,11 +617,25 @@ export function storeContract(harness: StoreHarness): void {
     });
 
     it('claims due pending jobs in run order, up to the limit, with a lease', async () => {
-      await store.enqueueJobs([job('late', { runAt: T0 + 5 }), job('first', { runAt: T0 - 5 }), job('future', { runAt: T0 + MIN }), job('second', { runAt: T0 })], T0 - 10);
+      await store.enqueueJobs(
+        [
+          job('late', { runAt: T0 + 5 }),
+          job('first', { runAt: T0 - 5 }),
+          job('future', { runAt: T0 + MIN }),
+          job('second', { runAt: T0 }),
+        ],
+        T0 - 10,
+      );
       const claimed = await store.claimJobs({ now: T0 + 5, limit: 2, leaseMs: 30_000, workerId: 'w1' });
       expect(claimed.map((j) => j.idempotencyKey)).toEqual(['first', 'second']);
       for (const j of claimed) {
-        expect(j).toMatchObject({ state: 'running', lockedBy: 'w1', leaseUntil: T0 + 5 + 30_000, attempts: 1, updatedAt: T0 + 5 });
+        expect(j).toMatchObject({
+          state: 'running',
+          lockedBy: 'w1',
+          leaseUntil: T0 + 5 + 30_000,
+          attempts: 1,
+          updatedAt: T0 + 5,
+        });
       }
       const next = await store.claimJobs({ now: T0 + 5, limit: 10, leaseMs: 30_000, workerId: 'w2' });
       expect(next.map((j) => j.idempotencyKey)).toEqual(['late']);
@@ -563,8 +645,17 @@ export function storeContract(harness: StoreHarness): void {
     });
 
     it('claims only the kinds asked for', async () => {
-      await store.enqueueJobs([job('slack-1', { kind: 'slack' }), job('crm-1', { kind: 'crm' }), job('mail-1', { kind: 'mail' })], T0);
-      const claimed = await store.claimJobs({ now: T0, limit: 10, leaseMs: 1000, workerId: 'w', kinds: ['crm', 'mail'] });
+      await store.enqueueJobs(
+        [job('slack-1', { kind: 'slack' }), job('crm-1', { kind: 'crm' }), job('mail-1', { kind: 'mail' })],
+        T0,
+      );
+      const claimed = await store.claimJobs({
+        now: T0,
+        limit: 10,
+        leaseMs: 1000,
+        workerId: 'w',
+        kinds: ['crm', 'mail'],
+      });
       expect(claimed.map((j) => j.idempotencyKey).sort()).toEqual(['crm-1', 'mail-1']);
       expect(await store.claimJobs({ now: T0, limit: 10, leaseMs: 1000, workerId: 'w', kinds: [] })).toEqual([]);
     });
@@ -581,7 +672,12 @@ export function storeContract(harness: StoreHarness): void {
       await store.retryJob(first!.id, 'w1', { runAt: T0, error: 'late' }, T0 + 1001);
       expect(await store.getJob(first!.id)).toMatchObject({ state: 'running', lockedBy: 'w2' });
       await store.completeJob(first!.id, 'w2', T0 + 1002);
-      expect(await store.getJob(first!.id)).toMatchObject({ state: 'done', lockedBy: 'w2', leaseUntil: null, updatedAt: T0 + 1002 });
+      expect(await store.getJob(first!.id)).toMatchObject({
+        state: 'done',
+        lockedBy: 'w2',
+        leaseUntil: null,
+        updatedAt: T0 + 1002,
+      });
       // A finished job is never claimed again.
       expect(await store.claimJobs({ now: T0 + 10_000, limit: 1, leaseMs: 1000, workerId: 'w3' })).toEqual([]);
     });
@@ -603,11 +699,18 @@ export function storeContract(harness: StoreHarness): void {
         attempts: 1,
       });
       expect(await store.claimJobs({ now: T0 + 4999, limit: 5, leaseMs: 1000, workerId: 'w2' })).toEqual([]);
-      expect((await store.claimJobs({ now: T0 + 5000, limit: 5, leaseMs: 1000, workerId: 'w2' }))[0]).toMatchObject({ id: r.id, attempts: 2 });
+      expect((await store.claimJobs({ now: T0 + 5000, limit: 5, leaseMs: 1000, workerId: 'w2' }))[0]).toMatchObject({
+        id: r.id,
+        attempts: 2,
+      });
       await store.killJob(k.id, 'intruder', 'x', T0 + 2);
       expect((await store.getJob(k.id))?.state).toBe('running');
       await store.killJob(k.id, 'w1', 'invalid: channel_not_found', T0 + 2);
-      expect(await store.getJob(k.id)).toMatchObject({ state: 'dead', lastError: 'invalid: channel_not_found', leaseUntil: null });
+      expect(await store.getJob(k.id)).toMatchObject({
+        state: 'dead',
+        lastError: 'invalid: channel_not_found',
+        leaseUntil: null,
+      });
       expect(await store.countJobs('dead')).toBe(1);
       expect((await store.listJobs({ state: 'dead' })).map((j) => j.id)).toEqual([k.id]);
       await store.completeJob(k.id, 'w1', T0 + 3);
@@ -625,7 +728,8 @@ export function storeContract(harness: StoreHarness): void {
       const ids = batches.flat().map((j) => j.id);
       expect(new Set(ids).size).toBe(ids.length);
       expect(ids.length).toBe(40);
-      for (const [w, batch] of batches.entries()) for (const j of batch) expect((await store.getJob(j.id))?.lockedBy).toBe(`w${w}`);
+      for (const [w, batch] of batches.entries())
+        for (const j of batch) expect((await store.getJob(j.id))?.lockedBy).toBe(`w${w}`);
     });
   });
 
@@ -658,7 +762,9 @@ export function storeContract(harness: StoreHarness): void {
     });
 
     it('gives a free lease to exactly one of many concurrent candidates', async () => {
-      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => store.tryAcquireLease('sweeper', `r${i}`, 10_000, T0)));
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => store.tryAcquireLease('sweeper', `r${i}`, 10_000, T0)),
+      );
       expect(results.filter(Boolean)).toHaveLength(1);
     });
   });
@@ -705,10 +811,38 @@ export function storeContract(harness: StoreHarness): void {
 
     it('stores alerts by key and lists them by state', async () => {
       expect(await store.getAlert('backlog')).toBeNull();
-      await store.putAlert({ key: 'backlog', state: 'firing', firedAt: T0, lastNotifiedAt: T0, resolvedAt: null, data: { pending: 25 } });
-      await store.putAlert({ key: 'lull', state: 'resolved', firedAt: T0 - 5, lastNotifiedAt: null, resolvedAt: T0, data: {} });
-      await store.putAlert({ key: 'backlog', state: 'firing', firedAt: T0, lastNotifiedAt: T0 + 7200_000, resolvedAt: null, data: { pending: 31 } });
-      expect(await store.getAlert('backlog')).toEqual({ key: 'backlog', state: 'firing', firedAt: T0, lastNotifiedAt: T0 + 7200_000, resolvedAt: null, data: { pending: 31 } });
+      await store.putAlert({
+        key: 'backlog',
+        state: 'firing',
+        firedAt: T0,
+        lastNotifiedAt: T0,
+        resolvedAt: null,
+        data: { pending: 25 },
+      });
+      await store.putAlert({
+        key: 'lull',
+        state: 'resolved',
+        firedAt: T0 - 5,
+        lastNotifiedAt: null,
+        resolvedAt: T0,
+        data: {},
+      });
+      await store.putAlert({
+        key: 'backlog',
+        state: 'firing',
+        firedAt: T0,
+        lastNotifiedAt: T0 + 7200_000,
+        resolvedAt: null,
+        data: { pending: 31 },
+      });
+      expect(await store.getAlert('backlog')).toEqual({
+        key: 'backlog',
+        state: 'firing',
+        firedAt: T0,
+        lastNotifiedAt: T0 + 7200_000,
+        resolvedAt: null,
+        data: { pending: 31 },
+      });
       expect((await store.listAlerts()).map((a) => a.key)).toEqual(['lull', 'backlog']);
       expect((await store.listAlerts('firing')).map((a) => a.key)).toEqual(['backlog']);
       expect((await store.listAlerts('resolved')).map((a) => a.key)).toEqual(['lull']);

@@ -17,4 +17,3 @@ export function alertDoc(data: AlertData, notice: 'fire' | 'resolve', dashboardU
     footer: 'handoff alerts',
   };
 }
-

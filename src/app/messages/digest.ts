@@ -26,16 +26,33 @@ export function managersDigestDoc(d: ManagersDigestInput): MessageDoc {
       { label: 'MQL→SAL', value: formatPercent(t.conversionPercent) },
       { label: 'Rejected', value: String(t.rejected) },
       { label: 'Pending / withdrawn', value: `${t.pending} / ${t.withdrawn}` },
-      { label: 'Speed-to-lead p50 / p90', value: `${shortDuration(t.speedToLead.p50Ms)} / ${shortDuration(t.speedToLead.p90Ms)}` },
-      { label: 'SLA compliance', value: `${formatPercent(t.sla.compliancePercent)} (${t.sla.onTime} of ${t.sla.ended})` },
+      {
+        label: 'Speed-to-lead p50 / p90',
+        value: `${shortDuration(t.speedToLead.p50Ms)} / ${shortDuration(t.speedToLead.p90Ms)}`,
+      },
+      {
+        label: 'SLA compliance',
+        value: `${formatPercent(t.sla.compliancePercent)} (${t.sla.onTime} of ${t.sla.ended})`,
+      },
       { label: 'Escalations', value: String(t.escalated) },
-      { label: 'Open backlog now', value: `${d.backlog.open}${d.backlog.oldestMqlAt === null ? '' : `, oldest ${shortDuration(d.now - d.backlog.oldestMqlAt)}`}` },
+      {
+        label: 'Open backlog now',
+        value: `${d.backlog.open}${d.backlog.oldestMqlAt === null ? '' : `, oldest ${shortDuration(d.now - d.backlog.oldestMqlAt)}`}`,
+      },
     ],
     tables: [
       {
         title: 'Per rep',
         head: ['rep', 'MQLs', 'SALs', 'rejected', 'timeouts', 'resp. p50', 'SLA'],
-        rows: d.reps.map((r) => [r.name, String(r.mqls), String(r.sals), String(r.rejected), String(r.timeouts), shortDuration(r.responseTime.p50Ms), formatPercent(r.sla.compliancePercent)]),
+        rows: d.reps.map((r) => [
+          r.name,
+          String(r.mqls),
+          String(r.sals),
+          String(r.rejected),
+          String(r.timeouts),
+          shortDuration(r.responseTime.p50Ms),
+          formatPercent(r.sla.compliancePercent),
+        ]),
         numeric: [1, 2, 3, 4, 5, 6],
       },
     ],
@@ -56,12 +73,21 @@ export interface MarketingDigestInput {
 }
 
 function funnelRows(groups: StatsGroup[]): string[][] {
-  return groups.map((g) => [g.key, String(g.mqls), String(g.sals), formatPercent(g.conversionPercent), String(g.rejected), String(g.recycled)]);
+  return groups.map((g) => [
+    g.key,
+    String(g.mqls),
+    String(g.sals),
+    formatPercent(g.conversionPercent),
+    String(g.rejected),
+    String(g.recycled),
+  ]);
 }
 
 export function marketingDigestDoc(d: MarketingDigestInput): MessageDoc {
   const t = d.total;
-  const noteItems = d.notes.map((n) => `${n.label}: “${n.note}” (${[n.source, n.campaign].filter((x) => x !== null).join(' / ') || 'no source'})`);
+  const noteItems = d.notes.map(
+    (n) => `${n.label}: “${n.note}” (${[n.source, n.campaign].filter((x) => x !== null).join(' / ') || 'no source'})`,
+  );
   return {
     title: `📈 MQL→SAL, ${d.periodLabel}`,
     subject: `[handoff] Weekly marketing digest ${d.periodLabel}: ${formatPercent(t.conversionPercent)} MQL→SAL`,
@@ -75,8 +101,18 @@ export function marketingDigestDoc(d: MarketingDigestInput): MessageDoc {
       { label: 'Pending / withdrawn', value: `${t.pending} / ${t.withdrawn}` },
     ],
     tables: [
-      { title: 'By source', head: ['source', 'MQLs', 'SALs', 'MQL→SAL', 'rejected', 'recycled'], rows: funnelRows(d.bySource), numeric: [1, 2, 3, 4, 5] },
-      { title: 'By campaign', head: ['campaign', 'MQLs', 'SALs', 'MQL→SAL', 'rejected', 'recycled'], rows: funnelRows(d.byCampaign), numeric: [1, 2, 3, 4, 5] },
+      {
+        title: 'By source',
+        head: ['source', 'MQLs', 'SALs', 'MQL→SAL', 'rejected', 'recycled'],
+        rows: funnelRows(d.bySource),
+        numeric: [1, 2, 3, 4, 5],
+      },
+      {
+        title: 'By campaign',
+        head: ['campaign', 'MQLs', 'SALs', 'MQL→SAL', 'rejected', 'recycled'],
+        rows: funnelRows(d.byCampaign),
+        numeric: [1, 2, 3, 4, 5],
+      },
       {
         title: 'Rejection reasons',
         head: ['reason', 'count', '% of MQLs'],
@@ -84,7 +120,10 @@ export function marketingDigestDoc(d: MarketingDigestInput): MessageDoc {
         numeric: [1, 2],
       },
     ],
-    notes: { title: 'Sample notes and lead flow', items: [...noteItems, ...(d.lulls.length > 0 ? d.lulls : ['No lead-flow lulls.'])] },
+    notes: {
+      title: 'Sample notes and lead flow',
+      items: [...noteItems, ...(d.lulls.length > 0 ? d.lulls : ['No lead-flow lulls.'])],
+    },
     link: d.dashboardUrl ? { url: d.dashboardUrl, label: 'Open the dashboard' } : null,
     footer: 'MQL→SAL = accepted / all MQLs of the period (pending and withdrawn shown beside it).',
   };

@@ -8,7 +8,14 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../config/index.js';
-import { backfillFromSource, importHistoryRecords, type BackfillDeps, type BackfillProgress, type BackfillSummary, type HistoryRecord } from '../../app/backfill.js';
+import {
+  backfillFromSource,
+  importHistoryRecords,
+  type BackfillDeps,
+  type BackfillProgress,
+  type BackfillSummary,
+  type HistoryRecord,
+} from '../../app/backfill.js';
 import { parseDuration } from '../../domain/duration.js';
 import { InputError } from '../../domain/errors.js';
 import { historyProperties, type HistoryRules, type InferredOutcome } from '../../domain/history.js';
@@ -63,7 +70,10 @@ export async function historySourceFromConfig(config: Config, logger: Logger): P
         token: hs.token,
         baseUrl: hs.baseUrl,
         rateLimitPer10s: hs.rateLimit,
-        mql: { lifecycleStage: config.source.mql.lifecycleStage ?? 'marketingqualifiedlead', minScore: config.source.mql.minScore },
+        mql: {
+          lifecycleStage: config.source.mql.lifecycleStage ?? 'marketingqualifiedlead',
+          minScore: config.source.mql.minScore,
+        },
         fields: config.fields,
         dateProperty: config.source.mql.dateField,
         extraProperties: historyProperties(rules),
@@ -73,11 +83,15 @@ export async function historySourceFromConfig(config: Config, logger: Logger): P
     );
   }
   const sf = config.salesforce;
-  if (!sf) throw new InputError('config.invalid', ['salesforce: the section is required when source.kind is salesforce']);
+  if (!sf)
+    throw new InputError('config.invalid', ['salesforce: the section is required when source.kind is salesforce']);
   // jsforce is loaded only for Salesforce setups (it is large).
   const { createSalesforceConnection } = await import('../../../connectors/salesforce/salesforce.connection.js');
   const { createSalesforceHistorySource } = await import('../../../connectors/salesforce/salesforce.history.js');
-  const connection = createSalesforceConnection({ loginUrl: sf.loginUrl, apiVersion: sf.apiVersion, auth: sf.auth }, { logger: logger.child({ component: 'salesforce' }) });
+  const connection = createSalesforceConnection(
+    { loginUrl: sf.loginUrl, apiVersion: sf.apiVersion, auth: sf.auth },
+    { logger: logger.child({ component: 'salesforce' }) },
+  );
   return createSalesforceHistorySource(
     {
       mql: { status: config.source.mql.status ?? 'Marketing Qualified' },
@@ -117,7 +131,9 @@ interface RawRow {
 function fieldProblem(name: string): string | null {
   if ((HISTORY_FIELDS as readonly string[]).includes(name)) return null;
   const bad = checkFieldName(name);
-  return bad === null ? null : `unknown field (use the lead fields of simulate, ${IDENTITY_FIELDS.join(', ')}, ${HISTORY_FIELDS.join(', ')} or props.<name>)`;
+  return bad === null
+    ? null
+    : `unknown field (use the lead fields of simulate, ${IDENTITY_FIELDS.join(', ')}, ${HISTORY_FIELDS.join(', ')} or props.<name>)`;
 }
 
 function show(v: unknown): string {
@@ -163,7 +179,11 @@ function lineOfPosition(text: string, pos: number): number {
 }
 
 /** The rows of a file (those it could read) and how many data rows it has in all. */
-function rawRows(text: string, name: string, add: (line: number, field: string | null, message: string) => void): { rows: RawRow[]; total: number } {
+function rawRows(
+  text: string,
+  name: string,
+  add: (line: number, field: string | null, message: string) => void,
+): { rows: RawRow[]; total: number } {
   const body = text.replace(/^\uFEFF/, '');
   const ext = path.extname(name).toLowerCase();
   const json = ext === '.json' || (ext !== '.csv' && /^\s*[[{]/.test(body));
@@ -173,7 +193,11 @@ function rawRows(text: string, name: string, add: (line: number, field: string |
       parsed = JSON.parse(body);
     } catch (err) {
       const m = /position (\d+)/.exec(err instanceof Error ? err.message : '');
-      add(m ? lineOfPosition(body, Number(m[1])) : 1, null, `broken JSON: ${err instanceof Error ? err.message : String(err)}`);
+      add(
+        m ? lineOfPosition(body, Number(m[1])) : 1,
+        null,
+        `broken JSON: ${err instanceof Error ? err.message : String(err)}`,
+      );
       return { rows: [], total: 0 };
     }
     if (!Array.isArray(parsed)) {
@@ -188,7 +212,10 @@ function rawRows(text: string, name: string, add: (line: number, field: string |
         add(line, null, `entry ${i + 1} is not an object`);
         return;
       }
-      rows.push({ line, values: Object.entries(item as Record<string, unknown>).map(([field, value]) => ({ field, value })) });
+      rows.push({
+        line,
+        values: Object.entries(item as Record<string, unknown>).map(([field, value]) => ({ field, value })),
+      });
     });
     return { rows, total: parsed.length };
   }
@@ -202,7 +229,8 @@ function rawRows(text: string, name: string, add: (line: number, field: string |
   let headerOk = true;
   const seen = new Set<string>();
   columns.forEach((col, i) => {
-    const bad = col === '' ? `column ${i + 1} has no name` : seen.has(col) ? 'given twice in the header' : fieldProblem(col);
+    const bad =
+      col === '' ? `column ${i + 1} has no name` : seen.has(col) ? 'given twice in the header' : fieldProblem(col);
     seen.add(col);
     if (bad) {
       add(header.line, col === '' ? null : col, bad);
@@ -216,7 +244,10 @@ function rawRows(text: string, name: string, add: (line: number, field: string |
       add(rec.line, null, `broken CSV: ${rec.values.length} values, the header has ${columns.length}`);
       continue;
     }
-    rows.push({ line: rec.line, values: columns.map((field, i) => ({ field, value: (rec.values[i] as string) === '' ? null : rec.values[i] })) });
+    rows.push({
+      line: rec.line,
+      values: columns.map((field, i) => ({ field, value: (rec.values[i] as string) === '' ? null : rec.values[i] })),
+    });
   }
   return { rows, total: records.length - 1 };
 }
@@ -225,10 +256,15 @@ function rawRows(text: string, name: string, add: (line: number, field: string |
  * Reads a history file into records; every bad row and field is listed. `reasons`/`reps` are the configured ones:
  * a reason must be one of them (id or label), a rep must be a configured rep (id or email).
  */
-export function parseHistoryFile(text: string, name: string, config: Pick<Config, 'rejectionReasons' | 'reps'> & { sourceKind: SourceKind }): HistoryFile {
+export function parseHistoryFile(
+  text: string,
+  name: string,
+  config: Pick<Config, 'rejectionReasons' | 'reps'> & { sourceKind: SourceKind },
+): HistoryFile {
   const problems: string[] = [];
   const add = (line: number, field: string | null, message: string): void => {
-    if (problems.length < MAX_PROBLEMS) problems.push(`${name} line ${line}${field === null ? '' : `, field "${field}"`}: ${message}`);
+    if (problems.length < MAX_PROBLEMS)
+      problems.push(`${name} line ${line}${field === null ? '' : `, field "${field}"`}: ${message}`);
     else if (problems.length === MAX_PROBLEMS) problems.push(`${name}: more problems not shown`);
   };
   const { rows: raws, total } = rawRows(text, name, add);
@@ -292,7 +328,14 @@ export function parseHistoryFile(text: string, name: string, config: Pick<Config
         lead[field] = text === '' ? null : text;
       } else if (field === 'mqlAt') {
         if (text === null || text === '') continue;
-        const at = typeof v === 'number' ? v : NUMERIC.test(text) ? Number(text) : /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
+        const at =
+          typeof v === 'number'
+            ? v
+            : NUMERIC.test(text)
+              ? Number(text)
+              : /^\d{4}-\d{2}-\d{2}/.test(text)
+                ? Date.parse(text)
+                : Number.NaN;
         if (!Number.isFinite(at)) report(field, `expected an ISO time or epoch milliseconds, got ${show(v)}`);
         else {
           lead.mqlAt = at;
@@ -302,7 +345,8 @@ export function parseHistoryFile(text: string, name: string, config: Pick<Config
         if (text !== null && text !== '') lead.externalId = text;
       } else if (field === 'source') {
         if (text === null || text === '') continue;
-        if (text !== 'hubspot' && text !== 'salesforce') report(field, `expected hubspot or salesforce, got ${show(v)}`);
+        if (text !== 'hubspot' && text !== 'salesforce')
+          report(field, `expected hubspot or salesforce, got ${show(v)}`);
         else lead.source = text;
       } else if (field === 'outcome') {
         outcomeText = (text ?? '').toLowerCase();
@@ -328,10 +372,15 @@ export function parseHistoryFile(text: string, name: string, config: Pick<Config
         const lower = reasonText.toLowerCase();
         const r = config.rejectionReasons.find((x) => x.id.toLowerCase() === lower || x.label.toLowerCase() === lower);
         if (r) outcome = { state: 'rejected', reasonId: r.id };
-        else report('reason', `unknown reason ${show(reasonText)} (use one of ${config.rejectionReasons.map((x) => x.id).join(', ')})`);
+        else
+          report(
+            'reason',
+            `unknown reason ${show(reasonText)} (use one of ${config.rejectionReasons.map((x) => x.id).join(', ')})`,
+          );
       }
     } else report('outcome', `expected accepted, rejected or open, got ${show(outcomeText)}`);
-    if (reasonText !== null && outcome !== null && outcome.state !== 'rejected') report('reason', 'a reason belongs to a rejected outcome only');
+    if (reasonText !== null && outcome !== null && outcome.state !== 'rejected')
+      report('reason', 'a reason belongs to a rejected outcome only');
     let repId: string | null = null;
     if (repText !== null) {
       const lower = repText.toLowerCase();
@@ -340,7 +389,10 @@ export function parseHistoryFile(text: string, name: string, config: Pick<Config
       else report('rep', `unknown rep ${show(repText)} (use a rep id or email from the config)`);
     }
     if (rowBad || outcome === null) continue;
-    rows.push({ line: raw.line, record: { lead, outcome, outcomeAt: null, repId, origin: { from: 'file', file: name, line: raw.line } } });
+    rows.push({
+      line: raw.line,
+      record: { lead, outcome, outcomeAt: null, repId, origin: { from: 'file', file: name, line: raw.line } },
+    });
   }
   return { rows, problems, invalidRows: total - rows.length };
 }
@@ -376,34 +428,63 @@ export function formatBackfillSummary(s: BackfillSummary, extra: { invalidRows?:
     `  ${s.dryRun ? 'would store' : 'stored'}    ${n(s.created)}   accepted ${n(s.outcomes.accepted)} · rejected ${n(s.outcomes.rejected)} · open ${n(s.outcomes.open)}`,
     `  skipped   ${n(s.skipped.duplicate + s.skipped.live + s.skipped.notMql)}   already stored ${n(s.skipped.duplicate)} · handed off live ${n(s.skipped.live)} · never an MQL ${n(s.skipped.notMql)}`,
   ];
-  if (extra.invalidRows !== undefined && extra.invalidRows > 0) lines.push(`  invalid   ${n(extra.invalidRows)} rows left out (--skip-invalid)`);
+  if (extra.invalidRows !== undefined && extra.invalidRows > 0)
+    lines.push(`  invalid   ${n(extra.invalidRows)} rows left out (--skip-invalid)`);
   const reasons = Object.entries(s.rejectedByReason).sort((a, b) => b[1] - a[1]);
   if (reasons.length > 0) lines.push(`  rejected by reason: ${reasons.map(([id, c]) => `${id} ${n(c)}`).join(', ')}`);
   const rate = s.elapsedMs > 0 ? `${n(Math.round((s.read * 1_000) / s.elapsedMs))} records/s · ` : '';
-  const calls = s.source === 'file' ? '' : `${n(s.calls)} API calls${s.read > 0 ? ` (${((s.calls * 1_000) / s.read).toFixed(1)} per 1,000 records)` : ''} · `;
+  const calls =
+    s.source === 'file'
+      ? ''
+      : `${n(s.calls)} API calls${s.read > 0 ? ` (${((s.calls * 1_000) / s.read).toFixed(1)} per 1,000 records)` : ''} · `;
   lines.push(`  ${rate}${calls}${duration(s.elapsedMs)}`);
   if (s.dryRun) lines.push('Nothing was written (dry run).');
-  else if (!s.complete) lines.push('Stopped before the end of the period: run the same command again to resume where it stopped.');
+  else if (!s.complete)
+    lines.push('Stopped before the end of the period: run the same command again to resume where it stopped.');
   else lines.push('Imported hand-offs count in stats, export and the lull baseline; they are never offered to reps.');
   return `${lines.join('\n')}\n`;
 }
 
-function summaryJson(s: BackfillSummary, extra: { invalidRows?: number; problems?: string[] }): Record<string, unknown> {
+function summaryJson(
+  s: BackfillSummary,
+  extra: { invalidRows?: number; problems?: string[] },
+): Record<string, unknown> {
   return { ...s, from: new Date(s.from).toISOString(), to: new Date(s.to).toISOString(), ...extra };
 }
 
 // ---- the command ----------------------------------------------------------------------------------------------
 
-export async function runBackfill(io: CliIo, configFile: string | undefined, opts: BackfillCliOptions, deps: BackfillCliDeps = {}): Promise<BackfillSummary> {
+export async function runBackfill(
+  io: CliIo,
+  configFile: string | undefined,
+  opts: BackfillCliOptions,
+  deps: BackfillCliDeps = {},
+): Promise<BackfillSummary> {
   const now = deps.now ?? Date.now;
-  if (opts.from === undefined && opts.since === undefined) throw new InputError('input.invalid', ['give --since <duration|date> (a period to read from the CRM) or --from <file>']);
-  if (opts.from !== undefined && opts.since !== undefined) throw new InputError('input.invalid', ['--from <file> and --since are separate ways to backfill: give one']);
-  if (opts.skipInvalid && opts.from === undefined) throw new InputError('input.invalid', ['--skip-invalid applies to --from <file> only']);
-  const period = opts.since !== undefined ? backfillPeriod({ since: opts.since, ...(opts.until !== undefined ? { until: opts.until } : {}) }, now()) : null;
+  if (opts.from === undefined && opts.since === undefined)
+    throw new InputError('input.invalid', [
+      'give --since <duration|date> (a period to read from the CRM) or --from <file>',
+    ]);
+  if (opts.from !== undefined && opts.since !== undefined)
+    throw new InputError('input.invalid', ['--from <file> and --since are separate ways to backfill: give one']);
+  if (opts.skipInvalid && opts.from === undefined)
+    throw new InputError('input.invalid', ['--skip-invalid applies to --from <file> only']);
+  const period =
+    opts.since !== undefined
+      ? backfillPeriod({ since: opts.since, ...(opts.until !== undefined ? { until: opts.until } : {}) }, now())
+      : null;
   // A file import needs no connector secrets; reading the CRM does.
-  const config = opts.from !== undefined ? await loadConfigWithoutSecrets(io, configFile) : (await loadConfig({ file: configFile, env: io.env, cwd: io.cwd })).config;
+  const config =
+    opts.from !== undefined
+      ? await loadConfigWithoutSecrets(io, configFile)
+      : (await loadConfig({ file: configFile, env: io.env, cwd: io.cwd })).config;
   const logger: Logger =
-    deps.logger ?? (createLogger({ level: (io.env.LOG_LEVEL ?? 'warn') as 'warn', pretty: io.isTty, destination: process.stderr }) as unknown as Logger);
+    deps.logger ??
+    (createLogger({
+      level: (io.env.LOG_LEVEL ?? 'warn') as 'warn',
+      pretty: io.isTty,
+      destination: process.stderr,
+    }) as unknown as Logger);
 
   let file: HistoryFile | null = null;
   if (opts.from !== undefined) {
@@ -411,16 +492,30 @@ export async function runBackfill(io: CliIo, configFile: string | undefined, opt
     try {
       text = await readFile(path.resolve(io.cwd, opts.from), 'utf8');
     } catch (err) {
-      throw new InputError('input.invalid', [`${opts.from}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
+      throw new InputError('input.invalid', [
+        `${opts.from}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      ]);
     }
-    file = parseHistoryFile(text, opts.from, { rejectionReasons: config.rejectionReasons, reps: config.reps, sourceKind: config.source.kind });
+    file = parseHistoryFile(text, opts.from, {
+      rejectionReasons: config.rejectionReasons,
+      reps: config.reps,
+      sourceKind: config.source.kind,
+    });
     if (file.problems.length > 0 && !opts.skipInvalid) {
-      throw new InputError('input.invalid', [...file.problems, `nothing was stored; fix the rows above or pass --skip-invalid to import the ${file.rows.length} good row(s)`]);
+      throw new InputError('input.invalid', [
+        ...file.problems,
+        `nothing was stored; fix the rows above or pass --skip-invalid to import the ${file.rows.length} good row(s)`,
+      ]);
     }
-    if (file.problems.length > 0) io.err(`handoff: ${file.invalidRows} row(s) left out:\n${file.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    if (file.problems.length > 0)
+      io.err(`handoff: ${file.invalidRows} row(s) left out:\n${file.problems.map((p) => `  - ${p}`).join('\n')}\n`);
   }
 
-  const store = await openStore(config.store.url, { cwd: io.cwd, exclusive: false, logger: logger.child({ component: 'store' }) });
+  const store = await openStore(config.store.url, {
+    cwd: io.cwd,
+    exclusive: false,
+    logger: logger.child({ component: 'store' }),
+  });
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);
@@ -440,15 +535,27 @@ export async function runBackfill(io: CliIo, configFile: string | undefined, opt
     const backfillDeps: BackfillDeps = { store, clock: { now }, logger, settings };
     let summary: BackfillSummary;
     if (file) {
-      summary = await importHistoryRecords(backfillDeps, file.rows.map((r) => r.record), { dryRun: opts.dryRun ?? false, onProgress });
+      summary = await importHistoryRecords(
+        backfillDeps,
+        file.rows.map((r) => r.record),
+        { dryRun: opts.dryRun ?? false, onProgress },
+      );
     } else {
       const source = deps.historySource ?? (await historySourceFromConfig(config, logger));
       const rules: HistoryRules = config.history;
-      summary = await backfillFromSource(backfillDeps, source, { range: period as { from: Millis; to: Millis }, rules, dryRun: opts.dryRun ?? false, signal: stop.signal, onProgress });
+      summary = await backfillFromSource(backfillDeps, source, {
+        range: period as { from: Millis; to: Millis },
+        rules,
+        dryRun: opts.dryRun ?? false,
+        signal: stop.signal,
+        onProgress,
+      });
     }
     if (io.isTty && !opts.json) io.err('\r\u001b[K');
     const extra = file ? { invalidRows: file.invalidRows, problems: file.problems } : {};
-    io.out(opts.json ? `${JSON.stringify(summaryJson(summary, extra), null, 2)}\n` : formatBackfillSummary(summary, extra));
+    io.out(
+      opts.json ? `${JSON.stringify(summaryJson(summary, extra), null, 2)}\n` : formatBackfillSummary(summary, extra),
+    );
     return summary;
   } finally {
     process.removeListener('SIGINT', onSignal);
@@ -461,7 +568,9 @@ export async function runBackfill(io: CliIo, configFile: string | undefined, opt
 export function registerBackfillCommand(program: Command, io: CliIo, deps: BackfillCliDeps = {}): void {
   program
     .command('backfill')
-    .description('import past MQLs as history (counted in the numbers, never offered): from the CRM (--since) or a file (--from)')
+    .description(
+      'import past MQLs as history (counted in the numbers, never offered): from the CRM (--since) or a file (--from)',
+    )
     .option('--since <duration|date>', 'start of the period: a duration back from --until (90d) or an ISO date')
     .option('--until <date>', 'end of the period, exclusive (ISO date or time; default now)')
     .option('--from <file>', 'import a CSV or JSON file instead: simulate fields plus mqlAt, outcome, reason, rep')

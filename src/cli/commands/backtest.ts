@@ -15,7 +15,14 @@ import type { RoutingConfig } from '../../domain/routing/index.js';
 import type { Store } from '../../ports/store.js';
 import { openStore } from '../../store/index.js';
 import type { CliIo } from '../context.js';
-import { configFileOption, loadConfigWithoutSecrets, createDryRun, isoMinute, routingConfigFromConfig, table } from './simulate.js';
+import {
+  configFileOption,
+  loadConfigWithoutSecrets,
+  createDryRun,
+  isoMinute,
+  routingConfigFromConfig,
+  table,
+} from './simulate.js';
 
 export interface BacktestRow {
   id: string;
@@ -54,7 +61,12 @@ function row(map: Map<string, BacktestRow>, id: string): BacktestRow {
   return r;
 }
 
-export async function runBacktest(store: Store, settings: RoutingConfig, from: Millis, to: Millis): Promise<BacktestReport> {
+export async function runBacktest(
+  store: Store,
+  settings: RoutingConfig,
+  from: Millis,
+  to: Millis,
+): Promise<BacktestReport> {
   const dry = createDryRun(settings);
   const teams = new Map<string, BacktestRow>();
   const reps = new Map<string, BacktestRow>();
@@ -82,7 +94,10 @@ export async function runBacktest(store: Store, settings: RoutingConfig, from: M
       if (!lead) continue;
       report.total += 1;
       const offers = await store.listOffers(h.id);
-      const first = offers.reduce<(typeof offers)[number] | undefined>((a, o) => (a === undefined || o.seq < a.seq ? o : a), undefined);
+      const first = offers.reduce<(typeof offers)[number] | undefined>(
+        (a, o) => (a === undefined || o.seq < a.seq ? o : a),
+        undefined,
+      );
       const { result } = dry.route(lead, h.mqlAt, { ownerMatchSkipped: 'backtest: owner match is not replayed' });
       const d = result.decision;
       if (d.kind === 'offer') {
@@ -119,7 +134,8 @@ function pct(x: number): string {
 }
 
 export function formatBacktest(r: BacktestReport): string {
-  const rows = (list: BacktestRow[]) => list.map((x) => [x.id, x.actual, x.wouldBe, `${x.wouldBe - x.actual >= 0 ? '+' : ''}${x.wouldBe - x.actual}`]);
+  const rows = (list: BacktestRow[]) =>
+    list.map((x) => [x.id, x.actual, x.wouldBe, `${x.wouldBe - x.actual >= 0 ? '+' : ''}${x.wouldBe - x.actual}`]);
   return [
     `MQLs ${isoMinute(r.from)} → ${isoMinute(r.to)}: ${r.total} replayed through the current config`,
     '',
@@ -145,7 +161,8 @@ export function registerBacktestCommand(program: Command, io: CliIo): void {
     .option('--json', 'print the report as JSON')
     .action(async (opts: { since: string; json?: boolean }, cmd: Command) => {
       const span = parseDuration(opts.since);
-      if (span === null || span <= 0) throw new InputError('input.invalid', [`--since: "${opts.since}" is not a duration (for example 30d or 12h)`]);
+      if (span === null || span <= 0)
+        throw new InputError('input.invalid', [`--since: "${opts.since}" is not a duration (for example 30d or 12h)`]);
       const config = await loadConfigWithoutSecrets(io, configFileOption(cmd));
       const store = await openStore(config.store.url, { cwd: io.cwd, exclusive: false });
       try {

@@ -13,7 +13,13 @@ import { createSlackWebClient } from '../../../connectors/slack/slack.client.js'
 import { createSmtpMailer } from '../../../connectors/email/smtp.mailer.js';
 import { ExitSignal, type CliIo } from '../context.js';
 
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, child: () => quiet };
+const quiet = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  debug: () => undefined,
+  child: () => quiet,
+};
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -37,7 +43,11 @@ function salesforceOptions(config: Config): SalesforceSetupOptions {
     mql: { status: config.source.mql.status ?? 'Marketing Qualified', minScore: config.source.mql.minScore },
     fields: config.source.kind === 'salesforce' ? config.fields : {},
     mqlDateField: config.source.mql.dateField,
-    writes: { onAccept: config.crm.onAccept.set, onReject: config.crm.onReject.set, onRecycle: config.crm.onRecycle.set },
+    writes: {
+      onAccept: config.crm.onAccept.set,
+      onReject: config.crm.onReject.set,
+      onRecycle: config.crm.onRecycle.set,
+    },
     notes: config.crm.onAccept.note || config.crm.onReject.note,
   };
 }
@@ -59,21 +69,27 @@ export async function runDoctor(config: Config, io: CliIo): Promise<CheckLine[]>
   if (uses.has('hubspot') && config.hubspot) {
     const hs = config.hubspot;
     lines.push(
-      ...(await checkHubspot(
-        {
-          token: hs.token,
-          baseUrl: hs.baseUrl,
-          rateLimitPer10s: hs.rateLimit,
-          ...(config.source.kind === 'hubspot' ? { fields: config.fields } : {}),
-          ...(config.crm.kind === 'hubspot' ? { writeProperties: writtenProperties(config) } : {}),
-        },
-        { logger: quiet },
-      ).catch((err: unknown) => [{ name: 'hubspot', ok: false, detail: message(err) }])).map((l) => ({ ...l, name: `hubspot: ${l.name}` })),
+      ...(
+        await checkHubspot(
+          {
+            token: hs.token,
+            baseUrl: hs.baseUrl,
+            rateLimitPer10s: hs.rateLimit,
+            ...(config.source.kind === 'hubspot' ? { fields: config.fields } : {}),
+            ...(config.crm.kind === 'hubspot' ? { writeProperties: writtenProperties(config) } : {}),
+          },
+          { logger: quiet },
+        ).catch((err: unknown) => [{ name: 'hubspot', ok: false, detail: message(err) }])
+      ).map((l) => ({ ...l, name: `hubspot: ${l.name}` })),
     );
   }
   if (uses.has('salesforce') && config.salesforce) {
     lines.push(
-      ...(await (await salesforceSetup()).checkSalesforce(salesforceOptions(config), { logger: quiet }).catch((err: unknown) => [{ name: 'salesforce', ok: false, detail: message(err) }])).map((l) => ({
+      ...(
+        await (await salesforceSetup())
+          .checkSalesforce(salesforceOptions(config), { logger: quiet })
+          .catch((err: unknown) => [{ name: 'salesforce', ok: false, detail: message(err) }])
+      ).map((l) => ({
         ...l,
         name: `salesforce: ${l.name}`,
       })),
@@ -83,14 +99,26 @@ export async function runDoctor(config: Config, io: CliIo): Promise<CheckLine[]>
     const client = createSlackWebClient({ botToken: config.slack.botToken, apiUrl: config.slack.apiUrl });
     try {
       const auth = (await client.auth.test()) as { team?: string; user?: string };
-      lines.push({ name: 'slack: token', ok: true, detail: `bot ${auth.user ?? '?'} in ${auth.team ?? '?'} (${config.slack.mode === 'socket' ? 'Socket Mode' : 'HTTP mode'})` });
+      lines.push({
+        name: 'slack: token',
+        ok: true,
+        detail: `bot ${auth.user ?? '?'} in ${auth.team ?? '?'} (${config.slack.mode === 'socket' ? 'Socket Mode' : 'HTTP mode'})`,
+      });
       for (const rep of config.reps) {
         if (rep.slackUserId) continue;
         try {
           const found = (await client.users.lookupByEmail({ email: rep.email })) as { user?: { id?: string } };
-          lines.push({ name: `slack: rep ${rep.id}`, ok: Boolean(found.user?.id), detail: found.user?.id ? `found as ${found.user.id}` : 'not found' });
+          lines.push({
+            name: `slack: rep ${rep.id}`,
+            ok: Boolean(found.user?.id),
+            detail: found.user?.id ? `found as ${found.user.id}` : 'not found',
+          });
         } catch (err) {
-          lines.push({ name: `slack: rep ${rep.id}`, ok: false, detail: `${rep.email} is not a Slack user of this workspace (${message(err)}); offers to them cannot be posted` });
+          lines.push({
+            name: `slack: rep ${rep.id}`,
+            ok: false,
+            detail: `${rep.email} is not a Slack user of this workspace (${message(err)}); offers to them cannot be posted`,
+          });
         }
       }
     } catch (err) {
@@ -139,11 +167,21 @@ export function registerDoctorCommands(program: Command, io: CliIo): void {
       const { config } = await loadConfig({ ...(opts.config ? { file: opts.config } : {}), env: io.env, cwd: io.cwd });
       const hs = config.hubspot;
       if (!hs) throw new InputError('config.invalid', ['hubspot: the section is needed for `setup hubspot`']);
-      const result = await setupHubspot({ token: hs.token, baseUrl: hs.baseUrl, rateLimitPer10s: hs.rateLimit, rejectionReasons: config.rejectionReasons }, { logger: quiet });
+      const result = await setupHubspot(
+        {
+          token: hs.token,
+          baseUrl: hs.baseUrl,
+          rateLimitPer10s: hs.rateLimit,
+          rejectionReasons: config.rejectionReasons,
+        },
+        { logger: quiet },
+      );
       for (const name of result.created) io.out(`created  ${name}\n`);
       for (const name of result.updated) io.out(`updated  ${name}\n`);
       for (const name of result.found) io.out(`found    ${name}\n`);
-      io.out(`${result.created.length} created, ${result.updated.length} updated, ${result.found.length} already there\n`);
+      io.out(
+        `${result.created.length} created, ${result.updated.length} updated, ${result.found.length} already there\n`,
+      );
     });
   setup
     .command('salesforce')

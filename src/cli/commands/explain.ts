@@ -11,7 +11,12 @@ import type { CliIo } from '../context.js';
 import { configFileOption, loadConfigWithoutSecrets, isoMinute } from './simulate.js';
 
 function isTrace(t: unknown): t is RoutingTrace {
-  return typeof t === 'object' && t !== null && (t as { version?: unknown }).version === 1 && Array.isArray((t as { teams?: unknown }).teams);
+  return (
+    typeof t === 'object' &&
+    t !== null &&
+    (t as { version?: unknown }).version === 1 &&
+    Array.isArray((t as { teams?: unknown }).teams)
+  );
 }
 
 /** A routing trace in words, indented by `pad`. Unknown shapes are printed as JSON. */
@@ -41,12 +46,18 @@ export function formatTrace(trace: unknown, pad = '  '): string {
   }
   for (const t of trace.teams) {
     const head = t.via === 'rule' ? `rule ${t.rule ?? ''}` : 'fallback';
-    lines.push(`team ${t.teamId} (${head}${t.strategy ? `, ${t.strategy}` : ''}${t.floor !== null ? `, ledger floor ${t.floor}` : ''}):`);
+    lines.push(
+      `team ${t.teamId} (${head}${t.strategy ? `, ${t.strategy}` : ''}${t.floor !== null ? `, ledger floor ${t.floor}` : ''}):`,
+    );
     for (const c of t.candidates) {
       const mark = c.repId === t.chosen ? '→' : ' ';
       const load = `open ${c.openOffers}, today ${c.offersToday}`;
-      const ledger = c.eligible ? `, pass ${c.pass ?? '-'}${c.storedPass !== null && c.storedPass !== c.pass ? ` (stored ${c.storedPass})` : ''}, served ${c.served}` : '';
-      lines.push(`  ${mark} ${c.repId}: ${c.eligible ? 'eligible' : `skipped, ${c.skip ?? '?'}`} — ${c.detail} (${load}${ledger})`);
+      const ledger = c.eligible
+        ? `, pass ${c.pass ?? '-'}${c.storedPass !== null && c.storedPass !== c.pass ? ` (stored ${c.storedPass})` : ''}, served ${c.served}`
+        : '';
+      lines.push(
+        `  ${mark} ${c.repId}: ${c.eligible ? 'eligible' : `skipped, ${c.skip ?? '?'}`} — ${c.detail} (${load}${ledger})`,
+      );
     }
     if (t.why) lines.push(`  nobody: ${t.why}`);
   }
@@ -106,7 +117,9 @@ export async function findExplanation(store: Store, key: string): Promise<Explan
 
 export function formatExplanation(x: Explanation): string {
   const { handoff: h, lead } = x;
-  const who = lead ? [lead.firstName, lead.lastName].filter(Boolean).join(' ') || (lead.email ?? lead.externalId) : (h.email ?? '?');
+  const who = lead
+    ? [lead.firstName, lead.lastName].filter(Boolean).join(' ') || (lead.email ?? lead.externalId)
+    : (h.email ?? '?');
   const out: string[] = [
     `hand-off ${h.id}: ${who}${h.email ? ` <${h.email}>` : ''} (${h.source} ${h.externalId})`,
     `  state ${h.state}${h.hot ? ', HOT' : ''}, MQL at ${isoMinute(h.mqlAt)}, team ${h.teamId ?? '-'}, rep ${h.repId ?? '-'}, ${h.offerCount} offer(s)` +
@@ -114,16 +127,23 @@ export function formatExplanation(x: Explanation): string {
   ];
   if (h.imported) out.push('  imported history: never offered');
   for (const o of x.offers) {
-    out.push('', `offer ${o.seq} → ${o.repId}: ${o.state}, offered ${isoMinute(o.offeredAt)}, due ${isoMinute(o.dueAt)}${o.ownerMatch ? ', owner match' : ''}`);
+    out.push(
+      '',
+      `offer ${o.seq} → ${o.repId}: ${o.state}, offered ${isoMinute(o.offeredAt)}, due ${isoMinute(o.dueAt)}${o.ownerMatch ? ', owner match' : ''}`,
+    );
     out.push(formatTrace(o.trace));
   }
   for (const e of x.events) {
     const trace = (e.data as { trace?: unknown }).trace;
-    if (e.type === 'escalated' && trace) out.push('', `routing at escalation (${isoMinute(e.at)}):`, formatTrace(trace));
+    if (e.type === 'escalated' && trace)
+      out.push('', `routing at escalation (${isoMinute(e.at)}):`, formatTrace(trace));
   }
   out.push('', 'timeline:', ...(x.events.length > 0 ? x.events.map(eventLine) : ['  (no events)']));
   if (x.others.length > 0) {
-    out.push('', `earlier hand-offs of this email: ${x.others.map((o) => `${o.id} (${isoMinute(o.mqlAt)}, ${o.state})`).join(', ')}`);
+    out.push(
+      '',
+      `earlier hand-offs of this email: ${x.others.map((o) => `${o.id} (${isoMinute(o.mqlAt)}, ${o.state})`).join(', ')}`,
+    );
   }
   return `${out.join('\n')}\n`;
 }

@@ -58,7 +58,8 @@ export function csvField(value: string | number | boolean | null, text = false):
 export function exportTimings(row: ExportRow): { speedToLeadMs: Millis | null; responseMs: Millis | null } {
   const final = row.offers.find((o) => (o.state === 'accepted' || o.state === 'rejected') && o.decidedAt !== null);
   return {
-    speedToLeadMs: !row.imported && row.state === 'accepted' && row.decidedAt !== null ? row.decidedAt - row.mqlAt : null,
+    speedToLeadMs:
+      !row.imported && row.state === 'accepted' && row.decidedAt !== null ? row.decidedAt - row.mqlAt : null,
     responseMs: final && final.decidedAt !== null ? final.decidedAt - final.offeredAt : null,
   };
 }
@@ -66,7 +67,10 @@ export function exportTimings(row: ExportRow): { speedToLeadMs: Millis | null; r
 export function csvRow(row: ExportRow, reasons: readonly RejectionReason[]): string {
   const t = exportTimings(row);
   const offers = row.offers
-    .map((o) => `${o.seq}. ${o.repId} offered ${iso(o.offeredAt)} due ${iso(o.dueAt)} ${o.state}${o.decidedAt !== null ? ` ${iso(o.decidedAt)}` : ''}`)
+    .map(
+      (o) =>
+        `${o.seq}. ${o.repId} offered ${iso(o.offeredAt)} due ${iso(o.dueAt)} ${o.state}${o.decidedAt !== null ? ` ${iso(o.decidedAt)}` : ''}`,
+    )
     .join(' | ');
   const cells: string[] = [
     csvField(row.id),
@@ -117,7 +121,14 @@ export function jsonRow(row: ExportRow, reasons: readonly RejectionReason[]) {
     state: row.state,
     team: row.teamId,
     rep: row.repId,
-    offers: row.offers.map((o) => ({ seq: o.seq, rep: o.repId, offeredAt: iso(o.offeredAt), dueAt: iso(o.dueAt), outcome: o.state, decidedAt: o.decidedAt === null ? null : iso(o.decidedAt) })),
+    offers: row.offers.map((o) => ({
+      seq: o.seq,
+      rep: o.repId,
+      offeredAt: iso(o.offeredAt),
+      dueAt: iso(o.dueAt),
+      outcome: o.state,
+      decidedAt: o.decidedAt === null ? null : iso(o.decidedAt),
+    })),
     escalatedAt: row.escalatedAt === null ? null : iso(row.escalatedAt),
     escalationReason: row.escalationReason,
     decidedAt: row.decidedAt === null ? null : iso(row.decidedAt),
@@ -167,7 +178,8 @@ export function registerExportCommand(program: Command, io: CliIo, now: () => Mi
     .option('--format <format>', 'csv or json', 'csv')
     .option('-c, --config <file>', 'config file (default: $HANDOFF_CONFIG or ./handoff.yaml)')
     .action(async (opts: { since: string; until?: string; format: string }, cmd: Command) => {
-      if (opts.format !== 'csv' && opts.format !== 'json') throw new InputError('input.invalid', [`--format: "${opts.format}" is not csv or json`]);
+      if (opts.format !== 'csv' && opts.format !== 'json')
+        throw new InputError('input.invalid', [`--format: "${opts.format}" is not csv or json`]);
       const window = parseWindow(opts, now());
       const config = await loadConfigWithoutSecrets(io, configFileOption(cmd));
       const store = await openStore(config.store.url, { cwd: io.cwd, exclusive: false });

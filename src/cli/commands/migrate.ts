@@ -20,7 +20,9 @@ export function registerMigrateCommand(program: Command, io: CliIo, deps: Migrat
         const report = await store.migrateWithReport();
         const where = describeStoreUrl(url);
         if (report.applied.length === 0) {
-          io.out(`${where}: schema is up to date (${report.all.length} migration${report.all.length === 1 ? '' : 's'} applied earlier)\n`);
+          io.out(
+            `${where}: schema is up to date (${report.all.length} migration${report.all.length === 1 ? '' : 's'} applied earlier)\n`,
+          );
         } else {
           io.out(`${where}: applied ${report.applied.length} migration${report.applied.length === 1 ? '' : 's'}:\n`);
           for (const name of report.applied) io.out(`  ${name}\n`);

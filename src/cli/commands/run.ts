@@ -12,7 +12,11 @@ export interface RunOptions {
 }
 
 export async function runWorker(io: CliIo, opts: RunOptions): Promise<void> {
-  const { config, file } = await loadConfig({ ...(opts.config ? { file: opts.config } : {}), env: io.env, cwd: io.cwd });
+  const { config, file } = await loadConfig({
+    ...(opts.config ? { file: opts.config } : {}),
+    env: io.env,
+    cwd: io.cwd,
+  });
   const logger = createLogger({ level: (io.env.LOG_LEVEL ?? 'info') as 'info', pretty: io.isTty });
   logger.info({ config: file }, 'starting handoff');
   const leaseMs = Number(io.env.HANDOFF_LEASE_MS ?? '');

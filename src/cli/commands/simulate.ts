@@ -74,7 +74,13 @@ export async function loadConfigWithoutSecrets(io: CliIo, file: string | undefin
 }
 
 export function routingConfigFromConfig(config: Config): RoutingConfig {
-  return { routing: config.routing, sla: config.sla, hotLane: config.source.hot, reps: config.reps, teams: config.teams };
+  return {
+    routing: config.routing,
+    sla: config.sla,
+    hotLane: config.source.hot,
+    reps: config.reps,
+    teams: config.teams,
+  };
 }
 
 /** Sorted insertion into an ascending array. */
@@ -96,7 +102,11 @@ export interface DryRunRoute {
 
 export interface DryRun {
   /** Routes one lead at `now` (calls must come in non-decreasing time) and records the offer. */
-  route(lead: Lead, now: Millis, owner?: { ownerMatch: OwnerMatchInput | null } | { ownerMatchSkipped: string }): DryRunRoute;
+  route(
+    lead: Lead,
+    now: Millis,
+    owner?: { ownerMatch: OwnerMatchInput | null } | { ownerMatchSkipped: string },
+  ): DryRunRoute;
   ledger(): LedgerEntry[];
 }
 
@@ -144,7 +154,10 @@ export function createDryRun(settings: RoutingConfig): DryRun {
         openDue.set(d.repId, dues);
         const start = localDayStart(now, tzOf.get(d.repId) ?? 'UTC');
         const day = today.get(d.repId);
-        today.set(d.repId, day && day.dayStart === start ? { dayStart: start, count: day.count + 1 } : { dayStart: start, count: 1 });
+        today.set(
+          d.repId,
+          day && day.dayStart === start ? { dayStart: start, count: day.count + 1 } : { dayStart: start, count: 1 },
+        );
       }
       return { result, hot };
     },
@@ -170,7 +183,14 @@ export function isoMinute(at: Millis | null): string {
 export function table(head: string[], rows: (string | number)[][]): string {
   const cells = [head, ...rows.map((r) => r.map(String))];
   const widths = head.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
-  return cells.map((r) => r.map((v, c) => (c === r.length - 1 ? v : v.padEnd(widths[c] as number))).join('  ').trimEnd()).join('\n');
+  return cells
+    .map((r) =>
+      r
+        .map((v, c) => (c === r.length - 1 ? v : v.padEnd(widths[c] as number)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function parseAt(value: string | undefined, fallback: Millis): Millis {
@@ -214,7 +234,15 @@ function bump(counts: Record<string, number>, key: string): void {
 export function simulateLeads(settings: RoutingConfig, leads: { lead: Lead; line: number }[], at: Millis) {
   const dry = createDryRun(settings);
   const out: SimulatedLead[] = [];
-  const summary: SimulationSummary = { total: leads.length, offered: 0, unroutable: 0, hot: 0, byRep: {}, byTeam: {}, byRule: {} };
+  const summary: SimulationSummary = {
+    total: leads.length,
+    offered: 0,
+    unroutable: 0,
+    hot: 0,
+    byRep: {},
+    byTeam: {},
+    byRule: {},
+  };
   for (const rep of settings.reps) summary.byRep[rep.id] = 0;
   for (const { lead, line } of leads) {
     const { result, hot } = dry.route(lead, at);
@@ -256,7 +284,11 @@ export function formatSimulation(result: { leads: SimulatedLead[]; summary: Simu
     leads.map((l) => [
       l.line,
       l.email ?? l.externalId,
-      l.via === 'rule' ? (l.rule ?? '') : l.via === null ? '(unroutable)' : `(${l.via === 'owner' ? 'owner match' : 'fallback'})`,
+      l.via === 'rule'
+        ? (l.rule ?? '')
+        : l.via === null
+          ? '(unroutable)'
+          : `(${l.via === 'owner' ? 'owner match' : 'fallback'})`,
       l.team ?? '-',
       l.rep ?? '-',
       l.hot ? 'hot' : '',

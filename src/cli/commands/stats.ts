@@ -19,14 +19,18 @@ export function parseSince(value: string, until: Millis, flag = '--since'): Mill
   if (span !== null && span > 0) return until - span;
   const at = Date.parse(value);
   if (Number.isFinite(at) && /^\d{4}-\d{2}-\d{2}/.test(value)) return at;
-  throw new InputError('input.invalid', [`${flag}: "${value}" is neither a duration (30d, 12h) nor an ISO date (2026-11-01)`]);
+  throw new InputError('input.invalid', [
+    `${flag}: "${value}" is neither a duration (30d, 12h) nor an ISO date (2026-11-01)`,
+  ]);
 }
 
 export function parseUntil(value: string | undefined, now: Millis): Millis {
   if (value === undefined) return now;
   const at = Date.parse(value);
   if (!Number.isFinite(at) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
-    throw new InputError('input.invalid', [`--until: "${value}" is not an ISO date or time (2026-11-15 or 2026-11-15T08:00:00Z)`]);
+    throw new InputError('input.invalid', [
+      `--until: "${value}" is not an ISO date or time (2026-11-15 or 2026-11-15T08:00:00Z)`,
+    ]);
   }
   return at;
 }
@@ -53,8 +57,14 @@ interface StatsOpts {
 export function registerStatsCommand(program: Command, io: CliIo, now: () => Millis = Date.now): void {
   program
     .command('stats')
-    .description('MQL→SAL numbers of the MQLs of a window: SALs, rejections by reason, speed-to-lead, response time, SLA')
-    .option('--since <duration|date>', 'start of the window: a duration back from --until (30d, 12h) or an ISO date', '30d')
+    .description(
+      'MQL→SAL numbers of the MQLs of a window: SALs, rejections by reason, speed-to-lead, response time, SLA',
+    )
+    .option(
+      '--since <duration|date>',
+      'start of the window: a duration back from --until (30d, 12h) or an ISO date',
+      '30d',
+    )
     .option('--until <date>', 'end of the window, exclusive (ISO date or time; default now)')
     .option('--by <group>', `group rows by ${METRICS_GROUPS.join('|')}`)
     .option('--team <id>', 'only hand-offs routed to this team')
@@ -83,7 +93,12 @@ export function registerStatsCommand(program: Command, io: CliIo, now: () => Mil
       const store = await openStore(config.store.url, { cwd: io.cwd, exclusive: false });
       try {
         await store.migrate();
-        const report = await computeStats(metricsReaderFor(store), { ...window, by, filter, reasons: config.rejectionReasons });
+        const report = await computeStats(metricsReaderFor(store), {
+          ...window,
+          by,
+          filter,
+          reasons: config.rejectionReasons,
+        });
         io.out(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatsTable(report));
       } finally {
         await store.close();

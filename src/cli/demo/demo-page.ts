@@ -23,14 +23,23 @@ type AnyBlock = Record<string, unknown> & { type?: string };
 type TextObj = { type?: string; text?: string } | undefined;
 
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 }
 
 /** Slack mrkdwn to HTML: escaping first, then links, bold, italic, strike and line breaks. */
 export function mrkdwn(text: string): string {
   let html = escapeHtml(text);
-  html = html.replace(/&lt;(https?:[^|&]+?)\|([^&]*?)&gt;/g, (_m, url: string, label: string) => `<a href="${url}" target="_blank" rel="noopener">${label}</a>`);
-  html = html.replace(/&lt;(https?:[^&]+?)&gt;/g, (_m, url: string) => `<a href="${url}" target="_blank" rel="noopener">${url}</a>`);
+  html = html.replace(
+    /&lt;(https?:[^|&]+?)\|([^&]*?)&gt;/g,
+    (_m, url: string, label: string) => `<a href="${url}" target="_blank" rel="noopener">${label}</a>`,
+  );
+  html = html.replace(
+    /&lt;(https?:[^&]+?)&gt;/g,
+    (_m, url: string) => `<a href="${url}" target="_blank" rel="noopener">${url}</a>`,
+  );
   html = html.replace(/&lt;@([A-Z0-9]+)&gt;/g, '@$1');
   html = html.replace(/&lt;!date\^(\d+)\^[^|]*\|([^&]*)&gt;/g, (_m, _ts: string, fallback: string) => fallback);
   html = html.replace(/(^|[\s(])\*([^*\n]+)\*/g, '$1<strong>$2</strong>');
@@ -48,7 +57,10 @@ function hidden(name: string, value: string): string {
   return `<input type="hidden" name="${name}" value="${escapeHtml(value)}">`;
 }
 
-function renderBlocks(blocks: AnyBlock[], ctx: { user: string | null; channel: string; ts: string; people: DemoPerson[] }): string {
+function renderBlocks(
+  blocks: AnyBlock[],
+  ctx: { user: string | null; channel: string; ts: string; people: DemoPerson[] },
+): string {
   const out: string[] = [];
   for (const b of blocks) {
     switch (b.type) {
@@ -57,11 +69,15 @@ function renderBlocks(blocks: AnyBlock[], ctx: { user: string | null; channel: s
         break;
       case 'section': {
         const fields = (b.fields as TextObj[] | undefined) ?? [];
-        out.push(`<div class="section">${textOf(b.text as TextObj)}${fields.length ? `<div class="fields">${fields.map((f) => `<div>${textOf(f)}</div>`).join('')}</div>` : ''}</div>`);
+        out.push(
+          `<div class="section">${textOf(b.text as TextObj)}${fields.length ? `<div class="fields">${fields.map((f) => `<div>${textOf(f)}</div>`).join('')}</div>` : ''}</div>`,
+        );
         break;
       }
       case 'context':
-        out.push(`<div class="context">${((b.elements as TextObj[] | undefined) ?? []).map((e) => textOf(e)).join(' · ')}</div>`);
+        out.push(
+          `<div class="context">${((b.elements as TextObj[] | undefined) ?? []).map((e) => textOf(e)).join(' · ')}</div>`,
+        );
         break;
       case 'divider':
         out.push('<hr>');
@@ -93,9 +109,16 @@ function renderBlocks(blocks: AnyBlock[], ctx: { user: string | null; channel: s
   return out.join('');
 }
 
-function renderMessage(m: RecordedMessage, ctx: { user: string | null; people: DemoPerson[] }, thread: RecordedMessage[]): string {
+function renderMessage(
+  m: RecordedMessage,
+  ctx: { user: string | null; people: DemoPerson[] },
+  thread: RecordedMessage[],
+): string {
   const blocks = currentBlocks(m) as AnyBlock[];
-  const body = blocks.length > 0 ? renderBlocks(blocks, { ...ctx, channel: m.channel, ts: m.ts }) : `<div class="section">${mrkdwn(m.text)}</div>`;
+  const body =
+    blocks.length > 0
+      ? renderBlocks(blocks, { ...ctx, channel: m.channel, ts: m.ts })
+      : `<div class="section">${mrkdwn(m.text)}</div>`;
   const replies = thread.map((r) => `<div class="reply">↳ ${mrkdwn(r.text)}</div>`).join('');
   return `<article class="msg" id="m${m.ts.replace('.', '_')}">${body}${replies}<div class="meta">${new Date(m.postedAt).toLocaleTimeString('en-GB')}</div></article>`;
 }
@@ -121,9 +144,13 @@ function renderModal(view: Record<string, unknown>, user: string, viewId: string
 export function renderDemoPage(options: DemoPageOptions): string {
   const { control, people } = options;
   const all = control.messages();
-  const threadOf = (m: RecordedMessage): RecordedMessage[] => all.filter((r) => r.threadTs === m.ts && r.channel === m.channel);
+  const threadOf = (m: RecordedMessage): RecordedMessage[] =>
+    all.filter((r) => r.threadTs === m.ts && r.channel === m.channel);
   const top = (channel: string): RecordedMessage[] =>
-    all.filter((m) => m.channel === channel && !m.threadTs && !m.deleted).slice(-8).reverse();
+    all
+      .filter((m) => m.channel === channel && !m.threadTs && !m.deleted)
+      .slice(-8)
+      .reverse();
 
   const personPanels = people
     .map((p) => {
@@ -179,7 +206,9 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 }
 
 /** Handles /demo, /demo/click and /demo/submit; answers false for any other path. */
-export function createDemoPageHandler(options: DemoPageOptions): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+export function createDemoPageHandler(
+  options: DemoPageOptions,
+): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && (path === '/demo' || path === '/demo/')) {
@@ -214,7 +243,11 @@ export function createDemoPageHandler(options: DemoPageOptions): (req: IncomingM
           const block = m[1] as string;
           values[block] = { ...(values[block] ?? {}), [m[2] as string]: value.trim() === '' ? null : value };
         }
-        await options.control.submitView({ user, ...(form.get('viewId') ? { viewId: form.get('viewId') as string } : {}), values });
+        await options.control.submitView({
+          user,
+          ...(form.get('viewId') ? { viewId: form.get('viewId') as string } : {}),
+          values,
+        });
       }
       res.writeHead(303, { location: '/demo' }).end();
       return true;

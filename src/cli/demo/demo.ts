@@ -14,7 +14,10 @@ import { startWorker, type Worker } from '../../main.js';
 import { startHubspotEmulator, type HubspotEmulator } from '../../../connectors/hubspot/hubspot.emulator.js';
 import { startSlackEmulator, type SlackEmulator } from '../../../connectors/slack/slack.emulator.js';
 import { setupHubspot } from '../../../connectors/hubspot/hubspot.setup.js';
-import { startSalesforceEmulator, type SalesforceEmulator } from '../../../connectors/salesforce/salesforce.emulator.js';
+import {
+  startSalesforceEmulator,
+  type SalesforceEmulator,
+} from '../../../connectors/salesforce/salesforce.emulator.js';
 
 const SF_DEMO_CLIENT = { clientId: 'demo-salesforce-client', clientSecret: 'demo-salesforce-secret' };
 import type { CliIo } from '../context.js';
@@ -73,7 +76,8 @@ async function freePort(preferred: number): Promise<number> {
 
 export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningDemo> {
   const every = parseDuration(options.every ?? '6s');
-  if (every === null || every < 200) throw new InputError('input.invalid', [`--every: "${options.every}" is not a duration of at least 200ms`]);
+  if (every === null || every < 200)
+    throw new InputError('input.invalid', [`--every: "${options.every}" is not a duration of at least 200ms`]);
   const root = packageRoot();
   const dataDir = options.dataDir ?? resolve(io.cwd, 'data');
   mkdirSync(dataDir, { recursive: true });
@@ -83,7 +87,12 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
   const workerPort = await freePort(options.port ?? 3000);
   const slackPort = await freePort(options.slackPort ?? 3001);
   const publicUrl = `http://127.0.0.1:${workerPort}`;
-  const secrets = { hubspotToken: 'demo-hubspot-token', hubspotSecret: 'demo-hubspot-secret', botToken: 'xoxb-demo', signingSecret: 'demo-signing-secret' };
+  const secrets = {
+    hubspotToken: 'demo-hubspot-token',
+    hubspotSecret: 'demo-hubspot-secret',
+    botToken: 'xoxb-demo',
+    signingSecret: 'demo-signing-secret',
+  };
 
   const hubspot = await startHubspotEmulator({
     port: 0,
@@ -92,7 +101,12 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
     portalId: 4010,
     webhook: { url: `${publicUrl}/webhooks/hubspot`, clientSecret: secrets.hubspotSecret, signatureVersion: 'v3' },
   });
-  const slack = await startSlackEmulator({ port: slackPort, host: '127.0.0.1', signingSecret: secrets.signingSecret, botToken: secrets.botToken });
+  const slack = await startSlackEmulator({
+    port: slackPort,
+    host: '127.0.0.1',
+    signingSecret: secrets.signingSecret,
+    botToken: secrets.botToken,
+  });
 
   const env: NodeJS.ProcessEnv = {
     ...io.env,
@@ -112,50 +126,121 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
   if (crmKind === 'salesforce') {
     // The same demo with Salesforce as source and CRM: demo.yaml with its CRM sections swapped.
     salesforce = await startSalesforceEmulator({ port: 0, host: '127.0.0.1', clients: [SF_DEMO_CLIENT] });
-    salesforce.control.addLeadFields([{ name: 'Lead_Score__c', type: 'double', label: 'Lead score' }, { name: 'Campaign__c', type: 'string', label: 'Campaign' }]);
+    salesforce.control.addLeadFields([
+      { name: 'Lead_Score__c', type: 'double', label: 'Lead score' },
+      { name: 'Campaign__c', type: 'string', label: 'Campaign' },
+    ]);
     const doc = parseYaml(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
-    doc.source = { ...(doc.source as Record<string, unknown>), kind: 'salesforce', mql: { status: 'Marketing Qualified' } };
-    doc.fields = { title: 'Title', company: 'Company', country: 'Country', employees: 'NumberOfEmployees', industry: 'Industry', score: 'Lead_Score__c', channel: 'LeadSource', campaign: 'Campaign__c' };
+    doc.source = {
+      ...(doc.source as Record<string, unknown>),
+      kind: 'salesforce',
+      mql: { status: 'Marketing Qualified' },
+    };
+    doc.fields = {
+      title: 'Title',
+      company: 'Company',
+      country: 'Country',
+      employees: 'NumberOfEmployees',
+      industry: 'Industry',
+      score: 'Lead_Score__c',
+      channel: 'LeadSource',
+      campaign: 'Campaign__c',
+    };
     doc.crm = {
       kind: 'salesforce',
       assignOwnerOn: 'accept',
       onAccept: { set: { Status: 'Working - Contacted' } },
       onReject: { set: { Status: 'Closed - Not Converted' }, note: true },
     };
-    doc.salesforce = { loginUrl: salesforce.url, apiVersion: '62.0', auth: { flow: 'client_credentials', ...SF_DEMO_CLIENT } };
+    doc.salesforce = {
+      loginUrl: salesforce.url,
+      apiVersion: '62.0',
+      auth: { flow: 'client_credentials', ...SF_DEMO_CLIENT },
+    };
     delete doc.hubspot;
     configFile = join(dataDir, 'demo.salesforce.yaml');
     writeFileSync(configFile, stringifyYaml(doc));
   }
   const { config } = await loadConfig({ file: configFile, env, cwd: io.cwd });
   if (salesforce) {
-    salesforce.control.seedUsers(config.reps.map((r) => ({ Email: r.email, FirstName: r.name.split(' ')[0] ?? r.name, LastName: r.name.split(' ').slice(1).join(' ') || r.name, IsActive: true })));
+    salesforce.control.seedUsers(
+      config.reps.map((r) => ({
+        Email: r.email,
+        FirstName: r.name.split(' ')[0] ?? r.name,
+        LastName: r.name.split(' ').slice(1).join(' ') || r.name,
+        IsActive: true,
+      })),
+    );
   }
 
   // The emulated world: owners for the reps, Slack users and channels, the properties we write.
-  hubspot.control.seedOwners(config.reps.map((r) => ({ email: r.email, firstName: r.name.split(' ')[0] ?? r.name, lastName: r.name.split(' ').slice(1).join(' ') })));
+  hubspot.control.seedOwners(
+    config.reps.map((r) => ({
+      email: r.email,
+      firstName: r.name.split(' ')[0] ?? r.name,
+      lastName: r.name.split(' ').slice(1).join(' '),
+    })),
+  );
   for (const name of ['campaign', 'handoff_need', 'handoff_budget', 'handoff_authority', 'handoff_timeline']) {
-    hubspot.control.defineProperty({ name, label: name, type: 'string', fieldType: 'text', groupName: 'contactinformation' });
+    hubspot.control.defineProperty({
+      name,
+      label: name,
+      type: 'string',
+      fieldType: 'text',
+      groupName: 'contactinformation',
+    });
   }
-  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, child: () => quiet };
-  await setupHubspot({ token: secrets.hubspotToken, baseUrl: hubspot.url, rejectionReasons: config.rejectionReasons }, { logger: quiet });
-  for (const r of config.reps) slack.control.addUser({ id: r.slackUserId ?? r.id, name: r.name, email: r.email, tz: r.timezone } as never);
-  for (const m of config.managers) slack.control.addUser({ id: m.slackUserId ?? m.id, name: m.name, email: m.email, tz: 'UTC' } as never);
+  const quiet = {
+    info: () => undefined,
+    warn: () => undefined,
+    error: () => undefined,
+    debug: () => undefined,
+    child: () => quiet,
+  };
+  await setupHubspot(
+    { token: secrets.hubspotToken, baseUrl: hubspot.url, rejectionReasons: config.rejectionReasons },
+    { logger: quiet },
+  );
+  for (const r of config.reps)
+    slack.control.addUser({ id: r.slackUserId ?? r.id, name: r.name, email: r.email, tz: r.timezone } as never);
+  for (const m of config.managers)
+    slack.control.addUser({ id: m.slackUserId ?? m.id, name: m.name, email: m.email, tz: 'UTC' } as never);
   const channels = [
     ...(config.slack?.managersChannel ? [{ id: config.slack.managersChannel, name: 'sales-managers' }] : []),
     ...config.teams.filter((t) => t.channel).map((t) => ({ id: t.channel as string, name: `team-${t.id}` })),
   ];
-  const everyone = [...config.reps.map((r) => r.slackUserId ?? r.id), ...config.managers.map((m) => m.slackUserId ?? m.id)];
-  for (const c of channels) slack.control.addChannel({ id: c.id, name: c.name, members: everyone, botIsMember: true } as never);
+  const everyone = [
+    ...config.reps.map((r) => r.slackUserId ?? r.id),
+    ...config.managers.map((m) => m.slackUserId ?? m.id),
+  ];
+  for (const c of channels)
+    slack.control.addChannel({ id: c.id, name: c.name, members: everyone, botIsMember: true } as never);
   slack.control.setRequestUrl(`${publicUrl}/slack/events`);
 
   const logger = createLogger({ level: (options.logLevel ?? io.env.LOG_LEVEL ?? 'warn') as 'warn', pretty: io.isTty });
-  const worker = await startWorker(config, { logger, port: workerPort, intervals: { sweepMs: 1_000, withdrawalCheckMs: 60_000 } });
+  const worker = await startWorker(config, {
+    logger,
+    port: workerPort,
+    intervals: { sweepMs: 1_000, withdrawalCheckMs: 60_000 },
+  });
 
   const humans = new Set(options.humanReps ?? [config.reps[0]?.id ?? '']);
   const people: DemoPerson[] = [
-    ...config.reps.map((r) => ({ slackUserId: r.slackUserId ?? r.id, name: r.name, role: `rep, ${config.teams.filter((t) => t.members.includes(r.id)).map((t) => t.id).join('/')}`, simulated: !humans.has(r.id) })),
-    ...config.managers.map((m) => ({ slackUserId: m.slackUserId ?? m.id, name: m.name, role: 'manager', simulated: false })),
+    ...config.reps.map((r) => ({
+      slackUserId: r.slackUserId ?? r.id,
+      name: r.name,
+      role: `rep, ${config.teams
+        .filter((t) => t.members.includes(r.id))
+        .map((t) => t.id)
+        .join('/')}`,
+      simulated: !humans.has(r.id),
+    })),
+    ...config.managers.map((m) => ({
+      slackUserId: m.slackUserId ?? m.id,
+      name: m.name,
+      role: 'manager',
+      simulated: false,
+    })),
   ];
   // The dashboard link carries the demo token once; the dashboard turns it into a cookie and drops it from the URL.
   const dashboardToken = config.server.dashboardToken;

@@ -1,10 +1,69 @@
 // Realistic MQLs for the demo: names, companies, countries, sizes, scores, channels, BANT answers.
 
-const FIRST = ['Jana', 'Lukas', 'Sofia', 'Mateo', 'Amelie', 'Noah', 'Emma', 'Liam', 'Chiara', 'Hugo', 'Aisha', 'Kenji', 'Olivia', 'Ravi', 'Ines', 'Tomás', 'Freya', 'Omar'];
-const LAST = ['Schneider', 'Rossi', 'Dubois', 'García', 'Smith', 'Johnson', 'Nakamura', 'Patel', 'Kowalski', 'Jansen', 'Silva', 'Müller', 'Brown', 'Haddad', 'Larsen'];
-const COMPANIES = ['Northwind', 'Globex', 'Initech', 'Umbrella Analytics', 'Stark Logistics', 'Wayne Foods', 'Acme Robotics', 'Hooli Cloud', 'Vandelay Imports', 'Soylent Labs', 'Tyrell Systems', 'Cyberdyne Health', 'Wonka Retail', 'Pied Piper'];
+const FIRST = [
+  'Jana',
+  'Lukas',
+  'Sofia',
+  'Mateo',
+  'Amelie',
+  'Noah',
+  'Emma',
+  'Liam',
+  'Chiara',
+  'Hugo',
+  'Aisha',
+  'Kenji',
+  'Olivia',
+  'Ravi',
+  'Ines',
+  'Tomás',
+  'Freya',
+  'Omar',
+];
+const LAST = [
+  'Schneider',
+  'Rossi',
+  'Dubois',
+  'García',
+  'Smith',
+  'Johnson',
+  'Nakamura',
+  'Patel',
+  'Kowalski',
+  'Jansen',
+  'Silva',
+  'Müller',
+  'Brown',
+  'Haddad',
+  'Larsen',
+];
+const COMPANIES = [
+  'Northwind',
+  'Globex',
+  'Initech',
+  'Umbrella Analytics',
+  'Stark Logistics',
+  'Wayne Foods',
+  'Acme Robotics',
+  'Hooli Cloud',
+  'Vandelay Imports',
+  'Soylent Labs',
+  'Tyrell Systems',
+  'Cyberdyne Health',
+  'Wonka Retail',
+  'Pied Piper',
+];
 const COUNTRIES = ['DE', 'FR', 'IT', 'ES', 'GB', 'NL', 'US', 'US', 'CA', 'BR', 'MX', 'IN', 'JP', 'AU', 'AE'];
-const TITLES = ['CTO', 'VP Sales', 'Head of Marketing', 'IT Director', 'Operations Manager', 'CFO', 'Founder', 'Procurement Lead'];
+const TITLES = [
+  'CTO',
+  'VP Sales',
+  'Head of Marketing',
+  'IT Director',
+  'Operations Manager',
+  'CFO',
+  'Founder',
+  'Procurement Lead',
+];
 const INDUSTRIES = ['Software', 'Manufacturing', 'Retail', 'Logistics', 'Healthcare', 'Finance', 'Education'];
 const CHANNELS = ['ORGANIC_SEARCH', 'PAID_SEARCH', 'SOCIAL_MEDIA', 'EMAIL_MARKETING', 'REFERRALS', 'DIRECT_TRAFFIC'];
 const CAMPAIGNS = ['spring-webinar', 'pricing-page', 'ebook-roi', 'trade-show', 'partner-referral'];

@@ -27,7 +27,11 @@ interface Plan {
 }
 
 function hasButton(message: RecordedMessage, actionId: string): string | null {
-  for (const block of message.blocks as { type?: string; block_id?: string; elements?: { action_id?: string; value?: string }[] }[]) {
+  for (const block of message.blocks as {
+    type?: string;
+    block_id?: string;
+    elements?: { action_id?: string; value?: string }[];
+  }[]) {
     if (block.type !== 'actions') continue;
     for (const el of block.elements ?? []) if (el.action_id === actionId) return el.value ?? '';
   }
@@ -81,7 +85,8 @@ export function startSimulatedReps(options: SimulationOptions): { tick(now: numb
           let plan = plans.get(key);
           if (!plan) {
             const r = random();
-            const action = r < options.acceptShare ? 'accept' : r < options.acceptShare + options.rejectShare ? 'reject' : 'ignore';
+            const action =
+              r < options.acceptShare ? 'accept' : r < options.acceptShare + options.rejectShare ? 'reject' : 'ignore';
             plan = { at: now + span(), action, done: false };
             plans.set(key, plan);
           }

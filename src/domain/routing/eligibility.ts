@@ -44,11 +44,20 @@ export function checkEligibility(rep: Rep | undefined, repId: string, ctx: Eligi
   }
   const today = localDate(ctx.now, rep.timezone);
   const range = rep.away.find((r) => r.from <= today && today <= r.to);
-  if (range) return { eligible: false, skip: 'away', detail: `away ${range.from} to ${range.to} (today is ${today} in ${rep.timezone})` };
+  if (range)
+    return {
+      eligible: false,
+      skip: 'away',
+      detail: `away ${range.from} to ${range.to} (today is ${today} in ${rep.timezone})`,
+    };
   const status = activeAwayStatus(rep.id, ctx.state.statuses, ctx.now);
   if (status) {
     const until = status.awayUntil === null ? 'until back' : `until ${new Date(status.awayUntil).toISOString()}`;
-    return { eligible: false, skip: 'away', detail: `away (set in Slack) ${until}${status.note ? `: ${status.note}` : ''}` };
+    return {
+      eligible: false,
+      skip: 'away',
+      detail: `away (set in Slack) ${until}${status.note ? `: ${status.note}` : ''}`,
+    };
   }
   if (!ctx.sla.routeOutsideHours && !isWorkingTime(ctx.now, calendarOf(rep, ctx.sla))) {
     return { eligible: false, skip: 'outside_hours', detail: `outside working hours (${rep.timezone})` };
@@ -60,9 +69,16 @@ export function checkEligibility(rep: Rep | undefined, repId: string, ctx: Eligi
   const today_ = countFor(ctx.state.offersToday, rep.id);
   if (rep.capacity.perDay !== undefined && today_ >= rep.capacity.perDay) {
     if (!ctx.hot) {
-      return { eligible: false, skip: 'at_capacity_day', detail: `${today_} offers today, capacity ${rep.capacity.perDay}/day` };
+      return {
+        eligible: false,
+        skip: 'at_capacity_day',
+        detail: `${today_} offers today, capacity ${rep.capacity.perDay}/day`,
+      };
     }
-    return { eligible: true, detail: `${today_} offers today, over ${rep.capacity.perDay}/day: allowed for a hot lead` };
+    return {
+      eligible: true,
+      detail: `${today_} offers today, over ${rep.capacity.perDay}/day: allowed for a hot lead`,
+    };
   }
   return { eligible: true, detail: 'eligible' };
 }

@@ -92,7 +92,12 @@ export function pickByStrategy(
   };
 }
 
-function better(a: RotationCandidate, b: RotationCandidate, passes: Record<string, number>, strategy: TeamStrategy): boolean {
+function better(
+  a: RotationCandidate,
+  b: RotationCandidate,
+  passes: Record<string, number>,
+  strategy: TeamStrategy,
+): boolean {
   if (strategy === 'least-loaded' && a.openOffers !== b.openOffers) return a.openOffers < b.openOffers;
   const pa = passes[a.rep.id] as number;
   const pb = passes[b.rep.id] as number;

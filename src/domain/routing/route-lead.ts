@@ -87,7 +87,16 @@ function tryTeam(
   const team: Team | undefined = input.settings.teams.find((t) => t.id === teamId);
   if (!team) {
     return {
-      trace: { teamId, via, rule, strategy: null, floor: null, candidates: [], chosen: null, why: `unknown team "${teamId}"` },
+      trace: {
+        teamId,
+        via,
+        rule,
+        strategy: null,
+        floor: null,
+        candidates: [],
+        chosen: null,
+        why: `unknown team "${teamId}"`,
+      },
       row: null,
     };
   }
@@ -115,7 +124,16 @@ function tryTeam(
   });
   if (eligible.length === 0) {
     return {
-      trace: { teamId, via, rule, strategy: team.strategy, floor: null, candidates, chosen: null, why: summariseSkips(candidates) },
+      trace: {
+        teamId,
+        via,
+        rule,
+        strategy: team.strategy,
+        floor: null,
+        candidates,
+        chosen: null,
+        why: summariseSkips(candidates),
+      },
       row: null,
     };
   }
@@ -136,7 +154,8 @@ function ownerMatchStep(
   repsById: Map<string, Rep>,
 ): { trace: OwnerMatchTrace; rep: Rep | null } {
   if (!input.settings.routing.ownerMatch.enabled) return { trace: { status: 'disabled' }, rep: null };
-  if (input.ownerMatchSkipped !== undefined) return { trace: { status: 'skipped', reason: input.ownerMatchSkipped }, rep: null };
+  if (input.ownerMatchSkipped !== undefined)
+    return { trace: { status: 'skipped', reason: input.ownerMatchSkipped }, rep: null };
   const m = input.ownerMatch;
   if (!m) return { trace: { status: 'none' }, rep: null };
   if (m.repId === null) {
@@ -229,7 +248,8 @@ export function routeLead(input: RoutingInput): RoutingResult {
     const outcome = tryTeam(input, matched.team, 'rule', matched.name, ctx, repsById);
     trace.teams.push(outcome.trace);
     const rep = outcome.trace.chosen ? repsById.get(outcome.trace.chosen) : undefined;
-    if (rep && outcome.row) return offer(rep, matched.team, 'rule', matched.name, outcome.trace.strategy, [outcome.row]);
+    if (rep && outcome.row)
+      return offer(rep, matched.team, 'rule', matched.name, outcome.trace.strategy, [outcome.row]);
   }
 
   const fallback = settings.routing.fallback?.team ?? null;
@@ -242,7 +262,10 @@ export function routeLead(input: RoutingInput): RoutingResult {
 
   const parts: string[] = [];
   if (!matched) parts.push('no rule matched');
-  for (const t of trace.teams) parts.push(`${t.via === 'rule' ? `rule "${t.rule ?? ''}" → ` : 'fallback → '}team ${t.teamId}: ${t.why ?? 'no pick'}`);
+  for (const t of trace.teams)
+    parts.push(
+      `${t.via === 'rule' ? `rule "${t.rule ?? ''}" → ` : 'fallback → '}team ${t.teamId}: ${t.why ?? 'no pick'}`,
+    );
   if (fallback === null) parts.push('no fallback team');
   else if (fallback === matched?.team) parts.push(`the fallback is the same team`);
   const reason = parts.join('; ');

@@ -1,16 +1,7 @@
 // Types of the routing engine: what it is given, what it decides and the trace that explains it.
 // The trace is plain JSON (numbers, strings, booleans, arrays, objects) so it can be stored with the
 // offer and printed by `handoff explain` and `handoff simulate --json`.
-import type {
-  HotLane,
-  Lead,
-  Millis,
-  Rep,
-  RoutingSettings,
-  SlaSettings,
-  Team,
-  TeamStrategy,
-} from '../model.js';
+import type { HotLane, Lead, Millis, Rep, RoutingSettings, SlaSettings, Team, TeamStrategy } from '../model.js';
 
 /** One row of the fairness ledger (same shape as the store's RotationEntry). */
 export interface LedgerEntry {
@@ -169,7 +160,13 @@ export interface RoutingTrace {
   ruleMatched: string | null;
   fallback: string | null;
   teams: TeamTrace[];
-  chosen: { repId: string; teamId: string | null; via: RouteVia; rule: string | null; strategy: TeamStrategy | null } | null;
+  chosen: {
+    repId: string;
+    teamId: string | null;
+    via: RouteVia;
+    rule: string | null;
+    strategy: TeamStrategy | null;
+  } | null;
   deadline: DeadlineTrace | null;
   outcome: 'offer' | 'unroutable';
   reason: string | null;

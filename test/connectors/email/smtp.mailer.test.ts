@@ -25,7 +25,9 @@ describe('SMTP mailer against a real SMTP server', () => {
         if (rejectNext !== null) {
           const code = rejectNext;
           rejectNext = null;
-          const err = Object.assign(new Error(code >= 500 ? 'mailbox unavailable' : 'try again later'), { responseCode: code });
+          const err = Object.assign(new Error(code >= 500 ? 'mailbox unavailable' : 'try again later'), {
+            responseCode: code,
+          });
           return callback(err);
         }
         callback();
@@ -51,9 +53,17 @@ describe('SMTP mailer against a real SMTP server', () => {
   });
 
   it('delivers a message with both parts to every recipient', async () => {
-    const mailer = createSmtpMailer({ smtpUrl: `smtp://127.0.0.1:${port}`, from: 'Lead hand-off <handoff@example.com>' });
+    const mailer = createSmtpMailer({
+      smtpUrl: `smtp://127.0.0.1:${port}`,
+      from: 'Lead hand-off <handoff@example.com>',
+    });
     await mailer.verify();
-    await mailer.send({ to: ['maria@example.com', 'ops@example.com'], subject: 'Escalated lead: Jane', text: 'Plain body 42', html: '<p>HTML body 42</p>' });
+    await mailer.send({
+      to: ['maria@example.com', 'ops@example.com'],
+      subject: 'Escalated lead: Jane',
+      text: 'Plain body 42',
+      html: '<p>HTML body 42</p>',
+    });
     mailer.close();
     const mail = received.at(-1)!;
     expect(mail.from).toBe('handoff@example.com');
@@ -66,11 +76,15 @@ describe('SMTP mailer against a real SMTP server', () => {
   it('classifies a temporary refusal as transient and a permanent one as invalid', async () => {
     const mailer = createSmtpMailer({ smtpUrl: `smtp://127.0.0.1:${port}`, from: 'handoff@example.com' });
     rejectNext = 451;
-    const temporary = await mailer.send({ to: ['a@example.com'], subject: 's', text: 't', html: 'h' }).catch((e: unknown) => e);
+    const temporary = await mailer
+      .send({ to: ['a@example.com'], subject: 's', text: 't', html: 'h' })
+      .catch((e: unknown) => e);
     expect(temporary).toBeInstanceOf(ConnectorError);
     expect((temporary as ConnectorError).failure.kind).toBe('transient');
     rejectNext = 550;
-    const permanent = await mailer.send({ to: ['a@example.com'], subject: 's', text: 't', html: 'h' }).catch((e: unknown) => e);
+    const permanent = await mailer
+      .send({ to: ['a@example.com'], subject: 's', text: 't', html: 'h' })
+      .catch((e: unknown) => e);
     expect((permanent as ConnectorError).failure.kind).toBe('invalid');
     mailer.close();
   });

@@ -43,7 +43,9 @@ describe('1,000 MQLs: detection and write-back call budget', () => {
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
     const hookUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/hubspot`;
 
-    emulator = await startHubspotEmulator({ webhook: { url: hookUrl, clientSecret: SECRET, signatureVersion: 'v3', duplicateEvery: 3 } });
+    emulator = await startHubspotEmulator({
+      webhook: { url: hookUrl, clientSecret: SECRET, signatureVersion: 'v3', duplicateEvery: 3 },
+    });
     const reps = ['ana', 'bo', 'cy', 'di'].map((n) => ({ email: `${n}@corp.example`, firstName: n }));
     emulator.control.seedOwners(reps);
     const start = Date.now() - 30 * 60_000;
@@ -60,7 +62,12 @@ describe('1,000 MQLs: detection and write-back call budget', () => {
 
     const logger = recordingLogger();
     const api = createHubspotApi({ token: TOKEN, baseUrl: emulator.url, retry: { attempts: 1 } }, { logger });
-    const options = { token: TOKEN, baseUrl: emulator.url, mql: { lifecycleStage: 'marketingqualifiedlead' }, fields: { score: 'hubspotscore' } };
+    const options = {
+      token: TOKEN,
+      baseUrl: emulator.url,
+      mql: { lifecycleStage: 'marketingqualifiedlead' },
+      fields: { score: 'hubspotscore' },
+    };
     const source = createHubspotLeadSource(options, { logger, api });
     const crm = createHubspotCrm({ token: TOKEN, baseUrl: emulator.url }, { logger, api });
 
@@ -123,12 +130,21 @@ describe('1,000 MQLs: detection and write-back call budget', () => {
         { key: `status-${i}`, record, properties: { hs_lead_status: 'IN_PROGRESS', handoff_status: 'offered' } },
       ];
     });
-    emulator.control.defineProperty({ name: 'handoff_status', type: 'enumeration', options: ['offered', 'accepted'].map((v) => ({ label: v, value: v })), hubspotDefined: false });
+    emulator.control.defineProperty({
+      name: 'handoff_status',
+      type: 'enumeration',
+      options: ['offered', 'accepted'].map((v) => ({ label: v, value: v })),
+      hubspotDefined: false,
+    });
     const written = await crm.update(updates);
     expect(written.every((r) => r.ok)).toBe(true);
     const writeCalls = emulator.control.callCounts();
     for (const id of ids.slice(0, 5).concat(ids.slice(-5))) {
-      expect(emulator.control.getContact(id)!.properties).toMatchObject({ hs_lead_status: 'IN_PROGRESS', handoff_status: 'offered', hubspot_owner_id: expect.any(String) });
+      expect(emulator.control.getContact(id)!.properties).toMatchObject({
+        hs_lead_status: 'IN_PROGRESS',
+        handoff_status: 'offered',
+        hubspot_owner_id: expect.any(String),
+      });
     }
     expect(ids.every((id) => emulator!.control.getContact(id)!.properties['hubspot_owner_id'])).toBe(true);
 

@@ -45,13 +45,20 @@ const ok = { total: 0, results: [] };
 
 describe('HubSpot client error paths (nock)', () => {
   it('sends the bearer token to basePath and returns the parsed answer', async () => {
-    nock('http://hubspot.test:8080', { reqheaders: { authorization: 'Bearer pat-test' } }).post(SEARCH).reply(200, ok);
+    nock('http://hubspot.test:8080', { reqheaders: { authorization: 'Bearer pat-test' } })
+      .post(SEARCH)
+      .reply(200, ok);
     const { search } = setup({ baseUrl: 'http://hubspot.test:8080/' });
     await expect(search()).resolves.toMatchObject({ total: 0, results: [] });
   });
 
   it('401 → auth, logged', async () => {
-    nock(BASE).post(SEARCH).reply(401, { status: 'error', message: 'The OAuth token used to make this call expired.', category: 'EXPIRED_AUTHENTICATION', correlationId: 'c1' });
+    nock(BASE).post(SEARCH).reply(401, {
+      status: 'error',
+      message: 'The OAuth token used to make this call expired.',
+      category: 'EXPIRED_AUTHENTICATION',
+      correlationId: 'c1',
+    });
     const { search, logs } = setup();
     const f = await failureOf(search());
     expect(f.kind).toBe('auth');
@@ -68,7 +75,12 @@ describe('HubSpot client error paths (nock)', () => {
         message: "This app hasn't been granted all required scopes to make this call.",
         correlationId: 'c2',
         category: 'MISSING_SCOPES',
-        errors: [{ message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: ['crm.objects.owners.read'] } }],
+        errors: [
+          {
+            message: 'One or more of the following scopes are required.',
+            context: { requiredGranularScopes: ['crm.objects.owners.read'] },
+          },
+        ],
       });
     const { api, logs } = setup();
     const f = await failureOf(api.call('general', 'owners', (c) => c.crm.owners.ownersApi.getPage()));
@@ -77,13 +89,28 @@ describe('HubSpot client error paths (nock)', () => {
   });
 
   it('429 TEN_SECONDLY_ROLLING without Retry-After → wait 10 s', async () => {
-    nock(BASE).post(SEARCH).reply(429, { status: 'error', message: 'You have reached your ten_secondly_rolling limit.', errorType: 'RATE_LIMIT', correlationId: 'c3', policyName: 'TEN_SECONDLY_ROLLING' });
+    nock(BASE).post(SEARCH).reply(429, {
+      status: 'error',
+      message: 'You have reached your ten_secondly_rolling limit.',
+      errorType: 'RATE_LIMIT',
+      correlationId: 'c3',
+      policyName: 'TEN_SECONDLY_ROLLING',
+    });
     const f = await failureOf(setup().search());
     expect(f).toMatchObject({ kind: 'rate_limited', retryAfterMs: 10_000 });
   });
 
   it('429 with Retry-After → that wait; retried inside the call when short enough', async () => {
-    nock(BASE).post(SEARCH).reply(429, { status: 'error', message: 'You have reached your ten_secondly_rolling limit.', policyName: 'TEN_SECONDLY_ROLLING', correlationId: 'c4' }, { 'Retry-After': '2' });
+    nock(BASE).post(SEARCH).reply(
+      429,
+      {
+        status: 'error',
+        message: 'You have reached your ten_secondly_rolling limit.',
+        policyName: 'TEN_SECONDLY_ROLLING',
+        correlationId: 'c4',
+      },
+      { 'Retry-After': '2' },
+    );
     nock(BASE).post(SEARCH).reply(200, ok);
     const { search, waits } = setup({ retry: { attempts: 2 } });
     await expect(search()).resolves.toMatchObject({ total: 0 });
@@ -91,12 +118,23 @@ describe('HubSpot client error paths (nock)', () => {
   });
 
   it('429 secondly (search) → 1 s', async () => {
-    nock(BASE).post(SEARCH).reply(429, { status: 'error', message: 'You have reached your secondly limit.', errorType: 'RATE_LIMIT', correlationId: 'c5' });
+    nock(BASE).post(SEARCH).reply(429, {
+      status: 'error',
+      message: 'You have reached your secondly limit.',
+      errorType: 'RATE_LIMIT',
+      correlationId: 'c5',
+    });
     expect(await failureOf(setup().search())).toMatchObject({ kind: 'rate_limited', retryAfterMs: 1_000 });
   });
 
   it('429 DAILY → rate_limited flagged daily, and later calls fail fast without reaching HubSpot', async () => {
-    nock(BASE).post(SEARCH).reply(429, { status: 'error', message: 'You have reached your daily limit.', errorType: 'RATE_LIMIT', correlationId: 'c6', policyName: 'DAILY' });
+    nock(BASE).post(SEARCH).reply(429, {
+      status: 'error',
+      message: 'You have reached your daily limit.',
+      errorType: 'RATE_LIMIT',
+      correlationId: 'c6',
+      policyName: 'DAILY',
+    });
     const { search, api } = setup({ retry: { attempts: 3 } });
     const f = await failureOf(search());
     expect(f.kind).toBe('rate_limited');
@@ -107,7 +145,9 @@ describe('HubSpot client error paths (nock)', () => {
   });
 
   it('5xx is retried with backoff, then succeeds', async () => {
-    nock(BASE).post(SEARCH).reply(500, { status: 'error', message: 'internal', category: 'INTERNAL_ERROR', correlationId: 'c7' });
+    nock(BASE)
+      .post(SEARCH)
+      .reply(500, { status: 'error', message: 'internal', category: 'INTERNAL_ERROR', correlationId: 'c7' });
     nock(BASE).post(SEARCH).reply(502, '<html>bad gateway</html>', { 'content-type': 'text/html' });
     nock(BASE).post(SEARCH).reply(200, ok);
     const { search, waits } = setup({ retry: { attempts: 3, baseDelayMs: 100 } });
@@ -128,15 +168,26 @@ describe('HubSpot client error paths (nock)', () => {
   });
 
   it('404 → not_found and 400 VALIDATION_ERROR → invalid', async () => {
-    nock(BASE).get('/crm/v3/properties/contacts/nope').query(true).reply(404, { status: 'error', message: 'Unable to find property nope', category: 'OBJECT_NOT_FOUND', correlationId: 'c8' });
-    nock(BASE).post(SEARCH).reply(400, { status: 'error', message: 'Too many filters', category: 'VALIDATION_ERROR', correlationId: 'c9' });
+    nock(BASE).get('/crm/v3/properties/contacts/nope').query(true).reply(404, {
+      status: 'error',
+      message: 'Unable to find property nope',
+      category: 'OBJECT_NOT_FOUND',
+      correlationId: 'c8',
+    });
+    nock(BASE)
+      .post(SEARCH)
+      .reply(400, { status: 'error', message: 'Too many filters', category: 'VALIDATION_ERROR', correlationId: 'c9' });
     const { api, search } = setup();
-    expect(await failureOf(api.call('general', 'prop', (c) => c.crm.properties.coreApi.getByName('contacts', 'nope')))).toMatchObject({ kind: 'not_found' });
+    expect(
+      await failureOf(api.call('general', 'prop', (c) => c.crm.properties.coreApi.getByName('contacts', 'nope'))),
+    ).toMatchObject({ kind: 'not_found' });
     expect(await failureOf(search())).toEqual({ kind: 'invalid', reason: 'VALIDATION_ERROR: Too many filters' });
   });
 
   it('rejects a search answer of the wrong shape as invalid, naming the field', async () => {
-    nock(BASE).post(SEARCH).reply(200, { total: 1, results: [{ properties: {} }] });
+    nock(BASE)
+      .post(SEARCH)
+      .reply(200, { total: 1, results: [{ properties: {} }] });
     const source = createHubspotLeadSource(
       { token: 'pat-test', retry: { attempts: 1 }, mql: { lifecycleStage: 'marketingqualifiedlead' }, fields: {} },
       { logger: recordingLogger() },
@@ -153,11 +204,21 @@ describe('HubSpot client error paths (nock)', () => {
   });
 
   it('turns a failed batch update into per-record failures instead of throwing', async () => {
-    nock(BASE).post('/crm/v3/objects/contacts/batch/update').reply(502, 'bad gateway', { 'content-type': 'text/plain' });
+    nock(BASE)
+      .post('/crm/v3/objects/contacts/batch/update')
+      .reply(502, 'bad gateway', { 'content-type': 'text/plain' });
     const crm = createHubspotCrm({ token: 'pat-test', retry: { attempts: 1 } }, { logger: recordingLogger() });
     const results = await crm.update([
-      { key: 'j1', record: { source: 'hubspot', externalId: '1', email: null }, properties: { hs_lead_status: 'OPEN' } },
-      { key: 'j2', record: { source: 'hubspot', externalId: '2', email: null }, properties: { hs_lead_status: 'OPEN' } },
+      {
+        key: 'j1',
+        record: { source: 'hubspot', externalId: '1', email: null },
+        properties: { hs_lead_status: 'OPEN' },
+      },
+      {
+        key: 'j2',
+        record: { source: 'hubspot', externalId: '2', email: null },
+        properties: { hs_lead_status: 'OPEN' },
+      },
     ]);
     expect(results.map((r) => [r.key, r.ok, r.ok ? null : r.failure.kind])).toEqual([
       ['j1', false, 'transient'],

@@ -69,38 +69,64 @@ describe('HubSpot CRM write-back against the emulator', () => {
     const failed = results.find((r) => r.key === 'j2');
     expect(failed && !failed.ok && failed.failure.reason).toMatch(/not_a_property/);
     // Two updates of one contact go out as one input: HubSpot rejects duplicate ids in a batch.
-    expect(emulator.control.getContact(a!)!.properties).toMatchObject({ hs_lead_status: 'OPEN', hubspot_owner_id: '70001' });
+    expect(emulator.control.getContact(a!)!.properties).toMatchObject({
+      hs_lead_status: 'OPEN',
+      hubspot_owner_id: '70001',
+    });
     expect(emulator.control.getContact(c!)!.properties['hs_lead_status']).toBeUndefined();
     expect(emulator.control.callCounts()[UPDATE]).toBe(1);
   });
 
   it('splits large writes into batches of 100', async () => {
     emulator = await startHubspotEmulator({ rateLimits: false });
-    const ids = emulator.control.seedContacts(Array.from({ length: 250 }, (_, i) => ({ properties: { email: `p${i}@x.example` } })));
-    const results = await crmFor(emulator).update(ids.map((id, i) => ({ key: `k${i}`, record: ref(id), properties: { hs_lead_status: 'IN_PROGRESS' } })));
+    const ids = emulator.control.seedContacts(
+      Array.from({ length: 250 }, (_, i) => ({ properties: { email: `p${i}@x.example` } })),
+    );
+    const results = await crmFor(emulator).update(
+      ids.map((id, i) => ({ key: `k${i}`, record: ref(id), properties: { hs_lead_status: 'IN_PROGRESS' } })),
+    );
     expect(results.every((r) => r.ok)).toBe(true);
     expect(emulator.control.callCounts()[UPDATE]).toBe(3);
   });
 
   it('recycles a lead backwards by clearing lifecyclestage first (HubSpot only moves it forward)', async () => {
     emulator = await startHubspotEmulator({ rateLimits: false });
-    const [id] = emulator.control.seedContacts([{ properties: { email: 'r@x.example', lifecyclestage: 'marketingqualifiedlead' } }]);
+    const [id] = emulator.control.seedContacts([
+      { properties: { email: 'r@x.example', lifecyclestage: 'marketingqualifiedlead' } },
+    ]);
     const direct = crmFor(emulator, { clearLifecycleStageFirst: false });
     const [refused] = await direct.update([{ key: 'k', record: ref(id!), properties: { lifecyclestage: 'lead' } }]);
     expect(refused).toMatchObject({ ok: false, failure: { kind: 'invalid' } });
 
-    const [done] = await crmFor(emulator).update([{ key: 'k', record: ref(id!), properties: { lifecyclestage: 'lead', hs_lead_status: 'BAD_TIMING' } }]);
+    const [done] = await crmFor(emulator).update([
+      { key: 'k', record: ref(id!), properties: { lifecyclestage: 'lead', hs_lead_status: 'BAD_TIMING' } },
+    ]);
     expect(done).toEqual({ key: 'k', ok: true });
-    expect(emulator.control.getContact(id!)!.properties).toMatchObject({ lifecyclestage: 'lead', hs_lead_status: 'BAD_TIMING' });
+    expect(emulator.control.getContact(id!)!.properties).toMatchObject({
+      lifecyclestage: 'lead',
+      hs_lead_status: 'BAD_TIMING',
+    });
   });
 
   it('finds the HubSpot contact by email when the lead came from elsewhere', async () => {
     emulator = await startHubspotEmulator({ rateLimits: false });
     const [id] = emulator.control.seedContacts([{ properties: { email: 'Dana@Corp.example' } }]);
     const results = await crmFor(emulator).update([
-      { key: 'sf1', record: { source: 'salesforce', externalId: '00Q1', email: 'dana@corp.example' }, properties: { hs_lead_status: 'OPEN' } },
-      { key: 'sf2', record: { source: 'salesforce', externalId: '00Q2', email: 'nobody@corp.example' }, properties: { hs_lead_status: 'OPEN' } },
-      { key: 'sf3', record: { source: 'salesforce', externalId: '00Q3', email: null }, properties: { hs_lead_status: 'OPEN' } },
+      {
+        key: 'sf1',
+        record: { source: 'salesforce', externalId: '00Q1', email: 'dana@corp.example' },
+        properties: { hs_lead_status: 'OPEN' },
+      },
+      {
+        key: 'sf2',
+        record: { source: 'salesforce', externalId: '00Q2', email: 'nobody@corp.example' },
+        properties: { hs_lead_status: 'OPEN' },
+      },
+      {
+        key: 'sf3',
+        record: { source: 'salesforce', externalId: '00Q3', email: null },
+        properties: { hs_lead_status: 'OPEN' },
+      },
     ]);
     expect(results.map((r) => (r.ok ? 'ok' : r.failure.kind))).toEqual(['ok', 'not_found', 'not_found']);
     expect(emulator.control.getContact(id!)!.properties['hs_lead_status']).toBe('OPEN');
@@ -133,8 +159,12 @@ describe('HubSpot CRM write-back against the emulator', () => {
       { properties: { domain: 'gmail.com', name: 'Google mail', hubspot_owner_id: bo! } },
     ]);
     const crm = crmFor(emulator);
-    expect(await crm.findOwnerMatch(lead({ ownerId: ana!, email: 'x@acme.example' }), { skipFreeEmailDomains: true })).toMatchObject({ ownerId: ana, via: 'contact' });
-    expect(await crm.findOwnerMatch(lead({ ownerId: archived!, email: 'x@acme.example' }), { skipFreeEmailDomains: true })).toEqual({
+    expect(
+      await crm.findOwnerMatch(lead({ ownerId: ana!, email: 'x@acme.example' }), { skipFreeEmailDomains: true }),
+    ).toMatchObject({ ownerId: ana, via: 'contact' });
+    expect(
+      await crm.findOwnerMatch(lead({ ownerId: archived!, email: 'x@acme.example' }), { skipFreeEmailDomains: true }),
+    ).toEqual({
       ownerId: bo,
       via: 'company',
       detail: 'owner of company Acme (acme.example): Bo',
@@ -143,21 +173,31 @@ describe('HubSpot CRM write-back against the emulator', () => {
     const callsBefore = emulator.control.callCounts()[COMPANIES] ?? 0;
     expect(await crm.findOwnerMatch(lead({ email: 'x@gmail.com' }), { skipFreeEmailDomains: true })).toBeNull();
     expect(emulator.control.callCounts()[COMPANIES] ?? 0).toBe(callsBefore);
-    expect(await crm.findOwnerMatch(lead({ email: 'x@gmail.com' }), { skipFreeEmailDomains: false })).toMatchObject({ ownerId: bo, via: 'company' });
+    expect(await crm.findOwnerMatch(lead({ email: 'x@gmail.com' }), { skipFreeEmailDomains: false })).toMatchObject({
+      ownerId: bo,
+      via: 'company',
+    });
   });
 
   it('adds notes on the contact timeline, per-record results', async () => {
     emulator = await startHubspotEmulator({ rateLimits: false });
     const [id] = emulator.control.seedContacts([{ properties: { email: 'n@x.example' } }]);
     const results = await crmFor(emulator).addNotes([
-      { key: 'n1', record: ref(id!), subject: 'Rejected: Bad timing', body: 'Rep: Ana <ana@corp.example>\nComment: call in Q2' },
+      {
+        key: 'n1',
+        record: ref(id!),
+        subject: 'Rejected: Bad timing',
+        body: 'Rep: Ana <ana@corp.example>\nComment: call in Q2',
+      },
       { key: 'n2', record: ref('31337'), subject: 'Accepted', body: 'Rep: Bo' },
     ]);
     expect(results.map((r) => (r.ok ? 'ok' : r.failure.kind))).toEqual(['ok', 'invalid']);
     const notes = emulator.control.notes();
     expect(notes).toHaveLength(1);
     expect(notes[0]!.contactIds).toEqual([id]);
-    expect(notes[0]!.properties['hs_note_body']).toBe('<p><strong>Rejected: Bad timing</strong></p><p>Rep: Ana &lt;ana@corp.example&gt;</p><p>Comment: call in Q2</p>');
+    expect(notes[0]!.properties['hs_note_body']).toBe(
+      '<p><strong>Rejected: Bad timing</strong></p><p>Rep: Ana &lt;ana@corp.example&gt;</p><p>Comment: call in Q2</p>',
+    );
     expect(emulator.control.callCounts()['POST /crm/v3/objects/notes/batch/create']).toBe(1);
   });
 
@@ -165,7 +205,11 @@ describe('HubSpot CRM write-back against the emulator', () => {
     emulator = await startHubspotEmulator({ rateLimits: false });
     const [id] = emulator.control.seedContacts([{ properties: { email: 'f@x.example' } }]);
     const waits: number[] = [];
-    const crm = crmFor(emulator, { retry: { attempts: 3, baseDelayMs: 10 } }, { sleep: async (ms) => void waits.push(ms) });
+    const crm = crmFor(
+      emulator,
+      { retry: { attempts: 3, baseDelayMs: 10 } },
+      { sleep: async (ms) => void waits.push(ms) },
+    );
     emulator.control.setFault({ kind: 'reset', count: 1, match: 'batch/update' });
     const [first] = await crm.update([{ key: 'k', record: ref(id!), properties: { hs_lead_status: 'OPEN' } }]);
     expect(first).toEqual({ key: 'k', ok: true });
@@ -182,7 +226,11 @@ describe('HubSpot CRM write-back against the emulator', () => {
     emulator.control.seedCompanies([{ properties: { domain: 'acme.example', name: 'Acme' } }]);
     const crm = crmFor(emulator, { searchPerSecond: 5, retry: { attempts: 1 } });
     const started = Date.now();
-    const matches = await Promise.all(Array.from({ length: 12 }, () => crm.findOwnerMatch(lead({ email: 'x@acme.example' }), { skipFreeEmailDomains: false })));
+    const matches = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        crm.findOwnerMatch(lead({ email: 'x@acme.example' }), { skipFreeEmailDomains: false }),
+      ),
+    );
     expect(matches.every((m) => m === null)).toBe(true);
     // 12 searches at 5 per second need at least two full windows; none was refused with a 429.
     expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);

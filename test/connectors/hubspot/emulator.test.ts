@@ -29,34 +29,79 @@ describe('HubSpot emulator', () => {
     expect((await search({ limit: 200, after: '9900' })).status).toBe(400);
     expect((await search({ limit: 200, after: '9800' })).status).toBe(200);
     expect((await search({ after: 'abc' })).status).toBe(400);
-    expect((await search({ filterGroups: Array.from({ length: 6 }, (_, i) => ({ filters: [filter(i)] })) })).status).toBe(400);
-    expect((await search({ filterGroups: [{ filters: Array.from({ length: 7 }, (_, i) => filter(i)) }] })).status).toBe(400);
-    const nineteen = { filterGroups: [6, 6, 6, 1].map((n, g) => ({ filters: Array.from({ length: n }, (_, i) => filter(g * 10 + i)) })) };
+    expect(
+      (await search({ filterGroups: Array.from({ length: 6 }, (_, i) => ({ filters: [filter(i)] })) })).status,
+    ).toBe(400);
+    expect((await search({ filterGroups: [{ filters: Array.from({ length: 7 }, (_, i) => filter(i)) }] })).status).toBe(
+      400,
+    );
+    const nineteen = {
+      filterGroups: [6, 6, 6, 1].map((n, g) => ({ filters: Array.from({ length: n }, (_, i) => filter(g * 10 + i)) })),
+    };
     expect((await search(nineteen)).json['category']).toBe('VALIDATION_ERROR');
     expect((await search({ sorts: [{ propertyName: 'email' }, { propertyName: 'createdate' }] })).status).toBe(400);
     const big = await search({ query: 'x'.repeat(3_000) });
     expect(big.status).toBe(400);
-    expect(big.json).toMatchObject({ status: 'error', category: 'VALIDATION_ERROR', correlationId: expect.any(String) });
+    expect(big.json).toMatchObject({
+      status: 'error',
+      category: 'VALIDATION_ERROR',
+      correlationId: expect.any(String),
+    });
   });
 
   it('supports the filter operators we use', async () => {
     emulator = await startHubspotEmulator({ rateLimits: false });
     const [a, b, c] = emulator.control.seedContacts([
       { properties: { email: 'A@x.example', hubspotscore: 10, lifecyclestage: 'lead', lastmodifieddate: 1_000 } },
-      { properties: { email: 'b@x.example', hubspotscore: 50, lifecyclestage: 'marketingqualifiedlead', lastmodifieddate: 2_000, hubspot_owner_id: '7' } },
-      { properties: { email: 'c@x.example', hubspotscore: 90, lifecyclestage: 'marketingqualifiedlead', lastmodifieddate: 3_000 } },
+      {
+        properties: {
+          email: 'b@x.example',
+          hubspotscore: 50,
+          lifecyclestage: 'marketingqualifiedlead',
+          lastmodifieddate: 2_000,
+          hubspot_owner_id: '7',
+        },
+      },
+      {
+        properties: {
+          email: 'c@x.example',
+          hubspotscore: 90,
+          lifecyclestage: 'marketingqualifiedlead',
+          lastmodifieddate: 3_000,
+        },
+      },
     ]);
     const ids = async (filters: unknown[], sort = 'ASCENDING') =>
-      ((await call('/crm/v3/objects/contacts/search', { filterGroups: [{ filters }], sorts: [{ propertyName: 'lastmodifieddate', direction: sort }] })).json['results'] as Array<{ id: string }>).map((r) => r.id);
+      (
+        (
+          await call('/crm/v3/objects/contacts/search', {
+            filterGroups: [{ filters }],
+            sorts: [{ propertyName: 'lastmodifieddate', direction: sort }],
+          })
+        ).json['results'] as Array<{ id: string }>
+      ).map((r) => r.id);
     expect(await ids([{ propertyName: 'email', operator: 'EQ', value: 'a@x.example' }])).toEqual([a]);
-    expect(await ids([{ propertyName: 'lifecyclestage', operator: 'EQ', value: 'MarketingQualifiedLead' }])).toEqual([]);
+    expect(await ids([{ propertyName: 'lifecyclestage', operator: 'EQ', value: 'MarketingQualifiedLead' }])).toEqual(
+      [],
+    );
     expect(await ids([{ propertyName: 'lifecyclestage', operator: 'NEQ', value: 'lead' }])).toEqual([b, c]);
     expect(await ids([{ propertyName: 'hubspotscore', operator: 'GT', value: '10' }])).toEqual([b, c]);
     expect(await ids([{ propertyName: 'hubspotscore', operator: 'LTE', value: '50' }])).toEqual([a, b]);
-    expect(await ids([{ propertyName: 'lastmodifieddate', operator: 'GTE', value: '2000' }], 'DESCENDING')).toEqual([c, b]);
-    expect(await ids([{ propertyName: 'lastmodifieddate', operator: 'LT', value: new Date(2_000).toISOString() }])).toEqual([a]);
-    expect(await ids([{ propertyName: 'hubspotscore', operator: 'BETWEEN', value: '20', highValue: '90' }])).toEqual([b, c]);
-    expect(await ids([{ propertyName: 'email', operator: 'IN', values: ['a@x.example', 'c@x.example'] }])).toEqual([a, c]);
+    expect(await ids([{ propertyName: 'lastmodifieddate', operator: 'GTE', value: '2000' }], 'DESCENDING')).toEqual([
+      c,
+      b,
+    ]);
+    expect(
+      await ids([{ propertyName: 'lastmodifieddate', operator: 'LT', value: new Date(2_000).toISOString() }]),
+    ).toEqual([a]);
+    expect(await ids([{ propertyName: 'hubspotscore', operator: 'BETWEEN', value: '20', highValue: '90' }])).toEqual([
+      b,
+      c,
+    ]);
+    expect(await ids([{ propertyName: 'email', operator: 'IN', values: ['a@x.example', 'c@x.example'] }])).toEqual([
+      a,
+      c,
+    ]);
     expect(await ids([{ propertyName: 'email', operator: 'NOT_IN', values: ['a@x.example'] }])).toEqual([b, c]);
     expect(await ids([{ propertyName: 'hubspot_owner_id', operator: 'HAS_PROPERTY' }])).toEqual([b]);
     expect(await ids([{ propertyName: 'hubspot_owner_id', operator: 'NOT_HAS_PROPERTY' }])).toEqual([a, c]);
@@ -70,7 +115,10 @@ describe('HubSpot emulator', () => {
     emulator.control.setScopes(['crm.objects.contacts.read']);
     const scope = await call('/crm/v3/owners');
     expect(scope.status).toBe(403);
-    expect(scope.json).toMatchObject({ category: 'MISSING_SCOPES', errors: [{ context: { requiredGranularScopes: ['crm.objects.owners.read'] } }] });
+    expect(scope.json).toMatchObject({
+      category: 'MISSING_SCOPES',
+      errors: [{ context: { requiredGranularScopes: ['crm.objects.owners.read'] } }],
+    });
   });
 
   it('rate-limits search per second and general calls per 10 s, with the headers only on general calls', async () => {
@@ -91,27 +139,50 @@ describe('HubSpot emulator', () => {
 
   it('refuses batches over 100 and duplicate ids; records stage dates and modification times', async () => {
     emulator = await startHubspotEmulator({ rateLimits: false });
-    const [id] = emulator.control.seedContacts([{ properties: { email: 'h@x.example', lifecyclestage: 'lead', lastmodifieddate: 1_000 } }]);
-    const tooMany = await call('/crm/v3/objects/contacts/batch/read', { inputs: Array.from({ length: 101 }, (_, i) => ({ id: String(i) })), properties: [] });
+    const [id] = emulator.control.seedContacts([
+      { properties: { email: 'h@x.example', lifecyclestage: 'lead', lastmodifieddate: 1_000 } },
+    ]);
+    const tooMany = await call('/crm/v3/objects/contacts/batch/read', {
+      inputs: Array.from({ length: 101 }, (_, i) => ({ id: String(i) })),
+      properties: [],
+    });
     expect(tooMany.status).toBe(400);
-    const dupes = await call('/crm/v3/objects/contacts/batch/update', { inputs: [{ id, properties: {} }, { id, properties: {} }] });
+    const dupes = await call('/crm/v3/objects/contacts/batch/update', {
+      inputs: [
+        { id, properties: {} },
+        { id, properties: {} },
+      ],
+    });
     expect(dupes.status).toBe(400);
     const before = Date.now();
-    const ok = await call('/crm/v3/objects/contacts/batch/update', { inputs: [{ id, properties: { lifecyclestage: 'marketingqualifiedlead' } }] });
+    const ok = await call('/crm/v3/objects/contacts/batch/update', {
+      inputs: [{ id, properties: { lifecyclestage: 'marketingqualifiedlead' } }],
+    });
     expect(ok.status).toBe(200);
     const props = emulator.control.getContact(id!)!.properties;
     expect(Date.parse(props['hs_lifecyclestage_marketingqualifiedlead_date']!)).toBeGreaterThanOrEqual(before);
     expect(Date.parse(props['lastmodifieddate']!)).toBeGreaterThanOrEqual(before);
-    const readOnly = await call('/crm/v3/objects/contacts/batch/update', { inputs: [{ id, properties: { lastmodifieddate: '1' } }] });
+    const readOnly = await call('/crm/v3/objects/contacts/batch/update', {
+      inputs: [{ id, properties: { lastmodifieddate: '1' } }],
+    });
     expect(readOnly.status).toBe(207);
     expect(readOnly.json['errors'][0]).toMatchObject({ category: 'VALIDATION_ERROR', context: { ids: [id] } });
-    const history = await call('/crm/v3/objects/contacts/batch/read', { inputs: [{ id }], properties: ['lifecyclestage'], propertiesWithHistory: ['lifecyclestage'] });
-    expect(history.json['results'][0].propertiesWithHistory.lifecyclestage.map((h: { value: string }) => h.value)).toEqual(['marketingqualifiedlead', 'lead']);
+    const history = await call('/crm/v3/objects/contacts/batch/read', {
+      inputs: [{ id }],
+      properties: ['lifecyclestage'],
+      propertiesWithHistory: ['lifecyclestage'],
+    });
+    expect(
+      history.json['results'][0].propertiesWithHistory.lifecyclestage.map((h: { value: string }) => h.value),
+    ).toEqual(['marketingqualifiedlead', 'lead']);
   });
 
   it('pages owners, filters them by email and hides archived ones', async () => {
     emulator = await startHubspotEmulator({ rateLimits: false });
-    emulator.control.seedOwners([...Array.from({ length: 3 }, (_, i) => ({ email: `o${i}@x.example` })), { email: 'old@x.example', archived: true }]);
+    emulator.control.seedOwners([
+      ...Array.from({ length: 3 }, (_, i) => ({ email: `o${i}@x.example` })),
+      { email: 'old@x.example', archived: true },
+    ]);
     const first = await call('/crm/v3/owners?limit=2');
     expect(first.json['results']).toHaveLength(2);
     const second = await call(`/crm/v3/owners?limit=2&after=${first.json['paging'].next.after}`);
@@ -124,15 +195,23 @@ describe('HubSpot emulator', () => {
 
   it('serves the control API over HTTP for the demo, and injects faults', async () => {
     emulator = await startHubspotEmulator({ rateLimits: false });
-    const created = await fetch(`${emulator.url}/__control/createContact`, { method: 'POST', body: JSON.stringify({ email: 'demo@x.example' }) });
+    const created = await fetch(`${emulator.url}/__control/createContact`, {
+      method: 'POST',
+      body: JSON.stringify({ email: 'demo@x.example' }),
+    });
     const { result: id } = (await created.json()) as { result: string };
     expect(emulator.control.getContact(id)!.properties['email']).toBe('demo@x.example');
-    await fetch(`${emulator.url}/__control/updateContact`, { method: 'POST', body: JSON.stringify({ args: [id, { lifecyclestage: 'marketingqualifiedlead' }] }) });
+    await fetch(`${emulator.url}/__control/updateContact`, {
+      method: 'POST',
+      body: JSON.stringify({ args: [id, { lifecyclestage: 'marketingqualifiedlead' }] }),
+    });
     expect(emulator.control.getContact(id)!.properties['lifecyclestage']).toBe('marketingqualifiedlead');
     emulator.control.setFault({ kind: 'status', status: 500, count: 1 });
     expect((await call('/crm/v3/owners')).status).toBe(500);
     expect((await call('/crm/v3/owners')).status).toBe(200);
-    const counts = (await (await fetch(`${emulator.url}/__control/callCounts`)).json()) as { result: Record<string, number> };
+    const counts = (await (await fetch(`${emulator.url}/__control/callCounts`)).json()) as {
+      result: Record<string, number>;
+    };
     expect(counts.result['GET /crm/v3/owners']).toBe(2);
   });
 });

@@ -23,7 +23,11 @@ export function recordingLogger(entries: LogEntry[] = []): HubspotLogger & { ent
 export const TOKEN = 'emulator-token';
 
 /** Polls `check` until it returns a value, failing after `timeoutMs` (no fixed sleeps). */
-export async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 5_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 5_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

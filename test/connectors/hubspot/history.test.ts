@@ -40,7 +40,8 @@ function past(i: number, n: number): EmulatorContactSeed {
   const f = Math.sqrt((i + 0.5) / n);
   const mqlAt = FROM + Math.floor(f * 89 * DAY);
   const kind = i % 10;
-  const stage = kind < 3 ? 'customer' : kind < 4 ? 'salesqualifiedlead' : kind === 4 ? 'lead' : 'marketingqualifiedlead';
+  const stage =
+    kind < 3 ? 'customer' : kind < 4 ? 'salesqualifiedlead' : kind === 4 ? 'lead' : 'marketingqualifiedlead';
   const status = kind === 4 || kind === 5 ? 'UNQUALIFIED' : kind === 6 ? 'IN_PROGRESS' : kind === 7 ? 'NEW' : null;
   return {
     properties: {
@@ -104,8 +105,20 @@ describe('HubSpot history against the emulator', () => {
     emulator.control.seedContacts(Array.from({ length: N }, (_, i) => past(i, N)));
     // noise: MQL dates outside the period, and contacts that never were MQL
     emulator.control.seedContacts([
-      { properties: { email: 'old@x.example', lifecyclestage: 'customer', hs_lifecyclestage_marketingqualifiedlead_date: new Date(FROM - DAY).toISOString() } },
-      { properties: { email: 'future@x.example', lifecyclestage: 'marketingqualifiedlead', hs_lifecyclestage_marketingqualifiedlead_date: new Date(NOW + DAY).toISOString() } },
+      {
+        properties: {
+          email: 'old@x.example',
+          lifecyclestage: 'customer',
+          hs_lifecyclestage_marketingqualifiedlead_date: new Date(FROM - DAY).toISOString(),
+        },
+      },
+      {
+        properties: {
+          email: 'future@x.example',
+          lifecyclestage: 'marketingqualifiedlead',
+          hs_lifecyclestage_marketingqualifiedlead_date: new Date(NOW + DAY).toISOString(),
+        },
+      },
       { properties: { email: 'never@x.example', lifecyclestage: 'lead' } },
     ]);
     emulator.control.resetCallCounts();
@@ -133,10 +146,21 @@ describe('HubSpot history against the emulator', () => {
     const elapsed = Date.now() - started;
     const searches = emulator.control.callCounts()[SEARCH] ?? 0;
 
-    expect(summary).toMatchObject({ read: N, created: N, complete: true, skipped: { duplicate: 0, live: 0, notMql: 0 } });
+    expect(summary).toMatchObject({
+      read: N,
+      created: N,
+      complete: true,
+      skipped: { duplicate: 0, live: 0, notMql: 0 },
+    });
     expect(summary.outcomes).toEqual({ accepted: 12_500, rejected: 5_000, open: 7_500 });
     expect(summary.rejectedByReason).toEqual({ not_icp: 2_500, unknown: 2_500 });
-    expect(await countByState(store)).toEqual({ total: N, imported: N, accepted: 12_500, rejected: 5_000, detected: 7_500 });
+    expect(await countByState(store)).toEqual({
+      total: N,
+      imported: N,
+      accepted: 12_500,
+      rejected: 5_000,
+      detected: 7_500,
+    });
     // 125 full pages of 200, plus the queries that found a period too big and split it
     expect(searches).toBe(summary.calls);
     expect(searches).toBeGreaterThanOrEqual(125);
@@ -151,11 +175,17 @@ describe('HubSpot history against the emulator', () => {
     );
 
     emulator.control.resetCallCounts();
-    const again = await backfillFromSource(deps(store), historySource(emulator), { range: { from: FROM, to: NOW }, rules: RULES });
+    const again = await backfillFromSource(deps(store), historySource(emulator), {
+      range: { from: FROM, to: NOW },
+      rules: RULES,
+    });
     expect(again).toMatchObject({ created: 0, complete: true });
     expect((await countByState(store))['total']).toBe(N);
     // the same period re-read from scratch (another cursor row) also adds nothing
-    const fresh = await backfillFromSource(deps(store), historySource(emulator, { searchPerSecond: 100 }), { range: { from: FROM + 1, to: NOW }, rules: RULES });
+    const fresh = await backfillFromSource(deps(store), historySource(emulator, { searchPerSecond: 100 }), {
+      range: { from: FROM + 1, to: NOW },
+      rules: RULES,
+    });
     expect(fresh).toMatchObject({ read: N, created: 0, skipped: { duplicate: N } });
     expect((await countByState(store))['total']).toBe(N);
   }, 180_000);
@@ -178,7 +208,10 @@ describe('HubSpot history against the emulator', () => {
     expect(first.complete).toBe(false);
     expect(first.created).toBeGreaterThanOrEqual(N / 2);
     expect(first.created).toBeLessThan(N);
-    const second = await backfillFromSource(deps(store), historySource(emulator, { searchPerSecond: 100 }), { range: { from: FROM, to: NOW }, rules: RULES });
+    const second = await backfillFromSource(deps(store), historySource(emulator, { searchPerSecond: 100 }), {
+      range: { from: FROM, to: NOW },
+      rules: RULES,
+    });
     expect(second).toMatchObject({ resumed: true, complete: true });
     expect(first.created + second.created).toBe(N);
     // the resumed read started at the saved position, not at the beginning
@@ -189,12 +222,24 @@ describe('HubSpot history against the emulator', () => {
   it('walks a crowd sharing one MQL millisecond by record id when it exceeds one search', async () => {
     emulator = await startHubspotEmulator({ portalId: 4242, rateLimits: false });
     const at = new Date(FROM + 10 * DAY).toISOString();
-    const crowd = Array.from({ length: 950 }, (_, i): EmulatorContactSeed => ({
-      properties: { email: `crowd${i}@x.example`, lifecyclestage: 'marketingqualifiedlead', hs_lifecyclestage_marketingqualifiedlead_date: at },
-    }));
+    const crowd = Array.from(
+      { length: 950 },
+      (_, i): EmulatorContactSeed => ({
+        properties: {
+          email: `crowd${i}@x.example`,
+          lifecyclestage: 'marketingqualifiedlead',
+          hs_lifecyclestage_marketingqualifiedlead_date: at,
+        },
+      }),
+    );
     const others = Array.from({ length: 300 }, (_, i) => past(i, 300));
     emulator.control.seedContacts([...others.slice(0, 150), ...crowd, ...others.slice(150)]);
-    const pages: HistoryPage[] = await collect(historySource(emulator, { searchCap: 400, pageSize: 100, searchPerSecond: 1_000 }).read({ from: FROM, to: NOW }, null));
+    const pages: HistoryPage[] = await collect(
+      historySource(emulator, { searchCap: 400, pageSize: 100, searchPerSecond: 1_000 }).read(
+        { from: FROM, to: NOW },
+        null,
+      ),
+    );
     const ids = pages.flatMap((p) => p.episodes.map((e) => e.lead.externalId));
     expect(ids).toHaveLength(1_250);
     expect(new Set(ids).size).toBe(1_250);
@@ -217,12 +262,28 @@ describe('HubSpot history against the emulator', () => {
           hs_lifecyclestage_customer_date: new Date(mqlAt + 9 * DAY).toISOString(),
         },
       },
-      { properties: { email: 'wait@x.example', lifecyclestage: 'marketingqualifiedlead', hs_lifecyclestage_marketingqualifiedlead_date: new Date(mqlAt + 1).toISOString(), hs_lead_status: 'NEW' } },
+      {
+        properties: {
+          email: 'wait@x.example',
+          lifecyclestage: 'marketingqualifiedlead',
+          hs_lifecyclestage_marketingqualifiedlead_date: new Date(mqlAt + 1).toISOString(),
+          hs_lead_status: 'NEW',
+        },
+      },
     ]);
     const [page] = await collect(historySource(emulator).read({ from: FROM, to: NOW }, null));
     expect(page?.episodes.map((e) => e.lead.externalId)).toEqual([customer, waiting]);
-    expect(page?.episodes[0]).toMatchObject({ outcomeAt: mqlAt + DAY, evidence: 'mql-date', stillMql: false, lead: { mqlAt, source: 'hubspot', props: { lifecyclestage: 'customer' } } });
-    expect(page?.episodes[1]).toMatchObject({ outcomeAt: null, stillMql: true, lead: { mqlAt: mqlAt + 1, props: { hs_lead_status: 'NEW', handoff_rejection_reason: null } } });
+    expect(page?.episodes[0]).toMatchObject({
+      outcomeAt: mqlAt + DAY,
+      evidence: 'mql-date',
+      stillMql: false,
+      lead: { mqlAt, source: 'hubspot', props: { lifecyclestage: 'customer' } },
+    });
+    expect(page?.episodes[1]).toMatchObject({
+      outcomeAt: null,
+      stillMql: true,
+      lead: { mqlAt: mqlAt + 1, props: { hs_lead_status: 'NEW', handoff_rejection_reason: null } },
+    });
     expect(JSON.parse(page?.cursor ?? '{}')).toEqual({ at: mqlAt + 1 });
   });
 });
@@ -235,9 +296,18 @@ describe('first run of the live HubSpot source', () => {
     t = NOW;
     const startFrom = NOW; // startFrom: now
     t = NOW + 60_000;
-    const fresh = emulator.control.createContact({ email: 'fresh@x.example', lifecyclestage: 'marketingqualifiedlead' });
+    const fresh = emulator.control.createContact({
+      email: 'fresh@x.example',
+      lifecyclestage: 'marketingqualifiedlead',
+    });
     const source = createHubspotLeadSource(
-      { token: TOKEN, baseUrl: emulator.url, mql: { lifecycleStage: 'marketingqualifiedlead' }, fields: {}, overlapMs: 30_000 },
+      {
+        token: TOKEN,
+        baseUrl: emulator.url,
+        mql: { lifecycleStage: 'marketingqualifiedlead' },
+        fields: {},
+        overlapMs: 30_000,
+      },
       { logger: recordingLogger() },
     );
     const pages = await collect(source.poll(null, { startFrom }));

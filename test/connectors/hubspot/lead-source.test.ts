@@ -73,7 +73,19 @@ describe('HubSpot lead source against the emulator', () => {
     expect(last.fields).toEqual({ score: 40 + (249 % 60), employees: 1249, country: 'DE' });
     expect(last.recordUrl).toBe(`https://app.hubspot.com/contacts/4242/record/0-1/${last.externalId}`);
     expect(Object.keys(last.props).sort()).toEqual(
-      ['country', 'email', 'firstname', 'hs_lifecyclestage_marketingqualifiedlead_date', 'hs_merged_object_ids', 'hubspot_owner_id', 'hubspotscore', 'lastmodifieddate', 'lastname', 'lifecyclestage', 'numberofemployees'].sort(),
+      [
+        'country',
+        'email',
+        'firstname',
+        'hs_lifecyclestage_marketingqualifiedlead_date',
+        'hs_merged_object_ids',
+        'hubspot_owner_id',
+        'hubspotscore',
+        'lastmodifieddate',
+        'lastname',
+        'lifecyclestage',
+        'numberofemployees',
+      ].sort(),
     );
   });
 
@@ -83,7 +95,11 @@ describe('HubSpot lead source against the emulator', () => {
       mql(1, T0, { hubspotscore: 10 }),
       mql(2, T0 + 10, { hubspotscore: 80, hs_lifecyclestage_marketingqualifiedlead_date: null }),
     ]);
-    const pages = await collect(source(emulator, { mql: { lifecycleStage: 'marketingqualifiedlead', minScore: 50 } }).poll(null, { startFrom: T0 - 1 }));
+    const pages = await collect(
+      source(emulator, { mql: { lifecycleStage: 'marketingqualifiedlead', minScore: 50 } }).poll(null, {
+        startFrom: T0 - 1,
+      }),
+    );
     expect(ids(pages)).toEqual([high]);
     expect(ids(pages)).not.toContain(low);
     expect(pages[0]!.leads[0]!.mqlAt).toBe(T0 + 10);
@@ -138,10 +154,14 @@ describe('HubSpot lead source against the emulator', () => {
     const startFrom = Date.now() - 60_000;
     const before = await collect(src.poll(null, { startFrom }));
     expect(ids(before)).toEqual([]);
-    const seen = await waitFor(async () => {
-      const pages = await collect(src.poll(null, { startFrom }));
-      return ids(pages).includes(id) ? pages : undefined;
-    }, 5_000, 'the indexed contact');
+    const seen = await waitFor(
+      async () => {
+        const pages = await collect(src.poll(null, { startFrom }));
+        return ids(pages).includes(id) ? pages : undefined;
+      },
+      5_000,
+      'the indexed contact',
+    );
     expect(ids(seen)).toEqual([id]);
     // A batch read sees the record at once; only search lags.
     emulator.control.updateContact(id, { lifecyclestage: 'salesqualifiedlead' });
@@ -161,7 +181,9 @@ describe('HubSpot lead source against the emulator', () => {
 
   it('reports withdrawn reasons: stage moved on, archived, merged, owner set, unknown', async () => {
     emulator = await startHubspotEmulator({ rateLimits: false });
-    const [still, moved, archived, mergedAway, primary, owned] = emulator.control.seedContacts(Array.from({ length: 6 }, (_, i) => mql(i, T0 + i)));
+    const [still, moved, archived, mergedAway, primary, owned] = emulator.control.seedContacts(
+      Array.from({ length: 6 }, (_, i) => mql(i, T0 + i)),
+    );
     emulator.control.updateContact(moved!, { lifecyclestage: 'salesqualifiedlead' });
     emulator.control.archiveContact(archived!);
     emulator.control.mergeContacts(primary!, mergedAway!);

@@ -4,13 +4,25 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHubspotEmulator } from '../../../connectors/hubspot/hubspot.emulator.js';
 import type { HubspotEmulator } from '../../../connectors/hubspot/hubspot.emulator.js';
-import { createHubspotWebhookHandler, parseHubspotWebhook, verifyHubspotSignature } from '../../../connectors/hubspot/hubspot.webhooks.js';
+import {
+  createHubspotWebhookHandler,
+  parseHubspotWebhook,
+  verifyHubspotSignature,
+} from '../../../connectors/hubspot/hubspot.webhooks.js';
 import { recordingLogger, waitFor } from './helpers.js';
 
 const SECRET = 'client-secret-123';
 const URL_ = 'https://handoff.example.com/webhooks/hubspot';
 const NOW = Date.parse('2026-11-25T12:00:00Z');
-const BODY = JSON.stringify([{ objectId: 101, propertyName: 'lifecyclestage', propertyValue: 'marketingqualifiedlead', subscriptionType: 'contact.propertyChange', occurredAt: NOW - 1000 }]);
+const BODY = JSON.stringify([
+  {
+    objectId: 101,
+    propertyName: 'lifecyclestage',
+    propertyValue: 'marketingqualifiedlead',
+    subscriptionType: 'contact.propertyChange',
+    occurredAt: NOW - 1000,
+  },
+]);
 
 function v3(body: string, ts: number, secret = SECRET, url = URL_) {
   return {
@@ -20,7 +32,12 @@ function v3(body: string, ts: number, secret = SECRET, url = URL_) {
 }
 
 function v1(body: string, secret = SECRET) {
-  return { 'x-hubspot-signature': createHash('sha256').update(secret + body).digest('hex'), 'x-hubspot-signature-version': 'v1' };
+  return {
+    'x-hubspot-signature': createHash('sha256')
+      .update(secret + body)
+      .digest('hex'),
+    'x-hubspot-signature-version': 'v1',
+  };
 }
 
 const verify = (headers: Record<string, string>, body = BODY, now = NOW) =>
@@ -31,14 +48,20 @@ describe('verifyHubspotSignature', () => {
   it('accepts a valid v1 signature', () => expect(verify(v1(BODY))).toEqual({ ok: true, version: 'v1' }));
   it('accepts a valid v2 signature', () => {
     const sig = createHash('sha256').update(`${SECRET}POST${URL_}${BODY}`).digest('hex');
-    expect(verify({ 'x-hubspot-signature': sig, 'x-hubspot-signature-version': 'v2' })).toEqual({ ok: true, version: 'v2' });
+    expect(verify({ 'x-hubspot-signature': sig, 'x-hubspot-signature-version': 'v2' })).toEqual({
+      ok: true,
+      version: 'v2',
+    });
   });
-  it('rejects a v3 signature made with another secret', () => expect(verify(v3(BODY, NOW, 'other'))).toMatchObject({ ok: false, reason: 'v3 signature mismatch' }));
-  it('rejects a v1 signature made with another secret', () => expect(verify(v1(BODY, 'other'))).toMatchObject({ ok: false }));
+  it('rejects a v3 signature made with another secret', () =>
+    expect(verify(v3(BODY, NOW, 'other'))).toMatchObject({ ok: false, reason: 'v3 signature mismatch' }));
+  it('rejects a v1 signature made with another secret', () =>
+    expect(verify(v1(BODY, 'other'))).toMatchObject({ ok: false }));
   it('rejects a timestamp older than 5 minutes, even correctly signed', () => {
     expect(verify(v3(BODY, NOW - 5 * 60_000 - 1))).toMatchObject({ ok: false, reason: expect.stringMatching(/stale/) });
   });
-  it('rejects a timestamp far in the future', () => expect(verify(v3(BODY, NOW + 6 * 60_000))).toMatchObject({ ok: false }));
+  it('rejects a timestamp far in the future', () =>
+    expect(verify(v3(BODY, NOW + 6 * 60_000))).toMatchObject({ ok: false }));
   it('rejects a tampered body', () => {
     const headers = v3(BODY, NOW);
     expect(verify(headers, BODY.replace('101', '102'))).toMatchObject({ ok: false });
@@ -47,7 +70,8 @@ describe('verifyHubspotSignature', () => {
   it('rejects a signature for another URL', () => {
     expect(verify(v3(BODY, NOW, SECRET, 'https://evil.example/webhooks/hubspot'))).toMatchObject({ ok: false });
   });
-  it('rejects a request without signature headers', () => expect(verify({})).toEqual({ ok: false, reason: 'no signature headers' }));
+  it('rejects a request without signature headers', () =>
+    expect(verify({})).toEqual({ ok: false, reason: 'no signature headers' }));
 });
 
 describe('parseHubspotWebhook', () => {
@@ -101,7 +125,10 @@ describe('createHubspotWebhookHandler', () => {
   it('passes on the contact ids of a signed v3 delivery from the emulator, after answering 200', async () => {
     const received: string[][] = [];
     const { url } = await listen((ids) => void received.push(ids));
-    emulator = await startHubspotEmulator({ rateLimits: false, webhook: { url, clientSecret: SECRET, signatureVersion: 'v3' } });
+    emulator = await startHubspotEmulator({
+      rateLimits: false,
+      webhook: { url, clientSecret: SECRET, signatureVersion: 'v3' },
+    });
     const [id] = emulator.control.seedContacts([{ properties: { email: 'w@x.example', lifecyclestage: 'lead' } }]);
     emulator.control.updateContact(id!, { lifecyclestage: 'marketingqualifiedlead', hubspotscore: 70 });
     await emulator.control.flushWebhooks();
@@ -113,7 +140,10 @@ describe('createHubspotWebhookHandler', () => {
   it('accepts v1-signed deliveries too', async () => {
     const received: string[] = [];
     const { url } = await listen((ids) => void received.push(...ids));
-    emulator = await startHubspotEmulator({ rateLimits: false, webhook: { url, clientSecret: SECRET, signatureVersion: 'v1' } });
+    emulator = await startHubspotEmulator({
+      rateLimits: false,
+      webhook: { url, clientSecret: SECRET, signatureVersion: 'v1' },
+    });
     const id = emulator.control.createContact({ email: 'v1@x.example', lifecyclestage: 'marketingqualifiedlead' });
     await emulator.control.flushWebhooks();
     await waitFor(() => (received.includes(id) ? true : undefined), 2_000, 'the v1 ids');
@@ -123,7 +153,10 @@ describe('createHubspotWebhookHandler', () => {
   it('answers 401 to a wrong secret, a stale timestamp or a tampered body, and passes nothing on', async () => {
     const received: string[] = [];
     const { url, logs } = await listen((ids) => void received.push(...ids));
-    emulator = await startHubspotEmulator({ rateLimits: false, webhook: { url, clientSecret: 'not-the-secret', signatureVersion: 'v3' } });
+    emulator = await startHubspotEmulator({
+      rateLimits: false,
+      webhook: { url, clientSecret: 'not-the-secret', signatureVersion: 'v3' },
+    });
     emulator.control.createContact({ email: 'bad@x.example', lifecyclestage: 'marketingqualifiedlead' });
     await emulator.control.flushWebhooks();
     expect(emulator.control.webhookDeliveries().map((d) => d.status)).toEqual([401]);
@@ -145,7 +178,9 @@ describe('createHubspotWebhookHandler', () => {
     const { url } = await listen((ids) => void received.push(...ids), { maxBodyBytes: 2_000 });
     const malformed = '{"oops": true}';
     expect((await post(url, malformed, v3(malformed, Date.now(), SECRET, url))).status).toBe(400);
-    const big = JSON.stringify(Array.from({ length: 100 }, (_, i) => ({ objectId: i, subscriptionType: 'contact.propertyChange' })));
+    const big = JSON.stringify(
+      Array.from({ length: 100 }, (_, i) => ({ objectId: i, subscriptionType: 'contact.propertyChange' })),
+    );
     expect((await post(url, big, v3(big, Date.now(), SECRET, url))).status).toBe(413);
     expect(received).toEqual([]);
   });
@@ -153,8 +188,15 @@ describe('createHubspotWebhookHandler', () => {
   it('is not bothered by duplicate deliveries: the same ids come again and are deduped downstream', async () => {
     const received: string[][] = [];
     const { url } = await listen((ids) => void received.push(ids));
-    emulator = await startHubspotEmulator({ rateLimits: false, webhook: { url, clientSecret: SECRET, signatureVersion: 'v3', duplicateEvery: 1, maxBatch: 10 } });
-    const ids = emulator.control.seedContacts(Array.from({ length: 15 }, (_, i) => ({ properties: { email: `d${i}@x.example`, lifecyclestage: 'marketingqualifiedlead' } })));
+    emulator = await startHubspotEmulator({
+      rateLimits: false,
+      webhook: { url, clientSecret: SECRET, signatureVersion: 'v3', duplicateEvery: 1, maxBatch: 10 },
+    });
+    const ids = emulator.control.seedContacts(
+      Array.from({ length: 15 }, (_, i) => ({
+        properties: { email: `d${i}@x.example`, lifecyclestage: 'marketingqualifiedlead' },
+      })),
+    );
     await emulator.control.flushWebhooks();
     const deliveries = emulator.control.webhookDeliveries();
     expect(deliveries.filter((d) => d.duplicate)).toHaveLength(2);

@@ -34,7 +34,12 @@ afterEach(async () => {
 
 function source(r: SalesforceRig, over: Partial<SalesforceHistoryOptions> = {}) {
   return createSalesforceHistorySource(
-    { mql: { status: MQL }, fields: { company: 'Company', country: 'Country' }, extraFields: historyProperties(RULES), ...over },
+    {
+      mql: { status: MQL },
+      fields: { company: 'Company', country: 'Country' },
+      extraFields: historyProperties(RULES),
+      ...over,
+    },
     { connection: r.conn },
   );
 }
@@ -55,7 +60,14 @@ function pastLead(i: number, n: number): Record<string, string | number | boolea
     Company: `Co ${i % 50}`,
     Email: `past${i}@co${i % 50}.test`,
     MQL_Date__c: iso(mqlAt),
-    Status: kind < 2 ? 'Closed - Converted' : kind === 2 ? 'Working - Contacted' : kind === 3 ? 'Closed - Not Converted' : MQL,
+    Status:
+      kind < 2
+        ? 'Closed - Converted'
+        : kind === 2
+          ? 'Working - Contacted'
+          : kind === 3
+            ? 'Closed - Not Converted'
+            : MQL,
     IsConverted: kind < 2,
     ConvertedDate: kind < 2 ? iso(mqlAt + 3 * DAY).slice(0, 10) : null,
     Handoff_Rejection_Reason__c: kind === 3 && i % 16 === 3 ? 'bad_timing' : null,
@@ -82,13 +94,17 @@ describe('Salesforce history with an MQL date field', () => {
     const heapBefore = process.memoryUsage().heapUsed;
     let heapPeak = heapBefore;
     const started = Date.now();
-    const summary = await backfillFromSource(deps(store), source(rig, { mqlDateField: 'MQL_Date__c', queryLimit: 10_000 }), {
-      range: { from: FROM, to: NOW },
-      rules: RULES,
-      onProgress: () => {
-        heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+    const summary = await backfillFromSource(
+      deps(store),
+      source(rig, { mqlDateField: 'MQL_Date__c', queryLimit: 10_000 }),
+      {
+        range: { from: FROM, to: NOW },
+        rules: RULES,
+        onProgress: () => {
+          heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+        },
       },
-    });
+    );
     const elapsed = Date.now() - started;
     const calls = rig.emu.control.callCounts();
     expect(summary).toMatchObject({ read: N, created: N, complete: true });
@@ -102,7 +118,10 @@ describe('Salesforce history with an MQL date field', () => {
       `[salesforce backfill] ${N} leads in ${elapsed} ms = ${Math.round((N * 1000) / elapsed)} records/s; ` +
         `${calls.api} API calls = ${((calls.api * 1000) / N).toFixed(2)} per 1,000 records; heap +${((heapPeak - heapBefore) / 1e6).toFixed(1)} MB`,
     );
-    const again = await backfillFromSource(deps(store), source(rig, { mqlDateField: 'MQL_Date__c' }), { range: { from: FROM + 1, to: NOW }, rules: RULES });
+    const again = await backfillFromSource(deps(store), source(rig, { mqlDateField: 'MQL_Date__c' }), {
+      range: { from: FROM + 1, to: NOW },
+      rules: RULES,
+    });
     expect(again).toMatchObject({ read: N, created: 0, skipped: { duplicate: N } });
     expect((await store.listHandoffsByMqlTime(0, Number.MAX_SAFE_INTEGER, N + 10)).length).toBe(N);
   }, 180_000);
@@ -110,10 +129,29 @@ describe('Salesforce history with an MQL date field', () => {
   it('maps a converted lead with its conversion date and leaves out fields the org does not have', async () => {
     rig = await startRig();
     rig.emu.control.addLeadFields([{ name: 'MQL_Date__c', type: 'datetime' }]);
-    const [won] = rig.emu.control.seedLeads([{ LastName: 'Won', Company: 'Acme', MQL_Date__c: iso(FROM + DAY), Status: 'Closed - Converted', IsConverted: true, ConvertedDate: iso(FROM + 4 * DAY).slice(0, 10) }]);
+    const [won] = rig.emu.control.seedLeads([
+      {
+        LastName: 'Won',
+        Company: 'Acme',
+        MQL_Date__c: iso(FROM + DAY),
+        Status: 'Closed - Converted',
+        IsConverted: true,
+        ConvertedDate: iso(FROM + 4 * DAY).slice(0, 10),
+      },
+    ]);
     const pages = await collect(source(rig, { mqlDateField: 'MQL_Date__c' }).read({ from: FROM, to: NOW }, null));
     const ep = pages[0]?.episodes[0];
-    expect(ep).toMatchObject({ evidence: 'mql-date', stillMql: false, outcomeAt: Date.parse(`${iso(FROM + 4 * DAY).slice(0, 10)}T00:00:00Z`), lead: { externalId: won?.['Id'], mqlAt: FROM + DAY, fields: { company: 'Acme' }, props: { IsConverted: 'true', Status: 'Closed - Converted' } } });
+    expect(ep).toMatchObject({
+      evidence: 'mql-date',
+      stillMql: false,
+      outcomeAt: Date.parse(`${iso(FROM + 4 * DAY).slice(0, 10)}T00:00:00Z`),
+      lead: {
+        externalId: won?.['Id'],
+        mqlAt: FROM + DAY,
+        fields: { company: 'Acme' },
+        props: { IsConverted: 'true', Status: 'Closed - Converted' },
+      },
+    });
     expect(ep?.lead.props).not.toHaveProperty('Handoff_Rejection_Reason__c');
   });
 
@@ -121,7 +159,13 @@ describe('Salesforce history with an MQL date field', () => {
     rig = await startRig({ queryBatchSize: 50 });
     rig.emu.control.addLeadFields([{ name: 'MQL_Date__c', type: 'datetime' }]);
     // pairs of leads share an MQL second, so the resume has to tell them apart by Id
-    rig.emu.control.seedLeads(Array.from({ length: 300 }, (_, i) => ({ LastName: `L${i}`, Status: MQL, MQL_Date__c: iso(FROM + Math.floor(i / 2) * 60_000) })));
+    rig.emu.control.seedLeads(
+      Array.from({ length: 300 }, (_, i) => ({
+        LastName: `L${i}`,
+        Status: MQL,
+        MQL_Date__c: iso(FROM + Math.floor(i / 2) * 60_000),
+      })),
+    );
     const src = source(rig, { mqlDateField: 'MQL_Date__c', queryLimit: 120 });
     const all = ids(await collect(src.read({ from: FROM, to: NOW }, null)));
     expect(all).toHaveLength(300);
@@ -145,14 +189,24 @@ describe('Salesforce history with an MQL date field', () => {
     rig.emu.control.setApiUsage(896, 1_000);
     testStore = await openSqliteTestStore();
     const store = testStore.store;
-    const err = await backfillFromSource(deps(store), source(rig, { mqlDateField: 'MQL_Date__c' }), { range: { from: FROM, to: NOW }, rules: RULES }).catch((e: unknown) => e);
-    expect(isConnectorError(err) && err.failure.kind === 'rate_limited' && err.failure.reason.startsWith('daily:')).toBe(true);
+    const err = await backfillFromSource(deps(store), source(rig, { mqlDateField: 'MQL_Date__c' }), {
+      range: { from: FROM, to: NOW },
+      rules: RULES,
+    }).catch((e: unknown) => e);
+    expect(
+      isConnectorError(err) && err.failure.kind === 'rate_limited' && err.failure.reason.startsWith('daily:'),
+    ).toBe(true);
     const stored = (await store.listHandoffsByMqlTime(0, Number.MAX_SAFE_INTEGER, 1_000)).length;
     expect(stored).toBeGreaterThan(0);
     expect(stored).toBeLessThan(500);
-    expect(JSON.parse((await store.getCursor(backfillCursorName('salesforce', FROM))) ?? 'null')).toMatchObject({ done: false });
+    expect(JSON.parse((await store.getCursor(backfillCursorName('salesforce', FROM))) ?? 'null')).toMatchObject({
+      done: false,
+    });
     rig.emu.control.setApiUsage(0, 100_000);
-    const rest = await backfillFromSource(deps(store), source(rig, { mqlDateField: 'MQL_Date__c' }), { range: { from: FROM, to: NOW }, rules: RULES });
+    const rest = await backfillFromSource(deps(store), source(rig, { mqlDateField: 'MQL_Date__c' }), {
+      range: { from: FROM, to: NOW },
+      rules: RULES,
+    });
     expect(rest).toMatchObject({ resumed: true, complete: true, created: 500 - stored });
   });
 });
@@ -162,7 +216,12 @@ describe('Salesforce history without an MQL date field', () => {
     rig = await startRig();
     const r = rig;
     r.clock.now = FROM - 5 * DAY;
-    const [before, twice, moved, never] = r.emu.control.seedLeads([{ LastName: 'Before' }, { LastName: 'Twice' }, { LastName: 'Moved on' }, { LastName: 'Never' }]);
+    const [before, twice, moved, never] = r.emu.control.seedLeads([
+      { LastName: 'Before' },
+      { LastName: 'Twice' },
+      { LastName: 'Moved on' },
+      { LastName: 'Never' },
+    ]);
     const id = (rec: typeof before): string => rec?.['Id'] as string;
     r.emu.control.updateLead(id(before), { Status: MQL }); // before the period
     r.clock.now = FROM + 10 * DAY;
@@ -187,7 +246,10 @@ describe('Salesforce history without an MQL date field', () => {
     expect(eps.find((e) => e.lead.externalId === id(moved))?.lead.props['Status']).toBe('Working - Contacted');
 
     testStore = await openSqliteTestStore();
-    const s = await backfillFromSource(deps(testStore.store), source(r), { range: { from: FROM, to: NOW }, rules: RULES });
+    const s = await backfillFromSource(deps(testStore.store), source(r), {
+      range: { from: FROM, to: NOW },
+      rules: RULES,
+    });
     expect(s).toMatchObject({ read: 3, created: 3, outcomes: { accepted: 1, rejected: 0, open: 2 } });
   });
 
@@ -201,7 +263,10 @@ describe('Salesforce history without an MQL date field', () => {
     ]);
     rig.clock.now = NOW;
     testStore = await openSqliteTestStore();
-    const s = await backfillFromSource(deps(testStore.store), source(rig), { range: { from: FROM, to: NOW }, rules: RULES });
+    const s = await backfillFromSource(deps(testStore.store), source(rig), {
+      range: { from: FROM, to: NOW },
+      rules: RULES,
+    });
     expect(s).toMatchObject({ read: 3, created: 2, skipped: { notMql: 1 }, outcomes: { accepted: 1, open: 1 } });
     const rows = await testStore.store.listHandoffsByMqlTime(0, Number.MAX_SAFE_INTEGER, 10);
     expect(rows.every((h) => h.mqlAt === FROM + 2 * DAY)).toBe(true);

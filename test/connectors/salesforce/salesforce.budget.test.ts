@@ -29,7 +29,14 @@ describe('Salesforce: 1,000 MQLs', () => {
     const queue = rig.emu.control.seedQueue('Inbound');
     for (let i = 0; i < 1000; i += 1) {
       rig.emu.control.seedLeads([
-        { LastName: `Lead ${i}`, Company: `Co ${i}`, Email: `l${i}@co${i}.test`, Status: MQL, Lead_Score__c: i % 100, OwnerId: queue['Id'] },
+        {
+          LastName: `Lead ${i}`,
+          Company: `Co ${i}`,
+          Email: `l${i}@co${i}.test`,
+          Status: MQL,
+          Lead_Score__c: i % 100,
+          OwnerId: queue['Id'],
+        },
       ]);
       if (i % 7 === 0) rig.emu.control.seedLeads([{ LastName: `Open ${i}`, Status: 'Open - Not Contacted' }]);
       if (i % 10 === 9) rig.advance(1000); // ten leads share each SystemModstamp second

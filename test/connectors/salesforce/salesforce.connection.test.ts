@@ -3,8 +3,16 @@ import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSalesforceConnection, soqlDateTime, soqlLikeString, soqlString } from '../../../connectors/salesforce/salesforce.connection.js';
-import type { SalesforceAuthOptions, SalesforceConnection } from '../../../connectors/salesforce/salesforce.connection.js';
+import {
+  createSalesforceConnection,
+  soqlDateTime,
+  soqlLikeString,
+  soqlString,
+} from '../../../connectors/salesforce/salesforce.connection.js';
+import type {
+  SalesforceAuthOptions,
+  SalesforceConnection,
+} from '../../../connectors/salesforce/salesforce.connection.js';
 import { startSalesforceEmulator } from '../../../connectors/salesforce/salesforce.emulator.js';
 import type { SalesforceEmulator } from '../../../connectors/salesforce/salesforce.emulator.js';
 import { isConnectorError } from '../../../src/ports/failure.js';
@@ -85,7 +93,13 @@ describe('Salesforce connection: auth flows', () => {
 
   it('signs in with username-password through OAuth (no SOAP) and re-authenticates after expiry', async () => {
     const before = emu.control.callCounts().byEndpoint;
-    const c = connect({ flow: 'password', clientId: 'cc-client', clientSecret: 'cc-secret', username: 'api@acme.test', password: 'pw-123' });
+    const c = connect({
+      flow: 'password',
+      clientId: 'cc-client',
+      clientSecret: 'cc-secret',
+      username: 'api@acme.test',
+      password: 'pw-123',
+    });
     await expectReauthOnce(c);
     const after = emu.control.callCounts().byEndpoint;
     expect(Object.keys(after).some((k) => k.includes('Soap'))).toBe(false);
@@ -95,7 +109,13 @@ describe('Salesforce connection: auth flows', () => {
   it('classifies bad credentials as auth', async () => {
     const bad = [
       connect({ flow: 'client_credentials', clientId: 'cc-client', clientSecret: 'wrong' }),
-      connect({ flow: 'password', clientId: 'cc-client', clientSecret: 'cc-secret', username: 'api@acme.test', password: 'nope' }),
+      connect({
+        flow: 'password',
+        clientId: 'cc-client',
+        clientSecret: 'cc-secret',
+        username: 'api@acme.test',
+        password: 'nope',
+      }),
       connect({ flow: 'jwt', clientId: 'cc-client', username: 'api@acme.test', privateKey: otherKeys.privateKey }),
       connect({ flow: 'jwt', clientId: 'cc-client', username: 'stranger@acme.test', privateKey: keys.privateKey }),
     ];
@@ -109,7 +129,11 @@ describe('Salesforce connection: auth flows', () => {
   it('gives up with an auth failure when re-authentication is refused', async () => {
     const emu2 = await startSalesforceEmulator({ clients: [{ clientId: 'x', clientSecret: 'y' }] });
     try {
-      const c = createSalesforceConnection({ loginUrl: emu2.url, apiVersion: '62.0', auth: { flow: 'client_credentials', clientId: 'x', clientSecret: 'y' } });
+      const c = createSalesforceConnection({
+        loginUrl: emu2.url,
+        apiVersion: '62.0',
+        auth: { flow: 'client_credentials', clientId: 'x', clientSecret: 'y' },
+      });
       await c.query('SELECT Id FROM Lead');
       // From now on tokens die on arrival: the retried call gets 401 again and must not loop.
       emu2.control.setTokenTtl(0);

@@ -30,7 +30,12 @@ beforeEach(async () => {
   rig = await startRig();
   rig.emu.control.addLeadFields([
     { name: 'Handoff_Reject_Reason__c', type: 'string', length: 255 },
-    { name: 'Handoff_Stage__c', type: 'picklist', restricted: true, picklistValues: ['Offered', 'Accepted', 'Rejected'] },
+    {
+      name: 'Handoff_Stage__c',
+      type: 'picklist',
+      restricted: true,
+      picklistValues: ['Offered', 'Accepted', 'Rejected'],
+    },
   ]);
   crm = createSalesforceCrm({}, { connection: rig.conn, isFreeEmailDomain: (d) => FREE.has(d) });
 });
@@ -72,7 +77,10 @@ describe('Salesforce CRM: owners', () => {
     expect(await crm.findOwnerMatch(makeLead(), { skipFreeEmailDomains: true })).toBeNull();
     rig.advance(1000);
     rig.emu.control.seedAccounts([{ Name: 'Acme', Website: 'https://www.acme.io/about', OwnerId: active!['Id'] }]);
-    expect(await crm.findOwnerMatch(makeLead(), { skipFreeEmailDomains: true })).toMatchObject({ ownerId: active!['Id'], via: 'account' });
+    expect(await crm.findOwnerMatch(makeLead(), { skipFreeEmailDomains: true })).toMatchObject({
+      ownerId: active!['Id'],
+      via: 'account',
+    });
   });
 
   it('skips free-mail domains when asked to', async () => {
@@ -101,7 +109,11 @@ describe('Salesforce CRM: updates', () => {
     const ref = (id: string) => ({ source: 'salesforce' as const, externalId: id, email: null });
     rig.emu.control.resetCallCounts();
     const results = await crm.update([
-      { key: 'j1', record: ref(ok!), properties: { OwnerId: rep!['Id'] as string, Status: 'Working - Contacted', Handoff_Stage__c: 'Accepted' } },
+      {
+        key: 'j1',
+        record: ref(ok!),
+        properties: { OwnerId: rep!['Id'] as string, Status: 'Working - Contacted', Handoff_Stage__c: 'Accepted' },
+      },
       { key: 'j2', record: ref(badPick!), properties: { Status: 'Nonsense' } },
       { key: 'j3', record: ref(badField!), properties: { No_Such_Field__c: 'x' } },
       { key: 'j4', record: ref(deleted!), properties: { Status: 'Working - Contacted' } },
@@ -134,14 +146,23 @@ describe('Salesforce CRM: updates', () => {
       { key: 'a', ok: true },
       { key: 'b', ok: true },
     ]);
-    expect(rig.emu.control.record('Lead', id!)).toMatchObject({ Handoff_Stage__c: 'Rejected', Handoff_Reject_Reason__c: null });
+    expect(rig.emu.control.record('Lead', id!)).toMatchObject({
+      Handoff_Stage__c: 'Rejected',
+      Handoff_Reject_Reason__c: null,
+    });
   });
 
   it('splits large batches into collections of at most 200 records', async () => {
-    const ids = rig.emu.control.seedLeads(Array.from({ length: 450 }, (_v, i) => ({ LastName: `L${i}` }))).map((r) => r['Id'] as string);
+    const ids = rig.emu.control
+      .seedLeads(Array.from({ length: 450 }, (_v, i) => ({ LastName: `L${i}` })))
+      .map((r) => r['Id'] as string);
     rig.emu.control.resetCallCounts();
     const results = await crm.update(
-      ids.map((id, i) => ({ key: `k${i}`, record: { source: 'salesforce', externalId: id, email: null }, properties: { Handoff_Stage__c: 'Offered' } })),
+      ids.map((id, i) => ({
+        key: `k${i}`,
+        record: { source: 'salesforce', externalId: id, email: null },
+        properties: { Handoff_Stage__c: 'Offered' },
+      })),
     );
     expect(results.every((r) => r.ok)).toBe(true);
     expect(rig.emu.control.callCounts().byEndpoint['PATCH composite/sobjects']).toBe(3);
@@ -167,9 +188,15 @@ describe('Salesforce CRM: updates', () => {
   });
 
   it('turns a failed call into a failure per record and stops on the daily limit', async () => {
-    const ids = rig.emu.control.seedLeads(Array.from({ length: 5 }, (_v, i) => ({ LastName: `L${i}` }))).map((r) => r['Id'] as string);
+    const ids = rig.emu.control
+      .seedLeads(Array.from({ length: 5 }, (_v, i) => ({ LastName: `L${i}` })))
+      .map((r) => r['Id'] as string);
     const small = createSalesforceCrm({ batchSize: 2 }, { connection: rig.conn, isFreeEmailDomain: () => false });
-    const updates: CrmUpdate[] = ids.map((id, i) => ({ key: `k${i}`, record: { source: 'salesforce', externalId: id, email: null }, properties: { Title: 'x' } }));
+    const updates: CrmUpdate[] = ids.map((id, i) => ({
+      key: `k${i}`,
+      record: { source: 'salesforce', externalId: id, email: null },
+      properties: { Title: 'x' },
+    }));
     await rig.conn.connect();
     rig.emu.control.setFault({ count: 1, status: 503, endpoints: ['PATCH composite/sobjects'] });
     const first = await small.update(updates);
@@ -178,7 +205,9 @@ describe('Salesforce CRM: updates', () => {
     rig.emu.control.setApiUsage(5000, 5000);
     rig.emu.control.resetCallCounts();
     const limited = await small.update(updates);
-    expect(limited.every((r) => !r.ok && r.failure.kind === 'rate_limited' && r.failure.reason.startsWith('daily:'))).toBe(true);
+    expect(
+      limited.every((r) => !r.ok && r.failure.kind === 'rate_limited' && r.failure.reason.startsWith('daily:')),
+    ).toBe(true);
     expect(rig.emu.control.callCounts().api).toBe(1);
   });
 });
@@ -188,14 +217,34 @@ describe('Salesforce CRM: notes', () => {
     const [lead] = rig.emu.control.seedLeads([{ LastName: 'Lead', Email: 'lead@acme.io' }]);
     rig.emu.control.resetCallCounts();
     const results = await crm.addNotes([
-      { key: 'n1', record: { source: 'salesforce', externalId: lead!['Id'] as string, email: null }, subject: 'MQL rejected: Bad timing', body: 'Rep: Alice\nNote: call in Q3' },
-      { key: 'n2', record: { source: 'hubspot', externalId: '77', email: 'lead@acme.io' }, subject: 'x'.repeat(300), body: 'long subject' },
-      { key: 'n3', record: { source: 'salesforce', externalId: '00Q000000000888AAA', email: null }, subject: 'ghost', body: '' },
+      {
+        key: 'n1',
+        record: { source: 'salesforce', externalId: lead!['Id'] as string, email: null },
+        subject: 'MQL rejected: Bad timing',
+        body: 'Rep: Alice\nNote: call in Q3',
+      },
+      {
+        key: 'n2',
+        record: { source: 'hubspot', externalId: '77', email: 'lead@acme.io' },
+        subject: 'x'.repeat(300),
+        body: 'long subject',
+      },
+      {
+        key: 'n3',
+        record: { source: 'salesforce', externalId: '00Q000000000888AAA', email: null },
+        subject: 'ghost',
+        body: '',
+      },
     ]);
     expect(results.map((r) => (r.ok ? 'ok' : r.failure.kind))).toEqual(['ok', 'ok', 'not_found']);
     const tasks = rig.emu.control.tasks();
     expect(tasks).toHaveLength(2);
-    expect(tasks[0]).toMatchObject({ WhoId: lead!['Id'], Status: 'Completed', Subject: 'MQL rejected: Bad timing', Description: 'Rep: Alice\nNote: call in Q3' });
+    expect(tasks[0]).toMatchObject({
+      WhoId: lead!['Id'],
+      Status: 'Completed',
+      Subject: 'MQL rejected: Bad timing',
+      Description: 'Rep: Alice\nNote: call in Q3',
+    });
     expect((tasks[1]!['Subject'] as string).length).toBe(255);
     expect(rig.emu.control.callCounts().byEndpoint['POST composite/sobjects']).toBe(1);
   });

@@ -40,7 +40,9 @@ describe('SOQL parsing', () => {
   });
 
   it('refuses AND mixed with OR without parentheses, and quoted keywords where values belong', () => {
-    expect(() => parseSoql('SELECT Id FROM Lead WHERE IsConverted = false AND Status = \'x\' OR Status = \'y\'')).toThrow(/parentheses/);
+    expect(() => parseSoql("SELECT Id FROM Lead WHERE IsConverted = false AND Status = 'x' OR Status = 'y'")).toThrow(
+      /parentheses/,
+    );
     expect(() => parseSoql('SELECT Id FROM Lead WHERE Status = Open')).toThrow(/unquoted/);
     expect(() => parseSoql("SELECT Id FROM Lead WHERE Status = 'open")).toThrow(/unterminated/);
   });
@@ -48,7 +50,9 @@ describe('SOQL parsing', () => {
 
 describe('Salesforce emulator: query', () => {
   it('rejects a quoted dateTime and an unknown column the way Salesforce does', async () => {
-    const quoted = await failureOf(rig.conn.query("SELECT Id FROM Lead WHERE SystemModstamp >= '2026-01-01T00:00:00Z'"));
+    const quoted = await failureOf(
+      rig.conn.query("SELECT Id FROM Lead WHERE SystemModstamp >= '2026-01-01T00:00:00Z'"),
+    );
     expect(quoted.kind).toBe('invalid');
     expect(quoted.reason).toMatch(/INVALID_FIELD.*should not be enclosed in quotes/);
     const unknown = await failureOf(rig.conn.query('SELECT Id, Nope__c FROM Lead'));
@@ -68,8 +72,13 @@ describe('Salesforce emulator: query', () => {
       "SELECT Id, LastName, Account.Name, Account.OwnerId FROM Contact WHERE Email = 'a@acme.io' AND AccountId != null",
     );
     expect(page.records).toHaveLength(1);
-    expect(page.records[0]).toMatchObject({ LastName: 'A', Account: { Name: 'Acme 100%', OwnerId: owner!['Id'], attributes: { type: 'Account' } } });
-    const noAccount = await rig.conn.query<Record<string, unknown>>("SELECT Id, Account.Name FROM Contact WHERE LastName NOT IN ('A')");
+    expect(page.records[0]).toMatchObject({
+      LastName: 'A',
+      Account: { Name: 'Acme 100%', OwnerId: owner!['Id'], attributes: { type: 'Account' } },
+    });
+    const noAccount = await rig.conn.query<Record<string, unknown>>(
+      "SELECT Id, Account.Name FROM Contact WHERE LastName NOT IN ('A')",
+    );
     expect(noAccount.records[0]!['Account']).toBeNull();
     const like = await rig.conn.query("SELECT Id FROM Account WHERE Name LIKE '%100\\%' AND Website LIKE 'acme._o'");
     expect(like.totalSize).toBe(1);
@@ -100,34 +109,56 @@ describe('Salesforce emulator: writes and limits', () => {
     const records = Array.from({ length: 201 }, () => ({ attributes: { type: 'Lead' }, id: lead!['Id'], Title: 'T' }));
     const tooMany = await failureOf(rig.conn.request('PATCH', '/composite/sobjects', { allOrNone: false, records }));
     expect(tooMany.reason).toMatch(/EXCEEDED_ID_LIMIT/);
-    const results = await rig.conn.request<Array<{ success: boolean; errors: Array<{ statusCode: string }> }>>('PATCH', '/composite/sobjects', {
-      allOrNone: true,
-      records: [
-        { attributes: { type: 'Lead' }, id: lead!['Id'], Title: 'New' },
-        { attributes: { type: 'Lead' }, id: lead!['Id'], Status: 'Bogus' },
-      ],
-    });
-    expect(results.map((r) => r.errors[0]?.statusCode)).toEqual(['ALL_OR_NONE_OPERATION_ROLLED_BACK', 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST']);
+    const results = await rig.conn.request<Array<{ success: boolean; errors: Array<{ statusCode: string }> }>>(
+      'PATCH',
+      '/composite/sobjects',
+      {
+        allOrNone: true,
+        records: [
+          { attributes: { type: 'Lead' }, id: lead!['Id'], Title: 'New' },
+          { attributes: { type: 'Lead' }, id: lead!['Id'], Status: 'Bogus' },
+        ],
+      },
+    );
+    expect(results.map((r) => r.errors[0]?.statusCode)).toEqual([
+      'ALL_OR_NONE_OPERATION_ROLLED_BACK',
+      'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
+    ]);
     expect(rig.emu.control.record('Lead', lead!['Id'] as string)!['Title']).toBeNull();
   });
 
   it('refuses read-only fields and inactive owners', async () => {
     const [lead] = rig.emu.control.seedLeads([{ LastName: 'x' }]);
     const [gone] = rig.emu.control.seedUsers([{ Email: 'g@x.test', LastName: 'G', IsActive: false }]);
-    const results = await rig.conn.request<Array<{ success: boolean; errors: Array<{ statusCode: string }> }>>('PATCH', '/composite/sobjects', {
-      records: [
-        { attributes: { type: 'Lead' }, id: lead!['Id'], IsConverted: true },
-        { attributes: { type: 'Lead' }, id: lead!['Id'], OwnerId: gone!['Id'] },
-      ],
-    });
-    expect(results.map((r) => r.errors[0]?.statusCode)).toEqual(['INVALID_FIELD_FOR_INSERT_UPDATE', 'INACTIVE_OWNER_OR_USER']);
+    const results = await rig.conn.request<Array<{ success: boolean; errors: Array<{ statusCode: string }> }>>(
+      'PATCH',
+      '/composite/sobjects',
+      {
+        records: [
+          { attributes: { type: 'Lead' }, id: lead!['Id'], IsConverted: true },
+          { attributes: { type: 'Lead' }, id: lead!['Id'], OwnerId: gone!['Id'] },
+        ],
+      },
+    );
+    expect(results.map((r) => r.errors[0]?.statusCode)).toEqual([
+      'INVALID_FIELD_FOR_INSERT_UPDATE',
+      'INACTIVE_OWNER_OR_USER',
+    ]);
   });
 
   it('creates a Task through POST /sobjects/Task', async () => {
     const [lead] = rig.emu.control.seedLeads([{ LastName: 'x' }]);
-    const res = await rig.conn.request<{ id: string; success: boolean }>('POST', '/sobjects/Task', { WhoId: lead!['Id'], Subject: 'Call', Status: 'Completed' });
+    const res = await rig.conn.request<{ id: string; success: boolean }>('POST', '/sobjects/Task', {
+      WhoId: lead!['Id'],
+      Subject: 'Call',
+      Status: 'Completed',
+    });
     expect(res.success).toBe(true);
-    expect(rig.emu.control.tasks()[0]).toMatchObject({ Id: res.id, WhoId: lead!['Id'], OwnerId: rig.emu.control.integrationUserId });
+    expect(rig.emu.control.tasks()[0]).toMatchObject({
+      Id: res.id,
+      WhoId: lead!['Id'],
+      OwnerId: rig.emu.control.integrationUserId,
+    });
     const bad = await failureOf(rig.conn.request('POST', '/sobjects/Task', { WhoId: lead!['Id'], Status: 'Done-ish' }));
     expect(bad.reason).toMatch(/INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST/);
   });
@@ -152,7 +183,16 @@ describe('Salesforce emulator: token endpoint and control API', () => {
       privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
     });
     await rig.close();
-    rig = await startRig({ clients: [{ clientId: 'j', clientSecret: 's', users: [{ username: 'u@x.test', password: 'p' }], jwtPublicKey: keys.publicKey }] });
+    rig = await startRig({
+      clients: [
+        {
+          clientId: 'j',
+          clientSecret: 's',
+          users: [{ username: 'u@x.test', password: 'p' }],
+          jwtPublicKey: keys.publicKey,
+        },
+      ],
+    });
     const assertion = (claims: Record<string, unknown>): string => {
       const h = Buffer.from(JSON.stringify({ alg: 'RS256' })).toString('base64url');
       const c = Buffer.from(JSON.stringify(claims)).toString('base64url');
@@ -162,7 +202,10 @@ describe('Salesforce emulator: token endpoint and control API', () => {
       const res = await fetch(`${rig.emu.url}/services/oauth2/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: assertion(claims) }),
+        body: new URLSearchParams({
+          grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+          assertion: assertion(claims),
+        }),
       });
       return { status: res.status, body: (await res.json()) as Record<string, string> };
     };
@@ -171,8 +214,12 @@ describe('Salesforce emulator: token endpoint and control API', () => {
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ instance_url: rig.emu.url, token_type: 'Bearer' });
     expect(ok.body['id']).toMatch(/\/id\/00D\w+\/005\w+$/);
-    expect((await post({ iss: 'j', sub: 'u@x.test', aud: 'https://login.salesforce.com', exp })).body['error_description']).toBe('audience is invalid');
-    expect((await post({ iss: 'j', sub: 'u@x.test', aud: rig.emu.url, exp: Math.floor(T0 / 1000) - 1 })).body['error']).toBe('invalid_grant');
+    expect(
+      (await post({ iss: 'j', sub: 'u@x.test', aud: 'https://login.salesforce.com', exp })).body['error_description'],
+    ).toBe('audience is invalid');
+    expect(
+      (await post({ iss: 'j', sub: 'u@x.test', aud: rig.emu.url, exp: Math.floor(T0 / 1000) - 1 })).body['error'],
+    ).toBe('invalid_grant');
   });
 
   it('seeds, updates, reads and resets over HTTP under /__control', async () => {
@@ -184,11 +231,17 @@ describe('Salesforce emulator: token endpoint and control API', () => {
       });
       return { status: res.status, body: res.status === 204 ? null : ((await res.json()) as any) };
     };
-    const seeded = await call('POST', 'seed', { users: [{ Email: 'r@x.test', LastName: 'R' }], leads: [{ LastName: 'L', Status: 'Marketing Qualified' }] });
+    const seeded = await call('POST', 'seed', {
+      users: [{ Email: 'r@x.test', LastName: 'R' }],
+      leads: [{ LastName: 'L', Status: 'Marketing Qualified' }],
+    });
     const leadId = seeded.body.leads[0].Id as string;
     rig.advance(2000);
     const updated = await call('POST', `leads/${leadId}`, { Title: 'VP' });
-    expect(updated.body).toMatchObject({ Title: 'VP', SystemModstamp: new Date(T0 + 2000).toISOString().replace('Z', '+0000') });
+    expect(updated.body).toMatchObject({
+      Title: 'VP',
+      SystemModstamp: new Date(T0 + 2000).toISOString().replace('Z', '+0000'),
+    });
     expect((await call('GET', `records/Lead?id=${leadId}`)).body.Title).toBe('VP');
     expect((await call('GET', 'records/User')).body.some((u: { Email: string }) => u.Email === 'r@x.test')).toBe(true);
     await rig.conn.query('SELECT Id FROM Lead');

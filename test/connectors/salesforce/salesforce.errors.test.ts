@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { classifySalesforceError, classifySaveErrors, isDailyLimit } from '../../../connectors/salesforce/salesforce.errors.js';
+import {
+  classifySalesforceError,
+  classifySaveErrors,
+  isDailyLimit,
+} from '../../../connectors/salesforce/salesforce.errors.js';
 import type { SalesforceApiErrorItem } from '../../../connectors/salesforce/salesforce.errors.js';
 import { ConnectorError } from '../../../src/ports/failure.js';
 import type { FailureKind } from '../../../src/ports/failure.js';
@@ -28,8 +32,16 @@ function netError(code: string): Error {
 }
 
 const table: Array<[string, unknown, FailureKind]> = [
-  ['session expired after the refresh failed', new Error('Unable to refresh session due to: authentication failure'), 'auth'],
-  ['refresh failed on a network error', new Error('Unable to refresh session due to: request to x failed, reason: socket hang up'), 'transient'],
+  [
+    'session expired after the refresh failed',
+    new Error('Unable to refresh session due to: authentication failure'),
+    'auth',
+  ],
+  [
+    'refresh failed on a network error',
+    new Error('Unable to refresh session due to: request to x failed, reason: socket hang up'),
+    'transient',
+  ],
   ['INVALID_SESSION_ID', apiError('INVALID_SESSION_ID', 'Session expired or invalid'), 'auth'],
   ['daily limit', apiError('REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.'), 'rate_limited'],
   ['concurrency limit', apiError('REQUEST_LIMIT_EXCEEDED', 'ConcurrentPerOrgLongTxn Limit exceeded.'), 'rate_limited'],
@@ -38,7 +50,11 @@ const table: Array<[string, unknown, FailureKind]> = [
   ['non-JSON 502', apiError('ERROR_HTTP_502', '<html>Bad gateway</html>'), 'transient'],
   ['row lock', apiError('UNABLE_TO_LOCK_ROW', 'unable to obtain exclusive access to this record'), 'transient'],
   ['connection reset', netError('ECONNRESET'), 'transient'],
-  ['timeout', Object.assign(new Error('network timeout at: http://x'), { name: 'FetchError', type: 'request-timeout' }), 'transient'],
+  [
+    'timeout',
+    Object.assign(new Error('network timeout at: http://x'), { name: 'FetchError', type: 'request-timeout' }),
+    'transient',
+  ],
   ['aborted', Object.assign(new Error('The operation was aborted'), { name: 'AbortError' }), 'transient'],
   ['invalid field', apiError('INVALID_FIELD', "No such column 'Foo__c' on entity 'Lead'"), 'invalid'],
   ['malformed query', apiError('MALFORMED_QUERY', 'unexpected token'), 'invalid'],
@@ -49,7 +65,14 @@ const table: Array<[string, unknown, FailureKind]> = [
   ['bad grant', oauthError('invalid_grant', 'authentication failure'), 'auth'],
   ['bad client', oauthError('invalid_client_id', 'client identifier invalid'), 'auth'],
   ['token endpoint 503', oauthError('ERROR_HTTP_503', 'unavailable'), 'transient'],
-  ['several errors', apiError('MULTIPLE_API_ERRORS', 'Multiple errors', [{ errorCode: 'SERVER_UNAVAILABLE', message: 'x' }, { errorCode: 'INVALID_FIELD', message: 'y' }]), 'transient'],
+  [
+    'several errors',
+    apiError('MULTIPLE_API_ERRORS', 'Multiple errors', [
+      { errorCode: 'SERVER_UNAVAILABLE', message: 'x' },
+      { errorCode: 'INVALID_FIELD', message: 'y' },
+    ]),
+    'transient',
+  ],
   ['a thrown string', 'boom', 'transient'],
 ];
 
@@ -62,7 +85,9 @@ describe('classifySalesforceError', () => {
     const daily = classifySalesforceError(apiError('REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.'));
     expect(daily.retryAfterMs).toBe(3_600_000);
     expect(isDailyLimit(daily)).toBe(true);
-    const concurrent = classifySalesforceError(apiError('REQUEST_LIMIT_EXCEEDED', 'ConcurrentPerOrgLongTxn Limit exceeded.'));
+    const concurrent = classifySalesforceError(
+      apiError('REQUEST_LIMIT_EXCEEDED', 'ConcurrentPerOrgLongTxn Limit exceeded.'),
+    );
     expect(isDailyLimit(concurrent)).toBe(false);
     expect(concurrent.retryAfterMs).toBe(30_000);
   });
@@ -76,8 +101,14 @@ describe('classifySalesforceError', () => {
 describe('classifySaveErrors', () => {
   it.each<[SalesforceApiErrorItem[], FailureKind]>([
     [[{ statusCode: 'INVALID_CROSS_REFERENCE_KEY', message: 'invalid cross reference id', fields: [] }], 'not_found'],
-    [[{ statusCode: 'INVALID_CROSS_REFERENCE_KEY', message: 'invalid cross reference id', fields: ['OwnerId'] }], 'invalid'],
-    [[{ statusCode: 'INVALID_CROSS_REFERENCE_KEY', message: 'invalid cross reference id', fields: ['WhoId'] }], 'not_found'],
+    [
+      [{ statusCode: 'INVALID_CROSS_REFERENCE_KEY', message: 'invalid cross reference id', fields: ['OwnerId'] }],
+      'invalid',
+    ],
+    [
+      [{ statusCode: 'INVALID_CROSS_REFERENCE_KEY', message: 'invalid cross reference id', fields: ['WhoId'] }],
+      'not_found',
+    ],
     [[{ statusCode: 'ENTITY_IS_DELETED', message: 'entity is deleted', fields: [] }], 'not_found'],
     [[{ statusCode: 'UNABLE_TO_LOCK_ROW', message: 'locked', fields: [] }], 'transient'],
     [[{ statusCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', message: 'Reason required', fields: [] }], 'invalid'],

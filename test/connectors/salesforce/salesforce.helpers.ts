@@ -2,7 +2,10 @@
 import { createSalesforceConnection } from '../../../connectors/salesforce/salesforce.connection.js';
 import type { SalesforceConnection } from '../../../connectors/salesforce/salesforce.connection.js';
 import { startSalesforceEmulator } from '../../../connectors/salesforce/salesforce.emulator.js';
-import type { SalesforceEmulator, SalesforceEmulatorOptions } from '../../../connectors/salesforce/salesforce.emulator.js';
+import type {
+  SalesforceEmulator,
+  SalesforceEmulatorOptions,
+} from '../../../connectors/salesforce/salesforce.emulator.js';
 
 export const T0 = Date.UTC(2026, 10, 2, 9, 0, 0);
 

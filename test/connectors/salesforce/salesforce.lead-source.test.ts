@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSalesforceLeadSource } from '../../../connectors/salesforce/salesforce.lead-source.js';
-import type { SalesforceLeadSourceOptions, SalesforceLimitWarning } from '../../../connectors/salesforce/salesforce.lead-source.js';
+import type {
+  SalesforceLeadSourceOptions,
+  SalesforceLimitWarning,
+} from '../../../connectors/salesforce/salesforce.lead-source.js';
 import { isConnectorError } from '../../../src/ports/failure.js';
 import type { LeadPage } from '../../../src/ports/lead-source.js';
 import { collect, startRig, T0 } from './salesforce.helpers.js';
@@ -9,7 +12,13 @@ import type { SalesforceRig } from './salesforce.helpers.js';
 const MQL = 'Marketing Qualified';
 const baseOptions: SalesforceLeadSourceOptions = {
   mql: { status: MQL },
-  fields: { title: 'Title', company: 'Company', employees: 'NumberOfEmployees', score: 'Lead_Score__c', country: 'Country' },
+  fields: {
+    title: 'Title',
+    company: 'Company',
+    employees: 'NumberOfEmployees',
+    score: 'Lead_Score__c',
+    country: 'Country',
+  },
   overlapMs: 60_000,
 };
 
@@ -27,7 +36,14 @@ function seedMqls(n: number, extra: Record<string, string | number | boolean | n
   const ids: string[] = [];
   for (let i = 0; i < n; i += 1) {
     const [rec] = rig.emu.control.seedLeads([
-      { LastName: `Lead ${i}`, Company: `Co ${i}`, Email: `lead${i}@co${i}.test`, Status: MQL, Lead_Score__c: 50 + (i % 50), ...extra },
+      {
+        LastName: `Lead ${i}`,
+        Company: `Co ${i}`,
+        Email: `lead${i}@co${i}.test`,
+        Status: MQL,
+        Lead_Score__c: 50 + (i % 50),
+        ...extra,
+      },
     ]);
     ids.push(rec!['Id'] as string);
     rig.advance(1000);
@@ -53,7 +69,8 @@ describe('Salesforce lead source: detection', () => {
     const pages = await collect(source.poll(null, { startFrom: T0 - 60_000 }));
     expect(pages.map((p) => p.leads.length)).toEqual([5, 5, 2]);
     expect(pages.flatMap((p) => p.leads.map((l) => l.externalId))).toEqual(ids);
-    for (const p of pages) expect(JSON.parse(p.cursor)).toEqual({ modifiedAt: p.leads[p.leads.length - 1]!.modifiedAt });
+    for (const p of pages)
+      expect(JSON.parse(p.cursor)).toEqual({ modifiedAt: p.leads[p.leads.length - 1]!.modifiedAt });
     const calls = rig.emu.control.callCounts().byEndpoint;
     expect(calls['GET query']).toBe(1);
     expect(calls['GET queryMore']).toBe(2);
@@ -114,7 +131,10 @@ describe('Salesforce lead source: detection', () => {
       { LastName: 'Low', Status: MQL, Lead_Score__c: 20 },
       { LastName: 'High', Status: MQL, Lead_Score__c: 80, MQL_Date__c: mqlDate },
     ]);
-    const source = createSalesforceLeadSource({ ...baseOptions, mql: { status: MQL, minScore: 60 }, mqlDateField: 'MQL_Date__c' }, { connection: rig.conn });
+    const source = createSalesforceLeadSource(
+      { ...baseOptions, mql: { status: MQL, minScore: 60 }, mqlDateField: 'MQL_Date__c' },
+      { connection: rig.conn },
+    );
     const leads = (await collect(source.poll(null, { startFrom: T0 - 1000 }))).flatMap((p) => p.leads);
     expect(leads.map((l) => l.lastName)).toEqual(['High']);
     expect(leads[0]!.mqlAt).toBe(Date.parse('2026-10-30T08:15:00Z'));
@@ -130,7 +150,10 @@ describe('Salesforce lead source: detection', () => {
       for await (const page of source.poll(cursor, { startFrom: T0 - 60_000 }) as AsyncIterable<LeadPage>) {
         for (const l of page.leads) {
           yielded += 1;
-          stored.set(`${l.source}:${l.externalId}:${l.mqlAt}`, (stored.get(`${l.source}:${l.externalId}:${l.mqlAt}`) ?? 0) + 1);
+          stored.set(
+            `${l.source}:${l.externalId}:${l.mqlAt}`,
+            (stored.get(`${l.source}:${l.externalId}:${l.mqlAt}`) ?? 0) + 1,
+          );
         }
         cursor = page.cursor;
       }
@@ -151,7 +174,9 @@ describe('Salesforce lead source: detection', () => {
   });
 
   it('goes on after the last record when LIMIT is reached, even through equal SystemModstamps', async () => {
-    const ids = rig.emu.control.seedLeads(Array.from({ length: 11 }, (_v, i) => ({ LastName: `Same ${i}`, Status: MQL }))).map((r) => r['Id']);
+    const ids = rig.emu.control
+      .seedLeads(Array.from({ length: 11 }, (_v, i) => ({ LastName: `Same ${i}`, Status: MQL })))
+      .map((r) => r['Id']);
     const source = createSalesforceLeadSource({ ...baseOptions, queryLimit: 4 }, { connection: rig.conn });
     const leads = (await collect(source.poll(null, { startFrom: T0 - 1000 }))).flatMap((p) => p.leads);
     expect(leads.map((l) => l.externalId)).toEqual(ids);
@@ -206,7 +231,16 @@ describe('Salesforce lead source: fetchLeads and checkLeads', () => {
     rig.emu.control.deleteLead(merged!, { mergedInto: winner! });
     const source = createSalesforceLeadSource(baseOptions, { connection: rig.conn });
     const unknown = '00Q000000009999AAA';
-    const statuses = await source.checkLeads([stillMql!, queued!, owned!, byIntegration!, demoted!, converted!, merged!, unknown]);
+    const statuses = await source.checkLeads([
+      stillMql!,
+      queued!,
+      owned!,
+      byIntegration!,
+      demoted!,
+      converted!,
+      merged!,
+      unknown,
+    ]);
     expect(statuses).toEqual([
       { externalId: stillMql, exists: true, mql: true, ownerId: null, mergedInto: null },
       { externalId: queued, exists: true, mql: true, ownerId: null, mergedInto: null },
@@ -226,7 +260,10 @@ describe('Salesforce lead source: API limits', () => {
   it('slows down above 80% of the daily allowance and warns once above 90%', async () => {
     seedMqls(1);
     const warnings: SalesforceLimitWarning[] = [];
-    const source = createSalesforceLeadSource(baseOptions, { connection: rig.conn, onLimitWarning: (w) => warnings.push(w) });
+    const source = createSalesforceLeadSource(baseOptions, {
+      connection: rig.conn,
+      onLimitWarning: (w) => warnings.push(w),
+    });
     rig.emu.control.setApiUsage(100, 1000);
     await collect(source.poll(null, { startFrom: T0 - 1000 }));
     expect(source.throttled).toBe(false);
@@ -247,7 +284,11 @@ describe('Salesforce lead source: API limits', () => {
     seedMqls(1);
     let now = T0;
     const warnings: SalesforceLimitWarning[] = [];
-    const source = createSalesforceLeadSource(baseOptions, { connection: rig.conn, onLimitWarning: (w) => warnings.push(w), now: () => now });
+    const source = createSalesforceLeadSource(baseOptions, {
+      connection: rig.conn,
+      onLimitWarning: (w) => warnings.push(w),
+      now: () => now,
+    });
     await rig.conn.connect();
     rig.emu.control.setApiUsage(1000, 1000);
     const err = await collect(source.poll(null, { startFrom: T0 - 1000 })).catch((e: unknown) => e);

@@ -32,7 +32,13 @@ describe('Salesforce connector: network failures', () => {
     rig.emu.control.setFault({ count: 1, status: 'reset', endpoints: ['PATCH composite/sobjects'] });
     const before = rig.emu.control.callCounts().byEndpoint['PATCH composite/sobjects'] ?? 0;
     const crm = createSalesforceCrm({}, { connection: rig.conn, isFreeEmailDomain: () => false });
-    const results = await crm.update(ids.map((id, i) => ({ key: `k${i}`, record: { source: 'salesforce', externalId: id, email: null }, properties: { Title: 'x' } })));
+    const results = await crm.update(
+      ids.map((id, i) => ({
+        key: `k${i}`,
+        record: { source: 'salesforce', externalId: id, email: null },
+        properties: { Title: 'x' },
+      })),
+    );
     expect(results.map((r) => (r.ok ? 'ok' : r.failure.kind))).toEqual(['transient', 'transient']);
     expect(rig.emu.control.record('Lead', ids[0]!)!['Title']).toBeNull();
     expect(rig.emu.control.callCounts().byEndpoint['PATCH composite/sobjects']).toBe(before + 1);
@@ -45,7 +51,10 @@ describe('Salesforce connector: network failures', () => {
       .get(/\/services\/data\/v62\.0\/query/)
       .times(2)
       .reply(502, '<html><body>Bad gateway</body></html>', { 'content-type': 'text/html' });
-    const source = createSalesforceLeadSource({ mql: { status: 'Marketing Qualified' }, fields: {} }, { connection: rig.conn });
+    const source = createSalesforceLeadSource(
+      { mql: { status: 'Marketing Qualified' }, fields: {} },
+      { connection: rig.conn },
+    );
     const err = await collect(source.poll(null, { startFrom: T0 - 1000 })).catch((e: unknown) => e);
     expect(isConnectorError(err) && err.failure.kind).toBe('transient');
   });

@@ -10,7 +10,11 @@ let options: SalesforceSetupOptions;
 beforeEach(async () => {
   rig = await startRig({ dailyLimit: 1000 });
   options = {
-    connection: { loginUrl: rig.emu.url, apiVersion: '62.0', auth: { flow: 'client_credentials', clientId: 'handoff', clientSecret: 'secret' } },
+    connection: {
+      loginUrl: rig.emu.url,
+      apiVersion: '62.0',
+      auth: { flow: 'client_credentials', clientId: 'handoff', clientSecret: 'secret' },
+    },
     mql: { status: 'Marketing Qualified', minScore: 60 },
     fields: { title: 'Title', company: 'Company', score: 'Lead_Score__c', employees: 'NumberOfEmployees' },
     mqlDateField: 'MQL_Date__c',
@@ -26,7 +30,8 @@ afterEach(async () => {
   await rig.close();
 });
 
-const byName = (lines: Array<{ name: string; ok: boolean; detail: string }>, prefix: string) => lines.find((l) => l.name.startsWith(prefix));
+const byName = (lines: Array<{ name: string; ok: boolean; detail: string }>, prefix: string) =>
+  lines.find((l) => l.name.startsWith(prefix));
 
 describe('Salesforce setup checks', () => {
   it('lists missing read and write fields with the type to create them as', async () => {
@@ -72,7 +77,10 @@ describe('Salesforce setup checks', () => {
   it('stops at a failed sign-in with the classified reason', async () => {
     const lines = await checkSalesforce({
       ...options,
-      connection: { ...options.connection, auth: { flow: 'client_credentials', clientId: 'handoff', clientSecret: 'wrong' } },
+      connection: {
+        ...options.connection,
+        auth: { flow: 'client_credentials', clientId: 'handoff', clientSecret: 'wrong' },
+      },
     });
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ name: 'salesforce sign-in', ok: false });

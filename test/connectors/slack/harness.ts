@@ -51,7 +51,11 @@ export function createTestLogger(lines: LogLine[] = []): SlackLogger & { lines: 
 }
 
 /** Polls until `check` returns a value (not undefined/false), or fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | undefined | false | null, what: string, timeoutMs = 5000): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | undefined | false | null,
+  what: string,
+  timeoutMs = 5000,
+): Promise<T> {
   const started = Date.now();
   for (;;) {
     const value = check();
@@ -155,7 +159,9 @@ export function createFakeActions(people: readonly Person[] = PEOPLE, now: () =>
     offer.state = to;
     offer.decidedAt = at;
     Object.assign(handoff, { state: to, decidedBy: person.id, decidedAt: at, ...reason });
-    return to === 'accepted' ? { kind: 'accepted', handoff: makeHandoff(handoff) } : { kind: 'rejected', handoff: makeHandoff(handoff) };
+    return to === 'accepted'
+      ? { kind: 'accepted', handoff: makeHandoff(handoff) }
+      : { kind: 'rejected', handoff: makeHandoff(handoff) };
   }
 
   function take(handoffId: string, repId: string, kind: 'claimed' | 'assigned'): ClaimOutcome {
@@ -163,15 +169,32 @@ export function createFakeActions(people: readonly Person[] = PEOPLE, now: () =>
     if (h === undefined) return { kind: 'not_found' };
     if (h.state !== 'escalated') return { kind: 'already_taken', by: h.decidedBy, state: h.state };
     Object.assign(h, { state: 'offered', decidedBy: repId, decidedAt: now() });
-    return kind === 'claimed' ? { kind: 'claimed', handoff: makeHandoff(h), by: repId } : { kind: 'assigned', handoff: makeHandoff(h), to: repId };
+    return kind === 'claimed'
+      ? { kind: 'claimed', handoff: makeHandoff(h), by: repId }
+      : { kind: 'assigned', handoff: makeHandoff(h), to: repId };
   }
 
   return {
     calls,
     away,
     addOffer(o) {
-      offers.set(o.id, { ...o, state: 'open', decidedAt: null, next: null, dueAt: o.dueAt ?? now() + 30 * 60_000, leadName: o.leadName ?? `Lead ${o.id}` });
-      handoffs.set(o.handoffId, { id: o.handoffId, state: 'offered', decidedBy: null, decidedAt: null, teamMembers: [], reasonId: null, note: null });
+      offers.set(o.id, {
+        ...o,
+        state: 'open',
+        decidedAt: null,
+        next: null,
+        dueAt: o.dueAt ?? now() + 30 * 60_000,
+        leadName: o.leadName ?? `Lead ${o.id}`,
+      });
+      handoffs.set(o.handoffId, {
+        id: o.handoffId,
+        state: 'offered',
+        decidedBy: null,
+        decidedAt: null,
+        teamMembers: [],
+        reasonId: null,
+        note: null,
+      });
     },
     timeOut(offerId, at, next) {
       const o = offers.get(offerId);
@@ -179,7 +202,15 @@ export function createFakeActions(people: readonly Person[] = PEOPLE, now: () =>
       Object.assign(o, { state: 'timed_out', decidedAt: at, next });
     },
     addEscalation(handoffId, teamMembers) {
-      handoffs.set(handoffId, { id: handoffId, state: 'escalated', decidedBy: null, decidedAt: null, teamMembers, reasonId: null, note: null });
+      handoffs.set(handoffId, {
+        id: handoffId,
+        state: 'escalated',
+        decidedBy: null,
+        decidedAt: null,
+        teamMembers,
+        reasonId: null,
+        note: null,
+      });
     },
     handoff: (id) => handoffs.get(id),
 
@@ -199,7 +230,8 @@ export function createFakeActions(people: readonly Person[] = PEOPLE, now: () =>
       const person = who(input.actor);
       if (person === undefined) return { kind: 'unknown_user' };
       const h = handoffs.get(input.handoffId);
-      if (h !== undefined && !h.teamMembers.includes(person.id)) return { kind: 'not_allowed', why: 'only team members can claim this lead' };
+      if (h !== undefined && !h.teamMembers.includes(person.id))
+        return { kind: 'not_allowed', why: 'only team members can claim this lead' };
       return take(input.handoffId, person.id, 'claimed');
     },
     async assign(input) {
@@ -230,7 +262,14 @@ export function createFakeActions(people: readonly Person[] = PEOPLE, now: () =>
       if (person === undefined) return null;
       const items: QueueItem[] = [...offers.values()]
         .filter((o) => o.rep.id === person.id && o.state === 'open')
-        .map((o) => ({ handoffId: o.handoffId, offerId: o.id, leadName: o.leadName, company: 'Acme', dueAt: o.dueAt, hot: false }));
+        .map((o) => ({
+          handoffId: o.handoffId,
+          offerId: o.id,
+          leadName: o.leadName,
+          company: 'Acme',
+          dueAt: o.dueAt,
+          hot: false,
+        }));
       return items;
     },
     async summary(input) {
@@ -262,13 +301,28 @@ export interface Rig {
 }
 
 export async function startRig(mode: 'http' | 'socket' = 'http'): Promise<Rig> {
-  const emulator = await startSlackEmulator({ signingSecret: SECRET, botToken: BOT_TOKEN, appToken: APP_TOKEN, rateLimit: false });
+  const emulator = await startSlackEmulator({
+    signingSecret: SECRET,
+    botToken: BOT_TOKEN,
+    appToken: APP_TOKEN,
+    rateLimit: false,
+  });
   for (const p of PEOPLE) {
-    emulator.control.addUser({ id: p.slackUserId as string, name: p.id, realName: p.name, email: `${p.id}@example.com`, tz: p.timezone ?? 'UTC' });
+    emulator.control.addUser({
+      id: p.slackUserId as string,
+      name: p.id,
+      realName: p.name,
+      email: `${p.id}@example.com`,
+      tz: p.timezone ?? 'UTC',
+    });
   }
   emulator.control.addUser({ id: CARL.id, name: CARL.name, email: 'carl@example.com', tz: 'UTC' });
   emulator.control.addChannel({ id: 'C0MGRS', name: 'sales-managers', members: [MARIA.slackUserId as string] });
-  emulator.control.addChannel({ id: 'C0EMEA', name: 'team-emea', members: [ALICE.slackUserId as string, BRUNO.slackUserId as string, CARL.id] });
+  emulator.control.addChannel({
+    id: 'C0EMEA',
+    name: 'team-emea',
+    members: [ALICE.slackUserId as string, BRUNO.slackUserId as string, CARL.id],
+  });
   const logger = createTestLogger();
   const actions = createFakeActions();
   const app = createSlackApp(

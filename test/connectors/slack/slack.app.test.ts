@@ -12,7 +12,11 @@ function offerCard(overrides: Partial<OfferCard> = {}): OfferCard {
   return {
     handoffId: 'h1',
     offerId: 'o1',
-    lead: makeLead({ firstName: 'Jane', lastName: 'Doe', recordUrl: 'https://app.hubspot.com/contacts/1/record/0-1/101' }),
+    lead: makeLead({
+      firstName: 'Jane',
+      lastName: 'Doe',
+      recordUrl: 'https://app.hubspot.com/contacts/1/record/0-1/101',
+    }),
     rep: ALICE,
     hot: false,
     dueAt: Date.now() + 30 * 60_000,
@@ -36,7 +40,10 @@ function statusLine(m: RecordedMessage | null): string | undefined {
 describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
   let rig: Rig;
 
-  async function postCard(card: OfferCard = offerCard(), person: Person = ALICE): Promise<{ channel: string; ts: string }> {
+  async function postCard(
+    card: OfferCard = offerCard(),
+    person: Person = ALICE,
+  ): Promise<{ channel: string; ts: string }> {
     rig.actions.addOffer({ id: card.offerId, handoffId: card.handoffId, rep: person });
     const notifier = createSlackNotifier({ botToken: BOT_TOKEN, apiUrl: rig.emulator.apiUrl }, { logger: rig.logger });
     return notifier.postOffer(card);
@@ -51,7 +58,12 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
 
   it('accepts: acks, decides through HandoffActions, and closes the card', async () => {
     const ref = await postCard();
-    const res = await rig.emulator.control.clickButton({ user: 'U0ALICE', channel: ref.channel, ts: ref.ts, actionId: ACTION.accept });
+    const res = await rig.emulator.control.clickButton({
+      user: 'U0ALICE',
+      channel: ref.channel,
+      ts: ref.ts,
+      actionId: ACTION.accept,
+    });
     expect(res.status).toBe(200);
     const card = await waitFor(() => {
       const m = rig.emulator.control.message(ref.channel, ref.ts);
@@ -59,19 +71,29 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
     }, 'card update');
     expect(hasButtons(card)).toBe(false);
     expect(statusLine(card)).toMatch(/^✅ Accepted by <@U0ALICE> on /);
-    expect(rig.actions.calls).toEqual([{ method: 'accept', input: { offerId: 'o1', actor: { slackUserId: 'U0ALICE' } } }]);
+    expect(rig.actions.calls).toEqual([
+      { method: 'accept', input: { offerId: 'o1', actor: { slackUserId: 'U0ALICE' } } },
+    ]);
   });
 
   it('rejects with a reason chosen in the modal', async () => {
     const ref = await postCard();
-    await rig.emulator.control.clickButton({ user: 'U0ALICE', channel: ref.channel, ts: ref.ts, actionId: ACTION.reject });
+    await rig.emulator.control.clickButton({
+      user: 'U0ALICE',
+      channel: ref.channel,
+      ts: ref.ts,
+      actionId: ACTION.reject,
+    });
     const modal = await waitFor(() => rig.emulator.control.views('U0ALICE').find((v) => !v.closed), 'reject modal');
     expect(JSON.parse(String(modal.view.private_metadata))).toMatchObject({ o: 'o1', c: ref.channel, t: ref.ts });
     expect(rig.actions.calls).toEqual([]);
 
     const res = await rig.emulator.control.submitView({
       user: 'U0ALICE',
-      values: { [BLOCK.rejectReason]: { [ACTION.rejectReason]: 'bad_timing' }, [BLOCK.rejectNote]: { [ACTION.rejectNote]: 'Budget opens in Q3' } },
+      values: {
+        [BLOCK.rejectReason]: { [ACTION.rejectReason]: 'bad_timing' },
+        [BLOCK.rejectNote]: { [ACTION.rejectNote]: 'Budget opens in Q3' },
+      },
     });
     expect(res.status).toBe(200);
     expect(res.errors).toBeUndefined();
@@ -83,17 +105,28 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
     expect(statusLine(card)).toMatch(/Rejected by <@U0ALICE> .* Bad timing\. Note: “Budget opens in Q3”/);
     expect(hasButtons(card)).toBe(false);
     expect(rig.actions.calls).toEqual([
-      { method: 'reject', input: { offerId: 'o1', actor: { slackUserId: 'U0ALICE' }, reasonId: 'bad_timing', note: 'Budget opens in Q3' } },
+      {
+        method: 'reject',
+        input: { offerId: 'o1', actor: { slackUserId: 'U0ALICE' }, reasonId: 'bad_timing', note: 'Budget opens in Q3' },
+      },
     ]);
   });
 
   it('answers a missing required note inline and decides nothing', async () => {
     const ref = await postCard();
-    await rig.emulator.control.clickButton({ user: 'U0ALICE', channel: ref.channel, ts: ref.ts, actionId: ACTION.reject });
+    await rig.emulator.control.clickButton({
+      user: 'U0ALICE',
+      channel: ref.channel,
+      ts: ref.ts,
+      actionId: ACTION.reject,
+    });
     await waitFor(() => rig.emulator.control.views('U0ALICE').find((v) => !v.closed), 'reject modal');
     const res = await rig.emulator.control.submitView({
       user: 'U0ALICE',
-      values: { [BLOCK.rejectReason]: { [ACTION.rejectReason]: 'other' }, [BLOCK.rejectNote]: { [ACTION.rejectNote]: '   ' } },
+      values: {
+        [BLOCK.rejectReason]: { [ACTION.rejectReason]: 'other' },
+        [BLOCK.rejectNote]: { [ACTION.rejectNote]: '   ' },
+      },
     });
     expect(res.status).toBe(200);
     expect(res.errors).toEqual({ [BLOCK.rejectNote]: 'A note is required when the reason is “Other”.' });
@@ -102,7 +135,10 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
 
     const second = await rig.emulator.control.submitView({
       user: 'U0ALICE',
-      values: { [BLOCK.rejectReason]: { [ACTION.rejectReason]: 'other' }, [BLOCK.rejectNote]: { [ACTION.rejectNote]: 'Student project' } },
+      values: {
+        [BLOCK.rejectReason]: { [ACTION.rejectReason]: 'other' },
+        [BLOCK.rejectNote]: { [ACTION.rejectNote]: 'Student project' },
+      },
     });
     expect(second.errors).toBeUndefined();
     await waitFor(() => rig.actions.calls.find((c) => c.method === 'reject'), 'reject call');
@@ -116,7 +152,12 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
     const message = buildOfferCard(offerCard({ offerId: 'o2', handoffId: 'h2' }));
     const ref = await notifier.postMessage('C0EMEA', message.text, message.blocks);
 
-    await rig.emulator.control.clickButton({ user: 'U0BRUNO', channel: ref.channel, ts: ref.ts, actionId: ACTION.accept });
+    await rig.emulator.control.clickButton({
+      user: 'U0BRUNO',
+      channel: ref.channel,
+      ts: ref.ts,
+      actionId: ACTION.accept,
+    });
     const note = await waitFor(() => rig.emulator.control.ephemerals({ user: 'U0BRUNO' })[0], 'ephemeral');
     expect(note.channel).toBe('C0EMEA');
     expect(note.text).toBe('This lead is offered to <@U0ALICE>, not to you. Nothing was changed.');
@@ -126,12 +167,16 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
 
   it('decides a double click once and tells the second click what happened', async () => {
     const ref = await postCard();
-    const click = () => rig.emulator.control.clickButton({ user: 'U0ALICE', channel: ref.channel, ts: ref.ts, actionId: ACTION.accept });
+    const click = () =>
+      rig.emulator.control.clickButton({ user: 'U0ALICE', channel: ref.channel, ts: ref.ts, actionId: ACTION.accept });
     const results = await Promise.all([click(), click()]);
     expect(results.map((r) => r.status)).toEqual([200, 200]);
     const note = await waitFor(() => rig.emulator.control.ephemerals({ user: 'U0ALICE' })[0], 'ephemeral');
     expect(note.text).toMatch(/^ℹ️ This lead was already accepted by <@U0ALICE> on .* Nothing was changed\.$/);
-    await waitFor(() => (rig.emulator.control.message(ref.channel, ref.ts)?.edits.length ?? 0) >= 2, 'both card updates');
+    await waitFor(
+      () => (rig.emulator.control.message(ref.channel, ref.ts)?.edits.length ?? 0) >= 2,
+      'both card updates',
+    );
     expect(rig.actions.calls.filter((c) => c.method === 'accept')).toHaveLength(2);
     expect(rig.actions.handoff('h1')?.state).toBe('accepted');
     expect(hasButtons(rig.emulator.control.message(ref.channel, ref.ts))).toBe(false);
@@ -140,9 +185,16 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
   it('refreshes a card clicked after its offer timed out and says who has it now', async () => {
     const ref = await postCard();
     rig.actions.timeOut('o1', Date.UTC(2026, 10, 25, 13, 0), BRUNO);
-    await rig.emulator.control.clickButton({ user: 'U0ALICE', channel: ref.channel, ts: ref.ts, actionId: ACTION.accept });
+    await rig.emulator.control.clickButton({
+      user: 'U0ALICE',
+      channel: ref.channel,
+      ts: ref.ts,
+      actionId: ACTION.accept,
+    });
     const note = await waitFor(() => rig.emulator.control.ephemerals({ user: 'U0ALICE' })[0], 'ephemeral');
-    expect(note.text).toBe('ℹ️ This offer timed out on Wed 25 Nov, 14:00 CET. It is now with <@U0BRUNO>. Nothing was changed.');
+    expect(note.text).toBe(
+      'ℹ️ This offer timed out on Wed 25 Nov, 14:00 CET. It is now with <@U0BRUNO>. Nothing was changed.',
+    );
     const card = await waitFor(() => {
       const m = rig.emulator.control.message(ref.channel, ref.ts);
       return m !== null && m.edits.length > 0 ? m : undefined;
@@ -167,7 +219,8 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
       assignable: [ALICE, BRUNO],
     });
     const team = refs[1] as { channel: string; ts: string };
-    const claim = (user: string) => rig.emulator.control.clickButton({ user, channel: team.channel, ts: team.ts, actionId: ACTION.claim });
+    const claim = (user: string) =>
+      rig.emulator.control.clickButton({ user, channel: team.channel, ts: team.ts, actionId: ACTION.claim });
     await Promise.all([claim('U0ALICE'), claim('U0BRUNO')]);
 
     const loser = await waitFor(() => rig.emulator.control.ephemerals()[0], 'ephemeral for the slower rep');
@@ -187,48 +240,81 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
   it('lets a manager assign an escalated lead from the managers channel', async () => {
     rig.actions.addEscalation('h8', ['alice', 'bruno']);
     const post = buildEscalationPost(
-      { handoffId: 'h8', lead: makeLead(), hot: true, reason: 'rejected by everyone', history: [], team: null, assignable: [ALICE, BRUNO] },
+      {
+        handoffId: 'h8',
+        lead: makeLead(),
+        hot: true,
+        reason: 'rejected by everyone',
+        history: [],
+        team: null,
+        assignable: [ALICE, BRUNO],
+      },
       'managers',
     );
     const notifier = createSlackNotifier({ botToken: BOT_TOKEN, apiUrl: rig.emulator.apiUrl }, { logger: rig.logger });
     const ref = await notifier.postMessage('C0MGRS', post.text, post.blocks);
-    await rig.emulator.control.selectOption({ user: 'U0MARIA', channel: ref.channel, ts: ref.ts, actionId: ACTION.assign, value: 'h8|bruno' });
+    await rig.emulator.control.selectOption({
+      user: 'U0MARIA',
+      channel: ref.channel,
+      ts: ref.ts,
+      actionId: ACTION.assign,
+      value: 'h8|bruno',
+    });
     const updated = await waitFor(() => {
       const m = rig.emulator.control.message(ref.channel, ref.ts);
       return m !== null && m.edits.length > 0 ? m : undefined;
     }, 'assigned post');
     expect(statusLine(updated)).toMatch(/^👉 Assigned to <@U0BRUNO> by <@U0MARIA> on /);
-    expect(rig.actions.calls).toEqual([{ method: 'assign', input: { handoffId: 'h8', actor: { slackUserId: 'U0MARIA' }, repId: 'bruno' } }]);
+    expect(rig.actions.calls).toEqual([
+      { method: 'assign', input: { handoffId: 'h8', actor: { slackUserId: 'U0MARIA' }, repId: 'bruno' } },
+    ]);
   });
 
   it('sets a rep away and back with /handoff', async () => {
     const before = Date.now();
     const away = await rig.emulator.control.slashCommand({ user: 'U0ALICE', channel: 'C0EMEA', text: 'away for 2d' });
     expect(away.status).toBe(200);
-    const reply = await waitFor(() => rig.emulator.control.ephemerals({ user: 'U0ALICE' }).find((e) => e.text.startsWith('You are away')), 'away reply');
+    const reply = await waitFor(
+      () => rig.emulator.control.ephemerals({ user: 'U0ALICE' }).find((e) => e.text.startsWith('You are away')),
+      'away reply',
+    );
     expect(reply.text).toMatch(/^You are away until .* CET: new leads go to your teammates/);
     const until = rig.actions.away.get('alice');
     expect(until).toBeGreaterThanOrEqual(before + 2 * 86_400_000);
     expect(until).toBeLessThanOrEqual(Date.now() + 2 * 86_400_000);
 
     await rig.emulator.control.slashCommand({ user: 'U0ALICE', channel: 'C0EMEA', text: 'back' });
-    await waitFor(() => rig.emulator.control.ephemerals({ user: 'U0ALICE' }).find((e) => e.text.startsWith('Welcome back')), 'back reply');
+    await waitFor(
+      () => rig.emulator.control.ephemerals({ user: 'U0ALICE' }).find((e) => e.text.startsWith('Welcome back')),
+      'back reply',
+    );
     expect(rig.actions.away.has('alice')).toBe(false);
 
-    const bad = await rig.emulator.control.slashCommand({ user: 'U0ALICE', channel: 'C0EMEA', text: 'away until someday' });
+    const bad = await rig.emulator.control.slashCommand({
+      user: 'U0ALICE',
+      channel: 'C0EMEA',
+      text: 'away until someday',
+    });
     expect(JSON.stringify(bad.body)).toContain('is not a date');
     expect(rig.actions.calls.filter((c) => c.method === 'setAway')).toHaveLength(1);
 
     const stranger = await rig.emulator.control.slashCommand({ user: CARL.id, channel: 'C0EMEA', text: 'queue' });
     expect(stranger.status).toBe(200);
-    await waitFor(() => rig.emulator.control.ephemerals({ user: CARL.id }).find((e) => e.text.includes('not set up as a rep')), 'stranger reply');
+    await waitFor(
+      () => rig.emulator.control.ephemerals({ user: CARL.id }).find((e) => e.text.includes('not set up as a rep')),
+      'stranger reply',
+    );
   });
 
   it('renders App Home with the open offers, their buttons and the last 30 days', async () => {
     await postCard();
     await rig.emulator.control.openAppHome({ user: 'U0ALICE' });
     const home = await waitFor(() => rig.emulator.control.homeView('U0ALICE'), 'home view');
-    const blocks = home.view.blocks as Array<{ type: string; elements?: Array<{ action_id?: string; value?: string }>; fields?: Array<{ text: string }> }>;
+    const blocks = home.view.blocks as Array<{
+      type: string;
+      elements?: Array<{ action_id?: string; value?: string }>;
+      fields?: Array<{ text: string }>;
+    }>;
     const buttons = blocks.filter((b) => b.type === 'actions').flatMap((b) => b.elements ?? []);
     expect(buttons.map((e) => [e.action_id, e.value])).toEqual([
       [ACTION.accept, 'o1'],
@@ -256,20 +342,37 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
     it('refuses wrong and stale signatures with 401 and changes nothing', async () => {
       const ref = await postCard();
       const wrong = await rig.emulator.control.clickButton({
-        user: 'U0ALICE', channel: ref.channel, ts: ref.ts, actionId: ACTION.accept, signing: { secret: 'not-the-secret' },
+        user: 'U0ALICE',
+        channel: ref.channel,
+        ts: ref.ts,
+        actionId: ACTION.accept,
+        signing: { secret: 'not-the-secret' },
       });
       expect(wrong.status).toBe(401);
       const stale = await rig.emulator.control.clickButton({
-        user: 'U0ALICE', channel: ref.channel, ts: ref.ts, actionId: ACTION.accept, signing: { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 },
+        user: 'U0ALICE',
+        channel: ref.channel,
+        ts: ref.ts,
+        actionId: ACTION.accept,
+        signing: { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 },
       });
       expect(stale.status).toBe(401);
-      const raw = await rig.emulator.control.sendRaw({ body: 'payload=%7B%22type%22', contentType: 'application/x-www-form-urlencoded', signing: { secret: SECRET } });
+      const raw = await rig.emulator.control.sendRaw({
+        body: 'payload=%7B%22type%22',
+        contentType: 'application/x-www-form-urlencoded',
+        signing: { secret: SECRET },
+      });
       expect(raw.status).toBe(400);
       expect(rig.actions.calls).toEqual([]);
       expect(rig.emulator.control.message(ref.channel, ref.ts)?.edits).toEqual([]);
       expect(rig.emulator.control.calls('chat.postEphemeral')).toEqual([]);
 
-      const valid = await rig.emulator.control.clickButton({ user: 'U0ALICE', channel: ref.channel, ts: ref.ts, actionId: ACTION.accept });
+      const valid = await rig.emulator.control.clickButton({
+        user: 'U0ALICE',
+        channel: ref.channel,
+        ts: ref.ts,
+        actionId: ACTION.accept,
+      });
       expect(valid.status).toBe(200);
       await waitFor(() => rig.actions.calls.length === 1, 'accept after a valid signature');
     });
@@ -277,11 +380,15 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
     it('says so when the reject form could not open in time', async () => {
       const ref = await postCard();
       rig.emulator.control.fail({ count: 1, status: 500, method: 'views.open' });
-      await rig.emulator.control.clickButton({ user: 'U0ALICE', channel: ref.channel, ts: ref.ts, actionId: ACTION.reject });
+      await rig.emulator.control.clickButton({
+        user: 'U0ALICE',
+        channel: ref.channel,
+        ts: ref.ts,
+        actionId: ACTION.reject,
+      });
       const note = await waitFor(() => rig.emulator.control.ephemerals({ user: 'U0ALICE' })[0], 'ephemeral');
       expect(note.text).toContain('click Reject again');
       expect(hasButtons(rig.emulator.control.message(ref.channel, ref.ts))).toBe(true);
     });
   }
 });
-

@@ -46,7 +46,18 @@ function card(overrides: Partial<OfferCard> = {}): OfferCard {
       firstName: 'Jane',
       lastName: 'Doe',
       recordUrl: 'https://app.hubspot.com/contacts/42/record/0-1/101',
-      fields: { title: 'VP Sales', company: 'Acme <GmbH>', country: 'DE', employees: 250, industry: 'Software', score: 92, channel: 'PAID_SEARCH', campaign: 'q4-launch', need: 'Routing for 40 reps', budget: '' },
+      fields: {
+        title: 'VP Sales',
+        company: 'Acme <GmbH>',
+        country: 'DE',
+        employees: 250,
+        industry: 'Software',
+        score: 92,
+        channel: 'PAID_SEARCH',
+        campaign: 'q4-launch',
+        need: 'Routing for 40 reps',
+        budget: '',
+      },
       mqlAt: Date.UTC(2026, 10, 25, 12, 0),
     }),
     rep: ALICE,
@@ -60,13 +71,20 @@ function card(overrides: Partial<OfferCard> = {}): OfferCard {
 
 const blocksOf = (b: unknown[]): AnyBlock[] => b as AnyBlock[];
 const texts = (blocks: AnyBlock[]): string[] =>
-  blocks.flatMap((b) => [b.text?.text ?? '', ...(b.fields ?? []).map((f) => f.text), ...(b.elements ?? []).map((e) => String((e as { text?: unknown }).text ?? ''))]);
+  blocks.flatMap((b) => [
+    b.text?.text ?? '',
+    ...(b.fields ?? []).map((f) => f.text),
+    ...(b.elements ?? []).map((e) => String((e as { text?: unknown }).text ?? '')),
+  ]);
 
 describe('offer card', () => {
   it('shows who, the fields, BANT, why you, the deadline in the rep time zone, and the two buttons', () => {
     const msg = buildOfferCard(card());
     const blocks = blocksOf(msg.blocks);
-    expect(blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'New lead: Jane Doe (Acme <GmbH>)', emoji: true } });
+    expect(blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: 'New lead: Jane Doe (Acme <GmbH>)', emoji: true },
+    });
     const who = blocks[1]?.text?.text;
     expect(who).toBe(
       '*<https://app.hubspot.com/contacts/42/record/0-1/101|Jane Doe>* · VP Sales · *<https://app.hubspot.com/contacts/42/record/0-1/101|Acme &lt;GmbH&gt;>*',
@@ -110,12 +128,16 @@ describe('offer card', () => {
     expect(whyYouText({ rule: null, team: null, strategy: null, ownerMatch: 'account owner in HubSpot' })).toBe(
       'you own this account in the CRM (account owner in HubSpot)',
     );
-    expect(whyYouText({ rule: null, team: null, strategy: null, ownerMatch: null })).toBe('you were the fallback choice');
+    expect(whyYouText({ rule: null, team: null, strategy: null, ownerMatch: null })).toBe(
+      'you were the fallback choice',
+    );
   });
 
   it('stays within Block Kit limits for absurdly long values', () => {
     const long = 'x'.repeat(5000);
-    const msg = buildOfferCard(card({ lead: makeLead({ firstName: long, lastName: long, fields: { company: long, need: long, title: long } }) }));
+    const msg = buildOfferCard(
+      card({ lead: makeLead({ firstName: long, lastName: long, fields: { company: long, need: long, title: long } }) }),
+    );
     expect(validateBlocks(msg.blocks, LIMITS.messageBlocks)).toBeNull();
     expect(blocksOf(msg.blocks)[0]?.text?.text.length).toBeLessThanOrEqual(LIMITS.header);
     expect(msg.text.length).toBeLessThanOrEqual(LIMITS.sectionText);
@@ -135,10 +157,16 @@ describe('closed card', () => {
       { kind: 'rejected', by: ALICE, at, reason: 'bad_timing', note: 'Q3 <maybe>' },
       '❌ Rejected by <@U0ALICE> on Wed 25 Nov, 14:05 CET — Bad timing. Note: “Q3 &lt;maybe&gt;”',
     ],
-    [{ kind: 'timed_out', at, next: BRUNO }, '⌛ Timed out on Wed 25 Nov, 14:05 CET — reassigned to the next rep, <@U0BRUNO>.'],
+    [
+      { kind: 'timed_out', at, next: BRUNO },
+      '⌛ Timed out on Wed 25 Nov, 14:05 CET — reassigned to the next rep, <@U0BRUNO>.',
+    ],
     [{ kind: 'timed_out', at, next: null }, '⌛ Timed out on Wed 25 Nov, 14:05 CET — escalated to the managers.'],
     [{ kind: 'withdrawn', at, why: 'no longer an MQL' }, '↩️ Withdrawn on Wed 25 Nov, 14:05 CET: no longer an MQL.'],
-    [{ kind: 'reassigned', at, to: BRUNO, by: MARIA }, '🔀 Reassigned to <@U0BRUNO> by <@U0MARIA> on Wed 25 Nov, 14:05 CET.'],
+    [
+      { kind: 'reassigned', at, to: BRUNO, by: MARIA },
+      '🔀 Reassigned to <@U0BRUNO> by <@U0MARIA> on Wed 25 Nov, 14:05 CET.',
+    ],
     [{ kind: 'escalated', at }, '📣 Escalated to the managers on Wed 25 Nov, 14:05 CET.'],
   ];
 
@@ -167,23 +195,49 @@ describe('reminder', () => {
 
 describe('reject modal', () => {
   it('offers the configured reasons and a multiline note, and carries the offer and card', () => {
-    const view = buildRejectModal({ offerId: 'offer-123', reasons: REASONS, ref: { channel: 'D1', ts: '1.2' }, label: 'Jane Doe (Acme)' });
+    const view = buildRejectModal({
+      offerId: 'offer-123',
+      reasons: REASONS,
+      ref: { channel: 'D1', ts: '1.2' },
+      label: 'Jane Doe (Acme)',
+    });
     expect(view.callback_id).toBe(REJECT_MODAL_CALLBACK);
     expect(view.title.text.length).toBeLessThanOrEqual(LIMITS.modalTitle);
     const blocks = blocksOf(view.blocks);
     const reason = blocks.find((b) => b.block_id === BLOCK.rejectReason);
     expect(reason?.element?.type).toBe('static_select');
-    expect((reason?.element?.options as Array<{ value: string }>).map((o) => o.value)).toEqual(['not_icp', 'bad_timing', 'other']);
-    const note = blocks.find((b) => b.block_id === BLOCK.rejectNote) as AnyBlock & { optional?: boolean; hint?: { text: string } };
-    expect(note.element).toMatchObject({ type: 'plain_text_input', action_id: ACTION.rejectNote, multiline: true, max_length: 3000 });
+    expect((reason?.element?.options as Array<{ value: string }>).map((o) => o.value)).toEqual([
+      'not_icp',
+      'bad_timing',
+      'other',
+    ]);
+    const note = blocks.find((b) => b.block_id === BLOCK.rejectNote) as AnyBlock & {
+      optional?: boolean;
+      hint?: { text: string };
+    };
+    expect(note.element).toMatchObject({
+      type: 'plain_text_input',
+      action_id: ACTION.rejectNote,
+      multiline: true,
+      max_length: 3000,
+    });
     expect(note.optional).toBe(true);
     expect(note.hint?.text).toBe('Required when the reason is: Other.');
-    expect(decodeRejectMetadata(view.private_metadata ?? '')).toEqual({ offerId: 'offer-123', ref: { channel: 'D1', ts: '1.2' }, label: 'Jane Doe (Acme)' });
+    expect(decodeRejectMetadata(view.private_metadata ?? '')).toEqual({
+      offerId: 'offer-123',
+      ref: { channel: 'D1', ts: '1.2' },
+      label: 'Jane Doe (Acme)',
+    });
     expect(validateBlocks(view.blocks, LIMITS.viewBlocks)).toBeNull();
   });
 
   it('caps options at 100 and private_metadata at 3000 characters', () => {
-    const many = Array.from({ length: 130 }, (_, i) => ({ id: `r${i}`, label: `Reason ${i}`, recycle: false, noteRequired: false }));
+    const many = Array.from({ length: 130 }, (_, i) => ({
+      id: `r${i}`,
+      label: `Reason ${i}`,
+      recycle: false,
+      noteRequired: false,
+    }));
     const view = buildRejectModal({ offerId: 'o', reasons: many, ref: null, label: 'y'.repeat(10_000) });
     const reason = blocksOf(view.blocks).find((b) => b.block_id === BLOCK.rejectReason);
     expect((reason?.element?.options as unknown[]).length).toBe(100);
@@ -208,7 +262,10 @@ describe('escalation posts', () => {
     const msg = buildEscalationPost(post, 'managers', 'Europe/Berlin');
     const blocks = blocksOf(msg.blocks);
     expect(texts(blocks).join('\n')).toContain('• <@U0ALICE> — timed out, Wed 25 Nov, 14:30 CET');
-    const select = blocks.find((b) => b.type === 'actions')?.elements?.[0] as { action_id: string; options: Array<{ value: string }> };
+    const select = blocks.find((b) => b.type === 'actions')?.elements?.[0] as {
+      action_id: string;
+      options: Array<{ value: string }>;
+    };
     expect(select.action_id).toBe(ACTION.assign);
     expect(select.options.map((o) => decodeAssignValue(o.value))).toEqual([
       { handoffId: 'h7', repId: 'alice' },
@@ -221,8 +278,12 @@ describe('escalation posts', () => {
 
   it('gives the team a Claim button and closes with who took it', () => {
     const blocks = blocksOf(buildEscalationPost(post, 'team').blocks);
-    expect(blocks.find((b) => b.type === 'actions')?.elements?.map((e) => [e.action_id, e.value])).toEqual([[ACTION.claim, 'h7']]);
-    const closed = blocksOf(buildClosedEscalation(post, { kind: 'assigned', by: MARIA, to: BRUNO, at: DUE }, 'Europe/Berlin').blocks);
+    expect(blocks.find((b) => b.type === 'actions')?.elements?.map((e) => [e.action_id, e.value])).toEqual([
+      [ACTION.claim, 'h7'],
+    ]);
+    const closed = blocksOf(
+      buildClosedEscalation(post, { kind: 'assigned', by: MARIA, to: BRUNO, at: DUE }, 'Europe/Berlin').blocks,
+    );
     expect(closed.some((b) => b.type === 'actions')).toBe(false);
     expect(closed.at(-1)?.text?.text).toBe('👉 Assigned to <@U0BRUNO> by <@U0MARIA> on Wed 25 Nov, 14:30 CET.');
   });
@@ -254,7 +315,14 @@ describe('App Home', () => {
   });
 
   it('stays under 100 blocks with a long queue and explains an unknown user', () => {
-    const queue = Array.from({ length: 80 }, (_, i) => ({ handoffId: `h${i}`, offerId: `o${i}`, leadName: `L${i}`, company: null, dueAt: DUE, hot: false }));
+    const queue = Array.from({ length: 80 }, (_, i) => ({
+      handoffId: `h${i}`,
+      offerId: `o${i}`,
+      leadName: `L${i}`,
+      company: null,
+      dueAt: DUE,
+      hot: false,
+    }));
     const view = buildAppHome({ queue, summary, now: DUE });
     expect(validateBlocks(view.blocks, LIMITS.viewBlocks)).toBeNull();
     expect(texts(blocksOf(view.blocks))).toContain('…and 40 more.');
@@ -269,7 +337,9 @@ describe('ephemeral texts and /handoff arguments', () => {
     expect(alreadyDecidedText('accepted', 'Alice', DUE, 'Europe/Berlin')).toBe(
       'ℹ️ This lead was already accepted by Alice on Wed 25 Nov, 14:30 CET. Nothing was changed.',
     );
-    expect(offerClosedText('withdrawn', DUE, null, 'UTC')).toBe('ℹ️ This offer was withdrawn on Wed 25 Nov, 13:30 UTC. Nothing was changed.');
+    expect(offerClosedText('withdrawn', DUE, null, 'UTC')).toBe(
+      'ℹ️ This offer was withdrawn on Wed 25 Nov, 13:30 UTC. Nothing was changed.',
+    );
     expect(HELP_TEXT).toContain('/handoff away for 3d');
   });
 
@@ -277,9 +347,18 @@ describe('ephemeral texts and /handoff arguments', () => {
     const now = Date.UTC(2026, 10, 25, 9, 0);
     expect(parseAwayArgs([], now, 'Europe/Berlin')).toEqual({ ok: true, until: null });
     expect(parseAwayArgs(['for', '3d'], now, undefined)).toEqual({ ok: true, until: now + 3 * 86_400_000 });
-    expect(parseAwayArgs(['until', '2026-12-28'], now, 'Europe/Berlin')).toEqual({ ok: true, until: Date.UTC(2026, 11, 27, 23, 0) });
-    expect(parseAwayArgs(['until', '2026-07-01'], Date.UTC(2026, 5, 1), 'Europe/Berlin')).toEqual({ ok: true, until: Date.UTC(2026, 5, 30, 22, 0) });
-    expect(parseAwayArgs(['until', '2026-01-01'], now, 'UTC')).toEqual({ ok: false, error: '2026-01-01 is in the past.' });
+    expect(parseAwayArgs(['until', '2026-12-28'], now, 'Europe/Berlin')).toEqual({
+      ok: true,
+      until: Date.UTC(2026, 11, 27, 23, 0),
+    });
+    expect(parseAwayArgs(['until', '2026-07-01'], Date.UTC(2026, 5, 1), 'Europe/Berlin')).toEqual({
+      ok: true,
+      until: Date.UTC(2026, 5, 30, 22, 0),
+    });
+    expect(parseAwayArgs(['until', '2026-01-01'], now, 'UTC')).toEqual({
+      ok: false,
+      error: '2026-01-01 is in the past.',
+    });
     expect(parseAwayArgs(['for', 'ages'], now, 'UTC')).toMatchObject({ ok: false });
     expect(parseAwayArgs(['sometime'], now, 'UTC')).toMatchObject({ ok: false });
   });

@@ -28,11 +28,20 @@ async function slackError(p: Promise<unknown>): Promise<string> {
 
 beforeEach(async () => {
   clock = 1_764_000_000_000;
-  emulator = await startSlackEmulator({ signingSecret: SECRET, botToken: BOT_TOKEN, appToken: APP_TOKEN, now: () => clock });
+  emulator = await startSlackEmulator({
+    signingSecret: SECRET,
+    botToken: BOT_TOKEN,
+    appToken: APP_TOKEN,
+    now: () => clock,
+  });
   emulator.control.addUser({ id: 'U1', name: 'ana', email: 'Ana@Example.com', tz: 'America/New_York' });
   emulator.control.addUser({ id: 'U2', name: 'ben', email: 'ben@example.com' });
   emulator.control.addChannel({ id: 'C1', name: 'general', members: ['U1'] });
-  client = new webApi.WebClient(BOT_TOKEN, { slackApiUrl: emulator.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
+  client = new webApi.WebClient(BOT_TOKEN, {
+    slackApiUrl: emulator.apiUrl,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+  });
 });
 afterEach(async () => {
   await emulator.close();
@@ -64,7 +73,11 @@ describe('Slack emulator Web API', () => {
   });
 
   it('records messages, threads and edits, with Slack errors for bad targets and blocks', async () => {
-    const posted = await client.chat.postMessage({ channel: 'C1', text: 'hello', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '*hi*' } }] });
+    const posted = await client.chat.postMessage({
+      channel: 'C1',
+      text: 'hello',
+      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '*hi*' } }],
+    });
     const reply = await client.chat.postMessage({ channel: 'C1', text: 'in thread', thread_ts: posted.ts as string });
     await client.chat.update({ channel: 'C1', ts: posted.ts as string, text: 'edited', blocks: [] });
     const [first, second] = emulator.control.messages('C1');
@@ -75,12 +88,25 @@ describe('Slack emulator Web API', () => {
     emulator.control.addChannel({ id: 'C2', name: 'private', members: ['U1'], botIsMember: false });
     expect(await slackError(client.chat.postMessage({ channel: 'C2', text: 'x' }))).toBe('not_in_channel');
     expect(await slackError(client.chat.postMessage({ channel: 'C1', text: '' }))).toBe('no_text');
-    const tooLongButton = [{ type: 'actions', elements: [{ type: 'button', action_id: 'a', text: { type: 'plain_text', text: 'b'.repeat(76) } }] }];
-    expect(await slackError(client.chat.postMessage({ channel: 'C1', text: 'x', blocks: tooLongButton }))).toBe('invalid_blocks');
-    expect(await slackError(client.chat.update({ channel: 'C1', ts: '1.000001', text: 'x' }))).toBe('message_not_found');
-    expect(await slackError(client.chat.postEphemeral({ channel: 'C1', user: 'U2', text: 'x' }))).toBe('user_not_in_channel');
+    const tooLongButton = [
+      {
+        type: 'actions',
+        elements: [{ type: 'button', action_id: 'a', text: { type: 'plain_text', text: 'b'.repeat(76) } }],
+      },
+    ];
+    expect(await slackError(client.chat.postMessage({ channel: 'C1', text: 'x', blocks: tooLongButton }))).toBe(
+      'invalid_blocks',
+    );
+    expect(await slackError(client.chat.update({ channel: 'C1', ts: '1.000001', text: 'x' }))).toBe(
+      'message_not_found',
+    );
+    expect(await slackError(client.chat.postEphemeral({ channel: 'C1', user: 'U2', text: 'x' }))).toBe(
+      'user_not_in_channel',
+    );
     await client.chat.postEphemeral({ channel: 'C1', user: 'U1', text: 'only you' });
-    expect(emulator.control.ephemerals({ user: 'U1' })).toMatchObject([{ channel: 'C1', text: 'only you', via: 'chat.postEphemeral' }]);
+    expect(emulator.control.ephemerals({ user: 'U1' })).toMatchObject([
+      { channel: 'C1', text: 'only you', via: 'chat.postEphemeral' },
+    ]);
   });
 
   it('limits chat.postMessage to about one per second per channel, with bursts, then 429 + Retry-After', async () => {
@@ -120,13 +146,22 @@ describe('Slack emulator Web API', () => {
       const ref = await client.chat.postMessage({
         channel: 'C1',
         text: 'card',
-        blocks: [{ type: 'actions', block_id: 'b', elements: [{ type: 'button', action_id: 'go', text: { type: 'plain_text', text: 'Go' }, value: 'v1' }] }],
+        blocks: [
+          {
+            type: 'actions',
+            block_id: 'b',
+            elements: [{ type: 'button', action_id: 'go', text: { type: 'plain_text', text: 'Go' }, value: 'v1' }],
+          },
+        ],
       });
-      const click = () => emulator.control.clickButton({ user: 'U1', channel: 'C1', ts: ref.ts as string, actionId: 'go' });
+      const click = () =>
+        emulator.control.clickButton({ user: 'U1', channel: 'C1', ts: ref.ts as string, actionId: 'go' });
       const first = await click();
       expect(first.status).toBe(200);
       const sent = received[0] as { headers: Record<string, unknown>; body: string };
-      expect(sent.headers['x-slack-signature']).toBe(signSlackRequest(SECRET, Number(sent.headers['x-slack-request-timestamp']), sent.body));
+      expect(sent.headers['x-slack-signature']).toBe(
+        signSlackRequest(SECRET, Number(sent.headers['x-slack-request-timestamp']), sent.body),
+      );
       const payload = JSON.parse(new URLSearchParams(sent.body).get('payload') as string) as Record<string, unknown>;
       expect(payload).toMatchObject({
         type: 'block_actions',
@@ -140,17 +175,23 @@ describe('Slack emulator Web API', () => {
       const opened = await client.views.open({ trigger_id: first.triggerId as string, view });
       expect(opened.view?.id).toMatch(/^V/);
       expect(emulator.control.views('U1')).toHaveLength(1);
-      expect(await slackError(client.views.open({ trigger_id: first.triggerId as string, view }))).toBe('exchanged_trigger_id');
+      expect(await slackError(client.views.open({ trigger_id: first.triggerId as string, view }))).toBe(
+        'exchanged_trigger_id',
+      );
       const late = await click();
       clock += 3001;
-      expect(await slackError(client.views.open({ trigger_id: late.triggerId as string, view }))).toBe('expired_trigger_id');
+      expect(await slackError(client.views.open({ trigger_id: late.triggerId as string, view }))).toBe(
+        'expired_trigger_id',
+      );
       expect(await slackError(client.views.open({ trigger_id: 'made-up', view }))).toBe('invalid_trigger_id');
       const tooLongTitle = { ...view, title: { type: 'plain_text' as const, text: 'A title longer than 24 chars' } };
       const third = await click();
-      expect(await slackError(client.views.open({ trigger_id: third.triggerId as string, view: tooLongTitle }))).toBe('invalid_arguments');
-      await expect(emulator.control.clickButton({ user: 'U1', channel: 'C1', ts: ref.ts as string, actionId: 'missing' })).rejects.toThrow(
-        /no live "missing" control/,
+      expect(await slackError(client.views.open({ trigger_id: third.triggerId as string, view: tooLongTitle }))).toBe(
+        'invalid_arguments',
       );
+      await expect(
+        emulator.control.clickButton({ user: 'U1', channel: 'C1', ts: ref.ts as string, actionId: 'missing' }),
+      ).rejects.toThrow(/no live "missing" control/);
     } finally {
       fakeApp.closeAllConnections();
       await new Promise<void>((resolve) => fakeApp.close(() => resolve()));
@@ -165,10 +206,16 @@ describe('Slack emulator Web API', () => {
 
   it('serves its control API over HTTP for the demo', async () => {
     const post = (path: string, body: unknown) =>
-      fetch(`${emulator.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${emulator.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     expect((await post('/__control/users', { id: 'U3', name: 'cy', email: 'cy@example.com' })).status).toBe(200);
     await client.chat.postMessage({ channel: 'U3', text: 'hi cy' });
-    const state = (await (await fetch(`${emulator.url}/__control/state`)).json()) as { messages: Array<{ text: string; channel: string }> };
+    const state = (await (await fetch(`${emulator.url}/__control/state`)).json()) as {
+      messages: Array<{ text: string; channel: string }>;
+    };
     expect(state.messages.map((m) => m.text)).toEqual(['hi cy']);
     expect(state.messages[0]?.channel).toBe(emulator.control.dmChannel('U3'));
     expect((await fetch(`${emulator.url}/__control/nope`)).status).toBe(404);

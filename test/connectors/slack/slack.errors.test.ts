@@ -7,8 +7,16 @@ const platform = (error: string): Error => new webApi.WebAPIPlatformError({ ok: 
 const timeout = Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' });
 
 const table: Array<[string, unknown, Failure]> = [
-  ['a 429 with Retry-After', new webApi.WebAPIRateLimitedError(30), { kind: 'rate_limited', retryAfterMs: 30_000, reason: 'rate limited, retry after 30s' }],
-  ['ratelimited in the body', platform('ratelimited'), { kind: 'rate_limited', retryAfterMs: 1000, reason: 'ratelimited' }],
+  [
+    'a 429 with Retry-After',
+    new webApi.WebAPIRateLimitedError(30),
+    { kind: 'rate_limited', retryAfterMs: 30_000, reason: 'rate limited, retry after 30s' },
+  ],
+  [
+    'ratelimited in the body',
+    platform('ratelimited'),
+    { kind: 'rate_limited', retryAfterMs: 1000, reason: 'ratelimited' },
+  ],
   ['invalid_auth', platform('invalid_auth'), { kind: 'auth', reason: 'invalid_auth' }],
   ['token_revoked', platform('token_revoked'), { kind: 'auth', reason: 'token_revoked' }],
   ['missing_scope', platform('missing_scope'), { kind: 'auth', reason: 'missing_scope' }],
@@ -18,11 +26,23 @@ const table: Array<[string, unknown, Failure]> = [
   ['invalid_blocks', platform('invalid_blocks'), { kind: 'invalid', reason: 'invalid_blocks' }],
   ['msg_too_long', platform('msg_too_long'), { kind: 'invalid', reason: 'msg_too_long' }],
   ['internal_error', platform('internal_error'), { kind: 'transient', reason: 'internal_error' }],
-  ['http 500', new webApi.WebAPIHTTPError(500, 'Internal Server Error', {}, ''), { kind: 'transient', reason: 'http 500' }],
-  ['http 503', new webApi.WebAPIHTTPError(503, 'Service Unavailable', {}, ''), { kind: 'transient', reason: 'http 503' }],
+  [
+    'http 500',
+    new webApi.WebAPIHTTPError(500, 'Internal Server Error', {}, ''),
+    { kind: 'transient', reason: 'http 500' },
+  ],
+  [
+    'http 503',
+    new webApi.WebAPIHTTPError(503, 'Service Unavailable', {}, ''),
+    { kind: 'transient', reason: 'http 503' },
+  ],
   ['http 400', new webApi.WebAPIHTTPError(400, 'Bad Request', {}, ''), { kind: 'invalid', reason: 'http 400' }],
   ['a timeout', new webApi.WebAPIRequestError(timeout), { kind: 'transient', reason: 'request failed: timeout' }],
-  ['a refused connection', new webApi.WebAPIRequestError(new Error('connect ECONNREFUSED 127.0.0.1:9')), { kind: 'transient', reason: 'request failed: connect ECONNREFUSED 127.0.0.1:9' }],
+  [
+    'a refused connection',
+    new webApi.WebAPIRequestError(new Error('connect ECONNREFUSED 127.0.0.1:9')),
+    { kind: 'transient', reason: 'request failed: connect ECONNREFUSED 127.0.0.1:9' },
+  ],
   ['something unknown', new Error('boom'), { kind: 'transient', reason: 'boom' }],
 ];
 

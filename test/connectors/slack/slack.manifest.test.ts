@@ -17,7 +17,9 @@ interface Manifest {
 
 describe('config/slack-app-manifest.yaml', () => {
   it('asks for exactly the scopes the connector uses, and points Slack at /slack/events', async () => {
-    const manifest = parse(await readFile(new URL('../../../config/slack-app-manifest.yaml', import.meta.url), 'utf8')) as Manifest;
+    const manifest = parse(
+      await readFile(new URL('../../../config/slack-app-manifest.yaml', import.meta.url), 'utf8'),
+    ) as Manifest;
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...SLACK_BOT_SCOPES].sort());
     const url = 'https://handoff.example.com/slack/events';
     expect(manifest.features.slash_commands).toEqual([expect.objectContaining({ command: '/handoff', url })]);

@@ -43,13 +43,24 @@ beforeEach(async () => {
   clock = Date.UTC(2026, 10, 25, 9, 0);
   emulator = await startSlackEmulator({ signingSecret: SECRET, botToken: BOT_TOKEN, now: () => clock });
   for (const p of [ALICE, BRUNO, MARIA]) {
-    emulator.control.addUser({ id: p.slackUserId as string, name: p.id, email: `${p.id}@example.com`, tz: p.timezone ?? 'UTC' });
+    emulator.control.addUser({
+      id: p.slackUserId as string,
+      name: p.id,
+      email: `${p.id}@example.com`,
+      tz: p.timezone ?? 'UTC',
+    });
   }
   emulator.control.addChannel({ id: 'C0MGRS', name: 'sales-managers', members: ['U0MARIA'] });
   emulator.control.addChannel({ id: 'C0EMEA', name: 'team-emea', members: ['U0ALICE', 'U0BRUNO'] });
   emulator.control.addChannel({ id: 'C0QUIET', name: 'not-invited', members: ['U0ALICE'], botIsMember: false });
   notifier = createSlackNotifier(
-    { botToken: BOT_TOKEN, apiUrl: emulator.apiUrl, managersChannel: 'C0MGRS', reasons: REASONS, timezone: 'Europe/Berlin' },
+    {
+      botToken: BOT_TOKEN,
+      apiUrl: emulator.apiUrl,
+      managersChannel: 'C0MGRS',
+      reasons: REASONS,
+      timezone: 'Europe/Berlin',
+    },
     { logger: createTestLogger(), now: () => clock },
   );
 });
@@ -65,7 +76,11 @@ describe('Slack notifier', () => {
 
     clock += 5_000;
     const second = await notifier.postOffer(card(2));
-    expect(emulator.control.calls().map((c) => c.method)).toEqual(['conversations.open', 'chat.postMessage', 'chat.postMessage']);
+    expect(emulator.control.calls().map((c) => c.method)).toEqual([
+      'conversations.open',
+      'chat.postMessage',
+      'chat.postMessage',
+    ]);
     expect(second.channel).toBe(first.channel);
     const posted = emulator.control.message(second.channel, second.ts);
     expect(posted?.text).toContain('Jane Doe 2');
@@ -98,12 +113,20 @@ describe('Slack notifier', () => {
   }
 
   it('paces a burst of cards to one rep itself: deferred with the exact wait, no 429 from Slack, all in order', async () => {
-    const retries = await drain([1, 2, 3, 4, 5, 6].map((n) => card(n)), (c) => notifier.postOffer(c));
+    const retries = await drain(
+      [1, 2, 3, 4, 5, 6].map((n) => card(n)),
+      (c) => notifier.postOffer(c),
+    );
     expect(retries).toHaveLength(3); // a burst of 3 passes, then one a second
     expect(retries.every((ms) => ms > 0 && ms <= 1100)).toBe(true);
     const dm = emulator.control.dmChannel('U0ALICE') as string;
     expect(emulator.control.messages(dm).map((m) => m.text.match(/Jane Doe \d/)?.[0])).toEqual([
-      'Jane Doe 1', 'Jane Doe 2', 'Jane Doe 3', 'Jane Doe 4', 'Jane Doe 5', 'Jane Doe 6',
+      'Jane Doe 1',
+      'Jane Doe 2',
+      'Jane Doe 3',
+      'Jane Doe 4',
+      'Jane Doe 5',
+      'Jane Doe 6',
     ]);
     expect(emulator.control.calls('chat.postMessage').filter((c) => c.status === 429)).toHaveLength(0);
     expect(emulator.control.calls('chat.postMessage')).toHaveLength(6);
@@ -114,28 +137,51 @@ describe('Slack notifier', () => {
       { botToken: BOT_TOKEN, apiUrl: emulator.apiUrl, reasons: REASONS, postBurst: 1_000 },
       { logger: createTestLogger(), now: () => clock },
     );
-    const retries = await drain([1, 2, 3, 4, 5, 6].map((n) => card(n)), (c) => unpaced.postOffer(c));
+    const retries = await drain(
+      [1, 2, 3, 4, 5, 6].map((n) => card(n)),
+      (c) => unpaced.postOffer(c),
+    );
     expect(retries.length).toBeGreaterThan(0);
     expect(retries.every((ms) => ms >= 1000)).toBe(true);
     const dm = emulator.control.dmChannel('U0ALICE') as string;
     expect(emulator.control.messages(dm).map((m) => m.text.match(/Jane Doe \d/)?.[0])).toEqual([
-      'Jane Doe 1', 'Jane Doe 2', 'Jane Doe 3', 'Jane Doe 4', 'Jane Doe 5', 'Jane Doe 6',
+      'Jane Doe 1',
+      'Jane Doe 2',
+      'Jane Doe 3',
+      'Jane Doe 4',
+      'Jane Doe 5',
+      'Jane Doe 6',
     ]);
     expect(emulator.control.calls('chat.postMessage').filter((c) => c.status === 429)).toHaveLength(retries.length);
   });
 
   it('classifies Slack failures for the outbox', async () => {
     emulator.control.fail({ count: 1, status: 429, retryAfter: 7, method: 'chat.postMessage' });
-    expect((await failure(notifier.postMessage('C0EMEA', 'hello'))).failure).toMatchObject({ kind: 'rate_limited', retryAfterMs: 7000 });
+    expect((await failure(notifier.postMessage('C0EMEA', 'hello'))).failure).toMatchObject({
+      kind: 'rate_limited',
+      retryAfterMs: 7000,
+    });
     emulator.control.fail({ count: 1, status: 500 });
     expect((await failure(notifier.postMessage('C0EMEA', 'hello'))).failure.kind).toBe('transient');
-    expect((await failure(notifier.postMessage('C0NOPE', 'hello'))).failure).toMatchObject({ kind: 'not_found', reason: 'chat.postMessage: channel_not_found' });
-    expect((await failure(notifier.postMessage('C0QUIET', 'hello'))).failure).toMatchObject({ kind: 'not_found', reason: 'chat.postMessage: not_in_channel' });
+    expect((await failure(notifier.postMessage('C0NOPE', 'hello'))).failure).toMatchObject({
+      kind: 'not_found',
+      reason: 'chat.postMessage: channel_not_found',
+    });
+    expect((await failure(notifier.postMessage('C0QUIET', 'hello'))).failure).toMatchObject({
+      kind: 'not_found',
+      reason: 'chat.postMessage: not_in_channel',
+    });
     const tooLong = await failure(notifier.postMessage('C0EMEA', 'x'.repeat(40_001)));
     expect(tooLong.failure).toMatchObject({ kind: 'invalid', reason: 'chat.postMessage: msg_too_long' });
 
-    const wrongToken = createSlackNotifier({ botToken: 'xoxb-revoked', apiUrl: emulator.apiUrl }, { logger: createTestLogger() });
-    expect((await failure(wrongToken.postMessage('C0EMEA', 'hello'))).failure).toMatchObject({ kind: 'auth', reason: 'chat.postMessage: invalid_auth' });
+    const wrongToken = createSlackNotifier(
+      { botToken: 'xoxb-revoked', apiUrl: emulator.apiUrl },
+      { logger: createTestLogger() },
+    );
+    expect((await failure(wrongToken.postMessage('C0EMEA', 'hello'))).failure).toMatchObject({
+      kind: 'auth',
+      reason: 'chat.postMessage: invalid_auth',
+    });
     expect((await failure(wrongToken.lookupUserId('alice@example.com'))).failure.kind).toBe('auth');
   });
 
@@ -145,7 +191,11 @@ describe('Slack notifier', () => {
     await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
     try {
       const slow = createSlackNotifier(
-        { botToken: BOT_TOKEN, apiUrl: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/api/`, timeoutMs: 100 },
+        {
+          botToken: BOT_TOKEN,
+          apiUrl: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/api/`,
+          timeoutMs: 100,
+        },
         { logger: createTestLogger() },
       );
       const err = await failure(slow.postMessage('C0EMEA', 'hello'));

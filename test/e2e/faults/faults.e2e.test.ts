@@ -16,7 +16,10 @@ function allPostedCards(world: World) {
   });
 }
 
-async function assertExactlyOnce(world: World, contacts: number): Promise<{ handoffs: number; cards: number; duplicates: number; lost: number }> {
+async function assertExactlyOnce(
+  world: World,
+  contacts: number,
+): Promise<{ handoffs: number; cards: number; duplicates: number; lost: number }> {
   const store = await world.openStore();
   try {
     const handoffs = await store.db.selectFrom('handoffs').select(['id', 'external_id']).execute();
@@ -24,11 +27,17 @@ async function assertExactlyOnce(world: World, contacts: number): Promise<{ hand
     const cards = allPostedCards(world);
     const byExternal = new Map<string, number>();
     for (const h of handoffs) byExternal.set(h.external_id, (byExternal.get(h.external_id) ?? 0) + 1);
-    const duplicates = [...byExternal.values()].filter((n) => n > 1).length + (cards.length - new Set(cards.map((c) => c.text)).size);
+    const duplicates =
+      [...byExternal.values()].filter((n) => n > 1).length + (cards.length - new Set(cards.map((c) => c.text)).size);
     if (duplicates > 0) {
       const seen = new Map<string, number>();
       for (const c of cards) seen.set(c.text, (seen.get(c.text) ?? 0) + 1);
-      console.log('duplicate hand-offs', [...byExternal].filter(([, n]) => n > 1), 'duplicate cards', [...seen].filter(([, n]) => n > 1));
+      console.log(
+        'duplicate hand-offs',
+        [...byExternal].filter(([, n]) => n > 1),
+        'duplicate cards',
+        [...seen].filter(([, n]) => n > 1),
+      );
     }
     const lost = contacts - byExternal.size + offers.filter((o) => o.slack_ts === null).length;
     expect(byExternal.size).toBe(contacts);
@@ -42,7 +51,11 @@ async function assertExactlyOnce(world: World, contacts: number): Promise<{ hand
 }
 
 function report(name: string, figures: Record<string, number | string>): void {
-  console.log(`faults: ${name}: ${Object.entries(figures).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  console.log(
+    `faults: ${name}: ${Object.entries(figures)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
+  );
 }
 
 describe('fault suite', () => {
@@ -62,7 +75,8 @@ describe('fault suite', () => {
     let created = 0;
     const started = Date.now();
     for (let k = 0; k < kills; k++) {
-      for (let i = 0; i < total / (kills + 1); i++, created++) world.hubspot.control.createContact(mqlContact({ firstname: `K${created}` }));
+      for (let i = 0; i < total / (kills + 1); i++, created++)
+        world.hubspot.control.createContact(mqlContact({ firstname: `K${created}` }));
       await new Promise((r) => setTimeout(r, 300 + Math.floor(Math.random() * 1_500)));
       await world.stopWorker('SIGKILL');
       await world.startWorker();
@@ -84,44 +98,72 @@ describe('fault suite', () => {
     });
   }, 180_000);
 
-  it.skipIf(postgresTestUrl() === null)('a Postgres outage mid-run (connections cut and refused) is ridden out', async () => {
-    const base = new URL(postgresTestUrl() as string);
-    proxy = await startTcpProxy({ host: base.hostname, port: Number(base.port || 5432) });
-    const p = proxy;
-    world = await createWorld({
-      engine: 'postgres',
-      config: (c) => {
-        const store = c.store as { url: string };
-        const u = new URL(store.url);
-        u.port = String(p.port);
-        return { ...c, store: { url: u.toString() }, sla: { acceptWithin: '30m', maxOffers: 2 } };
-      },
-    });
-    await world.startWorker();
-    const total = 60;
-    for (let i = 0; i < total / 2; i++) world.hubspot.control.createContact(mqlContact());
-    await waitFor('some cards', () => allPostedCards(world).length > 0, 20_000);
-    p.cut();
-    for (let i = 0; i < total / 2; i++) world.hubspot.control.createContact(mqlContact());
-    await new Promise((r) => setTimeout(r, 4_000 * SCALE)); // the outage lasts this long: the fault itself, not a wait for a result
-    p.restore();
-    const restored = Date.now();
-    await waitFor(`${total} cards`, () => allPostedCards(world).length >= total, 60_000, 250).catch((err: unknown) => {
-      console.log('exit', world.worker?.exitCode, 'cards', allPostedCards(world).length);
-      console.log(world.output.slice(-8).map((l) => l.slice(0, 400)).join('\n'));
-      throw err;
-    });
-    expect(world.worker?.exitCode ?? null).toBeNull();
-    const figures = await assertExactlyOnce(world, total);
-    report('postgres outage', { faults: 1, leads: total, ...figures, outageMs: 4_000 * SCALE, recoverMs: Date.now() - restored });
-  }, 120_000);
+  it.skipIf(postgresTestUrl() === null)(
+    'a Postgres outage mid-run (connections cut and refused) is ridden out',
+    async () => {
+      const base = new URL(postgresTestUrl() as string);
+      proxy = await startTcpProxy({ host: base.hostname, port: Number(base.port || 5432) });
+      const p = proxy;
+      world = await createWorld({
+        engine: 'postgres',
+        config: (c) => {
+          const store = c.store as { url: string };
+          const u = new URL(store.url);
+          u.port = String(p.port);
+          return { ...c, store: { url: u.toString() }, sla: { acceptWithin: '30m', maxOffers: 2 } };
+        },
+      });
+      await world.startWorker();
+      const total = 60;
+      for (let i = 0; i < total / 2; i++) world.hubspot.control.createContact(mqlContact());
+      await waitFor('some cards', () => allPostedCards(world).length > 0, 20_000);
+      p.cut();
+      for (let i = 0; i < total / 2; i++) world.hubspot.control.createContact(mqlContact());
+      await new Promise((r) => setTimeout(r, 4_000 * SCALE)); // the outage lasts this long: the fault itself, not a wait for a result
+      p.restore();
+      const restored = Date.now();
+      await waitFor(`${total} cards`, () => allPostedCards(world).length >= total, 60_000, 250).catch(
+        (err: unknown) => {
+          console.log('exit', world.worker?.exitCode, 'cards', allPostedCards(world).length);
+          console.log(
+            world.output
+              .slice(-8)
+              .map((l) => l.slice(0, 400))
+              .join('\n'),
+          );
+          throw err;
+        },
+      );
+      expect(world.worker?.exitCode ?? null).toBeNull();
+      const figures = await assertExactlyOnce(world, total);
+      report('postgres outage', {
+        faults: 1,
+        leads: total,
+        ...figures,
+        outageMs: 4_000 * SCALE,
+        recoverMs: Date.now() - restored,
+      });
+    },
+    120_000,
+  );
 
   it('Slack 5xx, a HubSpot 429 storm and slow HubSpot answers delay work but lose none of it', async () => {
     world = await createWorld({ config: (c) => ({ ...c, sla: { acceptWithin: '30m', maxOffers: 2 } }) });
     await world.startWorker();
     const total = 40;
     world.slack.control.fail({ count: 100_000, status: 503 });
-    world.hubspot.control.setFault({ kind: 'status', status: 429, count: 30, body: { status: 'error', message: 'You have reached your ten secondly limit.', errorType: 'RATE_LIMIT', policyName: 'TEN_SECONDLY_ROLLING', correlationId: 'fault-suite' } });
+    world.hubspot.control.setFault({
+      kind: 'status',
+      status: 429,
+      count: 30,
+      body: {
+        status: 'error',
+        message: 'You have reached your ten secondly limit.',
+        errorType: 'RATE_LIMIT',
+        policyName: 'TEN_SECONDLY_ROLLING',
+        correlationId: 'fault-suite',
+      },
+    });
     const ids: string[] = [];
     for (let i = 0; i < total; i++) ids.push(world.hubspot.control.createContact(mqlContact()));
     await new Promise((r) => setTimeout(r, 5_000 * SCALE)); // the Slack outage lasts this long
@@ -135,13 +177,28 @@ describe('fault suite', () => {
         await world.slack.control.clickButton({ user, channel: card.channel, ts: card.ts, actionId: 'handoff_accept' });
       }
     }
-    await waitFor('every contact written back', () => ids.every((id) => world.hubspot.control.getContact(id)?.properties.hs_lead_status === 'OPEN'), 60_000, 250);
+    await waitFor(
+      'every contact written back',
+      () => ids.every((id) => world.hubspot.control.getContact(id)?.properties.hs_lead_status === 'OPEN'),
+      60_000,
+      250,
+    );
     const figures = await assertExactlyOnce(world, total);
     const store = await world.openStore();
-    const decisions = await store.db.selectFrom('events').select(['handoff_id']).where('type', '=', 'accepted').execute();
+    const decisions = await store.db
+      .selectFrom('events')
+      .select(['handoff_id'])
+      .where('type', '=', 'accepted')
+      .execute();
     await store.close();
     expect(decisions.length).toBe(total);
     expect(new Set(decisions.map((d) => d.handoff_id)).size).toBe(total);
-    report('vendor outages', { faults: 3, leads: total, ...figures, decisions: decisions.length, recoverMs: Date.now() - restored });
+    report('vendor outages', {
+      faults: 3,
+      leads: total,
+      ...figures,
+      decisions: decisions.length,
+      recoverMs: Date.now() - restored,
+    });
   }, 180_000);
 });

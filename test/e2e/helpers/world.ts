@@ -9,8 +9,15 @@ import type { AddressInfo } from 'node:net';
 import { stringify } from 'yaml';
 import { SMTPServer } from 'smtp-server';
 import { startHubspotEmulator, type HubspotEmulator } from '../../../connectors/hubspot/hubspot.emulator.js';
-import { startSlackEmulator, type SlackEmulator, type RecordedMessage } from '../../../connectors/slack/slack.emulator.js';
-import { startSalesforceEmulator, type SalesforceEmulator } from '../../../connectors/salesforce/salesforce.emulator.js';
+import {
+  startSlackEmulator,
+  type SlackEmulator,
+  type RecordedMessage,
+} from '../../../connectors/slack/slack.emulator.js';
+import {
+  startSalesforceEmulator,
+  type SalesforceEmulator,
+} from '../../../connectors/salesforce/salesforce.emulator.js';
 import { openStore, type SqlStore } from '../../../src/store/index.js';
 import { createPostgresTestSchema, postgresTestUrl } from '../../helpers/stores.js';
 
@@ -23,7 +30,12 @@ function packageRoot(from: string): string {
 export const ROOT = packageRoot(import.meta.dirname);
 export const BIN = join(ROOT, 'dist/src/cli/bin.js');
 
-export const SECRETS = { hubspotToken: 'e2e-hubspot-token', hubspotSecret: 'e2e-hubspot-secret', botToken: 'xoxb-e2e', signingSecret: 'e2e-signing-secret' };
+export const SECRETS = {
+  hubspotToken: 'e2e-hubspot-token',
+  hubspotSecret: 'e2e-hubspot-secret',
+  botToken: 'xoxb-e2e',
+  signingSecret: 'e2e-signing-secret',
+};
 
 export interface Mail {
   to: string[];
@@ -37,7 +49,12 @@ export interface Replica {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-function spawnWorker(configFile: string, cwd: string, port: number | null, env: Record<string, string>): { child: ChildProcess; output: string[] } {
+function spawnWorker(
+  configFile: string,
+  cwd: string,
+  port: number | null,
+  env: Record<string, string>,
+): { child: ChildProcess; output: string[] } {
   const args = [BIN, 'run', '-c', configFile, ...(port !== null ? ['-p', String(port)] : [])];
   const child = spawn(process.execPath, args, {
     cwd,
@@ -58,7 +75,8 @@ async function waitHealthy(child: ChildProcess, port: number, output: string[]):
   await waitFor(
     'the worker to be ready',
     async () => {
-      if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}:\n${output.slice(-20).join('\n')}`);
+      if (child.exitCode !== null)
+        throw new Error(`worker exited with ${child.exitCode}:\n${output.slice(-20).join('\n')}`);
       const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null);
       return res?.ok ?? false;
     },
@@ -104,7 +122,12 @@ export async function freePort(): Promise<number> {
 }
 
 /** Polls `check` until it returns a value (not undefined/false/null) or the bound passes. */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 15_000, everyMs = 50): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  timeoutMs = 15_000,
+  everyMs = 50,
+): Promise<NonNullable<T>> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -114,35 +137,88 @@ export async function waitFor<T>(what: string, check: () => T | Promise<T>, time
     } catch (err) {
       last = err;
     }
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    if (Date.now() > until)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
 export const REPS = [
-  { id: 'alice', name: 'Alice Martin', email: 'alice@e2e.example', slackUserId: 'U0ALICE', timezone: 'Europe/Berlin', hours: '24/7' },
-  { id: 'bruno', name: 'Bruno Rossi', email: 'bruno@e2e.example', slackUserId: 'U0BRUNO', timezone: 'Europe/Rome', hours: '24/7' },
-  { id: 'chen', name: 'Chen Li', email: 'chen@e2e.example', slackUserId: 'U0CHEN', timezone: 'Asia/Singapore', hours: '24/7' },
+  {
+    id: 'alice',
+    name: 'Alice Martin',
+    email: 'alice@e2e.example',
+    slackUserId: 'U0ALICE',
+    timezone: 'Europe/Berlin',
+    hours: '24/7',
+  },
+  {
+    id: 'bruno',
+    name: 'Bruno Rossi',
+    email: 'bruno@e2e.example',
+    slackUserId: 'U0BRUNO',
+    timezone: 'Europe/Rome',
+    hours: '24/7',
+  },
+  {
+    id: 'chen',
+    name: 'Chen Li',
+    email: 'chen@e2e.example',
+    slackUserId: 'U0CHEN',
+    timezone: 'Asia/Singapore',
+    hours: '24/7',
+  },
 ];
 export const MANAGER = { id: 'maria', name: 'Maria Ruiz', email: 'maria@e2e.example', slackUserId: 'U0MARIA' };
 
-export function baseConfig(w: { hubspotUrl: string; slackApiUrl: string; port: number; storeUrl: string; smtpPort: number }): Record<string, unknown> {
+export function baseConfig(w: {
+  hubspotUrl: string;
+  slackApiUrl: string;
+  port: number;
+  storeUrl: string;
+  smtpPort: number;
+}): Record<string, unknown> {
   return {
     store: { url: w.storeUrl },
     server: { port: w.port, host: '127.0.0.1', publicUrl: `http://127.0.0.1:${w.port}` },
-    source: { kind: 'hubspot', pollEvery: '1s', overlap: '30s', startFrom: '1h', mql: { lifecycleStage: 'marketingqualifiedlead' }, hot: { when: { score: { gte: 90 } }, acceptWithin: '4s' } },
+    source: {
+      kind: 'hubspot',
+      pollEvery: '1s',
+      overlap: '30s',
+      startFrom: '1h',
+      mql: { lifecycleStage: 'marketingqualifiedlead' },
+      hot: { when: { score: { gte: 90 } }, acceptWithin: '4s' },
+    },
     crm: {
       assignOwnerOn: 'accept',
       onAccept: { set: { hs_lead_status: 'OPEN', handoff_status: 'accepted' } },
       onReject: { set: { hs_lead_status: 'UNQUALIFIED', handoff_rejection_reason: '{{reason.id}}' }, note: true },
       onRecycle: { set: { lifecyclestage: 'lead' } },
     },
-    hubspot: { token: SECRETS.hubspotToken, baseUrl: w.hubspotUrl, portalId: 4242, webhookSecret: SECRETS.hubspotSecret },
-    slack: { botToken: SECRETS.botToken, signingSecret: SECRETS.signingSecret, apiUrl: w.slackApiUrl, managersChannel: 'C0MGRS' },
-    email: { smtpUrl: `smtp://127.0.0.1:${w.smtpPort}`, from: 'handoff <handoff@e2e.example>', managers: [MANAGER.email] },
+    hubspot: {
+      token: SECRETS.hubspotToken,
+      baseUrl: w.hubspotUrl,
+      portalId: 4242,
+      webhookSecret: SECRETS.hubspotSecret,
+    },
+    slack: {
+      botToken: SECRETS.botToken,
+      signingSecret: SECRETS.signingSecret,
+      apiUrl: w.slackApiUrl,
+      managersChannel: 'C0MGRS',
+    },
+    email: {
+      smtpUrl: `smtp://127.0.0.1:${w.smtpPort}`,
+      from: 'handoff <handoff@e2e.example>',
+      managers: [MANAGER.email],
+    },
     reps: REPS,
     managers: [MANAGER],
-    teams: [{ id: 'emea', members: ['alice', 'bruno', 'chen'], strategy: 'round-robin', manager: 'maria', channel: 'C0EMEA' }],
+    teams: [
+      { id: 'emea', members: ['alice', 'bruno', 'chen'], strategy: 'round-robin', manager: 'maria', channel: 'C0EMEA' },
+    ],
     routing: { rules: [], fallback: { team: 'emea' } },
     sla: { acceptWithin: '6s', remindAt: '50%', maxOffers: 2 },
     rejectionReasons: [
@@ -156,12 +232,25 @@ export function baseConfig(w: { hubspotUrl: string; slackApiUrl: string; port: n
 export const SF_CLIENT = { clientId: 'e2e-sf-client', clientSecret: 'e2e-sf-secret' };
 
 /** Config changes for Salesforce as the CRM (and, with `source`, as the lead source too). */
-export function salesforceConfig(base: Record<string, unknown>, sfUrl: string, source: boolean): Record<string, unknown> {
+export function salesforceConfig(
+  base: Record<string, unknown>,
+  sfUrl: string,
+  source: boolean,
+): Record<string, unknown> {
   const sourceSection = base.source as Record<string, unknown>;
   return {
     ...base,
     ...(source
-      ? { source: { kind: 'salesforce', pollEvery: '1s', overlap: '30s', startFrom: '1h', mql: { status: 'Marketing Qualified' } }, fields: { title: 'Title', company: 'Company', country: 'Country', employees: 'NumberOfEmployees' } }
+      ? {
+          source: {
+            kind: 'salesforce',
+            pollEvery: '1s',
+            overlap: '30s',
+            startFrom: '1h',
+            mql: { status: 'Marketing Qualified' },
+          },
+          fields: { title: 'Title', company: 'Company', country: 'Country', employees: 'NumberOfEmployees' },
+        }
       : { source: sourceSection }),
     crm: {
       kind: 'salesforce',
@@ -204,19 +293,50 @@ export async function createWorld(
     host: '127.0.0.1',
     tokens: [SECRETS.hubspotToken],
     portalId: 4242,
-    webhook: { url: `http://127.0.0.1:${port}/webhooks/hubspot`, clientSecret: SECRETS.hubspotSecret, signatureVersion: 'v3', retries: 5, retryDelayMs: 200 },
+    webhook: {
+      url: `http://127.0.0.1:${port}/webhooks/hubspot`,
+      clientSecret: SECRETS.hubspotSecret,
+      signatureVersion: 'v3',
+      retries: 5,
+      retryDelayMs: 200,
+    },
   });
-  const slack = await startSlackEmulator({ port: 0, host: '127.0.0.1', signingSecret: SECRETS.signingSecret, botToken: SECRETS.botToken });
+  const slack = await startSlackEmulator({
+    port: 0,
+    host: '127.0.0.1',
+    signingSecret: SECRETS.signingSecret,
+    botToken: SECRETS.botToken,
+  });
   const salesforce = await startSalesforceEmulator({ port: 0, host: '127.0.0.1', clients: [SF_CLIENT] });
   const sfUsers: Record<string, string> = {};
   salesforce.control
-    .seedUsers(REPS.map((r) => ({ Email: r.email, FirstName: r.name.split(' ')[0] as string, LastName: r.name.split(' ')[1] as string, IsActive: true })))
+    .seedUsers(
+      REPS.map((r) => ({
+        Email: r.email,
+        FirstName: r.name.split(' ')[0] as string,
+        LastName: r.name.split(' ')[1] as string,
+        IsActive: true,
+      })),
+    )
     .forEach((u, i) => {
       sfUsers[REPS[i]!.id] = u.Id as string;
     });
-  hubspot.control.seedOwners(REPS.map((r, i) => ({ id: String(501 + i), email: r.email, firstName: r.name.split(' ')[0] as string, lastName: r.name.split(' ')[1] as string })));
+  hubspot.control.seedOwners(
+    REPS.map((r, i) => ({
+      id: String(501 + i),
+      email: r.email,
+      firstName: r.name.split(' ')[0] as string,
+      lastName: r.name.split(' ')[1] as string,
+    })),
+  );
   for (const name of ['handoff_status', 'handoff_rejection_reason', 'campaign']) {
-    hubspot.control.defineProperty({ name, label: name, type: 'string', fieldType: 'text', groupName: 'contactinformation' } as never);
+    hubspot.control.defineProperty({
+      name,
+      label: name,
+      type: 'string',
+      fieldType: 'text',
+      groupName: 'contactinformation',
+    } as never);
   }
   for (const r of REPS) slack.control.addUser({ id: r.slackUserId, name: r.name, email: r.email, tz: r.timezone });
   slack.control.addUser({ id: MANAGER.slackUserId, name: MANAGER.name, email: MANAGER.email, tz: 'UTC' });

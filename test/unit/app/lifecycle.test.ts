@@ -27,11 +27,14 @@ async function detectOne(h: Harness, overrides: Parameters<typeof makeLead>[0] =
 }
 
 const engines: [string, () => Promise<{ store: Store; close(): Promise<void> }>][] = [
-  ['memory', async () => {
-    const store = createMemoryStore();
-    await store.migrate();
-    return { store, close: () => store.close() };
-  }],
+  [
+    'memory',
+    async () => {
+      const store = createMemoryStore();
+      await store.migrate();
+      return { store, close: () => store.close() };
+    },
+  ],
   ['sqlite', () => openSqliteTestStore()],
 ];
 
@@ -98,17 +101,38 @@ describe.each(engines)('the hand-off lifecycle (%s store)', (_name, open) => {
 
   it('rejects with a reason, writes the reason, a note and the recycle step', async () => {
     const { id, offers } = await detectOne(h);
-    const missingNote = await recordDecision(h.deps, { offerId: offers[0]!.id, actorId: 'alice', decision: 'reject', reasonId: 'other', note: '  ' });
+    const missingNote = await recordDecision(h.deps, {
+      offerId: offers[0]!.id,
+      actorId: 'alice',
+      decision: 'reject',
+      reasonId: 'other',
+      note: '  ',
+    });
     expect(missingNote.kind).toBe('invalid');
-    const unknown = await recordDecision(h.deps, { offerId: offers[0]!.id, actorId: 'alice', decision: 'reject', reasonId: 'nope' });
+    const unknown = await recordDecision(h.deps, {
+      offerId: offers[0]!.id,
+      actorId: 'alice',
+      decision: 'reject',
+      reasonId: 'nope',
+    });
     expect(unknown.kind).toBe('invalid');
-    const ok = await recordDecision(h.deps, { offerId: offers[0]!.id, actorId: 'alice', decision: 'reject', reasonId: 'bad_timing', note: 'Q3' });
+    const ok = await recordDecision(h.deps, {
+      offerId: offers[0]!.id,
+      actorId: 'alice',
+      decision: 'reject',
+      reasonId: 'bad_timing',
+      note: 'Q3',
+    });
     expect(ok.kind).toBe('rejected');
     h.clock.advance(WRITE_BACK_WINDOW_MS);
     await h.drain();
     expect((await h.store.getHandoff(id))!).toMatchObject({ state: 'rejected', reasonId: 'bad_timing', note: 'Q3' });
     const props = Object.assign({}, ...h.crm.updates.map((u) => u.properties));
-    expect(props).toEqual({ hs_lead_status: 'UNQUALIFIED', handoff_rejection_reason: 'bad_timing', lifecyclestage: 'lead' });
+    expect(props).toEqual({
+      hs_lead_status: 'UNQUALIFIED',
+      handoff_rejection_reason: 'bad_timing',
+      lifecyclestage: 'lead',
+    });
     expect(h.crm.notes).toHaveLength(1);
     expect(h.crm.notes[0]?.body).toContain('Reason: Bad timing');
     expect(h.crm.notes[0]?.body).toContain('Note: Q3');
@@ -149,7 +173,10 @@ describe.each(engines)('the hand-off lifecycle (%s store)', (_name, open) => {
     h.clock.advance(31 * MIN);
     await sweepDeadlines(h.deps);
     await h.drain();
-    const [a, b] = await Promise.all([claimHandoff(h.deps, { handoffId: id, repId: 'bruno' }), claimHandoff(h.deps, { handoffId: id, repId: 'chen' })]);
+    const [a, b] = await Promise.all([
+      claimHandoff(h.deps, { handoffId: id, repId: 'bruno' }),
+      claimHandoff(h.deps, { handoffId: id, repId: 'chen' }),
+    ]);
     expect([a.kind, b.kind].sort()).toEqual(['already_taken', 'claimed']);
     await h.drain();
     expect((await h.store.getHandoff(id))!.state).toBe('accepted');
@@ -163,7 +190,9 @@ describe.each(engines)('the hand-off lifecycle (%s store)', (_name, open) => {
     h.clock.advance(31 * MIN);
     await sweepDeadlines(h.deps);
     await h.drain();
-    expect((await assignHandoff(h.deps, { handoffId: id, managerId: 'alice', repId: 'chen' })).kind).toBe('not_allowed');
+    expect((await assignHandoff(h.deps, { handoffId: id, managerId: 'alice', repId: 'chen' })).kind).toBe(
+      'not_allowed',
+    );
     const result = await assignHandoff(h.deps, { handoffId: id, managerId: 'maria', repId: 'chen' });
     expect(result.kind).toBe('assigned');
     await h.drain();
@@ -221,7 +250,7 @@ describe.each(engines)('the hand-off lifecycle (%s store)', (_name, open) => {
 
   it('dead-letters a job that can never succeed', async () => {
     const settings = baseSettings();
-    settings.reps = settings.reps.map((r) => (r.id === 'alice' ? { ...r, slackUserId: undefined } as never : r));
+    settings.reps = settings.reps.map((r) => (r.id === 'alice' ? ({ ...r, slackUserId: undefined } as never) : r));
     await fresh(settings);
     await detectOne(h);
     expect(await h.store.countJobs('dead')).toBe(1);
@@ -232,8 +261,12 @@ describe.each(engines)('the hand-off lifecycle (%s store)', (_name, open) => {
   it('maps Slack users to reps and managers for actions', async () => {
     const actions = createHandoffActions(h.deps);
     const { offers } = await detectOne(h);
-    expect(await actions.accept({ offerId: offers[0]!.id, actor: { slackUserId: 'U_NOBODY' } })).toEqual({ kind: 'unknown_user' });
-    expect((await actions.accept({ offerId: offers[0]!.id, actor: { slackUserId: 'U_BRUNO' } })).kind).toBe('not_yours');
+    expect(await actions.accept({ offerId: offers[0]!.id, actor: { slackUserId: 'U_NOBODY' } })).toEqual({
+      kind: 'unknown_user',
+    });
+    expect((await actions.accept({ offerId: offers[0]!.id, actor: { slackUserId: 'U_BRUNO' } })).kind).toBe(
+      'not_yours',
+    );
     expect((await actions.setAway({ actor: { slackUserId: 'U_BRUNO' }, until: null })).ok).toBe(true);
     expect((await h.store.getRepStatuses()).map((s) => s.repId)).toEqual(['bruno']);
     const queue = await actions.queue({ actor: { slackUserId: 'U_ALICE' } });

@@ -29,7 +29,12 @@ function harness(env: NodeJS.ProcessEnv, cwd = root) {
 
 describe('handoff config', () => {
   it('check prints the summary of a valid file and exits 0', async () => {
-    const h = harness({ HUBSPOT_TOKEN: 'pat-1', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', SMTP_URL: 'smtp://localhost:25' });
+    const h = harness({
+      HUBSPOT_TOKEN: 'pat-1',
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      SLACK_SIGNING_SECRET: 's',
+      SMTP_URL: 'smtp://localhost:25',
+    });
     expect(await h.run('config', 'check', '-c', 'config/handoff.example.yaml')).toBe(0);
     const text = h.out.join('');
     expect(text).toContain(`${path.join(root, 'config/handoff.example.yaml')}: valid`);
@@ -72,7 +77,9 @@ describe('handoff config', () => {
     const example = await readFile(path.join(root, 'config/handoff.example.yaml'), 'utf8');
     await writeFile(
       path.join(dir, 'handoff.yaml'),
-      example.replace('${HUBSPOT_TOKEN:-example-hubspot-token}', '${HUBSPOT_TOKEN}').replace('${SMTP_URL:-smtp://localhost:25}', '${SMTP_URL}'),
+      example
+        .replace('${HUBSPOT_TOKEN:-example-hubspot-token}', '${HUBSPOT_TOKEN}')
+        .replace('${SMTP_URL:-smtp://localhost:25}', '${SMTP_URL}'),
     );
     const h = harness({ HANDOFF_CONFIG: 'handoff.yaml' }, dir);
     const thrown = await h.run('config', 'check');

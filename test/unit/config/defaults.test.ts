@@ -15,7 +15,12 @@ describe('defaults', () => {
       pollEvery: 30_000,
       overlap: 120_000,
       startFrom: { kind: 'now' },
-      mql: { lifecycleStage: 'marketingqualifiedlead', status: null, minScore: null, dateField: 'hs_lifecyclestage_marketingqualifiedlead_date' },
+      mql: {
+        lifecycleStage: 'marketingqualifiedlead',
+        status: null,
+        minScore: null,
+        dateField: 'hs_lifecyclestage_marketingqualifiedlead_date',
+      },
       hot: null,
     });
     expect(c.crm.kind).toBe('hubspot');
@@ -24,7 +29,13 @@ describe('defaults', () => {
     expect(c.crm.onAccept.note).toBe(false);
     expect(c.crm.onRecycle.set).toEqual({});
     expect(c.fields.score).toBe('hubspotscore');
-    expect(c.hubspot).toEqual({ token: ENV.HUBSPOT_TOKEN, baseUrl: 'https://api.hubapi.com', portalId: null, webhookSecret: null, rateLimit: 100 });
+    expect(c.hubspot).toEqual({
+      token: ENV.HUBSPOT_TOKEN,
+      baseUrl: 'https://api.hubapi.com',
+      portalId: null,
+      webhookSecret: null,
+      rateLimit: 100,
+    });
     expect(c.salesforce).toBeNull();
     expect(c.slack).toBeNull();
     expect(c.email).toBeNull();
@@ -40,10 +51,25 @@ describe('defaults', () => {
       active: true,
     });
     expect(c.teams[0]).toEqual({ id: 'emea', members: ['alice', 'bob'], strategy: 'round-robin' });
-    expect(c.routing).toEqual({ ownerMatch: { enabled: true, skipFreeEmailDomains: true }, rules: [], fallback: { team: 'emea' } });
-    expect(c.sla).toEqual({ acceptWithin: 1_800_000, remindAt: 0.5, maxOffers: 3, holidays: [], routeOutsideHours: true });
+    expect(c.routing).toEqual({
+      ownerMatch: { enabled: true, skipFreeEmailDomains: true },
+      rules: [],
+      fallback: { team: 'emea' },
+    });
+    expect(c.sla).toEqual({
+      acceptWithin: 1_800_000,
+      remindAt: 0.5,
+      maxOffers: 3,
+      holidays: [],
+      routeOutsideHours: true,
+    });
     expect(c.rejectionReasons.map((r) => r.id)).toEqual(['not_icp', 'bad_timing', 'no_contact', 'duplicate', 'other']);
-    expect(c.alerts).toMatchObject({ backlog: { pendingOver: 20 }, cooldown: 7_200_000, quietHours: { start: 1320, end: 420 }, timezone: 'UTC' });
+    expect(c.alerts).toMatchObject({
+      backlog: { pendingOver: 20 },
+      cooldown: 7_200_000,
+      quietHours: { start: 1320, end: 420 },
+      timezone: 'UTC',
+    });
     expect(c.digests.managers).toEqual({ cron: '0 8 * * 1-5', timezone: 'UTC', via: [] });
     expect(c.history).toEqual(DEFAULT_HISTORY.hubspot);
   });
@@ -79,15 +105,29 @@ describe('defaults', () => {
   });
 
   it('salesforce jwt and password flows', () => {
-    const base = (auth: string) => `source: { kind: salesforce }\nsalesforce: { apiVersion: 61, auth: ${auth} }\nreps: [{ id: a, name: A, email: a@example.com }]\nteams: [{ id: t, members: [a] }]\nrouting: { fallback: { team: t } }`;
+    const base = (auth: string) =>
+      `source: { kind: salesforce }\nsalesforce: { apiVersion: 61, auth: ${auth} }\nreps: [{ id: a, name: A, email: a@example.com }]\nteams: [{ id: t, members: [a] }]\nrouting: { fallback: { team: t } }`;
     const jwt = parse(base('{ flow: jwt, clientId: c, username: u@example.com, privateKeyFile: keys/sf.pem }'), {});
     expect(jwt.salesforce?.apiVersion).toBe('61.0');
-    expect(jwt.salesforce?.auth).toEqual({ flow: 'jwt', clientId: 'c', username: 'u@example.com', privateKey: null, privateKeyFile: '/cfg/keys/sf.pem' });
+    expect(jwt.salesforce?.auth).toEqual({
+      flow: 'jwt',
+      clientId: 'c',
+      username: 'u@example.com',
+      privateKey: null,
+      privateKeyFile: '/cfg/keys/sf.pem',
+    });
     const pem = '-----BEGIN PRIVATE KEY-----\nMIIB: {x}, y\n-----END PRIVATE KEY-----';
     const fromEnv = parse(base('{ flow: jwt, clientId: c, username: u, privateKey: ${SF_KEY} }'), { SF_KEY: pem });
     expect(fromEnv.salesforce?.auth).toMatchObject({ privateKey: pem, privateKeyFile: null });
     const pw = parse(base('{ flow: password, clientId: c, clientSecret: s, username: u, password: p }'), {});
-    expect(pw.salesforce?.auth).toEqual({ flow: 'password', clientId: 'c', clientSecret: 's', username: 'u', password: 'p', securityToken: null });
+    expect(pw.salesforce?.auth).toEqual({
+      flow: 'password',
+      clientId: 'c',
+      clientSecret: 's',
+      username: 'u',
+      password: 'p',
+      securityToken: null,
+    });
 
     expect(inputError(() => parse(base('{ flow: jwt, clientId: c, username: u }'), {})).problems).toEqual([
       expect.stringMatching(/^salesforce\.auth\.privateKey: the jwt flow needs privateKey or privateKeyFile/),
@@ -109,7 +149,12 @@ describe('defaults', () => {
       ),
     );
     expect(c.slack).toMatchObject({ mode: 'socket', signingSecret: null, apiUrl: 'https://slack.com/api/' });
-    expect(c.email).toEqual({ smtpUrl: 'smtp://127.0.0.1:2525', from: 'H <h@example.com>', managers: ['m@example.com'], marketing: [] });
+    expect(c.email).toEqual({
+      smtpUrl: 'smtp://127.0.0.1:2525',
+      from: 'H <h@example.com>',
+      managers: ['m@example.com'],
+      marketing: [],
+    });
     expect(c.digests).toEqual({ managers: { cron: '0 8 * * 1-5', timezone: 'UTC', via: ['email'] }, marketing: null });
     expect(inputError(() => parse(withFallback('slack: { botToken: xoxb-1 }'))).problems).toEqual([
       expect.stringMatching(/^slack\.signingSecret: HTTP mode needs signingSecret/),
@@ -132,10 +177,18 @@ describe('durations and percentages', () => {
     expect(parseDuration('7d')).toBe(604_800_000);
     expect(parseDuration('1h30m')).toBe(5_400_000);
     expect(parseDuration('30')).toBeNull();
-    const c = parse(withFallback('sla: { acceptWithin: 1h30m }').replace('source: { kind: hubspot }', 'source: { kind: hubspot, pollEvery: 15s, hot: { when: { score: { gte: 90 } }, acceptWithin: 45s } }'));
+    const c = parse(
+      withFallback('sla: { acceptWithin: 1h30m }').replace(
+        'source: { kind: hubspot }',
+        'source: { kind: hubspot, pollEvery: 15s, hot: { when: { score: { gte: 90 } }, acceptWithin: 45s } }',
+      ),
+    );
     expect(c.sla.acceptWithin).toBe(5_400_000);
     expect(c.source.pollEvery).toBe(15_000);
-    expect(c.source.hot).toEqual({ when: { kind: 'compare', field: 'score', op: 'gte', value: 90 }, acceptWithin: 45_000 });
+    expect(c.source.hot).toEqual({
+      when: { kind: 'compare', field: 'score', op: 'gte', value: 90 },
+      acceptWithin: 45_000,
+    });
   });
 
   it('rejects what is not a positive duration', () => {
@@ -154,18 +207,27 @@ describe('durations and percentages', () => {
   });
 
   it('startFrom: now, a duration back, a date or a date-time', () => {
-    const start = (v: string) => parse(withFallback().replace('source: { kind: hubspot }', `source: { kind: hubspot, startFrom: "${v}" }`)).source.startFrom;
+    const start = (v: string) =>
+      parse(withFallback().replace('source: { kind: hubspot }', `source: { kind: hubspot, startFrom: "${v}" }`)).source
+        .startFrom;
     expect(start('now')).toEqual({ kind: 'now' });
     expect(start('2h')).toEqual({ kind: 'ago', ms: 7_200_000 });
     expect(start('2026-11-01')).toEqual({ kind: 'at', at: Date.UTC(2026, 10, 1) });
     expect(start('2026-11-01T08:30:00+01:00')).toEqual({ kind: 'at', at: Date.UTC(2026, 10, 1, 7, 30) });
-    expect(inputError(() => start('yesterday')).problems[0]).toMatch(/^source\.startFrom: "yesterday" is not now, a duration/);
+    expect(inputError(() => start('yesterday')).problems[0]).toMatch(
+      /^source\.startFrom: "yesterday" is not now, a duration/,
+    );
     expect(inputError(() => start('2026-13-01')).problems[0]).toMatch(/^source\.startFrom: /);
   });
 
   it('away ranges and holidays are real dates in order', () => {
     const err = inputError(() =>
-      parse(withFallback('sla: { holidays: [2026-12-25, 2026-12-32] }').replace('timezone: Europe/Berlin', 'timezone: Europe/Berlin, away: [{ from: 2026-12-22, to: 2026-12-01 }]')),
+      parse(
+        withFallback('sla: { holidays: [2026-12-25, 2026-12-32] }').replace(
+          'timezone: Europe/Berlin',
+          'timezone: Europe/Berlin, away: [{ from: 2026-12-22, to: 2026-12-01 }]',
+        ),
+      ),
     );
     expect(err.problems).toEqual([
       expect.stringMatching(/^reps\[0\]\.away\[0\]\.to: "to" is before "from"/),
@@ -176,11 +238,22 @@ describe('durations and percentages', () => {
 
 describe('write-back templates', () => {
   it('accepts the known names and rejects a misspelt one', () => {
-    const c = parse(withFallback('crm: { onAccept: { set: { handoff_rep: "{{rep.name}} <{{ rep.email }}>", handoff_decided_at: "{{decidedAt}}" } } }'));
-    expect(c.crm.onAccept.set).toEqual({ handoff_rep: '{{rep.name}} <{{ rep.email }}>', handoff_decided_at: '{{decidedAt}}' });
-    const err = inputError(() => parse(withFallback('crm: { onReject: { set: { handoff_rejection_reason: "{{reasn.id}}", n: 3 } } }')));
+    const c = parse(
+      withFallback(
+        'crm: { onAccept: { set: { handoff_rep: "{{rep.name}} <{{ rep.email }}>", handoff_decided_at: "{{decidedAt}}" } } }',
+      ),
+    );
+    expect(c.crm.onAccept.set).toEqual({
+      handoff_rep: '{{rep.name}} <{{ rep.email }}>',
+      handoff_decided_at: '{{decidedAt}}',
+    });
+    const err = inputError(() =>
+      parse(withFallback('crm: { onReject: { set: { handoff_rejection_reason: "{{reasn.id}}", n: 3 } } }')),
+    );
     expect(err.problems).toEqual([
-      expect.stringMatching(/^crm\.onReject\.set\.handoff_rejection_reason: unknown template variable \{\{reasn\.id\}\} \(did you mean "reason\.id"\?\)/),
+      expect.stringMatching(
+        /^crm\.onReject\.set\.handoff_rejection_reason: unknown template variable \{\{reasn\.id\}\} \(did you mean "reason\.id"\?\)/,
+      ),
     ]);
   });
 });

@@ -7,23 +7,57 @@ import { InputError } from '../../../src/domain/errors.js';
 import { ENV, inputError, minimalYaml, parse } from './helpers.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
-const EXAMPLE_ENV = { HUBSPOT_TOKEN: 'pat-na1-abcdef', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'sig', SMTP_URL: 'smtp://127.0.0.1:2525' };
+const EXAMPLE_ENV = {
+  HUBSPOT_TOKEN: 'pat-na1-abcdef',
+  SLACK_BOT_TOKEN: 'xoxb-1',
+  SLACK_SIGNING_SECRET: 'sig',
+  SMTP_URL: 'smtp://127.0.0.1:2525',
+};
 
 describe('the shipped configs', () => {
   it('config/handoff.example.yaml is valid and uses every section', async () => {
     const { config, file } = await loadConfig({ file: 'config/handoff.example.yaml', env: EXAMPLE_ENV, cwd: root });
     expect(file).toBe(path.join(root, 'config/handoff.example.yaml'));
     const text = await readFile(file, 'utf8');
-    for (const section of ['store', 'server', 'source', 'crm', 'fields', 'hubspot', 'salesforce', 'slack', 'email', 'reps', 'managers', 'teams', 'routing', 'sla', 'rejectionReasons', 'alerts', 'digests', 'history']) {
+    for (const section of [
+      'store',
+      'server',
+      'source',
+      'crm',
+      'fields',
+      'hubspot',
+      'salesforce',
+      'slack',
+      'email',
+      'reps',
+      'managers',
+      'teams',
+      'routing',
+      'sla',
+      'rejectionReasons',
+      'alerts',
+      'digests',
+      'history',
+    ]) {
       expect(text, `section ${section}`).toMatch(new RegExp(`^#? ?${section}:`, 'm'));
     }
     expect(config.reps).toHaveLength(6);
     expect(config.routing.rules.map((r) => r.team)).toEqual(['enterprise', 'emea', 'americas']);
-    expect(config.sla).toMatchObject({ acceptWithin: 30 * 60_000, remindAt: 0.5, maxOffers: 3, routeOutsideHours: true });
+    expect(config.sla).toMatchObject({
+      acceptWithin: 30 * 60_000,
+      remindAt: 0.5,
+      maxOffers: 3,
+      routeOutsideHours: true,
+    });
     expect(config.source.hot?.acceptWithin).toBe(5 * 60_000);
     expect(config.slack?.mode).toBe('http');
     expect(config.email?.managers).toEqual(['maria@example.com', 'tom@example.com']);
-    expect(config.hubspot).toMatchObject({ token: 'pat-na1-abcdef', portalId: 12345678, webhookSecret: null, rateLimit: 100 });
+    expect(config.hubspot).toMatchObject({
+      token: 'pat-na1-abcdef',
+      portalId: 12345678,
+      webhookSecret: null,
+      rateLimit: 100,
+    });
     expect(config.server.port).toBe(3000);
   });
 
@@ -41,7 +75,11 @@ describe('the shipped configs', () => {
   it('config/demo.yaml follows the environment for ports and URLs', async () => {
     const { config } = await loadConfig({
       file: 'config/demo.yaml',
-      env: { HUBSPOT_BASE_URL: 'http://127.0.0.1:5999', SLACK_API_URL: 'http://127.0.0.1:5998/api/', HANDOFF_DEMO_PORT: '4567' },
+      env: {
+        HUBSPOT_BASE_URL: 'http://127.0.0.1:5999',
+        SLACK_API_URL: 'http://127.0.0.1:5998/api/',
+        HANDOFF_DEMO_PORT: '4567',
+      },
       cwd: root,
     });
     expect(config.hubspot?.baseUrl).toBe('http://127.0.0.1:5999');
@@ -144,7 +182,12 @@ describe('problems are reported all at once, with paths', () => {
 
   it('bad working hours on a rep', () => {
     const err = inputError(() =>
-      parse(minimalYaml('routing: { fallback: { team: emea } }').replace('timezone: Europe/Berlin', 'timezone: Europe/Berlin, hours: "Mon-Fri 9-17"')),
+      parse(
+        minimalYaml('routing: { fallback: { team: emea } }').replace(
+          'timezone: Europe/Berlin',
+          'timezone: Europe/Berlin, hours: "Mon-Fri 9-17"',
+        ),
+      ),
     );
     expect(err.problems).toEqual([expect.stringMatching(/^reps\[0\]\.hours: "9-17" is neither days/)]);
   });
@@ -152,17 +195,25 @@ describe('problems are reported all at once, with paths', () => {
 
 describe('YAML and files', () => {
   it('reports YAML syntax errors with file, line and column', () => {
-    const err = inputError(() => parseConfigText('source:\n  kind: hubspot\n\tpollEvery: 5s\n', {}, '/cfg/handoff.yaml'));
+    const err = inputError(() =>
+      parseConfigText('source:\n  kind: hubspot\n\tpollEvery: 5s\n', {}, '/cfg/handoff.yaml'),
+    );
     expect(err.code).toBe('config.invalid');
     expect(err.problems).toEqual(['/cfg/handoff.yaml:3:1: YAML syntax: Tabs are not allowed as indentation']);
-    const quote = inputError(() => parseConfigText('source:\n  kind: hubspot\nhubspot: { token: "${T}\n', {}, 'h.yaml'));
+    const quote = inputError(() =>
+      parseConfigText('source:\n  kind: hubspot\nhubspot: { token: "${T}\n', {}, 'h.yaml'),
+    );
     expect(quote.problems[0]).toMatch(/^h\.yaml:[34]:\d+: YAML syntax: Missing closing "quote/);
     expect(quote.problems.length).toBeLessThanOrEqual(3);
   });
 
   it('reports duplicate keys and an empty file', () => {
-    expect(inputError(() => parseConfigText('source: {}\nsource: {}\n', {}, 'a.yaml')).problems[0]).toMatch(/^a\.yaml:2:1: YAML syntax: .*unique/i);
-    expect(inputError(() => parseConfigText('# nothing\n', {}, 'a.yaml')).problems).toEqual(['a.yaml: the file is empty']);
+    expect(inputError(() => parseConfigText('source: {}\nsource: {}\n', {}, 'a.yaml')).problems[0]).toMatch(
+      /^a\.yaml:2:1: YAML syntax: .*unique/i,
+    );
+    expect(inputError(() => parseConfigText('# nothing\n', {}, 'a.yaml')).problems).toEqual([
+      'a.yaml: the file is empty',
+    ]);
     expect(inputError(() => parseConfigText('- a\n- b\n', {}, 'a.yaml')).problems[0]).toMatch(/mapping of sections/);
   });
 
@@ -227,9 +278,18 @@ describe('environment interpolation', () => {
       ),
       { ...ENV, HOST: 'example.org', BOT: 'xoxb-abc,def}', EMPTY: '' },
     );
-    expect(config.server).toMatchObject({ port: 8080, publicUrl: 'https://example.org/handoff', dashboardToken: '${NOT_A_VAR}' });
+    expect(config.server).toMatchObject({
+      port: 8080,
+      publicUrl: 'https://example.org/handoff',
+      dashboardToken: '${NOT_A_VAR}',
+    });
     expect(config.store.url).toBe('sqlite:./data/x.db');
-    expect(config.slack).toMatchObject({ botToken: 'xoxb-abc,def}', appToken: null, mode: 'http', signingSecret: 'fallback' });
+    expect(config.slack).toMatchObject({
+      botToken: 'xoxb-abc,def}',
+      appToken: null,
+      mode: 'http',
+      signingSecret: 'fallback',
+    });
     // ${VAR-default} falls back only when VAR is unset: EMPTY is set (to ""), and "" means "not set" for optional keys.
     expect(config.slack?.managersChannel).toBeNull();
   });
@@ -237,28 +297,43 @@ describe('environment interpolation', () => {
   it('never prints a value that came from the environment', () => {
     const secret = 'xoxb-very-secret-value';
     const err = inputError(() =>
-      parse(minimalYaml('routing: { fallback: { team: emea } }\nalerts: { timezone: "${SLACK_BOT_TOKEN}" }'), { ...ENV, SLACK_BOT_TOKEN: secret }),
+      parse(minimalYaml('routing: { fallback: { team: emea } }\nalerts: { timezone: "${SLACK_BOT_TOKEN}" }'), {
+        ...ENV,
+        SLACK_BOT_TOKEN: secret,
+      }),
     );
     expect(err.problems.join('\n')).not.toContain(secret);
     expect(err.problems[0]).toMatch(/^alerts\.timezone: unknown time zone "\$\{SLACK_BOT_TOKEN\}"/);
   });
 
   it('reports a malformed reference', () => {
-    const err = inputError(() => parse(minimalYaml('routing: { fallback: { team: emea } }\nserver: { publicUrl: "https://${ HOST }" }')));
-    expect(err.problems).toEqual(expect.arrayContaining([expect.stringMatching(/^server\.publicUrl: malformed variable reference "\$\{ HOST \}"/)]));
+    const err = inputError(() =>
+      parse(minimalYaml('routing: { fallback: { team: emea } }\nserver: { publicUrl: "https://${ HOST }" }')),
+    );
+    expect(err.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^server\.publicUrl: malformed variable reference "\$\{ HOST \}"/),
+      ]),
+    );
   });
 });
 
 describe('describeConfig', () => {
   it('summarises reps, teams, rules, SLA, source, CRM, Slack mode and email without secrets', async () => {
-    const { config } = await loadConfig({ file: 'config/handoff.example.yaml', env: { ...EXAMPLE_ENV, SLACK_APP_TOKEN: 'xapp-1-secret' }, cwd: root });
+    const { config } = await loadConfig({
+      file: 'config/handoff.example.yaml',
+      env: { ...EXAMPLE_ENV, SLACK_APP_TOKEN: 'xapp-1-secret' },
+      cwd: root,
+    });
     const text = describeConfig(config);
     expect(text).toMatch(/^reps\s+6 \(5 active\)$/m);
     expect(text).toMatch(/alice: Europe\/Berlin, Mon-Fri 09:00-17:30, weight 2, capacity 5 open, 20\/day, 1 absence/);
     expect(text).toMatch(/^teams\s+4$/m);
     expect(text).toMatch(/1\. Enterprise: employees ≥ 1000 → enterprise/);
     expect(text).toMatch(/^sla\s+accept within 30m of working time; remind at 50%; escalate after 3 offers/m);
-    expect(text).toMatch(/^source\s+hubspot: MQL = lifecycle stage "marketingqualifiedlead", score ≥ 40; polling every 30s; webhooks off; detection starts now$/m);
+    expect(text).toMatch(
+      /^source\s+hubspot: MQL = lifecycle stage "marketingqualifiedlead", score ≥ 40; polling every 30s; webhooks off; detection starts now$/m,
+    );
     expect(text).toMatch(/^crm\s+hubspot: owner set on accept/m);
     expect(text).toMatch(/^slack\s+Socket Mode/m);
     expect(text).toMatch(/^email\s+on: 2 manager recipients, 1 marketing recipient$/m);
@@ -267,7 +342,11 @@ describe('describeConfig', () => {
   });
 
   it('says email is off without an email section, and hides a database password', () => {
-    const config = parse(minimalYaml('routing: { fallback: { team: emea } }\nstore: { url: "postgres://handoff:hunter2@db:5432/handoff" }'));
+    const config = parse(
+      minimalYaml(
+        'routing: { fallback: { team: emea } }\nstore: { url: "postgres://handoff:hunter2@db:5432/handoff" }',
+      ),
+    );
     const text = describeConfig(config);
     expect(text).toMatch(/^email\s+off \(no email section\)$/m);
     expect(text).toMatch(/^slack\s+not configured$/m);

@@ -8,14 +8,20 @@ import { parseConfigText } from '../../../src/config/index.js';
 import { InputError } from '../../../src/domain/errors.js';
 
 const example = readFileSync(path.resolve(import.meta.dirname, '../../../config/handoff.example.yaml'), 'utf8');
-const env = { HUBSPOT_TOKEN: 'pat-1', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', SMTP_URL: 'smtp://localhost:25' };
+const env = {
+  HUBSPOT_TOKEN: 'pat-1',
+  SLACK_BOT_TOKEN: 'xoxb-1',
+  SLACK_SIGNING_SECRET: 's',
+  SMTP_URL: 'smtp://localhost:25',
+};
 
 function outcome(text: string): 'ok' | 'input-error' {
   try {
     parseConfigText(text, env, 'fuzz.yaml');
     return 'ok';
   } catch (err) {
-    if (err instanceof InputError && err.problems.length > 0 && err.problems.every((p) => p.length > 0)) return 'input-error';
+    if (err instanceof InputError && err.problems.length > 0 && err.problems.every((p) => p.length > 0))
+      return 'input-error';
     throw err;
   }
 }
@@ -24,7 +30,8 @@ function outcome(text: string): 'ok' | 'input-error' {
 function paths(node: unknown, prefix: Array<string | number> = []): Array<Array<string | number>> {
   const out: Array<Array<string | number>> = [prefix];
   if (Array.isArray(node)) node.forEach((item, i) => out.push(...paths(item, [...prefix, i])));
-  else if (node !== null && typeof node === 'object') for (const [k, v] of Object.entries(node)) out.push(...paths(v, [...prefix, k]));
+  else if (node !== null && typeof node === 'object')
+    for (const [k, v] of Object.entries(node)) out.push(...paths(v, [...prefix, k]));
   return out;
 }
 
@@ -51,9 +58,15 @@ describe('malformed configs', () => {
 
   it('arbitrary text and arbitrary YAML values', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 200 }), fc.jsonValue({ maxDepth: 4 }).map((v) => stringify(v))), (text) => {
-        expect(['ok', 'input-error']).toContain(outcome(text));
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 200 }),
+          fc.jsonValue({ maxDepth: 4 }).map((v) => stringify(v)),
+        ),
+        (text) => {
+          expect(['ok', 'input-error']).toContain(outcome(text));
+        },
+      ),
       { numRuns: 300 },
     );
   });

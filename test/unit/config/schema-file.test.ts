@@ -20,7 +20,10 @@ describe('config/handoff.schema.json', () => {
   it('describes the YAML form (input side), so editors complete what admins write', () => {
     const schema = configJsonSchema() as {
       required: string[];
-      properties: Record<string, { properties?: Record<string, { type?: string; default?: unknown; pattern?: string }> }>;
+      properties: Record<
+        string,
+        { properties?: Record<string, { type?: string; default?: unknown; pattern?: string }> }
+      >;
       additionalProperties: boolean;
     };
     expect(schema.required).toEqual(['source']);
@@ -29,19 +32,43 @@ describe('config/handoff.schema.json', () => {
     expect(sla.acceptWithin).toMatchObject({ type: 'string', default: '30m' });
     expect(sla.remindAt?.default).toBe('50%');
     expect(Object.keys(schema.properties)).toEqual([
-      'store', 'server', 'source', 'crm', 'fields', 'hubspot', 'salesforce', 'slack', 'email',
-      'reps', 'managers', 'teams', 'routing', 'sla', 'rejectionReasons', 'alerts', 'digests', 'history',
+      'store',
+      'server',
+      'source',
+      'crm',
+      'fields',
+      'hubspot',
+      'salesforce',
+      'slack',
+      'email',
+      'reps',
+      'managers',
+      'teams',
+      'routing',
+      'sla',
+      'rejectionReasons',
+      'alerts',
+      'digests',
+      'history',
     ]);
   });
 
   it('the example config validates against the JSON Schema shape for the keys it uses', async () => {
     // A light structural check without a JSON Schema validator: every key in the example exists in the schema.
-    const example = parseYaml(await readFile(path.resolve(import.meta.dirname, '../../../config/handoff.example.yaml'), 'utf8')) as Record<string, unknown>;
+    const example = parseYaml(
+      await readFile(path.resolve(import.meta.dirname, '../../../config/handoff.example.yaml'), 'utf8'),
+    ) as Record<string, unknown>;
     const schema = configJsonSchema() as { properties: Record<string, { properties?: Record<string, unknown> }> };
     for (const [section, value] of Object.entries(example)) {
       const props = schema.properties[section];
       expect(props, section).toBeDefined();
-      if (value !== null && typeof value === 'object' && !Array.isArray(value) && props?.properties !== undefined && section !== 'history') {
+      if (
+        value !== null &&
+        typeof value === 'object' &&
+        !Array.isArray(value) &&
+        props?.properties !== undefined &&
+        section !== 'history'
+      ) {
         for (const key of Object.keys(value)) expect(Object.keys(props.properties), `${section}.${key}`).toContain(key);
       }
     }

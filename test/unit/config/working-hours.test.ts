@@ -91,7 +91,9 @@ describe('parseClockRange', () => {
 describe('formatWorkingHours', () => {
   it('writes the canonical form', () => {
     expect(formatWorkingHours(hours('monday-friday 9:00-17:30'))).toBe('Mon-Fri 09:00-17:30');
-    expect(formatWorkingHours(hours('Mon-Thu 09:00-17:30; Fri 09:00-13:00'))).toBe('Mon-Thu 09:00-17:30, Fri 09:00-13:00');
+    expect(formatWorkingHours(hours('Mon-Thu 09:00-17:30; Fri 09:00-13:00'))).toBe(
+      'Mon-Thu 09:00-17:30, Fri 09:00-13:00',
+    );
     expect(formatWorkingHours(hours('Fri, Mon, Wed 10:00-16:00'))).toBe('Mon,Wed,Fri 10:00-16:00');
     expect(formatWorkingHours(hours('Sun-Sat 00:00-24:00'))).toBe('24/7');
     expect(formatWorkingHours({ windows: [] })).toBe('never');
@@ -112,7 +114,10 @@ describe('formatWorkingHours', () => {
     fc.assert(
       fc.property(fc.array(windowArb, { minLength: 1, maxLength: 3 }), (windows) => {
         const text = windows
-          .map((w) => `${w.days.map((d) => ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d]).join(',')} ${clock(w.start)}-${clock(w.end)}`)
+          .map(
+            (w) =>
+              `${w.days.map((d) => ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d]).join(',')} ${clock(w.start)}-${clock(w.end)}`,
+          )
           .join(', ');
         const first = parseWorkingHours(text);
         fc.pre(first.ok); // overlapping random windows are rejected; skip those

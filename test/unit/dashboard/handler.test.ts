@@ -3,14 +3,31 @@
 // of outside text, filters, and the filtered CSV.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeStats } from '../../../src/app/stats.js';
-import { buildDashboardView, createDashboardHandler, DASHBOARD_COOKIE, parseFilters, sessionValue, type DashboardOptions } from '../../../src/http/dashboard.js';
+import {
+  buildDashboardView,
+  createDashboardHandler,
+  DASHBOARD_COOKIE,
+  parseFilters,
+  sessionValue,
+  type DashboardOptions,
+} from '../../../src/http/dashboard.js';
 import { startHttpServer, type HttpServer } from '../../../src/http/server.js';
 import { formatPercent, shortDuration } from '../../../src/domain/metrics.js';
 import { silentLogger, type Logger } from '../../../src/ports/logger.js';
 import type { Store } from '../../../src/ports/store.js';
 import { createMemoryStore } from '../../../src/store/index.js';
 import { createStoreMetricsReader } from '../../../src/store/metrics-memory.js';
-import { NOW, REASONS, REPS, TEAMS, XSS_CAMPAIGN, XSS_COMPANY, XSS_NAME, dashboardReports, seedDashboard } from './seed.js';
+import {
+  NOW,
+  REASONS,
+  REPS,
+  TEAMS,
+  XSS_CAMPAIGN,
+  XSS_COMPANY,
+  XSS_NAME,
+  dashboardReports,
+  seedDashboard,
+} from './seed.js';
 
 const TOKEN = 's3cret-token';
 const D = 86_400_000;
@@ -21,28 +38,56 @@ let off: HttpServer;
 const logged: { level: string; msg: string }[] = [];
 
 function recordingLogger(): Logger {
-  const make = (level: string) => (a: object | string, b?: string) => void logged.push({ level, msg: typeof a === 'string' ? a : (b ?? '') });
-  const logger: Logger = { debug: make('debug'), info: make('info'), warn: make('warn'), error: make('error'), child: () => logger };
+  const make = (level: string) => (a: object | string, b?: string) =>
+    void logged.push({ level, msg: typeof a === 'string' ? a : (b ?? '') });
+  const logger: Logger = {
+    debug: make('debug'),
+    info: make('info'),
+    warn: make('warn'),
+    error: make('error'),
+    child: () => logger,
+  };
   return logger;
 }
 
 function options(token: string | null): DashboardOptions {
   const metrics = createStoreMetricsReader(store);
-  return { token, metrics, store, reports: dashboardReports(metrics), settings: { reps: REPS, teams: TEAMS }, clock: { now: () => NOW }, logger: recordingLogger() };
+  return {
+    token,
+    metrics,
+    store,
+    reports: dashboardReports(metrics),
+    settings: { reps: REPS, teams: TEAMS },
+    clock: { now: () => NOW },
+    logger: recordingLogger(),
+  };
 }
 
 beforeAll(async () => {
   store = createMemoryStore();
   await seedDashboard(store);
-  server = await startHttpServer({ port: 0, host: '127.0.0.1', logger: silentLogger, routes: createDashboardHandler(options(TOKEN)).routes, readiness: async () => [] });
-  off = await startHttpServer({ port: 0, host: '127.0.0.1', logger: silentLogger, routes: createDashboardHandler(options(null)).routes, readiness: async () => [] });
+  server = await startHttpServer({
+    port: 0,
+    host: '127.0.0.1',
+    logger: silentLogger,
+    routes: createDashboardHandler(options(TOKEN)).routes,
+    readiness: async () => [],
+  });
+  off = await startHttpServer({
+    port: 0,
+    host: '127.0.0.1',
+    logger: silentLogger,
+    routes: createDashboardHandler(options(null)).routes,
+    readiness: async () => [],
+  });
 });
 afterAll(async () => {
   await server?.close();
   await off?.close();
 });
 
-const get = (path: string, headers: Record<string, string> = {}) => fetch(`${server.url}${path}`, { headers, redirect: 'manual' });
+const get = (path: string, headers: Record<string, string> = {}) =>
+  fetch(`${server.url}${path}`, { headers, redirect: 'manual' });
 const auth = { authorization: `Bearer ${TOKEN}` };
 
 describe('dashboard access', () => {
@@ -66,7 +111,8 @@ describe('dashboard access', () => {
     expect(res.headers.get('set-cookie')).toBeNull();
     const body = await res.text();
     expect(body).toContain('Token needed');
-    for (const secretish of ['Alice', 'Lead1', 'example', 'PAID_SEARCH', 'MQL', '%', 'script>alert']) expect(body).not.toContain(secretish);
+    for (const secretish of ['Alice', 'Lead1', 'example', 'PAID_SEARCH', 'MQL', '%', 'script>alert'])
+      expect(body).not.toContain(secretish);
   });
 
   it('lets a bearer token in', async () => {
@@ -109,7 +155,11 @@ describe('dashboard page', () => {
   const metric = (html: string, name: string) => new RegExp(`data-metric="${name}">([^<]*)<`).exec(html)?.[1];
 
   it('shows the numbers of handoff stats for the window', async () => {
-    const stats = await computeStats(createStoreMetricsReader(store), { since: NOW - 30 * D, until: NOW, reasons: REASONS });
+    const stats = await computeStats(createStoreMetricsReader(store), {
+      since: NOW - 30 * D,
+      until: NOW,
+      reasons: REASONS,
+    });
     const t = stats.total;
     expect(t.mqls).toBeGreaterThan(20);
     expect(metric(page, 'mqls')).toBe(String(t.mqls));
@@ -119,7 +169,8 @@ describe('dashboard page', () => {
     expect(metric(page, 'pending')).toBe(String(t.pending));
     expect(metric(page, 'speed-p50')).toBe(shortDuration(t.speedToLead.p50Ms));
     expect(metric(page, 'sla')).toBe(formatPercent(t.sla.compliancePercent));
-    for (const r of t.rejectedByReason) expect(page).toContain(`data-reason="${r.id}"><td>${r.label}</td><td class="num">${r.count}</td>`);
+    for (const r of t.rejectedByReason)
+      expect(page).toContain(`data-reason="${r.id}"><td>${r.label}</td><td class="num">${r.count}</td>`);
   });
 
   it('renders outside text as text', () => {
@@ -147,7 +198,12 @@ describe('dashboard page', () => {
 
   it('applies the team and hot filters, and notes a bad window', async () => {
     const html = await (await get('/dashboard?window=banana&team=us&hot=1', auth)).text();
-    const stats = await computeStats(createStoreMetricsReader(store), { since: NOW - 30 * D, until: NOW, filter: { team: 'us', hot: true }, reasons: REASONS });
+    const stats = await computeStats(createStoreMetricsReader(store), {
+      since: NOW - 30 * D,
+      until: NOW,
+      filter: { team: 'us', hot: true },
+      reasons: REASONS,
+    });
     expect(metric(html, 'mqls')).toBe(String(stats.total.mqls));
     expect(html).toContain('The window &quot;banana&quot; is not a duration');
     expect(html).not.toContain('data-rep="alice"');
@@ -162,14 +218,20 @@ describe('dashboard page', () => {
     const html = await (await get('/dashboard?window=24h', auth)).text();
     expect(html).toContain('<option value="&quot;&gt;&lt;img src=x onerror=alert(2)&gt;">');
     // The breakdown links filter by the row's campaign, URL-encoded inside an escaped attribute.
-    expect(html).toContain('<a href="dashboard?window=24h&amp;campaign=%22%3E%3Cimg+src%3Dx+onerror%3Dalert%282%29%3E">&quot;&gt;&lt;img src=x onerror=alert(2)&gt;</a>');
+    expect(html).toContain(
+      '<a href="dashboard?window=24h&amp;campaign=%22%3E%3Cimg+src%3Dx+onerror%3Dalert%282%29%3E">&quot;&gt;&lt;img src=x onerror=alert(2)&gt;</a>',
+    );
   });
 });
 
 describe('dashboard view of a big window', () => {
   it('reads only the most recent rows past the scan limit, and says so', async () => {
     const full = await buildDashboardView(options(TOKEN), parseFilters(new URLSearchParams('window=90d')), 'n');
-    const capped = await buildDashboardView({ ...options(TOKEN), rowScanLimit: 10 }, parseFilters(new URLSearchParams('window=90d')), 'n');
+    const capped = await buildDashboardView(
+      { ...options(TOKEN), rowScanLimit: 10 },
+      parseFilters(new URLSearchParams('window=90d')),
+      'n',
+    );
     expect(full.speed.rowsSince).toBeNull();
     expect(capped.speed.rowsSince).not.toBeNull();
     expect(capped.speed.rowsSince!).toBeGreaterThan(NOW - 90 * D);
@@ -187,13 +249,24 @@ describe('dashboard CSV', () => {
     const res = await get('/dashboard.csv?window=90d&team=emea&source=PAID_SEARCH', auth);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
-    expect(res.headers.get('content-disposition')).toBe('attachment; filename="handoff_2026-11-25_90d_emea_PAID_SEARCH.csv"');
+    expect(res.headers.get('content-disposition')).toBe(
+      'attachment; filename="handoff_2026-11-25_90d_emea_PAID_SEARCH.csv"',
+    );
     const bytes = Buffer.from(await res.arrayBuffer());
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
-    const lines = bytes.subarray(3).toString('utf8').split('\r\n').filter((l) => l !== '');
+    const lines = bytes
+      .subarray(3)
+      .toString('utf8')
+      .split('\r\n')
+      .filter((l) => l !== '');
     expect(lines[0]!.startsWith('handoff_id,')).toBe(true);
     const header = lines[0]!.split(',');
-    const stats = await computeStats(createStoreMetricsReader(store), { since: NOW - 90 * D, until: NOW, filter: { team: 'emea', source: 'PAID_SEARCH' }, reasons: REASONS });
+    const stats = await computeStats(createStoreMetricsReader(store), {
+      since: NOW - 90 * D,
+      until: NOW,
+      filter: { team: 'emea', source: 'PAID_SEARCH' },
+      reasons: REASONS,
+    });
     expect(lines.length - 1).toBe(stats.total.mqls);
     const team = header.indexOf('team');
     const source = header.indexOf('source');

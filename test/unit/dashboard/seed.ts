@@ -35,7 +35,10 @@ export const REPS: Rep[] = [
   makeRep({ id: 'dave', name: 'Dave Kim' }),
   makeRep({ id: 'erin', name: 'Erin Walsh', away: [{ from: '2026-11-20', to: '2026-11-30' }] }),
 ];
-export const TEAMS: Team[] = [makeTeam({ id: 'emea', members: ['alice', 'bruno', 'chloe'] }), makeTeam({ id: 'us', members: ['dave', 'erin'] })];
+export const TEAMS: Team[] = [
+  makeTeam({ id: 'emea', members: ['alice', 'bruno', 'chloe'] }),
+  makeTeam({ id: 'us', members: ['dave', 'erin'] }),
+];
 
 /** The YAML the stats/export CLI reads (store URL given by the caller). */
 export function cliConfig(storeUrl: string): string {
@@ -56,7 +59,10 @@ ${REASONS.map((r) => `  - { id: ${r.id}, label: ${JSON.stringify(r.label)}${r.re
 }
 
 /** What main.ts injects: computeStats, writeExport and exportTimings of the numbers issue. */
-export function dashboardReports(reader: MetricsReader, reasons: readonly RejectionReason[] = REASONS): DashboardReports {
+export function dashboardReports(
+  reader: MetricsReader,
+  reasons: readonly RejectionReason[] = REASONS,
+): DashboardReports {
   return {
     stats: (q) => computeStats(reader, { ...q, reasons }),
     writeCsv: (r, window, out) => writeExport(r, window, 'csv', reasons, out),
@@ -65,7 +71,15 @@ export function dashboardReports(reader: MetricsReader, reasons: readonly Reject
 }
 
 type Step =
-  | { rep: string; at: number; due: number; end: 'accepted' | 'rejected' | 'timed_out' | 'withdrawn'; endAt: number; reason?: string; note?: string }
+  | {
+      rep: string;
+      at: number;
+      due: number;
+      end: 'accepted' | 'rejected' | 'timed_out' | 'withdrawn';
+      endAt: number;
+      reason?: string;
+      note?: string;
+    }
   | { rep: string; at: number; due: number; end: 'open' };
 
 interface Spec {
@@ -117,17 +131,44 @@ export function specs(): Spec[] {
     const team = channel === 'REFERRAL' || rnd() < 0.3 ? 'us' : 'emea';
     const hot = rnd() < 0.15;
     const due = hot ? 5 : 30;
-    const base = { first: pick(FIRST), last: `Lead${i}`, company: `Company ${i}`, mqlAt, channel, campaign: pick(CAMPAIGNS), team, hot };
+    const base = {
+      first: pick(FIRST),
+      last: `Lead${i}`,
+      company: `Company ${i}`,
+      mqlAt,
+      channel,
+      campaign: pick(CAMPAIGNS),
+      team,
+      hot,
+    };
     const r = rnd();
     const rep = repOf(team);
     const respond = 1 + Math.floor(rnd() * (rnd() < 0.2 ? 240 : 40));
     if (i % 23 === 7) {
-      out.push({ ...base, team: null, offers: [], imported: { state: rnd() < 0.6 ? 'accepted' : 'rejected', after: 2 * H, reason: 'not_icp' } });
+      out.push({
+        ...base,
+        team: null,
+        offers: [],
+        imported: { state: rnd() < 0.6 ? 'accepted' : 'rejected', after: 2 * H, reason: 'not_icp' },
+      });
     } else if (r < 0.42) {
       out.push({ ...base, offers: [{ rep, at: 1, due: 1 + due, end: 'accepted', endAt: 1 + respond }] });
     } else if (r < 0.66) {
       const reason = pick(REASONS).id;
-      out.push({ ...base, offers: [{ rep, at: 1, due: 1 + due, end: 'rejected', endAt: 1 + respond, reason, ...(reason === 'other' ? { note: i === 11 ? XSS_NOTE : 'student project' } : {}) }] });
+      out.push({
+        ...base,
+        offers: [
+          {
+            rep,
+            at: 1,
+            due: 1 + due,
+            end: 'rejected',
+            endAt: 1 + respond,
+            reason,
+            ...(reason === 'other' ? { note: i === 11 ? XSS_NOTE : 'student project' } : {}),
+          },
+        ],
+      });
     } else if (r < 0.78) {
       const next = repOf(team, rep);
       out.push({
@@ -138,7 +179,11 @@ export function specs(): Spec[] {
         ],
       });
     } else if (r < 0.86) {
-      out.push({ ...base, offers: [{ rep, at: 1, due: 1 + due, end: 'timed_out', endAt: 1 + due }], escalate: { after: (1 + due) * M, reason: 'max_offers' } });
+      out.push({
+        ...base,
+        offers: [{ rep, at: 1, due: 1 + due, end: 'timed_out', endAt: 1 + due }],
+        escalate: { after: (1 + due) * M, reason: 'max_offers' },
+      });
     } else if (r < 0.92) {
       out.push({ ...base, offers: [{ rep, at: 1, due: 1 + due, end: 'withdrawn', endAt: 1 + respond }] });
     } else {
@@ -146,9 +191,39 @@ export function specs(): Spec[] {
     }
   }
   // Open now: offered, one overdue, and the hostile lead.
-  out.push({ first: XSS_NAME, last: null, company: XSS_COMPANY, mqlAt: NOW - 20 * M, channel: 'PAID_SEARCH', campaign: XSS_CAMPAIGN, team: 'emea', hot: true, offers: [{ rep: 'alice', at: 1, due: 6, end: 'open' }] });
-  out.push({ first: 'Olga', last: 'Overdue', company: 'Late GmbH', mqlAt: NOW - 50 * M, channel: 'ORGANIC_SEARCH', campaign: 'webinar-q4', team: 'emea', hot: false, offers: [{ rep: 'chloe', at: 2, due: 32, end: 'open' }] });
-  out.push({ first: 'Uma', last: 'Open', company: 'Fresh Inc', mqlAt: NOW - 2 * H, channel: 'REFERRAL', campaign: 'spring-launch', team: 'us', hot: false, offers: [{ rep: 'dave', at: 100, due: 130, end: 'open' }] });
+  out.push({
+    first: XSS_NAME,
+    last: null,
+    company: XSS_COMPANY,
+    mqlAt: NOW - 20 * M,
+    channel: 'PAID_SEARCH',
+    campaign: XSS_CAMPAIGN,
+    team: 'emea',
+    hot: true,
+    offers: [{ rep: 'alice', at: 1, due: 6, end: 'open' }],
+  });
+  out.push({
+    first: 'Olga',
+    last: 'Overdue',
+    company: 'Late GmbH',
+    mqlAt: NOW - 50 * M,
+    channel: 'ORGANIC_SEARCH',
+    campaign: 'webinar-q4',
+    team: 'emea',
+    hot: false,
+    offers: [{ rep: 'chloe', at: 2, due: 32, end: 'open' }],
+  });
+  out.push({
+    first: 'Uma',
+    last: 'Open',
+    company: 'Fresh Inc',
+    mqlAt: NOW - 2 * H,
+    channel: 'REFERRAL',
+    campaign: 'spring-launch',
+    team: 'us',
+    hot: false,
+    offers: [{ rep: 'dave', at: 100, due: 130, end: 'open' }],
+  });
   return out;
 }
 
@@ -174,7 +249,15 @@ export async function seedDashboard(store: Store): Promise<string[]> {
     const imp = spec.imported;
     const ingested = await store.ingest(
       imp
-        ? { lead, hot: spec.hot, imported: true, state: imp.state, decidedAt: spec.mqlAt + imp.after, reasonId: imp.state === 'rejected' ? (imp.reason ?? null) : null, decidedBy: null }
+        ? {
+            lead,
+            hot: spec.hot,
+            imported: true,
+            state: imp.state,
+            decidedAt: spec.mqlAt + imp.after,
+            reasonId: imp.state === 'rejected' ? (imp.reason ?? null) : null,
+            decidedBy: null,
+          }
         : { lead, hot: spec.hot, imported: false, events: [{ type: 'detected', actor: null }] },
       spec.mqlAt,
     );
@@ -188,8 +271,26 @@ export async function seedDashboard(store: Store): Promise<string[]> {
         {
           handoffId: h.id,
           expect: { state: h.state, version: h.version },
-          set: { state: 'offered', repId: step.rep, teamId: spec.team, offerCount: i + 1, dueAt: spec.mqlAt + step.due * M },
-          insertOffers: [{ id: offerId, repId: step.rep, seq: i + 1, state: 'open', offeredAt, dueAt: spec.mqlAt + step.due * M, remindAt: null, ownerMatch: false, trace: {} }],
+          set: {
+            state: 'offered',
+            repId: step.rep,
+            teamId: spec.team,
+            offerCount: i + 1,
+            dueAt: spec.mqlAt + step.due * M,
+          },
+          insertOffers: [
+            {
+              id: offerId,
+              repId: step.rep,
+              seq: i + 1,
+              state: 'open',
+              offeredAt,
+              dueAt: spec.mqlAt + step.due * M,
+              remindAt: null,
+              ownerMatch: false,
+              trace: {},
+            },
+          ],
           events: [{ type: 'offered', actor: null, data: { offerId, repId: step.rep } }],
         },
         offeredAt,
@@ -227,7 +328,13 @@ export async function seedDashboard(store: Store): Promise<string[]> {
         {
           handoffId: h.id,
           expect: { state: h.state, version: h.version },
-          set: { state: 'escalated', teamId: spec.team, escalatedAt: at, escalationReason: spec.escalate.reason, dueAt: null },
+          set: {
+            state: 'escalated',
+            teamId: spec.team,
+            escalatedAt: at,
+            escalationReason: spec.escalate.reason,
+            dueAt: null,
+          },
           events: [{ type: 'escalated', actor: null, data: { reason: spec.escalate.reason } }],
         },
         at,
@@ -242,7 +349,16 @@ export async function seedDashboard(store: Store): Promise<string[]> {
     firedAt: NOW - 30 * M,
     lastNotifiedAt: NOW - 30 * M,
     resolvedAt: null,
-    data: { kind: 'backlog', audience: 'managers', critical: true, title: 'Backlog: open hand-offs over <20>', lines: ['23 open hand-offs', 'oldest 3h old'], facts: [], notified: true, clearedAt: null },
+    data: {
+      kind: 'backlog',
+      audience: 'managers',
+      critical: true,
+      title: 'Backlog: open hand-offs over <20>',
+      lines: ['23 open hand-offs', 'oldest 3h old'],
+      facts: [],
+      notified: true,
+      clearedAt: null,
+    },
   });
   await store.putAlert({
     key: 'lull',
@@ -250,7 +366,16 @@ export async function seedDashboard(store: Store): Promise<string[]> {
     firedAt: NOW - 3 * D,
     lastNotifiedAt: NOW - 3 * D,
     resolvedAt: NOW - 2 * D,
-    data: { kind: 'lull', audience: 'marketing', critical: false, title: 'RESOLVED lull must not show', lines: [], facts: [], notified: true, clearedAt: null },
+    data: {
+      kind: 'lull',
+      audience: 'marketing',
+      critical: false,
+      title: 'RESOLVED lull must not show',
+      lines: [],
+      facts: [],
+      notified: true,
+      clearedAt: null,
+    },
   });
   return ids;
 }

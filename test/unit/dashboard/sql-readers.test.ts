@@ -20,13 +20,26 @@ function suite(name: string, open: () => Promise<TestStore>, skip = false): void
       t = await open();
       await seedDashboard(t.store);
       const metrics = metricsReaderFor(t.store);
-      options = { token: 'x', metrics, store: t.store, reports: dashboardReports(metrics), settings: { reps: REPS, teams: TEAMS }, clock: { now: () => NOW }, logger: silentLogger };
+      options = {
+        token: 'x',
+        metrics,
+        store: t.store,
+        reports: dashboardReports(metrics),
+        settings: { reps: REPS, teams: TEAMS },
+        clock: { now: () => NOW },
+        logger: silentLogger,
+      };
     }, 60_000);
     afterAll(async () => {
       await t?.close();
     });
 
-    it.each(['window=30d', 'window=90d&team=emea', 'window=14d&source=PAID_SEARCH&hot=1', 'window=90d&campaign=black-friday'])('matches computeStats for %s', async (query) => {
+    it.each([
+      'window=30d',
+      'window=90d&team=emea',
+      'window=14d&source=PAID_SEARCH&hot=1',
+      'window=90d&campaign=black-friday',
+    ])('matches computeStats for %s', async (query) => {
       const parsed = parseFilters(new URLSearchParams(query));
       const view = await buildDashboardView(options, parsed, 'n');
       const base = { since: NOW - parsed.windowMs, until: NOW, filter: parsed.filter, reasons: REASONS };

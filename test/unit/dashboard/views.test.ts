@@ -1,8 +1,23 @@
 // The view helpers: escaping template, SVG charts, filter parsing, the filtered export pager and the
 // bisection that bounds the rows a big window reads.
 import { describe, expect, it } from 'vitest';
-import { filterQuery, filteredExportReader, latestStartWithin, parseFilters, decideAccess, sessionValue } from '../../../src/http/dashboard.js';
-import { barChart, bucketIndex, bucketPosition, histogram, histogramChart, SPEED_EDGES, weeklyChart } from '../../../src/http/views/charts.js';
+import {
+  filterQuery,
+  filteredExportReader,
+  latestStartWithin,
+  parseFilters,
+  decideAccess,
+  sessionValue,
+} from '../../../src/http/dashboard.js';
+import {
+  barChart,
+  bucketIndex,
+  bucketPosition,
+  histogram,
+  histogramChart,
+  SPEED_EDGES,
+  weeklyChart,
+} from '../../../src/http/views/charts.js';
 import { escapeHtml, html, join, trusted } from '../../../src/http/views/html.js';
 import type { ExportRow, MetricsReader } from '../../../src/ports/metrics.js';
 
@@ -19,7 +34,7 @@ describe('html template', () => {
   it('passes nested markup through once and escapes strings inside arrays', () => {
     const inner = html`<b>${'a&b'}</b>`;
     expect(html`<p>${inner}${['<i>', html`<i>ok</i>`]}</p>`.text).toBe('<p><b>a&amp;b</b>&lt;i&gt;<i>ok</i></p>');
-    expect(join(['<x>', html`<br>`], ' & ').text).toBe('&lt;x&gt; &amp; <br>');
+    expect(join(['<x>', html`<br />`], ' & ').text).toBe('&lt;x&gt; &amp; <br>');
     expect(html`${null}${undefined}${false}${0}`.text).toBe('0');
     expect(trusted('<style>a{}</style>').text).toBe('<style>a{}</style>');
     expect(escapeHtml('&amp;')).toBe('&amp;amp;');
@@ -105,22 +120,50 @@ describe('access decisions', () => {
   it('accepts the header, the session cookie and a one-time ?token=, nothing else', () => {
     expect(decideAccess('t0k', url('/dashboard'), { authorization: 'Bearer t0k' }, false)).toEqual({ kind: 'allow' });
     expect(decideAccess('t0k', url('/dashboard'), { authorization: 'bearer  t0k ' }, false)).toEqual({ kind: 'allow' });
-    expect(decideAccess('t0k', url('/dashboard'), { cookie: `a=b; handoff_dashboard=${sessionValue('t0k')}` }, false)).toEqual({ kind: 'allow' });
-    expect(decideAccess('t0k', url('/dashboard'), { cookie: `handoff_dashboard=${sessionValue('other')}` }, false)).toEqual({ kind: 'deny', why: 'stale_cookie' });
-    expect(decideAccess('t0k', url('/dashboard'), { authorization: 'Bearer t0k2' }, false)).toEqual({ kind: 'deny', why: 'wrong_header' });
+    expect(
+      decideAccess('t0k', url('/dashboard'), { cookie: `a=b; handoff_dashboard=${sessionValue('t0k')}` }, false),
+    ).toEqual({ kind: 'allow' });
+    expect(
+      decideAccess('t0k', url('/dashboard'), { cookie: `handoff_dashboard=${sessionValue('other')}` }, false),
+    ).toEqual({ kind: 'deny', why: 'stale_cookie' });
+    expect(decideAccess('t0k', url('/dashboard'), { authorization: 'Bearer t0k2' }, false)).toEqual({
+      kind: 'deny',
+      why: 'wrong_header',
+    });
     expect(decideAccess('t0k', url('/dashboard'), {}, false)).toEqual({ kind: 'deny', why: 'missing' });
     expect(decideAccess('t0k', url('/dashboard?token=t0'), {}, false)).toEqual({ kind: 'deny', why: 'wrong_token' });
     const login = decideAccess('t0k', url('/x/dashboard.csv?token=t0k&window=7d'), {}, true);
     expect(login).toMatchObject({ kind: 'login', location: 'dashboard.csv?window=7d' });
-    expect(login.kind === 'login' && login.cookie).toMatch(/; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+; Secure$/);
+    expect(login.kind === 'login' && login.cookie).toMatch(
+      /; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+; Secure$/,
+    );
   });
 });
 
 function row(i: number, teamId: string): ExportRow {
   return {
-    id: `h${String(i).padStart(4, '0')}`, source: 'hubspot', externalId: `x${i}`, email: null, firstName: null, lastName: null, company: null,
-    channel: 'ADS', campaign: null, hot: false, imported: false, mqlAt: 1_000 + i, state: 'accepted', teamId, repId: null,
-    escalatedAt: null, escalationReason: null, decidedAt: null, decidedBy: null, reasonId: null, note: null, offers: [],
+    id: `h${String(i).padStart(4, '0')}`,
+    source: 'hubspot',
+    externalId: `x${i}`,
+    email: null,
+    firstName: null,
+    lastName: null,
+    company: null,
+    channel: 'ADS',
+    campaign: null,
+    hot: false,
+    imported: false,
+    mqlAt: 1_000 + i,
+    state: 'accepted',
+    teamId,
+    repId: null,
+    escalatedAt: null,
+    escalationReason: null,
+    decidedAt: null,
+    decidedBy: null,
+    reasonId: null,
+    note: null,
+    offers: [],
   };
 }
 

@@ -10,7 +10,12 @@ import {
 import type { ComparisonOp, Condition, Scalar } from '../../../src/domain/model.js';
 import { makeLead } from '../routing/builders.js';
 
-const cmp = (field: string, op: ComparisonOp, value: Scalar | Scalar[]): Condition => ({ kind: 'compare', field, op, value });
+const cmp = (field: string, op: ComparisonOp, value: Scalar | Scalar[]): Condition => ({
+  kind: 'compare',
+  field,
+  op,
+  value,
+});
 
 const lead = makeLead({
   email: 'Jane.Doe@ACME.io',
@@ -110,10 +115,17 @@ describe('evaluateCondition', () => {
   });
 
   it('ne is exactly not eq and notIn exactly not in, for any value', () => {
-    const value = fc.oneof(fc.string({ maxLength: 4 }), fc.integer({ min: -5, max: 5 }), fc.constantFrom('1', '01', '1.0', 'DE', 'de'));
+    const value = fc.oneof(
+      fc.string({ maxLength: 4 }),
+      fc.integer({ min: -5, max: 5 }),
+      fc.constantFrom('1', '01', '1.0', 'DE', 'de'),
+    );
     fc.assert(
       fc.property(fc.option(value, { nil: undefined }), value, fc.array(value, { maxLength: 3 }), (actual, v, vs) => {
-        const l = makeLead({ props: { p: actual === undefined ? null : String(actual) }, fields: typeof actual === 'number' ? { score: actual } : {} });
+        const l = makeLead({
+          props: { p: actual === undefined ? null : String(actual) },
+          fields: typeof actual === 'number' ? { score: actual } : {},
+        });
         for (const field of ['props.p', 'score']) {
           const i = { lead: l };
           expect(evaluateCondition(cmp(field, 'ne', v), i)).toBe(!evaluateCondition(cmp(field, 'eq', v), i));

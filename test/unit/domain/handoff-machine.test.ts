@@ -48,12 +48,18 @@ describe('nextState', () => {
   });
 
   it('says a decided hand-off is already decided', () => {
-    expect(nextState('accepted', 'reject')).toEqual({ ok: false, reason: 'hand-off is already accepted; cannot reject' });
+    expect(nextState('accepted', 'reject')).toEqual({
+      ok: false,
+      reason: 'hand-off is already accepted; cannot reject',
+    });
   });
 
   it('lists the allowed actions when a move is illegal from an open state', () => {
     const result = nextState('escalated', 'accept');
-    expect(result).toEqual({ ok: false, reason: 'cannot accept a hand-off that is escalated (allowed: assign, claim, withdraw)' });
+    expect(result).toEqual({
+      ok: false,
+      reason: 'cannot accept a hand-off that is escalated (allowed: assign, claim, withdraw)',
+    });
   });
 
   it('returns a value instead of throwing for a state it does not know', () => {

@@ -190,7 +190,8 @@ describe('calendars without working time', () => {
 
   it('falls back to wall time from the last working moment when holidays cover more than the horizon', () => {
     const holidays: string[] = [];
-    for (let d = at('2026-11-21T00:00:00Z'); d < at('2028-06-01T00:00:00Z'); d += DAY) holidays.push(iso(d).slice(0, 10));
+    for (let d = at('2026-11-21T00:00:00Z'); d < at('2028-06-01T00:00:00Z'); d += DAY)
+      holidays.push(iso(d).slice(0, 10));
     const cal = makeCalendar({ holidays });
     // Friday 2026-11-20 17:20 CET: 10 minutes left that day, then nothing for 18 months.
     const start = at('2026-11-20T16:20:00Z');
@@ -202,7 +203,8 @@ describe('calendars without working time', () => {
 
   it('still finds working time after a long but bounded stretch of holidays', () => {
     const holidays: string[] = [];
-    for (let d = at('2026-11-21T00:00:00Z'); d < at('2027-09-01T00:00:00Z'); d += DAY) holidays.push(iso(d).slice(0, 10));
+    for (let d = at('2026-11-21T00:00:00Z'); d < at('2027-09-01T00:00:00Z'); d += DAY)
+      holidays.push(iso(d).slice(0, 10));
     const cal = makeCalendar({ holidays });
     // Wednesday 2027-09-01 09:00 CEST = 07:00Z.
     expect(iso(addWorkingTime(at('2026-11-20T16:30:00Z'), MIN, cal))).toBe('2027-09-01T07:01:00.000Z');
@@ -255,9 +257,7 @@ const TRANSITIONS = [
 
 const instantArb = fc.oneof(
   fc.integer({ min: at('2025-06-01T00:00:00Z'), max: at('2027-06-01T00:00:00Z') }),
-  fc
-    .tuple(fc.constantFrom(...TRANSITIONS), fc.integer({ min: -3 * DAY, max: 3 * DAY }))
-    .map(([t, d]) => t + d),
+  fc.tuple(fc.constantFrom(...TRANSITIONS), fc.integer({ min: -3 * DAY, max: 3 * DAY })).map(([t, d]) => t + d),
 );
 
 const minuteArb = fc.oneof(fc.integer({ min: 0, max: 1439 }), fc.constantFrom(0, 60, 90, 120, 150, 180, 1380, 1410));
@@ -347,10 +347,15 @@ describe('addWorkingTime: properties', () => {
 
   it('ends inside working time or exactly at the end of a window', () => {
     fc.assert(
-      fc.property(instantArb, durationArb.filter((d) => d > 0), calendarArb, (s, d, cal) => {
-        // The millisecond before the result is working time: the result is inside a window or its end.
-        expect(isWorkingTime(addWorkingTime(s, d, cal) - 1, cal)).toBe(true);
-      }),
+      fc.property(
+        instantArb,
+        durationArb.filter((d) => d > 0),
+        calendarArb,
+        (s, d, cal) => {
+          // The millisecond before the result is working time: the result is inside a window or its end.
+          expect(isWorkingTime(addWorkingTime(s, d, cal) - 1, cal)).toBe(true);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -367,7 +372,11 @@ describe('addWorkingTime: properties', () => {
   it('equals wall time on a 24/7 calendar in every zone', () => {
     fc.assert(
       fc.property(instantArb, durationArb, fc.constantFrom(...ZONES), (s, d, timezone) => {
-        const always: WorkCalendar = { timezone, hours: { windows: [{ days: ALL_DAYS, start: 0, end: 1440 }] }, holidays: [] };
+        const always: WorkCalendar = {
+          timezone,
+          hours: { windows: [{ days: ALL_DAYS, start: 0, end: 1440 }] },
+          holidays: [],
+        };
         expect(addWorkingTime(s, d, always)).toBe(s + d);
       }),
       { numRuns: 200 },
@@ -417,7 +426,12 @@ describe('working time against a minute-by-minute oracle', () => {
         expect(start).toBeLessThanOrEqual(t);
         expect(localDate(start, zone)).toBe(localDate(t, zone));
         expect(localDate(start - 1, zone) < localDate(t, zone)).toBe(true);
-        const oracle = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' });
+        const oracle = new Intl.DateTimeFormat('en-CA', {
+          timeZone: zone,
+          year: 'numeric',
+          month: '2-digit',
+          day: '2-digit',
+        });
         expect(localDate(t, zone)).toBe(oracle.format(new Date(t)));
       }),
       { numRuns: 300 },

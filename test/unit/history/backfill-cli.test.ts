@@ -55,10 +55,20 @@ afterEach(async () => {
   await rm(path.join(dir, 'handoff.db-shm'), { force: true });
 });
 
-async function run(args: string[], deps: BackfillCliDeps = {}, isTty = false): Promise<{ code: number; out: string; err: string }> {
+async function run(
+  args: string[],
+  deps: BackfillCliDeps = {},
+  isTty = false,
+): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const io: CliIo = { out: (t) => void (out += t), err: (t) => void (err += t), env: { HUBSPOT_TOKEN: 'pat-test' }, cwd: dir, isTty };
+  const io: CliIo = {
+    out: (t) => void (out += t),
+    err: (t) => void (err += t),
+    env: { HUBSPOT_TOKEN: 'pat-test' },
+    cwd: dir,
+    isTty,
+  };
   const program = new Command('handoff').exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
   registerBackfillCommand(program, io, { now: () => NOW, logger: silentLogger, ...deps });
   registerStatsCommand(program, io, () => NOW);
@@ -147,7 +157,13 @@ describe('handoff backfill --from FILE', () => {
     await writeFile(path.join(dir, 'good.csv'), GOOD_CSV);
     const dry = await run(['backfill', '--from', 'good.csv', '--dry-run', '--json']);
     expect(dry.code).toBe(0);
-    expect(JSON.parse(dry.out)).toMatchObject({ dryRun: true, read: 4, created: 4, outcomes: { accepted: 1, rejected: 2, open: 1 }, rejectedByReason: { bad_timing: 1, unknown: 1 } });
+    expect(JSON.parse(dry.out)).toMatchObject({
+      dryRun: true,
+      read: 4,
+      created: 4,
+      outcomes: { accepted: 1, rejected: 2, open: 1 },
+      rejectedByReason: { bad_timing: 1, unknown: 1 },
+    });
     expect(await storedCount()).toBe(0);
     const first = await run(['backfill', '--from', 'good.csv', '--json']);
     expect(JSON.parse(first.out)).toMatchObject({ source: 'file', created: 4, from: '2026-10-01T10:00:00.000Z' });
@@ -155,7 +171,14 @@ describe('handoff backfill --from FILE', () => {
     expect(JSON.parse(again.out)).toMatchObject({ created: 0, skipped: { duplicate: 4 } });
     // stats shows the history: 4 MQLs, all imported, 1 SAL
     const stats = await run(['stats', '--since', '2026-09-30', '--json']);
-    expect(JSON.parse(stats.out).total).toMatchObject({ mqls: 4, imported: 4, sals: 1, rejected: 2, pending: 1, conversionPercent: 25 });
+    expect(JSON.parse(stats.out).total).toMatchObject({
+      mqls: 4,
+      imported: 4,
+      sals: 1,
+      rejected: 2,
+      pending: 1,
+      conversionPercent: 25,
+    });
     const byRep = await run(['stats', '--since', '2026-09-30', '--by', 'rep', '--json']);
     expect(JSON.parse(byRep.out).groups.map((g: { key: string; mqls: number }) => [g.key, g.mqls])).toEqual([
       ['(none)', 2],
@@ -178,8 +201,22 @@ describe('handoff backfill --from FILE', () => {
 describe('handoff backfill --since (CRM)', () => {
   it('reads the period from UTC midnight 90 days back and prints the summary', async () => {
     const episodes: HistoryEpisode[] = [
-      { lead: makeLead({ externalId: 'x1', mqlAt: NOW - 80 * DAY, props: { lifecyclestage: 'customer' } }), outcomeAt: null, evidence: 'mql-date', stillMql: false },
-      { lead: makeLead({ externalId: 'x2', mqlAt: NOW - 10 * DAY, props: { lifecyclestage: 'marketingqualifiedlead' } }), outcomeAt: null, evidence: 'mql-date', stillMql: true },
+      {
+        lead: makeLead({ externalId: 'x1', mqlAt: NOW - 80 * DAY, props: { lifecyclestage: 'customer' } }),
+        outcomeAt: null,
+        evidence: 'mql-date',
+        stillMql: false,
+      },
+      {
+        lead: makeLead({
+          externalId: 'x2',
+          mqlAt: NOW - 10 * DAY,
+          props: { lifecyclestage: 'marketingqualifiedlead' },
+        }),
+        outcomeAt: null,
+        evidence: 'mql-date',
+        stillMql: true,
+      },
     ];
     const asked: Array<{ from: number; to: number }> = [];
     const source: HistorySource = {
@@ -208,15 +245,31 @@ describe('handoff backfill --since (CRM)', () => {
 
 describe('parseHistoryFile', () => {
   it('keys rows without a record id by email and keeps the file line for the audit trail', () => {
-    const f = parseHistoryFile(GOOD_CSV, 'good.csv', { rejectionReasons: baseSettings().reasons, reps: baseSettings().reps, sourceKind: 'salesforce' });
+    const f = parseHistoryFile(GOOD_CSV, 'good.csv', {
+      rejectionReasons: baseSettings().reasons,
+      reps: baseSettings().reps,
+      sourceKind: 'salesforce',
+    });
     expect(f.problems).toEqual([]);
-    expect(f.rows.map((r) => [r.line, r.record.lead.externalId, r.record.lead.source, r.record.outcome.state, r.record.repId])).toEqual([
+    expect(
+      f.rows.map((r) => [
+        r.line,
+        r.record.lead.externalId,
+        r.record.lead.source,
+        r.record.outcome.state,
+        r.record.repId,
+      ]),
+    ).toEqual([
       [2, 'email:ana@acme.example', 'salesforce', 'accepted', 'alice'],
       [3, 'email:ben@beta.example', 'salesforce', 'rejected', 'bruno'],
       [4, 'email:cid@gamma.example', 'salesforce', 'open', null],
       [5, 'email:dee@delta.example', 'salesforce', 'rejected', null],
     ]);
-    expect(f.rows[0]?.record.lead).toMatchObject({ fields: { company: 'Acme', employees: 120 }, props: { hs_lead_status: 'OPEN' }, mqlAt: Date.parse('2026-10-01T10:00:00Z') });
+    expect(f.rows[0]?.record.lead).toMatchObject({
+      fields: { company: 'Acme', employees: 120 },
+      props: { hs_lead_status: 'OPEN' },
+      mqlAt: Date.parse('2026-10-01T10:00:00Z'),
+    });
     expect(f.rows[0]?.record.origin).toEqual({ from: 'file', file: 'good.csv', line: 2 });
   });
 });
@@ -226,7 +279,9 @@ describe('parseHistoryFile', () => {
 async function mixedCohort(store: Store): Promise<void> {
   const h = createHarness(store, baseSettings(), NOW - 5 * DAY);
   // live: 3 MQLs, one accepted after 20 minutes, one rejected (not_icp), one still offered
-  const live = [0, 1, 2].map((i) => makeLead({ externalId: `live${i}`, mqlAt: NOW - 5 * DAY + i * 60_000, modifiedAt: NOW - 5 * DAY }));
+  const live = [0, 1, 2].map((i) =>
+    makeLead({ externalId: `live${i}`, mqlAt: NOW - 5 * DAY + i * 60_000, modifiedAt: NOW - 5 * DAY }),
+  );
   const { handoffIds } = await ingestLeads(h.deps, live);
   const offers = [];
   for (const id of handoffIds) {
@@ -236,7 +291,12 @@ async function mixedCohort(store: Store): Promise<void> {
   }
   h.clock.advance(20 * 60_000);
   await recordDecision(h.deps, { offerId: offers[0]!.id, actorId: offers[0]!.repId, decision: 'accept' });
-  await recordDecision(h.deps, { offerId: offers[1]!.id, actorId: offers[1]!.repId, decision: 'reject', reasonId: 'not_icp' });
+  await recordDecision(h.deps, {
+    offerId: offers[1]!.id,
+    actorId: offers[1]!.repId,
+    decision: 'reject',
+    reasonId: 'not_icp',
+  });
   // history: 5 MQLs — 2 accepted, 1 rejected (bad_timing), 1 rejected (unknown), 1 open
   const ep = (i: number, props: Record<string, string>): HistoryEpisode => ({
     lead: makeLead({ externalId: `past${i}`, mqlAt: NOW - 40 * DAY + i * DAY, modifiedAt: NOW - 30 * DAY, props }),
@@ -251,7 +311,11 @@ async function mixedCohort(store: Store): Promise<void> {
         episodes: [
           ep(1, { lifecyclestage: 'customer' }),
           ep(2, { lifecyclestage: 'marketingqualifiedlead', hs_lead_status: 'IN_PROGRESS' }),
-          ep(3, { lifecyclestage: 'marketingqualifiedlead', hs_lead_status: 'UNQUALIFIED', handoff_rejection_reason: 'bad_timing' }),
+          ep(3, {
+            lifecyclestage: 'marketingqualifiedlead',
+            hs_lead_status: 'UNQUALIFIED',
+            handoff_rejection_reason: 'bad_timing',
+          }),
           ep(4, { lifecyclestage: 'lead', hs_lead_status: 'BAD_TIMING' }),
           ep(5, { lifecyclestage: 'marketingqualifiedlead', hs_lead_status: 'NEW' }),
         ],
@@ -264,10 +328,20 @@ async function mixedCohort(store: Store): Promise<void> {
   const deps = { store, clock: { now: () => NOW }, logger: silentLogger, settings: baseSettings() };
   await backfillFromSource(deps, source, { range: { from: NOW - 90 * DAY, to: NOW }, rules: DEFAULT_HISTORY.hubspot });
   // one file row, accepted by alice
-  await importHistoryRecords(deps, [{ lead: makeLead({ externalId: 'file1', mqlAt: NOW - 20 * DAY, modifiedAt: NOW - 20 * DAY }), outcome: { state: 'accepted' }, outcomeAt: null, repId: 'alice', origin: { from: 'file' } }]);
+  await importHistoryRecords(deps, [
+    {
+      lead: makeLead({ externalId: 'file1', mqlAt: NOW - 20 * DAY, modifiedAt: NOW - 20 * DAY }),
+      outcome: { state: 'accepted' },
+      outcomeAt: null,
+      repId: 'alice',
+      origin: { from: 'file' },
+    },
+  ]);
 }
 
-const engines: Array<['sqlite' | 'postgres', () => Promise<TestStore>]> = [['sqlite', () => openSqliteTestStore({ file: true })]];
+const engines: Array<['sqlite' | 'postgres', () => Promise<TestStore>]> = [
+  ['sqlite', () => openSqliteTestStore({ file: true })],
+];
 if (postgresTestUrl() !== null) engines.push(['postgres', () => openPostgresTestStore()]);
 
 for (const [engine, open] of engines) {
@@ -281,7 +355,11 @@ for (const [engine, open] of engines) {
     it('counts history in MQLs and MQL→SAL %, and only live hand-offs in the timings', async () => {
       ts = await open();
       await mixedCohort(ts.store);
-      const report = await computeStats(metricsReaderFor(ts.store), { since: NOW - 90 * DAY, until: NOW, reasons: baseSettings().reasons });
+      const report = await computeStats(metricsReaderFor(ts.store), {
+        since: NOW - 90 * DAY,
+        until: NOW,
+        reasons: baseSettings().reasons,
+      });
       // hand-computed: 9 MQLs (3 live + 5 backfilled + 1 file), 6 imported; SALs 1 live + 2 + 1 = 4; rejected 1 + 2 = 3;
       // pending: 1 live offered + 1 imported open = 2; speed-to-lead and response time over the live ones only.
       expect(report.total).toMatchObject({
@@ -296,7 +374,11 @@ for (const [engine, open] of engines) {
         responseTime: { count: 2 },
         sla: { ended: 2, onTime: 2 },
       });
-      expect(Object.fromEntries(report.total.rejectedByReason.map((r) => [r.id, r.count]))).toEqual({ not_icp: 1, bad_timing: 1, unknown: 1 });
+      expect(Object.fromEntries(report.total.rejectedByReason.map((r) => [r.id, r.count]))).toEqual({
+        not_icp: 1,
+        bad_timing: 1,
+        unknown: 1,
+      });
     });
   });
 }

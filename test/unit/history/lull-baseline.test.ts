@@ -36,15 +36,26 @@ function fourWeeks(): HistorySource {
   for (let week = 1; week <= 4; week++) {
     for (let i = 0; i < 11; i++) {
       const mqlAt = i < 8 ? T - week * WEEK - 4 * HOUR + i * 25 * MIN : T - week * WEEK + (i - 7) * DAY;
-      const props = i % 2 === 0 ? { lifecyclestage: 'customer' } : { lifecyclestage: 'lead', hs_lead_status: 'UNQUALIFIED' };
-      episodes.push({ lead: makeLead({ externalId: `w${week}-${i}`, mqlAt, modifiedAt: mqlAt + DAY, props }), outcomeAt: null, evidence: 'mql-date', stillMql: false });
+      const props =
+        i % 2 === 0 ? { lifecyclestage: 'customer' } : { lifecyclestage: 'lead', hs_lead_status: 'UNQUALIFIED' };
+      episodes.push({
+        lead: makeLead({ externalId: `w${week}-${i}`, mqlAt, modifiedAt: mqlAt + DAY, props }),
+        outcomeAt: null,
+        evidence: 'mql-date',
+        stillMql: false,
+      });
     }
   }
   episodes.sort((a, b) => a.lead.mqlAt - b.lead.mqlAt);
   return {
     kind: 'hubspot',
     async *read() {
-      yield { episodes, cursor: JSON.stringify({ at: episodes[episodes.length - 1]?.lead.mqlAt }), estimatedTotal: episodes.length, calls: 1 };
+      yield {
+        episodes,
+        cursor: JSON.stringify({ at: episodes[episodes.length - 1]?.lead.mqlAt }),
+        estimatedTotal: episodes.length,
+        calls: 1,
+      };
     },
   };
 }
@@ -52,15 +63,29 @@ function fourWeeks(): HistorySource {
 async function stage(store: Store, backfill: boolean): Promise<string[][]> {
   const h = createHarness(store, baseSettings(), T);
   if (backfill) {
-    const s = await backfillFromSource({ store, clock: h.clock, logger: silentLogger, settings: h.deps.settings }, fourWeeks(), {
-      range: { from: T - 30 * DAY, to: T },
-      rules: DEFAULT_HISTORY.hubspot,
-    });
+    const s = await backfillFromSource(
+      { store, clock: h.clock, logger: silentLogger, settings: h.deps.settings },
+      fourWeeks(),
+      {
+        range: { from: T - 30 * DAY, to: T },
+        rules: DEFAULT_HISTORY.hubspot,
+      },
+    );
     expect(s.created).toBe(44);
   }
   // day one: one live MQL in the last 4 hours, where the previous Mondays had 8
-  await store.ingest({ lead: makeLead({ externalId: 'live-1', mqlAt: T - HOUR, modifiedAt: T - HOUR }), hot: false, imported: false }, T - HOUR);
-  const deps = { store, metrics: metricsReaderFor(store), clock: h.clock, settings: h.deps.settings, rules: RULES, logger: silentLogger };
+  await store.ingest(
+    { lead: makeLead({ externalId: 'live-1', mqlAt: T - HOUR, modifiedAt: T - HOUR }), hot: false, imported: false },
+    T - HOUR,
+  );
+  const deps = {
+    store,
+    metrics: metricsReaderFor(store),
+    clock: h.clock,
+    settings: h.deps.settings,
+    rules: RULES,
+    logger: silentLogger,
+  };
   const fired: string[][] = [];
   fired.push((await evaluateAlerts(deps)).fired);
   h.clock.advance(10 * MIN);

@@ -17,16 +17,30 @@ const hs = (props: Record<string, string | null>) => makeLead({ props });
 const sf = (props: Record<string, string | null>) => makeLead({ source: 'salesforce', props });
 
 describe('inferOutcome with the HubSpot defaults', () => {
-  it.each(['salesqualifiedlead', 'opportunity', 'customer'])('counts a contact now in lifecycle stage %s as accepted', (stage) => {
-    expect(inferOutcome(hs({ lifecyclestage: stage, hs_lead_status: null }), hubspot, REASONS)).toEqual({ state: 'accepted' });
-  });
+  it.each(['salesqualifiedlead', 'opportunity', 'customer'])(
+    'counts a contact now in lifecycle stage %s as accepted',
+    (stage) => {
+      expect(inferOutcome(hs({ lifecyclestage: stage, hs_lead_status: null }), hubspot, REASONS)).toEqual({
+        state: 'accepted',
+      });
+    },
+  );
 
-  it.each(['OPEN', 'IN_PROGRESS', 'CONNECTED', 'OPEN_DEAL'])('counts an MQL with lead status %s as accepted', (status) => {
-    expect(inferOutcome(hs({ lifecyclestage: 'marketingqualifiedlead', hs_lead_status: status }), hubspot, REASONS)).toEqual({ state: 'accepted' });
-  });
+  it.each(['OPEN', 'IN_PROGRESS', 'CONNECTED', 'OPEN_DEAL'])(
+    'counts an MQL with lead status %s as accepted',
+    (status) => {
+      expect(
+        inferOutcome(hs({ lifecyclestage: 'marketingqualifiedlead', hs_lead_status: status }), hubspot, REASONS),
+      ).toEqual({ state: 'accepted' });
+    },
+  );
 
   it('counts UNQUALIFIED as rejected with the reason from our own property', () => {
-    const lead = hs({ lifecyclestage: 'marketingqualifiedlead', hs_lead_status: 'UNQUALIFIED', handoff_rejection_reason: 'not_icp' });
+    const lead = hs({
+      lifecyclestage: 'marketingqualifiedlead',
+      hs_lead_status: 'UNQUALIFIED',
+      handoff_rejection_reason: 'not_icp',
+    });
     expect(inferOutcome(lead, hubspot, REASONS)).toEqual({ state: 'rejected', reasonId: 'not_icp' });
   });
 
@@ -36,7 +50,9 @@ describe('inferOutcome with the HubSpot defaults', () => {
   });
 
   it('leaves an MQL that no rule matches open', () => {
-    expect(inferOutcome(hs({ lifecyclestage: 'marketingqualifiedlead', hs_lead_status: 'NEW' }), hubspot, REASONS)).toEqual({ state: 'open' });
+    expect(
+      inferOutcome(hs({ lifecyclestage: 'marketingqualifiedlead', hs_lead_status: 'NEW' }), hubspot, REASONS),
+    ).toEqual({ state: 'open' });
     expect(inferOutcome(hs({ lifecyclestage: 'marketingqualifiedlead' }), hubspot, REASONS)).toEqual({ state: 'open' });
   });
 
@@ -48,20 +64,30 @@ describe('inferOutcome with the HubSpot defaults', () => {
 
 describe('inferOutcome with the Salesforce defaults', () => {
   it('counts a converted lead as accepted', () => {
-    expect(inferOutcome(sf({ IsConverted: 'true', Status: 'Closed - Converted' }), salesforce, REASONS)).toEqual({ state: 'accepted' });
+    expect(inferOutcome(sf({ IsConverted: 'true', Status: 'Closed - Converted' }), salesforce, REASONS)).toEqual({
+      state: 'accepted',
+    });
   });
 
   it('counts Working - Contacted as accepted', () => {
-    expect(inferOutcome(sf({ IsConverted: 'false', Status: 'Working - Contacted' }), salesforce, REASONS)).toEqual({ state: 'accepted' });
+    expect(inferOutcome(sf({ IsConverted: 'false', Status: 'Working - Contacted' }), salesforce, REASONS)).toEqual({
+      state: 'accepted',
+    });
   });
 
   it('counts Closed - Not Converted as rejected, with the reason field when it holds a configured label', () => {
-    const lead = sf({ IsConverted: 'false', Status: 'Closed - Not Converted', Handoff_Rejection_Reason__c: 'Bad timing' });
+    const lead = sf({
+      IsConverted: 'false',
+      Status: 'Closed - Not Converted',
+      Handoff_Rejection_Reason__c: 'Bad timing',
+    });
     expect(inferOutcome(lead, salesforce, REASONS)).toEqual({ state: 'rejected', reasonId: 'bad_timing' });
   });
 
   it('leaves a lead still in Marketing Qualified open', () => {
-    expect(inferOutcome(sf({ IsConverted: 'false', Status: 'Marketing Qualified' }), salesforce, REASONS)).toEqual({ state: 'open' });
+    expect(inferOutcome(sf({ IsConverted: 'false', Status: 'Marketing Qualified' }), salesforce, REASONS)).toEqual({
+      state: 'open',
+    });
   });
 });
 
@@ -83,10 +109,15 @@ describe('history rules from the config file', () => {
       '/cfg/handoff.yaml',
     );
     const rules = config.history;
-    expect(inferOutcome(hs({ deal_stage: 'won', lifecyclestage: 'marketingqualifiedlead' }), rules, REASONS)).toEqual({ state: 'accepted' });
+    expect(inferOutcome(hs({ deal_stage: 'won', lifecyclestage: 'marketingqualifiedlead' }), rules, REASONS)).toEqual({
+      state: 'accepted',
+    });
     // the default rule (later lifecycle stage) no longer applies
     expect(inferOutcome(hs({ lifecyclestage: 'customer' }), rules, REASONS)).toEqual({ state: 'open' });
-    expect(inferOutcome(hs({ sales_verdict: 'nope', verdict_reason: 'Too small' }), rules, REASONS)).toEqual({ state: 'rejected', reasonId: 'Too small' });
+    expect(inferOutcome(hs({ sales_verdict: 'nope', verdict_reason: 'Too small' }), rules, REASONS)).toEqual({
+      state: 'rejected',
+      reasonId: 'Too small',
+    });
     expect(historyProperties(rules)).toEqual(['deal_stage', 'sales_verdict', 'verdict_reason']);
   });
 

@@ -97,22 +97,54 @@ const RULES: AlertRules = {
 };
 
 function alertDeps(h: Harness, rules: Partial<AlertRules> = {}, extra: Partial<AlertDeps> = {}): AlertDeps {
-  return { store: h.store, metrics: createStoreMetricsReader(h.store), clock: h.clock, settings: h.deps.settings, rules: { ...RULES, ...rules }, logger: silentLogger, ...extra };
+  return {
+    store: h.store,
+    metrics: createStoreMetricsReader(h.store),
+    clock: h.clock,
+    settings: h.deps.settings,
+    rules: { ...RULES, ...rules },
+    logger: silentLogger,
+    ...extra,
+  };
 }
 
 let seq = 0;
-async function mql(store: Store, at: number, fields: Record<string, string> = {}, outcome?: { state: 'accepted' | 'rejected'; reason?: string }) {
+async function mql(
+  store: Store,
+  at: number,
+  fields: Record<string, string> = {},
+  outcome?: { state: 'accepted' | 'rejected'; reason?: string },
+) {
   seq += 1;
-  const lead = makeLead({ externalId: `a${seq}`, mqlAt: at, modifiedAt: at, fields: { channel: 'ORGANIC', campaign: 'spring', ...fields } });
+  const lead = makeLead({
+    externalId: `a${seq}`,
+    mqlAt: at,
+    modifiedAt: at,
+    fields: { channel: 'ORGANIC', campaign: 'spring', ...fields },
+  });
   if (outcome) {
-    return store.ingest({ lead, hot: false, imported: true, state: outcome.state, decidedAt: at + MIN, reasonId: outcome.reason ?? null, decidedBy: 'alice' }, at);
+    return store.ingest(
+      {
+        lead,
+        hot: false,
+        imported: true,
+        state: outcome.state,
+        decidedAt: at + MIN,
+        reasonId: outcome.reason ?? null,
+        decidedBy: 'alice',
+      },
+      at,
+    );
   }
   return store.ingest({ lead, hot: false, imported: false }, at);
 }
 
 async function sent(h: Harness) {
   await h.drain();
-  const out = { slack: h.slack.messages.map((m) => m.channel + ' ' + m.text), mail: h.mailer.sent.map((m) => `${m.to.join(',')} ${m.subject}`) };
+  const out = {
+    slack: h.slack.messages.map((m) => m.channel + ' ' + m.text),
+    mail: h.mailer.sent.map((m) => `${m.to.join(',')} ${m.subject}`),
+  };
   h.slack.messages.length = 0;
   h.mailer.sent.length = 0;
   return out;
@@ -135,7 +167,15 @@ describe('evaluateAlerts', () => {
 
     // one hand-off withdrawn: 3 open, not over the threshold any more
     const one = (await h.store.getHandoff(ids[0]!))!;
-    await h.store.applyChange({ handoffId: one.id, expect: { state: one.state, version: one.version }, set: { state: 'withdrawn', decidedAt: h.clock.now() }, events: [] }, h.clock.now());
+    await h.store.applyChange(
+      {
+        handoffId: one.id,
+        expect: { state: one.state, version: one.version },
+        set: { state: 'withdrawn', decidedAt: h.clock.now() },
+        events: [],
+      },
+      h.clock.now(),
+    );
     h.clock.advance(MIN);
     expect((await evaluateAlerts(deps)).resolved).toEqual(['backlog']);
     const resolved = await sent(h);
@@ -160,7 +200,8 @@ describe('evaluateAlerts', () => {
     const h = createHarness(createMemoryStore(), undefined, T);
     const deps = alertDeps(h, { backlog: null, conversion: null, rejectionSpike: null });
     // usually 4 MQLs between 06:00 and 10:00 on this weekday; today 1
-    for (let w = 1; w <= 4; w++) for (let i = 0; i < 4; i++) await mql(h.store, T - w * 7 * DAY - (i + 1) * 30 * MIN, {}, { state: 'accepted' });
+    for (let w = 1; w <= 4; w++)
+      for (let i = 0; i < 4; i++) await mql(h.store, T - w * 7 * DAY - (i + 1) * 30 * MIN, {}, { state: 'accepted' });
     await mql(h.store, T - 30 * MIN, {}, { state: 'accepted' });
     const tick = await evaluateAlerts(deps);
     expect(tick.fired).toEqual(['lull']);
@@ -177,14 +218,29 @@ describe('evaluateAlerts', () => {
     const h = createHarness(createMemoryStore(), undefined, T);
     const deps = alertDeps(h, { backlog: null, lull: null });
     // PAID: 4 rejected of 4; ORGANIC: 2 accepted of 2 → MQL→SAL 2/6 = 33.3%
-    for (let i = 0; i < 4; i++) await mql(h.store, T - (i + 1) * HOUR, { channel: 'PAID', campaign: 'winter' }, { state: 'rejected', reason: 'not_icp' });
-    for (let i = 0; i < 2; i++) await mql(h.store, T - (i + 10) * HOUR, { channel: 'ORGANIC', campaign: 'spring' }, { state: 'accepted' });
+    for (let i = 0; i < 4; i++)
+      await mql(
+        h.store,
+        T - (i + 1) * HOUR,
+        { channel: 'PAID', campaign: 'winter' },
+        { state: 'rejected', reason: 'not_icp' },
+      );
+    for (let i = 0; i < 2; i++)
+      await mql(h.store, T - (i + 10) * HOUR, { channel: 'ORGANIC', campaign: 'spring' }, { state: 'accepted' });
     const tick = await evaluateAlerts(deps);
-    expect(tick.fired.sort()).toEqual(['conversion_drop', 'rejection_spike:campaign:winter', 'rejection_spike:source:PAID']);
+    expect(tick.fired.sort()).toEqual([
+      'conversion_drop',
+      'rejection_spike:campaign:winter',
+      'rejection_spike:source:PAID',
+    ]);
     const out = await sent(h);
     expect(out.slack).toContainEqual(expect.stringMatching(/^C_MGRS .*MQL→SAL dropped to 33\.3%/));
-    expect(out.slack).toContainEqual(expect.stringMatching(/^C_MKTG .*Rejections spiked for source "PAID": 100\.0% of decisions/));
-    expect(out.mail).toContainEqual(expect.stringMatching(/^mkt@example\.com \[handoff\] Warning: Rejections spiked for source "PAID"/));
+    expect(out.slack).toContainEqual(
+      expect.stringMatching(/^C_MKTG .*Rejections spiked for source "PAID": 100\.0% of decisions/),
+    );
+    expect(out.mail).toContainEqual(
+      expect.stringMatching(/^mkt@example\.com \[handoff\] Warning: Rejections spiked for source "PAID"/),
+    );
     expect(out.mail.filter((m) => m.startsWith('maria@'))).toHaveLength(1);
   });
 
@@ -198,7 +254,19 @@ describe('evaluateAlerts', () => {
         handoffId: created.id,
         expect: { state: 'detected', version: created.version },
         set: { state: 'offered', repId: 'alice', offerCount: 1 },
-        insertOffers: [{ id: 'o1', repId: 'alice', seq: 1, state: 'open', offeredAt: night - 50 * MIN, dueAt: night - 20 * MIN, remindAt: null, ownerMatch: false, trace: {} }],
+        insertOffers: [
+          {
+            id: 'o1',
+            repId: 'alice',
+            seq: 1,
+            state: 'open',
+            offeredAt: night - 50 * MIN,
+            dueAt: night - 20 * MIN,
+            remindAt: null,
+            ownerMatch: false,
+            trace: {},
+          },
+        ],
         events: [],
       },
       night - 50 * MIN,
@@ -211,7 +279,19 @@ describe('evaluateAlerts', () => {
         expect: { state: 'offered', version: o1.handoff.version },
         set: { repId: 'bruno', offerCount: 2 },
         updateOffers: [{ id: 'o1', expectState: 'open', set: { state: 'timed_out', decidedAt: night + MIN } }],
-        insertOffers: [{ id: 'o2', repId: 'bruno', seq: 2, state: 'open', offeredAt: night + MIN, dueAt: night + 31 * MIN, remindAt: null, ownerMatch: false, trace: {} }],
+        insertOffers: [
+          {
+            id: 'o2',
+            repId: 'bruno',
+            seq: 2,
+            state: 'open',
+            offeredAt: night + MIN,
+            dueAt: night + 31 * MIN,
+            remindAt: null,
+            ownerMatch: false,
+            trace: {},
+          },
+        ],
         events: [],
       },
       night + MIN,
@@ -219,7 +299,9 @@ describe('evaluateAlerts', () => {
     if (!o2.ok) throw new Error('re-offer failed');
     h.clock.set(night + 2 * MIN);
     expect((await evaluateAlerts(deps)).fired).toEqual([`sla_breach:${created.id}`]);
-    expect((await sent(h)).slack).toEqual([expect.stringMatching(/^C_MGRS .*SLA breached: .*Alice did not answer before the deadline/)]);
+    expect((await sent(h)).slack).toEqual([
+      expect.stringMatching(/^C_MGRS .*SLA breached: .*Alice did not answer before the deadline/),
+    ]);
     h.clock.set(night + 3 * MIN);
     expect((await evaluateAlerts(deps)).fired).toEqual([]);
     await h.store.applyChange(
@@ -241,7 +323,15 @@ describe('evaluateAlerts', () => {
     const connectors = createConnectorWatch();
     const deps = alertDeps(h, { backlog: null, lull: null, conversion: null, rejectionSpike: null }, { connectors });
     const c = (await mql(h.store, T - HOUR)).handoff;
-    await h.store.applyChange({ handoffId: c.id, expect: { state: 'detected', version: c.version }, set: { state: 'escalated', escalatedAt: T - HOUR, escalationReason: 'unroutable' }, events: [] }, T - HOUR);
+    await h.store.applyChange(
+      {
+        handoffId: c.id,
+        expect: { state: 'detected', version: c.version },
+        set: { state: 'escalated', escalatedAt: T - HOUR, escalationReason: 'unroutable' },
+        events: [],
+      },
+      T - HOUR,
+    );
     connectors.record('crm', { kind: 'auth', reason: 'token expired' }, T - MIN);
     connectors.record('slack', { kind: 'transient', reason: 'timeout' }, T - MIN); // once: not yet an alert
     await h.store.enqueueJobs([{ kind: 'crm.note', payload: {}, idempotencyKey: 'x', runAt: T }], T);

@@ -17,13 +17,23 @@ function schedule(name: 'managers' | 'marketing', expr: string, timezone: string
 }
 
 const settings = baseSettings({
-  reps: [makeRep({ id: 'alice', name: 'Alice Martin' }), makeRep({ id: 'bruno', name: 'Bruno Keller' }), makeRep({ id: 'carl', name: 'Carl Diaz' })],
+  reps: [
+    makeRep({ id: 'alice', name: 'Alice Martin' }),
+    makeRep({ id: 'bruno', name: 'Bruno Keller' }),
+    makeRep({ id: 'carl', name: 'Carl Diaz' }),
+  ],
   dashboardUrl: 'https://handoff.example.com/dashboard',
 });
 
 function deps(store = createMemoryStore(), at = Date.UTC(2026, 10, 25, 9, 0)) {
   let now = at;
-  const d: DigestDeps = { store, metrics: createStoreMetricsReader(store), clock: { now: () => now }, settings, logger: silentLogger };
+  const d: DigestDeps = {
+    store,
+    metrics: createStoreMetricsReader(store),
+    clock: { now: () => now },
+    settings,
+    logger: silentLogger,
+  };
   return { d, set: (t: number) => void (now = t) };
 }
 
@@ -65,7 +75,10 @@ describe('sendDueDigest', () => {
     set(Date.UTC(2026, 10, 25, 11, 0)); // a restart later the same day
     expect((await sendDueDigest(d, s)).kind).toBe('already_sent');
     set(Date.UTC(2026, 10, 26, 8, 0, 1));
-    expect(await sendDueDigest(d, s, Date.UTC(2026, 10, 26, 8, 0))).toMatchObject({ kind: 'sent', period: { key: 'managers:2026-11-25' } });
+    expect(await sendDueDigest(d, s, Date.UTC(2026, 10, 26, 8, 0))).toMatchObject({
+      kind: 'sent',
+      period: { key: 'managers:2026-11-25' },
+    });
     const jobs = await d.store.listJobs({});
     expect(jobs.map((j) => j.idempotencyKey).sort()).toEqual([
       'email.send:digest:managers:2026-11-24',
@@ -100,10 +113,15 @@ describe('digest content on the golden dataset', () => {
     expect(mail.text).toMatch(/Carl Diaz\s+1\s+0\s+1\s+0\s+40m 00s\s+0\.0%/);
     // backlog now (13 Nov 08:00): H5, H6, H12 open; the oldest, H5, MQL since 4 Nov 09:00
     expect(mail.text).toMatch(/Open backlog now:\s+3, oldest 8d 23h/);
-    expect(mail.html).toContain('<td style="padding:4px 10px;border-bottom:1px solid #e5e7eb;font-size:14px;text-align:left;">Carl Diaz</td>');
+    expect(mail.html).toContain(
+      '<td style="padding:4px 10px;border-bottom:1px solid #e5e7eb;font-size:14px;text-align:left;">Carl Diaz</td>',
+    );
     expect(mail.html).toContain('https://handoff.example.com/dashboard');
     const slack = renderSlack(doc);
-    expect(slack.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: '📊 Lead hand-off, 2026-11-03', emoji: true } });
+    expect(slack.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: '📊 Lead hand-off, 2026-11-03', emoji: true },
+    });
     expect(JSON.stringify(slack.blocks)).toContain('50.0% (1 of 2)');
   });
 

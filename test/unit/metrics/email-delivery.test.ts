@@ -29,7 +29,12 @@ describe('alert and digest emails over SMTP', () => {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
-          received.push(parseMail(Buffer.concat(chunks).toString('utf8'), session.envelope.rcptTo.map((r) => r.address)));
+          received.push(
+            parseMail(
+              Buffer.concat(chunks).toString('utf8'),
+              session.envelope.rcptTo.map((r) => r.address),
+            ),
+          );
           callback();
         });
       },
@@ -47,7 +52,10 @@ describe('alert and digest emails over SMTP', () => {
     // Sunday 15 Nov 12:00 UTC: the 7-day window [8 Nov 12:00, 15 Nov 12:00) holds H6–H12 and H14:
     // 8 MQLs, SALs H8 H9 H14 → 37.5% < 60%
     const h = createHarness(store, undefined, Date.UTC(2026, 10, 15, 12, 0));
-    const mailer = createSmtpMailer({ smtpUrl: `smtp://127.0.0.1:${port}`, from: 'Lead hand-off <handoff@example.com>' });
+    const mailer = createSmtpMailer({
+      smtpUrl: `smtp://127.0.0.1:${port}`,
+      from: 'Lead hand-off <handoff@example.com>',
+    });
     const outbox = createOutbox({
       store,
       clock: h.clock,
@@ -62,7 +70,15 @@ describe('alert and digest emails over SMTP', () => {
       clock: h.clock,
       settings: h.deps.settings,
       logger: silentLogger,
-      rules: { backlog: null, lull: null, rejectionSpike: null, conversion: { window: 7 * 86_400_000, belowPercent: 60, minMqls: 5 }, cooldown: 7_200_000, quietHours: null, timezone: 'UTC' },
+      rules: {
+        backlog: null,
+        lull: null,
+        rejectionSpike: null,
+        conversion: { window: 7 * 86_400_000, belowPercent: 60, minMqls: 5 },
+        cooldown: 7_200_000,
+        quietHours: null,
+        timezone: 'UTC',
+      },
     });
     expect(tick.fired.sort()).toEqual(['conversion_drop', 'unroutable']); // H12 waits unroutable
     h.clock.set(Date.UTC(2026, 10, 16, 9, 1));

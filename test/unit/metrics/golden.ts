@@ -12,7 +12,15 @@ export const RECYCLE = ['bad_timing'];
 export const BACKLOG_NOW = Date.UTC(2026, 10, 12, 12, 0);
 
 type OfferStep =
-  | { rep: string; at: number; due: number; end: 'accepted' | 'rejected' | 'timed_out' | 'withdrawn'; endAt: number; reason?: string; note?: string }
+  | {
+      rep: string;
+      at: number;
+      due: number;
+      end: 'accepted' | 'rejected' | 'timed_out' | 'withdrawn';
+      endAt: number;
+      reason?: string;
+      note?: string;
+    }
   | { rep: string; at: number; due: number; end: 'open' };
 
 interface Spec {
@@ -45,7 +53,14 @@ const d = (day: number, h: number, m = 0): Millis => Date.UTC(2026, 10, day, h, 
 //  H12  12 10:00    PAID      fall     -     escalated unroutable at 1                       escalated (open)
 //  H13  Oct 31 09:00 outside the window (accepted);  H14  Nov 15 00:00 outside (until is exclusive)
 export const SPECS: Spec[] = [
-  { name: 'H1', mqlAt: d(2, 9), channel: 'ORGANIC', campaign: 'spring', team: 'emea', offers: [{ rep: 'alice', at: 1, due: 31, end: 'accepted', endAt: 11 }] },
+  {
+    name: 'H1',
+    mqlAt: d(2, 9),
+    channel: 'ORGANIC',
+    campaign: 'spring',
+    team: 'emea',
+    offers: [{ rep: 'alice', at: 1, due: 31, end: 'accepted', endAt: 11 }],
+  },
   {
     name: 'H2',
     mqlAt: d(2, 10),
@@ -57,8 +72,22 @@ export const SPECS: Spec[] = [
       { rep: 'bruno', at: 31, due: 61, end: 'accepted', endAt: 51 },
     ],
   },
-  { name: 'H3', mqlAt: d(3, 9), channel: 'PAID', campaign: 'fall', team: 'emea', offers: [{ rep: 'bruno', at: 2, due: 32, end: 'rejected', endAt: 7, reason: 'not_icp', note: 'too small' }] },
-  { name: 'H4', mqlAt: d(3, 12), channel: 'PAID', campaign: 'fall', team: 'us', offers: [{ rep: 'carl', at: 1, due: 31, end: 'rejected', endAt: 41, reason: 'bad_timing' }] },
+  {
+    name: 'H3',
+    mqlAt: d(3, 9),
+    channel: 'PAID',
+    campaign: 'fall',
+    team: 'emea',
+    offers: [{ rep: 'bruno', at: 2, due: 32, end: 'rejected', endAt: 7, reason: 'not_icp', note: 'too small' }],
+  },
+  {
+    name: 'H4',
+    mqlAt: d(3, 12),
+    channel: 'PAID',
+    campaign: 'fall',
+    team: 'us',
+    offers: [{ rep: 'carl', at: 1, due: 31, end: 'rejected', endAt: 41, reason: 'bad_timing' }],
+  },
   {
     name: 'H5',
     mqlAt: d(4, 9),
@@ -69,15 +98,79 @@ export const SPECS: Spec[] = [
     offers: [{ rep: 'carl', at: 1, due: 6, end: 'timed_out', endAt: 6 }],
     escalate: { after: 6 * M, reason: 'max_offers' },
   },
-  { name: 'H6', mqlAt: d(9, 9), channel: 'ORGANIC', campaign: null, team: 'emea', offers: [{ rep: 'alice', at: 1, due: 31, end: 'open' }] },
-  { name: 'H7', mqlAt: d(9, 10), channel: 'ORGANIC', campaign: 'spring', team: 'emea', offers: [{ rep: 'bruno', at: 1, due: 31, end: 'withdrawn', endAt: 5 }] },
-  { name: 'H8', mqlAt: d(10, 9), channel: 'REFERRAL', campaign: 'spring', team: 'us', hot: true, offers: [{ rep: 'carl', at: 1, due: 31, end: 'accepted', endAt: 3 }] },
-  { name: 'H9', mqlAt: d(10, 11), channel: 'REFERRAL', campaign: null, team: null, imported: { state: 'accepted', after: 60 * M } },
-  { name: 'H10', mqlAt: d(11, 9), channel: 'ORGANIC', campaign: 'spring', team: null, imported: { state: 'rejected', after: 60 * M, reason: 'not_icp' } },
-  { name: 'H11', mqlAt: d(12, 9), channel: 'PAID', campaign: 'fall', team: 'emea', offers: [{ rep: 'alice', at: 1, due: 31, end: 'rejected', endAt: 21, reason: 'other', note: 'student' }] },
-  { name: 'H12', mqlAt: d(12, 10), channel: 'PAID', campaign: 'fall', team: null, escalate: { after: 1 * M, reason: 'unroutable' } },
-  { name: 'H13', mqlAt: Date.UTC(2026, 9, 31, 9), channel: 'ORGANIC', campaign: 'spring', team: 'emea', offers: [{ rep: 'alice', at: 1, due: 31, end: 'accepted', endAt: 4 }] },
-  { name: 'H14', mqlAt: WINDOW.until, channel: 'ORGANIC', campaign: 'spring', team: 'emea', offers: [{ rep: 'alice', at: 1, due: 31, end: 'accepted', endAt: 4 }] },
+  {
+    name: 'H6',
+    mqlAt: d(9, 9),
+    channel: 'ORGANIC',
+    campaign: null,
+    team: 'emea',
+    offers: [{ rep: 'alice', at: 1, due: 31, end: 'open' }],
+  },
+  {
+    name: 'H7',
+    mqlAt: d(9, 10),
+    channel: 'ORGANIC',
+    campaign: 'spring',
+    team: 'emea',
+    offers: [{ rep: 'bruno', at: 1, due: 31, end: 'withdrawn', endAt: 5 }],
+  },
+  {
+    name: 'H8',
+    mqlAt: d(10, 9),
+    channel: 'REFERRAL',
+    campaign: 'spring',
+    team: 'us',
+    hot: true,
+    offers: [{ rep: 'carl', at: 1, due: 31, end: 'accepted', endAt: 3 }],
+  },
+  {
+    name: 'H9',
+    mqlAt: d(10, 11),
+    channel: 'REFERRAL',
+    campaign: null,
+    team: null,
+    imported: { state: 'accepted', after: 60 * M },
+  },
+  {
+    name: 'H10',
+    mqlAt: d(11, 9),
+    channel: 'ORGANIC',
+    campaign: 'spring',
+    team: null,
+    imported: { state: 'rejected', after: 60 * M, reason: 'not_icp' },
+  },
+  {
+    name: 'H11',
+    mqlAt: d(12, 9),
+    channel: 'PAID',
+    campaign: 'fall',
+    team: 'emea',
+    offers: [{ rep: 'alice', at: 1, due: 31, end: 'rejected', endAt: 21, reason: 'other', note: 'student' }],
+  },
+  {
+    name: 'H12',
+    mqlAt: d(12, 10),
+    channel: 'PAID',
+    campaign: 'fall',
+    team: null,
+    escalate: { after: 1 * M, reason: 'unroutable' },
+  },
+  {
+    name: 'H13',
+    mqlAt: Date.UTC(2026, 9, 31, 9),
+    channel: 'ORGANIC',
+    campaign: 'spring',
+    team: 'emea',
+    offers: [{ rep: 'alice', at: 1, due: 31, end: 'accepted', endAt: 4 }],
+  },
+  {
+    name: 'H14',
+    mqlAt: WINDOW.until,
+    channel: 'ORGANIC',
+    campaign: 'spring',
+    team: 'emea',
+    offers: [{ rep: 'alice', at: 1, due: 31, end: 'accepted', endAt: 4 }],
+  },
 ];
 
 /** Writes the golden dataset; returns hand-off ids by name. */
@@ -102,7 +195,15 @@ export async function seedGolden(store: Store): Promise<Record<string, string>> 
     const imp = spec.imported;
     const ingested = await store.ingest(
       imp
-        ? { lead, hot: spec.hot ?? false, imported: true, state: imp.state, decidedAt: spec.mqlAt + imp.after, reasonId: imp.reason ?? null, decidedBy: null }
+        ? {
+            lead,
+            hot: spec.hot ?? false,
+            imported: true,
+            state: imp.state,
+            decidedAt: spec.mqlAt + imp.after,
+            reasonId: imp.reason ?? null,
+            decidedBy: null,
+          }
         : { lead, hot: spec.hot ?? false, imported: false, events: [{ type: 'detected', actor: null }] },
       spec.mqlAt,
     );
@@ -117,9 +218,25 @@ export async function seedGolden(store: Store): Promise<Record<string, string>> 
         {
           handoffId: h.id,
           expect: { state: h.state, version: h.version },
-          set: { state: 'offered', repId: step.rep, teamId: spec.team, offerCount: i + 1, dueAt: spec.mqlAt + step.due * M },
+          set: {
+            state: 'offered',
+            repId: step.rep,
+            teamId: spec.team,
+            offerCount: i + 1,
+            dueAt: spec.mqlAt + step.due * M,
+          },
           insertOffers: [
-            { id: offerId, repId: step.rep, seq: i + 1, state: 'open', offeredAt, dueAt: spec.mqlAt + step.due * M, remindAt: null, ownerMatch: false, trace: {} },
+            {
+              id: offerId,
+              repId: step.rep,
+              seq: i + 1,
+              state: 'open',
+              offeredAt,
+              dueAt: spec.mqlAt + step.due * M,
+              remindAt: null,
+              ownerMatch: false,
+              trace: {},
+            },
           ],
           events: [{ type: 'offered', actor: null, data: { offerId, repId: step.rep } }],
         },
@@ -200,38 +317,108 @@ export const GOLDEN = {
   byRep: {
     // (none): H9 (imported accepted), H10 (imported rejected not_icp), H12 (escalated, never offered)
     '(none)': {
-      mqls: 3, imported: 2, sals: 1, rejected: 1, pending: 1, withdrawn: 0, escalated: 1, recycled: 0,
-      rejectedByReason: { not_icp: 1 }, timeouts: 0, offersEnded: 0, offersOnTime: 0, speedToLead: p(0, null, null), responseTime: p(0, null, null),
+      mqls: 3,
+      imported: 2,
+      sals: 1,
+      rejected: 1,
+      pending: 1,
+      withdrawn: 0,
+      escalated: 1,
+      recycled: 0,
+      rejectedByReason: { not_icp: 1 },
+      timeouts: 0,
+      offersEnded: 0,
+      offersOnTime: 0,
+      speedToLead: p(0, null, null),
+      responseTime: p(0, null, null),
     },
     // alice holds H1 (accepted 11m), H6 (open), H11 (rejected other); her offers: H1 10m on time,
     // H2 timed out, H6 open, H11 20m on time
     alice: {
-      mqls: 3, imported: 0, sals: 1, rejected: 1, pending: 1, withdrawn: 0, escalated: 0, recycled: 0,
-      rejectedByReason: { other: 1 }, timeouts: 1, offersEnded: 3, offersOnTime: 2, speedToLead: p(1, 11, 11), responseTime: p(2, 10, 20),
+      mqls: 3,
+      imported: 0,
+      sals: 1,
+      rejected: 1,
+      pending: 1,
+      withdrawn: 0,
+      escalated: 0,
+      recycled: 0,
+      rejectedByReason: { other: 1 },
+      timeouts: 1,
+      offersEnded: 3,
+      offersOnTime: 2,
+      speedToLead: p(1, 11, 11),
+      responseTime: p(2, 10, 20),
     },
     // bruno holds H2 (accepted, 51m after MQL), H3 (rejected not_icp), H7 (withdrawn); offers H2b 20m, H3 5m, H7 withdrawn
     bruno: {
-      mqls: 3, imported: 0, sals: 1, rejected: 1, pending: 0, withdrawn: 1, escalated: 0, recycled: 0,
-      rejectedByReason: { not_icp: 1 }, timeouts: 0, offersEnded: 2, offersOnTime: 2, speedToLead: p(1, 51, 51), responseTime: p(2, 5, 20),
+      mqls: 3,
+      imported: 0,
+      sals: 1,
+      rejected: 1,
+      pending: 0,
+      withdrawn: 1,
+      escalated: 0,
+      recycled: 0,
+      rejectedByReason: { not_icp: 1 },
+      timeouts: 0,
+      offersEnded: 2,
+      offersOnTime: 2,
+      speedToLead: p(1, 51, 51),
+      responseTime: p(2, 5, 20),
     },
     // carl holds H4 (rejected bad_timing, late), H5 (timed out, escalated), H8 (accepted 3m); offers H4 40m late, H5 timed out, H8 2m
     carl: {
-      mqls: 3, imported: 0, sals: 1, rejected: 1, pending: 1, withdrawn: 0, escalated: 1, recycled: 1,
-      rejectedByReason: { bad_timing: 1 }, timeouts: 1, offersEnded: 3, offersOnTime: 1, speedToLead: p(1, 3, 3), responseTime: p(2, 2, 40),
+      mqls: 3,
+      imported: 0,
+      sals: 1,
+      rejected: 1,
+      pending: 1,
+      withdrawn: 0,
+      escalated: 1,
+      recycled: 1,
+      rejectedByReason: { bad_timing: 1 },
+      timeouts: 1,
+      offersEnded: 3,
+      offersOnTime: 1,
+      speedToLead: p(1, 3, 3),
+      responseTime: p(2, 2, 40),
     },
   },
   byWeek: {
     // week of Mon 2 Nov: H1..H5
     '2026-11-02': {
-      mqls: 5, imported: 0, sals: 2, rejected: 2, pending: 1, withdrawn: 0, escalated: 1, recycled: 1,
-      rejectedByReason: { not_icp: 1, bad_timing: 1 }, timeouts: 2, offersEnded: 6, offersOnTime: 3,
-      speedToLead: p(2, 11, 51), responseTime: p(4, 10, 40),
+      mqls: 5,
+      imported: 0,
+      sals: 2,
+      rejected: 2,
+      pending: 1,
+      withdrawn: 0,
+      escalated: 1,
+      recycled: 1,
+      rejectedByReason: { not_icp: 1, bad_timing: 1 },
+      timeouts: 2,
+      offersEnded: 6,
+      offersOnTime: 3,
+      speedToLead: p(2, 11, 51),
+      responseTime: p(4, 10, 40),
     },
     // week of Mon 9 Nov: H6..H12
     '2026-11-09': {
-      mqls: 7, imported: 2, sals: 2, rejected: 2, pending: 2, withdrawn: 1, escalated: 1, recycled: 0,
-      rejectedByReason: { not_icp: 1, other: 1 }, timeouts: 0, offersEnded: 2, offersOnTime: 2,
-      speedToLead: p(1, 3, 3), responseTime: p(2, 2, 20),
+      mqls: 7,
+      imported: 2,
+      sals: 2,
+      rejected: 2,
+      pending: 2,
+      withdrawn: 1,
+      escalated: 1,
+      recycled: 0,
+      rejectedByReason: { not_icp: 1, other: 1 },
+      timeouts: 0,
+      offersEnded: 2,
+      offersOnTime: 2,
+      speedToLead: p(1, 3, 3),
+      responseTime: p(2, 2, 20),
     },
   },
   /** mqls / sals / rejected by marketing source. */

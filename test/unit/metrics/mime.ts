@@ -39,10 +39,14 @@ export function parseMail(raw: string, to: string[]): Mail {
     const [ph = '', ...pb] = part.split(/\r\n\r\n/);
     const content = pb.join('\r\n\r\n');
     const encoding = /Content-Transfer-Encoding: (\S+)/i.exec(ph)?.[1]?.toLowerCase();
-    const decoded = encoding === 'base64' ? Buffer.from(content.replace(/\s+/g, ''), 'base64').toString('utf8') : encoding === 'quoted-printable' ? decodeQp(content) : content;
+    const decoded =
+      encoding === 'base64'
+        ? Buffer.from(content.replace(/\s+/g, ''), 'base64').toString('utf8')
+        : encoding === 'quoted-printable'
+          ? decodeQp(content)
+          : content;
     if (/Content-Type: text\/plain/i.test(ph)) out.text = decoded;
     if (/Content-Type: text\/html/i.test(ph)) out.html = decoded;
   }
   return out;
 }
-

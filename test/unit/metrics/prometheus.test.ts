@@ -31,7 +31,13 @@ describe('Prometheus metrics', () => {
     t.escalated('max_offers');
     t.jobFailed('crm.update', 'rate_limited', false);
     t.connectorError('crm', 'rate_limited');
-    const http = await startHttpServer({ port: 0, host: '127.0.0.1', logger: silentLogger, routes: { 'GET /metrics': (req, res) => prom.handler(req, res) }, readiness: async () => [] });
+    const http = await startHttpServer({
+      port: 0,
+      host: '127.0.0.1',
+      logger: silentLogger,
+      routes: { 'GET /metrics': (req, res) => prom.handler(req, res) },
+      readiness: async () => [],
+    });
     try {
       const res = await fetch(`${http.url}/metrics`);
       expect(res.status).toBe(200);
@@ -50,7 +56,9 @@ describe('Prometheus metrics', () => {
       // golden backlog at 12 Nov 12:00: offered H6, escalated H5 and H12; oldest H5 since 4 Nov 09:00
       expect(body).toContain('handoff_open_handoffs{state="offered"} 1');
       expect(body).toContain('handoff_open_handoffs{state="escalated"} 2');
-      expect(body).toContain(`handoff_oldest_open_handoff_age_seconds ${(BACKLOG_NOW - Date.UTC(2026, 10, 4, 9)) / 1000}`);
+      expect(body).toContain(
+        `handoff_oldest_open_handoff_age_seconds ${(BACKLOG_NOW - Date.UTC(2026, 10, 4, 9)) / 1000}`,
+      );
       expect(body).toContain('handoff_dead_jobs 0');
       failBacklog = true;
       const degraded = await (await fetch(`${http.url}/metrics`)).text();

@@ -102,7 +102,14 @@ describe('handoff stats', () => {
     const json = JSON.parse(r.out);
     expect(json.since).toBe('2026-11-01T00:00:00.000Z');
     // emea: alice H1 H6 H11, bruno H2 H3 H7 (offers of H2 include alice's timed-out one)
-    expect(json.groups.map((g: { key: string; mqls: number; sals: number; timeouts: number }) => [g.key, g.mqls, g.sals, g.timeouts])).toEqual([
+    expect(
+      json.groups.map((g: { key: string; mqls: number; sals: number; timeouts: number }) => [
+        g.key,
+        g.mqls,
+        g.sals,
+        g.timeouts,
+      ]),
+    ).toEqual([
       ['alice', 3, 1, 1],
       ['bruno', 3, 1, 0],
     ]);
@@ -110,7 +117,17 @@ describe('handoff stats', () => {
   });
 
   it('prints a readable table with the definitions', async () => {
-    const r = await run(['stats', '--since', '2026-11-01', '--until', '2026-11-15', '--by', 'week', '-c', 'handoff.yaml']);
+    const r = await run([
+      'stats',
+      '--since',
+      '2026-11-01',
+      '--until',
+      '2026-11-15',
+      '--by',
+      'week',
+      '-c',
+      'handoff.yaml',
+    ]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/2026-11-02\s+5\s+2\s+40\.0%/);
     expect(r.out).toMatch(/total\s+12 \(2 imp\.\)\s+4\s+33\.3%/);
@@ -144,11 +161,30 @@ describe('handoff export', () => {
   });
 
   it('writes the same hand-offs as a JSON array', async () => {
-    const r = await run(['export', '--since', '2026-11-01', '--until', '2026-11-15', '--format', 'json', '-c', 'handoff.yaml']);
+    const r = await run([
+      'export',
+      '--since',
+      '2026-11-01',
+      '--until',
+      '2026-11-15',
+      '--format',
+      'json',
+      '-c',
+      'handoff.yaml',
+    ]);
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.out);
     expect(rows).toHaveLength(12);
-    expect(rows[1]).toMatchObject({ id: ids.H2, state: 'accepted', rep: 'bruno', speedToLeadMs: 51 * MIN, offers: [{ rep: 'alice', outcome: 'timed_out' }, { rep: 'bruno', outcome: 'accepted' }] });
+    expect(rows[1]).toMatchObject({
+      id: ids.H2,
+      state: 'accepted',
+      rep: 'bruno',
+      speedToLeadMs: 51 * MIN,
+      offers: [
+        { rep: 'alice', outcome: 'timed_out' },
+        { rep: 'bruno', outcome: 'accepted' },
+      ],
+    });
     expect(rows[8]).toMatchObject({ lastName: 'H9', imported: true, offers: [], speedToLeadMs: null });
   });
 });

@@ -55,7 +55,9 @@ export const SLA: SlaSettings = {
   routeOutsideHours: true,
 };
 
-export function makeConfig(overrides: Partial<RoutingConfig> & { rules?: RoutingRule[]; fallback?: string | null } = {}): RoutingConfig {
+export function makeConfig(
+  overrides: Partial<RoutingConfig> & { rules?: RoutingRule[]; fallback?: string | null } = {},
+): RoutingConfig {
   const { rules, fallback, ...rest } = overrides;
   return {
     routing: {

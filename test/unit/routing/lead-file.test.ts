@@ -34,7 +34,10 @@ describe('CSV', () => {
   });
 
   it('builds leads with typed fields, props and defaults', () => {
-    const leads = parseLeadFile('email,employees,score,props.x,mqlAt,externalId,source\nA@b.io,1200,,7,2026-11-01T00:00:00Z,42,hubspot\nc@d.io,,,,,,\n', opts('l.csv'));
+    const leads = parseLeadFile(
+      'email,employees,score,props.x,mqlAt,externalId,source\nA@b.io,1200,,7,2026-11-01T00:00:00Z,42,hubspot\nc@d.io,,,,,,\n',
+      opts('l.csv'),
+    );
     expect(leads).toHaveLength(2);
     expect(leads[0]).toEqual({
       line: 2,
@@ -47,13 +50,19 @@ describe('CSV', () => {
         source: 'hubspot',
       }),
     });
-    expect(leads[1]!.lead).toMatchObject({ externalId: 'sim-2', source: 'salesforce', mqlAt: 1_000, fields: {}, props: { x: null } });
+    expect(leads[1]!.lead).toMatchObject({
+      externalId: 'sim-2',
+      source: 'salesforce',
+      mqlAt: 1_000,
+      fields: {},
+      props: { x: null },
+    });
   });
 
   it('reports an unclosed quote at the line where its record starts', () => {
-    expect(problemsOf(() => parseLeadFile('email,company\na@b.io,ok\nc@d.io,"never\nclosed\n', opts('q.csv')))).toEqual([
-      'q.csv line 3: broken CSV: a quoted value (column 2) is never closed',
-    ]);
+    expect(problemsOf(() => parseLeadFile('email,company\na@b.io,ok\nc@d.io,"never\nclosed\n', opts('q.csv')))).toEqual(
+      ['q.csv line 3: broken CSV: a quoted value (column 2) is never closed'],
+    );
   });
 
   it('reports every bad value at once', () => {
@@ -79,18 +88,28 @@ describe('CSV', () => {
 
 describe('JSON', () => {
   it('reads an array of objects, accepting numbers for text and numeric text for numbers', () => {
-    const leads = parseLeadFile('[{"email":"a@b.io","campaign":2026,"employees":"1200","props.flag":true,"mqlAt":5}]', opts('l.json'));
-    expect(leads[0]!.lead).toMatchObject({ fields: { campaign: '2026', employees: 1200 }, props: { flag: 'true' }, mqlAt: 5 });
+    const leads = parseLeadFile(
+      '[{"email":"a@b.io","campaign":2026,"employees":"1200","props.flag":true,"mqlAt":5}]',
+      opts('l.json'),
+    );
+    expect(leads[0]!.lead).toMatchObject({
+      fields: { campaign: '2026', employees: 1200 },
+      props: { flag: 'true' },
+      mqlAt: 5,
+    });
   });
 
   it('names the line of the key or value at fault', () => {
-    const text = '[\n  {"email": "a@b.io"},\n  {\n    "email": "c@d.io",\n    "country": ["DE"],\n    "email": "x@y.z"\n  },\n  7\n]';
+    const text =
+      '[\n  {"email": "a@b.io"},\n  {\n    "email": "c@d.io",\n    "country": ["DE"],\n    "email": "x@y.z"\n  },\n  7\n]';
     expect(problemsOf(() => parseLeadFile(text, opts('k.json')))).toEqual([
       'k.json line 5, field "country": expected text, got a list',
       'k.json line 6, field "email": given twice',
       'k.json line 8: lead 3 is not an object',
     ]);
-    expect(problemsOf(() => parseLeadFile('{"email": "a@b.io"}', opts('o.json')))).toEqual(['o.json line 1: expected a JSON array of lead objects']);
+    expect(problemsOf(() => parseLeadFile('{"email": "a@b.io"}', opts('o.json')))).toEqual([
+      'o.json line 1: expected a JSON array of lead objects',
+    ]);
     expect(problemsOf(() => parseLeadFile('[\n{"email": "a@b.io",}\n]', opts('t.json')))).toEqual([
       't.json line 2: broken JSON: expected a quoted key, found "}"',
     ]);

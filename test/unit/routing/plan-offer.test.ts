@@ -13,7 +13,12 @@ import { createMemoryStore, openStore } from '../../../src/store/index.js';
 import { NOW, SLA, makeLead, makeRep, makeTeam } from './builders.js';
 
 /** A Crm with contacts' owners by email and companies' owners by domain; only findOwnerMatch is real. */
-function fakeCrm(opts: { contacts?: Record<string, string>; companies?: Record<string, string>; honourFreeMail?: boolean; fail?: Error }): Crm & { calls: number } {
+function fakeCrm(opts: {
+  contacts?: Record<string, string>;
+  companies?: Record<string, string>;
+  honourFreeMail?: boolean;
+  fail?: Error;
+}): Crm & { calls: number } {
   const crm = {
     kind: 'hubspot' as const,
     calls: 0,
@@ -75,9 +80,24 @@ async function offer(handoff: Handoff, plan: PlannedRoute): Promise<Handoff> {
     {
       handoffId: handoff.id,
       expect: { state: handoff.state, version: handoff.version },
-      set: { state: 'offered', repId: plan.repId, teamId: plan.teamId, offerCount: handoff.offerCount + 1, dueAt: plan.dueAt },
+      set: {
+        state: 'offered',
+        repId: plan.repId,
+        teamId: plan.teamId,
+        offerCount: handoff.offerCount + 1,
+        dueAt: plan.dueAt,
+      },
       insertOffers: [
-        { repId: plan.repId, seq: handoff.offerCount + 1, state: 'open', offeredAt: NOW, dueAt: plan.dueAt, remindAt: plan.remindAt, ownerMatch: plan.ownerMatch, trace: plan.trace },
+        {
+          repId: plan.repId,
+          seq: handoff.offerCount + 1,
+          state: 'open',
+          offeredAt: NOW,
+          dueAt: plan.dueAt,
+          remindAt: plan.remindAt,
+          ownerMatch: plan.ownerMatch,
+          trace: plan.trace,
+        },
       ],
       events: [{ type: 'offered', actor: null }],
       rotation: plan.rotation,
@@ -118,7 +138,10 @@ describe('planOffer', () => {
     // alice's perDay is 3: the seventh lead goes to bruno out of turn
     expect(got).toEqual(['alice', 'bruno', 'alice', 'bruno', 'alice', 'bruno', 'bruno']);
     const ledger = await store.getRotation('emea');
-    expect(ledger.map((e) => [e.repId, e.served]).sort()).toEqual([['alice', 3], ['bruno', 4]]);
+    expect(ledger.map((e) => [e.repId, e.served]).sort()).toEqual([
+      ['alice', 3],
+      ['bruno', 4],
+    ]);
   });
 
   it('reads open offers, offers today and statuses from the store, and skips reps already offered', async () => {
@@ -126,13 +149,27 @@ describe('planOffer', () => {
     // alice gets two open offers: at her open capacity
     for (let i = 0; i < 2; i++) {
       const { handoff } = await newHandoff();
-      const direct = { kind: 'offer', repId: 'alice', teamId: 'emea', dueAt: NOW + 1, remindAt: null, ownerMatch: false, trace: {}, rotation: [] };
+      const direct = {
+        kind: 'offer',
+        repId: 'alice',
+        teamId: 'emea',
+        dueAt: NOW + 1,
+        remindAt: null,
+        ownerMatch: false,
+        trace: {},
+        rotation: [],
+      };
       await offer(handoff, direct as unknown as PlannedRoute);
     }
     const { handoff, lead } = await newHandoff();
     const plan = await route(handoff, lead);
     expect(plan.kind === 'offer' && plan.repId).toBe('bruno');
-    expect(plan.trace.teams[0]!.candidates[0]).toMatchObject({ repId: 'alice', skip: 'at_capacity_open', openOffers: 2, offersToday: 2 });
+    expect(plan.trace.teams[0]!.candidates[0]).toMatchObject({
+      repId: 'alice',
+      skip: 'at_capacity_open',
+      openOffers: 2,
+      offersToday: 2,
+    });
 
     const offered = await offer(handoff, plan);
     await store.setRepStatus('carla', { awayUntil: null, since: NOW - 1, note: 'vacation' });
@@ -150,20 +187,35 @@ describe('planOffer', () => {
     const { handoff, lead } = await newHandoff({ email: 'ceo@acme.io' });
     const plan = await route(handoff, lead);
     expect(plan).toMatchObject({ kind: 'offer', repId: 'bruno', ownerMatch: true, rotation: [] });
-    expect(plan.kind === 'offer' && plan.why).toEqual({ rule: null, team: 'emea', strategy: null, ownerMatch: 'you own the company (company acme.io)' });
+    expect(plan.kind === 'offer' && plan.why).toEqual({
+      rule: null,
+      team: 'emea',
+      strategy: null,
+      ownerMatch: 'you own the company (company acme.io)',
+    });
     expect(crm.calls).toBe(1);
   });
 
   it('maps an owner through the identities table when the rep has no crmOwnerId in config', async () => {
     await store.setIdentity('carla', 'crm', '555', NOW);
-    const route = planOffer({ store, crm: fakeCrm({ contacts: { 'jane@acme.io': '555' } }), settings: settings(), clock });
+    const route = planOffer({
+      store,
+      crm: fakeCrm({ contacts: { 'jane@acme.io': '555' } }),
+      settings: settings(),
+      clock,
+    });
     const { handoff, lead } = await newHandoff();
     const plan = await route(handoff, lead);
     expect(plan).toMatchObject({ kind: 'offer', repId: 'carla', ownerMatch: true, teamId: 'global' });
   });
 
   it('falls to the rules when the owner is inactive or not one of our reps', async () => {
-    const route = planOffer({ store, crm: fakeCrm({ companies: { 'acme.io': '109', 'other.io': '999' } }), settings: settings(), clock });
+    const route = planOffer({
+      store,
+      crm: fakeCrm({ companies: { 'acme.io': '109', 'other.io': '999' } }),
+      settings: settings(),
+      clock,
+    });
     const a = await newHandoff({ email: 'x@acme.io' });
     const inactive = await route(a.handoff, a.lead);
     expect(inactive).toMatchObject({ kind: 'offer', repId: 'alice', ownerMatch: false });
@@ -175,7 +227,12 @@ describe('planOffer', () => {
 
   it('skips the company match of a free-mail domain, even when the CRM adapter returns one', async () => {
     for (const honourFreeMail of [true, false]) {
-      const route = planOffer({ store, crm: fakeCrm({ companies: { 'gmail.com': '102' }, honourFreeMail }), settings: settings(), clock });
+      const route = planOffer({
+        store,
+        crm: fakeCrm({ companies: { 'gmail.com': '102' }, honourFreeMail }),
+        settings: settings(),
+        clock,
+      });
       const { handoff, lead } = await newHandoff({ email: 'someone@gmail.com' });
       const plan = await route(handoff, lead);
       expect(plan).toMatchObject({ kind: 'offer', repId: 'alice', ownerMatch: false });

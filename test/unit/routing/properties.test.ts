@@ -14,7 +14,13 @@ function localDateOf(at: number, timeZone: string): string {
 }
 /** Whether an instant is inside Mon-Fri 09:00-17:30 in the zone, computed independently. */
 function inOffice(at: number, timeZone: string): boolean {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: 'numeric', minute: 'numeric', hourCycle: 'h23' }).formatToParts(at);
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    weekday: 'short',
+    hour: 'numeric',
+    minute: 'numeric',
+    hourCycle: 'h23',
+  }).formatToParts(at);
   const get = (t: string) => parts.find((p) => p.type === t)!.value;
   const minutes = Number(get('hour')) * 60 + Number(get('minute'));
   return !['Sat', 'Sun'].includes(get('weekday')) && minutes >= 540 && minutes < 1050;
@@ -28,18 +34,20 @@ interface World {
 }
 
 const repArb = (id: string) =>
-  fc.record({
-    active: fc.boolean(),
-    timezone: fc.constantFrom(...ZONES),
-    office: fc.boolean(),
-    weight: fc.integer({ min: 1, max: 4 }),
-    open: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
-    perDay: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
-    away: fc.option(fc.integer({ min: -3, max: 3 }), { nil: undefined }),
-    status: fc.option(fc.integer({ min: -2, max: 2 }), { nil: undefined }),
-    openNow: fc.integer({ min: 0, max: 4 }),
-    todayNow: fc.integer({ min: 0, max: 4 }),
-  }).map((x) => ({ id, ...x }));
+  fc
+    .record({
+      active: fc.boolean(),
+      timezone: fc.constantFrom(...ZONES),
+      office: fc.boolean(),
+      weight: fc.integer({ min: 1, max: 4 }),
+      open: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+      perDay: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+      away: fc.option(fc.integer({ min: -3, max: 3 }), { nil: undefined }),
+      status: fc.option(fc.integer({ min: -2, max: 2 }), { nil: undefined }),
+      openNow: fc.integer({ min: 0, max: 4 }),
+      todayNow: fc.integer({ min: 0, max: 4 }),
+    })
+    .map((x) => ({ id, ...x }));
 
 const worldArb: fc.Arbitrary<World> = fc
   .record({
@@ -62,7 +70,10 @@ const worldArb: fc.Arbitrary<World> = fc
         timezone: r.timezone,
         hours: r.office ? OFFICE : hours('24/7'),
         weight: r.weight,
-        capacity: { ...(r.open !== undefined ? { open: r.open } : {}), ...(r.perDay !== undefined ? { perDay: r.perDay } : {}) },
+        capacity: {
+          ...(r.open !== undefined ? { open: r.open } : {}),
+          ...(r.perDay !== undefined ? { perDay: r.perDay } : {}),
+        },
         away: r.away === undefined ? [] : [{ from: day(r.away - 1), to: day(r.away + 1) }],
       }),
     );
@@ -77,7 +88,11 @@ const worldArb: fc.Arbitrary<World> = fc
       offersToday: Object.fromEntries(w.reps.map((r) => [r.id, r.todayNow])),
       statuses: w.reps
         .filter((r) => r.status !== undefined)
-        .map((r) => ({ repId: r.id, since: now - 3_600_000, awayUntil: r.status === 0 ? null : now + (r.status as number) * 3_600_000 })),
+        .map((r) => ({
+          repId: r.id,
+          since: now - 3_600_000,
+          awayUntil: r.status === 0 ? null : now + (r.status as number) * 3_600_000,
+        })),
       alreadyOffered: w.offered,
     });
     return { cfg, state, now, hot: w.hot };
@@ -104,14 +119,17 @@ describe('routing properties', () => {
   it('never offers to an ineligible rep, and is unroutable only when no candidate is eligible', () => {
     fc.assert(
       fc.property(worldArb, fc.constantFrom('DE', 'US'), (w, country) => {
-        const r = routeLead(input(w.cfg, { lead: makeLead({ fields: { country } }), now: w.now, hot: w.hot, state: w.state }));
+        const r = routeLead(
+          input(w.cfg, { lead: makeLead({ fields: { country } }), now: w.now, hot: w.hot, state: w.state }),
+        );
         const teams = country === 'DE' ? ['a', 'global'] : ['global'];
         const candidates = w.cfg.teams.filter((t) => teams.includes(t.id)).flatMap((t) => t.members);
         if (r.decision.kind === 'offer') {
           expect(oracleEligible(w, r.decision.repId)).toBe(true);
           expect(candidates).toContain(r.decision.repId);
           // the trace agrees with the oracle for every candidate it lists
-          for (const t of r.trace.teams) for (const c of t.candidates) expect(c.eligible).toBe(oracleEligible(w, c.repId));
+          for (const t of r.trace.teams)
+            for (const c of t.candidates) expect(c.eligible).toBe(oracleEligible(w, c.repId));
         } else {
           expect(candidates.filter((id) => oracleEligible(w, id))).toEqual([]);
         }
@@ -127,7 +145,15 @@ describe('routing properties', () => {
         const ledger = new Ledger();
         for (let step = 0; step < 20; step++) {
           const state = { ...w.state, alreadyOffered: [...offeredTo] };
-          const r = routeLead(input(w.cfg, { lead: makeLead({ fields: { country: 'DE' } }), now: w.now + step * 60_000, hot: w.hot, state, ledger: ledger.list() }));
+          const r = routeLead(
+            input(w.cfg, {
+              lead: makeLead({ fields: { country: 'DE' } }),
+              now: w.now + step * 60_000,
+              hot: w.hot,
+              state,
+              ledger: ledger.list(),
+            }),
+          );
           if (r.decision.kind === 'unroutable') break;
           expect(offeredTo).not.toContain(r.decision.repId);
           offeredTo.push(r.decision.repId);
@@ -143,7 +169,16 @@ describe('routing properties', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 2, maxLength: 5 }), (weights) => {
         const reps = weights.map((w, i) => makeRep(`r${i}`, { weight: w }));
-        const cfg = makeConfig({ reps, teams: [makeTeam('global', reps.map((r) => r.id), 'weighted')] });
+        const cfg = makeConfig({
+          reps,
+          teams: [
+            makeTeam(
+              'global',
+              reps.map((r) => r.id),
+              'weighted',
+            ),
+          ],
+        });
         const ledger = new Ledger();
         const counts = new Map<string, number>();
         for (let i = 0; i < 10_000; i++) {
@@ -168,13 +203,20 @@ describe('routing properties', () => {
         fc.array(fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 300 }),
         (steady, availability) => {
           // reps s0..s(steady-1) are always eligible; f0..f2 come and go (away in Slack)
-          const reps = [...Array.from({ length: steady }, (_, i) => makeRep(`s${i}`)), makeRep('f0'), makeRep('f1'), makeRep('f2')];
+          const reps = [
+            ...Array.from({ length: steady }, (_, i) => makeRep(`s${i}`)),
+            makeRep('f0'),
+            makeRep('f1'),
+            makeRep('f2'),
+          ];
           const members = ['f0', ...reps.slice(0, steady).map((r) => r.id), 'f1', 'f2'];
           const cfg = makeConfig({ reps, teams: [makeTeam('global', members)] });
           const ledger = new Ledger();
           const counts = new Map<string, number>();
           availability.forEach((avail, i) => {
-            const statuses = avail.flatMap((up, k) => (up ? [] : [{ repId: `f${k}`, awayUntil: null, since: NOW - 1 }]));
+            const statuses = avail.flatMap((up, k) =>
+              up ? [] : [{ repId: `f${k}`, awayUntil: null, since: NOW - 1 }],
+            );
             const r = routeLead(input(cfg, { ledger: ledger.list(), now: NOW + i, state: emptyLoad({ statuses }) }));
             if (r.decision.kind !== 'offer') throw new Error('unroutable');
             ledger.apply(r.rotation);
@@ -208,12 +250,24 @@ describe('routing properties', () => {
             }
             return got;
           };
-          const before = makeConfig({ reps, teams: [makeTeam('global', reps.map((r) => r.id), strategy)] });
+          const before = makeConfig({
+            reps,
+            teams: [
+              makeTeam(
+                'global',
+                reps.map((r) => r.id),
+                strategy,
+              ),
+            ],
+          });
           run(before, warmup);
 
           // add a rep: no burst, and a fair share over the next leads
           const newcomer = makeRep('new', { weight: newWeight });
-          const added = makeConfig({ reps: [...reps, newcomer], teams: [makeTeam('global', [...reps.map((r) => r.id), 'new'], strategy)] });
+          const added = makeConfig({
+            reps: [...reps, newcomer],
+            teams: [makeTeam('global', [...reps.map((r) => r.id), 'new'], strategy)],
+          });
           const eff = (w: number) => (strategy === 'weighted' ? w : 1);
           const total = weights.reduce((a, w) => a + eff(w), 0) + eff(newWeight);
           const share = eff(newWeight) / total;
@@ -228,7 +282,10 @@ describe('routing properties', () => {
           // remove r0: the others' ledger rows are untouched by the edit itself
           const kept = reps.slice(1);
           const rowsBefore = kept.map((r) => ledger.get('global', r.id));
-          const removed = makeConfig({ reps: [...kept, newcomer], teams: [makeTeam('global', [...kept.map((r) => r.id), 'new'], strategy)] });
+          const removed = makeConfig({
+            reps: [...kept, newcomer],
+            teams: [makeTeam('global', [...kept.map((r) => r.id), 'new'], strategy)],
+          });
           const first = routeLead(input(removed, { ledger: ledger.list() }));
           expect(first.rotation).toHaveLength(1);
           kept.forEach((r, i) => {

@@ -21,14 +21,7 @@ function offered(r: RoutingResult): Extract<RoutingDecision, { kind: 'offer' }> 
 
 function baseConfig(reps: Rep[] = []): RoutingConfig {
   return makeConfig({
-    reps: [
-      makeRep('alice'),
-      makeRep('bruno'),
-      makeRep('erin'),
-      makeRep('gus'),
-      makeRep('gail'),
-      ...reps,
-    ],
+    reps: [makeRep('alice'), makeRep('bruno'), makeRep('erin'), makeRep('gus'), makeRep('gail'), ...reps],
     teams: [
       makeTeam('enterprise', ['erin']),
       makeTeam('emea', ['alice', 'bruno']),
@@ -51,7 +44,9 @@ describe('rules', () => {
       { name: 'EMEA', team: 'emea', matched: true, detail: 'country "DE" in ["DE", "FR", "GB"]' },
     ]);
     expect(r.trace.ruleMatched).toBe('EMEA');
-    expect(r.rotation).toEqual([expect.objectContaining({ teamId: 'emea', repId: 'alice', served: 1, lastServedAt: NOW })]);
+    expect(r.rotation).toEqual([
+      expect.objectContaining({ teamId: 'emea', repId: 'alice', served: 1, lastServedAt: NOW }),
+    ]);
   });
 
   it('does not look past the first match even when a later rule would also match', () => {
@@ -63,8 +58,16 @@ describe('rules', () => {
   it('uses the fallback team when no rule matches', () => {
     const r = routeLead(input(baseConfig(), { lead: makeLead({ fields: { country: 'US' } }) }));
     expect(offered(r)).toMatchObject({ repId: 'gus', teamId: 'global', via: 'fallback', rule: null });
-    expect(whyYou(r.trace)).toEqual({ rule: 'fallback (no rule matched)', team: 'global', strategy: 'round-robin', ownerMatch: null });
-    expect(candidateTeams(makeLead({ fields: { country: 'FR' } }), false, baseConfig().routing)).toEqual(['emea', 'global']);
+    expect(whyYou(r.trace)).toEqual({
+      rule: 'fallback (no rule matched)',
+      team: 'global',
+      strategy: 'round-robin',
+      ownerMatch: null,
+    });
+    expect(candidateTeams(makeLead({ fields: { country: 'FR' } }), false, baseConfig().routing)).toEqual([
+      'emea',
+      'global',
+    ]);
   });
 });
 
@@ -115,7 +118,9 @@ describe('all reps away', () => {
     cfg.reps = cfg.reps.map((r) =>
       r.id === 'alice' ? { ...r, timezone: 'Europe/Berlin', away: [{ from: '2026-11-25', to: '2026-11-26' }] } : r,
     );
-    const r = routeLead(input(cfg, { lead: makeLead({ fields: { country: 'DE' } }), now: Date.UTC(2026, 10, 24, 23, 30) }));
+    const r = routeLead(
+      input(cfg, { lead: makeLead({ fields: { country: 'DE' } }), now: Date.UTC(2026, 10, 24, 23, 30) }),
+    );
     expect(offered(r).repId).toBe('bruno');
     expect(r.trace.teams[0]!.candidates[0]!.skip).toBe('away');
   });
@@ -139,7 +144,14 @@ describe('capacity', () => {
     const today: Record<string, number> = {};
     const got: string[] = [];
     for (let i = 0; i < 8; i++) {
-      const r = routeLead(input(cfg, { lead, now: NOW + i * 60_000, ledger: ledger.list(), state: emptyLoad({ offersToday: { ...today } }) }));
+      const r = routeLead(
+        input(cfg, {
+          lead,
+          now: NOW + i * 60_000,
+          ledger: ledger.list(),
+          state: emptyLoad({ offersToday: { ...today } }),
+        }),
+      );
       const d = offered(r);
       got.push(d.repId);
       ledger.apply(r.rotation);
@@ -218,14 +230,21 @@ describe('availability', () => {
     const state = emptyLoad({ alreadyOffered: ['gail'] });
     const r = routeLead(input(cfg, { lead: makeLead({ fields: { country: 'US' } }), state }));
     expect(offered(r).repId).toBe('alice');
-    expect(r.trace.teams[0]!.candidates.map((c) => c.skip)).toEqual(['not_member', 'inactive', 'already_offered', null]);
+    expect(r.trace.teams[0]!.candidates.map((c) => c.skip)).toEqual([
+      'not_member',
+      'inactive',
+      'already_offered',
+      null,
+    ]);
   });
 });
 
 describe('strategies', () => {
   it('least-loaded picks the fewest open offers and breaks ties by the ledger', () => {
     const cfg = baseConfig();
-    cfg.teams = cfg.teams.map((t) => (t.id === 'global' ? { ...t, members: ['gus', 'gail', 'alice'], strategy: 'least-loaded' } : t));
+    cfg.teams = cfg.teams.map((t) =>
+      t.id === 'global' ? { ...t, members: ['gus', 'gail', 'alice'], strategy: 'least-loaded' } : t,
+    );
     const lead = makeLead({ fields: { country: 'US' } });
     const loaded = routeLead(input(cfg, { lead, state: emptyLoad({ openOffers: { gus: 2, gail: 1, alice: 1 } }) }));
     expect(offered(loaded).repId).toBe('gail');
@@ -234,7 +253,9 @@ describe('strategies', () => {
       { teamId: 'global', repId: 'alice', pass: 720_720, served: 1, lastServedAt: NOW - 20 },
       { teamId: 'global', repId: 'gus', pass: 720_720, served: 1, lastServedAt: NOW - 30 },
     ];
-    const tied = routeLead(input(cfg, { lead, ledger, state: emptyLoad({ openOffers: { gus: 2, gail: 1, alice: 1 } }) }));
+    const tied = routeLead(
+      input(cfg, { lead, ledger, state: emptyLoad({ openOffers: { gus: 2, gail: 1, alice: 1 } }) }),
+    );
     expect(offered(tied).repId).toBe('alice');
     expect(tied.trace.teams[0]!.floor).toBe(720_720);
   });
@@ -261,12 +282,19 @@ describe('owner match', () => {
 
   it('offers to an active owner first without consuming a rotation turn', () => {
     const cfg = baseConfig();
-    const r = routeLead(input(cfg, { lead, ownerMatch: { repId: 'gail', ownerId: '77', via: 'company', detail: 'Acme (acme.io)' } }));
+    const r = routeLead(
+      input(cfg, { lead, ownerMatch: { repId: 'gail', ownerId: '77', via: 'company', detail: 'Acme (acme.io)' } }),
+    );
     expect(offered(r)).toMatchObject({ repId: 'gail', via: 'owner', ownerMatch: true, teamId: 'global', rule: null });
     expect(r.rotation).toEqual([]);
     expect(r.trace.rules).toEqual([]);
     expect(r.trace.ownerMatch).toEqual({ status: 'matched', repId: 'gail', via: 'company', detail: 'Acme (acme.io)' });
-    expect(whyYou(r.trace)).toEqual({ rule: null, team: 'global', strategy: null, ownerMatch: 'you own the company (Acme (acme.io))' });
+    expect(whyYou(r.trace)).toEqual({
+      rule: null,
+      team: 'global',
+      strategy: null,
+      ownerMatch: 'you own the company (Acme (acme.io))',
+    });
   });
 
   it('falls to the rules when the owner is inactive', () => {
@@ -281,12 +309,23 @@ describe('owner match', () => {
   it('falls to the rules when the owner was already offered, is not a rep, or the lookup was skipped', () => {
     const cfg = baseConfig();
     const again = routeLead(
-      input(cfg, { lead, state: emptyLoad({ alreadyOffered: ['gail'] }), ownerMatch: { repId: 'gail', via: 'contact', detail: '' } }),
+      input(cfg, {
+        lead,
+        state: emptyLoad({ alreadyOffered: ['gail'] }),
+        ownerMatch: { repId: 'gail', via: 'contact', detail: '' },
+      }),
     );
     expect(again.trace.ownerMatch).toMatchObject({ status: 'ineligible', skip: 'already_offered' });
     expect(offered(again).repId).toBe('alice');
-    const stranger = routeLead(input(cfg, { lead, ownerMatch: { repId: null, ownerId: '999', via: 'contact', detail: 'owner 999' } }));
-    expect(stranger.trace.ownerMatch).toEqual({ status: 'not_a_rep', ownerId: '999', via: 'contact', detail: 'owner 999' });
+    const stranger = routeLead(
+      input(cfg, { lead, ownerMatch: { repId: null, ownerId: '999', via: 'contact', detail: 'owner 999' } }),
+    );
+    expect(stranger.trace.ownerMatch).toEqual({
+      status: 'not_a_rep',
+      ownerId: '999',
+      via: 'contact',
+      detail: 'owner 999',
+    });
     const skipped = routeLead(input(cfg, { lead, ownerMatchSkipped: 'dry run' }));
     expect(skipped.trace.ownerMatch).toEqual({ status: 'skipped', reason: 'dry run' });
     cfg.routing.ownerMatch.enabled = false;
@@ -299,7 +338,9 @@ describe('owner match', () => {
 describe('trace', () => {
   it('is plain JSON', () => {
     const cfg = baseConfig();
-    const r = routeLead(input(cfg, { lead: makeLead({ fields: { country: 'GB' } }), state: emptyLoad({ openOffers: { alice: 1 } }) }));
+    const r = routeLead(
+      input(cfg, { lead: makeLead({ fields: { country: 'GB' } }), state: emptyLoad({ openOffers: { alice: 1 } }) }),
+    );
     expect(JSON.parse(JSON.stringify(r.trace))).toEqual(r.trace);
     expect(r.trace.teams[0]!.candidates[0]).toEqual({
       repId: 'alice',
@@ -312,7 +353,13 @@ describe('trace', () => {
       pass: 0,
       served: 0,
     });
-    expect(r.trace.chosen).toEqual({ repId: 'alice', teamId: 'emea', via: 'rule', rule: 'EMEA', strategy: 'round-robin' });
+    expect(r.trace.chosen).toEqual({
+      repId: 'alice',
+      teamId: 'emea',
+      via: 'rule',
+      rule: 'EMEA',
+      strategy: 'round-robin',
+    });
     expect(r.trace.deadline).toEqual({
       acceptWithin: 1_800_000,
       lane: 'normal',

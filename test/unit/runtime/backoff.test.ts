@@ -20,7 +20,9 @@ describe('computeBackoff', () => {
 
   it('spreads from zero with full jitter', () => {
     expect(computeBackoff({ attempt: 3, baseMs: 1_000, maxMs: 60_000, jitter: 'full', random: fixed(0) })).toBe(0);
-    expect(computeBackoff({ attempt: 3, baseMs: 1_000, maxMs: 60_000, jitter: 'full', random: fixed(0.25) })).toBe(1_000);
+    expect(computeBackoff({ attempt: 3, baseMs: 1_000, maxMs: 60_000, jitter: 'full', random: fixed(0.25) })).toBe(
+      1_000,
+    );
   });
 
   it('stays within bounds for any attempt and random value', () => {
@@ -35,18 +37,31 @@ describe('computeBackoff', () => {
   });
 
   it('lets a larger Retry-After win, even beyond maxMs', () => {
-    expect(computeBackoff({ attempt: 1, baseMs: 1_000, maxMs: 10_000, retryAfterMs: 45_000, random: fixed(0) })).toBe(45_000);
+    expect(computeBackoff({ attempt: 1, baseMs: 1_000, maxMs: 10_000, retryAfterMs: 45_000, random: fixed(0) })).toBe(
+      45_000,
+    );
   });
 
   it('ignores a Retry-After smaller than the computed delay', () => {
-    expect(computeBackoff({ attempt: 4, baseMs: 1_000, maxMs: 60_000, retryAfterMs: 1_000, jitter: 'none' })).toBe(8_000);
+    expect(computeBackoff({ attempt: 4, baseMs: 1_000, maxMs: 60_000, retryAfterMs: 1_000, jitter: 'none' })).toBe(
+      8_000,
+    );
   });
 
   it('caps Retry-After at its own maximum', () => {
     expect(
-      computeBackoff({ attempt: 1, baseMs: 1_000, maxMs: 10_000, retryAfterMs: 86_400_000, maxRetryAfterMs: 600_000, random: fixed(0) }),
+      computeBackoff({
+        attempt: 1,
+        baseMs: 1_000,
+        maxMs: 10_000,
+        retryAfterMs: 86_400_000,
+        maxRetryAfterMs: 600_000,
+        random: fixed(0),
+      }),
     ).toBe(600_000);
-    expect(computeBackoff({ attempt: 1, baseMs: 1_000, maxMs: 10_000, retryAfterMs: 86_400_000, random: fixed(0) })).toBe(3_600_000);
+    expect(
+      computeBackoff({ attempt: 1, baseMs: 1_000, maxMs: 10_000, retryAfterMs: 86_400_000, random: fixed(0) }),
+    ).toBe(3_600_000);
   });
 });
 
@@ -141,7 +156,10 @@ describe('retry', () => {
     await retry(
       () => {
         calls++;
-        if (calls === 1) return Promise.reject(new ConnectorError('slack', { kind: 'rate_limited', reason: '429', retryAfterMs: 5_000 }));
+        if (calls === 1)
+          return Promise.reject(
+            new ConnectorError('slack', { kind: 'rate_limited', reason: '429', retryAfterMs: 5_000 }),
+          );
         return Promise.resolve();
       },
       { attempts: 3, baseMs: 100, maxMs: 1_000, sleep },
@@ -151,8 +169,14 @@ describe('retry', () => {
 
   it('hands a Retry-After longer than maxRetryAfterMs back to the caller at once', async () => {
     const { waits, sleep } = fakeSleep();
-    const limited = new ConnectorError('hubspot', { kind: 'rate_limited', reason: 'daily limit', retryAfterMs: 3_600_000 });
-    await expect(retry(() => Promise.reject(limited), { attempts: 5, baseMs: 100, maxMs: 1_000, sleep })).rejects.toBe(limited);
+    const limited = new ConnectorError('hubspot', {
+      kind: 'rate_limited',
+      reason: 'daily limit',
+      retryAfterMs: 3_600_000,
+    });
+    await expect(retry(() => Promise.reject(limited), { attempts: 5, baseMs: 100, maxMs: 1_000, sleep })).rejects.toBe(
+      limited,
+    );
     expect(waits).toEqual([]);
   });
 

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { AppError, ConnectorError, coerceError, errorCode, errorMessage, isAbortError } from '../../../src/runtime/errors.js';
+import {
+  AppError,
+  ConnectorError,
+  coerceError,
+  errorCode,
+  errorMessage,
+  isAbortError,
+} from '../../../src/runtime/errors.js';
 
 describe('coerceError', () => {
   it('returns Errors unchanged', () => {

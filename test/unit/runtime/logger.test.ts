@@ -57,7 +57,13 @@ describe('createLogger', () => {
     const { log, out } = jsonLogger();
     log.child({ component: 'router', handoffId: 'h1' }).info({ repId: 'alice' }, 'offer posted');
     const [line] = out.lines();
-    expect(line).toMatchObject({ level: 30, component: 'router', handoffId: 'h1', repId: 'alice', msg: 'offer posted' });
+    expect(line).toMatchObject({
+      level: 30,
+      component: 'router',
+      handoffId: 'h1',
+      repId: 'alice',
+      msg: 'offer posted',
+    });
     expect(typeof line!.time).toBe('string');
   });
 
@@ -98,7 +104,11 @@ describe('createLogger', () => {
 
   it('masks contact emails under email-ish keys, in arrays and in child bindings', () => {
     const { log, out } = jsonLogger();
-    const payload = { email: 'alice@example.com', leadEmail: 'bob@corp.io', mail: { to: ['carol@x.org', 'Dan <dan@y.org>'] } };
+    const payload = {
+      email: 'alice@example.com',
+      leadEmail: 'bob@corp.io',
+      mail: { to: ['carol@x.org', 'Dan <dan@y.org>'] },
+    };
     log.child({ contactEmail: 'eve@z.net' }).info(payload, 'lead stored');
     const line = out.lines()[0]!;
     expect(line.email).toBe('a***@example.com');
@@ -178,7 +188,11 @@ describe('boltLogger', () => {
   it('formats Slack-style variadic messages into one line', () => {
     const { out, slack } = setup();
     slack.info('Listening on port', 3000, { mode: 'http' });
-    expect(out.lines()[0]).toMatchObject({ level: 30, component: 'slack', msg: "Listening on port 3000 { mode: 'http' }" });
+    expect(out.lines()[0]).toMatchObject({
+      level: 30,
+      component: 'slack',
+      msg: "Listening on port 3000 { mode: 'http' }",
+    });
   });
 
   it('puts errors under err', () => {

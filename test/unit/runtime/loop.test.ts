@@ -96,7 +96,9 @@ describe('startLoop', () => {
     await vi.advanceTimersByTimeAsync(1_000);
     expect(loop.consecutiveFailures).toBe(0);
     const errors = logger.records.filter((r) => r.level === 'error');
-    expect(errors.map((r) => [r.msg, r.fields.loop, r.fields.consecutiveFailures, (r.fields.err as Error).message])).toEqual([
+    expect(
+      errors.map((r) => [r.msg, r.fields.loop, r.fields.consecutiveFailures, (r.fields.err as Error).message]),
+    ).toEqual([
       ['loop tick failed', 'sweeper', 1, 'sync failure'],
       ['loop tick failed', 'sweeper', 2, 'async failure'],
     ]);

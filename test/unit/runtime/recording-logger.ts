@@ -7,7 +7,10 @@ export interface LogRecord {
   fields: Record<string, unknown>;
 }
 
-export function recordingLogger(bindings: Record<string, unknown> = {}, records: LogRecord[] = []): Logger & { records: LogRecord[] } {
+export function recordingLogger(
+  bindings: Record<string, unknown> = {},
+  records: LogRecord[] = [],
+): Logger & { records: LogRecord[] } {
   const at =
     (level: LogRecord['level']) =>
     (objOrMsg: object | string, msg?: string): void => {

@@ -142,7 +142,12 @@ describe('installShutdown', () => {
 
   it('attaches to the real process by default and detaches cleanly', () => {
     const before = process.listenerCount('SIGTERM');
-    const uninstall = installShutdown({ logger: recordingLogger(), drainMs: 1_000, onDrain: async () => undefined, exit: vi.fn() });
+    const uninstall = installShutdown({
+      logger: recordingLogger(),
+      drainMs: 1_000,
+      onDrain: async () => undefined,
+      exit: vi.fn(),
+    });
     expect(process.listenerCount('SIGTERM')).toBe(before + 1);
     uninstall();
     expect(process.listenerCount('SIGTERM')).toBe(before);
