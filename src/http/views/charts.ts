@@ -16,17 +16,7 @@ export interface BarRow {
 }
 
 function frame(id: string, title: string, desc: string, height: number, body: SafeHtml): SafeHtml {
-  return html`<svg
-    class="chart"
-    viewBox="0 0 ${WIDTH} ${svgNumber(height)}"
-    role="img"
-    aria-labelledby="${id}-t ${id}-d"
-    preserveAspectRatio="xMinYMin meet"
-  >
-    <title id="${id}-t">${title}</title>
-    <desc id="${id}-d">${desc}</desc>
-    ${body}
-  </svg>`;
+  return html`<svg class="chart" viewBox="0 0 ${WIDTH} ${svgNumber(height)}" role="img" aria-labelledby="${id}-t ${id}-d" preserveAspectRatio="xMinYMin meet"><title id="${id}-t">${title}</title><desc id="${id}-d">${desc}</desc>${body}</svg>`;
 }
 
 /** Horizontal bars, the label above each bar and the number after it. */
@@ -51,11 +41,7 @@ export function barChart(
       r.label.length > labelChars
         ? html`${r.label.slice(0, labelChars - 1)}…<title>${r.label}</title>`
         : html`${r.label}`;
-    return html`<g class="bar-row${r.strong ? ' strong' : ''}"
-      ><text class="bar-label" x="0" y="${svgNumber(y + 12)}">${label}</text
-      ><rect class="bar" x="0" y="${svgNumber(y + 17)}" width="${svgNumber(w)}" height="14" rx="2"></rect
-      ><text class="bar-value" x="${svgNumber(w + 6)}" y="${svgNumber(y + 28.5)}">${r.valueText}</text></g
-    >`;
+    return html`<g class="bar-row${r.strong ? ' strong' : ''}"><text class="bar-label" x="0" y="${svgNumber(y + 12)}">${label}</text><rect class="bar" x="0" y="${svgNumber(y + 17)}" width="${svgNumber(w)}" height="14" rx="2"></rect><text class="bar-value" x="${svgNumber(w + 6)}" y="${svgNumber(y + 28.5)}">${r.valueText}</text></g>`;
   });
   const desc = rows.map((r) => `${r.label}: ${r.valueText}`).join('; ');
   return frame(id, title, desc, 8 + rows.length * rowHeight, join(body));
@@ -88,35 +74,17 @@ export function weeklyChart(id: string, title: string, weeks: readonly WeekPoint
   const y = (p: number) => top + plot - (p / 100) * plot;
   const grid = [0, 25, 50, 75, 100].map(
     (p) =>
-      html`<line class="grid" x1="${left}" x2="${WIDTH}" y1="${svgNumber(y(p))}" y2="${svgNumber(y(p))}"></line
-        ><text class="axis" x="${left - 4}" y="${svgNumber(y(p) + 3.5)}" text-anchor="end">${p}%</text>`,
+      html`<line class="grid" x1="${left}" x2="${WIDTH}" y1="${svgNumber(y(p))}" y2="${svgNumber(y(p))}"></line><text class="axis" x="${left - 4}" y="${svgNumber(y(p) + 3.5)}" text-anchor="end">${p}%</text>`,
   );
   const cols = weeks.map((w, i) => {
     const cx = left + slot * i + slot / 2;
     const label = weekLabel(w.start).split(' ');
-    const axis = html`<text class="axis" x="${svgNumber(cx)}" y="${top + plot + 13}" text-anchor="middle"
-        >${label[0] ?? ''}</text
-      ><text class="axis" x="${svgNumber(cx)}" y="${top + plot + 24}" text-anchor="middle">${label[1] ?? ''}</text>`;
+    const axis = html`<text class="axis" x="${svgNumber(cx)}" y="${top + plot + 13}" text-anchor="middle">${label[0] ?? ''}</text><text class="axis" x="${svgNumber(cx)}" y="${top + plot + 24}" text-anchor="middle">${label[1] ?? ''}</text>`;
     if (w.percent === null) {
-      return html`<g class="week"
-        ><text class="bar-value muted" x="${svgNumber(cx)}" y="${top + plot - 4}" text-anchor="middle">–</text
-        >${axis}</g
-      >`;
+      return html`<g class="week"><text class="bar-value muted" x="${svgNumber(cx)}" y="${top + plot - 4}" text-anchor="middle">–</text>${axis}</g>`;
     }
     const h = Math.max(1, (w.percent / 100) * plot);
-    return html`<g class="week${w.partial ? ' partial' : ''}"
-      ><rect
-        class="bar"
-        x="${svgNumber(cx - barWidth / 2)}"
-        y="${svgNumber(top + plot - h)}"
-        width="${svgNumber(barWidth)}"
-        height="${svgNumber(h)}"
-        rx="2"
-      ></rect
-      ><text class="bar-value" x="${svgNumber(cx)}" y="${svgNumber(top + plot - h - 4)}" text-anchor="middle"
-        >${Math.round(w.percent)}</text
-      >${axis}</g
-    >`;
+    return html`<g class="week${w.partial ? ' partial' : ''}"><rect class="bar" x="${svgNumber(cx - barWidth / 2)}" y="${svgNumber(top + plot - h)}" width="${svgNumber(barWidth)}" height="${svgNumber(h)}" rx="2"></rect><text class="bar-value" x="${svgNumber(cx)}" y="${svgNumber(top + plot - h - 4)}" text-anchor="middle">${Math.round(w.percent)}</text>${axis}</g>`;
   });
   const desc = weeks
     .map(
@@ -192,25 +160,7 @@ export function histogramChart(id: string, title: string, h: Histogram, markers:
   const cols = h.counts.map((n, i) => {
     const x = left + slot * i;
     const bh = n === 0 ? 0 : Math.max(1, (n / max) * plot);
-    return html`<g
-      ><rect
-        class="bar"
-        x="${svgNumber(x + 3)}"
-        y="${svgNumber(top + plot - bh)}"
-        width="${svgNumber(slot - 6)}"
-        height="${svgNumber(bh)}"
-        rx="2"
-      ></rect
-      ><text class="bar-value" x="${svgNumber(x + slot / 2)}" y="${svgNumber(top + plot - bh - 4)}" text-anchor="middle"
-        >${n}</text
-      ><text
-        class="axis"
-        x="${svgNumber(x + slot / 2)}"
-        y="${top + plot + (i % 2 === 0 ? 13 : 25)}"
-        text-anchor="middle"
-        >${h.labels[i] ?? ''}</text
-      ></g
-    >`;
+    return html`<g><rect class="bar" x="${svgNumber(x + 3)}" y="${svgNumber(top + plot - bh)}" width="${svgNumber(slot - 6)}" height="${svgNumber(bh)}" rx="2"></rect><text class="bar-value" x="${svgNumber(x + slot / 2)}" y="${svgNumber(top + plot - bh - 4)}" text-anchor="middle">${n}</text><text class="axis" x="${svgNumber(x + slot / 2)}" y="${top + plot + (i % 2 === 0 ? 13 : 25)}" text-anchor="middle">${h.labels[i] ?? ''}</text></g>`;
   });
   // Labels point away from each other: the first marker's label ends at its line, the next ones
   // start at theirs (markers come in ascending order), unless that would leave the chart.
@@ -220,18 +170,7 @@ export function histogramChart(id: string, title: string, h: Histogram, markers:
     const room = 90;
     const toLeft = k === 0 ? x - room >= 0 : x + room > WIDTH;
     const tx = toLeft ? x - 3 : x + 3;
-    return html`<g class="marker"
-      ><line
-        x1="${svgNumber(x)}"
-        x2="${svgNumber(x)}"
-        y1="${ty - 10}"
-        y2="${top + plot}"
-        ${m.dashed ? html` stroke-dasharray="4 3"` : ''}
-      ></line
-      ><text class="marker-label" x="${svgNumber(tx)}" y="${ty}" text-anchor="${toLeft ? 'end' : 'start'}"
-        >${m.name} ${m.text}</text
-      ></g
-    >`;
+    return html`<g class="marker"><line x1="${svgNumber(x)}" x2="${svgNumber(x)}" y1="${ty - 10}" y2="${top + plot}"${m.dashed ? html` stroke-dasharray="4 3"` : ''}></line><text class="marker-label" x="${svgNumber(tx)}" y="${ty}" text-anchor="${toLeft ? 'end' : 'start'}">${m.name} ${m.text}</text></g>`;
   });
   const base = html`<line class="grid" x1="0" x2="${WIDTH}" y1="${top + plot}" y2="${top + plot}"></line>`;
   const desc = `${h.counts.map((n, i) => `${h.labels[i] ?? ''}: ${n}`).join('; ')}${markers.length ? `. ${markers.map((m) => `${m.name} ${m.text}`).join(', ')}` : ''}`;

@@ -34,7 +34,7 @@ describe('html template', () => {
   it('passes nested markup through once and escapes strings inside arrays', () => {
     const inner = html`<b>${'a&b'}</b>`;
     expect(html`<p>${inner}${['<i>', html`<i>ok</i>`]}</p>`.text).toBe('<p><b>a&amp;b</b>&lt;i&gt;<i>ok</i></p>');
-    expect(join(['<x>', html`<br />`], ' & ').text).toBe('&lt;x&gt; &amp; <br>');
+    expect(join(['<x>', html`<br>`], ' & ').text).toBe('&lt;x&gt; &amp; <br>');
     expect(html`${null}${undefined}${false}${0}`.text).toBe('0');
     expect(trusted('<style>a{}</style>').text).toBe('<style>a{}</style>');
     expect(escapeHtml('&amp;')).toBe('&amp;amp;');
