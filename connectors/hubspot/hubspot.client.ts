@@ -4,14 +4,10 @@ import { Client } from '@hubspot/api-client';
 import { ConnectorError } from '../../src/ports/failure.js';
 import type { Failure } from '../../src/ports/failure.js';
 import { HubspotHttpError, HubspotTimeoutError, classifyHubspotError, isDailyLimit } from './hubspot.errors.js';
+import type { Logger } from '../../src/ports/logger.js';
 
-export interface HubspotLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-  child(bindings: Record<string, unknown>): HubspotLogger;
-}
+/** The ports' pino-style logger. */
+export type HubspotLogger = Logger;
 
 export interface HubspotRetryOptions {
   /** Total attempts per call, the first included (default 3). */

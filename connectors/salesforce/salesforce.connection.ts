@@ -9,6 +9,7 @@ import { Connection } from 'jsforce';
 import type { HttpMethods, HttpRequest, HttpRequestOptions } from 'jsforce';
 import { ConnectorError } from '../../src/ports/failure.js';
 import { classifySalesforceError } from './salesforce.errors.js';
+import type { Logger } from '../../src/ports/logger.js';
 
 export type SalesforceAuthOptions =
   | { flow: 'client_credentials'; clientId: string; clientSecret: string }
@@ -47,14 +48,8 @@ export interface SalesforceConnectionOptions {
   minRefreshIntervalMs?: number;
 }
 
-/** Minimal pino-style logger. */
-export interface SalesforceLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  child(bindings: Record<string, unknown>): SalesforceLogger;
-}
+/** The ports' pino-style logger. */
+export type SalesforceLogger = Logger;
 
 export interface SalesforceConnectionDeps {
   logger?: SalesforceLogger;

@@ -1,10 +1,8 @@
 // One pino root logger for the process: JSON lines for machines, pino-pretty on a terminal.
 // Secrets never reach the output (pino redact at known paths, plus a key-based scrub at any depth)
 // and contact emails are masked (`a***@example.com`) wherever they sit under an email-ish key.
-import { format } from 'node:util';
 import { pino, type DestinationStream, type Logger as PinoLogger, type LevelWithSilent } from 'pino';
 import pretty from 'pino-pretty';
-import type { Logger as SlackLogger, LogLevel as SlackLogLevel } from '@slack/bolt';
 
 export type RootLogger = PinoLogger;
 
@@ -210,14 +208,21 @@ export function createLogger(options: LoggerOptions = {}): RootLogger {
     ...(options.base !== undefined ? { base: options.base } : {}),
   };
   const root = usePretty ? pino(config, prettyStream(options)) : pino(config, jsonDestination(options));
-  // pino formats child bindings without the bindings formatter, so scrub them on the way in.
-  // Children are created with Object.create(parent): every descendant inherits this wrapper.
+  // pino formats child bindings without the bindings formatter, so scrub them on the way in. pino also
+  // appends a child's bindings to its parent's as text, so a key given again ("component" set by the caller
+  // and again by the module) would appear twice on every line: each child is made from the root with its
+  // ancestors' bindings merged instead, later keys winning. Descendants inherit this wrapper.
   type ChildFn = (this: PinoLogger, bindings: Record<string, unknown>, opts?: object) => PinoLogger;
   const plainChild = root.child as unknown as ChildFn;
-  function scrubbingChild(this: PinoLogger, bindings: Record<string, unknown>, opts?: object): PinoLogger {
-    return plainChild.call(this, scrubRecord(bindings), opts);
+  const own = new WeakMap<PinoLogger, Record<string, unknown>>();
+  function mergingChild(this: PinoLogger, bindings: Record<string, unknown>, opts?: object): PinoLogger {
+    const merged = { ...(own.get(this) ?? {}), ...scrubRecord(bindings) };
+    const child = plainChild.call(root, merged, opts);
+    if (opts === undefined || !('level' in opts)) child.level = this.level;
+    own.set(child, merged);
+    return child;
   }
-  Object.defineProperty(root, 'child', { value: scrubbingChild, writable: true, configurable: true });
+  Object.defineProperty(root, 'child', { value: mergingChild, writable: true, configurable: true });
   return root;
 }
 
@@ -233,45 +238,4 @@ function prettyStream(options: LoggerOptions): DestinationStream {
     ignore: 'pid,hostname',
     sync: true,
   });
-}
-
-const TO_SLACK_LEVEL: Record<string, string> = {
-  trace: 'debug',
-  debug: 'debug',
-  info: 'info',
-  warn: 'warn',
-  error: 'error',
-  fatal: 'error',
-  silent: 'error',
-};
-
-/**
- * Adapts a pino logger to the Logger interface of @slack/bolt (and @slack/web-api, socket-mode), so
- * Slack's own lines go through the same pipeline. Their free-text messages are scrubbed too.
- */
-export function boltLogger(base: PinoLogger, name = 'slack'): SlackLogger {
-  let log = base.child({ component: name });
-  const emit = (level: 'debug' | 'info' | 'warn' | 'error', args: unknown[]): void => {
-    if (!log.isLevelEnabled(level)) return;
-    const err = args.find((a): a is Error => a instanceof Error);
-    const rest = args.filter((a) => !(a instanceof Error));
-    const text = rest.length > 0 ? scrubText(format(...rest)) : err !== undefined ? scrubText(err.message) : '';
-    if (err !== undefined) log[level]({ err }, text);
-    else log[level](text);
-  };
-  return {
-    debug: (...args: unknown[]) => emit('debug', args),
-    info: (...args: unknown[]) => emit('info', args),
-    warn: (...args: unknown[]) => emit('warn', args),
-    error: (...args: unknown[]) => emit('error', args),
-    setLevel: (level: SlackLogLevel) => {
-      log.level = String(level);
-    },
-    getLevel: () => (TO_SLACK_LEVEL[log.level] ?? 'info') as SlackLogLevel,
-    setName: (next: string) => {
-      const level = log.level;
-      log = base.child({ component: next });
-      log.level = level;
-    },
-  };
 }

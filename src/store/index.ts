@@ -1,14 +1,13 @@
 // Opening a store from its URL: `sqlite:PATH` (default `sqlite:./data/handoff.db`),
 // `sqlite::memory:`, or `postgres://user@host:5432/db[?schema=name]`.
 import { InputError } from '../domain/errors.js';
-import { silentLogger } from './logger.js';
-import type { StoreLogger } from './logger.js';
+import { silentLogger, type Logger as StoreLogger } from '../ports/logger.js';
 import { openPostgresStore, redactUrl } from './postgres.js';
 import { openSqliteStore, SQLITE_MEMORY } from './sqlite.js';
 import type { SqlStore } from './sql-store.js';
 
 export { createMemoryStore } from './memory-store.js';
-export type { StoreLogger } from './logger.js';
+export type { Logger as StoreLogger } from '../ports/logger.js';
 export type { MigrationReport } from './migrations.js';
 export type { SqlStore } from './sql-store.js';
 

@@ -4,7 +4,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { AppError } from '../domain/errors.js';
-import type { StoreLogger } from './logger.js';
+import type { Logger as StoreLogger } from '../ports/logger.js';
 import type { Database as Schema } from './schema.js';
 import { createSqlStore } from './sql-store.js';
 import type { SqlStore } from './sql-store.js';

@@ -42,7 +42,7 @@ import {
   toJson,
 } from './rows.js';
 import type { Database, HandoffsTable, OffersTable, SqlDialect } from './schema.js';
-import type { StoreLogger } from './logger.js';
+import type { Logger as StoreLogger } from '../ports/logger.js';
 
 type Db = Kysely<Database>;
 

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { AppError } from '../domain/errors.js';
-import type { StoreLogger } from './logger.js';
+import type { Logger as StoreLogger } from '../ports/logger.js';
 import type { Database as Schema } from './schema.js';
 import { acquireSqliteProcessLock } from './sqlite-lock.js';
 import type { ProcessLock } from './sqlite-lock.js';

@@ -11,10 +11,14 @@ export interface LogEntry {
 export function recordingLogger(entries: LogEntry[] = []): HubspotLogger & { entries: LogEntry[] } {
   const make = (): HubspotLogger & { entries: LogEntry[] } => ({
     entries,
-    info: (obj, msg) => void entries.push({ level: 'info', obj, msg }),
-    warn: (obj, msg) => void entries.push({ level: 'warn', obj, msg }),
-    error: (obj, msg) => void entries.push({ level: 'error', obj, msg }),
-    debug: (obj, msg) => void entries.push({ level: 'debug', obj, msg }),
+    info: (obj: object | string, msg?: string) =>
+      void entries.push(typeof obj === 'string' ? { level: 'info', obj: {}, msg: obj } : { level: 'info', obj, msg }),
+    warn: (obj: object | string, msg?: string) =>
+      void entries.push(typeof obj === 'string' ? { level: 'warn', obj: {}, msg: obj } : { level: 'warn', obj, msg }),
+    error: (obj: object | string, msg?: string) =>
+      void entries.push(typeof obj === 'string' ? { level: 'error', obj: {}, msg: obj } : { level: 'error', obj, msg }),
+    debug: (obj: object | string, msg?: string) =>
+      void entries.push(typeof obj === 'string' ? { level: 'debug', obj: {}, msg: obj } : { level: 'debug', obj, msg }),
     child: () => make(),
   });
   return make();

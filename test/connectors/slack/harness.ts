@@ -41,10 +41,34 @@ export interface LogLine {
 export function createTestLogger(lines: LogLine[] = []): SlackLogger & { lines: LogLine[] } {
   const make = (bindings: object): SlackLogger & { lines: LogLine[] } => ({
     lines,
-    debug: (obj, msg) => lines.push({ level: 'debug', obj: { ...bindings, ...obj }, msg }),
-    info: (obj, msg) => lines.push({ level: 'info', obj: { ...bindings, ...obj }, msg }),
-    warn: (obj, msg) => lines.push({ level: 'warn', obj: { ...bindings, ...obj }, msg }),
-    error: (obj, msg) => lines.push({ level: 'error', obj: { ...bindings, ...obj }, msg }),
+    debug: (obj: object | string, msg?: string) => {
+      lines.push(
+        typeof obj === 'string'
+          ? { level: 'debug', obj: bindings, msg: obj }
+          : { level: 'debug', obj: { ...bindings, ...obj }, msg },
+      );
+    },
+    info: (obj: object | string, msg?: string) => {
+      lines.push(
+        typeof obj === 'string'
+          ? { level: 'info', obj: bindings, msg: obj }
+          : { level: 'info', obj: { ...bindings, ...obj }, msg },
+      );
+    },
+    warn: (obj: object | string, msg?: string) => {
+      lines.push(
+        typeof obj === 'string'
+          ? { level: 'warn', obj: bindings, msg: obj }
+          : { level: 'warn', obj: { ...bindings, ...obj }, msg },
+      );
+    },
+    error: (obj: object | string, msg?: string) => {
+      lines.push(
+        typeof obj === 'string'
+          ? { level: 'error', obj: bindings, msg: obj }
+          : { level: 'error', obj: { ...bindings, ...obj }, msg },
+      );
+    },
     child: (more) => make({ ...bindings, ...more }),
   });
   return make({});

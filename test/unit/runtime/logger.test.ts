@@ -1,8 +1,7 @@
 import { Writable } from 'node:stream';
-import type { Logger as SlackLogger } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
 import type { Logger } from '../../../src/ports/logger.js';
-import { boltLogger, createLogger, maskEmail, scrub, stripUrlCredentials } from '../../../src/runtime/logger.js';
+import { createLogger, maskEmail, scrub, stripUrlCredentials } from '../../../src/runtime/logger.js';
 
 /** A destination that keeps every line pino writes. */
 function capture(): { stream: Writable; lines: () => Array<Record<string, any>>; text: () => string } {
@@ -177,58 +176,26 @@ describe('scrub', () => {
   });
 });
 
-describe('boltLogger', () => {
-  function setup() {
+describe('child loggers', () => {
+  it('write a key given again by a grandchild once, the grandchild’s value winning', () => {
     const out = capture();
-    const root = createLogger({ level: 'debug', pretty: false, destination: out.stream });
-    const slack: SlackLogger = boltLogger(root);
-    return { out, slack };
-  }
-
-  it('formats Slack-style variadic messages into one line', () => {
-    const { out, slack } = setup();
-    slack.info('Listening on port', 3000, { mode: 'http' });
-    expect(out.lines()[0]).toMatchObject({
-      level: 30,
-      component: 'slack',
-      msg: "Listening on port 3000 { mode: 'http' }",
-    });
+    const root = createLogger({ level: 'info', pretty: false, destination: out.stream });
+    // main.ts hands the store `child({ component: 'store' })` and the store adds its own component + dialect.
+    root.child({ component: 'store' }).child({ component: 'store-sqlite', dialect: 'sqlite' }).info('opened');
+    const raw = out.text().trim();
+    expect(raw.match(/"component"/g)).toHaveLength(1);
+    expect(JSON.parse(raw)).toMatchObject({ component: 'store-sqlite', dialect: 'sqlite', msg: 'opened' });
   });
 
-  it('puts errors under err', () => {
-    const { out, slack } = setup();
-    slack.error('An unhandled error occurred', new Error('boom'));
-    const line = out.lines()[0]!;
-    expect(line.level).toBe(50);
-    expect(line.msg).toBe('An unhandled error occurred');
-    expect(line.err.message).toBe('boom');
-  });
-
-  it('scrubs tokens and emails from free text', () => {
-    const { out, slack } = setup();
-    slack.debug('calling with token xoxb-1234567890-abcdef for bob@example.com');
-    const msg = out.lines()[0]!.msg as string;
-    expect(msg).not.toContain('xoxb-1234567890');
-    expect(msg).toContain('b***@example.com');
-  });
-
-  it('maps levels both ways and filters below the set level', () => {
-    const { out, slack } = setup();
-    expect(slack.getLevel()).toBe('debug');
-    slack.setLevel('warn' as Parameters<SlackLogger['setLevel']>[0]);
-    expect(slack.getLevel()).toBe('warn');
-    slack.info('dropped');
-    slack.warn('kept');
-    expect(out.lines().map((l) => l.msg)).toEqual(['kept']);
-  });
-
-  it('renames its component and keeps its level', () => {
-    const { out, slack } = setup();
-    slack.setLevel('error' as Parameters<SlackLogger['setLevel']>[0]);
-    slack.setName('bolt-app');
-    slack.warn('dropped');
-    slack.error('kept');
+  it('keep the level of their parent and scrub secrets in bindings', () => {
+    const out = capture();
+    const root = createLogger({ level: 'info', pretty: false, destination: out.stream });
+    const parent = root.child({ component: 'a' });
+    parent.level = 'warn';
+    const child = parent.child({ token: 'xoxb-secret-123456' });
+    child.info('dropped');
+    child.warn('kept');
     expect(out.lines()).toHaveLength(1);
-    expect(out.lines()[0]).toMatchObject({ component: 'bolt-app', msg: 'kept' });
+    expect(out.lines()[0]).toMatchObject({ component: 'a', msg: 'kept', token: '[Redacted]' });
   });
 });
