@@ -13,7 +13,7 @@ import {
   type StaticSelectAction,
   type webApi as WebApi,
 } from '@slack/bolt';
-import { parseDuration } from '../../src/domain/duration.js';
+import { parseAwayUntil } from '../../src/domain/away.js';
 import type { Millis, RejectionReason } from '../../src/domain/model.js';
 import type { Actor, ClaimOutcome, DecisionOutcome, HandoffActions } from '../../src/ports/handoff-actions.js';
 import type { Person } from '../../src/ports/rep-notifier.js';
@@ -95,58 +95,6 @@ function errorCode(err: unknown): string {
   const data = (err as { data?: { error?: unknown } } | null)?.data;
   if (typeof data?.error === 'string') return data.error;
   return err instanceof Error ? err.message : String(err);
-}
-
-/** Parses "/handoff away …" arguments: nothing, "until DATE[THH:MM]", or "for DURATION". */
-export function parseAwayArgs(
-  words: readonly string[],
-  now: Millis,
-  timezone: string | undefined,
-): { ok: true; until: Millis | null } | { ok: false; error: string } {
-  if (words.length === 0) return { ok: true, until: null };
-  const [how, ...rest] = words;
-  const value = rest.join(' ').trim();
-  if (how === 'for') {
-    const ms = parseDuration(value);
-    if (ms === null || ms <= 0) return { ok: false, error: `“${value}” is not a duration (try 30m, 4h, 3d, 1w).` };
-    return { ok: true, until: now + ms };
-  }
-  if (how === 'until') {
-    const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-    let at: number;
-    if (date !== null) {
-      at = localMidnight(Number(date[1]), Number(date[2]), Number(date[3]), timezone);
-    } else if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(value)) {
-      at = Date.parse(value.replace(' ', 'T'));
-    } else {
-      return { ok: false, error: `“${value}” is not a date (use YYYY-MM-DD).` };
-    }
-    if (!Number.isFinite(at)) return { ok: false, error: `“${value}” is not a valid date.` };
-    if (at <= now) return { ok: false, error: `${value} is in the past.` };
-    return { ok: true, until: at };
-  }
-  return { ok: false, error: `Unknown option “${how ?? ''}”.` };
-}
-
-function offsetMs(at: number, timezone: string): number {
-  try {
-    const name = new Intl.DateTimeFormat('en-US', { timeZone: timezone, timeZoneName: 'longOffset' })
-      .formatToParts(new Date(at))
-      .find((p) => p.type === 'timeZoneName')?.value;
-    const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name ?? '');
-    if (m === null) return 0;
-    return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 3_600_000 + Number(m[3]) * 60_000);
-  } catch {
-    return 0;
-  }
-}
-
-/** Midnight at the start of a calendar date in a time zone, as epoch ms. */
-function localMidnight(year: number, month: number, day: number, timezone: string | undefined): number {
-  const utc = Date.UTC(year, month - 1, day);
-  if (timezone === undefined) return utc;
-  const first = utc - offsetMs(utc, timezone);
-  return utc - offsetMs(first, timezone);
 }
 
 export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): SlackApp {
@@ -584,7 +532,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
           return r.ok ? 'Welcome back — new leads will reach you again.' : notARepText();
         }, respond);
       case 'away': {
-        const parsed = parseAwayArgs(rest, now(), tz);
+        const parsed = parseAwayUntil(rest, now(), tz);
         if (!parsed.ok) return reply(`${parsed.error}\n\n${HELP_TEXT}`);
         return later(async () => {
           const r = await actions.setAway({ actor, until: parsed.until });

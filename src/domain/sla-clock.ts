@@ -389,3 +389,16 @@ export function addWorkingTime(start: Millis, duration: Millis, cal: WorkCalenda
   }
   return cursor + remaining;
 }
+
+/**
+ * The instant a wall-clock reading (`YYYY-MM-DD`, minutes after midnight) names in `timezone`. A reading
+ * the clocks skip (spring forward) names the first instant after the gap; one they pass twice, the first.
+ * Null for a malformed date or minute.
+ */
+export function wallTimeToInstant(date: string, minuteOfDay: number, timezone: string): Millis | null {
+  const day = dayNumberOfDate(date);
+  if (day === null || !Number.isInteger(minuteOfDay) || minuteOfDay < 0 || minuteOfDay >= MINUTES_PER_DAY) return null;
+  const out: number[] = [];
+  wallToInstants(day, minuteOfDay, MINUTES_PER_DAY, timezone, out);
+  return out[0] ?? null;
+}

@@ -22,7 +22,6 @@ import {
   reminderText,
   whyYouText,
 } from '../../../connectors/slack/slack.blocks.js';
-import { parseAwayArgs } from '../../../connectors/slack/slack.app.js';
 import { validateBlocks } from '../../../connectors/slack/slack.emulator.js';
 import { makeLead } from '../../helpers/builders.js';
 import { ALICE, BRUNO, MARIA, REASONS } from './harness.js';
@@ -341,25 +340,5 @@ describe('ephemeral texts and /handoff arguments', () => {
       'ℹ️ This offer was withdrawn on Wed 25 Nov, 13:30 UTC. Nothing was changed.',
     );
     expect(HELP_TEXT).toContain('/handoff away for 3d');
-  });
-
-  it('parses away durations and dates in the rep time zone', () => {
-    const now = Date.UTC(2026, 10, 25, 9, 0);
-    expect(parseAwayArgs([], now, 'Europe/Berlin')).toEqual({ ok: true, until: null });
-    expect(parseAwayArgs(['for', '3d'], now, undefined)).toEqual({ ok: true, until: now + 3 * 86_400_000 });
-    expect(parseAwayArgs(['until', '2026-12-28'], now, 'Europe/Berlin')).toEqual({
-      ok: true,
-      until: Date.UTC(2026, 11, 27, 23, 0),
-    });
-    expect(parseAwayArgs(['until', '2026-07-01'], Date.UTC(2026, 5, 1), 'Europe/Berlin')).toEqual({
-      ok: true,
-      until: Date.UTC(2026, 5, 30, 22, 0),
-    });
-    expect(parseAwayArgs(['until', '2026-01-01'], now, 'UTC')).toEqual({
-      ok: false,
-      error: '2026-01-01 is in the past.',
-    });
-    expect(parseAwayArgs(['for', 'ages'], now, 'UTC')).toMatchObject({ ok: false });
-    expect(parseAwayArgs(['sometime'], now, 'UTC')).toMatchObject({ ok: false });
   });
 });
