@@ -493,7 +493,10 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
 
   app.event('app_home_opened', async ({ event, client }) => {
     if (event.tab !== 'home') return;
-    await publishHome(client, event.user);
+    // The request is answered either way: a Home that cannot be published now is published on the next open.
+    await publishHome(client, event.user).catch((err: unknown) =>
+      log.warn({ user: event.user, err: errorCode(err) }, 'app home not published'),
+    );
   });
 
   // ---- /handoff ----
@@ -569,6 +572,11 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
             nowSeconds: Math.floor((options.now?.() ?? Date.now()) / 1000),
           });
           if (!verdict.ok) return refuse(verdict.status, verdict.reason);
+          if (verdict.ignore !== undefined) {
+            log.debug({ path: req.url, reason: verdict.ignore }, 'slack request ignored');
+            res.writeHead(200).end();
+            return;
+          }
           // Bolt reads a buffered body from `rawBody` instead of the (already consumed) stream.
           (req as IncomingMessage & { rawBody?: Buffer }).rawBody = body;
           try {

@@ -9,7 +9,17 @@ import type { IncomingMessage } from 'node:http';
 export const SLACK_BODY_LIMIT = 4 * 1024 * 1024;
 const WINDOW_S = 300;
 
-export type GuardResult = { ok: true } | { ok: false; status: 400 | 401 | 413; reason: string };
+/**
+ * `ok` goes on to Bolt; `ignore` is a signed, well-formed request for something we do not handle (an event
+ * type the app does not subscribe to), answered 200 here so Slack neither retries it nor counts it as failing.
+ */
+export type GuardResult =
+  | { ok: true; ignore?: undefined }
+  | { ok: true; ignore: string }
+  | { ok: false; status: 400 | 401 | 413; reason: string };
+
+/** The Events API event types the app handles (config/slack-app-manifest.yaml subscribes to these). */
+export const HANDLED_EVENTS: ReadonlySet<string> = new Set(['app_home_opened']);
 
 function header(headers: IncomingMessage['headers'], name: string): string | null {
   const v = headers[name];
@@ -64,17 +74,41 @@ function interactionProblem(p: Record<string, unknown>): string | null {
   return null;
 }
 
+/** The fields our handler of each handled event reads. */
+function handledEventProblem(e: Record<string, unknown>): string | null {
+  if (e.type === 'app_home_opened') {
+    if (typeof e.user !== 'string') return 'app_home_opened without a user';
+    if (typeof e.tab !== 'string') return 'app_home_opened without a tab';
+  }
+  for (const key of ['channel', 'user', 'item'] as const) {
+    // Bolt reads the conversation id from these when present: a string id or an object with one.
+    const v = e[key];
+    if (
+      v !== undefined &&
+      typeof v !== 'string' &&
+      !(isObject(v) && (v.channel === undefined || typeof v.channel === 'string'))
+    )
+      return `event ${key} has an unexpected shape`;
+  }
+  return null;
+}
+
 /** Event API bodies (JSON). */
-function eventProblem(p: Record<string, unknown>): string | null {
+function eventVerdict(p: Record<string, unknown>): GuardResult {
+  const bad = (reason: string): GuardResult => ({ ok: false, status: 400, reason });
   switch (p.type) {
     case 'url_verification':
-      return typeof p.challenge === 'string' ? null : 'url_verification without a challenge';
-    case 'event_callback':
-      return isObject(p.event) && typeof p.event.type === 'string' ? null : 'event_callback without an event';
+      return typeof p.challenge === 'string' ? { ok: true } : bad('url_verification without a challenge');
+    case 'event_callback': {
+      if (!isObject(p.event) || typeof p.event.type !== 'string') return bad('event_callback without an event');
+      if (!HANDLED_EVENTS.has(p.event.type)) return { ok: true, ignore: `event ${p.event.type} is not handled` };
+      const problem = handledEventProblem(p.event);
+      return problem === null ? { ok: true } : bad(problem);
+    }
     case 'app_rate_limited':
-      return null;
+      return { ok: true };
     default:
-      return `not an Events API body (type ${JSON.stringify(p.type)})`;
+      return bad(`not an Events API body (type ${JSON.stringify(p.type)})`);
   }
 }
 
@@ -118,8 +152,7 @@ export function checkSlackRequest(input: {
     }
     if (type === 'application/json') {
       const parsed: unknown = JSON.parse(text);
-      const problem = isObject(parsed) ? eventProblem(parsed) : 'JSON body is not an object';
-      return problem === null ? { ok: true } : { ok: false, status: 400, reason: problem };
+      return isObject(parsed) ? eventVerdict(parsed) : { ok: false, status: 400, reason: 'JSON body is not an object' };
     }
   } catch {
     return { ok: false, status: 400, reason: 'body is not valid JSON' };

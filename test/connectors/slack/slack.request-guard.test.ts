@@ -40,11 +40,31 @@ describe('Slack request guard', () => {
     ],
     [
       'an event',
-      signed(JSON.stringify({ type: 'event_callback', event: { type: 'app_home_opened' } }), 'application/json'),
+      signed(
+        JSON.stringify({ type: 'event_callback', event: { type: 'app_home_opened', user: 'U1', tab: 'home' } }),
+        'application/json',
+      ),
       true,
     ],
   ])('lets %s through', (_name, input, ok) => {
     expect(checkSlackRequest(input).ok).toBe(ok);
+  });
+
+  it('answers events the app does not handle with 200 without Bolt, and refuses a handled one with a bad shape', () => {
+    const unhandled = checkSlackRequest(
+      signed(
+        JSON.stringify({ type: 'event_callback', event: { type: 'reaction_added', item: null } }),
+        'application/json',
+      ),
+    );
+    expect(unhandled).toEqual({ ok: true, ignore: 'event reaction_added is not handled' });
+    const badHome = checkSlackRequest(
+      signed(
+        JSON.stringify({ type: 'event_callback', event: { type: 'app_home_opened', user: null } }),
+        'application/json',
+      ),
+    );
+    expect(badHome).toMatchObject({ ok: false, status: 400 });
   });
 
   it.each([
