@@ -22,7 +22,7 @@ import type { Logger } from './ports/logger.js';
 import type { Mailer } from './ports/mailer.js';
 import type { RepNotifier } from './ports/rep-notifier.js';
 import type { Store } from './ports/store.js';
-import { ConnectorError, type Failure } from './ports/failure.js';
+import { ConnectorError, isDailyLimit, type Failure } from './ports/failure.js';
 import { openStore } from './store/index.js';
 import { createOutbox } from './runtime/outbox.js';
 import { startLoop, type Loop } from './runtime/loop.js';
@@ -283,7 +283,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
     const noteConnectorFailure = (name: string, failure: Failure): void => {
       connectorWatch.record(name, failure, clock.now());
       prom.telemetry.connectorError(name, failure.kind);
-      if (failure.kind !== 'auth' && !failure.reason.startsWith('daily:')) return;
+      if (failure.kind !== 'auth' && !isDailyLimit(failure)) return;
       connectorFailures.set(name, { failure, at: clock.now() });
       wakeAlerts();
     };

@@ -1,9 +1,9 @@
 // The one place that talks to @hubspot/api-client: our limiter, deadline, short retries and error classification
 // wrap every call. The SDK's own retry and Bottleneck limiter stay off (its decorators are a process-wide singleton).
 import { Client } from '@hubspot/api-client';
-import { ConnectorError } from '../../src/ports/failure.js';
+import { ConnectorError, isDailyLimit } from '../../src/ports/failure.js';
 import type { Failure } from '../../src/ports/failure.js';
-import { HubspotHttpError, HubspotTimeoutError, classifyHubspotError, isDailyLimit } from './hubspot.errors.js';
+import { HubspotHttpError, HubspotTimeoutError, classifyHubspotError } from './hubspot.errors.js';
 import type { Logger } from '../../src/ports/logger.js';
 
 /** The ports' pino-style logger. */
@@ -194,7 +194,8 @@ export function createHubspotApi(options: HubspotClientOptions, deps: HubspotCli
           throw new ConnectorError('hubspot', {
             kind: 'rate_limited',
             retryAfterMs: dailyPauseUntil - now(),
-            reason: 'daily: HubSpot daily API limit reached earlier; paused',
+            scope: 'daily',
+            reason: 'HubSpot daily API limit reached earlier; paused',
           });
         }
         dailyPauseUntil = null;

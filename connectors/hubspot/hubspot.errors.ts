@@ -112,7 +112,8 @@ function fromStatus(status: number, body: unknown, headers: Record<string, strin
       return {
         kind: 'rate_limited',
         retryAfterMs: retryAfter ?? DAILY_WAIT_MS,
-        reason: `daily: HubSpot daily API limit reached (${message || 'DAILY'})`,
+        scope: 'daily',
+        reason: `HubSpot daily API limit reached (${message || 'DAILY'})`,
       };
     }
     if (message === SECONDLY_LIMIT_MESSAGE || policy === 'SECONDLY') {
@@ -185,7 +186,3 @@ export function classifyHubspotError(err: unknown): Failure {
   return { kind: 'transient', reason: `unexpected error: ${String(err)}` };
 }
 
-/** True for the failure that means "stop calling HubSpot today". */
-export function isDailyLimit(f: Failure): boolean {
-  return f.kind === 'rate_limited' && f.reason.startsWith('daily:');
-}

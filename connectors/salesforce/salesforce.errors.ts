@@ -94,7 +94,8 @@ export function classifyErrorCode(code: string, message: string, fields: string[
     return {
       kind: 'rate_limited',
       retryAfterMs: DAILY_WAIT_MS,
-      reason: `daily: Salesforce daily API request limit reached (${text})`,
+      scope: 'daily',
+      reason: `Salesforce daily API request limit reached (${text})`,
     };
   }
   if (code === 'INVALID_CROSS_REFERENCE_KEY') {
@@ -180,7 +181,3 @@ export function classifySalesforceError(err: unknown): Failure {
   return { kind: 'transient', reason: `unexpected error: ${message}` };
 }
 
-/** True for the failure that means "stop calling Salesforce for today". */
-export function isDailyLimit(f: Failure): boolean {
-  return f.kind === 'rate_limited' && f.reason.startsWith('daily:');
-}

@@ -121,7 +121,8 @@ export function createSalesforceHistorySource(
       if (u && u.limit > 0 && u.used / u.limit >= stopAt) {
         throw new ConnectorError('salesforce', {
           kind: 'rate_limited',
-          reason: `daily: Salesforce API usage is at ${u.used}/${u.limit}; backfill stopped at ${Math.round(stopAt * 100)}% to leave room for the live loop (run it again later to resume)`,
+          scope: 'daily',
+          reason: `Salesforce API usage is at ${u.used}/${u.limit}; backfill stopped at ${Math.round(stopAt * 100)}% to leave room for the live loop (run it again later to resume)`,
         });
       }
       return result;

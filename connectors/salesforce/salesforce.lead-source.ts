@@ -9,7 +9,7 @@
 // value; after a restart an unchanged lead yields the same SystemModstamp again, a lead edited meanwhile a later
 // one). Configure mqlDateField for exact episode keys.
 import type { LeadPage, LeadSource, LeadStatus } from '../../src/ports/lead-source.js';
-import { ConnectorError, isConnectorError } from '../../src/ports/failure.js';
+import { ConnectorError, isConnectorError, isDailyLimit } from '../../src/ports/failure.js';
 import { InputError } from '../../src/domain/errors.js';
 import { LEAD_FIELDS } from '../../src/domain/model.js';
 import type { Lead, LeadFieldName, LeadFieldValues, Millis } from '../../src/domain/model.js';
@@ -20,7 +20,6 @@ import type {
   SalesforceSession,
   SalesforceUsage,
 } from './salesforce.connection.js';
-import { isDailyLimit } from './salesforce.errors.js';
 
 export interface SalesforceLeadSourceOptions {
   mql: { status: string; minScore?: number | null };
@@ -71,6 +70,12 @@ interface LeadRecord {
 
 const BASE_FIELDS = ['Id', 'FirstName', 'LastName', 'Email', 'Status', 'IsConverted', 'OwnerId', 'SystemModstamp'];
 const MAX_REMEMBERED = 100_000;
+/**
+ * Salesforce's daily allocation is a rolling 24-hour window that frees calls gradually: after
+ * REQUEST_LIMIT_EXCEEDED the source probes after 1 minute, then doubles the wait up to 1 hour.
+ */
+export const DAILY_PROBE_FIRST_MS = 60_000;
+export const DAILY_PROBE_MAX_MS = 60 * 60_000;
 
 export function chunk<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -147,6 +152,7 @@ export function createSalesforceLeadSource(
   let fraction = 0;
   let warned = false;
   let pausedUntil: Millis | null = null;
+  let probeDelay = DAILY_PROBE_FIRST_MS;
 
   sf.onUsage((u) => {
     if (u.limit <= 0) return;
@@ -165,27 +171,53 @@ export function createSalesforceLeadSource(
     return 8;
   }
 
-  /** Runs a call; on REQUEST_LIMIT_EXCEEDED pauses the source and raises the alert. */
+  /** The daily-limit failure a paused source answers with until its next probe. */
+  const pausedFailure = (left: Millis): ConnectorError =>
+    new ConnectorError('salesforce', {
+      kind: 'rate_limited',
+      retryAfterMs: left,
+      scope: 'daily',
+      reason: 'Salesforce daily API request limit reached; source paused',
+    });
+
+  /**
+   * While paused, one cheap call (the limits resource) asks whether the rolling 24-hour allowance has
+   * freed calls again. True when it has; false (and the next probe scheduled, twice as far) when not.
+   */
+  async function probe(): Promise<boolean> {
+    try {
+      const limits = await sf.request<{ DailyApiRequests?: { Remaining?: number } }>('GET', '/limits');
+      const remaining = limits.DailyApiRequests?.Remaining;
+      if (remaining === undefined || remaining > 0) return true;
+    } catch (err) {
+      if (!(isConnectorError(err) && isDailyLimit(err.failure))) throw err;
+    }
+    probeDelay = Math.min(probeDelay * 2, DAILY_PROBE_MAX_MS);
+    pausedUntil = now() + probeDelay;
+    log?.info({ nextProbeInMs: probeDelay }, 'Salesforce daily allowance still used up');
+    return false;
+  }
+
+  /** Runs a call; on REQUEST_LIMIT_EXCEEDED pauses the source (probing, see `probe`) and raises the alert. */
   async function guarded<T>(run: () => Promise<T>): Promise<T> {
     if (pausedUntil !== null) {
       const left = pausedUntil - now();
-      if (left > 0) {
-        throw new ConnectorError('salesforce', {
-          kind: 'rate_limited',
-          retryAfterMs: left,
-          reason: 'daily: Salesforce daily API request limit reached; source paused',
-        });
-      }
+      if (left > 0) throw pausedFailure(left);
+      if (!(await probe())) throw pausedFailure(probeDelay);
+      log?.info({}, 'Salesforce daily allowance has room again; source resumed');
       pausedUntil = null;
+      probeDelay = DAILY_PROBE_FIRST_MS;
     }
     try {
       return await run();
     } catch (err) {
       if (isConnectorError(err) && isDailyLimit(err.failure)) {
-        pausedUntil = now() + (err.failure.retryAfterMs ?? 60 * 60_000);
+        probeDelay = DAILY_PROBE_FIRST_MS;
+        pausedUntil = now() + probeDelay;
         const u = sf.usage() ?? { used: 0, limit: 0 };
         log?.error({ used: u.used, limit: u.limit, pausedUntil }, 'Salesforce API limit exceeded; source paused');
         deps.onLimitWarning?.({ ...u, fraction: u.limit > 0 ? u.used / u.limit : 1, level: 'exceeded' });
+        throw pausedFailure(probeDelay);
       }
       throw err;
     }

@@ -8,6 +8,16 @@ export interface Failure {
   /** The vendor asked us to wait this long (Retry-After or an equivalent). */
   retryAfterMs?: number;
   reason: string;
+  /**
+   * Which allowance a rate limit is about, when it is not a short burst window: 'daily' means the
+   * vendor's day quota is used up (HubSpot's daily limit, Salesforce's rolling 24-hour allocation).
+   */
+  scope?: 'daily';
+}
+
+/** True for the failure that means "this vendor's daily allowance is used up". */
+export function isDailyLimit(f: Failure): boolean {
+  return f.kind === 'rate_limited' && f.scope === 'daily';
 }
 
 /** Thrown by connectors; carries the classification so the dispatcher knows whether to retry. */

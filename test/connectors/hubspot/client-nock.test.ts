@@ -138,7 +138,7 @@ describe('HubSpot client error paths (nock)', () => {
     const { search, api } = setup({ retry: { attempts: 3 } });
     const f = await failureOf(search());
     expect(f.kind).toBe('rate_limited');
-    expect(f.reason).toMatch(/^daily:/);
+    expect(f.scope).toBe('daily');
     expect(api.pausedUntil()).not.toBeNull();
     const again = await failureOf(search());
     expect(again.reason).toMatch(/paused/);

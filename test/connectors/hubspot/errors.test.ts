@@ -5,10 +5,9 @@ import {
   HubspotShapeError,
   HubspotTimeoutError,
   classifyHubspotError,
-  isDailyLimit,
   parseRetryAfter,
 } from '../../../connectors/hubspot/hubspot.errors.js';
-import { ConnectorError } from '../../../src/ports/failure.js';
+import { ConnectorError, isDailyLimit } from '../../../src/ports/failure.js';
 import type { Failure } from '../../../src/ports/failure.js';
 
 const http = (status: number, body: unknown, headers: Record<string, string> = {}) =>
@@ -36,8 +35,8 @@ const cases: Array<[string, unknown, Partial<Failure> & { kind: Failure['kind'] 
   [
     'daily limit',
     http(429, { policyName: 'DAILY', message: 'You have reached your daily limit.' }),
-    { kind: 'rate_limited', retryAfterMs: 3_600_000 },
-    /^daily:/,
+    { kind: 'rate_limited', retryAfterMs: 3_600_000, scope: 'daily' },
+    /daily API limit/,
   ],
   ['429 of unknown policy', http(429, {}), { kind: 'rate_limited', retryAfterMs: 10_000 }],
   [

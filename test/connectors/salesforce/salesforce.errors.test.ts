@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  classifySalesforceError,
-  classifySaveErrors,
-  isDailyLimit,
-} from '../../../connectors/salesforce/salesforce.errors.js';
+import { classifySalesforceError, classifySaveErrors } from '../../../connectors/salesforce/salesforce.errors.js';
 import type { SalesforceApiErrorItem } from '../../../connectors/salesforce/salesforce.errors.js';
-import { ConnectorError } from '../../../src/ports/failure.js';
+import { ConnectorError, isDailyLimit } from '../../../src/ports/failure.js';
 import type { FailureKind } from '../../../src/ports/failure.js';
 
 /** Builds what jsforce throws for an error body: an Error whose name/errorCode is the Salesforce code. */

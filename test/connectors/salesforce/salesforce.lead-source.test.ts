@@ -280,7 +280,7 @@ describe('Salesforce lead source: API limits', () => {
     expect(warnings).toEqual([{ used: 921, limit: 1000, fraction: 0.921, level: 'warning' }]);
   });
 
-  it('pauses on REQUEST_LIMIT_EXCEEDED: a rate_limited daily failure, an alert, and no calls until the pause ends', async () => {
+  it('pauses on REQUEST_LIMIT_EXCEEDED and probes the rolling allowance with one cheap call: 1 min, doubling to 1 h', async () => {
     seedMqls(1);
     let now = T0;
     const warnings: SalesforceLimitWarning[] = [];
@@ -291,21 +291,35 @@ describe('Salesforce lead source: API limits', () => {
     });
     await rig.conn.connect();
     rig.emu.control.setApiUsage(1000, 1000);
-    const err = await collect(source.poll(null, { startFrom: T0 - 1000 })).catch((e: unknown) => e);
+    const poll = () => collect(source.poll(null, { startFrom: T0 - 1000 })).catch((e: unknown) => e);
+    const err = await poll();
     expect(isConnectorError(err)).toBe(true);
     if (!isConnectorError(err)) return;
-    expect(err.failure.kind).toBe('rate_limited');
-    expect(err.failure.reason).toMatch(/^daily:/);
-    expect(err.failure.retryAfterMs).toBe(60 * 60_000);
-    expect(source.pausedUntil).toBe(T0 + 60 * 60_000);
+    expect(err.failure).toMatchObject({ kind: 'rate_limited', scope: 'daily', retryAfterMs: 60_000 });
+    expect(source.pausedUntil).toBe(T0 + 60_000);
     expect(warnings.map((w) => w.level)).toEqual(['warning', 'exceeded']);
 
-    const apiBefore = rig.emu.control.callCounts().api;
-    const again = await collect(source.poll(null, { startFrom: T0 - 1000 })).catch((e: unknown) => e);
-    expect(isConnectorError(again) && again.failure.kind).toBe('rate_limited');
-    expect(rig.emu.control.callCounts().api).toBe(apiBefore);
+    // Before the probe is due: no call at all.
+    let calls = rig.emu.control.callCounts().api;
+    expect(isConnectorError(await poll())).toBe(true);
+    expect(rig.emu.control.callCounts().api).toBe(calls);
 
-    now += 60 * 60_000;
+    // Each due probe is one call; while the allowance stays used up the wait doubles, capped at an hour.
+    const waits: number[] = [];
+    let wait = 60_000;
+    for (let i = 0; i < 8; i++) {
+      now += wait;
+      calls = rig.emu.control.callCounts().api;
+      const failed = await poll();
+      expect(rig.emu.control.callCounts().api - calls).toBe(1);
+      expect(isConnectorError(failed) && failed.failure.scope).toBe('daily');
+      wait = (source.pausedUntil as number) - now;
+      waits.push(wait / 60_000);
+    }
+    expect(waits).toEqual([2, 4, 8, 16, 32, 60, 60, 60]);
+
+    // Calls free up: the next probe succeeds and the poll runs.
+    now += wait;
     rig.emu.control.setApiUsage(10, 1000);
     const pages = await collect(source.poll(null, { startFrom: T0 - 1000 }));
     expect(pages.flatMap((p) => p.leads)).toHaveLength(1);
