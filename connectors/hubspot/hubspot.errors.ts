@@ -185,4 +185,3 @@ export function classifyHubspotError(err: unknown): Failure {
   }
   return { kind: 'transient', reason: `unexpected error: ${String(err)}` };
 }
-

@@ -180,4 +180,3 @@ export function classifySalesforceError(err: unknown): Failure {
   }
   return { kind: 'transient', reason: `unexpected error: ${message}` };
 }
-

@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, totalmem, platform, release } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createWorld, MANAGER, waitFor, type World } from '../e2e/helpers/world.js';
+import { createWorld, MANAGER, type World } from '../e2e/helpers/world.js';
+import { waitFor } from '../helpers/wait.js';
 import type { RecordedMessage, SlackEmulator } from '../../connectors/slack/slack.emulator.js';
 
 /** The repository root: the nearest directory above this file with a package.json (this file runs from dist/). */

@@ -8,7 +8,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { BIN, createWorld, liveCards, mqlContact, waitFor, type World } from './helpers/world.js';
+import { BIN, createWorld, liveCards, mqlContact, type World } from './helpers/world.js';
+import { waitFor } from '../helpers/wait.js';
 
 const DAY = 86_400_000;
 const N = 25_000;

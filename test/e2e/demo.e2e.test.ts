@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runDemo, type RunningDemo } from '../../src/cli/demo/demo.js';
 import type { CliIo } from '../../src/cli/context.js';
-import { waitFor } from './helpers/world.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe.each(['hubspot', 'salesforce'] as const)('handoff demo (--crm %s)', (crm) => {
   let demo: RunningDemo | null = null;

@@ -1,6 +1,7 @@
 // The worker as a child process against the emulators: the hand-off loop end to end.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWorld, liveCards, mqlContact, postgresTestUrl, waitFor, type World, MANAGER } from './helpers/world.js';
+import { createWorld, liveCards, mqlContact, postgresTestUrl, type World, MANAGER } from './helpers/world.js';
+import { waitFor } from '../helpers/wait.js';
 
 const engines = (['sqlite', 'postgres'] as const).filter((e) => e === 'sqlite' || postgresTestUrl() !== null);
 if (postgresTestUrl() === null)

@@ -2,15 +2,8 @@
 // once, every job done once, the poller and sweeper move to a survivor when the lease holder dies,
 // and Slack requests can hit any replica.
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createWorld,
-  liveCards,
-  mqlContact,
-  postgresTestUrl,
-  waitFor,
-  type Replica,
-  type World,
-} from './helpers/world.js';
+import { createWorld, liveCards, mqlContact, postgresTestUrl, type Replica, type World } from './helpers/world.js';
+import { waitFor } from '../helpers/wait.js';
 
 const REPS = ['U0ALICE', 'U0BRUNO', 'U0CHEN'];
 const LEASE_MS = 3_000;

@@ -1,6 +1,7 @@
 // The hand-off loop with Salesforce as source and CRM, and HubSpot as source with Salesforce as CRM.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWorld, liveCards, mqlContact, waitFor, type World } from './helpers/world.js';
+import { createWorld, liveCards, mqlContact, type World } from './helpers/world.js';
+import { waitFor } from '../helpers/wait.js';
 
 function mqlLead(n: number): Record<string, string | number | boolean> {
   return {

@@ -3,20 +3,27 @@
 // project's node_modules, so the child runs the same code the tests import.
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The modules the store needs at run time (type-only imports vanish when transpiled). */
+/** The store's sources and everything they import from the project, followed from src/store/index.ts. */
 function sourceFiles(): string[] {
-  const store = readdirSync(join(root, 'src/store'))
-    .filter((f) => f.endsWith('.ts'))
-    .map((f) => `src/store/${f}`);
-  return [...store, 'src/domain/errors.ts', 'src/domain/model.ts'];
+  const seen = new Set<string>();
+  const visit = (rel: string): void => {
+    if (seen.has(rel)) return;
+    seen.add(rel);
+    const text = readFileSync(join(root, rel), 'utf8');
+    for (const m of text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)\.js'/g)) {
+      visit(relative(root, resolve(dirname(join(root, rel)), `${m[1]}.ts`)));
+    }
+  };
+  visit('src/store/index.ts');
+  return [...seen];
 }
 
 const CHILD_MAIN = `

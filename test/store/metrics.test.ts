@@ -1,5 +1,5 @@
 // The golden dataset through the MetricsReader on the memory store, SQLite and Postgres: every figure
-// must equal the numbers worked out by hand in test/unit/metrics/golden.ts.
+// must equal the numbers worked out by hand in test/helpers/golden.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricsReader } from '../../src/ports/metrics.js';
 import type { Store } from '../../src/ports/store.js';
@@ -7,7 +7,7 @@ import { createMemoryStore } from '../../src/store/index.js';
 import { createSqlMetricsReader } from '../../src/store/metrics.js';
 import { createStoreMetricsReader } from '../../src/store/metrics-memory.js';
 import { openPostgresTestStore, openSqliteTestStore, skipPostgres, type TestStore } from '../helpers/stores.js';
-import { BACKLOG_NOW, GOLDEN, M, RECYCLE, WINDOW, seedGolden } from '../unit/metrics/golden.js';
+import { BACKLOG_NOW, GOLDEN, M, RECYCLE, WINDOW, seedGolden } from '../helpers/golden.js';
 
 interface Target {
   store: Store;

@@ -10,7 +10,8 @@ import type { HubspotEmulator } from '../../../connectors/hubspot/hubspot.emulat
 import { createHubspotLeadSource } from '../../../connectors/hubspot/hubspot.lead-source.js';
 import { createHubspotWebhookHandler } from '../../../connectors/hubspot/hubspot.webhooks.js';
 import type { Lead } from '../../../src/domain/model.js';
-import { TOKEN, recordingLogger, waitFor } from './helpers.js';
+import { TOKEN, recordingLogger } from './helpers.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const SECRET = 'budget-secret';
 let emulator: HubspotEmulator | null = null;
@@ -98,7 +99,7 @@ describe('1,000 MQLs: detection and write-back call budget', () => {
     const deliveries = emulator.control.webhookDeliveries();
     expect(deliveries.every((d) => d.status === 200)).toBe(true);
     expect(deliveries.some((d) => d.duplicate)).toBe(true);
-    await waitFor(() => (deliveriesSeen === deliveries.length ? true : undefined), 5_000, 'every delivery handled');
+    await waitFor('every delivery handled', () => (deliveriesSeen === deliveries.length ? true : undefined), 5_000);
     emulator.control.resetCallCounts();
     const createdByWebhook = ingest(await source.fetchLeads([...queued]));
     const webhookCalls = emulator.control.callCounts();

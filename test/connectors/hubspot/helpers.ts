@@ -26,21 +26,6 @@ export function recordingLogger(entries: LogEntry[] = []): HubspotLogger & { ent
 
 export const TOKEN = 'emulator-token';
 
-/** Polls `check` until it returns a value, failing after `timeoutMs` (no fixed sleeps). */
-export async function waitFor<T>(
-  check: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 5_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const x of it) out.push(x);

@@ -4,7 +4,8 @@ import type { EmulatorContactSeed, HubspotEmulator } from '../../../connectors/h
 import { createHubspotLeadSource } from '../../../connectors/hubspot/hubspot.lead-source.js';
 import type { HubspotLeadSourceOptions } from '../../../connectors/hubspot/hubspot.lead-source.js';
 import type { LeadPage } from '../../../src/ports/lead-source.js';
-import { TOKEN, collect, recordingLogger, waitFor } from './helpers.js';
+import { TOKEN, collect, recordingLogger } from './helpers.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const T0 = Date.parse('2026-11-02T09:00:00.000Z');
 const SEARCH = 'POST /crm/v3/objects/contacts/search';
@@ -155,12 +156,12 @@ describe('HubSpot lead source against the emulator', () => {
     const before = await collect(src.poll(null, { startFrom }));
     expect(ids(before)).toEqual([]);
     const seen = await waitFor(
+      'the indexed contact',
       async () => {
         const pages = await collect(src.poll(null, { startFrom }));
         return ids(pages).includes(id) ? pages : undefined;
       },
       5_000,
-      'the indexed contact',
     );
     expect(ids(seen)).toEqual([id]);
     // A batch read sees the record at once; only search lags.

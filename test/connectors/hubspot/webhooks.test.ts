@@ -9,7 +9,8 @@ import {
   parseHubspotWebhook,
   verifyHubspotSignature,
 } from '../../../connectors/hubspot/hubspot.webhooks.js';
-import { recordingLogger, waitFor } from './helpers.js';
+import { recordingLogger } from './helpers.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const SECRET = 'client-secret-123';
 const URL_ = 'https://handoff.example.com/webhooks/hubspot';
@@ -132,7 +133,7 @@ describe('createHubspotWebhookHandler', () => {
     const [id] = emulator.control.seedContacts([{ properties: { email: 'w@x.example', lifecyclestage: 'lead' } }]);
     emulator.control.updateContact(id!, { lifecyclestage: 'marketingqualifiedlead', hubspotscore: 70 });
     await emulator.control.flushWebhooks();
-    await waitFor(() => (received.length >= 1 ? true : undefined), 2_000, 'the ids');
+    await waitFor('the ids', () => (received.length >= 1 ? true : undefined), 2_000);
     expect(emulator.control.webhookDeliveries().map((d) => d.status)).toEqual([200]);
     expect(new Set(received.flat())).toEqual(new Set([id]));
   });
@@ -146,7 +147,7 @@ describe('createHubspotWebhookHandler', () => {
     });
     const id = emulator.control.createContact({ email: 'v1@x.example', lifecyclestage: 'marketingqualifiedlead' });
     await emulator.control.flushWebhooks();
-    await waitFor(() => (received.includes(id) ? true : undefined), 2_000, 'the v1 ids');
+    await waitFor('the v1 ids', () => (received.includes(id) ? true : undefined), 2_000);
     expect(emulator.control.webhookDeliveries()[0]!.status).toBe(200);
   });
 
@@ -168,7 +169,7 @@ describe('createHubspotWebhookHandler', () => {
     expect(tampered.status).toBe(401);
     const good = await post(url, BODY, headers);
     expect(good.status).toBe(200);
-    await waitFor(() => (received.length > 0 ? true : undefined), 2_000, 'the good delivery');
+    await waitFor('the good delivery', () => (received.length > 0 ? true : undefined), 2_000);
     expect(received).toEqual(['101']);
     expect(logs.entries.filter((l) => l.msg === 'hubspot webhook rejected')).toHaveLength(3);
   });
@@ -200,7 +201,7 @@ describe('createHubspotWebhookHandler', () => {
     await emulator.control.flushWebhooks();
     const deliveries = emulator.control.webhookDeliveries();
     expect(deliveries.filter((d) => d.duplicate)).toHaveLength(2);
-    await waitFor(() => (received.length === 4 ? true : undefined), 2_000, 'four deliveries');
+    await waitFor('four deliveries', () => (received.length === 4 ? true : undefined), 2_000);
     expect(received.flat()).toHaveLength(30);
     expect(new Set(received.flat())).toEqual(new Set(ids));
   });

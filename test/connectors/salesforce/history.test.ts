@@ -193,9 +193,7 @@ describe('Salesforce history with an MQL date field', () => {
       range: { from: FROM, to: NOW },
       rules: RULES,
     }).catch((e: unknown) => e);
-    expect(
-      isConnectorError(err) && err.failure.kind === 'rate_limited' && err.failure.scope === 'daily',
-    ).toBe(true);
+    expect(isConnectorError(err) && err.failure.kind === 'rate_limited' && err.failure.scope === 'daily').toBe(true);
     const stored = (await store.listHandoffsByMqlTime(0, Number.MAX_SAFE_INTEGER, 1_000)).length;
     expect(stored).toBeGreaterThan(0);
     expect(stored).toBeLessThan(500);

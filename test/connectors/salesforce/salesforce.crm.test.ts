@@ -205,9 +205,7 @@ describe('Salesforce CRM: updates', () => {
     rig.emu.control.setApiUsage(5000, 5000);
     rig.emu.control.resetCallCounts();
     const limited = await small.update(updates);
-    expect(
-      limited.every((r) => !r.ok && r.failure.kind === 'rate_limited' && r.failure.scope === 'daily'),
-    ).toBe(true);
+    expect(limited.every((r) => !r.ok && r.failure.kind === 'rate_limited' && r.failure.scope === 'daily')).toBe(true);
     expect(rig.emu.control.callCounts().api).toBe(1);
   });
 });

@@ -74,21 +74,6 @@ export function createTestLogger(lines: LogLine[] = []): SlackLogger & { lines: 
   return make({});
 }
 
-/** Polls until `check` returns a value (not undefined/false), or fails after `timeoutMs`. */
-export async function waitFor<T>(
-  check: () => T | undefined | false | null,
-  what: string,
-  timeoutMs = 5000,
-): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false && value !== null) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 // ---- fake HandoffActions ----------------------------------------------------------------------------
 
 interface FakeOffer {

@@ -6,7 +6,8 @@ import { ACTION, BLOCK, buildEscalationPost } from '../../../connectors/slack/sl
 import { createSlackNotifier } from '../../../connectors/slack/slack.notifier.js';
 import type { RecordedMessage } from '../../../connectors/slack/slack.emulator.js';
 import { makeLead } from '../../helpers/builders.js';
-import { ALICE, BOT_TOKEN, BRUNO, CARL, SECRET, startRig, waitFor, type Rig } from './harness.js';
+import { ALICE, BOT_TOKEN, BRUNO, CARL, SECRET, startRig, type Rig } from './harness.js';
+import { waitFor } from '../../helpers/wait.js';
 
 function offerCard(overrides: Partial<OfferCard> = {}): OfferCard {
   return {
@@ -65,10 +66,10 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
       actionId: ACTION.accept,
     });
     expect(res.status).toBe(200);
-    const card = await waitFor(() => {
+    const card = await waitFor('card update', () => {
       const m = rig.emulator.control.message(ref.channel, ref.ts);
       return m !== null && m.edits.length > 0 ? m : undefined;
-    }, 'card update');
+    });
     expect(hasButtons(card)).toBe(false);
     expect(statusLine(card)).toMatch(/^✅ Accepted by <@U0ALICE> on /);
     expect(rig.actions.calls).toEqual([
@@ -84,7 +85,7 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
       ts: ref.ts,
       actionId: ACTION.reject,
     });
-    const modal = await waitFor(() => rig.emulator.control.views('U0ALICE').find((v) => !v.closed), 'reject modal');
+    const modal = await waitFor('reject modal', () => rig.emulator.control.views('U0ALICE').find((v) => !v.closed));
     expect(JSON.parse(String(modal.view.private_metadata))).toMatchObject({ o: 'o1', c: ref.channel, t: ref.ts });
     expect(rig.actions.calls).toEqual([]);
 
@@ -98,10 +99,10 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
     expect(res.status).toBe(200);
     expect(res.errors).toBeUndefined();
     expect(rig.emulator.control.views('U0ALICE')[0]?.closed).toBe(true);
-    const card = await waitFor(() => {
+    const card = await waitFor('card update', () => {
       const m = rig.emulator.control.message(ref.channel, ref.ts);
       return m !== null && m.edits.length > 0 ? m : undefined;
-    }, 'card update');
+    });
     expect(statusLine(card)).toMatch(/Rejected by <@U0ALICE> .* Bad timing\. Note: “Budget opens in Q3”/);
     expect(hasButtons(card)).toBe(false);
     expect(rig.actions.calls).toEqual([
@@ -120,7 +121,7 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
       ts: ref.ts,
       actionId: ACTION.reject,
     });
-    await waitFor(() => rig.emulator.control.views('U0ALICE').find((v) => !v.closed), 'reject modal');
+    await waitFor('reject modal', () => rig.emulator.control.views('U0ALICE').find((v) => !v.closed));
     const res = await rig.emulator.control.submitView({
       user: 'U0ALICE',
       values: {
@@ -141,7 +142,7 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
       },
     });
     expect(second.errors).toBeUndefined();
-    await waitFor(() => rig.actions.calls.find((c) => c.method === 'reject'), 'reject call');
+    await waitFor('reject call', () => rig.actions.calls.find((c) => c.method === 'reject'));
   });
 
   it('tells someone else the lead is offered to the rep, and changes nothing', async () => {
@@ -158,7 +159,7 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
       ts: ref.ts,
       actionId: ACTION.accept,
     });
-    const note = await waitFor(() => rig.emulator.control.ephemerals({ user: 'U0BRUNO' })[0], 'ephemeral');
+    const note = await waitFor('ephemeral', () => rig.emulator.control.ephemerals({ user: 'U0BRUNO' })[0]);
     expect(note.channel).toBe('C0EMEA');
     expect(note.text).toBe('This lead is offered to <@U0ALICE>, not to you. Nothing was changed.');
     expect(rig.emulator.control.message(ref.channel, ref.ts)?.edits).toEqual([]);
@@ -171,11 +172,11 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
       rig.emulator.control.clickButton({ user: 'U0ALICE', channel: ref.channel, ts: ref.ts, actionId: ACTION.accept });
     const results = await Promise.all([click(), click()]);
     expect(results.map((r) => r.status)).toEqual([200, 200]);
-    const note = await waitFor(() => rig.emulator.control.ephemerals({ user: 'U0ALICE' })[0], 'ephemeral');
+    const note = await waitFor('ephemeral', () => rig.emulator.control.ephemerals({ user: 'U0ALICE' })[0]);
     expect(note.text).toMatch(/^ℹ️ This lead was already accepted by <@U0ALICE> on .* Nothing was changed\.$/);
     await waitFor(
-      () => (rig.emulator.control.message(ref.channel, ref.ts)?.edits.length ?? 0) >= 2,
       'both card updates',
+      () => (rig.emulator.control.message(ref.channel, ref.ts)?.edits.length ?? 0) >= 2,
     );
     expect(rig.actions.calls.filter((c) => c.method === 'accept')).toHaveLength(2);
     expect(rig.actions.handoff('h1')?.state).toBe('accepted');
@@ -191,14 +192,14 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
       ts: ref.ts,
       actionId: ACTION.accept,
     });
-    const note = await waitFor(() => rig.emulator.control.ephemerals({ user: 'U0ALICE' })[0], 'ephemeral');
+    const note = await waitFor('ephemeral', () => rig.emulator.control.ephemerals({ user: 'U0ALICE' })[0]);
     expect(note.text).toBe(
       'ℹ️ This offer timed out on Wed 25 Nov, 14:00 CET. It is now with <@U0BRUNO>. Nothing was changed.',
     );
-    const card = await waitFor(() => {
+    const card = await waitFor('card refresh', () => {
       const m = rig.emulator.control.message(ref.channel, ref.ts);
       return m !== null && m.edits.length > 0 ? m : undefined;
-    }, 'card refresh');
+    });
     expect(hasButtons(card)).toBe(false);
     expect(statusLine(card)).toContain('timed out');
   });
@@ -223,16 +224,16 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
       rig.emulator.control.clickButton({ user, channel: team.channel, ts: team.ts, actionId: ACTION.claim });
     await Promise.all([claim('U0ALICE'), claim('U0BRUNO')]);
 
-    const loser = await waitFor(() => rig.emulator.control.ephemerals()[0], 'ephemeral for the slower rep');
+    const loser = await waitFor('ephemeral for the slower rep', () => rig.emulator.control.ephemerals()[0]);
     const winner = loser.user === 'U0ALICE' ? 'U0BRUNO' : 'U0ALICE';
     const winnerId = winner === 'U0ALICE' ? 'alice' : 'bruno';
     expect(rig.actions.handoff('h9')?.decidedBy).toBe(winnerId);
     expect(loser.text).toContain('Already taken');
     expect(loser.text).toContain(`<@${winner}>`);
-    const post = await waitFor(() => {
+    const post = await waitFor('claimed post', () => {
       const m = rig.emulator.control.message(team.channel, team.ts);
       return m !== null && statusLine(m)?.startsWith('🙋') === true ? m : undefined;
-    }, 'claimed post');
+    });
     expect(statusLine(post)).toMatch(new RegExp(`^🙋 Claimed by <@${winner}> on `));
     expect(hasButtons(post)).toBe(false);
   });
@@ -260,10 +261,10 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
       actionId: ACTION.assign,
       value: 'h8|bruno',
     });
-    const updated = await waitFor(() => {
+    const updated = await waitFor('assigned post', () => {
       const m = rig.emulator.control.message(ref.channel, ref.ts);
       return m !== null && m.edits.length > 0 ? m : undefined;
-    }, 'assigned post');
+    });
     expect(statusLine(updated)).toMatch(/^👉 Assigned to <@U0BRUNO> by <@U0MARIA> on /);
     expect(rig.actions.calls).toEqual([
       { method: 'assign', input: { handoffId: 'h8', actor: { slackUserId: 'U0MARIA' }, repId: 'bruno' } },
@@ -274,9 +275,8 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
     const before = Date.now();
     const away = await rig.emulator.control.slashCommand({ user: 'U0ALICE', channel: 'C0EMEA', text: 'away for 2d' });
     expect(away.status).toBe(200);
-    const reply = await waitFor(
-      () => rig.emulator.control.ephemerals({ user: 'U0ALICE' }).find((e) => e.text.startsWith('You are away')),
-      'away reply',
+    const reply = await waitFor('away reply', () =>
+      rig.emulator.control.ephemerals({ user: 'U0ALICE' }).find((e) => e.text.startsWith('You are away')),
     );
     expect(reply.text).toMatch(/^You are away until .* CET: new leads go to your teammates/);
     const until = rig.actions.away.get('alice');
@@ -284,9 +284,8 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
     expect(until).toBeLessThanOrEqual(Date.now() + 2 * 86_400_000);
 
     await rig.emulator.control.slashCommand({ user: 'U0ALICE', channel: 'C0EMEA', text: 'back' });
-    await waitFor(
-      () => rig.emulator.control.ephemerals({ user: 'U0ALICE' }).find((e) => e.text.startsWith('Welcome back')),
-      'back reply',
+    await waitFor('back reply', () =>
+      rig.emulator.control.ephemerals({ user: 'U0ALICE' }).find((e) => e.text.startsWith('Welcome back')),
     );
     expect(rig.actions.away.has('alice')).toBe(false);
 
@@ -300,16 +299,15 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
 
     const stranger = await rig.emulator.control.slashCommand({ user: CARL.id, channel: 'C0EMEA', text: 'queue' });
     expect(stranger.status).toBe(200);
-    await waitFor(
-      () => rig.emulator.control.ephemerals({ user: CARL.id }).find((e) => e.text.includes('not set up as a rep')),
-      'stranger reply',
+    await waitFor('stranger reply', () =>
+      rig.emulator.control.ephemerals({ user: CARL.id }).find((e) => e.text.includes('not set up as a rep')),
     );
   });
 
   it('renders App Home with the open offers, their buttons and the last 30 days', async () => {
     await postCard();
     await rig.emulator.control.openAppHome({ user: 'U0ALICE' });
-    const home = await waitFor(() => rig.emulator.control.homeView('U0ALICE'), 'home view');
+    const home = await waitFor('home view', () => rig.emulator.control.homeView('U0ALICE'));
     const blocks = home.view.blocks as Array<{
       type: string;
       elements?: Array<{ action_id?: string; value?: string }>;
@@ -324,7 +322,7 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
 
     // Accept from Home: the decision is made and Home is published again without the offer.
     await rig.emulator.control.clickHomeButton({ user: 'U0ALICE', actionId: ACTION.accept, value: 'o1' });
-    await waitFor(() => rig.emulator.control.calls('views.publish').length === 2, 'second publish');
+    await waitFor('second publish', () => rig.emulator.control.calls('views.publish').length === 2);
     const after = rig.emulator.control.homeView('U0ALICE')?.view.blocks as Array<{ type: string }>;
     expect(after.some((b) => b.type === 'actions')).toBe(false);
     expect(JSON.stringify(after)).toContain('Accepted by');
@@ -333,7 +331,7 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
   it('treats a redelivered event as a duplicate', async () => {
     await rig.emulator.control.openAppHome({ user: 'U0ALICE', retryNum: 1 });
     await rig.emulator.control.openAppHome({ user: 'U0ALICE' });
-    await waitFor(() => rig.emulator.control.calls('views.publish').length === 1, 'one publish');
+    await waitFor('one publish', () => rig.emulator.control.calls('views.publish').length === 1);
     expect(rig.actions.calls.filter((c) => c.method === 'queue')).toHaveLength(1);
     expect(rig.logger.lines.some((l) => l.msg === 'slack retry ignored')).toBe(true);
   });
@@ -374,7 +372,7 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
         actionId: ACTION.accept,
       });
       expect(valid.status).toBe(200);
-      await waitFor(() => rig.actions.calls.length === 1, 'accept after a valid signature');
+      await waitFor('accept after a valid signature', () => rig.actions.calls.length === 1);
     });
 
     it('says so when the reject form could not open in time', async () => {
@@ -386,7 +384,7 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
         ts: ref.ts,
         actionId: ACTION.reject,
       });
-      const note = await waitFor(() => rig.emulator.control.ephemerals({ user: 'U0ALICE' })[0], 'ephemeral');
+      const note = await waitFor('ephemeral', () => rig.emulator.control.ephemerals({ user: 'U0ALICE' })[0]);
       expect(note.text).toContain('click Reject again');
       expect(hasButtons(rig.emulator.control.message(ref.channel, ref.ts))).toBe(true);
     });

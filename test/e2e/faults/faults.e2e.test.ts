@@ -2,7 +2,8 @@
 // After each fault: no lost hand-off, no duplicate card, no duplicate decision, everything pending done.
 // Outages are shortened for CI (seconds, not minutes); FAULTS_SCALE=6 runs the longer variant by hand.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWorld, liveCards, mqlContact, postgresTestUrl, waitFor, type World } from '../helpers/world.js';
+import { createWorld, liveCards, mqlContact, postgresTestUrl, type World } from '../helpers/world.js';
+import { waitFor } from '../../helpers/wait.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 const SCALE = Number(process.env.FAULTS_SCALE ?? '1');

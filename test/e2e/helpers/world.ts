@@ -20,6 +20,7 @@ import {
 } from '../../../connectors/salesforce/salesforce.emulator.js';
 import { openStore, type SqlStore } from '../../../src/store/index.js';
 import { createPostgresTestSchema, postgresTestUrl } from '../../helpers/stores.js';
+import { waitFor } from '../../helpers/wait.js';
 
 /** The package root: the nearest folder up with a package.json (works from test/ and from dist/test/). */
 function packageRoot(from: string): string {
@@ -119,30 +120,6 @@ export async function freePort(): Promise<number> {
       server.close(() => resolvePort(port));
     });
   });
-}
-
-/** Polls `check` until it returns a value (not undefined/false/null) or the bound passes. */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | Promise<T>,
-  timeoutMs = 15_000,
-  everyMs = 50,
-): Promise<NonNullable<T>> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== null && value !== false) return value as NonNullable<T>;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > until)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
-      );
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 export const REPS = [

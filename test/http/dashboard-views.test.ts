@@ -1,0 +1,217 @@
+// The view helpers: escaping template, SVG charts, filter parsing, the filtered export pager and the
+// bisection that bounds the rows a big window reads.
+import { describe, expect, it } from 'vitest';
+import {
+  filterQuery,
+  filteredExportReader,
+  latestStartWithin,
+  parseFilters,
+  decideAccess,
+  sessionValue,
+} from '../../src/http/dashboard.js';
+import {
+  barChart,
+  bucketIndex,
+  bucketPosition,
+  histogram,
+  histogramChart,
+  SPEED_EDGES,
+  weeklyChart,
+} from '../../src/http/views/charts.js';
+import { escapeHtml, html, join, trusted } from '../../src/http/views/html.js';
+import type { ExportRow, MetricsReader } from '../../src/ports/metrics.js';
+
+const M = 60_000;
+
+describe('html template', () => {
+  it('escapes interpolated text, including quotes and backticks', () => {
+    const name = `<script>alert("x")</script>'\``;
+    expect(html`<td title="${name}">${name}</td>`.text).toBe(
+      '<td title="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39;&#96;">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39;&#96;</td>',
+    );
+  });
+
+  it('passes nested markup through once and escapes strings inside arrays', () => {
+    const inner = html`<b>${'a&b'}</b>`;
+    expect(html`<p>${inner}${['<i>', html`<i>ok</i>`]}</p>`.text).toBe('<p><b>a&amp;b</b>&lt;i&gt;<i>ok</i></p>');
+    expect(join(['<x>', html`<br>`], ' & ').text).toBe('&lt;x&gt; &amp; <br>');
+    expect(html`${null}${undefined}${false}${0}`.text).toBe('0');
+    expect(trusted('<style>a{}</style>').text).toBe('<style>a{}</style>');
+    expect(escapeHtml('&amp;')).toBe('&amp;amp;');
+  });
+
+  it('does not treat look-alike objects as markup', () => {
+    const fake = { text: '<script>' } as unknown as string;
+    expect(html`${fake}`.text).toBe('[object Object]');
+  });
+});
+
+describe('charts', () => {
+  it('draws bars proportional to their values with the numbers as text', () => {
+    const svg = barChart('b', 'T', [
+      { label: 'MQLs', value: 40, valueText: '40' },
+      { label: 'SALs <b>', value: 10, valueText: '10 · 25.0%' },
+    ]).text;
+    const widths = [...svg.matchAll(/<rect class="bar" x="0" y="[\d.]+" width="([\d.]+)"/g)].map((m) => Number(m[1]));
+    expect(widths).toHaveLength(2);
+    expect(widths[1]! / widths[0]!).toBeCloseTo(0.25, 2);
+    expect(svg).toContain('>10 · 25.0%</text>');
+    expect(svg).toContain('SALs &lt;b&gt;');
+    expect(svg).toContain('<title id="b-t">T</title>');
+  });
+
+  it('says so when there is nothing to draw', () => {
+    expect(barChart('b', 'T', [], { empty: 'No rejections.' }).text).toBe('<p class="empty">No rejections.</p>');
+  });
+
+  it('buckets speed-to-lead values and places markers inside their bucket', () => {
+    expect(bucketIndex(SPEED_EDGES, 0)).toBe(0);
+    expect(bucketIndex(SPEED_EDGES, 5 * M - 1)).toBe(0);
+    expect(bucketIndex(SPEED_EDGES, 5 * M)).toBe(1);
+    expect(bucketIndex(SPEED_EDGES, 10 * 24 * 60 * M)).toBe(9);
+    expect(bucketPosition(SPEED_EDGES, 10 * M)).toBeCloseTo(1.5, 5);
+    expect(bucketPosition(SPEED_EDGES, 100 * 24 * 60 * M)).toBe(9.5);
+    expect(histogram([1 * M, 2 * M, 45 * M, 45 * M, 45 * M]).counts).toEqual([2, 0, 0, 3, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('labels p50 and p90 with names and draws p90 dashed', () => {
+    const svg = histogramChart('s', 'T', histogram([3 * M, 40 * M]), [
+      { name: 'p50', value: 3 * M, text: '3m 00s' },
+      { name: 'p90', value: 40 * M, text: '40m 00s', dashed: true },
+    ]).text;
+    expect(svg).toContain('>p50 3m 00s</text>');
+    expect(svg).toContain('>p90 40m 00s</text>');
+    expect(svg.match(/stroke-dasharray/g)).toHaveLength(1);
+  });
+
+  it('draws weeks without MQLs as a dash, not as 0 %', () => {
+    const svg = weeklyChart('w', 'T', [
+      { start: Date.UTC(2026, 10, 2), mqls: 4, sals: 1, percent: 25, partial: false },
+      { start: Date.UTC(2026, 10, 9), mqls: 0, sals: 0, percent: null, partial: true },
+    ]).text;
+    expect(svg.match(/<rect class="bar"/g)).toHaveLength(1);
+    expect(svg).toContain('>–</text>');
+    expect(svg).toContain('week of 9 Nov (so far): no MQLs');
+  });
+});
+
+describe('filters', () => {
+  it('parses window, team, source, campaign and hot, and builds the canonical query', () => {
+    const p = parseFilters(new URLSearchParams('window=7d&team=emea&source=PAID+SEARCH&campaign=&hot=on&token=x'));
+    expect(p.state).toEqual({ window: '7d', team: 'emea', source: 'PAID SEARCH', campaign: null, hot: true });
+    expect(p.filter).toEqual({ team: 'emea', source: 'PAID SEARCH', hot: true });
+    expect(p.windowMs).toBe(7 * 24 * 60 * M);
+    expect(p.notices).toEqual([]);
+    expect(filterQuery(p.state)).toBe('window=7d&team=emea&source=PAID+SEARCH&hot=1');
+  });
+
+  it('falls back to the default window with a notice for a bad one', () => {
+    for (const bad of ['banana', '5m', '999d']) {
+      const p = parseFilters(new URLSearchParams({ window: bad }));
+      expect(p.state.window).toBe('30d');
+      expect(p.notices[0]).toContain('not a duration between 1h and 400d');
+    }
+    expect(parseFilters(new URLSearchParams({ source: 'x'.repeat(201) })).notices[0]).toContain('longer than 200');
+  });
+});
+
+describe('access decisions', () => {
+  const url = (s: string) => new URL(s, 'http://h');
+  it('accepts the header, the session cookie and a one-time ?token=, nothing else', () => {
+    expect(decideAccess('t0k', url('/dashboard'), { authorization: 'Bearer t0k' }, false)).toEqual({ kind: 'allow' });
+    expect(decideAccess('t0k', url('/dashboard'), { authorization: 'bearer  t0k ' }, false)).toEqual({ kind: 'allow' });
+    expect(
+      decideAccess('t0k', url('/dashboard'), { cookie: `a=b; handoff_dashboard=${sessionValue('t0k')}` }, false),
+    ).toEqual({ kind: 'allow' });
+    expect(
+      decideAccess('t0k', url('/dashboard'), { cookie: `handoff_dashboard=${sessionValue('other')}` }, false),
+    ).toEqual({ kind: 'deny', why: 'stale_cookie' });
+    expect(decideAccess('t0k', url('/dashboard'), { authorization: 'Bearer t0k2' }, false)).toEqual({
+      kind: 'deny',
+      why: 'wrong_header',
+    });
+    expect(decideAccess('t0k', url('/dashboard'), {}, false)).toEqual({ kind: 'deny', why: 'missing' });
+    expect(decideAccess('t0k', url('/dashboard?token=t0'), {}, false)).toEqual({ kind: 'deny', why: 'wrong_token' });
+    const login = decideAccess('t0k', url('/x/dashboard.csv?token=t0k&window=7d'), {}, true);
+    expect(login).toMatchObject({ kind: 'login', location: 'dashboard.csv?window=7d' });
+    expect(login.kind === 'login' && login.cookie).toMatch(
+      /; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+; Secure$/,
+    );
+  });
+});
+
+function row(i: number, teamId: string): ExportRow {
+  return {
+    id: `h${String(i).padStart(4, '0')}`,
+    source: 'hubspot',
+    externalId: `x${i}`,
+    email: null,
+    firstName: null,
+    lastName: null,
+    company: null,
+    channel: 'ADS',
+    campaign: null,
+    hot: false,
+    imported: false,
+    mqlAt: 1_000 + i,
+    state: 'accepted',
+    teamId,
+    repId: null,
+    escalatedAt: null,
+    escalationReason: null,
+    decidedAt: null,
+    decidedBy: null,
+    reasonId: null,
+    note: null,
+    offers: [],
+  };
+}
+
+function fakeReader(rows: ExportRow[]): MetricsReader & { calls: number } {
+  const reader = {
+    calls: 0,
+    async exportHandoffs(since: number, until: number, limit: number, after?: { mqlAt: number; id: string }) {
+      reader.calls += 1;
+      return rows
+        .filter((r) => r.mqlAt >= since && r.mqlAt < until)
+        .filter((r) => !after || r.mqlAt > after.mqlAt || (r.mqlAt === after.mqlAt && r.id > after.id))
+        .slice(0, limit);
+    },
+    async countMqls(since: number, until: number) {
+      return rows.filter((r) => r.mqlAt >= since && r.mqlAt < until).length;
+    },
+  } as unknown as MetricsReader & { calls: number };
+  return reader;
+}
+
+describe('filteredExportReader', () => {
+  it('keeps pages full so a pager that stops on a short page sees every matching row', async () => {
+    // 1 in 7 rows is team "us": a page of 5 needs several underlying pages.
+    const rows = Array.from({ length: 100 }, (_, i) => row(i, i % 7 === 0 ? 'us' : 'emea'));
+    const base = fakeReader(rows);
+    const reader = filteredExportReader(base, { team: 'us' });
+    const seen: string[] = [];
+    let after: { mqlAt: number; id: string } | undefined;
+    for (;;) {
+      const page = await reader.exportHandoffs(0, 10_000, 5, after);
+      seen.push(...page.map((r) => r.id));
+      const last = page[page.length - 1];
+      if (!last || page.length < 5) break;
+      after = { mqlAt: last.mqlAt, id: last.id };
+    }
+    expect(seen).toEqual(rows.filter((r) => r.teamId === 'us').map((r) => r.id));
+    expect(filteredExportReader(base, {})).toBe(base);
+  });
+});
+
+describe('latestStartWithin', () => {
+  it('finds the latest start keeping at most the limit of MQLs before until', async () => {
+    const rows = Array.from({ length: 50 }, (_, i) => ({ ...row(i, 'emea'), mqlAt: i * 10 * M }));
+    const start = await latestStartWithin(fakeReader(rows), 0, 500 * M, 20);
+    const reader = fakeReader(rows);
+    expect(await reader.countMqls(start, 500 * M)).toBeLessThanOrEqual(20);
+    expect(await reader.countMqls(start - 60_000, 500 * M)).toBeGreaterThanOrEqual(20);
+    expect(start).toBeGreaterThan(290 * M);
+    expect(start).toBeLessThanOrEqual(300 * M);
+  });
+});
