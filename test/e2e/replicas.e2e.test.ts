@@ -3,7 +3,7 @@
 // and Slack requests can hit any replica.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWorld, liveCards, mqlContact, postgresTestUrl, type Replica, type World } from './helpers/world.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor, waitForCount } from '../helpers/wait.js';
 
 const REPS = ['U0ALICE', 'U0BRUNO', 'U0CHEN'];
 const LEASE_MS = 3_000;
@@ -35,7 +35,7 @@ describe.skipIf(noPostgres)('replicas on one Postgres (SKIPPED without DATABASE_
 
     const first = 45;
     for (let i = 0; i < first; i++) world.hubspot.control.createContact(mqlContact());
-    await waitFor(`${first} cards`, () => allCards(world).length >= first, 40_000, 200);
+    await waitForCount(`${first} cards`, () => allCards(world).length, first);
 
     // Which replica holds the poller lease? Kill it without warning.
     const store = await world.openStore();
@@ -53,7 +53,7 @@ describe.skipIf(noPostgres)('replicas on one Postgres (SKIPPED without DATABASE_
       // New MQLs after the kill are picked up by a survivor within about one lease period.
       const second = 15;
       for (let i = 0; i < second; i++) world.hubspot.control.createContact(mqlContact());
-      await waitFor(`${first + second} cards`, () => allCards(world).length >= first + second, 40_000, 200);
+      await waitForCount(`${first + second} cards`, () => allCards(world).length, first + second);
       const takeover = Date.now() - killedAt;
       console.log(
         `replicas: lease holder killed; survivors took over and posted the new cards after ${takeover} ms (lease ${LEASE_MS} ms)`,
@@ -94,5 +94,5 @@ describe.skipIf(noPostgres)('replicas on one Postgres (SKIPPED without DATABASE_
     } finally {
       await store.close();
     }
-  }, 120_000);
+  }, 300_000);
 });

@@ -24,3 +24,36 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * Waits for work whose pace the product sets (cards at Slack's per-DM rate, leads at a poll period):
+ * resolves once `count()` reaches `target`; fails only when the count stops growing for `stallMs`
+ * (work was lost or stuck), or after the generous `capMs`. A slow, loaded machine makes it take
+ * longer; it does not make it fail.
+ */
+export async function waitForCount(
+  what: string,
+  count: () => number | Promise<number>,
+  target: number,
+  options: { stallMs?: number; capMs?: number; everyMs?: number } = {},
+): Promise<number> {
+  const stallMs = options.stallMs ?? 20_000;
+  const capMs = options.capMs ?? 240_000;
+  const everyMs = options.everyMs ?? 100;
+  const started = Date.now();
+  let best = -1;
+  let grewAt = started;
+  for (;;) {
+    const n = await count();
+    if (n >= target) return n;
+    const now = Date.now();
+    if (n > best) {
+      best = n;
+      grewAt = now;
+    }
+    if (now - grewAt > stallMs)
+      throw new Error(`waiting for ${what}: stuck at ${n} of ${target} for ${stallMs} ms (${now - started} ms in all)`);
+    if (now - started > capMs) throw new Error(`waiting for ${what}: ${n} of ${target} after ${capMs} ms`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -3,7 +3,7 @@
 // Outages are shortened for CI (seconds, not minutes); FAULTS_SCALE=6 runs the longer variant by hand.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWorld, liveCards, mqlContact, postgresTestUrl, type World } from '../helpers/world.js';
-import { waitFor } from '../../helpers/wait.js';
+import { waitFor, waitForCount } from '../../helpers/wait.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 const SCALE = Number(process.env.FAULTS_SCALE ?? '1');
@@ -84,7 +84,7 @@ describe('fault suite', () => {
     }
     while (created < total) world.hubspot.control.createContact(mqlContact({ firstname: `K${created++}` }));
     const recovering = Date.now();
-    await waitFor(`${total} cards`, () => allPostedCards(world).length >= total, 90_000, 250);
+    await waitForCount(`${total} cards`, () => allPostedCards(world).length, total);
     const figures = await assertExactlyOnce(world, total);
     const slackCalls = world.slack.control.calls().length;
     const hubspotCalls = world.hubspot.control.totalCalls();
@@ -97,7 +97,7 @@ describe('fault suite', () => {
       slackCallsPerLead: (slackCalls / total).toFixed(2),
       hubspotCallsPerLead: (hubspotCalls / total).toFixed(3),
     });
-  }, 180_000);
+  }, 300_000);
 
   it.skipIf(postgresTestUrl() === null)(
     'a Postgres outage mid-run (connections cut and refused) is ridden out',
@@ -123,18 +123,16 @@ describe('fault suite', () => {
       await new Promise((r) => setTimeout(r, 4_000 * SCALE)); // the outage lasts this long: the fault itself, not a wait for a result
       p.restore();
       const restored = Date.now();
-      await waitFor(`${total} cards`, () => allPostedCards(world).length >= total, 60_000, 250).catch(
-        (err: unknown) => {
-          console.log('exit', world.worker?.exitCode, 'cards', allPostedCards(world).length);
-          console.log(
-            world.output
-              .slice(-8)
-              .map((l) => l.slice(0, 400))
-              .join('\n'),
-          );
-          throw err;
-        },
-      );
+      await waitForCount(`${total} cards`, () => allPostedCards(world).length, total).catch((err: unknown) => {
+        console.log('exit', world.worker?.exitCode, 'cards', allPostedCards(world).length);
+        console.log(
+          world.output
+            .slice(-8)
+            .map((l) => l.slice(0, 400))
+            .join('\n'),
+        );
+        throw err;
+      });
       expect(world.worker?.exitCode ?? null).toBeNull();
       const figures = await assertExactlyOnce(world, total);
       report('postgres outage', {
@@ -145,7 +143,7 @@ describe('fault suite', () => {
         recoverMs: Date.now() - restored,
       });
     },
-    120_000,
+    300_000,
   );
 
   it('Slack 5xx, a HubSpot 429 storm and slow HubSpot answers delay work but lose none of it', async () => {
@@ -171,7 +169,7 @@ describe('fault suite', () => {
     world.slack.control.clearFaults();
     world.hubspot.control.setFault({ kind: 'slow', delayMs: 1_500, count: 5 });
     const restored = Date.now();
-    await waitFor(`${total} cards`, () => allPostedCards(world).length >= total, 90_000, 250);
+    await waitForCount(`${total} cards`, () => allPostedCards(world).length, total);
     // Accept them all: the write-backs go through, batched, after the slow answers.
     for (const user of REPS) {
       for (const card of liveCards(world.slack, user)) {
@@ -201,5 +199,5 @@ describe('fault suite', () => {
       decisions: decisions.length,
       recoverMs: Date.now() - restored,
     });
-  }, 180_000);
+  }, 300_000);
 });
