@@ -3,6 +3,8 @@ import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import { createSmtpMailer, classifySmtpError } from '../../../connectors/email/smtp.mailer.js';
 import { ConnectorError } from '../../../src/ports/failure.js';
+import { makeDoc } from '../../helpers/builders.js';
+import { parseMail } from '../../helpers/mime.js';
 
 interface Received {
   from: string;
@@ -71,6 +73,18 @@ describe('SMTP mailer against a real SMTP server', () => {
     expect(mail.raw).toContain('Subject: Escalated lead: Jane');
     expect(mail.raw).toContain('Plain body 42');
     expect(mail.raw).toContain('<p>HTML body 42</p>');
+  });
+
+  it('lays a document out itself and sends both parts', async () => {
+    const mailer = createSmtpMailer({ smtpUrl: `smtp://127.0.0.1:${port}`, from: 'handoff@example.com' });
+    await mailer.sendDoc(['mkt@example.com'], makeDoc());
+    mailer.close();
+    const last = received.at(-1)!;
+    const mail = parseMail(last.raw, last.to);
+    expect(mail.to).toEqual(['mkt@example.com']);
+    expect(mail.subject).toBe('[handoff] Daily digest 2026-11-03: 2 MQLs, 0.0% MQL→SAL');
+    expect(mail.text).toContain('Bruno Keller     1     0     5m 00s  100.0%');
+    expect(mail.html).toContain('<li>a &lt;b&gt; &amp; &quot;c&quot;</li>');
   });
 
   it('classifies a temporary refusal as transient and a permanent one as invalid', async () => {
