@@ -2,6 +2,8 @@
 import nodemailer from 'nodemailer';
 import type { Mailer, MailMessage } from '../../src/ports/mailer.js';
 import { ConnectorError, type Failure } from '../../src/ports/failure.js';
+import type { MessageDoc } from '../../src/ports/message-doc.js';
+import { renderEmail } from './email.templates.js';
 
 export interface SmtpMailerOptions {
   smtpUrl: string;
@@ -17,19 +19,23 @@ export function createSmtpMailer(options: SmtpMailerOptions): Mailer & { close()
     greetingTimeout: timeout,
     socketTimeout: timeout,
   });
+  async function send(message: MailMessage): Promise<void> {
+    try {
+      await transport.sendMail({
+        from: options.from,
+        to: message.to.join(', '),
+        subject: message.subject,
+        text: message.text,
+        html: message.html,
+      });
+    } catch (err) {
+      throw new ConnectorError('smtp', classifySmtpError(err), { cause: err });
+    }
+  }
   return {
-    async send(message: MailMessage): Promise<void> {
-      try {
-        await transport.sendMail({
-          from: options.from,
-          to: message.to.join(', '),
-          subject: message.subject,
-          text: message.text,
-          html: message.html,
-        });
-      } catch (err) {
-        throw new ConnectorError('smtp', classifySmtpError(err), { cause: err });
-      }
+    send,
+    async sendDoc(to: string[], doc: MessageDoc): Promise<void> {
+      await send({ to, ...renderEmail(doc) });
     },
     async verify(): Promise<void> {
       try {

@@ -3,8 +3,11 @@
 // button text ≤ 75 and value ≤ 2000, action_id/block_id ≤ 255, ≤ 100 select options (text ≤ 75, value ≤ 150),
 // modal title/submit/close ≤ 24, private_metadata ≤ 3000, ≤ 50 blocks per message and ≤ 100 per view.
 import type { types as SlackTypes } from '@slack/bolt';
+import { describeEscalation } from '../../src/domain/escalation.js';
 import type { Millis, RejectionReason } from '../../src/domain/model.js';
+import { textTable } from '../../src/domain/text-table.js';
 import type { QueueItem, RepSummary } from '../../src/ports/handoff-actions.js';
+import type { MessageDoc } from '../../src/ports/message-doc.js';
 import type {
   EscalationOutcome,
   EscalationPost,
@@ -435,7 +438,7 @@ function escalationSummary(post: EscalationPost, timezone: string | undefined): 
   const blocks: Block[] = [
     { type: 'header', text: plain(`${post.hot ? '🔥 ' : ''}Needs an owner: ${label}`, LIMITS.header) },
     ...leadSummaryBlocks(post.lead, timezone),
-    { type: 'section', text: mrkdwn(`*Why it is here:* ${escapeMrkdwn(post.reason)}`) },
+    { type: 'section', text: mrkdwn(`*Why it is here:* ${escapeMrkdwn(describeEscalation(post.reason))}`) },
   ];
   if (history.length > 0) {
     blocks.push({ type: 'section', text: mrkdwn(`*Offer history*\n${history.join('\n')}`) });
@@ -485,7 +488,10 @@ export function buildEscalationPost(
   }
   const ask = audience === 'managers' ? 'assign it to a rep' : 'claim it if you can take it';
   return {
-    text: truncate(`Lead needs an owner: ${label} — ${post.reason}. Please ${ask}.`, LIMITS.sectionText),
+    text: truncate(
+      `Lead needs an owner: ${label} — ${describeEscalation(post.reason)}. Please ${ask}.`,
+      LIMITS.sectionText,
+    ),
     blocks,
   };
 }
@@ -512,6 +518,43 @@ export function buildClosedEscalation(
     text: truncate(`${leadLabel(post.lead)}: ${line}`, LIMITS.sectionText),
     blocks: closeBlocks(escalationSummary(post, timezone), line),
   };
+}
+
+// ---- alerts and digests --------------------------------------------------------------------------
+
+/**
+ * An alert or digest: header, intro, facts as fields (10 per section), each table as a code block,
+ * the notes as bullets, the link and footer as context. The fallback text carries the headline,
+ * the intro and the facts, for notifications and screen readers.
+ */
+export function buildDocMessage(doc: MessageDoc): SlackMessage {
+  const blocks: Block[] = [{ type: 'header', text: plain(doc.title, LIMITS.header) }];
+  if (doc.intro.length > 0) blocks.push({ type: 'section', text: mrkdwn(doc.intro.map(escapeMrkdwn).join('\n')) });
+  for (let i = 0; i < doc.facts.length; i += LIMITS.fieldsPerSection) {
+    blocks.push({
+      type: 'section',
+      fields: doc.facts
+        .slice(i, i + LIMITS.fieldsPerSection)
+        .map((f) => field(escapeMrkdwn(f.label), escapeMrkdwn(f.value))),
+    });
+  }
+  for (const t of doc.tables) {
+    if (t.rows.length === 0) continue;
+    const numeric = t.head.map((_, c) => t.numeric?.includes(c) ?? false);
+    const table = textTable(t.head, t.rows, numeric);
+    blocks.push({ type: 'section', text: mrkdwn(`*${escapeMrkdwn(t.title)}*\n\`\`\`${escapeMrkdwn(table)}\`\`\``) });
+  }
+  if (doc.notes !== null && doc.notes.items.length > 0) {
+    const items = doc.notes.items.map((n) => `• ${escapeMrkdwn(n)}`).join('\n');
+    blocks.push({ type: 'section', text: mrkdwn(`*${escapeMrkdwn(doc.notes.title)}*\n${items}`) });
+  }
+  const context: string[] = [];
+  if (doc.link !== null) context.push(`<${doc.link.url}|${escapeMrkdwn(doc.link.label)}>`);
+  if (doc.footer !== null) context.push(escapeMrkdwn(doc.footer));
+  if (context.length > 0) blocks.push({ type: 'context', elements: context.map((text) => mrkdwn(text, LIMITS.field)) });
+  const facts = doc.facts.map((f) => `${f.label}: ${f.value}`).join(' · ');
+  const text = [doc.title, ...doc.intro, facts].filter((x) => x !== '').join(' — ');
+  return { text: truncate(text, LIMITS.sectionText), blocks };
 }
 
 // ---- App Home -----------------------------------------------------------------------------------

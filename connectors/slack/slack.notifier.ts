@@ -1,4 +1,5 @@
-// RepNotifier over the Slack Web API: offer cards in DMs, their final states, reminders, escalation posts.
+// RepNotifier over the Slack Web API: offer cards in DMs, their final states, reminders, escalation posts,
+// alerts and digests.
 // Every failure comes back as a ConnectorError with its classification; the outbox decides about retries.
 import type { Millis, RejectionReason } from '../../src/domain/model.js';
 import type {
@@ -10,9 +11,11 @@ import type {
   RepNotifier,
 } from '../../src/ports/rep-notifier.js';
 import { ConnectorError } from '../../src/ports/failure.js';
+import type { MessageDoc } from '../../src/ports/message-doc.js';
 import {
   buildClosedEscalation,
   buildClosedOfferCard,
+  buildDocMessage,
   buildEscalationPost,
   buildHotNotice,
   buildOfferCard,
@@ -253,6 +256,11 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
 
     async postHotNotice(card: OfferCard, channel: string): Promise<MessageRef> {
       const message = buildHotNotice(card);
+      return post(channel, message.text, message.blocks);
+    },
+
+    async postDoc(channel: string, doc: MessageDoc): Promise<MessageRef> {
+      const message = buildDocMessage(doc);
       return post(channel, message.text, message.blocks);
     },
 

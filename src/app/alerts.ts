@@ -17,13 +17,12 @@ import type { Millis } from '../domain/model.js';
 import type { Clock } from '../ports/clock.js';
 import type { FailureKind } from '../ports/failure.js';
 import type { Logger } from '../ports/logger.js';
+import type { Fact, MessageDoc } from '../ports/message-doc.js';
 import type { MetricsReader } from '../ports/metrics.js';
 import { NO_GROUP } from '../ports/metrics.js';
 import type { AlertRow, NewJob, Store } from '../ports/store.js';
 import { job } from './jobs.js';
 import { alertDoc } from './messages/alert.js';
-import type { MessageDoc } from './messages/render.js';
-import { renderEmail, renderSlack } from './messages/render.js';
 import type { AppSettings } from './settings.js';
 import { recycleReasons } from './stats.js';
 
@@ -49,26 +48,24 @@ export interface AlertRules {
   timezone: string;
 }
 
-/** A condition that holds right now. */
-export interface Observation {
-  key: string;
+/** What an alert says and to whom. */
+interface AlertContent {
   kind: AlertKind;
   audience: Audience;
   /** Critical alerts ignore quiet hours. */
   critical: boolean;
   title: string;
   lines: string[];
-  facts: { label: string; value: string }[];
+  facts: Fact[];
+}
+
+/** A condition that holds right now. */
+export interface Observation extends AlertContent {
+  key: string;
 }
 
 /** What the alerts table keeps in `data` for one key. */
-export interface AlertData {
-  kind: AlertKind;
-  audience: Audience;
-  critical: boolean;
-  title: string;
-  lines: string[];
-  facts: { label: string; value: string }[];
+export interface AlertData extends AlertContent {
   /** The fire notice of this episode went out. */
   notified: boolean;
   /** The condition cleared at this time and the resolved notice waits for quiet hours to end. */
@@ -101,7 +98,7 @@ export function decideAlert(
   const critical = obs?.critical ?? prevData?.critical ?? false;
   const mayNotify = critical || !ctx.quiet;
   if (obs) {
-    const fresh: Omit<AlertData, 'notified' | 'clearedAt'> = {
+    const fresh: AlertContent = {
       kind: obs.kind,
       audience: obs.audience,
       critical: obs.critical,
@@ -465,15 +462,9 @@ export function deliveryJobs(
 ): NewJob[] {
   const jobs: NewJob[] = [];
   const channel = audience === 'marketing' ? settings.slack?.marketingChannel : settings.slack?.managersChannel;
-  if (channel && via.includes('slack')) {
-    const slack = renderSlack(doc);
-    jobs.push(job('slack.message', { channel, text: slack.text, blocks: slack.blocks }, key, now));
-  }
+  if (channel && via.includes('slack')) jobs.push(job('slack.message', { channel, doc }, key, now));
   const to = audience === 'marketing' ? settings.email?.marketing : settings.email?.managers;
-  if (to && to.length > 0 && via.includes('email')) {
-    const mail = renderEmail(doc);
-    jobs.push(job('email.send', { to: [...to], subject: mail.subject, text: mail.text, html: mail.html }, key, now));
-  }
+  if (to && to.length > 0 && via.includes('email')) jobs.push(job('email.send', { to: [...to], doc }, key, now));
   return jobs;
 }
 

@@ -9,12 +9,12 @@ import { localDate, localDayStart } from '../domain/sla-clock.js';
 import type { Millis } from '../domain/model.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import type { MessageDoc } from '../ports/message-doc.js';
 import type { MetricsReader } from '../ports/metrics.js';
 import type { Store } from '../ports/store.js';
 import { deliveryJobs } from './alerts.js';
 import type { AlertData } from './alerts.js';
 import { managersDigestDoc, marketingDigestDoc } from './messages/digest.js';
-import type { MessageDoc } from './messages/render.js';
 import type { AppSettings } from './settings.js';
 import { computeStats } from './stats.js';
 

@@ -17,7 +17,6 @@ import type { Job } from '../ports/store.js';
 import type { LeadSource } from '../ports/lead-source.js';
 import { ingestLeads } from './ingest-leads.js';
 import type { AppDeps } from './deps.js';
-import { describeEscalation } from './escalate-handoff.js';
 import type { JobKind, JobPayloads, SerializedOutcome } from './jobs.js';
 import { whyOf } from './offer-handoff.js';
 import { offerHandoff } from './offer-handoff.js';
@@ -125,7 +124,7 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
     }
   }
 
-  async function escalationPost(handoff: Handoff, reason: string): Promise<EscalationPost | null> {
+  async function escalationPost(handoff: Handoff, reason: string | null): Promise<EscalationPost | null> {
     const lead = await store.getLead(handoff.leadId);
     if (!lead) return null;
     const offers = await store.listOffers(handoff.id);
@@ -146,7 +145,7 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
       handoffId: handoff.id,
       lead,
       hot: handoff.hot,
-      reason: describeEscalation(reason),
+      reason,
       history,
       team: team ? { id: team.id, ...(team.channel ? { channel: team.channel } : {}) } : null,
       assignable,
@@ -283,7 +282,7 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
           ? { ok: false, failure: { kind: 'transient', reason: 'escalation not posted yet', retryAfterMs: 2_000 } }
           : OK;
       }
-      const post = await escalationPost(handoff, handoff.escalationReason ?? 'escalated');
+      const post = await escalationPost(handoff, handoff.escalationReason);
       if (!post) return fail('not_found', `lead of ${p.handoffId} not found`);
       const result: EscalationOutcome = {
         kind: p.kind,
@@ -297,7 +296,8 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
 
     'slack.message': one(async (j) => {
       const p = payload<'slack.message'>(j);
-      await needNotifier().postMessage(p.channel, p.text, p.blocks);
+      if ('doc' in p) await needNotifier().postDoc(p.channel, p.doc);
+      else await needNotifier().postMessage(p.channel, p.text, p.blocks);
       return OK;
     }),
 
@@ -353,7 +353,8 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
     'email.send': one(async (j) => {
       if (!ports.mailer) return fail('invalid', 'email is not configured');
       const p = payload<'email.send'>(j);
-      await ports.mailer.send(p);
+      if ('doc' in p) await ports.mailer.sendDoc(p.to, p.doc);
+      else await ports.mailer.send(p);
       return OK;
     }),
   };

@@ -3,6 +3,8 @@
 import type { Millis } from '../domain/model.js';
 import type { NewJob } from '../ports/store.js';
 import type { CrmRecordRef } from '../ports/crm.js';
+import type { MailMessage } from '../ports/mailer.js';
+import type { MessageDoc } from '../ports/message-doc.js';
 import type { OfferOutcome } from '../ports/rep-notifier.js';
 
 export type JobPayloads = {
@@ -23,7 +25,11 @@ export type JobPayloads = {
     by: string | null;
     to: string | null;
   };
-  'slack.message': { channel: string; text: string; blocks?: unknown[] };
+  /**
+   * An alert or digest (`doc`, laid out by the notifier) or plain text. `blocks` only come with jobs
+   * queued by versions that rendered Block Kit in the app; they are posted as they were.
+   */
+  'slack.message': { channel: string; doc: MessageDoc } | { channel: string; text: string; blocks?: unknown[] };
   /** Property write-back; the dispatcher batches these into one CRM call. */
   /** `ownerRepId`: also make this rep the record's owner (the owner id is resolved when the job runs). */
   'crm.update': {
@@ -34,7 +40,8 @@ export type JobPayloads = {
     ownerRepId?: string;
   };
   'crm.note': { handoffId: string; record: CrmRecordRef; subject: string; body: string };
-  'email.send': { to: string[]; subject: string; text: string; html: string };
+  /** A document the mailer lays out; a rendered mail comes only from jobs queued by earlier versions. */
+  'email.send': { to: string[]; doc: MessageDoc } | MailMessage;
 };
 export type JobKind = keyof JobPayloads;
 

@@ -1,3 +1,7 @@
+// How email goes out. The mailer lays a document out as HTML and plain text itself.
+import type { MessageDoc } from './message-doc.js';
+
+/** A mail laid out already (subject, text and HTML parts). */
 export interface MailMessage {
   to: string[];
   subject: string;
@@ -6,6 +10,9 @@ export interface MailMessage {
 }
 
 export interface Mailer {
+  /** Lays the document out (subject, plain text, HTML) and sends it to every recipient. */
+  sendDoc(to: string[], doc: MessageDoc): Promise<void>;
+  /** Sends a mail as it is: outbox jobs from versions that rendered email in the app carry one. */
   send(message: MailMessage): Promise<void>;
   verify(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 // How people are told (Slack). Block Kit stays inside connectors/slack; this port speaks in facts.
 import type { Lead, Millis } from '../domain/model.js';
+import type { MessageDoc } from './message-doc.js';
 
 export interface MessageRef {
   channel: string;
@@ -52,7 +53,8 @@ export interface EscalationPost {
   handoffId: string;
   lead: Lead;
   hot: boolean;
-  reason: string;
+  /** The hand-off's escalation reason code (see domain/escalation.ts); the notifier words it. */
+  reason: string | null;
   history: OfferHistoryLine[];
   team: { id: string; channel?: string } | null;
   /** Reps a manager may assign it to. */
@@ -78,7 +80,12 @@ export interface RepNotifier {
   closeEscalation(refs: MessageRef[], post: EscalationPost, outcome: EscalationOutcome): Promise<void>;
   /** Posts a hot lead notice to the team channel. */
   postHotNotice(card: OfferCard, channel: string): Promise<MessageRef>;
-  /** A plain message (alerts, digests) to a channel, Block Kit built by the caller's description. */
+  /** An alert or digest to a channel, laid out by the notifier. */
+  postDoc(channel: string, doc: MessageDoc): Promise<MessageRef>;
+  /**
+   * Plain text to a channel. `blocks`: a message laid out before it was queued — only outbox jobs
+   * from versions that rendered alerts and digests in the app carry them.
+   */
   postMessage(channel: string, text: string, blocks?: unknown[]): Promise<MessageRef>;
   /** A rep's Slack user id by email (users.lookupByEmail), or null. */
   lookupUserId(email: string): Promise<string | null>;

@@ -142,10 +142,10 @@ async function mql(
 async function sent(h: Harness) {
   await h.drain();
   const out = {
-    slack: h.slack.messages.map((m) => m.channel + ' ' + m.text),
-    mail: h.mailer.sent.map((m) => `${m.to.join(',')} ${m.subject}`),
+    slack: h.slack.docs.map((m) => `${m.channel} ${[m.doc.title, ...m.doc.intro].join(' — ')}`),
+    mail: h.mailer.sent.map((m) => `${m.to.join(',')} ${m.doc.subject}`),
   };
-  h.slack.messages.length = 0;
+  h.slack.docs.length = 0;
   h.mailer.sent.length = 0;
   return out;
 }
@@ -342,5 +342,36 @@ describe('evaluateAlerts', () => {
     connectors.record('crm', null, T + MIN);
     h.clock.advance(2 * MIN);
     expect((await evaluateAlerts(deps)).resolved).toEqual(['connector:crm']);
+  });
+});
+
+describe('alert jobs queued by an earlier version', () => {
+  it('posts and mails what the app rendered back then, as it was', async () => {
+    const h = createHarness(createMemoryStore(), undefined, T);
+    const blocks = [{ type: 'header', text: { type: 'plain_text', text: '⚠️ Backlog: 25', emoji: true } }];
+    const mail = {
+      to: ['maria@example.com'],
+      subject: '[handoff] Warning: Backlog: 25',
+      text: 'Backlog: 25\n===========',
+      html: '<h1>Backlog: 25</h1>',
+    };
+    await h.store.enqueueJobs(
+      [
+        {
+          kind: 'slack.message',
+          payload: { channel: 'C_MGRS', text: '⚠️ Backlog: 25 — too many', blocks },
+          idempotencyKey: 'slack.message:alert:backlog:fire:1',
+          runAt: T,
+        },
+        { kind: 'email.send', payload: mail, idempotencyKey: 'email.send:alert:backlog:fire:1', runAt: T },
+      ],
+      T,
+    );
+    await h.drain();
+    expect(h.slack.messages).toEqual([{ channel: 'C_MGRS', text: '⚠️ Backlog: 25 — too many', blocks }]);
+    expect(h.mailer.rendered).toEqual([mail]);
+    expect(h.slack.docs).toEqual([]);
+    expect(h.mailer.sent).toEqual([]);
+    expect(await h.store.countJobs('pending')).toBe(0);
   });
 });

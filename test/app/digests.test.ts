@@ -1,10 +1,11 @@
-// Digests: the period of a scheduled run, late-once delivery, and the rendered figures of the golden dataset.
+// Digests: the period of a scheduled run, late-once delivery, and the figures of the golden dataset as the
+// document the notifier and mailer lay out (test/connectors/slack/slack.blocks.test.ts, email.templates.test.ts).
 import cron from 'node-cron';
 import { describe, expect, it } from 'vitest';
 import { buildDigest, digestPeriod, latestOccurrence, sendDueDigest } from '../../src/app/digests.js';
 import type { DigestDeps, DigestSchedule } from '../../src/app/digests.js';
-import { renderEmail, renderSlack } from '../../src/app/messages/render.js';
 import { silentLogger } from '../../src/ports/logger.js';
+import type { MessageDoc } from '../../src/ports/message-doc.js';
 import { createMemoryStore } from '../../src/store/index.js';
 import { createStoreMetricsReader } from '../../src/store/metrics-memory.js';
 import { baseSettings } from '../helpers/app-harness.js';
@@ -98,48 +99,46 @@ describe('sendDueDigest', () => {
   });
 });
 
+const fact = (doc: MessageDoc, label: string) => doc.facts.find((f) => f.label === label)?.value;
+const rows = (doc: MessageDoc, title: string) => doc.tables.find((t) => t.title === title)?.rows;
+
 describe('digest content on the golden dataset', () => {
-  it("renders the managers' day: totals, SLA, per-rep table, backlog", async () => {
+  it("describes the managers' day: totals, SLA, per-rep table, backlog", async () => {
     const store = createMemoryStore();
     await seedGolden(store);
     const { d } = deps(store, Date.UTC(2026, 10, 13, 8, 0));
     // 3 Nov: H3 (bruno rejected in 5m, on time) and H4 (carl rejected in 40m, late)
     const doc = await buildDigest(d, 'managers', digestPeriod('managers', Date.UTC(2026, 10, 4, 8, 0), 'UTC'));
-    const mail = renderEmail(doc);
-    expect(mail.subject).toBe('[handoff] Daily digest 2026-11-03: 2 MQLs, 0.0% MQL→SAL');
-    expect(mail.text).toMatch(/MQLs:\s+2\n/);
-    expect(mail.text).toMatch(/SLA compliance:\s+50\.0% \(1 of 2\)/);
-    expect(mail.text).toMatch(/Bruno Keller\s+1\s+0\s+1\s+0\s+5m 00s\s+100\.0%/);
-    expect(mail.text).toMatch(/Carl Diaz\s+1\s+0\s+1\s+0\s+40m 00s\s+0\.0%/);
+    expect(doc.title).toBe('📊 Lead hand-off, 2026-11-03');
+    expect(doc.subject).toBe('[handoff] Daily digest 2026-11-03: 2 MQLs, 0.0% MQL→SAL');
+    expect(fact(doc, 'MQLs')).toBe('2');
+    expect(fact(doc, 'SLA compliance')).toBe('50.0% (1 of 2)');
+    expect(rows(doc, 'Per rep')).toEqual([
+      ['Bruno Keller', '1', '0', '1', '0', '5m 00s', '100.0%'],
+      ['Carl Diaz', '1', '0', '1', '0', '40m 00s', '0.0%'],
+    ]);
     // backlog now (13 Nov 08:00): H5, H6, H12 open; the oldest, H5, MQL since 4 Nov 09:00
-    expect(mail.text).toMatch(/Open backlog now:\s+3, oldest 8d 23h/);
-    expect(mail.html).toContain(
-      '<td style="padding:4px 10px;border-bottom:1px solid #e5e7eb;font-size:14px;text-align:left;">Carl Diaz</td>',
-    );
-    expect(mail.html).toContain('https://handoff.example.com/dashboard');
-    const slack = renderSlack(doc);
-    expect(slack.blocks[0]).toEqual({
-      type: 'header',
-      text: { type: 'plain_text', text: '📊 Lead hand-off, 2026-11-03', emoji: true },
-    });
-    expect(JSON.stringify(slack.blocks)).toContain('50.0% (1 of 2)');
+    expect(fact(doc, 'Open backlog now')).toBe('3, oldest 8d 23h');
+    expect(doc.link).toEqual({ url: 'https://handoff.example.com/dashboard', label: 'Open the dashboard' });
   });
 
-  it("renders marketing's week: by source and campaign, reasons with notes", async () => {
+  it("describes marketing's week: by source and campaign, reasons with notes", async () => {
     const store = createMemoryStore();
     await seedGolden(store);
     const { d } = deps(store, Date.UTC(2026, 10, 16, 9, 0));
     // week 9–15 Nov: H6–H12 and H14 (MQL 15 Nov 00:00, accepted) → 8 MQLs, SALs H8 H9 H14 = 37.5%
     const doc = await buildDigest(d, 'marketing', digestPeriod('marketing', Date.UTC(2026, 10, 16, 9, 0), 'UTC'));
-    const mail = renderEmail(doc);
-    expect(mail.subject).toBe('[handoff] Weekly marketing digest 2026-11-09 – 2026-11-15: 37.5% MQL→SAL');
+    expect(doc.subject).toBe('[handoff] Weekly marketing digest 2026-11-09 – 2026-11-15: 37.5% MQL→SAL');
     // ORGANIC: H6 H7 H10 H14 → 4 MQLs, 1 SAL (H14), 1 rejected (H10); PAID: H11 H12; REFERRAL: H8 H9
-    expect(mail.text).toMatch(/ORGANIC\s+4\s+1\s+25\.0%\s+1\s+0/);
-    expect(mail.text).toMatch(/PAID\s+2\s+0\s+0\.0%\s+1\s+0/);
-    expect(mail.text).toMatch(/REFERRAL\s+2\s+2\s+100\.0%\s+0\s+0/);
-    expect(mail.text).toMatch(/Not our ideal customer\s+1\s+12\.5%/);
-    expect(mail.text).toContain('Other: “student” (PAID / fall)');
-    expect(mail.html).toContain('<li>Other: “student” (PAID / fall)</li>');
-    expect(mail.text).toContain('No lead-flow lulls.');
+    expect(rows(doc, 'By source')).toEqual(
+      expect.arrayContaining([
+        ['ORGANIC', '4', '1', '25.0%', '1', '0'],
+        ['PAID', '2', '0', '0.0%', '1', '0'],
+        ['REFERRAL', '2', '2', '100.0%', '0', '0'],
+      ]),
+    );
+    expect(rows(doc, 'Rejection reasons')).toContainEqual(['Not our ideal customer', '1', '12.5%']);
+    expect(doc.notes?.items).toContain('Other: “student” (PAID / fall)');
+    expect(doc.notes?.items).toContain('No lead-flow lulls.');
   });
 });

@@ -163,7 +163,14 @@ describe.each(engines)('the hand-off lifecycle (%s store)', (_name, open) => {
     const reps = (await h.store.listOffers(id)).map((o) => o.repId);
     expect(new Set(reps).size).toBe(reps.length);
     expect(h.slack.escalations).toHaveLength(1);
+    expect(h.slack.escalations[0]?.reason).toBe('max_offers');
     expect(h.mailer.sent[0]?.to).toEqual(['maria@example.com']);
+    expect(h.mailer.sent[0]?.doc.subject).toMatch(/^\[handoff\] Escalated lead: /);
+    expect(h.mailer.sent[0]?.doc.facts).toContainEqual({
+      label: 'Reason',
+      value: 'every offer timed out or was passed on (maximum offers reached) (3 offer(s) made)',
+    });
+    expect(h.mailer.sent[0]?.doc.facts).toContainEqual({ label: 'Offers so far', value: '3' });
   });
 
   it('lets one team member claim an escalated lead; the second claim loses', async () => {

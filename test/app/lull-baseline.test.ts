@@ -93,7 +93,7 @@ async function stage(store: Store, backfill: boolean): Promise<string[][]> {
   h.clock.advance(30 * MIN);
   fired.push((await evaluateAlerts(deps)).fired);
   await h.drain();
-  const lullPosts = h.slack.messages.filter((m) => m.text.includes('Lead flow lull'));
+  const lullPosts = h.slack.docs.filter((m) => m.doc.title.includes('Lead flow lull'));
   expect(lullPosts.length).toBe(fired.flat().filter((k) => k === 'lull').length);
   return fired;
 }

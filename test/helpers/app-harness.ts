@@ -7,6 +7,7 @@ import type { Crm, CrmNote, CrmUpdate } from '../../src/ports/crm.js';
 import type { Failure } from '../../src/ports/failure.js';
 import { ConnectorError } from '../../src/ports/failure.js';
 import type { MailMessage, Mailer } from '../../src/ports/mailer.js';
+import type { MessageDoc } from '../../src/ports/message-doc.js';
 import type { EscalationPost, MessageRef, OfferCard, OfferOutcome, RepNotifier } from '../../src/ports/rep-notifier.js';
 import type { Store } from '../../src/ports/store.js';
 import { silentLogger } from '../../src/ports/logger.js';
@@ -73,7 +74,10 @@ export class FakeSlack implements RepNotifier {
   reminded: MessageRef[] = [];
   escalations: EscalationPost[] = [];
   closedEscalations: string[] = [];
-  messages: { channel: string; text: string }[] = [];
+  /** Alerts and digests, as the app described them. */
+  docs: { channel: string; doc: MessageDoc }[] = [];
+  /** Plain messages (and, from old jobs, messages rendered before they were queued). */
+  messages: { channel: string; text: string; blocks?: unknown[] }[] = [];
   hot: string[] = [];
   /** Failures to throw on the next calls, in order. */
   failNext: Failure[] = [];
@@ -109,8 +113,12 @@ export class FakeSlack implements RepNotifier {
     this.hot.push(`${channel}:${card.handoffId}`);
     return { channel, ts: `${3000 + ++this.seq}.0001` };
   }
-  async postMessage(channel: string, text: string): Promise<MessageRef> {
-    this.messages.push({ channel, text });
+  async postDoc(channel: string, doc: MessageDoc): Promise<MessageRef> {
+    this.docs.push({ channel, doc });
+    return { channel, ts: `${4000 + ++this.seq}.0001` };
+  }
+  async postMessage(channel: string, text: string, blocks?: unknown[]): Promise<MessageRef> {
+    this.messages.push({ channel, text, ...(blocks ? { blocks } : {}) });
     return { channel, ts: `${4000 + ++this.seq}.0001` };
   }
   async lookupUserId(): Promise<string | null> {
@@ -147,9 +155,14 @@ export class FakeCrm implements Crm {
 }
 
 export class FakeMailer implements Mailer {
-  sent: MailMessage[] = [];
+  sent: { to: string[]; doc: MessageDoc }[] = [];
+  /** Mails rendered before they were queued (old jobs). */
+  rendered: MailMessage[] = [];
+  async sendDoc(to: string[], doc: MessageDoc): Promise<void> {
+    this.sent.push({ to, doc });
+  }
   async send(message: MailMessage): Promise<void> {
-    this.sent.push(message);
+    this.rendered.push(message);
   }
   async verify(): Promise<void> {}
 }

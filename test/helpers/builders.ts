@@ -1,5 +1,6 @@
 // Builders with overrides for domain objects used across tests.
 import type { Lead, Rep, Team } from '../../src/domain/model.js';
+import type { MessageDoc } from '../../src/ports/message-doc.js';
 
 let counter = 0;
 
@@ -46,4 +47,33 @@ export function makeRep(overrides: Partial<Rep> & { id: string }): Rep {
 
 export function makeTeam(overrides: Partial<Team> & { id: string; members: string[] }): Team {
   return { strategy: 'round-robin', ...overrides };
+}
+
+/** A digest-like document with every part filled, and text that needs escaping in Slack and HTML. */
+export function makeDoc(overrides: Partial<MessageDoc> = {}): MessageDoc {
+  return {
+    title: '📊 Lead hand-off, 2026-11-03',
+    subject: '[handoff] Daily digest 2026-11-03: 2 MQLs, 0.0% MQL→SAL',
+    intro: ['MQLs of 2026-11-03 & what became of them <so far>.'],
+    facts: [
+      { label: 'MQLs', value: '2' },
+      { label: 'SLA compliance', value: '50.0% (1 of 2)' },
+    ],
+    tables: [
+      {
+        title: 'Per rep',
+        head: ['rep', 'MQLs', 'SALs', 'resp. p50', 'SLA'],
+        rows: [
+          ['Bruno Keller', '1', '0', '5m 00s', '100.0%'],
+          ['Carl Diaz', '10', '0', '40m 00s', '0.0%'],
+        ],
+        numeric: [1, 2, 3, 4],
+      },
+      { title: 'Nobody here', head: ['campaign', 'MQLs'], rows: [], numeric: [1] },
+    ],
+    notes: { title: 'Sample notes', items: ['Other: “student” (PAID / fall)', 'a <b> & "c"'] },
+    link: { url: 'https://handoff.example.com/dashboard?a=1&b=2', label: 'Open the dashboard' },
+    footer: 'MQL→SAL = accepted / all MQLs of the period.',
+    ...overrides,
+  };
 }

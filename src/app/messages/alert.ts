@@ -1,6 +1,6 @@
-// The alert and resolved notices, as a message description (rendered for Slack and email by render.ts).
+// The alert and resolved notices, as documents (the Slack notifier and the mailer lay them out).
 import type { AlertData } from '../alerts.js';
-import type { MessageDoc } from './render.js';
+import type { MessageDoc } from '../../ports/message-doc.js';
 
 export function alertDoc(data: AlertData, notice: 'fire' | 'resolve', dashboardUrl: string | null): MessageDoc {
   const resolved = notice === 'resolve';

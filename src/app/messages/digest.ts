@@ -1,9 +1,9 @@
-// The managers' daily digest and marketing's weekly digest, as message descriptions.
+// The managers' daily digest and marketing's weekly digest, as documents (laid out by the notifier and mailer).
 import { formatPercent, shortDuration } from '../../domain/metrics.js';
 import type { Millis } from '../../domain/model.js';
 import type { BacklogSnapshot, RejectionNote } from '../../ports/metrics.js';
 import type { StatsGroup, StatsNumbers } from '../stats.js';
-import type { MessageDoc } from './render.js';
+import type { MessageDoc } from '../../ports/message-doc.js';
 
 export interface ManagersDigestInput {
   periodLabel: string;

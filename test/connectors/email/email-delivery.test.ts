@@ -1,7 +1,5 @@
 // A real SMTP server receives an alert and a digest, queued by the use cases and carried by the
 // outbox through the nodemailer mailer: subject, recipients and key figures in the text and HTML parts.
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSmtpMailer } from '../../../connectors/email/smtp.mailer.js';
 import { evaluateAlerts } from '../../../src/app/alerts.js';
@@ -13,37 +11,17 @@ import { createMemoryStore } from '../../../src/store/index.js';
 import { createStoreMetricsReader } from '../../../src/store/metrics-memory.js';
 import { createHarness, FakeSlack } from '../../helpers/app-harness.js';
 import { seedGolden } from '../../helpers/golden.js';
-import { parseMail, type Mail } from '../../helpers/mime.js';
+import { parseMail } from '../../helpers/mime.js';
+import { startSmtpSink, type SmtpSink } from '../../helpers/smtp-sink.js';
 
 describe('alert and digest emails over SMTP', () => {
-  const received: Mail[] = [];
-  let server: SMTPServer;
-  let port = 0;
+  let sink: SmtpSink;
 
   beforeAll(async () => {
-    server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, session, callback) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          received.push(
-            parseMail(
-              Buffer.concat(chunks).toString('utf8'),
-              session.envelope.rcptTo.map((r) => r.address),
-            ),
-          );
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    port = (server.server.address() as AddressInfo).port;
+    sink = await startSmtpSink();
   });
   afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await sink.close();
   });
 
   it('delivers a conversion-drop alert and the marketing digest through the outbox', async () => {
@@ -53,7 +31,7 @@ describe('alert and digest emails over SMTP', () => {
     // 8 MQLs, SALs H8 H9 H14 → 37.5% < 60%
     const h = createHarness(store, undefined, Date.UTC(2026, 10, 15, 12, 0));
     const mailer = createSmtpMailer({
-      smtpUrl: `smtp://127.0.0.1:${port}`,
+      smtpUrl: `smtp://127.0.0.1:${sink.port}`,
       from: 'Lead hand-off <handoff@example.com>',
     });
     const outbox = createOutbox({
@@ -92,6 +70,7 @@ describe('alert and digest emails over SMTP', () => {
     mailer.close();
     expect(await store.countJobs('pending')).toBe(0);
 
+    const received = sink.received.map((m) => parseMail(m.raw, m.to));
     const alert = received.find((m) => m.subject.startsWith('[handoff] Warning: MQL'))!;
     expect(alert.to).toEqual(['maria@example.com']);
     expect(alert.subject).toBe('[handoff] Warning: MQL→SAL dropped to 37.5% over the last 7d 00h (threshold 60%)');

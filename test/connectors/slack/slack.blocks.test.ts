@@ -10,12 +10,14 @@ import {
   buildAppHome,
   buildClosedEscalation,
   buildClosedOfferCard,
+  buildDocMessage,
   buildEscalationPost,
   buildOfferCard,
   buildRejectModal,
   cardLabel,
   decodeAssignValue,
   decodeRejectMetadata,
+  escapeMrkdwn,
   formatSpan,
   notYoursText,
   offerClosedText,
@@ -23,7 +25,7 @@ import {
   whyYouText,
 } from '../../../connectors/slack/slack.blocks.js';
 import { validateBlocks } from '../../../connectors/slack/slack.emulator.js';
-import { makeLead } from '../../helpers/builders.js';
+import { makeDoc, makeLead } from '../../helpers/builders.js';
 import { ALICE, BRUNO, MARIA, REASONS } from './harness.js';
 
 type AnyBlock = {
@@ -251,11 +253,28 @@ describe('escalation posts', () => {
     handoffId: 'h7',
     lead: makeLead({ firstName: 'Max', lastName: 'Power' }),
     hot: false,
-    reason: 'no answer after 3 offers',
+    reason: 'max_offers',
     history: [{ rep: ALICE, outcome: 'timed_out' as const, at: DUE }],
     team: { id: 'emea', channel: 'C0EMEA' },
     assignable: [ALICE, BRUNO],
   };
+
+  it('says in words why the lead is here', () => {
+    const msg = buildEscalationPost(post, 'managers');
+    const why = '*Why it is here:* every offer timed out or was passed on (maximum offers reached)';
+    expect(texts(blocksOf(msg.blocks))).toContain(why);
+    expect(msg.text).toBe(
+      'Lead needs an owner: Max Power (Acme) — every offer timed out or was passed on (maximum offers reached). Please assign it to a rep.',
+    );
+    expect(
+      texts(blocksOf(buildClosedEscalation(post, { kind: 'withdrawn', by: null, to: null, at: DUE }).blocks)),
+    ).toContain(why);
+    const unknown = buildEscalationPost({ ...post, reason: 'a <new> reason' }, 'team');
+    expect(texts(blocksOf(unknown.blocks))).toContain('*Why it is here:* a &lt;new&gt; reason');
+    expect(texts(blocksOf(buildEscalationPost({ ...post, reason: null }, 'team').blocks))).toContain(
+      '*Why it is here:* escalated',
+    );
+  });
 
   it('gives managers the history and an Assign-to select of eligible reps', () => {
     const msg = buildEscalationPost(post, 'managers', 'Europe/Berlin');
@@ -285,6 +304,72 @@ describe('escalation posts', () => {
     );
     expect(closed.some((b) => b.type === 'actions')).toBe(false);
     expect(closed.at(-1)?.text?.text).toBe('👉 Assigned to <@U0BRUNO> by <@U0MARIA> on Wed 25 Nov, 14:30 CET.');
+  });
+});
+
+describe('alerts and digests', () => {
+  it('lays a document out as header, intro, fields, tables, notes and context, escaping text', () => {
+    const msg = buildDocMessage(makeDoc());
+    expect(msg.blocks).toEqual([
+      { type: 'header', text: { type: 'plain_text', text: '📊 Lead hand-off, 2026-11-03', emoji: true } },
+      {
+        type: 'section',
+        text: { type: 'mrkdwn', text: 'MQLs of 2026-11-03 &amp; what became of them &lt;so far&gt;.' },
+      },
+      {
+        type: 'section',
+        fields: [
+          { type: 'mrkdwn', text: '*MQLs*\n2' },
+          { type: 'mrkdwn', text: '*SLA compliance*\n50.0% (1 of 2)' },
+        ],
+      },
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: [
+            '*Per rep*',
+            '```rep           MQLs  SALs  resp. p50     SLA',
+            'Bruno Keller     1     0     5m 00s  100.0%',
+            'Carl Diaz       10     0    40m 00s    0.0%```',
+          ].join('\n'),
+        },
+      },
+      {
+        type: 'section',
+        text: { type: 'mrkdwn', text: '*Sample notes*\n• Other: “student” (PAID / fall)\n• a &lt;b&gt; &amp; "c"' },
+      },
+      {
+        type: 'context',
+        elements: [
+          { type: 'mrkdwn', text: '<https://handoff.example.com/dashboard?a=1&b=2|Open the dashboard>' },
+          { type: 'mrkdwn', text: 'MQL→SAL = accepted / all MQLs of the period.' },
+        ],
+      },
+    ]);
+    expect(msg.text).toBe(
+      '📊 Lead hand-off, 2026-11-03 — MQLs of 2026-11-03 & what became of them <so far>. — MQLs: 2 · SLA compliance: 50.0% (1 of 2)',
+    );
+  });
+
+  it('stays within Block Kit limits for a long document', () => {
+    const long = 'y'.repeat(5000);
+    const msg = buildDocMessage(
+      makeDoc({
+        title: long,
+        intro: [long],
+        facts: Array.from({ length: 23 }, (_, i) => ({ label: `fact ${i}`, value: long })),
+        tables: [{ title: 'Big', head: ['name'], rows: Array.from({ length: 400 }, () => ['someone']) }],
+      }),
+    );
+    expect(validateBlocks(msg.blocks, LIMITS.messageBlocks)).toBeNull();
+    const fieldSections = blocksOf(msg.blocks).filter((b) => b.fields !== undefined);
+    expect(fieldSections.map((b) => b.fields?.length)).toEqual([10, 10, 3]);
+    expect(msg.text.length).toBeLessThanOrEqual(LIMITS.sectionText);
+  });
+
+  it('escapes only the three characters mrkdwn treats as control characters', () => {
+    expect(escapeMrkdwn('a < b && c > "d" *e*')).toBe('a &lt; b &amp;&amp; c &gt; "d" *e*');
   });
 });
 

@@ -8,7 +8,7 @@ import { ConnectorError } from '../../../src/ports/failure.js';
 import { ACTION, BLOCK } from '../../../connectors/slack/slack.blocks.js';
 import { startSlackEmulator, type SlackEmulator } from '../../../connectors/slack/slack.emulator.js';
 import { createSlackNotifier } from '../../../connectors/slack/slack.notifier.js';
-import { makeLead } from '../../helpers/builders.js';
+import { makeDoc, makeLead } from '../../helpers/builders.js';
 import { ALICE, BOT_TOKEN, BRUNO, MARIA, REASONS, SECRET, createTestLogger } from './harness.js';
 
 let clock = Date.UTC(2026, 10, 25, 9, 0);
@@ -112,6 +112,12 @@ describe('Slack notifier', () => {
     return retries;
   }
 
+  const SIX_CARDS = [1, 2, 3, 4, 5, 6].map((n) => `Jane Doe ${n}`);
+  const cardsInAliceDm = () =>
+    emulator.control
+      .messages(emulator.control.dmChannel('U0ALICE') as string)
+      .map((m) => m.text.match(/Jane Doe \d/)?.[0]);
+
   it('paces a burst of cards to one rep itself: deferred with the exact wait, no 429 from Slack, all in order', async () => {
     const retries = await drain(
       [1, 2, 3, 4, 5, 6].map((n) => card(n)),
@@ -119,15 +125,7 @@ describe('Slack notifier', () => {
     );
     expect(retries).toHaveLength(3); // a burst of 3 passes, then one a second
     expect(retries.every((ms) => ms > 0 && ms <= 1100)).toBe(true);
-    const dm = emulator.control.dmChannel('U0ALICE') as string;
-    expect(emulator.control.messages(dm).map((m) => m.text.match(/Jane Doe \d/)?.[0])).toEqual([
-      'Jane Doe 1',
-      'Jane Doe 2',
-      'Jane Doe 3',
-      'Jane Doe 4',
-      'Jane Doe 5',
-      'Jane Doe 6',
-    ]);
+    expect(cardsInAliceDm()).toEqual(SIX_CARDS);
     expect(emulator.control.calls('chat.postMessage').filter((c) => c.status === 429)).toHaveLength(0);
     expect(emulator.control.calls('chat.postMessage')).toHaveLength(6);
   });
@@ -143,15 +141,7 @@ describe('Slack notifier', () => {
     );
     expect(retries.length).toBeGreaterThan(0);
     expect(retries.every((ms) => ms >= 1000)).toBe(true);
-    const dm = emulator.control.dmChannel('U0ALICE') as string;
-    expect(emulator.control.messages(dm).map((m) => m.text.match(/Jane Doe \d/)?.[0])).toEqual([
-      'Jane Doe 1',
-      'Jane Doe 2',
-      'Jane Doe 3',
-      'Jane Doe 4',
-      'Jane Doe 5',
-      'Jane Doe 6',
-    ]);
+    expect(cardsInAliceDm()).toEqual(SIX_CARDS);
     expect(emulator.control.calls('chat.postMessage').filter((c) => c.status === 429)).toHaveLength(retries.length);
   });
 
@@ -229,7 +219,7 @@ describe('Slack notifier', () => {
       handoffId: 'h7',
       lead: makeLead({ firstName: 'Max', lastName: 'Power' }),
       hot: true,
-      reason: 'no answer after 3 offers',
+      reason: 'no_next_rep',
       history: [
         { rep: ALICE, outcome: 'timed_out' as const, at: clock - 3_600_000 },
         { rep: BRUNO, outcome: 'rejected' as const, at: clock - 1_800_000, reason: 'Bad timing' },
@@ -243,6 +233,7 @@ describe('Slack notifier', () => {
     expect(managers).toContain(ACTION.assign);
     expect(managers).toContain('h7|bruno');
     expect(managers).toContain('<@U0BRUNO> — rejected (Bad timing)');
+    expect(managers).toContain('*Why it is here:* the offer timed out and no other rep is available');
     expect(JSON.stringify(emulator.control.message('C0EMEA', refs[1]?.ts as string)?.blocks)).toContain(ACTION.claim);
 
     await notifier.closeEscalation(refs, post, { kind: 'claimed', by: BRUNO, to: BRUNO, at: clock });
@@ -253,9 +244,18 @@ describe('Slack notifier', () => {
     }
   });
 
-  it('posts hot notices and plain messages, and looks users up by email', async () => {
+  it('posts hot notices, alerts and digests, and plain messages, and looks users up by email', async () => {
     const hot = await notifier.postHotNotice(card(3, { hot: true }), 'C0EMEA');
     expect(emulator.control.message(hot.channel, hot.ts)?.text).toMatch(/^🔥 Hot lead Jane Doe 3/);
+    const digest = emulator.control.message('C0MGRS', (await notifier.postDoc('C0MGRS', makeDoc())).ts);
+    expect(digest?.text).toMatch(/^📊 Lead hand-off, 2026-11-03 — /);
+    expect(digest?.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: '📊 Lead hand-off, 2026-11-03', emoji: true },
+    });
+    expect(JSON.stringify(digest?.blocks)).toContain('50.0% (1 of 2)');
+    const plain = await notifier.postMessage('C0EMEA', ':warning: HubSpot daily limit reached');
+    expect(emulator.control.message(plain.channel, plain.ts)?.text).toBe(':warning: HubSpot daily limit reached');
     expect(await notifier.lookupUserId('bruno@example.com')).toBe('U0BRUNO');
     expect(await notifier.lookupUserId('nobody@example.com')).toBeNull();
   });
