@@ -6,8 +6,7 @@
 // Converted and moved-on leads are included: that is how outcomes are inferred. SOQL is paged through
 // nextRecordsUrl, and a query that reaches its LIMIT goes on strictly after its last (time, Id). The backfill
 // stops with its position saved before the org's daily API allowance gets tight.
-import type { Lead, LeadFieldName, Millis } from '../../src/domain/model.js';
-import { LEAD_FIELDS } from '../../src/domain/model.js';
+import type { LeadFieldName, Millis } from '../../src/domain/model.js';
 import type {
   HistoryEpisode,
   HistoryPage,
@@ -18,7 +17,7 @@ import type {
 import { ConnectorError, isConnectorError } from '../../src/ports/failure.js';
 import { parseSalesforceTime, soqlDateTime, soqlString } from './salesforce.connection.js';
 import type { QueryPage, SalesforceConnection, SalesforceLogger, SalesforceSession } from './salesforce.connection.js';
-import { asText, chunk, field as value } from './salesforce.lead-source.js';
+import { asText, chunk, field as value, leadOfRecord, parseLeadTime } from './salesforce.lead-source.js';
 
 export interface SalesforceHistoryOptions {
   mql: { status: string };
@@ -73,16 +72,6 @@ const BASE_FIELDS = [
   'CreatedDate',
   'SystemModstamp',
 ];
-
-function parseTime(v: unknown): Millis | null {
-  if (typeof v !== 'string' || v === '') return null;
-  if (/^\d{4}-\d{2}-\d{2}$/.test(v)) return Date.parse(`${v}T00:00:00Z`);
-  try {
-    return parseSalesforceTime(v);
-  } catch {
-    return null;
-  }
-}
 
 function parseCursor(cursor: string | null): HistoryCursor | null {
   if (cursor === null) return null;
@@ -177,43 +166,15 @@ export function createSalesforceHistorySource(
     const cursorLiteral = (at: string): string =>
       mode.kind === 'date' && mode.type === 'date' ? at.slice(0, 10) : soqlDateTime(parseSalesforceTime(at));
 
-    function toLead(rec: SfRow, mqlAt: Millis): Lead {
-      const props: Record<string, string | null> = {};
-      for (const name of selected) props[name] = asText(value(rec, name));
-      const fields: Record<string, string | number> = {};
-      for (const [leadField, apiName] of Object.entries(options.fields) as Array<[LeadFieldName, string | undefined]>) {
-        if (apiName === undefined) continue;
-        const raw = value(rec, apiName);
-        if (raw === null || raw === undefined || raw === '') continue;
-        if (LEAD_FIELDS[leadField] === 'number') {
-          const n = typeof raw === 'number' ? raw : Number(String(raw).replace(/,/g, ''));
-          if (Number.isFinite(n)) fields[leadField] = n;
-        } else {
-          const text = asText(raw);
-          if (text !== null) fields[leadField] = text;
-        }
-      }
-      const owner = asText(rec['OwnerId']);
-      return {
-        source: 'salesforce',
-        externalId: rec.Id,
-        email: asText(rec['Email']),
-        firstName: asText(rec['FirstName']),
-        lastName: asText(rec['LastName']),
-        fields,
-        props,
-        mqlAt,
-        modifiedAt: parseTime(rec['SystemModstamp']) ?? mqlAt,
-        ownerId: owner !== null && owner.startsWith('005') && owner !== session.userId ? owner : null,
-        recordUrl: session.instanceUrl ? `${session.instanceUrl}/lightning/r/Lead/${rec.Id}/view` : null,
-      };
-    }
-
     function episode(rec: SfRow, mqlAt: Millis): HistoryEpisode {
       const converted = rec['IsConverted'] === true;
-      const convertedAt = converted ? parseTime(rec['ConvertedDate']) : null;
+      const convertedAt = converted ? parseLeadTime(rec['ConvertedDate']) : null;
       return {
-        lead: toLead(rec, mqlAt),
+        lead: leadOfRecord(
+          rec,
+          { fields: options.fields, selected, session },
+          { mqlAt, modifiedAt: parseLeadTime(rec['SystemModstamp']) ?? mqlAt },
+        ),
         outcomeAt: convertedAt,
         evidence,
         stillMql: rec['Status'] === options.mql.status && !converted,
@@ -261,7 +222,7 @@ export function createSalesforceHistorySource(
         const episodes =
           mode.kind === 'history'
             ? await leadsOfHistory(rows)
-            : rows.map((r) => episode(r, parseTime(value(r, timeField)) ?? range.from));
+            : rows.map((r) => episode(r, parseLeadTime(value(r, timeField)) ?? range.from));
         const at = asText(value(last, timeField)) ?? '';
         yield { episodes, cursor: JSON.stringify({ at, id: last.Id } satisfies HistoryCursor), estimatedTotal, calls };
         if (signal?.aborted) return;
@@ -284,7 +245,7 @@ export function createSalesforceHistorySource(
       const out: HistoryEpisode[] = [];
       for (const change of changes) {
         const lead = leads.get(change['LeadId'] as string);
-        const at = parseTime(change['CreatedDate']);
+        const at = parseLeadTime(change['CreatedDate']);
         if (lead && at !== null) out.push(episode(lead, at));
       }
       return out;

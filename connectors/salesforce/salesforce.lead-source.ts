@@ -98,6 +98,68 @@ export function asText(v: unknown): string | null {
   return JSON.stringify(v);
 }
 
+/** A Lead date or dateTime value as ms; null when it is empty or unreadable. */
+export function parseLeadTime(v: unknown): Millis | null {
+  if (typeof v !== 'string' || v === '') return null;
+  let ms: number;
+  try {
+    ms = /^\d{4}-\d{2}-\d{2}$/.test(v) ? Date.parse(`${v}T00:00:00Z`) : parseSalesforceTime(v);
+  } catch {
+    return null;
+  }
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/**
+ * The rep who owns a lead: a User (005…). A queue (00G…) is no owner, nor is the integration user itself (orgs
+ * often default new leads to it).
+ */
+function personOwner(ownerId: unknown, session: SalesforceSession): string | null {
+  const owner = asText(ownerId);
+  return owner !== null && owner.startsWith('005') && owner !== session.userId ? owner : null;
+}
+
+/**
+ * The Lead of a Salesforce Lead record: the configured fields (numbers read from text where needed), every
+ * selected field as a prop, the owner when it is a rep, and the record's Lightning link.
+ */
+export function leadOfRecord(
+  rec: { Id: string; [field: string]: unknown },
+  read: { fields: Partial<Record<LeadFieldName, string>>; selected: string[]; session: SalesforceSession },
+  times: { mqlAt: Millis; modifiedAt: Millis },
+): Lead {
+  const props: Record<string, string | null> = {};
+  for (const name of read.selected) props[name] = asText(field(rec, name));
+  const fields: LeadFieldValues = {};
+  const out = fields as Record<string, string | number>;
+  for (const [leadField, apiName] of Object.entries(read.fields) as Array<[LeadFieldName, string | undefined]>) {
+    if (apiName === undefined) continue;
+    const raw = field(rec, apiName);
+    if (raw === null || raw === undefined || raw === '') continue;
+    if (LEAD_FIELDS[leadField] === 'number') {
+      const n = typeof raw === 'number' ? raw : Number(String(raw).replace(/,/g, ''));
+      if (Number.isFinite(n)) out[leadField] = n;
+    } else {
+      const text = asText(raw);
+      if (text !== null) out[leadField] = text;
+    }
+  }
+  const instanceUrl = read.session.instanceUrl;
+  return {
+    source: 'salesforce',
+    externalId: rec.Id,
+    email: asText(rec['Email']),
+    firstName: asText(rec['FirstName']),
+    lastName: asText(rec['LastName']),
+    fields,
+    props,
+    mqlAt: times.mqlAt,
+    modifiedAt: times.modifiedAt,
+    ownerId: personOwner(rec['OwnerId'], read.session),
+    recordUrl: instanceUrl ? `${instanceUrl}/lightning/r/Lead/${rec.Id}/view` : null,
+  };
+}
+
 function parseCursor(cursor: string): number {
   let parsed: unknown;
   try {
@@ -224,32 +286,8 @@ export function createSalesforceLeadSource(
   }
 
   function toLead(rec: LeadRecord, session: SalesforceSession): Lead {
-    const instanceUrl = session.instanceUrl;
     const modifiedAt = parseSalesforceTime(String(rec['SystemModstamp']));
-    const props: Record<string, string | null> = {};
-    for (const name of selected) props[name] = asText(field(rec, name));
-    const fields: LeadFieldValues = {};
-    const out = fields as Record<string, string | number>;
-    for (const [leadField, apiName] of Object.entries(options.fields) as Array<[LeadFieldName, string | undefined]>) {
-      if (apiName === undefined) continue;
-      const raw = field(rec, apiName);
-      if (raw === null || raw === undefined || raw === '') continue;
-      if (LEAD_FIELDS[leadField] === 'number') {
-        const n = typeof raw === 'number' ? raw : Number(String(raw).replace(/,/g, ''));
-        if (Number.isFinite(n)) out[leadField] = n;
-      } else {
-        const text = asText(raw);
-        if (text !== null) out[leadField] = text;
-      }
-    }
-    let mqlAt: Millis | null = null;
-    if (options.mqlDateField) {
-      const v = field(rec, options.mqlDateField);
-      if (typeof v === 'string' && v !== '') {
-        const parsed = /^\d{4}-\d{2}-\d{2}$/.test(v) ? Date.parse(`${v}T00:00:00Z`) : parseSalesforceTime(v);
-        if (Number.isFinite(parsed)) mqlAt = parsed;
-      }
-    }
+    let mqlAt = options.mqlDateField ? parseLeadTime(field(rec, options.mqlDateField)) : null;
     if (mqlAt === null) {
       mqlAt = firstSeen.get(rec.Id) ?? modifiedAt;
       if (!firstSeen.has(rec.Id)) {
@@ -260,21 +298,7 @@ export function createSalesforceLeadSource(
         }
       }
     }
-    const owner = asText(rec['OwnerId']);
-    return {
-      source: 'salesforce',
-      externalId: rec.Id,
-      email: asText(rec['Email']),
-      firstName: asText(rec['FirstName']),
-      lastName: asText(rec['LastName']),
-      fields,
-      props,
-      mqlAt,
-      modifiedAt,
-      // A queue (00G…) is no owner, nor is the integration user (orgs often default new leads to it).
-      ownerId: owner !== null && owner.startsWith('005') && owner !== session.userId ? owner : null,
-      recordUrl: instanceUrl ? `${instanceUrl}/lightning/r/Lead/${rec.Id}/view` : null,
-    };
+    return leadOfRecord(rec, { fields: options.fields, selected, session }, { mqlAt, modifiedAt });
   }
 
   /** Every record of a query, batch by batch. */
@@ -364,14 +388,11 @@ export function createSalesforceLeadSource(
       }
       const score = scoreField ? Number(field(r, scoreField)) : NaN;
       const scoreOk = minScore === null || (Number.isFinite(score) && score >= minScore);
-      const owner = asText(r['OwnerId']);
-      // A queue (00G…) is no owner; nor is the integration user itself (orgs often default new leads to it).
-      const person = owner !== null && owner.startsWith('005') && owner !== session.userId ? owner : null;
       return {
         externalId: id,
         exists: true,
         mql: r['Status'] === options.mql.status && r['IsConverted'] !== true && scoreOk,
-        ownerId: person,
+        ownerId: personOwner(r['OwnerId'], session),
         mergedInto: null,
       };
     });

@@ -14,10 +14,7 @@ import { startWorker, type Worker } from '../../main.js';
 import { startHubspotEmulator, type HubspotEmulator } from '../../../connectors/hubspot/hubspot.emulator.js';
 import { startSlackEmulator, type SlackEmulator } from '../../../connectors/slack/slack.emulator.js';
 import { setupHubspot } from '../../../connectors/hubspot/hubspot.setup.js';
-import {
-  startSalesforceEmulator,
-  type SalesforceEmulator,
-} from '../../../connectors/salesforce/salesforce.emulator.js';
+import { startSalesforceEmulator, type SalesforceEmulator } from '../../../connectors/salesforce/emulator/index.js';
 
 const SF_DEMO_CLIENT = { clientId: 'demo-salesforce-client', clientSecret: 'demo-salesforce-secret' };
 import type { CliIo } from '../context.js';

@@ -13,8 +13,8 @@ import type {
   SalesforceAuthOptions,
   SalesforceConnection,
 } from '../../../connectors/salesforce/salesforce.connection.js';
-import { startSalesforceEmulator } from '../../../connectors/salesforce/salesforce.emulator.js';
-import type { SalesforceEmulator } from '../../../connectors/salesforce/salesforce.emulator.js';
+import { startSalesforceEmulator } from '../../../connectors/salesforce/emulator/index.js';
+import type { SalesforceEmulator } from '../../../connectors/salesforce/emulator/index.js';
 import { isConnectorError } from '../../../src/ports/failure.js';
 
 const keys = generateKeyPairSync('rsa', {

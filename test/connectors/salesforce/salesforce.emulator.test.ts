@@ -2,7 +2,7 @@
 // the connector would be, and through plain HTTP for the token endpoint and the /__control API.
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseSoql } from '../../../connectors/salesforce/salesforce.soql.js';
+import { parseSoql } from '../../../connectors/salesforce/emulator/soql.js';
 import { isConnectorError } from '../../../src/ports/failure.js';
 import { startRig, T0 } from './salesforce.helpers.js';
 import type { SalesforceRig } from './salesforce.helpers.js';

@@ -1,11 +1,8 @@
 // Shared set-up for the Salesforce connector tests: an emulator with a controllable clock and a connection to it.
 import { createSalesforceConnection } from '../../../connectors/salesforce/salesforce.connection.js';
 import type { SalesforceConnection } from '../../../connectors/salesforce/salesforce.connection.js';
-import { startSalesforceEmulator } from '../../../connectors/salesforce/salesforce.emulator.js';
-import type {
-  SalesforceEmulator,
-  SalesforceEmulatorOptions,
-} from '../../../connectors/salesforce/salesforce.emulator.js';
+import { startSalesforceEmulator } from '../../../connectors/salesforce/emulator/index.js';
+import type { SalesforceEmulator, SalesforceEmulatorOptions } from '../../../connectors/salesforce/emulator/index.js';
 
 export const T0 = Date.UTC(2026, 10, 2, 9, 0, 0);
 

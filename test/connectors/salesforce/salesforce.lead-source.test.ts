@@ -140,6 +140,23 @@ describe('Salesforce lead source: detection', () => {
     expect(leads[0]!.mqlAt).toBe(Date.parse('2026-10-30T08:15:00Z'));
   });
 
+  it('falls back to the first-seen time when the MQL date field holds no readable date', async () => {
+    rig.emu.control.addLeadFields([{ name: 'MQL_When__c', type: 'string' }]);
+    rig.emu.control.seedLeads([
+      { LastName: 'Text', Status: MQL, MQL_When__c: 'last Tuesday' },
+      { LastName: 'Day', Status: MQL, MQL_When__c: '2026-10-29' },
+    ]);
+    const source = createSalesforceLeadSource(
+      { ...baseOptions, mqlDateField: 'MQL_When__c' },
+      { connection: rig.conn },
+    );
+    const leads = (await collect(source.poll(null, { startFrom: T0 - 1000 }))).flatMap((p) => p.leads);
+    expect(leads.map((l) => [l.lastName, l.mqlAt])).toEqual([
+      ['Text', T0],
+      ['Day', Date.parse('2026-10-29T00:00:00Z')],
+    ]);
+  });
+
   it('overlaps the window behind the cursor; a deduping caller stores each MQL once with a stable mqlAt', async () => {
     seedMqls(8);
     const source = createSalesforceLeadSource(baseOptions, { connection: rig.conn });

@@ -14,10 +14,7 @@ import {
   type SlackEmulator,
   type RecordedMessage,
 } from '../../../connectors/slack/slack.emulator.js';
-import {
-  startSalesforceEmulator,
-  type SalesforceEmulator,
-} from '../../../connectors/salesforce/salesforce.emulator.js';
+import { startSalesforceEmulator, type SalesforceEmulator } from '../../../connectors/salesforce/emulator/index.js';
 import { openStore, type SqlStore } from '../../../src/store/index.js';
 import { createPostgresTestSchema, postgresTestUrl } from '../../helpers/stores.js';
 import { waitFor } from '../../helpers/wait.js';

@@ -1,4 +1,4 @@
-// A small SOQL parser and evaluator for the Salesforce emulator: the query shapes the connector issues
+// The Salesforce emulator's SOQL parser and evaluator: the query shapes the connector issues
 // (SELECT fields FROM object WHERE … ORDER BY … LIMIT n), with Salesforce's literal rules (unquoted
 // dateTime literals, quoted strings, true/false/null) and its refusal to mix AND and OR without parentheses.
 
@@ -64,6 +64,22 @@ export function parseSalesforceDateTime(text: string): number {
   return ms;
 }
 
+/** Unquoted tokens, tried in this order (a dateTime before a date, a date before a number). */
+const WORDS: Array<[RegExp, (text: string) => Token]> = [
+  [DATETIME_RE, (text) => ({ t: 'datetime', v: parseSalesforceDateTime(text), text })],
+  [DATE_RE, (text) => ({ t: 'date', v: text })],
+  [NUMBER_RE, (text) => ({ t: 'number', v: Number(text) })],
+  [IDENT_RE, (text) => ({ t: 'ident', v: text })],
+];
+
+function readWord(rest: string): { token: Token; length: number } | null {
+  for (const [re, make] of WORDS) {
+    const m = re.exec(rest);
+    if (m) return { token: make(m[0]), length: m[0].length };
+  }
+  return null;
+}
+
 function tokenize(soql: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
@@ -113,29 +129,10 @@ function tokenize(soql: string): Token[] {
       i = j + 1;
       continue;
     }
-    const rest = soql.slice(i);
-    const dt = DATETIME_RE.exec(rest);
-    if (dt) {
-      tokens.push({ t: 'datetime', v: parseSalesforceDateTime(dt[0]), text: dt[0] });
-      i += dt[0].length;
-      continue;
-    }
-    const date = DATE_RE.exec(rest);
-    if (date) {
-      tokens.push({ t: 'date', v: date[0] });
-      i += date[0].length;
-      continue;
-    }
-    const num = NUMBER_RE.exec(rest);
-    if (num) {
-      tokens.push({ t: 'number', v: Number(num[0]) });
-      i += num[0].length;
-      continue;
-    }
-    const id = IDENT_RE.exec(rest);
-    if (id) {
-      tokens.push({ t: 'ident', v: id[0] });
-      i += id[0].length;
+    const word = readWord(soql.slice(i));
+    if (word) {
+      tokens.push(word.token);
+      i += word.length;
       continue;
     }
     throw new SoqlSyntaxError(`unexpected character '${c}' at position ${i}`);
@@ -144,7 +141,7 @@ function tokenize(soql: string): Token[] {
 }
 
 /** Unescapes a SOQL string literal body (\' \" \\ \n \t \r \b \f; \% and \_ keep their backslash-free form). */
-export function unescapeSoqlString(raw: string): string {
+function unescapeSoqlString(raw: string): string {
   return raw.replace(/\\(.)/g, (_m, ch: string) => {
     switch (ch) {
       case 'n':
@@ -164,7 +161,7 @@ export function unescapeSoqlString(raw: string): string {
 }
 
 /** A LIKE pattern as a case-insensitive RegExp: % any run, _ one character, \% and \_ literal. */
-export function likeToRegExp(raw: string): RegExp {
+function likeToRegExp(raw: string): RegExp {
   let out = '';
   for (let i = 0; i < raw.length; i += 1) {
     const c = raw[i] as string;
