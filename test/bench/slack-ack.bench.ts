@@ -10,7 +10,7 @@ import type { Handoff } from '../../src/domain/model.js';
 import type { HandoffActions } from '../../src/ports/handoff-actions.js';
 import { createSlackApp } from '../../connectors/slack/slack.app.js';
 import type { SlackLogger } from '../../connectors/slack/slack.client.js';
-import { startSlackEmulator } from '../../connectors/slack/slack.emulator.js';
+import { startSlackEmulator } from '../../connectors/slack/emulator/index.js';
 import { createSlackNotifier } from '../../connectors/slack/slack.notifier.js';
 
 const SECRET = 'bench-signing-secret';

@@ -14,7 +14,7 @@ import type {
 import type { Person } from '../../../src/ports/rep-notifier.js';
 import { createSlackApp, type SlackApp } from '../../../connectors/slack/slack.app.js';
 import type { SlackLogger } from '../../../connectors/slack/slack.client.js';
-import { startSlackEmulator, type SlackEmulator } from '../../../connectors/slack/slack.emulator.js';
+import { startSlackEmulator, type SlackEmulator } from '../../../connectors/slack/emulator/index.js';
 
 export const SECRET = 'test-signing-secret';
 export const BOT_TOKEN = 'xoxb-test-token';

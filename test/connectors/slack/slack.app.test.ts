@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OfferCard, Person } from '../../../src/ports/rep-notifier.js';
 import { ACTION, BLOCK, buildEscalationPost } from '../../../connectors/slack/slack.blocks.js';
 import { createSlackNotifier } from '../../../connectors/slack/slack.notifier.js';
-import type { RecordedMessage } from '../../../connectors/slack/slack.emulator.js';
+import type { RecordedMessage } from '../../../connectors/slack/emulator/index.js';
 import { makeLead } from '../../helpers/builders.js';
 import { ALICE, BOT_TOKEN, BRUNO, CARL, SECRET, startRig, type Rig } from './harness.js';
 import { waitFor } from '../../helpers/wait.js';

@@ -22,7 +22,7 @@ import {
   reminderText,
   whyYouText,
 } from '../../../connectors/slack/slack.blocks.js';
-import { validateBlocks } from '../../../connectors/slack/slack.emulator.js';
+import { validateBlocks } from '../../../connectors/slack/emulator/index.js';
 import { makeLead } from '../../helpers/builders.js';
 import { ALICE, BRUNO, MARIA, REASONS } from './harness.js';
 

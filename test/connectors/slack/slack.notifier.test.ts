@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OfferCard, RepNotifier } from '../../../src/ports/rep-notifier.js';
 import { ConnectorError } from '../../../src/ports/failure.js';
 import { ACTION, BLOCK } from '../../../connectors/slack/slack.blocks.js';
-import { startSlackEmulator, type SlackEmulator } from '../../../connectors/slack/slack.emulator.js';
+import { startSlackEmulator, type SlackEmulator } from '../../../connectors/slack/emulator/index.js';
 import { createSlackNotifier } from '../../../connectors/slack/slack.notifier.js';
 import { makeLead } from '../../helpers/builders.js';
 import { ALICE, BOT_TOKEN, BRUNO, MARIA, REASONS, SECRET, createTestLogger } from './harness.js';

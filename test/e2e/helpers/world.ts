@@ -13,7 +13,7 @@ import {
   startSlackEmulator,
   type SlackEmulator,
   type RecordedMessage,
-} from '../../../connectors/slack/slack.emulator.js';
+} from '../../../connectors/slack/emulator/index.js';
 import {
   startSalesforceEmulator,
   type SalesforceEmulator,
