@@ -1,5 +1,5 @@
 // Builders with overrides for domain objects used across tests.
-import type { Lead, Rep, Team } from '../../src/domain/model.js';
+import type { Handoff, Lead, Rep, Team } from '../../src/domain/model.js';
 
 let counter = 0;
 
@@ -46,4 +46,34 @@ export function makeRep(overrides: Partial<Rep> & { id: string }): Rep {
 
 export function makeTeam(overrides: Partial<Team> & { id: string; members: string[] }): Team {
   return { strategy: 'round-robin', ...overrides };
+}
+
+/** A hand-off as the store returns it: offered once, undecided, unless overridden. */
+export function makeHandoff(overrides: Partial<Handoff> & { id: string }): Handoff {
+  return {
+    leadId: `lead-${overrides.id}`,
+    source: 'hubspot',
+    externalId: overrides.id,
+    mqlAt: 0,
+    state: 'offered',
+    version: 1,
+    hot: false,
+    imported: false,
+    email: null,
+    channel: null,
+    campaign: null,
+    teamId: null,
+    repId: null,
+    offerCount: 1,
+    dueAt: null,
+    escalatedAt: null,
+    escalationReason: null,
+    decidedAt: null,
+    decidedBy: null,
+    reasonId: null,
+    note: null,
+    createdAt: 0,
+    updatedAt: 0,
+    ...overrides,
+  };
 }

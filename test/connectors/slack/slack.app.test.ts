@@ -333,7 +333,7 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
     await rig.emulator.control.openAppHome({ user: 'U0ALICE' });
     await waitFor('one publish', () => rig.emulator.control.calls('views.publish').length === 1);
     expect(rig.actions.calls.filter((c) => c.method === 'queue')).toHaveLength(1);
-    expect(rig.logger.lines.some((l) => l.msg === 'slack retry ignored')).toBe(true);
+    expect(rig.logger.records.some((l) => l.msg === 'slack retry ignored')).toBe(true);
   });
 
   if (mode === 'http') {
