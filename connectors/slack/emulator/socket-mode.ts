@@ -8,7 +8,7 @@ import type { DeliveryResult } from './delivery.js';
 import { isObject, type Json } from './json.js';
 import { APP_ID, type SlackState } from './state.js';
 
-export type EnvelopeType = 'interactive' | 'slash_commands' | 'events_api';
+type EnvelopeType = 'interactive' | 'slash_commands' | 'events_api';
 
 export interface SocketMode {
   /** apps.connections.open: a WebSocket URL with a ticket that admits one connection. */

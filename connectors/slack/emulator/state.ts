@@ -82,14 +82,14 @@ export const APP_ID = 'A0HANDOFF';
 export const BOT = { userId: 'U0HANDOFFBOT', botId: 'B0HANDOFF', name: 'handoff' };
 export const VERIFICATION_TOKEN = 'emulated-verification-token';
 
-export interface Trigger {
+interface Trigger {
   user: string;
   issuedAt: number;
   used: boolean;
   expired: boolean;
 }
 
-export interface ResponseUrl {
+interface ResponseUrl {
   channel: string;
   user: string;
   /** The message the interaction came from (null for slash commands). */

@@ -9,7 +9,7 @@ import { messageJson, userJson, viewJson } from './shapes.js';
 import type { SocketMode } from './socket-mode.js';
 import { BOT, TEAM, type EmulatorChannel, type RecordedView, type SlackState } from './state.js';
 
-export interface WebApiSettings {
+interface WebApiSettings {
   botToken: string;
   appToken?: string | undefined;
   /** Reported in X-OAuth-Scopes on calls made with the bot token. */
@@ -20,7 +20,7 @@ export interface WebApiSettings {
   rateLimit: { perSecond: number; burst: number } | null;
 }
 
-export interface WebApi {
+interface WebApi {
   /** Answers one call to /api/<method> and records it. */
   serve(method: string, req: IncomingMessage, query: URLSearchParams, raw: string, res: ServerResponse): void;
 }
