@@ -6,7 +6,7 @@ import { cpus, totalmem, platform, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createWorld, MANAGER, type World } from '../e2e/helpers/world.js';
 import { waitFor } from '../helpers/wait.js';
-import type { RecordedMessage, SlackEmulator } from '../../connectors/slack/slack.emulator.js';
+import type { RecordedMessage, SlackEmulator } from '../../connectors/slack/emulator/index.js';
 
 /** The repository root: the nearest directory above this file with a package.json (this file runs from dist/). */
 export function repoRoot(from: string = import.meta.dirname): string {

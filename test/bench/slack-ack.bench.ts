@@ -8,10 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Handoff } from '../../src/domain/model.js';
 import type { HandoffActions } from '../../src/ports/handoff-actions.js';
+import { silentLogger } from '../../src/ports/logger.js';
 import { createSlackApp } from '../../connectors/slack/slack.app.js';
-import type { SlackLogger } from '../../connectors/slack/slack.client.js';
-import { startSlackEmulator } from '../../connectors/slack/slack.emulator.js';
+import { startSlackEmulator } from '../../connectors/slack/emulator/index.js';
 import { createSlackNotifier } from '../../connectors/slack/slack.notifier.js';
+import { makeHandoff } from '../helpers/builders.js';
 
 const SECRET = 'bench-signing-secret';
 const TOKEN = 'xoxb-bench';
@@ -24,14 +25,6 @@ export interface AckFigures {
   maxMs: number;
 }
 
-const quiet: SlackLogger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  child: () => quiet,
-};
-
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -40,32 +33,8 @@ function percentile(sorted: number[], p: number): number {
 
 function acceptingActions(): HandoffActions {
   const decided = new Set<string>();
-  const handoff = (id: string): Handoff => ({
-    id,
-    leadId: id,
-    source: 'hubspot',
-    externalId: id,
-    mqlAt: 0,
-    state: 'accepted',
-    version: 2,
-    hot: false,
-    imported: false,
-    email: null,
-    channel: null,
-    campaign: null,
-    teamId: null,
-    repId: 'rep',
-    offerCount: 1,
-    dueAt: null,
-    escalatedAt: null,
-    escalationReason: null,
-    decidedAt: Date.now(),
-    decidedBy: 'rep',
-    reasonId: null,
-    note: null,
-    createdAt: 0,
-    updatedAt: 0,
-  });
+  const handoff = (id: string): Handoff =>
+    makeHandoff({ id, state: 'accepted', version: 2, repId: 'rep', decidedAt: Date.now(), decidedBy: 'rep' });
   const none = async (): Promise<never> => {
     throw new Error('not used by this benchmark');
   };
@@ -95,7 +64,7 @@ export async function runSlackAckBench(options: { concurrency?: number; rounds?:
     worker.once('error', reject);
   });
   emulator.control.setRequestUrl(`http://127.0.0.1:${port}/slack/events`);
-  const notifier = createSlackNotifier({ botToken: TOKEN, apiUrl: emulator.apiUrl }, { logger: quiet });
+  const notifier = createSlackNotifier({ botToken: TOKEN, apiUrl: emulator.apiUrl }, { logger: silentLogger });
 
   const users = Array.from({ length: concurrency }, (_, i) => `U0REP${i}`);
   for (const id of users)
@@ -172,7 +141,7 @@ export async function runSlackAckBench(options: { concurrency?: number; rounds?:
 async function serveApp(apiUrl: string): Promise<number> {
   const app = createSlackApp(
     { botToken: TOKEN, signingSecret: SECRET, apiUrl, reasons: [], timeoutMs: 5000 },
-    { actions: acceptingActions(), logger: quiet },
+    { actions: acceptingActions(), logger: silentLogger },
   );
   const server = createServer((req, res) => app.handleRequest(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

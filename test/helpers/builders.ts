@@ -1,5 +1,5 @@
 // Builders with overrides for domain objects used across tests.
-import type { Lead, Rep, Team } from '../../src/domain/model.js';
+import type { Handoff, Lead, Rep, Team } from '../../src/domain/model.js';
 import type { MessageDoc } from '../../src/ports/message-doc.js';
 
 let counter = 0;
@@ -74,6 +74,36 @@ export function makeDoc(overrides: Partial<MessageDoc> = {}): MessageDoc {
     notes: { title: 'Sample notes', items: ['Other: “student” (PAID / fall)', 'a <b> & "c"'] },
     link: { url: 'https://handoff.example.com/dashboard?a=1&b=2', label: 'Open the dashboard' },
     footer: 'MQL→SAL = accepted / all MQLs of the period.',
+    ...overrides,
+  };
+}
+
+/** A hand-off as the store returns it: offered once, undecided, unless overridden. */
+export function makeHandoff(overrides: Partial<Handoff> & { id: string }): Handoff {
+  return {
+    leadId: `lead-${overrides.id}`,
+    source: 'hubspot',
+    externalId: overrides.id,
+    mqlAt: 0,
+    state: 'offered',
+    version: 1,
+    hot: false,
+    imported: false,
+    email: null,
+    channel: null,
+    campaign: null,
+    teamId: null,
+    repId: null,
+    offerCount: 1,
+    dueAt: null,
+    escalatedAt: null,
+    escalationReason: null,
+    decidedAt: null,
+    decidedBy: null,
+    reasonId: null,
+    note: null,
+    createdAt: 0,
+    updatedAt: 0,
     ...overrides,
   };
 }

@@ -1,7 +1,7 @@
 // The /demo page: every rep's DMs and the team and managers' channels, rendered from the Block Kit
 // the worker posted to the emulated Slack. Buttons go through the real signed-request path.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RecordedMessage, SlackEmulatorControl } from '../../../connectors/slack/slack.emulator.js';
+import type { RecordedMessage, SlackEmulatorControl } from '../../../connectors/slack/emulator/index.js';
 import { currentBlocks } from './simulated-reps.js';
 
 export interface DemoPerson {

@@ -12,7 +12,7 @@ import { createLogger } from '../../runtime/logger.js';
 import { installShutdown } from '../../runtime/shutdown.js';
 import { startWorker, type Worker } from '../../main.js';
 import { startHubspotEmulator, type HubspotEmulator } from '../../../connectors/hubspot/hubspot.emulator.js';
-import { startSlackEmulator, type SlackEmulator } from '../../../connectors/slack/slack.emulator.js';
+import { startSlackEmulator, type SlackEmulator } from '../../../connectors/slack/emulator/index.js';
 import { setupHubspot } from '../../../connectors/hubspot/hubspot.setup.js';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../../../connectors/salesforce/emulator/index.js';
 

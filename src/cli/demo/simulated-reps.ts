@@ -1,6 +1,6 @@
 // Simulated people for the demo: they read their Slack DMs in the emulator and click the real buttons
 // (signed requests to the worker), so accepts, rejections, timeouts and escalations all happen.
-import type { SlackEmulatorControl, RecordedMessage } from '../../../connectors/slack/slack.emulator.js';
+import type { SlackEmulatorControl, RecordedMessage } from '../../../connectors/slack/emulator/index.js';
 import { ACTION, BLOCK } from '../../../connectors/slack/slack.blocks.js';
 
 export interface SimulatedRep {

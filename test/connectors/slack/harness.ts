@@ -11,10 +11,12 @@ import type {
   QueueItem,
   RepSummary,
 } from '../../../src/ports/handoff-actions.js';
+import type { Logger } from '../../../src/ports/logger.js';
 import type { Person } from '../../../src/ports/rep-notifier.js';
 import { createSlackApp, type SlackApp } from '../../../connectors/slack/slack.app.js';
-import type { SlackLogger } from '../../../connectors/slack/slack.client.js';
-import { startSlackEmulator, type SlackEmulator } from '../../../connectors/slack/slack.emulator.js';
+import { startSlackEmulator, type SlackEmulator } from '../../../connectors/slack/emulator/index.js';
+import { makeHandoff } from '../../helpers/builders.js';
+import { recordingLogger, type LogRecord } from '../../helpers/recording-logger.js';
 
 export const SECRET = 'test-signing-secret';
 export const BOT_TOKEN = 'xoxb-test-token';
@@ -31,48 +33,6 @@ export const REASONS: RejectionReason[] = [
   { id: 'bad_timing', label: 'Bad timing', recycle: true, noteRequired: false },
   { id: 'other', label: 'Other', recycle: false, noteRequired: true },
 ];
-
-export interface LogLine {
-  level: string;
-  obj: object;
-  msg: string | undefined;
-}
-
-export function createTestLogger(lines: LogLine[] = []): SlackLogger & { lines: LogLine[] } {
-  const make = (bindings: object): SlackLogger & { lines: LogLine[] } => ({
-    lines,
-    debug: (obj: object | string, msg?: string) => {
-      lines.push(
-        typeof obj === 'string'
-          ? { level: 'debug', obj: bindings, msg: obj }
-          : { level: 'debug', obj: { ...bindings, ...obj }, msg },
-      );
-    },
-    info: (obj: object | string, msg?: string) => {
-      lines.push(
-        typeof obj === 'string'
-          ? { level: 'info', obj: bindings, msg: obj }
-          : { level: 'info', obj: { ...bindings, ...obj }, msg },
-      );
-    },
-    warn: (obj: object | string, msg?: string) => {
-      lines.push(
-        typeof obj === 'string'
-          ? { level: 'warn', obj: bindings, msg: obj }
-          : { level: 'warn', obj: { ...bindings, ...obj }, msg },
-      );
-    },
-    error: (obj: object | string, msg?: string) => {
-      lines.push(
-        typeof obj === 'string'
-          ? { level: 'error', obj: bindings, msg: obj }
-          : { level: 'error', obj: { ...bindings, ...obj }, msg },
-      );
-    },
-    child: (more) => make({ ...bindings, ...more }),
-  });
-  return make({});
-}
 
 // ---- fake HandoffActions ----------------------------------------------------------------------------
 
@@ -110,33 +70,17 @@ export interface FakeActions extends HandoffActions {
   handoff(id: string): FakeHandoff | undefined;
 }
 
-function makeHandoff(h: FakeHandoff): Handoff {
-  return {
+/** The hand-off the fake decision returns, as the app layer would (from the store). */
+function storedHandoff(h: FakeHandoff): Handoff {
+  return makeHandoff({
     id: h.id,
-    leadId: `lead-${h.id}`,
-    source: 'hubspot',
-    externalId: h.id,
-    mqlAt: 0,
     state: h.state,
-    version: 1,
-    hot: false,
-    imported: false,
-    email: null,
-    channel: null,
-    campaign: null,
-    teamId: null,
     repId: h.decidedBy,
-    offerCount: 1,
-    dueAt: null,
-    escalatedAt: null,
-    escalationReason: null,
     decidedAt: h.decidedAt,
     decidedBy: h.decidedBy,
     reasonId: h.reasonId,
     note: h.note,
-    createdAt: 0,
-    updatedAt: 0,
-  };
+  });
 }
 
 export function createFakeActions(people: readonly Person[] = PEOPLE, now: () => Millis = Date.now): FakeActions {
@@ -169,8 +113,8 @@ export function createFakeActions(people: readonly Person[] = PEOPLE, now: () =>
     offer.decidedAt = at;
     Object.assign(handoff, { state: to, decidedBy: person.id, decidedAt: at, ...reason });
     return to === 'accepted'
-      ? { kind: 'accepted', handoff: makeHandoff(handoff) }
-      : { kind: 'rejected', handoff: makeHandoff(handoff) };
+      ? { kind: 'accepted', handoff: storedHandoff(handoff) }
+      : { kind: 'rejected', handoff: storedHandoff(handoff) };
   }
 
   function take(handoffId: string, repId: string, kind: 'claimed' | 'assigned'): ClaimOutcome {
@@ -179,8 +123,8 @@ export function createFakeActions(people: readonly Person[] = PEOPLE, now: () =>
     if (h.state !== 'escalated') return { kind: 'already_taken', by: h.decidedBy, state: h.state };
     Object.assign(h, { state: 'offered', decidedBy: repId, decidedAt: now() });
     return kind === 'claimed'
-      ? { kind: 'claimed', handoff: makeHandoff(h), by: repId }
-      : { kind: 'assigned', handoff: makeHandoff(h), to: repId };
+      ? { kind: 'claimed', handoff: storedHandoff(h), by: repId }
+      : { kind: 'assigned', handoff: storedHandoff(h), to: repId };
   }
 
   return {
@@ -304,7 +248,7 @@ export interface Rig {
   emulator: SlackEmulator;
   app: SlackApp;
   actions: FakeActions;
-  logger: SlackLogger & { lines: LogLine[] };
+  logger: Logger & { records: LogRecord[] };
   server: Server | null;
   close(): Promise<void>;
 }
@@ -332,7 +276,7 @@ export async function startRig(mode: 'http' | 'socket' = 'http'): Promise<Rig> {
     name: 'team-emea',
     members: [ALICE.slackUserId as string, BRUNO.slackUserId as string, CARL.id],
   });
-  const logger = createTestLogger();
+  const logger = recordingLogger();
   const actions = createFakeActions();
   const app = createSlackApp(
     {

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OfferCard, Person } from '../../../src/ports/rep-notifier.js';
 import { ACTION, BLOCK, buildEscalationPost } from '../../../connectors/slack/slack.blocks.js';
 import { createSlackNotifier } from '../../../connectors/slack/slack.notifier.js';
-import type { RecordedMessage } from '../../../connectors/slack/slack.emulator.js';
+import type { RecordedMessage } from '../../../connectors/slack/emulator/index.js';
 import { makeLead } from '../../helpers/builders.js';
 import { ALICE, BOT_TOKEN, BRUNO, CARL, SECRET, startRig, type Rig } from './harness.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -333,7 +333,7 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
     await rig.emulator.control.openAppHome({ user: 'U0ALICE' });
     await waitFor('one publish', () => rig.emulator.control.calls('views.publish').length === 1);
     expect(rig.actions.calls.filter((c) => c.method === 'queue')).toHaveLength(1);
-    expect(rig.logger.lines.some((l) => l.msg === 'slack retry ignored')).toBe(true);
+    expect(rig.logger.records.some((l) => l.msg === 'slack retry ignored')).toBe(true);
   });
 
   if (mode === 'http') {

@@ -24,7 +24,7 @@ import {
   reminderText,
   whyYouText,
 } from '../../../connectors/slack/slack.blocks.js';
-import { validateBlocks } from '../../../connectors/slack/slack.emulator.js';
+import { validateBlocks } from '../../../connectors/slack/emulator/index.js';
 import { makeDoc, makeLead } from '../../helpers/builders.js';
 import { ALICE, BRUNO, MARIA, REASONS } from './harness.js';
 

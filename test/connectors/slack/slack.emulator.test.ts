@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { webApi } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startSlackEmulator, signSlackRequest, type SlackEmulator } from '../../../connectors/slack/slack.emulator.js';
+import { startSlackEmulator, signSlackRequest, type SlackEmulator } from '../../../connectors/slack/emulator/index.js';
 import { APP_TOKEN, BOT_TOKEN, SECRET } from './harness.js';
 
 let clock = 1_764_000_000_000;

@@ -3,7 +3,7 @@ import { webApi } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { SLACK_BOT_SCOPES } from '../../../connectors/slack/slack.client.js';
-import { startSlackEmulator } from '../../../connectors/slack/slack.emulator.js';
+import { startSlackEmulator } from '../../../connectors/slack/emulator/index.js';
 
 interface Manifest {
   features: { app_home: { home_tab_enabled: boolean }; slash_commands: Array<{ command: string; url: string }> };

@@ -6,10 +6,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OfferCard, RepNotifier } from '../../../src/ports/rep-notifier.js';
 import { ConnectorError } from '../../../src/ports/failure.js';
 import { ACTION, BLOCK } from '../../../connectors/slack/slack.blocks.js';
-import { startSlackEmulator, type SlackEmulator } from '../../../connectors/slack/slack.emulator.js';
+import { startSlackEmulator, type SlackEmulator } from '../../../connectors/slack/emulator/index.js';
 import { createSlackNotifier } from '../../../connectors/slack/slack.notifier.js';
 import { makeDoc, makeLead } from '../../helpers/builders.js';
-import { ALICE, BOT_TOKEN, BRUNO, MARIA, REASONS, SECRET, createTestLogger } from './harness.js';
+import { recordingLogger } from '../../helpers/recording-logger.js';
+import { ALICE, BOT_TOKEN, BRUNO, MARIA, REASONS, SECRET } from './harness.js';
 
 let clock = Date.UTC(2026, 10, 25, 9, 0);
 let emulator: SlackEmulator;
@@ -61,7 +62,7 @@ beforeEach(async () => {
       reasons: REASONS,
       timezone: 'Europe/Berlin',
     },
-    { logger: createTestLogger(), now: () => clock },
+    { logger: recordingLogger(), now: () => clock },
   );
 });
 afterEach(async () => {
@@ -133,7 +134,7 @@ describe('Slack notifier', () => {
   it('reports a 429 storm from Slack as rate_limited with Retry-After, and the retried cards all arrive', async () => {
     const unpaced = createSlackNotifier(
       { botToken: BOT_TOKEN, apiUrl: emulator.apiUrl, reasons: REASONS, postBurst: 1_000 },
-      { logger: createTestLogger(), now: () => clock },
+      { logger: recordingLogger(), now: () => clock },
     );
     const retries = await drain(
       [1, 2, 3, 4, 5, 6].map((n) => card(n)),
@@ -166,7 +167,7 @@ describe('Slack notifier', () => {
 
     const wrongToken = createSlackNotifier(
       { botToken: 'xoxb-revoked', apiUrl: emulator.apiUrl },
-      { logger: createTestLogger() },
+      { logger: recordingLogger() },
     );
     expect((await failure(wrongToken.postMessage('C0EMEA', 'hello'))).failure).toMatchObject({
       kind: 'auth',
@@ -186,7 +187,7 @@ describe('Slack notifier', () => {
           apiUrl: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/api/`,
           timeoutMs: 100,
         },
-        { logger: createTestLogger() },
+        { logger: recordingLogger() },
       );
       const err = await failure(slow.postMessage('C0EMEA', 'hello'));
       expect(err.failure).toEqual({ kind: 'transient', reason: 'chat.postMessage: request failed: timeout' });

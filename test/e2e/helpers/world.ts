@@ -13,7 +13,7 @@ import {
   startSlackEmulator,
   type SlackEmulator,
   type RecordedMessage,
-} from '../../../connectors/slack/slack.emulator.js';
+} from '../../../connectors/slack/emulator/index.js';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../../../connectors/salesforce/emulator/index.js';
 import { openStore, type SqlStore } from '../../../src/store/index.js';
 import { createPostgresTestSchema, postgresTestUrl } from '../../helpers/stores.js';
