@@ -104,7 +104,10 @@ function isEmailKey(key: string): boolean {
   return EMAIL_KEYS.has(k) || k.endsWith('email') || k.endsWith('emails');
 }
 
-const EMAIL = /([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})/g;
+// A match may only start where a run of local-part characters starts (the lookbehind): without it, a long
+// run with no "@" is rescanned from every position, which took seconds on a 40 KB library message.
+const EMAIL =
+  /(?<![A-Za-z0-9._%+-])([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})/g;
 const SLACK_TOKEN = /\bx(?:ox[abposr]|app)-[A-Za-z0-9-]{6,}/g;
 
 /** Masks every email address in `text`: "alice@example.com" → "a***@example.com". */

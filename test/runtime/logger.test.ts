@@ -1,6 +1,9 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Logger } from '../../src/ports/logger.js';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { createLogger, maskEmail, scrub, stripUrlCredentials } from '../../src/runtime/logger.js';
 
 /** A destination that keeps every line pino writes. */
@@ -39,6 +42,18 @@ describe('maskEmail', () => {
     ['@handle and user@localhost', '@handle and user@localhost'],
   ])('%s → %s', (input, masked) => {
     expect(maskEmail(input)).toBe(masked);
+  });
+
+  // Slack's SDK logs whole request texts; a 40 KB message with no "@" used to take ~11 s (quadratic
+  // rescans), stalling the event loop. Megabytes must go through in one linear pass (tens of ms); the
+  // quadratic version needs hours on them. It runs in a worker so a regression fails at the cap instead
+  // of blocking the test process.
+  it('masks in one pass over megabytes of text that look almost like addresses', async () => {
+    const texts = ['x'.repeat(2_000_000), `a@${'b.'.repeat(500_000)}!`, `${'y'.repeat(1_000_000)} carol@example.com`];
+    const masked = await maskInWorker(texts, 15_000);
+    expect(masked[0]).toBe(texts[0]);
+    expect(masked[1]).toBe(texts[1]);
+    expect(masked[2]).toBe(`${'y'.repeat(1_000_000)} c***@example.com`);
   });
 });
 
@@ -199,3 +214,26 @@ describe('child loggers', () => {
     expect(out.lines()[0]).toMatchObject({ component: 'a', msg: 'kept', token: '[Redacted]' });
   });
 });
+
+/** Runs the built maskEmail in a worker thread; rejects if it has not answered within `capMs`. */
+function maskInWorker(texts: string[], capMs: number): Promise<string[]> {
+  const built = pathToFileURL(path.resolve(import.meta.dirname, '../../dist/src/runtime/logger.js')).href;
+  const code = `const { parentPort, workerData } = require('node:worker_threads');
+    import(workerData.url).then((m) => parentPort.postMessage(workerData.texts.map((t) => m.maskEmail(t))));`;
+  const worker = new Worker(code, { eval: true, workerData: { url: built, texts } });
+  return new Promise<string[]>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void worker.terminate();
+      reject(new Error(`maskEmail did not finish within ${capMs} ms`));
+    }, capMs);
+    worker.once('message', (out: string[]) => {
+      clearTimeout(timer);
+      void worker.terminate();
+      resolve(out);
+    });
+    worker.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
