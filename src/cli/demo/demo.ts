@@ -11,7 +11,7 @@ import { InputError } from '../../domain/errors.js';
 import { createLogger } from '../../runtime/logger.js';
 import { installShutdown } from '../../runtime/shutdown.js';
 import { startWorker, type Worker } from '../../main.js';
-import { startHubspotEmulator, type HubspotEmulator } from '../../../connectors/hubspot/hubspot.emulator.js';
+import { startHubspotEmulator, type HubspotEmulator } from '../../../connectors/hubspot/emulator/index.js';
 import { startSlackEmulator, type SlackEmulator } from '../../../connectors/slack/emulator/index.js';
 import { setupHubspot } from '../../../connectors/hubspot/hubspot.setup.js';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../../../connectors/salesforce/emulator/index.js';

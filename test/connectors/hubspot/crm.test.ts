@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHubspotCrm } from '../../../connectors/hubspot/hubspot.crm.js';
 import type { HubspotCrmDeps, HubspotCrmOptions } from '../../../connectors/hubspot/hubspot.crm.js';
-import { startHubspotEmulator } from '../../../connectors/hubspot/hubspot.emulator.js';
-import type { HubspotEmulator } from '../../../connectors/hubspot/hubspot.emulator.js';
+import { startHubspotEmulator } from '../../../connectors/hubspot/emulator/index.js';
+import type { HubspotEmulator } from '../../../connectors/hubspot/emulator/index.js';
 import type { Lead } from '../../../src/domain/model.js';
 import type { CrmRecordRef } from '../../../src/ports/crm.js';
 import { TOKEN, recordingLogger } from './helpers.js';

@@ -1,7 +1,7 @@
 // The emulator must behave like HubSpot where we depend on it: limits, error bodies, rate-limit headers, history.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHubspotEmulator } from '../../../connectors/hubspot/hubspot.emulator.js';
-import type { HubspotEmulator } from '../../../connectors/hubspot/hubspot.emulator.js';
+import { startHubspotEmulator } from '../../../connectors/hubspot/emulator/index.js';
+import type { HubspotEmulator } from '../../../connectors/hubspot/emulator/index.js';
 import { TOKEN } from './helpers.js';
 
 let emulator: HubspotEmulator | null = null;

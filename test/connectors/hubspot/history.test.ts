@@ -3,8 +3,8 @@
 // next; a crowd sharing one MQL millisecond; the first-run policy of the live source. The 25,000-contact import
 // prints its figures (records/s, search calls per 1,000 records, memory).
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHubspotEmulator } from '../../../connectors/hubspot/hubspot.emulator.js';
-import type { EmulatorContactSeed, HubspotEmulator } from '../../../connectors/hubspot/hubspot.emulator.js';
+import { startHubspotEmulator } from '../../../connectors/hubspot/emulator/index.js';
+import type { EmulatorContactSeed, HubspotEmulator } from '../../../connectors/hubspot/emulator/index.js';
 import { createHubspotHistorySource } from '../../../connectors/hubspot/hubspot.history.js';
 import type { HubspotHistoryOptions } from '../../../connectors/hubspot/hubspot.history.js';
 import { createHubspotLeadSource } from '../../../connectors/hubspot/hubspot.lead-source.js';

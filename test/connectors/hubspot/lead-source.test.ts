@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHubspotEmulator } from '../../../connectors/hubspot/hubspot.emulator.js';
-import type { EmulatorContactSeed, HubspotEmulator } from '../../../connectors/hubspot/hubspot.emulator.js';
+import { startHubspotEmulator } from '../../../connectors/hubspot/emulator/index.js';
+import type { EmulatorContactSeed, HubspotEmulator } from '../../../connectors/hubspot/emulator/index.js';
 import { createHubspotLeadSource } from '../../../connectors/hubspot/hubspot.lead-source.js';
 import type { HubspotLeadSourceOptions } from '../../../connectors/hubspot/hubspot.lead-source.js';
 import type { LeadPage } from '../../../src/ports/lead-source.js';

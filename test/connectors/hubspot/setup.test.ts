@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHubspotEmulator } from '../../../connectors/hubspot/hubspot.emulator.js';
-import type { HubspotEmulator } from '../../../connectors/hubspot/hubspot.emulator.js';
+import { startHubspotEmulator } from '../../../connectors/hubspot/emulator/index.js';
+import type { HubspotEmulator } from '../../../connectors/hubspot/emulator/index.js';
 import { checkHubspot, setupHubspot } from '../../../connectors/hubspot/hubspot.setup.js';
 import { HUBSPOT_SCOPES } from '../../../connectors/hubspot/hubspot.errors.js';
 import { TOKEN, recordingLogger } from './helpers.js';

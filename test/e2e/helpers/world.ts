@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { stringify } from 'yaml';
 import { SMTPServer } from 'smtp-server';
-import { startHubspotEmulator, type HubspotEmulator } from '../../../connectors/hubspot/hubspot.emulator.js';
+import { startHubspotEmulator, type HubspotEmulator } from '../../../connectors/hubspot/emulator/index.js';
 import {
   startSlackEmulator,
   type SlackEmulator,
