@@ -240,10 +240,3 @@ export function createHubspotApi(options: HubspotClientOptions, deps: HubspotCli
 
   return { client, call, pausedUntil: () => dailyPauseUntil, logger };
 }
-
-/** Splits a list into chunks of at most `size`. */
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}

@@ -1,4 +1,5 @@
 // Escalation: nobody took the lead (unroutable, every offer timed out, or maxOffers reached).
+import { escapeHtml } from '../domain/escape-html.js';
 import type { Handoff, Millis } from '../domain/model.js';
 import type { HandoffChange, NewJob } from '../ports/store.js';
 import type { AppDeps } from './deps.js';
@@ -83,11 +84,4 @@ export function describeEscalation(reason: string): string {
     default:
       return reason;
   }
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
-  );
 }

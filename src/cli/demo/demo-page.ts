@@ -2,6 +2,7 @@
 // the worker posted to the emulated Slack. Buttons go through the real signed-request path.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RecordedMessage, SlackEmulatorControl } from '../../../connectors/slack/slack.emulator.js';
+import { escapeHtml } from '../../domain/escape-html.js';
 import { currentBlocks } from './simulated-reps.js';
 
 export interface DemoPerson {
@@ -21,13 +22,6 @@ export interface DemoPageOptions {
 
 type AnyBlock = Record<string, unknown> & { type?: string };
 type TextObj = { type?: string; text?: string } | undefined;
-
-export function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
-  );
-}
 
 /** Slack mrkdwn to HTML: escaping first, then links, bold, italic, strike and line breaks. */
 export function mrkdwn(text: string): string {
