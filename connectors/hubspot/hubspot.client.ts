@@ -1,10 +1,12 @@
-// The one place that talks to @hubspot/api-client: our limiter, deadline, short retries and error classification
-// wrap every call. The SDK's own retry and Bottleneck limiter stay off (its decorators are a process-wide singleton).
+// The one place that talks to @hubspot/api-client: our limiter, deadline, short retries (the runtime's retry) and
+// error classification wrap every call. The SDK's own retry and Bottleneck limiter stay off (its decorators are a
+// process-wide singleton).
 import { Client } from '@hubspot/api-client';
 import { ConnectorError, isDailyLimit } from '../../src/ports/failure.js';
-import type { Failure } from '../../src/ports/failure.js';
-import { HubspotHttpError, HubspotTimeoutError, classifyHubspotError } from './hubspot.errors.js';
 import type { Logger } from '../../src/ports/logger.js';
+import { sleep as abortableSleep } from '../../src/runtime/abortable-sleep.js';
+import { retry } from '../../src/runtime/backoff.js';
+import { HubspotHttpError, HubspotTimeoutError, classifyHubspotError } from './hubspot.errors.js';
 
 /** The ports' pino-style logger. */
 export type HubspotLogger = Logger;
@@ -12,10 +14,10 @@ export type HubspotLogger = Logger;
 export interface HubspotRetryOptions {
   /** Total attempts per call, the first included (default 3). */
   attempts?: number;
-  /** First backoff for transient failures (default 500 ms), doubled each attempt, with jitter. */
+  /** First backoff (default 500 ms), doubled each attempt, with jitter; a longer Retry-After wins. */
   baseDelayMs?: number;
   maxDelayMs?: number;
-  /** Wait out a 429 inside the call only when HubSpot asks for at most this long (default 11 s). */
+  /** Wait inside the call only when HubSpot asks for at most this long (default 11 s); else fail at once. */
   maxRateLimitWaitMs?: number;
 }
 
@@ -34,8 +36,8 @@ export interface HubspotClientOptions {
 
 export interface HubspotClientDeps {
   logger: HubspotLogger;
-  /** Abortable sleep; tests may pass a fast one. */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** The runtime's abortable sleep (true when the full time passed); tests may pass a fast one. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<boolean>;
   now?: () => number;
   random?: () => number;
 }
@@ -56,24 +58,6 @@ export interface HubspotApi {
   readonly logger: HubspotLogger;
 }
 
-export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * A rolling-window limiter: at most `max` requests in any `windowMs`. HubSpot counts requests in a rolling window,
  * so a plain token bucket (a full burst plus refill inside one window) would overshoot it. A request occupies its
@@ -81,13 +65,13 @@ export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
  * moment the request leaves (lazy module loading), and HubSpot counts it when it arrives.
  */
 export interface RateLimiter {
-  /** Waits for a slot; call the returned function when the request has completed. */
+  /** Waits for a slot (rejects with the abort reason on abort); call the returned function when the request has completed. */
   acquire(signal?: AbortSignal): Promise<() => void>;
 }
 
 export function createRateLimiter(
   options: { max: number; windowMs: number },
-  deps: { now: () => number; sleep: (ms: number, signal?: AbortSignal) => Promise<void> },
+  deps: { now: () => number; sleep: (ms: number, signal?: AbortSignal) => Promise<boolean> },
 ): RateLimiter {
   // Completion times of finished requests; Infinity while a request is in flight.
   const slots: Array<{ until: number }> = [];
@@ -106,7 +90,7 @@ export function createRateLimiter(
       }
       const earliest = Math.min(...slots.map((s) => s.until));
       const wait = Number.isFinite(earliest) ? Math.max(1, earliest + options.windowMs - now) : 5;
-      await deps.sleep(wait, signal);
+      if (!(await deps.sleep(wait, signal))) signal?.throwIfAborted();
     }
   }
   return {
@@ -147,7 +131,7 @@ const rawErrorMiddleware = {
 
 export function createHubspotApi(options: HubspotClientOptions, deps: HubspotClientDeps): HubspotApi {
   const now = deps.now ?? Date.now;
-  const sleep = deps.sleep ?? defaultSleep;
+  const sleep = deps.sleep ?? abortableSleep;
   const random = deps.random ?? Math.random;
   const logger = deps.logger;
   const timeoutMs = options.timeoutMs ?? 20_000;
@@ -176,41 +160,30 @@ export function createHubspotApi(options: HubspotClientOptions, deps: HubspotCli
     return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
   }
 
-  function backoff(attempt: number): number {
-    const exp = Math.min(maxDelay, baseDelay * 2 ** (attempt - 1));
-    return Math.round(exp / 2 + random() * (exp / 2));
-  }
-
-  async function call<T>(
+  /** One attempt: fails fast during a daily pause, else runs under the limiter and the deadline, failures classified. */
+  async function attempt<T>(
     kind: CallKind,
     op: string,
     fn: (c: Client) => Promise<T>,
-    callOptions?: { signal?: AbortSignal },
+    signal?: AbortSignal,
   ): Promise<T> {
-    const signal = callOptions?.signal;
-    for (let attempt = 1; ; attempt++) {
-      if (dailyPauseUntil !== null) {
-        if (now() < dailyPauseUntil) {
-          throw new ConnectorError('hubspot', {
-            kind: 'rate_limited',
-            retryAfterMs: dailyPauseUntil - now(),
-            scope: 'daily',
-            reason: 'HubSpot daily API limit reached earlier; paused',
-          });
-        }
-        dailyPauseUntil = null;
+    if (dailyPauseUntil !== null) {
+      if (now() < dailyPauseUntil) {
+        throw new ConnectorError('hubspot', {
+          kind: 'rate_limited',
+          retryAfterMs: dailyPauseUntil - now(),
+          scope: 'daily',
+          reason: 'HubSpot daily API limit reached earlier; paused',
+        });
       }
-      const release = await limiters[kind].acquire(signal);
-      let failure: Failure;
-      let cause: unknown;
-      try {
-        return await withDeadline(op, fn(client));
-      } catch (err) {
-        cause = err instanceof HubspotHttpError ? new HubspotHttpError(err.status, err.body, err.headers, op) : err;
-        failure = classifyHubspotError(cause);
-      } finally {
-        release();
-      }
+      dailyPauseUntil = null;
+    }
+    const release = await limiters[kind].acquire(signal);
+    try {
+      return await withDeadline(op, fn(client));
+    } catch (err) {
+      const cause = err instanceof HubspotHttpError ? new HubspotHttpError(err.status, err.body, err.headers, op) : err;
+      const failure = classifyHubspotError(cause);
       if (isDailyLimit(failure)) {
         dailyPauseUntil = now() + (failure.retryAfterMs ?? 0);
         logger.error(
@@ -220,30 +193,38 @@ export function createHubspotApi(options: HubspotClientOptions, deps: HubspotCli
       } else if (failure.kind === 'auth') {
         logger.error({ op, reason: failure.reason }, `hubspot ${failure.reason}`);
       }
-      const retryable =
-        failure.kind === 'transient' ||
-        (failure.kind === 'rate_limited' && !isDailyLimit(failure) && (failure.retryAfterMs ?? 0) <= maxRateLimitWait);
-      if (!retryable || attempt >= attempts || signal?.aborted) {
-        throw new ConnectorError('hubspot', failure, { cause });
-      }
-      const wait =
-        failure.kind === 'rate_limited'
-          ? (failure.retryAfterMs ?? 1_000)
-          : Math.max(backoff(attempt), failure.retryAfterMs ?? 0);
-      logger.warn(
-        { op, attempt, waitMs: wait, kind: failure.kind, reason: failure.reason },
-        'hubspot call failed; retrying',
-      );
-      await sleep(wait, signal);
+      throw new ConnectorError('hubspot', failure, { cause });
+    } finally {
+      release();
     }
   }
 
-  return { client, call, pausedUntil: () => dailyPauseUntil, logger };
-}
+  function call<T>(
+    kind: CallKind,
+    op: string,
+    fn: (c: Client) => Promise<T>,
+    callOptions?: { signal?: AbortSignal },
+  ): Promise<T> {
+    const signal = callOptions?.signal;
+    // Transient failures and short rate limits are retried; a daily limit, a long Retry-After and everything else
+    // go back to the caller at once.
+    return retry(() => attempt(kind, op, fn, signal), {
+      attempts,
+      baseMs: baseDelay,
+      maxMs: maxDelay,
+      maxRetryAfterMs: maxRateLimitWait,
+      random,
+      sleep,
+      ...(signal !== undefined ? { signal } : {}),
+      onRetry: ({ attempt: failed, delayMs, err }) => {
+        const failure = classifyHubspotError(err);
+        logger.warn(
+          { op, attempt: failed, waitMs: delayMs, kind: failure.kind, reason: failure.reason },
+          'hubspot call failed; retrying',
+        );
+      },
+    });
+  }
 
-/** Splits a list into chunks of at most `size`. */
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
+  return { client, call, pausedUntil: () => dailyPauseUntil, logger };
 }

@@ -3,11 +3,13 @@
 import type { SimplePublicObjectBatchInput } from '@hubspot/api-client/lib/codegen/crm/contacts/index.js';
 import type { Filter, FilterGroup } from '@hubspot/api-client/lib/codegen/crm/companies/index.js';
 import type { SimplePublicObjectBatchInputForCreate } from '@hubspot/api-client/lib/codegen/crm/objects/notes/index.js';
+import { chunk } from '../../src/domain/chunk.js';
+import { escapeHtml } from '../../src/domain/escape-html.js';
 import type { Lead } from '../../src/domain/model.js';
 import type { Crm, CrmNote, CrmRecordRef, CrmUpdate, CrmWriteResult, OwnerMatch } from '../../src/ports/crm.js';
 import type { Failure } from '../../src/ports/failure.js';
 import { isConnectorError } from '../../src/ports/failure.js';
-import { chunk, createHubspotApi } from './hubspot.client.js';
+import { createHubspotApi } from './hubspot.client.js';
 import type { HubspotApi, HubspotClientDeps, HubspotClientOptions } from './hubspot.client.js';
 import { classifyHubspotError } from './hubspot.errors.js';
 import { batchResult, expectShape, ownerPage, searchPage } from './hubspot.shapes.js';
@@ -32,10 +34,6 @@ interface OwnerEntry {
   id: string;
   email: string;
   name: string;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 function failureOf(err: unknown): Failure {

@@ -5,11 +5,12 @@ import type {
   FilterGroup,
   PublicObjectSearchRequest,
 } from '@hubspot/api-client/lib/codegen/crm/contacts/index.js';
+import { chunk } from '../../src/domain/chunk.js';
 import { LEAD_FIELDS } from '../../src/domain/model.js';
 import type { Lead, LeadFieldName, LeadFieldValues, Millis } from '../../src/domain/model.js';
 import type { LeadPage, LeadSource, LeadStatus } from '../../src/ports/lead-source.js';
 import { ConnectorError } from '../../src/ports/failure.js';
-import { chunk, createHubspotApi } from './hubspot.client.js';
+import { createHubspotApi } from './hubspot.client.js';
 import type { HubspotApi, HubspotClientDeps, HubspotClientOptions } from './hubspot.client.js';
 import { batchResult, expectShape, parseHubspotDate, searchPage } from './hubspot.shapes.js';
 import type { HubspotObject, SearchPage } from './hubspot.shapes.js';

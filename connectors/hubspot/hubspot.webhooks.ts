@@ -3,6 +3,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { readBody } from '../../src/runtime/read-body.js';
 import type { HubspotLogger } from './hubspot.client.js';
 
 export const SIGNATURE_WINDOW_MS = 5 * 60_000;
@@ -155,57 +156,42 @@ export function createHubspotWebhookHandler(
       reply(res, 405, { error: 'method not allowed' });
       return;
     }
-    const declared = Number(headerValue(req.headers, 'content-length') ?? NaN);
-    if (Number.isFinite(declared) && declared > limit) {
-      reply(res, 413, { error: 'payload too large' });
-      req.resume();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (c: Buffer) => {
-      if (tooLarge) return;
-      size += c.length;
-      if (size > limit) {
-        tooLarge = true;
-        reply(res, 413, { error: 'payload too large' });
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('error', (err) => log.warn({ err }, 'webhook request stream failed'));
-    req.on('end', () => {
-      if (tooLarge) return;
-      const raw = Buffer.concat(chunks);
-      const check = verifyHubspotSignature({
-        method: req.method ?? 'POST',
-        url: requestUri(req, options.publicUrl),
-        rawBody: raw,
-        headers: req.headers,
-        clientSecret: options.clientSecret,
-        now: now(),
-      });
-      if (!check.ok) {
-        log.warn({ reason: check.reason }, 'hubspot webhook rejected');
-        reply(res, 401, { error: 'invalid signature' });
-        return;
-      }
-      const parsed = parseHubspotWebhook(raw);
-      if (!parsed.ok) {
-        log.warn({ reason: parsed.reason }, 'hubspot webhook malformed');
-        reply(res, 400, { error: parsed.reason });
-        return;
-      }
-      reply(res, 200, { received: parsed.contactIds.length });
-      if (parsed.contactIds.length === 0) return;
-      setImmediate(() => {
-        Promise.resolve()
-          .then(() => options.onContactIds(parsed.contactIds))
-          .catch((err: unknown) =>
-            log.error({ err, ids: parsed.contactIds.length }, 'hubspot webhook ids could not be queued'),
-          );
-      });
-    });
+    void readBody(req, limit).then(
+      (raw) => {
+        if (raw === null) {
+          reply(res, 413, { error: 'payload too large' });
+          return;
+        }
+        const check = verifyHubspotSignature({
+          method: req.method ?? 'POST',
+          url: requestUri(req, options.publicUrl),
+          rawBody: raw,
+          headers: req.headers,
+          clientSecret: options.clientSecret,
+          now: now(),
+        });
+        if (!check.ok) {
+          log.warn({ reason: check.reason }, 'hubspot webhook rejected');
+          reply(res, 401, { error: 'invalid signature' });
+          return;
+        }
+        const parsed = parseHubspotWebhook(raw);
+        if (!parsed.ok) {
+          log.warn({ reason: parsed.reason }, 'hubspot webhook malformed');
+          reply(res, 400, { error: parsed.reason });
+          return;
+        }
+        reply(res, 200, { received: parsed.contactIds.length });
+        if (parsed.contactIds.length === 0) return;
+        setImmediate(() => {
+          Promise.resolve()
+            .then(() => options.onContactIds(parsed.contactIds))
+            .catch((err: unknown) =>
+              log.error({ err, ids: parsed.contactIds.length }, 'hubspot webhook ids could not be queued'),
+            );
+        });
+      },
+      (err: unknown) => log.warn({ err }, 'webhook request stream failed'),
+    );
   };
 }

@@ -5,6 +5,7 @@
 import type { Crm, CrmNote, CrmRecordRef, CrmUpdate, CrmWriteResult, OwnerMatch } from '../../src/ports/crm.js';
 import type { Failure } from '../../src/ports/failure.js';
 import { isConnectorError } from '../../src/ports/failure.js';
+import { chunk } from '../../src/domain/chunk.js';
 import type { Lead, Millis } from '../../src/domain/model.js';
 import { soqlLikeString, soqlString } from './salesforce.connection.js';
 import type { SalesforceConnection, SalesforceLogger } from './salesforce.connection.js';
@@ -49,12 +50,6 @@ type Resolved = { ok: true; target: Target } | { ok: false; failure: Failure };
 const MAX_COLLECTION = 200;
 const SUBJECT_MAX = 255;
 const DESCRIPTION_MAX = 32_000;
-
-function chunk<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 function objectOfId(id: string): string | null {
   if (id.startsWith('00Q')) return 'Lead';

@@ -6,6 +6,7 @@
 // Converted and moved-on leads are included: that is how outcomes are inferred. SOQL is paged through
 // nextRecordsUrl, and a query that reaches its LIMIT goes on strictly after its last (time, Id). The backfill
 // stops with its position saved before the org's daily API allowance gets tight.
+import { chunk } from '../../src/domain/chunk.js';
 import type { LeadFieldName, Millis } from '../../src/domain/model.js';
 import type {
   HistoryEpisode,
@@ -17,7 +18,7 @@ import type {
 import { ConnectorError, isConnectorError } from '../../src/ports/failure.js';
 import { parseSalesforceTime, soqlDateTime, soqlString } from './salesforce.connection.js';
 import type { QueryPage, SalesforceConnection, SalesforceLogger, SalesforceSession } from './salesforce.connection.js';
-import { asText, chunk, field as value, leadOfRecord, parseLeadTime } from './salesforce.lead-source.js';
+import { asText, field as value, leadOfRecord, parseLeadTime } from './salesforce.lead-source.js';
 
 export interface SalesforceHistoryOptions {
   mql: { status: string };

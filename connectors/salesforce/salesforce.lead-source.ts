@@ -10,6 +10,7 @@
 // one). Configure mqlDateField for exact episode keys.
 import type { LeadPage, LeadSource, LeadStatus } from '../../src/ports/lead-source.js';
 import { ConnectorError, isConnectorError, isDailyLimit } from '../../src/ports/failure.js';
+import { chunk } from '../../src/domain/chunk.js';
 import { InputError } from '../../src/domain/errors.js';
 import { LEAD_FIELDS } from '../../src/domain/model.js';
 import type { Lead, LeadFieldName, LeadFieldValues, Millis } from '../../src/domain/model.js';
@@ -76,12 +77,6 @@ const MAX_REMEMBERED = 100_000;
  */
 export const DAILY_PROBE_FIRST_MS = 60_000;
 export const DAILY_PROBE_MAX_MS = 60 * 60_000;
-
-export function chunk<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 /** The value of a field in a query record, whatever the case of the configured name. */
 export function field(rec: Record<string, unknown>, name: string): unknown {

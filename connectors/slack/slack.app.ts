@@ -17,6 +17,7 @@ import { parseAwayUntil } from '../../src/domain/away.js';
 import type { Millis, RejectionReason } from '../../src/domain/model.js';
 import type { Actor, ClaimOutcome, DecisionOutcome, HandoffActions } from '../../src/ports/handoff-actions.js';
 import type { Person } from '../../src/ports/rep-notifier.js';
+import { readBody } from '../../src/runtime/read-body.js';
 import {
   ACTION,
   BLOCK,
@@ -42,7 +43,7 @@ import {
   statsText,
 } from './slack.blocks.js';
 import { boltLogger, createSlackWebClient, type SlackLogger } from './slack.client.js';
-import { checkSlackRequest, readLimited } from './slack.request-guard.js';
+import { checkSlackRequest, SLACK_BODY_LIMIT } from './slack.request-guard.js';
 
 export interface SlackAppOptions {
   botToken: string;
@@ -562,7 +563,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
         log.warn({ path: req.url, status, reason }, 'slack request refused');
         if (!res.headersSent) res.writeHead(status, { 'content-type': 'text/plain' }).end(reason);
       };
-      readLimited(req)
+      readBody(req, SLACK_BODY_LIMIT)
         .then((body) => {
           if (body === null) return refuse(413, 'request body too large');
           const verdict = checkSlackRequest({

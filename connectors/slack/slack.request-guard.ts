@@ -30,20 +30,6 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Reads the body up to `limit` bytes; null when it is longer. */
-export async function readLimited(req: IncomingMessage, limit = SLACK_BODY_LIMIT): Promise<Buffer | null> {
-  const announced = Number(req.headers['content-length'] ?? NaN);
-  if (Number.isFinite(announced) && announced > limit) return null;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
 const isOptionalObject = (v: unknown): boolean => v === undefined || isObject(v);
 
 /** The fields our handlers and Bolt rely on, for an interaction payload (form `payload=`). */

@@ -1,6 +1,6 @@
 // Capped exponential backoff with jitter, and short in-call retries built on it. Long waits belong
 // in the database (a job's run_at), not in a call: retry() hands those back to the caller.
-import { ConnectorError } from '../ports/failure.js';
+import { ConnectorError, isDailyLimit } from '../ports/failure.js';
 import { sleep as abortableSleep } from './abortable-sleep.js';
 import { isTransientNetworkCode } from './errors.js';
 
@@ -88,12 +88,14 @@ export interface RetryOptions {
 
 /**
  * Retries rate limits and transient failures classified by a connector (with their Retry-After)
- * and raw network errors; everything else (auth, invalid, not found, bugs) fails at once.
+ * and raw network errors; everything else (auth, invalid, not found, a used-up daily allowance,
+ * aborts, bugs) fails at once.
  */
 export function defaultShouldRetry(err: unknown): RetryDecision {
   if (err instanceof ConnectorError) {
     const { kind, retryAfterMs } = err.failure;
     if (kind !== 'rate_limited' && kind !== 'transient') return { retry: false };
+    if (isDailyLimit(err.failure)) return { retry: false };
     return retryAfterMs !== undefined ? { retry: true, retryAfterMs } : { retry: true };
   }
   const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
@@ -106,7 +108,9 @@ function abortReason(signal: AbortSignal): unknown {
 
 /**
  * Calls `fn` until it succeeds, the attempts run out, a failure is not retryable or `signal`
- * aborts; then rethrows the last failure (or the abort reason when no attempt was made).
+ * aborts. Rethrows the last failure, except that a stop during a wait (or before the first
+ * attempt) throws the signal's abort reason, so a loop that is shutting down sees an abort and not
+ * a vendor failure.
  */
 export async function retry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
   const attempts = Math.max(1, Math.floor(options.attempts));
@@ -136,7 +140,8 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, options: Ret
       });
       options.onRetry?.({ attempt, delayMs, err });
       const slept = await wait(delayMs, signal);
-      if (!slept || aborted()) throw err;
+      if (signal !== undefined && aborted()) throw abortReason(signal);
+      if (!slept) throw err;
     }
   }
 }

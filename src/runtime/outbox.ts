@@ -1,5 +1,6 @@
 // The outbox dispatcher: claims due jobs, hands them to their handlers in batches, and records the
 // outcome — done, retried later (capped jittered backoff, Retry-After honoured) or dead-lettered.
+import { chunk } from '../domain/chunk.js';
 import type { Millis } from '../domain/model.js';
 import type { Clock } from '../ports/clock.js';
 import { ConnectorError, type Failure } from '../ports/failure.js';
@@ -133,8 +134,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     await Promise.all(
       [...byKind].map(async ([kind, list]) => {
         const size = Math.max(1, handlers[kind]?.batch ?? 1);
-        const batches: Job[][] = [];
-        for (let i = 0; i < list.length; i += size) batches.push(list.slice(i, i + size));
+        const batches = chunk(list, size);
         let next = 0;
         const lanes = Math.max(1, Math.min(handlers[kind]?.concurrency ?? 1, batches.length));
         await Promise.all(

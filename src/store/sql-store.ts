@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Kysely, Updateable } from 'kysely';
+import { chunk } from '../domain/chunk.js';
 import { OPEN_STATES } from '../domain/model.js';
 import type { Handoff, HandoffEvent, Lead, Millis, Offer, SourceKind } from '../domain/model.js';
 import type {
@@ -73,12 +74,6 @@ class CasMismatch extends Error {
 
 /** Rows per multi-row INSERT, well under SQLite's bound-parameter limit. */
 const CHUNK = 200;
-
-function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 /** Job ids are integers in SQL; anything else names no job. */
 function jobId(id: string): number | null {
@@ -156,7 +151,7 @@ function eventRow(handoffId: string, event: NewEvent, now: Millis) {
 }
 
 async function insertEvents(db: Db, handoffId: string, events: readonly NewEvent[], now: Millis): Promise<void> {
-  for (const part of chunks(events)) {
+  for (const part of chunk(events, CHUNK)) {
     await db
       .insertInto('events')
       .values(part.map((e) => eventRow(handoffId, e, now)))
@@ -170,7 +165,7 @@ async function insertJobs(
   now: Millis,
   defaultHandoffId: string | null,
 ): Promise<void> {
-  for (const part of chunks(jobs)) {
+  for (const part of chunk(jobs, CHUNK)) {
     await db
       .insertInto('jobs')
       .values(part.map((j) => jobRow(j, now, defaultHandoffId)))
@@ -182,7 +177,7 @@ async function insertJobs(
 async function upsertRotation(db: Db, entries: readonly RotationEntry[]): Promise<void> {
   // One row per (team, rep), the last entry winning: Postgres refuses to upsert a row twice in one statement.
   const unique = [...new Map(entries.map((e) => [JSON.stringify([e.teamId, e.repId]), e])).values()];
-  for (const part of chunks(unique)) {
+  for (const part of chunk(unique, CHUNK)) {
     await db
       .insertInto('rotation')
       .values(
@@ -374,7 +369,7 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
           if (updated === undefined) throw new CasMismatch();
 
           const offers: Offer[] = [];
-          for (const part of chunks(change.insertOffers ?? [])) {
+          for (const part of chunk(change.insertOffers ?? [], CHUNK)) {
             const rows = await tx
               .insertInto('offers')
               .values(part.map((o) => offerRow(o, change.handoffId)))
@@ -535,7 +530,7 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
       if (picked.length === 0) return [];
       const handoffIds = [...new Set(picked.map((d) => d.offer.handoffId))];
       const handoffs = new Map<string, Handoff>();
-      for (const part of chunks(handoffIds)) {
+      for (const part of chunk(handoffIds, CHUNK)) {
         const rows = await db.selectFrom('handoffs').selectAll().where('id', 'in', part).execute();
         for (const row of rows) handoffs.set(row.id, handoffFromRow(row));
       }
@@ -561,7 +556,7 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
       const entries = Object.entries(since);
       const counts: Record<string, number> = {};
       for (const [repId] of entries) counts[repId] = 0;
-      for (const part of chunks(entries, 100)) {
+      for (const part of chunk(entries, 100)) {
         const rows = await db
           .selectFrom('offers')
           .select(['rep_id', (eb) => eb.fn.countAll().as('n')])

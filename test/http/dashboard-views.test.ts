@@ -18,7 +18,8 @@ import {
   SPEED_EDGES,
   weeklyChart,
 } from '../../src/http/views/charts.js';
-import { escapeHtml, html, join, trusted } from '../../src/http/views/html.js';
+import { escapeHtml } from '../../src/domain/escape-html.js';
+import { html, join, trusted } from '../../src/http/views/html.js';
 import type { ExportRow, MetricsReader } from '../../src/ports/metrics.js';
 
 const M = 60_000;

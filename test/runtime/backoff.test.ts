@@ -81,6 +81,16 @@ describe('defaultShouldRetry', () => {
     expect(defaultShouldRetry(err)).toEqual({ retry: true, retryAfterMs: 7_000 });
   });
 
+  it('never retries a used-up daily allowance, however short its Retry-After', () => {
+    const daily = new ConnectorError('hubspot', {
+      kind: 'rate_limited',
+      scope: 'daily',
+      reason: 'daily limit',
+      retryAfterMs: 1_000,
+    });
+    expect(defaultShouldRetry(daily).retry).toBe(false);
+  });
+
   it('retries raw network errors and not programming errors', () => {
     expect(defaultShouldRetry(Object.assign(new Error('reset'), { code: 'ECONNRESET' })).retry).toBe(true);
     expect(defaultShouldRetry(new TypeError('undefined is not a function')).retry).toBe(false);
@@ -180,21 +190,37 @@ describe('retry', () => {
     expect(waits).toEqual([]);
   });
 
-  it('stops retrying when the signal aborts during a wait, rethrowing the last failure', async () => {
+  it('stops retrying when the signal aborts during a wait, throwing the abort reason', async () => {
     const controller = new AbortController();
-    const { sleep } = fakeSleep(() => controller.abort());
+    const stopping = new Error('shutting down');
+    const { sleep } = fakeSleep(() => controller.abort(stopping));
     let calls = 0;
-    const err = transient();
     await expect(
       retry(
         () => {
           calls++;
+          return Promise.reject(transient());
+        },
+        { attempts: 5, baseMs: 100, maxMs: 1_000, signal: controller.signal, sleep },
+      ),
+    ).rejects.toBe(stopping);
+    expect(calls).toBe(1);
+  });
+
+  it('rethrows the failure when the signal aborted while the attempt ran', async () => {
+    const controller = new AbortController();
+    const { waits, sleep } = fakeSleep();
+    const err = transient();
+    await expect(
+      retry(
+        () => {
+          controller.abort();
           return Promise.reject(err);
         },
         { attempts: 5, baseMs: 100, maxMs: 1_000, signal: controller.signal, sleep },
       ),
     ).rejects.toBe(err);
-    expect(calls).toBe(1);
+    expect(waits).toEqual([]);
   });
 
   it('makes no attempt when already aborted', async () => {
@@ -225,7 +251,7 @@ describe('retry', () => {
       },
       { attempts: 3, baseMs: 60_000, maxMs: 60_000, signal: controller.signal },
     );
-    await expect(run).rejects.toThrow('crm: 503');
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
     expect(calls).toBe(1);
     expect(Date.now() - started).toBeLessThan(10_000);
   });

@@ -2,6 +2,8 @@
 // the worker posted to the emulated Slack. Buttons go through the real signed-request path.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RecordedMessage, SlackEmulatorControl } from '../../../connectors/slack/emulator/index.js';
+import { escapeHtml } from '../../domain/escape-html.js';
+import { readBody } from '../../runtime/read-body.js';
 import { currentBlocks } from './simulated-reps.js';
 
 export interface DemoPerson {
@@ -21,13 +23,6 @@ export interface DemoPageOptions {
 
 type AnyBlock = Record<string, unknown> & { type?: string };
 type TextObj = { type?: string; text?: string } | undefined;
-
-export function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
-  );
-}
 
 /** Slack mrkdwn to HTML: escaping first, then links, bold, italic, strike and line breaks. */
 export function mrkdwn(text: string): string {
@@ -194,16 +189,7 @@ Worker: <a href="${escapeHtml(options.workerUrl)}/readyz">${escapeHtml(options.w
 <main>${personPanels}${channelPanels}</main></body></html>`;
 }
 
-async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > 64 * 1024) throw new Error('form too large');
-    chunks.push(chunk as Buffer);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-}
+const FORM_LIMIT = 64 * 1024;
 
 /** Handles /demo, /demo/click and /demo/submit; answers false for any other path. */
 export function createDemoPageHandler(
@@ -218,13 +204,13 @@ export function createDemoPageHandler(
       return true;
     }
     if (req.method === 'POST' && (path === '/demo/click' || path === '/demo/submit')) {
-      let form: URLSearchParams;
-      try {
-        form = await readForm(req);
-      } catch {
+      // Too long or unreadable: the page's forms are tiny, so either way it is not one of ours.
+      const body = await readBody(req, FORM_LIMIT).catch(() => null);
+      if (body === null) {
         res.writeHead(413).end();
         return true;
       }
+      const form = new URLSearchParams(body.toString('utf8'));
       const user = form.get('user') ?? '';
       if (path === '/demo/click') {
         const value = form.get('value');

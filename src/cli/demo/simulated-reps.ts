@@ -2,6 +2,7 @@
 // (signed requests to the worker), so accepts, rejections, timeouts and escalations all happen.
 import type { SlackEmulatorControl, RecordedMessage } from '../../../connectors/slack/emulator/index.js';
 import { ACTION, BLOCK } from '../../../connectors/slack/slack.blocks.js';
+import { sleep } from '../../runtime/abortable-sleep.js';
 
 export interface SimulatedRep {
   id: string;
@@ -59,7 +60,7 @@ export function startSimulatedReps(options: SimulationOptions): { tick(now: numb
     const until = Date.now() + 3_000;
     while (!control.views(rep.slackUserId).some((v) => v.type === 'modal' && !v.closed)) {
       if (Date.now() > until) return;
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
     const reason = options.reasons[Math.floor(random() * options.reasons.length)];
     if (!reason) return;

@@ -2,6 +2,7 @@
 // template is escaped unless it is itself markup built by `html` (or deliberately wrapped with
 // `trusted`), so lead data — names, notes, campaign strings that come from outside — always renders
 // as text. Attribute values are escaped the same way and must always be quoted in the template.
+import { escapeHtml } from '../../domain/escape-html.js';
 
 const SAFE = Symbol('safe-html');
 
@@ -12,20 +13,6 @@ export interface SafeHtml {
 }
 
 export type HtmlValue = SafeHtml | string | number | boolean | null | undefined | readonly HtmlValue[];
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-  '`': '&#96;',
-};
-
-/** Escapes text for an element body or a quoted attribute value. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`]/g, (c) => ESCAPES[c] as string);
-}
 
 function safe(text: string): SafeHtml {
   return { [SAFE]: true, text };

@@ -7,6 +7,7 @@ import { createHubspotCrm } from '../../../connectors/hubspot/hubspot.crm.js';
 import { createHubspotLeadSource } from '../../../connectors/hubspot/hubspot.lead-source.js';
 import { ConnectorError } from '../../../src/ports/failure.js';
 import type { Failure } from '../../../src/ports/failure.js';
+import { waitFor } from '../../helpers/wait.js';
 import { collect, recordingLogger } from './helpers.js';
 import type { LogEntry } from './helpers.js';
 
@@ -26,7 +27,14 @@ function setup(over: Partial<HubspotClientOptions> = {}) {
   const waits: number[] = [];
   const api = createHubspotApi(
     { token: 'pat-test', retry: { attempts: 1 }, ...over },
-    { logger: recordingLogger(logs), sleep: async (ms) => void waits.push(ms), random: () => 1 },
+    {
+      logger: recordingLogger(logs),
+      sleep: async (ms) => {
+        waits.push(ms);
+        return true;
+      },
+      random: () => 1,
+    },
   );
   const search = () => api.call('search', 'contacts.search', (c) => c.crm.contacts.searchApi.doSearch({ limit: 1 }));
   return { api, logs, waits, search };
@@ -153,6 +161,57 @@ describe('HubSpot client error paths (nock)', () => {
     const { search, waits } = setup({ retry: { attempts: 3, baseDelayMs: 100 } });
     await expect(search()).resolves.toMatchObject({ total: 0 });
     expect(waits).toEqual([100, 200]);
+  });
+
+  it('5xx with a Retry-After longer than the in-call limit → back to the caller at once, carrying the wait', async () => {
+    nock(BASE)
+      .post(SEARCH)
+      .reply(503, { status: 'error', message: 'maintenance', correlationId: 'c10' }, { 'Retry-After': '120' });
+    const { search, waits } = setup({ retry: { attempts: 3 } });
+    expect(await failureOf(search())).toMatchObject({ kind: 'transient', retryAfterMs: 120_000 });
+    expect(waits).toEqual([]);
+  });
+
+  it('a stop during the backoff ends the call at once with the abort, not a HubSpot failure', async () => {
+    nock(BASE).post(SEARCH).reply(503, {});
+    const stop = new AbortController();
+    const logs: LogEntry[] = [];
+    const api = createHubspotApi(
+      { token: 'pat-test', retry: { attempts: 3, baseDelayMs: 60_000, maxDelayMs: 60_000 } },
+      { logger: recordingLogger(logs) },
+    );
+    const started = Date.now();
+    const call = api.call('search', 'contacts.search', (c) => c.crm.contacts.searchApi.doSearch({ limit: 1 }), {
+      signal: stop.signal,
+    });
+    await waitFor(
+      'the retry to be scheduled',
+      () => logs.some((l) => l.msg === 'hubspot call failed; retrying'),
+      5_000,
+    );
+    stop.abort();
+    const err = await call.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(DOMException);
+    expect((err as DOMException).name).toBe('AbortError');
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it('makes no request once stopped', async () => {
+    const stop = new AbortController();
+    stop.abort();
+    const { api } = setup();
+    const err = await api
+      .call('search', 'contacts.search', (c) => c.crm.contacts.searchApi.doSearch({ limit: 1 }), {
+        signal: stop.signal,
+      })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect((err as DOMException).name).toBe('AbortError');
   });
 
   it('5xx on every attempt → transient', async () => {

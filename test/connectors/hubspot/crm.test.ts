@@ -208,7 +208,12 @@ describe('HubSpot CRM write-back against the emulator', () => {
     const crm = crmFor(
       emulator,
       { retry: { attempts: 3, baseDelayMs: 10 } },
-      { sleep: async (ms) => void waits.push(ms) },
+      {
+        sleep: async (ms) => {
+          waits.push(ms);
+          return true;
+        },
+      },
     );
     emulator.control.setFault({ kind: 'reset', count: 1, match: 'batch/update' });
     const [first] = await crm.update([{ key: 'k', record: ref(id!), properties: { hs_lead_status: 'OPEN' } }]);

@@ -8,6 +8,7 @@ function fakeClock() {
     sleep: async (ms: number) => {
       t += ms;
       await new Promise((r) => setImmediate(r));
+      return true;
     },
   };
 }
