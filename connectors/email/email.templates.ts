@@ -1,5 +1,6 @@
 // Alerts, digests and escalation notices as email: a plain-text part and an HTML part. The HTML keeps
 // to what every mail client renders: tables, inline styles, no scripts, no external assets.
+import { escapeHtml } from '../../src/domain/escape-html.js';
 import { textTable } from '../../src/domain/text-table.js';
 import type { MessageDoc, MessageTable } from '../../src/ports/message-doc.js';
 
@@ -7,14 +8,6 @@ export interface RenderedEmail {
   subject: string;
   text: string;
   html: string;
-}
-
-/** Text for HTML element content and quoted attribute values. */
-function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
-  );
 }
 
 function numericColumns(t: MessageTable): boolean[] {

@@ -2,6 +2,7 @@
 // errors, indexing lag and signed webhooks. Serves the connector tests, the benchmarks and `handoff demo`.
 // This file is the server: it routes each call through faults, auth, scopes and rate limits to the API areas,
 // and answers the control API under /__control/<method>.
+import { readBody } from '../../../src/runtime/read-body.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAccess } from './access.js';
@@ -32,10 +33,11 @@ export type {
   HubspotEmulatorWebhookOptions,
 } from './types.js';
 
-async function readBody(req: http.IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+/** HubSpot answers bodies past its limits itself (search's 3,000 characters); this only guards the emulator. */
+async function readText(req: http.IncomingMessage): Promise<string> {
+  const body = await readBody(req, 8_000_000);
+  if (body === null) throw new Error('request body over 8 MB');
+  return body.toString('utf8');
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -104,7 +106,7 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const rawBody = await readBody(req);
+    const rawBody = await readText(req);
     const url = new URL(req.url ?? '/', 'http://emulator.local');
     const method = req.method ?? 'GET';
     if (url.pathname.startsWith('/__control/')) {

@@ -1,5 +1,6 @@
 // What every part of the Salesforce emulator answers with: JSON bodies, and the error array Salesforce uses
 // ([{ errorCode, message, fields? }]) for a request it refuses.
+import { readBody } from '../../../src/runtime/read-body.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** A status and a JSON body (none when undefined) that a handler hands back to the router. */
@@ -20,13 +21,11 @@ export class SfApiError extends Error {
   }
 }
 
-export function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+/** The request body as text; the bound only guards the emulator (Salesforce's own limits are answered by handlers). */
+export async function readText(req: IncomingMessage): Promise<string> {
+  const body = await readBody(req, 8_000_000);
+  if (body === null) throw new Error('request body over 8 MB');
+  return body.toString('utf8');
 }
 
 export function sendJson(

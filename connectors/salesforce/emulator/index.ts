@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { controlRequest, createControl } from './control.js';
 import type { SalesforceEmulatorControl } from './control.js';
-import { NOT_FOUND, readBody, sendJson, SfApiError } from './http.js';
+import { NOT_FOUND, readText, sendJson, SfApiError } from './http.js';
 import type { Answer } from './http.js';
 import { createLimits, endpointKey } from './limits.js';
 import { createOAuth } from './oauth.js';
@@ -92,7 +92,7 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     }
     const refused = limits.spend();
     if (refused) return answerRest(res, refused);
-    const raw = method === 'GET' ? '' : await readBody(req);
+    const raw = method === 'GET' ? '' : await readText(req);
     let body: unknown = undefined;
     if (raw !== '') {
       try {
@@ -127,7 +127,7 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     search: URLSearchParams,
   ): Promise<void> {
     const method = req.method ?? 'GET';
-    const raw = method === 'GET' ? '' : await readBody(req);
+    const raw = method === 'GET' ? '' : await readText(req);
     const body = (raw === '' ? {} : JSON.parse(raw)) as Record<string, unknown>;
     const answer = controlRequest(control, org, { method, path, search, body });
     sendJson(res, answer.status, answer.body);
@@ -139,7 +139,7 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     const handle = async (): Promise<void> => {
       if (path === '/services/oauth2/token' && req.method === 'POST') {
         limits.countToken();
-        const answer = oauth.token(await readBody(req));
+        const answer = oauth.token(await readText(req));
         return sendJson(res, answer.status, answer.body);
       }
       const rest = /^\/services\/data\/v(\d+\.\d)\/(.*)$/.exec(path);

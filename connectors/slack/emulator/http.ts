@@ -1,22 +1,12 @@
 // Reading and answering the HTTP requests the emulator itself receives (Web API, response_url, control).
+import { readBody } from '../../../src/runtime/read-body.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export function readBody(req: IncomingMessage, limit = 2_000_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        reject(new Error('body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+/** The request body as text, refused past `limit` bytes. */
+export async function readText(req: IncomingMessage, limit = 2_000_000): Promise<string> {
+  const body = await readBody(req, limit);
+  if (body === null) throw new Error('body too large');
+  return body.toString('utf8');
 }
 
 /** Answers with JSON, or with plain text when the body is a string (Slack's 5xx pages, response_url's "ok"). */

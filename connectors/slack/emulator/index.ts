@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { createControl, serveControl, type SlackEmulatorControl } from './control.js';
 import { createHttpDelivery } from './delivery.js';
-import { readBody, send } from './http.js';
+import { readText, send } from './http.js';
 import { createInteractivity } from './interactivity.js';
 import { createSocketMode } from './socket-mode.js';
 import { APP_ID, BOT, TEAM, createSlackState } from './state.js';
@@ -82,7 +82,7 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://emulator');
-    const raw = await readBody(req);
+    const raw = await readText(req);
     if (url.pathname.startsWith('/__control/')) {
       try {
         await serveControl(
