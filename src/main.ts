@@ -3,47 +3,46 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Config } from './config/index.js';
-import type { AppDeps } from './app/deps.js';
-import type { AppSettings } from './app/settings.js';
-import { computeDeadline } from './app/deadline.js';
-import { createJobHandlers } from './app/job-handlers.js';
-import { createHandoffActions } from './app/handoff-actions.js';
-import { ensureLiveFrom, pollSource } from './app/poll-source.js';
-import { sweepDeadlines } from './app/sweep-deadlines.js';
-import { checkOpenHandoffs } from './app/check-open-handoffs.js';
-import { planOffer } from './app/route-handoff.js';
-import { job } from './app/jobs.js';
-import { isFreeEmailDomain } from './domain/free-email-domains.js';
 import type { Millis } from './domain/model.js';
 import type { Clock } from './ports/clock.js';
 import type { Crm } from './ports/crm.js';
+import { isDailyLimit } from './ports/failure.js';
 import type { LeadSource } from './ports/lead-source.js';
 import type { Logger } from './ports/logger.js';
 import type { Mailer } from './ports/mailer.js';
 import type { RepNotifier } from './ports/rep-notifier.js';
 import type { Store } from './ports/store.js';
-import { ConnectorError, isDailyLimit, type Failure } from './ports/failure.js';
 import { openStore } from './store/index.js';
-import { createOutbox } from './runtime/outbox.js';
-import { startLoop, type Loop } from './runtime/loop.js';
-import type { RootLogger } from './runtime/logger.js';
-import { startHttpServer, type HttpServer, type ReadinessCheck, type RouteHandler } from './http/server.js';
-import { createHubspotApi, type HubspotApi } from '../connectors/hubspot/hubspot.client.js';
-import type { SalesforceConnection } from '../connectors/salesforce/salesforce.connection.js';
-import { createHubspotLeadSource } from '../connectors/hubspot/hubspot.lead-source.js';
-import { createHubspotCrm } from '../connectors/hubspot/hubspot.crm.js';
-import { createHubspotWebhookHandler } from '../connectors/hubspot/hubspot.webhooks.js';
-import { createSlackNotifier } from '../connectors/slack/slack.notifier.js';
-import { createSlackApp, type SlackApp } from '../connectors/slack/slack.app.js';
-import { createSmtpMailer } from '../connectors/email/smtp.mailer.js';
-import cron from 'node-cron';
-import { createConnectorWatch, evaluateAlerts } from './app/alerts.js';
-import { sendDueDigest, type DigestSchedule } from './app/digests.js';
-import { createPrometheusMetrics } from './http/metrics.js';
 import { metricsReaderFor } from './store/metrics-memory.js';
+import { createConnectorHealth } from './runtime/connector-health.js';
+import { scheduleCron } from './runtime/cron.js';
+import { startLeader } from './runtime/leader.js';
+import type { RootLogger } from './runtime/logger.js';
+import { startLoop } from './runtime/loop.js';
+import { createOutbox } from './runtime/outbox.js';
+import type { AppDeps } from './app/deps.js';
+import type { AppSettings } from './app/settings.js';
+import { evaluateAlerts } from './app/alerts.js';
+import { checkOpenHandoffs } from './app/check-open-handoffs.js';
+import { computeDeadline } from './app/deadline.js';
+import { sendDueDigest, type DigestSchedule } from './app/digests.js';
+import { createHandoffActions } from './app/handoff-actions.js';
+import { createJobHandlers } from './app/job-handlers.js';
+import { job } from './app/jobs.js';
+import { ensureLiveFrom, pollSource } from './app/poll-source.js';
+import { planOffer } from './app/route-handoff.js';
 import { computeStats } from './app/stats.js';
-import { exportTimings, writeExport } from './cli/commands/export.js';
+import { sweepDeadlines } from './app/sweep-deadlines.js';
 import { createDashboardHandler } from './http/dashboard.js';
+import { createPrometheusMetrics } from './http/metrics.js';
+import { createReadiness } from './http/readiness.js';
+import { startHttpServer, type HttpServer, type RouteHandler } from './http/server.js';
+import { exportTimings, writeExport } from './cli/commands/export.js';
+import { hubspotFromConfig } from '../connectors/hubspot/hubspot.from-config.js';
+import { salesforceFromConfig } from '../connectors/salesforce/salesforce.from-config.js';
+import { createSlackApp, type SlackApp } from '../connectors/slack/slack.app.js';
+import { createSlackNotifier } from '../connectors/slack/slack.notifier.js';
+import { createSmtpMailer } from '../connectors/email/smtp.mailer.js';
 
 export interface WorkerOptions {
   logger: RootLogger;
@@ -120,98 +119,23 @@ interface Connectors {
   hubspotWebhook: RouteHandler | null;
 }
 
-/** Source and CRM for any combination of HubSpot and Salesforce; one limiter / session per vendor. */
+/** Source, CRM and webhook for any mix of HubSpot and Salesforce: one API client or session per vendor. */
 async function buildConnectors(
   config: Config,
   logger: Logger,
-  onContactIds: (ids: string[]) => Promise<void>,
-  onLimitWarning: (text: string) => void,
+  hooks: { onContactIds: (ids: string[]) => Promise<void>; onLimitWarning: (text: string) => void },
 ): Promise<Connectors> {
-  // jsforce is large (about 35 MB resident): Salesforce modules load only when the config uses them.
-  const usesSalesforce = config.source.kind === 'salesforce' || config.crm.kind === 'salesforce';
-  const sfModules = usesSalesforce
-    ? {
-        connection: await import('../connectors/salesforce/salesforce.connection.js'),
-        source: await import('../connectors/salesforce/salesforce.lead-source.js'),
-        crm: await import('../connectors/salesforce/salesforce.crm.js'),
-      }
-    : null;
-  let hubspotApi: HubspotApi | null = null;
-  const hubspotOptions = () => {
-    const hs = config.hubspot;
-    if (!hs) throw new Error('hubspot section missing (the config check should have caught this)');
-    return { token: hs.token, baseUrl: hs.baseUrl, rateLimitPer10s: hs.rateLimit };
-  };
-  const hubspot = (): HubspotApi =>
-    (hubspotApi ??= createHubspotApi(hubspotOptions(), { logger: logger.child({ component: 'hubspot' }) }));
-  let sfConnection: SalesforceConnection | null = null;
-  const salesforce = (): SalesforceConnection => {
-    const sf = config.salesforce;
-    if (!sf) throw new Error('salesforce section missing (the config check should have caught this)');
-    if (!sfModules) throw new Error('salesforce modules not loaded');
-    return (sfConnection ??= sfModules.connection.createSalesforceConnection(
-      { loginUrl: sf.loginUrl, apiVersion: sf.apiVersion, auth: sf.auth },
-      { logger: logger.child({ component: 'salesforce' }) },
-    ));
-  };
-
-  let source: Connectors['source'];
-  let hubspotWebhook: RouteHandler | null = null;
-  if (config.source.kind === 'hubspot') {
-    const hs = config.hubspot;
-    source = createHubspotLeadSource(
-      {
-        ...hubspotOptions(),
-        mql: {
-          lifecycleStage: config.source.mql.lifecycleStage ?? 'marketingqualifiedlead',
-          minScore: config.source.mql.minScore,
-        },
-        fields: config.fields,
-        overlapMs: config.source.overlap,
-        portalId: hs?.portalId ?? null,
-      },
-      { logger: logger.child({ component: 'hubspot' }), api: hubspot() },
-    );
-    if (hs?.webhookSecret) {
-      hubspotWebhook = createHubspotWebhookHandler({
-        clientSecret: hs.webhookSecret,
-        ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
-        onContactIds,
-        logger: logger.child({ component: 'hubspot' }),
-      });
-    }
-  } else {
-    if (!sfModules) throw new Error('salesforce modules not loaded');
-    source = sfModules.source.createSalesforceLeadSource(
-      {
-        mql: { status: config.source.mql.status ?? 'Marketing Qualified', minScore: config.source.mql.minScore },
-        fields: config.fields,
-        mqlDateField: config.source.mql.dateField,
-        overlapMs: config.source.overlap,
-      },
-      {
-        connection: salesforce(),
-        logger: logger.child({ component: 'salesforce' }),
-        onLimitWarning: (w) =>
-          onLimitWarning(
-            w.level === 'exceeded'
-              ? `Salesforce refused requests: the org's daily API allowance is used up (${w.used}/${w.limit}). Polling is paused.`
-              : `Salesforce API usage is at ${Math.round(w.fraction * 100)}% of the daily allowance (${w.used}/${w.limit}); polling slowed down.`,
-          ),
-      },
-    );
-  }
-  const crm: Crm =
-    config.crm.kind === 'hubspot'
-      ? createHubspotCrm(hubspotOptions(), {
-          logger: logger.child({ component: 'hubspot' }),
-          api: hubspot(),
-          isFreeEmailDomain,
-        })
-      : (sfModules as NonNullable<typeof sfModules>).crm.createSalesforceCrm(
-          {},
-          { connection: salesforce(), logger: logger.child({ component: 'salesforce' }), isFreeEmailDomain },
-        );
+  const uses = new Set([config.source.kind, config.crm.kind]);
+  const hubspot = uses.has('hubspot') ? hubspotFromConfig(config, { logger }) : null;
+  const salesforce = uses.has('salesforce') ? await salesforceFromConfig(config, { logger }) : null;
+  const source =
+    config.source.kind === 'hubspot'
+      ? hubspot?.leadSource()
+      : salesforce?.leadSource({ onLimitWarning: hooks.onLimitWarning });
+  const crm = config.crm.kind === 'hubspot' ? hubspot?.crm() : salesforce?.crm();
+  if (!source || !crm) throw new Error('a connector the config names was not built');
+  const hubspotWebhook =
+    config.source.kind === 'hubspot' ? (hubspot?.webhookHandler(hooks.onContactIds) ?? null) : null;
   return { source, crm, hubspotWebhook };
 }
 
@@ -237,7 +161,6 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       if (requeued > 0) log.info({ requeued }, 'resumed jobs a previous run left unfinished');
     }
     const settings = settingsFromConfig(config);
-    const connectorFailures = new Map<string, { failure: Failure; at: Millis }>();
     const metrics = metricsReaderFor(store);
     const prom = createPrometheusMetrics({
       backlog: (now) => metrics.backlog(now),
@@ -245,11 +168,20 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       now: () => clock.now(),
       logger,
     });
-    const connectorWatch = createConnectorWatch();
+    // Loops started below replace these; until then a wake-up has nothing to wake.
+    let wakeOutbox = (): void => undefined;
     let wakeAlerts = (): void => undefined;
+    // Connector alerts (with cooldown and a resolved notice) come from the alert loop; a refused token
+    // or a used-up daily allowance wakes it at once.
+    const connectorHealth = createConnectorHealth({
+      now: () => clock.now(),
+      onFailure: (name, failure) => {
+        prom.telemetry.connectorError(name, failure.kind);
+        if (failure.kind === 'auth' || isDailyLimit(failure)) wakeAlerts();
+      },
+    });
 
     // Webhooks store the ids as a durable job and answer at once; the outbox reads and ingests them.
-    let wakeOutbox = (): void => undefined;
     const onContactIds = async (ids: string[]): Promise<void> => {
       if (ids.length === 0) return;
       const now = clock.now();
@@ -259,12 +191,11 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       );
       wakeOutbox();
     };
-
     const adminAlert = (key: string, text: string): void => {
       const channel = settings.slack?.managersChannel;
       if (!channel) return;
       const now = clock.now();
-      // One notice per key and hour; the alerts issue adds cooldowns and resolution notices on top.
+      // One notice per key and hour.
       void store
         .enqueueJobs(
           [
@@ -279,17 +210,10 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
         )
         .catch((err: unknown) => log.warn({ err }, 'could not queue an admin alert'));
     };
-    // Connector alerts (with cooldown and a resolved notice) come from the alert loop.
-    const noteConnectorFailure = (name: string, failure: Failure): void => {
-      connectorWatch.record(name, failure, clock.now());
-      prom.telemetry.connectorError(name, failure.kind);
-      if (failure.kind !== 'auth' && !isDailyLimit(failure)) return;
-      connectorFailures.set(name, { failure, at: clock.now() });
-      wakeAlerts();
-    };
-    const connectors = await buildConnectors(config, logger, onContactIds, (text) =>
-      adminAlert('salesforce-limit', text),
-    );
+    const connectors = await buildConnectors(config, logger, {
+      onContactIds,
+      onLimitWarning: (text) => adminAlert('salesforce-limit', text),
+    });
 
     const notifier: RepNotifier | null = config.slack
       ? createSlackNotifier(
@@ -307,6 +231,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       : null;
     if (mailer) closers.push(async () => mailer.close());
 
+    // Use cases.
     const deps: AppDeps = {
       store,
       clock,
@@ -318,8 +243,9 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       wake: () => wakeOutbox(),
       telemetry: prom.telemetry,
     };
-
     const handlers = createJobHandlers(deps, { source: connectors.source, notifier, crm: connectors.crm, mailer });
+    // A job's kind names its connector first: "slack.message", "crm.update", "source.fetch".
+    const connectorOf = (kind: string): string => kind.split('.')[0] ?? kind;
     const outbox = createOutbox({
       store,
       clock,
@@ -329,12 +255,9 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       leaseMs: 30_000,
       onFailure: (j, failure, dead) => {
         prom.telemetry.jobFailed(j.kind, failure.kind, dead);
-        noteConnectorFailure(j.kind.split('.')[0] ?? j.kind, failure);
+        connectorHealth.record(connectorOf(j.kind), failure);
       },
-      onDone: (j) => {
-        connectorFailures.delete(j.kind.split('.')[0] ?? j.kind);
-        connectorWatch.record(j.kind.split('.')[0] ?? j.kind, null, clock.now());
-      },
+      onDone: (j) => connectorHealth.record(connectorOf(j.kind), null),
       // The dead-jobs alert (counts, latest errors, resolved notice) reports it.
       onDead: (j, failure) => {
         log.error(
@@ -386,13 +309,9 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       closers.push(() => app.stop());
     }
 
-    // Loops.
+    // Loops. Every replica drains the outbox; polling, sweeping, withdrawal checks, alerts and digests
+    // run on the replica holding the lease, and start on the tick that takes it.
     const stopping = new AbortController();
-    const loops: Loop[] = [];
-    const leaseName = `poller:${connectors.source.kind}`;
-    let holdsLease = false;
-    // The poller and sweeper start on the tick that takes the lease, not one interval later.
-    const onLeaseAcquired: (() => void)[] = [];
     const startFrom = await ensureLiveFrom(deps, connectors.source.kind, startFromMillis(config, clock.now()));
     const pollEvery = connectors.hubspotWebhook ? config.source.pollEvery * 4 : config.source.pollEvery;
     const outboxLoop = startLoop({
@@ -405,110 +324,78 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       },
     });
     wakeOutbox = () => outboxLoop.runNow();
-    loops.push(outboxLoop);
-    loops.push(
-      startLoop({
-        name: 'lease',
-        intervalMs: Math.max(1_000, Math.floor(intervals.leaseMs / 3)),
-        logger,
-        signal: stopping.signal,
-        tick: async () => {
-          const had = holdsLease;
-          holdsLease = await store.tryAcquireLease(leaseName, workerId, intervals.leaseMs, clock.now());
-          if (holdsLease !== had)
-            log.info(
-              { lease: leaseName, held: holdsLease },
-              holdsLease ? 'lease acquired: this replica polls and sweeps' : 'lease lost',
-            );
-          if (holdsLease && !had) {
-            wakeAlerts();
-            for (const wake of onLeaseAcquired) wake();
-          }
-        },
-      }),
-    );
-    const pollerLoop = startLoop({
+    const leader = startLeader({
+      store,
+      leaseName: `poller:${connectors.source.kind}`,
+      workerId,
+      leaseMs: intervals.leaseMs,
+      now: () => clock.now(),
+      logger,
+      signal: stopping.signal,
+    });
+    const pollerLoop = leader.startLoop({
       name: 'poller',
       intervalMs: () => pollEvery * (connectors.source.pollDelayMultiplier ?? 1),
-      logger,
-      signal: stopping.signal,
+      runOnTakeover: true,
       tick: async (signal) => {
-        if (!holdsLease) return;
         const paused = connectors.source.pausedUntil ?? null;
         if (paused !== null && paused > clock.now()) return;
-        let summary;
-        try {
-          summary = await pollSource(deps, connectors.source, { startFrom, signal });
-          connectorFailures.delete('source');
-        } catch (err) {
-          if (err instanceof ConnectorError) noteConnectorFailure('source', err.failure);
-          throw err;
-        }
+        const summary = await connectorHealth.observe('source', () =>
+          pollSource(deps, connectors.source, { startFrom, signal }),
+        );
         if (summary.created > 0) {
           log.info({ created: summary.created, leads: summary.leads, pages: summary.pages }, 'poll stored new MQLs');
-          outboxLoop.runNow();
+          wakeOutbox();
         }
       },
     });
-    loops.push(pollerLoop);
-    onLeaseAcquired.push(() => pollerLoop.runNow());
-    const sweeperLoop = startLoop({
+    const sweeperLoop = leader.startLoop({
       name: 'sweeper',
       intervalMs: intervals.sweepMs,
-      logger,
-      signal: stopping.signal,
+      runOnTakeover: true,
       tick: async () => {
-        if (!holdsLease) return;
         const s = await sweepDeadlines(deps);
-        if (s.reminded + s.reoffered + s.escalated > 0) outboxLoop.runNow();
+        if (s.reminded + s.reoffered + s.escalated > 0) wakeOutbox();
       },
     });
-    loops.push(sweeperLoop);
-    onLeaseAcquired.push(() => sweeperLoop.runNow());
-    loops.push(
-      startLoop({
-        name: 'withdrawal-check',
-        intervalMs: intervals.withdrawalCheckMs,
-        immediate: false,
-        logger,
-        signal: stopping.signal,
-        tick: async () => {
-          if (!holdsLease) return;
-          const r = await checkOpenHandoffs(deps, connectors.source);
-          if (r.withdrawn > 0) outboxLoop.runNow();
-        },
-      }),
-    );
+    const withdrawalLoop = leader.startLoop({
+      name: 'withdrawal-check',
+      intervalMs: intervals.withdrawalCheckMs,
+      immediate: false,
+      tick: async () => {
+        const r = await checkOpenHandoffs(deps, connectors.source);
+        if (r.withdrawn > 0) wakeOutbox();
+      },
+    });
 
-    // Alerts and digests run on the replica holding the lease; a digest missed while no worker ran
-    // goes out at the first tick (sendDueDigest walks the schedule back).
-    const digestSchedules: DigestSchedule[] = [];
+    // A digest missed while no worker ran goes out at the first alerts tick (sendDueDigest walks the
+    // schedule back).
+    const digestDeps = { ...deps, metrics };
+    const digests: DigestSchedule[] = [];
     for (const name of ['managers', 'marketing'] as const) {
       const d = config.digests[name];
       if (!d || d.via.length === 0) continue;
-      const schedule: DigestSchedule = { name, timezone: d.timezone, via: d.via, matches: () => false };
-      const task = cron.schedule(
-        d.cron,
-        async (ctx) => {
-          if (!holdsLease) return;
-          await sendDueDigest({ ...deps, metrics }, schedule, ctx.date.getTime());
-          outboxLoop.runNow();
-        },
-        { timezone: d.timezone, noOverlap: true, name: `digest:${name}` },
-      );
-      schedule.matches = (at) => task.match(new Date(at));
-      task.on('execution:failed', (ctx) => log.error({ err: ctx.execution?.error, digest: name }, 'digest failed'));
-      stopping.signal.addEventListener('abort', () => void Promise.resolve(task.destroy()).catch(() => undefined));
-      digestSchedules.push(schedule);
+      const cronJob = scheduleCron({
+        name: `digest:${name}`,
+        expression: d.cron,
+        timezone: d.timezone,
+        signal: stopping.signal,
+        run: leader.only(async (scheduledAt) => {
+          await sendDueDigest(digestDeps, schedule, scheduledAt);
+          wakeOutbox();
+        }),
+        onFailed: (err) => log.error({ err, digest: name }, 'digest failed'),
+        logger,
+      });
+      const schedule: DigestSchedule = { name, timezone: d.timezone, via: d.via, matches: cronJob.matches };
+      digests.push(schedule);
     }
     let digestsCaughtUp = false;
-    const alertLoop = startLoop({
+    const alertLoop = leader.startLoop({
       name: 'alerts',
       intervalMs: intervals.alertsMs,
-      logger,
-      signal: stopping.signal,
+      runOnTakeover: true,
       tick: async () => {
-        if (!holdsLease) return;
         const r = await evaluateAlerts({
           store,
           metrics,
@@ -516,20 +403,21 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
           settings,
           rules: config.alerts,
           logger: logger.child({ component: 'alerts' }),
-          connectors: connectorWatch,
+          connectors: connectorHealth,
         });
         let queued = r.fired.length + r.resolved.length > 0;
         if (!digestsCaughtUp) {
-          for (const schedule of digestSchedules)
-            queued = (await sendDueDigest({ ...deps, metrics }, schedule)).kind === 'sent' || queued;
+          for (const schedule of digests)
+            queued = (await sendDueDigest(digestDeps, schedule)).kind === 'sent' || queued;
           digestsCaughtUp = true;
         }
-        if (queued) outboxLoop.runNow();
+        if (queued) wakeOutbox();
       },
     });
     wakeAlerts = () => alertLoop.runNow();
-    loops.push(alertLoop);
+    const loops = [outboxLoop, leader.loop, pollerLoop, sweeperLoop, withdrawalLoop, alertLoop];
 
+    // HTTP.
     const routes: Record<string, RouteHandler> = { 'GET /metrics': (req, res) => prom.handler(req, res) };
     if (slackApp && slackApp.mode === 'http') {
       const app = slackApp;
@@ -557,44 +445,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       host: config.server.host,
       logger,
       routes,
-      readiness: async () => {
-        const checks: ReadinessCheck[] = [];
-        try {
-          await store.getCursor('readiness');
-          checks.push({ name: 'store', ok: true });
-        } catch (err) {
-          checks.push({ name: 'store', ok: false, detail: err instanceof Error ? err.message : String(err) });
-        }
-        const now = Date.now();
-        for (const loop of loops) {
-          const period =
-            loop.name === 'poller'
-              ? pollEvery
-              : loop.name === 'withdrawal-check'
-                ? intervals.withdrawalCheckMs
-                : loop.name === 'lease'
-                  ? intervals.leaseMs
-                  : loop.name === 'alerts'
-                    ? intervals.alertsMs
-                    : intervals.sweepMs;
-          const stale = loop.lastTickAt !== null && now - loop.lastTickAt > period * 3 + 30_000;
-          const failing = loop.consecutiveFailures >= 3;
-          checks.push({
-            name: `loop:${loop.name}`,
-            ok: !stale && !failing,
-            ...(failing
-              ? { detail: `${loop.consecutiveFailures} failed ticks in a row` }
-              : stale
-                ? { detail: 'not ticking' }
-                : {}),
-          });
-        }
-        for (const [name, f] of connectorFailures) {
-          if (f.failure.kind === 'auth')
-            checks.push({ name: `connector:${name}`, ok: false, detail: f.failure.reason });
-        }
-        return checks;
-      },
+      readiness: createReadiness({ store, loops, connectors: connectorHealth }),
     });
     closers.unshift(() => http.close());
 
@@ -613,7 +464,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
           log.info('stopping: intake closed, finishing in-flight work');
           stopping.abort();
           await Promise.all(loops.map((l) => l.stop()));
-          if (holdsLease) await store.releaseLease(leaseName, workerId).catch(() => undefined);
+          await leader.stop();
           for (const close of closers) await close().catch((err: unknown) => log.warn({ err }, 'close failed'));
           log.info('stopped');
         })();

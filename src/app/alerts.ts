@@ -15,7 +15,7 @@ import {
 } from '../domain/metrics.js';
 import type { Millis } from '../domain/model.js';
 import type { Clock } from '../ports/clock.js';
-import type { FailureKind } from '../ports/failure.js';
+import type { ConnectorHealth } from '../ports/connector-health.js';
 import type { Logger } from '../ports/logger.js';
 import type { Fact, MessageDoc } from '../ports/message-doc.js';
 import type { MetricsReader } from '../ports/metrics.js';
@@ -169,42 +169,6 @@ export function decideAlert(
 
 // ---- connector health -------------------------------------------------------------------------
 
-export interface ConnectorStatus {
-  connector: string;
-  kind: FailureKind;
-  reason: string;
-  since: Millis;
-  consecutive: number;
-}
-
-export interface ConnectorWatch {
-  /** Records the outcome of a call or job of a connector (null failure = it worked). */
-  record(connector: string, failure: { kind: FailureKind; reason: string } | null, now: Millis): void;
-  /** Connectors whose last call failed. */
-  failing(): ConnectorStatus[];
-}
-
-export function createConnectorWatch(): ConnectorWatch {
-  const state = new Map<string, ConnectorStatus>();
-  return {
-    record(connector, failure, now) {
-      if (failure === null) {
-        state.delete(connector);
-        return;
-      }
-      const prev = state.get(connector);
-      state.set(connector, {
-        connector,
-        kind: failure.kind,
-        reason: failure.reason,
-        since: prev?.since ?? now,
-        consecutive: (prev?.consecutive ?? 0) + 1,
-      });
-    },
-    failing: () => [...state.values()],
-  };
-}
-
 /** Repeated failures of any kind make a connector alert; auth failures (token, scope) at once. */
 export const CONNECTOR_FAILURES_TO_ALERT = 3;
 
@@ -217,7 +181,7 @@ export interface AlertDeps {
   settings: AppSettings;
   rules: AlertRules;
   logger: Logger;
-  connectors?: ConnectorWatch;
+  connectors?: ConnectorHealth;
 }
 
 const ALERT_CURSOR = 'alerts:sla_breach';

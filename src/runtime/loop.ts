@@ -21,6 +21,8 @@ export interface LoopOptions {
 
 export interface Loop {
   readonly name: string;
+  /** The pause it takes between ticks, asked now (it may change, e.g. a throttled poller slows down). */
+  readonly intervalMs: number;
   /** When the last tick ended, successfully or not (null before the first one ends). */
   readonly lastTickAt: number | null;
   /** When the last successful tick ended. */
@@ -131,6 +133,9 @@ export function startLoop(options: LoopOptions): Loop {
 
   return {
     name,
+    get intervalMs() {
+      return intervalOf(options.intervalMs);
+    },
     get lastTickAt() {
       return lastTickAt;
     },

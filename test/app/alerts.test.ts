@@ -1,7 +1,8 @@
 // Alert rules with a fake clock: the pure decision (fire, dedupe, cooldown, quiet hours, resolve) and
 // whole ticks over the memory store, delivered by the outbox to fake Slack and mail.
 import { describe, expect, it } from 'vitest';
-import { createConnectorWatch, decideAlert, evaluateAlerts } from '../../src/app/alerts.js';
+import { decideAlert, evaluateAlerts } from '../../src/app/alerts.js';
+import { createConnectorHealth } from '../../src/runtime/connector-health.js';
 import type { AlertDeps, AlertRules, Observation } from '../../src/app/alerts.js';
 import type { AlertRow, Store } from '../../src/ports/store.js';
 import { createMemoryStore } from '../../src/store/index.js';
@@ -320,7 +321,7 @@ describe('evaluateAlerts', () => {
 
   it('raises unroutable leads, failing connectors and dead jobs to managers', async () => {
     const h = createHarness(createMemoryStore(), undefined, T);
-    const connectors = createConnectorWatch();
+    const connectors = createConnectorHealth({ now: () => h.clock.now() });
     const deps = alertDeps(h, { backlog: null, lull: null, conversion: null, rejectionSpike: null }, { connectors });
     const c = (await mql(h.store, T - HOUR)).handoff;
     await h.store.applyChange(
@@ -332,14 +333,14 @@ describe('evaluateAlerts', () => {
       },
       T - HOUR,
     );
-    connectors.record('crm', { kind: 'auth', reason: 'token expired' }, T - MIN);
-    connectors.record('slack', { kind: 'transient', reason: 'timeout' }, T - MIN); // once: not yet an alert
+    connectors.record('crm', { kind: 'auth', reason: 'token expired' });
+    connectors.record('slack', { kind: 'transient', reason: 'timeout' }); // once: not yet an alert
     await h.store.enqueueJobs([{ kind: 'crm.note', payload: {}, idempotencyKey: 'x', runAt: T }], T);
     const [dead] = await h.store.claimJobs({ now: T, limit: 1, leaseMs: 1000, workerId: 'w' });
     await h.store.killJob(dead!.id, 'w', 'invalid: no such record', T);
     const tick = await evaluateAlerts(deps);
     expect(tick.fired.sort()).toEqual(['connector:crm', 'dead_jobs', 'unroutable']);
-    connectors.record('crm', null, T + MIN);
+    connectors.record('crm', null);
     h.clock.advance(2 * MIN);
     expect((await evaluateAlerts(deps)).resolved).toEqual(['connector:crm']);
   });

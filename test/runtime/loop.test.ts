@@ -44,6 +44,14 @@ describe('startLoop', () => {
     expect(loop.ticks).toBe(5);
   });
 
+  it('reports the interval it would pause for now', () => {
+    let every = 1_000;
+    const { loop } = start({ tick: () => undefined, intervalMs: () => every });
+    expect(loop.intervalMs).toBe(1_000);
+    every = 8_000;
+    expect(loop.intervalMs).toBe(8_000);
+  });
+
   it('waits one interval first when not immediate', async () => {
     let ticks = 0;
     start({ tick: () => void ticks++, immediate: false });

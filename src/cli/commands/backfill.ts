@@ -18,14 +18,15 @@ import {
 } from '../../app/backfill.js';
 import { parseDuration } from '../../domain/duration.js';
 import { InputError } from '../../domain/errors.js';
-import { historyProperties, type HistoryRules, type InferredOutcome } from '../../domain/history.js';
+import type { HistoryRules, InferredOutcome } from '../../domain/history.js';
 import { LEAD_FIELDS, type Lead, type LeadFieldName, type Millis, type SourceKind } from '../../domain/model.js';
 import type { HistorySource } from '../../ports/history-source.js';
 import type { Logger } from '../../ports/logger.js';
 import { openStore } from '../../store/index.js';
 import { createLogger } from '../../runtime/logger.js';
 import { settingsFromConfig } from '../../main.js';
-import { createHubspotHistorySource } from '../../../connectors/hubspot/hubspot.history.js';
+import { hubspotFromConfig } from '../../../connectors/hubspot/hubspot.from-config.js';
+import { salesforceFromConfig } from '../../../connectors/salesforce/salesforce.from-config.js';
 import type { CliIo } from '../context.js';
 import { checkFieldName, parseCsv } from '../lead-file.js';
 import { configFileOption, loadConfigWithoutSecrets } from './simulate.js';
@@ -60,47 +61,11 @@ export function backfillPeriod(opts: { since: string; until?: string }, now: Mil
   return { from, to };
 }
 
-export async function historySourceFromConfig(config: Config, logger: Logger): Promise<HistorySource> {
-  const rules = config.history;
-  if (config.source.kind === 'hubspot') {
-    const hs = config.hubspot;
-    if (!hs) throw new InputError('config.invalid', ['hubspot: the section is required when source.kind is hubspot']);
-    return createHubspotHistorySource(
-      {
-        token: hs.token,
-        baseUrl: hs.baseUrl,
-        rateLimitPer10s: hs.rateLimit,
-        mql: {
-          lifecycleStage: config.source.mql.lifecycleStage ?? 'marketingqualifiedlead',
-          minScore: config.source.mql.minScore,
-        },
-        fields: config.fields,
-        dateProperty: config.source.mql.dateField,
-        extraProperties: historyProperties(rules),
-        portalId: hs.portalId,
-      },
-      { logger: logger.child({ component: 'hubspot' }) },
-    );
-  }
-  const sf = config.salesforce;
-  if (!sf)
-    throw new InputError('config.invalid', ['salesforce: the section is required when source.kind is salesforce']);
-  // jsforce is loaded only for Salesforce setups (it is large).
-  const { createSalesforceConnection } = await import('../../../connectors/salesforce/salesforce.connection.js');
-  const { createSalesforceHistorySource } = await import('../../../connectors/salesforce/salesforce.history.js');
-  const connection = createSalesforceConnection(
-    { loginUrl: sf.loginUrl, apiVersion: sf.apiVersion, auth: sf.auth },
-    { logger: logger.child({ component: 'salesforce' }) },
-  );
-  return createSalesforceHistorySource(
-    {
-      mql: { status: config.source.mql.status ?? 'Marketing Qualified' },
-      fields: config.fields,
-      mqlDateField: config.source.mql.dateField,
-      extraFields: historyProperties(rules),
-    },
-    { connection, logger: logger.child({ component: 'salesforce' }) },
-  );
+/** The configured source's past MQLs (the Salesforce modules load only for a Salesforce source). */
+async function historySourceFromConfig(config: Config, logger: Logger): Promise<HistorySource> {
+  return config.source.kind === 'hubspot'
+    ? hubspotFromConfig(config, { logger }).historySource()
+    : (await salesforceFromConfig(config, { logger })).historySource();
 }
 
 // ---- history files --------------------------------------------------------------------------------------------

@@ -2,54 +2,17 @@
 // idempotent creation (HubSpot) or listing (Salesforce) of the CRM fields handoff writes.
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../config/index.js';
-import { InputError } from '../../domain/errors.js';
+import { silentLogger } from '../../ports/logger.js';
 import { openStore, describeStoreUrl } from '../../store/index.js';
-import { checkHubspot, setupHubspot, type CheckLine } from '../../../connectors/hubspot/hubspot.setup.js';
-import type { SalesforceSetupOptions } from '../../../connectors/salesforce/salesforce.setup.js';
-
-/** jsforce is large: the Salesforce checks are loaded only when a config uses Salesforce. */
-const salesforceSetup = () => import('../../../connectors/salesforce/salesforce.setup.js');
+import { hubspotFromConfig } from '../../../connectors/hubspot/hubspot.from-config.js';
+import type { CheckLine } from '../../../connectors/hubspot/hubspot.setup.js';
+import { salesforceFromConfig } from '../../../connectors/salesforce/salesforce.from-config.js';
 import { createSlackWebClient } from '../../../connectors/slack/slack.client.js';
 import { createSmtpMailer } from '../../../connectors/email/smtp.mailer.js';
 import { ExitSignal, type CliIo } from '../context.js';
 
-const quiet = {
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  debug: () => undefined,
-  child: () => quiet,
-};
-
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-/** Properties handoff writes to the CRM, from the write-back sections. */
-export function writtenProperties(config: Config): string[] {
-  const keys = new Set<string>([
-    ...Object.keys(config.crm.onAccept.set),
-    ...Object.keys(config.crm.onReject.set),
-    ...Object.keys(config.crm.onRecycle.set),
-  ]);
-  return [...keys];
-}
-
-function salesforceOptions(config: Config): SalesforceSetupOptions {
-  const sf = config.salesforce;
-  if (!sf) throw new InputError('config.invalid', ['salesforce: the section is needed for this command']);
-  return {
-    connection: { loginUrl: sf.loginUrl, apiVersion: sf.apiVersion, auth: sf.auth },
-    mql: { status: config.source.mql.status ?? 'Marketing Qualified', minScore: config.source.mql.minScore },
-    fields: config.source.kind === 'salesforce' ? config.fields : {},
-    mqlDateField: config.source.mql.dateField,
-    writes: {
-      onAccept: config.crm.onAccept.set,
-      onReject: config.crm.onReject.set,
-      onRecycle: config.crm.onRecycle.set,
-    },
-    notes: config.crm.onAccept.note || config.crm.onReject.note,
-  };
 }
 
 export async function runDoctor(config: Config, io: CliIo): Promise<CheckLine[]> {
@@ -67,33 +30,16 @@ export async function runDoctor(config: Config, io: CliIo): Promise<CheckLine[]>
   }
   const uses = new Set([config.source.kind, config.crm.kind]);
   if (uses.has('hubspot') && config.hubspot) {
-    const hs = config.hubspot;
-    lines.push(
-      ...(
-        await checkHubspot(
-          {
-            token: hs.token,
-            baseUrl: hs.baseUrl,
-            rateLimitPer10s: hs.rateLimit,
-            ...(config.source.kind === 'hubspot' ? { fields: config.fields } : {}),
-            ...(config.crm.kind === 'hubspot' ? { writeProperties: writtenProperties(config) } : {}),
-          },
-          { logger: quiet },
-        ).catch((err: unknown) => [{ name: 'hubspot', ok: false, detail: message(err) }])
-      ).map((l) => ({ ...l, name: `hubspot: ${l.name}` })),
-    );
+    const checks = await hubspotFromConfig(config, { logger: silentLogger })
+      .check()
+      .catch((err: unknown) => [{ name: 'hubspot', ok: false, detail: message(err) }]);
+    lines.push(...checks.map((l) => ({ ...l, name: `hubspot: ${l.name}` })));
   }
   if (uses.has('salesforce') && config.salesforce) {
-    lines.push(
-      ...(
-        await (await salesforceSetup())
-          .checkSalesforce(salesforceOptions(config), { logger: quiet })
-          .catch((err: unknown) => [{ name: 'salesforce', ok: false, detail: message(err) }])
-      ).map((l) => ({
-        ...l,
-        name: `salesforce: ${l.name}`,
-      })),
-    );
+    const checks = await salesforceFromConfig(config, { logger: silentLogger })
+      .then((salesforce) => salesforce.check())
+      .catch((err: unknown) => [{ name: 'salesforce', ok: false, detail: message(err) }]);
+    lines.push(...checks.map((l) => ({ ...l, name: `salesforce: ${l.name}` })));
   }
   if (config.slack) {
     const client = createSlackWebClient({ botToken: config.slack.botToken, apiUrl: config.slack.apiUrl });
@@ -165,17 +111,7 @@ export function registerDoctorCommands(program: Command, io: CliIo): void {
     .option('-c, --config <file>', 'config file')
     .action(async (opts: { config?: string }) => {
       const { config } = await loadConfig({ ...(opts.config ? { file: opts.config } : {}), env: io.env, cwd: io.cwd });
-      const hs = config.hubspot;
-      if (!hs) throw new InputError('config.invalid', ['hubspot: the section is needed for `setup hubspot`']);
-      const result = await setupHubspot(
-        {
-          token: hs.token,
-          baseUrl: hs.baseUrl,
-          rateLimitPer10s: hs.rateLimit,
-          rejectionReasons: config.rejectionReasons,
-        },
-        { logger: quiet },
-      );
+      const result = await hubspotFromConfig(config, { logger: silentLogger }).setup();
       for (const name of result.created) io.out(`created  ${name}\n`);
       for (const name of result.updated) io.out(`updated  ${name}\n`);
       for (const name of result.found) io.out(`found    ${name}\n`);
@@ -189,7 +125,7 @@ export function registerDoctorCommands(program: Command, io: CliIo): void {
     .option('-c, --config <file>', 'config file')
     .action(async (opts: { config?: string }) => {
       const { config } = await loadConfig({ ...(opts.config ? { file: opts.config } : {}), env: io.env, cwd: io.cwd });
-      const result = await (await salesforceSetup()).setupSalesforce(salesforceOptions(config), { logger: quiet });
+      const result = await (await salesforceFromConfig(config, { logger: silentLogger })).setup();
       if (!printLines(io, result.lines)) throw new ExitSignal(1);
     });
 }

@@ -8,12 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../config/index.js';
 import { parseDuration } from '../../domain/duration.js';
 import { InputError } from '../../domain/errors.js';
+import { silentLogger } from '../../ports/logger.js';
 import { createLogger } from '../../runtime/logger.js';
 import { installShutdown } from '../../runtime/shutdown.js';
 import { startWorker, type Worker } from '../../main.js';
 import { startHubspotEmulator, type HubspotEmulator } from '../../../connectors/hubspot/emulator/index.js';
 import { startSlackEmulator, type SlackEmulator } from '../../../connectors/slack/emulator/index.js';
-import { setupHubspot } from '../../../connectors/hubspot/hubspot.setup.js';
+import { hubspotFromConfig } from '../../../connectors/hubspot/hubspot.from-config.js';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../../../connectors/salesforce/emulator/index.js';
 
 const SF_DEMO_CLIENT = { clientId: 'demo-salesforce-client', clientSecret: 'demo-salesforce-secret' };
@@ -187,17 +188,7 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
       groupName: 'contactinformation',
     });
   }
-  const quiet = {
-    info: () => undefined,
-    warn: () => undefined,
-    error: () => undefined,
-    debug: () => undefined,
-    child: () => quiet,
-  };
-  await setupHubspot(
-    { token: secrets.hubspotToken, baseUrl: hubspot.url, rejectionReasons: config.rejectionReasons },
-    { logger: quiet },
-  );
+  if (config.hubspot) await hubspotFromConfig(config, { logger: silentLogger }).setup();
   for (const r of config.reps)
     slack.control.addUser({ id: r.slackUserId ?? r.id, name: r.name, email: r.email, tz: r.timezone } as never);
   for (const m of config.managers)
