@@ -159,6 +159,9 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       // The file lock makes this the only process on the store: jobs still marked running were orphaned.
       const requeued = await store.requeueRunningJobs(clock.now());
       if (requeued > 0) log.info({ requeued }, 'resumed jobs a previous run left unfinished');
+      // …and a lease it held is stale: take over polling and sweeping now, not when the lease expires.
+      const dropped = await store.dropLeases();
+      if (dropped > 0) log.info({ dropped }, 'took over the leases a previous run left');
     }
     const settings = settingsFromConfig(config);
     const metrics = metricsReaderFor(store);

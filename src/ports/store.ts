@@ -201,6 +201,11 @@ export interface Store {
    * whose file lock guarantees it): at start-up, jobs left running were orphaned by a crash.
    */
   requeueRunningJobs(now: Millis): Promise<number>;
+  /**
+   * Drops every lease, whoever holds it. Only for a store that one process owns (SQLite): a lease left by a
+   * crashed process would otherwise keep the new one from polling and sweeping until it expired.
+   */
+  dropLeases(): Promise<number>;
   getJob(id: string): Promise<Job | null>;
   listJobs(filter: { state?: JobState; kind?: string; handoffId?: string; limit?: number }): Promise<Job[]>;
   countJobs(state: JobState): Promise<number>;

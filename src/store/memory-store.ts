@@ -461,6 +461,12 @@ export function createMemoryStore(): Store {
       if (leases.get(name)?.holder === holder) leases.delete(name);
     },
 
+    async dropLeases(): Promise<number> {
+      const n = leases.size;
+      leases.clear();
+      return n;
+    },
+
     // --- rotation, rep status, identities, alerts -----------------------------------------------
 
     async getRotation(teamId: string): Promise<RotationEntry[]> {

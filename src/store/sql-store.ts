@@ -760,6 +760,11 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
       await db.deleteFrom('leases').where('name', '=', name).where('holder', '=', holder).execute();
     },
 
+    async dropLeases(): Promise<number> {
+      const result = await db.deleteFrom('leases').executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
     // --- rotation, rep status, identities, alerts -----------------------------------------------
 
     async getRotation(teamId: string): Promise<RotationEntry[]> {

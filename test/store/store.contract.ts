@@ -761,6 +761,15 @@ export function storeContract(harness: StoreHarness): void {
       expect(await store.tryAcquireLease('poller', 'b', 10_000, T0 + 2)).toBe(true);
     });
 
+    it('drops every lease at once for a new owner of the store, whoever held them', async () => {
+      expect(await store.tryAcquireLease('poller:hubspot', 'crashed', 30_000, T0)).toBe(true);
+      expect(await store.tryAcquireLease('sweeper', 'crashed', 30_000, T0)).toBe(true);
+      expect(await store.tryAcquireLease('poller:hubspot', 'restarted', 30_000, T0 + 1)).toBe(false);
+      expect(await store.dropLeases()).toBe(2);
+      expect(await store.tryAcquireLease('poller:hubspot', 'restarted', 30_000, T0 + 2)).toBe(true);
+      expect(await store.dropLeases()).toBe(1);
+    });
+
     it('gives a free lease to exactly one of many concurrent candidates', async () => {
       const results = await Promise.all(
         Array.from({ length: 10 }, (_, i) => store.tryAcquireLease('sweeper', `r${i}`, 10_000, T0)),
