@@ -66,16 +66,17 @@ function handledEventProblem(e: Record<string, unknown>): string | null {
     if (typeof e.user !== 'string') return 'app_home_opened without a user';
     if (typeof e.tab !== 'string') return 'app_home_opened without a tab';
   }
-  for (const key of ['channel', 'user', 'item'] as const) {
-    // Bolt reads the conversation id from these when present: a string id or an object with one.
-    const v = e[key];
-    if (
-      v !== undefined &&
-      typeof v !== 'string' &&
-      !(isObject(v) && (v.channel === undefined || typeof v.channel === 'string'))
-    )
-      return `event ${key} has an unexpected shape`;
-  }
+  // Bolt reads the conversation id with `'id' in event.channel` and `'channel' in event.item`, which throw on
+  // anything but an object: `channel` is a string id or an object, `item` an object whose channel is a string.
+  if (e.channel !== undefined && typeof e.channel !== 'string' && !isObject(e.channel))
+    return 'event channel has an unexpected shape';
+  if (
+    e.item !== undefined &&
+    !(isObject(e.item) && (e.item.channel === undefined || typeof e.item.channel === 'string'))
+  )
+    return 'event item has an unexpected shape';
+  if (e.user !== undefined && typeof e.user !== 'string' && !isObject(e.user))
+    return 'event user has an unexpected shape';
   return null;
 }
 

@@ -36,6 +36,10 @@ describe('signed event_callback requests', () => {
       { type: 'message', channel: null, user: 'U1' },
       { type: 'app_home_opened', user: null, tab: 'home' },
       { type: 'app_home_opened', user: 'U0ALICE', tab: 'home', view: 7 },
+      // Bolt's `'channel' in event.item` throws on a string item (found by the property below).
+      { type: 'app_home_opened', user: 'U0ALICE', item: '', tab: 'home' },
+      { type: 'app_home_opened', user: '', item: 7, tab: 'home' },
+      { type: 'app_home_opened', user: 'U0ALICE', channel: null, tab: 'home' },
       { type: 'member_joined_channel', user: ['U1'], channel: { id: 'C1' } },
     ]) {
       const status = await postSigned(envelope(event));
