@@ -41,8 +41,6 @@ import { createConnectorWatch, evaluateAlerts } from './app/alerts.js';
 import { sendDueDigest, type DigestSchedule } from './app/digests.js';
 import { createPrometheusMetrics } from './http/metrics.js';
 import { metricsReaderFor } from './store/metrics-memory.js';
-import { computeStats } from './app/stats.js';
-import { exportTimings, writeExport } from './cli/commands/export.js';
 import { createDashboardHandler } from './http/dashboard.js';
 
 export interface WorkerOptions {
@@ -541,12 +539,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       token: config.server.dashboardToken,
       metrics,
       store,
-      reports: {
-        stats: (q) => computeStats(metrics, { ...q, reasons: config.rejectionReasons }),
-        writeCsv: (reader, window, out) => writeExport(reader, window, 'csv', config.rejectionReasons, out),
-        speedToLeadMs: (row) => exportTimings(row).speedToLeadMs,
-      },
-      settings: { reps: config.reps, teams: config.teams },
+      settings: { reps: config.reps, teams: config.teams, rejectionReasons: config.rejectionReasons },
       clock,
       logger,
       secureCookie: config.server.publicUrl?.startsWith('https:') ?? false,

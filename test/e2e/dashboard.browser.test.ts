@@ -21,7 +21,7 @@ import { startHttpServer, type HttpServer } from '../../src/http/server.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import { openStore, type SqlStore } from '../../src/store/index.js';
 import { metricsReaderFor } from '../../src/store/metrics-memory.js';
-import { NOW, REPS, TEAMS, XSS_NAME, cliConfig, dashboardReports, seedDashboard } from '../helpers/dashboard-seed.js';
+import { NOW, REPS, SETTINGS, XSS_NAME, cliConfig, seedDashboard } from '../helpers/dashboard-seed.js';
 
 const CHROMIUM = process.env.HANDOFF_CHROMIUM ?? '/usr/bin/chromium';
 const SKIP = process.env.HANDOFF_SKIP_BROWSER === '1';
@@ -131,8 +131,7 @@ describe.skipIf(SKIP)('dashboard in Chromium', () => {
       token: TOKEN,
       metrics,
       store,
-      reports: dashboardReports(metrics),
-      settings: { reps: REPS, teams: TEAMS },
+      settings: SETTINGS,
       clock: { now: () => NOW },
       logger: silentLogger,
     });

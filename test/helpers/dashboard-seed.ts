@@ -2,13 +2,9 @@
 // over the 12 weeks before NOW, from a fixed seed, with accepted, rejected (every reason), timed-out,
 // escalated, withdrawn, imported and open hand-offs, plus hostile text from "outside" (a lead named
 // <script>alert(1)</script>, markup in a campaign, a company and a note), a rep away in Slack and a
-// firing alert. Also the config the stats CLI reads and the wiring of the numbers issue's functions.
+// firing alert. Also the config the stats CLI reads and the dashboard's settings.
 import type { Millis, RejectionReason, Rep, Team } from '../../src/domain/model.js';
-import type { MetricsReader } from '../../src/ports/metrics.js';
 import type { Store } from '../../src/ports/store.js';
-import { computeStats } from '../../src/app/stats.js';
-import { exportTimings, writeExport } from '../../src/cli/commands/export.js';
-import type { DashboardReports } from '../../src/http/dashboard.js';
 import { makeLead, makeRep, makeTeam } from './builders.js';
 
 export const M = 60_000;
@@ -58,17 +54,8 @@ ${REASONS.map((r) => `  - { id: ${r.id}, label: ${JSON.stringify(r.label)}${r.re
 `;
 }
 
-/** What main.ts injects: computeStats, writeExport and exportTimings of the numbers issue. */
-export function dashboardReports(
-  reader: MetricsReader,
-  reasons: readonly RejectionReason[] = REASONS,
-): DashboardReports {
-  return {
-    stats: (q) => computeStats(reader, { ...q, reasons }),
-    writeCsv: (r, window, out) => writeExport(r, window, 'csv', reasons, out),
-    speedToLeadMs: (row) => exportTimings(row).speedToLeadMs,
-  };
-}
+/** The dashboard's settings (as main.ts hands them from the config). */
+export const SETTINGS = { reps: REPS, teams: TEAMS, rejectionReasons: REASONS };
 
 type Step =
   | {

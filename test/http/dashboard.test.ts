@@ -20,12 +20,10 @@ import { createStoreMetricsReader } from '../../src/store/metrics-memory.js';
 import {
   NOW,
   REASONS,
-  REPS,
-  TEAMS,
   XSS_CAMPAIGN,
   XSS_COMPANY,
   XSS_NAME,
-  dashboardReports,
+  SETTINGS,
   seedDashboard,
 } from '../helpers/dashboard-seed.js';
 
@@ -56,8 +54,7 @@ function options(token: string | null): DashboardOptions {
     token,
     metrics,
     store,
-    reports: dashboardReports(metrics),
-    settings: { reps: REPS, teams: TEAMS },
+    settings: SETTINGS,
     clock: { now: () => NOW },
     logger: recordingLogger(),
   };
