@@ -127,7 +127,7 @@ describe('handoff backfill --from FILE', () => {
     expect(await storedCount()).toBe(0);
   });
 
-  it('names the unknown column of a CSV header and the line of a bad JSON entry', async () => {
+  it('names the unknown column of a CSV header and the line of a bad JSON entry or field', async () => {
     await writeFile(path.join(dir, 'header.csv'), 'email,mqlAt,colour\na@b.example,2026-10-01,red\n');
     const h = await run(['backfill', '--from', 'header.csv']);
     expect(h.code).toBe(2);
@@ -137,7 +137,7 @@ describe('handoff backfill --from FILE', () => {
     const j = await run(['backfill', '--from', 'bad.json']);
     expect(j.code).toBe(2);
     expect(j.err).toContain('bad.json line 3, field "mqlAt": required');
-    expect(j.err).toContain('bad.json line 3, field "reason": unknown reason "nope"');
+    expect(j.err).toContain('bad.json line 6, field "reason": unknown reason "nope"');
     expect(j.err).toContain('bad.json line 8: entry 3 is not an object');
     expect(j.err).not.toContain('line 2');
   });

@@ -126,7 +126,7 @@ describe('handoff simulate', () => {
   it('rejects a missing file and a bad --at with exit 2', async () => {
     const missing = await run(['simulate', 'nope.json', '-c', CONFIG]);
     expect(missing.code).toBe(2);
-    expect(missing.err).toContain('nope.json: cannot read the lead file (ENOENT)');
+    expect(missing.err).toContain('nope.json: cannot read the file (ENOENT)');
     const at = await run(['simulate', 'leads.json', '-c', CONFIG, '--at', 'tomorrow-ish']);
     expect(at.code).toBe(2);
     expect(at.err).toContain('--at: "tomorrow-ish" is not an ISO time');

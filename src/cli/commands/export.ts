@@ -3,12 +3,10 @@
 import type { Command } from 'commander';
 import { writeExport } from '../../app/export-handoffs.js';
 import type { Millis } from '../../domain/model.js';
-import { openStore } from '../../store/index.js';
-import { metricsReaderFor } from '../../store/metrics-memory.js';
-import type { CliIo } from '../context.js';
 import { InputError } from '../../domain/errors.js';
-import { configFileOption, loadConfigWithoutSecrets } from './simulate.js';
-import { parseWindow } from './stats.js';
+import { metricsReaderFor } from '../../store/metrics-memory.js';
+import { CONFIG_OPTION, configFileOption, loadConfigWithoutSecrets, withStore, type CliIo } from '../context.js';
+import { parseWindow } from '../options.js';
 
 export function registerExportCommand(program: Command, io: CliIo, now: () => Millis = Date.now): void {
   program
@@ -17,18 +15,15 @@ export function registerExportCommand(program: Command, io: CliIo, now: () => Mi
     .option('--since <duration|date>', 'start of the window: a duration back from --until (30d) or an ISO date', '30d')
     .option('--until <date>', 'end of the window, exclusive (ISO date or time; default now)')
     .option('--format <format>', 'csv or json', 'csv')
-    .option('-c, --config <file>', 'config file (default: $HANDOFF_CONFIG or ./handoff.yaml)')
+    .option(...CONFIG_OPTION)
     .action(async (opts: { since: string; until?: string; format: string }, cmd: Command) => {
-      if (opts.format !== 'csv' && opts.format !== 'json')
-        throw new InputError('input.invalid', [`--format: "${opts.format}" is not csv or json`]);
+      const format = opts.format;
+      if (format !== 'csv' && format !== 'json')
+        throw new InputError('input.invalid', [`--format: "${format}" is not csv or json`]);
       const window = parseWindow(opts, now());
       const config = await loadConfigWithoutSecrets(io, configFileOption(cmd));
-      const store = await openStore(config.store.url, { cwd: io.cwd, exclusive: false });
-      try {
-        await store.migrate();
-        await writeExport(metricsReaderFor(store), window, opts.format, config.rejectionReasons, io.out);
-      } finally {
-        await store.close();
-      }
+      await withStore(io, config, (store) =>
+        writeExport(metricsReaderFor(store), window, format, config.rejectionReasons, io.out),
+      );
     });
 }
