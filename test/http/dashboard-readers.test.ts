@@ -8,11 +8,9 @@ import { filteredExportReader } from '../../src/app/export-handoffs.js';
 import { computeStats } from '../../src/app/stats.js';
 import { WEEK, nearestRank, speedToLeadMs, weekStart } from '../../src/domain/metrics.js';
 import { buildDashboardView, parseFilters, type DashboardOptions } from '../../src/http/dashboard.js';
-import { silentLogger } from '../../src/ports/logger.js';
 import type { ExportRow, MetricsFilter } from '../../src/ports/metrics.js';
-import { metricsReaderFor } from '../../src/store/metrics-memory.js';
 import { openPostgresTestStore, openSqliteTestStore, skipPostgres, type TestStore } from '../helpers/stores.js';
-import { NOW, REASONS, SETTINGS, seedDashboard } from '../helpers/dashboard-seed.js';
+import { NOW, REASONS, dashboardOptions, seedDashboard } from '../helpers/dashboard-seed.js';
 
 const D = 86_400_000;
 
@@ -23,15 +21,7 @@ function suite(name: string, open: () => Promise<TestStore>, skip = false): void
     beforeAll(async () => {
       t = await open();
       await seedDashboard(t.store);
-      const metrics = metricsReaderFor(t.store);
-      options = {
-        token: 'x',
-        metrics,
-        store: t.store,
-        settings: SETTINGS,
-        clock: { now: () => NOW },
-        logger: silentLogger,
-      };
+      options = dashboardOptions(t.store);
     }, 60_000);
     afterAll(async () => {
       await t?.close();
