@@ -30,7 +30,7 @@ const allowed = {
   runtime: ['ports', 'domain'],
   config: ['domain'],
   connectors: ['ports', 'domain', 'runtime', 'config', 'connectors'],
-  http: ['ports', 'domain', 'runtime', 'config'],
+  http: ['ports', 'domain', 'runtime', 'config', 'app'],
 };
 /** Layers that must not import npm packages at all (Node built-ins included). */
 const noPackages = new Set(['domain']);

@@ -31,13 +31,11 @@ import { createJobHandlers } from './app/job-handlers.js';
 import { job } from './app/jobs.js';
 import { ensureLiveFrom, pollSource } from './app/poll-source.js';
 import { planOffer } from './app/route-handoff.js';
-import { computeStats } from './app/stats.js';
 import { sweepDeadlines } from './app/sweep-deadlines.js';
 import { createDashboardHandler } from './http/dashboard.js';
 import { createPrometheusMetrics } from './http/metrics.js';
 import { createReadiness } from './http/readiness.js';
 import { startHttpServer, type HttpServer, type RouteHandler } from './http/server.js';
-import { exportTimings, writeExport } from './cli/commands/export.js';
 import { hubspotFromConfig } from '../connectors/hubspot/hubspot.from-config.js';
 import { salesforceFromConfig } from '../connectors/salesforce/salesforce.from-config.js';
 import { createSlackApp, type SlackApp } from '../connectors/slack/slack.app.js';
@@ -432,12 +430,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       token: config.server.dashboardToken,
       metrics,
       store,
-      reports: {
-        stats: (q) => computeStats(metrics, { ...q, reasons: config.rejectionReasons }),
-        writeCsv: (reader, window, out) => writeExport(reader, window, 'csv', config.rejectionReasons, out),
-        speedToLeadMs: (row) => exportTimings(row).speedToLeadMs,
-      },
-      settings: { reps: config.reps, teams: config.teams },
+      settings: { reps: config.reps, teams: config.teams, rejectionReasons: config.rejectionReasons },
       clock,
       logger,
       secureCookie: config.server.publicUrl?.startsWith('https:') ?? false,

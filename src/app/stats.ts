@@ -1,7 +1,7 @@
-// computeStats: the MQL→SAL numbers of a window, as `handoff stats`, digests and alerts present them.
-// The store counts (MetricsReader); this file derives the percentages with the DESIGN §2 definitions
-// and lays the result out as stable JSON or a terminal table.
-import { formatPercent, percentOf, shortDuration } from '../domain/metrics.js';
+// computeStats: the MQL→SAL numbers of a window, as `handoff stats`, the dashboard, digests and alerts
+// present them. The store counts (MetricsReader); this file derives the percentages with the DESIGN §2
+// definitions. `handoff stats` prints the report as stable JSON or a terminal table.
+import { percentOf } from '../domain/metrics.js';
 import type { Millis, RejectionReason } from '../domain/model.js';
 import type { FunnelCounts, MetricsFilter, MetricsGroupBy, MetricsReader, Percentiles } from '../ports/metrics.js';
 
@@ -117,92 +117,4 @@ export async function computeStats(reader: MetricsReader, options: StatsOptions)
     total: statsNumbers(result.total, options.reasons),
     groups: result.groups.map(({ key, ...counts }) => ({ key, ...statsNumbers(counts, options.reasons) })),
   };
-}
-
-/** Left-aligned columns; numbers right-aligned. */
-export function textTable(head: string[], rows: string[][], numeric: boolean[] = []): string {
-  const cells = [head, ...rows];
-  const widths = head.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
-  return cells
-    .map((r) =>
-      r
-        .map((v, c) =>
-          numeric[c] ? v.padStart(widths[c] as number) : c === r.length - 1 ? v : v.padEnd(widths[c] as number),
-        )
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
-const COLUMNS = [
-  'MQLs',
-  'SALs',
-  'MQL→SAL',
-  'rejected',
-  'pending',
-  'withdrawn',
-  'escal.',
-  'recycled',
-  'timeouts',
-  'STL p50',
-  'STL p90',
-  'resp p50',
-  'resp p90',
-  'SLA',
-];
-
-function row(n: StatsNumbers): string[] {
-  return [
-    n.imported > 0 ? `${n.mqls} (${n.imported} imp.)` : String(n.mqls),
-    String(n.sals),
-    formatPercent(n.conversionPercent),
-    String(n.rejected),
-    String(n.pending),
-    String(n.withdrawn),
-    String(n.escalated),
-    String(n.recycled),
-    String(n.timeouts),
-    shortDuration(n.speedToLead.p50Ms),
-    shortDuration(n.speedToLead.p90Ms),
-    shortDuration(n.responseTime.p50Ms),
-    shortDuration(n.responseTime.p90Ms),
-    formatPercent(n.sla.compliancePercent),
-  ];
-}
-
-export function formatStatsTable(report: StatsReport): string {
-  const filters = Object.entries(report.filter)
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k}=${String(v)}`);
-  const lines = [
-    `MQLs from ${report.since.slice(0, 16).replace('T', ' ')}Z to ${report.until.slice(0, 16).replace('T', ' ')}Z${filters.length ? ` (${filters.join(', ')})` : ''}`,
-    '',
-  ];
-  const numeric = [false, ...COLUMNS.map(() => true)];
-  const rows = report.groups.map((g) => [g.key, ...row(g)]);
-  rows.push([report.by ? 'total' : 'all', ...row(report.total)]);
-  lines.push(textTable([report.by ?? '', ...COLUMNS], rows, numeric));
-  const t = report.total;
-  if (t.rejectedByReason.length > 0) {
-    lines.push('', 'Rejected by reason');
-    lines.push(
-      textTable(
-        ['reason', 'count', '% of MQLs'],
-        t.rejectedByReason.map((r) => [
-          r.label === r.id ? r.id : `${r.label} (${r.id})`,
-          String(r.count),
-          formatPercent(r.percentOfMqls),
-        ]),
-        [false, true, true],
-      ),
-    );
-  }
-  lines.push(
-    '',
-    'MQL→SAL = accepted / all MQLs of the window (imported history included; pending and withdrawn shown beside it).',
-    'STL = speed-to-lead, MQL → accept; resp = offer → decision; SLA = decisions at or before the deadline / offers that ended.',
-    '',
-  );
-  return lines.join('\n');
 }

@@ -1,30 +1,60 @@
-// Lead files for `handoff simulate`: a JSON array of objects or a CSV file whose header names the
-// fields. Field names: the mapped lead fields (title, company, country, employees, industry, score,
-// channel, campaign, need, budget, authority, timeline), email, firstName, lastName, `props.<name>`,
-// and optionally mqlAt (ISO time or epoch ms), externalId and source (hubspot | salesforce).
-// Every problem names the line (and field) at fault; all of them are reported at once.
+// Lead files: `handoff simulate FILE` (leads to route) and `handoff backfill --from FILE` (past MQLs
+// to import). A JSON array of objects or an RFC 4180 CSV file whose header names the fields. Field
+// names: the mapped lead fields (title, company, country, employees, industry, score, channel,
+// campaign, need, budget, authority, timeline), email, firstName, lastName, `props.<name>`, mqlAt
+// (ISO date/time or epoch milliseconds), externalId, source (hubspot | salesforce), plus the fields
+// the caller reads itself (backfill: outcome, reason, rep).
+//
+// Values: an empty value (or JSON null / "") is no value; text is trimmed (props are kept as given);
+// JSON numbers are accepted for text and numeric text for numbers. Every problem names the line, and
+// the field, at fault; all of them are reported at once, and a row with a problem is left out.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../domain/errors.js';
 import { LEAD_FIELDS, type Lead, type LeadFieldName, type Millis, type SourceKind } from '../domain/model.js';
+import { parseIsoTime } from './options.js';
 
 export interface LeadFileOptions {
   /** Shown in messages ("leads.csv line 4, field …"). */
   name: string;
-  /** Source of leads that do not say (default hubspot). */
-  source?: SourceKind;
-  /** MQL time of leads without mqlAt. */
-  defaultMqlAt: Millis;
+  /** Source of rows that do not say. */
+  source: SourceKind;
+  /** MQL time of rows without mqlAt; without it, every row needs one. */
+  defaultMqlAt?: Millis;
+  /**
+   * Record id of rows without externalId: `sim-<n>` (n = the row's place in the file), or
+   * `email:<address>`, in which case a row needs one of the two.
+   */
+  missingId: 'numbered' | 'email';
+  /** Fields the caller reads itself (backfill: outcome, reason, rep), handed back as trimmed text. */
+  extraFields?: readonly string[];
 }
 
 export interface FileLead {
   lead: Lead;
-  /** Line in the file where the lead starts. */
+  /** Line in the file where the row starts. */
   line: number;
+  /** Values of the extra fields the row gives (not empty). */
+  extra: Record<string, string>;
 }
 
-const MAX_PROBLEMS = 50;
+export interface LeadFile<T> {
+  rows: T[];
+  /** Every problem, `FILE line N, field "x": what is wrong`. */
+  problems: string[];
+  /** Rows left out because of a problem. */
+  invalidRows: number;
+}
+
+/**
+ * The caller's own checks of a row, and what it keeps of a good one. It also sees rows that already
+ * have a problem (so that all problems show at once); null or a reported problem leaves the row out.
+ */
+export type RowCheck<T> = (row: FileLead, report: (field: string, message: string) => void) => T | null;
+
+const MAX_PROBLEMS = 200;
 const IDENTITY_FIELDS = ['email', 'firstName', 'lastName', 'mqlAt', 'externalId', 'source'] as const;
+const NUMERIC = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/;
 
 class Problems {
   readonly list: string[] = [];
@@ -36,17 +66,6 @@ class Problems {
       this.list.push(`${this.name}: more problems not shown`);
     }
   }
-  throwIfAny(): void {
-    if (this.list.length > 0) throw new InputError('input.invalid', this.list);
-  }
-}
-
-/** Why a column / key name is not a lead file field, or null when it is one. */
-export function checkFieldName(name: string): string | null {
-  if (Object.hasOwn(LEAD_FIELDS, name)) return null;
-  if ((IDENTITY_FIELDS as readonly string[]).includes(name)) return null;
-  if (name.startsWith('props.') && name.length > 'props.'.length) return null;
-  return `unknown field (use ${Object.keys(LEAD_FIELDS).join(', ')}, ${IDENTITY_FIELDS.join(', ')} or props.<name>)`;
 }
 
 type Raw = string | number | boolean | null | object;
@@ -59,83 +78,108 @@ function describe(v: Raw): string {
   return String(v);
 }
 
-const NUMERIC = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/;
-
-/** Turns one field value into the lead (or reports why it cannot). `fromCsv`: values are text, '' = empty. */
-function setField(lead: Lead, field: string, v: Raw, fromCsv: boolean, report: (message: string) => void): void {
-  if (fromCsv && v === '') v = null;
-  if (field.startsWith('props.')) {
-    if (v !== null && typeof v === 'object') return report(`expected text, got ${describe(v)}`);
-    lead.props[field.slice('props.'.length)] = v === null ? null : String(v);
-    return;
-  }
-  if (Object.hasOwn(LEAD_FIELDS, field)) {
-    const name = field as LeadFieldName;
-    if (v === null) return;
-    if (LEAD_FIELDS[name] === 'number') {
-      const n = typeof v === 'number' ? v : typeof v === 'string' && NUMERIC.test(v) ? Number(v) : null;
-      if (n === null || !Number.isFinite(n)) return report(`expected a number, got ${describe(v)}`);
-      (lead.fields as Record<string, number>)[name] = n;
-    } else {
-      if (typeof v !== 'string' && typeof v !== 'number') return report(`expected text, got ${describe(v)}`);
-      (lead.fields as Record<string, string>)[name] = String(v);
-    }
-    return;
-  }
-  switch (field) {
-    case 'email':
-    case 'firstName':
-    case 'lastName': {
-      if (v === null) {
-        lead[field] = null;
-        return;
-      }
-      if (typeof v !== 'string') return report(`expected text, got ${describe(v)}`);
-      if (field === 'email' && !/^[^\s@]+@[^\s@]+$/.test(v.trim()))
-        return report(`not an email address: ${describe(v)}`);
-      lead[field] = v.trim();
-      return;
-    }
-    case 'mqlAt': {
-      if (v === null) return;
-      const at =
-        typeof v === 'number' ? v : typeof v === 'string' ? (NUMERIC.test(v) ? Number(v) : Date.parse(v)) : NaN;
-      if (!Number.isFinite(at)) return report(`expected an ISO time or epoch milliseconds, got ${describe(v)}`);
-      lead.mqlAt = at;
-      lead.modifiedAt = at;
-      return;
-    }
-    case 'externalId': {
-      if (v === null) return;
-      if (typeof v !== 'string' && typeof v !== 'number') return report(`expected text, got ${describe(v)}`);
-      lead.externalId = String(v);
-      return;
-    }
-    case 'source': {
-      if (v === null) return;
-      if (v !== 'hubspot' && v !== 'salesforce') return report(`expected hubspot or salesforce, got ${describe(v)}`);
-      lead.source = v;
-      return;
-    }
-    default:
-      report(checkFieldName(field) ?? 'unknown field');
-  }
+/** Why a column / key name is not a field of the file, or null when it is one. */
+function fieldProblem(name: string, extra: readonly string[]): string | null {
+  if (Object.hasOwn(LEAD_FIELDS, name)) return null;
+  if ((IDENTITY_FIELDS as readonly string[]).includes(name) || extra.includes(name)) return null;
+  if (name.startsWith('props.') && name.length > 'props.'.length) return null;
+  const names = [...Object.keys(LEAD_FIELDS), ...IDENTITY_FIELDS, ...extra].join(', ');
+  return `unknown field (use ${names} or props.<name>)`;
 }
 
-function blankLead(seq: number, opts: LeadFileOptions): Lead {
-  return {
-    source: opts.source ?? 'hubspot',
-    externalId: `sim-${seq}`,
+/** One field of a row as it stands in the file: its name, value, and the lines of both. */
+interface RawField {
+  field: string;
+  value: Raw;
+  line: number;
+  nameLine: number;
+}
+
+/**
+ * Builds the lead of one row. Problems go to `add`, each at its line: a wrongly named field is
+ * reported and set aside, the others are still checked, so that all problems show at once. Returns
+ * the row and a `report` that names a field's line, for the caller's own checks.
+ */
+function buildRow(
+  raw: readonly RawField[],
+  line: number,
+  seq: number,
+  opts: LeadFileOptions,
+  add: (line: number, field: string, message: string) => void,
+): { row: FileLead; report: (field: string, message: string) => void } {
+  const lines = new Map<string, number>();
+  const report = (field: string, message: string): void => add(lines.get(field) ?? line, field, message);
+  const lead: Lead = {
+    source: opts.source,
+    externalId: '',
     email: null,
     firstName: null,
     lastName: null,
     fields: {},
     props: {},
-    mqlAt: opts.defaultMqlAt,
-    modifiedAt: opts.defaultMqlAt,
+    mqlAt: Number.NaN,
+    modifiedAt: Number.NaN,
     ownerId: null,
     recordUrl: null,
   };
+  const extra: Record<string, string> = {};
+  let mqlGiven = false;
+  for (const { field, value: v, line: valueLine, nameLine } of raw) {
+    const wrong = lines.has(field) ? 'given twice' : fieldProblem(field, opts.extraFields ?? []);
+    if (wrong !== null) {
+      add(nameLine, field, wrong);
+      continue;
+    }
+    lines.set(field, valueLine);
+    const empty = v === null || (typeof v === 'string' && v.trim() === '');
+    if (field.startsWith('props.')) {
+      if (v !== null && typeof v === 'object') report(field, `expected text, got ${describe(v)}`);
+      else lead.props[field.slice('props.'.length)] = empty ? null : String(v);
+      continue;
+    }
+    if (empty) continue;
+    const name = field as LeadFieldName;
+    if (Object.hasOwn(LEAD_FIELDS, field) && LEAD_FIELDS[name] === 'number') {
+      const n = typeof v === 'number' ? v : typeof v === 'string' && NUMERIC.test(v) ? Number(v) : null;
+      if (n === null || !Number.isFinite(n)) report(field, `expected a number, got ${describe(v)}`);
+      else (lead.fields as Record<string, number>)[name] = n;
+      continue;
+    }
+    if (field === 'mqlAt') {
+      mqlGiven = true;
+      const at =
+        typeof v === 'number' ? v : typeof v === 'string' ? (NUMERIC.test(v) ? Number(v) : parseIsoTime(v)) : null;
+      if (at === null || !Number.isFinite(at))
+        report(field, `expected an ISO time or epoch milliseconds, got ${describe(v)}`);
+      else lead.mqlAt = lead.modifiedAt = at;
+      continue;
+    }
+    if (typeof v !== 'string' && typeof v !== 'number') {
+      report(field, `expected text, got ${describe(v)}`);
+      continue;
+    }
+    const text = String(v).trim();
+    if (Object.hasOwn(LEAD_FIELDS, field)) (lead.fields as Record<string, string>)[name] = text;
+    else if (field === 'email') {
+      if (/^[^\s@]+@[^\s@]+$/.test(text)) lead.email = text;
+      else report(field, `not an email address: ${describe(v)}`);
+    } else if (field === 'firstName' || field === 'lastName') lead[field] = text;
+    else if (field === 'externalId') lead.externalId = text;
+    else if (field === 'source') {
+      if (text === 'hubspot' || text === 'salesforce') lead.source = text;
+      else report(field, `expected hubspot or salesforce, got ${describe(v)}`);
+    } else extra[field] = text;
+  }
+  if (Number.isNaN(lead.mqlAt)) {
+    if (opts.defaultMqlAt !== undefined) lead.mqlAt = lead.modifiedAt = opts.defaultMqlAt;
+    else if (!mqlGiven) report('mqlAt', 'required: when the lead became MQL (ISO time or epoch milliseconds)');
+  }
+  if (lead.externalId === '') {
+    if (opts.missingId === 'numbered') lead.externalId = `sim-${seq}`;
+    else if (lead.email !== null) lead.externalId = `email:${lead.email.toLowerCase()}`;
+    else report('externalId', 'required when there is no email: the record id in the CRM');
+  }
+  return { row: { lead, line, extra }, report };
 }
 
 // ---- JSON, with line numbers ---------------------------------------------------------------------
@@ -264,51 +308,6 @@ function plain(node: JNode): Raw {
   return Object.fromEntries(node.entries.map((e) => [e.key, plain(e.value)]));
 }
 
-export function parseJsonLeads(text: string, opts: LeadFileOptions): FileLead[] {
-  const problems = new Problems(opts.name);
-  let root: JNode;
-  try {
-    root = parseJsonWithLines(text.replace(/^\uFEFF/, ''));
-  } catch (err) {
-    if (err instanceof JsonSyntaxError) {
-      problems.add(err.line, null, `broken JSON: ${err.message}`);
-      problems.throwIfAny();
-    }
-    throw err;
-  }
-  if (root.kind !== 'array') {
-    problems.add(root.line, null, 'expected a JSON array of lead objects');
-    problems.throwIfAny();
-    return [];
-  }
-  const out: FileLead[] = [];
-  root.items.forEach((item, index) => {
-    const seq = index + 1;
-    if (item.kind !== 'object') {
-      problems.add(item.line, null, `lead ${seq} is not an object`);
-      return;
-    }
-    const lead = blankLead(seq, opts);
-    const seen = new Set<string>();
-    for (const e of item.entries) {
-      if (seen.has(e.key)) {
-        problems.add(e.keyLine, e.key, 'given twice');
-        continue;
-      }
-      seen.add(e.key);
-      const bad = checkFieldName(e.key);
-      if (bad) {
-        problems.add(e.keyLine, e.key, bad);
-        continue;
-      }
-      setField(lead, e.key, plain(e.value), false, (m) => problems.add(e.value.line, e.key, m));
-    }
-    out.push({ lead, line: item.line });
-  });
-  problems.throwIfAny();
-  return out;
-}
-
 // ---- CSV (RFC 4180) ------------------------------------------------------------------------------
 
 interface CsvRecord {
@@ -394,68 +393,128 @@ export function parseCsv(
   return records;
 }
 
-export function parseCsvLeads(text: string, opts: LeadFileOptions): FileLead[] {
-  const problems = new Problems(opts.name);
+// ---- files ---------------------------------------------------------------------------------------
+
+/** A row as it stands in the file: its fields, or null and why it cannot be read (nothing to add: a bad header). */
+interface RawRow {
+  line: number;
+  fields: RawField[] | null;
+  problem?: string;
+}
+
+/** The rows of a JSON file; null when the file cannot be read as rows. */
+function jsonRows(text: string, problems: Problems): RawRow[] | null {
+  let root: JNode;
+  try {
+    root = parseJsonWithLines(text.replace(/^\uFEFF/, ''));
+  } catch (err) {
+    if (!(err instanceof JsonSyntaxError)) throw err;
+    problems.add(err.line, null, `broken JSON: ${err.message}`);
+    return null;
+  }
+  if (root.kind !== 'array') {
+    problems.add(root.line, null, 'expected a JSON array of objects, one per lead');
+    return null;
+  }
+  return root.items.map((item, index) =>
+    item.kind === 'object'
+      ? {
+          line: item.line,
+          fields: item.entries.map((e) => ({
+            field: e.key,
+            value: plain(e.value),
+            line: e.value.line,
+            nameLine: e.keyLine,
+          })),
+        }
+      : { line: item.line, fields: null, problem: `entry ${index + 1} is not an object` },
+  );
+}
+
+/** The rows of a CSV file; null when the file is empty. */
+function csvRows(text: string, opts: LeadFileOptions, problems: Problems): RawRow[] | null {
   const records = parseCsv(text, problems);
   const header = records[0];
   if (!header) {
     problems.add(1, null, 'the file is empty (expected a header line naming the fields)');
-    problems.throwIfAny();
-    return [];
+    return null;
   }
   const columns = header.values.map((v) => v.trim());
-  const syntaxProblems = problems.list.length;
-  const seen = new Set<string>();
+  const extra = opts.extraFields ?? [];
+  let headerOk = true;
   columns.forEach((name, col) => {
-    if (name === '') problems.add(header.line, null, `column ${col + 1} has no name`);
-    else if (seen.has(name)) problems.add(header.line, name, 'given twice in the header');
-    else {
-      const bad = checkFieldName(name);
-      if (bad) problems.add(header.line, name, bad);
+    const bad =
+      name === ''
+        ? `column ${col + 1} has no name`
+        : columns.indexOf(name) < col
+          ? 'given twice in the header'
+          : fieldProblem(name, extra);
+    if (bad) {
+      problems.add(header.line, name === '' ? null : name, bad);
+      headerOk = false;
     }
-    seen.add(name);
   });
+  const data = records.slice(1);
   // a bad header would make every row wrong: report the header (and syntax) problems alone
-  if (problems.list.length > syntaxProblems) problems.throwIfAny();
-  const out: FileLead[] = [];
-  records.slice(1).forEach((rec, index) => {
-    const seq = index + 1;
-    if (rec.values.length !== columns.length) {
-      problems.add(rec.line, null, `broken CSV: ${rec.values.length} values, the header has ${columns.length}`);
-      return;
-    }
-    const lead = blankLead(seq, opts);
-    columns.forEach((name, col) => {
-      setField(lead, name, rec.values[col] as string, true, (m) => problems.add(rec.line, name, m));
-    });
-    out.push({ lead, line: rec.line });
-  });
-  problems.throwIfAny();
-  return out;
+  if (!headerOk) return data.map((rec) => ({ line: rec.line, fields: null }));
+  return data.map((rec) =>
+    rec.values.length === columns.length
+      ? {
+          line: rec.line,
+          fields: columns.map((field, i) => ({
+            field,
+            value: rec.values[i] ?? '',
+            line: rec.line,
+            nameLine: rec.line,
+          })),
+        }
+      : {
+          line: rec.line,
+          fields: null,
+          problem: `broken CSV: ${rec.values.length} values, the header has ${columns.length}`,
+        },
+  );
 }
 
-// ---- files ---------------------------------------------------------------------------------------
-
-/** Parses lead file text; the format comes from the name (.json / .csv) or, failing that, the content. */
-export function parseLeadFile(text: string, opts: LeadFileOptions): FileLead[] {
+/**
+ * Parses lead file text; the format comes from the name (.json / .csv) or, failing that, the content.
+ * `check` adds the caller's own checks and turns each good row into what the caller keeps.
+ */
+export function parseLeadFile(text: string, opts: LeadFileOptions): LeadFile<FileLead>;
+export function parseLeadFile<T>(text: string, opts: LeadFileOptions, check: RowCheck<T>): LeadFile<T>;
+export function parseLeadFile<T>(
+  text: string,
+  opts: LeadFileOptions,
+  check?: RowCheck<T>,
+): LeadFile<T> | LeadFile<FileLead> {
+  const problems = new Problems(opts.name);
   const ext = path.extname(opts.name).toLowerCase();
   const json = ext === '.json' || (ext !== '.csv' && /^\uFEFF?\s*[[{]/.test(text));
-  return json ? parseJsonLeads(text, opts) : parseCsvLeads(text, opts);
+  const raws = (json ? jsonRows(text, problems) : csvRows(text, opts, problems)) ?? [];
+  const rows: (T | FileLead)[] = [];
+  raws.forEach((raw, index) => {
+    if (raw.fields === null) {
+      if (raw.problem !== undefined) problems.add(raw.line, null, raw.problem);
+      return;
+    }
+    let bad = false;
+    const { row, report } = buildRow(raw.fields, raw.line, index + 1, opts, (line, field, message) => {
+      bad = true;
+      problems.add(line, field, message);
+    });
+    // The caller's checks run on a row with problems too, so that all of them show at once.
+    const kept = check ? check(row, report) : row;
+    if (kept !== null && !bad) rows.push(kept);
+  });
+  return { rows, problems: problems.list, invalidRows: raws.length - rows.length } as LeadFile<T> | LeadFile<FileLead>;
 }
 
-/** Reads and parses a lead file (relative to `cwd`); a missing file is bad input too. */
-export async function readLeadFile(
-  file: string,
-  cwd: string,
-  opts: Omit<LeadFileOptions, 'name'>,
-): Promise<FileLead[]> {
-  const full = path.resolve(cwd, file);
-  let text: string;
+/** Reads a lead file (relative to `cwd`); a file that cannot be read is bad input too. */
+export async function readLeadFileText(file: string, cwd: string): Promise<string> {
   try {
-    text = await readFile(full, 'utf8');
+    return await readFile(path.resolve(cwd, file), 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError('input.invalid', [`${file}: cannot read the lead file (${code ?? String(err)})`]);
+    throw new InputError('input.invalid', [`${file}: cannot read the file (${code ?? String(err)})`]);
   }
-  return parseLeadFile(text, { ...opts, name: file });
 }

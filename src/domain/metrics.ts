@@ -9,13 +9,67 @@
 //                     (accepted, rejected or timed out)
 // Percentiles use the nearest-rank method: the p-th percentile of n sorted values is the value at
 // 1-based rank ceil(p·n/100). SQL computes the same rank as (p·n + 99) / 100 in integer arithmetic.
-import type { Millis } from './model.js';
+// Speed-to-lead of one hand-off is speedToLeadMs below; the SQL reader (src/store/metrics.ts) selects
+// the same hand-offs and value, and test/http/dashboard-readers.test.ts holds the two together.
+import type { HandoffState, Millis } from './model.js';
 
 export const HOUR: Millis = 3_600_000;
 export const DAY: Millis = 24 * HOUR;
 export const WEEK: Millis = 7 * DAY;
 /** 1970-01-05T00:00Z, the first Monday after the epoch: weeks start on Monday 00:00 UTC. */
 export const FIRST_MONDAY: Millis = 4 * DAY;
+
+/**
+ * Speed-to-lead of one hand-off: MQL time → accept time. Only a live hand-off that was accepted has
+ * one (imported history was never offered, so its decision time says nothing about our speed).
+ */
+export function speedToLeadMs(h: {
+  imported: boolean;
+  state: HandoffState;
+  mqlAt: Millis;
+  decidedAt: Millis | null;
+}): Millis | null {
+  return !h.imported && h.state === 'accepted' && h.decidedAt !== null ? h.decidedAt - h.mqlAt : null;
+}
+
+/** Counts of values per bucket; bucket i holds edges[i] <= v < edges[i + 1], the last one is open-ended. */
+export interface Histogram {
+  /** Bucket edges in ms, ascending. */
+  edges: readonly number[];
+  labels: readonly string[];
+  counts: number[];
+}
+
+/** Speed-to-lead buckets: under 5 minutes … over 3 days. */
+export const SPEED_EDGES: readonly number[] = [0, 5, 15, 30, 60, 120, 240, 480, 1440, 4320].map((m) => m * 60_000);
+const SPEED_LABELS: readonly string[] = [
+  '<5m',
+  '5–15m',
+  '15–30m',
+  '½–1h',
+  '1–2h',
+  '2–4h',
+  '4–8h',
+  '8–24h',
+  '1–3d',
+  '>3d',
+];
+
+export function bucketIndex(edges: readonly number[], value: number): number {
+  let i = 0;
+  while (i + 1 < edges.length && value >= (edges[i + 1] as number)) i += 1;
+  return i;
+}
+
+export function histogram(
+  values: Iterable<number>,
+  edges: readonly number[] = SPEED_EDGES,
+  labels: readonly string[] = SPEED_LABELS,
+): Histogram {
+  const counts = edges.map(() => 0);
+  for (const v of values) counts[bucketIndex(edges, v)] = (counts[bucketIndex(edges, v)] ?? 0) + 1;
+  return { edges, labels, counts };
+}
 
 /** 1-based nearest rank of the p-th percentile among n values (0 when n is 0). */
 export function percentileRank(n: number, p: number): number {

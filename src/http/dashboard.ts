@@ -6,85 +6,38 @@
 // gets 401 and a page with no data. Without a configured token the dashboard is off: both routes
 // answer 404 and a line is logged when the handlers are created (at start).
 //
-// Numbers: no definitions of our own. The cohort numbers come from `reports.stats` (computeStats of
-// src/app/stats.ts, what `handoff stats --json` prints), the backlog from MetricsReader.backlog, the
-// rows (CSV, speed-to-lead distribution, escalations) from MetricsReader.exportHandoffs through
-// `reports.writeCsv` / `reports.speedToLeadMs` (the export of `handoff export`). main.ts injects the
-// reports because the http layer may not import src/app or src/cli.
+// This file parses the request (access, window, filters), asks src/app for the data (readDashboard of
+// src/app/dashboard-view.ts; the CSV is writeExport of src/app/export-handoffs.ts, what `handoff
+// export` writes) and renders the answer.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
+import { readDashboard, type DashboardDeps } from '../app/dashboard-view.js';
+import { filteredExportReader, writeExport } from '../app/export-handoffs.js';
 import { parseDuration } from '../domain/duration.js';
-import { DAY, HOUR, WEEK, weekStart } from '../domain/metrics.js';
-import type { Millis, Rep, Team } from '../domain/model.js';
-import { activeAwayStatus } from '../domain/routing/eligibility.js';
-import { localDate } from '../domain/sla-clock.js';
+import { DAY, HOUR } from '../domain/metrics.js';
+import type { Millis } from '../domain/model.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
-import type { ExportRow, MetricsFilter, MetricsReader } from '../ports/metrics.js';
-import type { AlertRow, Store } from '../ports/store.js';
+import type { MetricsFilter } from '../ports/metrics.js';
 import { sendJson, type RouteHandler } from './server.js';
-import { histogram } from './views/charts.js';
 import {
   filterQuery,
   renderDashboard,
   renderUnauthorized,
-  type AlertView,
-  type BacklogRow,
-  type BreakdownRow,
-  type CohortNumbers,
   type DashboardView,
-  type EscalationRow,
   type FilterState,
-  type RepRow,
 } from './views/dashboard-page.js';
 
-export type DashboardGroupBy = 'week' | 'rep' | 'source' | 'campaign';
-
-export interface DashboardStatsQuery {
-  since: Millis;
-  until: Millis;
-  by: DashboardGroupBy | null;
-  filter: MetricsFilter;
-}
-
-export interface DashboardStatsReport {
-  total: CohortNumbers;
-  groups: (CohortNumbers & { key: string })[];
-}
-
-/** The numbers issue's functions, injected by the composition root (see the header comment). */
-export interface DashboardReports {
-  /** computeStats(reader, { ...query, reasons }) of src/app/stats.ts. */
-  stats(query: DashboardStatsQuery): Promise<DashboardStatsReport>;
-  /** writeExport(reader, window, 'csv', reasons, out) of src/cli/commands/export.ts. */
-  writeCsv(
-    reader: MetricsReader,
-    window: { since: Millis; until: Millis },
-    out: (text: string) => void,
-  ): Promise<number>;
-  /** exportTimings(row).speedToLeadMs of src/cli/commands/export.ts. */
-  speedToLeadMs(row: ExportRow): Millis | null;
-}
-
-export type DashboardStore = Pick<
-  Store,
-  'listOpenHandoffs' | 'getLead' | 'listAlerts' | 'getRepStatuses' | 'countOpenOffersByRep'
->;
-
-export interface DashboardOptions {
+export interface DashboardOptions extends DashboardDeps {
   /** server.dashboardToken; null turns the dashboard off. */
   token: string | null;
-  metrics: MetricsReader;
-  store: DashboardStore;
-  reports: DashboardReports;
-  settings: { reps: readonly Rep[]; teams: readonly Team[] };
   clock: Clock;
   logger: Logger;
   /** Mark the session cookie Secure (served over https, e.g. server.publicUrl is https). */
   secureCookie?: boolean;
   /** Window when the URL names none (default 30d). */
   defaultWindow?: string;
-  /** Most hand-off rows read for the distribution and escalations (default ROW_SCAN_LIMIT). */
+  /** Most hand-off rows read for the distribution and escalations (default ROW_SCAN_LIMIT of src/app/dashboard-view.ts). */
   rowScanLimit?: number;
 }
 
@@ -96,7 +49,6 @@ export interface DashboardHandlers {
   routes: Record<string, RouteHandler>;
 }
 
-export { filterQuery };
 export const DASHBOARD_COOKIE = 'handoff_dashboard';
 const COOKIE_MAX_AGE_S = 30 * 24 * 3600;
 
@@ -111,12 +63,6 @@ export const WINDOW_CHOICES: readonly { value: string; label: string }[] = [
 const MIN_WINDOW = HOUR;
 const MAX_WINDOW = 400 * DAY;
 const MAX_TEXT = 200;
-/** Rows of the window walked for the speed-to-lead distribution and the escalations list. */
-export const ROW_SCAN_LIMIT = 20_000;
-const BACKLOG_SCAN = 5_000;
-export const BACKLOG_SHOWN = 50;
-const ESCALATIONS_SHOWN = 10;
-const OPTION_LIMIT = 200;
 
 // ---- access -----------------------------------------------------------------------------------------
 
@@ -253,276 +199,31 @@ export function parseFilters(params: URLSearchParams, defaultWindow = '30d'): Pa
   return { state: { window, team, source, campaign, hot }, windowMs, filter, notices };
 }
 
-function matches(
-  filter: MetricsFilter,
-  row: { teamId: string | null; channel: string | null; campaign: string | null; hot: boolean },
-): boolean {
-  if (filter.team !== undefined && row.teamId !== filter.team) return false;
-  if (filter.source !== undefined && row.channel !== filter.source) return false;
-  if (filter.campaign !== undefined && row.campaign !== filter.campaign) return false;
-  if (filter.hot !== undefined && row.hot !== filter.hot) return false;
-  return true;
-}
+// ---- the page -------------------------------------------------------------------------------------
 
-/**
- * The reader with exportHandoffs narrowed to hand-offs matching the filter (team, source, campaign,
- * hot: the same columns the stats filter uses). Pages stay full: it reads on until it has `limit`
- * matching rows or the window is done, so a pager that stops on a short page sees every row.
- */
-export function filteredExportReader(reader: MetricsReader, filter: MetricsFilter): MetricsReader {
-  if (
-    filter.team === undefined &&
-    filter.source === undefined &&
-    filter.campaign === undefined &&
-    filter.hot === undefined
-  )
-    return reader;
-  return {
-    ...reader,
-    async exportHandoffs(since, until, limit, after) {
-      const out: ExportRow[] = [];
-      let cursor = after;
-      for (;;) {
-        const page = await reader.exportHandoffs(since, until, limit, cursor);
-        for (const row of page) {
-          if (!matches(filter, row)) continue;
-          out.push(row);
-          if (out.length === limit) return out;
-        }
-        const last = page[page.length - 1];
-        if (!last || page.length < limit) return out;
-        cursor = { mqlAt: last.mqlAt, id: last.id };
-      }
-    },
-  };
-}
-
-// ---- the page's data -----------------------------------------------------------------------------
-
-const ESCALATION_WHY: Record<string, string> = {
-  unroutable: 'no rule, team or fallback could take it',
-  max_offers: 'offers ran out (max offers reached)',
-  no_next_rep: 'no eligible rep for the next offer',
-  all_rejected: 'every offered rep rejected it',
-};
-
-function leadName(first: string | null, last: string | null, email: string | null, fallback: string): string {
-  const name = [first, last].filter((x): x is string => typeof x === 'string' && x.trim() !== '').join(' ');
-  return name || email || fallback;
-}
-
-function alertView(row: AlertRow): AlertView {
-  const d = row.data as { title?: unknown; lines?: unknown; critical?: unknown };
-  const title = typeof d.title === 'string' && d.title.trim() !== '' ? d.title : row.key;
-  const lines = Array.isArray(d.lines) ? d.lines.filter((l): l is string => typeof l === 'string').slice(0, 6) : [];
-  return { key: row.key, title, lines, critical: d.critical === true, firedAt: row.firedAt };
-}
-
-function groupKeys(report: DashboardStatsReport): string[] {
-  return report.groups
-    .filter((g) => g.key !== '(none)')
-    .sort((a, b) => b.mqls - a.mqls || (a.key < b.key ? -1 : 1))
-    .slice(0, OPTION_LIMIT)
-    .map((g) => g.key)
-    .sort((a, b) => a.localeCompare(b));
-}
-
-/** The latest start t in [since, until) with at most `limit` MQLs in [t, until) (to the minute). */
-export async function latestStartWithin(
-  metrics: MetricsReader,
-  since: Millis,
-  until: Millis,
-  limit: number,
-): Promise<Millis> {
-  let lo = since; // more than `limit` MQLs from here
-  let hi = until; // at most `limit` from here
-  while (hi - lo > 60_000) {
-    const mid = lo + Math.floor((hi - lo) / 2);
-    if ((await metrics.countMqls(mid, until)) > limit) lo = mid;
-    else hi = mid;
-  }
-  return hi;
-}
-
-/** The largest groups of a breakdown (not the "(none)" group), most MQLs first. */
-function breakdown(report: DashboardStatsReport, limit: number): BreakdownRow[] {
-  return report.groups
-    .filter((g) => g.key !== '(none)')
-    .sort((a, b) => b.mqls - a.mqls || (a.key < b.key ? -1 : 1))
-    .slice(0, limit)
-    .map((g) => ({ key: g.key, numbers: g }));
-}
-
+/** The page's view: the data of src/app/dashboard-view.ts plus what the request chose. */
 export async function buildDashboardView(
   options: DashboardOptions,
   parsed: ParsedFilters,
   nonce: string,
 ): Promise<DashboardView> {
-  const { metrics, store, reports, settings } = options;
-  const now = options.clock.now();
-  const until = now;
-  const since = now - parsed.windowMs;
-  const filter = parsed.filter;
-  const optionFilter: MetricsFilter = {};
-  if (filter.team !== undefined) optionFilter.team = filter.team;
-  if (filter.hot !== undefined) optionFilter.hot = filter.hot;
-  const weeksSince = weekStart(now) - 11 * WEEK;
-  // Without filters the backlog table needs only its first rows (the count comes from backlog());
-  // with filters, open hand-offs are matched here, up to BACKLOG_SCAN of them.
-  const filtered =
-    filter.team !== undefined ||
-    filter.source !== undefined ||
-    filter.campaign !== undefined ||
-    filter.hot !== undefined;
-
-  // The by-rep report's total is the cohort's total (every hand-off and offer is in exactly one
-  // group), so it also serves the headline: one query fewer.
-  const [byRep, weekly, bySource, byCampaign, backlog, open, alerts, statuses, openOffers, inWindow] =
-    await Promise.all([
-      reports.stats({ since, until, by: 'rep', filter }),
-      reports.stats({ since: weeksSince, until, by: 'week', filter }),
-      reports.stats({ since, until, by: 'source', filter: optionFilter }),
-      reports.stats({ since, until, by: 'campaign', filter: optionFilter }),
-      metrics.backlog(now),
-      store.listOpenHandoffs(filtered ? BACKLOG_SCAN : BACKLOG_SHOWN),
-      store.listAlerts('firing'),
-      store.getRepStatuses(),
-      store.countOpenOffersByRep(),
-      metrics.countMqls(since, until),
-    ]);
-
-  // Rows of the window: the speed-to-lead distribution and the escalations. A window with more MQLs
-  // than ROW_SCAN_LIMIT is read from the latest start that keeps it under the limit (found by
-  // bisecting on MQL counts), so both stay about the most recent hand-offs.
-  const scanLimit = options.rowScanLimit ?? ROW_SCAN_LIMIT;
-  const rowsSince = inWindow > scanLimit ? await latestStartWithin(metrics, since, until, scanLimit) : since;
-  const reader = filteredExportReader(metrics, filter);
-  const speeds: number[] = [];
-  let escalated: ExportRow[] = [];
-  let after: { mqlAt: Millis; id: string } | undefined;
-  const PAGE = 500;
-  for (;;) {
-    const page = await reader.exportHandoffs(rowsSince, until, PAGE, after);
-    for (const row of page) {
-      const s = reports.speedToLeadMs(row);
-      if (s !== null) speeds.push(s);
-      if (row.escalatedAt !== null) escalated.push(row);
-    }
-    if (escalated.length > 4 * ESCALATIONS_SHOWN)
-      escalated = escalated.sort((a, b) => (b.escalatedAt ?? 0) - (a.escalatedAt ?? 0)).slice(0, ESCALATIONS_SHOWN);
-    const last = page[page.length - 1];
-    if (!last || page.length < PAGE) break;
-    after = { mqlAt: last.mqlAt, id: last.id };
-  }
-
-  const repName = (id: string | null): string | null =>
-    id === null ? null : (settings.reps.find((r) => r.id === id)?.name ?? id);
-
-  // Weeks: 12 Monday-based weeks ending with the current one.
-  const byWeek = new Map(weekly.groups.map((g) => [g.key, g]));
-  const weeks = Array.from({ length: 12 }, (_, i) => {
-    const start = weeksSince + i * WEEK;
-    const g = byWeek.get(new Date(start).toISOString().slice(0, 10));
-    return { start, mqls: g?.mqls ?? 0, sals: g?.sals ?? 0, percent: g?.conversionPercent ?? null, partial: i === 11 };
-  });
-
-  // Reps: the team's members (or everyone), plus reps that appear in the numbers but not in the config.
-  const team = filter.team !== undefined ? settings.teams.find((t) => t.id === filter.team) : undefined;
-  const listed = settings.reps.filter((r) =>
-    filter.team === undefined ? true : (team?.members.includes(r.id) ?? false),
-  );
-  const groups = new Map(byRep.groups.map((g) => [g.key, g]));
-  const extra = byRep.groups.filter((g) => g.key !== '(none)' && !listed.some((r) => r.id === g.key)).map((g) => g.key);
-  const reps: RepRow[] = [
-    ...listed.map((r) => ({ id: r.id, rep: r as Rep | undefined })),
-    ...extra.map((id) => ({ id, rep: settings.reps.find((r) => r.id === id) })),
-  ].map(({ id, rep }) => {
-    let status: RepRow['status'] = { kind: 'available', text: 'available' };
-    if (rep && !rep.active) status = { kind: 'inactive', text: 'inactive' };
-    else if (rep) {
-      const today = localDate(now, rep.timezone);
-      const range = rep.away.find((a) => a.from <= today && today <= a.to);
-      const slack = activeAwayStatus(rep.id, statuses, now);
-      if (range) status = { kind: 'away', text: `away until ${range.to}` };
-      else if (slack)
-        status = {
-          kind: 'away',
-          text:
-            slack.awayUntil === null
-              ? 'away until back'
-              : `away until ${new Date(slack.awayUntil).toISOString().slice(0, 16).replace('T', ' ')} UTC`,
-        };
-    } else status = { kind: 'inactive', text: 'not configured' };
-    return { id, name: rep?.name ?? id, numbers: groups.get(id) ?? null, openNow: openOffers[id] ?? 0, status };
-  });
-
-  // Backlog: open hand-offs matching the filters (any MQL time), oldest first.
-  const matching = open.filter((h) => matches(filter, h));
-  const shown = matching.slice(0, BACKLOG_SHOWN);
-  const leads = await Promise.all(shown.map((h) => store.getLead(h.leadId)));
-  const backlogRows: BacklogRow[] = shown.map((h, i) => {
-    const lead = leads[i] ?? null;
-    return {
-      id: h.id,
-      lead: leadName(lead?.firstName ?? null, lead?.lastName ?? null, h.email, h.externalId),
-      email: h.email,
-      company: lead?.fields.company ?? null,
-      state: h.state,
-      hot: h.hot,
-      mqlAt: h.mqlAt,
-      rep: repName(h.repId),
-      team: h.teamId,
-      dueAt: h.state === 'offered' ? h.dueAt : null,
-      source: h.channel,
-      campaign: h.campaign,
-    };
-  });
-
-  const escalations: EscalationRow[] = escalated
-    .sort((a, b) => (b.escalatedAt ?? 0) - (a.escalatedAt ?? 0))
-    .slice(0, ESCALATIONS_SHOWN)
-    .map((r) => ({
-      id: r.id,
-      lead: leadName(r.firstName, r.lastName, r.email, r.externalId),
-      escalatedAt: r.escalatedAt ?? 0,
-      reason: r.escalationReason === null ? 'escalated' : (ESCALATION_WHY[r.escalationReason] ?? r.escalationReason),
-      state: r.state,
-      rep: repName(r.repId),
-      source: r.channel,
-      campaign: r.campaign,
-    }));
-
+  const query = {
+    windowMs: parsed.windowMs,
+    filter: parsed.filter,
+    now: options.clock.now(),
+    ...(options.rowScanLimit !== undefined ? { rowScanLimit: options.rowScanLimit } : {}),
+  };
+  const data = await readDashboard(options, query);
   const windows = WINDOW_CHOICES.some((w) => w.value === parsed.state.window)
     ? [...WINDOW_CHOICES]
     : [...WINDOW_CHOICES, { value: parsed.state.window, label: `Last ${parsed.state.window}` }];
-  const query = filterQuery(parsed.state);
+  const q = filterQuery(parsed.state);
   return {
-    now,
-    since,
-    until,
+    ...data,
     filters: parsed.state,
-    options: {
-      windows,
-      teams: settings.teams.map((t) => ({ id: t.id, label: t.id })),
-      sources: groupKeys(bySource),
-      campaigns: groupKeys(byCampaign),
-    },
+    windows,
     notices: parsed.notices,
-    links: { self: `dashboard?${query}`, csv: `dashboard.csv?${query}` },
-    total: byRep.total,
-    breakdown: { sources: breakdown(bySource, 12), campaigns: breakdown(byCampaign, 12) },
-    weeks,
-    speed: { histogram: histogram(speeds), rowsSince: rowsSince > since ? rowsSince : null },
-    reps,
-    backlog: {
-      summary: backlog,
-      rows: backlogRows,
-      matching: filtered ? matching.length : backlog.open,
-      shownLimit: BACKLOG_SHOWN,
-      filtered,
-    },
-    escalations,
-    alerts: alerts.map(alertView).sort((a, b) => Number(b.critical) - Number(a.critical) || b.firedAt - a.firedAt),
+    links: { self: `dashboard?${q}`, csv: `dashboard.csv?${q}` },
     nonce,
   };
 }
@@ -606,13 +307,10 @@ export function createDashboardHandler(options: DashboardOptions): DashboardHand
       'content-type': 'text/csv; charset=utf-8',
       'content-disposition': `attachment; filename="${csvFileName(parsed.state, now)}"`,
     });
-    const rows = await options.reports.writeCsv(
-      filteredExportReader(options.metrics, parsed.filter),
-      window,
-      (text) => {
-        res.write(text);
-      },
-    );
+    const reader = filteredExportReader(options.metrics, parsed.filter);
+    const rows = await writeExport(reader, window, 'csv', options.settings.rejectionReasons, (text) => {
+      res.write(text);
+    });
     res.end();
     log.debug({ rows }, 'dashboard csv sent');
   });

@@ -1,6 +1,6 @@
 // The MetricsReader over any Store port (the in-memory store of unit tests): the same definitions as
 // the SQL reader, computed by walking the cohort page by page. Not for big stores — SQL does that.
-import { nearestRank, weekStart } from '../domain/metrics.js';
+import { nearestRank, speedToLeadMs, weekStart } from '../domain/metrics.js';
 import { OPEN_STATES } from '../domain/model.js';
 import type { Handoff, Millis, Offer } from '../domain/model.js';
 import { NO_GROUP } from '../ports/metrics.js';
@@ -86,7 +86,8 @@ async function funnelBy(store: Store, q: MetricsQuery, by: MetricsGroupBy | null
       if (OPEN_STATES.includes(h.state)) g.pending += 1;
       if (h.state === 'withdrawn') g.withdrawn += 1;
       if (h.escalatedAt !== null) g.escalated += 1;
-      if (h.state === 'accepted' && !h.imported && h.decidedAt !== null) g.speeds.push(h.decidedAt - h.mqlAt);
+      const speed = speedToLeadMs(h);
+      if (speed !== null) g.speeds.push(speed);
     }
     if (h.imported) continue;
     const offers: Offer[] = await store.listOffers(h.id);

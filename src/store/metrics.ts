@@ -230,6 +230,7 @@ async function runFunnel(
     responseCounts.set(key, num(r.decided));
   }
 
+  // speedToLeadMs of src/domain/metrics.ts, in SQL: live accepted hand-offs, MQL time → decision time.
   const speed = await percentiles(
     db,
     dialect,

@@ -4,7 +4,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { backfillFromSource, importHistoryRecords } from '../../src/app/backfill.js';
 import { ingestLeads } from '../../src/app/ingest-leads.js';
@@ -13,7 +12,6 @@ import { recordDecision } from '../../src/app/record-decision.js';
 import { computeStats } from '../../src/app/stats.js';
 import { parseHistoryFile, registerBackfillCommand, type BackfillCliDeps } from '../../src/cli/commands/backfill.js';
 import { registerStatsCommand } from '../../src/cli/commands/stats.js';
-import { reportFailure, type CliIo } from '../../src/cli/context.js';
 import { DEFAULT_HISTORY } from '../../src/config/schema.js';
 import type { HistoryEpisode, HistorySource } from '../../src/ports/history-source.js';
 import { silentLogger } from '../../src/ports/logger.js';
@@ -22,6 +20,7 @@ import { openStore } from '../../src/store/index.js';
 import { metricsReaderFor } from '../../src/store/metrics-memory.js';
 import { baseSettings, createHarness } from '../helpers/app-harness.js';
 import { makeLead } from '../helpers/builders.js';
+import { runCli, type CliRun } from '../helpers/cli.js';
 import { openPostgresTestStore, openSqliteTestStore, postgresTestUrl, type TestStore } from '../helpers/stores.js';
 
 const DAY = 86_400_000;
@@ -55,29 +54,15 @@ afterEach(async () => {
   await rm(path.join(dir, 'handoff.db-shm'), { force: true });
 });
 
-async function run(
-  args: string[],
-  deps: BackfillCliDeps = {},
-  isTty = false,
-): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-    env: { HUBSPOT_TOKEN: 'pat-test' },
-    cwd: dir,
-    isTty,
-  };
-  const program = new Command('handoff').exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
-  registerBackfillCommand(program, io, { now: () => NOW, logger: silentLogger, ...deps });
-  registerStatsCommand(program, io, () => NOW);
-  try {
-    await program.parseAsync(args, { from: 'user' });
-    return { code: 0, out, err };
-  } catch (e) {
-    return { code: reportFailure(e, io), out, err };
-  }
+function run(args: string[], deps: BackfillCliDeps = {}, isTty = false): Promise<CliRun> {
+  return runCli(
+    (program, io) => {
+      registerBackfillCommand(program, io, { now: () => NOW, logger: silentLogger, ...deps });
+      registerStatsCommand(program, io, () => NOW);
+    },
+    args,
+    { cwd: dir, env: { HUBSPOT_TOKEN: 'pat-test' }, isTty },
+  );
 }
 
 async function storedCount(): Promise<number> {
@@ -127,7 +112,7 @@ describe('handoff backfill --from FILE', () => {
     expect(await storedCount()).toBe(0);
   });
 
-  it('names the unknown column of a CSV header and the line of a bad JSON entry', async () => {
+  it('names the unknown column of a CSV header and the line of a bad JSON entry or field', async () => {
     await writeFile(path.join(dir, 'header.csv'), 'email,mqlAt,colour\na@b.example,2026-10-01,red\n');
     const h = await run(['backfill', '--from', 'header.csv']);
     expect(h.code).toBe(2);
@@ -137,7 +122,7 @@ describe('handoff backfill --from FILE', () => {
     const j = await run(['backfill', '--from', 'bad.json']);
     expect(j.code).toBe(2);
     expect(j.err).toContain('bad.json line 3, field "mqlAt": required');
-    expect(j.err).toContain('bad.json line 3, field "reason": unknown reason "nope"');
+    expect(j.err).toContain('bad.json line 6, field "reason": unknown reason "nope"');
     expect(j.err).toContain('bad.json line 8: entry 3 is not an object');
     expect(j.err).not.toContain('line 2');
   });

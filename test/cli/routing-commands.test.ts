@@ -2,41 +2,30 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planOffer } from '../../src/app/route-handoff.js';
 import { registerBacktestCommand } from '../../src/cli/commands/backtest.js';
 import { registerExplainCommand } from '../../src/cli/commands/explain.js';
 import { registerSimulateCommand } from '../../src/cli/commands/simulate.js';
-import { reportFailure, type CliIo } from '../../src/cli/context.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { Lead } from '../../src/domain/model.js';
 import { openStore } from '../../src/store/index.js';
+import { runCli, type CliRun } from '../helpers/cli.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/leads');
 const CONFIG = path.join(FIXTURES, 'routing.yaml');
 const AT = '2026-11-25T10:00:00Z';
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function run(args: string[], env: NodeJS.ProcessEnv = {}, cwd = FIXTURES): Promise<Run> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (t) => void (out += t), err: (t) => void (err += t), env, cwd, isTty: false };
-  const program = new Command('handoff').exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
-  registerSimulateCommand(program, io);
-  registerBacktestCommand(program, io);
-  registerExplainCommand(program, io);
-  try {
-    await program.parseAsync(args, { from: 'user' });
-    return { code: 0, out, err };
-  } catch (e) {
-    return { code: reportFailure(e, io), out, err };
-  }
+function run(args: string[], env: NodeJS.ProcessEnv = {}, cwd = FIXTURES): Promise<CliRun> {
+  return runCli(
+    (program, io) => {
+      registerSimulateCommand(program, io);
+      registerBacktestCommand(program, io);
+      registerExplainCommand(program, io);
+    },
+    args,
+    { cwd, env },
+  );
 }
 
 let dir: string;
@@ -126,7 +115,7 @@ describe('handoff simulate', () => {
   it('rejects a missing file and a bad --at with exit 2', async () => {
     const missing = await run(['simulate', 'nope.json', '-c', CONFIG]);
     expect(missing.code).toBe(2);
-    expect(missing.err).toContain('nope.json: cannot read the lead file (ENOENT)');
+    expect(missing.err).toContain('nope.json: cannot read the file (ENOENT)');
     const at = await run(['simulate', 'leads.json', '-c', CONFIG, '--at', 'tomorrow-ish']);
     expect(at.code).toBe(2);
     expect(at.err).toContain('--at: "tomorrow-ish" is not an ISO time');

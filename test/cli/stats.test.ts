@@ -2,12 +2,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerExportCommand } from '../../src/cli/commands/export.js';
 import { registerStatsCommand } from '../../src/cli/commands/stats.js';
-import { reportFailure, type CliIo } from '../../src/cli/context.js';
 import { openStore } from '../../src/store/index.js';
+import { runCli, type CliRun } from '../helpers/cli.js';
 import { seedGolden } from '../helpers/golden.js';
 
 const CONFIG = `
@@ -31,20 +30,16 @@ rejectionReasons:
 let dir: string;
 let ids: Record<string, string>;
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (t) => void (out += t), err: (t) => void (err += t), env: {}, cwd: dir, isTty: false };
-  const program = new Command('handoff').exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
+function run(args: string[]): Promise<CliRun> {
   const now = () => Date.UTC(2026, 10, 15, 0, 0);
-  registerStatsCommand(program, io, now);
-  registerExportCommand(program, io, now);
-  try {
-    await program.parseAsync(args, { from: 'user' });
-    return { code: 0, out, err };
-  } catch (e) {
-    return { code: reportFailure(e, io), out, err };
-  }
+  return runCli(
+    (program, io) => {
+      registerStatsCommand(program, io, now);
+      registerExportCommand(program, io, now);
+    },
+    args,
+    { cwd: dir },
+  );
 }
 
 beforeAll(async () => {

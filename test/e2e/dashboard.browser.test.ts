@@ -10,18 +10,24 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerStatsCommand } from '../../src/cli/commands/stats.js';
-import { reportFailure, type CliIo } from '../../src/cli/context.js';
 import { formatPercent, shortDuration, weekStart, WEEK } from '../../src/domain/metrics.js';
 import { createDashboardHandler } from '../../src/http/dashboard.js';
 import { startHttpServer, type HttpServer } from '../../src/http/server.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import { openStore, type SqlStore } from '../../src/store/index.js';
-import { metricsReaderFor } from '../../src/store/metrics-memory.js';
-import { NOW, REPS, TEAMS, XSS_NAME, cliConfig, dashboardReports, seedDashboard } from '../helpers/dashboard-seed.js';
+import {
+  NOW,
+  REPS,
+  XSS_NAME,
+  cliConfig,
+  dashboardOptions,
+  readCsvDownload,
+  seedDashboard,
+} from '../helpers/dashboard-seed.js';
+import { runCli } from '../helpers/cli.js';
 
 const CHROMIUM = process.env.HANDOFF_CHROMIUM ?? '/usr/bin/chromium';
 const SKIP = process.env.HANDOFF_SKIP_BROWSER === '1';
@@ -53,20 +59,13 @@ describe.skipIf(SKIP)('dashboard in Chromium', () => {
   const problems: string[] = [];
 
   async function stats(args: string[]): Promise<StatsJson> {
-    let out = '';
-    let err = '';
-    const io: CliIo = { out: (t) => void (out += t), err: (t) => void (err += t), env: {}, cwd: dir, isTty: false };
-    const program = new Command('handoff').exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
-    registerStatsCommand(program, io, () => NOW);
-    try {
-      await program.parseAsync(
-        ['stats', '--until', new Date(NOW).toISOString(), '--json', '-c', 'handoff.yaml', ...args],
-        { from: 'user' },
-      );
-    } catch (e) {
-      throw new Error(`handoff stats failed (${reportFailure(e, io)}): ${err}`);
-    }
-    return JSON.parse(out) as StatsJson;
+    const r = await runCli(
+      (program, io) => registerStatsCommand(program, io, () => NOW),
+      ['stats', '--until', new Date(NOW).toISOString(), '--json', '-c', 'handoff.yaml', ...args],
+      { cwd: dir },
+    );
+    if (r.code !== 0) throw new Error(`handoff stats failed (${r.code}): ${r.err}`);
+    return JSON.parse(r.out) as StatsJson;
   }
 
   async function signedIn(
@@ -126,16 +125,7 @@ describe.skipIf(SKIP)('dashboard in Chromium', () => {
     store = await openStore('sqlite:./handoff.db', { cwd: dir });
     await store.migrate();
     await seedDashboard(store);
-    const metrics = metricsReaderFor(store);
-    const dashboard = createDashboardHandler({
-      token: TOKEN,
-      metrics,
-      store,
-      reports: dashboardReports(metrics),
-      settings: { reps: REPS, teams: TEAMS },
-      clock: { now: () => NOW },
-      logger: silentLogger,
-    });
+    const dashboard = createDashboardHandler(dashboardOptions(store, { token: TOKEN }));
     server = await startHttpServer({
       port: 0,
       host: '127.0.0.1',
@@ -269,21 +259,10 @@ describe.skipIf(SKIP)('dashboard in Chromium', () => {
     expect(download.suggestedFilename()).toBe('handoff_2026-11-25_90d_emea_PAID_SEARCH.csv');
     const file = path.join(ARTIFACTS, download.suggestedFilename());
     await download.saveAs(file);
-    const bytes = await readFile(file);
-    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
-    const lines = bytes
-      .subarray(3)
-      .toString('utf8')
-      .split('\r\n')
-      .filter((l) => l !== '');
-    const header = lines[0]!.split(',');
-    expect(header.slice(0, 3)).toEqual(['handoff_id', 'source_system', 'external_id']);
-    expect(lines.length - 1).toBe(filtered.total.mqls);
-    for (const line of lines.slice(1)) {
-      const cells = line.split(',');
-      expect(cells[header.indexOf('team')]).toBe('emea');
-      expect(cells[header.indexOf('source')]).toBe('PAID_SEARCH');
-    }
+    const csv = readCsvDownload(await readFile(file));
+    expect(csv.header.slice(0, 3)).toEqual(['handoff_id', 'source_system', 'external_id']);
+    expect(csv.rows).toHaveLength(filtered.total.mqls);
+    for (const row of csv.rows) expect([row.team, row.source]).toEqual(['emea', 'PAID_SEARCH']);
     await context.close();
   }, 90_000);
 

@@ -2,13 +2,15 @@
 // over the 12 weeks before NOW, from a fixed seed, with accepted, rejected (every reason), timed-out,
 // escalated, withdrawn, imported and open hand-offs, plus hostile text from "outside" (a lead named
 // <script>alert(1)</script>, markup in a campaign, a company and a note), a rep away in Slack and a
-// firing alert. Also the config the stats CLI reads and the wiring of the numbers issue's functions.
+// firing alert. Also the config the stats CLI reads, the dashboard's options over a store, and a
+// reader of the CSV the dashboard and `handoff export` write.
+import { expect } from 'vitest';
+import { parseCsv } from '../../src/cli/lead-file.js';
 import type { Millis, RejectionReason, Rep, Team } from '../../src/domain/model.js';
-import type { MetricsReader } from '../../src/ports/metrics.js';
+import type { DashboardOptions } from '../../src/http/dashboard.js';
+import { silentLogger } from '../../src/ports/logger.js';
 import type { Store } from '../../src/ports/store.js';
-import { computeStats } from '../../src/app/stats.js';
-import { exportTimings, writeExport } from '../../src/cli/commands/export.js';
-import type { DashboardReports } from '../../src/http/dashboard.js';
+import { metricsReaderFor } from '../../src/store/metrics-memory.js';
 import { makeLead, makeRep, makeTeam } from './builders.js';
 
 export const M = 60_000;
@@ -58,16 +60,30 @@ ${REASONS.map((r) => `  - { id: ${r.id}, label: ${JSON.stringify(r.label)}${r.re
 `;
 }
 
-/** What main.ts injects: computeStats, writeExport and exportTimings of the numbers issue. */
-export function dashboardReports(
-  reader: MetricsReader,
-  reasons: readonly RejectionReason[] = REASONS,
-): DashboardReports {
+/** The dashboard over `store` at NOW, with the settings main.ts hands it from the config. */
+export function dashboardOptions(store: Store, more: Partial<DashboardOptions> = {}): DashboardOptions {
   return {
-    stats: (q) => computeStats(reader, { ...q, reasons }),
-    writeCsv: (r, window, out) => writeExport(r, window, 'csv', reasons, out),
-    speedToLeadMs: (row) => exportTimings(row).speedToLeadMs,
+    token: 'dashboard-token',
+    metrics: metricsReaderFor(store),
+    store,
+    settings: { reps: REPS, teams: TEAMS, rejectionReasons: REASONS },
+    clock: { now: () => NOW },
+    logger: silentLogger,
+    ...more,
   };
+}
+
+/** A downloaded export CSV: UTF-8 with a byte-order mark, RFC 4180 rows, the header first. */
+export function readCsvDownload(bytes: Buffer): { header: string[]; rows: Record<string, string>[] } {
+  expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+  const problems: string[] = [];
+  const [head, ...records] = parseCsv(bytes.toString('utf8'), {
+    add: (line, _field, message) => void problems.push(`line ${line}: ${message}`),
+  });
+  expect(problems).toEqual([]);
+  const header = head!.values;
+  const rows = records.map((r) => Object.fromEntries(header.map((name, i) => [name, r.values[i] ?? ''])));
+  return { header, rows };
 }
 
 type Step =

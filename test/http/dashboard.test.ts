@@ -9,25 +9,24 @@ import {
   DASHBOARD_COOKIE,
   parseFilters,
   sessionValue,
-  type DashboardOptions,
 } from '../../src/http/dashboard.js';
 import { startHttpServer, type HttpServer } from '../../src/http/server.js';
 import { formatPercent, shortDuration } from '../../src/domain/metrics.js';
-import { silentLogger, type Logger } from '../../src/ports/logger.js';
+import { silentLogger } from '../../src/ports/logger.js';
 import type { Store } from '../../src/ports/store.js';
 import { createMemoryStore } from '../../src/store/index.js';
 import { createStoreMetricsReader } from '../../src/store/metrics-memory.js';
 import {
   NOW,
   REASONS,
-  REPS,
-  TEAMS,
   XSS_CAMPAIGN,
   XSS_COMPANY,
   XSS_NAME,
-  dashboardReports,
+  dashboardOptions,
+  readCsvDownload,
   seedDashboard,
 } from '../helpers/dashboard-seed.js';
+import { recordingLogger, type LogRecord } from '../helpers/recording-logger.js';
 
 const TOKEN = 's3cret-token';
 const D = 86_400_000;
@@ -35,33 +34,8 @@ const D = 86_400_000;
 let store: Store;
 let server: HttpServer;
 let off: HttpServer;
-const logged: { level: string; msg: string }[] = [];
-
-function recordingLogger(): Logger {
-  const make = (level: string) => (a: object | string, b?: string) =>
-    void logged.push({ level, msg: typeof a === 'string' ? a : (b ?? '') });
-  const logger: Logger = {
-    debug: make('debug'),
-    info: make('info'),
-    warn: make('warn'),
-    error: make('error'),
-    child: () => logger,
-  };
-  return logger;
-}
-
-function options(token: string | null): DashboardOptions {
-  const metrics = createStoreMetricsReader(store);
-  return {
-    token,
-    metrics,
-    store,
-    reports: dashboardReports(metrics),
-    settings: { reps: REPS, teams: TEAMS },
-    clock: { now: () => NOW },
-    logger: recordingLogger(),
-  };
-}
+const logged: LogRecord[] = [];
+const options = (token: string | null) => dashboardOptions(store, { token, logger: recordingLogger({}, logged) });
 
 beforeAll(async () => {
   store = createMemoryStore();
@@ -252,28 +226,15 @@ describe('dashboard CSV', () => {
     expect(res.headers.get('content-disposition')).toBe(
       'attachment; filename="handoff_2026-11-25_90d_emea_PAID_SEARCH.csv"',
     );
-    const bytes = Buffer.from(await res.arrayBuffer());
-    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
-    const lines = bytes
-      .subarray(3)
-      .toString('utf8')
-      .split('\r\n')
-      .filter((l) => l !== '');
-    expect(lines[0]!.startsWith('handoff_id,')).toBe(true);
-    const header = lines[0]!.split(',');
+    const csv = readCsvDownload(Buffer.from(await res.arrayBuffer()));
+    expect(csv.header[0]).toBe('handoff_id');
     const stats = await computeStats(createStoreMetricsReader(store), {
       since: NOW - 90 * D,
       until: NOW,
       filter: { team: 'emea', source: 'PAID_SEARCH' },
       reasons: REASONS,
     });
-    expect(lines.length - 1).toBe(stats.total.mqls);
-    const team = header.indexOf('team');
-    const source = header.indexOf('source');
-    for (const line of lines.slice(1)) {
-      const cells = line.split(',');
-      expect(cells[team]).toBe('emea');
-      expect(cells[source]).toBe('PAID_SEARCH');
-    }
+    expect(csv.rows).toHaveLength(stats.total.mqls);
+    for (const row of csv.rows) expect([row.team, row.source]).toEqual(['emea', 'PAID_SEARCH']);
   });
 });

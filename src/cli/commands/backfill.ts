@@ -4,8 +4,6 @@
 // fields of `simulate` plus mqlAt (required), outcome (accepted|rejected|open), reason and rep. A file with bad rows
 // stores nothing and exits 2 naming every row and field, unless --skip-invalid imports the good rows.
 // A run stopped by Ctrl-C, a failure or a kill keeps its position; the same command resumes it.
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../config/index.js';
 import {
@@ -19,7 +17,7 @@ import {
 import { parseDuration } from '../../domain/duration.js';
 import { InputError } from '../../domain/errors.js';
 import type { HistoryRules, InferredOutcome } from '../../domain/history.js';
-import { LEAD_FIELDS, type Lead, type LeadFieldName, type Millis, type SourceKind } from '../../domain/model.js';
+import type { Millis, SourceKind } from '../../domain/model.js';
 import type { HistorySource } from '../../ports/history-source.js';
 import type { Logger } from '../../ports/logger.js';
 import { openStore } from '../../store/index.js';
@@ -27,10 +25,9 @@ import { createLogger } from '../../runtime/logger.js';
 import { settingsFromConfig } from '../../main.js';
 import { hubspotFromConfig } from '../../../connectors/hubspot/hubspot.from-config.js';
 import { salesforceFromConfig } from '../../../connectors/salesforce/salesforce.from-config.js';
-import type { CliIo } from '../context.js';
-import { checkFieldName, parseCsv } from '../lead-file.js';
-import { configFileOption, loadConfigWithoutSecrets } from './simulate.js';
-import { parseSince, parseUntil } from './stats.js';
+import { CONFIG_OPTION, configFileOption, loadConfigWithoutSecrets, type CliIo } from '../context.js';
+import { parseLeadFile, readLeadFileText, type LeadFile } from '../lead-file.js';
+import { parseSince, parseTimeOption } from '../options.js';
 
 export interface BackfillCliOptions {
   since?: string;
@@ -53,7 +50,7 @@ const DAY = 86_400_000;
 
 /** The period of `--since/--until`. A duration start is taken back to its UTC midnight, so reruns find their cursor. */
 export function backfillPeriod(opts: { since: string; until?: string }, now: Millis): { from: Millis; to: Millis } {
-  const to = parseUntil(opts.until, now);
+  const to = parseTimeOption(opts.until, now, '--until');
   let from = parseSince(opts.since, to);
   const span = parseDuration(opts.since);
   if (span !== null && span > 0) from = Math.floor(from / DAY) * DAY;
@@ -70,264 +67,31 @@ async function historySourceFromConfig(config: Config, logger: Logger): Promise<
 
 // ---- history files --------------------------------------------------------------------------------------------
 
-const IDENTITY_FIELDS = ['email', 'firstName', 'lastName', 'mqlAt', 'externalId', 'source'] as const;
+/** Fields a history file has besides those of a lead file (src/cli/lead-file.ts). */
 const HISTORY_FIELDS = ['outcome', 'reason', 'rep'] as const;
-const NUMERIC = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/;
-const MAX_PROBLEMS = 200;
 
 export interface HistoryFileRow {
   line: number;
   record: HistoryRecord;
 }
 
-export interface HistoryFile {
-  rows: HistoryFileRow[];
-  /** Every problem, "FILE line N, field "x": what is wrong". */
-  problems: string[];
-  /** Rows left out because of a problem. */
-  invalidRows: number;
-}
-
-interface RawRow {
-  line: number;
-  values: Array<{ field: string; value: unknown }>;
-}
-
-function fieldProblem(name: string): string | null {
-  if ((HISTORY_FIELDS as readonly string[]).includes(name)) return null;
-  const bad = checkFieldName(name);
-  return bad === null
-    ? null
-    : `unknown field (use the lead fields of simulate, ${IDENTITY_FIELDS.join(', ')}, ${HISTORY_FIELDS.join(', ')} or props.<name>)`;
-}
-
-function show(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'an object';
-  return typeof v === 'string' ? JSON.stringify(v) : String(v);
-}
-
-/** Line (1-based) of every element of a top-level JSON array, found by a scan that skips strings. */
-function elementLines(text: string): number[] {
-  const lines: number[] = [];
-  let line = 1;
-  let depth = 0;
-  let inString = false;
-  let expectValue = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '\n') line++;
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-      continue;
-    }
-    if (depth === 1 && expectValue && c !== undefined && !/\s/.test(c)) {
-      lines.push(line);
-      expectValue = false;
-    }
-    if (c === '"') inString = true;
-    else if (c === '[' || c === '{') {
-      depth++;
-      if (depth === 1 && c === '[') expectValue = true;
-    } else if (c === ']' || c === '}') depth--;
-    else if (c === ',' && depth === 1) expectValue = true;
-  }
-  return lines;
-}
-
-function lineOfPosition(text: string, pos: number): number {
-  let line = 1;
-  for (let i = 0; i < pos && i < text.length; i++) if (text[i] === '\n') line++;
-  return line;
-}
-
-/** The rows of a file (those it could read) and how many data rows it has in all. */
-function rawRows(
-  text: string,
-  name: string,
-  add: (line: number, field: string | null, message: string) => void,
-): { rows: RawRow[]; total: number } {
-  const body = text.replace(/^\uFEFF/, '');
-  const ext = path.extname(name).toLowerCase();
-  const json = ext === '.json' || (ext !== '.csv' && /^\s*[[{]/.test(body));
-  if (json) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body);
-    } catch (err) {
-      const m = /position (\d+)/.exec(err instanceof Error ? err.message : '');
-      add(
-        m ? lineOfPosition(body, Number(m[1])) : 1,
-        null,
-        `broken JSON: ${err instanceof Error ? err.message : String(err)}`,
-      );
-      return { rows: [], total: 0 };
-    }
-    if (!Array.isArray(parsed)) {
-      add(1, null, 'expected a JSON array of objects, one per past MQL');
-      return { rows: [], total: 0 };
-    }
-    const lines = elementLines(body);
-    const rows: RawRow[] = [];
-    parsed.forEach((item: unknown, i) => {
-      const line = lines[i] ?? 1;
-      if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-        add(line, null, `entry ${i + 1} is not an object`);
-        return;
-      }
-      rows.push({
-        line,
-        values: Object.entries(item as Record<string, unknown>).map(([field, value]) => ({ field, value })),
-      });
-    });
-    return { rows, total: parsed.length };
-  }
-  const records = parseCsv(body, { add });
-  const header = records[0];
-  if (!header) {
-    add(1, null, 'the file is empty (expected a header line naming the fields)');
-    return { rows: [], total: 0 };
-  }
-  const columns = header.values.map((v) => v.trim());
-  let headerOk = true;
-  const seen = new Set<string>();
-  columns.forEach((col, i) => {
-    const bad =
-      col === '' ? `column ${i + 1} has no name` : seen.has(col) ? 'given twice in the header' : fieldProblem(col);
-    seen.add(col);
-    if (bad) {
-      add(header.line, col === '' ? null : col, bad);
-      headerOk = false;
-    }
-  });
-  if (!headerOk) return { rows: [], total: records.length - 1 };
-  const rows: RawRow[] = [];
-  for (const rec of records.slice(1)) {
-    if (rec.values.length !== columns.length) {
-      add(rec.line, null, `broken CSV: ${rec.values.length} values, the header has ${columns.length}`);
-      continue;
-    }
-    rows.push({
-      line: rec.line,
-      values: columns.map((field, i) => ({ field, value: (rec.values[i] as string) === '' ? null : rec.values[i] })),
-    });
-  }
-  return { rows, total: records.length - 1 };
-}
+export type HistoryFile = LeadFile<HistoryFileRow>;
 
 /**
- * Reads a history file into records; every bad row and field is listed. `reasons`/`reps` are the configured ones:
- * a reason must be one of them (id or label), a rep must be a configured rep (id or email).
+ * Reads a history file into records: a lead file whose rows need mqlAt and an email or externalId, plus
+ * outcome, reason and rep. `reasons`/`reps` are the configured ones: a reason must be one of them (id or
+ * label), a rep must be a configured rep (id or email). Every bad row and field is listed.
  */
 export function parseHistoryFile(
   text: string,
   name: string,
   config: Pick<Config, 'rejectionReasons' | 'reps'> & { sourceKind: SourceKind },
 ): HistoryFile {
-  const problems: string[] = [];
-  const add = (line: number, field: string | null, message: string): void => {
-    if (problems.length < MAX_PROBLEMS)
-      problems.push(`${name} line ${line}${field === null ? '' : `, field "${field}"`}: ${message}`);
-    else if (problems.length === MAX_PROBLEMS) problems.push(`${name}: more problems not shown`);
-  };
-  const { rows: raws, total } = rawRows(text, name, add);
-  const rows: HistoryFileRow[] = [];
-  for (const raw of raws) {
-    let rowBad = false;
-    let mqlBad = false;
-    const report = (field: string | null, message: string): void => {
-      rowBad = true;
-      if (field === 'mqlAt') mqlBad = true;
-      add(raw.line, field, message);
-    };
-    const lead: Lead = {
-      source: config.sourceKind,
-      externalId: '',
-      email: null,
-      firstName: null,
-      lastName: null,
-      fields: {},
-      props: {},
-      mqlAt: Number.NaN,
-      modifiedAt: Number.NaN,
-      ownerId: null,
-      recordUrl: null,
-    };
-    let outcomeText = '';
-    let reasonText: string | null = null;
-    let repText: string | null = null;
-    const seen = new Set<string>();
-    for (const { field, value } of raw.values) {
-      if (seen.has(field)) {
-        report(field, 'given twice');
-        continue;
-      }
-      seen.add(field);
-      const bad = fieldProblem(field);
-      if (bad) {
-        report(field, bad);
-        continue;
-      }
-      const v = value === '' ? null : value;
-      if (v !== null && typeof v === 'object') {
-        report(field, `expected text, got ${show(v)}`);
-        continue;
-      }
-      const text = v === null ? null : String(v).trim();
-      if (field.startsWith('props.')) {
-        lead.props[field.slice('props.'.length)] = v === null ? null : String(v);
-      } else if (Object.hasOwn(LEAD_FIELDS, field)) {
-        if (text === null || text === '') continue;
-        const f = field as LeadFieldName;
-        if (LEAD_FIELDS[f] === 'number') {
-          if (typeof v === 'boolean' || !NUMERIC.test(text)) report(field, `expected a number, got ${show(v)}`);
-          else (lead.fields as Record<string, number>)[f] = Number(text);
-        } else (lead.fields as Record<string, string>)[f] = text;
-      } else if (field === 'email') {
-        if (text === null || text === '') continue;
-        if (!/^[^\s@]+@[^\s@]+$/.test(text)) report(field, `not an email address: ${show(v)}`);
-        else lead.email = text;
-      } else if (field === 'firstName' || field === 'lastName') {
-        lead[field] = text === '' ? null : text;
-      } else if (field === 'mqlAt') {
-        if (text === null || text === '') continue;
-        const at =
-          typeof v === 'number'
-            ? v
-            : NUMERIC.test(text)
-              ? Number(text)
-              : /^\d{4}-\d{2}-\d{2}/.test(text)
-                ? Date.parse(text)
-                : Number.NaN;
-        if (!Number.isFinite(at)) report(field, `expected an ISO time or epoch milliseconds, got ${show(v)}`);
-        else {
-          lead.mqlAt = at;
-          lead.modifiedAt = at;
-        }
-      } else if (field === 'externalId') {
-        if (text !== null && text !== '') lead.externalId = text;
-      } else if (field === 'source') {
-        if (text === null || text === '') continue;
-        if (text !== 'hubspot' && text !== 'salesforce')
-          report(field, `expected hubspot or salesforce, got ${show(v)}`);
-        else lead.source = text;
-      } else if (field === 'outcome') {
-        outcomeText = (text ?? '').toLowerCase();
-      } else if (field === 'reason') {
-        reasonText = text === '' ? null : text;
-      } else if (field === 'rep') {
-        repText = text === '' ? null : text;
-      }
-    }
-    if (Number.isNaN(lead.mqlAt) && !mqlBad) {
-      report('mqlAt', 'required: when the lead became MQL (ISO time or epoch milliseconds)');
-    }
-    if (lead.externalId === '') {
-      if (lead.email !== null) lead.externalId = `email:${lead.email.toLowerCase()}`;
-      else report('externalId', 'required when there is no email: the record id in the CRM');
-    }
+  const options = { name, source: config.sourceKind, missingId: 'email', extraFields: HISTORY_FIELDS } as const;
+  return parseLeadFile(text, options, (row, report) => {
+    const outcomeText = (row.extra.outcome ?? '').toLowerCase();
+    const reasonText = row.extra.reason ?? null;
+    const repText = row.extra.rep ?? null;
     let outcome: InferredOutcome | null = null;
     if (outcomeText === '' || outcomeText === 'open' || outcomeText === 'pending') outcome = { state: 'open' };
     else if (outcomeText === 'accepted' || outcomeText === 'sal') outcome = { state: 'accepted' };
@@ -340,10 +104,10 @@ export function parseHistoryFile(
         else
           report(
             'reason',
-            `unknown reason ${show(reasonText)} (use one of ${config.rejectionReasons.map((x) => x.id).join(', ')})`,
+            `unknown reason ${JSON.stringify(reasonText)} (use one of ${config.rejectionReasons.map((x) => x.id).join(', ')})`,
           );
       }
-    } else report('outcome', `expected accepted, rejected or open, got ${show(outcomeText)}`);
+    } else report('outcome', `expected accepted, rejected or open, got ${JSON.stringify(outcomeText)}`);
     if (reasonText !== null && outcome !== null && outcome.state !== 'rejected')
       report('reason', 'a reason belongs to a rejected outcome only');
     let repId: string | null = null;
@@ -351,15 +115,12 @@ export function parseHistoryFile(
       const lower = repText.toLowerCase();
       const rep = config.reps.find((r) => r.id.toLowerCase() === lower || r.email.toLowerCase() === lower);
       if (rep) repId = rep.id;
-      else report('rep', `unknown rep ${show(repText)} (use a rep id or email from the config)`);
+      else report('rep', `unknown rep ${JSON.stringify(repText)} (use a rep id or email from the config)`);
     }
-    if (rowBad || outcome === null) continue;
-    rows.push({
-      line: raw.line,
-      record: { lead, outcome, outcomeAt: null, repId, origin: { from: 'file', file: name, line: raw.line } },
-    });
-  }
-  return { rows, problems, invalidRows: total - rows.length };
+    if (outcome === null) return null;
+    const origin = { from: 'file', file: name, line: row.line } as const;
+    return { line: row.line, record: { lead: row.lead, outcome, outcomeAt: null, repId, origin } };
+  });
 }
 
 // ---- output ---------------------------------------------------------------------------------------------------
@@ -453,14 +214,7 @@ export async function runBackfill(
 
   let file: HistoryFile | null = null;
   if (opts.from !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(path.resolve(io.cwd, opts.from), 'utf8');
-    } catch (err) {
-      throw new InputError('input.invalid', [
-        `${opts.from}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-      ]);
-    }
+    const text = await readLeadFileText(opts.from, io.cwd);
     file = parseHistoryFile(text, opts.from, {
       rejectionReasons: config.rejectionReasons,
       reps: config.reps,
@@ -541,7 +295,7 @@ export function registerBackfillCommand(program: Command, io: CliIo, deps: Backf
     .option('--from <file>', 'import a CSV or JSON file instead: simulate fields plus mqlAt, outcome, reason, rep')
     .option('--skip-invalid', 'with --from: import the good rows of a file that has bad ones')
     .option('--dry-run', 'read and infer outcomes, print the summary, write nothing')
-    .option('-c, --config <file>', 'config file (default: $HANDOFF_CONFIG or ./handoff.yaml)')
+    .option(...CONFIG_OPTION)
     .option('--json', 'print the summary as JSON')
     .action(async (opts: BackfillCliOptions, cmd: Command) => {
       await runBackfill(io, configFileOption(cmd), opts, deps);

@@ -8,21 +8,16 @@
 // (that would mean a CRM call per lead), so leads that actually went to their account owner are
 // reported apart and left out of the "would move" share.
 import type { Command } from 'commander';
+import { routingConfigOf } from '../../app/route-handoff.js';
 import { parseDuration } from '../../domain/duration.js';
 import { InputError } from '../../domain/errors.js';
 import type { Handoff, Millis } from '../../domain/model.js';
 import type { RoutingConfig } from '../../domain/routing/index.js';
 import type { Store } from '../../ports/store.js';
-import { openStore } from '../../store/index.js';
-import type { CliIo } from '../context.js';
-import {
-  configFileOption,
-  loadConfigWithoutSecrets,
-  createDryRun,
-  isoMinute,
-  routingConfigFromConfig,
-  table,
-} from './simulate.js';
+import { settingsFromConfig } from '../../main.js';
+import { CONFIG_OPTION, configFileOption, loadConfigWithoutSecrets, withStore, type CliIo } from '../context.js';
+import { createDryRun } from '../dry-run.js';
+import { isoMinute, printResult, table } from '../output.js';
 
 export interface BacktestRow {
   id: string;
@@ -157,21 +152,17 @@ export function registerBacktestCommand(program: Command, io: CliIo): void {
     .command('backtest')
     .description('replay stored MQLs through the current config and show how the distribution would change')
     .option('--since <duration>', 'how far back to replay (30s, 15m, 4h, 7d…)', '30d')
-    .option('-c, --config <file>', 'config file (default: $HANDOFF_CONFIG or ./handoff.yaml)')
+    .option(...CONFIG_OPTION)
     .option('--json', 'print the report as JSON')
     .action(async (opts: { since: string; json?: boolean }, cmd: Command) => {
       const span = parseDuration(opts.since);
       if (span === null || span <= 0)
         throw new InputError('input.invalid', [`--since: "${opts.since}" is not a duration (for example 30d or 12h)`]);
       const config = await loadConfigWithoutSecrets(io, configFileOption(cmd));
-      const store = await openStore(config.store.url, { cwd: io.cwd, exclusive: false });
-      try {
-        await store.migrate();
-        const to = Date.now();
-        const report = await runBacktest(store, routingConfigFromConfig(config), to - span, to);
-        io.out(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatBacktest(report));
-      } finally {
-        await store.close();
-      }
+      const to = Date.now();
+      const report = await withStore(io, config, (store) =>
+        runBacktest(store, routingConfigOf(settingsFromConfig(config)), to - span, to),
+      );
+      printResult(io, opts.json, report, formatBacktest);
     });
 }

@@ -6,9 +6,8 @@ import type { Handoff, HandoffEvent, Lead, Offer } from '../../domain/model.js';
 import type { RoutingTrace } from '../../domain/routing/index.js';
 import { formatDuration } from '../../domain/duration.js';
 import type { Store } from '../../ports/store.js';
-import { openStore } from '../../store/index.js';
-import type { CliIo } from '../context.js';
-import { configFileOption, loadConfigWithoutSecrets, isoMinute } from './simulate.js';
+import { CONFIG_OPTION, configFileOption, loadConfigWithoutSecrets, withStore, type CliIo } from '../context.js';
+import { isoMinute, printResult } from '../output.js';
 
 function isTrace(t: unknown): t is RoutingTrace {
   return (
@@ -153,17 +152,11 @@ export function registerExplainCommand(program: Command, io: CliIo): void {
     .command('explain')
     .description('routing trace and event timeline of a hand-off')
     .argument('<id-or-email>', 'hand-off id, or the lead email (newest hand-off)')
-    .option('-c, --config <file>', 'config file (default: $HANDOFF_CONFIG or ./handoff.yaml)')
+    .option(...CONFIG_OPTION)
     .option('--json', 'print { handoff, lead, offers, events, others } as JSON')
     .action(async (key: string, opts: { json?: boolean }, cmd: Command) => {
       const config = await loadConfigWithoutSecrets(io, configFileOption(cmd));
-      const store = await openStore(config.store.url, { cwd: io.cwd, exclusive: false });
-      try {
-        await store.migrate();
-        const x = await findExplanation(store, key.trim());
-        io.out(opts.json ? `${JSON.stringify(x, null, 2)}\n` : formatExplanation(x));
-      } finally {
-        await store.close();
-      }
+      const x = await withStore(io, config, (store) => findExplanation(store, key.trim()));
+      printResult(io, opts.json, x, formatExplanation);
     });
 }

@@ -1,7 +1,7 @@
 // `handoff migrate [-c FILE]`: creates or upgrades the store schema named by the config's store.url.
 import type { Command } from 'commander';
 import { describeStoreUrl, openStore } from '../../store/index.js';
-import type { CliIo } from '../context.js';
+import { CONFIG_OPTION, type CliIo } from '../context.js';
 
 export interface MigrateDeps {
   /** Reads `store.url` from the config file (`-c`, else HANDOFF_CONFIG, else ./handoff.yaml). */
@@ -12,7 +12,7 @@ export function registerMigrateCommand(program: Command, io: CliIo, deps: Migrat
   return program
     .command('migrate')
     .description('create or upgrade the store schema (safe to run again; the worker also does it on start)')
-    .option('-c, --config <file>', 'config file (default: $HANDOFF_CONFIG, else ./handoff.yaml)')
+    .option(...CONFIG_OPTION)
     .action(async (opts: { config?: string }) => {
       const url = await deps.loadStoreUrl(opts.config === undefined ? {} : { config: opts.config });
       const store = await openStore(url, { cwd: io.cwd });

@@ -4,7 +4,7 @@ import { loadConfig } from '../../config/index.js';
 import { createLogger } from '../../runtime/logger.js';
 import { installShutdown } from '../../runtime/shutdown.js';
 import { startWorker } from '../../main.js';
-import type { CliIo } from '../context.js';
+import { CONFIG_OPTION, type CliIo } from '../context.js';
 
 export interface RunOptions {
   config?: string;
@@ -42,7 +42,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
   program
     .command('run')
     .description('run the worker: detect MQLs, offer them in Slack, write outcomes back, escalate')
-    .option('-c, --config <file>', 'config file (default: $HANDOFF_CONFIG or ./handoff.yaml)')
+    .option(...CONFIG_OPTION)
     .option('-p, --port <port>', 'HTTP port (overrides server.port)')
     .action(async (opts: RunOptions) => {
       await runWorker(io, opts);

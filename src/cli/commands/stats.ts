@@ -2,44 +2,87 @@
 // [--source S] [--campaign C] [--hot] [--json] [-c FILE]`: the MQL→SAL numbers of the MQLs of a window,
 // as a table or stable JSON. Opens the store without the single-process lock, so it runs beside a worker.
 import type { Command } from 'commander';
-import { computeStats, formatStatsTable } from '../../app/stats.js';
-import { parseDuration } from '../../domain/duration.js';
+import { computeStats, type StatsNumbers, type StatsReport } from '../../app/stats.js';
 import { InputError } from '../../domain/errors.js';
+import { formatPercent, shortDuration } from '../../domain/metrics.js';
 import type { Millis } from '../../domain/model.js';
 import { METRICS_GROUPS } from '../../ports/metrics.js';
 import type { MetricsFilter, MetricsGroupBy } from '../../ports/metrics.js';
-import { openStore } from '../../store/index.js';
 import { metricsReaderFor } from '../../store/metrics-memory.js';
-import type { CliIo } from '../context.js';
-import { configFileOption, loadConfigWithoutSecrets } from './simulate.js';
+import { CONFIG_OPTION, configFileOption, loadConfigWithoutSecrets, withStore, type CliIo } from '../context.js';
+import { parseWindow } from '../options.js';
+import { printResult, table } from '../output.js';
 
-/** `--since`: a duration back from `until` (30d, 12h) or an ISO date/time. */
-export function parseSince(value: string, until: Millis, flag = '--since'): Millis {
-  const span = parseDuration(value);
-  if (span !== null && span > 0) return until - span;
-  const at = Date.parse(value);
-  if (Number.isFinite(at) && /^\d{4}-\d{2}-\d{2}/.test(value)) return at;
-  throw new InputError('input.invalid', [
-    `${flag}: "${value}" is neither a duration (30d, 12h) nor an ISO date (2026-11-01)`,
-  ]);
+const COLUMNS = [
+  'MQLs',
+  'SALs',
+  'MQL→SAL',
+  'rejected',
+  'pending',
+  'withdrawn',
+  'escal.',
+  'recycled',
+  'timeouts',
+  'STL p50',
+  'STL p90',
+  'resp p50',
+  'resp p90',
+  'SLA',
+];
+
+function row(n: StatsNumbers): string[] {
+  return [
+    n.imported > 0 ? `${n.mqls} (${n.imported} imp.)` : String(n.mqls),
+    String(n.sals),
+    formatPercent(n.conversionPercent),
+    String(n.rejected),
+    String(n.pending),
+    String(n.withdrawn),
+    String(n.escalated),
+    String(n.recycled),
+    String(n.timeouts),
+    shortDuration(n.speedToLead.p50Ms),
+    shortDuration(n.speedToLead.p90Ms),
+    shortDuration(n.responseTime.p50Ms),
+    shortDuration(n.responseTime.p90Ms),
+    formatPercent(n.sla.compliancePercent),
+  ];
 }
 
-export function parseUntil(value: string | undefined, now: Millis): Millis {
-  if (value === undefined) return now;
-  const at = Date.parse(value);
-  if (!Number.isFinite(at) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
-    throw new InputError('input.invalid', [
-      `--until: "${value}" is not an ISO date or time (2026-11-15 or 2026-11-15T08:00:00Z)`,
-    ]);
+function formatStatsTable(report: StatsReport): string {
+  const filters = Object.entries(report.filter)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${String(v)}`);
+  const lines = [
+    `MQLs from ${report.since.slice(0, 16).replace('T', ' ')}Z to ${report.until.slice(0, 16).replace('T', ' ')}Z${filters.length ? ` (${filters.join(', ')})` : ''}`,
+    '',
+  ];
+  const numeric = [false, ...COLUMNS.map(() => true)];
+  const rows = report.groups.map((g) => [g.key, ...row(g)]);
+  rows.push([report.by ? 'total' : 'all', ...row(report.total)]);
+  lines.push(table([report.by ?? '', ...COLUMNS], rows, numeric));
+  const t = report.total;
+  if (t.rejectedByReason.length > 0) {
+    lines.push('', 'Rejected by reason');
+    lines.push(
+      table(
+        ['reason', 'count', '% of MQLs'],
+        t.rejectedByReason.map((r) => [
+          r.label === r.id ? r.id : `${r.label} (${r.id})`,
+          String(r.count),
+          formatPercent(r.percentOfMqls),
+        ]),
+        [false, true, true],
+      ),
+    );
   }
-  return at;
-}
-
-export function parseWindow(opts: { since: string; until?: string }, now: Millis): { since: Millis; until: Millis } {
-  const until = parseUntil(opts.until, now);
-  const since = parseSince(opts.since, until);
-  if (since >= until) throw new InputError('input.invalid', [`--since must be before --until`]);
-  return { since, until };
+  lines.push(
+    '',
+    'MQL→SAL = accepted / all MQLs of the window (imported history included; pending and withdrawn shown beside it).',
+    'STL = speed-to-lead, MQL → accept; resp = offer → decision; SLA = decisions at or before the deadline / offers that ended.',
+    '',
+  );
+  return lines.join('\n');
 }
 
 interface StatsOpts {
@@ -72,7 +115,7 @@ export function registerStatsCommand(program: Command, io: CliIo, now: () => Mil
     .option('--source <name>', 'only leads from this marketing source (the channel field)')
     .option('--campaign <name>', 'only leads of this campaign')
     .option('--hot', 'only hot leads')
-    .option('-c, --config <file>', 'config file (default: $HANDOFF_CONFIG or ./handoff.yaml)')
+    .option(...CONFIG_OPTION)
     .option('--json', 'print the numbers as JSON')
     .action(async (opts: StatsOpts, cmd: Command) => {
       const window = parseWindow(opts, now());
@@ -90,18 +133,9 @@ export function registerStatsCommand(program: Command, io: CliIo, now: () => Mil
       if (opts.campaign !== undefined) filter.campaign = opts.campaign;
       if (opts.hot === true) filter.hot = true;
       const config = await loadConfigWithoutSecrets(io, configFileOption(cmd));
-      const store = await openStore(config.store.url, { cwd: io.cwd, exclusive: false });
-      try {
-        await store.migrate();
-        const report = await computeStats(metricsReaderFor(store), {
-          ...window,
-          by,
-          filter,
-          reasons: config.rejectionReasons,
-        });
-        io.out(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatsTable(report));
-      } finally {
-        await store.close();
-      }
+      const report = await withStore(io, config, (store) =>
+        computeStats(metricsReaderFor(store), { ...window, by, filter, reasons: config.rejectionReasons }),
+      );
+      printResult(io, opts.json, report, formatStatsTable);
     });
 }

@@ -2,6 +2,8 @@
 // scaled to the panel by CSS, so its text stays readable from a phone to a wide screen. Every bar
 // carries its number as text and markers carry their names: nothing is told by colour alone. Every
 // chart has a <title> and <desc>; the panels put the same numbers in a table next to it.
+import type { WeekPoint } from '../../app/dashboard-view.js';
+import { bucketIndex, type Histogram } from '../../domain/metrics.js';
 import { html, join, svgNumber, type SafeHtml } from './html.js';
 
 const WIDTH = 400;
@@ -47,16 +49,6 @@ export function barChart(
   return frame(id, title, desc, 8 + rows.length * rowHeight, join(body));
 }
 
-export interface WeekPoint {
-  /** Monday 00:00 UTC. */
-  start: number;
-  mqls: number;
-  sals: number;
-  percent: number | null;
-  /** The current week, still running. */
-  partial: boolean;
-}
-
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 export function weekLabel(start: number): string {
@@ -93,44 +85,6 @@ export function weeklyChart(id: string, title: string, weeks: readonly WeekPoint
     )
     .join('; ');
   return frame(id, title, desc, top + plot + 30, join([...grid, ...cols]));
-}
-
-export interface Histogram {
-  /** Bucket edges in ms, ascending; the last bucket is open-ended. */
-  edges: readonly number[];
-  labels: readonly string[];
-  counts: number[];
-}
-
-/** Speed-to-lead buckets: under 5 minutes … over 3 days. */
-export const SPEED_EDGES: readonly number[] = [0, 5, 15, 30, 60, 120, 240, 480, 1440, 4320].map((m) => m * 60_000);
-export const SPEED_LABELS: readonly string[] = [
-  '<5m',
-  '5–15m',
-  '15–30m',
-  '½–1h',
-  '1–2h',
-  '2–4h',
-  '4–8h',
-  '8–24h',
-  '1–3d',
-  '>3d',
-];
-
-export function bucketIndex(edges: readonly number[], value: number): number {
-  let i = 0;
-  while (i + 1 < edges.length && value >= (edges[i + 1] as number)) i += 1;
-  return i;
-}
-
-export function histogram(
-  values: Iterable<number>,
-  edges: readonly number[] = SPEED_EDGES,
-  labels: readonly string[] = SPEED_LABELS,
-): Histogram {
-  const counts = edges.map(() => 0);
-  for (const v of values) counts[bucketIndex(edges, v)] = (counts[bucketIndex(edges, v)] ?? 0) + 1;
-  return { edges, labels, counts };
 }
 
 /** Where a value sits on the bucket axis: bucket index plus the fraction through that bucket. */

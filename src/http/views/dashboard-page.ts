@@ -2,9 +2,9 @@
 // nonce'd script of a few lines that only makes the filters apply on change; everything works without
 // it). All outside text goes through the escaping `html` template.
 import { formatPercent, shortDuration } from '../../domain/metrics.js';
-import type { HandoffState, Millis } from '../../domain/model.js';
-import type { BacklogSnapshot } from '../../ports/metrics.js';
-import { barChart, histogramChart, weekLabel, weeklyChart, type Histogram, type WeekPoint } from './charts.js';
+import type { BacklogRow, BreakdownRow, DashboardData } from '../../app/dashboard-view.js';
+import type { Millis } from '../../domain/model.js';
+import { barChart, histogramChart, weekLabel, weeklyChart } from './charts.js';
 import { html, join, trusted, type HtmlValue, type SafeHtml } from './html.js';
 import { DASHBOARD_CSS } from './styles.js';
 
@@ -16,96 +16,13 @@ export interface FilterState {
   hot: boolean;
 }
 
-/** The numbers of one cohort, as `handoff stats --json` reports them. */
-export interface CohortNumbers {
-  mqls: number;
-  imported: number;
-  sals: number;
-  conversionPercent: number | null;
-  rejected: number;
-  rejectedPercent: number | null;
-  rejectedByReason: readonly { id: string; label: string; count: number; percentOfMqls: number | null }[];
-  pending: number;
-  withdrawn: number;
-  escalated: number;
-  recycled: number;
-  timeouts: number;
-  speedToLead: { count: number; p50Ms: number | null; p90Ms: number | null };
-  responseTime: { count: number; p50Ms: number | null; p90Ms: number | null };
-  sla: { ended: number; onTime: number; compliancePercent: number | null };
-}
-
-export interface RepRow {
-  id: string;
-  name: string;
-  numbers: CohortNumbers | null;
-  openNow: number;
-  status: { kind: 'available' | 'away' | 'inactive'; text: string };
-}
-
-export interface BacklogRow {
-  id: string;
-  lead: string;
-  email: string | null;
-  company: string | null;
-  state: HandoffState;
-  hot: boolean;
-  mqlAt: Millis;
-  rep: string | null;
-  team: string | null;
-  dueAt: Millis | null;
-  source: string | null;
-  campaign: string | null;
-}
-
-export interface EscalationRow {
-  id: string;
-  lead: string;
-  escalatedAt: Millis;
-  reason: string;
-  state: HandoffState;
-  rep: string | null;
-  source: string | null;
-  campaign: string | null;
-}
-
-export interface BreakdownRow {
-  key: string;
-  numbers: CohortNumbers;
-}
-
-export interface AlertView {
-  key: string;
-  title: string;
-  lines: string[];
-  critical: boolean;
-  firedAt: Millis;
-}
-
-export interface DashboardView {
-  now: Millis;
-  since: Millis;
-  until: Millis;
+/** The page's view: the data of src/app/dashboard-view.ts plus what the request chose. */
+export interface DashboardView extends DashboardData {
   filters: FilterState;
-  options: {
-    windows: { value: string; label: string }[];
-    teams: { id: string; label: string }[];
-    sources: string[];
-    campaigns: string[];
-  };
+  windows: { value: string; label: string }[];
   notices: string[];
   /** Relative links: this view (shareable, no token) and its CSV. */
   links: { self: string; csv: string };
-  total: CohortNumbers;
-  /** By source and by campaign over the window (team and hot filters only), largest first. */
-  breakdown: { sources: BreakdownRow[]; campaigns: BreakdownRow[] };
-  weeks: WeekPoint[];
-  /** rowsSince: set when the distribution covers only the MQLs from then on (a very big window). */
-  speed: { histogram: Histogram; rowsSince: Millis | null };
-  reps: RepRow[];
-  backlog: { summary: BacklogSnapshot; rows: BacklogRow[]; matching: number; shownLimit: number; filtered: boolean };
-  escalations: EscalationRow[];
-  alerts: AlertView[];
   nonce: string;
 }
 
@@ -145,7 +62,7 @@ function filtersForm(v: DashboardView): SafeHtml {
   const withSelected = (list: string[], current: string | null) =>
     current !== null && !list.includes(current) ? [current, ...list] : list;
   return html`<form class="filters" method="get" action="dashboard" id="filters">
-<label>Window (MQL time)<select name="window">${options(v.options.windows, f.window)}</select></label>
+<label>Window (MQL time)<select name="window">${options(v.windows, f.window)}</select></label>
 <label>Team<select name="team">${options([{ value: '', label: 'All teams' }, ...v.options.teams.map((t) => ({ value: t.id, label: t.label }))], f.team)}</select></label>
 <label>Source<select name="source">${options([{ value: '', label: 'All sources' }, ...withSelected(v.options.sources, f.source).map((s) => ({ value: s, label: s }))], f.source)}</select></label>
 <label>Campaign<select name="campaign">${options([{ value: '', label: 'All campaigns' }, ...withSelected(v.options.campaigns, f.campaign).map((s) => ({ value: s, label: s }))], f.campaign)}</select></label>
