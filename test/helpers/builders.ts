@@ -1,4 +1,5 @@
 // Builders with overrides for domain objects used across tests.
+import type { HandoffAction } from '../../src/domain/handoff-machine.js';
 import type { Lead, Rep, Team } from '../../src/domain/model.js';
 
 let counter = 0;
@@ -47,3 +48,11 @@ export function makeRep(overrides: Partial<Rep> & { id: string }): Rep {
 export function makeTeam(overrides: Partial<Team> & { id: string; members: string[] }): Team {
   return { strategy: 'round-robin', ...overrides };
 }
+
+/** How a seeded offer ends, as a move of the transition table; a timed-out offer leaves the hand-off offered. */
+export const OFFER_END_ACTION = {
+  accepted: 'accept',
+  rejected: 'reject',
+  withdrawn: 'withdraw',
+  timed_out: null,
+} as const satisfies Record<string, HandoffAction | null>;
