@@ -87,7 +87,7 @@ export function isFinal(state: string): boolean {
   return isKnownState(state) && allowedActions(state).length === 0;
 }
 
-/** The open states in lifecycle order: backlog queries, the funnel's pending count, withdrawal checks. */
+/** The open states in lifecycle order, for the queries that list them (open hand-offs, backlog). */
 export const OPEN_STATES: readonly OpenState[] = HANDOFF_STATES.filter(isOpen);
 
 function isKnownState(state: string): state is HandoffState {
