@@ -4,6 +4,7 @@
 // (no new episode notice within `cooldown` of the last notice), quiet hours (non-critical notices
 // wait until they end) and a resolved notice when a notified condition clears. State lives in the
 // store's alerts table; notices go out as outbox jobs (Slack message + email), never directly.
+import { isOpen } from '../domain/handoff-machine.js';
 import {
   formatPercent,
   inQuietHours,
@@ -186,7 +187,6 @@ export interface AlertDeps {
 
 const ALERT_CURSOR = 'alerts:sla_breach';
 const FIRST_LOOK_BACK: Millis = 15 * 60_000;
-const OPEN = new Set(['detected', 'offered', 'escalated']);
 
 function pct(n: number | null): string {
   return formatPercent(n);
@@ -215,7 +215,7 @@ async function observe(deps: AlertDeps, now: Millis, firing: AlertRow[]): Promis
     const id = row.key.slice('sla_breach:'.length);
     if (seen.has(id)) continue;
     const h = await store.getHandoff(id);
-    if (h && OPEN.has(h.state)) out.push({ ...data, key: row.key });
+    if (h && isOpen(h.state)) out.push({ ...data, key: row.key });
   }
 
   const backlog = await metrics.backlog(now);

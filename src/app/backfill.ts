@@ -3,6 +3,7 @@
 // period that overlaps live hand-offs, creates nothing twice and never touches a live hand-off. The read position is
 // kept in a cursor row after every stored page, so an interrupted backfill resumes where it stopped.
 import { evaluateCondition } from '../domain/conditions.js';
+import { INITIAL_STATE } from '../domain/handoff-machine.js';
 import {
   decisionTime,
   inferOutcome,
@@ -167,8 +168,8 @@ async function storeRecord(
       lead,
       hot,
       imported: true,
-      // Open history waits as 'detected' without a routing job: counted as pending, never offered.
-      state: rec.outcome.state === 'open' ? 'detected' : rec.outcome.state,
+      // Open history waits in the initial state without a routing job: counted as pending, never offered.
+      state: rec.outcome.state === 'open' ? INITIAL_STATE : rec.outcome.state,
       decidedAt: decided ? decisionTime(lead.mqlAt, rec.outcomeAt, lead.modifiedAt) : null,
       reasonId: rec.outcome.state === 'rejected' ? rec.outcome.reasonId : null,
       decidedBy: decided ? rec.repId : null,
@@ -187,7 +188,8 @@ async function attachRep(deps: BackfillDeps, handoff: Handoff, repId: string, no
   await deps.store.applyChange(
     {
       handoffId: handoff.id,
-      expect: { state: handoff.state, version: handoff.version },
+      action: null,
+      expectVersion: handoff.version,
       set: { repId, teamId: team?.id ?? null },
       events: [{ type: 'imported_rep', actor: null, data: { repId, teamId: team?.id ?? null } }],
     },

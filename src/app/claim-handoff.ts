@@ -1,4 +1,6 @@
 // Escalated hand-offs: a team member claims one (first claim wins), or a manager assigns it to a rep.
+import { nextState } from '../domain/handoff-machine.js';
+import type { Handoff } from '../domain/model.js';
 import type { ClaimOutcome } from '../ports/handoff-actions.js';
 import type { AppDeps } from './deps.js';
 import { job } from './jobs.js';
@@ -10,8 +12,8 @@ export async function claimHandoff(deps: AppDeps, input: { handoffId: string; re
   const { store, clock, settings } = deps;
   const handoff = await store.getHandoff(input.handoffId);
   if (!handoff) return { kind: 'not_found' };
-  if (handoff.state !== 'escalated')
-    return { kind: 'already_taken', by: handoff.decidedBy ?? handoff.repId, state: handoff.state };
+  const move = nextState(handoff.state, 'claim');
+  if (!move.ok) return alreadyTaken(handoff);
   const rep = findRep(settings, input.repId);
   if (!rep || !rep.active) return { kind: 'not_allowed', why: 'only active reps can claim leads' };
   const team = findTeam(settings, handoff.teamId);
@@ -27,16 +29,17 @@ export async function claimHandoff(deps: AppDeps, input: { handoffId: string; re
   const result = await store.applyChange(
     {
       handoffId: handoff.id,
-      expect: { state: 'escalated', version: handoff.version },
+      action: 'claim',
+      expectVersion: handoff.version,
       set: {
-        state: 'accepted',
         repId: rep.id,
         offerCount: handoff.offerCount + 1,
         decidedAt: now,
         decidedBy: rep.id,
         dueAt: null,
       },
-      insertOffers: [{ ...parts.offer, state: 'accepted', decidedAt: now }],
+      // The claimant's own offer, decided as it is made: it ends as the hand-off does.
+      insertOffers: [{ ...parts.offer, state: move.to, decidedAt: now }],
       events: [{ type: 'claimed', actor: rep.id, data: { offerId: parts.offer.id } }],
       jobs: [
         job(
@@ -47,7 +50,7 @@ export async function claimHandoff(deps: AppDeps, input: { handoffId: string; re
           handoff.id,
         ),
         ...decisionJobs(settings, handoff, {
-          decision: 'accepted',
+          decision: move.to,
           rep,
           reasonId: null,
           note: null,
@@ -58,16 +61,9 @@ export async function claimHandoff(deps: AppDeps, input: { handoffId: string; re
     },
     now,
   );
-  if (!result.ok) {
-    const current = result.current;
-    return {
-      kind: 'already_taken',
-      by: current?.decidedBy ?? current?.repId ?? null,
-      state: current?.state ?? 'escalated',
-    };
-  }
+  if (!result.ok) return alreadyTaken(result.current);
   deps.telemetry?.offerMade({ seq: handoff.offerCount + 1, hot: handoff.hot });
-  deps.telemetry?.decided({ outcome: 'accepted', reasonId: null, afterMs: 0 });
+  deps.telemetry?.decided({ outcome: move.to, reasonId: null, afterMs: 0 });
   deps.logger.info({ handoffId: handoff.id, repId: rep.id }, 'escalated hand-off claimed');
   return { kind: 'claimed', handoff: result.handoff, by: rep.id };
 }
@@ -85,8 +81,7 @@ export async function assignHandoff(
   ) {
     return { kind: 'not_allowed', why: 'only managers can assign leads' };
   }
-  if (handoff.state !== 'escalated')
-    return { kind: 'already_taken', by: handoff.decidedBy ?? handoff.repId, state: handoff.state };
+  if (!nextState(handoff.state, 'assign').ok) return alreadyTaken(handoff);
   const rep = findRep(settings, input.repId);
   if (!rep || !rep.active) return { kind: 'not_allowed', why: `unknown or inactive rep "${input.repId}"` };
   const now = clock.now();
@@ -107,8 +102,9 @@ export async function assignHandoff(
   const result = await store.applyChange(
     {
       handoffId: handoff.id,
-      expect: { state: 'escalated', version: handoff.version },
-      set: { state: 'offered', repId: rep.id, offerCount: handoff.offerCount + 1, dueAt },
+      action: 'assign',
+      expectVersion: handoff.version,
+      set: { repId: rep.id, offerCount: handoff.offerCount + 1, dueAt },
       insertOffers: [parts.offer],
       events: [{ type: 'assigned', actor: input.managerId, data: { offerId: parts.offer.id, repId: rep.id, dueAt } }],
       jobs: [
@@ -124,15 +120,14 @@ export async function assignHandoff(
     },
     now,
   );
-  if (!result.ok) {
-    const current = result.current;
-    return {
-      kind: 'already_taken',
-      by: current?.decidedBy ?? current?.repId ?? null,
-      state: current?.state ?? 'escalated',
-    };
-  }
+  if (!result.ok) return alreadyTaken(result.current);
   deps.telemetry?.offerMade({ seq: handoff.offerCount + 1, hot: handoff.hot });
   deps.logger.info({ handoffId: handoff.id, repId: rep.id, by: input.managerId }, 'escalated hand-off assigned');
   return { kind: 'assigned', handoff: result.handoff, to: rep.id };
+}
+
+/** The answer when someone else got there first: who has the hand-off now and in which state. */
+function alreadyTaken(current: Handoff | null): ClaimOutcome {
+  if (!current) return { kind: 'not_found' };
+  return { kind: 'already_taken', by: current.decidedBy ?? current.repId, state: current.state };
 }

@@ -39,8 +39,9 @@ export function escalationChange(
 ): HandoffChange {
   return {
     handoffId: handoff.id,
-    expect: { state: handoff.state, version: handoff.version },
-    set: { state: 'escalated', escalatedAt: now, escalationReason: input.reason, dueAt: null },
+    action: 'escalate',
+    expectVersion: handoff.version,
+    set: { escalatedAt: now, escalationReason: input.reason, dueAt: null },
     updateOffers: extra.updateOffers ?? [],
     events: [
       ...(extra.events ?? []),

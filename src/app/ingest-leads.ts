@@ -1,6 +1,7 @@
 // ingestLeads: store each detected MQL once and queue its routing.
 import { evaluateCondition } from '../domain/conditions.js';
-import { OPEN_STATES, type Lead } from '../domain/model.js';
+import { isOpen } from '../domain/handoff-machine.js';
+import type { Lead } from '../domain/model.js';
 import type { AppDeps } from './deps.js';
 import { job } from './jobs.js';
 
@@ -38,7 +39,7 @@ export async function ingestLeads(deps: AppDeps, leads: Lead[]): Promise<IngestS
     if (
       latest &&
       latest.mqlAt !== lead.mqlAt &&
-      (OPEN_STATES.includes(latest.state) || (latest.decidedAt !== null && latest.decidedAt >= lead.mqlAt))
+      (isOpen(latest.state) || (latest.decidedAt !== null && latest.decidedAt >= lead.mqlAt))
     ) {
       summary.duplicates += 1;
       continue;

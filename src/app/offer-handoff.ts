@@ -1,5 +1,6 @@
 // offerHandoff: route a detected hand-off and offer it to a rep, or escalate it as unroutable.
 // Also the shared pieces that build an offer change (used by timeouts and manager assignment).
+import { nextState } from '../domain/handoff-machine.js';
 import type { Handoff, Lead, Millis, Offer } from '../domain/model.js';
 import type { HandoffChange, NewJob, NewOffer } from '../ports/store.js';
 import type { WhyYou } from '../ports/rep-notifier.js';
@@ -57,9 +58,11 @@ export function newOfferParts(
   return { offer, jobs };
 }
 
+/** The change that offers the hand-off to the planned rep: the first offer, or the next one after a timeout. */
 export function offerChange(
   deps: AppDeps,
   handoff: Handoff,
+  action: 'offer' | 'reoffer',
   plan: OfferPlan,
   now: Millis,
   extra: Partial<HandoffChange> = {},
@@ -67,9 +70,9 @@ export function offerChange(
   const parts = newOfferParts(deps, handoff, plan, now);
   return {
     handoffId: handoff.id,
-    expect: { state: handoff.state, version: handoff.version },
+    action,
+    expectVersion: handoff.version,
     set: {
-      state: 'offered',
       repId: plan.repId,
       teamId: plan.teamId,
       offerCount: handoff.offerCount + 1,
@@ -108,7 +111,7 @@ export async function offerHandoff(deps: AppDeps, handoffId: string): Promise<Of
   const handoff = await store.getHandoff(handoffId);
   if (!handoff) return { kind: 'skipped', why: 'not found' };
   if (handoff.imported) return { kind: 'skipped', why: 'imported history' };
-  if (handoff.state !== 'detected') return { kind: 'skipped', why: `already ${handoff.state}` };
+  if (!nextState(handoff.state, 'offer').ok) return { kind: 'skipped', why: `already ${handoff.state}` };
   const lead = await loadLead(deps, handoff);
   const now = clock.now();
   const plan = await deps.route(handoff, lead, now);
@@ -121,7 +124,7 @@ export async function offerHandoff(deps: AppDeps, handoffId: string): Promise<Of
     deps.telemetry?.escalated('unroutable');
     return { kind: 'escalated', handoff: result.handoff };
   }
-  const result = await store.applyChange(offerChange(deps, handoff, plan, now), now);
+  const result = await store.applyChange(offerChange(deps, handoff, 'offer', plan, now), now);
   if (!result.ok) return { kind: 'conflict' };
   const offer = result.offers.find((o) => o.state === 'open' && o.repId === plan.repId) ?? result.offers[0];
   if (!offer) throw new Error(`offer for hand-off ${handoffId} was not returned by the store`);

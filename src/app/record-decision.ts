@@ -1,4 +1,5 @@
 // recordDecision: the rep (or a manager of the team) accepts or rejects an open offer. Exactly once.
+import { isFinal, nextState } from '../domain/handoff-machine.js';
 import type { Handoff, Offer } from '../domain/model.js';
 import type { DecisionOutcome } from '../ports/handoff-actions.js';
 import type { AppDeps } from './deps.js';
@@ -22,8 +23,8 @@ export async function recordDecision(deps: AppDeps, input: DecisionInput): Promi
     if (!offer) return { kind: 'not_found' };
     const handoff = await store.getHandoff(offer.handoffId);
     if (!handoff) return { kind: 'not_found' };
-    const closed = closedOutcome(handoff, offer);
-    if (closed) return closed;
+    const move = nextState(handoff.state, input.decision);
+    if (!move.ok || offer.state !== 'open') return closedOutcome(handoff, offer);
     const isRep = input.actorId === offer.repId;
     const isManager = managersOf(settings, handoff.teamId).some((m) => m.id === input.actorId);
     if (!isRep && !isManager) {
@@ -38,13 +39,15 @@ export async function recordDecision(deps: AppDeps, input: DecisionInput): Promi
       reasonId = reason.id;
     }
     const now = clock.now();
-    const state = input.decision === 'accept' ? 'accepted' : 'rejected';
+    // The offer ends the way the hand-off does: accepted or rejected.
+    const state = move.to;
     const rep = findRep(settings, offer.repId);
     const result = await store.applyChange(
       {
         handoffId: handoff.id,
-        expect: { state: handoff.state, version: handoff.version },
-        set: { state, decidedAt: now, decidedBy: input.actorId, reasonId, note, dueAt: null },
+        action: input.decision,
+        expectVersion: handoff.version,
+        set: { decidedAt: now, decidedBy: input.actorId, reasonId, note, dueAt: null },
         updateOffers: [{ id: offer.id, expectState: 'open', set: { state, decidedAt: now } }],
         events: [
           {
@@ -86,20 +89,16 @@ export async function recordDecision(deps: AppDeps, input: DecisionInput): Promi
   }
   const offer = await store.getOffer(input.offerId);
   const handoff = offer ? await store.getHandoff(offer.handoffId) : null;
-  return (offer && handoff && closedOutcome(handoff, offer)) || { kind: 'not_found' };
+  if (!offer || !handoff || (offer.state === 'open' && nextState(handoff.state, input.decision).ok)) {
+    return { kind: 'not_found' };
+  }
+  return closedOutcome(handoff, offer);
 }
 
-/** The answer for a click on an offer that can no longer be decided, or null when it still can. */
-export function closedOutcome(handoff: Handoff, offer: Offer): DecisionOutcome | null {
-  if (handoff.state === 'accepted' || handoff.state === 'rejected' || handoff.state === 'withdrawn') {
+/** The answer for a click on an offer that can no longer be decided. */
+function closedOutcome(handoff: Handoff, offer: Offer): DecisionOutcome {
+  if (isFinal(handoff.state)) {
     return { kind: 'already_decided', state: handoff.state, by: handoff.decidedBy, at: handoff.decidedAt };
   }
-  if (offer.state !== 'open' || handoff.state !== 'offered') {
-    return { kind: 'offer_closed', offerState: offer.state, at: offer.decidedAt, currentRep: handoff.repId };
-  }
-  return null;
-}
-
-export function isFinal(handoff: Handoff): boolean {
-  return handoff.state === 'accepted' || handoff.state === 'rejected' || handoff.state === 'withdrawn';
+  return { kind: 'offer_closed', offerState: offer.state, at: offer.decidedAt, currentRep: handoff.repId };
 }

@@ -1,7 +1,7 @@
 // sweepDeadlines: reminders at sla.remindAt, and on timeout the next rep (never a previous one) or escalation.
-import type { DueOffer } from '../ports/store.js';
+import type { DueOffer, HandoffChange } from '../ports/store.js';
 import type { AppDeps } from './deps.js';
-import { escalationChange } from './escalate-handoff.js';
+import { escalationChange, type EscalationInput } from './escalate-handoff.js';
 import { job } from './jobs.js';
 import { loadLead, offerChange } from './offer-handoff.js';
 
@@ -28,7 +28,8 @@ async function remind(deps: AppDeps, { offer, handoff }: DueOffer): Promise<'rem
   const result = await deps.store.applyChange(
     {
       handoffId: handoff.id,
-      expect: { state: handoff.state, version: handoff.version },
+      action: null,
+      expectVersion: handoff.version,
       set: {},
       updateOffers: [{ id: offer.id, expectState: 'open', set: { remindedAt: now } }],
       events: [{ type: 'reminded', actor: null, data: { offerId: offer.id, repId: offer.repId, dueAt: offer.dueAt } }],
@@ -41,90 +42,54 @@ async function remind(deps: AppDeps, { offer, handoff }: DueOffer): Promise<'rem
   return 'reminded';
 }
 
+const ESCALATED_BECAUSE: Record<'max_offers' | 'no_next_rep', string> = {
+  max_offers: 'offer timed out, escalated (max offers)',
+  no_next_rep: 'offer timed out, no next rep, escalated',
+};
+
 async function timeOut(deps: AppDeps, { offer, handoff }: DueOffer): Promise<'reoffered' | 'escalated' | 'conflicts'> {
   const now = deps.clock.now();
   const log = deps.logger.child({ handoffId: handoff.id });
-  const timedOut = {
-    type: 'timed_out',
-    actor: null,
-    data: { offerId: offer.id, repId: offer.repId, dueAt: offer.dueAt, lateMs: now - offer.dueAt },
-  };
-  if (handoff.offerCount >= deps.settings.sla.maxOffers) {
-    const change = escalationChange(
-      deps,
-      handoff,
-      { reason: 'max_offers', detail: `${handoff.offerCount} offer(s) made` },
-      now,
-      {
-        updateOffers: [{ id: offer.id, expectState: 'open', set: { state: 'timed_out', decidedAt: now } }],
-        events: [timedOut],
-        jobs: [
-          job(
-            'slack.close_offer',
-            { offerId: offer.id, outcome: { kind: 'timed_out', at: now, next: null } },
-            offer.id,
-            now,
-            handoff.id,
-          ),
-        ],
-      },
-    );
-    const result = await deps.store.applyChange(change, now);
-    if (!result.ok) return 'conflicts';
-    log.warn(
-      { offerId: offer.id, repId: offer.repId, lateMs: now - offer.dueAt },
-      'offer timed out, escalated (max offers)',
-    );
-    deps.telemetry?.offerTimedOut();
-    deps.telemetry?.escalated('max_offers');
-    return 'escalated';
-  }
-  const lead = await loadLead(deps, handoff);
-  const plan = await deps.route(handoff, lead, now);
-  if (plan.kind === 'unroutable') {
-    const change = escalationChange(
-      deps,
-      handoff,
-      { reason: 'no_next_rep', detail: plan.why, trace: plan.trace },
-      now,
-      {
-        updateOffers: [{ id: offer.id, expectState: 'open', set: { state: 'timed_out', decidedAt: now } }],
-        events: [timedOut],
-        jobs: [
-          job(
-            'slack.close_offer',
-            { offerId: offer.id, outcome: { kind: 'timed_out', at: now, next: null } },
-            offer.id,
-            now,
-            handoff.id,
-          ),
-        ],
-      },
-    );
-    const result = await deps.store.applyChange(change, now);
-    if (!result.ok) return 'conflicts';
-    log.warn({ offerId: offer.id, repId: offer.repId }, 'offer timed out, no next rep, escalated');
-    deps.telemetry?.offerTimedOut();
-    deps.telemetry?.escalated('no_next_rep');
-    return 'escalated';
-  }
-  const change = offerChange(deps, handoff, plan, now, {
+  const lateMs = now - offer.dueAt;
+  /** Closes the timed-out offer, in the same change that offers the lead to `next` or escalates it. */
+  const closeOffer = (next: string | null): Partial<HandoffChange> => ({
     updateOffers: [{ id: offer.id, expectState: 'open', set: { state: 'timed_out', decidedAt: now } }],
-    events: [timedOut],
+    events: [
+      { type: 'timed_out', actor: null, data: { offerId: offer.id, repId: offer.repId, dueAt: offer.dueAt, lateMs } },
+    ],
     jobs: [
       job(
         'slack.close_offer',
-        { offerId: offer.id, outcome: { kind: 'timed_out', at: now, next: plan.repId } },
+        { offerId: offer.id, outcome: { kind: 'timed_out', at: now, next } },
         offer.id,
         now,
         handoff.id,
       ),
     ],
   });
-  const result = await deps.store.applyChange(change, now);
+
+  let escalation: EscalationInput & { reason: keyof typeof ESCALATED_BECAUSE };
+  if (handoff.offerCount >= deps.settings.sla.maxOffers) {
+    escalation = { reason: 'max_offers', detail: `${handoff.offerCount} offer(s) made` };
+  } else {
+    const plan = await deps.route(handoff, await loadLead(deps, handoff), now);
+    if (plan.kind === 'offer') {
+      const result = await deps.store.applyChange(
+        offerChange(deps, handoff, 'reoffer', plan, now, closeOffer(plan.repId)),
+        now,
+      );
+      if (!result.ok) return 'conflicts';
+      log.info({ offerId: offer.id, from: offer.repId, to: plan.repId }, 'offer timed out, reassigned');
+      deps.telemetry?.offerTimedOut();
+      deps.telemetry?.offerMade({ seq: handoff.offerCount + 1, hot: handoff.hot });
+      return 'reoffered';
+    }
+    escalation = { reason: 'no_next_rep', detail: plan.why, trace: plan.trace };
+  }
+  const result = await deps.store.applyChange(escalationChange(deps, handoff, escalation, now, closeOffer(null)), now);
   if (!result.ok) return 'conflicts';
-  log.info({ offerId: offer.id, from: offer.repId, to: plan.repId }, 'offer timed out, reassigned');
+  log.warn({ offerId: offer.id, repId: offer.repId, lateMs }, ESCALATED_BECAUSE[escalation.reason]);
   deps.telemetry?.offerTimedOut();
-  deps.telemetry?.offerMade({ seq: handoff.offerCount + 1, hot: handoff.hot });
-  return 'reoffered';
+  deps.telemetry?.escalated(escalation.reason);
+  return 'escalated';
 }

@@ -1,4 +1,5 @@
 // withdrawHandoff: the lead is no longer ours to hand off (not MQL any more, merged, deleted, owned elsewhere).
+import { nextState } from '../domain/handoff-machine.js';
 import type { AppDeps } from './deps.js';
 import { job } from './jobs.js';
 
@@ -15,15 +16,15 @@ export async function withdrawHandoff(
   const { store, clock } = deps;
   const handoff = await store.getHandoff(input.handoffId);
   if (!handoff) return { kind: 'not_found' };
-  if (handoff.state !== 'detected' && handoff.state !== 'offered' && handoff.state !== 'escalated')
-    return { kind: 'not_open' };
+  if (!nextState(handoff.state, 'withdraw').ok) return { kind: 'not_open' };
   const now = clock.now();
   const open = (await store.listOffers(handoff.id)).filter((o) => o.state === 'open');
   const result = await store.applyChange(
     {
       handoffId: handoff.id,
-      expect: { state: handoff.state, version: handoff.version },
-      set: { state: 'withdrawn', decidedAt: now, dueAt: null },
+      action: 'withdraw',
+      expectVersion: handoff.version,
+      set: { decidedAt: now, dueAt: null },
       updateOffers: open.map((o) => ({
         id: o.id,
         expectState: 'open' as const,

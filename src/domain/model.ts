@@ -157,9 +157,9 @@ export interface RejectionReason {
 
 // ---- hand-offs -------------------------------------------------------------------------------------
 
+/** Every state a hand-off can be in; how they connect (and which are open) is handoff-machine.ts. */
 export const HANDOFF_STATES = ['detected', 'offered', 'escalated', 'accepted', 'rejected', 'withdrawn'] as const;
 export type HandoffState = (typeof HANDOFF_STATES)[number];
-export const OPEN_STATES: readonly HandoffState[] = ['detected', 'offered', 'escalated'];
 
 export interface Handoff {
   id: string;

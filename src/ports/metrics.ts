@@ -1,6 +1,7 @@
 // The MetricsReader port: the read-only numbers of the hand-off (DESIGN §2 definitions, see
 // src/domain/metrics.ts). Implemented in SQL by src/store/metrics.ts (SQLite and Postgres, identical
 // results) and over any Store by src/store/metrics-memory.ts for unit tests.
+import type { OpenState } from '../domain/handoff-machine.js';
 import type { HandoffState, Millis, OfferState } from '../domain/model.js';
 
 export const METRICS_GROUPS = ['week', 'rep', 'team', 'source', 'campaign', 'reason'] as const;
@@ -73,7 +74,7 @@ export interface FunnelResult {
 
 export interface BacklogSnapshot {
   open: number;
-  byState: Record<'detected' | 'offered' | 'escalated', number>;
+  byState: Record<OpenState, number>;
   /** Open hand-offs by time since their MQL time. */
   byAge: { under1h: number; under4h: number; under24h: number; older: number };
   oldestMqlAt: Millis | null;

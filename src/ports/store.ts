@@ -1,5 +1,6 @@
 // The Store port: everything the use cases persist. Implemented by src/store (SQLite, Postgres)
 // and by an in-memory fake for unit tests; one contract suite runs against all three.
+import type { HandoffAction } from '../domain/handoff-machine.js';
 import type {
   Handoff,
   HandoffEvent,
@@ -40,11 +41,13 @@ export interface NewEvent {
   data?: Record<string, unknown>;
 }
 
-/** Columns of a hand-off a change may set (id, keys and version are the store's). */
+/**
+ * Columns of a hand-off a change may set. Id, keys and version are the store's; the state is the
+ * transition table's (see HandoffChange.action).
+ */
 export type HandoffPatch = Partial<
   Pick<
     Handoff,
-    | 'state'
     | 'hot'
     | 'teamId'
     | 'repId'
@@ -79,13 +82,21 @@ export interface RotationEntry {
 }
 
 /**
- * One atomic change to a hand-off: compare-and-set on (state, version), the new column values,
- * offers inserted or updated (each update is itself a compare-and-set on the offer's state),
- * audit events, outbox jobs and rotation-ledger rows — all in one transaction, or nothing.
+ * One atomic change to a hand-off: compare-and-set on the version the caller read and on the states
+ * the transition table allows the action from, the new column values, offers inserted or updated
+ * (each update is itself a compare-and-set on the offer's state), audit events, outbox jobs and
+ * rotation-ledger rows — all in one transaction, or nothing.
  */
 export interface HandoffChange {
   handoffId: string;
-  expect: { state: HandoffState; version: number };
+  /**
+   * The move, as the transition table names it: the store applies it only from the table's states
+   * for this action and writes the table's target state. null keeps the state (a reminder, the rep
+   * of an imported hand-off).
+   */
+  action: HandoffAction | null;
+  /** The version the caller read; any other version means someone changed the hand-off since. */
+  expectVersion: number;
   set: HandoffPatch;
   insertOffers?: NewOffer[];
   updateOffers?: { id: string; expectState: OfferState; set: OfferPatch }[];
@@ -100,7 +111,7 @@ export interface IngestInput {
   lead: Lead;
   hot: boolean;
   imported: boolean;
-  /** Initial state: 'detected' for live leads; history imports may start decided. */
+  /** Initial state: INITIAL_STATE of the transition table unless given; history imports may start decided. */
   state?: HandoffState;
   decidedAt?: Millis | null;
   reasonId?: string | null;
@@ -163,7 +174,7 @@ export interface Store {
   findHandoffsByRecord(source: SourceKind, externalId: string): Promise<Handoff[]>;
   /** Hand-offs whose lead has this email (newest first). */
   findHandoffsByEmail(email: string): Promise<Handoff[]>;
-  /** Open live hand-offs (detected / offered / escalated; imported history left out), oldest MQL first. */
+  /** Open live hand-offs (OPEN_STATES of the transition table; imported history left out), oldest MQL first. */
   listOpenHandoffs(limit: number): Promise<Handoff[]>;
   /** Hand-offs with mqlAt in [from, to), oldest first, paged by `after` (an id returned before). */
   listHandoffsByMqlTime(

@@ -2,7 +2,7 @@
 // method runs to completion without awaiting in between, so every call is atomic; values are
 // copied in and out so callers can never change what is stored behind the store's back.
 import { randomUUID } from 'node:crypto';
-import { OPEN_STATES } from '../domain/model.js';
+import { INITIAL_STATE, isOpen, nextState } from '../domain/handoff-machine.js';
 import type { Handoff, HandoffEvent, Lead, Millis, Offer, SourceKind } from '../domain/model.js';
 import type {
   AlertRow,
@@ -164,7 +164,7 @@ export function createMemoryStore(): Store {
         source: lead.source,
         externalId: lead.externalId,
         mqlAt: lead.mqlAt,
-        state: input.state ?? 'detected',
+        state: input.state ?? INITIAL_STATE,
         version: 1,
         hot: input.hot,
         imported: input.imported,
@@ -194,9 +194,10 @@ export function createMemoryStore(): Store {
     async applyChange(change: HandoffChange, now: Millis): Promise<ChangeResult> {
       const current = handoffs.get(change.handoffId);
       if (current === undefined) return { ok: false, current: null };
-      if (current.state !== change.expect.state || current.version !== change.expect.version) {
-        return { ok: false, current: copy(current) };
-      }
+      if (current.version !== change.expectVersion) return { ok: false, current: copy(current) };
+      // The transition table decides whether the action may start here and where it leads.
+      const move = change.action === null ? null : nextState(current.state, change.action);
+      if (move !== null && !move.ok) return { ok: false, current: copy(current) };
       // Stage every offer change first; nothing is written unless all compare-and-sets hold.
       const staged = new Map<string, Offer>();
       const touched: Offer[] = [];
@@ -221,6 +222,7 @@ export function createMemoryStore(): Store {
       }
       const next = copy(current);
       applyHandoffPatch(next, change.set);
+      if (move !== null) next.state = move.to;
       next.version = current.version + 1;
       next.updatedAt = now;
       handoffs.set(next.id, next);
@@ -256,7 +258,7 @@ export function createMemoryStore(): Store {
 
     async listOpenHandoffs(limit: number): Promise<Handoff[]> {
       if (limit <= 0) return [];
-      return sortedHandoffs([...handoffs.values()].filter((h) => OPEN_STATES.includes(h.state) && !h.imported))
+      return sortedHandoffs([...handoffs.values()].filter((h) => isOpen(h.state) && !h.imported))
         .slice(0, limit)
         .map(copy);
     },

@@ -1,7 +1,7 @@
 // The MetricsReader over any Store port (the in-memory store of unit tests): the same definitions as
 // the SQL reader, computed by walking the cohort page by page. Not for big stores — SQL does that.
+import { OPEN_STATES, isOpen, type OpenState } from '../domain/handoff-machine.js';
 import { nearestRank, speedToLeadMs, weekStart } from '../domain/metrics.js';
-import { OPEN_STATES } from '../domain/model.js';
 import type { Handoff, Millis, Offer } from '../domain/model.js';
 import { NO_GROUP } from '../ports/metrics.js';
 import type {
@@ -83,7 +83,7 @@ async function funnelBy(store: Store, q: MetricsQuery, by: MetricsGroupBy | null
         g.rejectedByReason[reason] = (g.rejectedByReason[reason] ?? 0) + 1;
         if (h.reasonId !== null && q.recycleReasons.includes(h.reasonId)) g.recycled += 1;
       }
-      if (OPEN_STATES.includes(h.state)) g.pending += 1;
+      if (isOpen(h.state)) g.pending += 1;
       if (h.state === 'withdrawn') g.withdrawn += 1;
       if (h.escalatedAt !== null) g.escalated += 1;
       const speed = speedToLeadMs(h);
@@ -130,13 +130,13 @@ export function createStoreMetricsReader(store: Store): MetricsReader {
       const open = await store.listOpenHandoffs(Number.MAX_SAFE_INTEGER);
       const snap: BacklogSnapshot = {
         open: open.length,
-        byState: { detected: 0, offered: 0, escalated: 0 },
+        byState: Object.fromEntries(OPEN_STATES.map((s) => [s, 0])) as Record<OpenState, number>,
         byAge: { under1h: 0, under4h: 0, under24h: 0, older: 0 },
         oldestMqlAt: null,
         unroutable: 0,
       };
       for (const h of open) {
-        if (h.state === 'detected' || h.state === 'offered' || h.state === 'escalated') snap.byState[h.state] += 1;
+        if (isOpen(h.state)) snap.byState[h.state] += 1;
         const age = now - h.mqlAt;
         if (age < HOUR) snap.byAge.under1h += 1;
         else if (age < 4 * HOUR) snap.byAge.under4h += 1;

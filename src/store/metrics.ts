@@ -4,6 +4,7 @@
 // picking the nearest-rank value, so SQLite and Postgres return identical figures.
 import { sql } from 'kysely';
 import type { Kysely, RawBuilder } from 'kysely';
+import { OPEN_STATES, isOpen, type OpenState } from '../domain/handoff-machine.js';
 import { FIRST_MONDAY, WEEK, percentileRank } from '../domain/metrics.js';
 import type { HandoffState, Millis, OfferState } from '../domain/model.js';
 import { NO_GROUP } from '../ports/metrics.js';
@@ -26,7 +27,11 @@ import type { Database, SqlDialect } from './schema.js';
 type Db = Kysely<Database>;
 type Side = 'handoff' | 'offer';
 
-const OPEN = sql.join(['detected', 'offered', 'escalated'].map((s) => sql.lit(s)));
+const OPEN = sql.join(OPEN_STATES.map((s) => sql.lit(s)));
+/** One count column per open state, named after the state. */
+const OPEN_BY_STATE = sql.join(
+  OPEN_STATES.map((s) => sql`sum(case when state = ${sql.lit(s)} then 1 else 0 end) as ${sql.id(s)}`),
+);
 const HOUR = 3_600_000;
 const OFFER_SLACK = 24 * HOUR;
 
@@ -206,7 +211,7 @@ async function runFunnel(
       if (recycle.has(reason)) row.recycled += n;
     } else if (state === 'withdrawn') {
       row.withdrawn += n;
-    } else if (state === 'detected' || state === 'offered' || state === 'escalated') {
+    } else if (isOpen(state)) {
       row.pending += n;
     }
   }
@@ -294,9 +299,7 @@ export function createSqlMetricsReader(db: Db, dialect: SqlDialect): MetricsRead
     async backlog(now: Millis): Promise<BacklogSnapshot> {
       const r = await sql<Record<string, unknown>>`
         select count(*) as open,
-          sum(case when state = 'detected' then 1 else 0 end) as detected,
-          sum(case when state = 'offered' then 1 else 0 end) as offered,
-          sum(case when state = 'escalated' then 1 else 0 end) as escalated,
+          ${OPEN_BY_STATE},
           sum(case when mql_at > ${now - HOUR} then 1 else 0 end) as under1h,
           sum(case when mql_at <= ${now - HOUR} and mql_at > ${now - 4 * HOUR} then 1 else 0 end) as under4h,
           sum(case when mql_at <= ${now - 4 * HOUR} and mql_at > ${now - 24 * HOUR} then 1 else 0 end) as under24h,
@@ -308,7 +311,7 @@ export function createSqlMetricsReader(db: Db, dialect: SqlDialect): MetricsRead
       const row = r.rows[0] ?? {};
       return {
         open: num(row.open),
-        byState: { detected: num(row.detected), offered: num(row.offered), escalated: num(row.escalated) },
+        byState: Object.fromEntries(OPEN_STATES.map((s) => [s, num(row[s])])) as Record<OpenState, number>,
         byAge: {
           under1h: num(row.under1h),
           under4h: num(row.under4h),

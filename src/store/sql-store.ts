@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Kysely, Updateable } from 'kysely';
 import { chunk } from '../domain/chunk.js';
-import { OPEN_STATES } from '../domain/model.js';
+import { INITIAL_STATE, OPEN_STATES, movesOf } from '../domain/handoff-machine.js';
 import type { Handoff, HandoffEvent, Lead, Millis, Offer, SourceKind } from '../domain/model.js';
 import type {
   AlertRow,
@@ -83,7 +83,6 @@ function jobId(id: string): number | null {
 
 function handoffPatchColumns(set: HandoffPatch): Updateable<HandoffsTable> {
   const cols: Updateable<HandoffsTable> = {};
-  if (set.state !== undefined) cols.state = set.state;
   if (set.hot !== undefined) cols.hot = bool(set.hot);
   if (set.teamId !== undefined) cols.team_id = set.teamId;
   if (set.repId !== undefined) cols.rep_id = set.repId;
@@ -315,7 +314,7 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
             source: lead.source,
             external_id: lead.externalId,
             mql_at: lead.mqlAt,
-            state: input.state ?? 'detected',
+            state: input.state ?? INITIAL_STATE,
             version: 1,
             hot: bool(input.hot),
             imported: bool(input.imported),
@@ -357,15 +356,27 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
     async applyChange(change: HandoffChange, now: Millis): Promise<ChangeResult> {
       try {
         return await writeTx(async (tx): Promise<ChangeResult> => {
-          const updated = await tx
+          let update = tx
             .updateTable('handoffs')
             .set(handoffPatchColumns(change.set))
             .set((eb) => ({ version: eb('version', '+', 1), updated_at: now }))
             .where('id', '=', change.handoffId)
-            .where('state', '=', change.expect.state)
-            .where('version', '=', change.expect.version)
-            .returningAll()
-            .executeTakeFirst();
+            .where('version', '=', change.expectVersion);
+          if (change.action !== null) {
+            // The transition table decides both the guard and the new state: `state IN (from…)` and
+            // `CASE state WHEN from THEN to … END`, one branch per move the action makes.
+            const moves = movesOf(change.action);
+            const target = sql<string>`case state ${sql.join(
+              moves.map((m) => sql`when ${sql.lit(m.from)} then ${sql.lit(m.to)}`),
+              sql` `,
+            )} end`;
+            update = update.set({ state: target }).where(
+              'state',
+              'in',
+              moves.map((m) => m.from),
+            );
+          }
+          const updated = await update.returningAll().executeTakeFirst();
           if (updated === undefined) throw new CasMismatch();
 
           const offers: Offer[] = [];

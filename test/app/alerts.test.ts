@@ -171,8 +171,9 @@ describe('evaluateAlerts', () => {
     await h.store.applyChange(
       {
         handoffId: one.id,
-        expect: { state: one.state, version: one.version },
-        set: { state: 'withdrawn', decidedAt: h.clock.now() },
+        action: 'withdraw',
+        expectVersion: one.version,
+        set: { decidedAt: h.clock.now() },
         events: [],
       },
       h.clock.now(),
@@ -253,8 +254,9 @@ describe('evaluateAlerts', () => {
     const o1 = await h.store.applyChange(
       {
         handoffId: created.id,
-        expect: { state: 'detected', version: created.version },
-        set: { state: 'offered', repId: 'alice', offerCount: 1 },
+        action: 'offer',
+        expectVersion: created.version,
+        set: { repId: 'alice', offerCount: 1 },
         insertOffers: [
           {
             id: 'o1',
@@ -277,7 +279,8 @@ describe('evaluateAlerts', () => {
     const o2 = await h.store.applyChange(
       {
         handoffId: created.id,
-        expect: { state: 'offered', version: o1.handoff.version },
+        action: 'reoffer',
+        expectVersion: o1.handoff.version,
         set: { repId: 'bruno', offerCount: 2 },
         updateOffers: [{ id: 'o1', expectState: 'open', set: { state: 'timed_out', decidedAt: night + MIN } }],
         insertOffers: [
@@ -308,8 +311,9 @@ describe('evaluateAlerts', () => {
     await h.store.applyChange(
       {
         handoffId: created.id,
-        expect: { state: 'offered', version: o2.handoff.version },
-        set: { state: 'accepted', decidedAt: night + 4 * MIN, decidedBy: 'bruno' },
+        action: 'accept',
+        expectVersion: o2.handoff.version,
+        set: { decidedAt: night + 4 * MIN, decidedBy: 'bruno' },
         updateOffers: [{ id: 'o2', expectState: 'open', set: { state: 'accepted', decidedAt: night + 4 * MIN } }],
         events: [],
       },
@@ -327,8 +331,9 @@ describe('evaluateAlerts', () => {
     await h.store.applyChange(
       {
         handoffId: c.id,
-        expect: { state: 'detected', version: c.version },
-        set: { state: 'escalated', escalatedAt: T - HOUR, escalationReason: 'unroutable' },
+        action: 'escalate',
+        expectVersion: c.version,
+        set: { escalatedAt: T - HOUR, escalationReason: 'unroutable' },
         events: [],
       },
       T - HOUR,

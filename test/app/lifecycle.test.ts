@@ -1,5 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingestLeads } from '../../src/app/ingest-leads.js';
+import { offerHandoff } from '../../src/app/offer-handoff.js';
+import { HANDOFF_STATES, type HandoffState } from '../../src/domain/model.js';
+import { nextState, type HandoffAction } from '../../src/domain/handoff-machine.js';
 import { ensureLiveFrom } from '../../src/app/poll-source.js';
 import { WRITE_BACK_WINDOW_MS } from '../../src/app/write-back.js';
 import { recordDecision } from '../../src/app/record-decision.js';
@@ -16,10 +19,10 @@ import { baseSettings, createHarness, type Harness } from '../helpers/app-harnes
 
 const MIN = 60_000;
 
-async function detectOne(h: Harness, overrides: Parameters<typeof makeLead>[0] = {}) {
+async function detectOne(h: Harness, overrides: Parameters<typeof makeLead>[0] = {}, { drain = true } = {}) {
   const lead = makeLead(overrides);
   const summary = await ingestLeads(h.deps, [lead]);
-  await h.drain();
+  if (drain) await h.drain();
   const id = summary.handoffIds[0] as string;
   const handoff = (await h.store.getHandoff(id))!;
   const offers = await h.store.listOffers(id);
@@ -101,28 +104,11 @@ describe.each(engines)('the hand-off lifecycle (%s store)', (_name, open) => {
 
   it('rejects with a reason, writes the reason, a note and the recycle step', async () => {
     const { id, offers } = await detectOne(h);
-    const missingNote = await recordDecision(h.deps, {
-      offerId: offers[0]!.id,
-      actorId: 'alice',
-      decision: 'reject',
-      reasonId: 'other',
-      note: '  ',
-    });
-    expect(missingNote.kind).toBe('invalid');
-    const unknown = await recordDecision(h.deps, {
-      offerId: offers[0]!.id,
-      actorId: 'alice',
-      decision: 'reject',
-      reasonId: 'nope',
-    });
-    expect(unknown.kind).toBe('invalid');
-    const ok = await recordDecision(h.deps, {
-      offerId: offers[0]!.id,
-      actorId: 'alice',
-      decision: 'reject',
-      reasonId: 'bad_timing',
-      note: 'Q3',
-    });
+    const reject = (reasonId: string, note: string | null = null) =>
+      recordDecision(h.deps, { offerId: offers[0]!.id, actorId: 'alice', decision: 'reject', reasonId, note });
+    expect((await reject('other', '  ')).kind).toBe('invalid'); // this reason needs a note
+    expect((await reject('nope')).kind).toBe('invalid');
+    const ok = await reject('bad_timing', 'Q3');
     expect(ok.kind).toBe('rejected');
     h.clock.advance(WRITE_BACK_WINDOW_MS);
     await h.drain();
@@ -282,4 +268,101 @@ describe.each(engines)('the hand-off lifecycle (%s store)', (_name, open) => {
     const summary = await actions.summary({ actor: { slackUserId: 'U_ALICE' }, since: 0 });
     expect(summary).toMatchObject({ offers: 1, accepted: 1, medianResponseMs: 0 });
   });
+});
+
+describe('every use case asks the transition table before it writes', () => {
+  /** A hand-off in `state`, reached through the use cases. */
+  async function inState(h: Harness, state: HandoffState): Promise<string> {
+    const { id } = await detectOne(
+      h,
+      {},
+      { drain: state !== 'detected' && state !== 'escalated' && state !== 'withdrawn' },
+    );
+    const settings = h.deps.settings;
+    if (state === 'escalated') {
+      h.deps.settings = baseSettings({ teams: [] }); // nobody to route to: escalated as unroutable
+      await offerHandoff(h.deps, id);
+      h.deps.settings = settings;
+    }
+    if (state === 'accepted' || state === 'rejected') {
+      const [offer] = await h.store.listOffers(id);
+      await recordDecision(h.deps, {
+        offerId: offer!.id,
+        actorId: offer!.repId,
+        decision: state === 'accepted' ? 'accept' : 'reject',
+        reasonId: 'bad_timing',
+      });
+    }
+    if (state === 'withdrawn') await withdrawHandoff(h.deps, { handoffId: id, why: 'no longer MQL' });
+    expect((await h.store.getHandoff(id))?.state).toBe(state);
+    return id;
+  }
+
+  /** Decides the hand-off's latest offer as the rep it went to; nothing to decide without an offer. */
+  async function decideLatest(h: Harness, id: string, decision: 'accept' | 'reject'): Promise<void> {
+    const offer = (await h.store.listOffers(id)).at(-1);
+    if (offer)
+      await recordDecision(h.deps, { offerId: offer.id, actorId: offer.repId, decision, reasonId: 'bad_timing' });
+  }
+
+  /** Each use case with the action of the table it performs. */
+  const USE_CASES: [HandoffAction, (h: Harness, id: string) => Promise<unknown>][] = [
+    ['offer', (h, id) => offerHandoff(h.deps, id)],
+    ['accept', (h, id) => decideLatest(h, id, 'accept')],
+    ['reject', (h, id) => decideLatest(h, id, 'reject')],
+    [
+      'reoffer',
+      (h) => {
+        h.clock.advance(31 * MIN);
+        return sweepDeadlines(h.deps);
+      },
+    ],
+    [
+      'escalate',
+      async (h, id) => {
+        h.deps.settings = baseSettings({ teams: [] }); // a fresh lead is unroutable, a timed-out one has no next rep
+        await offerHandoff(h.deps, id);
+        h.clock.advance(31 * MIN);
+        return sweepDeadlines(h.deps);
+      },
+    ],
+    ['claim', (h, id) => claimHandoff(h.deps, { handoffId: id, repId: 'bruno' })],
+    ['assign', (h, id) => assignHandoff(h.deps, { handoffId: id, managerId: 'maria', repId: 'chen' })],
+    ['withdraw', (h, id) => withdrawHandoff(h.deps, { handoffId: id, why: 'merged' })],
+  ];
+
+  const cases = HANDOFF_STATES.flatMap((state) => USE_CASES.map(([action, run]) => [state, action, run] as const));
+
+  it.each(cases)(
+    '%s + %s: a legal move is made, an illegal one is answered without a write',
+    async (from, action, run) => {
+      const h = createHarness(createMemoryStore());
+      const id = await inState(h, from);
+      const before = (await h.store.getHandoff(id))!;
+      const events = await h.store.listEvents(id);
+      // Every write from here on, with what the store answered.
+      const writes: { action: HandoffAction | null; ok: boolean }[] = [];
+      const applyChange = h.store.applyChange.bind(h.store);
+      h.store.applyChange = async (change, now) => {
+        const result = await applyChange(change, now);
+        writes.push({ action: change.action, ok: result.ok });
+        return result;
+      };
+
+      await run(h, id);
+
+      const after = (await h.store.getHandoff(id))!;
+      const move = nextState(from, action);
+      if (move.ok) {
+        expect(after.state).toBe(move.to);
+        expect(after.version).toBeGreaterThan(before.version);
+        expect(writes).toContainEqual({ action, ok: true });
+        expect(writes.every((w) => w.ok)).toBe(true);
+      } else {
+        expect(writes).toEqual([]);
+        expect(after).toEqual(before);
+        expect(await h.store.listEvents(id)).toEqual(events);
+      }
+    },
+  );
 });

@@ -79,9 +79,9 @@ async function offer(handoff: Handoff, plan: PlannedRoute): Promise<Handoff> {
   const r = await store.applyChange(
     {
       handoffId: handoff.id,
-      expect: { state: handoff.state, version: handoff.version },
+      action: 'offer',
+      expectVersion: handoff.version,
       set: {
-        state: 'offered',
         repId: plan.repId,
         teamId: plan.teamId,
         offerCount: handoff.offerCount + 1,
@@ -127,8 +127,9 @@ describe('planOffer', () => {
       await store.applyChange(
         {
           handoffId: h.id,
-          expect: { state: h.state, version: h.version },
-          set: { state: 'accepted' },
+          action: 'accept',
+          expectVersion: h.version,
+          set: {},
           updateOffers: [{ id: offers[0]!.id, expectState: 'open', set: { state: 'accepted', decidedAt: NOW } }],
           events: [],
         },

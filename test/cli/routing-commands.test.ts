@@ -212,8 +212,9 @@ describe('handoff explain', () => {
       const changed = await store.applyChange(
         {
           handoffId: handoff.id,
-          expect: { state: 'detected', version: handoff.version },
-          set: { state: 'offered', repId: plan.repId, teamId: plan.teamId, offerCount: 1, dueAt: plan.dueAt },
+          action: 'offer',
+          expectVersion: handoff.version,
+          set: { repId: plan.repId, teamId: plan.teamId, offerCount: 1, dueAt: plan.dueAt },
           insertOffers: [
             {
               repId: plan.repId,
@@ -286,8 +287,9 @@ describe('handoff backtest', () => {
         const r = await store.applyChange(
           {
             handoffId: handoff.id,
-            expect: { state: handoff.state, version: handoff.version },
-            set: { state: 'offered', repId, teamId, offerCount: 1, dueAt: l.mqlAt + 1_800_000 },
+            action: 'offer',
+            expectVersion: handoff.version,
+            set: { repId, teamId, offerCount: 1, dueAt: l.mqlAt + 1_800_000 },
             insertOffers: [
               {
                 repId,

@@ -1,14 +1,19 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   HANDOFF_ACTIONS,
+  INITIAL_STATE,
+  OPEN_STATES,
   TRANSITIONS,
   allowedActions,
+  isFinal,
   isOpen,
-  isTerminal,
+  movesOf,
   nextState,
   type HandoffAction,
+  type OpenState,
+  type TargetOf,
 } from '../../src/domain/handoff-machine.js';
-import { HANDOFF_STATES, OPEN_STATES, type HandoffState } from '../../src/domain/model.js';
+import { HANDOFF_STATES, type HandoffState } from '../../src/domain/model.js';
 
 /** DESIGN §2, written out independently of the table: every legal move. */
 const LEGAL: Array<[HandoffState, HandoffAction, HandoffState]> = [
@@ -71,10 +76,10 @@ describe('nextState', () => {
     expect(nextState('offered', 'constructor' as HandoffAction).ok).toBe(false);
   });
 
-  it('allows withdrawal from every open state and nothing from a terminal one', () => {
+  it('allows withdrawal from every open state and nothing from a final one', () => {
     for (const s of HANDOFF_STATES) {
       expect(nextState(s, 'withdraw').ok).toBe(isOpen(s));
-      expect(allowedActions(s).length === 0).toBe(isTerminal(s));
+      expect(allowedActions(s).length === 0).toBe(isFinal(s));
     }
   });
 
@@ -86,7 +91,29 @@ describe('nextState', () => {
   });
 });
 
-describe('isOpen / isTerminal', () => {
+describe('movesOf', () => {
+  it('lists, per action, every state it starts from and where it leads', () => {
+    const fromMoves = HANDOFF_ACTIONS.flatMap((action) => movesOf(action).map(({ from, to }) => [from, action, to]));
+    expect(fromMoves.sort()).toEqual([...LEGAL].sort());
+  });
+
+  it('gives every action at least one move (the store never guards with an empty state list)', () => {
+    for (const action of HANDOFF_ACTIONS) expect(movesOf(action).length).toBeGreaterThan(0);
+  });
+
+  it('reads the targets of an action off the table, in the types too', () => {
+    expect(movesOf('escalate')).toEqual([
+      { from: 'detected', to: 'escalated' },
+      { from: 'offered', to: 'escalated' },
+    ]);
+    expectTypeOf<TargetOf<'accept'>>().toEqualTypeOf<'accepted'>();
+    expectTypeOf<TargetOf<'accept' | 'reject'>>().toEqualTypeOf<'accepted' | 'rejected'>();
+    expectTypeOf<TargetOf<'assign' | 'offer' | 'reoffer'>>().toEqualTypeOf<'offered'>();
+    expectTypeOf<OpenState>().toEqualTypeOf<'detected' | 'offered' | 'escalated'>();
+  });
+});
+
+describe('isOpen / isFinal', () => {
   it.each([
     ['detected', true],
     ['offered', true],
@@ -96,15 +123,20 @@ describe('isOpen / isTerminal', () => {
     ['withdrawn', false],
   ] as const)('%s is open: %s', (state, open) => {
     expect(isOpen(state)).toBe(open);
-    expect(isTerminal(state)).toBe(!open);
+    expect(isFinal(state)).toBe(!open);
   });
 
-  it('agrees with OPEN_STATES of the model', () => {
-    expect(HANDOFF_STATES.filter(isOpen)).toEqual([...OPEN_STATES]);
+  it('lists the open states in lifecycle order', () => {
+    expect(OPEN_STATES).toEqual(['detected', 'offered', 'escalated']);
   });
 
-  it('calls an unknown state neither open nor terminal', () => {
-    expect(isOpen('archived' as HandoffState)).toBe(false);
-    expect(isTerminal('archived' as HandoffState)).toBe(false);
+  it('starts a hand-off in an open state that can be offered', () => {
+    expect(INITIAL_STATE).toBe('detected');
+    expect(nextState(INITIAL_STATE, 'offer')).toEqual({ ok: true, to: 'offered' });
+  });
+
+  it('calls an unknown state neither open nor final', () => {
+    expect(isOpen('archived')).toBe(false);
+    expect(isFinal('archived')).toBe(false);
   });
 });

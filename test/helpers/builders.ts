@@ -1,4 +1,5 @@
 // Builders with overrides for domain objects used across tests.
+import type { HandoffAction } from '../../src/domain/handoff-machine.js';
 import type { Handoff, Lead, Rep, Team } from '../../src/domain/model.js';
 import type { MessageDoc } from '../../src/ports/message-doc.js';
 
@@ -107,3 +108,11 @@ export function makeHandoff(overrides: Partial<Handoff> & { id: string }): Hando
     ...overrides,
   };
 }
+
+/** How a seeded offer ends, as a move of the transition table; a timed-out offer leaves the hand-off offered. */
+export const OFFER_END_ACTION = {
+  accepted: 'accept',
+  rejected: 'reject',
+  withdrawn: 'withdraw',
+  timed_out: null,
+} as const satisfies Record<string, HandoffAction | null>;

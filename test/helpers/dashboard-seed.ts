@@ -11,7 +11,7 @@ import type { DashboardOptions } from '../../src/http/dashboard.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import type { Store } from '../../src/ports/store.js';
 import { metricsReaderFor } from '../../src/store/metrics-memory.js';
-import { makeLead, makeRep, makeTeam } from './builders.js';
+import { makeLead, makeRep, makeTeam, OFFER_END_ACTION } from './builders.js';
 
 export const M = 60_000;
 const H = 60 * M;
@@ -286,9 +286,9 @@ export async function seedDashboard(store: Store): Promise<string[]> {
       const offered = await store.applyChange(
         {
           handoffId: h.id,
-          expect: { state: h.state, version: h.version },
+          action: i === 0 ? 'offer' : 'reoffer',
+          expectVersion: h.version,
           set: {
-            state: 'offered',
             repId: step.rep,
             teamId: spec.team,
             offerCount: i + 1,
@@ -319,10 +319,10 @@ export async function seedDashboard(store: Store): Promise<string[]> {
       const ended = await store.applyChange(
         {
           handoffId: h.id,
-          expect: { state: h.state, version: h.version },
+          action: OFFER_END_ACTION[step.end],
+          expectVersion: h.version,
           set: final
             ? {
-                state: step.end as 'accepted' | 'rejected' | 'withdrawn',
                 decidedAt: endAt,
                 decidedBy: step.end === 'withdrawn' ? null : step.rep,
                 reasonId: step.end === 'rejected' ? (step.reason ?? null) : null,
@@ -343,9 +343,9 @@ export async function seedDashboard(store: Store): Promise<string[]> {
       const esc = await store.applyChange(
         {
           handoffId: h.id,
-          expect: { state: h.state, version: h.version },
+          action: 'escalate',
+          expectVersion: h.version,
           set: {
-            state: 'escalated',
             teamId: spec.team,
             escalatedAt: at,
             escalationReason: spec.escalate.reason,

@@ -3,7 +3,7 @@
 // GOLDEN below (see the table in the comments), never by the code under test.
 import type { Millis } from '../../src/domain/model.js';
 import type { Store } from '../../src/ports/store.js';
-import { makeLead } from './builders.js';
+import { makeLead, OFFER_END_ACTION } from './builders.js';
 
 export const M = 60_000;
 export const WINDOW = { since: Date.UTC(2026, 10, 1), until: Date.UTC(2026, 10, 15) };
@@ -217,9 +217,9 @@ export async function seedGolden(store: Store): Promise<Record<string, string>> 
       const offered = await store.applyChange(
         {
           handoffId: h.id,
-          expect: { state: h.state, version: h.version },
+          action: i === 0 ? 'offer' : 'reoffer',
+          expectVersion: h.version,
           set: {
-            state: 'offered',
             repId: step.rep,
             teamId: spec.team,
             offerCount: i + 1,
@@ -250,10 +250,10 @@ export async function seedGolden(store: Store): Promise<Record<string, string>> 
       const ended = await store.applyChange(
         {
           handoffId: h.id,
-          expect: { state: h.state, version: h.version },
+          action: OFFER_END_ACTION[step.end],
+          expectVersion: h.version,
           set: final
             ? {
-                state: step.end as 'accepted' | 'rejected' | 'withdrawn',
                 decidedAt: endAt,
                 decidedBy: step.end === 'withdrawn' ? null : step.rep,
                 reasonId: step.end === 'rejected' ? (step.reason ?? null) : null,
@@ -274,8 +274,9 @@ export async function seedGolden(store: Store): Promise<Record<string, string>> 
       const esc = await store.applyChange(
         {
           handoffId: h.id,
-          expect: { state: h.state, version: h.version },
-          set: { state: 'escalated', escalatedAt: at, escalationReason: spec.escalate.reason, dueAt: null },
+          action: 'escalate',
+          expectVersion: h.version,
+          set: { escalatedAt: at, escalationReason: spec.escalate.reason, dueAt: null },
           events: [{ type: 'escalated', actor: null, data: { reason: spec.escalate.reason } }],
         },
         at,

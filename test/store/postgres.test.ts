@@ -147,8 +147,9 @@ describe.skipIf(skip)(skip ? `postgres store (${POSTGRES_SKIP_NOTICE})` : 'postg
           const offered = await first.applyChange(
             {
               handoffId: handoff.id,
-              expect: { state: 'detected', version: 1 },
-              set: { state: 'offered', repId: 'alice', offerCount: 1 },
+              action: 'offer',
+              expectVersion: 1,
+              set: { repId: 'alice', offerCount: 1 },
               insertOffers: [
                 {
                   repId: 'alice',
@@ -173,8 +174,9 @@ describe.skipIf(skip)(skip ? `postgres store (${POSTGRES_SKIP_NOTICE})` : 'postg
               stores[i % 2]!.applyChange(
                 {
                   handoffId: handoff.id,
-                  expect: { state: 'offered', version: 2 },
-                  set: { state: 'accepted', decidedBy: `r${i}` },
+                  action: 'accept',
+                  expectVersion: 2,
+                  set: { decidedBy: `r${i}` },
                   updateOffers: [{ id: offerId, expectState: 'open', set: { state: 'accepted' } }],
                   events: [{ type: 'accepted', actor: `r${i}` }],
                   jobs: [{ kind: 'crm', payload: { i }, idempotencyKey: `accept:${handoff.id}:${i}`, runAt: T0 }],

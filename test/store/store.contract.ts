@@ -1,6 +1,7 @@
 // The Store contract: one suite, run against the in-memory store, SQLite and Postgres.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Handoff, Lead, Offer } from '../../src/domain/model.js';
+import { HANDOFF_ACTIONS, nextState, type HandoffAction } from '../../src/domain/handoff-machine.js';
+import { HANDOFF_STATES, type Handoff, type HandoffState, type Lead, type Offer } from '../../src/domain/model.js';
 import type { HandoffChange, NewJob, NewOffer, Store } from '../../src/ports/store.js';
 import { makeLead } from '../helpers/builders.js';
 
@@ -58,8 +59,9 @@ export function storeContract(harness: StoreHarness): void {
     const result = await store.applyChange(
       {
         handoffId: h.id,
-        expect: { state: 'detected', version: h.version },
-        set: { state: 'offered', teamId: 'emea', repId, offerCount: 1, dueAt: offer.dueAt ?? T0 + 30 * MIN },
+        action: 'offer',
+        expectVersion: h.version,
+        set: { teamId: 'emea', repId, offerCount: 1, dueAt: offer.dueAt ?? T0 + 30 * MIN },
         insertOffers: [newOffer(repId, offer)],
         events: [{ type: 'offered', actor: null, data: { repId } }],
       },
@@ -74,8 +76,9 @@ export function storeContract(harness: StoreHarness): void {
   function acceptChange(h: Handoff, o: Offer, by: string): HandoffChange {
     return {
       handoffId: h.id,
-      expect: { state: 'offered', version: h.version },
-      set: { state: 'accepted', decidedAt: T0 + MIN, decidedBy: by, dueAt: null },
+      action: 'accept',
+      expectVersion: h.version,
+      set: { decidedAt: T0 + MIN, decidedBy: by, dueAt: null },
       updateOffers: [{ id: o.id, expectState: 'open', set: { state: 'accepted', decidedAt: T0 + MIN } }],
       events: [{ type: 'accepted', actor: by }],
       jobs: [job(`crm-accept:${h.id}`, { kind: 'crm_write' })],
@@ -221,8 +224,9 @@ export function storeContract(harness: StoreHarness): void {
       const result = await store.applyChange(
         {
           handoffId: h.id,
-          expect: { state: 'detected', version: 1 },
-          set: { state: 'offered', teamId: 'emea', repId: 'alice', offerCount: 1, dueAt: T0 + 30 * MIN, hot: true },
+          action: 'offer',
+          expectVersion: 1,
+          set: { teamId: 'emea', repId: 'alice', offerCount: 1, dueAt: T0 + 30 * MIN, hot: true },
           insertOffers: [newOffer('alice', { id: 'offer-fixed-id' })],
           events: [
             { type: 'routed', actor: null, data: { team: 'emea' } },
@@ -288,8 +292,9 @@ export function storeContract(harness: StoreHarness): void {
       const result = await store.applyChange(
         {
           handoffId: handoff.id,
-          expect: { state: 'offered', version: handoff.version - 1 },
-          set: { state: 'withdrawn' },
+          action: 'withdraw',
+          expectVersion: handoff.version - 1,
+          set: {},
           events: [{ type: 'withdrawn', actor: null }],
           jobs: [job('stale-job')],
         },
@@ -301,18 +306,9 @@ export function storeContract(harness: StoreHarness): void {
       expect(await store.listJobs({})).toEqual([]);
     });
 
-    it('refuses a wrong expected state', async () => {
-      const h = await ingested();
-      const result = await store.applyChange(
-        { handoffId: h.id, expect: { state: 'offered', version: h.version }, set: { state: 'accepted' }, events: [] },
-        T0,
-      );
-      expect(result).toEqual({ ok: false, current: h });
-    });
-
     it('returns current null for an unknown hand-off', async () => {
       const result = await store.applyChange(
-        { handoffId: 'nope', expect: { state: 'detected', version: 1 }, set: { state: 'offered' }, events: [] },
+        { handoffId: 'nope', action: 'offer', expectVersion: 1, set: {}, events: [] },
         T0,
       );
       expect(result).toEqual({ ok: false, current: null });
@@ -324,8 +320,9 @@ export function storeContract(harness: StoreHarness): void {
       const result = await store.applyChange(
         {
           handoffId: handoff.id,
-          expect: { state: 'offered', version: handoff.version },
-          set: { state: 'offered', repId: 'bob', offerCount: 2 },
+          action: 'reoffer',
+          expectVersion: handoff.version,
+          set: { repId: 'bob', offerCount: 2 },
           insertOffers: [newOffer('bob', { id: 'never', seq: 2 })],
           updateOffers: [{ id: offer.id, expectState: 'escalated', set: { state: 'timed_out' } }],
           events: [{ type: 'reoffered', actor: null }],
@@ -351,8 +348,9 @@ export function storeContract(harness: StoreHarness): void {
       const result = await store.applyChange(
         {
           handoffId: a.handoff.id,
-          expect: { state: 'offered', version: a.handoff.version },
-          set: { state: 'accepted' },
+          action: 'accept',
+          expectVersion: a.handoff.version,
+          set: {},
           updateOffers: [{ id: b.offer.id, expectState: 'open', set: { state: 'accepted' } }],
           events: [],
         },
@@ -367,7 +365,8 @@ export function storeContract(harness: StoreHarness): void {
       const result = await store.applyChange(
         {
           handoffId: handoff.id,
-          expect: { state: 'offered', version: handoff.version },
+          action: 'reoffer',
+          expectVersion: handoff.version,
           set: { repId: 'bob', offerCount: 2, dueAt: T0 + 60 * MIN },
           insertOffers: [newOffer('bob', { seq: 2, offeredAt: T0 + 30 * MIN, dueAt: T0 + 60 * MIN, remindAt: null })],
           updateOffers: [{ id: offer.id, expectState: 'open', set: { state: 'timed_out', decidedAt: T0 + 30 * MIN } }],
@@ -422,6 +421,83 @@ export function storeContract(harness: StoreHarness): void {
       expect((await store.getOffer(offer.id))?.state).toBe('accepted');
       expect((await store.listEvents(handoff.id)).filter((e) => e.type === 'accepted')).toHaveLength(1);
       expect(await store.listJobs({ kind: 'crm_write' })).toHaveLength(1);
+    });
+  });
+
+  describe('the transition table as the compare-and-set guard', () => {
+    /** A way into each state by legal moves, written out by hand from DESIGN §2. */
+    const PATH: Record<HandoffState, HandoffAction[]> = {
+      detected: [],
+      offered: ['offer'],
+      escalated: ['escalate'],
+      accepted: ['offer', 'accept'],
+      rejected: ['offer', 'reject'],
+      withdrawn: ['withdraw'],
+    };
+
+    async function inState(state: HandoffState): Promise<Handoff> {
+      let h = await ingested();
+      for (const action of PATH[state]) {
+        const r = await store.applyChange(
+          { handoffId: h.id, action, expectVersion: h.version, set: {}, events: [] },
+          T0,
+        );
+        if (!r.ok) throw new Error(`cannot reach ${state}: ${action} was refused`);
+        h = r.handoff;
+      }
+      expect(h.state).toBe(state);
+      return h;
+    }
+
+    it.each(HANDOFF_STATES)('from %s, every action moves as the table says or changes nothing', async (from) => {
+      for (const action of HANDOFF_ACTIONS) {
+        const before = await inState(from);
+        const events = await store.listEvents(before.id);
+        const result = await store.applyChange(
+          {
+            handoffId: before.id,
+            action,
+            expectVersion: before.version,
+            set: { note: action },
+            events: [{ type: 'probe', actor: null }],
+            jobs: [job(`probe:${before.id}`)],
+          },
+          T0 + MIN,
+        );
+        const move = nextState(from, action);
+        const after = await store.getHandoff(before.id);
+        if (move.ok) {
+          expect(result.ok, `${from} + ${action}`).toBe(true);
+          expect(after, `${from} + ${action}`).toMatchObject({
+            state: move.to,
+            version: before.version + 1,
+            note: action,
+          });
+          expect(await store.listEvents(before.id)).toHaveLength(events.length + 1);
+        } else {
+          expect(result, `${from} + ${action}`).toEqual({ ok: false, current: before });
+          expect(after, `${from} + ${action}`).toEqual(before);
+          expect(await store.listEvents(before.id)).toEqual(events);
+          expect(await store.listJobs({ handoffId: before.id })).toEqual([]);
+        }
+      }
+    });
+
+    it('keeps the state on a change without an action, still guarded by the version', async () => {
+      for (const state of HANDOFF_STATES) {
+        const before = await inState(state);
+        const kept = await store.applyChange(
+          { handoffId: before.id, action: null, expectVersion: before.version, set: { note: 'kept' }, events: [] },
+          T0 + MIN,
+        );
+        expect(kept.ok && kept.handoff).toMatchObject({ state, version: before.version + 1, note: 'kept' });
+        const stale = await store.applyChange(
+          { handoffId: before.id, action: null, expectVersion: before.version, set: { note: 'stale' }, events: [] },
+          T0 + 2 * MIN,
+        );
+        expect(stale.ok).toBe(false);
+        expect((await store.getHandoff(before.id))?.note).toBe('kept');
+      }
     });
   });
 
@@ -510,7 +586,8 @@ export function storeContract(harness: StoreHarness): void {
       const markReminded = await store.applyChange(
         {
           handoffId: reminded.handoff.id,
-          expect: { state: 'offered', version: reminded.handoff.version },
+          action: null,
+          expectVersion: reminded.handoff.version,
           set: {},
           updateOffers: [{ id: reminded.offer.id, expectState: 'open', set: { remindedAt: T0 + 2 * MIN } }],
           events: [{ type: 'reminded', actor: null }],
