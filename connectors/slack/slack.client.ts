@@ -9,7 +9,14 @@ import { scrubText } from '../../src/runtime/logger.js';
 export type SlackLogger = Logger;
 
 /** The bot scopes handoff needs, exactly (config/slack-app-manifest.yaml lists the same; `doctor` compares). */
-export const SLACK_BOT_SCOPES = ['chat:write', 'commands', 'im:write', 'users:read', 'users:read.email'] as const;
+export const SLACK_BOT_SCOPES = [
+  'chat:write',
+  'commands',
+  'im:history',
+  'im:write',
+  'users:read',
+  'users:read.email',
+] as const;
 
 export interface SlackClientOptions {
   botToken: string;

@@ -53,6 +53,9 @@ function okRef(result: { channel?: string; ts?: string }, what: string): Message
   return { channel: result.channel, ts: result.ts };
 }
 
+/** Message metadata type on offer cards: `event_payload.offer_id` names the offer. */
+const OFFER_EVENT_TYPE = 'handoff_offer';
+
 export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNotifierDeps): RepNotifier {
   const log = deps.logger.child({ component: 'slack-notifier' });
   const client = createSlackWebClient(
@@ -137,6 +140,7 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
     blocks: Block[] | unknown[] | undefined,
     threadTs?: string,
     key?: string,
+    offer?: { offerId: string; beforeSend?: ((channel: string) => Promise<void>) | undefined },
   ): Promise<MessageRef> {
     const now = clockNow();
     const slot = key !== undefined ? reserved.get(key) : undefined;
@@ -163,12 +167,17 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
         reason: `chat.postMessage: paced to one message per second in ${channel}`,
       });
     }
+    await offer?.beforeSend?.(channel);
     const result = await call('chat.postMessage', () =>
       client.chat.postMessage({
         channel,
         text,
         ...(blocks !== undefined && blocks.length > 0 ? { blocks: blocks as Block[] } : {}),
         ...(threadTs !== undefined ? { thread_ts: threadTs } : {}),
+        // The offer id travels with the card, so a post whose answer was lost can be found again (findOffer).
+        ...(offer !== undefined
+          ? { metadata: { event_type: OFFER_EVENT_TYPE, event_payload: { offer_id: offer.offerId } } }
+          : {}),
         unfurl_links: false,
         unfurl_media: false,
       }),
@@ -188,7 +197,7 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
   const postedCards = new Map<string, MessageRef>();
 
   return {
-    async postOffer(card: OfferCard): Promise<MessageRef> {
+    async postOffer(card: OfferCard, hooks = {}): Promise<MessageRef> {
       const already = postedCards.get(card.offerId);
       if (already !== undefined) return already;
       const user = card.rep.slackUserId;
@@ -198,7 +207,10 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
       const channel = await dmChannel(user);
       const message = buildOfferCard(card);
       try {
-        const ref = await post(channel, message.text, message.blocks, undefined, `offer:${card.offerId}`);
+        const ref = await post(channel, message.text, message.blocks, undefined, `offer:${card.offerId}`, {
+          offerId: card.offerId,
+          beforeSend: hooks.beforeSend,
+        });
         postedCards.set(card.offerId, ref);
         if (postedCards.size > 10_000) postedCards.delete(postedCards.keys().next().value as string);
         log.debug({ offerId: card.offerId, channel: ref.channel, ts: ref.ts }, 'offer card posted');
@@ -208,6 +220,38 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
         if (err instanceof ConnectorError && err.failure.kind === 'not_found') dmChannels.delete(user);
         throw err;
       }
+    },
+
+    async findOffer(card: OfferCard, since: Millis): Promise<MessageRef | null> {
+      const user = card.rep.slackUserId;
+      if (user === undefined || user === '') return null;
+      const channel = await dmChannel(user);
+      let history;
+      try {
+        history = await call('conversations.history', () =>
+          client.conversations.history({
+            channel,
+            // A minute of slack for clock skew between us and Slack.
+            oldest: ((since - 60_000) / 1000).toFixed(6),
+            include_all_metadata: true,
+            limit: 200,
+          }),
+        );
+      } catch (err) {
+        // Without im:history (an app installed before the scope was added) the check cannot be made: post
+        // anyway, accepting the rare double card over never sending one. Outages and rate limits retry.
+        if (err instanceof ConnectorError && (err.failure.kind === 'auth' || err.failure.kind === 'invalid')) {
+          log.warn({ offerId: card.offerId, reason: err.failure.reason }, 'cannot look for an interrupted card post');
+          return null;
+        }
+        throw err;
+      }
+      const found = (history.messages ?? []).find(
+        (m) =>
+          m.metadata?.event_type === OFFER_EVENT_TYPE &&
+          (m.metadata.event_payload as { offer_id?: unknown } | undefined)?.offer_id === card.offerId,
+      );
+      return found?.ts !== undefined ? { channel, ts: found.ts } : null;
     },
 
     async closeOffer(ref: MessageRef, card: OfferCard, outcome: OfferOutcome): Promise<void> {

@@ -202,8 +202,24 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
       const card = await cardFor(offer, handoff, lead);
       if (!card?.rep.slackUserId)
         return fail('not_found', `rep ${offer.repId} has no Slack user (set slackUserId or check their email)`);
-      const ref = await needNotifier().postOffer(card);
-      // The one double-post window: Slack answered but we crash before this line. Kept to a single write.
+      const notifier = needNotifier();
+      // A channel without a ts: an earlier attempt went as far as sending and never stored the answer (killed
+      // mid-call, or the call timed out after Slack posted). Look for that card before posting another.
+      if (offer.slackChannel !== null) {
+        const found = await notifier.findOffer(card, offer.offeredAt);
+        if (found !== null) {
+          await store.setOfferMessage(offer.id, found);
+          deps.logger.info(
+            { handoffId: handoff.id, offerId: offer.id, channel: found.channel },
+            'card found, not reposted',
+          );
+          return OK;
+        }
+      }
+      const ref = await notifier.postOffer(card, {
+        beforeSend: (channel) =>
+          offer.slackChannel === channel ? Promise.resolve() : store.setOfferChannel(offer.id, channel),
+      });
       await store.setOfferMessage(offer.id, ref);
       deps.logger.info(
         { handoffId: handoff.id, offerId: offer.id, repId: offer.repId, channel: ref.channel },

@@ -69,8 +69,16 @@ export interface EscalationOutcome {
 }
 
 export interface RepNotifier {
-  /** DMs the offer card to the rep; returns where it went. */
-  postOffer(card: OfferCard): Promise<MessageRef>;
+  /**
+   * DMs the offer card to the rep; returns where it went. `beforeSend` runs once the post is about to go
+   * out (after pacing), with the channel: the caller records that a post may now exist.
+   */
+  postOffer(card: OfferCard, hooks?: { beforeSend?: (channel: string) => Promise<void> }): Promise<MessageRef>;
+  /**
+   * The card of this offer if it is already in the rep's DM (posted on or after `since` by an attempt that
+   * never learned its ts, e.g. a process killed mid-call), or null when it is not there or cannot be checked.
+   */
+  findOffer(card: OfferCard, since: Millis): Promise<MessageRef | null>;
   /** Replaces the card's buttons with its final state. */
   closeOffer(ref: MessageRef, card: OfferCard, outcome: OfferOutcome): Promise<void>;
   /** Threaded reminder under the card. */

@@ -195,6 +195,11 @@ export interface Store {
   countOffersByRepSince(since: Record<string, Millis>): Promise<Record<string, number>>;
   /** Records where the card went, as soon as Slack answered (no state check, no version bump). */
   setOfferMessage(offerId: string, message: { channel: string; ts: string }): Promise<void>;
+  /**
+   * Notes that the card is about to be posted in `channel` (before its ts is known). An offer with a channel
+   * and no ts may have a card that a crashed attempt posted: the next attempt looks before posting.
+   */
+  setOfferChannel(offerId: string, channel: string): Promise<void>;
 
   // --- audit ---------------------------------------------------------------------------------------
   listEvents(handoffId: string): Promise<HandoffEvent[]>;

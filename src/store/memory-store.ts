@@ -337,6 +337,11 @@ export function createMemoryStore(): Store {
       o.slackTs = message.ts;
     },
 
+    async setOfferChannel(offerId: string, channel: string): Promise<void> {
+      const o = offers.get(offerId);
+      if (o !== undefined && o.slackTs === null) o.slackChannel = channel;
+    },
+
     // --- audit ----------------------------------------------------------------------------------
 
     async listEvents(handoffId: string): Promise<HandoffEvent[]> {

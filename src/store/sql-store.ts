@@ -589,6 +589,15 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
         .execute();
     },
 
+    async setOfferChannel(offerId: string, channel: string): Promise<void> {
+      await db
+        .updateTable('offers')
+        .set({ slack_channel: channel })
+        .where('id', '=', offerId)
+        .where('slack_ts', 'is', null)
+        .execute();
+    },
+
     // --- audit ----------------------------------------------------------------------------------
 
     async listEvents(handoffId: string): Promise<HandoffEvent[]> {

@@ -241,6 +241,35 @@ describe.each(engines)('the hand-off lifecycle (%s store)', (_name, open) => {
     expect(h.slack.posted).toHaveLength(1);
   });
 
+  it('finds a card whose post lost its answer instead of posting it again', async () => {
+    h.slack.loseNextAnswer = true;
+    await ingestLeads(h.deps, [makeLead()]);
+    await h.drain();
+    // Slack has the card, the store has only the channel it went to.
+    expect(h.slack.posted).toHaveLength(1);
+    const { card, ref } = h.slack.posted[0]!;
+    expect(await h.store.getOffer(card.offerId)).toMatchObject({ slackChannel: ref.channel, slackTs: null });
+    for (let i = 0; i < 10 && (await h.store.getOffer(card.offerId))?.slackTs == null; i++) {
+      h.clock.advance(10_000);
+      await h.drain();
+    }
+    expect(h.slack.lookups).toEqual([card.offerId]);
+    expect(h.slack.posted).toHaveLength(1);
+    expect(await h.store.getOffer(card.offerId)).toMatchObject({ slackChannel: ref.channel, slackTs: ref.ts });
+  });
+
+  it('does not look for a card when no attempt got as far as sending it', async () => {
+    h.slack.failNext = [{ kind: 'transient', reason: 'HTTP 503' }];
+    await ingestLeads(h.deps, [makeLead()]);
+    await h.drain();
+    for (let i = 0; i < 10 && h.slack.posted.length === 0; i++) {
+      h.clock.advance(10_000);
+      await h.drain();
+    }
+    expect(h.slack.posted).toHaveLength(1);
+    expect(h.slack.lookups).toEqual([]);
+  });
+
   it('dead-letters a job that can never succeed', async () => {
     const settings = baseSettings();
     settings.reps = settings.reps.map((r) => (r.id === 'alice' ? ({ ...r, slackUserId: undefined } as never) : r));

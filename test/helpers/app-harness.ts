@@ -87,11 +87,27 @@ export class FakeSlack implements RepNotifier {
     const f = this.failNext.shift();
     if (f) throw new ConnectorError('slack', f);
   }
-  async postOffer(card: OfferCard): Promise<MessageRef> {
+  /** Posts the next card but loses Slack's answer (as a kill or a timeout after Slack posted would). */
+  loseNextAnswer = false;
+  /** Offers looked for with findOffer. */
+  lookups: string[] = [];
+  async postOffer(
+    card: OfferCard,
+    hooks: { beforeSend?: (channel: string) => Promise<void> } = {},
+  ): Promise<MessageRef> {
     this.maybeFail();
     const ref = { channel: `D_${card.rep.id}`, ts: `${1000 + ++this.seq}.0001` };
+    await hooks.beforeSend?.(ref.channel);
     this.posted.push({ card, ref });
+    if (this.loseNextAnswer) {
+      this.loseNextAnswer = false;
+      throw new ConnectorError('slack', { kind: 'transient', reason: 'chat.postMessage: socket hang up' });
+    }
     return ref;
+  }
+  async findOffer(card: OfferCard): Promise<MessageRef | null> {
+    this.lookups.push(card.offerId);
+    return this.posted.find((p) => p.card.offerId === card.offerId)?.ref ?? null;
   }
   async closeOffer(ref: MessageRef, _card: OfferCard, outcome: OfferOutcome): Promise<void> {
     this.maybeFail();

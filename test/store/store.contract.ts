@@ -619,6 +619,15 @@ export function storeContract(harness: StoreHarness): void {
       expect(await store.getOffer('missing')).toBeNull();
       expect(await store.listOffers('missing')).toEqual([]);
     });
+
+    it('notes the channel a card is about to go to, and never over a posted card', async () => {
+      const { offer } = await offered('alice');
+      await store.setOfferChannel(offer.id, 'D123');
+      expect(await store.getOffer(offer.id)).toEqual({ ...offer, slackChannel: 'D123', slackTs: null });
+      await store.setOfferMessage(offer.id, { channel: 'D123', ts: '1700000000.000100' });
+      await store.setOfferChannel(offer.id, 'D999');
+      expect(await store.getOffer(offer.id)).toMatchObject({ slackChannel: 'D123', slackTs: '1700000000.000100' });
+    });
   });
 
   describe('audit', () => {

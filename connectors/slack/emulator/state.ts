@@ -38,6 +38,8 @@ export interface RecordedMessage {
   postedAt: number;
   edits: MessageEdit[];
   deleted: boolean;
+  /** Message metadata as chat.postMessage received it (`event_type` + `event_payload`), or null. */
+  metadata: { event_type: string; event_payload: Record<string, unknown> } | null;
 }
 
 export interface RecordedEphemeral {
@@ -125,7 +127,13 @@ export interface SlackState {
   openDm(user: string): { id: string; created: boolean };
   message(channel: string, ts: string): RecordedMessage | undefined;
   /** Records a message the app's bot user posts now. */
-  postAsBot(channel: string, text: string, blocks: unknown[], threadTs: string | null): RecordedMessage;
+  postAsBot(
+    channel: string,
+    text: string,
+    blocks: unknown[],
+    threadTs: string | null,
+    metadata?: RecordedMessage['metadata'],
+  ): RecordedMessage;
 }
 
 export function createSlackState(options: { now: () => number; requestUrl: string | null }): SlackState {
@@ -174,7 +182,7 @@ export function createSlackState(options: { now: () => number; requestUrl: strin
       return { id, created: true };
     },
     message: (channel, ts) => messageIndex.get(`${channel}:${ts}`),
-    postAsBot(channel, text, blocks, threadTs) {
+    postAsBot(channel, text, blocks, threadTs, metadata = null) {
       const m: RecordedMessage = {
         channel,
         ts: state.nextTs(),
@@ -185,6 +193,7 @@ export function createSlackState(options: { now: () => number; requestUrl: strin
         postedAt: now(),
         edits: [],
         deleted: false,
+        metadata,
       };
       state.messages.push(m);
       messageIndex.set(`${channel}:${m.ts}`, m);

@@ -7,7 +7,7 @@ import { send } from './http.js';
 import { isObject, str, type Json } from './json.js';
 import { messageJson, userJson, viewJson } from './shapes.js';
 import type { SocketMode } from './socket-mode.js';
-import { BOT, TEAM, type EmulatorChannel, type RecordedView, type SlackState } from './state.js';
+import { BOT, TEAM, type EmulatorChannel, type RecordedMessage, type RecordedView, type SlackState } from './state.js';
 
 interface WebApiSettings {
   botToken: string;
@@ -125,6 +125,21 @@ export function createWebApi(state: SlackState, socketMode: SocketMode, settings
     return { text, blocks };
   }
 
+  /** chat.postMessage `metadata`: an object (or its JSON) with a string event_type and an object event_payload. */
+  function messageMetadata(arg: unknown): RecordedMessage['metadata'] {
+    if (arg === undefined || arg === '') return null;
+    const m = jsonArg(arg);
+    if (
+      typeof m !== 'object' ||
+      m === null ||
+      typeof (m as Json).event_type !== 'string' ||
+      typeof (m as Json).event_payload !== 'object' ||
+      (m as Json).event_payload === null
+    )
+      throw new SlackError('invalid_metadata_format');
+    return { event_type: (m as Json).event_type as string, event_payload: (m as Json).event_payload as Json };
+  }
+
   const methods: Record<string, (args: Json) => Json> = {
     'auth.test': () => ({
       url: `https://${TEAM.domain}.slack.com/`,
@@ -140,8 +155,9 @@ export function createWebApi(state: SlackState, socketMode: SocketMode, settings
       const { text, blocks } = messageArgs(args);
       const threadTs = str(args.thread_ts) ?? null;
       if (threadTs !== null && state.message(ch.id, threadTs) === undefined) throw new SlackError('thread_not_found');
+      const metadata = messageMetadata(args.metadata);
       checkRate(ch.id);
-      const m = state.postAsBot(ch.id, text, blocks, threadTs);
+      const m = state.postAsBot(ch.id, text, blocks, threadTs, metadata);
       return { channel: ch.id, ts: m.ts, message: messageJson(m) };
     },
     'chat.update': (args) => {
@@ -213,6 +229,29 @@ export function createWebApi(state: SlackState, socketMode: SocketMode, settings
       };
       state.homes.set(user, v);
       return { view: viewJson(v) };
+    },
+    // Newest first, top-level messages only; metadata only with include_all_metadata. DMs need im:history.
+    'conversations.history': (args) => {
+      const ch = resolveChannel(args.channel);
+      const needed = ch.id.startsWith('D') ? 'im:history' : 'channels:history';
+      if (!settings.scopes.includes(needed))
+        throw new SlackError('missing_scope', { needed, provided: settings.scopes.join(',') });
+      const oldest = Number(str(args.oldest) ?? '0') || 0;
+      const limit = Math.min(Math.max(Number(args.limit ?? 100) || 100, 1), 999);
+      const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
+      const found = state.messages
+        .filter((m) => m.channel === ch.id && !m.deleted && m.threadTs === null && Number(m.ts) > oldest)
+        .sort((a, b) => Number(b.ts) - Number(a.ts));
+      const page = found.slice(0, limit);
+      return {
+        messages: page.map((m) => ({
+          ...messageJson(m),
+          ...(withMetadata && m.metadata !== null ? { metadata: m.metadata } : {}),
+        })),
+        has_more: found.length > page.length,
+        pin_count: 0,
+        response_metadata: { next_cursor: '' },
+      };
     },
     'conversations.open': (args) => {
       const list = (str(args.users) ?? '')

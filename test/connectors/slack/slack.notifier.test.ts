@@ -88,6 +88,38 @@ describe('Slack notifier', () => {
     expect(JSON.stringify(posted?.blocks)).toContain(ACTION.accept);
   });
 
+  it('finds a card it posted by the offer id it carries, and only that card', async () => {
+    const sent: string[] = [];
+    const ref = await notifier.postOffer(card(1), { beforeSend: async (channel) => void sent.push(channel) });
+    expect(sent).toEqual([ref.channel]);
+    expect(emulator.control.message(ref.channel, ref.ts)?.metadata).toEqual({
+      event_type: 'handoff_offer',
+      event_payload: { offer_id: 'o1' },
+    });
+    clock += 5_000;
+    await notifier.postOffer(card(2));
+    expect(await notifier.findOffer(card(1), clock - 60_000)).toEqual(ref);
+    expect(await notifier.findOffer(card(3), clock - 60_000)).toBeNull();
+    // Only cards posted since the offer was made count (a minute of slack for clock skew).
+    expect(await notifier.findOffer(card(1), clock + 10 * 60_000)).toBeNull();
+  });
+
+  it('cannot look without im:history and then says so instead of failing the post', async () => {
+    await emulator.close();
+    emulator = await startSlackEmulator({
+      signingSecret: SECRET,
+      botToken: BOT_TOKEN,
+      now: () => clock,
+      scopes: ['chat:write', 'commands', 'im:write', 'users:read', 'users:read.email'],
+    });
+    emulator.control.addUser({ id: 'U0ALICE', name: 'alice', email: 'alice@example.com' });
+    const logger = recordingLogger();
+    const old = createSlackNotifier({ botToken: BOT_TOKEN, apiUrl: emulator.apiUrl }, { logger, now: () => clock });
+    expect(await old.findOffer(card(1), clock)).toBeNull();
+    expect(emulator.control.calls('conversations.history')).toHaveLength(1);
+    expect(logger.records.some((r) => r.msg === 'cannot look for an interrupted card post')).toBe(true);
+  });
+
   it('refuses a rep without a Slack user id as not_found', async () => {
     const { slackUserId: _omit, ...noSlack } = ALICE;
     const err = await failure(notifier.postOffer(card(1, { rep: noSlack })));
