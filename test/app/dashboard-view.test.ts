@@ -4,34 +4,19 @@ import { describe, expect, it } from 'vitest';
 import { latestStartWithin } from '../../src/app/dashboard-view.js';
 import { filteredExportReader } from '../../src/app/export-handoffs.js';
 import type { ExportRow, MetricsReader } from '../../src/ports/metrics.js';
+import { makeExportRow } from '../helpers/builders.js';
 
 const M = 60_000;
 
 function row(i: number, teamId: string): ExportRow {
-  return {
+  return makeExportRow({
     id: `h${String(i).padStart(4, '0')}`,
-    source: 'hubspot',
     externalId: `x${i}`,
-    email: null,
-    firstName: null,
-    lastName: null,
-    company: null,
     channel: 'ADS',
-    campaign: null,
-    hot: false,
-    imported: false,
     mqlAt: 1_000 + i,
     state: 'accepted',
     teamId,
-    repId: null,
-    escalatedAt: null,
-    escalationReason: null,
-    decidedAt: null,
-    decidedBy: null,
-    reasonId: null,
-    note: null,
-    offers: [],
-  };
+  });
 }
 
 function fakeReader(rows: ExportRow[]): MetricsReader & { calls: number } {

@@ -4,7 +4,6 @@
 // emulators: HubSpot calls per 1,000 MQLs (budget ≤ 20: search pages of 200, batch writes of 100) beside the naive
 // design (one search/read and one write per lead: 2,000), and Slack Web API calls per offer (1) and per decision
 // (≤ 1). Prints figures; not an assertion.
-import { fileURLToPath } from 'node:url';
 import {
   benchContact,
   createBenchWorld,
@@ -12,6 +11,7 @@ import {
   pollUntil,
   postedCards,
   seconds,
+  runIfMain,
   stdoutLog,
   sum,
   type BenchLog,
@@ -195,14 +195,4 @@ export async function run(options: ApiCallsOptions = {}): Promise<BenchRow[]> {
   }
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  run().then(
-    (rows) => rows.forEach((r) => stdoutLog(`${r.figure}: ${r.measured} (budget ${r.budget})`)),
-    (err: unknown) => {
-      process.stderr.write(
-        `api calls bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-      );
-      process.exitCode = 1;
-    },
-  );
-}
+runIfMain(import.meta.url, 'api calls', run);

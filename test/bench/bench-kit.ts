@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, totalmem, platform, release } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createWorld, MANAGER, type World } from '../e2e/helpers/world.js';
 import { waitFor } from '../helpers/wait.js';
 import type { RecordedMessage, SlackEmulator } from '../../connectors/slack/emulator/index.js';
@@ -69,6 +70,23 @@ export interface BenchLog {
 }
 
 export const stdoutLog: BenchLog = (line) => void process.stdout.write(`${line}\n`);
+
+/**
+ * Runs a bench when its module is the script node was started with (`node dist/test/bench/x.bench.js`), printing
+ * one line per row; a bench that throws prints its stack and leaves exit code 1.
+ */
+export function runIfMain(moduleUrl: string, name: string, bench: () => Promise<BenchRow[]>): void {
+  if (process.argv[1] === undefined || fileURLToPath(moduleUrl) !== process.argv[1]) return;
+  bench().then(
+    (rows) => rows.forEach((r) => stdoutLog(`${r.figure}: ${r.measured} (budget ${r.budget})`)),
+    (err: unknown) => {
+      process.stderr.write(
+        `${name} bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
+      process.exitCode = 1;
+    },
+  );
+}
 
 /** Nearest-rank percentile of unsorted values (NaN when empty). */
 export function percentile(values: readonly number[], p: number): number {

@@ -3,7 +3,6 @@
 // budget p95 ≤ 1 s. Polling path: no webhooks, the worker searches every `pollEvery`; budget: every card within
 // pollEvery + 1 s. "Visible" is the moment the contact is created in the emulator; "posted" is when the emulated
 // Slack accepted chat.postMessage. Prints figures; not an assertion.
-import { fileURLToPath } from 'node:url';
 import {
   benchContact,
   cardKey,
@@ -12,6 +11,7 @@ import {
   percentile,
   pollUntil,
   postedCards,
+  runIfMain,
   stdoutLog,
   type BenchLog,
   type BenchRow,
@@ -127,14 +127,4 @@ export async function run(options: CardLatencyOptions = {}): Promise<BenchRow[]>
   ];
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  run().then(
-    (rows) => rows.forEach((r) => stdoutLog(`${r.figure}: ${r.measured} (budget ${r.budget})`)),
-    (err: unknown) => {
-      process.stderr.write(
-        `card latency bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-      );
-      process.exitCode = 1;
-    },
-  );
-}
+runIfMain(import.meta.url, 'card latency', run);

@@ -7,7 +7,6 @@
 //   the 100-per-10-s limit → M / 1,000 s, also below the Slack bound.)
 //   bound = max(M / 1,000, M / N − 3) seconds.
 // Prints figures; not an assertion.
-import { fileURLToPath } from 'node:url';
 import {
   benchContact,
   createBenchWorld,
@@ -15,6 +14,7 @@ import {
   pollProgress,
   postedCards,
   seconds,
+  runIfMain,
   stdoutLog,
   type BenchLog,
   type BenchRow,
@@ -135,13 +135,7 @@ export async function run(options: DrainOptions = {}): Promise<BenchRow[]> {
   }
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+runIfMain(import.meta.url, 'drain', () => {
   const leads = process.argv[2] === undefined ? undefined : Number(process.argv[2]);
-  run(leads === undefined ? {} : { leads }).then(
-    (rows) => rows.forEach((r) => stdoutLog(`${r.figure}: ${r.measured} (budget ${r.budget})`)),
-    (err: unknown) => {
-      process.stderr.write(`drain bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+  return run(leads === undefined ? {} : { leads });
+});

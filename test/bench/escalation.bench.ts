@@ -4,7 +4,6 @@
 // notices are queued in the same transaction). Budget (DESIGN §9): p99 ≤ 2 s late. The managers' channel then receives
 // the notices at Slack's pace (about one message per second per channel), which this figure does not include.
 // Prints figures; not an assertion.
-import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import {
   benchContact,
@@ -12,6 +11,7 @@ import {
   ms,
   percentile,
   pollProgress,
+  runIfMain,
   stdoutLog,
   type BenchLog,
   type BenchRow,
@@ -85,14 +85,4 @@ export async function run(options: EscalationOptions = {}): Promise<BenchRow[]> 
   }
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  run().then(
-    (rows) => rows.forEach((r) => stdoutLog(`${r.figure}: ${r.measured} (budget ${r.budget})`)),
-    (err: unknown) => {
-      process.stderr.write(
-        `escalation bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-      );
-      process.exitCode = 1;
-    },
-  );
-}
+runIfMain(import.meta.url, 'escalation', run);

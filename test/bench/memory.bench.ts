@@ -4,10 +4,9 @@
 // sweeps with nothing new, and its RSS is read from /proc/<pid>/status. An empty store is measured the same way for
 // comparison. Budget (DESIGN §9): ≤ 150 MB. Prints figures; not an assertion.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { openStore } from '../../src/store/index.js';
-import { createBenchWorld, stdoutLog, type BenchLog, type BenchRow } from './bench-kit.js';
+import { createBenchWorld, runIfMain, stdoutLog, type BenchLog, type BenchRow } from './bench-kit.js';
 
 export interface MemoryOptions {
   handoffs?: number;
@@ -150,12 +149,4 @@ export async function run(options: MemoryOptions = {}): Promise<BenchRow[]> {
   ];
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  run().then(
-    (rows) => rows.forEach((r) => stdoutLog(`${r.figure}: ${r.measured} (budget ${r.budget})`)),
-    (err: unknown) => {
-      process.stderr.write(`memory bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfMain(import.meta.url, 'memory', run);

@@ -2,6 +2,7 @@
 import type { HandoffAction } from '../../src/domain/handoff-machine.js';
 import type { Handoff, Lead, Rep, Team } from '../../src/domain/model.js';
 import type { MessageDoc } from '../../src/ports/message-doc.js';
+import type { ExportRow } from '../../src/ports/metrics.js';
 
 let counter = 0;
 
@@ -107,6 +108,20 @@ export function makeHandoff(overrides: Partial<Handoff> & { id: string }): Hando
     updatedAt: 0,
     ...overrides,
   };
+}
+
+/** A row of the hand-off export: makeHandoff's columns, no names, company or offers, unless overridden. */
+export function makeExportRow(overrides: Partial<ExportRow> & { id: string }): ExportRow {
+  const {
+    leadId: _leadId,
+    version: _version,
+    offerCount: _offerCount,
+    dueAt: _dueAt,
+    createdAt: _createdAt,
+    updatedAt: _updatedAt,
+    ...columns
+  } = makeHandoff({ id: overrides.id });
+  return { ...columns, firstName: null, lastName: null, company: null, offers: [], ...overrides };
 }
 
 /** How a seeded offer ends, as a move of the transition table; a timed-out offer leaves the hand-off offered. */

@@ -11,7 +11,8 @@ import type { DashboardOptions } from '../../src/http/dashboard.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import type { Store } from '../../src/ports/store.js';
 import { metricsReaderFor } from '../../src/store/metrics-memory.js';
-import { makeLead, makeRep, makeTeam, OFFER_END_ACTION } from './builders.js';
+import { makeLead, makeRep, makeTeam } from './builders.js';
+import { seedHandoff, type OfferStep } from './seed-handoffs.js';
 
 export const M = 60_000;
 const H = 60 * M;
@@ -86,18 +87,6 @@ export function readCsvDownload(bytes: Buffer): { header: string[]; rows: Record
   return { header, rows };
 }
 
-type Step =
-  | {
-      rep: string;
-      at: number;
-      due: number;
-      end: 'accepted' | 'rejected' | 'timed_out' | 'withdrawn';
-      endAt: number;
-      reason?: string;
-      note?: string;
-    }
-  | { rep: string; at: number; due: number; end: 'open' };
-
 interface Spec {
   first: string;
   last: string | null;
@@ -108,7 +97,7 @@ interface Spec {
   team: string | null;
   hot: boolean;
   imported?: { state: 'accepted' | 'rejected'; after: number; reason?: string };
-  offers: Step[];
+  offers: OfferStep[];
   escalate?: { after: number; reason: string };
 }
 
@@ -262,101 +251,19 @@ export async function seedDashboard(store: Store): Promise<string[]> {
         ...(spec.campaign === null ? {} : { campaign: spec.campaign }),
       },
     });
-    const imp = spec.imported;
-    const ingested = await store.ingest(
-      imp
-        ? {
-            lead,
-            hot: spec.hot,
-            imported: true,
-            state: imp.state,
-            decidedAt: spec.mqlAt + imp.after,
-            reasonId: imp.state === 'rejected' ? (imp.reason ?? null) : null,
-            decidedBy: null,
-          }
-        : { lead, hot: spec.hot, imported: false, events: [{ type: 'detected', actor: null }] },
-      spec.mqlAt,
+    const id = await seedHandoff(
+      store,
+      {
+        lead,
+        hot: spec.hot,
+        team: spec.team,
+        offers: spec.offers,
+        ...(spec.imported ? { imported: spec.imported } : {}),
+        ...(spec.escalate ? { escalate: spec.escalate } : {}),
+      },
+      { label: `dashboard seed #${n}`, offerId: (seq) => `dash-${n}-o${seq}` },
     );
-    let h = ingested.handoff;
-    ids.push(h.id);
-    for (let i = 0; i < spec.offers.length; i++) {
-      const step = spec.offers[i]!;
-      const offerId = `dash-${n}-o${i + 1}`;
-      const offeredAt = spec.mqlAt + step.at * M;
-      const offered = await store.applyChange(
-        {
-          handoffId: h.id,
-          action: i === 0 ? 'offer' : 'reoffer',
-          expectVersion: h.version,
-          set: {
-            repId: step.rep,
-            teamId: spec.team,
-            offerCount: i + 1,
-            dueAt: spec.mqlAt + step.due * M,
-          },
-          insertOffers: [
-            {
-              id: offerId,
-              repId: step.rep,
-              seq: i + 1,
-              state: 'open',
-              offeredAt,
-              dueAt: spec.mqlAt + step.due * M,
-              remindAt: null,
-              ownerMatch: false,
-              trace: {},
-            },
-          ],
-          events: [{ type: 'offered', actor: null, data: { offerId, repId: step.rep } }],
-        },
-        offeredAt,
-      );
-      if (!offered.ok) throw new Error(`dashboard seed: offering #${n} failed`);
-      h = offered.handoff;
-      if (step.end === 'open') continue;
-      const endAt = spec.mqlAt + step.endAt * M;
-      const final = step.end !== 'timed_out';
-      const ended = await store.applyChange(
-        {
-          handoffId: h.id,
-          action: OFFER_END_ACTION[step.end],
-          expectVersion: h.version,
-          set: final
-            ? {
-                decidedAt: endAt,
-                decidedBy: step.end === 'withdrawn' ? null : step.rep,
-                reasonId: step.end === 'rejected' ? (step.reason ?? null) : null,
-                note: step.end === 'rejected' ? (step.note ?? null) : null,
-                dueAt: null,
-              }
-            : {},
-          updateOffers: [{ id: offerId, expectState: 'open', set: { state: step.end, decidedAt: endAt } }],
-          events: [{ type: step.end, actor: step.rep }],
-        },
-        endAt,
-      );
-      if (!ended.ok) throw new Error(`dashboard seed: ending #${n} failed`);
-      h = ended.handoff;
-    }
-    if (spec.escalate) {
-      const at = spec.mqlAt + spec.escalate.after;
-      const esc = await store.applyChange(
-        {
-          handoffId: h.id,
-          action: 'escalate',
-          expectVersion: h.version,
-          set: {
-            teamId: spec.team,
-            escalatedAt: at,
-            escalationReason: spec.escalate.reason,
-            dueAt: null,
-          },
-          events: [{ type: 'escalated', actor: null, data: { reason: spec.escalate.reason } }],
-        },
-        at,
-      );
-      if (!esc.ok) throw new Error(`dashboard seed: escalating #${n} failed`);
-    }
+    ids.push(id);
   }
   await store.setRepStatus('bruno', { awayUntil: null, since: NOW - 1 * H, note: 'dentist <3' });
   await store.putAlert({

@@ -3,25 +3,14 @@
 // GOLDEN below (see the table in the comments), never by the code under test.
 import type { Millis } from '../../src/domain/model.js';
 import type { Store } from '../../src/ports/store.js';
-import { makeLead, OFFER_END_ACTION } from './builders.js';
+import { makeLead } from './builders.js';
+import { seedHandoff, type OfferStep } from './seed-handoffs.js';
 
 export const M = 60_000;
 export const WINDOW = { since: Date.UTC(2026, 10, 1), until: Date.UTC(2026, 10, 15) };
 export const RECYCLE = ['bad_timing'];
 /** "Now" for the backlog: 2026-11-12 12:00Z. */
 export const BACKLOG_NOW = Date.UTC(2026, 10, 12, 12, 0);
-
-type OfferStep =
-  | {
-      rep: string;
-      at: number;
-      due: number;
-      end: 'accepted' | 'rejected' | 'timed_out' | 'withdrawn';
-      endAt: number;
-      reason?: string;
-      note?: string;
-    }
-  | { rep: string; at: number; due: number; end: 'open' };
 
 interface Spec {
   name: string;
@@ -192,97 +181,19 @@ export async function seedGolden(store: Store): Promise<Record<string, string>> 
         ...(spec.campaign === null ? {} : { campaign: spec.campaign }),
       },
     });
-    const imp = spec.imported;
-    const ingested = await store.ingest(
-      imp
-        ? {
-            lead,
-            hot: spec.hot ?? false,
-            imported: true,
-            state: imp.state,
-            decidedAt: spec.mqlAt + imp.after,
-            reasonId: imp.reason ?? null,
-            decidedBy: null,
-          }
-        : { lead, hot: spec.hot ?? false, imported: false, events: [{ type: 'detected', actor: null }] },
-      spec.mqlAt,
+    const id = await seedHandoff(
+      store,
+      {
+        lead,
+        hot: spec.hot ?? false,
+        team: spec.team,
+        offers: spec.offers ?? [],
+        ...(spec.imported ? { imported: spec.imported } : {}),
+        ...(spec.escalate ? { escalate: spec.escalate } : {}),
+      },
+      { label: `golden ${spec.name}`, offerId: (seq) => `${spec.name}-o${seq}-${n}` },
     );
-    let h = ingested.handoff;
-    ids[spec.name] = h.id;
-    const steps = spec.offers ?? [];
-    for (let i = 0; i < steps.length; i++) {
-      const step = steps[i]!;
-      const offerId = `${spec.name}-o${i + 1}-${n}`;
-      const offeredAt = spec.mqlAt + step.at * M;
-      const offered = await store.applyChange(
-        {
-          handoffId: h.id,
-          action: i === 0 ? 'offer' : 'reoffer',
-          expectVersion: h.version,
-          set: {
-            repId: step.rep,
-            teamId: spec.team,
-            offerCount: i + 1,
-            dueAt: spec.mqlAt + step.due * M,
-          },
-          insertOffers: [
-            {
-              id: offerId,
-              repId: step.rep,
-              seq: i + 1,
-              state: 'open',
-              offeredAt,
-              dueAt: spec.mqlAt + step.due * M,
-              remindAt: null,
-              ownerMatch: false,
-              trace: {},
-            },
-          ],
-          events: [{ type: 'offered', actor: null, data: { offerId, repId: step.rep } }],
-        },
-        offeredAt,
-      );
-      if (!offered.ok) throw new Error(`golden: offering ${spec.name} failed`);
-      h = offered.handoff;
-      if (step.end === 'open') continue;
-      const endAt = spec.mqlAt + step.endAt * M;
-      const final = step.end === 'accepted' || step.end === 'rejected' || step.end === 'withdrawn';
-      const ended = await store.applyChange(
-        {
-          handoffId: h.id,
-          action: OFFER_END_ACTION[step.end],
-          expectVersion: h.version,
-          set: final
-            ? {
-                decidedAt: endAt,
-                decidedBy: step.end === 'withdrawn' ? null : step.rep,
-                reasonId: step.end === 'rejected' ? (step.reason ?? null) : null,
-                note: step.end === 'rejected' ? (step.note ?? null) : null,
-                dueAt: null,
-              }
-            : {},
-          updateOffers: [{ id: offerId, expectState: 'open', set: { state: step.end, decidedAt: endAt } }],
-          events: [{ type: step.end, actor: step.rep }],
-        },
-        endAt,
-      );
-      if (!ended.ok) throw new Error(`golden: ending ${spec.name} failed`);
-      h = ended.handoff;
-    }
-    if (spec.escalate) {
-      const at = spec.mqlAt + spec.escalate.after;
-      const esc = await store.applyChange(
-        {
-          handoffId: h.id,
-          action: 'escalate',
-          expectVersion: h.version,
-          set: { escalatedAt: at, escalationReason: spec.escalate.reason, dueAt: null },
-          events: [{ type: 'escalated', actor: null, data: { reason: spec.escalate.reason } }],
-        },
-        at,
-      );
-      if (!esc.ok) throw new Error(`golden: escalating ${spec.name} failed`);
-    }
+    ids[spec.name] = id;
   }
   return ids;
 }

@@ -1,34 +1,13 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Logger } from '../../src/ports/logger.js';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { capturePino } from '../helpers/pino-capture.js';
 import { createLogger, maskEmail, scrub, stripUrlCredentials } from '../../src/runtime/logger.js';
 
-/** A destination that keeps every line pino writes. */
-function capture(): { stream: Writable; lines: () => Array<Record<string, any>>; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, done) {
-      chunks.push(chunk.toString());
-      done();
-    },
-  });
-  return {
-    stream,
-    text: () => chunks.join(''),
-    lines: () =>
-      chunks
-        .join('')
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .map((l) => JSON.parse(l) as Record<string, any>),
-  };
-}
-
 function jsonLogger(level: 'debug' | 'info' = 'info') {
-  const out = capture();
+  const out = capturePino();
   const log = createLogger({ level, pretty: false, destination: out.stream });
   return { log, out };
 }
@@ -166,7 +145,7 @@ describe('createLogger', () => {
   });
 
   it('writes human-readable lines in pretty mode', async () => {
-    const out = capture();
+    const out = capturePino();
     const log = createLogger({ pretty: true, destination: out.stream });
     log.info({ email: 'alice@example.com', botToken: 'xoxb-9' }, 'pretty hello');
     for (let i = 0; i < 200 && !out.text().includes('pretty hello'); i++) await new Promise((r) => setImmediate(r));
@@ -193,7 +172,7 @@ describe('scrub', () => {
 
 describe('child loggers', () => {
   it('write a key given again by a grandchild once, the grandchild’s value winning', () => {
-    const out = capture();
+    const out = capturePino();
     const root = createLogger({ level: 'info', pretty: false, destination: out.stream });
     // main.ts hands the store `child({ component: 'store' })` and the store adds its own component + dialect.
     root.child({ component: 'store' }).child({ component: 'store-sqlite', dialect: 'sqlite' }).info('opened');
@@ -203,7 +182,7 @@ describe('child loggers', () => {
   });
 
   it('keep the level of their parent and scrub secrets in bindings', () => {
-    const out = capture();
+    const out = capturePino();
     const root = createLogger({ level: 'info', pretty: false, destination: out.stream });
     const parent = root.child({ component: 'a' });
     parent.level = 'warn';

@@ -1,17 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { installShutdown, type ShutdownOptions } from '../../src/runtime/shutdown.js';
+import { deferred } from '../helpers/deferred.js';
 import { recordingLogger } from '../helpers/recording-logger.js';
-
-function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } {
-  let resolve!: () => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 describe('installShutdown', () => {
   const uninstalls: Array<() => void> = [];

@@ -12,6 +12,7 @@ import {
   skipPostgres,
   withPostgresStore,
 } from '../helpers/stores.js';
+import { SCHEMA_INDEXES, SCHEMA_TABLES } from './schema-names.js';
 import { storeContract } from './store.contract.js';
 
 const skip = skipPostgres();
@@ -53,36 +54,12 @@ describe.skipIf(skip)(skip ? `postgres store (${POSTGRES_SKIP_NOTICE})` : 'postg
         const tables = await sql<{
           tablename: string;
         }>`select tablename from pg_tables where schemaname = ${name}`.execute(store.db);
-        expect(tables.rows.map((r) => r.tablename)).toEqual(
-          expect.arrayContaining([
-            'alerts',
-            'cursors',
-            'events',
-            'handoffs',
-            'identities',
-            'jobs',
-            'leads',
-            'leases',
-            'offers',
-            'rep_status',
-            'rotation',
-          ]),
-        );
+        expect(tables.rows.map((r) => r.tablename)).toEqual(expect.arrayContaining(SCHEMA_TABLES));
         const indexes = await sql<{
           indexname: string;
         }>`select indexname from pg_indexes where schemaname = ${name}`.execute(store.db);
         expect(indexes.rows.map((r) => r.indexname)).toEqual(
-          expect.arrayContaining([
-            'handoffs_episode_key',
-            'handoffs_mql_at_idx',
-            'handoffs_team_id_idx',
-            'handoffs_rep_id_idx',
-            'handoffs_state_idx',
-            'offers_state_due_at_idx',
-            'offers_state_remind_at_idx',
-            'jobs_state_run_at_idx',
-            'jobs_idempotency_key_key',
-          ]),
+          expect.arrayContaining([...SCHEMA_INDEXES, 'handoffs_episode_key', 'jobs_idempotency_key_key']),
         );
         const types = await sql<{ column_name: string; data_type: string }>`
           select column_name, data_type from information_schema.columns

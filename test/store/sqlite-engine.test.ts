@@ -10,6 +10,7 @@ import type { SqlStore } from '../../src/store/index.js';
 import { makeLead } from '../helpers/builders.js';
 import { buildChild, exited, startChild } from './child-store.js';
 import type { ChildBuild } from './child-store.js';
+import { SCHEMA_INDEXES, SCHEMA_TABLES } from './schema-names.js';
 
 let dir: string;
 const opened: SqlStore[] = [];
@@ -60,37 +61,13 @@ describe('sqlite store on a file', () => {
     const tables = await sql<{
       name: string;
     }>`select name from sqlite_master where type = 'table' order by name`.execute(store.db);
-    expect(tables.rows.map((r) => r.name)).toEqual(
-      expect.arrayContaining([
-        'alerts',
-        'cursors',
-        'events',
-        'handoffs',
-        'identities',
-        'jobs',
-        'leads',
-        'leases',
-        'offers',
-        'rep_status',
-        'rotation',
-      ]),
-    );
+    expect(tables.rows.map((r) => r.name)).toEqual(expect.arrayContaining(SCHEMA_TABLES));
     const indexes = await sql<{
       name: string;
       tbl_name: string;
     }>`select name, tbl_name from sqlite_master where type = 'index'`.execute(store.db);
     const names = indexes.rows.map((r) => r.name);
-    expect(names).toEqual(
-      expect.arrayContaining([
-        'handoffs_mql_at_idx',
-        'handoffs_team_id_idx',
-        'handoffs_rep_id_idx',
-        'handoffs_state_idx',
-        'offers_state_due_at_idx',
-        'offers_state_remind_at_idx',
-        'jobs_state_run_at_idx',
-      ]),
-    );
+    expect(names).toEqual(expect.arrayContaining(SCHEMA_INDEXES));
     // Unique constraints show up as automatic indexes.
     const unique = await sql<{ name: string; unique: number }>`pragma index_list('handoffs')`.execute(store.db);
     expect(unique.rows.some((r) => r.unique === 1 && r.name.startsWith('sqlite_autoindex_handoffs'))).toBe(true);

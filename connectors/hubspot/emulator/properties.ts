@@ -205,7 +205,7 @@ function propertyNotFound(name: string): HttpFailure {
 
 export interface Properties {
   routes: Route[];
-  control: Pick<HubspotEmulatorControl, 'defineProperty' | 'propertyNames' | 'groupNames'>;
+  control: Pick<HubspotEmulatorControl, 'defineProperty' | 'defineTextProperties' | 'propertyNames' | 'groupNames'>;
 }
 
 /** Seeds the built-in catalogue into `state` and serves the contact properties API. */
@@ -288,6 +288,12 @@ export function createProperties(state: EmulatorState): Properties {
     return { status: 200, body: propertyJson(p) };
   }
 
+  function defineProperty(def: EmulatorPropertyDef): void {
+    if (def.groupName !== undefined && !groups.has(def.groupName))
+      groups.set(def.groupName, { name: def.groupName, label: def.groupName, displayOrder: -1 });
+    addProperty(contactProps, def, now());
+  }
+
   const { schemasRead, schemasWrite } = HUBSPOT_SCOPES;
   return {
     // The groups routes come first: /groups would also match /{name}.
@@ -312,10 +318,10 @@ export function createProperties(state: EmulatorState): Properties {
       ),
     ],
     control: {
-      defineProperty(def) {
-        if (def.groupName !== undefined && !groups.has(def.groupName))
-          groups.set(def.groupName, { name: def.groupName, label: def.groupName, displayOrder: -1 });
-        addProperty(contactProps, def, now());
+      defineProperty,
+      defineTextProperties(names) {
+        for (const name of names)
+          defineProperty({ name, label: name, type: 'string', fieldType: 'text', groupName: 'contactinformation' });
       },
       propertyNames: () => [...contactProps.keys()],
       groupNames: () => [...groups.keys()],

@@ -107,6 +107,8 @@ export interface HubspotEmulatorControl {
   seedOwners(owners: EmulatorOwnerSeed[]): string[];
   seedCompanies(companies: EmulatorCompanySeed[]): string[];
   defineProperty(def: EmulatorPropertyDef): void;
+  /** Custom single-line text contact properties in the contact-information group, as an admin adds them. */
+  defineTextProperties(names: string[]): void;
   propertyNames(): string[];
   groupNames(): string[];
   notes(): EmulatorNoteView[];

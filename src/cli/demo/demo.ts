@@ -179,15 +179,13 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
       lastName: r.name.split(' ').slice(1).join(' '),
     })),
   );
-  for (const name of ['campaign', 'handoff_need', 'handoff_budget', 'handoff_authority', 'handoff_timeline']) {
-    hubspot.control.defineProperty({
-      name,
-      label: name,
-      type: 'string',
-      fieldType: 'text',
-      groupName: 'contactinformation',
-    });
-  }
+  hubspot.control.defineTextProperties([
+    'campaign',
+    'handoff_need',
+    'handoff_budget',
+    'handoff_authority',
+    'handoff_timeline',
+  ]);
   if (config.hubspot) await hubspotFromConfig(config, { logger: silentLogger }).setup();
   for (const r of config.reps)
     slack.control.addUser({ id: r.slackUserId ?? r.id, name: r.name, email: r.email, tz: r.timezone } as never);

@@ -193,6 +193,21 @@ describe('HubSpot emulator', () => {
     expect((await call('/crm/v3/owners?archived=true')).json['results']).toHaveLength(1);
   });
 
+  it('defines custom text properties in the contact information group, as an admin would', async () => {
+    emulator = await startHubspotEmulator({ rateLimits: false });
+    emulator.control.defineTextProperties(['campaign', 'handoff_status']);
+    const campaign = await call('/crm/v3/properties/contacts/campaign');
+    expect(campaign.status).toBe(200);
+    expect(campaign.json).toMatchObject({
+      name: 'campaign',
+      label: 'campaign',
+      type: 'string',
+      fieldType: 'text',
+      groupName: 'contactinformation',
+    });
+    expect(emulator.control.propertyNames()).toEqual(expect.arrayContaining(['campaign', 'handoff_status']));
+  });
+
   it('serves the control API over HTTP for the demo, and injects faults', async () => {
     emulator = await startHubspotEmulator({ rateLimits: false });
     const created = await fetch(`${emulator.url}/__control/createContact`, {

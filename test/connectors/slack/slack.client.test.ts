@@ -1,35 +1,14 @@
 // The Bolt/Web API logger adapter: Slack's free-text lines go through the process logger's scrub, and
 // setLevel filters. (It used to be a second adapter that did neither.)
-import { Writable } from 'node:stream';
 import type { Logger as SlackLogger } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
 import { boltLogger } from '../../../connectors/slack/slack.client.js';
 import { createLogger } from '../../../src/runtime/logger.js';
-
-/** A destination that keeps every line pino writes. */
-function capture(): { stream: Writable; lines: () => Array<Record<string, any>>; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, done) {
-      chunks.push(chunk.toString());
-      done();
-    },
-  });
-  return {
-    stream,
-    text: () => chunks.join(''),
-    lines: () =>
-      chunks
-        .join('')
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .map((l) => JSON.parse(l) as Record<string, any>),
-  };
-}
+import { capturePino } from '../../helpers/pino-capture.js';
 
 describe('boltLogger', () => {
   function setup() {
-    const out = capture();
+    const out = capturePino();
     const root = createLogger({ level: 'debug', pretty: false, destination: out.stream });
     const slack: SlackLogger = boltLogger(root);
     return { out, slack };

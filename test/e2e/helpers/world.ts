@@ -303,15 +303,7 @@ export async function createWorld(
       lastName: r.name.split(' ')[1] as string,
     })),
   );
-  for (const name of ['handoff_status', 'handoff_rejection_reason', 'campaign']) {
-    hubspot.control.defineProperty({
-      name,
-      label: name,
-      type: 'string',
-      fieldType: 'text',
-      groupName: 'contactinformation',
-    } as never);
-  }
+  hubspot.control.defineTextProperties(['handoff_status', 'handoff_rejection_reason', 'campaign']);
   for (const r of REPS) slack.control.addUser({ id: r.slackUserId, name: r.name, email: r.email, tz: r.timezone });
   slack.control.addUser({ id: MANAGER.slackUserId, name: MANAGER.name, email: MANAGER.email, tz: 'UTC' });
   const members = [...REPS.map((r) => r.slackUserId), MANAGER.slackUserId];
