@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeConfig, loadConfig, parseConfigText } from '../../src/config/index.js';
 import { InputError } from '../../src/domain/errors.js';
-import { ENV, inputError, minimalYaml, parse } from './helpers.js';
+import { CONFIG_SECTIONS, ENV, inputError, minimalYaml, parse } from './helpers.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const EXAMPLE_ENV = {
@@ -19,26 +19,7 @@ describe('the shipped configs', () => {
     const { config, file } = await loadConfig({ file: 'config/handoff.example.yaml', env: EXAMPLE_ENV, cwd: root });
     expect(file).toBe(path.join(root, 'config/handoff.example.yaml'));
     const text = await readFile(file, 'utf8');
-    for (const section of [
-      'store',
-      'server',
-      'source',
-      'crm',
-      'fields',
-      'hubspot',
-      'salesforce',
-      'slack',
-      'email',
-      'reps',
-      'managers',
-      'teams',
-      'routing',
-      'sla',
-      'rejectionReasons',
-      'alerts',
-      'digests',
-      'history',
-    ]) {
+    for (const section of CONFIG_SECTIONS) {
       expect(text, `section ${section}`).toMatch(new RegExp(`^#? ?${section}:`, 'm'));
     }
     expect(config.reps).toHaveLength(6);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { configJsonSchema } from '../../src/config/index.js';
+import { CONFIG_SECTIONS } from './helpers.js';
 
 const file = path.resolve(import.meta.dirname, '../../config/handoff.schema.json');
 
@@ -31,26 +32,7 @@ describe('config/handoff.schema.json', () => {
     const sla = schema.properties.sla?.properties ?? {};
     expect(sla.acceptWithin).toMatchObject({ type: 'string', default: '30m' });
     expect(sla.remindAt?.default).toBe('50%');
-    expect(Object.keys(schema.properties)).toEqual([
-      'store',
-      'server',
-      'source',
-      'crm',
-      'fields',
-      'hubspot',
-      'salesforce',
-      'slack',
-      'email',
-      'reps',
-      'managers',
-      'teams',
-      'routing',
-      'sla',
-      'rejectionReasons',
-      'alerts',
-      'digests',
-      'history',
-    ]);
+    expect(Object.keys(schema.properties)).toEqual(CONFIG_SECTIONS);
   });
 
   it('the example config validates against the JSON Schema shape for the keys it uses', async () => {
