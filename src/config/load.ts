@@ -14,8 +14,8 @@ import type { PathSegment, Problem } from './paths.js';
 import { configSchema } from './schema.js';
 import type { Config } from './schema.js';
 
-/** Top-level sections in the order problems are listed. */
-const SECTION_ORDER = [
+/** Top-level sections of the config, in the order problems are listed (and the schema keeps them). */
+export const CONFIG_SECTIONS: readonly string[] = [
   'store',
   'server',
   'source',
@@ -146,8 +146,8 @@ function lineOf(doc: Document, lines: LineCounter, at: readonly PathSegment[]): 
 
 function sectionRank(problem: Problem): number {
   const first = problem.path[0];
-  const i = typeof first === 'string' ? SECTION_ORDER.indexOf(first) : -1;
-  return i === -1 ? SECTION_ORDER.length : i;
+  const i = typeof first === 'string' ? CONFIG_SECTIONS.indexOf(first) : -1;
+  return i === -1 ? CONFIG_SECTIONS.length : i;
 }
 
 /** Replaces values that came from the environment with their ${NAME}, so no secret is printed. */

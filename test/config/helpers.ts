@@ -18,28 +18,6 @@ export function minimalYaml(extra = ''): string {
 
 export const ENV = { HUBSPOT_TOKEN: 'pat-test-0123456789' };
 
-/** Every top-level section of DESIGN §5, in the order the schema and the example file keep them. */
-export const CONFIG_SECTIONS = [
-  'store',
-  'server',
-  'source',
-  'crm',
-  'fields',
-  'hubspot',
-  'salesforce',
-  'slack',
-  'email',
-  'reps',
-  'managers',
-  'teams',
-  'routing',
-  'sla',
-  'rejectionReasons',
-  'alerts',
-  'digests',
-  'history',
-];
-
 export function parse(text: string, env: NodeJS.ProcessEnv = ENV): Config {
   return parseConfigText(text, env, '/cfg/handoff.yaml');
 }

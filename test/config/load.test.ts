@@ -3,8 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeConfig, loadConfig, parseConfigText } from '../../src/config/index.js';
+import { CONFIG_SECTIONS } from '../../src/config/load.js';
 import { InputError } from '../../src/domain/errors.js';
-import { CONFIG_SECTIONS, ENV, inputError, minimalYaml, parse } from './helpers.js';
+import { ENV, inputError, minimalYaml, parse } from './helpers.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const EXAMPLE_ENV = {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { configJsonSchema } from '../../src/config/index.js';
-import { CONFIG_SECTIONS } from './helpers.js';
+import { CONFIG_SECTIONS } from '../../src/config/load.js';
 
 const file = path.resolve(import.meta.dirname, '../../config/handoff.schema.json');
 
