@@ -159,13 +159,18 @@ describe.each(engines)('the hand-off lifecycle (%s store)', (_name, open) => {
     expect(h.mailer.sent[0]?.doc.facts).toContainEqual({ label: 'Offers so far', value: '3' });
   });
 
-  it('lets one team member claim an escalated lead; the second claim loses', async () => {
-    const settings = baseSettings({ sla: { ...baseSettings().sla, maxOffers: 1 } });
-    await fresh(settings);
+  /** One lead offered once (maxOffers 1) whose offer timed out: escalated, its posts sent. */
+  async function escalatedOne(): Promise<string> {
+    await fresh(baseSettings({ sla: { ...baseSettings().sla, maxOffers: 1 } }));
     const { id } = await detectOne(h);
     h.clock.advance(31 * MIN);
     await sweepDeadlines(h.deps);
     await h.drain();
+    return id;
+  }
+
+  it('lets one team member claim an escalated lead; the second claim loses', async () => {
+    const id = await escalatedOne();
     const [a, b] = await Promise.all([
       claimHandoff(h.deps, { handoffId: id, repId: 'bruno' }),
       claimHandoff(h.deps, { handoffId: id, repId: 'chen' }),
@@ -177,12 +182,7 @@ describe.each(engines)('the hand-off lifecycle (%s store)', (_name, open) => {
   });
 
   it('lets a manager assign an escalated lead, which becomes a fresh offer', async () => {
-    const settings = baseSettings({ sla: { ...baseSettings().sla, maxOffers: 1 } });
-    await fresh(settings);
-    const { id } = await detectOne(h);
-    h.clock.advance(31 * MIN);
-    await sweepDeadlines(h.deps);
-    await h.drain();
+    const id = await escalatedOne();
     expect((await assignHandoff(h.deps, { handoffId: id, managerId: 'alice', repId: 'chen' })).kind).toBe(
       'not_allowed',
     );

@@ -11,7 +11,7 @@ import { createHttpDelivery } from './delivery.js';
 import { readText, send } from './http.js';
 import { createInteractivity } from './interactivity.js';
 import { createSocketMode } from './socket-mode.js';
-import { APP_ID, BOT, TEAM, createSlackState } from './state.js';
+import { createSlackState } from './state.js';
 import { createWebApi } from './web-api.js';
 
 export { validateBlocks } from './block-validation.js';
@@ -148,4 +148,3 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
 }
 
 /** Ids the emulator uses for its own workspace and app (tests compare against them). */
-export const EMULATED = { team: TEAM, appId: APP_ID, bot: BOT } as const;
