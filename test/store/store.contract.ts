@@ -234,6 +234,7 @@ export function storeContract(harness: StoreHarness): void {
           ],
           jobs: [job('post:1', { payload: { offerId: 'offer-fixed-id' } })],
           rotation: [{ teamId: 'emea', repId: 'alice', pass: 1.5, served: 1, lastServedAt: T0 }],
+          expectLedger: [{ teamId: 'emea', version: 0 }],
         },
         T0 + 7,
       );
