@@ -239,15 +239,24 @@ function repLoadCounters(): Migration {
         .addColumn('team_id', 'text', (c) => c.primaryKey().notNull())
         .addColumn('version', 'integer', (c) => c.notNull())
         .execute();
-      // Backfill: every offer ever made is counted (nothing pruned yet, so kept_from is 0).
-      await sql`insert into rep_load (rep_id, open_offers, kept_from)
-        select rep_id, sum(case when state = 'open' then 1 else 0 end), 0 from offers group by rep_id`.execute(db);
-      const slot = sql`(offered_at / ${sql.lit(OFFER_SLOT_MS)}) * ${sql.lit(OFFER_SLOT_MS)}`;
-      await sql`insert into rep_offer_slots (rep_id, slot, offers)
-        select rep_id, ${slot}, count(*) from offers group by rep_id, ${slot}`.execute(db);
+      await rebuildLoadCounters(db);
       await sql`insert into rotation_ledgers (team_id, version) select distinct team_id, 1 from rotation`.execute(db);
     },
   };
+}
+
+/**
+ * Recomputes the load counters from the offers (the 0003 backfill; also for tools that load offers with
+ * plain SQL, such as the routing bench). Every offer is counted, nothing pruned, so kept_from is 0.
+ */
+export async function rebuildLoadCounters(db: AnyDb): Promise<void> {
+  await db.deleteFrom('rep_offer_slots').execute();
+  await db.deleteFrom('rep_load').execute();
+  await sql`insert into rep_load (rep_id, open_offers, kept_from)
+    select rep_id, sum(case when state = 'open' then 1 else 0 end), 0 from offers group by rep_id`.execute(db);
+  const slot = sql`(offered_at / ${sql.lit(OFFER_SLOT_MS)}) * ${sql.lit(OFFER_SLOT_MS)}`;
+  await sql`insert into rep_offer_slots (rep_id, slot, offers)
+    select rep_id, ${slot}, count(*) from offers group by rep_id, ${slot}`.execute(db);
 }
 
 /** All migrations, oldest first. Names sort in order; never rename or edit a shipped one. */

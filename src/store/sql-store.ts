@@ -208,26 +208,32 @@ async function upsertRotation(db: Db, entries: readonly RotationEntry[]): Promis
   }
 }
 
-/** Writes the counter changes, reps in id order (so two transactions lock rep rows in the same order). */
+/**
+ * Writes the counter changes, reps in id order (so two transactions lock rep rows in the same order). Slots
+ * older than the retention are dropped when a rep's kept_from moves on, at most once per slot per rep.
+ */
 async function applyLoadDelta(db: Db, delta: LoadDelta, now: Millis): Promise<void> {
   const reps = [...new Set([...delta.open.keys(), ...delta.slots.keys()])].sort();
   const cutoff = offerSlot(now - SLOT_RETENTION_MS);
   for (const repId of reps) {
     const open = delta.open.get(repId) ?? 0;
     const slots = delta.slots.get(repId);
-    const prune = slots !== undefined;
-    await db
+    // A rep's first row starts at the cutoff: it has no older slots to prune.
+    const row = await db
       .insertInto('rep_load')
-      .values({ rep_id: repId, open_offers: open, kept_from: prune ? cutoff : 0 })
+      .values({ rep_id: repId, open_offers: open, kept_from: cutoff })
       .onConflict((oc) =>
-        oc.column('rep_id').doUpdateSet((eb) => ({
-          open_offers: eb('rep_load.open_offers', '+', eb.ref('excluded.open_offers')),
-          kept_from: sql<number>`case when rep_load.kept_from < excluded.kept_from then excluded.kept_from else rep_load.kept_from end`,
-        })),
+        oc
+          .column('rep_id')
+          .doUpdateSet((eb) => ({ open_offers: eb('rep_load.open_offers', '+', eb.ref('excluded.open_offers')) })),
       )
-      .execute();
-    if (!prune) continue;
-    await db.deleteFrom('rep_offer_slots').where('rep_id', '=', repId).where('slot', '<', cutoff).execute();
+      .returning('kept_from')
+      .executeTakeFirstOrThrow();
+    if (slots === undefined) continue;
+    if (Number(row.kept_from) < cutoff) {
+      await db.deleteFrom('rep_offer_slots').where('rep_id', '=', repId).where('slot', '<', cutoff).execute();
+      await db.updateTable('rep_load').set({ kept_from: cutoff }).where('rep_id', '=', repId).execute();
+    }
     await db
       .insertInto('rep_offer_slots')
       .values([...slots].map(([slot, offers]) => ({ rep_id: repId, slot, offers })))
