@@ -692,14 +692,20 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
         if (offerSlot(at) === at && at >= kept) fromSlots.push([repId, at]);
         else fromOffers.push([repId, at]);
       }
-      for (const part of chunk(fromSlots, 100)) {
-        const rows = await db
-          .selectFrom('rep_offer_slots')
-          .select(['rep_id', (eb) => eb.fn.sum<number | string>('offers').as('n')])
-          .where((eb) => eb.or(part.map(([repId, at]) => eb.and([eb('rep_id', '=', repId), eb('slot', '>=', at)]))))
-          .groupBy('rep_id')
-          .execute();
-        for (const row of rows) counts[row.rep_id] = Number(row.n);
+      // Reps in one time zone share their `since`: one range query per distinct moment.
+      const bySince = new Map<Millis, string[]>();
+      for (const [repId, at] of fromSlots) bySince.set(at, [...(bySince.get(at) ?? []), repId]);
+      for (const [at, repIds] of bySince) {
+        for (const part of chunk(repIds, CHUNK)) {
+          const rows = await db
+            .selectFrom('rep_offer_slots')
+            .select(['rep_id', (eb) => eb.fn.sum<number | string>('offers').as('n')])
+            .where('rep_id', 'in', part)
+            .where('slot', '>=', at)
+            .groupBy('rep_id')
+            .execute();
+          for (const row of rows) counts[row.rep_id] = Number(row.n);
+        }
       }
       for (const part of chunk(fromOffers, 100)) {
         const rows = await db
