@@ -191,18 +191,34 @@ export function routeBatch(
     const now = at ?? deps.clock.now();
     const config = routingConfigOf(deps.settings);
     const teams = [...new Set(items.flatMap((i) => candidateTeams(i.lead, i.handoff.hot, config.routing)))];
-    const owners = new Map<string, OwnerLookup>();
-    await Promise.all(
-      items.map(async (i) => {
-        owners.set(i.handoff.id, await lookupOwnerMatch(deps, i.lead));
-      }),
-    );
-    const ownerReps = [...owners.values()].flatMap((o) => ('match' in o && o.match?.repId ? [o.match.repId] : []));
-    const read = () => readRoutingBook(deps.store, deps.settings, teams, ownerReps, now);
+    // Owner lookups run side by side while the book is read; each lead waits only for its own.
+    const owners = new Map<string, Promise<OwnerLookup>>();
+    for (const i of items) {
+      const lookup = lookupOwnerMatch(deps, i.lead);
+      lookup.catch(() => undefined); // awaited (and its error raised) when that lead is planned
+      owners.set(i.handoff.id, lookup);
+    }
+    const members = new Set(deps.settings.teams.filter((t) => teams.includes(t.id)).flatMap((t) => t.members));
+    const read = () => readRoutingBook(deps.store, deps.settings, teams, [], now);
     let book = await read();
+    let loaded = new Set(members);
+    /** An owner-matched rep outside the candidate teams: their counters, read once and kept in the book. */
+    async function loadRep(repId: string): Promise<void> {
+      const rep = deps.settings.reps.find((r) => r.id === repId);
+      loaded.add(repId);
+      if (!rep) return;
+      const [open, today] = await Promise.all([
+        deps.store.countOpenOffersByRep([repId]),
+        deps.store.countOffersByRepSince({ [repId]: localDayStart(now, rep.timezone) }),
+      ]);
+      book.openOffers[repId] = open[repId] ?? 0;
+      book.offersToday[repId] = today[repId] ?? 0;
+    }
     return {
       async plan(handoff, lead, planAt) {
-        const owner = owners.get(handoff.id) ?? (await lookupOwnerMatch(deps, lead));
+        const owner = await (owners.get(handoff.id) ?? lookupOwnerMatch(deps, lead));
+        const ownerRep = 'match' in owner ? (owner.match?.repId ?? null) : null;
+        if (ownerRep !== null && !loaded.has(ownerRep)) await loadRep(ownerRep);
         const offers = handoff.offerCount > 0 ? await deps.store.listOffers(handoff.id) : [];
         return planFromBook(
           deps.settings,
@@ -219,6 +235,7 @@ export function routeBatch(
       },
       async refresh() {
         book = await read();
+        loaded = new Set(members);
       },
     };
   };
