@@ -9,6 +9,7 @@ import { planOffer, routeBatch } from '../../src/app/route-handoff.js';
 import type { AppSettings } from '../../src/app/settings.js';
 import { chunk } from '../../src/domain/chunk.js';
 import { silentLogger } from '../../src/ports/logger.js';
+import type { Crm } from '../../src/ports/crm.js';
 import type { Store } from '../../src/ports/store.js';
 import { createMemoryStore, openStore } from '../../src/store/index.js';
 import { baseSettings } from '../helpers/app-harness.js';
@@ -163,6 +164,49 @@ describe('routing a batch', () => {
     expect(Object.values(shares).sort()).toEqual([1, 1, 2, 2, 2]);
     const ledger = (await store.getRotationLedgers(['emea']))[0]!;
     expect(ledger.entries.reduce((n, e) => n + e.served, 0)).toBe(8);
+  });
+
+  it('reads the load of an owner-matched rep outside the team before offering them the lead', async () => {
+    const store = createMemoryStore();
+    // olga owns leads from @olga.example but is in no team; she takes one open offer at a time.
+    const s = settings({
+      reps: [
+        ...REPS.map((id) => makeRep({ id })),
+        makeRep({ id: 'olga', crmOwnerId: 'o-olga', capacity: { open: 1 } }),
+      ],
+      routing: { ownerMatch: { enabled: true, skipFreeEmailDomains: true }, rules: [], fallback: { team: 'emea' } },
+    });
+    const crm: Crm = {
+      kind: 'hubspot',
+      resolveOwnerId: () => Promise.resolve(null),
+      findOwnerMatch: (lead) =>
+        Promise.resolve(
+          lead.email?.endsWith('@olga.example') ? { ownerId: 'o-olga', via: 'company', detail: 'olga.example' } : null,
+        ),
+      update: () => Promise.resolve([]),
+      addNotes: () => Promise.resolve([]),
+    };
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      seq += 1;
+      const lead = makeLead({
+        externalId: `rb-${seq}`,
+        email: `buyer${i}@olga.example`,
+        mqlAt: T0 + i,
+        modifiedAt: T0 + i,
+      });
+      ids.push((await store.ingest({ lead, hot: false, imported: false }, T0)).handoff.id);
+    }
+    const deps = {
+      ...replica(store, s),
+      routeBatch: routeBatch({ store, crm, settings: s, clock: { now: () => T0 } }),
+    };
+    // The first lead goes to olga; in a second batch she is at capacity (read from the store), so the team takes it.
+    const [first] = await routeHandoffs(deps, ids.slice(0, 1));
+    const rest = await routeHandoffs(deps, ids.slice(1));
+    const reps = [first, ...rest].map((r) => (r?.kind === 'offered' ? r.offer.repId : r?.kind));
+    expect(reps).toEqual(['olga', 'alice', 'bruno']);
+    expect(await store.countOpenOffersByRep(['olga'])).toEqual({ olga: 1 });
   });
 
   it('answers each route job of a dispatch batch from one routing pass', async () => {
