@@ -30,7 +30,7 @@ import { createHandoffActions } from './app/handoff-actions.js';
 import { createJobHandlers } from './app/job-handlers.js';
 import { job } from './app/jobs.js';
 import { ensureLiveFrom, pollSource } from './app/poll-source.js';
-import { planOffer } from './app/route-handoff.js';
+import { planOffer, routeBatch } from './app/route-handoff.js';
 import { sweepDeadlines } from './app/sweep-deadlines.js';
 import { createDashboardHandler } from './http/dashboard.js';
 import { createPrometheusMetrics } from './http/metrics.js';
@@ -240,6 +240,13 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       logger,
       newId: () => randomUUID(),
       route: planOffer({ store, crm: connectors.crm, settings, clock, logger: logger.child({ component: 'router' }) }),
+      routeBatch: routeBatch({
+        store,
+        crm: connectors.crm,
+        settings,
+        clock,
+        logger: logger.child({ component: 'router' }),
+      }),
       deadlineFor: (repId, from, hot) => computeDeadline(settings, repId, from, hot),
       wake: () => wakeOutbox(),
       telemetry: prom.telemetry,

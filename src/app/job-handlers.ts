@@ -19,7 +19,7 @@ import { ingestLeads } from './ingest-leads.js';
 import type { AppDeps } from './deps.js';
 import type { JobKind, JobPayloads, SerializedOutcome } from './jobs.js';
 import { whyOf } from './offer-handoff.js';
-import { offerHandoff } from './offer-handoff.js';
+import { routeHandoffs } from './offer-handoff.js';
 import { findReason, findTeam } from './settings.js';
 import { slackIdOf } from './people.js';
 
@@ -40,6 +40,9 @@ export interface EffectPorts {
 }
 
 const OK: JobResult = { ok: true };
+
+/** Route jobs handed to one routing pass. */
+export const ROUTE_BATCH = 50;
 
 function payload<K extends JobKind>(jobRow: Job): JobPayloads[K] {
   return jobRow.payload as unknown as JobPayloads[K];
@@ -171,12 +174,23 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
   });
 
   return {
-    'handoff.route': one(async (j) => {
-      if (!j.handoffId) return fail('invalid', 'route job without a hand-off');
-      const result = await offerHandoff(deps, j.handoffId);
-      if (result.kind === 'conflict') return fail('transient', 'hand-off changed while routing');
-      return OK;
-    }),
+    // The route jobs of one dispatch are planned together, one pass over one read of the teams' state.
+    'handoff.route': {
+      batch: ROUTE_BATCH,
+      concurrency: 1,
+      async run(jobs) {
+        const ids = jobs.flatMap((j) => (j.handoffId ? [j.handoffId] : []));
+        const routed = await routeHandoffs(deps, ids);
+        const byId = new Map(ids.map((id, i) => [id, routed[i]] as const));
+        return jobs.map((j) => {
+          if (!j.handoffId) return fail('invalid', 'route job without a hand-off');
+          const result = byId.get(j.handoffId);
+          if (result?.kind === 'conflict') return fail('transient', 'hand-off changed while routing');
+          if (result?.kind === 'failed') return fail('not_found', result.why);
+          return OK;
+        });
+      },
+    },
 
     'source.fetch': {
       batch: 20,

@@ -4,7 +4,7 @@ import { nextState } from '../domain/handoff-machine.js';
 import type { Handoff, Lead, Millis, Offer } from '../domain/model.js';
 import type { HandoffChange, NewJob, NewOffer } from '../ports/store.js';
 import type { WhyYou } from '../ports/rep-notifier.js';
-import type { AppDeps, RoutePlan } from './deps.js';
+import type { AppDeps, RoutePlan, RoutingSession } from './deps.js';
 import { escalationChange } from './escalate-handoff.js';
 import { job } from './jobs.js';
 import { findTeam } from './settings.js';
@@ -14,7 +14,12 @@ export type OfferResult =
   | { kind: 'offered'; handoff: Handoff; offer: Offer }
   | { kind: 'escalated'; handoff: Handoff }
   | { kind: 'skipped'; why: string }
-  | { kind: 'conflict' };
+  | { kind: 'conflict' }
+  /** The hand-off cannot be routed as stored (its lead is missing). */
+  | { kind: 'failed'; why: string };
+
+/** How often one hand-off is planned again after another replica wrote the team's ledger first. */
+const LEDGER_RETRIES = 5;
 
 type OfferPlan = Extract<RoutePlan, { kind: 'offer' }>;
 
@@ -97,6 +102,7 @@ export function offerChange(
     ],
     jobs: [...(extra.jobs ?? []), ...parts.jobs],
     rotation: plan.rotation,
+    ...(plan.expectLedger === undefined ? {} : { expectLedger: plan.expectLedger }),
   };
 }
 
@@ -106,32 +112,86 @@ export async function loadLead(deps: AppDeps, handoff: Handoff): Promise<Lead> {
   return lead;
 }
 
-export async function offerHandoff(deps: AppDeps, handoffId: string): Promise<OfferResult> {
-  const { store, clock, logger } = deps;
-  const handoff = await store.getHandoff(handoffId);
-  if (!handoff) return { kind: 'skipped', why: 'not found' };
-  if (handoff.imported) return { kind: 'skipped', why: 'imported history' };
-  if (!nextState(handoff.state, 'offer').ok) return { kind: 'skipped', why: `already ${handoff.state}` };
-  const lead = await loadLead(deps, handoff);
-  const now = clock.now();
-  const plan = await deps.route(handoff, lead, now);
-  const log = logger.child({ handoffId });
-  if (plan.kind === 'unroutable') {
-    const change = escalationChange(deps, handoff, { reason: 'unroutable', detail: plan.why, trace: plan.trace }, now);
-    const result = await store.applyChange(change, now);
-    if (!result.ok) return { kind: 'conflict' };
-    log.warn({ why: plan.why }, 'hand-off unroutable, escalated');
-    deps.telemetry?.escalated('unroutable');
-    return { kind: 'escalated', handoff: result.handoff };
+/** A routing session for the batch: the batch router when wired, else `deps.route` one hand-off at a time. */
+async function openSession(
+  deps: AppDeps,
+  items: readonly { handoff: Handoff; lead: Lead }[],
+  now: Millis,
+): Promise<RoutingSession> {
+  if (deps.routeBatch) return deps.routeBatch(items, now);
+  return { plan: deps.route, committed: () => undefined, refresh: () => Promise.resolve() };
+}
+
+/**
+ * Routes detected hand-offs (one route job each) in order over one routing session: one read of the
+ * candidate teams' load and ledgers for the whole batch, kept current in memory as each offer commits.
+ * When another replica wrote a team's ledger first, the session is read again and the lead re-planned.
+ */
+export async function routeHandoffs(deps: AppDeps, handoffIds: readonly string[]): Promise<OfferResult[]> {
+  const { store } = deps;
+  const results: OfferResult[] = handoffIds.map(() => ({ kind: 'skipped', why: 'not routed' }));
+  const todo: { index: number; handoff: Handoff; lead: Lead }[] = [];
+  for (const [index, handoffId] of handoffIds.entries()) {
+    const handoff = await store.getHandoff(handoffId);
+    if (!handoff) results[index] = { kind: 'skipped', why: 'not found' };
+    else if (handoff.imported) results[index] = { kind: 'skipped', why: 'imported history' };
+    else if (!nextState(handoff.state, 'offer').ok)
+      results[index] = { kind: 'skipped', why: `already ${handoff.state}` };
+    else {
+      const lead = await store.getLead(handoff.leadId);
+      if (lead) todo.push({ index, handoff, lead });
+      else results[index] = { kind: 'failed', why: `lead ${handoff.leadId} of hand-off ${handoffId} is missing` };
+    }
   }
-  const result = await store.applyChange(offerChange(deps, handoff, 'offer', plan, now), now);
-  if (!result.ok) return { kind: 'conflict' };
-  const offer = result.offers.find((o) => o.state === 'open' && o.repId === plan.repId) ?? result.offers[0];
-  if (!offer) throw new Error(`offer for hand-off ${handoffId} was not returned by the store`);
-  log.info(
-    { repId: plan.repId, teamId: plan.teamId, dueAt: new Date(plan.dueAt).toISOString(), hot: handoff.hot },
-    'offered',
-  );
-  deps.telemetry?.offerMade({ seq: offer.seq, hot: handoff.hot });
-  return { kind: 'offered', handoff: result.handoff, offer };
+  if (todo.length === 0) return results;
+  const session = await openSession(deps, todo, deps.clock.now());
+  for (const item of todo) results[item.index] = await offerOne(deps, session, item.handoff, item.lead);
+  return results;
+}
+
+async function offerOne(deps: AppDeps, session: RoutingSession, handoff: Handoff, lead: Lead): Promise<OfferResult> {
+  const { store, clock } = deps;
+  const log = deps.logger.child({ handoffId: handoff.id });
+  for (let attempt = 0; ; attempt++) {
+    const now = clock.now();
+    const plan = await session.plan(handoff, lead, now);
+    if (plan.kind === 'unroutable') {
+      const change = escalationChange(
+        deps,
+        handoff,
+        { reason: 'unroutable', detail: plan.why, trace: plan.trace },
+        now,
+      );
+      const result = await store.applyChange(change, now);
+      if (!result.ok) return { kind: 'conflict' };
+      log.warn({ why: plan.why }, 'hand-off unroutable, escalated');
+      deps.telemetry?.escalated('unroutable');
+      return { kind: 'escalated', handoff: result.handoff };
+    }
+    const result = await store.applyChange(offerChange(deps, handoff, 'offer', plan, now), now);
+    if (!result.ok) {
+      if (result.ledgerConflict === true && attempt < LEDGER_RETRIES) {
+        log.debug({ teamId: plan.teamId, attempt }, 'rotation ledger moved on, routing again');
+        await session.refresh();
+        continue;
+      }
+      return { kind: 'conflict' };
+    }
+    session.committed(plan);
+    const offer = result.offers.find((o) => o.state === 'open' && o.repId === plan.repId) ?? result.offers[0];
+    if (!offer) throw new Error(`offer for hand-off ${handoff.id} was not returned by the store`);
+    log.info(
+      { repId: plan.repId, teamId: plan.teamId, dueAt: new Date(plan.dueAt).toISOString(), hot: handoff.hot },
+      'offered',
+    );
+    deps.telemetry?.offerMade({ seq: offer.seq, hot: handoff.hot });
+    return { kind: 'offered', handoff: result.handoff, offer };
+  }
+}
+
+export async function offerHandoff(deps: AppDeps, handoffId: string): Promise<OfferResult> {
+  const [result] = await routeHandoffs(deps, [handoffId]);
+  if (!result) throw new Error('routeHandoffs returned no result');
+  if (result.kind === 'failed') throw new Error(result.why);
+  return result;
 }

@@ -1,15 +1,21 @@
-// planOffer: gathers what routing needs from the store (and the CRM for owner match), then asks the
-// pure routing engine who gets the hand-off. It writes nothing: the caller stores the offer, the
-// trace and the ledger rows in one change (see offerHandoff).
+// planOffer and routeBatch: gather what routing needs from the store (and the CRM for owner match),
+// then ask the pure routing engine who gets each hand-off. They write nothing: the caller stores the
+// offer, the trace and the ledger rows in one change (see offerHandoff/routeHandoffs), expecting the
+// ledger version the plan was made on. A batch reads the store once (load counters of the candidate
+// teams' members, away statuses, ledgers) and keeps that book current in memory as offers commit.
 import { emailDomain } from '../domain/conditions.js';
 import { isFreeEmailDomain } from '../domain/free-email-domains.js';
 import type { Handoff, Lead, Millis, Rep } from '../domain/model.js';
 import {
   candidateTeams,
+  ledgerRowsOf,
+  ledgerVersionsFor,
+  recordOffer,
+  repLoadOf,
   routeLead,
   whyYou,
   type OwnerMatchInput,
-  type RepLoad,
+  type RoutingBook,
   type RoutingConfig,
   type RoutingDecision,
   type RoutingTrace,
@@ -18,14 +24,19 @@ import { localDayStart } from '../domain/sla-clock.js';
 import type { Clock } from '../ports/clock.js';
 import type { Crm } from '../ports/crm.js';
 import type { Logger } from '../ports/logger.js';
-import type { RotationEntry, Store } from '../ports/store.js';
-import type { RoutePlan } from './deps.js';
+import type { LedgerVersion, Store } from '../ports/store.js';
+import type { RoutePlan, RoutingSession } from './deps.js';
 import type { AppSettings } from './settings.js';
 
 /** The store methods routing reads. */
 export type RoutingStore = Pick<
   Store,
-  'countOpenOffersByRep' | 'countOffersByRepSince' | 'getRepStatuses' | 'listOffers' | 'getRotation' | 'getIdentity'
+  | 'countOpenOffersByRep'
+  | 'countOffersByRepSince'
+  | 'getRepStatuses'
+  | 'listOffers'
+  | 'getRotationLedgers'
+  | 'getIdentity'
 >;
 
 export type RoutingAppSettings = Pick<AppSettings, 'reps' | 'teams' | 'routing' | 'sla' | 'hot'>;
@@ -44,6 +55,7 @@ export type PlannedRoute =
   | (Extract<RoutePlan, { kind: 'offer' }> & {
       decision: Extract<RoutingDecision, { kind: 'offer' }>;
       trace: RoutingTrace;
+      expectLedger: LedgerVersion[];
     })
   | (Extract<RoutePlan, { kind: 'unroutable' }> & {
       decision: Extract<RoutingDecision, { kind: 'unroutable' }>;
@@ -60,22 +72,67 @@ export function routingConfigOf(settings: RoutingAppSettings): RoutingConfig {
   };
 }
 
-/** Open offers, today's offers (each rep's local day), away statuses and reps already offered this hand-off. */
-export async function loadRepLoad(
+/**
+ * Reads the routing book for these teams: the load counters of their members and of `extraRepIds`
+ * (owner matches), away statuses and the teams' ledgers with their versions. O(team size) rows.
+ */
+export async function readRoutingBook(
   store: RoutingStore,
-  reps: Rep[],
-  handoffId: string | null,
+  settings: RoutingAppSettings,
+  teamIds: readonly string[],
+  extraRepIds: readonly string[],
   now: Millis,
-): Promise<RepLoad> {
+): Promise<RoutingBook> {
+  const wanted = new Set(extraRepIds);
+  for (const t of settings.teams) if (teamIds.includes(t.id)) for (const m of t.members) wanted.add(m);
+  const reps = settings.reps.filter((r) => wanted.has(r.id));
   const since: Record<string, Millis> = {};
   for (const rep of reps) since[rep.id] = localDayStart(now, rep.timezone);
-  const [openOffers, offersToday, statuses, offers] = await Promise.all([
-    store.countOpenOffersByRep(),
+  const [openOffers, offersToday, statuses, ledgers] = await Promise.all([
+    store.countOpenOffersByRep(reps.map((r) => r.id)),
     store.countOffersByRepSince(since),
     store.getRepStatuses(),
-    handoffId === null ? Promise.resolve([]) : store.listOffers(handoffId),
+    store.getRotationLedgers(teamIds),
   ]);
-  return { openOffers, offersToday, statuses, alreadyOffered: [...new Set(offers.map((o) => o.repId))] };
+  return { openOffers, offersToday, statuses, ledgers: Object.fromEntries(ledgers.map((l) => [l.teamId, l])) };
+}
+
+/** Plans one hand-off against the book (no I/O); `alreadyOffered` are the reps it was offered to before. */
+export function planFromBook(
+  settings: RoutingAppSettings,
+  book: RoutingBook,
+  handoff: Handoff,
+  lead: Lead,
+  alreadyOffered: string[],
+  owner: OwnerLookup,
+  now: Millis,
+): PlannedRoute {
+  const config = routingConfigOf(settings);
+  const teams = candidateTeams(lead, handoff.hot, config.routing);
+  const result = routeLead({
+    lead,
+    hot: handoff.hot,
+    now,
+    settings: config,
+    state: repLoadOf(book, alreadyOffered),
+    ledger: ledgerRowsOf(book, teams),
+    ...('skipped' in owner ? { ownerMatchSkipped: owner.skipped } : { ownerMatch: owner.match }),
+  });
+  const { decision, trace } = result;
+  if (decision.kind === 'unroutable') return { kind: 'unroutable', why: decision.reason, trace, decision };
+  return {
+    kind: 'offer',
+    repId: decision.repId,
+    teamId: decision.teamId,
+    dueAt: decision.dueAt,
+    remindAt: decision.remindAt,
+    ownerMatch: decision.ownerMatch,
+    why: whyYou(trace),
+    trace,
+    rotation: result.rotation,
+    expectLedger: ledgerVersionsFor(book, result.rotation),
+    decision,
+  };
 }
 
 /** The rep whose CRM owner id this is: by `crmOwnerId` in config, else by the cached identity. */
@@ -117,40 +174,79 @@ export async function lookupOwnerMatch(
   return { match: { repId: rep?.id ?? null, ownerId: found.ownerId, via: found.via, detail: found.detail } };
 }
 
-/** Builds the router offerHandoff calls: `(handoff, lead, now?) → plan`. */
-export function planOffer(deps: PlanOfferDeps): (handoff: Handoff, lead: Lead, now?: Millis) => Promise<PlannedRoute> {
-  return async (handoff, lead, at) => {
+/** A routing session whose plans carry the engine's decision and trace. */
+export interface PlanningSession extends RoutingSession {
+  plan(handoff: Handoff, lead: Lead, now: Millis): Promise<PlannedRoute>;
+}
+
+/**
+ * Opens a routing session for a batch of hand-offs: owner matches looked up side by side, then one read
+ * of the book for every candidate team of the batch. `plan` routes against the book; `committed`
+ * advances it by an offer the caller stored; `refresh` reads it again (after a ledger conflict).
+ */
+export function routeBatch(
+  deps: PlanOfferDeps,
+): (items: readonly { handoff: Handoff; lead: Lead }[], now?: Millis) => Promise<PlanningSession> {
+  return async (items, at) => {
     const now = at ?? deps.clock.now();
     const config = routingConfigOf(deps.settings);
-    const teams = candidateTeams(lead, handoff.hot, config.routing);
-    const [state, ledgers, owner] = await Promise.all([
-      loadRepLoad(deps.store, config.reps, handoff.id, now),
-      Promise.all(teams.map((t) => deps.store.getRotation(t))),
-      lookupOwnerMatch(deps, lead),
-    ]);
-    const ledger: RotationEntry[] = ledgers.flat();
-    const result = routeLead({
-      lead,
-      hot: handoff.hot,
-      now,
-      settings: config,
-      state,
-      ledger,
-      ...('skipped' in owner ? { ownerMatchSkipped: owner.skipped } : { ownerMatch: owner.match }),
-    });
-    const { decision, trace } = result;
-    if (decision.kind === 'unroutable') return { kind: 'unroutable', why: decision.reason, trace, decision };
+    const teams = [...new Set(items.flatMap((i) => candidateTeams(i.lead, i.handoff.hot, config.routing)))];
+    // Owner lookups run side by side while the book is read; each lead waits only for its own.
+    const owners = new Map<string, Promise<OwnerLookup>>();
+    for (const i of items) {
+      const lookup = lookupOwnerMatch(deps, i.lead);
+      lookup.catch(() => undefined); // awaited (and its error raised) when that lead is planned
+      owners.set(i.handoff.id, lookup);
+    }
+    const members = new Set(deps.settings.teams.filter((t) => teams.includes(t.id)).flatMap((t) => t.members));
+    const read = () => readRoutingBook(deps.store, deps.settings, teams, [], now);
+    let book = await read();
+    let loaded = new Set(members);
+    /** An owner-matched rep outside the candidate teams: their counters, read once and kept in the book. */
+    async function loadRep(repId: string): Promise<void> {
+      const rep = deps.settings.reps.find((r) => r.id === repId);
+      loaded.add(repId);
+      if (!rep) return;
+      const [open, today] = await Promise.all([
+        deps.store.countOpenOffersByRep([repId]),
+        deps.store.countOffersByRepSince({ [repId]: localDayStart(now, rep.timezone) }),
+      ]);
+      book.openOffers[repId] = open[repId] ?? 0;
+      book.offersToday[repId] = today[repId] ?? 0;
+    }
     return {
-      kind: 'offer',
-      repId: decision.repId,
-      teamId: decision.teamId,
-      dueAt: decision.dueAt,
-      remindAt: decision.remindAt,
-      ownerMatch: decision.ownerMatch,
-      why: whyYou(trace),
-      trace,
-      rotation: result.rotation,
-      decision,
+      async plan(handoff, lead, planAt) {
+        const owner = await (owners.get(handoff.id) ?? lookupOwnerMatch(deps, lead));
+        const ownerRep = 'match' in owner ? (owner.match?.repId ?? null) : null;
+        if (ownerRep !== null && !loaded.has(ownerRep)) await loadRep(ownerRep);
+        const offers = handoff.offerCount > 0 ? await deps.store.listOffers(handoff.id) : [];
+        return planFromBook(
+          deps.settings,
+          book,
+          handoff,
+          lead,
+          [...new Set(offers.map((o) => o.repId))],
+          owner,
+          planAt,
+        );
+      },
+      committed(plan: Extract<RoutePlan, { kind: 'offer' }>) {
+        recordOffer(book, plan.repId, plan.rotation);
+      },
+      async refresh() {
+        book = await read();
+        loaded = new Set(members);
+      },
     };
+  };
+}
+
+/** Builds the router offerHandoff calls for one hand-off: `(handoff, lead, now?) → plan`. */
+export function planOffer(deps: PlanOfferDeps): (handoff: Handoff, lead: Lead, now?: Millis) => Promise<PlannedRoute> {
+  const open = routeBatch(deps);
+  return async (handoff, lead, at) => {
+    const now = at ?? deps.clock.now();
+    const session = await open([{ handoff, lead }], now);
+    return session.plan(handoff, lead, now);
   };
 }

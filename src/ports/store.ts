@@ -81,6 +81,19 @@ export interface RotationEntry {
   lastServedAt: Millis | null;
 }
 
+/** A team's fairness ledger as routing read it: its rows and its version (0 = never written). */
+export interface RotationLedger {
+  teamId: string;
+  version: number;
+  entries: RotationEntry[];
+}
+
+/** The ledger version a change expects for a team (compare-and-set; the change bumps it by one). */
+export interface LedgerVersion {
+  teamId: string;
+  version: number;
+}
+
 /**
  * One atomic change to a hand-off: compare-and-set on the version the caller read and on the states
  * the transition table allows the action from, the new column values, offers inserted or updated
@@ -103,9 +116,20 @@ export interface HandoffChange {
   events: NewEvent[];
   jobs?: NewJob[];
   rotation?: RotationEntry[];
+  /**
+   * The ledger version routing read, for every team `rotation` writes (required for those teams): if another
+   * routing wrote that team's ledger since, the whole change fails with `ledgerConflict` and nothing is written.
+   */
+  expectLedger?: LedgerVersion[];
 }
 
-export type ChangeResult = { ok: true; handoff: Handoff; offers: Offer[] } | { ok: false; current: Handoff | null };
+/**
+ * `ledgerConflict`: the hand-off was fine but a team's ledger moved on since routing read it (another replica
+ * routed for the same team); re-read the ledger and plan again.
+ */
+export type ChangeResult =
+  | { ok: true; handoff: Handoff; offers: Offer[] }
+  | { ok: false; current: Handoff | null; ledgerConflict?: true };
 
 export interface IngestInput {
   lead: Lead;
@@ -190,8 +214,16 @@ export interface Store {
   listOpenOffersForRep(repId: string): Promise<Offer[]>;
   /** Open offers whose deadline passed, or whose reminder is due and not yet sent. */
   listDueOffers(now: Millis, limit: number): Promise<DueOffer[]>;
-  countOpenOffersByRep(): Promise<Record<string, number>>;
-  /** For each rep, offers made at or after that rep's `since` (start of their local day). */
+  /**
+   * Open offers per rep (reps with none left out), from the per-rep counters `applyChange` keeps in the
+   * same transaction as the offer: O(reps), not O(open offers). `repIds` limits the answer to those reps.
+   */
+  countOpenOffersByRep(repIds?: readonly string[]): Promise<Record<string, number>>;
+  /**
+   * For each rep, offers made at or after that rep's `since` (start of their local day). Served from
+   * per-rep counters in 15-minute slots when `since` falls on a slot boundary (every local midnight of
+   * a zone whose offset is a whole quarter hour); otherwise counted from the offers.
+   */
   countOffersByRepSince(since: Record<string, Millis>): Promise<Record<string, number>>;
   /** Records where the card went, as soon as Slack answered (no state check, no version bump). */
   setOfferMessage(offerId: string, message: { channel: string; ts: string }): Promise<void>;
@@ -235,6 +267,9 @@ export interface Store {
 
   // --- rotation ledger, rep status, identities, alerts -----------------------------------------
   getRotation(teamId: string): Promise<RotationEntry[]>;
+  /** The ledgers of these teams with their versions, one per team asked (in that order). */
+  getRotationLedgers(teamIds: readonly string[]): Promise<RotationLedger[]>;
+  /** Writes ledger rows unconditionally (tools, tests) and bumps each touched team's version. */
   putRotation(entries: RotationEntry[]): Promise<void>;
   getRepStatuses(): Promise<RepStatus[]>;
   /** `status` null = the rep is back. */

@@ -22,8 +22,10 @@ import type {
   OfferPatch,
   RepStatus,
   RotationEntry,
+  RotationLedger,
   Store,
 } from '../ports/store.js';
+import { countInsertedOffer, countUpdatedOffer, emptyLoadDelta, offerSlot } from './load-counters.js';
 
 interface LeadRecord {
   id: string;
@@ -60,6 +62,10 @@ export function createMemoryStore(): Store {
   const jobIdByKey = new Map<string, string>();
   const cursors = new Map<string, string>();
   const rotation = new Map<string, RotationEntry>();
+  const ledgerVersions = new Map<string, number>();
+  // Load counters, kept by applyChange like the SQL stores keep theirs (no pruning: a test store is small).
+  const openByRep = new Map<string, number>();
+  const slotsByRep = new Map<string, Map<Millis, number>>();
   const repStatuses = new Map<string, RepStatus>();
   const identities = new Map<string, string>();
   const alerts = new Map<string, AlertRow>();
@@ -220,6 +226,28 @@ export function createMemoryStore(): Store {
         staged.set(next.id, next);
         touched.push(next);
       }
+      const expected = new Map((change.expectLedger ?? []).map((e) => [e.teamId, e.version] as const));
+      for (const r of change.rotation ?? []) {
+        if (!expected.has(r.teamId))
+          throw new Error(`rotation rows for team ${r.teamId} without the ledger version routing read (expectLedger)`);
+      }
+      for (const [teamId, version] of expected) {
+        if ((ledgerVersions.get(teamId) ?? 0) !== version)
+          return { ok: false, current: copy(current), ledgerConflict: true };
+      }
+      const load = emptyLoadDelta();
+      for (const o of change.insertOffers ?? []) countInsertedOffer(load, o);
+      for (const u of change.updateOffers ?? []) {
+        const base = offers.get(u.id) ?? staged.get(u.id);
+        if (base !== undefined) countUpdatedOffer(load, base.repId, u.expectState, u.set.state ?? u.expectState);
+      }
+      for (const [repId, n] of load.open) openByRep.set(repId, (openByRep.get(repId) ?? 0) + n);
+      for (const [repId, slots] of load.slots) {
+        const mine = slotsByRep.get(repId) ?? new Map<Millis, number>();
+        for (const [slot, n] of slots) mine.set(slot, (mine.get(slot) ?? 0) + n);
+        slotsByRep.set(repId, mine);
+      }
+      for (const teamId of expected.keys()) ledgerVersions.set(teamId, (ledgerVersions.get(teamId) ?? 0) + 1);
       const next = copy(current);
       applyHandoffPatch(next, change.set);
       if (move !== null) next.state = move.to;
@@ -314,18 +342,23 @@ export function createMemoryStore(): Store {
       });
     },
 
-    async countOpenOffersByRep(): Promise<Record<string, number>> {
+    async countOpenOffersByRep(repIds?: readonly string[]): Promise<Record<string, number>> {
       const counts: Record<string, number> = {};
-      for (const o of offers.values()) if (o.state === 'open') counts[o.repId] = (counts[o.repId] ?? 0) + 1;
+      const wanted = repIds === undefined ? null : new Set(repIds);
+      for (const [repId, n] of openByRep) if (n > 0 && (wanted === null || wanted.has(repId))) counts[repId] = n;
       return counts;
     },
 
     async countOffersByRepSince(since: Record<string, Millis>): Promise<Record<string, number>> {
       const counts: Record<string, number> = {};
-      for (const repId of Object.keys(since)) counts[repId] = 0;
-      for (const o of offers.values()) {
-        const from = since[o.repId];
-        if (from !== undefined && o.offeredAt >= from) counts[o.repId] = (counts[o.repId] ?? 0) + 1;
+      for (const [repId, from] of Object.entries(since)) {
+        let n = 0;
+        if (offerSlot(from) === from) {
+          for (const [slot, k] of slotsByRep.get(repId) ?? []) if (slot >= from) n += k;
+        } else {
+          for (const o of offers.values()) if (o.repId === repId && o.offeredAt >= from) n += 1;
+        }
+        counts[repId] = n;
       }
       return counts;
     },
@@ -483,8 +516,21 @@ export function createMemoryStore(): Store {
         .map(copy);
     },
 
+    async getRotationLedgers(teamIds: readonly string[]): Promise<RotationLedger[]> {
+      return teamIds.map((teamId) => ({
+        teamId,
+        version: ledgerVersions.get(teamId) ?? 0,
+        entries: [...rotation.values()]
+          .filter((e) => e.teamId === teamId)
+          .sort((a, b) => a.pass - b.pass || compareIds(a.repId, b.repId))
+          .map(copy),
+      }));
+    },
+
     async putRotation(entries: RotationEntry[]): Promise<void> {
       putRotationEntries(entries);
+      for (const teamId of new Set(entries.map((e) => e.teamId)))
+        ledgerVersions.set(teamId, (ledgerVersions.get(teamId) ?? 0) + 1);
     },
 
     async getRepStatuses(): Promise<RepStatus[]> {

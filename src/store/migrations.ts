@@ -3,6 +3,7 @@
 import { Migrator, sql } from 'kysely';
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { AppError } from '../domain/errors.js';
+import { OFFER_SLOT_MS } from './load-counters.js';
 import type { SqlDialect } from './schema.js';
 
 export const MIGRATION_TABLE = 'handoff_migration';
@@ -213,11 +214,57 @@ function metricsIndexes(): Migration {
   };
 }
 
+/**
+ * Per-rep load counters (open offers, offers per 15-minute slot) and a version per team ledger, created and
+ * filled from the offers and ledger rows already stored, so routing reads O(team size) rows, never the offers.
+ */
+function repLoadCounters(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('rep_load')
+        .addColumn('rep_id', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('open_offers', 'integer', (c) => c.notNull())
+        .addColumn('kept_from', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('rep_offer_slots')
+        .addColumn('rep_id', 'text', (c) => c.notNull())
+        .addColumn('slot', 'bigint', (c) => c.notNull())
+        .addColumn('offers', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('rep_offer_slots_pkey', ['rep_id', 'slot'])
+        .execute();
+      await db.schema
+        .createTable('rotation_ledgers')
+        .addColumn('team_id', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .execute();
+      await rebuildLoadCounters(db);
+      await sql`insert into rotation_ledgers (team_id, version) select distinct team_id, 1 from rotation`.execute(db);
+    },
+  };
+}
+
+/**
+ * Recomputes the load counters from the offers (the 0003 backfill; also for tools that load offers with
+ * plain SQL, such as the routing bench). Every offer is counted, nothing pruned, so kept_from is 0.
+ */
+export async function rebuildLoadCounters(db: AnyDb): Promise<void> {
+  await db.deleteFrom('rep_offer_slots').execute();
+  await db.deleteFrom('rep_load').execute();
+  await sql`insert into rep_load (rep_id, open_offers, kept_from)
+    select rep_id, sum(case when state = 'open' then 1 else 0 end), 0 from offers group by rep_id`.execute(db);
+  const slot = sql`(offered_at / ${sql.lit(OFFER_SLOT_MS)}) * ${sql.lit(OFFER_SLOT_MS)}`;
+  await sql`insert into rep_offer_slots (rep_id, slot, offers)
+    select rep_id, ${slot}, count(*) from offers group by rep_id, ${slot}`.execute(db);
+}
+
 /** All migrations, oldest first. Names sort in order; never rename or edit a shipped one. */
 export function buildMigrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_initial_schema': initialSchema(dialect),
     '0002_metrics_indexes': metricsIndexes(),
+    '0003_rep_load_counters': repLoadCounters(),
   };
 }
 

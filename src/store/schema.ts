@@ -107,6 +107,27 @@ export interface RotationTable {
   last_served_at: number | null;
 }
 
+/** Version of a team's fairness ledger: routing compares and bumps it in the offer's transaction. */
+export interface RotationLedgersTable {
+  team_id: string;
+  version: number;
+}
+
+/** Per-rep load counters, kept by applyChange in the same transaction as the offers they count. */
+export interface RepLoadTable {
+  rep_id: string;
+  open_offers: number;
+  /** Offer slots before this instant were pruned: a count from an earlier `since` is read from the offers. */
+  kept_from: number;
+}
+
+/** Offers made per rep per 15-minute slot (slot = its start, epoch ms); a local day is a run of slots. */
+export interface RepOfferSlotsTable {
+  rep_id: string;
+  slot: number;
+  offers: number;
+}
+
 export interface RepStatusTable {
   rep_id: string;
   away_until: number | null;
@@ -146,6 +167,9 @@ export interface Database {
   jobs: JobsTable;
   cursors: CursorsTable;
   rotation: RotationTable;
+  rotation_ledgers: RotationLedgersTable;
+  rep_load: RepLoadTable;
+  rep_offer_slots: RepOfferSlotsTable;
   rep_status: RepStatusTable;
   identities: IdentitiesTable;
   alerts: AlertsTable;
@@ -161,6 +185,9 @@ export const TABLES = [
   'leads',
   'cursors',
   'rotation',
+  'rotation_ledgers',
+  'rep_load',
+  'rep_offer_slots',
   'rep_status',
   'identities',
   'alerts',

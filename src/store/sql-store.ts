@@ -26,8 +26,17 @@ import type {
   OfferPatch,
   RepStatus,
   RotationEntry,
+  RotationLedger,
   Store,
 } from '../ports/store.js';
+import {
+  countInsertedOffer,
+  countUpdatedOffer,
+  emptyLoadDelta,
+  offerSlot,
+  SLOT_RETENTION_MS,
+  type LoadDelta,
+} from './load-counters.js';
 import { runMigrations } from './migrations.js';
 import type { MigrationReport } from './migrations.js';
 import {
@@ -67,8 +76,8 @@ export interface SqlStoreOptions {
 
 /** Thrown inside a transaction to roll it back when a compare-and-set finds a different row. */
 class CasMismatch extends Error {
-  constructor() {
-    super('compare-and-set mismatch');
+  constructor(readonly ledger = false) {
+    super(ledger ? 'rotation ledger compare-and-set mismatch' : 'compare-and-set mismatch');
   }
 }
 
@@ -194,6 +203,87 @@ async function upsertRotation(db: Db, entries: readonly RotationEntry[]): Promis
           served: eb.ref('excluded.served'),
           last_served_at: eb.ref('excluded.last_served_at'),
         })),
+      )
+      .execute();
+  }
+}
+
+/**
+ * Writes the counter changes, reps in id order (so two transactions lock rep rows in the same order). Slots
+ * older than the retention are dropped when a rep's kept_from moves on, at most once per slot per rep.
+ */
+async function applyLoadDelta(db: Db, delta: LoadDelta, now: Millis): Promise<void> {
+  const reps = [...new Set([...delta.open.keys(), ...delta.slots.keys()])].sort();
+  const cutoff = offerSlot(now - SLOT_RETENTION_MS);
+  for (const repId of reps) {
+    const open = delta.open.get(repId) ?? 0;
+    const slots = delta.slots.get(repId);
+    // A rep's first row starts at the cutoff: it has no older slots to prune.
+    const row = await db
+      .insertInto('rep_load')
+      .values({ rep_id: repId, open_offers: open, kept_from: cutoff })
+      .onConflict((oc) =>
+        oc
+          .column('rep_id')
+          .doUpdateSet((eb) => ({ open_offers: eb('rep_load.open_offers', '+', eb.ref('excluded.open_offers')) })),
+      )
+      .returning('kept_from')
+      .executeTakeFirstOrThrow();
+    if (slots === undefined) continue;
+    if (Number(row.kept_from) < cutoff) {
+      await db.deleteFrom('rep_offer_slots').where('rep_id', '=', repId).where('slot', '<', cutoff).execute();
+      await db.updateTable('rep_load').set({ kept_from: cutoff }).where('rep_id', '=', repId).execute();
+    }
+    await db
+      .insertInto('rep_offer_slots')
+      .values([...slots].map(([slot, offers]) => ({ rep_id: repId, slot, offers })))
+      .onConflict((oc) =>
+        oc
+          .columns(['rep_id', 'slot'])
+          .doUpdateSet((eb) => ({ offers: eb('rep_offer_slots.offers', '+', eb.ref('excluded.offers')) })),
+      )
+      .execute();
+  }
+}
+
+/**
+ * Compare-and-set on the ledgers a change writes: every team with rotation rows must be named in
+ * `expectLedger`, and each named version must still be the stored one. Bumps each version by one.
+ */
+async function checkLedgers(db: Db, change: HandoffChange): Promise<void> {
+  const expected = new Map<string, number>();
+  for (const e of change.expectLedger ?? []) expected.set(e.teamId, e.version);
+  for (const r of change.rotation ?? []) {
+    if (!expected.has(r.teamId))
+      throw new Error(`rotation rows for team ${r.teamId} without the ledger version routing read (expectLedger)`);
+  }
+  for (const [teamId, version] of [...expected].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const row =
+      version === 0
+        ? await db
+            .insertInto('rotation_ledgers')
+            .values({ team_id: teamId, version: 1 })
+            .onConflict((oc) => oc.column('team_id').doNothing())
+            .returning('version')
+            .executeTakeFirst()
+        : await db
+            .updateTable('rotation_ledgers')
+            .set((eb) => ({ version: eb('version', '+', 1) }))
+            .where('team_id', '=', teamId)
+            .where('version', '=', version)
+            .returning('version')
+            .executeTakeFirst();
+    if (row === undefined) throw new CasMismatch(true);
+  }
+}
+
+async function bumpLedgers(db: Db, teamIds: readonly string[]): Promise<void> {
+  for (const teamId of [...new Set(teamIds)].sort()) {
+    await db
+      .insertInto('rotation_ledgers')
+      .values({ team_id: teamId, version: 1 })
+      .onConflict((oc) =>
+        oc.column('team_id').doUpdateSet((eb) => ({ version: eb('rotation_ledgers.version', '+', 1) })),
       )
       .execute();
   }
@@ -380,13 +470,18 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
           if (updated === undefined) throw new CasMismatch();
 
           const offers: Offer[] = [];
+          const load = emptyLoadDelta();
           for (const part of chunk(change.insertOffers ?? [], CHUNK)) {
             const rows = await tx
               .insertInto('offers')
               .values(part.map((o) => offerRow(o, change.handoffId)))
               .returningAll()
               .execute();
-            offers.push(...rows.map(offerFromRow));
+            for (const row of rows) {
+              const offer = offerFromRow(row);
+              countInsertedOffer(load, offer);
+              offers.push(offer);
+            }
           }
           for (const u of change.updateOffers ?? []) {
             const cols = offerPatchColumns(u.set);
@@ -409,15 +504,22 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
                     .returningAll()
                     .executeTakeFirst();
             if (row === undefined) throw new CasMismatch();
-            offers.push(offerFromRow(row));
+            const offer = offerFromRow(row);
+            countUpdatedOffer(load, offer.repId, u.expectState, offer.state);
+            offers.push(offer);
           }
+          await checkLedgers(tx, change);
+          await applyLoadDelta(tx, load, now);
           await insertEvents(tx, change.handoffId, change.events, now);
           await insertJobs(tx, change.jobs ?? [], now, change.handoffId);
           await upsertRotation(tx, change.rotation ?? []);
           return { ok: true, handoff: handoffFromRow(updated), offers };
         });
       } catch (err) {
-        if (err instanceof CasMismatch) return { ok: false, current: await getHandoff(change.handoffId) };
+        if (err instanceof CasMismatch) {
+          const current = await getHandoff(change.handoffId);
+          return err.ledger ? { ok: false, current, ledgerConflict: true } : { ok: false, current };
+        }
         throw err;
       }
     },
@@ -551,15 +653,15 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
       });
     },
 
-    async countOpenOffersByRep(): Promise<Record<string, number>> {
-      const rows = await db
-        .selectFrom('offers')
-        .select(['rep_id', (eb) => eb.fn.countAll().as('n')])
-        .where('state', '=', 'open')
-        .groupBy('rep_id')
-        .execute();
+    async countOpenOffersByRep(repIds?: readonly string[]): Promise<Record<string, number>> {
       const counts: Record<string, number> = {};
-      for (const row of rows) counts[row.rep_id] = Number(row.n);
+      const parts = repIds === undefined ? [undefined] : chunk([...new Set(repIds)], CHUNK);
+      for (const part of parts) {
+        if (part !== undefined && part.length === 0) continue;
+        let query = db.selectFrom('rep_load').select(['rep_id', 'open_offers']).where('open_offers', '>', 0);
+        if (part !== undefined) query = query.where('rep_id', 'in', part);
+        for (const row of await query.execute()) counts[row.rep_id] = Number(row.open_offers);
+      }
       return counts;
     },
 
@@ -567,7 +669,45 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
       const entries = Object.entries(since);
       const counts: Record<string, number> = {};
       for (const [repId] of entries) counts[repId] = 0;
-      for (const part of chunk(entries, 100)) {
+      // Reps with no counter row never had an offer; a `since` on a slot boundary and not before the
+      // pruned slots is a sum of slots; anything else is counted from the offers themselves.
+      const keptFrom = new Map<string, number>();
+      for (const part of chunk(entries, CHUNK)) {
+        const rows = await db
+          .selectFrom('rep_load')
+          .select(['rep_id', 'kept_from'])
+          .where(
+            'rep_id',
+            'in',
+            part.map(([repId]) => repId),
+          )
+          .execute();
+        for (const row of rows) keptFrom.set(row.rep_id, Number(row.kept_from));
+      }
+      const fromSlots: [string, Millis][] = [];
+      const fromOffers: [string, Millis][] = [];
+      for (const [repId, at] of entries) {
+        const kept = keptFrom.get(repId);
+        if (kept === undefined) continue;
+        if (offerSlot(at) === at && at >= kept) fromSlots.push([repId, at]);
+        else fromOffers.push([repId, at]);
+      }
+      // Reps in one time zone share their `since`: one range query per distinct moment.
+      const bySince = new Map<Millis, string[]>();
+      for (const [repId, at] of fromSlots) bySince.set(at, [...(bySince.get(at) ?? []), repId]);
+      for (const [at, repIds] of bySince) {
+        for (const part of chunk(repIds, CHUNK)) {
+          const rows = await db
+            .selectFrom('rep_offer_slots')
+            .select(['rep_id', (eb) => eb.fn.sum<number | string>('offers').as('n')])
+            .where('rep_id', 'in', part)
+            .where('slot', '>=', at)
+            .groupBy('rep_id')
+            .execute();
+          for (const row of rows) counts[row.rep_id] = Number(row.n);
+        }
+      }
+      for (const part of chunk(fromOffers, 100)) {
         const rows = await db
           .selectFrom('offers')
           .select(['rep_id', (eb) => eb.fn.countAll().as('n')])
@@ -798,9 +938,39 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
       return rows.map(rotationFromRow);
     },
 
+    async getRotationLedgers(teamIds: readonly string[]): Promise<RotationLedger[]> {
+      const wanted = [...new Set(teamIds)];
+      const byTeam = new Map<string, RotationLedger>(wanted.map((t) => [t, { teamId: t, version: 0, entries: [] }]));
+      for (const part of chunk(wanted, CHUNK)) {
+        // Version first: rows read after it are at least as new, so a change planned on them and checked
+        // against this version can only fail, never overwrite a newer row unseen.
+        const versions = await db.selectFrom('rotation_ledgers').selectAll().where('team_id', 'in', part).execute();
+        for (const v of versions) {
+          const ledger = byTeam.get(v.team_id);
+          if (ledger) ledger.version = Number(v.version);
+        }
+        const rows = await db
+          .selectFrom('rotation')
+          .selectAll()
+          .where('team_id', 'in', part)
+          .orderBy('team_id')
+          .orderBy('pass')
+          .orderBy('rep_id')
+          .execute();
+        for (const row of rows) byTeam.get(row.team_id)?.entries.push(rotationFromRow(row));
+      }
+      return teamIds.map((t) => byTeam.get(t) as RotationLedger);
+    },
+
     async putRotation(entries: RotationEntry[]): Promise<void> {
       if (entries.length === 0) return;
-      await writeTx((tx) => upsertRotation(tx, entries));
+      await writeTx(async (tx) => {
+        await upsertRotation(tx, entries);
+        await bumpLedgers(
+          tx,
+          entries.map((e) => e.teamId),
+        );
+      });
     },
 
     async getRepStatuses(): Promise<RepStatus[]> {

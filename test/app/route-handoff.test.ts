@@ -101,6 +101,7 @@ async function offer(handoff: Handoff, plan: PlannedRoute): Promise<Handoff> {
       ],
       events: [{ type: 'offered', actor: null }],
       rotation: plan.rotation,
+      expectLedger: plan.expectLedger ?? [],
     },
     NOW,
   );

@@ -15,6 +15,7 @@ import { run as runEscalation } from './escalation.bench.js';
 import { run as runMemory } from './memory.bench.js';
 import { run as runDrain } from './drain.bench.js';
 import { run as runInstall } from './production-install.js';
+import { run as runRouting } from './routing.bench.js';
 
 const log = stdoutLog;
 
@@ -111,6 +112,7 @@ const BENCHES: Bench[] = [
   { name: 'drain', title: 'backlog drain', run: () => runDrain({ log }) },
   { name: 'stats', title: 'stats over 1M', run: statsRows },
   { name: 'install', title: 'production install (the Dockerfile steps)', run: () => runInstall({ log }) },
+  { name: 'routing', title: 'route time per lead (before / after batch routing)', run: () => runRouting({ log }) },
 ];
 
 function listArg(flag: string): string[] | null {

@@ -229,6 +229,7 @@ describe('handoff explain', () => {
           ],
           events: [{ type: 'offered', actor: null, data: { repId: plan.repId } }],
           rotation: plan.rotation,
+          expectLedger: plan.expectLedger,
         },
         l.mqlAt,
       );

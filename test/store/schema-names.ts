@@ -10,8 +10,11 @@ export const SCHEMA_TABLES = [
   'leads',
   'leases',
   'offers',
+  'rep_load',
+  'rep_offer_slots',
   'rep_status',
   'rotation',
+  'rotation_ledgers',
 ];
 
 /** Named indexes; the unique constraints are engine-specific (Postgres names them, SQLite makes autoindexes). */

@@ -1,4 +1,5 @@
 // The Store contract: one suite, run against the in-memory store, SQLite and Postgres.
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HANDOFF_ACTIONS, nextState, type HandoffAction } from '../../src/domain/handoff-machine.js';
 import { HANDOFF_STATES, type Handoff, type HandoffState, type Lead, type Offer } from '../../src/domain/model.js';
@@ -234,6 +235,7 @@ export function storeContract(harness: StoreHarness): void {
           ],
           jobs: [job('post:1', { payload: { offerId: 'offer-fixed-id' } })],
           rotation: [{ teamId: 'emea', repId: 'alice', pass: 1.5, served: 1, lastServedAt: T0 }],
+          expectLedger: [{ teamId: 'emea', version: 0 }],
         },
         T0 + 7,
       );
@@ -941,6 +943,175 @@ export function storeContract(harness: StoreHarness): void {
       expect((await store.listAlerts()).map((a) => a.key)).toEqual(['lull', 'backlog']);
       expect((await store.listAlerts('firing')).map((a) => a.key)).toEqual(['backlog']);
       expect((await store.listAlerts('resolved')).map((a) => a.key)).toEqual(['lull']);
+    });
+  });
+
+  describe('load counters and ledger versions', () => {
+    const REPS = ['alice', 'bob', 'carol'] as const;
+    const SLOT = 15 * MIN;
+    type Op =
+      | { kind: 'offer'; rep: number; at: number }
+      | { kind: 'accept' | 'reject' | 'withdraw' | 'escalate'; pick: number; at: number }
+      | { kind: 'timeout'; pick: number; rep: number; at: number }
+      | { kind: 'claim'; pick: number; rep: number; at: number };
+    const at = fc.integer({ min: -30 * 60, max: 30 * 60 }).map((m) => T0 + m * MIN);
+    const rep = fc.integer({ min: 0, max: REPS.length - 1 });
+    const pick = fc.nat();
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({ kind: fc.constant('offer' as const), rep, at }),
+      fc.record({ kind: fc.constantFrom('accept' as const, 'reject' as const, 'withdraw' as const), pick, at }),
+      fc.record({ kind: fc.constant('escalate' as const), pick, at }),
+      fc.record({ kind: fc.constant('timeout' as const), pick, rep, at }),
+      fc.record({ kind: fc.constant('claim' as const), pick, rep, at }),
+    );
+
+    /** Runs one operation through applyChange, as the use cases would; returns nothing (a refused move is fine). */
+    async function run(o: Op, handoffIds: string[]): Promise<void> {
+      if (o.kind === 'offer') {
+        const { handoff } = await offered(REPS[o.rep]!, { offeredAt: o.at, dueAt: o.at + 30 * MIN });
+        handoffIds.push(handoff.id);
+        return;
+      }
+      if (handoffIds.length === 0) return;
+      const h = await store.getHandoff(handoffIds[o.pick % handoffIds.length]!);
+      if (h === null) throw new Error('hand-off vanished');
+      const offers = await store.listOffers(h.id);
+      const open = offers.find((x) => x.state === 'open');
+      const base = { handoffId: h.id, expectVersion: h.version, events: [] };
+      if (o.kind === 'claim') {
+        if (h.state !== 'escalated') return;
+        const r = REPS[o.rep]!;
+        await store.applyChange(
+          {
+            ...base,
+            action: 'claim',
+            set: { repId: r, offerCount: h.offerCount + 1 },
+            insertOffers: [newOffer(r, { seq: h.offerCount + 1, state: 'accepted', offeredAt: o.at, decidedAt: o.at })],
+          },
+          o.at,
+        );
+        return;
+      }
+      if (open === undefined) return;
+      const close = (state: Offer['state']) => [
+        { id: open.id, expectState: 'open' as const, set: { state, decidedAt: o.at } },
+      ];
+      if (o.kind === 'timeout') {
+        await store.applyChange(
+          {
+            ...base,
+            action: 'reoffer',
+            set: { repId: REPS[o.rep]!, offerCount: h.offerCount + 1 },
+            updateOffers: close('timed_out'),
+            insertOffers: [newOffer(REPS[o.rep]!, { seq: h.offerCount + 1, offeredAt: o.at })],
+          },
+          o.at,
+        );
+        return;
+      }
+      const to = { accept: 'accepted', reject: 'rejected', withdraw: 'withdrawn', escalate: 'escalated' } as const;
+      await store.applyChange({ ...base, action: o.kind, set: {}, updateOffers: close(to[o.kind]) }, o.at);
+    }
+
+    /** The same figures counted from the offers themselves. */
+    async function scan(handoffIds: string[], since: Record<string, number>) {
+      const open: Record<string, number> = {};
+      const today: Record<string, number> = Object.fromEntries(Object.keys(since).map((r) => [r, 0]));
+      for (const id of handoffIds) {
+        for (const o of await store.listOffers(id)) {
+          if (o.state === 'open') open[o.repId] = (open[o.repId] ?? 0) + 1;
+          const from = since[o.repId];
+          if (from !== undefined && o.offeredAt >= from) today[o.repId] = (today[o.repId] ?? 0) + 1;
+        }
+      }
+      return { open, today };
+    }
+
+    it('equal a fresh scan of the offers after random offer / decide / time-out / withdraw / claim sequences', async () => {
+      const handoffIds: string[] = [];
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(op, { minLength: 1, maxLength: 12 }),
+          fc.array(fc.integer({ min: -40, max: 40 }), { minLength: 3, maxLength: 3 }),
+          fc.boolean(),
+          async (ops, sinceSlots, aligned) => {
+            for (const o of ops) await run(o, handoffIds);
+            // A `since` on a slot boundary is summed from the slot counters, any other is counted from the offers.
+            const since = Object.fromEntries(
+              REPS.map((r, i) => [r, T0 + (sinceSlots[i] ?? 0) * SLOT + (aligned ? 0 : 7 * MIN + 13)]),
+            );
+            const expected = await scan(handoffIds, since);
+            expect(await store.countOpenOffersByRep()).toEqual(expected.open);
+            expect(await store.countOpenOffersByRep(['alice', 'bob'])).toEqual(
+              Object.fromEntries(Object.entries(expected.open).filter(([r]) => r !== 'carol')),
+            );
+            expect(await store.countOffersByRepSince(since)).toEqual(expected.today);
+          },
+        ),
+        { numRuns: 12 },
+      );
+    });
+
+    it('keeps a version per team ledger: a change planned on an older version fails and writes nothing', async () => {
+      expect(await store.getRotationLedgers(['emea', 'us'])).toEqual([
+        { teamId: 'emea', version: 0, entries: [] },
+        { teamId: 'us', version: 0, entries: [] },
+      ]);
+      const row = (repId: string, pass: number) => ({ teamId: 'emea', repId, pass, served: 1, lastServedAt: T0 });
+      const offerWith = async (h: Handoff, repId: string, version: number) =>
+        store.applyChange(
+          {
+            handoffId: h.id,
+            action: 'offer',
+            expectVersion: h.version,
+            set: { repId, offerCount: 1 },
+            insertOffers: [newOffer(repId)],
+            events: [],
+            rotation: [row(repId, version + 1)],
+            expectLedger: [{ teamId: 'emea', version }],
+          },
+          T0,
+        );
+      const a = await ingested();
+      const b = await ingested();
+      // Two replicas read version 0; the first to commit wins, the other is told the ledger moved on.
+      expect((await offerWith(a, 'alice', 0)).ok).toBe(true);
+      const lost = await offerWith(b, 'alice', 0);
+      expect(lost).toEqual({ ok: false, current: b, ledgerConflict: true });
+      expect(await store.listOffers(b.id)).toEqual([]);
+      expect(await store.countOpenOffersByRep()).toEqual({ alice: 1 });
+      const [emea] = await store.getRotationLedgers(['emea']);
+      expect(emea).toEqual({ teamId: 'emea', version: 1, entries: [row('alice', 1)] });
+      // Planned again on version 1, it goes through.
+      expect((await offerWith(b, 'bob', 1)).ok).toBe(true);
+      expect((await store.getRotationLedgers(['emea']))[0]?.version).toBe(2);
+      // A hand-off conflict is not a ledger conflict.
+      const stale = await offerWith({ ...a, version: a.version }, 'carol', 2);
+      expect(stale.ok).toBe(false);
+      expect(stale).not.toHaveProperty('ledgerConflict');
+      // Tools writing the ledger directly move the version too.
+      await store.putRotation([row('carol', 9)]);
+      expect((await store.getRotationLedgers(['emea']))[0]?.version).toBe(3);
+    });
+
+    it('refuses ledger rows without the version they were planned on', async () => {
+      const h = await ingested();
+      await expect(
+        store.applyChange(
+          {
+            handoffId: h.id,
+            action: 'offer',
+            expectVersion: h.version,
+            set: { repId: 'alice', offerCount: 1 },
+            insertOffers: [newOffer('alice')],
+            events: [],
+            rotation: [{ teamId: 'emea', repId: 'alice', pass: 1, served: 1, lastServedAt: T0 }],
+          },
+          T0,
+        ),
+      ).rejects.toThrow(/expectLedger/);
+      expect(await store.listOffers(h.id)).toEqual([]);
+      expect(await store.countOpenOffersByRep()).toEqual({});
     });
   });
 }

@@ -17,3 +17,4 @@ export {
   type RotationPick,
 } from './rotation.js';
 export { routeLead, detectHot, candidateTeams, offerDeadline, whyYou, type WhyYouSummary } from './route-lead.js';
+export { repLoadOf, ledgerRowsOf, ledgerVersionsFor, recordOffer, type RoutingBook, type TeamLedger } from './book.js';
