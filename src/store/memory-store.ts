@@ -7,6 +7,7 @@ import type { Handoff, HandoffEvent, Lead, Millis, Offer, SourceKind } from '../
 import type {
   AlertRow,
   ChangeResult,
+  ChannelMessage,
   ClaimOptions,
   DueOffer,
   HandoffChange,
@@ -58,6 +59,8 @@ export function createMemoryStore(): Store {
   const events: HandoffEvent[] = [];
   const jobs = new Map<string, Job>();
   const jobIdByKey = new Map<string, string>();
+  /** `${handoffId}\0${channel}` → the lead's message in that channel. */
+  const channelMessages = new Map<string, ChannelMessage>();
   const cursors = new Map<string, string>();
   const rotation = new Map<string, RotationEntry>();
   const repStatuses = new Map<string, RepStatus>();
@@ -340,6 +343,31 @@ export function createMemoryStore(): Store {
     async setOfferChannel(offerId: string, channel: string): Promise<void> {
       const o = offers.get(offerId);
       if (o !== undefined && o.slackTs === null) o.slackChannel = channel;
+    },
+
+    // --- channel messages -------------------------------------------------------------------------
+
+    async listChannelMessages(handoffId: string): Promise<ChannelMessage[]> {
+      return [...channelMessages.values()].filter((m) => m.handoffId === handoffId).map(copy);
+    },
+
+    async noteChannelMessage(handoffId: string, channel: string, now: Millis): Promise<void> {
+      const key = `${handoffId}\u0000${channel}`;
+      const m = channelMessages.get(key);
+      if (m === undefined) channelMessages.set(key, { handoffId, channel, ts: null, notedAt: now, steps: [] });
+      else if (m.ts === null && m.notedAt === null) m.notedAt = now;
+    },
+
+    async setChannelMessageTs(handoffId: string, channel: string, ts: string): Promise<void> {
+      const key = `${handoffId}\u0000${channel}`;
+      const m = channelMessages.get(key);
+      if (m === undefined) channelMessages.set(key, { handoffId, channel, ts, notedAt: null, steps: [] });
+      else m.ts = ts;
+    },
+
+    async addChannelMessageStep(handoffId: string, channel: string, step: string): Promise<void> {
+      const m = channelMessages.get(`${handoffId}\u0000${channel}`);
+      if (m !== undefined && !m.steps.includes(step)) m.steps.push(step);
     },
 
     // --- audit ----------------------------------------------------------------------------------

@@ -213,11 +213,31 @@ function metricsIndexes(): Migration {
   };
 }
 
+/** A lead's one message per Slack channel: where it is, a post about to go out, the thread steps told. */
+function channelMessages(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('channel_messages')
+        .addColumn('handoff_id', 'text', (c) => c.notNull().references('handoffs.id'))
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('ts', 'text')
+        .addColumn('noted_at', 'bigint')
+        .addColumn('steps', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('channel_messages_pkey', ['handoff_id', 'channel'])
+        .execute();
+    },
+  };
+}
+
 /** All migrations, oldest first. Names sort in order; never rename or edit a shipped one. */
 export function buildMigrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_initial_schema': initialSchema(dialect),
     '0002_metrics_indexes': metricsIndexes(),
+    '0007_channel_messages': channelMessages(),
   };
 }
 

@@ -138,6 +138,17 @@ export interface LeasesTable {
   acquired_at: number;
 }
 
+export interface ChannelMessagesTable {
+  handoff_id: string;
+  channel: string;
+  ts: string | null;
+  noted_at: number | null;
+  /** JSON: step keys already told in the thread. */
+  steps: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   leads: LeadsTable;
   handoffs: HandoffsTable;
@@ -150,10 +161,12 @@ export interface Database {
   identities: IdentitiesTable;
   alerts: AlertsTable;
   leases: LeasesTable;
+  channel_messages: ChannelMessagesTable;
 }
 
 /** Every table, children before parents (the order to empty them in). */
 export const TABLES = [
+  'channel_messages',
   'events',
   'jobs',
   'offers',
