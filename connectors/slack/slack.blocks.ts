@@ -527,10 +527,23 @@ export function buildClosedEscalation(
 // ---- a lead's one channel message and its thread -------------------------------------------------
 
 /** A lead's channel message as it stands: the hot notice, the escalation (Claim / Assign to…), or its end. */
-export function buildLeadMessage(message: LeadMessage, audience: ChannelAudience, timezone?: string): SlackMessage {
+export function buildLeadMessage(
+  message: LeadMessage,
+  audience: ChannelAudience,
+  timezone?: string,
+  reasons: readonly RejectionReason[] = [],
+): SlackMessage {
   switch (message.kind) {
     case 'hot':
       return buildHotNotice(message.card);
+    case 'decided': {
+      const notice = buildHotNotice(message.card);
+      const line = offerOutcomeText(message.outcome, timezone ?? message.card.rep.timezone, reasons);
+      return {
+        text: truncate(`${leadLabel(message.card.lead)}: ${line}`, LIMITS.sectionText),
+        blocks: closeBlocks(notice.blocks, line),
+      };
+    }
     case 'escalated':
       return buildEscalationPost(message.post, audience, timezone);
     case 'closed':
@@ -539,8 +552,10 @@ export function buildLeadMessage(message: LeadMessage, audience: ChannelAudience
 }
 
 /** A step of the lead's story, as a thread reply under its channel message. */
-export function leadStepText(step: LeadStep, timezone?: string): string {
+export function leadStepText(step: LeadStep, timezone?: string, reasons: readonly RejectionReason[] = []): string {
   switch (step.kind) {
+    case 'decided':
+      return offerOutcomeText(step.outcome, timezone ?? step.card.rep.timezone, reasons);
     case 'reoffered':
       return `⏭️ Offered to ${personRef(step.card.rep)} (${ordinal(step.card.seq)} offer), due ${formatTime(step.card.dueAt, timezone ?? step.card.rep.timezone)}.`;
     case 'escalated':

@@ -271,8 +271,8 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
     },
 
     async postLeadMessage(channel, audience, message, hooks = {}): Promise<MessageRef> {
-      const handoffId = message.kind === 'hot' ? message.card.handoffId : message.post.handoffId;
-      const m = buildLeadMessage(message, audience, options.timezone);
+      const handoffId = 'card' in message ? message.card.handoffId : message.post.handoffId;
+      const m = buildLeadMessage(message, audience, options.timezone, reasons);
       const ref = await post(channel, m.text, m.blocks, undefined, `lead:${handoffId}:${channel}`, {
         kind: 'lead',
         id: handoffId,
@@ -287,12 +287,12 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
     },
 
     async updateLeadMessage(ref, audience, message): Promise<void> {
-      const m = buildLeadMessage(message, audience, options.timezone);
+      const m = buildLeadMessage(message, audience, options.timezone, reasons);
       await update(ref, m.text, m.blocks);
     },
 
     async postLeadStep(ref, step): Promise<MessageRef> {
-      const text = leadStepText(step, options.timezone);
+      const text = leadStepText(step, options.timezone, reasons);
       return post(ref.channel, text, undefined, ref.ts, `step:${ref.channel}:${ref.ts}:${text}`);
     },
 

@@ -201,7 +201,45 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
     if (!latest) return null;
     const lead = await store.getLead(handoff.leadId);
     const card = lead ? await cardFor(latest, handoff, lead) : null;
-    return card ? { kind: 'hot', card } : null;
+    if (!card) return null;
+    const decided = decidedOutcome(handoff, events);
+    return decided ? { kind: 'decided', card, outcome: await outcome(decided) } : { kind: 'hot', card };
+  }
+
+  /** How a hand-off that ended without an escalation ended, or null while it is open. */
+  function decidedOutcome(handoff: Handoff, events: HandoffEvent[]): SerializedOutcome | null {
+    const at = handoff.decidedAt ?? handoff.updatedAt;
+    switch (handoff.state) {
+      case 'accepted':
+        return { kind: 'accepted', by: handoff.decidedBy ?? handoff.repId ?? 'unknown', at };
+      case 'rejected':
+        return {
+          kind: 'rejected',
+          by: handoff.decidedBy ?? handoff.repId ?? 'unknown',
+          at,
+          reasonId: handoff.reasonId ?? 'other',
+          note: handoff.note,
+        };
+      case 'withdrawn': {
+        const e = events.findLast((x) => x.type === 'withdrawn');
+        return { kind: 'withdrawn', at: e?.at ?? at, why: typeof e?.data.why === 'string' ? e.data.why : 'withdrawn' };
+      }
+      default:
+        return null;
+    }
+  }
+
+  /** After a card's final state: a hot or escalated lead's channel messages show the decision too. */
+  function tellDecision(j: Job, handoff: Handoff, offer: Offer, lead: Lead, s: SerializedOutcome): Promise<JobResult> {
+    if (!handoff.hot && handoff.escalatedAt === null) return Promise.resolve(OK);
+    if (s.kind !== 'accepted' && s.kind !== 'rejected' && s.kind !== 'withdrawn') return Promise.resolve(OK);
+    return syncLeadMessages(j, handoff.id, {
+      key: j.idempotencyKey,
+      make: async () => {
+        const card = await cardFor(offer, handoff, lead);
+        return card ? { kind: 'decided', card, outcome: await outcome(s) } : null;
+      },
+    });
   }
 
   /**
@@ -370,7 +408,7 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
         const pending = await store.listJobs({ kind: 'slack.offer', handoffId: handoff.id, state: 'pending' });
         return pending.some((x) => (x.payload as { offerId?: string }).offerId === offer.id)
           ? { ok: false, failure: { kind: 'transient', reason: 'card not posted yet', retryAfterMs: 2_000 } }
-          : OK;
+          : tellDecision(j, handoff, offer, lead, p.outcome);
       }
       const card = await cardFor(offer, handoff, lead);
       if (!card) return fail('not_found', `rep ${offer.repId} unknown`);
@@ -379,7 +417,7 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
         card,
         await outcome(p.outcome),
       );
-      return OK;
+      return tellDecision(j, handoff, offer, lead, p.outcome);
     }),
 
     'slack.remind': one(async (j) => {

@@ -72,17 +72,20 @@ export interface EscalationOutcome {
 export type ChannelAudience = 'team' | 'managers';
 
 /**
- * What a lead's one channel message shows now (the notifier lays it out): a hot lead out with a rep, an
- * escalation waiting for an owner, or an escalation that ended (claimed, assigned, withdrawn).
+ * What a lead's one channel message shows now (the notifier lays it out): a hot lead out with a rep or decided
+ * (accepted, rejected, withdrawn), an escalation waiting for an owner, or an escalation that ended (claimed,
+ * assigned, withdrawn).
  */
 export type LeadMessage =
   | { kind: 'hot'; card: OfferCard }
+  | { kind: 'decided'; card: OfferCard; outcome: OfferOutcome }
   | { kind: 'escalated'; post: EscalationPost }
   | { kind: 'closed'; post: EscalationPost; outcome: EscalationOutcome };
 
 /** A step of the lead's story, told as a thread reply under its channel message. */
 export type LeadStep =
   | { kind: 'reoffered'; card: OfferCard }
+  | { kind: 'decided'; card: OfferCard; outcome: OfferOutcome }
   | { kind: 'escalated'; reason: string | null }
   | { kind: 'closed'; outcome: EscalationOutcome };
 

@@ -6,6 +6,7 @@ import { ingestLeads } from '../../src/app/ingest-leads.js';
 import { sweepDeadlines } from '../../src/app/sweep-deadlines.js';
 import { assignHandoff, claimHandoff } from '../../src/app/claim-handoff.js';
 import { withdrawHandoff } from '../../src/app/withdraw-handoff.js';
+import { recordDecision } from '../../src/app/record-decision.js';
 import { job } from '../../src/app/jobs.js';
 import type { AppSettings } from '../../src/app/settings.js';
 import type { EscalationPost } from '../../src/ports/rep-notifier.js';
@@ -100,6 +101,29 @@ describe.each(engines)("a lead's channel messages (%s store)", (_name, open) => 
     expect(messagesOf(id).map((m) => m.channel)).toEqual(['C_EMEA', 'C_MGRS']);
     expect(h.slack.escalations).toHaveLength(1);
     expect(h.slack.closedEscalations).toEqual([id]);
+  });
+
+  it("shows a hot lead's decision in its team message and thread; a plain lead's decision touches no channel", async () => {
+    const id = await hotLead();
+    await timeOut(); // now with bruno
+    const [offer] = (await h.store.listOffers(id)).filter((o) => o.state === 'open');
+    expect((await recordDecision(h.deps, { offerId: offer!.id, actorId: 'bruno', decision: 'accept' })).kind).toBe(
+      'accepted',
+    );
+    await h.drain();
+    const [team] = messagesOf(id);
+    expect(team?.shown).toMatchObject({ kind: 'decided', outcome: { kind: 'accepted', by: { id: 'bruno' } } });
+    expect(team?.steps.map((s) => s.kind)).toEqual(['reoffered', 'decided']);
+    expect(messagesOf(id)).toHaveLength(1);
+
+    const plain = await ingestLeads(h.deps, [makeLead()]);
+    await h.drain();
+    const plainId = plain.handoffIds[0] as string;
+    const [plainOffer] = await h.store.listOffers(plainId);
+    await recordDecision(h.deps, { offerId: plainOffer!.id, actorId: 'alice', decision: 'accept' });
+    await h.drain();
+    expect(messagesOf(plainId)).toEqual([]);
+    expect(await h.store.listChannelMessages(plainId)).toEqual([]);
   });
 
   it('shows a manager assignment on both messages; the new offer goes to the rep as a card', async () => {

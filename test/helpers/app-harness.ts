@@ -156,7 +156,7 @@ export class FakeSlack implements RepNotifier {
     hooks: { beforeSend?: () => Promise<void> } = {},
   ): Promise<MessageRef> {
     this.maybeFail();
-    const handoffId = message.kind === 'hot' ? message.card.handoffId : message.post.handoffId;
+    const handoffId = 'card' in message ? message.card.handoffId : message.post.handoffId;
     const ref = { channel, ts: `${2000 + ++this.seq}.0001` };
     await hooks.beforeSend?.();
     this.leadMessages.push({

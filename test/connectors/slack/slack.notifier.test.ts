@@ -311,6 +311,22 @@ describe('Slack notifier', () => {
     expect(emulator.control.calls('chat.update')).toHaveLength(3);
   });
 
+  it("shows a hot lead's decision in its message, with the reason's label, and tells it in the thread", async () => {
+    const hot = card(3, { hot: true });
+    const ref = await notifier.postLeadMessage('C0EMEA', 'team', { kind: 'hot', card: hot });
+    clock += 5_000;
+    const outcome = { kind: 'rejected' as const, by: ALICE, at: clock, reason: 'bad_timing', note: 'Q3' };
+    await notifier.updateLeadMessage(ref, 'team', { kind: 'decided', card: hot, outcome });
+    await notifier.postLeadStep(ref, { kind: 'decided', card: hot, outcome });
+    const m = emulator.control.message(ref.channel, ref.ts);
+    const status = m?.blocks.find((b) => (b as { block_id?: string }).block_id === BLOCK.status);
+    expect(JSON.stringify(status)).toContain('Rejected by <@U0ALICE>');
+    expect(JSON.stringify(status)).toContain('Bad timing');
+    expect(m?.text).toMatch(/^Jane Doe 3 \(Acme\): ❌ Rejected by <@U0ALICE> on /);
+    const [reply] = emulator.control.messages('C0EMEA').filter((r) => r.threadTs === ref.ts);
+    expect(reply?.text).toMatch(/^❌ Rejected by <@U0ALICE> on .* — Bad timing\. Note: “Q3”$/);
+  });
+
   it('gives the managers the Assign-to menu and the history in their message', async () => {
     const ref = await notifier.postLeadMessage('C0MGRS', 'managers', { kind: 'escalated', post: escalation('h7') });
     const managers = JSON.stringify(emulator.control.message(ref.channel, ref.ts)?.blocks);
