@@ -1,5 +1,6 @@
 // Carries out outbox jobs through the ports. Each handler takes a batch of jobs of one kind and
 // answers per job; a thrown ConnectorError fails the whole batch with its classification.
+import { fingerprintText } from '../domain/fingerprint.js';
 import type { Handoff, HandoffEvent, Lead, Offer } from '../domain/model.js';
 import type { Crm, CrmUpdate, CrmWriteResult } from '../ports/crm.js';
 import { ConnectorError, type Failure } from '../ports/failure.js';
@@ -49,6 +50,11 @@ const OK: JobResult = { ok: true };
  * well within it). Jobs for the same lead wait for it, so two of them never post the same message twice.
  */
 const LEAD_MESSAGE_LOCK_MS = 15_000;
+
+/** What a lead message shows, in short: a message that already shows it is not rewritten. */
+function fingerprint(audience: ChannelAudience, message: LeadMessage): string {
+  return fingerprintText(JSON.stringify([audience, message]));
+}
 
 function payload<K extends JobKind>(jobRow: Job): JobPayloads[K] {
   return jobRow.payload as unknown as JobPayloads[K];
@@ -251,7 +257,7 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
   async function syncLeadMessages(
     j: Job,
     handoffId: string,
-    step: { key: string; make: () => Promise<LeadStep | null> } | null,
+    step: { key: string; make: () => Promise<LeadStep | null>; only?: ChannelAudience } | null,
     teamChannelHint: string | null = null,
   ): Promise<JobResult> {
     const notifier = needNotifier();
@@ -294,10 +300,13 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
       for (const [channel, target] of targets) {
         if (!(await hold())) return fail('transient', "lost the lock on this lead's channel messages");
         const row = rows.find((r) => r.channel === channel);
+        const shows = fingerprint(target.audience, message);
         let ref: MessageRef | null = row?.ts ? { channel, ts: row.ts } : null;
+        let shown = row?.shown ?? null;
         if (ref === null && row?.notedAt != null) {
           // Noted and never answered: an earlier attempt may have posted it. Look before posting again.
           ref = await notifier.findLeadMessage(channel, handoff.id, row.notedAt);
+          shown = null;
           if (ref !== null) {
             await store.setChannelMessageTs(handoff.id, channel, ref.ts, deps.clock.now());
             deps.logger.info({ handoffId, channel }, 'lead message found, not reposted');
@@ -308,14 +317,17 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
           ref = await notifier.postLeadMessage(channel, target.audience, message, {
             beforeSend: () => store.noteChannelMessage(handoff.id, channel, deps.clock.now()),
           });
-          await store.setChannelMessageTs(handoff.id, channel, ref.ts, deps.clock.now());
+          await store.setChannelMessageTs(handoff.id, channel, ref.ts, deps.clock.now(), shows);
           // The new message already shows this step.
           if (step) await store.addChannelMessageStep(handoff.id, channel, step.key, deps.clock.now());
           deps.logger.info({ handoffId, channel, audience: target.audience }, 'lead message posted');
           continue;
         }
-        await notifier.updateLeadMessage(ref, target.audience, message);
-        if (step && !(row?.steps ?? []).includes(step.key)) {
+        if (shown !== shows) {
+          await notifier.updateLeadMessage(ref, target.audience, message);
+          await store.setChannelMessageShown(handoff.id, channel, shows, deps.clock.now());
+        }
+        if (step && (step.only ?? target.audience) === target.audience && !(row?.steps ?? []).includes(step.key)) {
           if (told === undefined) told = await step.make();
           if (told !== null) {
             if (!(await hold())) return fail('transient', "lost the lock on this lead's channel messages");
@@ -445,6 +457,8 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
         offer.seq > 1
           ? {
               key: j.idempotencyKey,
+              // Re-offers are the team's news; the managers' message starts at the escalation, history included.
+              only: 'team' as const,
               make: async (): Promise<LeadStep | null> => {
                 const card = await cardFor(offer, handoff, lead);
                 return card ? { kind: 'reoffered', card } : null;

@@ -160,6 +160,8 @@ export interface ChannelMessage {
   ts: string | null;
   notedAt: Millis | null;
   steps: string[];
+  /** Fingerprint of what the message was last written to show (null: unknown); an unchanged one is not rewritten. */
+  shown: string | null;
 }
 
 export interface ClaimOptions {
@@ -218,8 +220,10 @@ export interface Store {
   listChannelMessages(handoffId: string): Promise<ChannelMessage[]>;
   /** Notes that the message is about to be posted in `channel` (before its ts is known); keeps a known ts. */
   noteChannelMessage(handoffId: string, channel: string, now: Millis): Promise<void>;
-  /** Records where the message is, as soon as Slack answered. */
-  setChannelMessageTs(handoffId: string, channel: string, ts: string, now: Millis): Promise<void>;
+  /** Records where the message is, as soon as Slack answered, and what it shows (when known). */
+  setChannelMessageTs(handoffId: string, channel: string, ts: string, now: Millis, shown?: string): Promise<void>;
+  /** Records what the message was rewritten to show. */
+  setChannelMessageShown(handoffId: string, channel: string, shown: string, now: Millis): Promise<void>;
   /** Records a step told as a thread reply under the message (kept once). */
   addChannelMessageStep(handoffId: string, channel: string, step: string, now: Millis): Promise<void>;
 

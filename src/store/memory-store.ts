@@ -354,15 +354,28 @@ export function createMemoryStore(): Store {
     async noteChannelMessage(handoffId: string, channel: string, now: Millis): Promise<void> {
       const key = `${handoffId}\u0000${channel}`;
       const m = channelMessages.get(key);
-      if (m === undefined) channelMessages.set(key, { handoffId, channel, ts: null, notedAt: now, steps: [] });
+      if (m === undefined)
+        channelMessages.set(key, { handoffId, channel, ts: null, notedAt: now, steps: [], shown: null });
       else if (m.ts === null && m.notedAt === null) m.notedAt = now;
     },
 
-    async setChannelMessageTs(handoffId: string, channel: string, ts: string): Promise<void> {
+    async setChannelMessageTs(
+      handoffId: string,
+      channel: string,
+      ts: string,
+      _now: Millis,
+      shown?: string,
+    ): Promise<void> {
       const key = `${handoffId}\u0000${channel}`;
       const m = channelMessages.get(key);
-      if (m === undefined) channelMessages.set(key, { handoffId, channel, ts, notedAt: null, steps: [] });
-      else m.ts = ts;
+      if (m === undefined)
+        channelMessages.set(key, { handoffId, channel, ts, notedAt: null, steps: [], shown: shown ?? null });
+      else Object.assign(m, { ts, shown: shown ?? null });
+    },
+
+    async setChannelMessageShown(handoffId: string, channel: string, shown: string): Promise<void> {
+      const m = channelMessages.get(`${handoffId}\u0000${channel}`);
+      if (m !== undefined) m.shown = shown;
     },
 
     async addChannelMessageStep(handoffId: string, channel: string, step: string): Promise<void> {

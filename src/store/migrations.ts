@@ -224,6 +224,7 @@ function channelMessages(): Migration {
         .addColumn('ts', 'text')
         .addColumn('noted_at', 'bigint')
         .addColumn('steps', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('shown', 'text')
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .addPrimaryKeyConstraint('channel_messages_pkey', ['handoff_id', 'channel'])

@@ -145,6 +145,7 @@ export interface ChannelMessagesTable {
   noted_at: number | null;
   /** JSON: step keys already told in the thread. */
   steps: string;
+  shown: string | null;
   created_at: number;
   updated_at: number;
 }

@@ -615,6 +615,7 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
         ts: r.ts,
         notedAt: r.noted_at === null ? null : Number(r.noted_at),
         steps: JSON.parse(r.steps) as string[],
+        shown: r.shown,
       }));
     },
 
@@ -643,11 +644,37 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
         .execute();
     },
 
-    async setChannelMessageTs(handoffId: string, channel: string, ts: string, now: Millis): Promise<void> {
+    async setChannelMessageTs(
+      handoffId: string,
+      channel: string,
+      ts: string,
+      now: Millis,
+      shown?: string,
+    ): Promise<void> {
       await db
         .insertInto('channel_messages')
-        .values({ handoff_id: handoffId, channel, ts, noted_at: null, steps: '[]', created_at: now, updated_at: now })
-        .onConflict((oc) => oc.columns(['handoff_id', 'channel']).doUpdateSet({ ts, updated_at: now }))
+        .values({
+          handoff_id: handoffId,
+          channel,
+          ts,
+          noted_at: null,
+          steps: '[]',
+          shown: shown ?? null,
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) =>
+          oc.columns(['handoff_id', 'channel']).doUpdateSet({ ts, shown: shown ?? null, updated_at: now }),
+        )
+        .execute();
+    },
+
+    async setChannelMessageShown(handoffId: string, channel: string, shown: string, now: Millis): Promise<void> {
+      await db
+        .updateTable('channel_messages')
+        .set({ shown, updated_at: now })
+        .where('handoff_id', '=', handoffId)
+        .where('channel', '=', channel)
         .execute();
     },
 

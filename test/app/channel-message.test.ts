@@ -8,6 +8,7 @@ import { assignHandoff, claimHandoff } from '../../src/app/claim-handoff.js';
 import { withdrawHandoff } from '../../src/app/withdraw-handoff.js';
 import { recordDecision } from '../../src/app/record-decision.js';
 import { job } from '../../src/app/jobs.js';
+import { createJobHandlers } from '../../src/app/job-handlers.js';
 import type { AppSettings } from '../../src/app/settings.js';
 import type { EscalationPost } from '../../src/ports/rep-notifier.js';
 import type { Store } from '../../src/ports/store.js';
@@ -178,6 +179,26 @@ describe.each(engines)("a lead's channel messages (%s store)", (_name, open) => 
     await h.drain();
     expect(messagesOf(id).map((m) => m.channel)).toEqual(['C_EMEA', 'C_MGRS']);
     expect(inChannel(id, 'C_EMEA')[0]?.shown.kind).toBe('escalated');
+  });
+
+  it('changes nothing when a finished job runs again (its first run was never recorded as done)', async () => {
+    const id = await hotLead();
+    await timeOut();
+    await timeOut();
+    expect((await claimHandoff(h.deps, { handoffId: id, repId: 'chen' })).kind).toBe('claimed');
+    await h.drain();
+    const before = JSON.stringify(messagesOf(id));
+    const handlers = createJobHandlers(h.deps, { source: null, notifier: h.slack, crm: h.crm, mailer: h.mailer });
+    const kinds = ['slack.hot_notice', 'slack.escalation', 'slack.close_escalation', 'slack.close_offer'] as const;
+    let rerun = 0;
+    for (const kind of kinds) {
+      for (const j of await h.store.listJobs({ kind, handoffId: id, state: 'done' })) {
+        expect(await handlers[kind].run([j])).toEqual([{ ok: true }]);
+        rerun += 1;
+      }
+    }
+    expect(rerun).toBeGreaterThanOrEqual(5);
+    expect(JSON.stringify(messagesOf(id))).toBe(before);
   });
 
   it('finds a message whose answer was lost instead of posting it again', async () => {
