@@ -46,10 +46,13 @@ export interface EffectPorts {
 const OK: JobResult = { ok: true };
 
 /**
- * How long one attempt may hold a lead's channel messages (renewed before each Slack call, which times out
- * well within it). Jobs for the same lead wait for it, so two of them never post the same message twice.
+ * How long a lock on a lead's channel messages lasts unless renewed: the attempt holding it renews it every
+ * third of that while it runs, so a crashed holder keeps the lead's other jobs waiting a few seconds at most.
+ * Jobs for the same lead take turns on it, so two of them never post the same message twice.
  */
-const LEAD_MESSAGE_LOCK_MS = 15_000;
+const LEAD_MESSAGE_LOCK_MS = 6_000;
+/** When a job finding the lock held tries again: about one handler run, and few retries behind a crashed holder. */
+const LEAD_MESSAGE_WAIT_MS = 2_000;
 
 /** What a lead message shows, in short: a message that already shows it is not rewritten. */
 function fingerprint(audience: ChannelAudience, message: LeadMessage): string {
@@ -270,9 +273,12 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
         failure: {
           kind: 'rate_limited',
           reason: "another job is updating this lead's channel messages",
-          retryAfterMs: 1_000,
+          retryAfterMs: LEAD_MESSAGE_WAIT_MS,
         },
       };
+    // Renewed while this attempt runs (a slow Slack call included); checked again before every post.
+    const heartbeat = setInterval(() => void hold().catch(() => undefined), LEAD_MESSAGE_LOCK_MS / 3);
+    heartbeat.unref();
     try {
       const handoff = await store.getHandoff(handoffId);
       if (!handoff) return fail('not_found', `hand-off ${handoffId} not found`);
@@ -338,6 +344,7 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
       }
       return OK;
     } finally {
+      clearInterval(heartbeat);
       await store.releaseLease(lock, holder);
     }
   }

@@ -224,7 +224,7 @@ describe.each(engines)("a lead's channel messages (%s store)", (_name, open) => 
     const [waiting] = await h.store.listJobs({ kind: 'slack.hot_notice', handoffId: id });
     expect(waiting).toMatchObject({ state: 'pending', lastError: expect.stringMatching(/^rate_limited: /) });
     await h.store.releaseLease(lock, 'another-replica');
-    h.clock.advance(2_000);
+    h.clock.advance(5_000);
     await h.drain();
     expect(messagesOf(id)).toHaveLength(1);
   });
