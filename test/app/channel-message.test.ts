@@ -3,6 +3,7 @@
 // the steps as thread replies; retries, duplicate jobs, lost answers and racing jobs never post a second one.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingestLeads } from '../../src/app/ingest-leads.js';
+import { offerHandoff } from '../../src/app/offer-handoff.js';
 import { sweepDeadlines } from '../../src/app/sweep-deadlines.js';
 import { assignHandoff, claimHandoff } from '../../src/app/claim-handoff.js';
 import { withdrawHandoff } from '../../src/app/withdraw-handoff.js';
@@ -15,6 +16,7 @@ import type { Store } from '../../src/ports/store.js';
 import { createMemoryStore } from '../../src/store/index.js';
 import { openSqliteTestStore } from '../helpers/stores.js';
 import { makeLead } from '../helpers/builders.js';
+import { waitFor } from '../helpers/wait.js';
 import { baseSettings, createHarness, type Harness } from '../helpers/app-harness.js';
 
 const MIN = 60_000;
@@ -227,6 +229,35 @@ describe.each(engines)("a lead's channel messages (%s store)", (_name, open) => 
     h.clock.advance(5_000);
     await h.drain();
     expect(messagesOf(id)).toHaveLength(1);
+  });
+
+  it('lets two jobs of one lead racing on two workers make one message, not two', async () => {
+    const summary = await ingestLeads(h.deps, [makeLead({ fields: { score: 95 } })]);
+    const id = summary.handoffIds[0] as string;
+    expect((await offerHandoff(h.deps, id)).kind).toBe('offered');
+    const [offer] = await h.store.listOffers(id);
+    const now = h.clock.now();
+    await h.store.enqueueJobs(
+      [job('slack.hot_notice', { offerId: offer!.id, channel: 'C_EMEA' }, 'twin', now, id)],
+      now,
+    );
+    const [first, second] = await h.store.listJobs({ kind: 'slack.hot_notice', handoffId: id });
+    const ports = { source: null, notifier: h.slack, crm: h.crm, mailer: h.mailer };
+    const workerA = createJobHandlers(h.deps, ports)['slack.hot_notice'];
+    const workerB = createJobHandlers(h.deps, ports)['slack.hot_notice'];
+    let open!: () => void;
+    h.slack.gate = new Promise<void>((resolve) => (open = resolve));
+    const a = workerA.run([{ ...first!, lockedBy: 'a', attempts: 1 }]);
+    await waitFor('the first post to be in flight', () => h.slack.waiting === 1);
+    expect(await workerB.run([{ ...second!, lockedBy: 'b', attempts: 1 }])).toMatchObject([
+      { ok: false, failure: { kind: 'rate_limited' } },
+    ]);
+    open();
+    h.slack.gate = null;
+    expect(await a).toEqual([{ ok: true }]);
+    expect(await workerB.run([{ ...second!, lockedBy: 'b', attempts: 2 }])).toEqual([{ ok: true }]);
+    expect(messagesOf(id)).toHaveLength(1);
+    expect(messagesOf(id)[0]?.updates).toBe(0);
   });
 
   it('adopts the escalation posts of an earlier version instead of posting new ones', async () => {

@@ -110,6 +110,9 @@ export class FakeSlack implements RepNotifier {
   lookups: string[] = [];
   /** Posts the next lead message but loses Slack's answer. */
   loseNextLeadAnswer = false;
+  /** While set, lead message posts wait for it (a slow Slack call); `waiting` counts the posts held. */
+  gate: Promise<void> | null = null;
+  waiting = 0;
   /** Lead messages looked for with findLeadMessage (`channel:handoffId`). */
   leadLookups: string[] = [];
 
@@ -159,6 +162,11 @@ export class FakeSlack implements RepNotifier {
     const handoffId = 'card' in message ? message.card.handoffId : message.post.handoffId;
     const ref = { channel, ts: `${2000 + ++this.seq}.0001` };
     await hooks.beforeSend?.();
+    if (this.gate) {
+      this.waiting += 1;
+      await this.gate;
+      this.waiting -= 1;
+    }
     this.leadMessages.push({
       channel,
       audience,
