@@ -222,7 +222,6 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
             botToken: config.slack.botToken,
             apiUrl: config.slack.apiUrl,
             reasons: config.rejectionReasons,
-            ...(config.slack.managersChannel ? { managersChannel: config.slack.managersChannel } : {}),
           },
           { logger: logger.child({ component: 'slack' }) },
         )

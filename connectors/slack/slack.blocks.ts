@@ -9,8 +9,11 @@ import { textTable } from '../../src/domain/text-table.js';
 import type { QueueItem, RepSummary } from '../../src/ports/handoff-actions.js';
 import type { MessageDoc } from '../../src/ports/message-doc.js';
 import type {
+  ChannelAudience,
   EscalationOutcome,
   EscalationPost,
+  LeadMessage,
+  LeadStep,
   MessageRef,
   OfferCard,
   OfferHistoryLine,
@@ -314,13 +317,14 @@ export function reminderText(card: OfferCard, now: Millis): string {
   return `⏰ Reminder: ${formatSpan(left)} left to accept or reject ${label} (until ${formatTime(card.dueAt, card.rep.timezone)}).`;
 }
 
-/** Short notice in the team channel that a hot lead is out. */
+/** The team channel's message while a hot lead is out with a rep (the n-th offer named after the first). */
 export function buildHotNotice(card: OfferCard): SlackMessage {
   const label = leadLabel(card.lead);
   const score = card.lead.fields.score !== undefined ? `, score ${card.lead.fields.score}` : '';
-  const line = `🔥 Hot lead ${linked(label, card.lead.recordUrl)}${escapeMrkdwn(score)} offered to ${personRef(card.rep)}, due ${formatTime(card.dueAt, card.rep.timezone)}.`;
+  const nth = card.seq > 1 ? ` (${ordinal(card.seq)} offer)` : '';
+  const line = `🔥 Hot lead ${linked(label, card.lead.recordUrl)}${escapeMrkdwn(score)} offered to ${personRef(card.rep)}${nth}, due ${formatTime(card.dueAt, card.rep.timezone)}.`;
   return {
-    text: `🔥 Hot lead ${label}${score} offered to ${card.rep.name}`,
+    text: `🔥 Hot lead ${label}${score} offered to ${card.rep.name}${nth}`,
     blocks: [{ type: 'section', text: mrkdwn(line) }],
   };
 }
@@ -518,6 +522,49 @@ export function buildClosedEscalation(
     text: truncate(`${leadLabel(post.lead)}: ${line}`, LIMITS.sectionText),
     blocks: closeBlocks(escalationSummary(post, timezone), line),
   };
+}
+
+// ---- a lead's one channel message and its thread -------------------------------------------------
+
+/** A lead's channel message as it stands: the hot notice, the escalation (Claim / Assign to…), or its end. */
+export function buildLeadMessage(
+  message: LeadMessage,
+  audience: ChannelAudience,
+  timezone?: string,
+  reasons: readonly RejectionReason[] = [],
+): SlackMessage {
+  switch (message.kind) {
+    case 'hot':
+      return buildHotNotice(message.card);
+    case 'decided': {
+      const notice = buildHotNotice(message.card);
+      const line = offerOutcomeText(message.outcome, timezone ?? message.card.rep.timezone, reasons);
+      return {
+        text: truncate(`${leadLabel(message.card.lead)}: ${line}`, LIMITS.sectionText),
+        blocks: closeBlocks(notice.blocks, line),
+      };
+    }
+    case 'escalated':
+      return buildEscalationPost(message.post, audience, timezone);
+    case 'closed':
+      return buildClosedEscalation(message.post, message.outcome, timezone);
+  }
+}
+
+/** A step of the lead's story, as a thread reply under its channel message. */
+export function leadStepText(step: LeadStep, timezone?: string, reasons: readonly RejectionReason[] = []): string {
+  switch (step.kind) {
+    case 'decided':
+      return offerOutcomeText(step.outcome, timezone ?? step.card.rep.timezone, reasons);
+    case 'reoffered':
+      return `⏭️ Offered to ${personRef(step.card.rep)} (${ordinal(step.card.seq)} offer), due ${formatTime(step.card.dueAt, timezone ?? step.card.rep.timezone)}.`;
+    case 'escalated':
+      return step.reason === null
+        ? '📣 Escalated: it needs an owner.'
+        : `📣 Escalated: ${escapeMrkdwn(describeEscalation(step.reason))}.`;
+    case 'closed':
+      return escalationOutcomeText(step.outcome, timezone);
+  }
 }
 
 // ---- alerts and digests --------------------------------------------------------------------------

@@ -10,8 +10,10 @@ export type SlackLogger = Logger;
 
 /** The bot scopes handoff needs, exactly (config/slack-app-manifest.yaml lists the same; `doctor` compares). */
 export const SLACK_BOT_SCOPES = [
+  'channels:history',
   'chat:write',
   'commands',
+  'groups:history',
   'im:history',
   'im:write',
   'users:read',

@@ -2,23 +2,15 @@
 // alerts and digests.
 // Every failure comes back as a ConnectorError with its classification; the outbox decides about retries.
 import type { Millis, RejectionReason } from '../../src/domain/model.js';
-import type {
-  EscalationOutcome,
-  EscalationPost,
-  MessageRef,
-  OfferCard,
-  OfferOutcome,
-  RepNotifier,
-} from '../../src/ports/rep-notifier.js';
+import type { MessageRef, OfferCard, OfferOutcome, RepNotifier } from '../../src/ports/rep-notifier.js';
 import { ConnectorError } from '../../src/ports/failure.js';
 import type { MessageDoc } from '../../src/ports/message-doc.js';
 import {
-  buildClosedEscalation,
   buildClosedOfferCard,
   buildDocMessage,
-  buildEscalationPost,
-  buildHotNotice,
+  buildLeadMessage,
   buildOfferCard,
+  leadStepText,
   reminderText,
   type Block,
 } from './slack.blocks.js';
@@ -29,9 +21,7 @@ export interface SlackNotifierOptions {
   botToken: string;
   apiUrl?: string;
   timeoutMs?: number;
-  /** Where escalations go with the Assign-to select (slack.managersChannel); none: team channel only. */
-  managersChannel?: string;
-  /** Time zone for escalation posts (times are shown to several people). */
+  /** Time zone for channel messages about a lead (times are shown to several people). */
   timezone?: string;
   /** Labels for rejection reason ids on closed cards. */
   reasons?: readonly RejectionReason[];
@@ -53,8 +43,15 @@ function okRef(result: { channel?: string; ts?: string }, what: string): Message
   return { channel: result.channel, ts: result.ts };
 }
 
-/** Message metadata type on offer cards: `event_payload.offer_id` names the offer. */
-const OFFER_EVENT_TYPE = 'handoff_offer';
+/**
+ * Message metadata on what we post once and must find again after a post whose answer was lost: offer cards
+ * (`event_payload.offer_id`) and a lead's one channel message (`event_payload.handoff_id`).
+ */
+const TAGS = {
+  offer: { eventType: 'handoff_offer', key: 'offer_id' },
+  lead: { eventType: 'handoff_lead', key: 'handoff_id' },
+} as const;
+type Tag = keyof typeof TAGS;
 
 export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNotifierDeps): RepNotifier {
   const log = deps.logger.child({ component: 'slack-notifier' });
@@ -140,7 +137,7 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
     blocks: Block[] | unknown[] | undefined,
     threadTs?: string,
     key?: string,
-    offer?: { offerId: string; beforeSend?: ((channel: string) => Promise<void>) | undefined },
+    tag?: { kind: Tag; id: string; beforeSend?: ((channel: string) => Promise<void>) | undefined },
   ): Promise<MessageRef> {
     const now = clockNow();
     const slot = key !== undefined ? reserved.get(key) : undefined;
@@ -167,16 +164,16 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
         reason: `chat.postMessage: paced to one message per second in ${channel}`,
       });
     }
-    await offer?.beforeSend?.(channel);
+    await tag?.beforeSend?.(channel);
     const result = await call('chat.postMessage', () =>
       client.chat.postMessage({
         channel,
         text,
         ...(blocks !== undefined && blocks.length > 0 ? { blocks: blocks as Block[] } : {}),
         ...(threadTs !== undefined ? { thread_ts: threadTs } : {}),
-        // The offer id travels with the card, so a post whose answer was lost can be found again (findOffer).
-        ...(offer !== undefined
-          ? { metadata: { event_type: OFFER_EVENT_TYPE, event_payload: { offer_id: offer.offerId } } }
+        // The id travels with the message, so a post whose answer was lost can be found again (findTagged).
+        ...(tag !== undefined
+          ? { metadata: { event_type: TAGS[tag.kind].eventType, event_payload: { [TAGS[tag.kind].key]: tag.id } } }
           : {}),
         unfurl_links: false,
         unfurl_media: false,
@@ -187,6 +184,41 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
 
   async function update(ref: MessageRef, text: string, blocks: Block[]): Promise<void> {
     await call('chat.update', () => client.chat.update({ channel: ref.channel, ts: ref.ts, text, blocks }));
+  }
+
+  /**
+   * The message tagged with this id in `channel`, posted on or after `since`, by an attempt that never learned
+   * its ts (killed mid-call, or the call timed out after Slack posted); null when it is not there or cannot be
+   * looked for.
+   */
+  async function findTagged(channel: string, since: Millis, kind: Tag, id: string): Promise<MessageRef | null> {
+    const { eventType, key } = TAGS[kind];
+    let history;
+    try {
+      history = await call('conversations.history', () =>
+        client.conversations.history({
+          channel,
+          // A minute of slack for clock skew between us and Slack.
+          oldest: ((since - 60_000) / 1000).toFixed(6),
+          include_all_metadata: true,
+          limit: 200,
+        }),
+      );
+    } catch (err) {
+      // Without the history scope (an app installed before it was added) the check cannot be made: post
+      // anyway, accepting the rare double post over never sending one. Outages and rate limits retry.
+      if (err instanceof ConnectorError && (err.failure.kind === 'auth' || err.failure.kind === 'invalid')) {
+        log.warn({ channel, [key]: id, reason: err.failure.reason }, 'cannot look for an interrupted post');
+        return null;
+      }
+      throw err;
+    }
+    const found = (history.messages ?? []).find(
+      (m) =>
+        m.metadata?.event_type === eventType &&
+        (m.metadata.event_payload as Record<string, unknown> | undefined)?.[key] === id,
+    );
+    return found?.ts !== undefined ? { channel, ts: found.ts } : null;
   }
 
   /**
@@ -208,7 +240,8 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
       const message = buildOfferCard(card);
       try {
         const ref = await post(channel, message.text, message.blocks, undefined, `offer:${card.offerId}`, {
-          offerId: card.offerId,
+          kind: 'offer',
+          id: card.offerId,
           beforeSend: hooks.beforeSend,
         });
         postedCards.set(card.offerId, ref);
@@ -225,33 +258,7 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
     async findOffer(card: OfferCard, since: Millis): Promise<MessageRef | null> {
       const user = card.rep.slackUserId;
       if (user === undefined || user === '') return null;
-      const channel = await dmChannel(user);
-      let history;
-      try {
-        history = await call('conversations.history', () =>
-          client.conversations.history({
-            channel,
-            // A minute of slack for clock skew between us and Slack.
-            oldest: ((since - 60_000) / 1000).toFixed(6),
-            include_all_metadata: true,
-            limit: 200,
-          }),
-        );
-      } catch (err) {
-        // Without im:history (an app installed before the scope was added) the check cannot be made: post
-        // anyway, accepting the rare double card over never sending one. Outages and rate limits retry.
-        if (err instanceof ConnectorError && (err.failure.kind === 'auth' || err.failure.kind === 'invalid')) {
-          log.warn({ offerId: card.offerId, reason: err.failure.reason }, 'cannot look for an interrupted card post');
-          return null;
-        }
-        throw err;
-      }
-      const found = (history.messages ?? []).find(
-        (m) =>
-          m.metadata?.event_type === OFFER_EVENT_TYPE &&
-          (m.metadata.event_payload as { offer_id?: unknown } | undefined)?.offer_id === card.offerId,
-      );
-      return found?.ts !== undefined ? { channel, ts: found.ts } : null;
+      return findTagged(await dmChannel(user), since, 'offer', card.offerId);
     },
 
     async closeOffer(ref: MessageRef, card: OfferCard, outcome: OfferOutcome): Promise<void> {
@@ -263,44 +270,30 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
       await post(ref.channel, reminderText(card, now), undefined, ref.ts);
     },
 
-    async postEscalation(escalation: EscalationPost): Promise<MessageRef[]> {
-      const refs: MessageRef[] = [];
-      if (options.managersChannel !== undefined && options.managersChannel !== '') {
-        const m = buildEscalationPost(escalation, 'managers', options.timezone);
-        refs.push(await post(options.managersChannel, m.text, m.blocks));
-      }
-      const teamChannel = escalation.team?.channel;
-      if (teamChannel !== undefined && teamChannel !== '') {
-        const t = buildEscalationPost(escalation, 'team', options.timezone);
-        try {
-          refs.push(await post(teamChannel, t.text, t.blocks));
-        } catch (err) {
-          // The managers' post is out and is what matters most; a retry of the whole job would post it twice.
-          if (refs.length === 0) throw err;
-          const failure = err instanceof ConnectorError ? err.failure : classifySlackError(err);
-          log.error(
-            { handoffId: escalation.handoffId, channel: teamChannel, kind: failure.kind, reason: failure.reason },
-            'team escalation post failed',
-          );
-        }
-      }
-      if (refs.length === 0) {
-        throw new ConnectorError('slack', {
-          kind: 'invalid',
-          reason: 'no managers channel and no team channel to escalate to',
-        });
-      }
-      return refs;
+    async postLeadMessage(channel, audience, message, hooks = {}): Promise<MessageRef> {
+      const handoffId = 'card' in message ? message.card.handoffId : message.post.handoffId;
+      const m = buildLeadMessage(message, audience, options.timezone, reasons);
+      const ref = await post(channel, m.text, m.blocks, undefined, `lead:${handoffId}:${channel}`, {
+        kind: 'lead',
+        id: handoffId,
+        beforeSend: hooks.beforeSend,
+      });
+      log.debug({ handoffId, channel, ts: ref.ts, audience }, 'lead message posted');
+      return ref;
     },
 
-    async closeEscalation(refs: MessageRef[], escalation: EscalationPost, outcome: EscalationOutcome): Promise<void> {
-      const message = buildClosedEscalation(escalation, outcome, options.timezone);
-      for (const ref of refs) await update(ref, message.text, message.blocks);
+    async findLeadMessage(channel: string, handoffId: string, since: Millis): Promise<MessageRef | null> {
+      return findTagged(channel, since, 'lead', handoffId);
     },
 
-    async postHotNotice(card: OfferCard, channel: string): Promise<MessageRef> {
-      const message = buildHotNotice(card);
-      return post(channel, message.text, message.blocks);
+    async updateLeadMessage(ref, audience, message): Promise<void> {
+      const m = buildLeadMessage(message, audience, options.timezone, reasons);
+      await update(ref, m.text, m.blocks);
+    },
+
+    async postLeadStep(ref, step): Promise<MessageRef> {
+      const text = leadStepText(step, options.timezone, reasons);
+      return post(ref.channel, text, undefined, ref.ts, `step:${ref.channel}:${ref.ts}:${text}`);
     },
 
     async postDoc(channel: string, doc: MessageDoc): Promise<MessageRef> {

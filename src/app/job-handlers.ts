@@ -1,12 +1,16 @@
 // Carries out outbox jobs through the ports. Each handler takes a batch of jobs of one kind and
 // answers per job; a thrown ConnectorError fails the whole batch with its classification.
-import type { Handoff, Lead, Offer } from '../domain/model.js';
+import { fingerprintText } from '../domain/fingerprint.js';
+import type { Handoff, HandoffEvent, Lead, Offer } from '../domain/model.js';
 import type { Crm, CrmUpdate, CrmWriteResult } from '../ports/crm.js';
 import { ConnectorError, type Failure } from '../ports/failure.js';
 import type { Mailer } from '../ports/mailer.js';
 import type {
+  ChannelAudience,
   EscalationOutcome,
   EscalationPost,
+  LeadMessage,
+  LeadStep,
   MessageRef,
   OfferCard,
   OfferOutcome,
@@ -43,6 +47,19 @@ const OK: JobResult = { ok: true };
 
 /** Route jobs handed to one routing pass. */
 export const ROUTE_BATCH = 50;
+/**
+ * How long a lock on a lead's channel messages lasts unless renewed: the attempt holding it renews it every
+ * third of that while it runs, so a crashed holder keeps the lead's other jobs waiting a few seconds at most.
+ * Jobs for the same lead take turns on it, so two of them never post the same message twice.
+ */
+const LEAD_MESSAGE_LOCK_MS = 6_000;
+/** When a job finding the lock held tries again: about one handler run, and few retries behind a crashed holder. */
+const LEAD_MESSAGE_WAIT_MS = 2_000;
+
+/** What a lead message shows, in short: a message that already shows it is not rewritten. */
+function fingerprint(audience: ChannelAudience, message: LeadMessage): string {
+  return fingerprintText(JSON.stringify([audience, message]));
+}
 
 function payload<K extends JobKind>(jobRow: Job): JobPayloads[K] {
   return jobRow.payload as unknown as JobPayloads[K];
@@ -155,12 +172,183 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
     };
   }
 
-  async function escalationRefs(handoffId: string): Promise<MessageRef[]> {
-    const events = await store.listEvents(handoffId);
+  /** Escalation posts of earlier versions, recorded as events (adopted as the lead's channel messages). */
+  function legacyEscalationRefs(events: HandoffEvent[]): MessageRef[] {
     const refs: MessageRef[] = [];
     for (const e of events)
       if (e.type === 'escalation_posted') refs.push(...((e.data.refs as MessageRef[] | undefined) ?? []));
     return refs;
+  }
+
+  /** How the latest escalation ended, from the audit log (the state says that it did). */
+  async function escalationOutcome(handoff: Handoff, events: HandoffEvent[]): Promise<EscalationOutcome> {
+    let from = 0;
+    events.forEach((e, i) => {
+      if (e.type === 'escalated') from = i + 1;
+    });
+    const end = events.slice(from).find((e) => e.type === 'claimed' || e.type === 'assigned' || e.type === 'withdrawn');
+    if (end?.type === 'claimed') {
+      const by = await person(end.actor);
+      return { kind: 'claimed', by, to: by, at: end.at };
+    }
+    if (end?.type === 'assigned') {
+      const to = typeof end.data.repId === 'string' ? end.data.repId : handoff.repId;
+      return { kind: 'assigned', by: await person(end.actor), to: await person(to), at: end.at };
+    }
+    return { kind: 'withdrawn', by: null, to: null, at: end?.at ?? handoff.updatedAt };
+  }
+
+  /** What the lead's channel messages show now, or null when there is nothing to show in channels. */
+  async function leadMessage(handoff: Handoff, events: HandoffEvent[]): Promise<LeadMessage | null> {
+    if (handoff.escalatedAt !== null) {
+      const post = await escalationPost(handoff, handoff.escalationReason);
+      if (!post) return null;
+      if (handoff.state === 'escalated') return { kind: 'escalated', post };
+      return { kind: 'closed', post, outcome: await escalationOutcome(handoff, events) };
+    }
+    if (!handoff.hot) return null;
+    const offers = await store.listOffers(handoff.id);
+    const latest = offers.reduce<Offer | null>((a, o) => (a === null || o.seq > a.seq ? o : a), null);
+    if (!latest) return null;
+    const lead = await store.getLead(handoff.leadId);
+    const card = lead ? await cardFor(latest, handoff, lead) : null;
+    if (!card) return null;
+    const decided = decidedOutcome(handoff, events);
+    return decided ? { kind: 'decided', card, outcome: await outcome(decided) } : { kind: 'hot', card };
+  }
+
+  /** How a hand-off that ended without an escalation ended, or null while it is open. */
+  function decidedOutcome(handoff: Handoff, events: HandoffEvent[]): SerializedOutcome | null {
+    const at = handoff.decidedAt ?? handoff.updatedAt;
+    switch (handoff.state) {
+      case 'accepted':
+        return { kind: 'accepted', by: handoff.decidedBy ?? handoff.repId ?? 'unknown', at };
+      case 'rejected':
+        return {
+          kind: 'rejected',
+          by: handoff.decidedBy ?? handoff.repId ?? 'unknown',
+          at,
+          reasonId: handoff.reasonId ?? 'other',
+          note: handoff.note,
+        };
+      case 'withdrawn': {
+        const e = events.findLast((x) => x.type === 'withdrawn');
+        return { kind: 'withdrawn', at: e?.at ?? at, why: typeof e?.data.why === 'string' ? e.data.why : 'withdrawn' };
+      }
+      default:
+        return null;
+    }
+  }
+
+  /** After a card's final state: a hot or escalated lead's channel messages show the decision too. */
+  function tellDecision(j: Job, handoff: Handoff, offer: Offer, lead: Lead, s: SerializedOutcome): Promise<JobResult> {
+    if (!handoff.hot && handoff.escalatedAt === null) return Promise.resolve(OK);
+    if (s.kind !== 'accepted' && s.kind !== 'rejected' && s.kind !== 'withdrawn') return Promise.resolve(OK);
+    return syncLeadMessages(j, handoff.id, {
+      key: j.idempotencyKey,
+      make: async () => {
+        const card = await cardFor(offer, handoff, lead);
+        return card ? { kind: 'decided', card, outcome: await outcome(s) } : null;
+      },
+    });
+  }
+
+  /**
+   * Brings the lead's one message per channel up to date: posted once (the team channel for a hot or escalated
+   * lead, the managers' channel for an escalated one), rewritten in place afterwards, with `step` told once as
+   * a thread reply. Jobs for one lead take turns (a lock in the store), so replicas and retries never post a
+   * second message; a post whose answer was lost is looked for before posting again.
+   */
+  async function syncLeadMessages(
+    j: Job,
+    handoffId: string,
+    step: { key: string; make: () => Promise<LeadStep | null>; only?: ChannelAudience } | null,
+    teamChannelHint: string | null = null,
+  ): Promise<JobResult> {
+    const notifier = needNotifier();
+    const lock = `lead-message:${handoffId}`;
+    const holder = `${j.lockedBy ?? 'outbox'}:${j.id}:${j.attempts}`;
+    const hold = (): Promise<boolean> => store.tryAcquireLease(lock, holder, LEAD_MESSAGE_LOCK_MS, deps.clock.now());
+    if (!(await hold()))
+      return {
+        ok: false,
+        failure: {
+          kind: 'rate_limited',
+          reason: "another job is updating this lead's channel messages",
+          retryAfterMs: LEAD_MESSAGE_WAIT_MS,
+        },
+      };
+    // Renewed while this attempt runs (a slow Slack call included); checked again before every post.
+    const heartbeat = setInterval(() => void hold().catch(() => undefined), LEAD_MESSAGE_LOCK_MS / 3);
+    heartbeat.unref();
+    try {
+      const handoff = await store.getHandoff(handoffId);
+      if (!handoff) return fail('not_found', `hand-off ${handoffId} not found`);
+      const events = await store.listEvents(handoff.id);
+      let rows = await store.listChannelMessages(handoff.id);
+      if (rows.length === 0) {
+        const legacy = legacyEscalationRefs(events);
+        for (const ref of legacy) await store.setChannelMessageTs(handoff.id, ref.channel, ref.ts, deps.clock.now());
+        if (legacy.length > 0) rows = await store.listChannelMessages(handoff.id);
+      }
+      const message = await leadMessage(handoff, events);
+      if (!message) return OK;
+
+      const managers = settings.slack?.managersChannel ?? null;
+      const teamChannel = findTeam(settings, handoff.teamId)?.channel ?? teamChannelHint;
+      const live = handoff.state === 'escalated' || (message.kind === 'hot' && handoff.state === 'offered');
+      const targets = new Map<string, { audience: ChannelAudience; mayPost: boolean }>();
+      if (teamChannel) targets.set(teamChannel, { audience: 'team', mayPost: live });
+      if (managers && handoff.escalatedAt !== null)
+        targets.set(managers, { audience: 'managers', mayPost: handoff.state === 'escalated' });
+      for (const row of rows)
+        if (!targets.has(row.channel)) targets.set(row.channel, { audience: 'team', mayPost: false });
+
+      let told: LeadStep | null | undefined;
+      for (const [channel, target] of targets) {
+        if (!(await hold())) return fail('transient', "lost the lock on this lead's channel messages");
+        const row = rows.find((r) => r.channel === channel);
+        const shows = fingerprint(target.audience, message);
+        let ref: MessageRef | null = row?.ts ? { channel, ts: row.ts } : null;
+        let shown = row?.shown ?? null;
+        if (ref === null && row?.notedAt != null) {
+          // Noted and never answered: an earlier attempt may have posted it. Look before posting again.
+          ref = await notifier.findLeadMessage(channel, handoff.id, row.notedAt);
+          shown = null;
+          if (ref !== null) {
+            await store.setChannelMessageTs(handoff.id, channel, ref.ts, deps.clock.now());
+            deps.logger.info({ handoffId, channel }, 'lead message found, not reposted');
+          }
+        }
+        if (ref === null) {
+          if (!target.mayPost) continue;
+          ref = await notifier.postLeadMessage(channel, target.audience, message, {
+            beforeSend: () => store.noteChannelMessage(handoff.id, channel, deps.clock.now()),
+          });
+          await store.setChannelMessageTs(handoff.id, channel, ref.ts, deps.clock.now(), shows);
+          // The new message already shows this step.
+          if (step) await store.addChannelMessageStep(handoff.id, channel, step.key, deps.clock.now());
+          deps.logger.info({ handoffId, channel, audience: target.audience }, 'lead message posted');
+          continue;
+        }
+        if (shown !== shows) {
+          await notifier.updateLeadMessage(ref, target.audience, message);
+          await store.setChannelMessageShown(handoff.id, channel, shows, deps.clock.now());
+        }
+        if (step && (step.only ?? target.audience) === target.audience && !(row?.steps ?? []).includes(step.key)) {
+          if (told === undefined) told = await step.make();
+          if (told !== null) {
+            if (!(await hold())) return fail('transient', "lost the lock on this lead's channel messages");
+            await notifier.postLeadStep(ref, told);
+          }
+          await store.addChannelMessageStep(handoff.id, channel, step.key, deps.clock.now());
+        }
+      }
+      return OK;
+    } finally {
+      clearInterval(heartbeat);
+      await store.releaseLease(lock, holder);
+    }
   }
 
   const one = (fn: (j: Job) => Promise<JobResult>, concurrency = 1): JobHandler => ({
@@ -252,7 +440,7 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
         const pending = await store.listJobs({ kind: 'slack.offer', handoffId: handoff.id, state: 'pending' });
         return pending.some((x) => (x.payload as { offerId?: string }).offerId === offer.id)
           ? { ok: false, failure: { kind: 'transient', reason: 'card not posted yet', retryAfterMs: 2_000 } }
-          : OK;
+          : tellDecision(j, handoff, offer, lead, p.outcome);
       }
       const card = await cardFor(offer, handoff, lead);
       if (!card) return fail('not_found', `rep ${offer.repId} unknown`);
@@ -261,7 +449,7 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
         card,
         await outcome(p.outcome),
       );
-      return OK;
+      return tellDecision(j, handoff, offer, lead, p.outcome);
     }),
 
     'slack.remind': one(async (j) => {
@@ -278,50 +466,45 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
       return OK;
     }),
 
+    // The lead's one message per channel: the hot-lead announcement, each re-offer, the escalation and how it
+    // ended are updates of it (and thread replies), whichever of these jobs comes first or runs again.
     'slack.hot_notice': one(async (j) => {
       const p = payload<'slack.hot_notice'>(j);
       const loaded = await loadOffer(p.offerId);
       if (!loaded) return fail('not_found', `offer ${p.offerId} not found`);
-      const card = await cardFor(loaded.offer, loaded.handoff, loaded.lead);
-      if (!card) return fail('not_found', `rep ${loaded.offer.repId} unknown`);
-      await needNotifier().postHotNotice(card, p.channel);
-      return OK;
+      const { offer, handoff, lead } = loaded;
+      const step =
+        offer.seq > 1
+          ? {
+              key: j.idempotencyKey,
+              // Re-offers are the team's news; the managers' message starts at the escalation, history included.
+              only: 'team' as const,
+              make: async (): Promise<LeadStep | null> => {
+                const card = await cardFor(offer, handoff, lead);
+                return card ? { kind: 'reoffered', card } : null;
+              },
+            }
+          : null;
+      return syncLeadMessages(j, handoff.id, step, p.channel);
     }),
 
     'slack.escalation': one(async (j) => {
       const p = payload<'slack.escalation'>(j);
-      const handoff = await store.getHandoff(p.handoffId);
-      if (!handoff) return fail('not_found', `hand-off ${p.handoffId} not found`);
-      if (handoff.state !== 'escalated') return OK; // claimed or withdrawn before the post went out
-      if ((await escalationRefs(handoff.id)).length > 0) return OK;
-      const post = await escalationPost(handoff, p.reason);
-      if (!post) return fail('not_found', `lead of ${p.handoffId} not found`);
-      const refs = await needNotifier().postEscalation(post);
-      await store.appendEvent(handoff.id, { type: 'escalation_posted', actor: null, data: { refs } }, deps.clock.now());
-      return OK;
+      return syncLeadMessages(j, p.handoffId, {
+        key: j.idempotencyKey,
+        make: () => Promise.resolve({ kind: 'escalated', reason: p.reason }),
+      });
     }),
 
     'slack.close_escalation': one(async (j) => {
       const p = payload<'slack.close_escalation'>(j);
-      const handoff = await store.getHandoff(p.handoffId);
-      if (!handoff) return fail('not_found', `hand-off ${p.handoffId} not found`);
-      const refs = await escalationRefs(handoff.id);
-      if (refs.length === 0) {
-        const pending = await store.listJobs({ kind: 'slack.escalation', handoffId: handoff.id, state: 'pending' });
-        return pending.length > 0
-          ? { ok: false, failure: { kind: 'transient', reason: 'escalation not posted yet', retryAfterMs: 2_000 } }
-          : OK;
-      }
-      const post = await escalationPost(handoff, handoff.escalationReason);
-      if (!post) return fail('not_found', `lead of ${p.handoffId} not found`);
-      const result: EscalationOutcome = {
-        kind: p.kind,
-        by: await person(p.by),
-        to: await person(p.to),
-        at: deps.clock.now(),
-      };
-      await needNotifier().closeEscalation(refs, post, result);
-      return OK;
+      return syncLeadMessages(j, p.handoffId, {
+        key: j.idempotencyKey,
+        make: async () => ({
+          kind: 'closed',
+          outcome: { kind: p.kind, by: await person(p.by), to: await person(p.to), at: j.createdAt },
+        }),
+      });
     }),
 
     'slack.message': one(async (j) => {

@@ -17,6 +17,11 @@ export type JobPayloads = {
   /** Turn the card into its final state. */
   'slack.close_offer': { offerId: string; outcome: SerializedOutcome };
   'slack.remind': { offerId: string };
+  /*
+   * The lead's one message per channel (team, managers), brought up to date and the step told in its thread:
+   * a hot lead offered (the first offer announces it, later ones are re-offers; `channel`: the team channel
+   * when queued), escalated, and how the escalation ended. Jobs of one lead take turns.
+   */
   'slack.hot_notice': { offerId: string; channel: string };
   'slack.escalation': { handoffId: string; reason: string };
   'slack.close_escalation': {

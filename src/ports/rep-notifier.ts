@@ -68,6 +68,27 @@ export interface EscalationOutcome {
   at: Millis;
 }
 
+/** Who reads a lead's channel message: the team (with Claim) or the managers (with Assign to…). */
+export type ChannelAudience = 'team' | 'managers';
+
+/**
+ * What a lead's one channel message shows now (the notifier lays it out): a hot lead out with a rep or decided
+ * (accepted, rejected, withdrawn), an escalation waiting for an owner, or an escalation that ended (claimed,
+ * assigned, withdrawn).
+ */
+export type LeadMessage =
+  | { kind: 'hot'; card: OfferCard }
+  | { kind: 'decided'; card: OfferCard; outcome: OfferOutcome }
+  | { kind: 'escalated'; post: EscalationPost }
+  | { kind: 'closed'; post: EscalationPost; outcome: EscalationOutcome };
+
+/** A step of the lead's story, told as a thread reply under its channel message. */
+export type LeadStep =
+  | { kind: 'reoffered'; card: OfferCard }
+  | { kind: 'decided'; card: OfferCard; outcome: OfferOutcome }
+  | { kind: 'escalated'; reason: string | null }
+  | { kind: 'closed'; outcome: EscalationOutcome };
+
 export interface RepNotifier {
   /**
    * DMs the offer card to the rep; returns where it went. `beforeSend` runs once the post is about to go
@@ -83,11 +104,25 @@ export interface RepNotifier {
   closeOffer(ref: MessageRef, card: OfferCard, outcome: OfferOutcome): Promise<void>;
   /** Threaded reminder under the card. */
   remind(ref: MessageRef, card: OfferCard, now: Millis): Promise<void>;
-  /** Posts to the managers' channel (with Assign) and the team channel (with Claim). */
-  postEscalation(post: EscalationPost): Promise<MessageRef[]>;
-  closeEscalation(refs: MessageRef[], post: EscalationPost, outcome: EscalationOutcome): Promise<void>;
-  /** Posts a hot lead notice to the team channel. */
-  postHotNotice(card: OfferCard, channel: string): Promise<MessageRef>;
+  /**
+   * Posts the lead's one message in a channel; the caller keeps its ref and updates it from then on.
+   * `beforeSend` runs once the post is about to go out: the caller notes that a message may now exist.
+   */
+  postLeadMessage(
+    channel: string,
+    audience: ChannelAudience,
+    message: LeadMessage,
+    hooks?: { beforeSend?: () => Promise<void> },
+  ): Promise<MessageRef>;
+  /**
+   * The lead's message in `channel` if an attempt that never learned its ts posted it on or after `since`,
+   * or null when it is not there or cannot be checked (as findOffer for cards).
+   */
+  findLeadMessage(channel: string, handoffId: string, since: Millis): Promise<MessageRef | null>;
+  /** Rewrites the lead's message in place (chat.update) to what it shows now. */
+  updateLeadMessage(ref: MessageRef, audience: ChannelAudience, message: LeadMessage): Promise<void>;
+  /** Tells a step as a thread reply under the lead's message. */
+  postLeadStep(ref: MessageRef, step: LeadStep): Promise<MessageRef>;
   /** An alert or digest to a channel, laid out by the notifier. */
   postDoc(channel: string, doc: MessageDoc): Promise<MessageRef>;
   /**

@@ -173,6 +173,21 @@ export interface AlertRow {
   data: Record<string, unknown>;
 }
 
+/**
+ * A lead's one message in a Slack channel (the team's, the managers'): where it is once posted, when a post
+ * was about to go out (a post without a ts may exist: look before posting again), and the steps already
+ * told as thread replies under it.
+ */
+export interface ChannelMessage {
+  handoffId: string;
+  channel: string;
+  ts: string | null;
+  notedAt: Millis | null;
+  steps: string[];
+  /** Fingerprint of what the message was last written to show (null: unknown); an unchanged one is not rewritten. */
+  shown: string | null;
+}
+
 export interface ClaimOptions {
   now: Millis;
   limit: number;
@@ -232,6 +247,17 @@ export interface Store {
    * and no ts may have a card that a crashed attempt posted: the next attempt looks before posting.
    */
   setOfferChannel(offerId: string, channel: string): Promise<void>;
+
+  // --- channel messages (one per hand-off and channel) -------------------------------------------
+  listChannelMessages(handoffId: string): Promise<ChannelMessage[]>;
+  /** Notes that the message is about to be posted in `channel` (before its ts is known); keeps a known ts. */
+  noteChannelMessage(handoffId: string, channel: string, now: Millis): Promise<void>;
+  /** Records where the message is, as soon as Slack answered, and what it shows (when known). */
+  setChannelMessageTs(handoffId: string, channel: string, ts: string, now: Millis, shown?: string): Promise<void>;
+  /** Records what the message was rewritten to show. */
+  setChannelMessageShown(handoffId: string, channel: string, shown: string, now: Millis): Promise<void>;
+  /** Records a step told as a thread reply under the message (kept once). */
+  addChannelMessageStep(handoffId: string, channel: string, step: string, now: Millis): Promise<void>;
 
   // --- audit ---------------------------------------------------------------------------------------
   listEvents(handoffId: string): Promise<HandoffEvent[]>;

@@ -7,6 +7,7 @@ import type { Handoff, HandoffEvent, Lead, Millis, Offer, SourceKind } from '../
 import type {
   AlertRow,
   ChangeResult,
+  ChannelMessage,
   ClaimOptions,
   DueOffer,
   HandoffChange,
@@ -60,6 +61,8 @@ export function createMemoryStore(): Store {
   const events: HandoffEvent[] = [];
   const jobs = new Map<string, Job>();
   const jobIdByKey = new Map<string, string>();
+  /** `${handoffId}\0${channel}` → the lead's message in that channel. */
+  const channelMessages = new Map<string, ChannelMessage>();
   const cursors = new Map<string, string>();
   const rotation = new Map<string, RotationEntry>();
   const ledgerVersions = new Map<string, number>();
@@ -373,6 +376,44 @@ export function createMemoryStore(): Store {
     async setOfferChannel(offerId: string, channel: string): Promise<void> {
       const o = offers.get(offerId);
       if (o !== undefined && o.slackTs === null) o.slackChannel = channel;
+    },
+
+    // --- channel messages -------------------------------------------------------------------------
+
+    async listChannelMessages(handoffId: string): Promise<ChannelMessage[]> {
+      return [...channelMessages.values()].filter((m) => m.handoffId === handoffId).map(copy);
+    },
+
+    async noteChannelMessage(handoffId: string, channel: string, now: Millis): Promise<void> {
+      const key = `${handoffId}\u0000${channel}`;
+      const m = channelMessages.get(key);
+      if (m === undefined)
+        channelMessages.set(key, { handoffId, channel, ts: null, notedAt: now, steps: [], shown: null });
+      else if (m.ts === null && m.notedAt === null) m.notedAt = now;
+    },
+
+    async setChannelMessageTs(
+      handoffId: string,
+      channel: string,
+      ts: string,
+      _now: Millis,
+      shown?: string,
+    ): Promise<void> {
+      const key = `${handoffId}\u0000${channel}`;
+      const m = channelMessages.get(key);
+      if (m === undefined)
+        channelMessages.set(key, { handoffId, channel, ts, notedAt: null, steps: [], shown: shown ?? null });
+      else Object.assign(m, { ts, shown: shown ?? null });
+    },
+
+    async setChannelMessageShown(handoffId: string, channel: string, shown: string): Promise<void> {
+      const m = channelMessages.get(`${handoffId}\u0000${channel}`);
+      if (m !== undefined) m.shown = shown;
+    },
+
+    async addChannelMessageStep(handoffId: string, channel: string, step: string): Promise<void> {
+      const m = channelMessages.get(`${handoffId}\u0000${channel}`);
+      if (m !== undefined && !m.steps.includes(step)) m.steps.push(step);
     },
 
     // --- audit ----------------------------------------------------------------------------------

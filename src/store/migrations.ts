@@ -245,6 +245,26 @@ function repLoadCounters(): Migration {
   };
 }
 
+/** A lead's one message per Slack channel: where it is, a post about to go out, the thread steps told. */
+function channelMessages(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('channel_messages')
+        .addColumn('handoff_id', 'text', (c) => c.notNull().references('handoffs.id'))
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('ts', 'text')
+        .addColumn('noted_at', 'bigint')
+        .addColumn('steps', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('shown', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('channel_messages_pkey', ['handoff_id', 'channel'])
+        .execute();
+    },
+  };
+}
+
 /**
  * Recomputes the load counters from the offers (the 0003 backfill; also for tools that load offers with
  * plain SQL, such as the routing bench). Every offer is counted, nothing pruned, so kept_from is 0.
@@ -265,6 +285,7 @@ export function buildMigrations(dialect: SqlDialect): Record<string, Migration> 
     '0001_initial_schema': initialSchema(dialect),
     '0002_metrics_indexes': metricsIndexes(),
     '0003_rep_load_counters': repLoadCounters(),
+    '0007_channel_messages': channelMessages(),
   };
 }
 

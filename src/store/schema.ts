@@ -159,6 +159,18 @@ export interface LeasesTable {
   acquired_at: number;
 }
 
+export interface ChannelMessagesTable {
+  handoff_id: string;
+  channel: string;
+  ts: string | null;
+  noted_at: number | null;
+  /** JSON: step keys already told in the thread. */
+  steps: string;
+  shown: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   leads: LeadsTable;
   handoffs: HandoffsTable;
@@ -174,10 +186,12 @@ export interface Database {
   identities: IdentitiesTable;
   alerts: AlertsTable;
   leases: LeasesTable;
+  channel_messages: ChannelMessagesTable;
 }
 
 /** Every table, children before parents (the order to empty them in). */
 export const TABLES = [
+  'channel_messages',
   'events',
   'jobs',
   'offers',

@@ -11,6 +11,7 @@ import type { Handoff, HandoffEvent, Lead, Millis, Offer, SourceKind } from '../
 import type {
   AlertRow,
   ChangeResult,
+  ChannelMessage,
   ClaimOptions,
   DueOffer,
   HandoffChange,
@@ -736,6 +737,109 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
         .where('id', '=', offerId)
         .where('slack_ts', 'is', null)
         .execute();
+    },
+
+    // --- channel messages -------------------------------------------------------------------------
+
+    async listChannelMessages(handoffId: string): Promise<ChannelMessage[]> {
+      const rows = await db
+        .selectFrom('channel_messages')
+        .selectAll()
+        .where('handoff_id', '=', handoffId)
+        .orderBy('created_at')
+        .orderBy('channel')
+        .execute();
+      return rows.map((r) => ({
+        handoffId: r.handoff_id,
+        channel: r.channel,
+        ts: r.ts,
+        notedAt: r.noted_at === null ? null : Number(r.noted_at),
+        steps: JSON.parse(r.steps) as string[],
+        shown: r.shown,
+      }));
+    },
+
+    async noteChannelMessage(handoffId: string, channel: string, now: Millis): Promise<void> {
+      await db
+        .insertInto('channel_messages')
+        .values({
+          handoff_id: handoffId,
+          channel,
+          ts: null,
+          noted_at: now,
+          steps: '[]',
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) => oc.columns(['handoff_id', 'channel']).doNothing())
+        .execute();
+      // The first note stays: a post that went out after it is looked for from then on.
+      await db
+        .updateTable('channel_messages')
+        .set({ noted_at: now, updated_at: now })
+        .where('handoff_id', '=', handoffId)
+        .where('channel', '=', channel)
+        .where('ts', 'is', null)
+        .where('noted_at', 'is', null)
+        .execute();
+    },
+
+    async setChannelMessageTs(
+      handoffId: string,
+      channel: string,
+      ts: string,
+      now: Millis,
+      shown?: string,
+    ): Promise<void> {
+      await db
+        .insertInto('channel_messages')
+        .values({
+          handoff_id: handoffId,
+          channel,
+          ts,
+          noted_at: null,
+          steps: '[]',
+          shown: shown ?? null,
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) =>
+          oc.columns(['handoff_id', 'channel']).doUpdateSet({ ts, shown: shown ?? null, updated_at: now }),
+        )
+        .execute();
+    },
+
+    async setChannelMessageShown(handoffId: string, channel: string, shown: string, now: Millis): Promise<void> {
+      await db
+        .updateTable('channel_messages')
+        .set({ shown, updated_at: now })
+        .where('handoff_id', '=', handoffId)
+        .where('channel', '=', channel)
+        .execute();
+    },
+
+    async addChannelMessageStep(handoffId: string, channel: string, step: string, now: Millis): Promise<void> {
+      // Compare-and-set on the list read, so two writers never drop each other's step.
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const row = await db
+          .selectFrom('channel_messages')
+          .select('steps')
+          .where('handoff_id', '=', handoffId)
+          .where('channel', '=', channel)
+          .executeTakeFirst();
+        if (row === undefined) return;
+        const steps = JSON.parse(row.steps) as string[];
+        if (steps.includes(step)) return;
+        const result = await db
+          .updateTable('channel_messages')
+          .set({ steps: JSON.stringify([...steps, step]), updated_at: now })
+          .where('handoff_id', '=', handoffId)
+          .where('channel', '=', channel)
+          .where('steps', '=', row.steps)
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) > 0) return;
+      }
+      throw new Error(`steps of the message of ${handoffId} in ${channel} keep changing`);
     },
 
     // --- audit ----------------------------------------------------------------------------------

@@ -8,7 +8,16 @@ import type { Failure } from '../../src/ports/failure.js';
 import { ConnectorError } from '../../src/ports/failure.js';
 import type { MailMessage, Mailer } from '../../src/ports/mailer.js';
 import type { MessageDoc } from '../../src/ports/message-doc.js';
-import type { EscalationPost, MessageRef, OfferCard, OfferOutcome, RepNotifier } from '../../src/ports/rep-notifier.js';
+import type {
+  ChannelAudience,
+  EscalationPost,
+  LeadMessage,
+  LeadStep,
+  MessageRef,
+  OfferCard,
+  OfferOutcome,
+  RepNotifier,
+} from '../../src/ports/rep-notifier.js';
 import type { Store } from '../../src/ports/store.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import { createOutbox } from '../../src/runtime/outbox.js';
@@ -72,13 +81,21 @@ export class FakeSlack implements RepNotifier {
   posted: { card: OfferCard; ref: MessageRef }[] = [];
   closed: { ref: MessageRef; outcome: OfferOutcome }[] = [];
   reminded: MessageRef[] = [];
-  escalations: EscalationPost[] = [];
-  closedEscalations: string[] = [];
+  /** A lead's messages in channels, as a channel would hold them: posted once, then updated and threaded. */
+  leadMessages: {
+    channel: string;
+    audience: ChannelAudience;
+    handoffId: string;
+    ref: MessageRef;
+    first: LeadMessage;
+    shown: LeadMessage;
+    updates: number;
+    steps: LeadStep[];
+  }[] = [];
   /** Alerts and digests, as the app described them. */
   docs: { channel: string; doc: MessageDoc }[] = [];
   /** Plain messages (and, from old jobs, messages rendered before they were queued). */
   messages: { channel: string; text: string; blocks?: unknown[] }[] = [];
-  hot: string[] = [];
   /** Failures to throw on the next calls, in order. */
   failNext: Failure[] = [];
   private seq = 0;
@@ -91,6 +108,24 @@ export class FakeSlack implements RepNotifier {
   loseNextAnswer = false;
   /** Offers looked for with findOffer. */
   lookups: string[] = [];
+  /** Posts the next lead message but loses Slack's answer. */
+  loseNextLeadAnswer = false;
+  /** While set, lead message posts wait for it (a slow Slack call); `waiting` counts the posts held. */
+  gate: Promise<void> | null = null;
+  waiting = 0;
+  /** Lead messages looked for with findLeadMessage (`channel:handoffId`). */
+  leadLookups: string[] = [];
+
+  /** Escalations as the managers saw them first (one per escalated lead). */
+  get escalations(): EscalationPost[] {
+    return this.leadMessages.flatMap((m) =>
+      m.audience === 'managers' && m.first.kind === 'escalated' ? [m.first.post] : [],
+    );
+  }
+  /** Hand-offs whose escalation messages show how it ended. */
+  get closedEscalations(): string[] {
+    return [...new Set(this.leadMessages.filter((m) => m.shown.kind === 'closed').map((m) => m.handoffId))];
+  }
   async postOffer(
     card: OfferCard,
     hooks: { beforeSend?: (channel: string) => Promise<void> } = {},
@@ -117,17 +152,55 @@ export class FakeSlack implements RepNotifier {
     this.maybeFail();
     this.reminded.push(ref);
   }
-  async postEscalation(post: EscalationPost): Promise<MessageRef[]> {
+  async postLeadMessage(
+    channel: string,
+    audience: ChannelAudience,
+    message: LeadMessage,
+    hooks: { beforeSend?: () => Promise<void> } = {},
+  ): Promise<MessageRef> {
     this.maybeFail();
-    this.escalations.push(post);
-    return [{ channel: 'C_MGRS', ts: `${2000 + ++this.seq}.0001` }];
+    const handoffId = 'card' in message ? message.card.handoffId : message.post.handoffId;
+    const ref = { channel, ts: `${2000 + ++this.seq}.0001` };
+    await hooks.beforeSend?.();
+    if (this.gate) {
+      this.waiting += 1;
+      await this.gate;
+      this.waiting -= 1;
+    }
+    this.leadMessages.push({
+      channel,
+      audience,
+      handoffId,
+      ref,
+      first: message,
+      shown: message,
+      updates: 0,
+      steps: [],
+    });
+    if (this.loseNextLeadAnswer) {
+      this.loseNextLeadAnswer = false;
+      throw new ConnectorError('slack', { kind: 'transient', reason: 'chat.postMessage: socket hang up' });
+    }
+    return ref;
   }
-  async closeEscalation(_refs: MessageRef[], post: EscalationPost): Promise<void> {
-    this.closedEscalations.push(post.handoffId);
+  async findLeadMessage(channel: string, handoffId: string): Promise<MessageRef | null> {
+    this.leadLookups.push(`${channel}:${handoffId}`);
+    return this.leadMessages.find((m) => m.channel === channel && m.handoffId === handoffId)?.ref ?? null;
   }
-  async postHotNotice(card: OfferCard, channel: string): Promise<MessageRef> {
-    this.hot.push(`${channel}:${card.handoffId}`);
-    return { channel, ts: `${3000 + ++this.seq}.0001` };
+  async updateLeadMessage(ref: MessageRef, audience: ChannelAudience, message: LeadMessage): Promise<void> {
+    this.maybeFail();
+    const m = this.leadMessages.find((x) => x.ref.channel === ref.channel && x.ref.ts === ref.ts);
+    if (!m) throw new ConnectorError('slack', { kind: 'not_found', reason: 'chat.update: message_not_found' });
+    m.shown = message;
+    m.audience = audience;
+    m.updates += 1;
+  }
+  async postLeadStep(ref: MessageRef, step: LeadStep): Promise<MessageRef> {
+    this.maybeFail();
+    const m = this.leadMessages.find((x) => x.ref.channel === ref.channel && x.ref.ts === ref.ts);
+    if (!m) throw new ConnectorError('slack', { kind: 'not_found', reason: 'chat.postMessage: thread_not_found' });
+    m.steps.push(step);
+    return { channel: ref.channel, ts: `${3000 + ++this.seq}.0001` };
   }
   async postDoc(channel: string, doc: MessageDoc): Promise<MessageRef> {
     this.docs.push({ channel, doc });

@@ -2,6 +2,7 @@
 // catalogue and checks these are there).
 export const SCHEMA_TABLES = [
   'alerts',
+  'channel_messages',
   'cursors',
   'events',
   'handoffs',

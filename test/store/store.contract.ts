@@ -632,6 +632,43 @@ export function storeContract(harness: StoreHarness): void {
     });
   });
 
+  describe('channel messages', () => {
+    it('keeps one message per hand-off and channel: the first note, its ts, and each step once', async () => {
+      const a = await ingested();
+      const b = await ingested();
+      expect(await store.listChannelMessages(a.id)).toEqual([]);
+      await store.noteChannelMessage(a.id, 'C_TEAM', T0 + 1);
+      await store.noteChannelMessage(a.id, 'C_TEAM', T0 + 5);
+      expect(await store.listChannelMessages(a.id)).toEqual([
+        { handoffId: a.id, channel: 'C_TEAM', ts: null, notedAt: T0 + 1, steps: [], shown: null },
+      ]);
+      await store.setChannelMessageTs(a.id, 'C_TEAM', '1700000000.000100', T0 + 2, 'print-1');
+      await store.setChannelMessageShown(a.id, 'C_TEAM', 'print-2', T0 + 2);
+      await store.setChannelMessageTs(a.id, 'C_MGRS', '1700000000.000200', T0 + 3);
+      await store.noteChannelMessage(a.id, 'C_MGRS', T0 + 4);
+      await store.addChannelMessageStep(a.id, 'C_TEAM', 'escalated', T0 + 6);
+      await store.addChannelMessageStep(a.id, 'C_TEAM', 'escalated', T0 + 7);
+      await store.addChannelMessageStep(a.id, 'C_TEAM', 'claimed', T0 + 8);
+      await store.addChannelMessageStep(a.id, 'C_NONE', 'claimed', T0 + 8);
+      const rows = await store.listChannelMessages(a.id);
+      expect(rows).toHaveLength(2);
+      expect(rows.find((r) => r.channel === 'C_TEAM')).toEqual({
+        handoffId: a.id,
+        channel: 'C_TEAM',
+        ts: '1700000000.000100',
+        notedAt: T0 + 1,
+        steps: ['escalated', 'claimed'],
+        shown: 'print-2',
+      });
+      expect(rows.find((r) => r.channel === 'C_MGRS')).toMatchObject({
+        ts: '1700000000.000200',
+        notedAt: null,
+        shown: null,
+      });
+      expect(await store.listChannelMessages(b.id)).toEqual([]);
+    });
+  });
+
   describe('audit', () => {
     it('appends events in order and lists them per hand-off', async () => {
       const a = await ingested();

@@ -76,6 +76,7 @@ export function createControl(
         name: channel.name,
         members: [...channel.members],
         botIsMember: channel.botIsMember ?? true,
+        ...(channel.isPrivate === true ? { isPrivate: true } : {}),
       });
     },
     users: () => [...state.users.values()].map((u) => ({ ...u })),

@@ -68,7 +68,16 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
   const webApi = createWebApi(state, socketMode, {
     botToken: options.botToken,
     appToken: options.appToken,
-    scopes: options.scopes ?? ['chat:write', 'commands', 'im:history', 'im:write', 'users:read', 'users:read.email'],
+    scopes: options.scopes ?? [
+      'channels:history',
+      'chat:write',
+      'commands',
+      'groups:history',
+      'im:history',
+      'im:write',
+      'users:read',
+      'users:read.email',
+    ],
     triggerTtlMs: options.triggerTtlMs ?? 3000,
     rateLimit:
       options.rateLimit === false

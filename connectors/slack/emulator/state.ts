@@ -19,6 +19,8 @@ export interface EmulatorChannel {
   members: string[];
   /** Whether the app's bot user has been invited (not_in_channel otherwise). */
   botIsMember: boolean;
+  /** A private channel: reading its history needs groups:history instead of channels:history. */
+  isPrivate?: boolean;
 }
 
 export interface MessageEdit {

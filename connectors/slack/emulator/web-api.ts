@@ -230,10 +230,15 @@ export function createWebApi(state: SlackState, socketMode: SocketMode, settings
       state.homes.set(user, v);
       return { view: viewJson(v) };
     },
-    // Newest first, top-level messages only; metadata only with include_all_metadata. DMs need im:history.
+    // Newest first, top-level messages only; metadata only with include_all_metadata. DMs need im:history,
+    // private channels groups:history, public ones channels:history.
     'conversations.history': (args) => {
       const ch = resolveChannel(args.channel);
-      const needed = ch.id.startsWith('D') ? 'im:history' : 'channels:history';
+      const needed = ch.id.startsWith('D')
+        ? 'im:history'
+        : ch.isPrivate === true
+          ? 'groups:history'
+          : 'channels:history';
       if (!settings.scopes.includes(needed))
         throw new SlackError('missing_scope', { needed, provided: settings.scopes.join(',') });
       const oldest = Number(str(args.oldest) ?? '0') || 0;

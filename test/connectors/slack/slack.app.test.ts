@@ -206,20 +206,19 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
 
   it('lets the first of two racing reps claim an escalated lead', async () => {
     rig.actions.addEscalation('h9', ['alice', 'bruno']);
-    const notifier = createSlackNotifier(
-      { botToken: BOT_TOKEN, apiUrl: rig.emulator.apiUrl, managersChannel: 'C0MGRS' },
-      { logger: rig.logger },
-    );
-    const refs = await notifier.postEscalation({
-      handoffId: 'h9',
-      lead: makeLead(),
-      hot: false,
-      reason: 'nobody accepted within 3 offers',
-      history: [{ rep: ALICE, outcome: 'timed_out', at: Date.now() - 60_000 }],
-      team: { id: 'emea', channel: 'C0EMEA' },
-      assignable: [ALICE, BRUNO],
+    const notifier = createSlackNotifier({ botToken: BOT_TOKEN, apiUrl: rig.emulator.apiUrl }, { logger: rig.logger });
+    const team = await notifier.postLeadMessage('C0EMEA', 'team', {
+      kind: 'escalated',
+      post: {
+        handoffId: 'h9',
+        lead: makeLead(),
+        hot: false,
+        reason: 'nobody accepted within 3 offers',
+        history: [{ rep: ALICE, outcome: 'timed_out', at: Date.now() - 60_000 }],
+        team: { id: 'emea', channel: 'C0EMEA' },
+        assignable: [ALICE, BRUNO],
+      },
     });
-    const team = refs[1] as { channel: string; ts: string };
     const claim = (user: string) =>
       rig.emulator.control.clickButton({ user, channel: team.channel, ts: team.ts, actionId: ACTION.claim });
     await Promise.all([claim('U0ALICE'), claim('U0BRUNO')]);

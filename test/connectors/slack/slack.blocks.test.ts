@@ -12,6 +12,7 @@ import {
   buildClosedOfferCard,
   buildDocMessage,
   buildEscalationPost,
+  buildLeadMessage,
   buildOfferCard,
   buildRejectModal,
   cardLabel,
@@ -19,6 +20,7 @@ import {
   decodeRejectMetadata,
   escapeMrkdwn,
   formatSpan,
+  leadStepText,
   notYoursText,
   offerClosedText,
   reminderText,
@@ -304,6 +306,48 @@ describe('escalation posts', () => {
     );
     expect(closed.some((b) => b.type === 'actions')).toBe(false);
     expect(closed.at(-1)?.text?.text).toBe('👉 Assigned to <@U0BRUNO> by <@U0MARIA> on Wed 25 Nov, 14:30 CET.');
+  });
+});
+
+describe("a lead's channel message and its thread", () => {
+  const post = {
+    handoffId: 'h7',
+    lead: makeLead({ firstName: 'Max', lastName: 'Power' }),
+    hot: true,
+    reason: 'max_offers',
+    history: [{ rep: ALICE, outcome: 'timed_out' as const, at: DUE }],
+    team: { id: 'emea', channel: 'C0EMEA' },
+    assignable: [ALICE, BRUNO],
+  };
+
+  it('lays out each stage for its audience, within Slack limits', () => {
+    const hot = buildLeadMessage({ kind: 'hot', card: card({ hot: true, seq: 2, rep: BRUNO }) }, 'team');
+    expect(hot.text).toMatch(/offered to Bruno Costa \(2nd offer\)$/);
+    const team = buildLeadMessage({ kind: 'escalated', post }, 'team');
+    const managers = buildLeadMessage({ kind: 'escalated', post }, 'managers');
+    expect(JSON.stringify(team.blocks)).toContain(ACTION.claim);
+    expect(JSON.stringify(managers.blocks)).toContain(ACTION.assign);
+    const outcome = { kind: 'claimed' as const, by: BRUNO, to: BRUNO, at: DUE };
+    const closed = buildLeadMessage({ kind: 'closed', post, outcome }, 'managers', 'Europe/Berlin');
+    expect(closed.blocks.some((b) => b.type === 'actions')).toBe(false);
+    const accepted: OfferOutcome = { kind: 'accepted', by: ALICE, at: DUE };
+    const decided = buildLeadMessage({ kind: 'decided', card: card({ hot: true }), outcome: accepted }, 'team');
+    expect(texts(blocksOf(decided.blocks)).at(-1)).toBe('✅ Accepted by <@U0ALICE> on Wed 25 Nov, 14:30 CET.');
+    for (const m of [hot, team, managers, closed, decided])
+      expect(validateBlocks(m.blocks, LIMITS.messageBlocks)).toBeNull();
+  });
+
+  it('words each step for the thread', () => {
+    expect(leadStepText({ kind: 'reoffered', card: card({ seq: 3, rep: BRUNO }) }, 'Europe/Berlin')).toBe(
+      '⏭️ Offered to <@U0BRUNO> (3rd offer), due Wed 25 Nov, 14:30 CET.',
+    );
+    expect(leadStepText({ kind: 'escalated', reason: 'unroutable' })).toBe(
+      '📣 Escalated: no rule, team or fallback could take it.',
+    );
+    expect(leadStepText({ kind: 'escalated', reason: null })).toBe('📣 Escalated: it needs an owner.');
+    expect(
+      leadStepText({ kind: 'closed', outcome: { kind: 'assigned', by: MARIA, to: BRUNO, at: DUE } }, 'Europe/Berlin'),
+    ).toBe('👉 Assigned to <@U0BRUNO> by <@U0MARIA> on Wed 25 Nov, 14:30 CET.');
   });
 });
 

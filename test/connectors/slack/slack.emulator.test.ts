@@ -48,6 +48,34 @@ afterEach(async () => {
 });
 
 describe('Slack emulator Web API', () => {
+  it('reads channel history newest first, top-level only, with metadata on request and the scope per kind', async () => {
+    const meta = { event_type: 'handoff_lead', event_payload: { handoff_id: 'h1' } };
+    const top = await client.chat.postMessage({ channel: 'C1', text: 'lead', metadata: meta });
+    clock += 1_000;
+    await client.chat.postMessage({ channel: 'C1', text: 'step', thread_ts: top.ts as string });
+    await client.chat.update({ channel: 'C1', ts: top.ts as string, text: 'lead, updated' });
+    clock += 1_000;
+    await client.chat.postMessage({ channel: 'C1', text: 'alert' });
+    const plain = await client.conversations.history({ channel: 'C1' });
+    expect(plain.messages?.map((m) => [m.text, m.metadata])).toEqual([
+      ['alert', undefined],
+      ['lead, updated', undefined],
+    ]);
+    const withMeta = await client.conversations.history({ channel: 'C1', include_all_metadata: true });
+    expect(withMeta.messages?.[1]?.metadata).toEqual(meta);
+
+    emulator.control.addChannel({ id: 'G1', name: 'secret', members: ['U1'], isPrivate: true });
+    await client.chat.postMessage({ channel: 'G1', text: 'private' });
+    expect((await client.conversations.history({ channel: 'G1' })).messages).toHaveLength(1);
+    await emulator.close();
+    emulator = await startSlackEmulator({ signingSecret: SECRET, botToken: BOT_TOKEN, scopes: ['channels:history'] });
+    emulator.control.addChannel({ id: 'C1', name: 'general', members: [] });
+    emulator.control.addChannel({ id: 'G1', name: 'secret', members: [], isPrivate: true });
+    client = new webApi.WebClient(BOT_TOKEN, { slackApiUrl: emulator.apiUrl, retryConfig: { retries: 0 } });
+    expect((await client.conversations.history({ channel: 'C1' })).ok).toBe(true);
+    expect(await slackError(client.conversations.history({ channel: 'G1' }))).toBe('missing_scope');
+  });
+
   it('authenticates the bot token and refuses others like Slack', async () => {
     const me = await client.auth.test();
     expect(me).toMatchObject({ ok: true, user_id: 'U0HANDOFFBOT', bot_id: 'B0HANDOFF', team_id: 'T0HANDOFF' });

@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { OfferCard, RepNotifier } from '../../../src/ports/rep-notifier.js';
+import type { EscalationPost, OfferCard, RepNotifier } from '../../../src/ports/rep-notifier.js';
 import { ConnectorError } from '../../../src/ports/failure.js';
 import { ACTION, BLOCK } from '../../../connectors/slack/slack.blocks.js';
 import { startSlackEmulator, type SlackEmulator } from '../../../connectors/slack/emulator/index.js';
@@ -58,7 +58,6 @@ beforeEach(async () => {
     {
       botToken: BOT_TOKEN,
       apiUrl: emulator.apiUrl,
-      managersChannel: 'C0MGRS',
       reasons: REASONS,
       timezone: 'Europe/Berlin',
     },
@@ -117,7 +116,7 @@ describe('Slack notifier', () => {
     const old = createSlackNotifier({ botToken: BOT_TOKEN, apiUrl: emulator.apiUrl }, { logger, now: () => clock });
     expect(await old.findOffer(card(1), clock)).toBeNull();
     expect(emulator.control.calls('conversations.history')).toHaveLength(1);
-    expect(logger.records.some((r) => r.msg === 'cannot look for an interrupted card post')).toBe(true);
+    expect(logger.records.some((r) => r.msg === 'cannot look for an interrupted post')).toBe(true);
   });
 
   it('refuses a rep without a Slack user id as not_found', async () => {
@@ -247,10 +246,10 @@ describe('Slack notifier', () => {
     expect(JSON.stringify(status)).toContain('Bad timing');
   });
 
-  it('posts escalations to the managers (Assign to…) and the team (Claim), and closes both', async () => {
-    const post = {
-      handoffId: 'h7',
-      lead: makeLead({ firstName: 'Max', lastName: 'Power' }),
+  function escalation(handoffId = 'h3'): EscalationPost {
+    return {
+      handoffId,
+      lead: makeLead({ firstName: 'Jane', lastName: 'Doe 3' }),
       hot: true,
       reason: 'no_next_rep',
       history: [
@@ -260,26 +259,122 @@ describe('Slack notifier', () => {
       team: { id: 'emea', channel: 'C0EMEA' },
       assignable: [ALICE, BRUNO],
     };
-    const refs = await notifier.postEscalation(post);
-    expect(refs.map((r) => r.channel)).toEqual(['C0MGRS', 'C0EMEA']);
-    const managers = JSON.stringify(emulator.control.message('C0MGRS', refs[0]?.ts as string)?.blocks);
+  }
+  const topLevel = (channel: string) => emulator.control.messages(channel).filter((m) => m.threadTs === null);
+  const actionsOf = (m: { blocks: unknown[] } | null) =>
+    JSON.stringify(m?.blocks.filter((b) => (b as { type: string }).type === 'actions') ?? []);
+
+  it("keeps a hot lead's story in one team-channel message, updated in place, with the steps in its thread", async () => {
+    const noted: string[] = [];
+    const hot = card(3, { hot: true });
+    const ref = await notifier.postLeadMessage(
+      'C0EMEA',
+      'team',
+      { kind: 'hot', card: hot },
+      { beforeSend: async () => void noted.push('noted') },
+    );
+    expect(noted).toEqual(['noted']);
+    const posted = emulator.control.message(ref.channel, ref.ts);
+    expect(posted?.text).toBe('🔥 Hot lead Jane Doe 3 (Acme), score 70 offered to Alice Martin');
+    expect(posted?.metadata).toEqual({ event_type: 'handoff_lead', event_payload: { handoff_id: 'h3' } });
+
+    clock += 5_000;
+    const second = card(3, { hot: true, rep: BRUNO, offerId: 'o3b', seq: 2 });
+    await notifier.updateLeadMessage(ref, 'team', { kind: 'hot', card: second });
+    await notifier.postLeadStep(ref, { kind: 'reoffered', card: second });
+    expect(emulator.control.message(ref.channel, ref.ts)?.text).toMatch(/offered to Bruno Costa \(2nd offer\)$/);
+
+    clock += 5_000;
+    await notifier.updateLeadMessage(ref, 'team', { kind: 'escalated', post: escalation() });
+    await notifier.postLeadStep(ref, { kind: 'escalated', reason: 'no_next_rep' });
+    const team = emulator.control.message(ref.channel, ref.ts);
+    expect(actionsOf(team)).toContain(ACTION.claim);
+    expect(actionsOf(team)).not.toContain(ACTION.assign);
+
+    clock += 5_000;
+    const outcome = { kind: 'claimed' as const, by: BRUNO, to: BRUNO, at: clock };
+    await notifier.updateLeadMessage(ref, 'team', { kind: 'closed', post: escalation(), outcome });
+    await notifier.postLeadStep(ref, { kind: 'closed', outcome });
+    const closed = emulator.control.message(ref.channel, ref.ts);
+    expect(closed?.edits).toHaveLength(3);
+    expect(JSON.stringify(closed?.blocks)).toContain('Claimed by <@U0BRUNO>');
+    expect(actionsOf(closed)).toBe('[]');
+
+    // One top-level message; the steps are replies in its thread, in order.
+    expect(topLevel('C0EMEA').map((m) => m.ts)).toEqual([ref.ts]);
+    const thread = emulator.control.messages('C0EMEA').filter((m) => m.threadTs === ref.ts);
+    expect(thread.map((m) => m.text)).toEqual([
+      expect.stringMatching(/^⏭️ Offered to <@U0BRUNO> \(2nd offer\), due /),
+      '📣 Escalated: the offer timed out and no other rep is available.',
+      expect.stringMatching(/^🙋 Claimed by <@U0BRUNO> on /),
+    ]);
+    expect(emulator.control.calls('chat.update')).toHaveLength(3);
+  });
+
+  it("shows a hot lead's decision in its message, with the reason's label, and tells it in the thread", async () => {
+    const hot = card(3, { hot: true });
+    const ref = await notifier.postLeadMessage('C0EMEA', 'team', { kind: 'hot', card: hot });
+    clock += 5_000;
+    const outcome = { kind: 'rejected' as const, by: ALICE, at: clock, reason: 'bad_timing', note: 'Q3' };
+    await notifier.updateLeadMessage(ref, 'team', { kind: 'decided', card: hot, outcome });
+    await notifier.postLeadStep(ref, { kind: 'decided', card: hot, outcome });
+    const m = emulator.control.message(ref.channel, ref.ts);
+    const status = m?.blocks.find((b) => (b as { block_id?: string }).block_id === BLOCK.status);
+    expect(JSON.stringify(status)).toContain('Rejected by <@U0ALICE>');
+    expect(JSON.stringify(status)).toContain('Bad timing');
+    expect(m?.text).toMatch(/^Jane Doe 3 \(Acme\): ❌ Rejected by <@U0ALICE> on /);
+    const [reply] = emulator.control.messages('C0EMEA').filter((r) => r.threadTs === ref.ts);
+    expect(reply?.text).toMatch(/^❌ Rejected by <@U0ALICE> on .* — Bad timing\. Note: “Q3”$/);
+  });
+
+  it('gives the managers the Assign-to menu and the history in their message', async () => {
+    const ref = await notifier.postLeadMessage('C0MGRS', 'managers', { kind: 'escalated', post: escalation('h7') });
+    const managers = JSON.stringify(emulator.control.message(ref.channel, ref.ts)?.blocks);
     expect(managers).toContain(ACTION.assign);
     expect(managers).toContain('h7|bruno');
     expect(managers).toContain('<@U0BRUNO> — rejected (Bad timing)');
     expect(managers).toContain('*Why it is here:* the offer timed out and no other rep is available');
-    expect(JSON.stringify(emulator.control.message('C0EMEA', refs[1]?.ts as string)?.blocks)).toContain(ACTION.claim);
-
-    await notifier.closeEscalation(refs, post, { kind: 'claimed', by: BRUNO, to: BRUNO, at: clock });
-    for (const ref of refs) {
-      const m = emulator.control.message(ref.channel, ref.ts);
-      expect(JSON.stringify(m?.blocks)).toContain('Claimed by <@U0BRUNO>');
-      expect(m?.blocks.some((b) => (b as { type: string }).type === 'actions')).toBe(false);
-    }
+    const outcome = { kind: 'assigned' as const, by: MARIA, to: BRUNO, at: clock };
+    await notifier.updateLeadMessage(ref, 'managers', { kind: 'closed', post: escalation('h7'), outcome });
+    const closed = emulator.control.message(ref.channel, ref.ts);
+    expect(JSON.stringify(closed?.blocks)).toContain('Assigned to <@U0BRUNO> by <@U0MARIA>');
+    expect(actionsOf(closed)).toBe('[]');
   });
 
-  it('posts hot notices, alerts and digests, and plain messages, and looks users up by email', async () => {
-    const hot = await notifier.postHotNotice(card(3, { hot: true }), 'C0EMEA');
-    expect(emulator.control.message(hot.channel, hot.ts)?.text).toMatch(/^🔥 Hot lead Jane Doe 3/);
+  it('finds a lead message it posted by the hand-off id it carries, in that channel only', async () => {
+    const ref = await notifier.postLeadMessage('C0EMEA', 'team', { kind: 'hot', card: card(3, { hot: true }) });
+    clock += 5_000;
+    await notifier.postLeadMessage('C0EMEA', 'team', { kind: 'hot', card: card(4, { hot: true }) });
+    await notifier.postMessage('C0EMEA', 'an alert, no metadata');
+    expect(await notifier.findLeadMessage('C0EMEA', 'h3', clock - 60_000)).toEqual(ref);
+    expect(await notifier.findLeadMessage('C0EMEA', 'h5', clock - 60_000)).toBeNull();
+    expect(await notifier.findLeadMessage('C0MGRS', 'h3', clock - 60_000)).toBeNull();
+    expect(await notifier.findLeadMessage('C0EMEA', 'h3', clock + 10 * 60_000)).toBeNull();
+    // A card's offer id is not a hand-off id: the two kinds of tags never match each other.
+    await notifier.postOffer(card(5));
+    expect(
+      await notifier.findLeadMessage(emulator.control.dmChannel('U0ALICE') as string, 'h5', clock - 60_000),
+    ).toBeNull();
+  });
+
+  it('cannot look in a private channel without groups:history, and says so instead of failing', async () => {
+    await emulator.close();
+    emulator = await startSlackEmulator({
+      signingSecret: SECRET,
+      botToken: BOT_TOKEN,
+      now: () => clock,
+      scopes: ['channels:history', 'chat:write', 'im:history'],
+    });
+    emulator.control.addChannel({ id: 'G0SECRET', name: 'team-secret', members: [], isPrivate: true });
+    const logger = recordingLogger();
+    const old = createSlackNotifier({ botToken: BOT_TOKEN, apiUrl: emulator.apiUrl }, { logger, now: () => clock });
+    await old.postLeadMessage('G0SECRET', 'team', { kind: 'hot', card: card(3, { hot: true }) });
+    expect(await old.findLeadMessage('G0SECRET', 'h3', clock)).toBeNull();
+    expect(emulator.control.calls('conversations.history')).toMatchObject([{ ok: false, error: 'missing_scope' }]);
+    expect(logger.records.some((r) => r.msg === 'cannot look for an interrupted post')).toBe(true);
+  });
+
+  it('posts alerts and digests, and plain messages, and looks users up by email', async () => {
     const digest = emulator.control.message('C0MGRS', (await notifier.postDoc('C0MGRS', makeDoc())).ts);
     expect(digest?.text).toMatch(/^📊 Lead hand-off, 2026-11-03 — /);
     expect(digest?.blocks[0]).toEqual({
