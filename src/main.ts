@@ -19,7 +19,7 @@ import { scheduleCron } from './runtime/cron.js';
 import { startLeader } from './runtime/leader.js';
 import type { RootLogger } from './runtime/logger.js';
 import { startLoop } from './runtime/loop.js';
-import { createOutbox } from './runtime/outbox.js';
+import { createOutbox, DEFAULT_JOB_LEASE_MS } from './runtime/outbox.js';
 import type { AppDeps } from './app/deps.js';
 import type { AppSettings } from './app/settings.js';
 import { evaluateAlerts } from './app/alerts.js';
@@ -76,7 +76,9 @@ const DEFAULT_INTERVALS: WorkerIntervals = {
   outboxMs: 250,
   sweepMs: 1_000,
   withdrawalCheckMs: 5 * 60_000,
-  leaseMs: 30_000,
+  // The poller/sweeper lease and every job claim: renewed while held, so a dead replica's work moves to
+  // another within about this long (README, Operations).
+  leaseMs: DEFAULT_JOB_LEASE_MS,
   alertsMs: 60_000,
 };
 
@@ -253,7 +255,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       logger,
       handlers,
       workerId,
-      leaseMs: 30_000,
+      leaseMs: intervals.leaseMs,
       onFailure: (j, failure, dead) => {
         prom.telemetry.jobFailed(j.kind, failure.kind, dead);
         connectorHealth.record(connectorOf(j.kind), failure);

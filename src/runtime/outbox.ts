@@ -1,14 +1,21 @@
 // The outbox dispatcher: claims due jobs, hands them to their handlers in batches, and records the
-// outcome — done, retried later (capped jittered backoff, Retry-After honoured) or dead-lettered.
+// outcome — done, retried later (capped jittered backoff, Retry-After honoured), deferred to an exact
+// moment (our own pacing: not a failure) or dead-lettered.
+// Claims are short leases renewed by a heartbeat while the handlers run: a replica that dies loses its
+// jobs within one lease, and a claimant whose lease was taken over settles nothing (the claim token fences).
 import { chunk } from '../domain/chunk.js';
 import type { Millis } from '../domain/model.js';
 import type { Clock } from '../ports/clock.js';
-import { ConnectorError, type Failure } from '../ports/failure.js';
+import { ConnectorError, isDeferral, type Failure } from '../ports/failure.js';
 import type { Logger } from '../ports/logger.js';
 import type { Job, Store } from '../ports/store.js';
 import { computeBackoff } from './backoff.js';
 
-export type DispatchResult = { ok: true } | { ok: false; failure: Failure };
+export type DispatchResult =
+  | { ok: true }
+  | { ok: false; failure: Failure }
+  /** Scheduled, not failed: back to pending until `runAt`, no attempt counted, no warning, no onFailure. */
+  | { ok: false; deferred: { runAt: Millis; reason: string } };
 
 export interface DispatchHandler {
   batch: number;
@@ -27,10 +34,13 @@ export interface OutboxOptions {
   maxAttempts?: number;
   /** Jobs claimed per round. */
   claimLimit?: number;
+  /** How long a claim lasts without a heartbeat: the longest a dead replica's jobs wait for another. */
   leaseMs?: Millis;
+  /** Heartbeat period while handlers run (default a third of the lease). */
+  heartbeatMs?: Millis;
   baseDelayMs?: Millis;
   maxDelayMs?: Millis;
-  /** Called for every failed attempt (metrics, connector health). */
+  /** Called for every failed attempt (metrics, connector health); never for a deferral. */
   onFailure?: (job: Job, failure: Failure, dead: boolean) => void;
   /** Called once when a job is dead-lettered (admin alert). */
   onDead?: (job: Job, failure: Failure) => void | Promise<void>;
@@ -47,29 +57,52 @@ export interface Outbox {
 /** Rate limiting is the vendor telling us to wait, not a fault: it may take many more attempts. */
 const RATE_LIMIT_ATTEMPT_FACTOR = 5;
 
+/** A job claim's lease; the heartbeat renews it while the handler runs. */
+export const DEFAULT_JOB_LEASE_MS = 5_000;
+
 export function createOutbox(options: OutboxOptions): Outbox {
   const { store, clock, logger, handlers, workerId } = options;
   const maxAttempts = options.maxAttempts ?? 12;
   const claimLimit = options.claimLimit ?? 200;
-  const leaseMs = options.leaseMs ?? 120_000;
+  const leaseMs = options.leaseMs ?? DEFAULT_JOB_LEASE_MS;
+  const heartbeatMs = Math.max(50, options.heartbeatMs ?? Math.floor(leaseMs / 3));
   const baseMs = options.baseDelayMs ?? 1_000;
   const maxMs = options.maxDelayMs ?? 10 * 60_000;
   const log = logger.child({ component: 'outbox' });
 
+  /** Logs a settle that found the claim gone: the lease ran out and another claimant has the job now. */
+  function fenced(job: Job, what: string): void {
+    log.info(
+      { jobId: job.id, kind: job.kind, handoffId: job.handoffId, what },
+      'job lease lost: left to its new claimant',
+    );
+  }
+
   async function settle(job: Job, result: DispatchResult): Promise<void> {
     const now = clock.now();
+    const token = job.claimToken ?? '';
     if (result.ok) {
-      await store.completeJob(job.id, workerId, now);
-      options.onDone?.(job);
+      if (await store.completeJob(job.id, token, now)) options.onDone?.(job);
+      else fenced(job, 'done');
+      return;
+    }
+    if ('deferred' in result) {
+      const { runAt, reason } = result.deferred;
+      if (await store.deferJob(job.id, token, runAt, now))
+        log.debug(
+          { jobId: job.id, kind: job.kind, handoffId: job.handoffId, runInMs: runAt - now, reason },
+          'job deferred',
+        );
+      else fenced(job, 'deferred');
       return;
     }
     const failure = result.failure;
     const limit = failure.kind === 'rate_limited' ? maxAttempts * RATE_LIMIT_ATTEMPT_FACTOR : maxAttempts;
     const permanent = failure.kind === 'invalid' || failure.kind === 'not_found';
     const dead = permanent || job.attempts >= limit;
-    options.onFailure?.(job, failure, dead);
     if (dead) {
-      await store.killJob(job.id, workerId, `${failure.kind}: ${failure.reason}`, now);
+      if (!(await store.killJob(job.id, token, `${failure.kind}: ${failure.reason}`, now))) return fenced(job, 'dead');
+      options.onFailure?.(job, failure, true);
       log.error(
         { jobId: job.id, kind: job.kind, handoffId: job.handoffId, attempts: job.attempts, failure },
         'job dead-lettered',
@@ -87,11 +120,40 @@ export function createOutbox(options: OutboxOptions): Outbox {
             maxMs,
             ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}),
           });
-    await store.retryJob(job.id, workerId, { runAt: now + delay, error: `${failure.kind}: ${failure.reason}` }, now);
+    const error = `${failure.kind}: ${failure.reason}`;
+    if (!(await store.retryJob(job.id, token, { runAt: now + delay, error }, now))) return fenced(job, 'retry');
+    options.onFailure?.(job, failure, false);
     log.warn(
       { jobId: job.id, kind: job.kind, handoffId: job.handoffId, attempts: job.attempts, failure, retryInMs: delay },
       'job failed, will retry',
     );
+  }
+
+  /**
+   * Renews the claims of a round every `heartbeatMs` until `stop` is called. A renewal that fails (the
+   * store is down) is tried again on the next beat; if none gets through within the lease, the jobs go to
+   * whichever replica claims them next and this one's settles change nothing.
+   */
+  function heartbeat(jobs: Job[]): () => Promise<void> {
+    const tokens = [...new Set(jobs.map((j) => j.claimToken).filter((t): t is string => t !== null))];
+    let beating: Promise<unknown> = Promise.resolve();
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      const now = clock.now();
+      beating = store
+        .renewJobLeases(tokens, now + leaseMs, now)
+        .catch((err: unknown) => log.warn({ err }, 'job lease renewal failed'))
+        .finally(() => {
+          busy = false;
+        });
+    }, heartbeatMs);
+    timer.unref?.();
+    return async () => {
+      clearInterval(timer);
+      await beating;
+    };
   }
 
   async function runBatch(kind: string, jobs: Job[]): Promise<void> {
@@ -105,6 +167,12 @@ export function createOutbox(options: OutboxOptions): Outbox {
     try {
       results = await handler.run(jobs);
     } catch (err) {
+      if (isDeferral(err)) {
+        const deferred = { runAt: clock.now() + err.waitMs, reason: err.message };
+        results = jobs.map(() => ({ ok: false, deferred }));
+        for (let i = 0; i < jobs.length; i++) await settle(jobs[i] as Job, results[i] as DispatchResult);
+        return;
+      }
       const failure: Failure =
         err instanceof ConnectorError
           ? err.failure
@@ -123,6 +191,16 @@ export function createOutbox(options: OutboxOptions): Outbox {
   async function runOnce(): Promise<number> {
     const jobs = await store.claimJobs({ now: clock.now(), limit: claimLimit, leaseMs, workerId });
     if (jobs.length === 0) return 0;
+    const stopBeating = heartbeat(jobs);
+    try {
+      await runClaimed(jobs);
+    } finally {
+      await stopBeating();
+    }
+    return jobs.length;
+  }
+
+  async function runClaimed(jobs: Job[]): Promise<void> {
     const byKind = new Map<string, Job[]>();
     for (const job of jobs) {
       const list = byKind.get(job.kind) ?? [];
@@ -144,7 +222,6 @@ export function createOutbox(options: OutboxOptions): Outbox {
         );
       }),
     );
-    return jobs.length;
   }
 
   return {

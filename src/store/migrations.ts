@@ -213,11 +213,25 @@ function metricsIndexes(): Migration {
   };
 }
 
+/**
+ * Job claims get a fence: every claim writes a fresh token, and only the claimant holding the current
+ * token may renew, complete, retry, kill or defer the job (a claimant whose short lease ran out and was
+ * taken over changes nothing).
+ */
+function jobClaimTokens(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('jobs').addColumn('claim_token', 'text').execute();
+    },
+  };
+}
+
 /** All migrations, oldest first. Names sort in order; never rename or edit a shipped one. */
 export function buildMigrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_initial_schema': initialSchema(dialect),
     '0002_metrics_indexes': metricsIndexes(),
+    '0004_job_claim_tokens': jobClaimTokens(),
   };
 }
 

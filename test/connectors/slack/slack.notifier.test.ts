@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OfferCard, RepNotifier } from '../../../src/ports/rep-notifier.js';
-import { ConnectorError } from '../../../src/ports/failure.js';
+import { ConnectorError, Deferral } from '../../../src/ports/failure.js';
 import { ACTION, BLOCK } from '../../../connectors/slack/slack.blocks.js';
 import { startSlackEmulator, type SlackEmulator } from '../../../connectors/slack/emulator/index.js';
 import { createSlackNotifier } from '../../../connectors/slack/slack.notifier.js';
@@ -127,8 +127,15 @@ describe('Slack notifier', () => {
     expect(emulator.control.calls()).toEqual([]);
   });
 
-  /** What the outbox does: try each job, on rate_limited come back after retryAfterMs. */
-  async function drain(n: OfferCard[], post: (c: OfferCard) => Promise<{ ts: string }>): Promise<number[]> {
+  /**
+   * What the outbox does: try each job; on a deferral (our pacing) or rate_limited (Slack's 429) come back
+   * after the wait. `as` says which of the two each wait was.
+   */
+  async function drain(
+    n: OfferCard[],
+    post: (c: OfferCard) => Promise<{ ts: string }>,
+    as: 'deferral' | 'rate_limited' = 'deferral',
+  ): Promise<number[]> {
     const retries: number[] = [];
     const pending = [...n];
     while (pending.length > 0) {
@@ -137,9 +144,15 @@ describe('Slack notifier', () => {
         await post(next);
         pending.shift();
       } catch (err) {
-        if (!(err instanceof ConnectorError) || err.failure.kind !== 'rate_limited') throw err;
-        retries.push(err.failure.retryAfterMs ?? -1);
-        clock += err.failure.retryAfterMs ?? 0;
+        const wait =
+          as === 'deferral' && err instanceof Deferral
+            ? err.waitMs
+            : as === 'rate_limited' && err instanceof ConnectorError && err.failure.kind === 'rate_limited'
+              ? (err.failure.retryAfterMs ?? -1)
+              : null;
+        if (wait === null) throw err;
+        retries.push(wait);
+        clock += Math.max(0, wait);
       }
     }
     return retries;
@@ -171,6 +184,7 @@ describe('Slack notifier', () => {
     const retries = await drain(
       [1, 2, 3, 4, 5, 6].map((n) => card(n)),
       (c) => unpaced.postOffer(c),
+      'rate_limited',
     );
     expect(retries.length).toBeGreaterThan(0);
     expect(retries.every((ms) => ms >= 1000)).toBe(true);
