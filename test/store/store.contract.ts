@@ -54,8 +54,13 @@ export function storeContract(harness: StoreHarness): void {
   }
 
   /** Offers the hand-off to `repId` (detected → offered) and returns the hand-off and its offer. */
-  async function offered(repId = 'alice', offer: Partial<NewOffer> = {}, leadOverrides: Partial<Lead> = {}) {
-    const h = await ingested(leadOverrides);
+  async function offered(
+    repId = 'alice',
+    offer: Partial<NewOffer> = {},
+    leadOverrides: Partial<Lead> = {},
+    hot = false,
+  ) {
+    const h = await ingested(leadOverrides, hot);
     const result = await store.applyChange(
       {
         handoffId: h.id,
@@ -608,6 +613,25 @@ export function storeContract(harness: StoreHarness): void {
       const accepted = await store.applyChange(acceptChange(late.handoff, late.offer, 'alice'), T0 + 20 * MIN);
       expect(accepted.ok).toBe(true);
       expect((await store.listDueOffers(T0 + 20 * MIN, 10)).map((d) => d.offer.repId)).toEqual(['bob']);
+    });
+
+    it('lists due deadlines of hot hand-offs first (a takeover finds many due at once), then the oldest', async () => {
+      const cold1 = await offered('alice', { dueAt: T0 + MIN, remindAt: null });
+      const cold2 = await offered('bob', { dueAt: T0 + 2 * MIN, remindAt: null });
+      const hotLate = await offered('chen', { dueAt: T0 + 5 * MIN, remindAt: null }, {}, true);
+      const hotRemind = await offered('dana', { dueAt: T0 + 60 * MIN, remindAt: T0 + 3 * MIN }, {}, true);
+      const hotEarly = await offered('erin', { dueAt: T0 + 4 * MIN, remindAt: null }, {}, true);
+      const now = T0 + 10 * MIN;
+      expect((await store.listDueOffers(now, 10)).map((d) => [d.offer.id, d.due])).toEqual([
+        [hotRemind.offer.id, 'remind'],
+        [hotEarly.offer.id, 'timeout'],
+        [hotLate.offer.id, 'timeout'],
+        [cold1.offer.id, 'timeout'],
+        [cold2.offer.id, 'timeout'],
+      ]);
+      // A short page holds the hot ones, however old the cold deadlines are.
+      expect((await store.listDueOffers(now, 2)).map((d) => d.offer.repId)).toEqual(['dana', 'erin']);
+      expect((await store.listDueOffers(now, 3)).every((d) => d.handoff.hot)).toBe(true);
     });
 
     it('records where the card went without touching state or version', async () => {
