@@ -322,8 +322,10 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       intervalMs: intervals.outboxMs,
       logger,
       signal: stopping.signal,
+      // Claims what free lanes can start and returns; each batch that ends claims again, and every enqueue
+      // path wakes it (webhook ids, new MQLs, sweeps, clicks), so the tick is only the safety net.
       tick: async () => {
-        await outbox.drain(10);
+        await outbox.pump();
       },
     });
     wakeOutbox = () => outboxLoop.runNow();
@@ -462,6 +464,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
           log.info('stopping: intake closed, finishing in-flight work');
           stopping.abort();
           await Promise.all(loops.map((l) => l.stop()));
+          await outbox.close();
           await leader.stop();
           for (const close of closers) await close().catch((err: unknown) => log.warn({ err }, 'close failed'));
           log.info('stopped');

@@ -191,7 +191,8 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
       },
     },
 
-    // Cards to different reps go out side by side (8 at a time); the notifier paces each DM.
+    // Cards to different reps go out side by side (16 at a time); the notifier paces each DM, and a card
+    // for a busy DM is deferred to its slot at once (a Deferral), so it never holds a lane.
     'slack.offer': one(async (j) => {
       const { offerId } = payload<'slack.offer'>(j);
       const loaded = await loadOffer(offerId);
@@ -226,7 +227,7 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
         'card posted',
       );
       return OK;
-    }, 8),
+    }, 16),
 
     'slack.close_offer': one(async (j) => {
       const p = payload<'slack.close_offer'>(j);

@@ -160,6 +160,8 @@ export interface ClaimOptions {
   leaseMs: number;
   workerId: string;
   kinds?: string[];
+  /** Leave these kinds out. */
+  notKinds?: string[];
 }
 
 export interface Store {
@@ -220,6 +222,11 @@ export interface Store {
    * The jobs of one call share a fresh `claimToken`; settling and renewing name it.
    */
   claimJobs(options: ClaimOptions): Promise<Job[]>;
+  /**
+   * How many jobs of `kind` are claimable at `now` (pending and due, or running with a lapsed lease),
+   * counted up to `upTo` (a cheap index probe, not a count of a long backlog).
+   */
+  countDueJobs(now: Millis, kind: string, upTo: number): Promise<number>;
   /**
    * Extends the lease of the running jobs still held under these claim tokens to `leaseUntil` (the
    * heartbeat of a claimant whose handler is still at work). Returns how many jobs it renewed.

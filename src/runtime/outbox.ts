@@ -50,12 +50,23 @@ export interface OutboxOptions {
 export interface Outbox {
   /** Claims and runs one round of due jobs; returns how many jobs it handled. */
   runOnce(): Promise<number>;
-  /** Rounds until nothing is due (bounded), for a loop tick. */
+  /** Rounds until nothing is due (bounded). */
   drain(maxRounds?: number): Promise<number>;
+  /**
+   * Continuous mode (the worker's loop): claims what the free lanes of each kind can start now and
+   * starts it; every batch that ends pumps again. Resolves once the claimed work has started.
+   */
+  pump(): Promise<number>;
+  /** Stops claiming and waits for the batches in flight to settle. */
+  close(): Promise<void>;
 }
 
 /** Rate limiting is the vendor telling us to wait, not a fault: it may take many more attempts. */
 const RATE_LIMIT_ATTEMPT_FACTOR = 5;
+
+/** The lane of jobs whose kind has no handler (dead-lettered in batches of this size). */
+const UNHANDLED = '\u0000unhandled';
+const UNHANDLED_BATCH = 50;
 
 /** A job claim's lease; the heartbeat renews it while the handler runs. */
 export const DEFAULT_JOB_LEASE_MS = 5_000;
@@ -134,12 +145,12 @@ export function createOutbox(options: OutboxOptions): Outbox {
    * store is down) is tried again on the next beat; if none gets through within the lease, the jobs go to
    * whichever replica claims them next and this one's settles change nothing.
    */
-  function heartbeat(jobs: Job[]): () => Promise<void> {
-    const tokens = [...new Set(jobs.map((j) => j.claimToken).filter((t): t is string => t !== null))];
+  function heartbeat(liveTokens: () => string[]): () => Promise<void> {
     let beating: Promise<unknown> = Promise.resolve();
     let busy = false;
     const timer = setInterval(() => {
-      if (busy) return;
+      const tokens = liveTokens();
+      if (busy || tokens.length === 0) return;
       busy = true;
       const now = clock.now();
       beating = store
@@ -191,7 +202,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
   async function runOnce(): Promise<number> {
     const jobs = await store.claimJobs({ now: clock.now(), limit: claimLimit, leaseMs, workerId });
     if (jobs.length === 0) return 0;
-    const stopBeating = heartbeat(jobs);
+    const tokens = [...new Set(jobs.map((j) => j.claimToken).filter((t): t is string => t !== null))];
+    const stopBeating = heartbeat(() => tokens);
     try {
       await runClaimed(jobs);
     } finally {
@@ -224,8 +236,112 @@ export function createOutbox(options: OutboxOptions): Outbox {
     );
   }
 
+  // --- continuous mode ---------------------------------------------------------------------------
+  // The worker's loop: claims only what free lanes can start now (so a claimed job is a running job,
+  // and a replica that dies leaves at most its in-flight jobs behind), starts it without waiting for the
+  // rest, and claims again as soon as a batch ends — a step of the hot path never waits for another
+  // kind's slow batch or for the next tick.
+  const busyLanes = new Map<string, number>();
+  /** Claim token → jobs of that claim not settled yet (what the heartbeat renews). */
+  const liveClaims = new Map<string, number>();
+  const inFlight = new Set<Promise<void>>();
+  let stopHeartbeat: (() => Promise<void>) | null = null;
+  let pumping = false;
+  let pumpAgain = false;
+  let closed = false;
+
+  function release(jobs: Job[]): void {
+    for (const job of jobs) {
+      const token = job.claimToken;
+      if (token === null) continue;
+      const left = (liveClaims.get(token) ?? 1) - 1;
+      if (left <= 0) liveClaims.delete(token);
+      else liveClaims.set(token, left);
+    }
+  }
+
+  function start(kind: string, batch: Job[]): void {
+    const lane = handlers[kind] ? kind : UNHANDLED;
+    busyLanes.set(lane, (busyLanes.get(lane) ?? 0) + 1);
+    const run = runBatch(kind, batch)
+      .catch((err: unknown) => log.error({ err, kind }, 'job batch could not be settled'))
+      .finally(() => {
+        busyLanes.set(lane, (busyLanes.get(lane) ?? 1) - 1);
+        release(batch);
+        inFlight.delete(run);
+        if (!closed) void pump().catch((err: unknown) => log.error({ err }, 'outbox pump failed'));
+      });
+    inFlight.add(run);
+  }
+
+  /** Free lanes × batch size of a kind. */
+  function room(kind: string): number {
+    const handler = handlers[kind];
+    if (!handler) return 0;
+    const lanes = Math.max(1, handler.concurrency ?? 1) - (busyLanes.get(kind) ?? 0);
+    return lanes > 0 ? lanes * Math.max(1, handler.batch) : 0;
+  }
+
+  let pumps = 0;
+  async function pumpOnce(): Promise<number> {
+    let claimed = 0;
+    const take = async (kind: string | null, limit: number): Promise<void> => {
+      const jobs = await store.claimJobs({
+        now: clock.now(),
+        limit,
+        leaseMs,
+        workerId,
+        ...(kind !== null ? { kinds: [kind] } : { notKinds: Object.keys(handlers) }),
+      });
+      claimed += jobs.length;
+      for (const job of jobs)
+        if (job.claimToken !== null) liveClaims.set(job.claimToken, (liveClaims.get(job.claimToken) ?? 0) + 1);
+      const byKind = new Map<string, Job[]>();
+      for (const job of jobs) byKind.set(job.kind, [...(byKind.get(job.kind) ?? []), job]);
+      for (const [k, list] of byKind)
+        for (const batch of chunk(list, Math.max(1, handlers[k]?.batch ?? UNHANDLED_BATCH))) start(k, batch);
+    };
+    for (const kind of Object.keys(handlers)) {
+      if (closed) break;
+      const want = room(kind);
+      if (want <= 0) continue;
+      const due = await store.countDueJobs(clock.now(), kind, want);
+      if (due > 0) await take(kind, due);
+    }
+    // Jobs of a kind nobody handles (queued by another version) are dead-lettered, now and then.
+    if (!closed && pumps++ % 20 === 0 && (busyLanes.get(UNHANDLED) ?? 0) === 0) await take(null, UNHANDLED_BATCH);
+    return claimed;
+  }
+
+  /** Claims and starts what free lanes can take; resolves once started (not finished). */
+  async function pump(): Promise<number> {
+    if (closed) return 0;
+    stopHeartbeat ??= heartbeat(() => [...liveClaims.keys()]);
+    if (pumping) {
+      pumpAgain = true;
+      return 0;
+    }
+    pumping = true;
+    let total = 0;
+    try {
+      do {
+        pumpAgain = false;
+        total += await pumpOnce();
+      } while (pumpAgain && !closed);
+    } finally {
+      pumping = false;
+    }
+    return total;
+  }
+
   return {
     runOnce,
+    pump,
+    async close() {
+      closed = true;
+      while (inFlight.size > 0) await Promise.all([...inFlight]);
+      await stopHeartbeat?.();
+    },
     async drain(maxRounds = 20) {
       let total = 0;
       for (let round = 0; round < maxRounds; round++) {

@@ -366,10 +366,12 @@ export function createMemoryStore(): Store {
     async claimJobs(claim: ClaimOptions): Promise<Job[]> {
       if (claim.limit <= 0) return [];
       const kinds = claim.kinds === undefined ? null : new Set(claim.kinds);
+      const notKinds = new Set(claim.notKinds ?? []);
       const picked = [...jobs.values()]
         .filter(
           (j) =>
             (kinds === null || kinds.has(j.kind)) &&
+            !notKinds.has(j.kind) &&
             ((j.state === 'pending' && j.runAt <= claim.now) ||
               (j.state === 'running' && j.leaseUntil !== null && j.leaseUntil <= claim.now)),
         )
@@ -385,6 +387,19 @@ export function createMemoryStore(): Store {
         j.updatedAt = claim.now;
       }
       return picked.map(copy);
+    },
+
+    async countDueJobs(now: Millis, kind: string, upTo: number): Promise<number> {
+      let n = 0;
+      for (const j of jobs.values()) {
+        if (n >= upTo) break;
+        if (j.kind !== kind) continue;
+        const due =
+          (j.state === 'pending' && j.runAt <= now) ||
+          (j.state === 'running' && j.leaseUntil !== null && j.leaseUntil <= now);
+        if (due) n += 1;
+      }
+      return n;
     },
 
     async renewJobLeases(claimTokens: string[], leaseUntil: Millis, now: Millis): Promise<number> {

@@ -222,6 +222,12 @@ function jobClaimTokens(): Migration {
   return {
     async up(db: AnyDb) {
       await db.schema.alterTable('jobs').addColumn('claim_token', 'text').execute();
+      // The dispatcher asks per kind whether work is due (and claims per kind).
+      await db.schema
+        .createIndex('jobs_kind_state_run_at_idx')
+        .on('jobs')
+        .columns(['kind', 'state', 'run_at'])
+        .execute();
     },
   };
 }

@@ -665,6 +665,8 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
             ]),
           );
         if (claim.kinds !== undefined) candidates = candidates.where('kind', 'in', claim.kinds);
+        if (claim.notKinds !== undefined && claim.notKinds.length > 0)
+          candidates = candidates.where('kind', 'not in', claim.notKinds);
         candidates = candidates.orderBy('run_at').orderBy('id').limit(claim.limit);
         if (dialect === 'postgres') candidates = candidates.forUpdate().skipLocked();
         const ids = (await candidates.execute()).map((r) => r.id);
@@ -685,6 +687,25 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
           .execute();
         return rows.map(jobFromRow).sort((a, b) => a.runAt - b.runAt || Number(a.id) - Number(b.id));
       });
+    },
+
+    async countDueJobs(now: Millis, kind: string, upTo: number): Promise<number> {
+      if (upTo <= 0) return 0;
+      let n = 0;
+      // Two probes of the (kind, state, run_at) index: due pending jobs, then running ones whose lease lapsed.
+      for (const state of ['pending', 'running'] as const) {
+        const rows = await db
+          .selectFrom('jobs')
+          .select('id')
+          .where('kind', '=', kind)
+          .where('state', '=', state)
+          .where(state === 'pending' ? 'run_at' : 'lease_until', '<=', now)
+          .limit(upTo - n)
+          .execute();
+        n += rows.length;
+        if (n >= upTo) break;
+      }
+      return n;
     },
 
     async renewJobLeases(claimTokens: string[], leaseUntil: Millis, now: Millis): Promise<number> {

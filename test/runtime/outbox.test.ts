@@ -408,4 +408,108 @@ describe('outbox dispatcher', () => {
     expect(r.events.failed).toEqual([]);
     expect(r.events.dead).toEqual([]);
   });
+
+  describe('continuous mode (pump)', () => {
+    function gated() {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      return { gate, release: () => release() };
+    }
+
+    it('claims only what free lanes can start: the rest stays pending for any replica', async () => {
+      const g = gated();
+      let started = 0;
+      const lanes: DispatchHandler = {
+        batch: 1,
+        concurrency: 2,
+        run: async (jobs) => {
+          started++;
+          await g.gate;
+          return jobs.map(ok);
+        },
+      };
+      const r = rig({ l: lanes });
+      await enqueue(
+        r.store,
+        'l',
+        Array.from({ length: 10 }, (_, i) => `l${i}`),
+      );
+      expect(await r.outbox.pump()).toBe(2);
+      expect(await r.store.countJobs('running')).toBe(2);
+      expect(await r.store.countJobs('pending')).toBe(8);
+      // Busy lanes: another pump claims nothing more.
+      expect(await r.outbox.pump()).toBe(0);
+      g.release();
+      // Each batch that ends pumps again, so the rest runs without another tick.
+      await waitFor('all done', async () => (await r.store.countJobs('done')) === 10);
+      expect(started).toBe(10);
+      await r.outbox.close();
+    });
+
+    it('runs a follow-up job as soon as the job that queued it ends, while a slow kind is still busy', async () => {
+      const g = gated();
+      const store = createMemoryStore();
+      const slow: DispatchHandler = {
+        batch: 1,
+        run: async (jobs) => {
+          await g.gate;
+          return jobs.map(ok);
+        },
+      };
+      const first: DispatchHandler = {
+        batch: 1,
+        run: async (jobs) => {
+          await store.enqueueJobs([{ kind: 'second', payload: {}, idempotencyKey: 'next', runAt: T0 }], T0);
+          return jobs.map(ok);
+        },
+      };
+      const second = handler(ok);
+      const r = rig({ slow, first, second: second.h }, { store });
+      await enqueue(store, 'slow', ['s1']);
+      await r.outbox.pump();
+      await enqueue(store, 'first', ['f1']);
+      await r.outbox.pump(); // what a wake does
+      await waitFor('the follow-up done', async () => (await jobByKey(store, 'next')).state === 'done');
+      expect((await jobByKey(store, 's1')).state).toBe('running');
+      expect(second.batches).toEqual([['next']]);
+      g.release();
+      await r.outbox.close();
+      expect((await jobByKey(store, 's1')).state).toBe('done');
+    });
+
+    it('renews the claims in flight and stops claiming once closed', async () => {
+      const g = gated();
+      const slow: DispatchHandler = {
+        batch: 1,
+        run: async (jobs) => {
+          await g.gate;
+          return jobs.map(ok);
+        },
+      };
+      const r = rig({ slow }, { leaseMs: 300, heartbeatMs: 20 });
+      await enqueue(r.store, 'slow', ['s1']);
+      await r.outbox.pump();
+      const leased = (await jobByKey(r.store, 's1')).leaseUntil as number;
+      r.clock.advance(1_000);
+      await waitFor(
+        'a renewed lease',
+        async () => ((await jobByKey(r.store, 's1')).leaseUntil as number) > leased + 900,
+      );
+      const closing = r.outbox.close();
+      await enqueue(r.store, 'slow', ['s2']);
+      expect(await r.outbox.pump()).toBe(0);
+      g.release();
+      await closing;
+      expect((await jobByKey(r.store, 's1')).state).toBe('done');
+      expect((await jobByKey(r.store, 's2')).state).toBe('pending');
+    });
+
+    it('dead-letters jobs of a kind nobody handles', async () => {
+      const r = rig({ a: handler(ok).h });
+      await enqueue(r.store, 'mystery', ['m1']);
+      await r.outbox.pump();
+      await waitFor('dead', async () => (await jobByKey(r.store, 'm1')).state === 'dead');
+      await r.outbox.close();
+    });
+  });
 });

@@ -844,6 +844,36 @@ export function storeContract(harness: StoreHarness): void {
       expect((await store.getJob(k.id))?.state).toBe('dead');
     });
 
+    it('counts claimable jobs of a kind up to a bound, and claims around the kinds left out', async () => {
+      await store.enqueueJobs(
+        [
+          job('o1', { kind: 'offer' }),
+          job('o2', { kind: 'offer' }),
+          job('o3', { kind: 'offer', runAt: T0 + MIN }),
+          job('w1', { kind: 'write' }),
+          job('z1', { kind: 'unknown' }),
+        ],
+        T0,
+      );
+      expect(await store.countDueJobs(T0, 'offer', 10)).toBe(2);
+      expect(await store.countDueJobs(T0, 'offer', 1)).toBe(1);
+      expect(await store.countDueJobs(T0 + MIN, 'offer', 10)).toBe(3);
+      expect(await store.countDueJobs(T0, 'nothing', 10)).toBe(0);
+      const [held] = await store.claimJobs({ now: T0, limit: 1, leaseMs: 1000, workerId: 'w', kinds: ['write'] });
+      // Running under a live lease: not claimable; once the lease lapsed: claimable again.
+      expect(await store.countDueJobs(T0, 'write', 10)).toBe(0);
+      expect(await store.countDueJobs(T0 + 1000, 'write', 10)).toBe(1);
+      expect(held?.idempotencyKey).toBe('w1');
+      const others = await store.claimJobs({
+        now: T0,
+        limit: 10,
+        leaseMs: 1000,
+        workerId: 'w',
+        notKinds: ['offer', 'write'],
+      });
+      expect(others.map((j) => j.idempotencyKey)).toEqual(['z1']);
+    });
+
     it('fences a claimant even against itself: the same worker reclaiming its own expired job gets a new token', async () => {
       await store.enqueueJobs([job('self')], T0);
       const [first] = await store.claimJobs({ now: T0, limit: 1, leaseMs: 1000, workerId: 'w1' });
