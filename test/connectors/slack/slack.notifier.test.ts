@@ -176,6 +176,23 @@ describe('Slack notifier', () => {
     expect(emulator.control.calls('chat.postMessage')).toHaveLength(6);
   });
 
+  it('defers only the busy DM: a card for another rep goes at once, and the deferral is not a failure', async () => {
+    for (const n of [1, 2, 3]) await notifier.postOffer(card(n));
+    const busy = await notifier.postOffer(card(4)).catch((err: unknown) => err);
+    expect(busy).toBeInstanceOf(Deferral);
+    expect(busy).not.toBeInstanceOf(ConnectorError);
+    expect((busy as Deferral).waitMs).toBeGreaterThan(0);
+    expect((busy as Deferral).waitMs).toBeLessThanOrEqual(1_100);
+    // Same moment, another rep's DM: posted, no wait.
+    const other = await notifier.postOffer(card(5, { rep: BRUNO }));
+    expect(other.channel).toBe(emulator.control.dmChannel('U0BRUNO'));
+    // Alice's card comes back at its slot and goes out then.
+    clock += (busy as Deferral).waitMs;
+    await notifier.postOffer(card(4));
+    expect(cardsInAliceDm()).toEqual(['Jane Doe 1', 'Jane Doe 2', 'Jane Doe 3', 'Jane Doe 4']);
+    expect(emulator.control.calls('chat.postMessage').filter((c) => c.status === 429)).toHaveLength(0);
+  });
+
   it('reports a 429 storm from Slack as rate_limited with Retry-After, and the retried cards all arrive', async () => {
     const unpaced = createSlackNotifier(
       { botToken: BOT_TOKEN, apiUrl: emulator.apiUrl, reasons: REASONS, postBurst: 1_000 },
