@@ -223,10 +223,10 @@ export interface Store {
    */
   claimJobs(options: ClaimOptions): Promise<Job[]>;
   /**
-   * How many jobs of `kind` are claimable at `now` (pending and due, or running with a lapsed lease),
-   * counted up to `upTo` (a cheap index probe, not a count of a long backlog).
+   * Which of `kinds` have a claimable job at `now` (pending and due, or running with a lapsed lease): one
+   * query of index probes, whatever the length of the backlog.
    */
-  countDueJobs(now: Millis, kind: string, upTo: number): Promise<number>;
+  dueKinds(now: Millis, kinds: string[]): Promise<string[]>;
   /**
    * Extends the lease of the running jobs still held under these claim tokens to `leaseUntil` (the
    * heartbeat of a claimant whose handler is still at work). Returns how many jobs it renewed.

@@ -56,7 +56,7 @@ export interface Outbox {
    * Continuous mode (the worker's loop): claims what the free lanes of each kind can start now and
    * starts it; every batch that ends pumps again. Resolves once the claimed work has started.
    */
-  pump(): Promise<number>;
+  pump(kinds?: string[]): Promise<number>;
   /** Stops claiming and waits for the batches in flight to settle. */
   close(): Promise<void>;
 }
@@ -67,6 +67,8 @@ const RATE_LIMIT_ATTEMPT_FACTOR = 5;
 /** The lane of jobs whose kind has no handler (dead-lettered in batches of this size). */
 const UNHANDLED = '\u0000unhandled';
 const UNHANDLED_BATCH = 50;
+/** How soon after a batch ends every kind is looked at (what it queued runs then). */
+const FOLLOW_UP_PUMP_MS = 5;
 
 /** A job claim's lease; the heartbeat renews it while the handler runs. */
 export const DEFAULT_JOB_LEASE_MS = 5_000;
@@ -247,7 +249,6 @@ export function createOutbox(options: OutboxOptions): Outbox {
   const inFlight = new Set<Promise<void>>();
   let stopHeartbeat: (() => Promise<void>) | null = null;
   let pumping = false;
-  let pumpAgain = false;
   let closed = false;
 
   function release(jobs: Job[]): void {
@@ -269,7 +270,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
         busyLanes.set(lane, (busyLanes.get(lane) ?? 1) - 1);
         release(batch);
         inFlight.delete(run);
-        if (!closed) void pump().catch((err: unknown) => log.error({ err }, 'outbox pump failed'));
+        afterBatch(kind);
       });
     inFlight.add(run);
   }
@@ -283,7 +284,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   }
 
   let pumps = 0;
-  async function pumpOnce(): Promise<number> {
+  async function pumpOnce(kinds: string[], all: boolean): Promise<number> {
     let claimed = 0;
     const take = async (kind: string | null, limit: number): Promise<void> => {
       const jobs = await store.claimJobs({
@@ -301,33 +302,54 @@ export function createOutbox(options: OutboxOptions): Outbox {
       for (const [k, list] of byKind)
         for (const batch of chunk(list, Math.max(1, handlers[k]?.batch ?? UNHANDLED_BATCH))) start(k, batch);
     };
-    for (const kind of Object.keys(handlers)) {
-      if (closed) break;
-      const want = room(kind);
-      if (want <= 0) continue;
-      const due = await store.countDueJobs(clock.now(), kind, want);
-      if (due > 0) await take(kind, due);
+    const withRoom = kinds.filter((k) => room(k) > 0);
+    if (withRoom.length > 0) {
+      for (const kind of await store.dueKinds(clock.now(), withRoom)) {
+        if (closed) break;
+        const limit = room(kind);
+        if (limit > 0) await take(kind, limit);
+      }
     }
     // Jobs of a kind nobody handles (queued by another version) are dead-lettered, now and then.
-    if (!closed && pumps++ % 20 === 0 && (busyLanes.get(UNHANDLED) ?? 0) === 0) await take(null, UNHANDLED_BATCH);
+    if (all && !closed && pumps++ % 20 === 0 && (busyLanes.get(UNHANDLED) ?? 0) === 0)
+      await take(null, UNHANDLED_BATCH);
     return claimed;
   }
 
-  /** Claims and starts what free lanes can take; resolves once started (not finished). */
-  async function pump(): Promise<number> {
+  /** Kinds asked for since the last pass; null: every kind. */
+  let wanted: Set<string> | null = new Set();
+  let fullPumpTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /**
+   * After a batch ends: its own kind is topped up at once; every kind is looked at shortly after (what the
+   * batch queued, e.g. a route job's card), once for all the batches that end in that moment.
+   */
+  function afterBatch(kind: string): void {
+    if (closed) return;
+    void pump([kind]).catch((err: unknown) => log.error({ err }, 'outbox pump failed'));
+    fullPumpTimer ??= setTimeout(() => {
+      fullPumpTimer = null;
+      void pump().catch((err: unknown) => log.error({ err }, 'outbox pump failed'));
+    }, FOLLOW_UP_PUMP_MS);
+    fullPumpTimer.unref?.();
+  }
+
+  /** Claims and starts what free lanes can take (of `kinds`, or of every kind); resolves once started. */
+  async function pump(kinds?: string[]): Promise<number> {
     if (closed) return 0;
     stopHeartbeat ??= heartbeat(() => [...liveClaims.keys()]);
-    if (pumping) {
-      pumpAgain = true;
-      return 0;
-    }
+    if (kinds === undefined) wanted = null;
+    else if (wanted !== null) for (const k of kinds) wanted.add(k);
+    if (pumping) return 0;
     pumping = true;
     let total = 0;
     try {
-      do {
-        pumpAgain = false;
-        total += await pumpOnce();
-      } while (pumpAgain && !closed);
+      while (!closed && (wanted === null || wanted.size > 0)) {
+        const all = wanted === null;
+        const these = all ? Object.keys(handlers) : [...(wanted as Set<string>)];
+        wanted = new Set();
+        total += await pumpOnce(these, all);
+      }
     } finally {
       pumping = false;
     }
@@ -339,6 +361,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
     pump,
     async close() {
       closed = true;
+      if (fullPumpTimer !== null) clearTimeout(fullPumpTimer);
+      fullPumpTimer = null;
       while (inFlight.size > 0) await Promise.all([...inFlight]);
       await stopHeartbeat?.();
     },

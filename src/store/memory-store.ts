@@ -389,17 +389,17 @@ export function createMemoryStore(): Store {
       return picked.map(copy);
     },
 
-    async countDueJobs(now: Millis, kind: string, upTo: number): Promise<number> {
-      let n = 0;
+    async dueKinds(now: Millis, kinds: string[]): Promise<string[]> {
+      const wanted = new Set(kinds);
+      const found = new Set<string>();
       for (const j of jobs.values()) {
-        if (n >= upTo) break;
-        if (j.kind !== kind) continue;
+        if (!wanted.has(j.kind) || found.has(j.kind)) continue;
         const due =
           (j.state === 'pending' && j.runAt <= now) ||
           (j.state === 'running' && j.leaseUntil !== null && j.leaseUntil <= now);
-        if (due) n += 1;
+        if (due) found.add(j.kind);
       }
-      return n;
+      return kinds.filter((k) => found.has(k));
     },
 
     async renewJobLeases(claimTokens: string[], leaseUntil: Millis, now: Millis): Promise<number> {

@@ -689,23 +689,28 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
       });
     },
 
-    async countDueJobs(now: Millis, kind: string, upTo: number): Promise<number> {
-      if (upTo <= 0) return 0;
-      let n = 0;
-      // Two probes of the (kind, state, run_at) index: due pending jobs, then running ones whose lease lapsed.
-      for (const state of ['pending', 'running'] as const) {
-        const rows = await db
-          .selectFrom('jobs')
-          .select('id')
-          .where('kind', '=', kind)
-          .where('state', '=', state)
-          .where(state === 'pending' ? 'run_at' : 'lease_until', '<=', now)
-          .limit(upTo - n)
-          .execute();
-        n += rows.length;
-        if (n >= upTo) break;
-      }
-      return n;
+    async dueKinds(now: Millis, kinds: string[]): Promise<string[]> {
+      if (kinds.length === 0) return [];
+      // Two probes of the (kind, state, run_at) index per kind — a due pending job, a running one whose lease
+      // lapsed — in one UNION ALL.
+      const probe = (kind: string, state: 'pending' | 'running') =>
+        db
+          .selectFrom(
+            db
+              .selectFrom('jobs')
+              .select('kind')
+              .where('kind', '=', kind)
+              .where('state', '=', state)
+              .where(state === 'pending' ? 'run_at' : 'lease_until', '<=', now)
+              .limit(1)
+              .as('probe'),
+          )
+          .select('probe.kind');
+      const probes = kinds.flatMap((k) => [probe(k, 'pending'), probe(k, 'running')]);
+      let query = probes[0]!;
+      for (const next of probes.slice(1)) query = query.unionAll(next);
+      const rows = await query.execute();
+      return [...new Set(rows.map((r) => r.kind))];
     },
 
     async renewJobLeases(claimTokens: string[], leaseUntil: Millis, now: Millis): Promise<number> {
