@@ -167,7 +167,7 @@ describe('fault suite', () => {
       for (let i = 0; i < total / 2; i++) world.hubspot.control.createContact(mqlContact());
       await waitFor('some cards', () => allPostedCards(world).length > 0, 20_000);
       // Slow HubSpot reads keep the webhook fetch jobs of the next leads claimed when the database goes away.
-      world.hubspot.control.setFault({ kind: 'slow', delayMs: 2_500, count: 3, match: 'batch/read' });
+      world.hubspot.control.setFault({ kind: 'slow', delayMs: 1_500, count: 2, match: 'batch/read' });
       for (let i = 0; i < total / 4; i++) world.hubspot.control.createContact(mqlContact());
       const direct = await world.openStore(); // not through the proxy: it sees the jobs table during the outage
       let claimed: string[] = [];
