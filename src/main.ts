@@ -19,7 +19,7 @@ import { scheduleCron } from './runtime/cron.js';
 import { startLeader } from './runtime/leader.js';
 import type { RootLogger } from './runtime/logger.js';
 import { startLoop } from './runtime/loop.js';
-import { createOutbox } from './runtime/outbox.js';
+import { createOutbox, DEFAULT_JOB_LEASE_MS } from './runtime/outbox.js';
 import type { AppDeps } from './app/deps.js';
 import type { AppSettings } from './app/settings.js';
 import { evaluateAlerts } from './app/alerts.js';
@@ -76,7 +76,9 @@ const DEFAULT_INTERVALS: WorkerIntervals = {
   outboxMs: 250,
   sweepMs: 1_000,
   withdrawalCheckMs: 5 * 60_000,
-  leaseMs: 30_000,
+  // The poller/sweeper lease and every job claim: renewed while held, so a dead replica's work moves to
+  // another within about this long (README, Operations).
+  leaseMs: DEFAULT_JOB_LEASE_MS,
   alertsMs: 60_000,
 };
 
@@ -259,7 +261,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       logger,
       handlers,
       workerId,
-      leaseMs: 30_000,
+      leaseMs: intervals.leaseMs,
       onFailure: (j, failure, dead) => {
         prom.telemetry.jobFailed(j.kind, failure.kind, dead);
         connectorHealth.record(connectorOf(j.kind), failure);
@@ -326,8 +328,10 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       intervalMs: intervals.outboxMs,
       logger,
       signal: stopping.signal,
+      // Claims what free lanes can start and returns; each batch that ends claims again, and every enqueue
+      // path wakes it (webhook ids, new MQLs, sweeps, clicks), so the tick is only the safety net.
       tick: async () => {
-        await outbox.drain(10);
+        await outbox.pump();
       },
     });
     wakeOutbox = () => outboxLoop.runNow();
@@ -466,6 +470,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
           log.info('stopping: intake closed, finishing in-flight work');
           stopping.abort();
           await Promise.all(loops.map((l) => l.stop()));
+          await outbox.close();
           await leader.stop();
           for (const close of closers) await close().catch((err: unknown) => log.warn({ err }, 'close failed'));
           log.info('stopped');

@@ -3,7 +3,7 @@
 // Every failure comes back as a ConnectorError with its classification; the outbox decides about retries.
 import type { Millis, RejectionReason } from '../../src/domain/model.js';
 import type { MessageRef, OfferCard, OfferOutcome, RepNotifier } from '../../src/ports/rep-notifier.js';
-import { ConnectorError } from '../../src/ports/failure.js';
+import { ConnectorError, Deferral } from '../../src/ports/failure.js';
 import type { MessageDoc } from '../../src/ports/message-doc.js';
 import {
   buildClosedOfferCard,
@@ -94,8 +94,9 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
 
   /**
    * chat.postMessage allows about one message per second per channel (short bursts pass). We pace posts
-   * ourselves: a post that would exceed the pace is not sent but deferred with the exact wait, and its
-   * slot is reserved, so a backlog for one rep drains at the allowed rate without wasted 429s.
+   * ourselves: a post that would exceed the pace is not sent but deferred (a Deferral, not a failure: the
+   * outbox reschedules it for the exact slot without counting an attempt) and its slot is reserved, so a
+   * backlog for one rep drains at the allowed rate without wasted 429s. Other channels are not held up.
    */
   // A little slower than Slack allows: clocks and network jitter must not turn our pace into 429s.
   const paceMs = options.postIntervalMs ?? 1_100;
@@ -157,13 +158,7 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
         if (key !== undefined) reserved.set(key, now + wait);
       }
     }
-    if (wait > 0) {
-      throw new ConnectorError('slack', {
-        kind: 'rate_limited',
-        retryAfterMs: wait,
-        reason: `chat.postMessage: paced to one message per second in ${channel}`,
-      });
-    }
+    if (wait > 0) throw new Deferral('slack', wait, `chat.postMessage: next slot in ${channel} in ${wait} ms`);
     await tag?.beforeSend?.(channel);
     const result = await call('chat.postMessage', () =>
       client.chat.postMessage({

@@ -1,7 +1,7 @@
 // Carries out outbox jobs through the ports. Each handler takes a batch of jobs of one kind and
 // answers per job; a thrown ConnectorError fails the whole batch with its classification.
 import { fingerprintText } from '../domain/fingerprint.js';
-import type { Handoff, HandoffEvent, Lead, Offer } from '../domain/model.js';
+import type { Handoff, HandoffEvent, Lead, Millis, Offer } from '../domain/model.js';
 import type { Crm, CrmUpdate, CrmWriteResult } from '../ports/crm.js';
 import { ConnectorError, type Failure } from '../ports/failure.js';
 import type { Mailer } from '../ports/mailer.js';
@@ -27,7 +27,11 @@ import { routeHandoffs } from './offer-handoff.js';
 import { findReason, findTeam } from './settings.js';
 import { slackIdOf } from './people.js';
 
-export type JobResult = { ok: true } | { ok: false; failure: Failure };
+export type JobResult =
+  | { ok: true }
+  | { ok: false; failure: Failure }
+  /** Scheduled, not failed: runs again at `runAt` without counting an attempt (the outbox's deferral). */
+  | { ok: false; deferred: { runAt: Millis; reason: string } };
 export interface JobHandler {
   /** How many jobs of this kind may be handed over at once. */
   batch: number;
@@ -269,13 +273,13 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
     const lock = `lead-message:${handoffId}`;
     const holder = `${j.lockedBy ?? 'outbox'}:${j.id}:${j.attempts}`;
     const hold = (): Promise<boolean> => store.tryAcquireLease(lock, holder, LEAD_MESSAGE_LOCK_MS, deps.clock.now());
+    // Waiting for the lead's other job is a turn, not a failure: no attempt, no warning, no connector-health mark.
     if (!(await hold()))
       return {
         ok: false,
-        failure: {
-          kind: 'rate_limited',
+        deferred: {
+          runAt: deps.clock.now() + LEAD_MESSAGE_WAIT_MS,
           reason: "another job is updating this lead's channel messages",
-          retryAfterMs: LEAD_MESSAGE_WAIT_MS,
         },
       };
     // Renewed while this attempt runs (a slow Slack call included); checked again before every post.
@@ -393,7 +397,8 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
       },
     },
 
-    // Cards to different reps go out side by side (8 at a time); the notifier paces each DM.
+    // Cards to different reps go out side by side (16 at a time); the notifier paces each DM, and a card
+    // for a busy DM is deferred to its slot at once (a Deferral), so it never holds a lane.
     'slack.offer': one(async (j) => {
       const { offerId } = payload<'slack.offer'>(j);
       const loaded = await loadOffer(offerId);
@@ -428,7 +433,7 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
         'card posted',
       );
       return OK;
-    }, 8),
+    }, 16),
 
     'slack.close_offer': one(async (j) => {
       const p = payload<'slack.close_offer'>(j);

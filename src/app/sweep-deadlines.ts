@@ -12,13 +12,28 @@ export interface SweepSummary {
   conflicts: number;
 }
 
-export async function sweepDeadlines(deps: AppDeps, options: { limit?: number } = {}): Promise<SweepSummary> {
+/**
+ * Handles every due deadline, hot lanes first (the store's order), page after page until none is left
+ * (at most `maxPages`): after a takeover everything that fell due while no replica swept goes at once,
+ * not one page per sweep interval.
+ */
+export async function sweepDeadlines(
+  deps: AppDeps,
+  options: { limit?: number; maxPages?: number } = {},
+): Promise<SweepSummary> {
   const summary: SweepSummary = { reminded: 0, reoffered: 0, escalated: 0, conflicts: 0 };
-  const now = deps.clock.now();
-  const due = await deps.store.listDueOffers(now, options.limit ?? 200);
-  for (const item of due) {
-    const outcome = item.due === 'remind' ? await remind(deps, item) : await timeOut(deps, item);
-    summary[outcome] += 1;
+  const limit = options.limit ?? 200;
+  const maxPages = options.maxPages ?? 10;
+  for (let page = 0; page < maxPages; page++) {
+    const due = await deps.store.listDueOffers(deps.clock.now(), limit);
+    let moved = 0;
+    for (const item of due) {
+      const outcome = item.due === 'remind' ? await remind(deps, item) : await timeOut(deps, item);
+      summary[outcome] += 1;
+      if (outcome !== 'conflicts') moved += 1;
+    }
+    // A short page was the last one; a page of conflicts only would come back the same.
+    if (due.length < limit || moved === 0) break;
   }
   return summary;
 }

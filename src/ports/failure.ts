@@ -35,3 +35,23 @@ export class ConnectorError extends AppError {
 export function isConnectorError(err: unknown): err is ConnectorError {
   return err instanceof ConnectorError;
 }
+
+/**
+ * Not a failure: the call is scheduled for later by our own pacing (a Slack DM that already had its
+ * share of messages this second). The outbox puts the job back for exactly `waitMs` without counting an
+ * attempt, warning or reporting a failure.
+ */
+export class Deferral extends Error {
+  readonly vendor: string;
+  readonly waitMs: number;
+  constructor(vendor: string, waitMs: number, reason: string) {
+    super(`${vendor}: ${reason}`);
+    this.name = 'Deferral';
+    this.vendor = vendor;
+    this.waitMs = Math.max(0, Math.ceil(waitMs));
+  }
+}
+
+export function isDeferral(err: unknown): err is Deferral {
+  return err instanceof Deferral;
+}

@@ -31,6 +31,11 @@ export interface Job extends NewJob {
   lastError: string | null;
   lockedBy: string | null;
   leaseUntil: Millis | null;
+  /**
+   * Fence of the claim that runs the job now (null when nobody holds it). Every claim writes a new one, so
+   * a claimant whose lease ran out and was taken over can no longer settle or renew the job.
+   */
+  claimToken: string | null;
   createdAt: Millis;
   updatedAt: Millis;
 }
@@ -194,6 +199,8 @@ export interface ClaimOptions {
   leaseMs: number;
   workerId: string;
   kinds?: string[];
+  /** Leave these kinds out. */
+  notKinds?: string[];
 }
 
 export interface Store {
@@ -227,7 +234,10 @@ export interface Store {
   getOffer(id: string): Promise<Offer | null>;
   listOffers(handoffId: string): Promise<Offer[]>;
   listOpenOffersForRep(repId: string): Promise<Offer[]>;
-  /** Open offers whose deadline passed, or whose reminder is due and not yet sent. */
+  /**
+   * Open offers whose deadline passed, or whose reminder is due and not yet sent: hot hand-offs first, then
+   * the oldest deadline (a takeover after a crash may find many due at once).
+   */
   listDueOffers(now: Millis, limit: number): Promise<DueOffer[]>;
   /**
    * Open offers per rep (reps with none left out), from the per-rep counters `applyChange` keeps in the
@@ -265,11 +275,30 @@ export interface Store {
 
   // --- outbox ------------------------------------------------------------------------------------
   enqueueJobs(jobs: NewJob[], now: Millis): Promise<void>;
-  /** Claims up to `limit` pending jobs due at `now` (or running jobs whose lease expired). */
+  /**
+   * Claims up to `limit` pending jobs due at `now` (or running jobs whose lease expired), each for `leaseMs`.
+   * The jobs of one call share a fresh `claimToken`; settling and renewing name it.
+   */
   claimJobs(options: ClaimOptions): Promise<Job[]>;
-  completeJob(id: string, workerId: string, now: Millis): Promise<void>;
-  retryJob(id: string, workerId: string, retry: { runAt: Millis; error: string }, now: Millis): Promise<void>;
-  killJob(id: string, workerId: string, error: string, now: Millis): Promise<void>;
+  /**
+   * Which of `kinds` have a claimable job at `now` (pending and due, or running with a lapsed lease): one
+   * query of index probes, whatever the length of the backlog.
+   */
+  dueKinds(now: Millis, kinds: string[]): Promise<string[]>;
+  /**
+   * Extends the lease of the running jobs still held under these claim tokens to `leaseUntil` (the
+   * heartbeat of a claimant whose handler is still at work). Returns how many jobs it renewed.
+   */
+  renewJobLeases(claimTokens: string[], leaseUntil: Millis, now: Millis): Promise<number>;
+  /** The settling calls change nothing (and answer false) unless the job is still running under `claimToken`. */
+  completeJob(id: string, claimToken: string, now: Millis): Promise<boolean>;
+  retryJob(id: string, claimToken: string, retry: { runAt: Millis; error: string }, now: Millis): Promise<boolean>;
+  killJob(id: string, claimToken: string, error: string, now: Millis): Promise<boolean>;
+  /**
+   * Puts the job back to pending until `runAt` and gives back the attempt its claim counted: the job did
+   * not fail, it was scheduled (a paced Slack DM whose next slot is at `runAt`). `lastError` is kept.
+   */
+  deferJob(id: string, claimToken: string, runAt: Millis, now: Millis): Promise<boolean>;
   /**
    * Puts every running job back to pending, due now. Only for a store that one process owns (SQLite,
    * whose file lock guarantees it): at start-up, jobs left running were orphaned by a crash.

@@ -106,6 +106,7 @@ export function createMemoryStore(): Store {
         lastError: null,
         lockedBy: null,
         leaseUntil: null,
+        claimToken: null,
         createdAt: now,
         updatedAt: now,
       });
@@ -140,9 +141,10 @@ export function createMemoryStore(): Store {
     return [...list].sort((a, b) => a.mqlAt - b.mqlAt || compareIds(a.id, b.id));
   }
 
-  function lockedJob(id: string, workerId: string): Job | undefined {
+  /** The job if it still runs under this claim (the fence every settling call checks). */
+  function claimedJob(id: string, claimToken: string): Job | undefined {
     const job = jobs.get(id);
-    return job !== undefined && job.state === 'running' && job.lockedBy === workerId ? job : undefined;
+    return job !== undefined && job.state === 'running' && job.claimToken === claimToken ? job : undefined;
   }
 
   const store: Store = {
@@ -331,14 +333,16 @@ export function createMemoryStore(): Store {
 
     async listDueOffers(now: Millis, limit: number): Promise<DueOffer[]> {
       if (limit <= 0) return [];
-      const due: { offer: Offer; due: 'timeout' | 'remind'; at: Millis }[] = [];
+      const due: { offer: Offer; due: 'timeout' | 'remind'; at: Millis; hot: boolean }[] = [];
       for (const o of offers.values()) {
         if (o.state !== 'open') continue;
-        if (o.dueAt <= now) due.push({ offer: o, due: 'timeout', at: o.dueAt });
+        const hot = handoffs.get(o.handoffId)?.hot === true;
+        if (o.dueAt <= now) due.push({ offer: o, due: 'timeout', at: o.dueAt, hot });
         else if (o.remindAt !== null && o.remindAt <= now && o.remindedAt === null)
-          due.push({ offer: o, due: 'remind', at: o.remindAt });
+          due.push({ offer: o, due: 'remind', at: o.remindAt, hot });
       }
-      due.sort((a, b) => a.at - b.at || compareIds(a.offer.id, b.offer.id));
+      // Hot lanes first, then the oldest deadline.
+      due.sort((a, b) => Number(b.hot) - Number(a.hot) || a.at - b.at || compareIds(a.offer.id, b.offer.id));
       return due.slice(0, limit).flatMap((d) => {
         const handoff = handoffs.get(d.offer.handoffId);
         return handoff === undefined ? [] : [{ offer: copy(d.offer), handoff: copy(handoff), due: d.due }];
@@ -436,51 +440,99 @@ export function createMemoryStore(): Store {
     async claimJobs(claim: ClaimOptions): Promise<Job[]> {
       if (claim.limit <= 0) return [];
       const kinds = claim.kinds === undefined ? null : new Set(claim.kinds);
+      const notKinds = new Set(claim.notKinds ?? []);
       const picked = [...jobs.values()]
         .filter(
           (j) =>
             (kinds === null || kinds.has(j.kind)) &&
+            !notKinds.has(j.kind) &&
             ((j.state === 'pending' && j.runAt <= claim.now) ||
               (j.state === 'running' && j.leaseUntil !== null && j.leaseUntil <= claim.now)),
         )
         .sort((a, b) => a.runAt - b.runAt || Number(a.id) - Number(b.id))
         .slice(0, claim.limit);
+      const claimToken = randomUUID();
       for (const j of picked) {
         j.state = 'running';
         j.lockedBy = claim.workerId;
         j.leaseUntil = claim.now + claim.leaseMs;
+        j.claimToken = claimToken;
         j.attempts += 1;
         j.updatedAt = claim.now;
       }
       return picked.map(copy);
     },
 
-    async completeJob(id: string, workerId: string, now: Millis): Promise<void> {
-      const job = lockedJob(id, workerId);
-      if (job === undefined) return;
-      job.state = 'done';
-      job.leaseUntil = null;
-      job.updatedAt = now;
+    async dueKinds(now: Millis, kinds: string[]): Promise<string[]> {
+      const wanted = new Set(kinds);
+      const found = new Set<string>();
+      for (const j of jobs.values()) {
+        if (!wanted.has(j.kind) || found.has(j.kind)) continue;
+        const due =
+          (j.state === 'pending' && j.runAt <= now) ||
+          (j.state === 'running' && j.leaseUntil !== null && j.leaseUntil <= now);
+        if (due) found.add(j.kind);
+      }
+      return kinds.filter((k) => found.has(k));
     },
 
-    async retryJob(id: string, workerId: string, retry: { runAt: Millis; error: string }, now: Millis): Promise<void> {
-      const job = lockedJob(id, workerId);
-      if (job === undefined) return;
+    async renewJobLeases(claimTokens: string[], leaseUntil: Millis, now: Millis): Promise<number> {
+      const tokens = new Set(claimTokens);
+      let renewed = 0;
+      for (const job of jobs.values()) {
+        if (job.state !== 'running' || job.claimToken === null || !tokens.has(job.claimToken)) continue;
+        job.leaseUntil = leaseUntil;
+        job.updatedAt = now;
+        renewed += 1;
+      }
+      return renewed;
+    },
+
+    async completeJob(id: string, claimToken: string, now: Millis): Promise<boolean> {
+      const job = claimedJob(id, claimToken);
+      if (job === undefined) return false;
+      job.state = 'done';
+      job.leaseUntil = null;
+      job.claimToken = null;
+      job.updatedAt = now;
+      return true;
+    },
+
+    async retryJob(id: string, claimToken: string, retry: { runAt: Millis; error: string }, now: Millis) {
+      const job = claimedJob(id, claimToken);
+      if (job === undefined) return false;
       job.state = 'pending';
       job.runAt = retry.runAt;
       job.lastError = retry.error;
       job.lockedBy = null;
       job.leaseUntil = null;
+      job.claimToken = null;
       job.updatedAt = now;
+      return true;
     },
 
-    async killJob(id: string, workerId: string, error: string, now: Millis): Promise<void> {
-      const job = lockedJob(id, workerId);
-      if (job === undefined) return;
+    async killJob(id: string, claimToken: string, error: string, now: Millis): Promise<boolean> {
+      const job = claimedJob(id, claimToken);
+      if (job === undefined) return false;
       job.state = 'dead';
       job.lastError = error;
       job.leaseUntil = null;
+      job.claimToken = null;
       job.updatedAt = now;
+      return true;
+    },
+
+    async deferJob(id: string, claimToken: string, runAt: Millis, now: Millis): Promise<boolean> {
+      const job = claimedJob(id, claimToken);
+      if (job === undefined) return false;
+      job.state = 'pending';
+      job.runAt = runAt;
+      job.attempts = Math.max(0, job.attempts - 1);
+      job.lockedBy = null;
+      job.leaseUntil = null;
+      job.claimToken = null;
+      job.updatedAt = now;
+      return true;
     },
 
     async requeueRunningJobs(now: Millis): Promise<number> {
@@ -491,6 +543,7 @@ export function createMemoryStore(): Store {
         job.runAt = now;
         job.leaseUntil = null;
         job.lockedBy = null;
+        job.claimToken = null;
         job.updatedAt = now;
         n += 1;
       }

@@ -279,12 +279,32 @@ export async function rebuildLoadCounters(db: AnyDb): Promise<void> {
     select rep_id, ${slot}, count(*) from offers group by rep_id, ${slot}`.execute(db);
 }
 
+/**
+ * Job claims get a fence: every claim writes a fresh token, and only the claimant holding the current
+ * token may renew, complete, retry, kill or defer the job (a claimant whose short lease ran out and was
+ * taken over changes nothing).
+ */
+function jobClaimTokens(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('jobs').addColumn('claim_token', 'text').execute();
+      // The dispatcher asks per kind whether work is due (and claims per kind).
+      await db.schema
+        .createIndex('jobs_kind_state_run_at_idx')
+        .on('jobs')
+        .columns(['kind', 'state', 'run_at'])
+        .execute();
+    },
+  };
+}
+
 /** All migrations, oldest first. Names sort in order; never rename or edit a shipped one. */
 export function buildMigrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_initial_schema': initialSchema(dialect),
     '0002_metrics_indexes': metricsIndexes(),
     '0003_rep_load_counters': repLoadCounters(),
+    '0004_job_claim_tokens': jobClaimTokens(),
     '0007_channel_messages': channelMessages(),
   };
 }

@@ -122,6 +122,7 @@ export function jobFromRow(row: Selectable<JobsTable>): Job {
     lastError: row.last_error,
     lockedBy: row.locked_by,
     leaseUntil: numOrNull(row.lease_until),
+    claimToken: row.claim_token ?? null,
     createdAt: num(row.created_at),
     updatedAt: num(row.updated_at),
   };

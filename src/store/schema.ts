@@ -89,6 +89,8 @@ export interface JobsTable {
   last_error: string | null;
   locked_by: string | null;
   lease_until: number | null;
+  /** Added by 0004_job_claim_tokens. */
+  claim_token: string | null;
   created_at: number;
   updated_at: number;
 }

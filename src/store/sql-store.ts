@@ -4,7 +4,7 @@
 // keep concurrent replicas apart.
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import type { Kysely, Updateable } from 'kysely';
+import type { Kysely, Updateable, UpdateQueryBuilder, UpdateResult } from 'kysely';
 import { chunk } from '../domain/chunk.js';
 import { INITIAL_STATE, OPEN_STATES, movesOf } from '../domain/handoff-machine.js';
 import type { Handoff, HandoffEvent, Lead, Millis, Offer, SourceKind } from '../domain/model.js';
@@ -150,6 +150,7 @@ function jobRow(job: NewJob, now: Millis, defaultHandoffId: string | null) {
     last_error: null,
     locked_by: null,
     lease_until: null,
+    claim_token: null,
     created_at: now,
     updated_at: now,
   };
@@ -315,6 +316,24 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
   async function getHandoff(id: string): Promise<Handoff | null> {
     const row = await db.selectFrom('handoffs').selectAll().where('id', '=', id).executeTakeFirst();
     return row === undefined ? null : handoffFromRow(row);
+  }
+
+  /** One fenced settle: changes the job only while it still runs under `claimToken`. */
+  async function settleJob(
+    id: string,
+    claimToken: string,
+    set: (
+      q: UpdateQueryBuilder<Database, 'jobs', 'jobs', UpdateResult>,
+    ) => UpdateQueryBuilder<Database, 'jobs', 'jobs', UpdateResult>,
+  ): Promise<boolean> {
+    const numericId = jobId(id);
+    if (numericId === null) return false;
+    const result = await set(db.updateTable('jobs'))
+      .where('id', '=', numericId)
+      .where('state', '=', 'running')
+      .where('claim_token', '=', claimToken)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   async function migrateWithReport(): Promise<MigrationReport> {
@@ -612,34 +631,46 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
 
     async listDueOffers(now: Millis, limit: number): Promise<DueOffer[]> {
       if (limit <= 0) return [];
-      // Two index range scans ((state, due_at) and (state, remind_at)) instead of one OR.
+      // Two index range scans ((state, due_at) and (state, remind_at)) instead of one OR. Hot lanes come
+      // first (after a takeover many deadlines may be due at once), then the oldest deadline.
       const timedOut = await db
         .selectFrom('offers')
-        .selectAll()
-        .where('state', '=', 'open')
-        .where('due_at', '<=', now)
-        .orderBy('due_at')
-        .orderBy('id')
+        .innerJoin('handoffs', 'handoffs.id', 'offers.handoff_id')
+        .selectAll('offers')
+        .select('handoffs.hot as hot')
+        .where('offers.state', '=', 'open')
+        .where('offers.due_at', '<=', now)
+        .orderBy('handoffs.hot', 'desc')
+        .orderBy('offers.due_at')
+        .orderBy('offers.id')
         .limit(limit)
         .execute();
       const reminders = await db
         .selectFrom('offers')
-        .selectAll()
-        .where('state', '=', 'open')
-        .where('remind_at', '<=', now)
-        .where('reminded_at', 'is', null)
-        .where('due_at', '>', now)
-        .orderBy('remind_at')
-        .orderBy('id')
+        .innerJoin('handoffs', 'handoffs.id', 'offers.handoff_id')
+        .selectAll('offers')
+        .select('handoffs.hot as hot')
+        .where('offers.state', '=', 'open')
+        .where('offers.remind_at', '<=', now)
+        .where('offers.reminded_at', 'is', null)
+        .where('offers.due_at', '>', now)
+        .orderBy('handoffs.hot', 'desc')
+        .orderBy('offers.remind_at')
+        .orderBy('offers.id')
         .limit(limit)
         .execute();
       const due = [
-        ...timedOut.map((row) => ({ offer: offerFromRow(row), due: 'timeout' as const })),
-        ...reminders.map((row) => ({ offer: offerFromRow(row), due: 'remind' as const })),
+        ...timedOut.map((row) => ({ offer: offerFromRow(row), hot: Number(row.hot) === 1, due: 'timeout' as const })),
+        ...reminders.map((row) => ({ offer: offerFromRow(row), hot: Number(row.hot) === 1, due: 'remind' as const })),
       ];
       const at = (d: (typeof due)[number]) =>
         d.due === 'timeout' ? d.offer.dueAt : (d.offer.remindAt ?? d.offer.dueAt);
-      due.sort((a, b) => at(a) - at(b) || (a.offer.id < b.offer.id ? -1 : a.offer.id > b.offer.id ? 1 : 0));
+      due.sort(
+        (a, b) =>
+          Number(b.hot) - Number(a.hot) ||
+          at(a) - at(b) ||
+          (a.offer.id < b.offer.id ? -1 : a.offer.id > b.offer.id ? 1 : 0),
+      );
       const picked = due.slice(0, limit);
       if (picked.length === 0) return [];
       const handoffIds = [...new Set(picked.map((d) => d.offer.handoffId))];
@@ -878,16 +909,20 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
             ]),
           );
         if (claim.kinds !== undefined) candidates = candidates.where('kind', 'in', claim.kinds);
+        if (claim.notKinds !== undefined && claim.notKinds.length > 0)
+          candidates = candidates.where('kind', 'not in', claim.notKinds);
         candidates = candidates.orderBy('run_at').orderBy('id').limit(claim.limit);
         if (dialect === 'postgres') candidates = candidates.forUpdate().skipLocked();
         const ids = (await candidates.execute()).map((r) => r.id);
         if (ids.length === 0) return [];
+        const claimToken = randomUUID();
         const rows = await tx
           .updateTable('jobs')
           .set((eb) => ({
             state: 'running',
             locked_by: claim.workerId,
             lease_until: claim.now + claim.leaseMs,
+            claim_token: claimToken,
             attempts: eb('attempts', '+', 1),
             updated_at: claim.now,
           }))
@@ -898,53 +933,89 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
       });
     },
 
-    async completeJob(id: string, workerId: string, now: Millis): Promise<void> {
-      const numericId = jobId(id);
-      if (numericId === null) return;
-      await db
-        .updateTable('jobs')
-        .set({ state: 'done', lease_until: null, updated_at: now })
-        .where('id', '=', numericId)
-        .where('state', '=', 'running')
-        .where('locked_by', '=', workerId)
-        .execute();
+    async dueKinds(now: Millis, kinds: string[]): Promise<string[]> {
+      if (kinds.length === 0) return [];
+      // Two probes of the (kind, state, run_at) index per kind — a due pending job, a running one whose lease
+      // lapsed — in one UNION ALL.
+      const probe = (kind: string, state: 'pending' | 'running') =>
+        db
+          .selectFrom(
+            db
+              .selectFrom('jobs')
+              .select('kind')
+              .where('kind', '=', kind)
+              .where('state', '=', state)
+              .where(state === 'pending' ? 'run_at' : 'lease_until', '<=', now)
+              .limit(1)
+              .as('probe'),
+          )
+          .select('probe.kind');
+      const probes = kinds.flatMap((k) => [probe(k, 'pending'), probe(k, 'running')]);
+      let query = probes[0]!;
+      for (const next of probes.slice(1)) query = query.unionAll(next);
+      const rows = await query.execute();
+      return [...new Set(rows.map((r) => r.kind))];
     },
 
-    async retryJob(id: string, workerId: string, retry: { runAt: Millis; error: string }, now: Millis): Promise<void> {
-      const numericId = jobId(id);
-      if (numericId === null) return;
-      await db
-        .updateTable('jobs')
-        .set({
+    async renewJobLeases(claimTokens: string[], leaseUntil: Millis, now: Millis): Promise<number> {
+      let renewed = 0;
+      for (const part of chunk([...new Set(claimTokens)], CHUNK)) {
+        const result = await db
+          .updateTable('jobs')
+          .set({ lease_until: leaseUntil, updated_at: now })
+          .where('state', '=', 'running')
+          .where('claim_token', 'in', part)
+          .executeTakeFirst();
+        renewed += Number(result.numUpdatedRows);
+      }
+      return renewed;
+    },
+
+    async completeJob(id: string, claimToken: string, now: Millis): Promise<boolean> {
+      return settleJob(id, claimToken, (q) =>
+        q.set({ state: 'done', lease_until: null, claim_token: null, updated_at: now }),
+      );
+    },
+
+    async retryJob(id: string, claimToken: string, retry: { runAt: Millis; error: string }, now: Millis) {
+      return settleJob(id, claimToken, (q) =>
+        q.set({
           state: 'pending',
           run_at: retry.runAt,
           last_error: retry.error,
           locked_by: null,
           lease_until: null,
+          claim_token: null,
           updated_at: now,
-        })
-        .where('id', '=', numericId)
-        .where('state', '=', 'running')
-        .where('locked_by', '=', workerId)
-        .execute();
+        }),
+      );
     },
 
-    async killJob(id: string, workerId: string, error: string, now: Millis): Promise<void> {
-      const numericId = jobId(id);
-      if (numericId === null) return;
-      await db
-        .updateTable('jobs')
-        .set({ state: 'dead', last_error: error, lease_until: null, updated_at: now })
-        .where('id', '=', numericId)
-        .where('state', '=', 'running')
-        .where('locked_by', '=', workerId)
-        .execute();
+    async killJob(id: string, claimToken: string, error: string, now: Millis): Promise<boolean> {
+      return settleJob(id, claimToken, (q) =>
+        q.set({ state: 'dead', last_error: error, lease_until: null, claim_token: null, updated_at: now }),
+      );
+    },
+
+    async deferJob(id: string, claimToken: string, runAt: Millis, now: Millis): Promise<boolean> {
+      // The claim counted an attempt; a deferral is not one, so it is given back.
+      return settleJob(id, claimToken, (q) =>
+        q.set((eb) => ({
+          state: 'pending',
+          run_at: runAt,
+          attempts: sql<number>`case when ${eb.ref('attempts')} > 0 then ${eb.ref('attempts')} - 1 else 0 end`,
+          locked_by: null,
+          lease_until: null,
+          claim_token: null,
+          updated_at: now,
+        })),
+      );
     },
 
     async requeueRunningJobs(now: Millis): Promise<number> {
       const result = await db
         .updateTable('jobs')
-        .set({ state: 'pending', run_at: now, lease_until: null, locked_by: null, updated_at: now })
+        .set({ state: 'pending', run_at: now, lease_until: null, locked_by: null, claim_token: null, updated_at: now })
         .where('state', '=', 'running')
         .executeTakeFirst();
       return Number(result.numUpdatedRows);

@@ -342,7 +342,7 @@ describe('evaluateAlerts', () => {
     connectors.record('slack', { kind: 'transient', reason: 'timeout' }); // once: not yet an alert
     await h.store.enqueueJobs([{ kind: 'crm.note', payload: {}, idempotencyKey: 'x', runAt: T }], T);
     const [dead] = await h.store.claimJobs({ now: T, limit: 1, leaseMs: 1000, workerId: 'w' });
-    await h.store.killJob(dead!.id, 'w', 'invalid: no such record', T);
+    await h.store.killJob(dead!.id, dead!.claimToken!, 'invalid: no such record', T);
     const tick = await evaluateAlerts(deps);
     expect(tick.fired.sort()).toEqual(['connector:crm', 'dead_jobs', 'unroutable']);
     connectors.record('crm', null);

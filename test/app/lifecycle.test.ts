@@ -124,6 +124,13 @@ describe.each(engines)('the hand-off lifecycle (%s store)', (_name, open) => {
     expect(h.crm.notes[0]?.body).toContain('Note: Q3');
   });
 
+  it('catches up every deadline that fell due while nobody swept, page after page, in one sweep', async () => {
+    for (let i = 0; i < 5; i++) await detectOne(h, { externalId: `gap-${i}` });
+    h.clock.advance(60 * MIN); // no sweeper ran for an hour (a takeover after a crash)
+    expect(await sweepDeadlines(h.deps, { limit: 2 })).toMatchObject({ reoffered: 5, conflicts: 0 });
+    expect(await sweepDeadlines(h.deps, { limit: 2 })).toMatchObject({ reoffered: 0, reminded: 0, escalated: 0 });
+  });
+
   it('reminds at half time, times out to the next rep, never a previous one, then escalates', async () => {
     const { id } = await detectOne(h);
     h.clock.advance(15 * MIN);

@@ -230,6 +230,7 @@ describe('routing a batch', () => {
       lastError: null,
       lockedBy: 'w',
       leaseUntil: now + 1,
+      claimToken: 't',
       createdAt: now,
       updatedAt: now,
     }));

@@ -1,9 +1,13 @@
 // Several `handoff run` processes on one Postgres database share the work: every MQL offered exactly
 // once, every job done once, the poller and sweeper move to a survivor when the lease holder dies,
-// and Slack requests can hit any replica.
+// and Slack requests can hit any replica. Hot leads keep their SLA through the death of the lease
+// holder: a survivor takes the lease over within seconds and fires every deadline that fell due.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWorld, liveCards, mqlContact, postgresTestUrl, type Replica, type World } from './helpers/world.js';
 import { waitFor, waitForCount } from '../helpers/wait.js';
+import type { SqlStore } from '../../src/store/index.js';
+import { DEFAULT_JOB_LEASE_MS } from '../../src/runtime/outbox.js';
+import { deadlineFigures, hotHandoffs, leaseHolderPid } from './helpers/deadlines.js';
 
 const REPS = ['U0ALICE', 'U0BRUNO', 'U0CHEN'];
 const LEASE_MS = 3_000;
@@ -12,6 +16,14 @@ if (noPostgres) console.warn('\n*** replicas e2e SKIPPED: it needs Postgres — 
 
 function allCards(world: World) {
   return REPS.flatMap((u) => liveCards(world.slack, u));
+}
+
+/** The replica holding the poller/sweeper lease now. */
+async function leaseHolder(store: SqlStore, replicas: Replica[]): Promise<Replica> {
+  const pid = await leaseHolderPid(store);
+  const holder = replicas.find((r) => String(r.child.pid) === pid);
+  if (holder === undefined) throw new Error(`lease held by pid ${pid}, which is none of the replicas`);
+  return holder;
 }
 
 describe.skipIf(noPostgres)('replicas on one Postgres (SKIPPED without DATABASE_URL)', () => {
@@ -31,7 +43,6 @@ describe.skipIf(noPostgres)('replicas on one Postgres (SKIPPED without DATABASE_
       await world.startReplica(env),
       await world.startReplica(env),
     ];
-    const byPid = new Map(replicas.map((r) => [String(r.child.pid), r]));
 
     const first = 45;
     for (let i = 0; i < first; i++) world.hubspot.control.createContact(mqlContact());
@@ -40,14 +51,9 @@ describe.skipIf(noPostgres)('replicas on one Postgres (SKIPPED without DATABASE_
     // Which replica holds the poller lease? Kill it without warning.
     const store = await world.openStore();
     try {
-      const lease = await waitFor('a poller lease', () =>
-        store.db.selectFrom('leases').selectAll().where('name', 'like', 'poller:%').executeTakeFirst(),
-      );
-      const holderPid = lease.holder.split('-').at(-2) as string;
-      const holder = byPid.get(holderPid);
-      expect(holder).toBeDefined();
+      const holder = await leaseHolder(store, replicas);
       const killedAt = Date.now();
-      await holder!.stop('SIGKILL');
+      await holder.stop('SIGKILL');
       const survivors = replicas.filter((r) => r !== holder);
 
       // New MQLs after the kill are picked up by a survivor within about one lease period.
@@ -91,6 +97,57 @@ describe.skipIf(noPostgres)('replicas on one Postgres (SKIPPED without DATABASE_
       if (posts.length !== first + second)
         console.log(posts.map((c) => `${String(c.args.channel)}:${String(c.args.text).slice(0, 60)}`).join('\n'));
       expect(posts.length).toBe(first + second);
+    } finally {
+      await store.close();
+    }
+  }, 300_000);
+
+  it('fires every hot deadline at most a lease (+2 s) late when the lease holder is killed, and escalates each lead once', async () => {
+    // The default lease (no HANDOFF_LEASE_MS); hot lane 4 s per offer, two offers, then escalation.
+    const lease = DEFAULT_JOB_LEASE_MS;
+    world = await createWorld({
+      engine: 'postgres',
+      config: (c) => ({ ...c, sla: { acceptWithin: '10m', maxOffers: 2 } }),
+    });
+    const replicas: Replica[] = [await world.startReplica(), await world.startReplica(), await world.startReplica()];
+    const store = await world.openStore();
+    try {
+      const hot = 6;
+      for (let i = 0; i < hot; i++) world.hubspot.control.createContact(mqlContact({ hubspotscore: 95 }));
+      await waitFor(
+        `${hot} hot leads offered`,
+        async () => (await hotHandoffs(store, 'offered')).length === hot,
+        60_000,
+        50,
+      );
+      // Kill the lease holder while every hot lead is open: their deadlines fall due while nobody sweeps.
+      const holder = await leaseHolder(store, replicas);
+      const killedAt = Date.now();
+      await holder.stop('SIGKILL');
+
+      const ids = await waitFor(
+        'every hot lead escalated',
+        async () => {
+          const escalated = await hotHandoffs(store, 'escalated');
+          return escalated.length === hot ? escalated : null;
+        },
+        120_000,
+        100,
+      );
+      const escalatedAt = Date.now();
+      const { lateness, worst, escalations, timeouts } = await deadlineFigures(store, ids);
+      const duringGap = lateness.filter((ms) => ms > 1_000).length;
+      console.log(
+        `replicas: kill -9 of the lease holder with ${hot} hot leads open: worst deadline lateness ${worst} ms ` +
+          `over ${lateness.length} deadlines (${duringGap} more than 1 s late; lease ${lease} ms); ` +
+          `all escalated ${escalatedAt - killedAt} ms after the kill`,
+      );
+      // Every hot lead: both offers timed out (each deadline fired once), one escalation.
+      expect(lateness.every((ms) => Number.isFinite(ms) && ms >= 0)).toBe(true);
+      expect([...timeouts.values()]).toEqual(ids.map(() => 2));
+      expect([...escalations.values()]).toEqual(ids.map(() => 1));
+      // The promise: a survivor takes the lease within one lease period and fires what fell due at once.
+      expect(worst).toBeLessThanOrEqual(lease + 2_000);
     } finally {
       await store.close();
     }

@@ -13,11 +13,11 @@ const LEASE = 'poller:hubspot';
 describe('startLeader', () => {
   let store: Store;
   const running: Array<{ leader: Leader; stopping: AbortController }> = [];
-  const start = (workerId: string) => {
+  const start = (workerId: string, via: Pick<Store, 'tryAcquireLease' | 'releaseLease'> = store) => {
     const logger = recordingLogger();
     const stopping = new AbortController();
     const leader = startLeader({
-      store,
+      store: via,
       leaseName: LEASE,
       workerId,
       leaseMs: LEASE_MS,
@@ -133,5 +133,34 @@ describe('startLeader', () => {
     await leader.stop();
     expect(loop.stopped).toBe(true);
     expect(leader.loop.stopped).toBe(true);
+  });
+
+  it('stops acting as holder when its period ends without a renewal (store unreachable), and resumes after', async () => {
+    let down = false;
+    const flaky: Pick<Store, 'tryAcquireLease' | 'releaseLease'> = {
+      tryAcquireLease: (...args) =>
+        down ? Promise.reject(new Error('connection refused')) : store.tryAcquireLease(...args),
+      releaseLease: (...args) => store.releaseLease(...args),
+    };
+    const { leader, logger } = start('me', flaky);
+    let ticks = 0;
+    leader.startLoop({ name: 'sweeper', intervalMs: 200, tick: () => void ticks++ });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(leader.held).toBe(true);
+    down = true;
+    // Within the period bought by the last renewal it still holds…
+    await vi.advanceTimersByTimeAsync(LEASE_MS - 1_100);
+    expect(leader.held).toBe(true);
+    // …and not a moment after it: another replica may have the lease by then.
+    await vi.advanceTimersByTimeAsync(1_100);
+    expect(leader.held).toBe(false);
+    const before = ticks;
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(ticks).toBe(before);
+    expect(logger.records.map((r) => r.msg)).toContain('lease lost: could not renew it in time');
+    down = false;
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(leader.held).toBe(true);
+    expect(ticks).toBeGreaterThan(before);
   });
 });

@@ -10,7 +10,9 @@ import {
   type OutboxOptions,
 } from '../../src/runtime/outbox.js';
 import { createMemoryStore } from '../../src/store/index.js';
-import { ConnectorError, type Failure } from '../../src/ports/failure.js';
+import { ConnectorError, Deferral, type Failure } from '../../src/ports/failure.js';
+import { recordingLogger } from '../helpers/recording-logger.js';
+import { waitFor } from '../helpers/wait.js';
 import type { Job, Store } from '../../src/ports/store.js';
 import { silentLogger } from '../../src/ports/logger.js';
 
@@ -286,5 +288,228 @@ describe('outbox dispatcher', () => {
     await enqueue(store, 'chain', ['c0']);
     expect(await r.outbox.drain(4)).toBe(4);
     expect(made).toBe(4);
+  });
+
+  it('defers a paced job to its exact slot: no attempt counted, no warning, no failure reported', async () => {
+    let calls = 0;
+    const paced: DispatchHandler = {
+      batch: 1,
+      run: async (jobs) => {
+        if (++calls <= 3) throw new Deferral('slack', 1_234, 'next slot in D1');
+        return jobs.map(ok);
+      },
+    };
+    const logger = recordingLogger();
+    const r = rig({ paced }, { logger, maxAttempts: 2 });
+    await enqueue(r.store, 'paced', ['p1']);
+    for (let i = 0; i < 3; i++) {
+      expect(await r.outbox.runOnce()).toBe(1);
+      const waiting = await jobByKey(r.store, 'p1');
+      expect(waiting).toMatchObject({ state: 'pending', attempts: 0, lastError: null, runAt: r.clock.now() + 1_234 });
+      // Not a moment earlier than the slot.
+      r.clock.advance(1_233);
+      expect(await r.outbox.runOnce()).toBe(0);
+      r.clock.advance(1);
+    }
+    // Three deferrals with maxAttempts 2: still alive, and then done on its first real attempt.
+    expect(await r.outbox.runOnce()).toBe(1);
+    expect(await jobByKey(r.store, 'p1')).toMatchObject({ state: 'done', attempts: 1 });
+    expect(r.events.failed).toEqual([]);
+    expect(r.events.dead).toEqual([]);
+    expect(r.events.done).toEqual(['p1']);
+    expect(logger.records.filter((l) => l.level === 'warn' || l.level === 'error')).toEqual([]);
+  });
+
+  it('accepts a deferral answered as a result, per job, beside done and failed jobs of the same batch', async () => {
+    const mixed = handler(
+      (j): DispatchResult =>
+        j.idempotencyKey === 'd'
+          ? { ok: false, deferred: { runAt: T0 + 500, reason: 'paced' } }
+          : j.idempotencyKey === 'f'
+            ? fail({ kind: 'transient', reason: 'reset' })
+            : ok(),
+      3,
+    );
+    const r = rig({ m: mixed.h });
+    await enqueue(r.store, 'm', ['d', 'f', 'o']);
+    await r.outbox.runOnce();
+    expect(await jobByKey(r.store, 'd')).toMatchObject({ state: 'pending', attempts: 0, runAt: T0 + 500 });
+    expect(await jobByKey(r.store, 'f')).toMatchObject({ state: 'pending', attempts: 1 });
+    expect((await jobByKey(r.store, 'o')).state).toBe('done');
+    expect(r.events.failed.map((f) => f.key)).toEqual(['f']);
+  });
+
+  it('renews the claim while a slow handler runs, so another replica cannot take the job over', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started = 0;
+    const slow: DispatchHandler = {
+      batch: 1,
+      run: async (jobs) => {
+        started++;
+        await gate;
+        return jobs.map(ok);
+      },
+    };
+    const r = rig({ slow }, { leaseMs: 300, heartbeatMs: 20 });
+    const other = createOutbox({
+      store: r.store,
+      clock: r.clock,
+      logger: silentLogger,
+      handlers: { slow },
+      workerId: 'w2',
+    });
+    await enqueue(r.store, 'slow', ['s1']);
+    const round = r.outbox.runOnce();
+    await waitFor('the handler started', () => started === 1);
+    const leased = (await jobByKey(r.store, 's1')).leaseUntil as number;
+    // Time passes beyond the first lease; the heartbeat keeps pushing it further out.
+    r.clock.advance(1_000);
+    await waitFor('a renewed lease', async () => ((await jobByKey(r.store, 's1')).leaseUntil as number) > leased + 900);
+    expect(await other.runOnce()).toBe(0);
+    release();
+    await round;
+    expect(await jobByKey(r.store, 's1')).toMatchObject({ state: 'done', attempts: 1, lockedBy: 'w1' });
+    expect(started).toBe(1);
+  });
+
+  it('settles nothing for a claim that was taken over: the new claimant decides', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started = 0;
+    const stalled: DispatchHandler = {
+      batch: 1,
+      run: async (jobs) => {
+        if (++started === 1) await gate; // the first claimant hangs (a stalled replica)
+        return jobs.map(() => fail({ kind: 'invalid', reason: 'only the first claimant says this' }));
+      },
+    };
+    const other = { done: [] as string[] };
+    // No heartbeat gets through for the first claimant: its lease runs out.
+    const r = rig({ stalled }, { leaseMs: 1_000, heartbeatMs: 60_000 });
+    const second = createOutbox({
+      store: r.store,
+      clock: r.clock,
+      logger: silentLogger,
+      handlers: { stalled: handler(ok).h },
+      workerId: 'w2',
+      onDone: (j) => void other.done.push(j.idempotencyKey),
+    });
+    await enqueue(r.store, 'stalled', ['x']);
+    const round = r.outbox.runOnce();
+    await waitFor('the first claim running', () => started === 1);
+    r.clock.advance(1_000);
+    expect(await second.runOnce()).toBe(1);
+    expect(other.done).toEqual(['x']);
+    release();
+    await round;
+    // The late answer of the first claimant (a permanent failure) changed nothing and reported nothing.
+    expect(await jobByKey(r.store, 'x')).toMatchObject({ state: 'done', lockedBy: 'w2', lastError: null });
+    expect(r.events.failed).toEqual([]);
+    expect(r.events.dead).toEqual([]);
+  });
+
+  describe('continuous mode (pump)', () => {
+    function gated() {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      return { gate, release: () => release() };
+    }
+
+    it('claims only what free lanes can start: the rest stays pending for any replica', async () => {
+      const g = gated();
+      let started = 0;
+      const lanes: DispatchHandler = {
+        batch: 1,
+        concurrency: 2,
+        run: async (jobs) => {
+          started++;
+          await g.gate;
+          return jobs.map(ok);
+        },
+      };
+      const r = rig({ l: lanes });
+      await enqueue(
+        r.store,
+        'l',
+        Array.from({ length: 10 }, (_, i) => `l${i}`),
+      );
+      expect(await r.outbox.pump()).toBe(2);
+      expect(await r.store.countJobs('running')).toBe(2);
+      expect(await r.store.countJobs('pending')).toBe(8);
+      // Busy lanes: another pump claims nothing more.
+      expect(await r.outbox.pump()).toBe(0);
+      g.release();
+      // Each batch that ends pumps again, so the rest runs without another tick.
+      await waitFor('all done', async () => (await r.store.countJobs('done')) === 10);
+      expect(started).toBe(10);
+      await r.outbox.close();
+    });
+
+    it('runs a follow-up job as soon as the job that queued it ends, while a slow kind is still busy', async () => {
+      const g = gated();
+      const store = createMemoryStore();
+      const slow: DispatchHandler = {
+        batch: 1,
+        run: async (jobs) => {
+          await g.gate;
+          return jobs.map(ok);
+        },
+      };
+      const first: DispatchHandler = {
+        batch: 1,
+        run: async (jobs) => {
+          await store.enqueueJobs([{ kind: 'second', payload: {}, idempotencyKey: 'next', runAt: T0 }], T0);
+          return jobs.map(ok);
+        },
+      };
+      const second = handler(ok);
+      const r = rig({ slow, first, second: second.h }, { store });
+      await enqueue(store, 'slow', ['s1']);
+      await r.outbox.pump();
+      await enqueue(store, 'first', ['f1']);
+      await r.outbox.pump(); // what a wake does
+      await waitFor('the follow-up done', async () => (await jobByKey(store, 'next')).state === 'done');
+      expect((await jobByKey(store, 's1')).state).toBe('running');
+      expect(second.batches).toEqual([['next']]);
+      g.release();
+      await r.outbox.close();
+      expect((await jobByKey(store, 's1')).state).toBe('done');
+    });
+
+    it('renews the claims in flight and stops claiming once closed', async () => {
+      const g = gated();
+      const slow: DispatchHandler = {
+        batch: 1,
+        run: async (jobs) => {
+          await g.gate;
+          return jobs.map(ok);
+        },
+      };
+      const r = rig({ slow }, { leaseMs: 300, heartbeatMs: 20 });
+      await enqueue(r.store, 'slow', ['s1']);
+      await r.outbox.pump();
+      const leased = (await jobByKey(r.store, 's1')).leaseUntil as number;
+      r.clock.advance(1_000);
+      await waitFor(
+        'a renewed lease',
+        async () => ((await jobByKey(r.store, 's1')).leaseUntil as number) > leased + 900,
+      );
+      const closing = r.outbox.close();
+      await enqueue(r.store, 'slow', ['s2']);
+      expect(await r.outbox.pump()).toBe(0);
+      g.release();
+      await closing;
+      expect((await jobByKey(r.store, 's1')).state).toBe('done');
+      expect((await jobByKey(r.store, 's2')).state).toBe('pending');
+    });
+
+    it('dead-letters jobs of a kind nobody handles', async () => {
+      const r = rig({ a: handler(ok).h });
+      await enqueue(r.store, 'mystery', ['m1']);
+      await r.outbox.pump();
+      await waitFor('dead', async () => (await jobByKey(r.store, 'm1')).state === 'dead');
+      await r.outbox.close();
+    });
   });
 });

@@ -55,8 +55,13 @@ export function storeContract(harness: StoreHarness): void {
   }
 
   /** Offers the hand-off to `repId` (detected → offered) and returns the hand-off and its offer. */
-  async function offered(repId = 'alice', offer: Partial<NewOffer> = {}, leadOverrides: Partial<Lead> = {}) {
-    const h = await ingested(leadOverrides);
+  async function offered(
+    repId = 'alice',
+    offer: Partial<NewOffer> = {},
+    leadOverrides: Partial<Lead> = {},
+    hot = false,
+  ) {
+    const h = await ingested(leadOverrides, hot);
     const result = await store.applyChange(
       {
         handoffId: h.id,
@@ -612,6 +617,25 @@ export function storeContract(harness: StoreHarness): void {
       expect((await store.listDueOffers(T0 + 20 * MIN, 10)).map((d) => d.offer.repId)).toEqual(['bob']);
     });
 
+    it('lists due deadlines of hot hand-offs first (a takeover finds many due at once), then the oldest', async () => {
+      const cold1 = await offered('alice', { dueAt: T0 + MIN, remindAt: null });
+      const cold2 = await offered('bob', { dueAt: T0 + 2 * MIN, remindAt: null });
+      const hotLate = await offered('chen', { dueAt: T0 + 5 * MIN, remindAt: null }, {}, true);
+      const hotRemind = await offered('dana', { dueAt: T0 + 60 * MIN, remindAt: T0 + 3 * MIN }, {}, true);
+      const hotEarly = await offered('erin', { dueAt: T0 + 4 * MIN, remindAt: null }, {}, true);
+      const now = T0 + 10 * MIN;
+      expect((await store.listDueOffers(now, 10)).map((d) => [d.offer.id, d.due])).toEqual([
+        [hotRemind.offer.id, 'remind'],
+        [hotEarly.offer.id, 'timeout'],
+        [hotLate.offer.id, 'timeout'],
+        [cold1.offer.id, 'timeout'],
+        [cold2.offer.id, 'timeout'],
+      ]);
+      // A short page holds the hot ones, however old the cold deadlines are.
+      expect((await store.listDueOffers(now, 2)).map((d) => d.offer.repId)).toEqual(['dana', 'erin']);
+      expect((await store.listDueOffers(now, 3)).every((d) => d.handoff.hot)).toBe(true);
+    });
+
     it('records where the card went without touching state or version', async () => {
       const { handoff, offer } = await offered('alice');
       await store.setOfferMessage(offer.id, { channel: 'D123', ts: '1700000000.000100' });
@@ -725,6 +749,7 @@ export function storeContract(harness: StoreHarness): void {
         lastError: null,
         lockedBy: null,
         leaseUntil: null,
+        claimToken: null,
         createdAt: T0,
         updatedAt: T0,
       });
@@ -732,9 +757,10 @@ export function storeContract(harness: StoreHarness): void {
       expect(await store.getJob('999999')).toBeNull();
       expect(await store.getJob('not-a-number')).toBeNull();
       // Finishing a job that does not exist is a no-op, whatever the id looks like.
-      await store.completeJob('not-a-number', 'w', T0);
-      await store.killJob('', 'w', 'x', T0);
-      await store.retryJob('1.5', 'w', { runAt: T0, error: 'x' }, T0);
+      expect(await store.completeJob('not-a-number', 'w', T0)).toBe(false);
+      expect(await store.killJob('', 'w', 'x', T0)).toBe(false);
+      expect(await store.retryJob('1.5', 'w', { runAt: T0, error: 'x' }, T0)).toBe(false);
+      expect(await store.deferJob('999999', 'w', T0, T0)).toBe(false);
       expect((await store.listJobs({ kind: 'email' })).map((j) => j.idempotencyKey)).toEqual(['b']);
       expect(await store.listJobs({ limit: 1 })).toHaveLength(1);
       expect(await store.countJobs('pending')).toBe(2);
@@ -785,22 +811,33 @@ export function storeContract(harness: StoreHarness): void {
       expect(await store.claimJobs({ now: T0, limit: 10, leaseMs: 1000, workerId: 'w', kinds: [] })).toEqual([]);
     });
 
-    it('reclaims a running job once its lease expired; the old worker can no longer finish it', async () => {
+    it('reclaims a running job once its lease expired; the old claimant can no longer settle or renew it', async () => {
       await store.enqueueJobs([job('j')], T0);
       const [first] = await store.claimJobs({ now: T0, limit: 1, leaseMs: 1000, workerId: 'w1' });
-      expect(first).toBeDefined();
+      expect(first?.claimToken).toEqual(expect.any(String));
       expect(await store.claimJobs({ now: T0 + 999, limit: 1, leaseMs: 1000, workerId: 'w2' })).toEqual([]);
       const [again] = await store.claimJobs({ now: T0 + 1000, limit: 1, leaseMs: 1000, workerId: 'w2' });
       expect(again).toMatchObject({ id: first!.id, lockedBy: 'w2', attempts: 2, leaseUntil: T0 + 2000 });
-      await store.completeJob(first!.id, 'w1', T0 + 1001);
-      await store.killJob(first!.id, 'w1', 'late', T0 + 1001);
-      await store.retryJob(first!.id, 'w1', { runAt: T0, error: 'late' }, T0 + 1001);
-      expect(await store.getJob(first!.id)).toMatchObject({ state: 'running', lockedBy: 'w2' });
-      await store.completeJob(first!.id, 'w2', T0 + 1002);
+      expect(again!.claimToken).not.toBe(first!.claimToken);
+      const old = first!.claimToken!;
+      expect(await store.renewJobLeases([old], T0 + 9000, T0 + 1001)).toBe(0);
+      expect(await store.completeJob(first!.id, old, T0 + 1001)).toBe(false);
+      expect(await store.killJob(first!.id, old, 'late', T0 + 1001)).toBe(false);
+      expect(await store.retryJob(first!.id, old, { runAt: T0, error: 'late' }, T0 + 1001)).toBe(false);
+      expect(await store.deferJob(first!.id, old, T0 + 5000, T0 + 1001)).toBe(false);
+      expect(await store.getJob(first!.id)).toMatchObject({
+        state: 'running',
+        lockedBy: 'w2',
+        leaseUntil: T0 + 2000,
+        attempts: 2,
+        lastError: null,
+      });
+      expect(await store.completeJob(first!.id, again!.claimToken!, T0 + 1002)).toBe(true);
       expect(await store.getJob(first!.id)).toMatchObject({
         state: 'done',
         lockedBy: 'w2',
         leaseUntil: null,
+        claimToken: null,
         updatedAt: T0 + 1002,
       });
       // A finished job is never claimed again.
@@ -812,9 +849,13 @@ export function storeContract(harness: StoreHarness): void {
       const claimed = await store.claimJobs({ now: T0, limit: 2, leaseMs: 60_000, workerId: 'w1' });
       const r = claimed.find((j) => j.idempotencyKey === 'r')!;
       const k = claimed.find((j) => j.idempotencyKey === 'k')!;
-      await store.retryJob(r.id, 'intruder', { runAt: T0 + 5000, error: 'nope' }, T0 + 1);
+      const token = r.claimToken!;
+      expect(k.claimToken).toBe(token); // one claim, one fence
+      expect(await store.retryJob(r.id, 'intruder', { runAt: T0 + 5000, error: 'nope' }, T0 + 1)).toBe(false);
       expect(await store.getJob(r.id)).toMatchObject({ state: 'running', lastError: null });
-      await store.retryJob(r.id, 'w1', { runAt: T0 + 5000, error: 'rate_limited: retry after 5s' }, T0 + 1);
+      expect(
+        await store.retryJob(r.id, token, { runAt: T0 + 5000, error: 'rate_limited: retry after 5s' }, T0 + 1),
+      ).toBe(true);
       expect(await store.getJob(r.id)).toMatchObject({
         state: 'pending',
         runAt: T0 + 5000,
@@ -828,9 +869,9 @@ export function storeContract(harness: StoreHarness): void {
         id: r.id,
         attempts: 2,
       });
-      await store.killJob(k.id, 'intruder', 'x', T0 + 2);
+      expect(await store.killJob(k.id, 'intruder', 'x', T0 + 2)).toBe(false);
       expect((await store.getJob(k.id))?.state).toBe('running');
-      await store.killJob(k.id, 'w1', 'invalid: channel_not_found', T0 + 2);
+      expect(await store.killJob(k.id, token, 'invalid: channel_not_found', T0 + 2)).toBe(true);
       expect(await store.getJob(k.id)).toMatchObject({
         state: 'dead',
         lastError: 'invalid: channel_not_found',
@@ -838,8 +879,98 @@ export function storeContract(harness: StoreHarness): void {
       });
       expect(await store.countJobs('dead')).toBe(1);
       expect((await store.listJobs({ state: 'dead' })).map((j) => j.id)).toEqual([k.id]);
-      await store.completeJob(k.id, 'w1', T0 + 3);
+      expect(await store.completeJob(k.id, token, T0 + 3)).toBe(false);
       expect((await store.getJob(k.id))?.state).toBe('dead');
+    });
+
+    it('says which kinds have claimable jobs, and claims around the kinds left out', async () => {
+      await store.enqueueJobs(
+        [
+          job('o1', { kind: 'offer' }),
+          job('o2', { kind: 'offer' }),
+          job('l1', { kind: 'later', runAt: T0 + MIN }),
+          job('w1', { kind: 'write' }),
+          job('z1', { kind: 'unknown' }),
+        ],
+        T0,
+      );
+      expect((await store.dueKinds(T0, ['offer', 'later', 'write', 'nothing'])).sort()).toEqual(['offer', 'write']);
+      expect((await store.dueKinds(T0 + MIN, ['later'])).sort()).toEqual(['later']);
+      expect(await store.dueKinds(T0, [])).toEqual([]);
+      const [held] = await store.claimJobs({ now: T0, limit: 1, leaseMs: 1000, workerId: 'w', kinds: ['write'] });
+      expect(held?.idempotencyKey).toBe('w1');
+      // Running under a live lease: not claimable; once the lease lapsed: claimable again.
+      expect(await store.dueKinds(T0, ['write'])).toEqual([]);
+      expect(await store.dueKinds(T0 + 1000, ['write'])).toEqual(['write']);
+      const others = await store.claimJobs({
+        now: T0,
+        limit: 10,
+        leaseMs: 1000,
+        workerId: 'w',
+        notKinds: ['offer', 'write'],
+      });
+      expect(others.map((j) => j.idempotencyKey)).toEqual(['z1']);
+    });
+
+    it('fences a claimant even against itself: the same worker reclaiming its own expired job gets a new token', async () => {
+      await store.enqueueJobs([job('self')], T0);
+      const [first] = await store.claimJobs({ now: T0, limit: 1, leaseMs: 1000, workerId: 'w1' });
+      const [second] = await store.claimJobs({ now: T0 + 1000, limit: 1, leaseMs: 1000, workerId: 'w1' });
+      expect(second).toMatchObject({ id: first!.id, lockedBy: 'w1' });
+      expect(await store.completeJob(first!.id, first!.claimToken!, T0 + 1001)).toBe(false);
+      expect(await store.getJob(first!.id)).toMatchObject({ state: 'running', claimToken: second!.claimToken });
+      expect(await store.completeJob(first!.id, second!.claimToken!, T0 + 1001)).toBe(true);
+    });
+
+    it('renews the leases of a claim while it is held, so nobody else claims the job', async () => {
+      await store.enqueueJobs([job('slow-1'), job('slow-2'), job('other')], T0);
+      const claimed = await store.claimJobs({ now: T0, limit: 2, leaseMs: 1000, workerId: 'w1' });
+      const token = claimed[0]!.claimToken!;
+      const [other] = await store.claimJobs({ now: T0, limit: 1, leaseMs: 1000, workerId: 'w2' });
+      // A heartbeat before the lease ran out: both jobs of the claim are extended, the other claim's job is not.
+      expect(await store.renewJobLeases([token], T0 + 900 + 1000, T0 + 900)).toBe(2);
+      expect(await store.renewJobLeases([], T0 + 5000, T0 + 900)).toBe(0);
+      for (const j of claimed) expect(await store.getJob(j.id)).toMatchObject({ leaseUntil: T0 + 1900 });
+      expect(await store.getJob(other!.id)).toMatchObject({ leaseUntil: T0 + 1000 });
+      // At T0 + 1000 only the job whose lease was not renewed can be taken over.
+      const stolen = await store.claimJobs({ now: T0 + 1000, limit: 10, leaseMs: 1000, workerId: 'w3' });
+      expect(stolen.map((j) => j.id)).toEqual([other!.id]);
+      // A settled job is not renewed.
+      expect(await store.completeJob(claimed[0]!.id, token, T0 + 1100)).toBe(true);
+      expect(await store.renewJobLeases([token], T0 + 3000, T0 + 1200)).toBe(1);
+      expect(await store.getJob(claimed[0]!.id)).toMatchObject({ state: 'done', leaseUntil: null });
+    });
+
+    it('defers a job to an exact time without counting the attempt or touching its last error', async () => {
+      await store.enqueueJobs([job('paced')], T0);
+      const [first] = await store.claimJobs({ now: T0, limit: 1, leaseMs: 1000, workerId: 'w1' });
+      expect(await store.retryJob(first!.id, first!.claimToken!, { runAt: T0, error: 'transient: reset' }, T0)).toBe(
+        true,
+      );
+      const [second] = await store.claimJobs({ now: T0 + 1, limit: 1, leaseMs: 1000, workerId: 'w1' });
+      expect(second!.attempts).toBe(2);
+      expect(await store.deferJob(second!.id, second!.claimToken!, T0 + 1_234, T0 + 2)).toBe(true);
+      expect(await store.getJob(second!.id)).toMatchObject({
+        state: 'pending',
+        runAt: T0 + 1_234,
+        attempts: 1,
+        lastError: 'transient: reset',
+        lockedBy: null,
+        leaseUntil: null,
+        claimToken: null,
+        updatedAt: T0 + 2,
+      });
+      expect(await store.claimJobs({ now: T0 + 1_233, limit: 1, leaseMs: 1000, workerId: 'w1' })).toEqual([]);
+      const [third] = await store.claimJobs({ now: T0 + 1_234, limit: 1, leaseMs: 1000, workerId: 'w1' });
+      expect(third).toMatchObject({ id: first!.id, attempts: 2 });
+      // Deferred over and over, it never runs out of attempts: each claim counts one, each deferral gives it back.
+      let current = third!;
+      for (let i = 0; i < 5; i++) {
+        expect(await store.deferJob(current.id, current.claimToken!, T0 + 2_000 + i, T0 + 1_500 + i)).toBe(true);
+        const [again] = await store.claimJobs({ now: T0 + 2_000 + i, limit: 1, leaseMs: 1000, workerId: 'w1' });
+        current = again!;
+      }
+      expect(current).toMatchObject({ id: first!.id, attempts: 2 });
     });
 
     it('never gives the same job to two concurrent claimers', async () => {

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EscalationPost, OfferCard, RepNotifier } from '../../../src/ports/rep-notifier.js';
-import { ConnectorError } from '../../../src/ports/failure.js';
+import { ConnectorError, Deferral } from '../../../src/ports/failure.js';
 import { ACTION, BLOCK } from '../../../connectors/slack/slack.blocks.js';
 import { startSlackEmulator, type SlackEmulator } from '../../../connectors/slack/emulator/index.js';
 import { createSlackNotifier } from '../../../connectors/slack/slack.notifier.js';
@@ -126,8 +126,15 @@ describe('Slack notifier', () => {
     expect(emulator.control.calls()).toEqual([]);
   });
 
-  /** What the outbox does: try each job, on rate_limited come back after retryAfterMs. */
-  async function drain(n: OfferCard[], post: (c: OfferCard) => Promise<{ ts: string }>): Promise<number[]> {
+  /**
+   * What the outbox does: try each job; on a deferral (our pacing) or rate_limited (Slack's 429) come back
+   * after the wait. `as` says which of the two each wait was.
+   */
+  async function drain(
+    n: OfferCard[],
+    post: (c: OfferCard) => Promise<{ ts: string }>,
+    as: 'deferral' | 'rate_limited' = 'deferral',
+  ): Promise<number[]> {
     const retries: number[] = [];
     const pending = [...n];
     while (pending.length > 0) {
@@ -136,9 +143,15 @@ describe('Slack notifier', () => {
         await post(next);
         pending.shift();
       } catch (err) {
-        if (!(err instanceof ConnectorError) || err.failure.kind !== 'rate_limited') throw err;
-        retries.push(err.failure.retryAfterMs ?? -1);
-        clock += err.failure.retryAfterMs ?? 0;
+        const wait =
+          as === 'deferral' && err instanceof Deferral
+            ? err.waitMs
+            : as === 'rate_limited' && err instanceof ConnectorError && err.failure.kind === 'rate_limited'
+              ? (err.failure.retryAfterMs ?? -1)
+              : null;
+        if (wait === null) throw err;
+        retries.push(wait);
+        clock += Math.max(0, wait);
       }
     }
     return retries;
@@ -162,6 +175,23 @@ describe('Slack notifier', () => {
     expect(emulator.control.calls('chat.postMessage')).toHaveLength(6);
   });
 
+  it('defers only the busy DM: a card for another rep goes at once, and the deferral is not a failure', async () => {
+    for (const n of [1, 2, 3]) await notifier.postOffer(card(n));
+    const busy = await notifier.postOffer(card(4)).catch((err: unknown) => err);
+    expect(busy).toBeInstanceOf(Deferral);
+    expect(busy).not.toBeInstanceOf(ConnectorError);
+    expect((busy as Deferral).waitMs).toBeGreaterThan(0);
+    expect((busy as Deferral).waitMs).toBeLessThanOrEqual(1_100);
+    // Same moment, another rep's DM: posted, no wait.
+    const other = await notifier.postOffer(card(5, { rep: BRUNO }));
+    expect(other.channel).toBe(emulator.control.dmChannel('U0BRUNO'));
+    // Alice's card comes back at its slot and goes out then.
+    clock += (busy as Deferral).waitMs;
+    await notifier.postOffer(card(4));
+    expect(cardsInAliceDm()).toEqual(['Jane Doe 1', 'Jane Doe 2', 'Jane Doe 3', 'Jane Doe 4']);
+    expect(emulator.control.calls('chat.postMessage').filter((c) => c.status === 429)).toHaveLength(0);
+  });
+
   it('reports a 429 storm from Slack as rate_limited with Retry-After, and the retried cards all arrive', async () => {
     const unpaced = createSlackNotifier(
       { botToken: BOT_TOKEN, apiUrl: emulator.apiUrl, reasons: REASONS, postBurst: 1_000 },
@@ -170,6 +200,7 @@ describe('Slack notifier', () => {
     const retries = await drain(
       [1, 2, 3, 4, 5, 6].map((n) => card(n)),
       (c) => unpaced.postOffer(c),
+      'rate_limited',
     );
     expect(retries.length).toBeGreaterThan(0);
     expect(retries.every((ms) => ms >= 1000)).toBe(true);

@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createWorld, liveCards, mqlContact, postgresTestUrl, type World } from '../helpers/world.js';
 import { waitFor, waitForCount } from '../../helpers/wait.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { deadlineFigures, hotHandoffs } from '../helpers/deadlines.js';
+import { DEFAULT_JOB_LEASE_MS } from '../../../src/runtime/outbox.js';
 
 const SCALE = Number(process.env.FAULTS_SCALE ?? '1');
 const REPS = ['U0ALICE', 'U0BRUNO', 'U0CHEN'];
@@ -99,6 +101,51 @@ describe('fault suite', () => {
     });
   }, 300_000);
 
+  it('kill -9 of the lease holder with hot leads open: every deadline fires after the restart, each lead escalated once', async () => {
+    // One worker on SQLite holds the lease; a supervisor (here the test) restarts it at once. Hot lane: 4 s per
+    // offer, two offers, then escalation.
+    world = await createWorld({ config: (c) => ({ ...c, sla: { acceptWithin: '30m', maxOffers: 2 } }) });
+    await world.startWorker();
+    const store = await world.openStore();
+    try {
+      const hot = 6;
+      for (let i = 0; i < hot; i++) world.hubspot.control.createContact(mqlContact({ hubspotscore: 95 }));
+      await waitFor(
+        `${hot} hot leads offered`,
+        async () => (await hotHandoffs(store, 'offered')).length === hot,
+        60_000,
+        50,
+      );
+      const killedAt = Date.now();
+      await world.stopWorker('SIGKILL');
+      await world.startWorker();
+      const restartedMs = Date.now() - killedAt;
+      const ids = await waitFor(
+        'every hot lead escalated',
+        async () => {
+          const escalated = await hotHandoffs(store, 'escalated');
+          return escalated.length === hot ? escalated : null;
+        },
+        120_000,
+        100,
+      );
+      const { lateness, worst, escalations, timeouts } = await deadlineFigures(store, ids);
+      expect(lateness.every((ms) => Number.isFinite(ms) && ms >= 0)).toBe(true);
+      expect([...timeouts.values()]).toEqual(ids.map(() => 2));
+      expect([...escalations.values()]).toEqual(ids.map(() => 1));
+      report('kill -9 with hot leads open', {
+        engine: 'sqlite',
+        hotLeads: hot,
+        deadlines: lateness.length,
+        worstDeadlineLatenessMs: worst,
+        restartMs: restartedMs,
+        escalatedOnce: [...escalations.values()].filter((n) => n === 1).length,
+      });
+    } finally {
+      await store.close();
+    }
+  }, 300_000);
+
   it.skipIf(postgresTestUrl() === null)(
     'a Postgres outage mid-run (connections cut and refused) is ridden out',
     async () => {
@@ -116,13 +163,54 @@ describe('fault suite', () => {
       });
       await world.startWorker();
       const total = 60;
+      const lease = DEFAULT_JOB_LEASE_MS;
       for (let i = 0; i < total / 2; i++) world.hubspot.control.createContact(mqlContact());
       await waitFor('some cards', () => allPostedCards(world).length > 0, 20_000);
-      p.cut();
-      for (let i = 0; i < total / 2; i++) world.hubspot.control.createContact(mqlContact());
-      await new Promise((r) => setTimeout(r, 4_000 * SCALE)); // the outage lasts this long: the fault itself, not a wait for a result
-      p.restore();
-      const restored = Date.now();
+      // Slow HubSpot reads keep the webhook fetch jobs of the next leads claimed when the database goes away.
+      world.hubspot.control.setFault({ kind: 'slow', delayMs: 1_500, count: 2, match: 'batch/read' });
+      for (let i = 0; i < total / 4; i++) world.hubspot.control.createContact(mqlContact());
+      const direct = await world.openStore(); // not through the proxy: it sees the jobs table during the outage
+      let claimed: string[] = [];
+      let recovery: { restored: number; claimedDoneMs: number; claimed: number; lease: number };
+      try {
+        claimed = await waitFor(
+          'a claimed job',
+          async () => {
+            const rows = await direct.db.selectFrom('jobs').select('id').where('state', '=', 'running').execute();
+            return rows.length > 0 ? rows.map((r) => String(r.id)) : null;
+          },
+          20_000,
+          10,
+        ).catch(() => []);
+        p.cut();
+        // What the worker had claimed when it lost the database (read again: a claim may have landed meanwhile).
+        const atCut = await direct.db.selectFrom('jobs').select('id').where('state', '=', 'running').execute();
+        claimed = [...new Set([...claimed, ...atCut.map((r) => String(r.id))])];
+        for (let i = 0; i < total / 4; i++) world.hubspot.control.createContact(mqlContact());
+        await new Promise((r) => setTimeout(r, 4_000 * SCALE)); // the outage lasts this long: the fault itself, not a wait for a result
+        p.restore();
+        const restored = Date.now();
+        // Every job claimed before the outage runs to its end: its lease lapses (no heartbeat got through) and
+        // it is claimed again, or its claimant settles it.
+        await waitFor(
+          'every job claimed before the outage settled',
+          async () => {
+            if (claimed.length === 0) return true;
+            const rows = await direct.db
+              .selectFrom('jobs')
+              .select('state')
+              .where('id', 'in', claimed.map(Number))
+              .execute();
+            return rows.every((r) => r.state === 'done' || r.state === 'dead');
+          },
+          60_000,
+          50,
+        );
+        const claimedDoneMs = Date.now() - restored;
+        recovery = { restored, claimedDoneMs, claimed: claimed.length, lease };
+      } finally {
+        await direct.close();
+      }
       await waitForCount(`${total} cards`, () => allPostedCards(world).length, total).catch((err: unknown) => {
         console.log('exit', world.worker?.exitCode, 'cards', allPostedCards(world).length);
         console.log(
@@ -140,8 +228,13 @@ describe('fault suite', () => {
         leads: total,
         ...figures,
         outageMs: 4_000 * SCALE,
-        recoverMs: Date.now() - restored,
+        claimedAtCut: recovery.claimed,
+        claimedJobsDoneMs: recovery.claimedDoneMs,
+        leaseMs: recovery.lease,
+        recoverMs: Date.now() - recovery.restored,
       });
+      // Claimed jobs wait at most for their lease to lapse, then run.
+      expect(recovery.claimedDoneMs).toBeLessThanOrEqual(recovery.lease + 5_000);
     },
     300_000,
   );

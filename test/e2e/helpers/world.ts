@@ -260,6 +260,8 @@ export async function createWorld(
       });
     },
   });
+  // A worker killed with -9 resets its pooled SMTP connection: a client going away, not a failure of the capture.
+  smtp.on('error', () => undefined);
   await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
   const smtpPort = (smtp.server.address() as AddressInfo).port;
   const hubspot = await startHubspotEmulator({
