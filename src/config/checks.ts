@@ -70,6 +70,10 @@ export function crossCheck(rootValue: unknown): Problem[] {
       problems.push({ path: [kind], message: `required because ${why}` });
   }
 
+  // An intake-only setup needs somewhere for leads to arrive.
+  if (source.kind === 'intake' && asArray(root.intake).length === 0)
+    problems.push({ path: ['intake'], message: 'required because source.kind is intake (at least one intake source)' });
+
   // Write-back templates name only what a decision provides.
   for (const section of ['onAccept', 'onReject', 'onRecycle'] as const) {
     for (const [property, value] of Object.entries(asObject(asObject(crm[section]).set))) {
