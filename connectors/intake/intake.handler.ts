@@ -10,9 +10,12 @@ import { verifyIntakeSignature, verifyMauticSignature } from './intake.signature
 
 export const MAX_INTAKE_BODY = 1024 * 1024;
 
-/** What storing one lead came to: a new hand-off, or one that already exists for this delivery or person. */
+/**
+ * What storing one lead came to: a new hand-off, a delivery key seen before (`duplicate`), or a person who already
+ * has an open hand-off from intake (`already_open`).
+ */
 export interface StoredLead {
-  status: 'stored' | 'duplicate';
+  status: 'stored' | 'duplicate' | 'already_open';
   handoffId: string | null;
 }
 
@@ -84,16 +87,23 @@ export function createIntakeHandler(
       return { index: item.index, key: item.key, status: s?.status ?? 'stored', handoffId: s?.handoffId ?? null };
     });
     const count = (status: string): number => results.filter((r) => r.status === status).length;
-    log.info(
-      { received: results.length, stored: count('stored'), duplicates: count('duplicate'), notMql: count('not_mql') },
-      'intake delivery accepted',
-    );
-    reply(res, 202, {
-      ok: true,
+    const summary = {
       received: results.length,
       stored: count('stored'),
       duplicates: count('duplicate'),
+      alreadyOpen: count('already_open'),
       notMql: count('not_mql'),
+    };
+    // Nothing new among MQLs that were all seen before: a replay. 409 tells the sender not to send it again.
+    if (stored.length > 0 && summary.stored === 0) {
+      log.info(summary, 'intake delivery replayed: nothing new');
+      reply(res, 409, { ok: false, error: 'already received: no new lead in this delivery', ...summary, results });
+      return;
+    }
+    log.info(summary, 'intake delivery accepted');
+    reply(res, 202, {
+      ok: true,
+      ...summary,
       ...(parsed.ignoredEvents > 0 ? { ignoredEvents: parsed.ignoredEvents } : {}),
       results,
     });

@@ -7,7 +7,7 @@ import type { AppDeps } from './deps.js';
 import { ingestLeads } from './ingest-leads.js';
 
 export interface IntakeStored {
-  status: 'stored' | 'duplicate';
+  status: 'stored' | 'duplicate' | 'already_open';
   handoffId: string | null;
 }
 
@@ -27,7 +27,7 @@ export function createIntakeReceiver(deps: AppDeps): (leads: Lead[]) => Promise<
         );
         if (open) {
           deps.logger.info({ handoffId: open.id }, 'intake lead already has an open hand-off');
-          out.push({ status: 'duplicate', handoffId: open.id });
+          out.push({ status: 'already_open', handoffId: open.id });
           continue;
         }
       }

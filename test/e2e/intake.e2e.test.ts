@@ -165,7 +165,7 @@ describe('intake end to end', () => {
     await waitFor('four cards after the restart', () => allCards(world).length >= 4, 20_000);
     // The sender did not trust the first answer and sends the batch again (signed anew).
     const replay = await postIntake(base, leads);
-    expect(replay.status).toBe(202);
+    expect(replay.status).toBe(409);
     expect(replay.body).toMatchObject({ stored: 0, duplicates: 4 });
     expect((await intakeHandoffs(world)).length).toBe(4);
 

@@ -37,7 +37,7 @@ export function formLead(n: number, overrides: Record<string, unknown> = {}): Re
     email: `intake${n}@acme${n}.example`,
     person: { first: 'Ines', last: `Intake ${n}` },
     company: { name: `Acme ${n}`, country: 'DE', size: 250 },
-    score: 91,
+    score: 85,
     ...overrides,
   };
 }
