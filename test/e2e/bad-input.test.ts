@@ -671,7 +671,11 @@ function intakeRequests(replay: Record<string, unknown>): BadRequest[] {
     }
   }
   for (let i = 0; i < 20; i++)
-    forms('intake: signed, not a lead object', [lead(i), [1, 2], JSON.stringify('x'), null][1 + (i % 3)] as unknown, [422]);
+    forms(
+      'intake: signed, not a lead object',
+      [lead(i), [1, 2], JSON.stringify('x'), null][1 + (i % 3)] as unknown,
+      [422],
+    );
   forms('intake: signed batch, a key twice', [lead(1), lead(1)], [422]);
   forms(
     'intake: signed batch, over maxBatch',
