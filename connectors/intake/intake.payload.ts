@@ -138,6 +138,8 @@ function leadOf(
     (fields as Record<string, string | number>)[name] = value;
     props[name] = String(value);
   }
+  // The channel (source in the numbers and the dashboard) is the intake source unless the payload says otherwise.
+  fields.channel ??= source.id;
   const mqlAtField = at('mqlAt');
   const mqlAt = (mqlAtField ? asTime(mqlAtField.value, mqlAtField.where, mqlAtField.path) : null) ?? now;
   return {

@@ -685,7 +685,7 @@ const intakeFieldsShape = Object.fromEntries(
 
 const intakeSourceSchema = z
   .strictObject({
-    id: identifier('intake source').describe('Source id: leads are posted to POST /intake/<id>'),
+    id: identifier('source').describe('Source id: leads are posted to POST /intake/<id>'),
     preset: z
       .enum(['generic', 'mautic'])
       .default('generic')
@@ -717,38 +717,10 @@ const intakeSourceSchema = z
       .describe('Decisions on leads of this source are sent here from the outbox (retried, never dropped)'),
     maxBatch: integer('Most leads one request may carry', 1, 1000).prefault(100),
   })
-  .superRefine((s, ctx) => {
-    const problem = (path: Array<string | number>, message: string): void => {
-      ctx.issues.push({ code: 'custom', message, path, input: undefined });
-    };
-    if (s.preset === 'generic') {
-      if (!s.idempotencyKey)
-        problem(['idempotencyKey'], 'a generic intake source needs idempotencyKey ({ field: … } or { header: … })');
-      if (!s.fields?.email) problem(['fields', 'email'], 'a generic intake source must map email');
-      if (s.threshold !== undefined) problem(['threshold'], 'is for preset mautic; a generic source uses mql');
-    } else {
-      if (s.threshold === undefined)
-        problem(['threshold'], 'preset mautic needs the points threshold that makes an MQL');
-      if (s.idempotencyKey) problem(['idempotencyKey'], 'preset mautic uses the contact id and the event time');
-      if (s.mql) problem(['mql'], 'preset mautic uses threshold');
-    }
-  });
+  .describe('A source that pushes leads (preset rules are checked in checks.ts, so all problems show at once)');
 
 const intakeSection = z
   .array(intakeSourceSchema)
-  .superRefine((list, ctx) => {
-    const seen = new Set<string>();
-    list.forEach((s, i) => {
-      if (seen.has(s.id))
-        ctx.issues.push({
-          code: 'custom',
-          message: `duplicate intake source id "${s.id}"`,
-          path: [i, 'id'],
-          input: s.id,
-        });
-      seen.add(s.id);
-    });
-  })
   .describe('Sources that push leads to POST /intake/<id> (signed JSON, Mautic)');
 
 // ---- the whole file ---------------------------------------------------------------------------
