@@ -1,7 +1,7 @@
 // Intake end to end on the built worker: signed JSON leads and Mautic points webhooks become cards; decisions are
 // written back to HubSpot (record found by email) or, with crm: none, sent to the source's callback URL.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWorld, liveCards, REPS, type World } from './helpers/world.js';
+import { createWorld, liveCards, postgresTestUrl, REPS, type World } from './helpers/world.js';
 import {
   formLead,
   formsSource,
@@ -150,11 +150,23 @@ describe('intake end to end', () => {
     const handoffs = await intakeHandoffs(world);
     expect(handoffs.map((h) => h.externalId).sort()).toEqual(['forms:evt-2', `mautic:7001:${Date.parse(at)}`]);
   }, 90_000);
+});
+
+const engines = (['sqlite', 'postgres'] as const).filter((e) => e === 'sqlite' || postgresTestUrl() !== null);
+
+describe.each(engines)('intake across restarts (%s)', (engine) => {
+  let world: World;
+  let callbacks: CallbackServer | null = null;
+  afterEach(async () => {
+    await world?.close();
+    await callbacks?.close();
+    callbacks = null;
+  });
 
   it('kill -9 right after the 202 and mid-callback: every lead gets one card, replays and retries make no second one', async () => {
     callbacks = await startCallbackServer();
     const cb = callbacks;
-    world = await createWorld({ config: intakeOnly(cb.url) });
+    world = await createWorld({ engine, config: intakeOnly(cb.url) });
     await world.startWorker();
     const base = `http://127.0.0.1:${world.port}`;
     const leads = [11, 12, 13, 14].map((n) => formLead(n));
@@ -162,7 +174,7 @@ describe('intake end to end', () => {
     expect(first.body).toMatchObject({ stored: 4 });
     await world.stopWorker('SIGKILL');
     await world.startWorker();
-    await waitFor('four cards after the restart', () => allCards(world).length >= 4, 20_000);
+    await waitFor('four cards after the restart', () => allCards(world).length >= 4, 60_000);
     // The sender did not trust the first answer and sends the batch again (signed anew).
     const replay = await postIntake(base, leads);
     expect(replay.status).toBe(409);
@@ -177,10 +189,16 @@ describe('intake end to end', () => {
     await world.stopWorker('SIGKILL');
     cb.failNext(0);
     await world.startWorker();
-    await waitFor('the decision delivered after the restart', () => cb.received.length > 0, 30_000);
+    await waitFor('the decision delivered after the restart', () => cb.received.length > 0, 60_000);
     const store = await world.openStore();
     try {
-      await waitFor('the outbox idle', async () => (await store.listJobs({ state: 'pending' })).length === 0, 30_000);
+      await waitFor(
+        'the outbox idle',
+        async () =>
+          (await store.listJobs({ state: 'pending' })).length + (await store.listJobs({ state: 'running' })).length ===
+          0,
+        60_000,
+      );
     } finally {
       await store.close();
     }
@@ -190,5 +208,5 @@ describe('intake end to end', () => {
     const handoffs = await intakeHandoffs(world);
     expect(handoffs.length).toBe(4);
     expect(handoffs.filter((h) => h.state === 'accepted').length).toBe(1);
-  }, 120_000);
+  }, 180_000);
 });
