@@ -12,7 +12,7 @@ export const MAX_INTAKE_BODY = 1024 * 1024;
 
 /**
  * What storing one lead came to: a new hand-off, a delivery key seen before (`duplicate`), or a person who already
- * has an open hand-off from intake (`already_open`).
+ * has an open hand-off (`already_open`).
  */
 export interface StoredLead {
   status: 'stored' | 'duplicate' | 'already_open';

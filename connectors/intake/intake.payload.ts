@@ -14,6 +14,7 @@ import { headerValue, type HeaderBag } from './intake.signature.js';
 
 export const MAUTIC_EVENT = 'mautic.lead_points_change';
 const MAX_KEY_LENGTH = 200;
+const FUTURE_TOLERANCE_MS = 5 * 60_000;
 
 /** One lead of a delivery: an MQL to store, or one the source's criterion leaves out. */
 export type IntakeItem =
@@ -142,6 +143,12 @@ function leadOf(
   fields.channel ??= source.id;
   const mqlAtField = at('mqlAt');
   const mqlAt = (mqlAtField ? asTime(mqlAtField.value, mqlAtField.where, mqlAtField.path) : null) ?? now;
+  // A clock a little ahead is tolerated (as for signatures); an MQL time far in the future is a mapping mistake.
+  if (mqlAtField && mqlAt > now + FUTURE_TOLERANCE_MS)
+    throw new PayloadProblem(
+      mqlAtField.where,
+      `${mqlAtField.where}: ${new Date(mqlAt).toISOString()} is in the future`,
+    );
   return {
     source: 'intake',
     externalId: `${source.id}:${key}`,

@@ -1,5 +1,5 @@
 // receiveIntakeLeads: leads pushed to POST /intake/<id> are stored once per delivery key, and a person who
-// already has an open intake hand-off gets no second one. Deliveries are taken one at a time per process, so
+// already has an open hand-off (from intake or from the CRM source, found by email) gets no second one. Deliveries are taken one at a time per process, so
 // two copies of a delivery arriving together cannot both pass the check.
 import { isOpen } from '../domain/handoff-machine.js';
 import type { Lead } from '../domain/model.js';
@@ -22,9 +22,7 @@ export function createIntakeReceiver(deps: AppDeps): (leads: Lead[]) => Promise<
         continue;
       }
       if (lead.email !== null) {
-        const open = (await deps.store.findHandoffsByEmail(lead.email)).find(
-          (h) => h.source === lead.source && isOpen(h.state) && !h.imported,
-        );
+        const open = (await deps.store.findHandoffsByEmail(lead.email)).find((h) => isOpen(h.state) && !h.imported);
         if (open) {
           deps.logger.info({ handoffId: open.id }, 'intake lead already has an open hand-off');
           out.push({ status: 'already_open', handoffId: open.id });

@@ -42,7 +42,7 @@ describe('receiving intake leads', () => {
     expect(await d.store.findHandoffsByEmail('a@x.example')).toHaveLength(1);
   });
 
-  it('gives a person with an open intake hand-off no second one', async () => {
+  it('gives a person with an open hand-off (intake or CRM source) no second one', async () => {
     const d = deps();
     const receive = createIntakeReceiver(d);
     await receive([intakeLead('k1', 'b@x.example', 1_000)]);
@@ -50,6 +50,16 @@ describe('receiving intake leads', () => {
     expect(second?.status).toBe('already_open');
     const [other] = await receive([intakeLead('k3', 'c@x.example', 5_000)]);
     expect(other?.status).toBe('stored');
+    await d.store.ingest(
+      {
+        lead: makeLead({ source: 'hubspot', externalId: '77', email: 'D@x.example', mqlAt: 1_000 }),
+        hot: false,
+        imported: false,
+      },
+      2_000,
+    );
+    const [fromCrm] = await receive([intakeLead('k4', 'd@x.example', 5_000)]);
+    expect(fromCrm?.status).toBe('already_open');
   });
 });
 

@@ -103,6 +103,40 @@ describe('intake end to end', () => {
     expect(await world.stopWorker()).toBe(0);
   }, 90_000);
 
+  it('mixed with Salesforce as the CRM: Reject → the Lead with that email gets the status and a Task', async () => {
+    world = await createWorld({ salesforce: 'crm', config: (base) => ({ ...base, intake: [formsSource()] }) });
+    await world.startWorker();
+    const lead = formLead(5);
+    const [sfLead] = world.salesforce.control.seedLeads([
+      {
+        FirstName: 'Ines',
+        LastName: 'Intake 5',
+        Company: 'Acme 5',
+        Email: String(lead.email),
+        Status: 'Open - Not Contacted',
+      },
+    ]);
+    expect((await postIntake(`http://127.0.0.1:${world.port}`, lead)).status).toBe(202);
+    const { user, card } = await waitFor('a card', () => firstLiveCard(world), 15_000);
+    await world.slack.control.clickButton({ user, channel: card.channel, ts: card.ts, actionId: 'handoff_reject' });
+    await waitFor('the reject modal', () =>
+      world.slack.control.views(user).find((v) => v.type === 'modal' && !v.closed),
+    );
+    await world.slack.control.submitView({
+      user,
+      values: { reject_reason: { reason: 'not_icp' }, reject_note: { note: 'No budget this year' } },
+    });
+    await waitFor(
+      'the Salesforce Lead updated',
+      () => world.salesforce.control.record('Lead', sfLead!.Id as string)?.Status === 'Closed - Not Converted',
+      20_000,
+    );
+    const task = await waitFor('a completed Task on the Lead', () =>
+      world.salesforce.control.tasks().find((t) => t.WhoId === sfLead!.Id),
+    );
+    expect(String(task.Description)).toContain('No budget this year');
+  }, 90_000);
+
   it('crm: none → Accept → the decision is sent, signed, to the callback (retried after a 503); Mautic crossing → card', async () => {
     callbacks = await startCallbackServer();
     const cb = callbacks;

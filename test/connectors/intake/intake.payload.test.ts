@@ -95,6 +95,7 @@ describe('generic intake payload', () => {
       'leads[0].firstName',
     ],
     ['a bad date', json(lead('1', { at: 'soon' })), 422, 'leads[0].mqlAt'],
+    ['an MQL time a day ahead', json(lead('1', { at: NOW + 86_400_000 })), 422, 'leads[0].mqlAt'],
     ['an item that is no object', json([lead('1'), 7]), 422, 'leads[1]'],
   ])('refuses %s', (_label, raw, status, field) => {
     const r = parseGenericIntake(source(), raw, {}, NOW);
