@@ -68,3 +68,20 @@ export function createDecisionCallbacks(
     },
   };
 }
+
+/** Doctor: can a TCP connection to the callback's host and port be opened? Sends nothing. */
+export async function checkCallbackReachable(url: string, timeoutMs = 5_000): Promise<{ ok: boolean; detail: string }> {
+  const { connect } = await import('node:net');
+  const target = new URL(url);
+  const port = Number(target.port || (target.protocol === 'https:' ? 443 : 80));
+  return new Promise((resolve) => {
+    const socket = connect({ host: target.hostname, port });
+    const done = (ok: boolean, detail: string): void => {
+      socket.destroy();
+      resolve({ ok, detail });
+    };
+    socket.setTimeout(timeoutMs, () => done(false, `${target.host}: no connection within ${timeoutMs / 1000} s`));
+    socket.once('connect', () => done(true, `${target.host} accepts connections`));
+    socket.once('error', (err) => done(false, `${target.host}: ${err.message}`));
+  });
+}

@@ -2,7 +2,11 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { classifyCallbackStatus, createDecisionCallbacks } from '../../../connectors/intake/intake.callback.js';
+import {
+  checkCallbackReachable,
+  classifyCallbackStatus,
+  createDecisionCallbacks,
+} from '../../../connectors/intake/intake.callback.js';
 import { ConnectorError } from '../../../src/ports/failure.js';
 
 interface Seen {
@@ -76,5 +80,13 @@ describe('decision callbacks', () => {
     [429, 'rate_limited'],
   ])('HTTP %i is retried as %s (a decision is never dropped on the first refusal)', (status, kind) => {
     expect(classifyCallbackStatus(status, null).kind).toBe(kind);
+  });
+
+  it('doctor: a listening callback host is reachable, a closed port is not (nothing is sent)', async () => {
+    const { url, seen } = await receiver(204);
+    expect(await checkCallbackReachable(url)).toMatchObject({ ok: true });
+    expect(seen).toEqual([]);
+    const closed = await checkCallbackReachable('http://127.0.0.1:9/cb', 2_000);
+    expect(closed.ok).toBe(false);
   });
 });
