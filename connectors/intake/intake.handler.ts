@@ -15,7 +15,8 @@ export const MAX_INTAKE_BODY = 1024 * 1024;
  * has an open hand-off (`already_open`).
  */
 export interface StoredLead {
-  status: 'stored' | 'duplicate' | 'already_open';
+  /** in_progress: another replica holds this key right now (answered 503, the sender retries). */
+  status: 'stored' | 'duplicate' | 'already_open' | 'in_progress';
   handoffId: string | null;
 }
 
@@ -94,6 +95,18 @@ export function createIntakeHandler(
       alreadyOpen: count('already_open'),
       notMql: count('not_mql'),
     };
+    // A key another replica is storing right now: not known to be stored yet, so the sender must send it again.
+    if (results.some((r) => r.status === 'in_progress')) {
+      log.info(summary, 'intake delivery overlaps one being stored: retry');
+      if (!res.headersSent) res.setHeader('retry-after', '5');
+      reply(res, 503, {
+        ok: false,
+        error: 'a copy of this delivery is being stored right now; send it again',
+        ...summary,
+        results,
+      });
+      return;
+    }
     // Nothing new among MQLs that were all seen before: a replay. 409 tells the sender not to send it again.
     if (stored.length > 0 && summary.stored === 0) {
       log.info(summary, 'intake delivery replayed: nothing new');

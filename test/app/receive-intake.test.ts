@@ -63,6 +63,25 @@ describe('receiving intake leads', () => {
   });
 });
 
+describe('two replicas receiving the same delivery at once', () => {
+  it('one stores it; the other is told to retry (in_progress) or sees the duplicate; one hand-off', async () => {
+    const d = deps();
+    const replicaA = createIntakeReceiver(d);
+    const replicaB = createIntakeReceiver(d);
+    const results = await Promise.all([
+      replicaA([intakeLead('race', 'r@x.example', 1_000)]),
+      replicaB([intakeLead('race', 'r@x.example', 2_000)]),
+    ]);
+    const statuses = results.flat().map((r) => r.status);
+    expect(statuses.filter((s) => s === 'stored')).toHaveLength(1);
+    expect(statuses.some((s) => s === 'in_progress' || s === 'duplicate')).toBe(true);
+    expect(await d.store.findHandoffsByEmail('r@x.example')).toHaveLength(1);
+    // The key is free again: the retry is answered as a duplicate.
+    const [retry] = await replicaB([intakeLead('race', 'r@x.example', 3_000)]);
+    expect(retry?.status).toBe('duplicate');
+  });
+});
+
 describe('decisions on intake leads', () => {
   const handoff = makeHandoff({ id: 'h1', source: 'intake', externalId: 'forms:evt-9', email: 'a@x.example' });
   const input = {

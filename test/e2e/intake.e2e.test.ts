@@ -208,7 +208,7 @@ describe.each(engines)('intake across restarts (%s)', (engine) => {
     expect(first.body).toMatchObject({ stored: 4 });
     await world.stopWorker('SIGKILL');
     await world.startWorker();
-    await waitFor('four cards after the restart', () => allCards(world).length >= 4, 60_000);
+    await waitFor('four cards after the restart', () => allCards(world).length >= 4, 120_000);
     // The sender did not trust the first answer and sends the batch again (signed anew).
     const replay = await postIntake(base, leads);
     expect(replay.status).toBe(409);
@@ -223,7 +223,7 @@ describe.each(engines)('intake across restarts (%s)', (engine) => {
     await world.stopWorker('SIGKILL');
     cb.failNext(0);
     await world.startWorker();
-    await waitFor('the decision delivered after the restart', () => cb.received.length > 0, 60_000);
+    await waitFor('the decision delivered after the restart', () => cb.received.length > 0, 120_000);
     const store = await world.openStore();
     try {
       await waitFor(
@@ -242,5 +242,5 @@ describe.each(engines)('intake across restarts (%s)', (engine) => {
     const handoffs = await intakeHandoffs(world);
     expect(handoffs.length).toBe(4);
     expect(handoffs.filter((h) => h.state === 'accepted').length).toBe(1);
-  }, 180_000);
+  }, 420_000);
 });

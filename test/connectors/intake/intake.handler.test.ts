@@ -91,6 +91,28 @@ describe('intake handler', () => {
     expect(mixed.body).toMatchObject({ stored: 1, duplicates: 1 });
   });
 
+  it('503 with Retry-After when another replica is storing one of the keys right now', async () => {
+    const url = await start(async (leads) =>
+      leads.map((l) => ({ status: l.externalId === 'forms:busy' ? 'in_progress' : 'stored', handoffId: null })),
+    );
+    const body = JSON.stringify([
+      { id: 'busy', email: 'b@x.example', score: 99 },
+      { id: 'free', email: 'f@x.example', score: 99 },
+    ]);
+    const ts = String(Math.floor(Date.now() / 1000));
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'x-handoff-timestamp': ts,
+        'x-handoff-signature': `sha256=${createHmac('sha256', SECRET).update(`${ts}.${body}`).digest('hex')}`,
+      },
+      body,
+    });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(await res.json()).toMatchObject({ stored: 1, results: [{ status: 'in_progress' }, { status: 'stored' }] });
+  });
+
   it('202 with nothing stored when no lead is an MQL', async () => {
     let calls = 0;
     const url = await start(async () => {
