@@ -41,6 +41,9 @@ import { salesforceFromConfig } from '../connectors/salesforce/salesforce.from-c
 import { createSlackApp, type SlackApp } from '../connectors/slack/slack.app.js';
 import { createSlackNotifier } from '../connectors/slack/slack.notifier.js';
 import { createSmtpMailer } from '../connectors/email/smtp.mailer.js';
+import { createIntakeHandler } from '../connectors/intake/intake.handler.js';
+import { createDecisionCallbacks } from '../connectors/intake/intake.callback.js';
+import { createIntakeReceiver } from './app/receive-intake.js';
 
 export interface WorkerOptions {
   logger: RootLogger;
@@ -105,6 +108,7 @@ export function settingsFromConfig(config: Config): AppSettings {
       : null,
     email: config.email ? { managers: config.email.managers, marketing: config.email.marketing } : null,
     dashboardUrl: config.server.publicUrl ? `${config.server.publicUrl.replace(/\/+$/, '')}/dashboard` : null,
+    intakeCallbacks: config.intake.filter((s) => s.callback !== null).map((s) => s.id),
   };
 }
 
@@ -114,8 +118,10 @@ export function startFromMillis(config: Config, now: Millis): Millis {
 }
 
 interface Connectors {
-  source: LeadSource & { readonly pollDelayMultiplier?: number; readonly pausedUntil?: number | null };
-  crm: Crm;
+  /** null for source.kind intake: leads only arrive at POST /intake/<id>. */
+  source: (LeadSource & { readonly pollDelayMultiplier?: number; readonly pausedUntil?: number | null }) | null;
+  /** null for crm.kind none. */
+  crm: Crm | null;
   hubspotWebhook: RouteHandler | null;
 }
 
@@ -125,15 +131,17 @@ async function buildConnectors(
   logger: Logger,
   hooks: { onContactIds: (ids: string[]) => Promise<void>; onLimitWarning: (text: string) => void },
 ): Promise<Connectors> {
-  const uses = new Set([config.source.kind, config.crm.kind]);
+  const uses = new Set<string>([config.source.kind, config.crm.kind]);
   const hubspot = uses.has('hubspot') ? hubspotFromConfig(config, { logger }) : null;
   const salesforce = uses.has('salesforce') ? await salesforceFromConfig(config, { logger }) : null;
   const source =
-    config.source.kind === 'hubspot'
-      ? hubspot?.leadSource()
-      : salesforce?.leadSource({ onLimitWarning: hooks.onLimitWarning });
-  const crm = config.crm.kind === 'hubspot' ? hubspot?.crm() : salesforce?.crm();
-  if (!source || !crm) throw new Error('a connector the config names was not built');
+    config.source.kind === 'intake'
+      ? null
+      : config.source.kind === 'hubspot'
+        ? hubspot?.leadSource()
+        : salesforce?.leadSource({ onLimitWarning: hooks.onLimitWarning });
+  const crm = config.crm.kind === 'none' ? null : config.crm.kind === 'hubspot' ? hubspot?.crm() : salesforce?.crm();
+  if (source === undefined || crm === undefined) throw new Error('a connector the config names was not built');
   const hubspotWebhook =
     config.source.kind === 'hubspot' ? (hubspot?.webhookHandler(hooks.onContactIds) ?? null) : null;
   return { source, crm, hubspotWebhook };
@@ -240,10 +248,16 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       settings,
       logger,
       newId: () => randomUUID(),
-      route: planOffer({ store, crm: connectors.crm, settings, clock, logger: logger.child({ component: 'router' }) }),
+      route: planOffer({
+        store,
+        ...(connectors.crm ? { crm: connectors.crm } : {}),
+        settings,
+        clock,
+        logger: logger.child({ component: 'router' }),
+      }),
       routeBatch: routeBatch({
         store,
-        crm: connectors.crm,
+        ...(connectors.crm ? { crm: connectors.crm } : {}),
         settings,
         clock,
         logger: logger.child({ component: 'router' }),
@@ -252,7 +266,16 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       wake: () => wakeOutbox(),
       telemetry: prom.telemetry,
     };
-    const handlers = createJobHandlers(deps, { source: connectors.source, notifier, crm: connectors.crm, mailer });
+    const callbackTargets = Object.fromEntries(
+      config.intake.flatMap((s) => (s.callback ? [[s.id, { url: s.callback.url, secret: s.secret }]] : [])),
+    );
+    const handlers = createJobHandlers(deps, {
+      source: connectors.source,
+      notifier,
+      crm: connectors.crm,
+      mailer,
+      callbacks: createDecisionCallbacks(callbackTargets, { now: () => clock.now() }),
+    });
     // A job's kind names its connector first: "slack.message", "crm.update", "source.fetch".
     const connectorOf = (kind: string): string => kind.split('.')[0] ?? kind;
     const outbox = createOutbox({
@@ -321,7 +344,8 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
     // Loops. Every replica drains the outbox; polling, sweeping, withdrawal checks, alerts and digests
     // run on the replica holding the lease, and start on the tick that takes it.
     const stopping = new AbortController();
-    const startFrom = await ensureLiveFrom(deps, connectors.source.kind, startFromMillis(config, clock.now()));
+    const source = connectors.source;
+    const startFrom = source ? await ensureLiveFrom(deps, source.kind, startFromMillis(config, clock.now())) : 0;
     const pollEvery = connectors.hubspotWebhook ? config.source.pollEvery * 4 : config.source.pollEvery;
     const outboxLoop = startLoop({
       name: 'outbox',
@@ -337,7 +361,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
     wakeOutbox = () => outboxLoop.runNow();
     const leader = startLeader({
       store,
-      leaseName: `poller:${connectors.source.kind}`,
+      leaseName: `poller:${config.source.kind}`,
       workerId,
       leaseMs: intervals.leaseMs,
       now: () => clock.now(),
@@ -346,14 +370,13 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
     });
     const pollerLoop = leader.startLoop({
       name: 'poller',
-      intervalMs: () => pollEvery * (connectors.source.pollDelayMultiplier ?? 1),
+      intervalMs: () => pollEvery * (source?.pollDelayMultiplier ?? 1),
       runOnTakeover: true,
       tick: async (signal) => {
-        const paused = connectors.source.pausedUntil ?? null;
+        if (!source) return; // intake only: nothing to poll
+        const paused = source.pausedUntil ?? null;
         if (paused !== null && paused > clock.now()) return;
-        const summary = await connectorHealth.observe('source', () =>
-          pollSource(deps, connectors.source, { startFrom, signal }),
-        );
+        const summary = await connectorHealth.observe('source', () => pollSource(deps, source, { startFrom, signal }));
         if (summary.created > 0) {
           log.info({ created: summary.created, leads: summary.leads, pages: summary.pages }, 'poll stored new MQLs');
           wakeOutbox();
@@ -374,7 +397,8 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       intervalMs: intervals.withdrawalCheckMs,
       immediate: false,
       tick: async () => {
-        const r = await checkOpenHandoffs(deps, connectors.source);
+        if (!source) return;
+        const r = await checkOpenHandoffs(deps, source);
         if (r.withdrawn > 0) wakeOutbox();
       },
     });
@@ -435,6 +459,16 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       routes['POST /slack/events'] = (req, res) => app.handleRequest(req, res);
     }
     if (connectors.hubspotWebhook) routes['POST /webhooks/hubspot'] = connectors.hubspotWebhook;
+    // POST /intake/<id>: one route per intake source; 202 once its MQLs are stored.
+    const receiveIntake = createIntakeReceiver(deps);
+    for (const s of config.intake) {
+      routes[`POST /intake/${s.id}`] = createIntakeHandler({
+        source: s,
+        store: receiveIntake,
+        logger,
+        now: () => clock.now(),
+      });
+    }
     // GET /dashboard and /dashboard.csv: 404 (and a log line now) when server.dashboardToken is unset.
     const dashboard = createDashboardHandler({
       token: config.server.dashboardToken,

@@ -19,6 +19,7 @@ import type {
 } from '../ports/rep-notifier.js';
 import type { Job } from '../ports/store.js';
 import type { LeadSource } from '../ports/lead-source.js';
+import type { DecisionCallbacks } from '../ports/decision-callback.js';
 import { ingestLeads } from './ingest-leads.js';
 import type { AppDeps } from './deps.js';
 import type { JobKind, JobPayloads, SerializedOutcome } from './jobs.js';
@@ -45,6 +46,8 @@ export interface EffectPorts {
   notifier: RepNotifier | null;
   crm: Crm | null;
   mailer: Mailer | null;
+  /** Intake sources' callback URLs (absent: none configured). */
+  callbacks?: DecisionCallbacks | null;
 }
 
 const OK: JobResult = { ok: true };
@@ -567,6 +570,14 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
         return jobs.map((j) => byKey.get(j.id) ?? fail('transient', 'no result from the CRM for this note'));
       },
     },
+
+    // Callbacks go out side by side (4 at a time); each receiver may be slow.
+    'intake.callback': one(async (j) => {
+      if (!ports.callbacks) return fail('invalid', 'no intake callback is configured');
+      const p = payload<'intake.callback'>(j);
+      await ports.callbacks.send({ sourceId: p.sourceId, deliveryId: j.idempotencyKey, body: p.body });
+      return OK;
+    }, 4),
 
     'email.send': one(async (j) => {
       if (!ports.mailer) return fail('invalid', 'email is not configured');

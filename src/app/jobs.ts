@@ -45,6 +45,8 @@ export type JobPayloads = {
     ownerRepId?: string;
   };
   'crm.note': { handoffId: string; record: CrmRecordRef; subject: string; body: string };
+  /** A decision on a pushed lead, POSTed (signed) to its intake source's callback URL. */
+  'intake.callback': { handoffId: string; sourceId: string; body: Record<string, unknown> };
   /** A document the mailer lays out; a rendered mail comes only from jobs queued by earlier versions. */
   'email.send': { to: string[]; doc: MessageDoc } | MailMessage;
 };

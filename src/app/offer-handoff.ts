@@ -55,7 +55,8 @@ export function newOfferParts(
     trace: { why: plan.why ?? null, routing: plan.trace } satisfies StoredTrace,
   };
   const jobs: NewJob[] = [job('slack.offer', { offerId }, offerId, now, handoff.id)];
-  if (deps.settings.crm.assignOwnerOn === 'offer') jobs.push(ownerJob(handoff, plan.repId, `${offerId}:owner`, now));
+  if (deps.settings.crm.assignOwnerOn === 'offer' && deps.settings.crm.kind !== 'none')
+    jobs.push(ownerJob(handoff, plan.repId, `${offerId}:owner`, now));
   const team = findTeam(deps.settings, plan.teamId);
   if (handoff.hot && team?.channel) {
     jobs.push(job('slack.hot_notice', { offerId, channel: team.channel }, offerId, now, handoff.id));

@@ -6,12 +6,13 @@ import type {
   Rep,
   RoutingSettings,
   SlaSettings,
-  SourceKind,
+  CrmKind,
   Team,
 } from '../domain/model.js';
 
 export interface WriteBackSettings {
-  kind: SourceKind;
+  /** none: decisions are only recorded (and sent to an intake source's callback when it has one). */
+  kind: CrmKind;
   assignOwnerOn: 'accept' | 'offer';
   /** The CRM property that holds the owner (hubspot_owner_id, OwnerId). */
   ownerProperty: string;
@@ -33,6 +34,8 @@ export interface AppSettings {
   email: { managers: string[]; marketing: string[] } | null;
   /** Link to the dashboard for messages, when the server has a public URL. */
   dashboardUrl: string | null;
+  /** Intake source ids whose decisions go to their callback URL (absent: none). */
+  intakeCallbacks?: string[];
 }
 
 export function findRep(settings: AppSettings, id: string | null | undefined): Rep | undefined {

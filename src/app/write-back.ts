@@ -50,6 +50,46 @@ export function ownerJob(handoff: Handoff, repId: string, key: string, now: Mill
   );
 }
 
+/** The intake source id of a pushed lead (its external id is "<source id>:<delivery key>"), else null. */
+export function intakeSourceOf(handoff: Handoff): string | null {
+  if (handoff.source !== 'intake') return null;
+  const at = handoff.externalId.indexOf(':');
+  return at > 0 ? handoff.externalId.slice(0, at) : null;
+}
+
+/** The decision sent to an intake source's callback URL, when that source has one. */
+function callbackJob(
+  settings: AppSettings,
+  handoff: Handoff,
+  input: {
+    decision: 'accepted' | 'rejected';
+    rep: Rep | undefined;
+    reasonId: string | null;
+    note: string | null;
+    at: Millis;
+    key: string;
+  },
+): NewJob[] {
+  const sourceId = intakeSourceOf(handoff);
+  if (sourceId === null || !(settings.intakeCallbacks ?? []).includes(sourceId)) return [];
+  const reason = findReason(settings, input.reasonId);
+  const body = {
+    type: 'handoff.decision',
+    handoffId: handoff.id,
+    source: sourceId,
+    key: handoff.externalId.slice(sourceId.length + 1),
+    email: handoff.email,
+    decision: input.decision,
+    reason: input.reasonId === null ? null : { id: input.reasonId, label: reason?.label ?? input.reasonId },
+    note: input.note,
+    rep: input.rep ? { id: input.rep.id, name: input.rep.name, email: input.rep.email } : null,
+    decidedAt: new Date(input.at).toISOString(),
+  };
+  return [
+    job('intake.callback', { handoffId: handoff.id, sourceId, body }, `${input.key}:callback`, input.at, handoff.id),
+  ];
+}
+
 export function decisionJobs(
   settings: AppSettings,
   handoff: Handoff,
@@ -62,8 +102,10 @@ export function decisionJobs(
     key: string;
   },
 ): NewJob[] {
-  const jobs: NewJob[] = [];
+  const jobs: NewJob[] = callbackJob(settings, handoff, input);
   const crm = settings.crm;
+  // crm: none — the decision is recorded (and sent to the callback); nothing is written anywhere else.
+  if (crm.kind === 'none') return jobs;
   const values = templateValues(settings, { ...input, decision: input.decision });
   const section = input.decision === 'accepted' ? crm.onAccept : crm.onReject;
   const properties = renderProperties(section.set, values);

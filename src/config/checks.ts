@@ -70,6 +70,47 @@ export function crossCheck(rootValue: unknown): Problem[] {
       problems.push({ path: [kind], message: `required because ${why}` });
   }
 
+  // An intake-only setup needs somewhere for leads to arrive.
+  if (source.kind === 'intake' && asArray(root.intake).length === 0)
+    problems.push({ path: ['intake'], message: 'required because source.kind is intake (at least one intake source)' });
+  // Intake sources: what each preset needs, unique ids, and MQL conditions on fields the source maps (mautic maps
+  // score itself).
+  const intakeIds = new Map<string, number>();
+  asArray(root.intake).forEach((value, i) => {
+    const intake = asObject(value);
+    const mapped = new Set(Object.keys(asObject(intake.fields)));
+    const at = (key: string): PathSegment[] => ['intake', i, key];
+    if (intake.preset === 'mautic') {
+      if (intake.threshold === undefined)
+        problems.push({ path: at('threshold'), message: 'preset mautic needs the points threshold that makes an MQL' });
+      if (intake.idempotencyKey !== undefined)
+        problems.push({ path: at('idempotencyKey'), message: 'preset mautic uses the contact id and the event time' });
+      if (intake.mql !== undefined) problems.push({ path: at('mql'), message: 'preset mautic uses threshold' });
+    } else if (intake.preset === undefined || intake.preset === 'generic') {
+      if (intake.idempotencyKey === undefined)
+        problems.push({
+          path: at('idempotencyKey'),
+          message: 'a generic intake source needs idempotencyKey ({ field: … } or { header: … })',
+        });
+      if (!mapped.has('email'))
+        problems.push({ path: ['intake', i, 'fields', 'email'], message: 'a generic intake source must map email' });
+      if (intake.threshold !== undefined)
+        problems.push({ path: at('threshold'), message: 'is for preset mautic; a generic source uses mql' });
+    }
+    const id = text(intake.id);
+    if (id !== null) {
+      if (intakeIds.has(id)) problems.push({ path: at('id'), message: `duplicate intake source id "${id}"` });
+      else intakeIds.set(id, i);
+    }
+    for (const use of conditionFields(intake.mql, ['intake', i, 'mql'])) {
+      if (Object.hasOwn(LEAD_FIELDS, use.field) && !mapped.has(use.field) && intake.preset !== 'mautic')
+        problems.push({
+          path: use.path,
+          message: `field "${use.field}" is not mapped by this intake source (set intake[${i}].fields.${use.field})`,
+        });
+    }
+  });
+
   // Write-back templates name only what a decision provides.
   for (const section of ['onAccept', 'onReject', 'onRecycle'] as const) {
     for (const [property, value] of Object.entries(asObject(asObject(crm[section]).set))) {

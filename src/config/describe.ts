@@ -58,8 +58,22 @@ export function describeConfig(config: Config): string {
   const webhooks = source.kind === 'hubspot' ? `; webhooks ${config.hubspot?.webhookSecret ? 'on' : 'off'}` : '';
   lines.push([
     'source',
-    `${source.kind}: MQL = ${mql}${minScore}; polling every ${formatDuration(source.pollEvery)}${webhooks}; ${startFromText(source.startFrom)}`,
+    source.kind === 'intake'
+      ? 'intake only (nothing is polled)'
+      : `${source.kind}: MQL = ${mql}${minScore}; polling every ${formatDuration(source.pollEvery)}${webhooks}; ${startFromText(source.startFrom)}`,
   ]);
+  for (const s of config.intake) {
+    const mqlText =
+      s.preset === 'mautic'
+        ? `points cross ${s.threshold ?? '?'} upward`
+        : s.mql
+          ? formatCondition(s.mql)
+          : 'every lead';
+    lines.push([
+      `intake ${s.id}`,
+      `POST /intake/${s.id} (${s.preset}); MQL = ${mqlText}${s.callback ? `; decisions → ${s.callback.url}` : ''}`,
+    ]);
+  }
   lines.push([
     'hot lane',
     source.hot === null

@@ -12,3 +12,4 @@ export {
   isCalendarDate,
 } from './schema.js';
 export type { Config, DigestSettings, QuietHours, SalesforceAuth, StartFrom, WriteBack } from './schema.js';
+export type { IntakeFieldName, IntakeSourceConfig } from './schema.js';

@@ -34,6 +34,7 @@ export const CONFIG_SECTIONS: readonly string[] = [
   'alerts',
   'digests',
   'history',
+  'intake',
 ];
 
 function receivedType(input: unknown): string {

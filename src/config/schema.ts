@@ -19,6 +19,7 @@ import type {
   RoutingSettings,
   SlaSettings,
   SourceKind,
+  CrmKind,
   Team,
 } from '../domain/model.js';
 import { parseClockRange, parseWorkingHours } from '../domain/working-hours.js';
@@ -238,7 +239,9 @@ const startFrom = z
 
 const sourceSection = z
   .strictObject({
-    kind: z.enum(['hubspot', 'salesforce']).describe('Where MQLs come from'),
+    kind: z
+      .enum(['hubspot', 'salesforce', 'intake'])
+      .describe('Where MQLs come from; intake: only the intake sources (POST /intake/<id>), nothing is polled'),
     pollEvery: duration('How often to look for new MQLs').prefault('30s'),
     overlap: duration('How far each poll reaches back before the cursor (search indexes lag)').prefault('2m'),
     startFrom: startFrom.prefault('now'),
@@ -282,7 +285,12 @@ const writeBack = z.strictObject({
 
 const crmSection = z
   .strictObject({
-    kind: z.enum(['hubspot', 'salesforce']).optional().describe('Where outcomes are written (defaults to source.kind)'),
+    kind: z
+      .enum(['hubspot', 'salesforce', 'none'])
+      .optional()
+      .describe(
+        'Where outcomes are written (defaults to source.kind; none for source.kind intake): none records the decision here and sends it to the intake callback when set',
+      ),
     assignOwnerOn: z
       .enum(['accept', 'offer'])
       .default('accept')
@@ -652,6 +660,69 @@ const historySection = z
   })
   .describe('How `handoff backfill` infers the outcome of past MQLs (conditions on CRM properties)');
 
+/** Lead identity fields an intake source maps besides the lead fields (LEAD_FIELDS). */
+export const INTAKE_EXTRA_FIELDS = {
+  email: 'string',
+  firstName: 'string',
+  lastName: 'string',
+  /** When the lead became MQL (ISO 8601, or epoch seconds/milliseconds); default: when it was received. */
+  mqlAt: 'time',
+  recordUrl: 'string',
+} as const;
+export type IntakeFieldName = LeadFieldName | keyof typeof INTAKE_EXTRA_FIELDS;
+
+const DOTTED_PATH = /^[^.\s]+(\.[^.\s]+)*$/;
+const dottedPath = z
+  .string()
+  .regex(DOTTED_PATH, { error: 'expected a dotted path into the JSON body, e.g. lead.company.name' })
+  .describe('Dotted path into each lead of the JSON body (array items by index: items.0.value)');
+const intakeFieldsShape = Object.fromEntries(
+  [...Object.keys(INTAKE_EXTRA_FIELDS), ...Object.keys(LEAD_FIELDS)].map((name) => [
+    name,
+    dottedPath.optional().describe(`Path to "${name}" in each lead`),
+  ]),
+) as Record<IntakeFieldName, z.ZodOptional<typeof dottedPath>>;
+
+const intakeSourceSchema = z
+  .strictObject({
+    id: identifier('source').describe('Source id: leads are posted to POST /intake/<id>'),
+    preset: z
+      .enum(['generic', 'mautic'])
+      .default('generic')
+      .describe(
+        'generic: our signed JSON (X-Handoff-Timestamp, X-Handoff-Signature); mautic: its mautic.lead_points_change webhook',
+      ),
+    secret: secret('Shared secret that signs deliveries (and our callbacks), e.g. ${INTAKE_FORMS_SECRET}'),
+    idempotencyKey: z
+      .union([
+        z.strictObject({ field: dottedPath.describe('Path to a delivery id unique per lead in each lead') }),
+        z.strictObject({ header: z.string().min(1).describe('Request header holding the delivery id') }),
+      ])
+      .optional()
+      .describe('What makes a repeated delivery recognisable (generic: required; mautic: contact id + event time)'),
+    fields: z
+      .strictObject(intakeFieldsShape)
+      .optional()
+      .describe('Lead field → dotted path in each lead (generic: email is required; mautic: merged over its defaults)'),
+    mql: conditionSchema({ allowHot: false })
+      .optional()
+      .describe('Which leads are MQLs, e.g. { score: { gte: 80 } }; leads that fail it are answered and not stored'),
+    threshold: z
+      .number()
+      .optional()
+      .describe('mautic: a contact is an MQL when its points cross this upward (old < threshold <= new)'),
+    callback: z
+      .strictObject({ url: url("Where each decision is POSTed, signed with this source's secret") })
+      .optional()
+      .describe('Decisions on leads of this source are sent here from the outbox (retried, never dropped)'),
+    maxBatch: integer('Most leads one request may carry', 1, 1000).prefault(100),
+  })
+  .describe('A source that pushes leads (preset rules are checked in checks.ts, so all problems show at once)');
+
+const intakeSection = z
+  .array(intakeSourceSchema)
+  .describe('Sources that push leads to POST /intake/<id> (signed JSON, Mautic)');
+
 // ---- the whole file ---------------------------------------------------------------------------
 
 export const configInputSchema = z
@@ -678,6 +749,7 @@ export const configInputSchema = z
     alerts: alertsSection.prefault({}),
     digests: digestsSection.prefault({}),
     history: historySection.prefault({}),
+    intake: intakeSection.default([]),
   })
   .describe('handoff configuration (see config/handoff.example.yaml)');
 
@@ -704,6 +776,19 @@ export type SalesforceAuth =
       password: string;
       securityToken: string | null;
     };
+/** One source that pushes leads to POST /intake/<id>. */
+export interface IntakeSourceConfig {
+  id: string;
+  preset: 'generic' | 'mautic';
+  secret: string;
+  idempotencyKey: { field: string } | { header: string } | null;
+  /** Lead field → dotted path in each lead; for mautic its defaults merged with the configured ones. */
+  fields: Partial<Record<IntakeFieldName, string>>;
+  mql: Condition | null;
+  threshold: number | null;
+  callback: { url: string } | null;
+  maxBatch: number;
+}
 export interface DigestSettings {
   cron: string;
   timezone: string;
@@ -729,7 +814,7 @@ export interface Config {
     hot: HotLane | null;
   };
   crm: {
-    kind: SourceKind;
+    kind: CrmKind;
     assignOwnerOn: 'accept' | 'offer';
     onAccept: WriteBack;
     onReject: WriteBack;
@@ -772,6 +857,7 @@ export interface Config {
   };
   digests: { managers: DigestSettings | null; marketing: DigestSettings | null };
   history: { accepted: Condition; rejected: Condition; reasonProperty: string };
+  intake: IntakeSourceConfig[];
 }
 
 // ---- defaults that depend on the source / CRM -------------------------------------------------
@@ -799,9 +885,24 @@ export const DEFAULT_FIELDS: Record<SourceKind, Partial<Record<LeadFieldName, st
     industry: 'Industry',
     channel: 'LeadSource',
   },
+  // Intake sources map their own fields (intake[].fields).
+  intake: {},
 };
 
-const DEFAULT_WRITES: Record<SourceKind, { accept: Record<string, string>; reject: Record<string, string> }> = {
+/** Where Mautic puts a contact's fields in a webhook event (contact.fields.<group>.<alias>.value). */
+export const MAUTIC_DEFAULT_FIELDS: Partial<Record<IntakeFieldName, string>> = {
+  email: 'contact.fields.core.email.value',
+  firstName: 'contact.fields.core.firstname.value',
+  lastName: 'contact.fields.core.lastname.value',
+  company: 'contact.fields.core.company.value',
+  title: 'contact.fields.core.position.value',
+  country: 'contact.fields.core.country.value',
+  score: 'points.new_points',
+  mqlAt: 'timestamp',
+};
+
+const DEFAULT_WRITES: Record<CrmKind, { accept: Record<string, string>; reject: Record<string, string> }> = {
+  none: { accept: {}, reject: {} },
   hubspot: {
     accept: { hs_lead_status: 'OPEN', handoff_status: 'accepted', handoff_rep: '{{rep.name}}' },
     reject: {
@@ -845,6 +946,12 @@ export const DEFAULT_HISTORY: Record<SourceKind, { accepted: Condition; rejected
       rejected: inList('props.Status', ['Closed - Not Converted']),
       reasonProperty: 'Handoff_Rejection_Reason__c',
     },
+    // Intake sources have no history to read back; these only fit a lead file with these props.
+    intake: {
+      accepted: { kind: 'compare', field: 'props.handoff_status', op: 'eq', value: 'accepted' },
+      rejected: { kind: 'compare', field: 'props.handoff_status', op: 'eq', value: 'rejected' },
+      reasonProperty: 'handoff_rejection_reason',
+    },
   };
 
 const nonEmpty = (s: string | undefined): string | null => (s === undefined || s.trim() === '' ? null : s);
@@ -854,7 +961,7 @@ const asText = (values: Record<string, string | number | boolean> | undefined): 
 /** The full schema: YAML form in, Config out. */
 export const configSchema = configInputSchema.transform((c): Config => {
   const sourceKind = c.source.kind;
-  const crmKind = c.crm.kind ?? sourceKind;
+  const crmKind: CrmKind = c.crm.kind ?? (sourceKind === 'intake' ? 'none' : sourceKind);
 
   const fields: Partial<Record<LeadFieldName, string>> = { ...DEFAULT_FIELDS[sourceKind] };
   for (const [name, property] of Object.entries(c.fields ?? {}) as Array<[LeadFieldName, string | null | undefined]>) {
@@ -1025,5 +1132,23 @@ export const configSchema = configInputSchema.transform((c): Config => {
       rejected: c.history.rejected ?? defaultHistory.rejected,
       reasonProperty: c.history.reasonProperty ?? defaultHistory.reasonProperty,
     },
+    intake: c.intake.map(
+      (s): IntakeSourceConfig => ({
+        id: s.id,
+        preset: s.preset,
+        secret: s.secret,
+        idempotencyKey: s.idempotencyKey ?? null,
+        fields: {
+          ...(s.preset === 'mautic' ? MAUTIC_DEFAULT_FIELDS : {}),
+          ...(Object.fromEntries(Object.entries(s.fields ?? {}).filter(([, v]) => v !== undefined)) as Partial<
+            Record<IntakeFieldName, string>
+          >),
+        },
+        mql: s.mql ?? null,
+        threshold: s.threshold ?? null,
+        callback: s.callback ? { url: s.callback.url } : null,
+        maxBatch: s.maxBatch,
+      }),
+    ),
   };
 });

@@ -2,7 +2,10 @@
 // Plain types only. All times are epoch milliseconds (UTC); calendar dates are 'YYYY-MM-DD' strings.
 
 export type Millis = number;
-export type SourceKind = 'hubspot' | 'salesforce';
+/** Where a lead came from: a polled CRM, or `intake` (pushed to POST /intake/<id>: generic JSON, Mautic). */
+export type SourceKind = 'hubspot' | 'salesforce' | 'intake';
+/** Where outcomes are written: a CRM, or `none` (recorded here, and sent to an intake callback when set). */
+export type CrmKind = Exclude<SourceKind, 'intake'> | 'none';
 
 /** Lead fields that cards and rules use, mapped from CRM properties by the `fields` config section. */
 export const LEAD_FIELDS = {

@@ -1,5 +1,5 @@
 // Bad input against the built worker: thousands of generated malformed, unsigned, replayed, oversized and
-// wrong-type requests to POST /slack/events and POST /webhooks/hubspot. Every one must get a 4xx, the worker must
+// wrong-type requests to POST /slack/events, POST /webhooks/hubspot and POST /intake/<id>. Every one must get a 4xx, the worker must
 // stay up (alive, answering /healthz) and the store must not change (no hand-off, event or job written).
 import { createHash, createHmac } from 'node:crypto';
 import { Agent, request } from 'node:http';
@@ -7,6 +7,16 @@ import { sql } from 'kysely';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorld, SECRETS, type World } from './helpers/world.js';
+import {
+  formLead,
+  formsSource,
+  INTAKE_SECRET,
+  intakeHeaders,
+  MAUTIC_SECRET,
+  mauticBody,
+  mauticSource,
+} from './helpers/intake.js';
+import { waitFor } from '../helpers/wait.js';
 
 interface BadRequest {
   /** What kind of bad input this is (reported on failure). */
@@ -549,4 +559,262 @@ describe('signed requests that are not Slack payloads', () => {
     expect(report).toEqual([]);
     await expectUnharmed(world, before);
   }, 60_000);
+});
+
+// ---- intake: POST /intake/forms (generic, signed) and POST /intake/mautic ------------------------------------------
+
+function mauticSig(body: Buffer, secret = MAUTIC_SECRET): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    'webhook-signature': createHmac('sha256', secret).update(body).digest('base64'),
+  };
+}
+
+/** Generic intake and Mautic requests, each with one flaw; `replayKey` is a delivery the store already holds. */
+function intakeRequests(replay: Record<string, unknown>): BadRequest[] {
+  const out: BadRequest[] = [];
+  const add = (
+    label: string,
+    path: string,
+    body: string | Buffer,
+    headers: Record<string, string>,
+    expect: number[],
+    extra: Partial<BadRequest> = {},
+  ): void => {
+    out.push({
+      label,
+      method: 'POST',
+      path,
+      headers,
+      body: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'),
+      expect,
+      ...extra,
+    });
+  };
+  const forms = (
+    label: string,
+    payload: unknown,
+    expect: number[],
+    sign: { secret?: string; atMs?: number } = {},
+  ): void => {
+    const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+    add(
+      label,
+      '/intake/forms',
+      body,
+      { 'content-type': 'application/json', ...intakeHeaders(sign.secret ?? INTAKE_SECRET, body, sign.atMs) },
+      expect,
+    );
+  };
+  const lead = (i: number, overrides: Record<string, unknown> = {}): Record<string, unknown> =>
+    formLead(100_000 + i, overrides);
+
+  for (let i = 0; i < 100; i++)
+    add('intake: unsigned', '/intake/forms', JSON.stringify(lead(i)), { 'content-type': 'application/json' }, [401]);
+  for (let i = 0; i < 100; i++) forms('intake: signed with the wrong secret', lead(i), [401], { secret: `wrong-${i}` });
+  for (let i = 0; i < 100; i++) {
+    // Outside the 5-minute window both ways; the margin covers the time between signing and checking.
+    const skew = (330 + i * 61) * 1000 * (i % 2 === 0 ? 1 : -1);
+    forms(`intake: timestamp ${skew > 0 ? 'too old' : 'in the future'}`, lead(i), [401], { atMs: Date.now() - skew });
+  }
+  for (let i = 0; i < 50; i++) {
+    const signed = JSON.stringify(lead(i));
+    add(
+      'intake: signature of another body',
+      '/intake/forms',
+      JSON.stringify(lead(i + 1)),
+      { 'content-type': 'application/json', ...intakeHeaders(INTAKE_SECRET, signed) },
+      [401],
+    );
+  }
+  for (let i = 0; i < 50; i++) {
+    const body = JSON.stringify(lead(i));
+    const h = intakeHeaders(INTAKE_SECRET, body);
+    h['X-Handoff-Timestamp'] = ['', 'abc', '-1', '1e9', ' 12'][i % 5] as string;
+    add(
+      'intake: malformed timestamp header',
+      '/intake/forms',
+      body,
+      { 'content-type': 'application/json', ...h },
+      [401],
+    );
+  }
+  for (let i = 0; i < 20; i++) {
+    const body = JSON.stringify(lead(i));
+    const h = intakeHeaders(INTAKE_SECRET, body);
+    h['X-Handoff-Signature'] = ['', 'sha256=', 'md5=abc', h['X-Handoff-Signature']!.slice(0, 20)][i % 4] as string;
+    add('intake: missing or cut signature', '/intake/forms', body, { 'content-type': 'application/json', ...h }, [401]);
+  }
+  for (const text of notJson(100, 5)) forms('intake: signed, not JSON', text, [400]);
+  forms('intake: signed, empty batch', [], [400]);
+  // Leads the mapping cannot read: a required field missing, or a value of the wrong type.
+  const unmapped: Array<[string, Record<string, unknown>]> = [
+    ['no email', { email: undefined }],
+    ['no idempotency key', { eventId: undefined }],
+    ['no score (the mql condition needs it)', { score: undefined }],
+  ];
+  const wrong: Array<[string, Record<string, unknown>]> = [
+    ['score is text', { score: 'high' }],
+    ['score is a list', { score: [90] }],
+    ['email is no address', { email: 'not-an-address' }],
+    ['email is an object', { email: { at: 'x' } }],
+    ['company name is an object', { company: { name: { first: 'A' }, country: 'DE', size: 3 } }],
+    ['employees is text', { company: { name: 'A', country: 'DE', size: 'many' } }],
+    ['idempotency key is an object', { eventId: { id: 1 } }],
+    ['idempotency key too long', { eventId: 'k'.repeat(201) }],
+  ];
+  for (let i = 0; i < 40; i++) {
+    for (const [label, overrides] of [...unmapped, ...wrong]) {
+      forms(`intake: signed, ${label}`, lead(i, overrides), [422]);
+      // In a batch, with good leads around it: the whole delivery is refused, none of it stored.
+      forms(`intake: signed batch, one lead ${label}`, [lead(1_000 + i), lead(2_000 + i, overrides)], [422]);
+    }
+  }
+  for (let i = 0; i < 20; i++)
+    forms(
+      'intake: signed, not a lead object',
+      [lead(i), [1, 2], JSON.stringify('x'), null][1 + (i % 3)] as unknown,
+      [422],
+    );
+  forms('intake: signed batch, a key twice', [lead(1), lead(1)], [422]);
+  forms(
+    'intake: signed batch, over maxBatch',
+    Array.from({ length: 101 }, (_, i) => lead(i)),
+    [413],
+  );
+  for (let i = 0; i < 30; i++) {
+    // The same delivery again (signed anew, as a sender's retry is): nothing new, 409.
+    forms('intake: replayed idempotency key', replay, [409]);
+    forms('intake: replayed idempotency key in a batch', [replay, { ...replay }], [422]);
+  }
+  for (let i = 0; i < 10; i++) {
+    const body = Buffer.alloc(1024 * 1024 + 1 + i * 4096, 0x5b);
+    add('intake: oversized, announced', '/intake/forms', body, { 'content-type': 'application/json' }, [413]);
+    add('intake: oversized, chunked', '/intake/forms', body, { 'content-type': 'application/json' }, [413], {
+      chunked: true,
+    });
+  }
+  for (let i = 0; i < 8; i++)
+    out.push({
+      label: 'intake: wrong method',
+      method: ['GET', 'PUT', 'DELETE', 'PATCH'][i % 4] as string,
+      path: '/intake/forms',
+      headers: {},
+      body: Buffer.alloc(0),
+      expect: [405],
+    });
+  out.push({
+    label: 'intake: unknown source',
+    method: 'POST',
+    path: '/intake/nope',
+    headers: {},
+    body: Buffer.from('{}'),
+    expect: [404],
+  });
+
+  // Mautic.
+  const crossing = (i: number): Buffer =>
+    Buffer.from(
+      mauticBody([{ id: 9_000 + i, email: `m${i}@oss.example`, old: 10, new: 150, at: new Date().toISOString() }]),
+    );
+  for (let i = 0; i < 50; i++)
+    add('mautic: unsigned', '/intake/mautic', crossing(i), { 'content-type': 'application/json' }, [401]);
+  for (let i = 0; i < 50; i++)
+    add('mautic: wrong secret', '/intake/mautic', crossing(i), mauticSig(crossing(i), `wrong-${i}`), [401]);
+  for (let i = 0; i < 50; i++)
+    add('mautic: signature of another body', '/intake/mautic', crossing(i + 1), mauticSig(crossing(i)), [401]);
+  for (const text of notJson(50, 6)) {
+    const body = Buffer.from(text, 'utf8');
+    add('mautic: signed, not JSON', '/intake/mautic', body, mauticSig(body), [400]);
+  }
+  const event = JSON.parse(crossing(0).toString('utf8'))['mautic.lead_points_change'][0] as Record<string, unknown>;
+  const broken: Array<[string, unknown, number]> = [
+    ['events not a list', { 'mautic.lead_points_change': { a: 1 } }, 422],
+    ['body a list', [event], 400],
+    [
+      'points not numbers',
+      { 'mautic.lead_points_change': [{ ...event, points: { old_points: 'a', new_points: 'b' } }] },
+      422,
+    ],
+    ['no points', { 'mautic.lead_points_change': [{ ...event, points: undefined }] }, 422],
+    ['no contact id', { 'mautic.lead_points_change': [{ ...event, contact: { fields: {} } }] }, 422],
+    ['bad timestamp', { 'mautic.lead_points_change': [{ ...event, timestamp: 'yesterday' }] }, 422],
+    [
+      'no email on a crossing contact',
+      { 'mautic.lead_points_change': [{ ...event, contact: { id: 5, fields: { core: {} } } }] },
+      422,
+    ],
+  ];
+  for (let i = 0; i < 20; i++) {
+    for (const [label, payload, status] of broken) {
+      const body = Buffer.from(JSON.stringify(payload));
+      add(`mautic: signed, ${label}`, '/intake/mautic', body, mauticSig(body), [status]);
+    }
+  }
+  for (let i = 0; i < 10; i++) {
+    const body = Buffer.alloc(1024 * 1024 + 1 + i * 4096, 0x7b);
+    add('mautic: oversized', '/intake/mautic', body, mauticSig(body), [413], { chunked: i % 2 === 0 });
+  }
+  return out;
+}
+
+describe('intake deliveries with a flaw', () => {
+  let world: World;
+  const replay = formLead(424_242);
+  beforeAll(async () => {
+    world = await createWorld({
+      config: (base) => ({
+        ...base,
+        sla: { acceptWithin: '1h', remindAt: false, maxOffers: 2 },
+        intake: [formsSource(), mauticSource(100)],
+      }),
+    });
+    await world.startWorker();
+  }, 60_000);
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it('get the right 4xx (401 signature, 400 not JSON, 422 naming the field, 413 too large, 409 replay) and store nothing', async () => {
+    // One real delivery first, so that its replays have something to repeat; wait until its card is out.
+    const body = JSON.stringify(replay);
+    const first = await send(world.port, new Agent(), {
+      label: 'control',
+      method: 'POST',
+      path: '/intake/forms',
+      headers: { 'content-type': 'application/json', ...intakeHeaders(INTAKE_SECRET, body) },
+      body: Buffer.from(body),
+      expect: [202],
+    });
+    expect(first.status).toBe(202);
+    const store = await world.openStore();
+    try {
+      await waitFor('the outbox idle after the real delivery', async () => {
+        const pending = await store.listJobs({ state: 'pending' });
+        const running = await store.listJobs({ state: 'running' });
+        return pending.length + running.length === 0 && (await store.listJobs({ kind: 'slack.offer' })).length === 1;
+      });
+    } finally {
+      await store.close();
+    }
+    const before = await storeCounts(world);
+    const requests = intakeRequests(replay);
+    expect(requests.length).toBeGreaterThan(1_000);
+    const { report } = await sendAll(world, requests);
+    expect(report).toEqual([]);
+    await expectUnharmed(world, before);
+
+    // The answer names the field.
+    const bad = JSON.stringify(formLead(7, { score: 'high' }));
+    const res = await fetch(`http://127.0.0.1:${world.port}/intake/forms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...intakeHeaders(INTAKE_SECRET, bad) },
+      body: bad,
+    });
+    expect(res.status).toBe(422);
+    expect(await res.json()).toMatchObject({
+      field: 'leads[0].score',
+      error: expect.stringContaining('expected a number'),
+    });
+  }, 120_000);
 });

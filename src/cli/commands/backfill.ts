@@ -60,6 +60,8 @@ export function backfillPeriod(opts: { since: string; until?: string }, now: Mil
 
 /** The configured source's past MQLs (the Salesforce modules load only for a Salesforce source). */
 async function historySourceFromConfig(config: Config, logger: Logger): Promise<HistorySource> {
+  if (config.source.kind === 'intake')
+    throw new InputError('input.invalid', ['source.kind is intake: there is no CRM history to read; use --from FILE']);
   return config.source.kind === 'hubspot'
     ? hubspotFromConfig(config, { logger }).historySource()
     : (await salesforceFromConfig(config, { logger })).historySource();

@@ -9,6 +9,7 @@ import type { CheckLine } from '../../../connectors/hubspot/hubspot.setup.js';
 import { salesforceFromConfig } from '../../../connectors/salesforce/salesforce.from-config.js';
 import { createSlackWebClient } from '../../../connectors/slack/slack.client.js';
 import { createSmtpMailer } from '../../../connectors/email/smtp.mailer.js';
+import { checkCallbackReachable } from '../../../connectors/intake/intake.callback.js';
 import { ExitSignal, type CliIo } from '../context.js';
 
 function message(err: unknown): string {
@@ -40,6 +41,18 @@ export async function runDoctor(config: Config, io: CliIo): Promise<CheckLine[]>
       .then((salesforce) => salesforce.check())
       .catch((err: unknown) => [{ name: 'salesforce', ok: false, detail: message(err) }]);
     lines.push(...checks.map((l) => ({ ...l, name: `salesforce: ${l.name}` })));
+  }
+  for (const s of config.intake) {
+    const base = config.server.publicUrl?.replace(/\/+$/, '') ?? '';
+    lines.push({
+      name: `intake: ${s.id}`,
+      ok: true,
+      detail: `${s.preset === 'mautic' ? 'Mautic webhook' : 'signed JSON'} at POST ${base}/intake/${s.id}`,
+    });
+    if (s.callback) {
+      const reach = await checkCallbackReachable(s.callback.url);
+      lines.push({ name: `intake: ${s.id} callback`, ...reach });
+    }
   }
   if (config.slack) {
     const client = createSlackWebClient({ botToken: config.slack.botToken, apiUrl: config.slack.apiUrl });
