@@ -93,7 +93,7 @@ export function settingsFromConfig(config: Config): AppSettings {
     crm: {
       kind: config.crm.kind,
       assignOwnerOn: config.crm.assignOwnerOn,
-      ownerProperty: config.crm.kind === 'hubspot' ? 'hubspot_owner_id' : 'OwnerId',
+      ownerProperty: ownerPropertyOf(config),
       onAccept: config.crm.onAccept,
       onReject: config.crm.onReject,
       onRecycle,
@@ -104,6 +104,12 @@ export function settingsFromConfig(config: Config): AppSettings {
     email: config.email ? { managers: config.email.managers, marketing: config.email.marketing } : null,
     dashboardUrl: config.server.publicUrl ? `${config.server.publicUrl.replace(/\/+$/, '')}/dashboard` : null,
   };
+}
+
+/** The CRM property that holds the owner; Marketo has none unless marketo.ownerField names one ('' = none). */
+function ownerPropertyOf(config: Config): string {
+  if (config.crm.kind === 'marketo') return config.marketo?.ownerField ?? '';
+  return config.crm.kind === 'hubspot' ? 'hubspot_owner_id' : 'OwnerId';
 }
 
 export function startFromMillis(config: Config, now: Millis): Millis {

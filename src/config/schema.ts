@@ -238,7 +238,7 @@ const startFrom = z
 
 const sourceSection = z
   .strictObject({
-    kind: z.enum(['hubspot', 'salesforce']).describe('Where MQLs come from'),
+    kind: z.enum(['hubspot', 'salesforce', 'marketo']).describe('Where MQLs come from'),
     pollEvery: duration('How often to look for new MQLs').prefault('30s'),
     overlap: duration('How far each poll reaches back before the cursor (search indexes lag)').prefault('2m'),
     startFrom: startFrom.prefault('now'),
@@ -253,7 +253,9 @@ const sourceSection = z
           .string()
           .min(1)
           .optional()
-          .describe('Salesforce: the Lead Status value that means MQL (default "Marketing Qualified")'),
+          .describe(
+            'Salesforce: the Lead Status value that means MQL (default "Marketing Qualified"); Marketo: the value of marketo.statusField that means MQL (optional)',
+          ),
         minScore: z.number().optional().describe('Only leads whose mapped score (fields.score) is at least this'),
         dateField: z
           .string()
@@ -282,7 +284,10 @@ const writeBack = z.strictObject({
 
 const crmSection = z
   .strictObject({
-    kind: z.enum(['hubspot', 'salesforce']).optional().describe('Where outcomes are written (defaults to source.kind)'),
+    kind: z
+      .enum(['hubspot', 'salesforce', 'marketo'])
+      .optional()
+      .describe('Where outcomes are written (defaults to source.kind)'),
     assignOwnerOn: z
       .enum(['accept', 'offer'])
       .default('accept')
@@ -366,6 +371,48 @@ const salesforceSection = z
     auth: salesforceAuth,
   })
   .describe('Salesforce connection (needed when source.kind or crm.kind is salesforce)');
+
+const MUNCHKIN_PATTERN = /^\d{3}-[A-Za-z]{3}-\d{3}$/;
+const marketoSection = z
+  .strictObject({
+    munchkinId: z
+      .string()
+      .regex(MUNCHKIN_PATTERN, { error: 'expected a Munchkin id such as 123-ABC-456' })
+      .optional()
+      .describe('Munchkin account id (123-ABC-456); the REST endpoint is then https://<id>.mktorest.com'),
+    baseUrl: optionalUrl('REST API endpoint without /rest (Admin > Web Services), e.g. https://123-ABC-456.mktorest.com'),
+    identityUrl: optionalUrl('Identity endpoint (default: baseUrl + /identity)'),
+    clientId: secret('Custom service client id (Admin > LaunchPoint), e.g. ${MARKETO_CLIENT_ID}'),
+    clientSecret: secret('Custom service client secret, e.g. ${MARKETO_CLIENT_SECRET}'),
+    activityTypeIds: z
+      .array(z.number().int().min(1))
+      .min(1)
+      .max(10, { error: 'Marketo takes at most 10 activity types per call' })
+      .default([22, 13])
+      .describe('Activity types that can make a lead an MQL: 22 Change Score, 13 Change Data Value (status fields)'),
+    statusField: z
+      .string()
+      .min(1)
+      .default('leadStatus')
+      .describe('Lead field (REST name) compared with source.mql.status'),
+    ownerField: optionalText(
+      "crm.kind marketo: a lead field that gets the rep's email as owner (Marketo has no lead owner of its own)",
+    ),
+    dailyQuota: integer('API calls per day of your subscription (Admin > Web Services)', 1).prefault(50_000),
+    warnAt: percent('Alert the managers when this share of the daily quota is used').prefault('80%'),
+    rateLimit: integer('Calls per 20 seconds (Marketo allows 100)', 1, 100).prefault(100),
+  })
+  .superRefine((m, ctx) => {
+    if (m.munchkinId === undefined && (m.baseUrl ?? '') === '') {
+      ctx.issues.push({
+        code: 'custom',
+        message: 'give munchkinId or baseUrl (the REST endpoint)',
+        path: ['baseUrl'],
+        input: undefined,
+      });
+    }
+  })
+  .describe('Marketo connection (needed when source.kind or crm.kind is marketo)');
 
 const slackSection = z
   .strictObject({
@@ -663,6 +710,7 @@ export const configInputSchema = z
     fields: fieldsSection.optional(),
     hubspot: hubspotSection.optional(),
     salesforce: salesforceSection.optional(),
+    marketo: marketoSection.optional(),
     slack: slackSection.optional(),
     email: emailSection.optional(),
     reps: z.array(repSchema).default([]).describe('Sales reps who receive leads'),
@@ -704,6 +752,20 @@ export type SalesforceAuth =
       password: string;
       securityToken: string | null;
     };
+export interface MarketoSettings {
+  /** REST endpoint without /rest, no trailing slash. */
+  baseUrl: string;
+  identityUrl: string;
+  clientId: string;
+  clientSecret: string;
+  activityTypeIds: number[];
+  statusField: string;
+  ownerField: string | null;
+  dailyQuota: number;
+  /** 0–100. */
+  warnAtPercent: number;
+  ratePer20s: number;
+}
 export interface DigestSettings {
   cron: string;
   timezone: string;
@@ -745,6 +807,7 @@ export interface Config {
     rateLimit: number;
   } | null;
   salesforce: { loginUrl: string; apiVersion: string; auth: SalesforceAuth } | null;
+  marketo: MarketoSettings | null;
   slack: {
     mode: 'http' | 'socket';
     botToken: string;
@@ -799,6 +862,15 @@ export const DEFAULT_FIELDS: Record<SourceKind, Partial<Record<LeadFieldName, st
     industry: 'Industry',
     channel: 'LeadSource',
   },
+  marketo: {
+    title: 'title',
+    company: 'company',
+    country: 'country',
+    employees: 'numberOfEmployees',
+    industry: 'industry',
+    score: 'leadScore',
+    channel: 'leadSource',
+  },
 };
 
 const DEFAULT_WRITES: Record<SourceKind, { accept: Record<string, string>; reject: Record<string, string> }> = {
@@ -815,6 +887,10 @@ const DEFAULT_WRITES: Record<SourceKind, { accept: Record<string, string>; rejec
   salesforce: {
     accept: { Status: 'Working - Contacted' },
     reject: { Status: 'Closed - Not Converted' },
+  },
+  marketo: {
+    accept: { leadStatus: 'Sales Accepted' },
+    reject: { leadStatus: 'Sales Rejected' },
   },
 };
 
@@ -845,11 +921,33 @@ export const DEFAULT_HISTORY: Record<SourceKind, { accepted: Condition; rejected
       rejected: inList('props.Status', ['Closed - Not Converted']),
       reasonProperty: 'Handoff_Rejection_Reason__c',
     },
+    marketo: {
+      accepted: inList('props.leadStatus', ['Sales Accepted', 'Sales Qualified']),
+      rejected: inList('props.leadStatus', ['Sales Rejected']),
+      reasonProperty: 'handoffRejectionReason',
+    },
   };
 
 const nonEmpty = (s: string | undefined): string | null => (s === undefined || s.trim() === '' ? null : s);
 const asText = (values: Record<string, string | number | boolean> | undefined): Record<string, string> | undefined =>
   values === undefined ? undefined : Object.fromEntries(Object.entries(values).map(([k, v]) => [k, String(v)]));
+
+function marketoSettings(m: z.output<typeof marketoSection>): MarketoSettings {
+  const given = nonEmpty(m.baseUrl);
+  const baseUrl = (given ?? `https://${m.munchkinId ?? ''}.mktorest.com`).replace(/\/+$/, '').replace(/\/rest$/, '');
+  return {
+    baseUrl,
+    identityUrl: (nonEmpty(m.identityUrl) ?? `${baseUrl}/identity`).replace(/\/+$/, ''),
+    clientId: m.clientId,
+    clientSecret: m.clientSecret,
+    activityTypeIds: [...new Set(m.activityTypeIds)],
+    statusField: m.statusField,
+    ownerField: nonEmpty(m.ownerField),
+    dailyQuota: m.dailyQuota,
+    warnAtPercent: m.warnAt,
+    ratePer20s: m.rateLimit,
+  };
+}
 
 /** The full schema: YAML form in, Config out. */
 export const configSchema = configInputSchema.transform((c): Config => {
@@ -933,7 +1031,12 @@ export const configSchema = configInputSchema.transform((c): Config => {
       startFrom: c.source.startFrom,
       mql: {
         lifecycleStage: sourceKind === 'hubspot' ? (c.source.mql.lifecycleStage ?? 'marketingqualifiedlead') : null,
-        status: sourceKind === 'salesforce' ? (c.source.mql.status ?? 'Marketing Qualified') : null,
+        status:
+          sourceKind === 'salesforce'
+            ? (c.source.mql.status ?? 'Marketing Qualified')
+            : sourceKind === 'marketo'
+              ? (c.source.mql.status ?? null)
+              : null,
         minScore: c.source.mql.minScore ?? null,
         dateField:
           c.source.mql.dateField ?? (sourceKind === 'hubspot' ? 'hs_lifecyclestage_marketingqualifiedlead_date' : null),
@@ -949,7 +1052,8 @@ export const configSchema = configInputSchema.transform((c): Config => {
       },
       onReject: {
         set: asText(c.crm.onReject?.set) ?? DEFAULT_WRITES[crmKind].reject,
-        note: c.crm.onReject?.note ?? true,
+        // Marketo keeps no notes on a lead.
+        note: c.crm.onReject?.note ?? crmKind !== 'marketo',
       },
       onRecycle: { set: asText(c.crm.onRecycle?.set) ?? {} },
     },
@@ -967,6 +1071,7 @@ export const configSchema = configInputSchema.transform((c): Config => {
       c.salesforce && salesforceAuth
         ? { loginUrl: c.salesforce.loginUrl, apiVersion: c.salesforce.apiVersion, auth: salesforceAuth }
         : null,
+    marketo: c.marketo ? marketoSettings(c.marketo) : null,
     slack,
     email,
     reps: c.reps,

@@ -2,7 +2,7 @@
 // Plain types only. All times are epoch milliseconds (UTC); calendar dates are 'YYYY-MM-DD' strings.
 
 export type Millis = number;
-export type SourceKind = 'hubspot' | 'salesforce';
+export type SourceKind = 'hubspot' | 'salesforce' | 'marketo';
 
 /** Lead fields that cards and rules use, mapped from CRM properties by the `fields` config section. */
 export const LEAD_FIELDS = {
