@@ -38,6 +38,7 @@ import { createReadiness } from './http/readiness.js';
 import { startHttpServer, type HttpServer, type RouteHandler } from './http/server.js';
 import { hubspotFromConfig } from '../connectors/hubspot/hubspot.from-config.js';
 import { salesforceFromConfig } from '../connectors/salesforce/salesforce.from-config.js';
+import { marketoFromConfig } from '../connectors/marketo/marketo.from-config.js';
 import { createSlackApp, type SlackApp } from '../connectors/slack/slack.app.js';
 import { createSlackNotifier } from '../connectors/slack/slack.notifier.js';
 import { createSmtpMailer } from '../connectors/email/smtp.mailer.js';
@@ -123,20 +124,30 @@ interface Connectors {
   hubspotWebhook: RouteHandler | null;
 }
 
-/** Source, CRM and webhook for any mix of HubSpot and Salesforce: one API client or session per vendor. */
+/** Source, CRM and webhook for any mix of HubSpot, Salesforce and Marketo: one API client or session per vendor. */
 async function buildConnectors(
   config: Config,
   logger: Logger,
-  hooks: { onContactIds: (ids: string[]) => Promise<void>; onLimitWarning: (text: string) => void },
+  hooks: {
+    onContactIds: (ids: string[]) => Promise<void>;
+    onLimitWarning: (text: string) => void;
+    onMarketoQuota: (text: string) => void;
+  },
 ): Promise<Connectors> {
   const uses = new Set([config.source.kind, config.crm.kind]);
   const hubspot = uses.has('hubspot') ? hubspotFromConfig(config, { logger }) : null;
   const salesforce = uses.has('salesforce') ? await salesforceFromConfig(config, { logger }) : null;
+  const marketo = uses.has('marketo')
+    ? marketoFromConfig(config, { logger, onQuotaWarning: hooks.onMarketoQuota })
+    : null;
   const source =
     config.source.kind === 'hubspot'
       ? hubspot?.leadSource()
-      : salesforce?.leadSource({ onLimitWarning: hooks.onLimitWarning });
-  const crm = config.crm.kind === 'hubspot' ? hubspot?.crm() : salesforce?.crm();
+      : config.source.kind === 'marketo'
+        ? marketo?.leadSource()
+        : salesforce?.leadSource({ onLimitWarning: hooks.onLimitWarning });
+  const crm =
+    config.crm.kind === 'hubspot' ? hubspot?.crm() : config.crm.kind === 'marketo' ? marketo?.crm() : salesforce?.crm();
   if (!source || !crm) throw new Error('a connector the config names was not built');
   const hubspotWebhook =
     config.source.kind === 'hubspot' ? (hubspot?.webhookHandler(hooks.onContactIds) ?? null) : null;
@@ -220,6 +231,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
     const connectors = await buildConnectors(config, logger, {
       onContactIds,
       onLimitWarning: (text) => adminAlert('salesforce-limit', text),
+      onMarketoQuota: (text) => adminAlert('marketo-quota', text),
     });
 
     const notifier: RepNotifier | null = config.slack

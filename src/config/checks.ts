@@ -15,8 +15,7 @@ type Raw = Record<string, unknown>;
 const isObject = (v: unknown): v is Raw => v !== null && typeof v === 'object' && !Array.isArray(v);
 const asObject = (v: unknown): Raw => (isObject(v) ? v : {});
 const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const asKind = (v: unknown): SourceKind | null =>
-  v === 'hubspot' || v === 'salesforce' || v === 'marketo' ? v : null;
+const asKind = (v: unknown): SourceKind | null => (v === 'hubspot' || v === 'salesforce' || v === 'marketo' ? v : null);
 const FIELD_WORDS: Record<SourceKind, string> = {
   hubspot: 'HubSpot property',
   salesforce: 'Salesforce field',
@@ -108,14 +107,18 @@ export function crossCheck(rootValue: unknown): Problem[] {
   if (sourceKind === 'marketo' && mql.minScore === undefined && mql.status === undefined) {
     problems.push({
       path: ['source', 'mql'],
-      message: 'a Marketo source needs minScore (the score that makes an MQL) and/or status (a marketo.statusField value)',
+      message:
+        'a Marketo source needs minScore (the score that makes an MQL) and/or status (a marketo.statusField value)',
     });
   }
   // Marketo keeps no notes or tasks on a lead.
   if (crmKind === 'marketo') {
     for (const section of ['onAccept', 'onReject'] as const) {
       if (asObject(crm[section]).note === true)
-        problems.push({ path: ['crm', section, 'note'], message: 'Marketo has no notes on leads (crm.kind is marketo)' });
+        problems.push({
+          path: ['crm', section, 'note'],
+          message: 'Marketo has no notes on leads (crm.kind is marketo)',
+        });
     }
   }
   if (sourceKind === 'hubspot' && mql.status !== undefined) {

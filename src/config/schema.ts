@@ -380,7 +380,9 @@ const marketoSection = z
       .regex(MUNCHKIN_PATTERN, { error: 'expected a Munchkin id such as 123-ABC-456' })
       .optional()
       .describe('Munchkin account id (123-ABC-456); the REST endpoint is then https://<id>.mktorest.com'),
-    baseUrl: optionalUrl('REST API endpoint without /rest (Admin > Web Services), e.g. https://123-ABC-456.mktorest.com'),
+    baseUrl: optionalUrl(
+      'REST API endpoint without /rest (Admin > Web Services), e.g. https://123-ABC-456.mktorest.com',
+    ),
     identityUrl: optionalUrl('Identity endpoint (default: baseUrl + /identity)'),
     clientId: secret('Custom service client id (Admin > LaunchPoint), e.g. ${MARKETO_CLIENT_ID}'),
     clientSecret: secret('Custom service client secret, e.g. ${MARKETO_CLIENT_SECRET}'),
