@@ -327,14 +327,14 @@ export function createMarketoLeadSource(
     let at = cursor === null ? opts.startFrom : parseCursor(cursor).at;
     const from = cursor === null ? opts.startFrom : at - overlapMs;
     for await (const page of activityPages(api, from, options.activityTypeIds, opts.signal)) {
-      // The first crossing of each lead on this page, oldest first.
+      // The last crossing of each lead on this page: the one that started the episode the lead is in now (a
+      // lead whose score crossed while its status was not MQL yet becomes MQL at the later status change).
       const crossings = new Map<string, Millis>();
       for (const a of page.activities) {
         const t = parseMarketoTime(a.activityDate);
         if (Number.isFinite(t)) at = Math.max(at, t);
         if (!Number.isFinite(t) || !isCrossing(a, mql, scoreField)) continue;
-        const key = String(a.leadId);
-        if (!crossings.has(key)) crossings.set(key, t);
+        crossings.set(String(a.leadId), t);
       }
       const leads: Lead[] = [];
       if (crossings.size > 0) {
