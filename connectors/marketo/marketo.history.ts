@@ -56,7 +56,7 @@ export function createMarketoHistorySource(options: MarketoHistoryOptions, deps:
     const start = cursor === null ? range.from : Math.max(range.from, parseCursor(cursor));
     const callsAtStart = api.stats().calls;
     const seen = new Set<string>();
-    for await (const page of activityPages(api, start, options.activityTypeIds, opts.signal)) {
+    for await (const page of activityPages(api, { since: start }, options.activityTypeIds, opts.signal)) {
       const crossings: Array<{ leadId: string; at: Millis }> = [];
       let last = start;
       let pastEnd = false;

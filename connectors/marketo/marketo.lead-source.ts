@@ -1,19 +1,22 @@
-// MQL detection on Marketo by the activity log. Each poll asks for a paging token at the cursor minus an
-// overlap, then walks Get Lead Activities (the configured activity types, nextPageToken until moreResult is
-// false). An activity is an MQL crossing when it moves a criterion field into the MQL range:
+// MQL detection on Marketo by the activity log. A poll walks Get Lead Activities (the configured activity
+// types, nextPageToken until moreResult is false), either on from the token the last walk ended on, or — on the
+// first poll and every few minutes (a sweep) — from a paging token for the cursor time minus the overlap, for
+// activities Marketo logged late. An activity is an MQL crossing when it moves a criterion field into the MQL
+// range:
 //  - a score change (type 22 Change Score, or a Change Data Value on the score field) from below
 //    source.mql.minScore to at or above it;
 //  - a change of marketo.statusField (type 13 Change Data Value, matched by name ignoring case and spaces) to
 //    source.mql.status.
 // The leads of the crossings are read in batches of up to 300 ids; a lead is an MQL when it still meets the
-// whole criterion now. mqlAt is the crossing's activity date (or the configured date field), so re-reading
-// the overlap yields the same episode keys. The cursor is the newest activity date seen (or, once the log has
-// been read to its end, the time the poll started), stored after each page.
+// whole criterion now. mqlAt is the crossing's activity date (or the configured date field), so re-reading an
+// overlap yields the same episode keys (and crossings this process already handed out are not read again). The
+// cursor (newest activity date, the token, the last sweep) is stored after each batch, so a restart resumes there.
 import { chunk } from '../../src/domain/chunk.js';
 import { InputError } from '../../src/domain/errors.js';
 import { LEAD_FIELDS } from '../../src/domain/model.js';
 import type { Lead, LeadFieldName, LeadFieldValues, Millis } from '../../src/domain/model.js';
 import type { LeadPage, LeadSource, LeadStatus } from '../../src/ports/lead-source.js';
+import { ConnectorError } from '../../src/ports/failure.js';
 import type { MarketoApi, MarketoEnvelope } from './marketo.client.js';
 import { marketoDateTime, parseMarketoTime } from './marketo.client.js';
 
@@ -38,6 +41,8 @@ export interface MarketoLeadSourceOptions {
   overlapMs?: number;
   /** Ids per Get Leads call (Marketo: at most 300). Default 300. */
   leadBatchSize?: number;
+  /** How often a poll re-reads the overlap instead of continuing from the last token. Default 5 min. */
+  sweepEveryMs?: number;
 }
 
 export interface MarketoLeadSourceDeps {
@@ -69,6 +74,7 @@ export type MarketoRecord = Record<string, unknown> & { id: number };
 const SCORE_CHANGE = 22;
 const IDENTITY_FIELDS = ['id', 'email', 'firstName', 'lastName', 'updatedAt', 'createdAt'];
 export const MAX_IDS_PER_CALL = 300;
+const MAX_REMEMBERED = 50_000;
 
 /** A field name for comparison: "Lead Status" and "leadStatus" are the same. */
 const norm = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]/g, '');
@@ -223,21 +229,28 @@ export interface ActivityPage {
   more: boolean;
 }
 
-/** Walks the activity log from `since`, one page per Get Lead Activities call. */
+/**
+ * Walks the activity log, one page per Get Lead Activities call: from `since` (a Get Paging Token call first) or
+ * from a token an earlier walk ended on.
+ */
 export async function* activityPages(
   api: MarketoApi,
-  since: Millis,
+  start: { since: Millis } | { token: string },
   activityTypeIds: number[],
   signal?: AbortSignal,
 ): AsyncGenerator<ActivityPage> {
   const opts = signal ? { signal } : {};
-  const first = await api.get<never>(
-    'get paging token',
-    '/rest/v1/activities/pagingtoken.json',
-    { sinceDatetime: marketoDateTime(Math.max(0, since)) },
-    opts,
-  );
-  let token: string | undefined = first.nextPageToken;
+  let token: string | undefined;
+  if ('token' in start) token = start.token;
+  else {
+    const first = await api.get<never>(
+      'get paging token',
+      '/rest/v1/activities/pagingtoken.json',
+      { sinceDatetime: marketoDateTime(Math.max(0, start.since)) },
+      opts,
+    );
+    token = first.nextPageToken;
+  }
   if (!token) throw new InputError('input.invalid', ['marketo: Get Paging Token answered without nextPageToken']);
   for (;;) {
     signal?.throwIfAborted();
@@ -255,8 +268,15 @@ export async function* activityPages(
   }
 }
 
+/**
+ * Where the next poll starts: `token` continues the log where the last walk ended (no overlap, no paging-token
+ * call); every `sweepEveryMs` a sweep starts again at `at` minus the overlap, for activities Marketo logged late.
+ */
 interface PollCursor {
   at: Millis;
+  token?: string;
+  /** When the last complete sweep started. */
+  sweptAt?: Millis;
 }
 
 function parseCursor(cursor: string): PollCursor {
@@ -266,10 +286,14 @@ function parseCursor(cursor: string): PollCursor {
   } catch {
     throw new InputError('input.invalid', [`marketo: unreadable poll cursor ${cursor}`]);
   }
-  const at = (parsed as { at?: unknown } | null)?.at;
-  if (typeof at !== 'number' || !Number.isFinite(at))
+  const c = (parsed ?? {}) as { at?: unknown; token?: unknown; sweptAt?: unknown };
+  if (typeof c.at !== 'number' || !Number.isFinite(c.at))
     throw new InputError('input.invalid', [`marketo: poll cursor without at: ${cursor}`]);
-  return { at };
+  return {
+    at: c.at,
+    ...(typeof c.token === 'string' && c.token !== '' ? { token: c.token } : {}),
+    ...(typeof c.sweptAt === 'number' ? { sweptAt: c.sweptAt } : {}),
+  };
 }
 
 export function createMarketoLeadSource(
@@ -285,7 +309,8 @@ export function createMarketoLeadSource(
   const scoreField = options.fields.score;
   checkCriterion(mql, options.fields);
   const selected = selectedFields(options.fields, mql, options.extraFields);
-  const batch = { batchSize: options.leadBatchSize ?? MAX_IDS_PER_CALL };
+  const batch = { batchSize: Math.min(MAX_IDS_PER_CALL, options.leadBatchSize ?? MAX_IDS_PER_CALL) };
+  const sweepEveryMs = options.sweepEveryMs ?? 5 * 60_000;
 
   function mqlTime(rec: MarketoRecord, crossedAt: Millis | null): Millis {
     if (mql.dateField) {
@@ -318,39 +343,84 @@ export function createMarketoLeadSource(
     }
   }
 
-  async function* poll(
-    cursor: string | null,
+  /** Crossings already handed out by this process (lead:time), so re-read overlaps cost no lead reads. */
+  const handedOut = new Set<string>();
+  const remember = (keys: string[]): void => {
+    for (const k of keys) handedOut.add(k);
+    if (handedOut.size > MAX_REMEMBERED) {
+      const drop = handedOut.size - MAX_REMEMBERED;
+      let i = 0;
+      for (const k of handedOut) {
+        if (i++ >= drop) break;
+        handedOut.delete(k);
+      }
+    }
+  };
+
+  async function* walk(
+    prev: PollCursor | null,
+    sweep: boolean,
     opts: { startFrom: Millis; signal?: AbortSignal },
-  ): AsyncIterable<LeadPage> {
+  ): AsyncGenerator<LeadPage> {
     const startedAt = now();
-    await maybeRefreshUsage(opts.signal);
-    let at = cursor === null ? opts.startFrom : parseCursor(cursor).at;
-    const from = cursor === null ? opts.startFrom : at - overlapMs;
-    for await (const page of activityPages(api, from, options.activityTypeIds, opts.signal)) {
-      // The last crossing of each lead on this page: the one that started the episode the lead is in now (a
-      // lead whose score crossed while its status was not MQL yet becomes MQL at the later status change).
-      const crossings = new Map<string, Millis>();
+    let at = prev?.at ?? opts.startFrom;
+    const start =
+      !sweep && prev?.token ? { token: prev.token } : { since: prev === null ? opts.startFrom : prev.at - overlapMs };
+    // Crossings waiting for their lead reads: lead id → the last crossing time. Read 300 ids at a time.
+    const pending = new Map<string, Millis>();
+    for await (const page of activityPages(api, start, options.activityTypeIds, opts.signal)) {
       for (const a of page.activities) {
         const t = parseMarketoTime(a.activityDate);
         if (Number.isFinite(t)) at = Math.max(at, t);
-        if (!Number.isFinite(t) || !isCrossing(a, mql, scoreField)) continue;
-        crossings.set(String(a.leadId), t);
+        // The last crossing of a lead: the one that started the episode it is in now (a lead whose score
+        // crossed while its status was not MQL yet becomes MQL at the later status change).
+        if (Number.isFinite(t) && isCrossing(a, mql, scoreField)) pending.set(String(a.leadId), t);
+      }
+      for (const [id, t] of pending) if (handedOut.has(`${id}:${t}`)) pending.delete(id);
+      if (page.more && pending.size < batch.batchSize) {
+        if (pending.size > 0) continue; // the cursor moves once the pending crossings are stored
       }
       const leads: Lead[] = [];
-      if (crossings.size > 0) {
-        const records = await readLeads(api, [...crossings.keys()], selected, {
+      const keys = [...pending].map(([id, t]) => `${id}:${t}`);
+      if (pending.size > 0) {
+        const records = await readLeads(api, [...pending.keys()], selected, {
           ...batch,
           ...(opts.signal ? { signal: opts.signal } : {}),
         });
-        for (const [id, crossedAt] of crossings) {
+        for (const [id, crossedAt] of pending) {
           const rec = records.get(id);
           if (rec && meetsCriterion(rec, mql, scoreField)) leads.push(toLead(rec, crossedAt));
         }
         leads.sort((a, b) => a.mqlAt - b.mqlAt);
+        pending.clear();
       }
-      // Read to the end: everything before this poll started has been seen.
+      // Read to the end: everything logged before this poll started has been seen.
       if (!page.more) at = Math.max(at, startedAt);
-      yield { leads, cursor: JSON.stringify({ at } satisfies PollCursor) };
+      const sweptAt = sweep ? (page.more ? prev?.sweptAt : startedAt) : prev?.sweptAt;
+      const next: PollCursor = { at, token: page.nextPageToken, ...(sweptAt !== undefined ? { sweptAt } : {}) };
+      yield { leads, cursor: JSON.stringify(next) };
+      // Here the caller has stored the page: its crossings need no lead reads when an overlap brings them again.
+      remember(keys);
+    }
+  }
+
+  async function* poll(
+    cursor: string | null,
+    opts: { startFrom: Millis; signal?: AbortSignal },
+  ): AsyncIterable<LeadPage> {
+    await maybeRefreshUsage(opts.signal);
+    const prev = cursor === null ? null : parseCursor(cursor);
+    const sweep = prev === null || prev.token === undefined || now() - (prev.sweptAt ?? 0) >= sweepEveryMs;
+    try {
+      yield* walk(prev, sweep, opts);
+    } catch (err) {
+      // A token Marketo no longer takes: sweep from the cursor's time instead.
+      if (sweep || !(err instanceof ConnectorError) || err.failure.kind !== 'invalid') throw err;
+      log.warn(
+        { reason: err.failure.reason },
+        'marketo refused the stored paging token; sweeping from the cursor time',
+      );
+      yield* walk(prev, true, opts);
     }
   }
 

@@ -2,7 +2,7 @@
 // on, printed as one table with its budget, plus the machine it ran on. Benchmarks print figures; they are not tests
 // (the exit code is 0 whatever the figures, 1 only when the runner itself breaks).
 //   node dist/test/bench/run.js [--only name,name] [--skip name,name]
-// Names: ack, latency, calls, escalation, memory, drain, stats, install. Postgres for the stats figure: DATABASE_URL or
+// Names: ack, latency, calls, escalation, memory, drain, stats, install, marketo. Postgres for the stats figure: DATABASE_URL or
 // TEST_DATABASE_URL, else the local server at 127.0.0.1:5432 when it answers.
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -15,6 +15,7 @@ import { run as runEscalation } from './escalation.bench.js';
 import { run as runMemory } from './memory.bench.js';
 import { run as runDrain } from './drain.bench.js';
 import { run as runInstall } from './production-install.js';
+import { run as runMarketo } from './marketo.bench.js';
 
 const log = stdoutLog;
 
@@ -111,6 +112,7 @@ const BENCHES: Bench[] = [
   { name: 'drain', title: 'backlog drain', run: () => runDrain({ log }) },
   { name: 'stats', title: 'stats over 1M', run: statsRows },
   { name: 'install', title: 'production install (the Dockerfile steps)', run: () => runInstall({ log }) },
+  { name: 'marketo', title: 'Marketo API calls per 1,000 score changes', run: () => runMarketo({ log }) },
 ];
 
 function listArg(flag: string): string[] | null {

@@ -59,7 +59,7 @@ describe('Marketo lead source', () => {
     const [lead] = rig.emulator.control.createLeads([person(1, { leadScore: 40, numberOfEmployees: 250 })]);
     rig.clock.now += 5_000;
     rig.emulator.control.updateLead(lead!.id, { leadScore: 85 });
-    const source = createMarketoLeadSource(OPTIONS, { api: rig.api });
+    const source = createMarketoLeadSource(OPTIONS, { api: rig.api, now: () => rig.clock.now });
     const { leads } = await collect(source.poll(null, { startFrom: start }));
     expect(leads).toHaveLength(1);
     expect(leads[0]).toMatchObject({
@@ -78,7 +78,7 @@ describe('Marketo lead source', () => {
     rig.clock.now += 1_000;
     rig.emulator.control.updateLead(a!.id, { leadScore: 50 });
     rig.emulator.control.updateLead(b!.id, { leadScore: 95 });
-    const source = createMarketoLeadSource(OPTIONS, { api: rig.api });
+    const source = createMarketoLeadSource(OPTIONS, { api: rig.api, now: () => rig.clock.now });
     const { leads } = await collect(source.poll(null, { startFrom: start + 1_000 }));
     expect(leads).toEqual([]);
   });
@@ -112,7 +112,7 @@ describe('Marketo lead source', () => {
     rig.clock.now += 1_000;
     for (const l of created) rig.emulator.control.updateLead(l.id, { leadScore: 100 });
     rig.emulator.control.resetCallCounts();
-    const source = createMarketoLeadSource(OPTIONS, { api: rig.api });
+    const source = createMarketoLeadSource(OPTIONS, { api: rig.api, now: () => rig.clock.now });
     const { leads } = await collect(source.poll(null, { startFrom: start + 500 }));
     expect(new Set(leads.map((l) => l.externalId)).size).toBe(700);
     expect(leads).toHaveLength(700);
@@ -123,31 +123,66 @@ describe('Marketo lead source', () => {
     expect(calls['GET leads']).toBeGreaterThanOrEqual(3);
   });
 
-  it('resumes from its cursor with an overlap that yields the same episode keys again, never new ones', async () => {
+  it('continues from the stored token, and sweeps the overlap every few minutes without re-reading known leads', async () => {
     rig = await marketoRig();
     const start = rig.clock.now;
     const [a] = rig.emulator.control.createLeads([person(1, { leadScore: 0 })]);
     rig.clock.now += 2_000;
     rig.emulator.control.updateLead(a!.id, { leadScore: 81 });
-    const source = createMarketoLeadSource(OPTIONS, { api: rig.api });
+    const source = createMarketoLeadSource(OPTIONS, { api: rig.api, now: () => rig.clock.now });
     const first = await collect(source.poll(null, { startFrom: start }));
-    expect(first.leads).toHaveLength(1);
+    expect(first.leads.map((l) => l.externalId)).toEqual([String(a!.id)]);
+
     rig.clock.now += 30_000;
     const [b] = rig.emulator.control.createLeads([person(2, { leadScore: 0 })]);
     rig.emulator.control.updateLead(b!.id, { leadScore: 99 });
+    rig.emulator.control.resetCallCounts();
     const second = await collect(source.poll(first.cursor, { startFrom: start }));
-    // The overlap re-reads a's crossing with the same mqlAt (the store dedupes it), and finds b.
-    expect(second.leads.map((l) => [l.externalId, l.mqlAt])).toEqual([
+    expect(second.leads.map((l) => [l.externalId, l.mqlAt])).toEqual([[String(b!.id), rig.clock.now]]);
+    expect(rig.emulator.control.callCounts().byEndpoint['GET activities/pagingtoken']).toBeUndefined();
+
+    // Five minutes on, the poll sweeps: a paging token for the cursor time minus the overlap. b's crossing comes
+    // again but costs no lead read; c is new.
+    rig.clock.now += 5 * 60_000;
+    const [c] = rig.emulator.control.createLeads([person(3, { leadScore: 0 })]);
+    rig.clock.now += 1_000;
+    rig.emulator.control.updateLead(c!.id, { leadScore: 90 });
+    rig.emulator.control.updateLead(b!.id, { title: 'VP' });
+    rig.emulator.control.resetCallCounts();
+    const third = await collect(source.poll(second.cursor, { startFrom: start }));
+    expect(third.leads.map((l) => l.externalId)).toEqual([String(c!.id)]);
+    const calls = rig.emulator.control.callCounts().byEndpoint;
+    expect(calls['GET activities/pagingtoken']).toBe(1);
+    expect(calls['GET leads']).toBe(1);
+
+    // After a restart (a new process: nothing remembered) a sweep over the same window yields the same keys.
+    const restarted = createMarketoLeadSource(OPTIONS, { api: rig.api, now: () => rig.clock.now });
+    const again = await collect(
+      restarted.poll(JSON.stringify({ at: JSON.parse(second.cursor!).at }), { startFrom: start }),
+    );
+    expect(again.leads.map((l) => [l.externalId, l.mqlAt])).toEqual([
       [String(a!.id), first.leads[0]!.mqlAt],
-      [String(b!.id), rig.clock.now],
+      [String(b!.id), second.leads[0]!.mqlAt],
+      [String(c!.id), third.leads[0]!.mqlAt],
     ]);
+  });
+
+  it('falls back to a sweep when Marketo refuses the stored token', async () => {
+    rig = await marketoRig();
+    const start = rig.clock.now;
+    const [a] = rig.emulator.control.createLeads([person(1, { leadScore: 0 })]);
+    rig.emulator.control.updateLead(a!.id, { leadScore: 81 });
+    const source = createMarketoLeadSource(OPTIONS, { api: rig.api, now: () => rig.clock.now });
+    const cursor = JSON.stringify({ at: start, token: 'not-a-token', sweptAt: start });
+    const { leads } = await collect(source.poll(cursor, { startFrom: start }));
+    expect(leads.map((l) => l.externalId)).toEqual([String(a!.id)]);
   });
 
   it('checkLeads reports deleted leads as gone and whether the others still meet the criterion', async () => {
     rig = await marketoRig();
     const [a, b] = rig.emulator.control.createLeads([person(1, { leadScore: 90 }), person(2, { leadScore: 90 })]);
     rig.emulator.control.updateLead(b!.id, { leadScore: 20 });
-    const source = createMarketoLeadSource(OPTIONS, { api: rig.api });
+    const source = createMarketoLeadSource(OPTIONS, { api: rig.api, now: () => rig.clock.now });
     const status = await source.checkLeads([String(a!.id), String(b!.id), '999999']);
     expect(status.map((s) => [s.exists, s.mql])).toEqual([
       [true, true],
