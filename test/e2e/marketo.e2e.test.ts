@@ -1,7 +1,11 @@
 // The hand-off loop with Marketo as the lead source, on the built worker: a score change in Marketo → a card in
 // Slack → Accept → the outcome written back once (to Marketo itself, or to HubSpot found by email); kill -9 mid-run
 // and after a decision loses nothing and duplicates nothing.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runDemo, type RunningDemo } from '../../src/cli/demo/demo.js';
 import { startMarketoEmulator, type MarketoEmulator } from '../../connectors/marketo/emulator/index.js';
 import { createWorld, liveCards, mqlContact, REPS, type World } from './helpers/world.js';
 import { waitFor, waitForCount } from '../helpers/wait.js';
@@ -174,4 +178,44 @@ describe('Marketo as the lead source, end to end', () => {
       30_000,
     );
   }, 90_000);
+});
+
+describe('handoff demo --source marketo', () => {
+  let demo: RunningDemo | null = null;
+  let dir = '';
+  afterEach(async () => {
+    await demo?.stop();
+    demo = null;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('turns emulated score changes into cards, and an Accept into Marketo lead fields', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'handoff-demo-mkto-'));
+    const out: string[] = [];
+    demo = await runDemo(
+      {
+        out: (t) => void out.push(t),
+        err: (t) => void out.push(t),
+        env: { ...process.env, LOG_LEVEL: 'error' },
+        cwd: dir,
+        isTty: false,
+      },
+      { source: 'marketo', port: 0, slackPort: 0, every: '1s', detached: true, dataDir: join(dir, 'data'), seed: 7 },
+    );
+    expect(out.join('')).toContain('emulated Marketo and Slack');
+    const mk = demo.marketo!;
+    const card = await waitFor("a card in Alice's DM", () => liveCards(demo!.slack, 'U0ALICE')[0], 45_000);
+    await demo.slack.control.clickButton({
+      user: 'U0ALICE',
+      channel: card.channel,
+      ts: card.ts,
+      actionId: 'handoff_accept',
+    });
+    const accepted = await waitFor(
+      'a Marketo lead accepted by Alice',
+      () => mk.control.leads().find((l) => l.handoffStatus === 'accepted' && l.handoffRep === 'Alice Martin'),
+      45_000,
+    );
+    expect(accepted.leadStatus).toBe('Sales Accepted');
+  }, 120_000);
 });
