@@ -46,7 +46,25 @@ export function createMarketoHistorySource(options: MarketoHistoryOptions, deps:
   const { mql } = options;
   const scoreField = options.fields.score;
   checkCriterion(mql, options.fields);
-  const selected = selectedFields(options.fields, mql, options.extraFields);
+  const wanted = selectedFields(options.fields, mql, options.extraFields);
+
+  /**
+   * The fields to read, minus those the instance does not have (Get Leads refuses a whole call over one unknown
+   * field, 1006): an optional history field such as the reason field is often not created yet.
+   */
+  async function readableFields(signal?: AbortSignal): Promise<string[]> {
+    const env = await api.get<{ rest?: { name?: string } }>(
+      'describe leads',
+      '/rest/v1/leads/describe.json',
+      {},
+      signal ? { signal } : {},
+    );
+    const known = new Set((env.result ?? []).map((f) => String(f.rest?.name ?? '').toLowerCase()));
+    const missing = wanted.filter((f) => !known.has(f.toLowerCase()));
+    if (missing.length > 0)
+      api.logger.warn({ missing }, 'backfill: these Marketo lead fields do not exist and are read as empty');
+    return wanted.filter((f) => known.has(f.toLowerCase()));
+  }
 
   async function* read(
     range: HistoryRange,
@@ -55,6 +73,7 @@ export function createMarketoHistorySource(options: MarketoHistoryOptions, deps:
   ): AsyncIterable<HistoryPage> {
     const start = cursor === null ? range.from : Math.max(range.from, parseCursor(cursor));
     const callsAtStart = api.stats().calls;
+    const selected = await readableFields(opts.signal);
     const seen = new Set<string>();
     for await (const page of activityPages(api, { since: start }, options.activityTypeIds, opts.signal)) {
       const crossings: Array<{ leadId: string; at: Millis }> = [];

@@ -8,6 +8,8 @@ import { parseConfigText } from '../../../src/config/index.js';
 import { InputError } from '../../../src/domain/errors.js';
 import { silentLogger } from '../../../src/ports/logger.js';
 import { registerDoctorCommands } from '../../../src/cli/commands/doctor.js';
+import { registerBackfillCommand } from '../../../src/cli/commands/backfill.js';
+import { openStore } from '../../../src/store/index.js';
 import { marketoFromConfig } from '../../../connectors/marketo/marketo.from-config.js';
 import { startMarketoEmulator, type MarketoEmulator } from '../../../connectors/marketo/emulator/index.js';
 import { runCli } from '../../helpers/cli.js';
@@ -172,5 +174,34 @@ describe('marketoFromConfig against the emulator', () => {
       /^Marketo API usage is at 8\d% of the daily quota \(8\d\/100\); polling slowed down\.$/,
     );
     expect(source.pollDelayMultiplier).toBe(2);
+  });
+
+  it('backfill imports past Marketo MQLs with the outcome the history rules infer', async () => {
+    emulator = await startMarketoEmulator({ clients: [CLIENT] });
+    const [a, b] = emulator.control.createLeads([
+      { email: 'won@example.com', leadScore: 10 },
+      { email: 'lost@example.com', leadScore: 10 },
+    ]);
+    emulator.control.updateLead(a!.id, { leadScore: 90 });
+    emulator.control.updateLead(b!.id, { leadScore: 90 });
+    emulator.control.updateLead(a!.id, { leadStatus: 'Sales Accepted' });
+    emulator.control.updateLead(b!.id, { leadStatus: 'Sales Rejected' });
+    dir = mkdtempSync(join(tmpdir(), 'handoff-mkto-'));
+    const file = join(dir, 'handoff.yaml');
+    writeFileSync(file, configText(emulator.url, [`store: { url: "sqlite:${join(dir, 'h.db')}" }`]));
+    const run = await runCli(
+      (program, io) => registerBackfillCommand(program, io, { logger: silentLogger }),
+      ['backfill', '--since', '1d', '-c', file],
+      { cwd: dir, env: ENV },
+    );
+    expect(run.code, run.out + run.err).toBe(0);
+    const store = await openStore(`sqlite:${join(dir, 'h.db')}`, { exclusive: false });
+    try {
+      const [won] = await store.findHandoffsByRecord('marketo', String(a!.id));
+      const [lost] = await store.findHandoffsByRecord('marketo', String(b!.id));
+      expect([won?.imported, won?.state, lost?.state]).toEqual([true, 'accepted', 'rejected']);
+    } finally {
+      await store.close();
+    }
   });
 });
