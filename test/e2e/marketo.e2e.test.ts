@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runDemo, type RunningDemo } from '../../src/cli/demo/demo.js';
 import { startMarketoEmulator, type MarketoEmulator } from '../../connectors/marketo/emulator/index.js';
-import { createWorld, liveCards, mqlContact, REPS, type World } from './helpers/world.js';
+import { createWorld, liveCards, mqlContact, postgresTestUrl, REPS, type World } from './helpers/world.js';
 import { waitFor, waitForCount } from '../helpers/wait.js';
 
 const MKTO_CLIENT = { clientId: 'e2e-marketo-client', clientSecret: 'e2e-marketo-secret' };
@@ -62,7 +62,11 @@ function scoreUp(mk: MarketoEmulator, extra: Record<string, string | number> = {
 
 const cards = (world: World): number => USERS.flatMap((u) => liveCards(world.slack, u)).length;
 
-describe('Marketo as the lead source, end to end', () => {
+const engines = (['sqlite', 'postgres'] as const).filter((e) => e === 'sqlite' || postgresTestUrl() !== null);
+if (postgresTestUrl() === null)
+  console.warn('\n*** Marketo e2e on Postgres SKIPPED: set DATABASE_URL to run it on Postgres too ***\n');
+
+describe.each(engines)('Marketo as the lead source, end to end (%s)', (engine) => {
   let world: World | null = null;
   let mk: MarketoEmulator | null = null;
   afterEach(async () => {
@@ -75,7 +79,7 @@ describe('Marketo as the lead source, end to end', () => {
   it('score change → card → Accept → Marketo lead updated once, also across a kill -9 right after the click', async () => {
     mk = await startMarketoEmulator({ clients: [MKTO_CLIENT] });
     defineHandoffFields(mk);
-    world = await createWorld({ config: marketoConfig(mk.url, 'marketo') });
+    world = await createWorld({ engine, config: marketoConfig(mk.url, 'marketo') });
     await world.startWorker();
     const id = scoreUp(mk, { firstName: 'Ada', lastName: 'Lovelace' });
     const card = await waitFor("a card in Alice's DM", () => liveCards(world!.slack, 'U0ALICE')[0], 20_000);
@@ -129,7 +133,7 @@ describe('Marketo as the lead source, end to end', () => {
   it('kill -9 mid-run loses nothing: every score crossing gets exactly one hand-off and one card', async () => {
     mk = await startMarketoEmulator({ clients: [MKTO_CLIENT] });
     defineHandoffFields(mk);
-    world = await createWorld({ config: marketoConfig(mk.url, 'marketo') });
+    world = await createWorld({ engine, config: marketoConfig(mk.url, 'marketo') });
     await world.startWorker();
     const total = 24;
     const ids: number[] = [];
@@ -140,7 +144,11 @@ describe('Marketo as the lead source, end to end', () => {
     // A lead that moves within the MQL range is no new MQL.
     mk.control.updateLead(ids[0]!, { leadScore: 88 });
     await world.startWorker();
-    await waitForCount(`${total} cards`, () => cards(world!), total);
+    // On Postgres (several replicas possible) the killed worker's poller lease and running jobs are taken over only
+    // once their 30-s lease has expired: the count may stand still that long.
+    await waitForCount(`${total} cards`, () => cards(world!), total, {
+      stallMs: engine === 'postgres' ? 60_000 : 20_000,
+    });
     const store = await world.openStore();
     try {
       for (const id of ids) expect(await store.findHandoffsByRecord('marketo', String(id))).toHaveLength(1);
@@ -157,7 +165,7 @@ describe('Marketo as the lead source, end to end', () => {
 
   it('mixed: a Marketo MQL is written back to the HubSpot contact with the same email', async () => {
     mk = await startMarketoEmulator({ clients: [MKTO_CLIENT] });
-    world = await createWorld({ config: marketoConfig(mk.url, 'hubspot') });
+    world = await createWorld({ engine, config: marketoConfig(mk.url, 'hubspot') });
     await world.startWorker();
     const contact = mqlContact({ lifecyclestage: 'lead' });
     const contactId = world.hubspot.control.createContact(contact);
