@@ -93,6 +93,8 @@ export interface MarketoStats {
   /** Calls counted against today's quota, as far as this process knows. */
   usedToday: number;
   quota: number;
+  /** Share of the quota (0–1) from which the quota warning holds. */
+  warnAt: number;
 }
 
 export interface MarketoApi {
@@ -374,7 +376,7 @@ export function createMarketoApi(options: MarketoClientOptions, deps: MarketoCli
       }
     },
     usageReadAt: () => usageAt,
-    stats: () => ({ calls, tokenCalls, usedToday, quota }),
+    stats: () => ({ calls, tokenCalls, usedToday, quota, warnAt }),
     pausedUntil: () => (pauseUntil !== null && pauseUntil > now() ? pauseUntil : null),
     logger,
   };

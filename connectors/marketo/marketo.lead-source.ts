@@ -55,7 +55,7 @@ export interface MarketoLeadSourceDeps {
 export interface MarketoLeadSource extends LeadSource {
   /** Set while Marketo's daily quota is used up: the poller skips its ticks until then. */
   readonly pausedUntil: Millis | null;
-  /** 1 normally, 2 above the quota warning level (polls half as often). */
+  /** 1 normally, 2 from the quota warning level on (polls half as often). */
   readonly pollDelayMultiplier: number;
 }
 
@@ -448,7 +448,7 @@ export function createMarketoLeadSource(
     },
     get pollDelayMultiplier() {
       const s = api.stats();
-      return s.usedToday >= s.quota * 0.8 ? 2 : 1;
+      return s.usedToday >= s.quota * s.warnAt ? 2 : 1;
     },
     poll,
     fetchLeads,

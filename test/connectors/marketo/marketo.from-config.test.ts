@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfigText } from '../../../src/config/index.js';
+import { describeConfig, parseConfigText } from '../../../src/config/index.js';
 import { InputError } from '../../../src/domain/errors.js';
 import { silentLogger } from '../../../src/ports/logger.js';
 import { registerDoctorCommands } from '../../../src/cli/commands/doctor.js';
@@ -54,6 +54,7 @@ describe('the marketo config section', () => {
       clientSecret: CLIENT.clientSecret,
     });
     expect(c.fields.score).toBe('leadScore');
+    expect(describeConfig(c)).toContain('marketo: MQL = score crossing (activities 22, 13), score ≥ 80');
     expect(c.crm).toMatchObject({ kind: 'marketo', onReject: { set: { leadStatus: 'Sales Rejected' }, note: false } });
   });
 
