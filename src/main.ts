@@ -131,7 +131,7 @@ async function buildConnectors(
   hooks: {
     onContactIds: (ids: string[]) => Promise<void>;
     onLimitWarning: (text: string) => void;
-    onMarketoQuota: (text: string) => void;
+    onMarketoQuota: (text: string, level: 'warning' | 'exceeded') => void;
   },
 ): Promise<Connectors> {
   const uses = new Set([config.source.kind, config.crm.kind]);
@@ -231,7 +231,8 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
     const connectors = await buildConnectors(config, logger, {
       onContactIds,
       onLimitWarning: (text) => adminAlert('salesforce-limit', text),
-      onMarketoQuota: (text) => adminAlert('marketo-quota', text),
+      // One notice per level and hour: the warning does not hide the later "used up".
+      onMarketoQuota: (text, level) => adminAlert(`marketo-quota-${level}`, text),
     });
 
     const notifier: RepNotifier | null = config.slack

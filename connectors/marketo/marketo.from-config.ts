@@ -45,7 +45,7 @@ export function quotaNoticeText(n: MarketoQuotaNotice): string {
 /** Throws config.invalid when the config has no marketo section. */
 export function marketoFromConfig(
   config: Config,
-  deps: { logger: Logger; onQuotaWarning?: (text: string) => void },
+  deps: { logger: Logger; onQuotaWarning?: (text: string, level: MarketoQuotaNotice['level']) => void },
 ): MarketoConnectors {
   const mk = config.marketo;
   if (!mk) throw new InputError('config.invalid', ['marketo: the section is needed when Marketo is used']);
@@ -71,7 +71,9 @@ export function marketoFromConfig(
   const api = (): MarketoApi =>
     (shared ??= createMarketoApi(client, {
       logger,
-      ...(deps.onQuotaWarning ? { onQuota: (n: MarketoQuotaNotice) => deps.onQuotaWarning?.(quotaNoticeText(n)) } : {}),
+      ...(deps.onQuotaWarning
+        ? { onQuota: (n: MarketoQuotaNotice) => deps.onQuotaWarning?.(quotaNoticeText(n), n.level) }
+        : {}),
     }));
   const writeFields = isCrm
     ? [

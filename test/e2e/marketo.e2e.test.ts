@@ -188,6 +188,58 @@ describe.each(engines)('Marketo as the lead source, end to end (%s)', (engine) =
   }, 90_000);
 });
 
+describe('Marketo quota, end to end', () => {
+  let world: World | null = null;
+  let mk: MarketoEmulator | null = null;
+  afterEach(async () => {
+    await world?.close();
+    await mk?.close();
+    world = null;
+    mk = null;
+  });
+
+  it('tells the managers channel when the daily quota is nearly used, and pauses on 607 without losing the lead', async () => {
+    mk = await startMarketoEmulator({ clients: [MKTO_CLIENT], dailyQuota: 1_000 });
+    defineHandoffFields(mk);
+    mk.control.setDailyUsed(850);
+    world = await createWorld({
+      config: (base) => {
+        const c = marketoConfig(mk!.url, 'marketo')(base);
+        return { ...c, marketo: { ...(c.marketo as Record<string, unknown>), dailyQuota: 1_000 } };
+      },
+    });
+    await world.startWorker();
+    const alert = await waitFor(
+      'a quota warning in the managers channel',
+      () => world!.slack.control.messages('C0MGRS').find((m) => /Marketo API usage is at 8\d%/.test(m.text)),
+      20_000,
+    );
+    expect(alert.text).toContain('of the daily quota');
+    // The quota runs out (other integrations): Marketo answers 607, the worker pauses instead of hammering it.
+    mk.control.setDailyUsed(1_000);
+    const id = scoreUp(mk);
+
+    await waitFor('a 607 from Marketo', () => (mk!.control.callCounts().byError['607'] ?? 0) > 0, 20_000);
+    await waitFor(
+      'the quota-exceeded notice in the managers channel',
+      () => world!.slack.control.messages('C0MGRS').find((m) => /daily API quota is used up/.test(m.text)),
+      20_000,
+    );
+    expect(cards(world)).toBe(0);
+    // The next day (the quota reset, here a restart with the counter back at 0) the lead is found.
+    mk.control.setDailyUsed(0);
+    await world.stopWorker();
+    await world.startWorker();
+    await waitFor('the lead offered after the reset', () => cards(world!) === 1, 20_000);
+    const store = await world.openStore();
+    try {
+      expect(await store.findHandoffsByRecord('marketo', String(id))).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  }, 90_000);
+});
+
 describe('handoff demo --source marketo', () => {
   let demo: RunningDemo | null = null;
   let dir = '';
