@@ -23,6 +23,12 @@ interface SyncResult {
   reasons?: Array<{ code?: unknown; message?: unknown }>;
 }
 
+/**
+ * Emails per Get Leads call: Marketo takes 300 filter values, but a GET over 8 KB is refused (414), and 300
+ * emails can pass that.
+ */
+const EMAILS_PER_CALL = 100;
+
 type Resolved = { ok: true; id: string } | { ok: false; failure: Failure };
 
 /** A failure every further call would hit too: stop sending the rest of the batch. */
@@ -41,7 +47,7 @@ export function createMarketoCrm(options: MarketoCrmOptions, deps: { api: Market
       ),
     ];
     const byEmail = new Map<string, Resolved>();
-    for (const part of chunk(emails, MAX_IDS_PER_CALL)) {
+    for (const part of chunk(emails, EMAILS_PER_CALL)) {
       try {
         const env = await api.get<{ id: number; email?: string | null; updatedAt?: string }>(
           'get leads by email',
