@@ -1,10 +1,11 @@
 // A local Marketo for tests, benchmarks and `handoff demo --source marketo`: the identity endpoint (client
 // credentials, tokens that expire), the REST lead database (Get Paging Token, Get Lead Activities with
-// nextPageToken/moreResult over at most 300 activities a call, Get Leads by id, Sync Leads, Describe Lead,
-// activity types, usage stats), the API user's role permissions (603), and the limits with Marketo's own
-// codes: 100 calls per 20 s (606), the daily quota (607) and 10 concurrent calls (615). Errors come the
-// Marketo way: HTTP 200 with success false and errors [{ code, message }], record errors in result[].reasons.
-// An in-process control API seeds leads, changes scores (logging activities) and inspects calls.
+// nextPageToken/moreResult over at most 300 activities a call, Get Leads by id or email, Sync Leads, Describe
+// Lead, activity types, usage stats), the API user's role permissions (603), and the limits with Marketo's own
+// codes: 100 calls per 20 s (606), the daily quota (607), 10 concurrent calls (615), and HTTP 414 for a URI
+// over 8 KB. Errors come the Marketo way: HTTP 200 with success false and errors [{ code, message }], record
+// errors in result[].reasons. An in-process control API seeds leads, changes scores (logging activities) and
+// inspects calls.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -349,6 +350,11 @@ export async function startMarketoEmulator(options: MarketoEmulatorOptions): Pro
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://marketo.local');
     const method = req.method ?? 'GET';
+    // Marketo refuses a request URI over 8 KB at the HTTP level.
+    if ((req.url ?? '').length > 8_192) {
+      send(res, 414, { error: 'Request-URI Too Long' });
+      return;
+    }
     const raw = method === 'POST' ? await readBody(req, 2_000_000) : Buffer.alloc(0);
     if (raw === null) {
       send(res, 413, { error: 'Request Entity Too Large' });
