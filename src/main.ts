@@ -38,6 +38,7 @@ import { createReadiness } from './http/readiness.js';
 import { startHttpServer, type HttpServer, type RouteHandler } from './http/server.js';
 import { hubspotFromConfig } from '../connectors/hubspot/hubspot.from-config.js';
 import { salesforceFromConfig } from '../connectors/salesforce/salesforce.from-config.js';
+import { marketoFromConfig } from '../connectors/marketo/marketo.from-config.js';
 import { createSlackApp, type SlackApp } from '../connectors/slack/slack.app.js';
 import { createSlackNotifier } from '../connectors/slack/slack.notifier.js';
 import { createSmtpMailer } from '../connectors/email/smtp.mailer.js';
@@ -98,7 +99,7 @@ export function settingsFromConfig(config: Config): AppSettings {
     crm: {
       kind: config.crm.kind,
       assignOwnerOn: config.crm.assignOwnerOn,
-      ownerProperty: config.crm.kind === 'hubspot' ? 'hubspot_owner_id' : 'OwnerId',
+      ownerProperty: ownerPropertyOf(config),
       onAccept: config.crm.onAccept,
       onReject: config.crm.onReject,
       onRecycle,
@@ -110,6 +111,12 @@ export function settingsFromConfig(config: Config): AppSettings {
     dashboardUrl: config.server.publicUrl ? `${config.server.publicUrl.replace(/\/+$/, '')}/dashboard` : null,
     intakeCallbacks: config.intake.filter((s) => s.callback !== null).map((s) => s.id),
   };
+}
+
+/** The CRM property that holds the owner; Marketo has none unless marketo.ownerField names one ('' = none). */
+function ownerPropertyOf(config: Config): string {
+  if (config.crm.kind === 'marketo') return config.marketo?.ownerField ?? '';
+  return config.crm.kind === 'hubspot' ? 'hubspot_owner_id' : 'OwnerId';
 }
 
 export function startFromMillis(config: Config, now: Millis): Millis {
@@ -125,22 +132,38 @@ interface Connectors {
   hubspotWebhook: RouteHandler | null;
 }
 
-/** Source, CRM and webhook for any mix of HubSpot and Salesforce: one API client or session per vendor. */
+/** Source, CRM and webhook for any mix of HubSpot, Salesforce and Marketo: one API client or session per vendor. */
 async function buildConnectors(
   config: Config,
   logger: Logger,
-  hooks: { onContactIds: (ids: string[]) => Promise<void>; onLimitWarning: (text: string) => void },
+  hooks: {
+    onContactIds: (ids: string[]) => Promise<void>;
+    onLimitWarning: (text: string) => void;
+    onMarketoQuota: (text: string, level: 'warning' | 'exceeded') => void;
+  },
 ): Promise<Connectors> {
   const uses = new Set<string>([config.source.kind, config.crm.kind]);
   const hubspot = uses.has('hubspot') ? hubspotFromConfig(config, { logger }) : null;
   const salesforce = uses.has('salesforce') ? await salesforceFromConfig(config, { logger }) : null;
+  const marketo = uses.has('marketo')
+    ? marketoFromConfig(config, { logger, onQuotaWarning: hooks.onMarketoQuota })
+    : null;
   const source =
     config.source.kind === 'intake'
       ? null
       : config.source.kind === 'hubspot'
         ? hubspot?.leadSource()
-        : salesforce?.leadSource({ onLimitWarning: hooks.onLimitWarning });
-  const crm = config.crm.kind === 'none' ? null : config.crm.kind === 'hubspot' ? hubspot?.crm() : salesforce?.crm();
+        : config.source.kind === 'marketo'
+          ? marketo?.leadSource()
+          : salesforce?.leadSource({ onLimitWarning: hooks.onLimitWarning });
+  const crm =
+    config.crm.kind === 'none'
+      ? null
+      : config.crm.kind === 'hubspot'
+        ? hubspot?.crm()
+        : config.crm.kind === 'marketo'
+          ? marketo?.crm()
+          : salesforce?.crm();
   if (source === undefined || crm === undefined) throw new Error('a connector the config names was not built');
   const hubspotWebhook =
     config.source.kind === 'hubspot' ? (hubspot?.webhookHandler(hooks.onContactIds) ?? null) : null;
@@ -224,6 +247,8 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
     const connectors = await buildConnectors(config, logger, {
       onContactIds,
       onLimitWarning: (text) => adminAlert('salesforce-limit', text),
+      // One notice per level and hour: the warning does not hide the later "used up".
+      onMarketoQuota: (text, level) => adminAlert(`marketo-quota-${level}`, text),
     });
 
     const notifier: RepNotifier | null = config.slack

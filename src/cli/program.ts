@@ -50,15 +50,19 @@ export function buildProgram(io: CliIo): Command {
     .option('--slack-port <port>', 'port of the emulated Slack (serves /demo)', '3001')
     .option('--every <duration>', 'how often a new MQL arrives', '6s')
     .option('--crm <kind>', 'hubspot or salesforce (emulated as lead source and CRM)', 'hubspot')
-    .action(async (opts: { port: string; slackPort: string; every: string; crm: string }) => {
+    .option('--source <kind>', 'marketo: an emulated Marketo as lead source and CRM (instead of --crm)')
+    .action(async (opts: { port: string; slackPort: string; every: string; crm: string; source?: string }) => {
       if (opts.crm !== 'hubspot' && opts.crm !== 'salesforce')
         throw new InputError('input.invalid', [`--crm: "${opts.crm}" is not hubspot or salesforce`]);
+      if (opts.source !== undefined && opts.source !== 'marketo')
+        throw new InputError('input.invalid', [`--source: "${opts.source}" is not marketo`]);
       const { runDemo } = await import('./demo/demo.js');
       await runDemo(io, {
         port: Number(opts.port),
         slackPort: Number(opts.slackPort),
         every: opts.every,
         crm: opts.crm,
+        ...(opts.source === 'marketo' ? { source: 'marketo' as const } : {}),
       });
     });
   registerConfigCommands(program, io);

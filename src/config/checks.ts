@@ -15,7 +15,14 @@ type Raw = Record<string, unknown>;
 const isObject = (v: unknown): v is Raw => v !== null && typeof v === 'object' && !Array.isArray(v);
 const asObject = (v: unknown): Raw => (isObject(v) ? v : {});
 const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const asKind = (v: unknown): SourceKind | null => (v === 'hubspot' || v === 'salesforce' ? v : null);
+/** The systems a source or CRM section configures (intake sources have their own list). */
+type SystemKind = Exclude<SourceKind, 'intake'>;
+const asKind = (v: unknown): SystemKind | null => (v === 'hubspot' || v === 'salesforce' || v === 'marketo' ? v : null);
+const FIELD_WORDS: Record<SystemKind, string> = {
+  hubspot: 'HubSpot property',
+  salesforce: 'Salesforce field',
+  marketo: 'Marketo lead field',
+};
 const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
 /** Ids of a list section, with the path of each id; reports duplicates. */
@@ -62,7 +69,7 @@ export function crossCheck(rootValue: unknown): Problem[] {
   const crmKind = asKind(crm.kind) ?? sourceKind;
 
   // Sections the chosen source and CRM need.
-  const needs = new Map<SourceKind, string>();
+  const needs = new Map<SystemKind, string>();
   if (sourceKind !== null) needs.set(sourceKind, `source.kind is ${sourceKind}`);
   if (crmKind !== null && !needs.has(crmKind)) needs.set(crmKind, `crm.kind is ${crmKind}`);
   for (const [kind, why] of needs) {
@@ -134,6 +141,29 @@ export function crossCheck(rootValue: unknown): Problem[] {
       message: 'is for HubSpot; a Salesforce source uses status',
     });
   }
+  if (sourceKind === 'marketo' && mql.lifecycleStage !== undefined) {
+    problems.push({
+      path: ['source', 'mql', 'lifecycleStage'],
+      message: 'is for HubSpot; a Marketo source uses minScore and/or status',
+    });
+  }
+  if (sourceKind === 'marketo' && mql.minScore === undefined && mql.status === undefined) {
+    problems.push({
+      path: ['source', 'mql'],
+      message:
+        'a Marketo source needs minScore (the score that makes an MQL) and/or status (a marketo.statusField value)',
+    });
+  }
+  // Marketo keeps no notes or tasks on a lead.
+  if (crmKind === 'marketo') {
+    for (const section of ['onAccept', 'onReject'] as const) {
+      if (asObject(crm[section]).note === true)
+        problems.push({
+          path: ['crm', section, 'note'],
+          message: 'Marketo has no notes on leads (crm.kind is marketo)',
+        });
+    }
+  }
   if (sourceKind === 'hubspot' && mql.status !== undefined) {
     problems.push({
       path: ['source', 'mql', 'status'],
@@ -169,7 +199,7 @@ export function crossCheck(rootValue: unknown): Problem[] {
     }
     const notMapped = (field: string) =>
       Object.hasOwn(LEAD_FIELDS, field) && !mapped.has(field)
-        ? `field "${field}" is not mapped to a ${sourceKind === 'hubspot' ? 'HubSpot property' : 'Salesforce field'} (set fields.${field as LeadFieldName})`
+        ? `field "${field}" is not mapped to a ${FIELD_WORDS[sourceKind]} (set fields.${field as LeadFieldName})`
         : null;
     for (const c of conditionSites) {
       for (const use of conditionFields(c.raw, c.path)) {

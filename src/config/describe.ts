@@ -53,7 +53,9 @@ export function describeConfig(config: Config): string {
   const mql =
     source.kind === 'hubspot'
       ? `lifecycle stage "${source.mql.lifecycleStage ?? ''}"`
-      : `Lead Status "${source.mql.status ?? ''}"`;
+      : source.kind === 'marketo'
+        ? `${source.mql.status === null ? 'score crossing' : `${config.marketo?.statusField ?? 'leadStatus'} "${source.mql.status}"`} (activities ${config.marketo?.activityTypeIds.join(', ') ?? ''})`
+        : `Lead Status "${source.mql.status ?? ''}"`;
   const minScore = source.mql.minScore === null ? '' : `, score ≥ ${source.mql.minScore}`;
   const webhooks = source.kind === 'hubspot' ? `; webhooks ${config.hubspot?.webhookSecret ? 'on' : 'off'}` : '';
   lines.push([

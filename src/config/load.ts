@@ -23,6 +23,7 @@ export const CONFIG_SECTIONS: readonly string[] = [
   'fields',
   'hubspot',
   'salesforce',
+  'marketo',
   'slack',
   'email',
   'reps',

@@ -240,7 +240,7 @@ const startFrom = z
 const sourceSection = z
   .strictObject({
     kind: z
-      .enum(['hubspot', 'salesforce', 'intake'])
+      .enum(['hubspot', 'salesforce', 'marketo', 'intake'])
       .describe('Where MQLs come from; intake: only the intake sources (POST /intake/<id>), nothing is polled'),
     pollEvery: duration('How often to look for new MQLs').prefault('30s'),
     overlap: duration('How far each poll reaches back before the cursor (search indexes lag)').prefault('2m'),
@@ -256,7 +256,9 @@ const sourceSection = z
           .string()
           .min(1)
           .optional()
-          .describe('Salesforce: the Lead Status value that means MQL (default "Marketing Qualified")'),
+          .describe(
+            'Salesforce: the Lead Status value that means MQL (default "Marketing Qualified"); Marketo: the value of marketo.statusField that means MQL (optional)',
+          ),
         minScore: z.number().optional().describe('Only leads whose mapped score (fields.score) is at least this'),
         dateField: z
           .string()
@@ -286,7 +288,7 @@ const writeBack = z.strictObject({
 const crmSection = z
   .strictObject({
     kind: z
-      .enum(['hubspot', 'salesforce', 'none'])
+      .enum(['hubspot', 'salesforce', 'marketo', 'none'])
       .optional()
       .describe(
         'Where outcomes are written (defaults to source.kind; none for source.kind intake): none records the decision here and sends it to the intake callback when set',
@@ -374,6 +376,50 @@ const salesforceSection = z
     auth: salesforceAuth,
   })
   .describe('Salesforce connection (needed when source.kind or crm.kind is salesforce)');
+
+const MUNCHKIN_PATTERN = /^\d{3}-[A-Za-z]{3}-\d{3}$/;
+const marketoSection = z
+  .strictObject({
+    munchkinId: z
+      .string()
+      .regex(MUNCHKIN_PATTERN, { error: 'expected a Munchkin id such as 123-ABC-456' })
+      .optional()
+      .describe('Munchkin account id (123-ABC-456); the REST endpoint is then https://<id>.mktorest.com'),
+    baseUrl: optionalUrl(
+      'REST API endpoint without /rest (Admin > Web Services), e.g. https://123-ABC-456.mktorest.com',
+    ),
+    identityUrl: optionalUrl('Identity endpoint (default: baseUrl + /identity)'),
+    clientId: secret('Custom service client id (Admin > LaunchPoint), e.g. ${MARKETO_CLIENT_ID}'),
+    clientSecret: secret('Custom service client secret, e.g. ${MARKETO_CLIENT_SECRET}'),
+    activityTypeIds: z
+      .array(z.number().int().min(1))
+      .min(1)
+      .max(10, { error: 'Marketo takes at most 10 activity types per call' })
+      .default([22, 13])
+      .describe('Activity types that can make a lead an MQL: 22 Change Score, 13 Change Data Value (status fields)'),
+    statusField: z
+      .string()
+      .min(1)
+      .default('leadStatus')
+      .describe('Lead field (REST name) compared with source.mql.status'),
+    ownerField: optionalText(
+      "crm.kind marketo: a lead field that gets the rep's email as owner (Marketo has no lead owner of its own)",
+    ),
+    dailyQuota: integer('API calls per day of your subscription (Admin > Web Services)', 1).prefault(50_000),
+    warnAt: percent('Alert the managers when this share of the daily quota is used').prefault('80%'),
+    rateLimit: integer('Calls per 20 seconds (Marketo allows 100)', 1, 100).prefault(100),
+  })
+  .superRefine((m, ctx) => {
+    if (m.munchkinId === undefined && (m.baseUrl ?? '') === '') {
+      ctx.issues.push({
+        code: 'custom',
+        message: 'give munchkinId or baseUrl (the REST endpoint)',
+        path: ['baseUrl'],
+        input: undefined,
+      });
+    }
+  })
+  .describe('Marketo connection (needed when source.kind or crm.kind is marketo)');
 
 const slackSection = z
   .strictObject({
@@ -734,6 +780,7 @@ export const configInputSchema = z
     fields: fieldsSection.optional(),
     hubspot: hubspotSection.optional(),
     salesforce: salesforceSection.optional(),
+    marketo: marketoSection.optional(),
     slack: slackSection.optional(),
     email: emailSection.optional(),
     reps: z.array(repSchema).default([]).describe('Sales reps who receive leads'),
@@ -789,6 +836,20 @@ export interface IntakeSourceConfig {
   callback: { url: string } | null;
   maxBatch: number;
 }
+export interface MarketoSettings {
+  /** REST endpoint without /rest, no trailing slash. */
+  baseUrl: string;
+  identityUrl: string;
+  clientId: string;
+  clientSecret: string;
+  activityTypeIds: number[];
+  statusField: string;
+  ownerField: string | null;
+  dailyQuota: number;
+  /** 0–100. */
+  warnAtPercent: number;
+  ratePer20s: number;
+}
 export interface DigestSettings {
   cron: string;
   timezone: string;
@@ -830,6 +891,7 @@ export interface Config {
     rateLimit: number;
   } | null;
   salesforce: { loginUrl: string; apiVersion: string; auth: SalesforceAuth } | null;
+  marketo: MarketoSettings | null;
   slack: {
     mode: 'http' | 'socket';
     botToken: string;
@@ -887,6 +949,15 @@ export const DEFAULT_FIELDS: Record<SourceKind, Partial<Record<LeadFieldName, st
   },
   // Intake sources map their own fields (intake[].fields).
   intake: {},
+  marketo: {
+    title: 'title',
+    company: 'company',
+    country: 'country',
+    employees: 'numberOfEmployees',
+    industry: 'industry',
+    score: 'leadScore',
+    channel: 'leadSource',
+  },
 };
 
 /** Where Mautic puts a contact's fields in a webhook event (contact.fields.<group>.<alias>.value). */
@@ -916,6 +987,10 @@ const DEFAULT_WRITES: Record<CrmKind, { accept: Record<string, string>; reject: 
   salesforce: {
     accept: { Status: 'Working - Contacted' },
     reject: { Status: 'Closed - Not Converted' },
+  },
+  marketo: {
+    accept: { leadStatus: 'Sales Accepted' },
+    reject: { leadStatus: 'Sales Rejected' },
   },
 };
 
@@ -952,11 +1027,33 @@ export const DEFAULT_HISTORY: Record<SourceKind, { accepted: Condition; rejected
       rejected: { kind: 'compare', field: 'props.handoff_status', op: 'eq', value: 'rejected' },
       reasonProperty: 'handoff_rejection_reason',
     },
+    marketo: {
+      accepted: inList('props.leadStatus', ['Sales Accepted', 'Sales Qualified']),
+      rejected: inList('props.leadStatus', ['Sales Rejected']),
+      reasonProperty: 'handoffRejectionReason',
+    },
   };
 
 const nonEmpty = (s: string | undefined): string | null => (s === undefined || s.trim() === '' ? null : s);
 const asText = (values: Record<string, string | number | boolean> | undefined): Record<string, string> | undefined =>
   values === undefined ? undefined : Object.fromEntries(Object.entries(values).map(([k, v]) => [k, String(v)]));
+
+function marketoSettings(m: z.output<typeof marketoSection>): MarketoSettings {
+  const given = nonEmpty(m.baseUrl);
+  const baseUrl = (given ?? `https://${m.munchkinId ?? ''}.mktorest.com`).replace(/\/+$/, '').replace(/\/rest$/, '');
+  return {
+    baseUrl,
+    identityUrl: (nonEmpty(m.identityUrl) ?? `${baseUrl}/identity`).replace(/\/+$/, ''),
+    clientId: m.clientId,
+    clientSecret: m.clientSecret,
+    activityTypeIds: [...new Set(m.activityTypeIds)],
+    statusField: m.statusField,
+    ownerField: nonEmpty(m.ownerField),
+    dailyQuota: m.dailyQuota,
+    warnAtPercent: m.warnAt,
+    ratePer20s: m.rateLimit,
+  };
+}
 
 /** The full schema: YAML form in, Config out. */
 export const configSchema = configInputSchema.transform((c): Config => {
@@ -1040,7 +1137,12 @@ export const configSchema = configInputSchema.transform((c): Config => {
       startFrom: c.source.startFrom,
       mql: {
         lifecycleStage: sourceKind === 'hubspot' ? (c.source.mql.lifecycleStage ?? 'marketingqualifiedlead') : null,
-        status: sourceKind === 'salesforce' ? (c.source.mql.status ?? 'Marketing Qualified') : null,
+        status:
+          sourceKind === 'salesforce'
+            ? (c.source.mql.status ?? 'Marketing Qualified')
+            : sourceKind === 'marketo'
+              ? (c.source.mql.status ?? null)
+              : null,
         minScore: c.source.mql.minScore ?? null,
         dateField:
           c.source.mql.dateField ?? (sourceKind === 'hubspot' ? 'hs_lifecyclestage_marketingqualifiedlead_date' : null),
@@ -1056,7 +1158,8 @@ export const configSchema = configInputSchema.transform((c): Config => {
       },
       onReject: {
         set: asText(c.crm.onReject?.set) ?? DEFAULT_WRITES[crmKind].reject,
-        note: c.crm.onReject?.note ?? true,
+        // Marketo keeps no notes on a lead.
+        note: c.crm.onReject?.note ?? crmKind !== 'marketo',
       },
       onRecycle: { set: asText(c.crm.onRecycle?.set) ?? {} },
     },
@@ -1074,6 +1177,7 @@ export const configSchema = configInputSchema.transform((c): Config => {
       c.salesforce && salesforceAuth
         ? { loginUrl: c.salesforce.loginUrl, apiVersion: c.salesforce.apiVersion, auth: salesforceAuth }
         : null,
+    marketo: c.marketo ? marketoSettings(c.marketo) : null,
     slack,
     email,
     reps: c.reps,

@@ -2,8 +2,11 @@
 // Plain types only. All times are epoch milliseconds (UTC); calendar dates are 'YYYY-MM-DD' strings.
 
 export type Millis = number;
-/** Where a lead came from: a polled CRM, or `intake` (pushed to POST /intake/<id>: generic JSON, Mautic). */
-export type SourceKind = 'hubspot' | 'salesforce' | 'intake';
+/**
+ * Where a lead came from: a polled system (HubSpot, Salesforce, Marketo), or `intake` (pushed to
+ * POST /intake/<id>: generic JSON, Mautic).
+ */
+export type SourceKind = 'hubspot' | 'salesforce' | 'marketo' | 'intake';
 /** Where outcomes are written: a CRM, or `none` (recorded here, and sent to an intake callback when set). */
 export type CrmKind = Exclude<SourceKind, 'intake'> | 'none';
 

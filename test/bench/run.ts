@@ -2,8 +2,8 @@
 // on, printed as one table with its budget, plus the machine it ran on. Benchmarks print figures; they are not tests
 // (the exit code is 0 whatever the figures, 1 only when the runner itself breaks).
 //   node dist/test/bench/run.js [--only name,name] [--skip name,name]
-// Names: ack, latency, calls, escalation, memory, drain, stats, install, intake. Postgres for the stats figure: DATABASE_URL or
-// TEST_DATABASE_URL, else the local server at 127.0.0.1:5432 when it answers.
+// Names: ack, latency, calls, escalation, memory, drain, stats, install, routing, intake, marketo. Postgres for the
+// stats figure: DATABASE_URL or TEST_DATABASE_URL, else the local server at 127.0.0.1:5432 when it answers.
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { machine, ms, stdoutLog, type BenchRow } from './bench-kit.js';
@@ -17,6 +17,7 @@ import { run as runDrain } from './drain.bench.js';
 import { run as runInstall } from './production-install.js';
 import { run as runRouting } from './routing.bench.js';
 import { run as runIntake } from './intake.bench.js';
+import { run as runMarketo } from './marketo.bench.js';
 
 const log = stdoutLog;
 
@@ -115,6 +116,7 @@ const BENCHES: Bench[] = [
   { name: 'install', title: 'production install (the Dockerfile steps)', run: () => runInstall({ log }) },
   { name: 'routing', title: 'route time per lead (before / after batch routing)', run: () => runRouting({ log }) },
   { name: 'intake', title: 'intake delivery → card', run: () => runIntake({ log }) },
+  { name: 'marketo', title: 'Marketo API calls per 1,000 score changes', run: () => runMarketo({ log }) },
 ];
 
 function listArg(flag: string): string[] | null {

@@ -25,6 +25,7 @@ import { createLogger } from '../../runtime/logger.js';
 import { settingsFromConfig } from '../../main.js';
 import { hubspotFromConfig } from '../../../connectors/hubspot/hubspot.from-config.js';
 import { salesforceFromConfig } from '../../../connectors/salesforce/salesforce.from-config.js';
+import { marketoFromConfig } from '../../../connectors/marketo/marketo.from-config.js';
 import { CONFIG_OPTION, configFileOption, loadConfigWithoutSecrets, type CliIo } from '../context.js';
 import { parseLeadFile, readLeadFileText, type LeadFile } from '../lead-file.js';
 import { parseSince, parseTimeOption } from '../options.js';
@@ -62,6 +63,7 @@ export function backfillPeriod(opts: { since: string; until?: string }, now: Mil
 async function historySourceFromConfig(config: Config, logger: Logger): Promise<HistorySource> {
   if (config.source.kind === 'intake')
     throw new InputError('input.invalid', ['source.kind is intake: there is no CRM history to read; use --from FILE']);
+  if (config.source.kind === 'marketo') return marketoFromConfig(config, { logger }).historySource();
   return config.source.kind === 'hubspot'
     ? hubspotFromConfig(config, { logger }).historySource()
     : (await salesforceFromConfig(config, { logger })).historySource();
@@ -149,7 +151,14 @@ export function formatProgress(p: BackfillProgress): string {
 }
 
 export function formatBackfillSummary(s: BackfillSummary, extra: { invalidRows?: number } = {}): string {
-  const where = s.source === 'file' ? 'the file' : s.source === 'hubspot' ? 'HubSpot' : 'Salesforce';
+  const where =
+    s.source === 'file'
+      ? 'the file'
+      : s.source === 'hubspot'
+        ? 'HubSpot'
+        : s.source === 'marketo'
+          ? 'Marketo'
+          : 'Salesforce';
   const lines = [
     `${s.dryRun ? 'Dry run: ' : ''}backfill from ${where}: MQLs of ${iso(s.from)} → ${iso(s.to)}${s.resumed ? ' (resumed)' : ''}`,
     `  read      ${n(s.read)}`,

@@ -1,4 +1,4 @@
-// `handoff doctor` and `handoff setup hubspot|salesforce`: connectivity checks, one line each, and the
+// `handoff doctor` and `handoff setup hubspot|salesforce|marketo`: connectivity checks, one line each, and the
 // idempotent creation (HubSpot) or listing (Salesforce) of the CRM fields handoff writes.
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../config/index.js';
@@ -7,6 +7,7 @@ import { openStore, describeStoreUrl } from '../../store/index.js';
 import { hubspotFromConfig } from '../../../connectors/hubspot/hubspot.from-config.js';
 import type { CheckLine } from '../../../connectors/hubspot/hubspot.setup.js';
 import { salesforceFromConfig } from '../../../connectors/salesforce/salesforce.from-config.js';
+import { marketoFromConfig } from '../../../connectors/marketo/marketo.from-config.js';
 import { createSlackWebClient } from '../../../connectors/slack/slack.client.js';
 import { createSmtpMailer } from '../../../connectors/email/smtp.mailer.js';
 import { checkCallbackReachable } from '../../../connectors/intake/intake.callback.js';
@@ -41,6 +42,12 @@ export async function runDoctor(config: Config, io: CliIo): Promise<CheckLine[]>
       .then((salesforce) => salesforce.check())
       .catch((err: unknown) => [{ name: 'salesforce', ok: false, detail: message(err) }]);
     lines.push(...checks.map((l) => ({ ...l, name: `salesforce: ${l.name}` })));
+  }
+  if (uses.has('marketo') && config.marketo) {
+    const checks = await marketoFromConfig(config, { logger: silentLogger })
+      .check()
+      .catch((err: unknown) => [{ name: 'marketo', ok: false, detail: message(err) }]);
+    lines.push(...checks.map((l) => ({ ...l, name: `marketo: ${l.name}` })));
   }
   for (const s of config.intake) {
     const base = config.server.publicUrl?.replace(/\/+$/, '') ?? '';
@@ -140,5 +147,19 @@ export function registerDoctorCommands(program: Command, io: CliIo): void {
       const { config } = await loadConfig({ ...(opts.config ? { file: opts.config } : {}), env: io.env, cwd: io.cwd });
       const result = await (await salesforceFromConfig(config, { logger: silentLogger })).setup();
       if (!printLines(io, result.lines)) throw new ExitSignal(1);
+    });
+  setup
+    .command('marketo')
+    .description("check the API user's permissions and the lead fields handoff reads and writes; list fields to create")
+    .option('-c, --config <file>', 'config file')
+    .action(async (opts: { config?: string }) => {
+      const { config } = await loadConfig({ ...(opts.config ? { file: opts.config } : {}), env: io.env, cwd: io.cwd });
+      const result = await marketoFromConfig(config, { logger: silentLogger }).setup();
+      const ok = printLines(io, result.lines);
+      for (const f of result.missing)
+        io.out(
+          `create   ${f.name} (${f.type}, ${f.use === 'write' ? 'written on decisions' : 'read'}) in Admin > Field Management\n`,
+        );
+      if (!ok) throw new ExitSignal(1);
     });
 }

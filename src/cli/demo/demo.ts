@@ -16,8 +16,12 @@ import { startHubspotEmulator, type HubspotEmulator } from '../../../connectors/
 import { startSlackEmulator, type SlackEmulator } from '../../../connectors/slack/emulator/index.js';
 import { hubspotFromConfig } from '../../../connectors/hubspot/hubspot.from-config.js';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../../../connectors/salesforce/emulator/index.js';
+import { startMarketoEmulator, type MarketoEmulator } from '../../../connectors/marketo/emulator/index.js';
 
 const SF_DEMO_CLIENT = { clientId: 'demo-salesforce-client', clientSecret: 'demo-salesforce-secret' };
+const MKTO_DEMO_CLIENT = { clientId: 'demo-marketo-client', clientSecret: 'demo-marketo-secret' };
+/** Lead fields the Marketo demo reads and writes besides Marketo's standard ones. */
+const MKTO_DEMO_FIELDS = ['campaign', 'handoffStatus', 'handoffRep', 'handoffRejectionReason'];
 import type { CliIo } from '../context.js';
 import { createLeadGenerator, createRandom } from './lead-generator.js';
 import { startSimulatedReps } from './simulated-reps.js';
@@ -26,6 +30,8 @@ import { createDemoPageHandler, type DemoPerson } from './demo-page.js';
 export interface DemoOptions {
   /** The CRM (and lead source) to emulate. */
   crm?: 'hubspot' | 'salesforce';
+  /** 'marketo': an emulated Marketo is the lead source and the CRM (overrides crm). */
+  source?: 'marketo';
   port?: number;
   slackPort?: number;
   every?: string;
@@ -43,6 +49,8 @@ export interface RunningDemo {
   worker: Worker;
   hubspot: HubspotEmulator;
   slack: SlackEmulator;
+  /** With --source marketo. */
+  marketo?: MarketoEmulator;
   demoUrl: string;
   stop(): Promise<void>;
 }
@@ -159,6 +167,29 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
     configFile = join(dataDir, 'demo.salesforce.yaml');
     writeFileSync(configFile, stringifyYaml(doc));
   }
+  let marketo: MarketoEmulator | null = null;
+  if (options.source === 'marketo') {
+    // Marketo as source and CRM: score changes in the activity log are the MQLs; outcomes go to lead fields.
+    marketo = await startMarketoEmulator({ port: 0, host: '127.0.0.1', clients: [MKTO_DEMO_CLIENT] });
+    for (const name of MKTO_DEMO_FIELDS) marketo.control.defineField({ name, displayName: name, dataType: 'string' });
+    const doc = parseYaml(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    doc.source = { ...(doc.source as Record<string, unknown>), kind: 'marketo', mql: { minScore: 40 } };
+    doc.fields = { campaign: 'campaign' };
+    doc.crm = {
+      kind: 'marketo',
+      assignOwnerOn: 'accept',
+      onAccept: { set: { leadStatus: 'Sales Accepted', handoffStatus: 'accepted', handoffRep: '{{rep.name}}' } },
+      onReject: {
+        set: { leadStatus: 'Sales Rejected', handoffStatus: 'rejected', handoffRejectionReason: '{{reason.id}}' },
+      },
+      onRecycle: { set: { leadStatus: 'Nurture' } },
+    };
+    doc.marketo = { baseUrl: marketo.url, ...MKTO_DEMO_CLIENT };
+    delete doc.hubspot;
+    delete doc.salesforce;
+    configFile = join(dataDir, 'demo.marketo.yaml');
+    writeFileSync(configFile, stringifyYaml(doc));
+  }
   const { config } = await loadConfig({ file: configFile, env, cwd: io.cwd });
   if (salesforce) {
     salesforce.control.seedUsers(
@@ -238,6 +269,24 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
   const nextLead = createLeadGenerator(random);
   const addLead = (): void => {
     const p = nextLead().properties;
+    if (marketo) {
+      // A new lead, then the scoring campaign lifts its score: the Change Score activity is what handoff sees.
+      const lead = marketo.control.createLead({
+        email: String(p.email),
+        firstName: String(p.firstname),
+        lastName: String(p.lastname),
+        company: String(p.company),
+        title: String(p.jobtitle),
+        country: String(p.country),
+        numberOfEmployees: Number(p.numberofemployees),
+        industry: String(p.industry),
+        leadSource: String(p.hs_analytics_source),
+        campaign: String(p.campaign),
+        leadScore: 0,
+      });
+      marketo.control.updateLead(lead.id, { leadScore: Number(p.hubspotscore) });
+      return;
+    }
     if (!salesforce) {
       hubspot.control.createContact(p);
       return;
@@ -285,12 +334,13 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
       await slack.close();
       await hubspot.close();
       await salesforce?.close();
+      await marketo?.close();
     })());
 
   io.out(
     [
       '',
-      `handoff demo is running — the real worker against emulated ${crmKind === 'salesforce' ? 'Salesforce' : 'HubSpot'} and Slack.`,
+      `handoff demo is running — the real worker against emulated ${marketo ? 'Marketo' : crmKind === 'salesforce' ? 'Salesforce' : 'HubSpot'} and Slack.`,
       '',
       `  Play a rep:   ${demoUrl}   (you are ${[...humans].map((id) => config.reps.find((r) => r.id === id)?.name ?? id).join(', ')} and the manager; the others are simulated)`,
       `  Dashboard:    ${dashboardUrl ?? 'off (server.dashboardToken is empty)'}`,
@@ -304,7 +354,7 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
     ].join('\n'),
   );
 
-  if (options.detached) return { worker, hubspot, slack, demoUrl, stop };
+  if (options.detached) return { worker, hubspot, slack, ...(marketo ? { marketo } : {}), demoUrl, stop };
   await new Promise<void>((resolveStop) => {
     installShutdown({
       logger,
