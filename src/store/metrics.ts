@@ -502,7 +502,9 @@ const FINAL = sql.join(HANDOFF_STATES.filter(isFinal).map((s) => sql.lit(s)));
 /**
  * settledStatus and judgedUntil of src/domain/settled.ts in SQL, per group: the oldest pending MQL
  * of each group (a CTE over the (state, mql_at) index), then one pass over the window counting each
- * status, judged (before its group's oldest pending MQL) or not.
+ * status, judged (before its group's oldest pending MQL) or not. The group column is wrapped in
+ * coalesce (empty = no group, as keyOf reads it) so SQLite walks the mql_at range instead of a whole
+ * (channel, mql_at) index to get the rows in group order.
  */
 async function runSettled(db: Db, q: SettledQuery, by: SettledGroupBy | null): Promise<Map<string, SettledCounts>> {
   const g = groupExpr(by, 'handoff');
@@ -515,7 +517,7 @@ async function runSettled(db: Db, q: SettledQuery, by: SettledGroupBy | null): P
       where ${window} and h.state in (${OPEN}) and h.escalated_at is null and ${lastDeadline} > ${q.now}
       group by 1
     )
-    select ${g} as g,
+    select coalesce(${g}, '') as g,
       case when h.state in (${FINAL}) then h.state
         when h.escalated_at is not null then 'escalated'
         when ${lastDeadline} <= ${q.now} then 'overdue'
