@@ -503,6 +503,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       clock,
       logger,
       secureCookie: config.server.publicUrl?.startsWith('https:') ?? false,
+      timezone: config.alerts.timezone,
     });
     Object.assign(routes, dashboard.routes);
     const http: HttpServer = await startHttpServer({

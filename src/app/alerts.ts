@@ -4,6 +4,9 @@
 // (no new episode notice within `cooldown` of the last notice), quiet hours (non-critical notices
 // wait until they end) and a resolved notice when a notified condition clears. State lives in the
 // store's alerts table; notices go out as outbox jobs (Slack message + email), never directly.
+// The rate rules (conversion drop, rejection spike) count settled hand-offs only: see
+// src/domain/settled.ts and MetricsReader.settledFunnel. The lull counts arrivals (nothing pending
+// there) and the backlog is a level, so they read the plain counts.
 import { isOpen } from '../domain/handoff-machine.js';
 import {
   formatPercent,
@@ -19,13 +22,12 @@ import type { Clock } from '../ports/clock.js';
 import type { ConnectorHealth } from '../ports/connector-health.js';
 import type { Logger } from '../ports/logger.js';
 import type { Fact, MessageDoc } from '../ports/message-doc.js';
-import type { MetricsReader } from '../ports/metrics.js';
+import type { MetricsReader, SettledCounts } from '../ports/metrics.js';
 import { NO_GROUP } from '../ports/metrics.js';
 import type { AlertRow, NewJob, Store } from '../ports/store.js';
 import { job } from './jobs.js';
 import { alertDoc } from './messages/alert.js';
 import type { AppSettings } from './settings.js';
-import { recycleReasons } from './stats.js';
 
 export type AlertKind =
   | 'sla_breach'
@@ -278,51 +280,71 @@ async function observe(deps: AlertDeps, now: Millis, firing: AlertRow[]): Promis
     }
   }
 
-  const recycle = recycleReasons(settings.reasons);
+  // Rate rules judge settled hand-offs only (src/domain/settled.ts): a window full of fresh, pending
+  // MQLs is not a drop, and quick rejections landing before slow accepts are not a spike.
+  const firingKeys = new Set(firing.map((r) => r.key));
+  const held = (key: string): Observation | null => {
+    const row = firing.find((r) => r.key === key);
+    const data = dataOf(row ?? null);
+    return data ? { ...data, key } : null;
+  };
+  const unofferedWithin = settings.sla.acceptWithin;
   if (rules.conversion) {
     const c = rules.conversion;
-    const t = (await metrics.funnel({ since: now - c.window, until: now, recycleReasons: recycle })).total;
-    const conv = percentOf(t.sals, t.mqls);
-    if (t.mqls >= c.minMqls && conv !== null && conv < c.belowPercent) {
-      out.push({
-        key: 'conversion_drop',
-        kind: 'conversion_drop',
-        audience: 'managers',
-        critical: false,
-        title: `MQL→SAL dropped to ${pct(conv)} over the last ${shortDuration(c.window)} (threshold ${c.belowPercent}%)`,
-        lines: ['Accepted / all MQLs of the window; pending and withdrawn are shown beside it.'],
-        facts: [
-          { label: 'MQLs', value: String(t.mqls) },
-          { label: 'SALs', value: String(t.sals) },
-          { label: 'MQL→SAL', value: pct(conv) },
-          { label: 'Rejected', value: String(t.rejected) },
-          { label: 'Pending', value: String(t.pending) },
-          { label: 'Withdrawn', value: String(t.withdrawn) },
-        ],
-      });
+    const t = (await metrics.settledFunnel({ since: now - c.window, until: now, now, unofferedWithin })).total;
+    const verdict = judgeRate({
+      rate: percentOf(t.sals, t.settled),
+      enough: t.settled >= c.minMqls,
+      firing: firingKeys.has('conversion_drop'),
+      any: t.mqls > 0,
+      bad: (p) => p < c.belowPercent,
+      recovered: (p) => p >= c.belowPercent + RECOVERY_MARGIN,
+    });
+    if (verdict === 'hold') {
+      const o = held('conversion_drop');
+      if (o) out.push(o);
+    } else if (verdict === 'bad') {
+      out.push(conversionDrop(t, c, now));
     }
   }
 
   if (rules.rejectionSpike) {
     const r = rules.rejectionSpike;
     for (const by of ['source', 'campaign'] as const) {
-      const result = await metrics.funnel({ since: now - r.window, until: now, recycleReasons: recycle, by });
+      const result = await metrics.settledFunnel({ since: now - r.window, until: now, now, unofferedWithin, by });
       for (const g of result.groups) {
         if (g.key === NO_GROUP) continue;
+        const key = `rejection_spike:${by}:${g.key}`;
         const decisions = g.sals + g.rejected;
         const share = percentOf(g.rejected, decisions);
-        if (decisions < r.minDecisions || share === null || share <= r.abovePercent) continue;
+        const verdict = judgeRate({
+          rate: share,
+          enough: decisions >= r.minDecisions,
+          firing: firingKeys.has(key),
+          any: g.mqls > 0,
+          bad: (p) => p > r.abovePercent,
+          recovered: (p) => p <= r.abovePercent - RECOVERY_MARGIN,
+        });
+        if (verdict === 'hold') {
+          const o = held(key);
+          if (o) out.push(o);
+          continue;
+        }
+        if (verdict !== 'bad' || share === null) continue;
         const top = Object.entries(g.rejectedByReason)
           .sort((a, b) => b[1] - a[1])
           .slice(0, 3);
         out.push({
-          key: `rejection_spike:${by}:${g.key}`,
+          key,
           kind: 'rejection_spike',
           audience: 'marketing',
           critical: false,
           title: `Rejections spiked for ${by} "${g.key}": ${pct(share)} of decisions in the last ${shortDuration(r.window)}`,
           lines: [
             `Sales rejected ${g.rejected} of ${decisions} decided leads from this ${by} (threshold ${r.abovePercent}%).`,
+            ...(g.notJudged > 0
+              ? [`${g.notJudged} newer MQLs of this ${by} are not counted yet (${g.pending} still pending).`]
+              : []),
           ],
           facts: [
             { label: 'Rejected / decided', value: `${g.rejected} / ${decisions}` },
@@ -333,6 +355,7 @@ async function observe(deps: AlertDeps, now: Millis, firing: AlertRow[]): Promis
                 top.map(([id, n]) => `${settings.reasons.find((x) => x.id === id)?.label ?? id} (${n})`).join(', ') ||
                 '-',
             },
+            { label: 'Still pending', value: String(g.pending) },
           ],
         });
       }
@@ -386,6 +409,59 @@ async function observe(deps: AlertDeps, now: Millis, firing: AlertRow[]): Promis
     });
   }
   return out;
+}
+
+/**
+ * Points a rate must come back past its threshold before a firing rate alert resolves (hysteresis):
+ * a rate hovering at the threshold would otherwise fire and resolve on every small change.
+ */
+export const RECOVERY_MARGIN = 5;
+
+/**
+ * The verdict of one rate rule: 'bad' (fires, or keeps firing), 'hold' (it is firing and there are
+ * too few settled hand-offs to tell, while the window still has MQLs: unknown is not recovered), or
+ * 'clear'. A firing alert stays 'bad' until the rate has recovered by RECOVERY_MARGIN.
+ */
+export function judgeRate(r: {
+  rate: number | null;
+  enough: boolean;
+  firing: boolean;
+  any: boolean;
+  bad: (rate: number) => boolean;
+  recovered: (rate: number) => boolean;
+}): 'bad' | 'hold' | 'clear' {
+  if (!r.enough || r.rate === null) return r.firing && r.any ? 'hold' : 'clear';
+  if (r.firing) return r.recovered(r.rate) ? 'clear' : 'bad';
+  return r.bad(r.rate) ? 'bad' : 'clear';
+}
+
+function conversionDrop(t: SettledCounts, c: { window: Millis; belowPercent: number }, now: Millis): Observation {
+  const conv = percentOf(t.sals, t.settled);
+  const waiting = t.notJudged - t.pending;
+  return {
+    key: 'conversion_drop',
+    kind: 'conversion_drop',
+    audience: 'managers',
+    critical: false,
+    title: `MQL→SAL dropped to ${pct(conv)} over the last ${shortDuration(c.window)} (threshold ${c.belowPercent}%)`,
+    lines: [
+      `Accepted ${t.sals} of ${t.settled} settled hand-offs (decided, withdrawn, escalated or past their deadline).`,
+      `${t.pending} of the window's ${t.mqls} MQLs are still pending and not counted` +
+        (waiting > 0
+          ? `; ${waiting} settled MQLs newer than the oldest pending one (${shortDuration(now - t.judgedUntil)} old) wait for it, so quick answers do not skew the rate.`
+          : '.'),
+    ],
+    facts: [
+      { label: 'MQLs in the window', value: String(t.mqls) },
+      { label: 'Settled', value: String(t.settled) },
+      { label: 'SALs', value: String(t.sals) },
+      { label: 'MQL→SAL of settled', value: pct(conv) },
+      { label: 'Rejected', value: String(t.rejected) },
+      { label: 'Escalated / past deadline', value: `${t.escalated} / ${t.overdue}` },
+      { label: 'Withdrawn', value: String(t.withdrawn) },
+      { label: 'Still pending', value: String(t.pending) },
+    ],
+  };
 }
 
 function slaBreach(

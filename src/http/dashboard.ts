@@ -19,6 +19,7 @@ import type { Millis } from '../domain/model.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { MetricsFilter } from '../ports/metrics.js';
+import { isTimeZone } from '../config/index.js';
 import { sendJson, type RouteHandler } from './server.js';
 import {
   filterQuery,
@@ -26,6 +27,7 @@ import {
   renderUnauthorized,
   type DashboardView,
   type FilterState,
+  type ZoneChoice,
 } from './views/dashboard-page.js';
 
 export interface DashboardOptions extends DashboardDeps {
@@ -39,6 +41,8 @@ export interface DashboardOptions extends DashboardDeps {
   defaultWindow?: string;
   /** Most hand-off rows read for the distribution and escalations (default ROW_SCAN_LIMIT of src/app/dashboard-view.ts). */
   rowScanLimit?: number;
+  /** IANA zone the page shows times in unless `?tz=` names another: alerts.timezone (default UTC). */
+  timezone?: string;
 }
 
 export interface DashboardHandlers {
@@ -155,6 +159,32 @@ export interface ParsedFilters {
   windowMs: Millis;
   filter: MetricsFilter;
   notices: string[];
+  timezone: ZoneChoice;
+}
+
+const MAX_ZONE = 64;
+
+/** The runtime's spelling of a valid IANA zone ("europe/berlin" → "Europe/Berlin"), or null. */
+export function canonicalZone(name: string): string | null {
+  if (name === '' || name.length > MAX_ZONE || !isTimeZone(name)) return null;
+  return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+}
+
+/**
+ * `?tz=` → the zone of the page. A valid IANA name wins over the configured zone; anything else is
+ * ignored with a notice and the page shows the configured zone (like a bad window: never a 400).
+ */
+function parseZone(params: URLSearchParams, defaultZone: string, notices: string[]): ZoneChoice {
+  const raw = (params.get('tz') ?? '').trim();
+  if (raw === '') return { zone: defaultZone, origin: 'config' };
+  const zone = canonicalZone(raw);
+  if (zone === null) {
+    notices.push(
+      `The time zone "${raw.slice(0, 40)}" is not an IANA zone name (such as Europe/Berlin or America/New_York); times are shown in ${defaultZone}.`,
+    );
+    return { zone: defaultZone, origin: 'config' };
+  }
+  return zone === defaultZone ? { zone, origin: 'config' } : { zone, origin: 'query' };
 }
 
 function textParam(params: URLSearchParams, name: string, notices: string[]): string | null {
@@ -170,7 +200,7 @@ function textParam(params: URLSearchParams, name: string, notices: string[]): st
 }
 
 /** Query parameters → filters; a bad value is ignored with a notice (the page still renders). */
-export function parseFilters(params: URLSearchParams, defaultWindow = '30d'): ParsedFilters {
+export function parseFilters(params: URLSearchParams, defaultWindow = '30d', defaultZone = 'UTC'): ParsedFilters {
   const notices: string[] = [];
   let window = defaultWindow;
   let windowMs = parseDuration(defaultWindow) ?? 30 * DAY;
@@ -196,7 +226,9 @@ export function parseFilters(params: URLSearchParams, defaultWindow = '30d'): Pa
   if (source !== null) filter.source = source;
   if (campaign !== null) filter.campaign = campaign;
   if (hot) filter.hot = true;
-  return { state: { window, team, source, campaign, hot }, windowMs, filter, notices };
+  const timezone = parseZone(params, defaultZone, notices);
+  const tz = timezone.origin === 'query' ? timezone.zone : null;
+  return { state: { window, team, source, campaign, hot, tz }, windowMs, filter, notices, timezone };
 }
 
 // ---- the page -------------------------------------------------------------------------------------
@@ -225,7 +257,16 @@ export async function buildDashboardView(
     notices: parsed.notices,
     links: { self: `dashboard?${q}`, csv: `dashboard.csv?${q}` },
     nonce,
+    timezone: parsed.timezone,
+    zones: zoneChoices(options.timezone ?? 'UTC', options.settings.reps, parsed.timezone.zone),
   };
+}
+
+/** The zones the form offers: the configured one first, then UTC, the reps' zones and the current one. */
+function zoneChoices(configured: string, reps: readonly { timezone: string }[], current: string): string[] {
+  const rest = new Set(['UTC', ...reps.map((r) => r.timezone).sort(), current]);
+  rest.delete(configured);
+  return [configured, ...rest];
 }
 
 // ---- handlers ---------------------------------------------------------------------------------------
@@ -290,7 +331,7 @@ export function createDashboardHandler(options: DashboardOptions): DashboardHand
 
   const page = guarded(async (_req, res, url) => {
     const started = Date.now();
-    const parsed = parseFilters(url.searchParams, options.defaultWindow);
+    const parsed = parseFilters(url.searchParams, options.defaultWindow, options.timezone);
     const nonce = randomBytes(16).toString('base64');
     const view = await buildDashboardView(options, parsed, nonce);
     const body = renderDashboard(view);

@@ -154,4 +154,58 @@ export interface MetricsReader {
     limit: number,
     after?: { mqlAt: Millis; id: string },
   ): Promise<ExportRow[]>;
+  /** The settled cohort of a window for the rate alerts (see SettledQuery and src/domain/settled.ts). */
+  settledFunnel(query: SettledQuery): Promise<SettledResult>;
+}
+
+// ---- settled cohorts (rate alerts) ------------------------------------------------------------
+
+/** Groups a settled cohort can be split by (each group gets its own judged part). */
+export type SettledGroupBy = 'source' | 'campaign' | 'team' | 'rep';
+
+export interface SettledQuery {
+  /** The window: hand-offs with MQL time in [since, until). */
+  since: Millis;
+  until: Millis;
+  /** The moment of judging: deadlines at or before it have passed. */
+  now: Millis;
+  /** A hand-off not offered yet counts as past its deadline once its MQL time is this long ago (sla.acceptWithin). */
+  unofferedWithin: Millis;
+  by?: SettledGroupBy | null;
+}
+
+/**
+ * One window (or group) judged on settled hand-offs only. The judged part is the MQLs of
+ * [since, judgedUntil): every one of them is settled, and accepted + rejected + withdrawn + escalated
+ * + overdue = settled. The MQLs from judgedUntil on wait for the oldest pending one to settle.
+ */
+export interface SettledCounts {
+  /** All MQLs of the window. */
+  mqls: number;
+  /** MQL time of the oldest pending hand-off of the window; `until` when nothing is pending. */
+  judgedUntil: Millis;
+  /** Hand-offs of the judged part (all settled). */
+  settled: number;
+  sals: number;
+  rejected: number;
+  rejectedByReason: Record<string, number>;
+  withdrawn: number;
+  /** Escalated at some point and not decided (yet). */
+  escalated: number;
+  /** Open, never escalated, past their last deadline. */
+  overdue: number;
+  /** MQLs of the whole window whose outcome can still change. */
+  pending: number;
+  /** MQLs of the window from judgedUntil on (pending or not): not judged yet. */
+  notJudged: number;
+}
+
+export interface SettledGroup extends SettledCounts {
+  key: string;
+}
+
+export interface SettledResult {
+  total: SettledCounts;
+  /** One row per group key (sorted by key), each with its own judged part; empty without `by`. */
+  groups: SettledGroup[];
 }

@@ -13,10 +13,14 @@ import type {
   MetricsQuery,
   MetricsReader,
   RejectionNote,
+  SettledCounts,
+  SettledQuery,
+  SettledResult,
   TimedOutOffer,
 } from '../ports/metrics.js';
 import type { Store } from '../ports/store.js';
-import { createSqlMetricsReader, emptyCounts } from './metrics.js';
+import { createSqlMetricsReader, emptyCounts, emptySettled } from './metrics.js';
+import { judgedUntil, settledStatus, type SettledStatus } from '../domain/settled.js';
 import type { SqlStore } from './sql-store.js';
 
 const PAGE = 500;
@@ -249,7 +253,58 @@ export function createStoreMetricsReader(store: Store): MetricsReader {
       }
       return rows;
     },
+
+    async settledFunnel(q: SettledQuery): Promise<SettledResult> {
+      const rows: { groupKey: string; h: Handoff; status: SettledStatus }[] = [];
+      for await (const h of cohort(store, q.since, q.until)) {
+        const raw = q.by ? handoffKey(q.by, h) : 'all';
+        rows.push({
+          groupKey: raw === null || raw === '' ? NO_GROUP : raw,
+          h,
+          status: settledStatus(h, q.now, q.unofferedWithin),
+        });
+      }
+      const total = settledCounts(rows, q.until);
+      if (!q.by) return { total, groups: [] };
+      const byKey = new Map<string, typeof rows>();
+      for (const r of rows) {
+        const list = byKey.get(r.groupKey);
+        if (list) list.push(r);
+        else byKey.set(r.groupKey, [r]);
+      }
+      const groups = [...byKey.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([key, list]) => ({ key, ...settledCounts(list, q.until) }));
+      return { total, groups };
+    },
   };
+}
+
+/** The counts of one window or group: its judged part ends at its own oldest pending MQL. */
+function settledCounts(rows: readonly { h: Handoff; status: SettledStatus }[], until: Millis): SettledCounts {
+  const c = emptySettled(until);
+  c.judgedUntil = judgedUntil(
+    rows.map((r) => ({ mqlAt: r.h.mqlAt, status: r.status })),
+    until,
+  );
+  for (const { h, status } of rows) {
+    c.mqls += 1;
+    if (status === 'pending') c.pending += 1;
+    if (h.mqlAt >= c.judgedUntil) {
+      c.notJudged += 1;
+      continue;
+    }
+    c.settled += 1;
+    if (status === 'accepted') c.sals += 1;
+    else if (status === 'rejected') {
+      c.rejected += 1;
+      const reason = h.reasonId ?? NO_GROUP;
+      c.rejectedByReason[reason] = (c.rejectedByReason[reason] ?? 0) + 1;
+    } else if (status === 'withdrawn') c.withdrawn += 1;
+    else if (status === 'escalated') c.escalated += 1;
+    else if (status === 'overdue') c.overdue += 1;
+  }
+  return c;
 }
 
 /** The MetricsReader for a store: SQL for the SQL stores, the port walk for the memory store. */

@@ -4,7 +4,8 @@
 // picking the nearest-rank value, so SQLite and Postgres return identical figures.
 import { sql } from 'kysely';
 import type { Kysely, RawBuilder } from 'kysely';
-import { OPEN_STATES, isOpen, type OpenState } from '../domain/handoff-machine.js';
+import { OPEN_STATES, isFinal, isOpen, type OpenState } from '../domain/handoff-machine.js';
+import { HANDOFF_STATES } from '../domain/model.js';
 import { FIRST_MONDAY, WEEK, percentileRank } from '../domain/metrics.js';
 import type { HandoffState, Millis, OfferState } from '../domain/model.js';
 import { NO_GROUP } from '../ports/metrics.js';
@@ -20,6 +21,10 @@ import type {
   MetricsReader,
   Percentiles,
   RejectionNote,
+  SettledCounts,
+  SettledGroupBy,
+  SettledQuery,
+  SettledResult,
   TimedOutOffer,
 } from '../ports/metrics.js';
 import type { Database, SqlDialect } from './schema.js';
@@ -451,6 +456,16 @@ export function createSqlMetricsReader(db: Db, dialect: SqlDialect): MetricsRead
         offers: byHandoff.get(h.id) ?? [],
       }));
     },
+
+    async settledFunnel(q: SettledQuery): Promise<SettledResult> {
+      const total = (await runSettled(db, q, null)).get('all') ?? emptySettled(q.until);
+      if (!q.by) return { total, groups: [] };
+      const byKey = await runSettled(db, q, q.by);
+      const groups = [...byKey.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([key, c]) => ({ key, ...c }));
+      return { total, groups };
+    },
   };
 }
 
@@ -462,4 +477,84 @@ function companyOf(fieldsJson: string | null): string | null {
   } catch {
     return null;
   }
+}
+
+// ---- settled cohorts (rate alerts) --------------------------------------------------------------
+
+export function emptySettled(until: Millis): SettledCounts {
+  return {
+    mqls: 0,
+    judgedUntil: until,
+    settled: 0,
+    sals: 0,
+    rejected: 0,
+    rejectedByReason: {},
+    withdrawn: 0,
+    escalated: 0,
+    overdue: 0,
+    pending: 0,
+    notJudged: 0,
+  };
+}
+
+const FINAL = sql.join(HANDOFF_STATES.filter(isFinal).map((s) => sql.lit(s)));
+
+/**
+ * settledStatus and judgedUntil of src/domain/settled.ts in SQL, per group: the oldest pending MQL
+ * of each group (a CTE over the (state, mql_at) index), then one pass over the window counting each
+ * status, judged (before its group's oldest pending MQL) or not. The group column is wrapped in
+ * coalesce (empty = no group, as keyOf reads it) so SQLite walks the mql_at range instead of a whole
+ * (channel, mql_at) index to get the rows in group order.
+ */
+async function runSettled(db: Db, q: SettledQuery, by: SettledGroupBy | null): Promise<Map<string, SettledCounts>> {
+  const g = groupExpr(by, 'handoff');
+  const window = sql`h.mql_at >= ${q.since} and h.mql_at < ${q.until}`;
+  const lastDeadline = sql`coalesce(h.due_at, h.mql_at + ${q.unofferedWithin})`;
+  const r = await sql<Record<string, unknown>>`
+    with hz as (
+      select coalesce(${g}, '') as gk, min(h.mql_at) as hz
+      from handoffs h
+      where ${window} and h.state in (${OPEN}) and h.escalated_at is null and ${lastDeadline} > ${q.now}
+      group by 1
+    )
+    select coalesce(${g}, '') as g,
+      case when h.state in (${FINAL}) then h.state
+        when h.escalated_at is not null then 'escalated'
+        when ${lastDeadline} <= ${q.now} then 'overdue'
+        else 'pending' end as status,
+      case when h.state = 'rejected' then h.reason_id else null end as reason,
+      case when hz.hz is null or h.mql_at < hz.hz then 1 else 0 end as judged,
+      min(hz.hz) as hz,
+      count(*) as n
+    from handoffs h left join hz on hz.gk = coalesce(${g}, '')
+    where ${window}
+    group by 1, 2, 3, 4`.execute(db);
+  const out = new Map<string, SettledCounts>();
+  for (const row of r.rows) {
+    const key = keyOf(by, row.g);
+    let c = out.get(key);
+    if (!c) {
+      c = emptySettled(q.until);
+      out.set(key, c);
+    }
+    const n = num(row.n);
+    const status = String(row.status);
+    if (row.hz !== null && row.hz !== undefined) c.judgedUntil = Math.min(c.judgedUntil, num(row.hz));
+    c.mqls += n;
+    if (status === 'pending') c.pending += n;
+    if (num(row.judged) !== 1) {
+      c.notJudged += n;
+      continue;
+    }
+    c.settled += n;
+    if (status === 'accepted') c.sals += n;
+    else if (status === 'rejected') {
+      c.rejected += n;
+      const reason = row.reason === null || row.reason === undefined ? NO_GROUP : String(row.reason);
+      c.rejectedByReason[reason] = (c.rejectedByReason[reason] ?? 0) + n;
+    } else if (status === 'withdrawn') c.withdrawn += n;
+    else if (status === 'escalated') c.escalated += n;
+    else if (status === 'overdue') c.overdue += n;
+  }
+  return out;
 }

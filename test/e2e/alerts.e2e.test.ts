@@ -1,6 +1,7 @@
 // The built worker (a child process) against the HubSpot and Slack emulators and a real SMTP server:
 // a lull, a conversion drop and a rejection spike are staged, each produces exactly one Slack alert
-// and one email, and a resolved notice once the condition clears. Needs `npm run build`.
+// and one email, and a resolved notice once the condition clears; then a burst of unanswered MQLs
+// raises no conversion alert (it judges settled hand-offs only). Needs `npm run build`.
 import { afterAll, describe, expect, it } from 'vitest';
 import { createWorld, liveCards, MANAGER, mqlContact, type World } from './helpers/world.js';
 import { waitFor } from '../helpers/wait.js';
@@ -150,7 +151,43 @@ describe('alerts from a running worker', () => {
       20_000,
     );
 
+    // 4. A burst of four fresh MQLs nobody has answered yet. Pending is not a drop: accepted / all MQLs
+    //    would be 6/13 = 46.2% (< 60%), accepted / settled stays 6/9. No alert, whatever the ticks.
+    const view = await world.openStore();
+    try {
+      const before = (await view.listOpenHandoffs(100)).length;
+      for (let i = 0; i < 4; i++) world.hubspot.control.createContact(mqlContact({ campaign: 'autumn' }));
+      const offeredAt = await waitFor(
+        'the burst stored and offered',
+        async () => {
+          const open = await view.listOpenHandoffs(100);
+          return open.length >= before + 4 && open.every((h) => h.state === 'offered')
+            ? Math.max(...open.map((h) => h.updatedAt))
+            : null;
+        },
+        30_000,
+      );
+      // Two alert ticks that began after the burst was offered (ticks never overlap: the first one is done).
+      const tickAfter = (t: number) =>
+        waitFor(
+          'an alert tick',
+          async () => {
+            const at = Number((await view.getCursor('alerts:sla_breach')) ?? 0);
+            return at > t ? at : null;
+          },
+          30_000,
+        );
+      await tickAfter(await tickAfter(offeredAt));
+      expect((await view.getAlert('conversion_drop'))?.state).toBe('resolved');
+    } finally {
+      await view.close();
+    }
+
     const mgrs = texts(world, 'C0MGRS');
+    // the alert judged settled hand-offs and said how many were still pending
+    expect(mgrs.filter((t) => /MQL→SAL dropped to 0\.0%/.test(t) && !/Resolved/.test(t))).toEqual([
+      expect.stringContaining('Accepted 0 of 3 settled hand-offs'),
+    ]);
     expect(count(mgrs, /Lead flow lull/)).toBe(2); // fired, resolved
     expect(count(mgrs, /MQL→SAL dropped/)).toBe(2);
     expect(texts(world, 'C0MKTG').length).toBe(2);

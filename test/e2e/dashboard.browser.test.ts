@@ -125,7 +125,7 @@ describe.skipIf(SKIP)('dashboard in Chromium', () => {
     store = await openStore('sqlite:./handoff.db', { cwd: dir });
     await store.migrate();
     await seedDashboard(store);
-    const dashboard = createDashboardHandler(dashboardOptions(store, { token: TOKEN }));
+    const dashboard = createDashboardHandler(dashboardOptions(store, { token: TOKEN, timezone: 'Europe/Berlin' }));
     server = await startHttpServer({
       port: 0,
       host: '127.0.0.1',
@@ -263,6 +263,24 @@ describe.skipIf(SKIP)('dashboard in Chromium', () => {
     expect(csv.header.slice(0, 3)).toEqual(['handoff_id', 'source_system', 'external_id']);
     expect(csv.rows).toHaveLength(filtered.total.mqls);
     for (const row of csv.rows) expect([row.team, row.source]).toEqual(['emea', 'PAID_SEARCH']);
+    await context.close();
+  }, 90_000);
+
+  it('shows times in alerts.timezone, and in the zone picked in the form', async () => {
+    const { context, page } = await signedIn({ width: 1280, height: 800 });
+    expect(await metric(page, 'timezone')).toBe('Europe/Berlin');
+    const generated = page.locator('footer time');
+    // NOW is 2026-11-25 12:00 UTC: 13:00 in Berlin
+    expect(await generated.getAttribute('datetime')).toBe(new Date(NOW).toISOString());
+    expect(await generated.innerText()).toBe('2026-11-25 13:00 GMT+1');
+    await Promise.all([page.waitForURL(/tz=UTC/), page.selectOption('select[name="tz"]', 'UTC')]);
+    expect(page.url()).toBe(`${server.url}/dashboard?window=30d&tz=UTC`);
+    expect(await metric(page, 'timezone')).toBe('UTC');
+    expect(await page.locator('header .sub').innerText()).toContain('Times in UTC (chosen with ?tz=).');
+    expect(await page.locator('footer time').innerText()).toBe('2026-11-25 12:00 UTC');
+    // back to the default: the parameter leaves the URL
+    await Promise.all([page.waitForURL((u) => !u.search.includes('tz=')), page.selectOption('select[name="tz"]', '')]);
+    expect(await metric(page, 'timezone')).toBe('Europe/Berlin');
     await context.close();
   }, 90_000);
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { bucketIndex, histogram, SPEED_EDGES } from '../../src/domain/metrics.js';
 import { parseFilters, decideAccess, sessionValue } from '../../src/http/dashboard.js';
 import { barChart, bucketPosition, histogramChart, weeklyChart } from '../../src/http/views/charts.js';
-import { filterQuery } from '../../src/http/views/dashboard-page.js';
+import { filterQuery, zonedTime } from '../../src/http/views/dashboard-page.js';
 import { escapeHtml } from '../../src/domain/escape-html.js';
 import { html, join, trusted } from '../../src/http/views/html.js';
 
@@ -84,7 +84,14 @@ describe('charts', () => {
 describe('filters', () => {
   it('parses window, team, source, campaign and hot, and builds the canonical query', () => {
     const p = parseFilters(new URLSearchParams('window=7d&team=emea&source=PAID+SEARCH&campaign=&hot=on&token=x'));
-    expect(p.state).toEqual({ window: '7d', team: 'emea', source: 'PAID SEARCH', campaign: null, hot: true });
+    expect(p.state).toEqual({
+      window: '7d',
+      team: 'emea',
+      source: 'PAID SEARCH',
+      campaign: null,
+      hot: true,
+      tz: null,
+    });
     expect(p.filter).toEqual({ team: 'emea', source: 'PAID SEARCH', hot: true });
     expect(p.windowMs).toBe(7 * 24 * 60 * M);
     expect(p.notices).toEqual([]);
@@ -98,6 +105,42 @@ describe('filters', () => {
       expect(p.notices[0]).toContain('not a duration between 1h and 400d');
     }
     expect(parseFilters(new URLSearchParams({ source: 'x'.repeat(201) })).notices[0]).toContain('longer than 200');
+  });
+
+  it('takes ?tz= when it names an IANA zone, spelled the way the runtime spells it, and keeps it in links', () => {
+    const p = parseFilters(new URLSearchParams('window=7d&tz=america/new_york'), '30d', 'Europe/Berlin');
+    expect(p.timezone).toEqual({ zone: 'America/New_York', origin: 'query' });
+    expect(p.notices).toEqual([]);
+    expect(filterQuery(p.state)).toBe('window=7d&tz=America%2FNew_York');
+    // no ?tz=, or the configured zone itself: the configured zone, and no tz in links
+    for (const q of ['window=7d', 'window=7d&tz=', 'window=7d&tz=Europe/Berlin']) {
+      const d = parseFilters(new URLSearchParams(q), '30d', 'Europe/Berlin');
+      expect(d.timezone, q).toEqual({ zone: 'Europe/Berlin', origin: 'config' });
+      expect(filterQuery(d.state), q).toBe('window=7d');
+    }
+  });
+
+  it('shows the configured zone with a notice for a ?tz= that is not an IANA zone', () => {
+    for (const bad of ['Mars/Olympus', 'CEST+2', '<script>', 'x'.repeat(80)]) {
+      const p = parseFilters(new URLSearchParams({ tz: bad }), '30d', 'Europe/Berlin');
+      expect(p.timezone, bad).toEqual({ zone: 'Europe/Berlin', origin: 'config' });
+      expect(p.state.tz).toBeNull();
+      expect(p.notices[0]).toContain('is not an IANA zone name (such as Europe/Berlin or America/New_York)');
+      expect(p.notices[0]).toContain('times are shown in Europe/Berlin');
+    }
+  });
+});
+
+describe('times in a zone', () => {
+  it('renders wall time with the zone short name, UTC as before', () => {
+    const winter = Date.UTC(2026, 11, 7, 8, 5);
+    const summer = Date.UTC(2026, 6, 7, 8, 5);
+    expect(zonedTime(winter, 'UTC')).toBe('2026-12-07 08:05 UTC');
+    expect(zonedTime(winter, 'America/New_York')).toBe('2026-12-07 03:05 EST');
+    expect(zonedTime(summer, 'America/New_York')).toBe('2026-07-07 04:05 EDT');
+    // a day boundary, and a zone the runtime names by its offset
+    expect(zonedTime(Date.UTC(2026, 11, 7, 23, 30), 'Asia/Tokyo')).toBe('2026-12-08 08:30 GMT+9');
+    expect(zonedTime(winter, 'Asia/Kolkata')).toBe('2026-12-07 13:35 GMT+5:30');
   });
 });
 

@@ -238,3 +238,73 @@ describe('dashboard CSV', () => {
     for (const row of csv.rows) expect([row.team, row.source]).toEqual(['emea', 'PAID_SEARCH']);
   });
 });
+
+describe('dashboard time zone', () => {
+  let berlin: HttpServer;
+  beforeAll(async () => {
+    berlin = await startHttpServer({
+      port: 0,
+      host: '127.0.0.1',
+      logger: silentLogger,
+      routes: createDashboardHandler(dashboardOptions(store, { token: TOKEN, timezone: 'Europe/Berlin' })).routes,
+      readiness: async () => [],
+    });
+  });
+  afterAll(async () => {
+    await berlin?.close();
+  });
+  const page = async (query: string) => {
+    const res = await fetch(`${berlin.url}/dashboard?${query}`, { headers: auth });
+    expect(res.status).toBe(200);
+    return res.text();
+  };
+  const shown = (html: string) =>
+    [...html.matchAll(/<time datetime="([^"]+)">([^<]+)<\/time>/g)].map((m) => [m[1], m[2]]);
+
+  it('renders every time in alerts.timezone and says so', async () => {
+    const html = await page('window=7d');
+    expect(html).toContain(
+      'Times in <span data-metric="timezone">Europe/Berlin</span> (the configured alerts.timezone).',
+    );
+    // NOW is 2026-11-25 12:00 UTC: 13:00 in Berlin (CET)
+    expect(html).toContain(`<time datetime="${new Date(NOW).toISOString()}">2026-11-25 13:00 GMT+1</time>`);
+    const times = shown(html);
+    expect(times.length).toBeGreaterThan(3);
+    for (const [iso, text] of times) {
+      // the wall time minus Berlin's offset (CET +1, CEST +2) is the instant, to the minute
+      const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}) GMT\+([12])$/.exec(text!);
+      expect(m, text).not.toBeNull();
+      const [y, mo, d, h, mi, off] = m!.slice(1).map(Number) as [number, number, number, number, number, number];
+      expect(Date.UTC(y, mo - 1, d, h - off, mi), `${iso} shown as ${text}`).toBe(
+        Math.floor(Date.parse(iso!) / 60_000) * 60_000,
+      );
+    }
+    // the zone picker offers the configured zone (the default, no tz in links), UTC and the reps' zones
+    expect(html).toContain('<option value="" selected>Europe/Berlin (default)</option>');
+    expect(html).toContain('<option value="UTC">UTC</option>');
+  });
+
+  it('renders them in ?tz= when it is a valid zone, and keeps it in the share and CSV links', async () => {
+    const html = await page('window=7d&tz=America/New_York');
+    expect(html).toContain('Times in <span data-metric="timezone">America/New_York</span> (chosen with ?tz=).');
+    expect(html).toContain(`<time datetime="${new Date(NOW).toISOString()}">2026-11-25 07:00 EST</time>`);
+    expect(html).toContain('id="share-link">dashboard?window=7d&amp;tz=America%2FNew_York</a>');
+    expect(html).toContain('href="dashboard.csv?window=7d&amp;tz=America%2FNew_York"');
+    expect(html).toContain('<option value="America/New_York" selected>America/New_York</option>');
+  });
+
+  it('falls back to the configured zone, with a notice, for a ?tz= that is no zone', async () => {
+    const html = await page(`window=7d&tz=${encodeURIComponent('Mars/<b>Olympus</b>')}`);
+    expect(html).toContain(
+      '<p class="notice" role="status">The time zone &quot;Mars/&lt;b&gt;Olympus&lt;/b&gt;&quot; is not an IANA zone name (such as Europe/Berlin or America/New_York); times are shown in Europe/Berlin.</p>',
+    );
+    expect(html).toContain('Times in <span data-metric="timezone">Europe/Berlin</span>');
+    expect(html).not.toContain('<b>Olympus');
+  });
+
+  it('stays in UTC without a configured zone', async () => {
+    const html = await (await get('/dashboard?window=7d', auth)).text();
+    expect(html).toContain('Times in <span data-metric="timezone">UTC</span> (the configured alerts.timezone).');
+    expect(html).toContain(`<time datetime="${new Date(NOW).toISOString()}">2026-11-25 12:00 UTC</time>`);
+  });
+});

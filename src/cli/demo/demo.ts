@@ -224,6 +224,7 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
     slack.control.addUser({ id: m.slackUserId ?? m.id, name: m.name, email: m.email, tz: 'UTC' } as never);
   const channels = [
     ...(config.slack?.managersChannel ? [{ id: config.slack.managersChannel, name: 'sales-managers' }] : []),
+    ...(config.slack?.marketingChannel ? [{ id: config.slack.marketingChannel, name: 'marketing' }] : []),
     ...config.teams.filter((t) => t.channel).map((t) => ({ id: t.channel as string, name: `team-${t.id}` })),
   ];
   const everyone = [
@@ -314,8 +315,10 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
     reasons: config.rejectionReasons.map((r) => ({ id: r.id, noteRequired: r.noteRequired })),
     random,
     thinkMs: [4_000, 40_000],
-    acceptShare: 0.55,
-    rejectShare: 0.25,
+    // A healthy team: 70% accepted, 20% rejected, 10% left to time out (and the rep the person
+    // plays never answers unless they click), so the demo's alerts show real problems, not noise.
+    acceptShare: 0.7,
+    rejectShare: 0.2,
   });
   const timers = [
     setInterval(() => addLead(), every),

@@ -14,6 +14,14 @@ export interface FilterState {
   source: string | null;
   campaign: string | null;
   hot: boolean;
+  /** `?tz=`: the IANA zone times are shown in; null = the dashboard's zone (alerts.timezone). */
+  tz: string | null;
+}
+
+/** The zone the page shows times in, and where that choice came from. */
+export interface ZoneChoice {
+  zone: string;
+  origin: 'config' | 'query';
 }
 
 /** The page's view: the data of src/app/dashboard-view.ts plus what the request chose. */
@@ -24,6 +32,9 @@ export interface DashboardView extends DashboardData {
   /** Relative links: this view (shareable, no token) and its CSV. */
   links: { self: string; csv: string };
   nonce: string;
+  timezone: ZoneChoice;
+  /** Zones offered in the form: the configured one, UTC and the reps' zones. */
+  zones: string[];
 }
 
 /** The canonical query of a filter state (shareable; never carries the token). */
@@ -34,6 +45,7 @@ export function filterQuery(f: FilterState): string {
   if (f.source !== null) q.set('source', f.source);
   if (f.campaign !== null) q.set('campaign', f.campaign);
   if (f.hot) q.set('hot', '1');
+  if (f.tz !== null) q.set('tz', f.tz);
   return q.toString();
 }
 
@@ -45,8 +57,36 @@ export function utcTime(at: Millis): string {
   return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`;
 }
 
-function time(at: Millis): SafeHtml {
-  return html`<time datetime="${new Date(at).toISOString()}">${utcTime(at)}</time>`;
+const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * "2026-11-12 10:05 CET": the wall time in `zone` (a valid IANA name) with the zone's short name as
+ * the runtime knows it (CET/CEST, EST, or GMT+4 where the zone has no abbreviation).
+ */
+export function zonedTime(at: Millis, zone: string): string {
+  if (zone === 'UTC') return utcTime(at);
+  let f = zoneFormatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      timeZoneName: 'short',
+    });
+    zoneFormatters.set(zone, f);
+  }
+  const part: Record<string, string> = {};
+  for (const p of f.formatToParts(at)) part[p.type] = p.value;
+  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute} ${part.timeZoneName ?? zone}`;
+}
+
+/** A time of the page, shown in the page's zone (machine-readable UTC in `datetime`). */
+function time(v: Pick<DashboardView, 'timezone'>, at: Millis): SafeHtml {
+  return html`<time datetime="${new Date(at).toISOString()}">${zonedTime(at, v.timezone.zone)}</time>`;
 }
 
 function options(values: readonly { value: string; label: string }[], selected: string | null): SafeHtml {
@@ -67,9 +107,19 @@ function filtersForm(v: DashboardView): SafeHtml {
 <label>Source<select name="source">${options([{ value: '', label: 'All sources' }, ...withSelected(v.options.sources, f.source).map((s) => ({ value: s, label: s }))], f.source)}</select></label>
 <label>Campaign<select name="campaign">${options([{ value: '', label: 'All campaigns' }, ...withSelected(v.options.campaigns, f.campaign).map((s) => ({ value: s, label: s }))], f.campaign)}</select></label>
 <label class="check"><input type="checkbox" name="hot" value="1"${f.hot ? html` checked` : ''}> Hot leads only</label>
+<label>Time zone<select name="tz">${options(
+    v.zones.map((z, i) => ({ value: i === 0 ? '' : z, label: i === 0 ? `${z} (default)` : z })),
+    f.tz ?? '',
+  )}</select></label>
 <button type="submit">Apply filters</button>
 <a href="dashboard">Reset</a>
 </form>`;
+}
+
+/** Which zone the page's times are in, and why. */
+function zoneNote(z: ZoneChoice): SafeHtml {
+  const why = z.origin === 'query' ? 'chosen with ?tz=' : 'the configured alerts.timezone';
+  return html`Times in <span data-metric="timezone">${z.zone}</span> (${why}).`;
 }
 
 function metric(name: string, value: HtmlValue): SafeHtml {
@@ -172,7 +222,7 @@ function speedPanel(v: DashboardView): SafeHtml {
   return html`<section class="panel" aria-labelledby="speed-h"><h2 id="speed-h">Speed-to-lead</h2>
 <p class="sub">Time from MQL to accept, ${metric('speed-count', s.count)} accepted live hand-offs. p50 (solid line) ${shortDuration(s.p50Ms)}, p90 (dashed line) ${shortDuration(s.p90Ms)}. Columns count hand-offs per time range.</p>
 ${chart}
-${v.speed.rowsSince !== null ? html`<p class="note">The columns cover the MQLs from ${time(v.speed.rowsSince)} on (the most recent of a very big window); p50 and p90 cover the whole window.</p>` : ''}
+${v.speed.rowsSince !== null ? html`<p class="note">The columns cover the MQLs from ${time(v, v.speed.rowsSince)} on (the most recent of a very big window); p50 and p90 cover the whole window.</p>` : ''}
 <details><summary>Distribution numbers</summary><div class="table-wrap"><table><thead><tr><th>MQL → accept</th><th class="num">Hand-offs</th></tr></thead><tbody>${rows}</tbody></table></div></details></section>`;
 }
 
@@ -262,12 +312,12 @@ function repsPanel(v: DashboardView): SafeHtml {
 ${v.reps.length === 0 ? html`<p class="empty">No reps configured.</p>` : html`<div class="table-wrap"><table class="cards" id="reps-table">${thead(REPS_TABLE)}<tbody>${rows}</tbody></table></div>`}</section>`;
 }
 
-function deadline(row: BacklogRow, now: Millis): SafeHtml {
+function deadline(v: DashboardView, row: BacklogRow, now: Millis): SafeHtml {
   if (row.dueAt === null) return html`<span class="small">none</span>`;
   const left = row.dueAt - now;
   return left < 0
-    ? html`${badge('overdue', `overdue ${shortDuration(-left)}`)}<br><span class="small">${time(row.dueAt)}</span>`
-    : html`in ${shortDuration(left)}<br><span class="small">${time(row.dueAt)}</span>`;
+    ? html`${badge('overdue', `overdue ${shortDuration(-left)}`)}<br><span class="small">${time(v, row.dueAt)}</span>`
+    : html`in ${shortDuration(left)}<br><span class="small">${time(v, row.dueAt)}</span>`;
 }
 
 function backlogPanel(v: DashboardView): SafeHtml {
@@ -280,13 +330,13 @@ function backlogPanel(v: DashboardView): SafeHtml {
 <td><span class="cv">${badge(r.state, r.state)}</span></td>
 <td><span class="cv">${shortDuration(v.now - r.mqlAt)}</span></td>
 <td><span class="cv">${r.rep ?? html`<span class="small">nobody</span>`}${r.team ? html`<br><span class="small">team ${r.team}</span>` : ''}</span></td>
-<td><span class="cv">${deadline(r, v.now)}</span></td>
+<td><span class="cv">${deadline(v, r, v.now)}</span></td>
 <td><span class="cv"><span class="small">${r.source ?? '–'} / ${r.campaign ?? '–'}</span></span></td></tr>`,
   );
   const more =
     b.matching > b.rows.length ? html`<p class="note">Showing the ${b.rows.length} oldest of ${b.matching}.</p>` : '';
   return html`<section class="panel wide" aria-labelledby="backlog-h"><h2 id="backlog-h">Live backlog</h2>
-<p class="sub">All teams: ${s.open} open (${s.byState.detected} detected, ${s.byState.offered} offered, ${s.byState.escalated} escalated${s.unroutable ? `, ${s.unroutable} unroutable` : ''}); by age ${s.byAge.under1h} under 1h, ${s.byAge.under4h} 1–4h, ${s.byAge.under24h} 4–24h, ${s.byAge.older} older${s.oldestMqlAt !== null ? html`; oldest MQL ${time(s.oldestMqlAt)}` : ''}.${b.filtered ? html` Below: <span data-metric="backlog-matching">${b.matching}</span> open hand-offs matching the team, source, campaign and hot filters (any MQL time).` : html` Below: every open hand-off, oldest first.`}</p>
+<p class="sub">All teams: ${s.open} open (${s.byState.detected} detected, ${s.byState.offered} offered, ${s.byState.escalated} escalated${s.unroutable ? `, ${s.unroutable} unroutable` : ''}); by age ${s.byAge.under1h} under 1h, ${s.byAge.under4h} 1–4h, ${s.byAge.under24h} 4–24h, ${s.byAge.older} older${s.oldestMqlAt !== null ? html`; oldest MQL ${time(v, s.oldestMqlAt)}` : ''}.${b.filtered ? html` Below: <span data-metric="backlog-matching">${b.matching}</span> open hand-offs matching the team, source, campaign and hot filters (any MQL time).` : html` Below: every open hand-off, oldest first.`}</p>
 ${b.rows.length === 0 ? html`<p class="empty">Nothing open.</p>` : html`<div class="table-wrap"><table class="cards" id="backlog-table">${thead(BACKLOG_TABLE)}<tbody>${rows}</tbody></table></div>`}
 ${more}</section>`;
 }
@@ -294,7 +344,7 @@ ${more}</section>`;
 function escalationsPanel(v: DashboardView): SafeHtml {
   const rows = v.escalations.map(
     (e) => html`<tr data-handoff="${e.id}"><td class="first"><span class="lead">${e.lead}</span></td>
-<td><span class="cv">${time(e.escalatedAt)}</span></td>
+<td><span class="cv">${time(v, e.escalatedAt)}</span></td>
 <td><span class="cv">${e.reason}</span></td>
 <td><span class="cv">${badge(e.state, e.state)}${e.rep ? html` <span class="small">${e.rep}</span>` : ''}</span></td>
 <td><span class="cv"><span class="small">${e.source ?? '–'} / ${e.campaign ?? '–'}</span></span></td></tr>`,
@@ -307,7 +357,7 @@ ${rows.length === 0 ? html`<p class="empty">No escalations.</p>` : html`<div cla
 function alertsPanel(v: DashboardView): SafeHtml {
   const items = v.alerts.map(
     (a) =>
-      html`<li class="${a.critical ? 'critical' : ''}" data-alert="${a.key}"><strong>${a.critical ? 'Critical: ' : 'Alert: '}${a.title}</strong> <span class="small">since ${time(a.firedAt)}</span>${a.lines.length ? html`<br><span class="small">${join(a.lines, ' · ')}</span>` : ''}</li>`,
+      html`<li class="${a.critical ? 'critical' : ''}" data-alert="${a.key}"><strong>${a.critical ? 'Critical: ' : 'Alert: '}${a.title}</strong> <span class="small">since ${time(v, a.firedAt)}</span>${a.lines.length ? html`<br><span class="small">${join(a.lines, ' · ')}</span>` : ''}</li>`,
   );
   return html`<section class="panel wide" aria-labelledby="alerts-h"><h2 id="alerts-h">Alerts firing</h2>
 ${items.length === 0 ? html`<p class="empty">No alerts firing.</p>` : html`<ul class="alerts">${items}</ul>`}</section>`;
@@ -328,7 +378,7 @@ export function renderDashboard(v: DashboardView): string {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer">
 <title>Lead hand-off dashboard</title><link rel="icon" href="data:,"><style nonce="${v.nonce}">${trusted(PAGE_CSS)}</style></head>
 <body><div class="wrap">
-<header class="top"><div><h1>Lead hand-off dashboard</h1><p class="sub">MQLs from ${time(v.since)} to ${time(v.until)}${scope.length ? ` · ${scope.join(', ')}` : ''}. All times UTC.</p></div>
+<header class="top"><div><h1>Lead hand-off dashboard</h1><p class="sub">MQLs from ${time(v, v.since)} to ${time(v, v.until)}${scope.length ? ` · ${scope.join(', ')}` : ''}. ${zoneNote(v.timezone)}</p></div>
 <div class="actions"><a class="button" id="csv-link" href="${v.links.csv}" download>Download CSV</a></div></header>
 ${filtersForm(v)}
 <p class="share">Link to this view (needs the dashboard token or a signed-in browser): <a href="${v.links.self}" id="share-link">${v.links.self}</a></p>
@@ -344,7 +394,7 @@ ${repsPanel(v)}
 ${backlogPanel(v)}
 ${escalationsPanel(v)}
 </div>
-<footer>Generated ${time(v.now)}. MQL→SAL = accepted / all MQLs of the window (imported history included). Numbers are those of <code>handoff stats</code> for the same window and filters.</footer>
+<footer>Generated ${time(v, v.now)}. MQL→SAL = accepted / all MQLs of the window (imported history included). Numbers are those of <code>handoff stats</code> for the same window and filters.</footer>
 </div><script nonce="${v.nonce}">${trusted(SCRIPT)}</script></body></html>`;
   return page.text;
 }
