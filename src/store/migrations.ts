@@ -4,6 +4,7 @@ import { Migrator, sql } from 'kysely';
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { AppError } from '../domain/errors.js';
 import type { SqlDialect } from './schema.js';
+import { BUCKET_COLUMNS, COUNT_COLUMNS, ROLLUP_TABLES, rebuildRollups } from './rollups.js';
 
 export const MIGRATION_TABLE = 'handoff_migration';
 export const MIGRATION_LOCK_TABLE = 'handoff_migration_lock';
@@ -213,11 +214,55 @@ function metricsIndexes(): Migration {
   };
 }
 
+/**
+ * Per-day and per-week rollups of the hand-off numbers (src/store/rollups.ts), built from the rows
+ * already stored; from then on the store keeps them up to date in every change's transaction.
+ */
+function dailyRollups(dialect: SqlDialect): Migration {
+  return {
+    async up(db: AnyDb) {
+      for (const table of ROLLUP_TABLES) {
+        let t = db.schema
+          .createTable(table)
+          .addColumn('start', 'bigint', (c) => c.notNull())
+          .addColumn('side', 'text', (c) => c.notNull())
+          .addColumn('team', 'text', (c) => c.notNull())
+          .addColumn('rep', 'text', (c) => c.notNull())
+          .addColumn('channel', 'text', (c) => c.notNull())
+          .addColumn('campaign', 'text', (c) => c.notNull())
+          .addColumn('hot', 'integer', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull());
+        for (const col of [...COUNT_COLUMNS, ...BUCKET_COLUMNS])
+          t = t.addColumn(col, 'bigint', (c) => c.notNull().defaultTo(0));
+        await t
+          .addPrimaryKeyConstraint(`${table}_pkey`, [
+            'start',
+            'side',
+            'team',
+            'rep',
+            'channel',
+            'campaign',
+            'hot',
+            'reason',
+          ])
+          .execute();
+      }
+      await rebuildRollupsInMigration(db, dialect);
+    },
+  };
+}
+
+/** The migration runs inside the migrator's transaction on Postgres: build the rows without a second one. */
+async function rebuildRollupsInMigration(db: AnyDb, dialect: SqlDialect): Promise<void> {
+  await rebuildRollups(db, dialect, { inTransaction: true });
+}
+
 /** All migrations, oldest first. Names sort in order; never rename or edit a shipped one. */
 export function buildMigrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_initial_schema': initialSchema(dialect),
     '0002_metrics_indexes': metricsIndexes(),
+    '0005_daily_rollups': dailyRollups(dialect),
   };
 }
 

@@ -138,6 +138,19 @@ export interface LeasesTable {
   acquired_at: number;
 }
 
+/** daily_rollups and weekly_rollups (src/store/rollups.ts): numbers per period and group, b0..b39 histogram counts. */
+export interface RollupsTable {
+  start: number;
+  side: string;
+  team: string;
+  rep: string;
+  channel: string;
+  campaign: string;
+  hot: number;
+  reason: string;
+  [column: string]: number | string;
+}
+
 export interface Database {
   leads: LeadsTable;
   handoffs: HandoffsTable;
@@ -150,6 +163,8 @@ export interface Database {
   identities: IdentitiesTable;
   alerts: AlertsTable;
   leases: LeasesTable;
+  daily_rollups: RollupsTable;
+  weekly_rollups: RollupsTable;
 }
 
 /** Every table, children before parents (the order to empty them in). */
@@ -165,6 +180,8 @@ export const TABLES = [
   'identities',
   'alerts',
   'leases',
+  'daily_rollups',
+  'weekly_rollups',
 ] as const satisfies readonly (keyof Database)[];
 
 export type SqlDialect = 'sqlite' | 'postgres';

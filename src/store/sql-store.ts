@@ -29,6 +29,7 @@ import type {
   Store,
 } from '../ports/store.js';
 import { runMigrations } from './migrations.js';
+import { addHandoffToRollups, trackRollups } from './rollups.js';
 import type { MigrationReport } from './migrations.js';
 import {
   alertFromRow,
@@ -349,6 +350,7 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
         }
         await insertEvents(tx, inserted.id, input.events ?? [], now);
         await insertJobs(tx, input.jobs ?? [], now, inserted.id);
+        await addHandoffToRollups(tx, inserted);
         return { created: true, handoff: handoffFromRow(inserted) };
       });
     },
@@ -356,6 +358,7 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
     async applyChange(change: HandoffChange, now: Millis): Promise<ChangeResult> {
       try {
         return await writeTx(async (tx): Promise<ChangeResult> => {
+          const rollups = await trackRollups(tx, dialect, change.handoffId);
           let update = tx
             .updateTable('handoffs')
             .set(handoffPatchColumns(change.set))
@@ -414,6 +417,7 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
           await insertEvents(tx, change.handoffId, change.events, now);
           await insertJobs(tx, change.jobs ?? [], now, change.handoffId);
           await upsertRotation(tx, change.rotation ?? []);
+          await rollups.commit();
           return { ok: true, handoff: handoffFromRow(updated), offers };
         });
       } catch (err) {
