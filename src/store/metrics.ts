@@ -23,7 +23,7 @@ import type {
   TimedOutOffer,
 } from '../ports/metrics.js';
 import { bucketPercentile, emptyBuckets, rollupBucket } from './rollup-buckets.js';
-import { planWindow, readRollups } from './rollups.js';
+import { cubeFor, planWindow, readRollups } from './rollups.js';
 import type { Database, SqlDialect } from './schema.js';
 
 type Db = Kysely<Database>;
@@ -242,7 +242,8 @@ async function runFunnel(
   };
   // Whole days from the rollups, the partial days at the ends from the rows; a window without a whole
   // day (or a reader without rollups) reads every row.
-  const plan = options.rollups ? planWindow(q.since, q.until) : null;
+  const cube = options.rollups ? cubeFor(q.filter ?? {}, by) : null;
+  const plan = cube === null ? null : planWindow(q.since, q.until);
   const exactRanges: Range[] = plan === null ? [[q.since, q.until]] : plan.exact;
   const wantPercentiles = q.percentiles !== false;
   const bucketed = wantPercentiles && plan !== null && q.until - q.since > options.exactPercentilesUpTo;
@@ -311,8 +312,8 @@ async function runFunnel(
     }
   }
 
-  if (plan !== null) {
-    for (const r of await readRollups(db, plan.slices, q.filter ?? {}, by, bucketed)) {
+  if (plan !== null && cube !== null) {
+    for (const r of await readRollups(db, cube, plan.slices, q.filter ?? {}, by, bucketed)) {
       const c = r.counts;
       if (Object.values(c).every((v) => v === 0)) continue; // a group every hand-off has left
       const key = keyOf(by, r.g);
@@ -423,6 +424,9 @@ export function createSqlMetricsReader(db: Db, dialect: SqlDialect, options: Sql
     },
 
     async backlog(now: Millis): Promise<BacklogSnapshot> {
+      // Hand-offs of the days before the one 24 hours back are all older than 24 hours: with rollups
+      // their open counts come from there, and only the last day or two are read from the rows.
+      const cut = opts.rollups ? Math.floor((now - 24 * HOUR) / DAY) * DAY : null;
       const r = await sql<Record<string, unknown>>`
         select count(*) as open,
           ${OPEN_BY_STATE},
@@ -433,9 +437,9 @@ export function createSqlMetricsReader(db: Db, dialect: SqlDialect, options: Sql
           sum(case when state = 'escalated' and escalation_reason = 'unroutable' then 1 else 0 end) as unroutable,
           min(mql_at) as oldest
         from handoffs
-        where state in (${OPEN}) and imported = 0`.execute(db);
+        where state in (${OPEN}) and imported = 0${cut === null ? sql`` : sql` and mql_at >= ${cut}`}`.execute(db);
       const row = r.rows[0] ?? {};
-      return {
+      const snap: BacklogSnapshot = {
         open: num(row.open),
         byState: Object.fromEntries(OPEN_STATES.map((s) => [s, num(row[s])])) as Record<OpenState, number>,
         byAge: {
@@ -447,6 +451,22 @@ export function createSqlMetricsReader(db: Db, dialect: SqlDialect, options: Sql
         oldestMqlAt: numOrNull(row.oldest),
         unroutable: num(row.unroutable),
       };
+      const plan = cut === null ? null : planWindow(0, cut);
+      if (plan === null) return snap;
+      for (const x of await readRollups(db, 'r', plan.slices, {}, null, false)) {
+        if (x.side !== 'h') continue;
+        for (const s of OPEN_STATES) {
+          const n = x.counts[`live_${s}`] ?? 0;
+          snap.byState[s] += n;
+          snap.open += n;
+          snap.byAge.older += n;
+        }
+        snap.unroutable += x.counts.unroutable;
+      }
+      const oldest = await sql<{ oldest: unknown }>`
+        select min(mql_at) as oldest from handoffs where state in (${OPEN}) and imported = 0`.execute(db);
+      snap.oldestMqlAt = numOrNull(oldest.rows[0]?.oldest);
+      return snap;
     },
 
     async countMqls(since: Millis, until: Millis): Promise<number> {

@@ -224,6 +224,7 @@ function dailyRollups(dialect: SqlDialect): Migration {
       for (const table of ROLLUP_TABLES) {
         let t = db.schema
           .createTable(table)
+          .addColumn('cube', 'text', (c) => c.notNull())
           .addColumn('start', 'bigint', (c) => c.notNull())
           .addColumn('side', 'text', (c) => c.notNull())
           .addColumn('team', 'text', (c) => c.notNull())
@@ -236,6 +237,7 @@ function dailyRollups(dialect: SqlDialect): Migration {
           t = t.addColumn(col, 'bigint', (c) => c.notNull().defaultTo(0));
         await t
           .addPrimaryKeyConstraint(`${table}_pkey`, [
+            'cube',
             'start',
             'side',
             'team',
@@ -245,6 +247,8 @@ function dailyRollups(dialect: SqlDialect): Migration {
             'hot',
             'reason',
           ])
+          // SQLite: the rows live in the primary key's b-tree, so a range of periods is one sequential read.
+          .$call((b) => (dialect === 'sqlite' ? b.modifyEnd(sql`without rowid`) : b))
           .execute();
       }
       await rebuildRollupsInMigration(db, dialect);

@@ -27,8 +27,24 @@ type Db = Kysely<Database>;
 export const ROLLUP_TABLES = ['daily_rollups', 'weekly_rollups'] as const;
 export type RollupTable = (typeof ROLLUP_TABLES)[number];
 
-export const KEY_COLUMNS = ['start', 'side', 'team', 'rep', 'channel', 'campaign', 'hot', 'reason'] as const;
-export const COUNT_COLUMNS = [
+export const KEY_COLUMNS = ['cube', 'start', 'side', 'team', 'rep', 'channel', 'campaign', 'hot', 'reason'] as const;
+
+/**
+ * Two cubes keep the rows few: a full cross of rep × source × campaign would hold about as many rows
+ * as there are hand-offs. Cube 'r' drops source and campaign (stored as '*'), cube 'c' drops the rep
+ * ('*'). A query that needs both a rep and a source or campaign (filter or group) reads the rows.
+ */
+export type Cube = 'r' | 'c';
+export const ANY = '*';
+
+/** The cube that can answer a query with this filter and grouping, or null (read the rows). */
+export function cubeFor(filter: MetricsFilter, by: MetricsGroupBy | null): Cube | null {
+  const rep = filter.rep !== undefined || by === 'rep';
+  const campaign = filter.source !== undefined || filter.campaign !== undefined || by === 'source' || by === 'campaign';
+  if (rep && campaign) return null;
+  return campaign ? 'c' : 'r';
+}
+const FIXED_COUNTS = [
   'mqls',
   'imported',
   'sals',
@@ -41,14 +57,21 @@ export const COUNT_COLUMNS = [
   'on_time',
   /** Values in the histogram (speed-to-lead values on side 'h', decided offers on side 'o'). */
   'timed',
+  /** Live open hand-offs escalated because nothing could take them (the backlog's unroutable). */
+  'unroutable',
 ] as const;
-export type CountColumn = (typeof COUNT_COLUMNS)[number];
+/** Live (not imported) open hand-offs per open state: the backlog of older days. */
+export const LIVE_OPEN_COLUMNS: readonly string[] = OPEN_STATES.map((s) => `live_${s}`);
+export type CountColumn = (typeof FIXED_COUNTS)[number];
+export const COUNT_COLUMNS: readonly string[] = [...FIXED_COUNTS, ...LIVE_OPEN_COLUMNS];
+export type Counts = Record<CountColumn, number> & Record<string, number>;
 export const BUCKET_COLUMNS: readonly string[] = Array.from({ length: BUCKET_COUNT }, (_, k) => `b${k}`);
 
 export type Side = 'h' | 'o';
 
 /** One rollup row's worth of numbers for one key. */
 export interface RollupCell {
+  cube: Cube;
   start: Millis;
   side: Side;
   team: string;
@@ -57,19 +80,19 @@ export interface RollupCell {
   campaign: string;
   hot: number;
   reason: string;
-  counts: Record<CountColumn, number>;
+  counts: Counts;
   buckets: number[];
 }
 
 const dayStart = (at: Millis): Millis => Math.floor(at / DAY) * DAY;
 
 function emptyCell(key: Omit<RollupCell, 'counts' | 'buckets'>): RollupCell {
-  const counts = Object.fromEntries(COUNT_COLUMNS.map((c) => [c, 0])) as Record<CountColumn, number>;
+  const counts = Object.fromEntries(COUNT_COLUMNS.map((c) => [c, 0])) as Counts;
   return { ...key, counts, buckets: emptyBuckets() };
 }
 
 const cellKey = (c: Omit<RollupCell, 'counts' | 'buckets'>): string =>
-  JSON.stringify([c.start, c.side, c.team, c.rep, c.channel, c.campaign, c.hot, c.reason]);
+  JSON.stringify([c.cube, c.start, c.side, c.team, c.rep, c.channel, c.campaign, c.hot, c.reason]);
 
 /** The hand-off columns a contribution depends on. */
 export type RollupHandoff = Pick<
@@ -83,6 +106,7 @@ export type RollupHandoff = Pick<
   | 'team_id'
   | 'rep_id'
   | 'escalated_at'
+  | 'escalation_reason'
   | 'decided_at'
   | 'reason_id'
 >;
@@ -98,6 +122,7 @@ const HANDOFF_COLUMNS = [
   'team_id',
   'rep_id',
   'escalated_at',
+  'escalation_reason',
   'decided_at',
   'reason_id',
 ] as const;
@@ -108,8 +133,17 @@ const OFFER_COLUMNS = ['rep_id', 'state', 'offered_at', 'due_at', 'decided_at'] 
  * The same definitions as the exact SQL reader in src/store/metrics.ts.
  */
 export function contributionOf(h: RollupHandoff, offers: readonly RollupOffer[]): RollupCell[] {
+  return detailOf(h, offers).flatMap((c) => [
+    { ...c, cube: 'r' as const, channel: ANY, campaign: ANY },
+    { ...c, cube: 'c' as const, rep: ANY },
+  ]);
+}
+
+/** The cells of one hand-off with every dimension kept (before projecting them on the cubes). */
+function detailOf(h: RollupHandoff, offers: readonly RollupOffer[]): RollupCell[] {
   const start = dayStart(h.mql_at);
   const base = {
+    cube: 'r' as const,
     start,
     team: h.team_id ?? '',
     channel: h.channel ?? '',
@@ -125,7 +159,11 @@ export function contributionOf(h: RollupHandoff, offers: readonly RollupOffer[])
   if (state === 'accepted') hc.counts.sals = 1;
   else if (state === 'rejected') hc.counts.rejected = 1;
   else if (state === 'withdrawn') hc.counts.withdrawn = 1;
-  else if (isOpen(state)) hc.counts.pending = 1;
+  else if (isOpen(state)) {
+    hc.counts.pending = 1;
+    if (h.imported === 0) hc.counts[`live_${state}`] = 1;
+    if (h.imported === 0 && state === 'escalated' && h.escalation_reason === 'unroutable') hc.counts.unroutable = 1;
+  }
   if (h.escalated_at !== null) hc.counts.escalated = 1;
   const speed = speedToLeadMs({ imported: h.imported === 1, state, mqlAt: h.mql_at, decidedAt: h.decided_at });
   if (speed !== null) {
@@ -157,7 +195,7 @@ export function addCells(into: Map<string, RollupCell>, cells: readonly RollupCe
       t = emptyCell(c);
       into.set(cellKey(c), t);
     }
-    for (const col of COUNT_COLUMNS) t.counts[col] += sign * c.counts[col];
+    for (const col of COUNT_COLUMNS) t.counts[col] = (t.counts[col] ?? 0) + sign * (c.counts[col] ?? 0);
     for (let k = 0; k < BUCKET_COUNT; k++) t.buckets[k] = (t.buckets[k] ?? 0) + sign * (c.buckets[k] ?? 0);
   }
 }
@@ -183,6 +221,7 @@ async function upsertDeltas(db: Db, table: RollupTable, deltas: readonly RollupC
   const values = rows.map(
     (d) =>
       sql`(${sql.join([
+        d.cube,
         d.start,
         d.side,
         d.team,
@@ -258,6 +297,9 @@ const bucketSums = sql.join(
   sql`, `,
 );
 const OPEN = sql.join(OPEN_STATES.map((s) => sql.lit(s)));
+const liveOpenSums = sql.join(
+  OPEN_STATES.map((s) => sql`sum(case when imported = 0 and state = ${sql.lit(s)} then 1 else 0 end)`),
+);
 const dayExpr = sql`(h.mql_at / ${sql.lit(DAY)}) * ${sql.lit(DAY)}`;
 const columnList = sql.join(ALL_COLUMNS.map((c) => sql.id(c)));
 
@@ -285,8 +327,12 @@ export async function rebuildRollups(
     await sql`delete from daily_rollups`.execute(tx);
     await sql`delete from weekly_rollups`.execute(tx);
     const speed = bucketSql(sql`h.decided_at - h.mql_at`);
-    await sql`insert into daily_rollups (${columnList})
-      select start, 'h', team, rep, channel, campaign, hot, reason,
+    const response = bucketSql(sql`o.decided_at - o.offered_at`);
+    for (const cube of ['r', 'c'] as const) {
+      const rep = (col: RawBuilder<unknown>) => (cube === 'c' ? sql.lit(ANY) : col);
+      const camp = (col: RawBuilder<unknown>) => (cube === 'r' ? sql.lit(ANY) : col);
+      await sql`insert into daily_rollups (${columnList})
+      select ${sql.lit(cube)}, start, 'h', team, rep, channel, campaign, hot, reason,
         count(*), sum(imported),
         sum(case when state = 'accepted' then 1 else 0 end),
         sum(case when state = 'rejected' then 1 else 0 end),
@@ -295,39 +341,43 @@ export async function rebuildRollups(
         sum(case when escalated_at is not null then 1 else 0 end),
         0, 0, 0,
         sum(case when b is not null then 1 else 0 end),
+        sum(case when imported = 0 and state = 'escalated' and escalation_reason = 'unroutable' then 1 else 0 end),
+        ${liveOpenSums},
         ${bucketSums}
       from (
-        select ${dayExpr} as start, coalesce(h.team_id, '') as team, coalesce(h.rep_id, '') as rep,
-          coalesce(h.channel, '') as channel, coalesce(h.campaign, '') as campaign, h.hot as hot,
+        select ${dayExpr} as start, coalesce(h.team_id, '') as team, ${rep(sql`coalesce(h.rep_id, '')`)} as rep,
+          ${camp(sql`coalesce(h.channel, '')`)} as channel, ${camp(sql`coalesce(h.campaign, '')`)} as campaign, h.hot as hot,
           coalesce(h.reason_id, '') as reason, h.state as state, h.imported as imported, h.escalated_at as escalated_at,
+          h.escalation_reason as escalation_reason,
           case when h.imported = 0 and h.state = 'accepted' and h.decided_at is not null then ${speed} end as b
         from handoffs h
       ) as x
       group by start, team, rep, channel, campaign, hot, reason`.execute(tx);
-    const response = bucketSql(sql`o.decided_at - o.offered_at`);
-    await sql`insert into daily_rollups (${columnList})
-      select start, 'o', team, rep, channel, campaign, hot, reason,
+      await sql`insert into daily_rollups (${columnList})
+      select ${sql.lit(cube)}, start, 'o', team, rep, channel, campaign, hot, reason,
         0, 0, 0, 0, 0, 0, 0,
         sum(case when state = 'timed_out' then 1 else 0 end),
         sum(case when state in ('accepted', 'rejected', 'timed_out') then 1 else 0 end),
         sum(case when state in ('accepted', 'rejected') and decided_at <= due_at then 1 else 0 end),
         sum(case when b is not null then 1 else 0 end),
+        0, ${sql.join(LIVE_OPEN_COLUMNS.map(() => sql`0`))},
         ${bucketSums}
       from (
-        select ${dayExpr} as start, coalesce(h.team_id, '') as team, o.rep_id as rep,
-          coalesce(h.channel, '') as channel, coalesce(h.campaign, '') as campaign, h.hot as hot,
+        select ${dayExpr} as start, coalesce(h.team_id, '') as team, ${rep(sql`o.rep_id`)} as rep,
+          ${camp(sql`coalesce(h.channel, '')`)} as channel, ${camp(sql`coalesce(h.campaign, '')`)} as campaign, h.hot as hot,
           coalesce(h.reason_id, '') as reason, o.state as state, o.decided_at as decided_at, o.due_at as due_at,
           case when o.state in ('accepted', 'rejected') and o.decided_at is not null then ${response} end as b
         from handoffs h join offers o on o.handoff_id = h.id
         where h.imported = 0
       ) as x
       group by start, team, rep, channel, campaign, hot, reason`.execute(tx);
+    }
     const weekExpr = sql`((start - ${sql.lit(FIRST_MONDAY)}) / ${sql.lit(WEEK)}) * ${sql.lit(WEEK)} + ${sql.lit(FIRST_MONDAY)}`;
     await sql`insert into weekly_rollups (${columnList})
-      select ${weekExpr}, side, team, rep, channel, campaign, hot, reason,
+      select cube, ${weekExpr}, side, team, rep, channel, campaign, hot, reason,
         ${sql.join([...COUNT_COLUMNS, ...BUCKET_COLUMNS].map((c) => sql`sum(${sql.id(c)})`))}
       from daily_rollups
-      group by ${weekExpr}, side, team, rep, channel, campaign, hot, reason`.execute(tx);
+      group by cube, ${weekExpr}, side, team, rep, channel, campaign, hot, reason`.execute(tx);
     const count = async (table: RollupTable) =>
       Number((await sql<{ n: unknown }>`select count(*) as n from ${sql.table(table)}`.execute(tx)).rows[0]?.n ?? 0);
     return {
@@ -415,8 +465,8 @@ function rollupGroup(by: MetricsGroupBy | null): RawBuilder<unknown> {
   }
 }
 
-function rollupWhere(slice: RollupSlice, filter: MetricsFilter): RawBuilder<unknown> {
-  const parts: RawBuilder<unknown>[] = [sql`start >= ${slice.from}`, sql`start < ${slice.to}`];
+function rollupWhere(cube: Cube, slice: RollupSlice, filter: MetricsFilter): RawBuilder<unknown> {
+  const parts: RawBuilder<unknown>[] = [sql`cube = ${cube}`, sql`start >= ${slice.from}`, sql`start < ${slice.to}`];
   if (filter.team !== undefined) parts.push(sql`team = ${filter.team}`);
   if (filter.rep !== undefined) parts.push(sql`rep = ${filter.rep}`);
   if (filter.source !== undefined) parts.push(sql`channel = ${filter.source}`);
@@ -430,14 +480,15 @@ export interface RollupGroupRow {
   /** Raw group value (keyOf of the reader turns it into a key). */
   g: unknown;
   reason: string;
-  counts: Record<CountColumn, number>;
+  counts: Counts;
   /** Empty when buckets were not asked for. */
   buckets: number[];
 }
 
-/** Sums of the rollup rows of `slices` matching `filter`, per side, group and reason. */
+/** Sums of the rollup rows of `slices` matching `filter`, per side, group and reason, from `cube` (see cubeFor). */
 export async function readRollups(
   db: Db,
+  cube: Cube,
   slices: readonly RollupSlice[],
   filter: MetricsFilter,
   by: MetricsGroupBy | null,
@@ -451,14 +502,14 @@ export async function readRollups(
     const r = await sql<Record<string, unknown>>`
       select side, ${g} as g, reason, ${sums}
       from ${sql.table(slice.table)}
-      where ${rollupWhere(slice, filter)}
+      where ${rollupWhere(cube, slice, filter)}
       group by 1, 2, 3`.execute(db);
     for (const row of r.rows) {
       out.push({
         side: row.side === 'o' ? 'o' : 'h',
         g: row.g,
         reason: typeof row.reason === 'string' ? row.reason : '',
-        counts: Object.fromEntries(COUNT_COLUMNS.map((c) => [c, Number(row[c] ?? 0)])) as Record<CountColumn, number>,
+        counts: Object.fromEntries(COUNT_COLUMNS.map((c) => [c, Number(row[c] ?? 0)])) as Counts,
         buckets: withBuckets ? BUCKET_COLUMNS.map((c) => Number(row[c] ?? 0)) : [],
       });
     }

@@ -140,6 +140,7 @@ export interface LeasesTable {
 
 /** daily_rollups and weekly_rollups (src/store/rollups.ts): numbers per period and group, b0..b39 histogram counts. */
 export interface RollupsTable {
+  cube: string;
   start: number;
   side: string;
   team: string;
