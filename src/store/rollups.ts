@@ -516,3 +516,27 @@ export async function readRollups(
   }
   return out;
 }
+
+export interface RollupStatus {
+  dailyRows: number;
+  weeklyRows: number;
+  /** Hand-offs stored, and hand-offs the rollups count (equal when they are in step). */
+  handoffs: number;
+  counted: number;
+  inStep: boolean;
+}
+
+/** How many rollup rows there are and whether they count every stored hand-off. */
+export async function rollupStatus(db: Db): Promise<RollupStatus> {
+  const one = async (q: RawBuilder<{ n: unknown }>) => Number((await q.execute(db)).rows[0]?.n ?? 0);
+  const dailyRows = await one(sql<{ n: unknown }>`select count(*) as n from daily_rollups`);
+  const weeklyRows = await one(sql<{ n: unknown }>`select count(*) as n from weekly_rollups`);
+  const handoffs = await one(sql<{ n: unknown }>`select count(*) as n from handoffs`);
+  const counted = await one(
+    sql<{ n: unknown }>`select coalesce(sum(mqls), 0) as n from weekly_rollups where cube = 'r' and side = 'h'`,
+  );
+  const daily = await one(
+    sql<{ n: unknown }>`select coalesce(sum(mqls), 0) as n from daily_rollups where cube = 'c' and side = 'h'`,
+  );
+  return { dailyRows, weeklyRows, handoffs, counted, inStep: counted === handoffs && daily === handoffs };
+}
