@@ -183,9 +183,12 @@ export interface SqlMetricsOptions {
    * from the rollup histograms (bucket error, see src/store/rollup-buckets.ts). Default 32 days.
    */
   exactPercentilesUpTo?: Millis;
+  /** Any window whose percentiles are over at most this many values gets exact ones too. Default 20,000. */
+  exactPercentilesUpToValues?: number;
 }
 
 export const EXACT_PERCENTILES_UP_TO: Millis = 32 * DAY;
+export const EXACT_PERCENTILES_UP_TO_VALUES = 20_000;
 
 function addBuckets(into: Map<string, number[]>, key: string, buckets: readonly number[]): void {
   let b = into.get(key);
@@ -246,7 +249,9 @@ async function runFunnel(
   const plan = cube === null ? null : planWindow(q.since, q.until);
   const exactRanges: Range[] = plan === null ? [[q.since, q.until]] : plan.exact;
   const wantPercentiles = q.percentiles !== false;
-  const bucketed = wantPercentiles && plan !== null && q.until - q.since > options.exactPercentilesUpTo;
+  // A long window may take its percentiles from the rollup buckets (decided below, once the number of
+  // values is known): their bucket columns are read with the counts.
+  const mayBucket = wantPercentiles && plan !== null && q.until - q.since > options.exactPercentilesUpTo;
   const hg = groupExpr(by, 'handoff');
   const og = groupExpr(by, 'offer');
   const recycle = new Set(q.recycleReasons);
@@ -313,7 +318,7 @@ async function runFunnel(
   }
 
   if (plan !== null && cube !== null) {
-    for (const r of await readRollups(db, cube, plan.slices, q.filter ?? {}, by, bucketed)) {
+    for (const r of await readRollups(db, cube, plan.slices, q.filter ?? {}, by, mayBucket)) {
       const c = r.counts;
       if (Object.values(c).every((v) => v === 0)) continue; // a group every hand-off has left
       const key = keyOf(by, r.g);
@@ -327,17 +332,19 @@ async function runFunnel(
         row.escalated += c.escalated;
         if (c.rejected > 0) addRejected(row, r.reason === '' ? NO_GROUP : r.reason, c.rejected);
         addCount(speedCounts, key, c.timed);
-        if (bucketed) addBuckets(speedBuckets, key, r.buckets);
+        if (mayBucket) addBuckets(speedBuckets, key, r.buckets);
       } else {
         row.timeouts += c.timeouts;
         row.offersEnded += c.ended;
         row.offersOnTime += c.on_time;
         addCount(responseCounts, key, c.timed);
-        if (bucketed) addBuckets(responseBuckets, key, r.buckets);
+        if (mayBucket) addBuckets(responseBuckets, key, r.buckets);
       }
     }
   }
   if (groups.size === 0) return { total: emptyCounts(), groups: [] };
+  const values = [...speedCounts.values(), ...responseCounts.values()].reduce((a, b) => a + b, 0);
+  const bucketed = mayBucket && values > options.exactPercentilesUpToValues;
 
   // speedToLeadMs of src/domain/metrics.ts, in SQL: live accepted hand-offs, MQL time → decision time.
   const speedOf = (ranges: readonly Range[]) => ({
@@ -417,6 +424,7 @@ export function createSqlMetricsReader(db: Db, dialect: SqlDialect, options: Sql
   const opts: Required<SqlMetricsOptions> = {
     rollups: options.rollups ?? true,
     exactPercentilesUpTo: options.exactPercentilesUpTo ?? EXACT_PERCENTILES_UP_TO,
+    exactPercentilesUpToValues: options.exactPercentilesUpToValues ?? EXACT_PERCENTILES_UP_TO_VALUES,
   };
   return {
     funnel(q: MetricsQuery): Promise<FunnelResult> {

@@ -57,6 +57,8 @@ async function rollupRows(store: SqlStore): Promise<string[]> {
   return out.sort();
 }
 
+const BUCKETED = { exactPercentilesUpTo: 0, exactPercentilesUpToValues: 0 };
+
 const WINDOWS = {
   'the golden fortnight': WINDOW,
   // Oct 1 – Dec 31: whole weeks from weekly_rollups, the days around them from daily_rollups, H13 and H14 in.
@@ -86,8 +88,8 @@ function suite(name: string, open: () => Promise<TestStore>, skip = false): void
 
     it('gives the exact counts, and percentiles within the bucket error, for every window, grouping and filter', async () => {
       const exact = createSqlMetricsReader(t.store.db, t.store.dialect, { rollups: false });
-      // exactPercentilesUpTo 0: every window with a whole day takes its percentiles from the buckets.
-      const rolled = createSqlMetricsReader(t.store.db, t.store.dialect, { exactPercentilesUpTo: 0 });
+      // Every window with a whole day takes its percentiles from the buckets.
+      const rolled = createSqlMetricsReader(t.store.db, t.store.dialect, BUCKETED);
       let compared = 0;
       for (const [wname, w] of Object.entries(WINDOWS)) {
         for (const by of [null, ...METRICS_GROUPS]) {
@@ -168,7 +170,7 @@ function suite(name: string, open: () => Promise<TestStore>, skip = false): void
       expect(await rollupStatus(t.store.db)).toMatchObject({ handoffs: 18, counted: 18, inStep: true });
       await rebuildRollups(t.store.db, t.store.dialect);
       expect(await rollupRows(t.store)).toEqual(kept);
-      const rolled = createSqlMetricsReader(t.store.db, t.store.dialect, { exactPercentilesUpTo: 0 });
+      const rolled = createSqlMetricsReader(t.store.db, t.store.dialect, BUCKETED);
       const exact = createSqlMetricsReader(t.store.db, t.store.dialect, { rollups: false });
       const q = {
         since: Date.UTC(2026, 8, 1),
