@@ -1,7 +1,11 @@
-// The MetricsReader over SQL: every number is an aggregate computed by the database over the
-// cohort's rows (found through the mql_at / team / rep / channel / campaign indexes); nothing loads
-// the cohort into memory. Percentiles use window functions (row_number and count over the group),
-// picking the nearest-rank value, so SQLite and Postgres return identical figures.
+// The MetricsReader over SQL: every number is an aggregate computed by the database. Whole UTC days
+// of a window are read from the rollups (src/store/rollups.ts: per-day and per-week sums the store keeps
+// in each change's transaction), the partial days at its ends from the cohort's rows (found through the
+// mql_at / team / rep / channel / campaign indexes); nothing loads the cohort into memory. Percentiles of
+// short windows are exact: Postgres' percentile_disc, and on SQLite one sorted pass picking the
+// nearest-rank values; long windows with many values take them from the rollups' log-spaced buckets
+// (src/store/rollup-buckets.ts). Speed to lead and response time are SPEED_TO_LEAD_SQL and
+// RESPONSE_TIME_SQL, the SQL of speedToLeadMs and responseTimeMs (src/domain/metrics.ts).
 import { sql } from 'kysely';
 import type { Kysely, RawBuilder } from 'kysely';
 import { OPEN_STATES, isOpen, type OpenState } from '../domain/handoff-machine.js';
@@ -23,7 +27,7 @@ import type {
   TimedOutOffer,
 } from '../ports/metrics.js';
 import { bucketPercentile, emptyBuckets, rollupBucket } from './rollup-buckets.js';
-import { cubeFor, planWindow, readRollups } from './rollups.js';
+import { RESPONSE_TIME_SQL, SPEED_TO_LEAD_SQL, cubeFor, planWindow, readRollups } from './rollups.js';
 import type { Database, SqlDialect } from './schema.js';
 
 type Db = Kysely<Database>;
@@ -275,7 +279,7 @@ async function runFunnel(
         count(*) as n,
         sum(h.imported) as imported,
         sum(case when h.escalated_at is not null then 1 else 0 end) as escalated,
-        sum(case when h.imported = 0 and h.decided_at is not null then 1 else 0 end) as timed
+        sum(case when ${SPEED_TO_LEAD_SQL.has} then 1 else 0 end) as timed
       from handoffs h
       where ${hWhere}
       group by 1, 2, 3`.execute(db);
@@ -303,7 +307,7 @@ async function runFunnel(
         sum(case when o.state = 'timed_out' then 1 else 0 end) as timeouts,
         sum(case when o.state in ('accepted', 'rejected', 'timed_out') then 1 else 0 end) as ended,
         sum(case when o.state in ('accepted', 'rejected') and o.decided_at <= o.due_at then 1 else 0 end) as on_time,
-        sum(case when o.state in ('accepted', 'rejected') and o.decided_at is not null then 1 else 0 end) as decided
+        sum(case when ${RESPONSE_TIME_SQL.has} then 1 else 0 end) as decided
       from handoffs h join offers o on o.handoff_id = h.id
       where ${oWhere} and h.imported = 0
       group by 1`.execute(db);
@@ -349,15 +353,15 @@ async function runFunnel(
   // speedToLeadMs of src/domain/metrics.ts, in SQL: live accepted hand-offs, MQL time → decision time.
   const speedOf = (ranges: readonly Range[]) => ({
     g: hg,
-    v: sql<number>`h.decided_at - h.mql_at`,
+    v: SPEED_TO_LEAD_SQL.value,
     from: 'handoffs' as const,
-    where: sql`${cohortWhere(q, 'handoff', ranges)} and h.state = 'accepted' and h.imported = 0 and h.decided_at is not null`,
+    where: sql`${cohortWhere(q, 'handoff', ranges)} and ${SPEED_TO_LEAD_SQL.has}`,
   });
   const responseOf = (ranges: readonly Range[]) => ({
     g: og,
-    v: sql<number>`o.decided_at - o.offered_at`,
+    v: RESPONSE_TIME_SQL.value,
     from: 'offers' as const,
-    where: sql`${cohortWhere(q, 'offer', ranges)} and h.imported = 0 and o.state in ('accepted', 'rejected') and o.decided_at is not null`,
+    where: sql`${cohortWhere(q, 'offer', ranges)} and h.imported = 0 and ${RESPONSE_TIME_SQL.has}`,
   });
   let speed: Picks;
   let response: Picks;

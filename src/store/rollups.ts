@@ -16,7 +16,7 @@
 import { sql } from 'kysely';
 import type { Kysely, RawBuilder } from 'kysely';
 import { OPEN_STATES, isOpen } from '../domain/handoff-machine.js';
-import { DAY, FIRST_MONDAY, WEEK, speedToLeadMs, weekStart } from '../domain/metrics.js';
+import { DAY, FIRST_MONDAY, WEEK, responseTimeMs, speedToLeadMs, weekStart } from '../domain/metrics.js';
 import type { HandoffState, Millis } from '../domain/model.js';
 import type { MetricsFilter, MetricsGroupBy } from '../ports/metrics.js';
 import { BUCKET_COUNT, ROLLUP_EDGES, emptyBuckets, rollupBucket } from './rollup-buckets.js';
@@ -178,9 +178,10 @@ function detailOf(h: RollupHandoff, offers: readonly RollupOffer[]): RollupCell[
     if (o.state === 'timed_out') oc.counts.timeouts = 1;
     if (decided || o.state === 'timed_out') oc.counts.ended = 1;
     if (decided && o.decided_at !== null && o.decided_at <= o.due_at) oc.counts.on_time = 1;
-    if (decided && o.decided_at !== null) {
+    const response = responseTimeMs({ state: o.state, offeredAt: o.offered_at, decidedAt: o.decided_at });
+    if (response !== null) {
       oc.counts.timed = 1;
-      oc.buckets[rollupBucket(o.decided_at - o.offered_at)] = 1;
+      oc.buckets[rollupBucket(response)] = 1;
     }
     cells.push(oc);
   }
@@ -284,6 +285,18 @@ export async function addHandoffToRollups(tx: Db, row: RollupHandoff): Promise<v
   await applyRollupDelta(tx, delta);
 }
 
+/** speedToLeadMs (src/domain/metrics.ts) in SQL over a hand-off `h`: which hand-offs have one, and its value. */
+export const SPEED_TO_LEAD_SQL = {
+  has: sql`h.imported = 0 and h.state = 'accepted' and h.decided_at is not null`,
+  value: sql<number>`h.decided_at - h.mql_at`,
+};
+
+/** responseTimeMs (src/domain/metrics.ts) in SQL over an offer `o`. */
+export const RESPONSE_TIME_SQL = {
+  has: sql`o.state in ('accepted', 'rejected') and o.decided_at is not null`,
+  value: sql<number>`o.decided_at - o.offered_at`,
+};
+
 // --- rebuild ----------------------------------------------------------------------------------
 
 /** SQL for the bucket index of `v` (the same integer edges as rollupBucket). */
@@ -332,8 +345,8 @@ export async function rebuildRollups(
     }
     await sql`delete from daily_rollups`.execute(tx);
     await sql`delete from weekly_rollups`.execute(tx);
-    const speed = bucketSql(sql`h.decided_at - h.mql_at`);
-    const response = bucketSql(sql`o.decided_at - o.offered_at`);
+    const speed = bucketSql(SPEED_TO_LEAD_SQL.value);
+    const response = bucketSql(RESPONSE_TIME_SQL.value);
     for (const cube of ['r', 'c'] as const) {
       const rep = (col: RawBuilder<unknown>) => (cube === 'c' ? sql.lit(ANY) : col);
       const camp = (col: RawBuilder<unknown>) => (cube === 'r' ? sql.lit(ANY) : col);
@@ -355,7 +368,7 @@ export async function rebuildRollups(
           ${camp(sql`coalesce(h.channel, '')`)} as channel, ${camp(sql`coalesce(h.campaign, '')`)} as campaign, h.hot as hot,
           coalesce(h.reason_id, '') as reason, h.state as state, h.imported as imported, h.escalated_at as escalated_at,
           h.escalation_reason as escalation_reason,
-          case when h.imported = 0 and h.state = 'accepted' and h.decided_at is not null then ${speed} end as b
+          case when ${SPEED_TO_LEAD_SQL.has} then ${speed} end as b
         from handoffs h
       ) as x
       group by start, team, rep, channel, campaign, hot, reason`.execute(tx);
@@ -372,7 +385,7 @@ export async function rebuildRollups(
         select ${dayExpr} as start, coalesce(h.team_id, '') as team, ${rep(sql`o.rep_id`)} as rep,
           ${camp(sql`coalesce(h.channel, '')`)} as channel, ${camp(sql`coalesce(h.campaign, '')`)} as campaign, h.hot as hot,
           coalesce(h.reason_id, '') as reason, o.state as state, o.decided_at as decided_at, o.due_at as due_at,
-          case when o.state in ('accepted', 'rejected') and o.decided_at is not null then ${response} end as b
+          case when ${RESPONSE_TIME_SQL.has} then ${response} end as b
         from handoffs h join offers o on o.handoff_id = h.id
         where h.imported = 0
       ) as x
