@@ -141,6 +141,18 @@ function suite(name: string, open: () => Promise<TestStore>, skip = false): void
       expect(await rollupRows(t.store)).toEqual(kept);
     });
 
+    it('builds the rollups of the hand-offs already stored when migrate adds them (0005_daily_rollups)', async () => {
+      const kept = await rollupRows(t.store);
+      // The store as it was before the migration: no rollup tables, 0005 not recorded.
+      await sql`drop table daily_rollups`.execute(t.store.db);
+      await sql`drop table weekly_rollups`.execute(t.store.db);
+      await sql`delete from handoff_migration where name = '0005_daily_rollups'`.execute(t.store.db);
+      const report = await t.store.migrateWithReport();
+      expect(report.applied).toEqual(['0005_daily_rollups']);
+      expect(await rollupRows(t.store)).toEqual(kept);
+      expect(await rollupStatus(t.store.db)).toMatchObject({ handoffs: 14, inStep: true });
+    });
+
     it('leaves the rollups right after a backfill', async () => {
       const settings = baseSettings({});
       const at = Date.UTC(2026, 8, 7, 9);
