@@ -217,7 +217,11 @@ const ALL_COLUMNS = [...KEY_COLUMNS, ...COUNT_COLUMNS, ...BUCKET_COLUMNS];
 
 /** Adds the non-zero deltas to the rollup rows (insert, or add to the existing row). */
 async function upsertDeltas(db: Db, table: RollupTable, deltas: readonly RollupCell[]): Promise<void> {
-  const rows = deltas.filter((d) => !isZero(d));
+  // Sorted by key: concurrent transactions (Postgres replicas) lock the rows they share in one order,
+  // so they queue instead of deadlocking.
+  const rows = deltas
+    .filter((d) => !isZero(d))
+    .sort((a, b) => (cellKey(a) < cellKey(b) ? -1 : cellKey(a) > cellKey(b) ? 1 : 0));
   if (rows.length === 0) return;
   const values = rows.map(
     (d) =>
