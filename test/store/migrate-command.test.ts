@@ -36,11 +36,11 @@ describe('handoff migrate on SQLite', () => {
     const first = await run(['migrate', '-c', 'ops/handoff.yaml'], 'sqlite:./data/handoff.db', dir);
     expect(first.asked).toEqual([{ config: 'ops/handoff.yaml' }]);
     expect(first.out).toBe(
-      'SQLite ./data/handoff.db: applied 2 migrations:\n  0001_initial_schema\n  0002_metrics_indexes\n',
+      'SQLite ./data/handoff.db: applied 3 migrations:\n  0001_initial_schema\n  0002_metrics_indexes\n  0005_daily_rollups\n',
     );
     const second = await run(['migrate'], 'sqlite:./data/handoff.db', dir);
     expect(second.asked).toEqual([{}]);
-    expect(second.out).toBe('SQLite ./data/handoff.db: schema is up to date (2 migrations applied earlier)\n');
+    expect(second.out).toBe('SQLite ./data/handoff.db: schema is up to date (3 migrations applied earlier)\n');
     // The store it left behind is usable (and not locked any more).
     const store = await openStore('sqlite:./data/handoff.db', { cwd: dir });
     try {
@@ -72,7 +72,9 @@ describe.skipIf(skip)(
         if (url.password === '' && url.username !== '') url.password = 'not-needed-with-trust-auth';
         const secret = url.password;
         const { out } = await run(['migrate'], url.toString(), process.cwd());
-        expect(out).toContain('applied 2 migrations:\n  0001_initial_schema\n  0002_metrics_indexes\n');
+        expect(out).toContain(
+          'applied 3 migrations:\n  0001_initial_schema\n  0002_metrics_indexes\n  0005_daily_rollups\n',
+        );
         if (secret !== '') {
           expect(out).toContain(':***@');
           expect(out).not.toContain(secret);

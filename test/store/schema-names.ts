@@ -12,6 +12,8 @@ export const SCHEMA_TABLES = [
   'offers',
   'rep_status',
   'rotation',
+  'daily_rollups',
+  'weekly_rollups',
 ];
 
 /** Named indexes; the unique constraints are engine-specific (Postgres names them, SQLite makes autoindexes). */
