@@ -184,15 +184,15 @@ export interface SqlMetricsOptions {
   rollups?: boolean;
   /**
    * Windows up to this long get exact (nearest-rank) percentiles from the rows; longer ones get them
-   * from the rollup histograms (bucket error, see src/store/rollup-buckets.ts). Default 32 days.
+   * from the rollup histograms (bucket error, see src/store/rollup-buckets.ts). Default 7 days.
    */
   exactPercentilesUpTo?: Millis;
-  /** Any window whose percentiles are over at most this many values gets exact ones too. Default 20,000. */
+  /** Any window whose percentiles are over at most this many values gets exact ones too. Default 5,000. */
   exactPercentilesUpToValues?: number;
 }
 
-export const EXACT_PERCENTILES_UP_TO: Millis = 32 * DAY;
-export const EXACT_PERCENTILES_UP_TO_VALUES = 20_000;
+export const EXACT_PERCENTILES_UP_TO: Millis = 7 * DAY;
+export const EXACT_PERCENTILES_UP_TO_VALUES = 5_000;
 
 function addBuckets(into: Map<string, number[]>, key: string, buckets: readonly number[]): void {
   let b = into.get(key);
@@ -270,9 +270,11 @@ async function runFunnel(
     if (recycle.has(reasonId)) row.recycled += n;
   };
 
-  if (exactRanges.length > 0) {
-    const hWhere = cohortWhere(q, 'handoff', exactRanges);
-    const oWhere = cohortWhere(q, 'offer', exactRanges);
+  // One query per range: a partial day is a narrow MQL-time range the database finds by index, while an
+  // OR of the first and the last day would have it look at every offer made since the first.
+  for (const range of exactRanges) {
+    const hWhere = cohortWhere(q, 'handoff', [range]);
+    const oWhere = cohortWhere(q, 'offer', [range]);
     // One pass over the cohort rows: counts by group, state and reason.
     const counts = await sql<Record<string, unknown>>`
       select ${hg} as g, h.state as state, h.reason_id as reason,
@@ -370,10 +372,10 @@ async function runFunnel(
     response = countPicks(responseCounts, by);
   } else if (bucketed) {
     // Rollup histograms, plus the values of the partial days bucketed the same way.
-    if (exactRanges.length > 0) {
+    for (const range of exactRanges) {
       for (const [inner, into] of [
-        [speedOf(exactRanges), speedBuckets],
-        [responseOf(exactRanges), responseBuckets],
+        [speedOf([range]), speedBuckets],
+        [responseOf([range]), responseBuckets],
       ] as const) {
         const from = inner.from === 'offers' ? sql`handoffs h join offers o on o.handoff_id = h.id` : sql`handoffs h`;
         const { rows } = await sql<{
