@@ -113,7 +113,7 @@ export interface DashboardData {
 }
 
 /** Rows of the window walked for the speed-to-lead distribution and the escalations list. */
-const ROW_SCAN_LIMIT = 20_000;
+const ROW_SCAN_LIMIT = 5_000;
 const BACKLOG_SCAN = 5_000;
 const BACKLOG_SHOWN = 50;
 const ESCALATIONS_SHOWN = 10;
