@@ -155,8 +155,17 @@ export async function latestStartWithin(
   until: Millis,
   limit: number,
 ): Promise<Millis> {
-  let lo = since; // more than `limit` MQLs from here
+  // Gallop back from `until` (an hour, two, four…) so that every count covers about `limit` MQLs at
+  // most twice over, never the whole window; then bisect between the last two steps.
   let hi = until; // at most `limit` from here
+  let lo = since; // more than `limit` MQLs from here
+  for (let step = 3_600_000; until - step > since; step *= 2) {
+    if ((await metrics.countMqls(until - step, until)) > limit) {
+      lo = until - step;
+      break;
+    }
+    hi = until - step;
+  }
   while (hi - lo > 60_000) {
     const mid = lo + Math.floor((hi - lo) / 2);
     if ((await metrics.countMqls(mid, until)) > limit) lo = mid;
