@@ -251,6 +251,15 @@ function dailyRollups(dialect: SqlDialect): Migration {
           .$call((b) => (dialect === 'sqlite' ? b.modifyEnd(sql`without rowid`) : b))
           .execute();
       }
+      // The dashboard's other reads at a million hand-offs: the oldest open live hand-offs in MQL order
+      // (a walk of this index that stops at the first 50 instead of sorting every open one), and open
+      // offers counted per rep from the index alone.
+      await db.schema
+        .createIndex('handoffs_live_mql_at_idx')
+        .on('handoffs')
+        .columns(['imported', 'mql_at', 'id'])
+        .execute();
+      await db.schema.createIndex('offers_state_rep_id_idx').on('offers').columns(['state', 'rep_id']).execute();
       await rebuildRollupsInMigration(db, dialect);
     },
   };
