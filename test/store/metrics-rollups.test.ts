@@ -143,9 +143,11 @@ function suite(name: string, open: () => Promise<TestStore>, skip = false): void
 
     it('builds the rollups of the hand-offs already stored when migrate adds them (0005_daily_rollups)', async () => {
       const kept = await rollupRows(t.store);
-      // The store as it was before the migration: no rollup tables, 0005 not recorded.
+      // The store as it was before the migration: no rollup tables or 0005 indexes, 0005 not recorded.
       await sql`drop table daily_rollups`.execute(t.store.db);
       await sql`drop table weekly_rollups`.execute(t.store.db);
+      await sql`drop index handoffs_live_mql_at_idx`.execute(t.store.db);
+      await sql`drop index offers_state_rep_id_idx`.execute(t.store.db);
       await sql`delete from handoff_migration where name = '0005_daily_rollups'`.execute(t.store.db);
       const report = await t.store.migrateWithReport();
       expect(report.applied).toEqual(['0005_daily_rollups']);
