@@ -1,21 +1,21 @@
 // readDashboard: the data of the dashboard page for a window and filters at `now`. No definitions of
 // its own: the cohort numbers are computeStats' (what `handoff stats --json` prints), the backlog is
-// MetricsReader.backlog, the speed-to-lead distribution and the escalations come from the export rows
-// (speedToLeadMs of src/domain/metrics.ts, the value `handoff export` writes). src/http/dashboard.ts
+// MetricsReader.backlog, the speed-to-lead distribution and the escalations come from the hand-off rows
+// of the window (speedToLeadMs of src/domain/metrics.ts, the value `handoff export` writes). src/http/dashboard.ts
 // parses the request into a DashboardQuery and renders what this returns.
 import { describeEscalation } from '../domain/escalation.js';
 import { WEEK, histogram, speedToLeadMs, weekStart, type Histogram } from '../domain/metrics.js';
-import type { HandoffState, Millis, RejectionReason, Rep, Team } from '../domain/model.js';
+import type { Handoff, HandoffState, Millis, RejectionReason, Rep, Team } from '../domain/model.js';
 import { activeAwayStatus } from '../domain/routing/eligibility.js';
 import { localDate } from '../domain/sla-clock.js';
-import type { BacklogSnapshot, ExportRow, MetricsFilter, MetricsReader } from '../ports/metrics.js';
+import type { BacklogSnapshot, MetricsFilter, MetricsReader } from '../ports/metrics.js';
 import type { AlertRow, RepStatus, Store } from '../ports/store.js';
-import { filteredExportReader, matchesFilter, narrowsRows } from './export-handoffs.js';
+import { matchesFilter, narrowsRows } from './export-handoffs.js';
 import { computeStats, type StatsNumbers, type StatsReport } from './stats.js';
 
 export type DashboardStore = Pick<
   Store,
-  'listOpenHandoffs' | 'getLead' | 'listAlerts' | 'getRepStatuses' | 'countOpenOffersByRep'
+  'listOpenHandoffs' | 'getLead' | 'listAlerts' | 'getRepStatuses' | 'countOpenOffersByRep' | 'listHandoffsByMqlTime'
 >;
 
 export interface DashboardDeps {
@@ -113,12 +113,13 @@ export interface DashboardData {
 }
 
 /** Rows of the window walked for the speed-to-lead distribution and the escalations list. */
-const ROW_SCAN_LIMIT = 20_000;
+const ROW_SCAN_LIMIT = 5_000;
 const BACKLOG_SCAN = 5_000;
 const BACKLOG_SHOWN = 50;
 const ESCALATIONS_SHOWN = 10;
 const OPTION_LIMIT = 200;
-const PAGE = 500;
+/** Hand-off rows per read of the window scan. */
+const ROW_PAGE = 2_000;
 
 function leadName(first: string | null, last: string | null, email: string | null, fallback: string): string {
   const name = [first, last].filter((x): x is string => typeof x === 'string' && x.trim() !== '').join(' ');
@@ -154,8 +155,17 @@ export async function latestStartWithin(
   until: Millis,
   limit: number,
 ): Promise<Millis> {
-  let lo = since; // more than `limit` MQLs from here
+  // Gallop back from `until` (an hour, two, four…) so that every count covers about `limit` MQLs at
+  // most twice over, never the whole window; then bisect between the last two steps.
   let hi = until; // at most `limit` from here
+  let lo = since; // more than `limit` MQLs from here
+  for (let step = 3_600_000; until - step > since; step *= 2) {
+    if ((await metrics.countMqls(until - step, until)) > limit) {
+      lo = until - step;
+      break;
+    }
+    hi = until - step;
+  }
   while (hi - lo > 60_000) {
     const mid = lo + Math.floor((hi - lo) / 2);
     if ((await metrics.countMqls(mid, until)) > limit) lo = mid;
@@ -187,8 +197,12 @@ export async function readDashboard(deps: DashboardDeps, query: DashboardQuery):
   const { now, filter } = query;
   const until = now;
   const since = now - query.windowMs;
-  const stats = (q: { since: Millis; by: 'rep' | 'week' | 'source' | 'campaign'; filter: MetricsFilter }) =>
-    computeStats(metrics, { ...q, until, reasons: settings.rejectionReasons });
+  const stats = (q: {
+    since: Millis;
+    by: 'rep' | 'week' | 'source' | 'campaign';
+    filter: MetricsFilter;
+    percentiles?: boolean;
+  }) => computeStats(metrics, { ...q, until, reasons: settings.rejectionReasons });
   // The source and campaign choices (and breakdowns) keep only the team and hot filters.
   const optionFilter: MetricsFilter = {};
   if (filter.team !== undefined) optionFilter.team = filter.team;
@@ -203,9 +217,10 @@ export async function readDashboard(deps: DashboardDeps, query: DashboardQuery):
   const [byRep, weekly, bySource, byCampaign, backlog, open, alerts, statuses, openOffers, inWindow] =
     await Promise.all([
       stats({ since, by: 'rep', filter }),
-      stats({ since: weeksSince, by: 'week', filter }),
-      stats({ since, by: 'source', filter: optionFilter }),
-      stats({ since, by: 'campaign', filter: optionFilter }),
+      // The weekly series and the breakdowns show counts only: no percentiles to compute.
+      stats({ since: weeksSince, by: 'week', filter, percentiles: false }),
+      stats({ since, by: 'source', filter: optionFilter, percentiles: false }),
+      stats({ since, by: 'campaign', filter: optionFilter, percentiles: false }),
       metrics.backlog(now),
       store.listOpenHandoffs(filtered ? BACKLOG_SCAN : BACKLOG_SHOWN),
       store.listAlerts('firing'),
@@ -219,13 +234,15 @@ export async function readDashboard(deps: DashboardDeps, query: DashboardQuery):
   // bisecting on MQL counts), so both stay about the most recent hand-offs.
   const scanLimit = query.rowScanLimit ?? ROW_SCAN_LIMIT;
   const rowsSince = inWindow > scanLimit ? await latestStartWithin(metrics, since, until, scanLimit) : since;
-  const reader = filteredExportReader(metrics, filter);
+  // The hand-off rows alone (speedToLeadMs needs nothing else); leads are read only for the
+  // escalations shown.
   const speeds: number[] = [];
-  let escalated: ExportRow[] = [];
+  let escalated: Handoff[] = [];
   let after: { mqlAt: Millis; id: string } | undefined;
   for (;;) {
-    const page = await reader.exportHandoffs(rowsSince, until, PAGE, after);
+    const page = await store.listHandoffsByMqlTime(rowsSince, until, ROW_PAGE, after);
     for (const row of page) {
+      if (!matchesFilter(filter, row)) continue;
       const s = speedToLeadMs(row);
       if (s !== null) speeds.push(s);
       if (row.escalatedAt !== null) escalated.push(row);
@@ -233,7 +250,7 @@ export async function readDashboard(deps: DashboardDeps, query: DashboardQuery):
     if (escalated.length > 4 * ESCALATIONS_SHOWN)
       escalated = escalated.sort((a, b) => (b.escalatedAt ?? 0) - (a.escalatedAt ?? 0)).slice(0, ESCALATIONS_SHOWN);
     const last = page[page.length - 1];
-    if (!last || page.length < PAGE) break;
+    if (!last || page.length < ROW_PAGE) break;
     after = { mqlAt: last.mqlAt, id: last.id };
   }
 
@@ -288,19 +305,20 @@ export async function readDashboard(deps: DashboardDeps, query: DashboardQuery):
     };
   });
 
-  const escalations: EscalationRow[] = escalated
+  const shownEscalations = escalated
     .sort((a, b) => (b.escalatedAt ?? 0) - (a.escalatedAt ?? 0))
-    .slice(0, ESCALATIONS_SHOWN)
-    .map((r) => ({
-      id: r.id,
-      lead: leadName(r.firstName, r.lastName, r.email, r.externalId),
-      escalatedAt: r.escalatedAt ?? 0,
-      reason: describeEscalation(r.escalationReason),
-      state: r.state,
-      rep: repName(r.repId),
-      source: r.channel,
-      campaign: r.campaign,
-    }));
+    .slice(0, ESCALATIONS_SHOWN);
+  const escalationLeads = await Promise.all(shownEscalations.map((h) => store.getLead(h.leadId)));
+  const escalations: EscalationRow[] = shownEscalations.map((r, i) => ({
+    id: r.id,
+    lead: leadName(escalationLeads[i]?.firstName ?? null, escalationLeads[i]?.lastName ?? null, r.email, r.externalId),
+    escalatedAt: r.escalatedAt ?? 0,
+    reason: describeEscalation(r.escalationReason),
+    state: r.state,
+    rep: repName(r.repId),
+    source: r.channel,
+    campaign: r.campaign,
+  }));
 
   const breakdown = (report: StatsReport): BreakdownRow[] =>
     largestGroups(report, 12).map((g) => ({ key: g.key, numbers: g }));

@@ -11,6 +11,8 @@ export interface StatsOptions {
   by?: MetricsGroupBy | null;
   filter?: MetricsFilter;
   reasons: readonly RejectionReason[];
+  /** false: p50/p90 are not needed (null in the report; the counts stay). Default true. */
+  percentiles?: boolean;
 }
 
 export interface TimingNumbers {
@@ -108,6 +110,7 @@ export async function computeStats(reader: MetricsReader, options: StatsOptions)
     filter,
     by,
     recycleReasons: recycleReasons(options.reasons),
+    ...(options.percentiles === false ? { percentiles: false } : {}),
   });
   return {
     since: new Date(options.since).toISOString(),

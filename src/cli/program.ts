@@ -15,6 +15,7 @@ import { registerStatsCommand } from './commands/stats.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerDoctorCommands } from './commands/doctor.js';
 import { registerBackfillCommand } from './commands/backfill.js';
+import { registerRollupCommand } from './commands/rollup.js';
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command();
@@ -77,5 +78,6 @@ export function buildProgram(io: CliIo): Command {
   registerStatsCommand(program, io);
   registerExportCommand(program, io);
   registerBackfillCommand(program, io);
+  registerRollupCommand(program, io);
   return program;
 }

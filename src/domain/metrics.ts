@@ -32,6 +32,14 @@ export function speedToLeadMs(h: {
   return !h.imported && h.state === 'accepted' && h.decidedAt !== null ? h.decidedAt - h.mqlAt : null;
 }
 
+/**
+ * Response time of one offer: offer → decision. Only an offer the rep decided (accepted or rejected)
+ * has one; timed-out and withdrawn offers count toward SLA compliance, not here.
+ */
+export function responseTimeMs(o: { state: string; offeredAt: Millis; decidedAt: Millis | null }): Millis | null {
+  return (o.state === 'accepted' || o.state === 'rejected') && o.decidedAt !== null ? o.decidedAt - o.offeredAt : null;
+}
+
 /** Counts of values per bucket; bucket i holds edges[i] <= v < edges[i + 1], the last one is open-ended. */
 export interface Histogram {
   /** Bucket edges in ms, ascending. */

@@ -29,6 +29,11 @@ export interface MetricsQuery {
   by?: MetricsGroupBy | null;
   /** Rejection reasons that send the lead back to nurture (counted as recycled). */
   recycleReasons: readonly string[];
+  /**
+   * false: only the counts are needed (speedToLead/responseTime then carry their count, p50/p90 null),
+   * which spares the readers the percentile work. Default true.
+   */
+  percentiles?: boolean;
 }
 
 export interface Percentiles {

@@ -1,7 +1,7 @@
 // The MetricsReader over any Store port (the in-memory store of unit tests): the same definitions as
 // the SQL reader, computed by walking the cohort page by page. Not for big stores — SQL does that.
 import { OPEN_STATES, isOpen, type OpenState } from '../domain/handoff-machine.js';
-import { nearestRank, speedToLeadMs, weekStart } from '../domain/metrics.js';
+import { nearestRank, responseTimeMs, speedToLeadMs, weekStart } from '../domain/metrics.js';
 import type { Handoff, Millis, Offer } from '../domain/model.js';
 import { NO_GROUP } from '../ports/metrics.js';
 import type {
@@ -100,10 +100,9 @@ async function funnelBy(store: Store, q: MetricsQuery, by: MetricsGroupBy | null
       const g = at(by === 'rep' ? o.repId : handoffKey(by, h));
       if (o.state === 'timed_out') g.timeouts += 1;
       if (ENDED.has(o.state)) g.offersEnded += 1;
-      if (DECIDED.has(o.state) && o.decidedAt !== null) {
-        if (o.decidedAt <= o.dueAt) g.offersOnTime += 1;
-        g.responses.push(o.decidedAt - o.offeredAt);
-      }
+      if (DECIDED.has(o.state) && o.decidedAt !== null && o.decidedAt <= o.dueAt) g.offersOnTime += 1;
+      const response = responseTimeMs(o);
+      if (response !== null) g.responses.push(response);
     }
   }
   const out = new Map<string, FunnelCounts>();

@@ -1,12 +1,16 @@
-// The MetricsReader over SQL: every number is an aggregate computed by the database over the
-// cohort's rows (found through the mql_at / team / rep / channel / campaign indexes); nothing loads
-// the cohort into memory. Percentiles use window functions (row_number and count over the group),
-// picking the nearest-rank value, so SQLite and Postgres return identical figures.
+// The MetricsReader over SQL: every number is an aggregate computed by the database. Whole UTC days
+// of a window are read from the rollups (src/store/rollups.ts: per-day and per-week sums the store keeps
+// in each change's transaction), the partial days at its ends from the cohort's rows (found through the
+// mql_at / team / rep / channel / campaign indexes); nothing loads the cohort into memory. Percentiles of
+// short windows are exact: Postgres' percentile_disc, and on SQLite one sorted pass picking the
+// nearest-rank values; long windows with many values take them from the rollups' log-spaced buckets
+// (src/store/rollup-buckets.ts). Speed to lead and response time are SPEED_TO_LEAD_SQL and
+// RESPONSE_TIME_SQL, the SQL of speedToLeadMs and responseTimeMs (src/domain/metrics.ts).
 import { sql } from 'kysely';
 import type { Kysely, RawBuilder } from 'kysely';
 import { OPEN_STATES, isFinal, isOpen, type OpenState } from '../domain/handoff-machine.js';
 import { HANDOFF_STATES } from '../domain/model.js';
-import { FIRST_MONDAY, WEEK, percentileRank } from '../domain/metrics.js';
+import { DAY, FIRST_MONDAY, WEEK, percentileRank } from '../domain/metrics.js';
 import type { HandoffState, Millis, OfferState } from '../domain/model.js';
 import { NO_GROUP } from '../ports/metrics.js';
 import type {
@@ -27,6 +31,8 @@ import type {
   SettledResult,
   TimedOutOffer,
 } from '../ports/metrics.js';
+import { bucketPercentile, emptyBuckets, rollupBucket } from './rollup-buckets.js';
+import { RESPONSE_TIME_SQL, SPEED_TO_LEAD_SQL, cubeFor, planWindow, readRollups } from './rollups.js';
 import type { Database, SqlDialect } from './schema.js';
 
 type Db = Kysely<Database>;
@@ -60,10 +66,22 @@ function groupExpr(by: MetricsGroupBy | null | undefined, side: Side): RawBuilde
   }
 }
 
-/** WHERE conditions on the cohort (hand-offs `h`; the rep filter names the offer's rep on the offer side). */
-function cohortWhere(q: MetricsQuery, side: Side): RawBuilder<unknown> {
+type Range = readonly [Millis, Millis];
+
+/**
+ * WHERE conditions on the cohort (hand-offs `h`; the rep filter names the offer's rep on the offer
+ * side), over the MQL-time ranges given (the whole window, or the parts of it read from the rows).
+ */
+function cohortWhere(
+  q: MetricsQuery,
+  side: Side,
+  ranges: readonly Range[] = [[q.since, q.until]],
+): RawBuilder<unknown> {
   const f: MetricsFilter = q.filter ?? {};
-  const parts: RawBuilder<unknown>[] = [sql`h.mql_at >= ${q.since}`, sql`h.mql_at < ${q.until}`];
+  const inRanges = ranges.map(([a, b]) => sql`(h.mql_at >= ${a} and h.mql_at < ${b})`);
+  const parts: RawBuilder<unknown>[] = [
+    inRanges.length === 1 ? (inRanges[0] as RawBuilder<unknown>) : sql`(${sql.join(inRanges, sql` or `)})`,
+  ];
   if (f.team !== undefined) parts.push(sql`h.team_id = ${f.team}`);
   if (f.rep !== undefined) parts.push(side === 'offer' ? sql`o.rep_id = ${f.rep}` : sql`h.rep_id = ${f.rep}`);
   if (f.source !== undefined) parts.push(sql`h.channel = ${f.source}`);
@@ -71,7 +89,8 @@ function cohortWhere(q: MetricsQuery, side: Side): RawBuilder<unknown> {
   if (f.hot !== undefined) parts.push(sql`h.hot = ${f.hot ? 1 : 0}`);
   // Offers of a cohort hand-off are made after its MQL time (a day of slack for clock skew): lets the
   // database find them by offer time instead of joining every offer ever made.
-  if (side === 'offer') parts.push(sql`o.offered_at >= ${q.since - OFFER_SLACK}`);
+  const first = Math.min(...ranges.map(([a]) => a));
+  if (side === 'offer') parts.push(sql`o.offered_at >= ${first - OFFER_SLACK}`);
   return sql.join(parts, sql` and `);
 }
 
@@ -165,11 +184,64 @@ async function percentiles(
   return picks;
 }
 
+export interface SqlMetricsOptions {
+  /** Read the whole days of a window from the rollups (default true); false reads every row. */
+  rollups?: boolean;
+  /**
+   * Windows up to this long get exact (nearest-rank) percentiles from the rows; longer ones get them
+   * from the rollup histograms (bucket error, see src/store/rollup-buckets.ts). Default 7 days.
+   */
+  exactPercentilesUpTo?: Millis;
+  /** Any window whose percentiles are over at most this many values gets exact ones too. Default 5,000. */
+  exactPercentilesUpToValues?: number;
+}
+
+export const EXACT_PERCENTILES_UP_TO: Millis = 7 * DAY;
+export const EXACT_PERCENTILES_UP_TO_VALUES = 5_000;
+
+function addBuckets(into: Map<string, number[]>, key: string, buckets: readonly number[]): void {
+  let b = into.get(key);
+  if (!b) {
+    b = emptyBuckets();
+    into.set(key, b);
+  }
+  for (let k = 0; k < buckets.length; k++) b[k] = (b[k] ?? 0) + (buckets[k] ?? 0);
+}
+
+function bucketPicks(buckets: Map<string, number[]>, by: MetricsGroupBy | null): Picks {
+  const picks: Picks = new Map();
+  const all = emptyBuckets();
+  for (const [k, b] of buckets) {
+    const count = b.reduce((x, y) => x + y, 0);
+    picks.set(k, { count, p50: bucketPercentile(b, 50), p90: bucketPercentile(b, 90) });
+    for (let i = 0; i < b.length; i++) all[i] = (all[i] ?? 0) + (b[i] ?? 0);
+  }
+  if (by !== null)
+    picks.set(TOTAL, {
+      count: all.reduce((x, y) => x + y, 0),
+      p50: bucketPercentile(all, 50),
+      p90: bucketPercentile(all, 90),
+    });
+  return picks;
+}
+
+function countPicks(counts: Map<string, number>, by: MetricsGroupBy | null): Picks {
+  const picks: Picks = new Map();
+  let n = 0;
+  for (const [k, c] of counts) {
+    picks.set(k, { count: c, p50: null, p90: null });
+    n += c;
+  }
+  if (by !== null) picks.set(TOTAL, { count: n, p50: null, p90: null });
+  return picks;
+}
+
 async function runFunnel(
   db: Db,
   dialect: SqlDialect,
   q: MetricsQuery,
   by: MetricsGroupBy | null,
+  options: Required<SqlMetricsOptions>,
 ): Promise<FunnelResult> {
   const groups = new Map<string, FunnelCounts>();
   const at = (key: string): FunnelCounts => {
@@ -180,96 +252,160 @@ async function runFunnel(
     }
     return row;
   };
+  // Whole days from the rollups, the partial days at the ends from the rows; a window without a whole
+  // day (or a reader without rollups) reads every row.
+  const cube = options.rollups ? cubeFor(q.filter ?? {}, by) : null;
+  const plan = cube === null ? null : planWindow(q.since, q.until);
+  const exactRanges: Range[] = plan === null ? [[q.since, q.until]] : plan.exact;
+  const wantPercentiles = q.percentiles !== false;
+  // A long window may take its percentiles from the rollup buckets (decided below, once the number of
+  // values is known): their bucket columns are read with the counts.
+  const mayBucket = wantPercentiles && plan !== null && q.until - q.since > options.exactPercentilesUpTo;
   const hg = groupExpr(by, 'handoff');
   const og = groupExpr(by, 'offer');
-  const hWhere = cohortWhere(q, 'handoff');
-  const oWhere = cohortWhere(q, 'offer');
   const recycle = new Set(q.recycleReasons);
   const speedCounts = new Map<string, number>();
   const responseCounts = new Map<string, number>();
+  const speedBuckets = new Map<string, number[]>();
+  const responseBuckets = new Map<string, number[]>();
+  const addCount = (m: Map<string, number>, key: string, n: number) => m.set(key, (m.get(key) ?? 0) + n);
+  const addRejected = (row: FunnelCounts, reasonId: string, n: number) => {
+    row.rejected += n;
+    row.rejectedByReason[reasonId] = (row.rejectedByReason[reasonId] ?? 0) + n;
+    if (recycle.has(reasonId)) row.recycled += n;
+  };
 
-  // One pass over the cohort: counts by group, state and reason.
-  const counts = await sql<Record<string, unknown>>`
-    select ${hg} as g, h.state as state, h.reason_id as reason,
-      count(*) as n,
-      sum(h.imported) as imported,
-      sum(case when h.escalated_at is not null then 1 else 0 end) as escalated,
-      sum(case when h.imported = 0 and h.decided_at is not null then 1 else 0 end) as timed
-    from handoffs h
-    where ${hWhere}
-    group by 1, 2, 3`.execute(db);
-  for (const r of counts.rows) {
-    const key = keyOf(by, r.g);
-    const row = at(key);
-    const n = num(r.n);
-    const state = String(r.state);
-    row.mqls += n;
-    row.imported += num(r.imported);
-    row.escalated += num(r.escalated);
-    if (state === 'accepted') {
-      row.sals += n;
-      speedCounts.set(key, (speedCounts.get(key) ?? 0) + num(r.timed));
-    } else if (state === 'rejected') {
-      row.rejected += n;
-      const reason = r.reason === null || r.reason === undefined ? NO_GROUP : String(r.reason);
-      row.rejectedByReason[reason] = (row.rejectedByReason[reason] ?? 0) + n;
-      if (recycle.has(reason)) row.recycled += n;
-    } else if (state === 'withdrawn') {
-      row.withdrawn += n;
-    } else if (isOpen(state)) {
-      row.pending += n;
+  // One query per range: a partial day is a narrow MQL-time range the database finds by index, while an
+  // OR of the first and the last day would have it look at every offer made since the first.
+  for (const range of exactRanges) {
+    const hWhere = cohortWhere(q, 'handoff', [range]);
+    const oWhere = cohortWhere(q, 'offer', [range]);
+    // One pass over the cohort rows: counts by group, state and reason.
+    const counts = await sql<Record<string, unknown>>`
+      select ${hg} as g, h.state as state, h.reason_id as reason,
+        count(*) as n,
+        sum(h.imported) as imported,
+        sum(case when h.escalated_at is not null then 1 else 0 end) as escalated,
+        sum(case when ${SPEED_TO_LEAD_SQL.has} then 1 else 0 end) as timed
+      from handoffs h
+      where ${hWhere}
+      group by 1, 2, 3`.execute(db);
+    for (const r of counts.rows) {
+      const key = keyOf(by, r.g);
+      const row = at(key);
+      const n = num(r.n);
+      const state = String(r.state);
+      row.mqls += n;
+      row.imported += num(r.imported);
+      row.escalated += num(r.escalated);
+      if (state === 'accepted') {
+        row.sals += n;
+        addCount(speedCounts, key, num(r.timed));
+      } else if (state === 'rejected') {
+        addRejected(row, r.reason === null || r.reason === undefined ? NO_GROUP : String(r.reason), n);
+      } else if (state === 'withdrawn') {
+        row.withdrawn += n;
+      } else if (isOpen(state)) {
+        row.pending += n;
+      }
+    }
+    const offers = await sql<Record<string, unknown>>`
+      select ${og} as g,
+        sum(case when o.state = 'timed_out' then 1 else 0 end) as timeouts,
+        sum(case when o.state in ('accepted', 'rejected', 'timed_out') then 1 else 0 end) as ended,
+        sum(case when o.state in ('accepted', 'rejected') and o.decided_at <= o.due_at then 1 else 0 end) as on_time,
+        sum(case when ${RESPONSE_TIME_SQL.has} then 1 else 0 end) as decided
+      from handoffs h join offers o on o.handoff_id = h.id
+      where ${oWhere} and h.imported = 0
+      group by 1`.execute(db);
+    for (const r of offers.rows) {
+      const key = keyOf(by, r.g);
+      const row = at(key);
+      row.timeouts += num(r.timeouts);
+      row.offersEnded += num(r.ended);
+      row.offersOnTime += num(r.on_time);
+      addCount(responseCounts, key, num(r.decided));
+    }
+  }
+
+  if (plan !== null && cube !== null) {
+    for (const r of await readRollups(db, cube, plan.slices, q.filter ?? {}, by, mayBucket)) {
+      const c = r.counts;
+      if (Object.values(c).every((v) => v === 0)) continue; // a group every hand-off has left
+      const key = keyOf(by, r.g);
+      const row = at(key);
+      if (r.side === 'h') {
+        row.mqls += c.mqls;
+        row.imported += c.imported;
+        row.sals += c.sals;
+        row.pending += c.pending;
+        row.withdrawn += c.withdrawn;
+        row.escalated += c.escalated;
+        if (c.rejected > 0) addRejected(row, r.reason === '' ? NO_GROUP : r.reason, c.rejected);
+        addCount(speedCounts, key, c.timed);
+        if (mayBucket) addBuckets(speedBuckets, key, r.buckets);
+      } else {
+        row.timeouts += c.timeouts;
+        row.offersEnded += c.ended;
+        row.offersOnTime += c.on_time;
+        addCount(responseCounts, key, c.timed);
+        if (mayBucket) addBuckets(responseBuckets, key, r.buckets);
+      }
     }
   }
   if (groups.size === 0) return { total: emptyCounts(), groups: [] };
-
-  const offers = await sql<Record<string, unknown>>`
-    select ${og} as g,
-      sum(case when o.state = 'timed_out' then 1 else 0 end) as timeouts,
-      sum(case when o.state in ('accepted', 'rejected', 'timed_out') then 1 else 0 end) as ended,
-      sum(case when o.state in ('accepted', 'rejected') and o.decided_at <= o.due_at then 1 else 0 end) as on_time,
-      sum(case when o.state in ('accepted', 'rejected') and o.decided_at is not null then 1 else 0 end) as decided
-    from handoffs h join offers o on o.handoff_id = h.id
-    where ${oWhere} and h.imported = 0
-    group by 1`.execute(db);
-  for (const r of offers.rows) {
-    const key = keyOf(by, r.g);
-    const row = at(key);
-    row.timeouts = num(r.timeouts);
-    row.offersEnded = num(r.ended);
-    row.offersOnTime = num(r.on_time);
-    responseCounts.set(key, num(r.decided));
-  }
+  const values = [...speedCounts.values(), ...responseCounts.values()].reduce((a, b) => a + b, 0);
+  const bucketed = mayBucket && values > options.exactPercentilesUpToValues;
 
   // speedToLeadMs of src/domain/metrics.ts, in SQL: live accepted hand-offs, MQL time → decision time.
-  const speed = await percentiles(
-    db,
-    dialect,
-    by,
-    {
-      g: hg,
-      v: sql<number>`h.decided_at - h.mql_at`,
-      from: 'handoffs',
-      where: sql`${hWhere} and h.state = 'accepted' and h.imported = 0 and h.decided_at is not null`,
-    },
-    speedCounts,
-  );
+  const speedOf = (ranges: readonly Range[]) => ({
+    g: hg,
+    v: SPEED_TO_LEAD_SQL.value,
+    from: 'handoffs' as const,
+    where: sql`${cohortWhere(q, 'handoff', ranges)} and ${SPEED_TO_LEAD_SQL.has}`,
+  });
+  const responseOf = (ranges: readonly Range[]) => ({
+    g: og,
+    v: RESPONSE_TIME_SQL.value,
+    from: 'offers' as const,
+    where: sql`${cohortWhere(q, 'offer', ranges)} and h.imported = 0 and ${RESPONSE_TIME_SQL.has}`,
+  });
+  let speed: Picks;
+  let response: Picks;
+  if (!wantPercentiles) {
+    speed = countPicks(speedCounts, by);
+    response = countPicks(responseCounts, by);
+  } else if (bucketed) {
+    // Rollup histograms, plus the values of the partial days bucketed the same way.
+    for (const range of exactRanges) {
+      for (const [inner, into] of [
+        [speedOf([range]), speedBuckets],
+        [responseOf([range]), responseBuckets],
+      ] as const) {
+        const from = inner.from === 'offers' ? sql`handoffs h join offers o on o.handoff_id = h.id` : sql`handoffs h`;
+        const { rows } = await sql<{
+          g: unknown;
+          v: unknown;
+        }>`select ${inner.g} as g, ${inner.v} as v from ${from} where ${inner.where}`.execute(db);
+        for (const row of rows) {
+          const one = emptyBuckets();
+          one[rollupBucket(Number(row.v))] = 1;
+          addBuckets(into, keyOf(by, row.g), one);
+        }
+      }
+    }
+    speed = bucketPicks(speedBuckets, by);
+    response = bucketPicks(responseBuckets, by);
+  } else {
+    const whole: Range[] = [[q.since, q.until]];
+    speed = await percentiles(db, dialect, by, speedOf(whole), speedCounts);
+    response = await percentiles(db, dialect, by, responseOf(whole), responseCounts);
+  }
   const total = emptyCounts();
   for (const [k, p] of speed) {
     if (k === TOTAL) total.speedToLead = p;
     else at(k).speedToLead = p;
   }
-  const response = await percentiles(
-    db,
-    dialect,
-    by,
-    {
-      g: og,
-      v: sql<number>`o.decided_at - o.offered_at`,
-      from: 'offers',
-      where: sql`${oWhere} and h.imported = 0 and o.state in ('accepted', 'rejected') and o.decided_at is not null`,
-    },
-    responseCounts,
-  );
   for (const [k, p] of response) {
     if (k === TOTAL) total.responseTime = p;
     else at(k).responseTime = p;
@@ -295,13 +431,21 @@ async function runFunnel(
   return { total, groups: sorted.map(([key, counts]) => ({ key, ...counts })) };
 }
 
-export function createSqlMetricsReader(db: Db, dialect: SqlDialect): MetricsReader {
+export function createSqlMetricsReader(db: Db, dialect: SqlDialect, options: SqlMetricsOptions = {}): MetricsReader {
+  const opts: Required<SqlMetricsOptions> = {
+    rollups: options.rollups ?? true,
+    exactPercentilesUpTo: options.exactPercentilesUpTo ?? EXACT_PERCENTILES_UP_TO,
+    exactPercentilesUpToValues: options.exactPercentilesUpToValues ?? EXACT_PERCENTILES_UP_TO_VALUES,
+  };
   return {
     funnel(q: MetricsQuery): Promise<FunnelResult> {
-      return runFunnel(db, dialect, q, q.by ?? null);
+      return runFunnel(db, dialect, q, q.by ?? null, opts);
     },
 
     async backlog(now: Millis): Promise<BacklogSnapshot> {
+      // Hand-offs of the days before the one 24 hours back are all older than 24 hours: with rollups
+      // their open counts come from there, and only the last day or two are read from the rows.
+      const cut = opts.rollups ? Math.floor((now - 24 * HOUR) / DAY) * DAY : null;
       const r = await sql<Record<string, unknown>>`
         select count(*) as open,
           ${OPEN_BY_STATE},
@@ -312,9 +456,9 @@ export function createSqlMetricsReader(db: Db, dialect: SqlDialect): MetricsRead
           sum(case when state = 'escalated' and escalation_reason = 'unroutable' then 1 else 0 end) as unroutable,
           min(mql_at) as oldest
         from handoffs
-        where state in (${OPEN}) and imported = 0`.execute(db);
+        where state in (${OPEN}) and imported = 0${cut === null ? sql`` : sql` and mql_at >= ${cut}`}`.execute(db);
       const row = r.rows[0] ?? {};
-      return {
+      const snap: BacklogSnapshot = {
         open: num(row.open),
         byState: Object.fromEntries(OPEN_STATES.map((s) => [s, num(row[s])])) as Record<OpenState, number>,
         byAge: {
@@ -326,6 +470,22 @@ export function createSqlMetricsReader(db: Db, dialect: SqlDialect): MetricsRead
         oldestMqlAt: numOrNull(row.oldest),
         unroutable: num(row.unroutable),
       };
+      const plan = cut === null ? null : planWindow(0, cut);
+      if (plan === null) return snap;
+      for (const x of await readRollups(db, 'r', plan.slices, {}, null, false)) {
+        if (x.side !== 'h') continue;
+        for (const s of OPEN_STATES) {
+          const n = x.counts[`live_${s}`] ?? 0;
+          snap.byState[s] += n;
+          snap.open += n;
+          snap.byAge.older += n;
+        }
+        snap.unroutable += x.counts.unroutable;
+      }
+      const oldest = await sql<{ oldest: unknown }>`
+        select min(mql_at) as oldest from handoffs where state in (${OPEN}) and imported = 0`.execute(db);
+      snap.oldestMqlAt = numOrNull(oldest.rows[0]?.oldest);
+      return snap;
     },
 
     async countMqls(since: Millis, until: Millis): Promise<number> {

@@ -173,6 +173,20 @@ export interface ChannelMessagesTable {
   updated_at: number;
 }
 
+/** daily_rollups and weekly_rollups (src/store/rollups.ts): numbers per period and group, b0..b39 histogram counts. */
+export interface RollupsTable {
+  cube: string;
+  start: number;
+  side: string;
+  team: string;
+  rep: string;
+  channel: string;
+  campaign: string;
+  hot: number;
+  reason: string;
+  [column: string]: number | string;
+}
+
 export interface Database {
   leads: LeadsTable;
   handoffs: HandoffsTable;
@@ -189,6 +203,8 @@ export interface Database {
   alerts: AlertsTable;
   leases: LeasesTable;
   channel_messages: ChannelMessagesTable;
+  daily_rollups: RollupsTable;
+  weekly_rollups: RollupsTable;
 }
 
 /** Every table, children before parents (the order to empty them in). */
@@ -208,6 +224,8 @@ export const TABLES = [
   'identities',
   'alerts',
   'leases',
+  'daily_rollups',
+  'weekly_rollups',
 ] as const satisfies readonly (keyof Database)[];
 
 export type SqlDialect = 'sqlite' | 'postgres';

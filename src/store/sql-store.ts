@@ -39,7 +39,8 @@ import {
   type LoadDelta,
 } from './load-counters.js';
 import { runMigrations } from './migrations.js';
-import type { MigrationReport } from './migrations.js';
+import { addHandoffToRollups, trackRollups } from './rollups.js';
+import type { MigrateOptions, MigrationReport } from './migrations.js';
 import {
   alertFromRow,
   bool,
@@ -61,7 +62,7 @@ type Db = Kysely<Database>;
 export interface SqlStore extends Store {
   readonly dialect: SqlDialect;
   /** Like `migrate()`, but says which migrations this run applied. */
-  migrateWithReport(): Promise<MigrationReport>;
+  migrateWithReport(options?: MigrateOptions): Promise<MigrationReport>;
   /** The Kysely instance, for store-internal queries (stats) and tests. */
   readonly db: Db;
 }
@@ -336,8 +337,8 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
     return Number(result.numUpdatedRows) > 0;
   }
 
-  async function migrateWithReport(): Promise<MigrationReport> {
-    const report = await runMigrations(db, dialect, options.schema);
+  async function migrateWithReport(migrate: MigrateOptions = {}): Promise<MigrationReport> {
+    const report = await runMigrations(db, dialect, options.schema, migrate);
     if (report.applied.length > 0) logger.info({ applied: report.applied, dialect }, 'store migrated');
     else logger.debug({ dialect }, 'store schema up to date');
     return report;
@@ -459,6 +460,7 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
         }
         await insertEvents(tx, inserted.id, input.events ?? [], now);
         await insertJobs(tx, input.jobs ?? [], now, inserted.id);
+        await addHandoffToRollups(tx, inserted);
         return { created: true, handoff: handoffFromRow(inserted) };
       });
     },
@@ -466,6 +468,7 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
     async applyChange(change: HandoffChange, now: Millis): Promise<ChangeResult> {
       try {
         return await writeTx(async (tx): Promise<ChangeResult> => {
+          const rollups = await trackRollups(tx, dialect, change.handoffId);
           let update = tx
             .updateTable('handoffs')
             .set(handoffPatchColumns(change.set))
@@ -533,6 +536,7 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
           await insertEvents(tx, change.handoffId, change.events, now);
           await insertJobs(tx, change.jobs ?? [], now, change.handoffId);
           await upsertRotation(tx, change.rotation ?? []);
+          await rollups.commit();
           return { ok: true, handoff: handoffFromRow(updated), offers };
         });
       } catch (err) {

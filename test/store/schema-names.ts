@@ -16,6 +16,8 @@ export const SCHEMA_TABLES = [
   'rep_status',
   'rotation',
   'rotation_ledgers',
+  'daily_rollups',
+  'weekly_rollups',
 ];
 
 /** Named indexes; the unique constraints are engine-specific (Postgres names them, SQLite makes autoindexes). */

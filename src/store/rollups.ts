@@ -1,0 +1,565 @@
+// Rollups: per-day (and, for long windows, per-week) aggregates of the hand-off numbers, so `stats`,
+// the dashboard and /metrics read a few thousand summed rows instead of a million hand-offs.
+//
+// One row per period start × side × team × rep × source (channel) × campaign × hot × rejection reason:
+//   side 'h' — hand-off numbers (rep = the hand-off's rep): MQLs, imported, SALs, rejected, pending,
+//              withdrawn, escalated, and the speed-to-lead histogram (speedToLeadMs of src/domain/metrics.ts);
+//   side 'o' — offer numbers of live hand-offs (rep = the offered rep): timeouts, ended, on time, and
+//              the response-time histogram (offer → decision).
+// Empty group values are stored as '' (read back as NO_GROUP). The period is the UTC day (daily_rollups)
+// or the Monday-based week (weekly_rollups) of the hand-off's MQL time: a hand-off never changes cohort.
+//
+// Maintenance is transactional: the store calls trackRollups() before it changes a hand-off and
+// commit() after, in the same transaction; the contribution of the hand-off (and its offers) before the
+// change is subtracted and the one after added. rebuildRollups() recomputes both tables from the rows
+// (`handoff rollup --rebuild`, migration 0005_daily_rollups).
+import { sql } from 'kysely';
+import type { Kysely, RawBuilder } from 'kysely';
+import { OPEN_STATES, isOpen } from '../domain/handoff-machine.js';
+import { DAY, FIRST_MONDAY, WEEK, responseTimeMs, speedToLeadMs, weekStart } from '../domain/metrics.js';
+import type { HandoffState, Millis } from '../domain/model.js';
+import type { MetricsFilter, MetricsGroupBy } from '../ports/metrics.js';
+import { BUCKET_COUNT, ROLLUP_EDGES, emptyBuckets, rollupBucket } from './rollup-buckets.js';
+import type { Database, HandoffsTable, OffersTable, SqlDialect } from './schema.js';
+
+type Db = Kysely<Database>;
+
+export const ROLLUP_TABLES = ['daily_rollups', 'weekly_rollups'] as const;
+export type RollupTable = (typeof ROLLUP_TABLES)[number];
+
+export const KEY_COLUMNS = ['cube', 'start', 'side', 'team', 'rep', 'channel', 'campaign', 'hot', 'reason'] as const;
+
+/**
+ * Two cubes keep the rows few: a full cross of rep × source × campaign would hold about as many rows
+ * as there are hand-offs. Cube 'r' drops source and campaign (stored as '*'), cube 'c' drops the rep
+ * ('*'). A query that needs both a rep and a source or campaign (filter or group) reads the rows.
+ */
+export type Cube = 'r' | 'c';
+export const ANY = '*';
+
+/** The cube that can answer a query with this filter and grouping, or null (read the rows). */
+export function cubeFor(filter: MetricsFilter, by: MetricsGroupBy | null): Cube | null {
+  const rep = filter.rep !== undefined || by === 'rep';
+  const campaign = filter.source !== undefined || filter.campaign !== undefined || by === 'source' || by === 'campaign';
+  if (rep && campaign) return null;
+  return campaign ? 'c' : 'r';
+}
+const FIXED_COUNTS = [
+  'mqls',
+  'imported',
+  'sals',
+  'rejected',
+  'pending',
+  'withdrawn',
+  'escalated',
+  'timeouts',
+  'ended',
+  'on_time',
+  /** Values in the histogram (speed-to-lead values on side 'h', decided offers on side 'o'). */
+  'timed',
+  /** Live open hand-offs escalated because nothing could take them (the backlog's unroutable). */
+  'unroutable',
+] as const;
+/** Live (not imported) open hand-offs per open state: the backlog of older days. */
+export const LIVE_OPEN_COLUMNS: readonly string[] = OPEN_STATES.map((s) => `live_${s}`);
+export type CountColumn = (typeof FIXED_COUNTS)[number];
+export const COUNT_COLUMNS: readonly string[] = [...FIXED_COUNTS, ...LIVE_OPEN_COLUMNS];
+export type Counts = Record<CountColumn, number> & Record<string, number>;
+export const BUCKET_COLUMNS: readonly string[] = Array.from({ length: BUCKET_COUNT }, (_, k) => `b${k}`);
+
+export type Side = 'h' | 'o';
+
+/** One rollup row's worth of numbers for one key. */
+export interface RollupCell {
+  cube: Cube;
+  start: Millis;
+  side: Side;
+  team: string;
+  rep: string;
+  channel: string;
+  campaign: string;
+  hot: number;
+  reason: string;
+  counts: Counts;
+  buckets: number[];
+}
+
+const dayStart = (at: Millis): Millis => Math.floor(at / DAY) * DAY;
+
+function emptyCell(key: Omit<RollupCell, 'counts' | 'buckets'>): RollupCell {
+  const counts = Object.fromEntries(COUNT_COLUMNS.map((c) => [c, 0])) as Counts;
+  return { ...key, counts, buckets: emptyBuckets() };
+}
+
+const cellKey = (c: Omit<RollupCell, 'counts' | 'buckets'>): string =>
+  JSON.stringify([c.cube, c.start, c.side, c.team, c.rep, c.channel, c.campaign, c.hot, c.reason]);
+
+/** The hand-off columns a contribution depends on. */
+export type RollupHandoff = Pick<
+  HandoffsTable,
+  | 'mql_at'
+  | 'state'
+  | 'hot'
+  | 'imported'
+  | 'channel'
+  | 'campaign'
+  | 'team_id'
+  | 'rep_id'
+  | 'escalated_at'
+  | 'escalation_reason'
+  | 'decided_at'
+  | 'reason_id'
+>;
+export type RollupOffer = Pick<OffersTable, 'rep_id' | 'state' | 'offered_at' | 'due_at' | 'decided_at'>;
+
+const HANDOFF_COLUMNS = [
+  'mql_at',
+  'state',
+  'hot',
+  'imported',
+  'channel',
+  'campaign',
+  'team_id',
+  'rep_id',
+  'escalated_at',
+  'escalation_reason',
+  'decided_at',
+  'reason_id',
+] as const;
+const OFFER_COLUMNS = ['rep_id', 'state', 'offered_at', 'due_at', 'decided_at'] as const;
+
+/**
+ * What one hand-off and its offers add to the daily rollups (weekly cells are derived by the caller).
+ * The same definitions as the exact SQL reader in src/store/metrics.ts.
+ */
+export function contributionOf(h: RollupHandoff, offers: readonly RollupOffer[]): RollupCell[] {
+  return detailOf(h, offers).flatMap((c) => [
+    { ...c, cube: 'r' as const, channel: ANY, campaign: ANY },
+    { ...c, cube: 'c' as const, rep: ANY },
+  ]);
+}
+
+/** The cells of one hand-off with every dimension kept (before projecting them on the cubes). */
+function detailOf(h: RollupHandoff, offers: readonly RollupOffer[]): RollupCell[] {
+  const start = dayStart(h.mql_at);
+  const base = {
+    cube: 'r' as const,
+    start,
+    team: h.team_id ?? '',
+    channel: h.channel ?? '',
+    campaign: h.campaign ?? '',
+    hot: h.hot,
+    reason: h.reason_id ?? '',
+  };
+  const cells: RollupCell[] = [];
+  const hc = emptyCell({ ...base, side: 'h', rep: h.rep_id ?? '' });
+  const state = h.state as HandoffState;
+  hc.counts.mqls = 1;
+  hc.counts.imported = h.imported;
+  if (state === 'accepted') hc.counts.sals = 1;
+  else if (state === 'rejected') hc.counts.rejected = 1;
+  else if (state === 'withdrawn') hc.counts.withdrawn = 1;
+  else if (isOpen(state)) {
+    hc.counts.pending = 1;
+    if (h.imported === 0) hc.counts[`live_${state}`] = 1;
+    if (h.imported === 0 && state === 'escalated' && h.escalation_reason === 'unroutable') hc.counts.unroutable = 1;
+  }
+  if (h.escalated_at !== null) hc.counts.escalated = 1;
+  const speed = speedToLeadMs({ imported: h.imported === 1, state, mqlAt: h.mql_at, decidedAt: h.decided_at });
+  if (speed !== null) {
+    hc.counts.timed = 1;
+    hc.buckets[rollupBucket(speed)] = 1;
+  }
+  cells.push(hc);
+  if (h.imported === 1) return cells;
+  for (const o of offers) {
+    const oc = emptyCell({ ...base, side: 'o', rep: o.rep_id });
+    const decided = o.state === 'accepted' || o.state === 'rejected';
+    if (o.state === 'timed_out') oc.counts.timeouts = 1;
+    if (decided || o.state === 'timed_out') oc.counts.ended = 1;
+    if (decided && o.decided_at !== null && o.decided_at <= o.due_at) oc.counts.on_time = 1;
+    const response = responseTimeMs({ state: o.state, offeredAt: o.offered_at, decidedAt: o.decided_at });
+    if (response !== null) {
+      oc.counts.timed = 1;
+      oc.buckets[rollupBucket(response)] = 1;
+    }
+    cells.push(oc);
+  }
+  return cells;
+}
+
+/** Adds `sign` × cells into `into` (keyed by cell key), for the day table and its week. */
+export function addCells(into: Map<string, RollupCell>, cells: readonly RollupCell[], sign: 1 | -1): void {
+  for (const c of cells) {
+    let t = into.get(cellKey(c));
+    if (!t) {
+      t = emptyCell(c);
+      into.set(cellKey(c), t);
+    }
+    for (const col of COUNT_COLUMNS) t.counts[col] = (t.counts[col] ?? 0) + sign * (c.counts[col] ?? 0);
+    for (let k = 0; k < BUCKET_COUNT; k++) t.buckets[k] = (t.buckets[k] ?? 0) + sign * (c.buckets[k] ?? 0);
+  }
+}
+
+const isZero = (c: RollupCell): boolean =>
+  COUNT_COLUMNS.every((col) => c.counts[col] === 0) && c.buckets.every((b) => b === 0);
+
+async function readHandoff(db: Db, dialect: SqlDialect, handoffId: string): Promise<RollupCell[]> {
+  let q = db.selectFrom('handoffs').select(HANDOFF_COLUMNS).where('id', '=', handoffId);
+  if (dialect === 'postgres') q = q.forUpdate();
+  const h = await q.executeTakeFirst();
+  if (h === undefined) return [];
+  const offers = await db.selectFrom('offers').select(OFFER_COLUMNS).where('handoff_id', '=', handoffId).execute();
+  return contributionOf(h, offers);
+}
+
+const ALL_COLUMNS = [...KEY_COLUMNS, ...COUNT_COLUMNS, ...BUCKET_COLUMNS];
+
+/** Adds the non-zero deltas to the rollup rows (insert, or add to the existing row). */
+async function upsertDeltas(db: Db, table: RollupTable, deltas: readonly RollupCell[]): Promise<void> {
+  // Sorted by key: concurrent transactions (Postgres replicas) lock the rows they share in one order,
+  // so they queue instead of deadlocking.
+  const rows = deltas
+    .filter((d) => !isZero(d))
+    .sort((a, b) => (cellKey(a) < cellKey(b) ? -1 : cellKey(a) > cellKey(b) ? 1 : 0));
+  if (rows.length === 0) return;
+  const values = rows.map(
+    (d) =>
+      sql`(${sql.join([
+        d.cube,
+        d.start,
+        d.side,
+        d.team,
+        d.rep,
+        d.channel,
+        d.campaign,
+        d.hot,
+        d.reason,
+        ...COUNT_COLUMNS.map((c) => d.counts[c]),
+        ...d.buckets,
+      ])})`,
+  );
+  const sets = [...COUNT_COLUMNS, ...BUCKET_COLUMNS].map(
+    (c) => sql`${sql.id(c)} = ${sql.table(table)}.${sql.id(c)} + excluded.${sql.id(c)}`,
+  );
+  await sql`insert into ${sql.table(table)} (${sql.join(ALL_COLUMNS.map((c) => sql.id(c)))})
+    values ${sql.join(values)}
+    on conflict (${sql.join(KEY_COLUMNS.map((c) => sql.id(c)))}) do update set ${sql.join(sets)}`.execute(db);
+}
+
+/** Writes `delta` (daily cells) to the daily table and, summed by week, to the weekly table. */
+export async function applyRollupDelta(db: Db, delta: Map<string, RollupCell>): Promise<void> {
+  const days = [...delta.values()];
+  const weeks = new Map<string, RollupCell>();
+  addCells(
+    weeks,
+    days.map((d) => ({ ...d, start: weekStart(d.start) })),
+    1,
+  );
+  await upsertDeltas(db, 'daily_rollups', days);
+  await upsertDeltas(db, 'weekly_rollups', [...weeks.values()]);
+}
+
+export interface RollupTracker {
+  /** Applies (after-change contribution − before-change contribution) to the rollups. */
+  commit(): Promise<void>;
+}
+
+/**
+ * Call inside the write transaction before changing hand-off `handoffId` (or its offers), then
+ * commit() after the change, in the same transaction. On Postgres the read locks the hand-off row.
+ */
+export async function trackRollups(tx: Db, dialect: SqlDialect, handoffId: string): Promise<RollupTracker> {
+  const before = await readHandoff(tx, dialect, handoffId);
+  return {
+    async commit() {
+      const after = await readHandoff(tx, dialect, handoffId);
+      const delta = new Map<string, RollupCell>();
+      addCells(delta, before, -1);
+      addCells(delta, after, 1);
+      await applyRollupDelta(tx, delta);
+    },
+  };
+}
+
+/** Adds a newly created hand-off (no offers yet) to the rollups, inside its ingest transaction. */
+export async function addHandoffToRollups(tx: Db, row: RollupHandoff): Promise<void> {
+  const delta = new Map<string, RollupCell>();
+  addCells(delta, contributionOf(row, []), 1);
+  await applyRollupDelta(tx, delta);
+}
+
+/** speedToLeadMs (src/domain/metrics.ts) in SQL over a hand-off `h`: which hand-offs have one, and its value. */
+export const SPEED_TO_LEAD_SQL = {
+  has: sql`h.imported = 0 and h.state = 'accepted' and h.decided_at is not null`,
+  value: sql<number>`h.decided_at - h.mql_at`,
+};
+
+/** responseTimeMs (src/domain/metrics.ts) in SQL over an offer `o`. */
+export const RESPONSE_TIME_SQL = {
+  has: sql`o.state in ('accepted', 'rejected') and o.decided_at is not null`,
+  value: sql<number>`o.decided_at - o.offered_at`,
+};
+
+// --- rebuild ----------------------------------------------------------------------------------
+
+/** SQL for the bucket index of `v` (the same integer edges as rollupBucket). */
+function bucketSql(v: RawBuilder<unknown>): RawBuilder<number> {
+  const branches = ROLLUP_EDGES.slice(1).map((edge, k) => sql`when ${v} < ${sql.lit(edge)} then ${sql.lit(k)}`);
+  return sql<number>`case ${sql.join(branches, sql` `)} else ${sql.lit(BUCKET_COUNT - 1)} end`;
+}
+
+const bucketSums = sql.join(
+  BUCKET_COLUMNS.map((_, k) => sql`sum(case when b = ${sql.lit(k)} then 1 else 0 end)`),
+  sql`, `,
+);
+const OPEN = sql.join(OPEN_STATES.map((s) => sql.lit(s)));
+const liveOpenSums = sql.join(
+  OPEN_STATES.map((s) => sql`sum(case when imported = 0 and state = ${sql.lit(s)} then 1 else 0 end)`),
+);
+const dayExpr = sql`(h.mql_at / ${sql.lit(DAY)}) * ${sql.lit(DAY)}`;
+const columnList = sql.join(ALL_COLUMNS.map((c) => sql.id(c)));
+
+export interface RebuildReport {
+  dailyRows: number;
+  weeklyRows: number;
+  elapsedMs: number;
+}
+
+/**
+ * Recomputes both rollup tables from the hand-off and offer rows, in one transaction (or in the
+ * caller's, with `inTransaction`: a migration).
+ */
+export async function rebuildRollups(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a migration passes its Kysely<any>
+  anyDb: Db | Kysely<any>,
+  dialect: SqlDialect,
+  options: { inTransaction?: boolean } = {},
+): Promise<RebuildReport> {
+  const db = anyDb as Db;
+  const t0 = performance.now();
+  const run = async (tx: Db): Promise<RebuildReport> => {
+    // Writers wait until the rebuild commits, so no change lands between the read and the new rows.
+    if (dialect === 'postgres') {
+      await sql`lock table handoffs, offers in share mode`.execute(tx);
+      // Compiling these wide aggregates just in time costs seconds per statement and saves nothing;
+      // memory enough to group a day's cells without spilling to disk.
+      await sql`set local jit = off`.execute(tx);
+      await sql`set local work_mem = '64MB'`.execute(tx);
+    }
+    await sql`delete from daily_rollups`.execute(tx);
+    await sql`delete from weekly_rollups`.execute(tx);
+    const speed = bucketSql(SPEED_TO_LEAD_SQL.value);
+    const response = bucketSql(RESPONSE_TIME_SQL.value);
+    for (const cube of ['r', 'c'] as const) {
+      const rep = (col: RawBuilder<unknown>) => (cube === 'c' ? sql.lit(ANY) : col);
+      const camp = (col: RawBuilder<unknown>) => (cube === 'r' ? sql.lit(ANY) : col);
+      await sql`insert into daily_rollups (${columnList})
+      select ${sql.lit(cube)}, start, 'h', team, rep, channel, campaign, hot, reason,
+        count(*), sum(imported),
+        sum(case when state = 'accepted' then 1 else 0 end),
+        sum(case when state = 'rejected' then 1 else 0 end),
+        sum(case when state in (${OPEN}) then 1 else 0 end),
+        sum(case when state = 'withdrawn' then 1 else 0 end),
+        sum(case when escalated_at is not null then 1 else 0 end),
+        0, 0, 0,
+        sum(case when b is not null then 1 else 0 end),
+        sum(case when imported = 0 and state = 'escalated' and escalation_reason = 'unroutable' then 1 else 0 end),
+        ${liveOpenSums},
+        ${bucketSums}
+      from (
+        select ${dayExpr} as start, coalesce(h.team_id, '') as team, ${rep(sql`coalesce(h.rep_id, '')`)} as rep,
+          ${camp(sql`coalesce(h.channel, '')`)} as channel, ${camp(sql`coalesce(h.campaign, '')`)} as campaign, h.hot as hot,
+          coalesce(h.reason_id, '') as reason, h.state as state, h.imported as imported, h.escalated_at as escalated_at,
+          h.escalation_reason as escalation_reason,
+          case when ${SPEED_TO_LEAD_SQL.has} then ${speed} end as b
+        from handoffs h
+      ) as x
+      group by start, team, rep, channel, campaign, hot, reason`.execute(tx);
+      await sql`insert into daily_rollups (${columnList})
+      select ${sql.lit(cube)}, start, 'o', team, rep, channel, campaign, hot, reason,
+        0, 0, 0, 0, 0, 0, 0,
+        sum(case when state = 'timed_out' then 1 else 0 end),
+        sum(case when state in ('accepted', 'rejected', 'timed_out') then 1 else 0 end),
+        sum(case when state in ('accepted', 'rejected') and decided_at <= due_at then 1 else 0 end),
+        sum(case when b is not null then 1 else 0 end),
+        0, ${sql.join(LIVE_OPEN_COLUMNS.map(() => sql`0`))},
+        ${bucketSums}
+      from (
+        select ${dayExpr} as start, coalesce(h.team_id, '') as team, ${rep(sql`o.rep_id`)} as rep,
+          ${camp(sql`coalesce(h.channel, '')`)} as channel, ${camp(sql`coalesce(h.campaign, '')`)} as campaign, h.hot as hot,
+          coalesce(h.reason_id, '') as reason, o.state as state, o.decided_at as decided_at, o.due_at as due_at,
+          case when ${RESPONSE_TIME_SQL.has} then ${response} end as b
+        from handoffs h join offers o on o.handoff_id = h.id
+        where h.imported = 0
+      ) as x
+      group by start, team, rep, channel, campaign, hot, reason`.execute(tx);
+    }
+    const weekExpr = sql`((start - ${sql.lit(FIRST_MONDAY)}) / ${sql.lit(WEEK)}) * ${sql.lit(WEEK)} + ${sql.lit(FIRST_MONDAY)}`;
+    await sql`insert into weekly_rollups (${columnList})
+      select cube, ${weekExpr}, side, team, rep, channel, campaign, hot, reason,
+        ${sql.join([...COUNT_COLUMNS, ...BUCKET_COLUMNS].map((c) => sql`sum(${sql.id(c)})`))}
+      from daily_rollups
+      group by cube, ${weekExpr}, side, team, rep, channel, campaign, hot, reason`.execute(tx);
+    const count = async (table: RollupTable) =>
+      Number((await sql<{ n: unknown }>`select count(*) as n from ${sql.table(table)}`.execute(tx)).rows[0]?.n ?? 0);
+    return {
+      dailyRows: await count('daily_rollups'),
+      weeklyRows: await count('weekly_rollups'),
+      elapsedMs: 0,
+    };
+  };
+  const report = options.inTransaction
+    ? await run(db)
+    : dialect === 'postgres'
+      ? await db.transaction().execute(run)
+      : await db.connection().execute(async (conn) => {
+          await sql`begin immediate`.execute(conn);
+          try {
+            const r = await run(conn);
+            await sql`commit`.execute(conn);
+            return r;
+          } catch (err) {
+            await sql`rollback`.execute(conn).catch(() => undefined);
+            throw err;
+          }
+        });
+  return { ...report, elapsedMs: Math.round(performance.now() - t0) };
+}
+
+// --- reading ----------------------------------------------------------------------------------
+
+/** A part of a window read from one rollup table: periods starting in [from, to). */
+export interface RollupSlice {
+  table: RollupTable;
+  from: Millis;
+  to: Millis;
+}
+
+export interface WindowPlan {
+  /** MQL-time ranges read from the rows (the partial first and last days). */
+  exact: [Millis, Millis][];
+  /** Whole days and weeks read from the rollups. */
+  slices: RollupSlice[];
+}
+
+/**
+ * Splits [since, until) into the partial days at its ends (read exactly from the rows) and the whole
+ * UTC days between them (read from the rollups: whole Monday-based weeks from the weekly table, the
+ * days around them from the daily one). null when the window holds no whole day.
+ */
+export function planWindow(since: Millis, until: Millis): WindowPlan | null {
+  const d0 = Math.ceil(since / DAY) * DAY;
+  const d1 = Math.floor(until / DAY) * DAY;
+  if (d1 - d0 < DAY) return null;
+  const exact: [Millis, Millis][] = [];
+  if (since < d0) exact.push([since, d0]);
+  if (d1 < until) exact.push([d1, until]);
+  const w0 = weekStart(d0) === d0 ? d0 : weekStart(d0) + WEEK;
+  const w1 = weekStart(d1);
+  const slices: RollupSlice[] = [];
+  if (w0 < w1) {
+    if (d0 < w0) slices.push({ table: 'daily_rollups', from: d0, to: w0 });
+    slices.push({ table: 'weekly_rollups', from: w0, to: w1 });
+    if (w1 < d1) slices.push({ table: 'daily_rollups', from: w1, to: d1 });
+  } else {
+    slices.push({ table: 'daily_rollups', from: d0, to: d1 });
+  }
+  return { exact, slices };
+}
+
+/** The group column of a rollup table for `by`. */
+function rollupGroup(by: MetricsGroupBy | null): RawBuilder<unknown> {
+  switch (by) {
+    case 'week':
+      return sql`((start - ${sql.lit(FIRST_MONDAY)}) / ${sql.lit(WEEK)}) * ${sql.lit(WEEK)} + ${sql.lit(FIRST_MONDAY)}`;
+    case 'rep':
+      return sql`rep`;
+    case 'team':
+      return sql`team`;
+    case 'source':
+      return sql`channel`;
+    case 'campaign':
+      return sql`campaign`;
+    case 'reason':
+      return sql`reason`;
+    default:
+      return sql.lit('all');
+  }
+}
+
+function rollupWhere(cube: Cube, slice: RollupSlice, filter: MetricsFilter): RawBuilder<unknown> {
+  const parts: RawBuilder<unknown>[] = [sql`cube = ${cube}`, sql`start >= ${slice.from}`, sql`start < ${slice.to}`];
+  if (filter.team !== undefined) parts.push(sql`team = ${filter.team}`);
+  if (filter.rep !== undefined) parts.push(sql`rep = ${filter.rep}`);
+  if (filter.source !== undefined) parts.push(sql`channel = ${filter.source}`);
+  if (filter.campaign !== undefined) parts.push(sql`campaign = ${filter.campaign}`);
+  if (filter.hot !== undefined) parts.push(sql`hot = ${filter.hot ? 1 : 0}`);
+  return sql.join(parts, sql` and `);
+}
+
+export interface RollupGroupRow {
+  side: Side;
+  /** Raw group value (keyOf of the reader turns it into a key). */
+  g: unknown;
+  reason: string;
+  counts: Counts;
+  /** Empty when buckets were not asked for. */
+  buckets: number[];
+}
+
+/** Sums of the rollup rows of `slices` matching `filter`, per side, group and reason, from `cube` (see cubeFor). */
+export async function readRollups(
+  db: Db,
+  cube: Cube,
+  slices: readonly RollupSlice[],
+  filter: MetricsFilter,
+  by: MetricsGroupBy | null,
+  withBuckets: boolean,
+): Promise<RollupGroupRow[]> {
+  const g = rollupGroup(by);
+  const cols = withBuckets ? [...COUNT_COLUMNS, ...BUCKET_COLUMNS] : [...COUNT_COLUMNS];
+  const sums = sql.join(cols.map((c) => sql`sum(${sql.id(c)}) as ${sql.id(c)}`));
+  const out: RollupGroupRow[] = [];
+  for (const slice of slices) {
+    const r = await sql<Record<string, unknown>>`
+      select side, ${g} as g, reason, ${sums}
+      from ${sql.table(slice.table)}
+      where ${rollupWhere(cube, slice, filter)}
+      group by 1, 2, 3`.execute(db);
+    for (const row of r.rows) {
+      out.push({
+        side: row.side === 'o' ? 'o' : 'h',
+        g: row.g,
+        reason: typeof row.reason === 'string' ? row.reason : '',
+        counts: Object.fromEntries(COUNT_COLUMNS.map((c) => [c, Number(row[c] ?? 0)])) as Counts,
+        buckets: withBuckets ? BUCKET_COLUMNS.map((c) => Number(row[c] ?? 0)) : [],
+      });
+    }
+  }
+  return out;
+}
+
+export interface RollupStatus {
+  dailyRows: number;
+  weeklyRows: number;
+  /** Hand-offs stored, and hand-offs the rollups count (equal when they are in step). */
+  handoffs: number;
+  counted: number;
+  inStep: boolean;
+}
+
+/** How many rollup rows there are and whether they count every stored hand-off. */
+export async function rollupStatus(db: Db): Promise<RollupStatus> {
+  const one = async (q: RawBuilder<{ n: unknown }>) => Number((await q.execute(db)).rows[0]?.n ?? 0);
+  const dailyRows = await one(sql<{ n: unknown }>`select count(*) as n from daily_rollups`);
+  const weeklyRows = await one(sql<{ n: unknown }>`select count(*) as n from weekly_rollups`);
+  const handoffs = await one(sql<{ n: unknown }>`select count(*) as n from handoffs`);
+  const counted = await one(
+    sql<{ n: unknown }>`select coalesce(sum(mqls), 0) as n from weekly_rollups where cube = 'r' and side = 'h'`,
+  );
+  const daily = await one(
+    sql<{ n: unknown }>`select coalesce(sum(mqls), 0) as n from daily_rollups where cube = 'c' and side = 'h'`,
+  );
+  return { dailyRows, weeklyRows, handoffs, counted, inStep: counted === handoffs && daily === handoffs };
+}

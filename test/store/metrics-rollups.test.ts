@@ -1,0 +1,203 @@
+// Rollups against the rows, on SQLite and Postgres: the golden dataset read through the rollups (whole
+// days and weeks from daily_rollups/weekly_rollups, percentiles from their buckets) gives the same
+// counts as the exact reader, and percentiles in the same bucket as the exact nearest-rank values;
+// the rollups the store keeps in its transactions equal a rebuild from the rows; backfill keeps them right.
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importHistoryRecords } from '../../src/app/backfill.js';
+import { DAY } from '../../src/domain/metrics.js';
+import { silentLogger } from '../../src/ports/logger.js';
+import { METRICS_GROUPS, type FunnelCounts, type MetricsFilter, type Percentiles } from '../../src/ports/metrics.js';
+import { createSqlMetricsReader } from '../../src/store/metrics.js';
+import { BUCKET_RELATIVE_ERROR, rollupBucket } from '../../src/store/rollup-buckets.js';
+import { rebuildRollups, rollupStatus } from '../../src/store/rollups.js';
+import type { SqlStore } from '../../src/store/index.js';
+import { baseSettings } from '../helpers/app-harness.js';
+import { makeLead } from '../helpers/builders.js';
+import { RECYCLE, WINDOW, seedGolden } from '../helpers/golden.js';
+import { openPostgresTestStore, openSqliteTestStore, skipPostgres, type TestStore } from '../helpers/stores.js';
+
+/** The percentile from buckets lies in the exact value's bucket, so within the stated bucket error. */
+function expectWithinBucket(approx: Percentiles, exact: Percentiles, label: string): void {
+  expect(approx.count, label).toBe(exact.count);
+  for (const p of ['p50', 'p90'] as const) {
+    const e = exact[p];
+    const a = approx[p];
+    if (e === null) {
+      expect(a, label).toBeNull();
+      continue;
+    }
+    expect(a, label).not.toBeNull();
+    expect(rollupBucket(a as number), `${label} ${p}`).toBe(rollupBucket(e));
+    if (rollupBucket(e) > 0)
+      expect(Math.abs((a as number) - e), `${label} ${p}`).toBeLessThanOrEqual(e * BUCKET_RELATIVE_ERROR + 1);
+  }
+}
+
+function counts(c: FunnelCounts): Omit<FunnelCounts, 'speedToLead' | 'responseTime'> {
+  const { speedToLead: _s, responseTime: _r, ...rest } = c;
+  return rest;
+}
+
+/** Every non-zero rollup row, in key order. */
+async function rollupRows(store: SqlStore): Promise<string[]> {
+  const out: string[] = [];
+  for (const table of ['daily_rollups', 'weekly_rollups']) {
+    const r = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(store.db);
+    for (const row of r.rows) {
+      const numbers = Object.entries(row).filter(
+        ([k]) => !['cube', 'start', 'side', 'team', 'rep', 'channel', 'campaign', 'hot', 'reason'].includes(k),
+      );
+      if (numbers.every(([, v]) => Number(v) === 0)) continue;
+      out.push(
+        JSON.stringify([table, ...Object.entries(row).map(([k, v]) => [k, typeof v === 'string' ? v : Number(v)])]),
+      );
+    }
+  }
+  return out.sort();
+}
+
+const BUCKETED = { exactPercentilesUpTo: 0, exactPercentilesUpToValues: 0 };
+
+const WINDOWS = {
+  'the golden fortnight': WINDOW,
+  // Oct 1 – Dec 31: whole weeks from weekly_rollups, the days around them from daily_rollups, H13 and H14 in.
+  'a quarter': { since: Date.UTC(2026, 9, 1), until: Date.UTC(2026, 11, 31) },
+  // Partial days at both ends, read from the rows.
+  'a window with partial days': { since: Date.UTC(2026, 9, 31, 10, 30), until: Date.UTC(2026, 10, 12, 9, 30) },
+};
+const FILTERS: MetricsFilter[] = [
+  {},
+  { team: 'emea' },
+  { hot: true },
+  { source: 'PAID' },
+  { campaign: 'spring', team: 'emea' },
+  { rep: 'alice' },
+];
+
+function suite(name: string, open: () => Promise<TestStore>, skip = false): void {
+  describe.skipIf(skip)(`rollups on ${name}`, () => {
+    let t: TestStore;
+    beforeAll(async () => {
+      t = await open();
+      await seedGolden(t.store);
+    });
+    afterAll(async () => {
+      await t?.close();
+    });
+
+    it('gives the exact counts, and percentiles within the bucket error, for every window, grouping and filter', async () => {
+      const exact = createSqlMetricsReader(t.store.db, t.store.dialect, { rollups: false });
+      // Every window with a whole day takes its percentiles from the buckets.
+      const rolled = createSqlMetricsReader(t.store.db, t.store.dialect, BUCKETED);
+      let compared = 0;
+      for (const [wname, w] of Object.entries(WINDOWS)) {
+        for (const by of [null, ...METRICS_GROUPS]) {
+          for (const filter of FILTERS) {
+            const q = { ...w, by, filter, recycleReasons: RECYCLE };
+            const a = await rolled.funnel(q);
+            const e = await exact.funnel(q);
+            const label = `${wname} by ${by ?? '-'} ${JSON.stringify(filter)}`;
+            expect(counts(a.total), label).toEqual(counts(e.total));
+            expectWithinBucket(a.total.speedToLead, e.total.speedToLead, `${label} speed`);
+            expectWithinBucket(a.total.responseTime, e.total.responseTime, `${label} response`);
+            expect(
+              a.groups.map((g) => g.key),
+              label,
+            ).toEqual(e.groups.map((g) => g.key));
+            for (const [i, g] of a.groups.entries()) {
+              const eg = e.groups[i]!;
+              expect(counts(g), `${label} ${g.key}`).toEqual(counts(eg));
+              expectWithinBucket(g.speedToLead, eg.speedToLead, `${label} ${g.key} speed`);
+              expectWithinBucket(g.responseTime, eg.responseTime, `${label} ${g.key} response`);
+            }
+            compared += 1;
+          }
+        }
+      }
+      expect(compared).toBe(3 * 7 * FILTERS.length);
+    });
+
+    it('keeps short windows exact: the default reader reads golden percentiles to the millisecond', async () => {
+      const reader = createSqlMetricsReader(t.store.db, t.store.dialect);
+      const exact = createSqlMetricsReader(t.store.db, t.store.dialect, { rollups: false });
+      const q = { ...WINDOW, by: 'rep' as const, recycleReasons: RECYCLE };
+      expect(await reader.funnel(q)).toEqual(await exact.funnel(q));
+    });
+
+    it('counts the backlog of older days from the rollups as the rows do', async () => {
+      const reader = createSqlMetricsReader(t.store.db, t.store.dialect);
+      const exact = createSqlMetricsReader(t.store.db, t.store.dialect, { rollups: false });
+      for (const now of [Date.UTC(2026, 10, 12, 12), Date.UTC(2026, 11, 20), Date.UTC(2026, 10, 4, 9, 30)])
+        expect(await reader.backlog(now)).toEqual(await exact.backlog(now));
+    });
+
+    it('keeps the rollups in every change’s transaction equal to a rebuild from the rows', async () => {
+      const kept = await rollupRows(t.store);
+      expect(kept.length).toBeGreaterThan(0);
+      expect(await rollupStatus(t.store.db)).toMatchObject({ handoffs: 14, counted: 14, inStep: true });
+      const report = await rebuildRollups(t.store.db, t.store.dialect);
+      expect(report.dailyRows).toBeGreaterThan(0);
+      expect(await rollupRows(t.store)).toEqual(kept);
+    });
+
+    it('builds the rollups of the hand-offs already stored when migrate adds them (0005_daily_rollups)', async () => {
+      const kept = await rollupRows(t.store);
+      // The store as it was before the migration: no rollup tables or 0005 indexes, 0005 not recorded.
+      await sql`drop table daily_rollups`.execute(t.store.db);
+      await sql`drop table weekly_rollups`.execute(t.store.db);
+      await sql`drop index handoffs_live_mql_at_idx`.execute(t.store.db);
+      await sql`drop index offers_state_rep_id_idx`.execute(t.store.db);
+      await sql`delete from handoff_migration where name = '0005_daily_rollups'`.execute(t.store.db);
+      const report = await t.store.migrateWithReport({ allowUnordered: true });
+      expect(report.applied).toEqual(['0005_daily_rollups']);
+      expect(await rollupRows(t.store)).toEqual(kept);
+      expect(await rollupStatus(t.store.db)).toMatchObject({ handoffs: 14, inStep: true });
+    });
+
+    it('leaves the rollups right after a backfill', async () => {
+      const settings = baseSettings({});
+      const at = Date.UTC(2026, 8, 7, 9);
+      const records = [0, 1, 2, 3].map((i) => ({
+        lead: makeLead({
+          externalId: `hist-${i}`,
+          mqlAt: at + i * DAY,
+          modifiedAt: at + i * DAY,
+          fields: { channel: 'PAID', campaign: 'summer' },
+        }),
+        outcome:
+          i === 0
+            ? ({ state: 'accepted' } as const)
+            : i === 1
+              ? ({ state: 'open' } as const)
+              : ({ state: 'rejected', reasonId: 'bad_timing' } as const),
+        outcomeAt: at + i * DAY + 3_600_000,
+        repId: i === 3 ? 'alice' : null,
+        origin: { from: 'file' as const, line: i + 2 },
+      }));
+      const summary = await importHistoryRecords(
+        { store: t.store, clock: { now: () => Date.UTC(2026, 11, 1) }, logger: silentLogger, settings },
+        records,
+      );
+      expect(summary.created).toBe(4);
+      const kept = await rollupRows(t.store);
+      expect(await rollupStatus(t.store.db)).toMatchObject({ handoffs: 18, counted: 18, inStep: true });
+      await rebuildRollups(t.store.db, t.store.dialect);
+      expect(await rollupRows(t.store)).toEqual(kept);
+      const rolled = createSqlMetricsReader(t.store.db, t.store.dialect, BUCKETED);
+      const exact = createSqlMetricsReader(t.store.db, t.store.dialect, { rollups: false });
+      const q = {
+        since: Date.UTC(2026, 8, 1),
+        until: Date.UTC(2026, 11, 1),
+        by: 'source' as const,
+        recycleReasons: RECYCLE,
+      };
+      const a = await rolled.funnel(q);
+      expect(a.total.imported).toBe(6); // the four above and the golden H9, H10
+      expect(counts(a.total)).toEqual(counts((await exact.funnel(q)).total));
+    });
+  });
+}
+
+suite('SQLite', () => openSqliteTestStore());
+suite('Postgres', () => openPostgresTestStore(), skipPostgres());
