@@ -2,14 +2,15 @@
 // on, printed as one table with its budget, plus the machine it ran on. Benchmarks print figures; they are not tests
 // (the exit code is 0 whatever the figures, 1 only when the runner itself breaks).
 //   node dist/test/bench/run.js [--only name,name] [--skip name,name]
-// Names: ack, latency, calls, escalation, memory, drain, stats, install. Postgres for the stats figure: DATABASE_URL or
+// Names: ack, latency, calls, escalation, memory, drain, stats, install; the burst scenarios of issue 15:
+// burst-webhook, burst-webhook-pg, burst-poll, burst-drain-1k, calls-webhook (drain is the 10,000-MQL one). Postgres for the stats figure: DATABASE_URL or
 // TEST_DATABASE_URL, else the local server at 127.0.0.1:5432 when it answers.
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { machine, ms, stdoutLog, type BenchRow } from './bench-kit.js';
 import { runSlackAckBench } from './slack-ack.bench.js';
 import { run as runStats } from './stats.bench.js';
-import { run as runCardLatency } from './card-latency.bench.js';
+import { run as runCardLatency, runPollingBurst, runWebhookBurst } from './card-latency.bench.js';
 import { run as runApiCalls } from './api-calls.bench.js';
 import { run as runEscalation } from './escalation.bench.js';
 import { run as runMemory } from './memory.bench.js';
@@ -111,7 +112,41 @@ const BENCHES: Bench[] = [
   { name: 'drain', title: 'backlog drain', run: () => runDrain({ log }) },
   { name: 'stats', title: 'stats over 1M', run: statsRows },
   { name: 'install', title: 'production install (the Dockerfile steps)', run: () => runInstall({ log }) },
+  // Burst scenarios (issue 15): each prints its figure, budget and bound, and counts duplicate cards, lost leads
+  // and Slack 429s. Minutes each; run one alone with --only.
+  {
+    name: 'burst-webhook',
+    title: '200 MQLs over 20 s by webhook (SQLite), then 50 clicks',
+    run: () => runWebhookBurst({ engine: 'sqlite', log }),
+  },
+  { name: 'burst-webhook-pg', title: '200 MQLs over 20 s by webhook (Postgres), then 50 clicks', run: burstPostgres },
+  { name: 'burst-poll', title: '50 MQLs over 30 s by polling, index lag 0–1 s', run: () => runPollingBurst({ log }) },
+  {
+    name: 'burst-drain-1k',
+    title: '1,000-MQL backlog, 20 reps; 50 clicks while it drains; idle memory after',
+    run: () => runDrain({ leads: 1_000, reps: 20, clicksAt: 200, idleRssAfterMs: 10_000, log }),
+  },
+  {
+    name: 'calls-webhook',
+    title: 'API calls per 1,000 MQLs by webhook',
+    run: () => runApiCalls({ webhook: true, log }),
+  },
 ];
+
+async function burstPostgres(): Promise<BenchRow[]> {
+  const postgresUrl = await localPostgres();
+  if (postgresUrl === null)
+    return [
+      {
+        figure: '200 MQLs over 20 s, webhook sent → card posted, Postgres (p95)',
+        measured: 'skipped: no Postgres (set DATABASE_URL)',
+        budget: '≤ 1 s',
+        ok: null,
+      },
+    ];
+  process.env.TEST_DATABASE_URL ??= postgresUrl;
+  return runWebhookBurst({ engine: 'postgres', log });
+}
 
 function listArg(flag: string): string[] | null {
   const i = process.argv.indexOf(flag);
