@@ -7,7 +7,8 @@
 //   the 100-per-10-s limit → M / 1,000 s, also below the Slack bound.)
 //   bound = max(M / 1,000, M / N − 3) seconds.
 // Prints figures; not an assertion.
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { rssMb } from './memory.bench.js';
 import {
   benchContact,
@@ -44,6 +45,23 @@ const SEARCH_PER_SECOND = 5;
 const SEARCH_PAGE = 200;
 const SLACK_PER_SECOND = 1;
 const SLACK_BURST = 3;
+
+/** Heap, external and per-space sizes from the worker's /metrics (prom-client's process metrics), in MB. */
+async function memoryBreakdown(port: number): Promise<string> {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+    (r) => r.text(),
+    () => '',
+  );
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const m =
+      /^handoff_process_(nodejs_heap_size_(?:total|used)_bytes|nodejs_external_memory_bytes|nodejs_heap_space_size_used_bytes\{space="(?:old|new|code|large_object)"\}|nodejs_heap_space_size_total_bytes\{space="(?:old|new|code|large_object)"\}) (\S+)$/.exec(
+        line,
+      );
+    if (m) out.push(`${m[1]?.replace('nodejs_', '').replace('_bytes', '')} ${(Number(m[2]) / 1024 ** 2).toFixed(1)}`);
+  }
+  return out.length > 0 ? out.join(', ') : 'n/a';
+}
 
 export function drainBoundSeconds(leads: number, reps: number): { detection: number; cards: number; bound: number } {
   const detection = leads / (SEARCH_PER_SECOND * SEARCH_PAGE);
@@ -182,13 +200,23 @@ export async function run(options: DrainOptions = {}): Promise<BenchRow[]> {
       }
       const rss = Math.max(...samples);
       log(`drain: idle ${seconds(options.idleRssAfterMs)} after the last card: RSS ${rss.toFixed(0)} MB`);
+      log(`drain: the worker's own view of its memory: ${await memoryBreakdown(world.port)}`);
       if (options.heapSnapshotDir) {
-        const before = new Set(readdirSync(options.heapSnapshotDir));
+        const dir = options.heapSnapshotDir;
+        const before = new Set(readdirSync(dir));
         process.kill(pid, 'SIGUSR2');
+        // The file appears at once and fills while the worker writes it: done when its size holds for a second.
+        let lastSize = -1;
         await pollUntil(
-          () => readdirSync(options.heapSnapshotDir ?? '.').some((f) => !before.has(f) && f.endsWith('.heapsnapshot')),
-          60_000,
-          500,
+          () => {
+            const file = readdirSync(dir).find((f) => !before.has(f) && f.endsWith('.heapsnapshot'));
+            const size = file === undefined ? 0 : statSync(join(dir, file)).size;
+            const done = size > 0 && size === lastSize;
+            lastSize = size;
+            return done;
+          },
+          120_000,
+          1_000,
         );
         log(`drain: heap snapshot written to ${options.heapSnapshotDir}`);
       }
