@@ -1,0 +1,99 @@
+// One full garbage collection when the worker goes quiet after busy work. V8 collects only when code allocates, so
+// after a burst (a backlog drained, a list imported) the heap keeps the size it grew to, garbage included, for as
+// long as the worker stays idle: a heap snapshot of the idle worker after a 1,000-MQL burst held 39 MB of live
+// objects in a heap of 117 MB (87 MB "used", the rest garbage and free pages), RSS 200 MB. A full collection gives
+// the free pages back. Busy and idle are read from the event loop's utilisation (the share of time it ran code).
+import { performance } from 'node:perf_hooks';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import type { Logger } from '../ports/logger.js';
+
+export interface IdleCollectorOptions {
+  logger: Logger;
+  /** How often the event loop's utilisation is read (default 10 s). */
+  everyMs?: number;
+  /** An interval at or above this utilisation counts as busy (default 0.1). */
+  busyAbove?: number;
+  /** An interval at or below this utilisation counts as idle (default 0.02). */
+  idleBelow?: number;
+  /** For tests: the collector to call (default: V8's full collection). */
+  collect?: () => void;
+  /** For tests: the utilisation of the interval that just ended (default: the event loop's). */
+  utilisation?: () => number;
+}
+
+export interface IdleCollector {
+  /** Collections run so far. */
+  readonly runs: number;
+  /** Reads the utilisation once, as the timer does (for tests). */
+  tick(): void;
+  stop(): void;
+}
+
+/** V8's full collection as a function, or null when it cannot be reached. */
+function fullCollection(): (() => void) | null {
+  const existing = (globalThis as { gc?: unknown }).gc;
+  if (typeof existing === 'function') return existing as () => void;
+  try {
+    // The flag makes new contexts carry gc(); the main context is left as it is.
+    v8.setFlagsFromString('--expose-gc');
+    const fn: unknown = vm.runInNewContext('gc');
+    return typeof fn === 'function' ? (fn as () => void) : null;
+  } catch {
+    return null;
+  }
+}
+
+function eventLoopUtilisation(): () => number {
+  let last = performance.eventLoopUtilization();
+  return () => {
+    const now = performance.eventLoopUtilization();
+    const share = performance.eventLoopUtilization(now, last).utilization;
+    last = now;
+    return share;
+  };
+}
+
+/** Starts watching; collects once per busy → idle change (start-up counts as busy). */
+export function startIdleCollector(options: IdleCollectorOptions): IdleCollector {
+  const log = options.logger.child({ component: 'idle-gc' });
+  const collect = options.collect ?? fullCollection();
+  const utilisation = options.utilisation ?? eventLoopUtilisation();
+  const busyAbove = options.busyAbove ?? 0.1;
+  const idleBelow = options.idleBelow ?? 0.02;
+  let busySinceLast = true;
+  let runs = 0;
+  const tick = (): void => {
+    const share = utilisation();
+    if (share >= busyAbove) {
+      busySinceLast = true;
+      return;
+    }
+    if (share > idleBelow || !busySinceLast || collect === null) return;
+    busySinceLast = false;
+    const before = process.memoryUsage();
+    const started = performance.now();
+    collect();
+    runs++;
+    const after = process.memoryUsage();
+    const mb = (n: number): number => Math.round(n / 104_857.6) / 10;
+    log.debug(
+      {
+        ms: Math.round(performance.now() - started),
+        heapMb: [mb(before.heapTotal), mb(after.heapTotal)],
+        rssMb: [mb(before.rss), mb(after.rss)],
+      },
+      'idle: heap collected',
+    );
+  };
+  const timer = setInterval(tick, options.everyMs ?? 10_000);
+  timer.unref();
+  if (collect === null) log.debug('full collection not available; idle heap is left to V8');
+  return {
+    get runs() {
+      return runs;
+    },
+    tick,
+    stop: () => clearInterval(timer),
+  };
+}
