@@ -1,8 +1,9 @@
 // One full garbage collection when the worker goes quiet after busy work. V8 collects only when code allocates, so
 // after a burst (a backlog drained, a list imported) the heap keeps the size it grew to, garbage included, for as
-// long as the worker stays idle: a heap snapshot of the idle worker after a 1,000-MQL burst held 39 MB of live
+// long as the worker stays quiet: a heap snapshot of the idle worker after a 1,000-MQL burst held 39 MB of live
 // objects in a heap of 117 MB (87 MB "used", the rest garbage and free pages), RSS 200 MB. A full collection gives
-// the free pages back. Busy and idle are read from the event loop's utilisation (the share of time it ran code).
+// the free pages back. Quiet is read from the event loop's utilisation (the share of time it ran code): a worker that
+// only polls and sweeps stays well under 10%; a drain keeps it near 100%.
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -12,10 +13,12 @@ export interface IdleCollectorOptions {
   logger: Logger;
   /** How often the event loop's utilisation is read (default 10 s). */
   everyMs?: number;
-  /** An interval at or above this utilisation counts as busy (default 0.1). */
-  busyAbove?: number;
-  /** An interval at or below this utilisation counts as idle (default 0.02). */
-  idleBelow?: number;
+  /** An interval below this utilisation is quiet (default 0.1). */
+  quietBelow?: number;
+  /** Collect in a quiet interval once the heap has grown this much since the last collection (default 32 MB). */
+  growthBytes?: number;
+  /** For tests: the heap's current size (default: V8's heapTotal). */
+  heapBytes?: () => number;
   /** For tests: the collector to call (default: V8's full collection). */
   collect?: () => void;
   /** For tests: the utilisation of the interval that just ended (default: the event loop's). */
@@ -54,36 +57,37 @@ function eventLoopUtilisation(): () => number {
   };
 }
 
-/** Starts watching; collects once per busy → idle change (start-up counts as busy). */
+/**
+ * Starts watching: in a quiet interval, when the heap has grown by `growthBytes` since the last collection (or since
+ * start), collects once. A heap that V8 keeps in check by itself never triggers it.
+ */
 export function startIdleCollector(options: IdleCollectorOptions): IdleCollector {
   const log = options.logger.child({ component: 'idle-gc' });
   const collect = options.collect ?? fullCollection();
   const utilisation = options.utilisation ?? eventLoopUtilisation();
-  const busyAbove = options.busyAbove ?? 0.1;
-  const idleBelow = options.idleBelow ?? 0.02;
-  let busySinceLast = true;
+  const heapBytes = options.heapBytes ?? ((): number => process.memoryUsage().heapTotal);
+  const quietBelow = options.quietBelow ?? 0.1;
+  const growth = options.growthBytes ?? 32 * 1024 * 1024;
+  let base = 0;
   let runs = 0;
   const tick = (): void => {
     const share = utilisation();
-    if (share >= busyAbove) {
-      busySinceLast = true;
-      return;
-    }
-    if (share > idleBelow || !busySinceLast || collect === null) return;
-    busySinceLast = false;
-    const before = process.memoryUsage();
+    if (share >= quietBelow || collect === null) return;
+    const heap = heapBytes();
+    if (heap < base + growth) return;
+    const rssBefore = process.memoryUsage().rss;
     const started = performance.now();
     collect();
     runs++;
-    const after = process.memoryUsage();
+    base = heapBytes();
     const mb = (n: number): number => Math.round(n / 104_857.6) / 10;
     log.debug(
       {
         ms: Math.round(performance.now() - started),
-        heapMb: [mb(before.heapTotal), mb(after.heapTotal)],
-        rssMb: [mb(before.rss), mb(after.rss)],
+        heapMb: [mb(heap), mb(base)],
+        rssMb: [mb(rssBefore), mb(process.memoryUsage().rss)],
       },
-      'idle: heap collected',
+      'quiet: heap collected',
     );
   };
   const timer = setInterval(tick, options.everyMs ?? 10_000);

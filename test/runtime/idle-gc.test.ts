@@ -2,45 +2,77 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startIdleCollector, type IdleCollector } from '../../src/runtime/idle-gc.js';
 import { recordingLogger } from '../helpers/recording-logger.js';
 
+const MB = 1024 * 1024;
 let collector: IdleCollector | null = null;
 afterEach(() => {
   collector?.stop();
   collector = null;
 });
 
-/** A collector fed a scripted utilisation, one value per tick. */
-function scripted(shares: number[]): { collector: IdleCollector; collected: () => number } {
-  let calls = 0;
-  const queue = [...shares];
-  collector = startIdleCollector({
-    logger: recordingLogger(),
-    everyMs: 3_600_000,
-    collect: () => void calls++,
-    utilisation: () => queue.shift() ?? 0,
-  });
-  const c = collector;
-  for (let i = 0; i < shares.length; i++) c.tick();
-  return { collector: c, collected: () => calls };
-}
-
 describe('startIdleCollector', () => {
-  it('collects once when the worker goes idle after start-up, not again while it stays idle', () => {
-    const { collected } = scripted([0.01, 0.0, 0.01, 0.0]);
-    expect(collected()).toBe(1);
+  it('collects when quiet once the heap has grown 32 MB since the last collection, not again while it stays put', () => {
+    let heap = 100 * MB;
+    let calls = 0;
+    const shares = [0.9, 0.05, 0.05, 0.05];
+    collector = startIdleCollector({
+      logger: recordingLogger(),
+      everyMs: 3_600_000,
+      collect: () => {
+        calls++;
+        heap = 40 * MB;
+      },
+      heapBytes: () => heap,
+      utilisation: () => shares.shift() ?? 0,
+    });
+    collector.tick(); // busy: a drain
+    expect(calls).toBe(0);
+    collector.tick(); // quiet, heap 100 MB: collected down to 40
+    expect(calls).toBe(1);
+    heap = 60 * MB;
+    collector.tick(); // quiet, grown 20 MB only
+    collector.tick();
+    expect(calls).toBe(1);
   });
 
-  it('collects once per busy → idle change', () => {
-    const { collected } = scripted([0.01, 0.6, 0.9, 0.01, 0.01, 0.3, 0.0, 0.0]);
-    expect(collected()).toBe(3);
-  });
-
-  it('does not collect while work goes on or in a half-busy interval', () => {
-    const { collected } = scripted([0.5, 0.05, 0.08, 0.4, 0.05]);
-    expect(collected()).toBe(0);
+  it('collects again after a second burst grows the heap, never while the event loop is busy', () => {
+    let heap = 50 * MB;
+    let calls = 0;
+    const ticks: Array<[number, number]> = [
+      [0.5, 50], // busy
+      [0.01, 50], // quiet, 50 ≥ 0 + 32: collect → 30
+      [0.8, 120], // busy, grown: wait
+      [0.6, 140], // busy
+      [0.02, 140], // quiet: collect → 30
+      [0.01, 40], // quiet, small growth
+    ];
+    let share = 0;
+    collector = startIdleCollector({
+      logger: recordingLogger(),
+      everyMs: 3_600_000,
+      collect: () => {
+        calls++;
+        heap = 30 * MB;
+      },
+      heapBytes: () => heap,
+      utilisation: () => share,
+    });
+    const seen: number[] = [];
+    for (const [s, h] of ticks) {
+      share = s;
+      heap = h * MB;
+      collector.tick();
+      seen.push(calls);
+    }
+    expect(seen).toEqual([0, 1, 1, 1, 2, 2]);
   });
 
   it('runs V8’s full collection by default', () => {
-    collector = startIdleCollector({ logger: recordingLogger(), everyMs: 3_600_000, utilisation: () => 0 });
+    collector = startIdleCollector({
+      logger: recordingLogger(),
+      everyMs: 3_600_000,
+      utilisation: () => 0,
+      heapBytes: () => 64 * MB,
+    });
     collector.tick();
     expect(collector.runs).toBe(1);
   });
