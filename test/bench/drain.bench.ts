@@ -9,7 +9,7 @@
 // Prints figures; not an assertion.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { rssMb } from './memory.bench.js';
+import { rssMb, rssParts } from './memory.bench.js';
 import {
   benchContact,
   burstTally,
@@ -200,7 +200,7 @@ export async function run(options: DrainOptions = {}): Promise<BenchRow[]> {
       }
       const rss = Math.max(...samples);
       log(`drain: idle ${seconds(options.idleRssAfterMs)} after the last card: RSS ${rss.toFixed(0)} MB`);
-      log(`drain: the worker's own view of its memory: ${await memoryBreakdown(world.port)}`);
+      log(`drain: the worker's own view of its memory: ${await memoryBreakdown(world.port)}; ${rssParts(pid)}`);
       if (options.heapSnapshotDir) {
         const dir = options.heapSnapshotDir;
         const before = new Set(readdirSync(dir));
