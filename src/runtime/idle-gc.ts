@@ -15,8 +15,10 @@ export interface IdleCollectorOptions {
   everyMs?: number;
   /** An interval below this utilisation is quiet (default 0.3: a drain keeps it near 1). */
   quietBelow?: number;
-  /** Collect in a quiet interval once the heap has grown this much since the last collection (default 32 MB). */
+  /** Collect once the heap has grown this much since the last collection (default 32 MB)… */
   growthBytes?: number;
+  /** …and this many intervals in a row were quiet (default 2: not at the first lull, when reps start clicking). */
+  quietIntervals?: number;
   /** For tests: the heap's current size (default: V8's heapTotal). */
   heapBytes?: () => number;
   /** For tests: the collector to call (default: V8's full collection). */
@@ -58,8 +60,8 @@ function eventLoopUtilisation(): () => number {
 }
 
 /**
- * Starts watching: in a quiet interval, when the heap has grown by `growthBytes` since the last collection (or since
- * start), collects once. A heap that V8 keeps in check by itself never triggers it.
+ * Starts watching: after `quietIntervals` quiet intervals in a row, when the heap has grown by `growthBytes` since
+ * the last collection (or since start), collects once. A heap that V8 keeps in check by itself never triggers it.
  */
 export function startIdleCollector(options: IdleCollectorOptions): IdleCollector {
   const log = options.logger.child({ component: 'idle-gc' });
@@ -68,11 +70,14 @@ export function startIdleCollector(options: IdleCollectorOptions): IdleCollector
   const heapBytes = options.heapBytes ?? ((): number => process.memoryUsage().heapTotal);
   const quietBelow = options.quietBelow ?? 0.3;
   const growth = options.growthBytes ?? 32 * 1024 * 1024;
+  const quietNeeded = Math.max(1, options.quietIntervals ?? 2);
   let base = 0;
   let runs = 0;
+  let quietInARow = 0;
   const tick = (): void => {
     const share = utilisation();
-    if (share >= quietBelow || collect === null) return;
+    quietInARow = share < quietBelow ? quietInARow + 1 : 0;
+    if (quietInARow < quietNeeded || collect === null) return;
     const heap = heapBytes();
     if (heap < base + growth) return;
     const rssBefore = process.memoryUsage().rss;
