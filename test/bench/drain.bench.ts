@@ -246,7 +246,7 @@ export async function run(options: DrainOptions = {}): Promise<BenchRow[]> {
   }
 }
 
-// node dist/test/bench/drain.bench.js [leads] [reps]; BENCH_HEAPSNAPSHOT_DIR=<dir> also idles 30 s after the drain,
+// node dist/test/bench/drain.bench.js [leads] [reps]; BENCH_HEAPSNAPSHOT_DIR=<dir> also idles 40 s after the drain,
 // reads RSS and writes a heap snapshot of the worker there.
 runIfMain(import.meta.url, 'drain', () => {
   const leads = process.argv[2] === undefined ? undefined : Number(process.argv[2]);
@@ -255,6 +255,6 @@ runIfMain(import.meta.url, 'drain', () => {
   return run({
     ...(leads === undefined ? {} : { leads }),
     ...(reps === undefined ? {} : { reps }),
-    ...(dir ? { heapSnapshotDir: dir, idleRssAfterMs: 30_000 } : {}),
+    ...(dir ? { heapSnapshotDir: dir, idleRssAfterMs: 40_000 } : {}),
   });
 });
