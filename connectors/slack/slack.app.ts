@@ -108,6 +108,21 @@ function createFollowUpLane(): <T>(work: () => Promise<T>) => Promise<T> {
   };
 }
 
+/** The parsed payload of a form-encoded block_actions request, or null for anything else. */
+function blockActionsPayload(req: IncomingMessage, body: Buffer): Record<string, unknown> | null {
+  if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return null;
+  const raw = new URLSearchParams(body.toString('utf8')).get('payload');
+  if (raw === null) return null;
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return typeof parsed === 'object' && parsed !== null && (parsed as { type?: unknown }).type === 'block_actions'
+      ? (parsed as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
 function errorCode(err: unknown): string {
   const data = (err as { data?: { error?: unknown } } | null)?.data;
   if (typeof data?.error === 'string') return data.error;
@@ -593,6 +608,25 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
           if (verdict.ignore !== undefined) {
             log.debug({ path: req.url, reason: verdict.ignore }, 'slack request ignored');
             res.writeHead(200).end();
+            return;
+          }
+          // Button clicks and menu picks (block_actions) are answered with an empty 200 whatever the handler does
+          // next, so they are acked here, as soon as the signature holds, and then handed to Bolt: under a burst the
+          // ack no longer waits for Bolt's second body parse and signature check and its middleware. Modal
+          // submissions and slash commands answer with a body and keep going through the receiver.
+          const payload = blockActionsPayload(req, body);
+          if (payload !== null) {
+            res.writeHead(200).end();
+            const retryNum = Number(req.headers['x-slack-retry-num'] ?? NaN);
+            const retryReason = req.headers['x-slack-retry-reason'];
+            app
+              .processEvent({
+                body: payload,
+                ack: () => Promise.resolve(),
+                ...(Number.isFinite(retryNum) ? { retryNum } : {}),
+                ...(typeof retryReason === 'string' ? { retryReason } : {}),
+              })
+              .catch((err: unknown) => log.error({ err: errorCode(err) }, 'slack action not handled'));
             return;
           }
           // Bolt reads a buffered body from `rawBody` instead of the (already consumed) stream.
