@@ -14,6 +14,7 @@ import type { RepNotifier } from './ports/rep-notifier.js';
 import type { Store } from './ports/store.js';
 import { openStore } from './store/index.js';
 import { metricsReaderFor } from './store/metrics-memory.js';
+import { startIdleCollector } from './runtime/idle-gc.js';
 import { createConnectorHealth } from './runtime/connector-health.js';
 import { scheduleCron } from './runtime/cron.js';
 import { startLeader } from './runtime/leader.js';
@@ -365,6 +366,10 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       const app = slackApp;
       closers.push(() => app.stop());
     }
+
+    // After a burst, once the worker is idle, one full collection returns the heap it grew to (src/runtime/idle-gc.ts).
+    const idleCollector = startIdleCollector({ logger });
+    closers.push(async () => idleCollector.stop());
 
     // Loops. Every replica drains the outbox; polling, sweeping, withdrawal checks, alerts and digests
     // run on the replica holding the lease, and start on the tick that takes it.

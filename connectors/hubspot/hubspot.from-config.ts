@@ -60,6 +60,8 @@ export function hubspotFromConfig(config: Config, deps: { logger: Logger }): Hub
             ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
             onContactIds,
             logger,
+            // A burst's concurrent deliveries become one set of ids (full batch reads); a lone delivery waits 20 ms.
+            coalesceMs: 20,
           })
         : null,
     historySource: () =>

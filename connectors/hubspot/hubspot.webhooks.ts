@@ -123,7 +123,17 @@ export interface HubspotWebhookHandlerOptions {
   logger: HubspotLogger;
   now?: () => number;
   maxBodyBytes?: number;
+  /**
+   * Deliveries that arrive within this many ms of the previous one are passed on together: HubSpot sends a burst
+   * as several concurrent deliveries of up to 100 events (a new MQL is often two events: stage and score), and one
+   * set of ids is read in full batches of 100 instead of one partial batch per delivery. The wait ends at
+   * 10 × this after the first delivery, or at once at COALESCE_MAX_IDS ids. 0 (default) = each delivery alone.
+   */
+  coalesceMs?: number;
 }
+
+/** Ids held for coalescing are passed on at once beyond this many (10 batch reads' worth). */
+export const COALESCE_MAX_IDS = 1_000;
 
 /** The request URI as HubSpot saw it. */
 function requestUri(req: IncomingMessage, publicUrl: string | undefined): string {
@@ -150,6 +160,33 @@ export function createHubspotWebhookHandler(
   const log = options.logger.child({ component: 'hubspot-webhook' });
   const now = options.now ?? Date.now;
   const limit = options.maxBodyBytes ?? MAX_WEBHOOK_BODY;
+  const coalesceMs = Math.max(0, options.coalesceMs ?? 0);
+
+  const passOn = (ids: string[]): void => {
+    Promise.resolve()
+      .then(() => options.onContactIds(ids))
+      .catch((err: unknown) => log.error({ err, ids: ids.length }, 'hubspot webhook ids could not be queued'));
+  };
+  // Ids answered for and not yet passed on (insertion order: oldest event first), and when the first came.
+  const held = new Set<string>();
+  let heldSince = 0;
+  let timer: NodeJS.Timeout | null = null;
+  const flush = (): void => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    if (held.size === 0) return;
+    const ids = [...held];
+    held.clear();
+    passOn(ids);
+  };
+  const hold = (ids: string[]): void => {
+    if (held.size === 0) heldSince = now();
+    for (const id of ids) held.add(id);
+    if (held.size >= COALESCE_MAX_IDS) return flush();
+    if (timer !== null) clearTimeout(timer);
+    const wait = Math.max(0, Math.min(coalesceMs, heldSince + 10 * coalesceMs - now()));
+    timer = setTimeout(flush, wait);
+  };
 
   return (req, res) => {
     if ((req.method ?? '').toUpperCase() !== 'POST') {
@@ -183,13 +220,8 @@ export function createHubspotWebhookHandler(
         }
         reply(res, 200, { received: parsed.contactIds.length });
         if (parsed.contactIds.length === 0) return;
-        setImmediate(() => {
-          Promise.resolve()
-            .then(() => options.onContactIds(parsed.contactIds))
-            .catch((err: unknown) =>
-              log.error({ err, ids: parsed.contactIds.length }, 'hubspot webhook ids could not be queued'),
-            );
-        });
+        if (coalesceMs > 0) hold(parsed.contactIds);
+        else setImmediate(() => passOn(parsed.contactIds));
       },
       (err: unknown) => log.warn({ err }, 'webhook request stream failed'),
     );

@@ -84,12 +84,43 @@ type Client = WebApi.WebClient;
 const THIRTY_DAYS = 30 * 86_400_000;
 const CARD_CACHE = 500;
 
-/**
- * Lets the event loop answer other pending Slack requests before this one's follow-up work: acks have a
- * 3-second deadline, decisions and card updates do not. Under a burst of clicks this keeps every ack quick.
- */
+/** One turn of the event loop: requests whose bytes have arrived are read (and acked) first. */
 function afterPendingIo(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * The follow-up work of clicks (a decision, a claim: store reads and a transaction) runs one at a time, each after a
+ * turn of the event loop. Acks have a 3-second deadline (our budget: 50 ms), the work behind them does not: when 50
+ * clicks arrive together, their decisions would otherwise run back to back in one go (every deferred decision is
+ * due in the same check phase) and the acks of clicks still arriving wait behind all of them. Serial, each decision
+ * yields first, so a click that arrives meanwhile is acked before the next decision starts.
+ */
+function createFollowUpLane(): <T>(work: () => Promise<T>) => Promise<T> {
+  let tail: Promise<void> = Promise.resolve();
+  return (work) => {
+    const run = tail.then(afterPendingIo).then(work);
+    tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  };
+}
+
+/** The parsed payload of a form-encoded block_actions request, or null for anything else. */
+function blockActionsPayload(req: IncomingMessage, body: Buffer): Record<string, unknown> | null {
+  if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return null;
+  const raw = new URLSearchParams(body.toString('utf8')).get('payload');
+  if (raw === null) return null;
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return typeof parsed === 'object' && parsed !== null && (parsed as { type?: unknown }).type === 'block_actions'
+      ? (parsed as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
+  }
 }
 
 function errorCode(err: unknown): string {
@@ -105,6 +136,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
   const people = options.people ?? [];
   const updateCards = options.updateCardOnDecision ?? true;
   const endpoint = options.endpoint ?? '/slack/events';
+  const followUp = createFollowUpLane();
   const socketMode = options.appToken !== undefined && options.appToken !== '';
   const logger = boltLogger(log);
   const clientOptions: WebApi.WebClientOptions = {
@@ -344,9 +376,8 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
 
   app.action<BlockAction<ButtonAction>>(ACTION.accept, async ({ ack, body, action, client }) => {
     await ack();
-    await afterPendingIo();
     const user = body.user.id;
-    const outcome = await actions.accept({ offerId: action.value ?? '', actor: { slackUserId: user } });
+    const outcome = await followUp(() => actions.accept({ offerId: action.value ?? '', actor: { slackUserId: user } }));
     log.info({ offerId: action.value, user, outcome: outcome.kind }, 'accept clicked');
     await afterDecision(outcome, { user, card: cardOf(body), client }, {});
   });
@@ -406,13 +437,14 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
       return;
     }
     await ack();
-    await afterPendingIo();
-    const outcome = await actions.reject({
-      offerId: meta.offerId,
-      actor: { slackUserId: user },
-      reasonId: reason.id,
-      note,
-    });
+    const outcome = await followUp(() =>
+      actions.reject({
+        offerId: meta.offerId,
+        actor: { slackUserId: user },
+        reasonId: reason.id,
+        note,
+      }),
+    );
     log.info({ offerId: meta.offerId, user, reasonId: reason.id, outcome: outcome.kind }, 'reject submitted');
     const card =
       meta.ref !== null ? { ...meta.ref, blocks: recentCards.get(`${meta.ref.channel}:${meta.ref.ts}`) ?? null } : null;
@@ -465,27 +497,27 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
 
   app.action<BlockAction<ButtonAction>>(ACTION.claim, async ({ ack, body, action, client }) => {
     await ack();
-    await afterPendingIo();
     const user = body.user.id;
-    const result = await actions.claim({ handoffId: action.value ?? '', actor: { slackUserId: user } });
+    const result = await followUp(() => actions.claim({ handoffId: action.value ?? '', actor: { slackUserId: user } }));
     log.info({ handoffId: action.value, user, outcome: result.kind }, 'claim clicked');
     await afterClaim(result, user, cardOf(body), client);
   });
 
   app.action<BlockAction<StaticSelectAction>>(ACTION.assign, async ({ ack, body, action, client }) => {
     await ack();
-    await afterPendingIo();
     const user = body.user.id;
     const picked = decodeAssignValue(action.selected_option.value);
     if (picked === null) {
       await ephemeral(client, cardOf(body)?.channel, user, 'That choice is out of date. Nothing was changed.');
       return;
     }
-    const result = await actions.assign({
-      handoffId: picked.handoffId,
-      actor: { slackUserId: user },
-      repId: picked.repId,
-    });
+    const result = await followUp(() =>
+      actions.assign({
+        handoffId: picked.handoffId,
+        actor: { slackUserId: user },
+        repId: picked.repId,
+      }),
+    );
     log.info({ handoffId: picked.handoffId, repId: picked.repId, user, outcome: result.kind }, 'assign chosen');
     await afterClaim(result, user, cardOf(body), client);
   });
@@ -578,6 +610,25 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
             res.writeHead(200).end();
             return;
           }
+          // Button clicks and menu picks (block_actions) are answered with an empty 200 whatever the handler does
+          // next, so they are acked here, as soon as the signature holds, and then handed to Bolt: under a burst the
+          // ack no longer waits for Bolt's second body parse and signature check and its middleware. Modal
+          // submissions and slash commands answer with a body and keep going through the receiver.
+          const payload = blockActionsPayload(req, body);
+          if (payload !== null) {
+            res.writeHead(200).end();
+            const retryNum = Number(req.headers['x-slack-retry-num'] ?? NaN);
+            const retryReason = req.headers['x-slack-retry-reason'];
+            app
+              .processEvent({
+                body: payload,
+                ack: () => Promise.resolve(),
+                ...(Number.isFinite(retryNum) ? { retryNum } : {}),
+                ...(typeof retryReason === 'string' ? { retryReason } : {}),
+              })
+              .catch((err: unknown) => log.error({ err: errorCode(err) }, 'slack action not handled'));
+            return;
+          }
           // Bolt reads a buffered body from `rawBody` instead of the (already consumed) stream.
           (req as IncomingMessage & { rawBody?: Buffer }).rawBody = body;
           try {
@@ -592,6 +643,9 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
     },
     async start() {
       if (socketMode) await app.start();
+      // HTTP mode: look the bot up now (auth.test), not on the first click, whose ack would wait for it (and so
+      // would every click that arrives meanwhile). A failure is logged and retried on the next request.
+      else void authorize().catch(() => undefined);
     },
     async stop() {
       if (socketMode) await app.stop();

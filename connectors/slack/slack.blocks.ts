@@ -90,20 +90,17 @@ function mrkdwn(text: string, max: number = LIMITS.sectionText): SlackTypes.Mrkd
   return { type: 'mrkdwn', text: truncate(text, max) };
 }
 
-function validZone(timezone: string | undefined): string {
-  if (timezone === undefined || timezone === '') return 'UTC';
-  try {
-    new Intl.DateTimeFormat('en-GB', { timeZone: timezone });
-    return timezone;
-  } catch {
-    return 'UTC';
-  }
-}
+// Building an Intl.DateTimeFormat costs far more than using one (the profile of a 200-card burst had formatTime
+// and its zone check as the worker's top two functions): one formatter per zone, kept. Zones come from config and
+// Slack profiles, so there are few; the map is still bounded (oldest out first) in case a caller passes junk.
+const TIME_FORMATTERS_MAX = 200;
+const timeFormatters = new Map<string, Intl.DateTimeFormat>();
 
-/** "Tue 1 Dec, 14:30 CET" in the given time zone (UTC when unknown or invalid). */
-export function formatTime(at: Millis, timezone?: string): string {
-  const fmt = new Intl.DateTimeFormat('en-GB', {
-    timeZone: validZone(timezone),
+function timeFormatter(timezone: string | undefined): Intl.DateTimeFormat {
+  const zone = timezone === undefined || timezone === '' ? 'UTC' : timezone;
+  let fmt = timeFormatters.get(zone);
+  if (fmt !== undefined) return fmt;
+  const options: Intl.DateTimeFormatOptions = {
     weekday: 'short',
     day: 'numeric',
     month: 'short',
@@ -111,8 +108,28 @@ export function formatTime(at: Millis, timezone?: string): string {
     minute: '2-digit',
     hourCycle: 'h23',
     timeZoneName: 'short',
-  });
-  const parts = Object.fromEntries(fmt.formatToParts(new Date(at)).map((p) => [p.type, p.value]));
+  };
+  try {
+    fmt = new Intl.DateTimeFormat('en-GB', { ...options, timeZone: zone });
+  } catch {
+    // An unknown zone shows UTC.
+    fmt = zone === 'UTC' ? new Intl.DateTimeFormat('en-GB', options) : timeFormatter('UTC');
+  }
+  if (timeFormatters.size >= TIME_FORMATTERS_MAX) {
+    const oldest = timeFormatters.keys().next().value;
+    if (oldest !== undefined) timeFormatters.delete(oldest);
+  }
+  timeFormatters.set(zone, fmt);
+  return fmt;
+}
+
+/** "Tue 1 Dec, 14:30 CET" in the given time zone (UTC when unknown or invalid). */
+export function formatTime(at: Millis, timezone?: string): string {
+  const parts = Object.fromEntries(
+    timeFormatter(timezone)
+      .formatToParts(new Date(at))
+      .map((p) => [p.type, p.value]),
+  );
   return `${parts.weekday} ${parts.day} ${parts.month}, ${parts.hour}:${parts.minute} ${parts.timeZoneName}`;
 }
 

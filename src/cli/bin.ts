@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `handoff` command.
+import '../runtime/young-generation.js';
 import { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
 import { reportFailure, type CliIo } from './context.js';

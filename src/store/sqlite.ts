@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import { AppError } from '../domain/errors.js';
 import type { Logger as StoreLogger } from '../ports/logger.js';
 import type { Database as Schema } from './schema.js';
@@ -44,7 +44,7 @@ export function openSqliteStore(target: string, options: SqliteOpenOptions): Sql
     if (err instanceof AppError) throw err;
     throw new AppError('store.unavailable', `cannot open the SQLite store ${target}`, { cause: err });
   }
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   logger.debug({ file }, 'store opened');
   const heldLock = lock;
   return createSqlStore(db, {
@@ -52,4 +52,33 @@ export function openSqliteStore(target: string, options: SqliteOpenOptions): Sql
     logger,
     onClose: () => heldLock?.release(),
   });
+}
+
+/** Prepared statements kept per SQL text (most recently used last); beyond this the least recently used goes. */
+const STATEMENT_CACHE = 300;
+
+/**
+ * Kysely prepares every query anew; preparing cost about a fifth of the worker's store time in a burst profile.
+ * The same handful of queries run thousands of times, so their statements are kept and reused. Safe with one
+ * connection: Kysely runs one query at a time on it (a streamed query holds the connection until it ends).
+ */
+function withStatementCache(raw: Database.Database): SqliteDatabase {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    close: () => raw.close(),
+    prepare(sqlText) {
+      let stmt = cache.get(sqlText);
+      if (stmt !== undefined) {
+        cache.delete(sqlText);
+      } else {
+        stmt = raw.prepare(sqlText);
+        if (cache.size >= STATEMENT_CACHE) {
+          const oldest = cache.keys().next().value;
+          if (oldest !== undefined) cache.delete(oldest);
+        }
+      }
+      cache.set(sqlText, stmt);
+      return stmt;
+    },
+  };
 }

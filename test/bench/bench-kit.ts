@@ -197,12 +197,13 @@ export async function createBenchWorld(options: BenchWorldOptions): Promise<{ wo
   return { world, reps };
 }
 
-/** Top-level lead cards (messages that carried Accept buttons when posted) across every DM. */
+/** Top-level lead cards (messages that carried Accept buttons when posted, even if decided since) across every DM. */
 export function postedCards(slack: SlackEmulator): RecordedMessage[] {
+  const asPosted = (m: RecordedMessage): unknown[] => m.edits[0]?.blocks ?? m.blocks;
   return slack.control
     .messages()
     .filter(
-      (m) => m.threadTs === null && m.channel.startsWith('D') && JSON.stringify(m.blocks).includes('handoff_accept'),
+      (m) => m.threadTs === null && m.channel.startsWith('D') && JSON.stringify(asPosted(m)).includes('handoff_accept'),
     );
 }
 
@@ -226,7 +227,7 @@ export function benchContact(
 
 /** The key of the bench contact a card is for (see benchContact), or null. */
 export function cardKey(card: RecordedMessage): number | null {
-  const m = /Bench K(\d+)/.exec(JSON.stringify(card.blocks));
+  const m = /Bench K(\d+)/.exec(JSON.stringify(card.edits[0]?.blocks ?? card.blocks));
   return m ? Number(m[1]) : null;
 }
 
@@ -273,4 +274,90 @@ export function sum(values: Iterable<number>): number {
   let total = 0;
   for (const v of values) total += v;
   return total;
+}
+
+/** What every burst scenario must keep at 0: cards posted twice, leads that never got a card, Slack 429s. */
+export interface BurstTally {
+  cards: number;
+  duplicates: number;
+  lost: number;
+  slack429: number;
+}
+
+/** Counts the cards for bench contacts 0 … leads − 1 (see benchContact) and the throttled posts. */
+export function burstTally(slack: SlackEmulator, leads: number): BurstTally {
+  const perKey = new Map<number, number>();
+  for (const card of postedCards(slack)) {
+    const key = cardKey(card);
+    if (key !== null) perKey.set(key, (perKey.get(key) ?? 0) + 1);
+  }
+  let duplicates = 0;
+  let lost = 0;
+  for (let k = 0; k < leads; k++) {
+    const n = perKey.get(k) ?? 0;
+    if (n === 0) lost++;
+    else duplicates += n - 1;
+  }
+  const slack429 = slack.control.calls('chat.postMessage').filter((c) => c.status === 429).length;
+  return { cards: postedCards(slack).length, duplicates, lost, slack429 };
+}
+
+export function tallyText(t: BurstTally): string {
+  return `${t.duplicates} duplicate cards, ${t.lost} lost leads, ${t.slack429} Slack 429s`;
+}
+
+export function tallyOk(t: BurstTally): boolean {
+  return t.duplicates === 0 && t.lost === 0 && t.slack429 === 0;
+}
+
+/**
+ * Clicks Accept on every card at once, each as the rep whose DM it is in, through the emulated Slack (signed
+ * block_actions to the worker's /slack/events). Resolves to the ack time of each click (the HTTP answer's
+ * round trip as the emulator timed it) and how many were not answered 200.
+ */
+export async function clickAllAtOnce(
+  slack: SlackEmulator,
+  cards: readonly RecordedMessage[],
+): Promise<{ ackMs: number[]; refused: number }> {
+  const userOfChannel = new Map<string, string>();
+  for (const u of slack.control.users()) {
+    const dm = slack.control.dmChannel(u.id);
+    if (dm !== null) userOfChannel.set(dm, u.id);
+  }
+  const answers = await Promise.all(
+    cards.map((card) => {
+      const user = userOfChannel.get(card.channel);
+      if (user === undefined) return Promise.resolve(null);
+      return slack.control.clickButton({ user, channel: card.channel, ts: card.ts, actionId: 'handoff_accept' });
+    }),
+  );
+  const ackMs: number[] = [];
+  let refused = 0;
+  for (const a of answers) {
+    if (a === null || a.status !== 200) refused++;
+    else ackMs.push(a.ackMs);
+  }
+  return { ackMs, refused };
+}
+
+/** One card per rep (the oldest in each DM), up to `count`, spread over as many DMs as there are. */
+export function cardsAcrossDms(slack: SlackEmulator, count: number): RecordedMessage[] {
+  const byChannel = new Map<string, RecordedMessage[]>();
+  for (const card of postedCards(slack)) {
+    const list = byChannel.get(card.channel) ?? [];
+    list.push(card);
+    byChannel.set(card.channel, list);
+  }
+  const out: RecordedMessage[] = [];
+  for (let round = 0; out.length < count; round++) {
+    let added = 0;
+    for (const list of byChannel.values()) {
+      const card = list[round];
+      if (card === undefined || out.length >= count) continue;
+      out.push(card);
+      added++;
+    }
+    if (added === 0) break;
+  }
+  return out;
 }

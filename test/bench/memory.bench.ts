@@ -25,6 +25,15 @@ export function rssMb(pid: number): number {
   return kb / 1024;
 }
 
+/** VmRSS split as the kernel counts it (anonymous memory: heaps and native allocations; file: the node binary and
+ * libraries as mapped), in MB (Linux). */
+export function rssParts(pid: number): string {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string): string =>
+    (Number(new RegExp(`^${key}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? NaN) / 1024).toFixed(0);
+  return `RssAnon ${kb('RssAnon')} MB, RssFile ${kb('RssFile')} MB, threads ${/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? '?'}`;
+}
+
 /** Writes `count` hand-offs with their leads, offers and events into a migrated SQLite store, in the database itself. */
 async function seed(url: string, count: number, reps: string[], now: number): Promise<number> {
   const store = await openStore(url);

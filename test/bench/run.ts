@@ -2,14 +2,16 @@
 // on, printed as one table with its budget, plus the machine it ran on. Benchmarks print figures; they are not tests
 // (the exit code is 0 whatever the figures, 1 only when the runner itself breaks).
 //   node dist/test/bench/run.js [--only name,name] [--skip name,name]
-// Names: ack, latency, calls, escalation, memory, drain, stats, install, routing, intake, marketo. Postgres for the
-// stats figure: DATABASE_URL or TEST_DATABASE_URL, else the local server at 127.0.0.1:5432 when it answers.
+// Names: ack, latency, calls, escalation, memory, drain (the 10,000-MQL backlog), stats, install, routing, intake,
+// marketo; the burst scenarios of issue 15: burst-webhook, burst-webhook-pg, burst-poll, burst-drain-1k, calls-webhook.
+// Postgres for the stats and burst-webhook-pg figures: DATABASE_URL or TEST_DATABASE_URL, else the local server at
+// 127.0.0.1:5432 when it answers.
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { machine, ms, stdoutLog, type BenchRow } from './bench-kit.js';
 import { runSlackAckBench } from './slack-ack.bench.js';
 import { BUDGET_MS, run as runStats, type QueryKind } from './stats.bench.js';
-import { run as runCardLatency } from './card-latency.bench.js';
+import { run as runCardLatency, runPollingBurst, runWebhookBurst } from './card-latency.bench.js';
 import { run as runApiCalls } from './api-calls.bench.js';
 import { run as runEscalation } from './escalation.bench.js';
 import { run as runMemory } from './memory.bench.js';
@@ -120,7 +122,41 @@ const BENCHES: Bench[] = [
   { name: 'routing', title: 'route time per lead (before / after batch routing)', run: () => runRouting({ log }) },
   { name: 'intake', title: 'intake delivery → card', run: () => runIntake({ log }) },
   { name: 'marketo', title: 'Marketo API calls per 1,000 score changes', run: () => runMarketo({ log }) },
+  // Burst scenarios (issue 15): each prints its figure, budget and bound, and counts duplicate cards, lost leads
+  // and Slack 429s. Minutes each; run one alone with --only.
+  {
+    name: 'burst-webhook',
+    title: '200 MQLs over 20 s by webhook (SQLite), then 50 clicks',
+    run: () => runWebhookBurst({ engine: 'sqlite', log }),
+  },
+  { name: 'burst-webhook-pg', title: '200 MQLs over 20 s by webhook (Postgres), then 50 clicks', run: burstPostgres },
+  { name: 'burst-poll', title: '50 MQLs over 30 s by polling, index lag 0–1 s', run: () => runPollingBurst({ log }) },
+  {
+    name: 'burst-drain-1k',
+    title: '1,000-MQL backlog, 20 reps; 50 clicks while it drains; idle memory after',
+    run: () => runDrain({ leads: 1_000, reps: 20, clicksAt: 200, idleRssAfterMs: 40_000, log }),
+  },
+  {
+    name: 'calls-webhook',
+    title: 'API calls per 1,000 MQLs by webhook',
+    run: () => runApiCalls({ webhook: true, log }),
+  },
 ];
+
+async function burstPostgres(): Promise<BenchRow[]> {
+  const postgresUrl = await localPostgres();
+  if (postgresUrl === null)
+    return [
+      {
+        figure: '200 MQLs over 20 s, webhook sent → card posted, Postgres (p95)',
+        measured: 'skipped: no Postgres (set DATABASE_URL)',
+        budget: '≤ 1 s',
+        ok: null,
+      },
+    ];
+  process.env.TEST_DATABASE_URL ??= postgresUrl;
+  return runWebhookBurst({ engine: 'postgres', log });
+}
 
 function listArg(flag: string): string[] | null {
   const i = process.argv.indexOf(flag);

@@ -83,6 +83,7 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
     ...calls.control,
     ...access.control,
     ...webhooks.control,
+    setIndexDelay: (ms) => search.setIndexDelay(ms),
   };
 
   /** POST /__control/<method> with `{ args: [...] }` (or one argument as the body) calls a control method. */

@@ -110,6 +110,8 @@ function searchView(rec: StoredRecord, at: number): SearchVersion | null {
 export interface Search {
   /** Records the record's current state for search, visible after the index delay. */
   snapshot(rec: StoredRecord): void;
+  /** Changes the index delay for the changes that follow (the benches vary it lead by lead). */
+  setIndexDelay(ms: number): void;
   /** Answers a search request body over `store`; `defaults` are the properties returned when none are asked for. */
   search(
     store: Map<string, StoredRecord>,
@@ -119,9 +121,14 @@ export interface Search {
   ): Record<string, unknown>;
 }
 
-export function createSearch(state: EmulatorState, indexDelayMs: number): Search {
+export function createSearch(state: EmulatorState, initialIndexDelayMs: number): Search {
   const { now } = state;
+  let indexDelayMs = initialIndexDelayMs;
   return {
+    setIndexDelay(ms) {
+      if (!Number.isFinite(ms) || ms < 0) throw new Error(`index delay must be a number of ms ≥ 0, got ${ms}`);
+      indexDelayMs = ms;
+    },
     snapshot(rec) {
       rec.versions.push({ props: { ...rec.props }, archived: rec.archived, visibleFrom: now() + indexDelayMs });
     },

@@ -115,6 +115,8 @@ export interface HubspotEmulatorControl {
   callCounts(): Record<string, number>;
   totalCalls(): number;
   resetCallCounts(): void;
+  /** Changes made from now on become visible to search `ms` after they happen (see indexDelayMs). */
+  setIndexDelay(ms: number): void;
   setFault(fault: EmulatorFault | null): void;
   /** null = every scope granted. */
   setScopes(scopes: string[] | null): void;

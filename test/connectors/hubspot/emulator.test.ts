@@ -22,6 +22,27 @@ async function call(path: string, body?: unknown, init: { method?: string; token
 const filter = (i: number) => ({ propertyName: 'email', operator: 'NEQ', value: `x${i}@y.example` });
 
 describe('HubSpot emulator', () => {
+  it('setIndexDelay: changes made after it reach search that much later; earlier ones keep their delay', async () => {
+    let clock = Date.parse('2026-12-01T10:00:00Z');
+    emulator = await startHubspotEmulator({ rateLimits: false, now: () => clock });
+    const found = async (email: string): Promise<number> =>
+      (
+        await call('/crm/v3/objects/contacts/search', {
+          filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ', value: email }] }],
+        })
+      ).json['total'] as number;
+    emulator.control.createContact({ email: 'now@x.example' });
+    emulator.control.setIndexDelay(800);
+    emulator.control.createContact({ email: 'lagging@x.example' });
+    expect(await found('now@x.example')).toBe(1);
+    expect(await found('lagging@x.example')).toBe(0);
+    clock += 799;
+    expect(await found('lagging@x.example')).toBe(0);
+    clock += 1;
+    expect(await found('lagging@x.example')).toBe(1);
+    expect(() => emulator!.control.setIndexDelay(-1)).toThrow();
+  });
+
   it('enforces the search limits with 400 VALIDATION_ERROR', async () => {
     emulator = await startHubspotEmulator({ rateLimits: false });
     const search = (body: unknown) => call('/crm/v3/objects/contacts/search', body);

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startHubspotEmulator } from '../../../connectors/hubspot/emulator/index.js';
 import type { HubspotEmulator } from '../../../connectors/hubspot/emulator/index.js';
 import {
+  COALESCE_MAX_IDS,
   createHubspotWebhookHandler,
   parseHubspotWebhook,
   verifyHubspotSignature,
@@ -108,7 +109,10 @@ afterEach(async () => {
   server = null;
 });
 
-async function listen(onContactIds: (ids: string[]) => void, over: { maxBodyBytes?: number } = {}) {
+async function listen(
+  onContactIds: (ids: string[]) => void,
+  over: { maxBodyBytes?: number; coalesceMs?: number } = {},
+) {
   const logs = recordingLogger();
   const handler = createHubspotWebhookHandler({ clientSecret: SECRET, onContactIds, logger: logs, ...over });
   server = http.createServer(handler);
@@ -204,5 +208,41 @@ describe('createHubspotWebhookHandler', () => {
     await waitFor('four deliveries', () => (received.length === 4 ? true : undefined), 2_000);
     expect(received.flat()).toHaveLength(30);
     expect(new Set(received.flat())).toEqual(new Set(ids));
+  });
+
+  it('coalescing: a burst of concurrent deliveries is passed on as one set of ids, at once when it reaches 1,000', async () => {
+    const received: string[][] = [];
+    // A quiet gap far longer than the test: only the 1,000-id bound can pass the ids on.
+    const { url } = await listen((ids) => void received.push(ids), { coalesceMs: 600_000 });
+    emulator = await startHubspotEmulator({
+      rateLimits: false,
+      webhook: { url, clientSecret: SECRET, signatureVersion: 'v3' },
+    });
+    // Two events per contact (stage and score): 2,000 events in 20 deliveries of 50 contacts each.
+    const ids = emulator.control.seedContacts(
+      Array.from({ length: COALESCE_MAX_IDS }, (_, i) => ({
+        properties: { email: `c${i}@x.example`, lifecyclestage: 'marketingqualifiedlead', hubspotscore: 70 },
+      })),
+    );
+    await emulator.control.flushWebhooks();
+    expect(emulator.control.webhookDeliveries().length).toBeGreaterThan(1);
+    await waitFor('the ids', () => (received.length >= 1 ? true : undefined), 5_000);
+    expect(received).toHaveLength(1);
+    expect(new Set(received[0])).toEqual(new Set(ids));
+  });
+
+  it('coalescing: a lone delivery is passed on once the quiet gap has passed', async () => {
+    const received: string[][] = [];
+    const { url } = await listen((ids) => void received.push(ids), { coalesceMs: 20 });
+    emulator = await startHubspotEmulator({
+      rateLimits: false,
+      webhook: { url, clientSecret: SECRET, signatureVersion: 'v3' },
+    });
+    const ids = emulator.control.seedContacts([
+      { properties: { email: 'lone@x.example', lifecyclestage: 'marketingqualifiedlead' } },
+    ]);
+    await emulator.control.flushWebhooks();
+    await waitFor('the ids', () => (received.length >= 1 ? true : undefined), 5_000);
+    expect(received).toEqual([ids]);
   });
 });

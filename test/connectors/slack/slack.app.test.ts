@@ -389,3 +389,33 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
     });
   }
 });
+
+describe('Slack app in HTTP mode, start-up', () => {
+  it('looks the bot up (auth.test) at start, so no click waits for it', async () => {
+    const rig = await startRig('http');
+    try {
+      expect(rig.emulator.control.calls('auth.test')).toHaveLength(0);
+      await rig.app.start();
+      await waitFor('auth.test at start', () =>
+        rig.emulator.control.calls('auth.test').length === 1 ? true : undefined,
+      );
+      rig.actions.addOffer({ id: 'o1', handoffId: 'h1', rep: ALICE });
+      const notifier = createSlackNotifier(
+        { botToken: BOT_TOKEN, apiUrl: rig.emulator.apiUrl },
+        { logger: rig.logger },
+      );
+      const ref = await notifier.postOffer(offerCard());
+      const click = await rig.emulator.control.clickButton({
+        user: ALICE.slackUserId as string,
+        channel: ref.channel,
+        ts: ref.ts,
+        actionId: ACTION.accept,
+      });
+      expect(click.status).toBe(200);
+      await waitFor('the decision', () => (rig.actions.calls.some((c) => c.method === 'accept') ? true : undefined));
+      expect(rig.emulator.control.calls('auth.test')).toHaveLength(1);
+    } finally {
+      await rig.close();
+    }
+  });
+});

@@ -1,0 +1,108 @@
+// One full garbage collection when the worker goes quiet after busy work. V8 collects only when code allocates, so
+// after a burst (a backlog drained, a list imported) the heap keeps the size it grew to, garbage included, for as
+// long as the worker stays quiet: a heap snapshot of the idle worker after a 1,000-MQL burst held 39 MB of live
+// objects in a heap of 117 MB (87 MB "used", the rest garbage and free pages), RSS 200 MB. A full collection gives
+// the free pages back. Quiet is read from the event loop's utilisation (the share of time it ran code): a worker that
+// only polls and sweeps stays well under 30% even on a crowded machine; a drain keeps it near 100%.
+import { performance } from 'node:perf_hooks';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import type { Logger } from '../ports/logger.js';
+
+export interface IdleCollectorOptions {
+  logger: Logger;
+  /** How often the event loop's utilisation is read (default 10 s). */
+  everyMs?: number;
+  /** An interval below this utilisation is quiet (default 0.3: a drain keeps it near 1). */
+  quietBelow?: number;
+  /** Collect once the heap has grown this much since the last collection (default 32 MB)… */
+  growthBytes?: number;
+  /** …and this many intervals in a row were quiet (default 2: not at the first lull, when reps start clicking). */
+  quietIntervals?: number;
+  /** For tests: the heap's current size (default: V8's heapTotal). */
+  heapBytes?: () => number;
+  /** For tests: the collector to call (default: V8's full collection). */
+  collect?: () => void;
+  /** For tests: the utilisation of the interval that just ended (default: the event loop's). */
+  utilisation?: () => number;
+}
+
+export interface IdleCollector {
+  /** Collections run so far. */
+  readonly runs: number;
+  /** Reads the utilisation once, as the timer does (for tests). */
+  tick(): void;
+  stop(): void;
+}
+
+/** V8's full collection as a function, or null when it cannot be reached. */
+function fullCollection(): (() => void) | null {
+  const existing = (globalThis as { gc?: unknown }).gc;
+  if (typeof existing === 'function') return existing as () => void;
+  try {
+    // The flag makes new contexts carry gc(); the main context is left as it is.
+    v8.setFlagsFromString('--expose-gc');
+    const fn: unknown = vm.runInNewContext('gc');
+    return typeof fn === 'function' ? (fn as () => void) : null;
+  } catch {
+    return null;
+  }
+}
+
+function eventLoopUtilisation(): () => number {
+  let last = performance.eventLoopUtilization();
+  return () => {
+    const now = performance.eventLoopUtilization();
+    const share = performance.eventLoopUtilization(now, last).utilization;
+    last = now;
+    return share;
+  };
+}
+
+/**
+ * Starts watching: after `quietIntervals` quiet intervals in a row, when the heap has grown by `growthBytes` since
+ * the last collection (or since start), collects once. A heap that V8 keeps in check by itself never triggers it.
+ */
+export function startIdleCollector(options: IdleCollectorOptions): IdleCollector {
+  const log = options.logger.child({ component: 'idle-gc' });
+  const collect = options.collect ?? fullCollection();
+  const utilisation = options.utilisation ?? eventLoopUtilisation();
+  const heapBytes = options.heapBytes ?? ((): number => process.memoryUsage().heapTotal);
+  const quietBelow = options.quietBelow ?? 0.3;
+  const growth = options.growthBytes ?? 32 * 1024 * 1024;
+  const quietNeeded = Math.max(1, options.quietIntervals ?? 2);
+  let base = 0;
+  let runs = 0;
+  let quietInARow = 0;
+  const tick = (): void => {
+    const share = utilisation();
+    quietInARow = share < quietBelow ? quietInARow + 1 : 0;
+    if (quietInARow < quietNeeded || collect === null) return;
+    const heap = heapBytes();
+    if (heap < base + growth) return;
+    const rssBefore = process.memoryUsage().rss;
+    const started = performance.now();
+    collect();
+    runs++;
+    base = heapBytes();
+    const mb = (n: number): number => Math.round(n / 104_857.6) / 10;
+    log.debug(
+      {
+        ms: Math.round(performance.now() - started),
+        heapMb: [mb(heap), mb(base)],
+        rssMb: [mb(rssBefore), mb(process.memoryUsage().rss)],
+      },
+      'quiet: heap collected',
+    );
+  };
+  const timer = setInterval(tick, options.everyMs ?? 10_000);
+  timer.unref();
+  if (collect === null) log.debug('full collection not available; idle heap is left to V8');
+  return {
+    get runs() {
+      return runs;
+    },
+    tick,
+    stop: () => clearInterval(timer),
+  };
+}

@@ -1,0 +1,85 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startIdleCollector, type IdleCollector } from '../../src/runtime/idle-gc.js';
+import { recordingLogger } from '../helpers/recording-logger.js';
+
+const MB = 1024 * 1024;
+let collector: IdleCollector | null = null;
+afterEach(() => {
+  collector?.stop();
+  collector = null;
+});
+
+describe('startIdleCollector', () => {
+  it('collects when quiet once the heap has grown 32 MB since the last collection, not again while it stays put', () => {
+    let heap = 100 * MB;
+    let calls = 0;
+    const shares = [0.9, 0.05, 0.05, 0.05, 0.05];
+    collector = startIdleCollector({
+      logger: recordingLogger(),
+      everyMs: 3_600_000,
+      collect: () => {
+        calls++;
+        heap = 40 * MB;
+      },
+      heapBytes: () => heap,
+      utilisation: () => shares.shift() ?? 0,
+    });
+    collector.tick(); // busy: a drain
+    collector.tick(); // the first quiet interval: reps may be clicking
+    expect(calls).toBe(0);
+    collector.tick(); // quiet again, heap 100 MB: collected down to 40
+    expect(calls).toBe(1);
+    heap = 60 * MB;
+    collector.tick(); // quiet, grown 20 MB only
+    collector.tick();
+    expect(calls).toBe(1);
+  });
+
+  it('collects again after a second burst grows the heap, never while the event loop is busy', () => {
+    let heap = 50 * MB;
+    let calls = 0;
+    const ticks: Array<[number, number]> = [
+      [0.5, 50], // busy
+      [0.01, 50], // quiet once
+      [0.01, 50], // quiet twice, 50 ≥ 0 + 32: collect → 30
+      [0.8, 120], // busy, grown: wait
+      [0.6, 140], // busy
+      [0.02, 140], // quiet once
+      [0.5, 140], // busy again
+      [0.02, 140], // quiet once
+      [0.02, 140], // quiet twice: collect → 30
+      [0.01, 40], // quiet, small growth
+    ];
+    let share = 0;
+    collector = startIdleCollector({
+      logger: recordingLogger(),
+      everyMs: 3_600_000,
+      collect: () => {
+        calls++;
+        heap = 30 * MB;
+      },
+      heapBytes: () => heap,
+      utilisation: () => share,
+    });
+    const seen: number[] = [];
+    for (const [s, h] of ticks) {
+      share = s;
+      heap = h * MB;
+      collector.tick();
+      seen.push(calls);
+    }
+    expect(seen).toEqual([0, 0, 1, 1, 1, 1, 1, 1, 2, 2]);
+  });
+
+  it('runs V8’s full collection by default', () => {
+    collector = startIdleCollector({
+      logger: recordingLogger(),
+      everyMs: 3_600_000,
+      utilisation: () => 0,
+      heapBytes: () => 64 * MB,
+    });
+    collector.tick();
+    collector.tick();
+    expect(collector.runs).toBe(1);
+  });
+});
