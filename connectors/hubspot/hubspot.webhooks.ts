@@ -1,6 +1,7 @@
 // HubSpot webhook intake: signature verification (v3 with a 5-minute window, v1/v2 fallback), payload parsing and a
 // node request handler that answers fast and hands the contact ids on after the response.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { headerValue, safeEqual, type HeaderBag } from '../../src/runtime/signed-request.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { readBody } from '../../src/runtime/read-body.js';
@@ -9,29 +10,7 @@ import type { HubspotLogger } from './hubspot.client.js';
 export const SIGNATURE_WINDOW_MS = 5 * 60_000;
 export const MAX_WEBHOOK_BODY = 1024 * 1024;
 
-export type HeaderBag = Record<string, string | string[] | undefined>;
-
 export type SignatureCheck = { ok: true; version: 'v1' | 'v2' | 'v3' } | { ok: false; reason: string };
-
-function headerValue(headers: HeaderBag, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  for (const [k, v] of Object.entries(headers)) {
-    if (k.toLowerCase() !== wanted) continue;
-    return Array.isArray(v) ? v[0] : v;
-  }
-  return undefined;
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  // Compare equal-length buffers so the time taken does not depend on where they differ.
-  if (x.length !== y.length) {
-    timingSafeEqual(x, x);
-    return false;
-  }
-  return timingSafeEqual(x, y);
-}
 
 /**
  * Verifies a HubSpot request signature. `url` is the full URI HubSpot called (scheme, host, path and query), `rawBody`

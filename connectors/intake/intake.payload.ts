@@ -10,7 +10,7 @@ import {
   type Millis,
 } from '../../src/domain/model.js';
 import type { IntakeFieldName, IntakeSourceConfig } from '../../src/config/index.js';
-import { headerValue, type HeaderBag } from './intake.signature.js';
+import { headerValue, type HeaderBag } from '../../src/runtime/signed-request.js';
 
 export const MAUTIC_EVENT = 'mautic.lead_points_change';
 const MAX_KEY_LENGTH = 200;

@@ -4,35 +4,15 @@
 // `X-Handoff-Signature` is `sha256=` + hex HMAC-SHA256(secret, `<timestamp>.<raw body>`). The timestamp
 // must be within 5 minutes of our clock, either way.
 // Mautic: `Webhook-Signature` is base64 HMAC-SHA256(secret, raw body); Mautic signs no time.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { headerValue, safeEqual, type HeaderBag } from '../../src/runtime/signed-request.js';
 
 export const TIMESTAMP_HEADER = 'x-handoff-timestamp';
 export const SIGNATURE_HEADER = 'x-handoff-signature';
 export const MAUTIC_SIGNATURE_HEADER = 'webhook-signature';
 export const SIGNATURE_WINDOW_MS = 5 * 60_000;
 
-export type HeaderBag = Record<string, string | string[] | undefined>;
 export type SignatureCheck = { ok: true } | { ok: false; reason: string };
-
-export function headerValue(headers: HeaderBag, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  for (const [k, v] of Object.entries(headers)) {
-    if (k.toLowerCase() !== wanted) continue;
-    return Array.isArray(v) ? v[0] : v;
-  }
-  return undefined;
-}
-
-/** Equal-length comparison whose time does not depend on where the texts differ. */
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  if (x.length !== y.length) {
-    timingSafeEqual(x, x);
-    return false;
-  }
-  return timingSafeEqual(x, y);
-}
 
 function hmac(secret: string, text: string | Buffer, encoding: 'hex' | 'base64'): string {
   return createHmac('sha256', secret).update(text).digest(encoding);
