@@ -57,19 +57,18 @@ export function intakeSourceOf(handoff: Handoff): string | null {
   return at > 0 ? handoff.externalId.slice(0, at) : null;
 }
 
+/** A decision as the write-back and the intake callback see it; `key` makes their job keys. */
+export interface DecisionInput {
+  decision: 'accepted' | 'rejected';
+  rep: Rep | undefined;
+  reasonId: string | null;
+  note: string | null;
+  at: Millis;
+  key: string;
+}
+
 /** The decision sent to an intake source's callback URL, when that source has one. */
-function callbackJob(
-  settings: AppSettings,
-  handoff: Handoff,
-  input: {
-    decision: 'accepted' | 'rejected';
-    rep: Rep | undefined;
-    reasonId: string | null;
-    note: string | null;
-    at: Millis;
-    key: string;
-  },
-): NewJob[] {
+function callbackJob(settings: AppSettings, handoff: Handoff, input: DecisionInput): NewJob[] {
   const sourceId = intakeSourceOf(handoff);
   if (sourceId === null || !(settings.intakeCallbacks ?? []).includes(sourceId)) return [];
   const reason = findReason(settings, input.reasonId);
@@ -90,18 +89,7 @@ function callbackJob(
   ];
 }
 
-export function decisionJobs(
-  settings: AppSettings,
-  handoff: Handoff,
-  input: {
-    decision: 'accepted' | 'rejected';
-    rep: Rep | undefined;
-    reasonId: string | null;
-    note: string | null;
-    at: Millis;
-    key: string;
-  },
-): NewJob[] {
+export function decisionJobs(settings: AppSettings, handoff: Handoff, input: DecisionInput): NewJob[] {
   const jobs: NewJob[] = callbackJob(settings, handoff, input);
   const crm = settings.crm;
   // crm: none — the decision is recorded (and sent to the callback); nothing is written anywhere else.
