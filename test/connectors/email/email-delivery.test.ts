@@ -74,7 +74,8 @@ describe('alert and digest emails over SMTP', () => {
     const alert = received.find((m) => m.subject.startsWith('[handoff] Warning: MQL'))!;
     expect(alert.to).toEqual(['maria@example.com']);
     expect(alert.subject).toBe('[handoff] Warning: MQL→SAL dropped to 37.5% over the last 7d 00h (threshold 60%)');
-    expect(alert.text).toMatch(/MQLs:\s+8/);
+    expect(alert.text).toMatch(/MQLs in the window:\s+8/);
+    expect(alert.text).toMatch(/Settled:\s+8/);
     expect(alert.text).toMatch(/SALs:\s+3/);
     expect(alert.html).toContain('>37.5%</td>');
     expect(alert.html).toContain('>8</td>');
