@@ -90,20 +90,19 @@ function mrkdwn(text: string, max: number = LIMITS.sectionText): SlackTypes.Mrkd
   return { type: 'mrkdwn', text: truncate(text, max) };
 }
 
-function validZone(timezone: string | undefined): string {
-  if (timezone === undefined || timezone === '') return 'UTC';
-  try {
-    new Intl.DateTimeFormat('en-GB', { timeZone: timezone });
-    return timezone;
-  } catch {
-    return 'UTC';
-  }
-}
+/**
+ * The card-time formatter of each zone, made once: building an Intl.DateTimeFormat costs far more than using
+ * one, and a drain formats thousands of cards. Unknown or invalid zones share the UTC formatter.
+ */
+const timeFormats = new Map<string, Intl.DateTimeFormat>();
+/** Zones are a small fixed set (reps' and managers' zones); the bound only guards against odd input. */
+const TIME_FORMATS_MAX = 500;
 
-/** "Tue 1 Dec, 14:30 CET" in the given time zone (UTC when unknown or invalid). */
-export function formatTime(at: Millis, timezone?: string): string {
-  const fmt = new Intl.DateTimeFormat('en-GB', {
-    timeZone: validZone(timezone),
+function timeFormat(timezone: string | undefined): Intl.DateTimeFormat {
+  const key = timezone ?? '';
+  const known = timeFormats.get(key);
+  if (known !== undefined) return known;
+  const options: Intl.DateTimeFormatOptions = {
     weekday: 'short',
     day: 'numeric',
     month: 'short',
@@ -111,8 +110,25 @@ export function formatTime(at: Millis, timezone?: string): string {
     minute: '2-digit',
     hourCycle: 'h23',
     timeZoneName: 'short',
-  });
-  const parts = Object.fromEntries(fmt.formatToParts(new Date(at)).map((p) => [p.type, p.value]));
+  };
+  let fmt: Intl.DateTimeFormat;
+  try {
+    fmt = new Intl.DateTimeFormat('en-GB', { ...options, timeZone: key === '' ? 'UTC' : key });
+  } catch {
+    fmt = new Intl.DateTimeFormat('en-GB', { ...options, timeZone: 'UTC' });
+  }
+  if (timeFormats.size >= TIME_FORMATS_MAX) timeFormats.clear();
+  timeFormats.set(key, fmt);
+  return fmt;
+}
+
+/** "Tue 1 Dec, 14:30 CET" in the given time zone (UTC when unknown or invalid). */
+export function formatTime(at: Millis, timezone?: string): string {
+  const parts = Object.fromEntries(
+    timeFormat(timezone)
+      .formatToParts(new Date(at))
+      .map((p) => [p.type, p.value]),
+  );
   return `${parts.weekday} ${parts.day} ${parts.month}, ${parts.hour}:${parts.minute} ${parts.timeZoneName}`;
 }
 
