@@ -2,9 +2,10 @@
 // driver (SQLite) such a loop is one chain of microtasks; these use cases let the event loop take a turn
 // between leads, so a Slack answer, a click's ack or /healthz never waits for the whole page or batch.
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AppDeps } from '../../src/app/deps.js';
 import { ingestLeads } from '../../src/app/ingest-leads.js';
+import { TURN_BUDGET_MS, turnTaker } from '../../src/domain/next-turn.js';
 import { routeHandoffs } from '../../src/app/offer-handoff.js';
 import { planOffer, routeBatch } from '../../src/app/route-handoff.js';
 import { silentLogger } from '../../src/ports/logger.js';
@@ -51,7 +52,47 @@ function atNextTurn(count: () => number): Promise<number> {
   return new Promise((resolve) => setImmediate(() => resolve(count())));
 }
 
+describe('turnTaker', () => {
+  it('takes a turn once the budget is spent since the last one, not before', async () => {
+    let t = 0;
+    const take = turnTaker(10, () => t);
+    let turns = 0;
+    const nextTurnSeen = (): Promise<void> =>
+      new Promise((resolve) =>
+        setImmediate(() => {
+          turns += 1;
+          resolve();
+        }),
+      );
+    // Within the budget: no turn, the loop goes on in the same chain.
+    t = 9;
+    const seen = nextTurnSeen();
+    await take();
+    expect(turns).toBe(0);
+    // Budget spent: the event loop runs (the immediate queued before fires) before take() resolves.
+    t = 10;
+    await take();
+    expect(turns).toBe(1);
+    await seen;
+    // The budget starts again from that turn.
+    t = 15;
+    const again = nextTurnSeen();
+    await take();
+    expect(turns).toBe(1);
+    await again;
+  });
+});
+
 describe('event-loop turns in long use cases', () => {
+  // A clock that moves a whole budget per reading: every item spends the budget, so a turn is due each time.
+  beforeEach(() => {
+    let t = 0;
+    vi.spyOn(performance, 'now').mockImplementation(() => (t += TURN_BUDGET_MS));
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
   it('ingesting a page of leads lets the event loop in between leads, and stores them all', async () => {
     const store = createMemoryStore();
     const deps = app(store);
