@@ -2,6 +2,7 @@
 import { evaluateCondition } from '../domain/conditions.js';
 import { isOpen } from '../domain/handoff-machine.js';
 import type { Lead } from '../domain/model.js';
+import { turnTaker } from '../domain/next-turn.js';
 import type { AppDeps } from './deps.js';
 import { job } from './jobs.js';
 
@@ -22,7 +23,10 @@ export async function ingestLeads(deps: AppDeps, leads: Lead[]): Promise<IngestS
   const { store, clock, settings, logger } = deps;
   const summary: IngestSummary = { created: 0, duplicates: 0, beforeStart: 0, handoffIds: [] };
   const liveFrom = new Map<string, number | null>();
+  const takeTurn = turnTaker();
   for (const lead of leads) {
+    // A page is 200 leads, one transaction each: let Slack answers and clicks in now and then.
+    await takeTurn();
     const now = clock.now();
     if (!liveFrom.has(lead.source)) {
       const v = await store.getCursor(liveFromName(lead.source));

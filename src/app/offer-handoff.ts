@@ -1,6 +1,7 @@
 // offerHandoff: route a detected hand-off and offer it to a rep, or escalate it as unroutable.
 // Also the shared pieces that build an offer change (used by timeouts and manager assignment).
 import { nextState } from '../domain/handoff-machine.js';
+import { turnTaker } from '../domain/next-turn.js';
 import type { Handoff, Lead, Millis, Offer } from '../domain/model.js';
 import type { HandoffChange, NewJob, NewOffer } from '../ports/store.js';
 import type { WhyYou } from '../ports/rep-notifier.js';
@@ -146,7 +147,12 @@ export async function routeHandoffs(deps: AppDeps, handoffIds: readonly string[]
   }
   if (todo.length === 0) return results;
   const session = await openSession(deps, todo, deps.clock.now());
-  for (const item of todo) results[item.index] = await offerOne(deps, session, item.handoff, item.lead);
+  const takeTurn = turnTaker();
+  for (const item of todo) {
+    // One transaction per lead: let Slack answers and clicks in now and then (the SQLite driver is synchronous).
+    await takeTurn();
+    results[item.index] = await offerOne(deps, session, item.handoff, item.lead);
+  }
   return results;
 }
 

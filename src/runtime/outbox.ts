@@ -4,6 +4,7 @@
 // Claims are short leases renewed by a heartbeat while the handlers run: a replica that dies loses its
 // jobs within one lease, and a claimant whose lease was taken over settles nothing (the claim token fences).
 import { chunk } from '../domain/chunk.js';
+import { nextTurn } from '../domain/next-turn.js';
 import type { Millis } from '../domain/model.js';
 import type { Clock } from '../ports/clock.js';
 import { ConnectorError, isDeferral, type Failure } from '../ports/failure.js';
@@ -69,6 +70,11 @@ const UNHANDLED = '\u0000unhandled';
 const UNHANDLED_BATCH = 50;
 /** How soon after a batch ends every kind is looked at (what it queued runs then). */
 const FOLLOW_UP_PUMP_MS = 5;
+
+// A batch that does no I/O (a paced card deferred at once, a job already done) settles in microtasks
+// only: topping up its lane from its own end would chain one such batch after another without ever
+// reaching the event loop — a backlog of 10,000 deferred cards held it for over half a minute, with every
+// Slack answer, heartbeat and /healthz waiting behind. So lanes are topped up on the next turn (nextTurn).
 
 /** A job claim's lease; the heartbeat renews it while the handler runs. */
 export const DEFAULT_JOB_LEASE_MS = 5_000;
@@ -326,7 +332,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
    */
   function afterBatch(kind: string): void {
     if (closed) return;
-    void pump([kind]).catch((err: unknown) => log.error({ err }, 'outbox pump failed'));
+    // On the next turn of the event loop, not in this microtask chain (see above).
+    void nextTurn()
+      .then(() => (closed ? 0 : pump([kind])))
+      .catch((err: unknown) => log.error({ err }, 'outbox pump failed'));
     fullPumpTimer ??= setTimeout(() => {
       fullPumpTimer = null;
       void pump().catch((err: unknown) => log.error({ err }, 'outbox pump failed'));
@@ -344,7 +353,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
     pumping = true;
     let total = 0;
     try {
+      let rounds = 0;
       while (!closed && (wanted === null || wanted.size > 0)) {
+        if (rounds++ > 0) await nextTurn();
+        if (closed) break;
         const all = wanted === null;
         const these = all ? Object.keys(handlers) : [...(wanted as Set<string>)];
         wanted = new Set();

@@ -504,6 +504,30 @@ describe('outbox dispatcher', () => {
       expect((await jobByKey(r.store, 's2')).state).toBe('pending');
     });
 
+    it('lets the event loop take a turn between batches that do no I/O (a backlog of deferrals)', async () => {
+      // Deferred at once, without I/O: each batch settles in microtasks. The lane is topped up on the next
+      // turn of the event loop, so timers and I/O answers are not held until the whole backlog is through.
+      let handled = 0;
+      const paced: DispatchHandler = {
+        batch: 1,
+        concurrency: 2,
+        run: async (jobs) => {
+          handled += jobs.length;
+          return jobs.map(() => ({ ok: false, deferred: { runAt: T0 + 60_000, reason: 'paced' } }));
+        },
+      };
+      const r = rig({ paced });
+      const keys = Array.from({ length: 40 }, (_, i) => `p${i}`);
+      await enqueue(r.store, 'paced', keys);
+      await r.outbox.pump();
+      const seenByNextTurn = await new Promise<number>((resolve) => setImmediate(() => resolve(handled)));
+      expect(seenByNextTurn).toBeLessThan(keys.length);
+      await waitFor('every job deferred', async () => handled === keys.length);
+      await waitFor('all pending again', async () => (await r.store.countJobs('pending')) === keys.length);
+      expect(r.events.failed).toEqual([]);
+      await r.outbox.close();
+    });
+
     it('dead-letters jobs of a kind nobody handles', async () => {
       const r = rig({ a: handler(ok).h });
       await enqueue(r.store, 'mystery', ['m1']);
