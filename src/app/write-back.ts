@@ -21,10 +21,10 @@ export function writeBackAt(at: Millis): Millis {
 /**
  * Whether a partial write-back batch (fewer records than one call takes) waits for the next window, and until
  * when. Decisions made across a window boundary would otherwise cost one partial call per boundary; the partial
- * batch joins the next window's writes instead, when some are already queued for it (decisions keep arriving).
- * Each write waits at most one window more than it would have alone: it waits only while the next boundary is no
- * later than one window after its own first boundary (`writeBackAt(createdAt)`). Returns the moment to run again,
- * or null to write now.
+ * batch joins the next window's writes instead, when some are already queued for it (decisions keep arriving)
+ * and no other write is due now (then this batch is not the last of its window). Each write waits at most one
+ * window more than it would have alone: it waits only while the next boundary is no later than one window after
+ * its own first boundary (`writeBackAt(createdAt)`). Returns the moment to run again, or null to write now.
  */
 export function holdPartialBatch(input: {
   now: Millis;

@@ -4,7 +4,7 @@ import { ingestLeads } from '../../src/app/ingest-leads.js';
 import { recordDecision } from '../../src/app/record-decision.js';
 import { createMemoryStore } from '../../src/store/index.js';
 import type { Store } from '../../src/ports/store.js';
-import { openSqliteTestStore } from '../helpers/stores.js';
+import { openPostgresTestStore, openSqliteTestStore, postgresTestUrl } from '../helpers/stores.js';
 import { makeLead } from '../helpers/builders.js';
 import { baseSettings, createHarness, type Harness } from '../helpers/app-harness.js';
 
@@ -57,6 +57,9 @@ const engines: [string, () => Promise<{ store: Store; close(): Promise<void> }>]
     },
   ],
   ['sqlite', () => openSqliteTestStore()],
+  ...(postgresTestUrl() !== null
+    ? [['postgres', () => openPostgresTestStore()] as [string, () => Promise<{ store: Store; close(): Promise<void> }>]]
+    : []),
 ];
 
 describe.each(engines)('write-back batches across window boundaries (%s store)', (_name, open) => {
