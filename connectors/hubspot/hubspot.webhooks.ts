@@ -87,7 +87,9 @@ const webhookPayload = z.array(webhookEvent).max(1000);
 /** Event types that can turn a contact into an MQL (or change one); deletions are left to the withdrawal check. */
 const REREAD = new Set(['contact.propertyChange', 'contact.creation', 'contact.merge', 'contact.restore']);
 
-export type WebhookParse = { ok: true; contactIds: string[]; ignored: number } | { ok: false; reason: string };
+export type WebhookParse =
+  | { ok: true; contactIds: string[]; ignored: number; /** Events in the delivery. */ events: number }
+  | { ok: false; reason: string };
 
 /** Contact ids to (re)read from a delivery, deduped, oldest event first; unknown event types are skipped. */
 export function parseHubspotWebhook(rawBody: string | Buffer): WebhookParse {
@@ -112,7 +114,7 @@ export function parseHubspotWebhook(rawBody: string | Buffer): WebhookParse {
     }
     ids.add(String(id));
   }
-  return { ok: true, contactIds: [...ids], ignored };
+  return { ok: true, contactIds: [...ids], ignored, events: events.length };
 }
 
 export interface HubspotWebhookHandlerOptions {
@@ -124,7 +126,8 @@ export interface HubspotWebhookHandlerOptions {
   now?: () => number;
   maxBodyBytes?: number;
   /**
-   * Deliveries that arrive within this many ms of the previous one are passed on together: HubSpot sends a burst
+   * Deliveries that arrive within this many ms of the previous one (FULL_DELIVERY_GAPS × this after a full
+   * delivery of 100 events) are passed on together: HubSpot sends a burst
    * as several concurrent deliveries of up to 100 events (a new MQL is often two events: stage and score), and one
    * set of ids is read in full batches of 100 instead of one partial batch per delivery. The wait ends at
    * 10 × this after the first delivery, or at once at COALESCE_MAX_IDS ids; a set passed on while deliveries still
@@ -138,6 +141,13 @@ export interface HubspotWebhookHandlerOptions {
 export const COALESCE_MAX_IDS = 1_000;
 /** Contacts one batch read takes: a set cut while deliveries still arrive is cut to a multiple of this. */
 export const READ_BATCH = 100;
+/**
+ * Events HubSpot puts in one delivery at most. A full delivery means a burst is being sent: the quiet gap after it
+ * is FULL_DELIVERY_GAPS × `coalesceMs` (within the same bound), so the next delivery of the burst, a little slow
+ * to come, still joins the set; a lone MQL's delivery (one or two events) waits the plain gap.
+ */
+export const DELIVERY_MAX_EVENTS = 100;
+export const FULL_DELIVERY_GAPS = 5;
 
 /** The request URI as HubSpot saw it. */
 function requestUri(req: IncomingMessage, publicUrl: string | undefined): string {
@@ -176,14 +186,17 @@ export function createHubspotWebhookHandler(
   let heldSince = 0;
   /** Deliveries whose request came in and is still being read or checked (a burst's concurrent deliveries). */
   let arriving = 0;
+  /** Whether the last delivery was full (a burst is under way). */
+  let lastFull = false;
   let timer: NodeJS.Timeout | null = null;
-  /** Waits for a quiet `coalesceMs` after the last delivery, or for the bound 10 × that after the first. */
+  /** Waits for a quiet gap after the last delivery, or for the bound 10 × `coalesceMs` after the first. */
   const arm = (): void => {
     if (timer !== null) clearTimeout(timer);
     const bound = heldSince + 10 * coalesceMs - now();
-    const quiet = coalesceMs <= bound;
+    const gap = lastFull ? FULL_DELIVERY_GAPS * coalesceMs : coalesceMs;
+    const quiet = gap <= bound;
     // A delivery still being read is not quiet: wait on for it (within the bound).
-    timer = setTimeout(() => (quiet && arriving > 0 ? arm() : flush(quiet)), quiet ? coalesceMs : Math.max(0, bound));
+    timer = setTimeout(() => (quiet && arriving > 0 ? arm() : flush(quiet)), quiet ? gap : Math.max(0, bound));
   };
   /**
    * Passes the held ids on. After a quiet gap, all of them; while deliveries still arrive (the bound or the size
@@ -197,13 +210,15 @@ export function createHubspotWebhookHandler(
     const take = quiet || ids.length < READ_BATCH ? ids.length : ids.length - (ids.length % READ_BATCH);
     const passed = ids.slice(0, take);
     for (const id of passed) held.delete(id);
+    console.error();
     passOn(passed);
     if (held.size > 0) {
       heldSince = now();
       arm();
     }
   };
-  const hold = (ids: string[]): void => {
+  const hold = (ids: string[], events: number): void => {
+    lastFull = events >= DELIVERY_MAX_EVENTS;
     if (held.size === 0) heldSince = now();
     for (const id of ids) held.add(id);
     if (held.size >= COALESCE_MAX_IDS) return flush(false);
@@ -244,7 +259,7 @@ export function createHubspotWebhookHandler(
           }
           reply(res, 200, { received: parsed.contactIds.length });
           if (parsed.contactIds.length === 0) return;
-          if (coalesceMs > 0) hold(parsed.contactIds);
+          if (coalesceMs > 0) hold(parsed.contactIds, parsed.events);
           else setImmediate(() => passOn(parsed.contactIds));
         },
         (err: unknown) => log.warn({ err }, 'webhook request stream failed'),

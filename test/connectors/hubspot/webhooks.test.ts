@@ -90,7 +90,7 @@ describe('parseHubspotWebhook', () => {
       { subscriptionType: 'contact.propertyChange' },
       { objectId: 4, subscriptionType: 'some.future.type', brandNewField: true },
     ]);
-    expect(parseHubspotWebhook(body)).toEqual({ ok: true, contactIds: ['1', '3', '5', '6'], ignored: 4 });
+    expect(parseHubspotWebhook(body)).toEqual({ ok: true, contactIds: ['1', '3', '5', '6'], ignored: 4, events: 9 });
   });
   it('refuses a body that is not JSON or not an array of events', () => {
     expect(parseHubspotWebhook('{not json')).toMatchObject({ ok: false });
