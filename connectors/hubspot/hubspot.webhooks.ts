@@ -66,7 +66,9 @@ const webhookPayload = z.array(webhookEvent).max(1000);
 /** Event types that can turn a contact into an MQL (or change one); deletions are left to the withdrawal check. */
 const REREAD = new Set(['contact.propertyChange', 'contact.creation', 'contact.merge', 'contact.restore']);
 
-export type WebhookParse = { ok: true; contactIds: string[]; ignored: number } | { ok: false; reason: string };
+export type WebhookParse =
+  | { ok: true; contactIds: string[]; ignored: number; /** Events in the delivery. */ events: number }
+  | { ok: false; reason: string };
 
 /** Contact ids to (re)read from a delivery, deduped, oldest event first; unknown event types are skipped. */
 export function parseHubspotWebhook(rawBody: string | Buffer): WebhookParse {
@@ -91,7 +93,7 @@ export function parseHubspotWebhook(rawBody: string | Buffer): WebhookParse {
     }
     ids.add(String(id));
   }
-  return { ok: true, contactIds: [...ids], ignored };
+  return { ok: true, contactIds: [...ids], ignored, events: events.length };
 }
 
 export interface HubspotWebhookHandlerOptions {
@@ -103,16 +105,28 @@ export interface HubspotWebhookHandlerOptions {
   now?: () => number;
   maxBodyBytes?: number;
   /**
-   * Deliveries that arrive within this many ms of the previous one are passed on together: HubSpot sends a burst
+   * Deliveries that arrive within this many ms of the previous one (FULL_DELIVERY_GAPS × this after a full
+   * delivery of 100 events) are passed on together: HubSpot sends a burst
    * as several concurrent deliveries of up to 100 events (a new MQL is often two events: stage and score), and one
    * set of ids is read in full batches of 100 instead of one partial batch per delivery. The wait ends at
-   * 10 × this after the first delivery, or at once at COALESCE_MAX_IDS ids. 0 (default) = each delivery alone.
+   * 10 × this after the first delivery, or at once at COALESCE_MAX_IDS ids; a set passed on while deliveries still
+   * arrive is cut to whole batch reads (multiples of READ_BATCH), and the rest, the newest ids, waits for the next
+   * pass (after the next quiet `coalesceMs`, at most 10 × this more). 0 (default) = each delivery alone.
    */
   coalesceMs?: number;
 }
 
 /** Ids held for coalescing are passed on at once beyond this many (10 batch reads' worth). */
 export const COALESCE_MAX_IDS = 1_000;
+/** Contacts one batch read takes: a set cut while deliveries still arrive is cut to a multiple of this. */
+export const READ_BATCH = 100;
+/**
+ * Events HubSpot puts in one delivery at most. A full delivery means a burst is being sent: the quiet gap after it
+ * is FULL_DELIVERY_GAPS × `coalesceMs` (within the same bound), so the next delivery of the burst, a little slow
+ * to come, still joins the set; a lone MQL's delivery (one or two events) waits the plain gap.
+ */
+export const DELIVERY_MAX_EVENTS = 100;
+export const FULL_DELIVERY_GAPS = 5;
 
 /** The request URI as HubSpot saw it. */
 function requestUri(req: IncomingMessage, publicUrl: string | undefined): string {
@@ -146,25 +160,48 @@ export function createHubspotWebhookHandler(
       .then(() => options.onContactIds(ids))
       .catch((err: unknown) => log.error({ err, ids: ids.length }, 'hubspot webhook ids could not be queued'));
   };
-  // Ids answered for and not yet passed on (insertion order: oldest event first), and when the first came.
+  // Ids answered for and not yet passed on (insertion order: oldest event first), and when the first of them came.
   const held = new Set<string>();
   let heldSince = 0;
+  /** Deliveries whose request came in and is still being read or checked (a burst's concurrent deliveries). */
+  let arriving = 0;
+  /** Whether the last delivery was full (a burst is under way). */
+  let lastFull = false;
   let timer: NodeJS.Timeout | null = null;
-  const flush = (): void => {
+  /** Waits for a quiet gap after the last delivery, or for the bound 10 × `coalesceMs` after the first. */
+  const arm = (): void => {
+    if (timer !== null) clearTimeout(timer);
+    const bound = heldSince + 10 * coalesceMs - now();
+    const gap = lastFull ? FULL_DELIVERY_GAPS * coalesceMs : coalesceMs;
+    const quiet = gap <= bound;
+    // A delivery still being read is not quiet: wait on for it (within the bound).
+    timer = setTimeout(() => (quiet && arriving > 0 ? arm() : flush(quiet)), quiet ? gap : Math.max(0, bound));
+  };
+  /**
+   * Passes the held ids on. After a quiet gap, all of them; while deliveries still arrive (the bound or the size
+   * cap was reached), whole batch reads only, and the newest ids wait for the next pass, where they come first.
+   */
+  const flush = (quiet: boolean): void => {
     if (timer !== null) clearTimeout(timer);
     timer = null;
     if (held.size === 0) return;
     const ids = [...held];
-    held.clear();
-    passOn(ids);
+    const take = quiet || ids.length < READ_BATCH ? ids.length : ids.length - (ids.length % READ_BATCH);
+    const passed = ids.slice(0, take);
+    for (const id of passed) held.delete(id);
+    console.error();
+    passOn(passed);
+    if (held.size > 0) {
+      heldSince = now();
+      arm();
+    }
   };
-  const hold = (ids: string[]): void => {
+  const hold = (ids: string[], events: number): void => {
+    lastFull = events >= DELIVERY_MAX_EVENTS;
     if (held.size === 0) heldSince = now();
     for (const id of ids) held.add(id);
-    if (held.size >= COALESCE_MAX_IDS) return flush();
-    if (timer !== null) clearTimeout(timer);
-    const wait = Math.max(0, Math.min(coalesceMs, heldSince + 10 * coalesceMs - now()));
-    timer = setTimeout(flush, wait);
+    if (held.size >= COALESCE_MAX_IDS) return flush(false);
+    arm();
   };
 
   return (req, res) => {
@@ -172,37 +209,42 @@ export function createHubspotWebhookHandler(
       reply(res, 405, { error: 'method not allowed' });
       return;
     }
-    void readBody(req, limit).then(
-      (raw) => {
-        if (raw === null) {
-          reply(res, 413, { error: 'payload too large' });
-          return;
-        }
-        const check = verifyHubspotSignature({
-          method: req.method ?? 'POST',
-          url: requestUri(req, options.publicUrl),
-          rawBody: raw,
-          headers: req.headers,
-          clientSecret: options.clientSecret,
-          now: now(),
-        });
-        if (!check.ok) {
-          log.warn({ reason: check.reason }, 'hubspot webhook rejected');
-          reply(res, 401, { error: 'invalid signature' });
-          return;
-        }
-        const parsed = parseHubspotWebhook(raw);
-        if (!parsed.ok) {
-          log.warn({ reason: parsed.reason }, 'hubspot webhook malformed');
-          reply(res, 400, { error: parsed.reason });
-          return;
-        }
-        reply(res, 200, { received: parsed.contactIds.length });
-        if (parsed.contactIds.length === 0) return;
-        if (coalesceMs > 0) hold(parsed.contactIds);
-        else setImmediate(() => passOn(parsed.contactIds));
-      },
-      (err: unknown) => log.warn({ err }, 'webhook request stream failed'),
-    );
+    arriving++;
+    void readBody(req, limit)
+      .then(
+        (raw) => {
+          if (raw === null) {
+            reply(res, 413, { error: 'payload too large' });
+            return;
+          }
+          const check = verifyHubspotSignature({
+            method: req.method ?? 'POST',
+            url: requestUri(req, options.publicUrl),
+            rawBody: raw,
+            headers: req.headers,
+            clientSecret: options.clientSecret,
+            now: now(),
+          });
+          if (!check.ok) {
+            log.warn({ reason: check.reason }, 'hubspot webhook rejected');
+            reply(res, 401, { error: 'invalid signature' });
+            return;
+          }
+          const parsed = parseHubspotWebhook(raw);
+          if (!parsed.ok) {
+            log.warn({ reason: parsed.reason }, 'hubspot webhook malformed');
+            reply(res, 400, { error: parsed.reason });
+            return;
+          }
+          reply(res, 200, { received: parsed.contactIds.length });
+          if (parsed.contactIds.length === 0) return;
+          if (coalesceMs > 0) hold(parsed.contactIds, parsed.events);
+          else setImmediate(() => passOn(parsed.contactIds));
+        },
+        (err: unknown) => log.warn({ err }, 'webhook request stream failed'),
+      )
+      .finally(() => {
+        arriving--;
+      });
   };
 }

@@ -27,6 +27,7 @@ import { whyOf } from './offer-handoff.js';
 import { routeHandoffs } from './offer-handoff.js';
 import { findReason, findTeam } from './settings.js';
 import { slackIdOf } from './people.js';
+import { holdPartialBatch } from './write-back.js';
 
 export type JobResult =
   | { ok: true }
@@ -52,6 +53,8 @@ export interface EffectPorts {
 
 const OK: JobResult = { ok: true };
 
+/** CRM records written per call (HubSpot's batch limit; Salesforce takes 200). */
+export const CRM_BATCH = 100;
 /** Route jobs handed to one routing pass. */
 export const ROUTE_BATCH = 50;
 /**
@@ -523,9 +526,11 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
     }),
 
     'crm.update': {
-      batch: 100,
+      batch: CRM_BATCH,
       async run(jobs) {
         if (!ports.crm) return jobs.map(() => fail('invalid', 'no CRM configured'));
+        const held = await holdPartial('crm.update', jobs);
+        if (held !== null) return held;
         const results = new Map<string, JobResult>();
         const updates: CrmUpdate[] = [];
         for (const j of jobs) {
@@ -555,9 +560,11 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
     },
 
     'crm.note': {
-      batch: 100,
+      batch: CRM_BATCH,
       async run(jobs) {
         if (!ports.crm) return jobs.map(() => fail('invalid', 'no CRM configured'));
+        const held = await holdPartial('crm.note', jobs);
+        if (held !== null) return held;
         const written = await ports.crm.addNotes(
           jobs.map((j) => {
             const p = payload<'crm.note'>(j);
@@ -587,6 +594,32 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
       return OK;
     }),
   };
+
+  /**
+   * A partial batch of CRM writes waits for the next write-back window when writes are already queued for it
+   * (holdPartialBatch: at most one window more), so a burst of decisions costs ceil(n / CRM_BATCH) calls
+   * rather than one more per window boundary it straddles. Null: write now.
+   */
+  async function holdPartial(kind: 'crm.update' | 'crm.note', jobs: Job[]): Promise<JobResult[] | null> {
+    if (jobs.length === 0 || jobs.length >= CRM_BATCH) return null;
+    const now = deps.clock.now();
+    // Pending jobs come earliest first; a batch's worth is enough to see whether any is due by the next boundary.
+    const pending = await store.listJobs({ kind, state: 'pending', limit: CRM_BATCH });
+    const until = holdPartialBatch({
+      now,
+      size: jobs.length,
+      batchSize: CRM_BATCH,
+      queuedAt: jobs.map((j) => j.createdAt),
+      pendingDueAt: pending.map((j) => j.runAt),
+    });
+    if (until === null) return null;
+    deps.logger.debug(
+      { kind, jobs: jobs.length, runInMs: until - now },
+      'partial write-back batch waits for the next window',
+    );
+    const deferred = { runAt: until, reason: 'partial batch joins the next write-back window' };
+    return jobs.map(() => ({ ok: false, deferred }));
+  }
 
   async function crmOwnerId(repId: string): Promise<string | null> {
     const rep = settings.reps.find((r) => r.id === repId);

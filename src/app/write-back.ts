@@ -18,6 +18,34 @@ export function writeBackAt(at: Millis): Millis {
   return Math.ceil((at + 1) / WRITE_BACK_WINDOW_MS) * WRITE_BACK_WINDOW_MS;
 }
 
+/**
+ * Whether a partial write-back batch (fewer records than one call takes) waits for the next window, and until
+ * when. Decisions made across a window boundary would otherwise cost one partial call per boundary; the partial
+ * batch joins the next window's writes instead, when some are already queued for it (decisions keep arriving)
+ * and no other write is due now (then this batch is not the last of its window). Each write waits at most one
+ * window more than it would have alone: it waits only while the next boundary is no later than one window after
+ * its own first boundary (`writeBackAt(createdAt)`). Returns the moment to run again, or null to write now.
+ */
+export function holdPartialBatch(input: {
+  now: Millis;
+  /** Records in the batch and how many one call takes. */
+  size: number;
+  batchSize: number;
+  /** When each write of the batch was queued. */
+  queuedAt: readonly Millis[];
+  /** When the writes still pending (not in this batch) are due. */
+  pendingDueAt: readonly Millis[];
+}): Millis | null {
+  if (input.size === 0 || input.size >= input.batchSize) return null;
+  const until = writeBackAt(input.now);
+  // Writes due now and not in this batch go out at once anyway (the batch is not the last of its window);
+  // only writes that become due between now and the next boundary can join this batch then.
+  if (input.pendingDueAt.some((at) => at <= input.now)) return null;
+  if (!input.pendingDueAt.some((at) => at <= until)) return null;
+  for (const at of input.queuedAt) if (until > writeBackAt(at) + WRITE_BACK_WINDOW_MS) return null;
+  return until;
+}
+
 export function recordRef(handoff: Handoff): CrmRecordRef {
   return { source: handoff.source, externalId: handoff.externalId, email: handoff.email };
 }

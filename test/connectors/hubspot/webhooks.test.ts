@@ -6,6 +6,7 @@ import { startHubspotEmulator } from '../../../connectors/hubspot/emulator/index
 import type { HubspotEmulator } from '../../../connectors/hubspot/emulator/index.js';
 import {
   COALESCE_MAX_IDS,
+  READ_BATCH,
   createHubspotWebhookHandler,
   parseHubspotWebhook,
   verifyHubspotSignature,
@@ -89,7 +90,7 @@ describe('parseHubspotWebhook', () => {
       { subscriptionType: 'contact.propertyChange' },
       { objectId: 4, subscriptionType: 'some.future.type', brandNewField: true },
     ]);
-    expect(parseHubspotWebhook(body)).toEqual({ ok: true, contactIds: ['1', '3', '5', '6'], ignored: 4 });
+    expect(parseHubspotWebhook(body)).toEqual({ ok: true, contactIds: ['1', '3', '5', '6'], ignored: 4, events: 9 });
   });
   it('refuses a body that is not JSON or not an array of events', () => {
     expect(parseHubspotWebhook('{not json')).toMatchObject({ ok: false });
@@ -111,7 +112,7 @@ afterEach(async () => {
 
 async function listen(
   onContactIds: (ids: string[]) => void,
-  over: { maxBodyBytes?: number; coalesceMs?: number } = {},
+  over: { maxBodyBytes?: number; coalesceMs?: number; now?: () => number } = {},
 ) {
   const logs = recordingLogger();
   const handler = createHubspotWebhookHandler({ clientSecret: SECRET, onContactIds, logger: logs, ...over });
@@ -229,6 +230,92 @@ describe('createHubspotWebhookHandler', () => {
     await waitFor('the ids', () => (received.length >= 1 ? true : undefined), 5_000);
     expect(received).toHaveLength(1);
     expect(new Set(received[0])).toEqual(new Set(ids));
+  });
+
+  /** Signed deliveries of property changes, posted at the handler's clock time `at()`. */
+  function sender(url: string, at: () => number) {
+    return async (ids: number[]): Promise<void> => {
+      const body = JSON.stringify(
+        ids.map((objectId) => ({
+          objectId,
+          propertyName: 'lifecyclestage',
+          subscriptionType: 'contact.propertyChange',
+          occurredAt: at(),
+        })),
+      );
+      expect((await post(url, body, v3(body, at(), SECRET, url))).status).toBe(200);
+    };
+  }
+  const range = (from: number, count: number): number[] => Array.from({ length: count }, (_, i) => from + i);
+  const names = (ids: number[]): string[] => ids.map(String);
+
+  it('coalescing: a set cut while deliveries still arrive is whole batch reads; the newest ids wait one more pass at most', async () => {
+    const received: string[][] = [];
+    let t = NOW;
+    // A quiet gap far longer than the test: only the bound (10 × the gap after the first delivery) passes ids on.
+    const gap = 600_000;
+    const { url } = await listen((ids) => void received.push(ids), { coalesceMs: gap, now: () => t });
+    const send = sender(url, () => t);
+    await send(range(1, 60));
+    t = NOW + 10 * gap; // the bound comes while another delivery arrives
+    await send(range(61, 70));
+    await waitFor('the first pass', () => (received.length >= 1 ? true : undefined), 5_000);
+    expect(received[0]).toEqual(names(range(1, READ_BATCH)));
+    // The 30 newest wait; at their own bound they go, whole batch or not, first in their pass.
+    t += 10 * gap;
+    await send(range(131, 5));
+    await waitFor('the second pass', () => (received.length >= 2 ? true : undefined), 5_000);
+    expect(received[1]).toEqual(names(range(101, 35)));
+    expect(received).toHaveLength(2);
+  });
+
+  it('coalescing: after a quiet gap every held id is passed on, whole batch reads or not', async () => {
+    const received: string[][] = [];
+    const t = NOW;
+    const { url } = await listen((ids) => void received.push(ids), { coalesceMs: 20, now: () => t });
+    const send = sender(url, () => t);
+    await send(range(1, 130));
+    await send(range(131, 20));
+    await waitFor('the ids', () => (received.flat().length >= 150 ? true : undefined), 5_000);
+    // One pass, or two if the machine paused between the posts longer than the gap: never cut to 100.
+    expect(received.flat()).toEqual(names(range(1, 150)));
+    expect(received[0]!.length).toBeGreaterThanOrEqual(130);
+  });
+
+  it('coalescing: a delivery still being received keeps the gap from counting as quiet', async () => {
+    const received: string[][] = [];
+    const t = NOW; // the handler's clock stands still: the bound (10 × the gap) is never reached here
+    const { url } = await listen((ids) => void received.push(ids), { coalesceMs: 20, now: () => t });
+    // A second delivery of the burst: its request is open and its body half sent.
+    const body = JSON.stringify(
+      range(101, 40).map((objectId) => ({ objectId, subscriptionType: 'contact.propertyChange', occurredAt: t })),
+    );
+    const slow = http.request(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        ...v3(body, t, SECRET, url),
+      },
+    });
+    const answered = new Promise<number>((resolve, reject) => {
+      slow.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      slow.on('error', reject);
+    });
+    const seen = new Promise((resolve) => server!.once('request', resolve));
+    slow.write(body.slice(0, 100));
+    await seen; // the handler has the request; its body is not complete
+    await sender(url, () => t)(range(1, 60));
+    // Five quiet gaps go by (timers never fire early, so at least that much): the held ids stay held.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(received).toEqual([]);
+    slow.end(body.slice(100));
+    expect(await answered).toBe(200);
+    await waitFor('the ids', () => (received.length >= 1 ? true : undefined), 5_000);
+    expect(received).toEqual([names([...range(1, 60), ...range(101, 40)])]);
   });
 
   it('coalescing: a lone delivery is passed on once the quiet gap has passed', async () => {
