@@ -100,6 +100,59 @@ function keyOf(by: MetricsGroupBy | null | undefined, raw: unknown): string {
   return String(raw);
 }
 
+/** The group key of a pair grouping (runFunnel with by2): both keys, split again by funnelTwoWays. */
+const pairKey = (a: string, b: string): string => JSON.stringify([a, b]);
+
+/** Adds the counts of `g` into `into` (percentile counts too; p50/p90 are left alone). */
+function addCounts(into: FunnelCounts, g: FunnelCounts): void {
+  into.mqls += g.mqls;
+  into.imported += g.imported;
+  into.sals += g.sals;
+  into.rejected += g.rejected;
+  into.pending += g.pending;
+  into.withdrawn += g.withdrawn;
+  into.escalated += g.escalated;
+  into.recycled += g.recycled;
+  into.timeouts += g.timeouts;
+  into.offersEnded += g.offersEnded;
+  into.offersOnTime += g.offersOnTime;
+  for (const [reason, n] of Object.entries(g.rejectedByReason))
+    into.rejectedByReason[reason] = (into.rejectedByReason[reason] ?? 0) + n;
+}
+
+/**
+ * The counts of one cohort grouped two ways from one read (runFunnel with by2): the pair groups summed
+ * by their first key and by their second. Equal to funnel({ by: a, percentiles: false }) and
+ * funnel({ by: b, percentiles: false }).
+ */
+async function funnelTwoWays(
+  db: Db,
+  dialect: SqlDialect,
+  q: MetricsQuery,
+  a: MetricsGroupBy,
+  b: MetricsGroupBy,
+  options: Required<SqlMetricsOptions>,
+): Promise<[FunnelResult, FunnelResult]> {
+  const pairs = await runFunnel(db, dialect, { ...q, percentiles: false }, a, options, b);
+  const split = (side: 0 | 1): FunnelResult => {
+    const groups = new Map<string, FunnelCounts>();
+    for (const { key, ...counts } of pairs.groups) {
+      const k = (JSON.parse(key) as [string, string])[side];
+      let row = groups.get(k);
+      if (!row) {
+        row = emptyCounts();
+        groups.set(k, row);
+      }
+      addCounts(row, counts);
+      row.speedToLead.count += counts.speedToLead.count;
+      row.responseTime.count += counts.responseTime.count;
+    }
+    const sorted = [...groups.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+    return { total: pairs.total, groups: sorted.map(([key, counts]) => ({ key, ...counts })) };
+  };
+  return [split(0), split(1)];
+}
+
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
@@ -242,8 +295,15 @@ async function runFunnel(
   q: MetricsQuery,
   by: MetricsGroupBy | null,
   options: Required<SqlMetricsOptions>,
+  /**
+   * A second grouping: groups are then keyed by pairKey(by key, by2 key) (counts only, see
+   * funnelTwoWays, which splits them into the two reports).
+   */
+  by2: MetricsGroupBy | null = null,
 ): Promise<FunnelResult> {
   const groups = new Map<string, FunnelCounts>();
+  const keyFor = (g: unknown, g2: unknown): string =>
+    by2 === null ? keyOf(by, g) : pairKey(keyOf(by, g), keyOf(by2, g2));
   const at = (key: string): FunnelCounts => {
     let row = groups.get(key);
     if (!row) {
@@ -254,15 +314,20 @@ async function runFunnel(
   };
   // Whole days from the rollups, the partial days at the ends from the rows; a window without a whole
   // day (or a reader without rollups) reads every row.
-  const cube = options.rollups ? cubeFor(q.filter ?? {}, by) : null;
+  const cube =
+    options.rollups && (by2 === null || cubeFor(q.filter ?? {}, by2) === cubeFor(q.filter ?? {}, by))
+      ? cubeFor(q.filter ?? {}, by)
+      : null;
   const plan = cube === null ? null : planWindow(q.since, q.until);
   const exactRanges: Range[] = plan === null ? [[q.since, q.until]] : plan.exact;
-  const wantPercentiles = q.percentiles !== false;
+  const wantPercentiles = q.percentiles !== false && by2 === null;
   // A long window may take its percentiles from the rollup buckets (decided below, once the number of
   // values is known): their bucket columns are read with the counts.
   const mayBucket = wantPercentiles && plan !== null && q.until - q.since > options.exactPercentilesUpTo;
   const hg = groupExpr(by, 'handoff');
   const og = groupExpr(by, 'offer');
+  const hg2 = groupExpr(by2, 'handoff');
+  const og2 = groupExpr(by2, 'offer');
   const recycle = new Set(q.recycleReasons);
   const speedCounts = new Map<string, number>();
   const responseCounts = new Map<string, number>();
@@ -276,22 +341,41 @@ async function runFunnel(
   };
 
   // One query per range: a partial day is a narrow MQL-time range the database finds by index, while an
-  // OR of the first and the last day would have it look at every offer made since the first.
-  for (const range of exactRanges) {
+  // OR of the first and the last day would have it look at every offer made since the first. The
+  // queries of the rows and of the rollups are independent: issued together (Postgres runs them on
+  // several pool connections at once; SQLite runs them one after the other), summed in any order.
+  const rowReads = exactRanges.map((range) => {
     const hWhere = cohortWhere(q, 'handoff', [range]);
     const oWhere = cohortWhere(q, 'offer', [range]);
     // One pass over the cohort rows: counts by group, state and reason.
-    const counts = await sql<Record<string, unknown>>`
-      select ${hg} as g, h.state as state, h.reason_id as reason,
+    const counts = sql<Record<string, unknown>>`
+      select ${hg} as g, ${hg2} as g2, h.state as state, h.reason_id as reason,
         count(*) as n,
         sum(h.imported) as imported,
         sum(case when h.escalated_at is not null then 1 else 0 end) as escalated,
         sum(case when ${SPEED_TO_LEAD_SQL.has} then 1 else 0 end) as timed
       from handoffs h
       where ${hWhere}
-      group by 1, 2, 3`.execute(db);
+      group by 1, 2, 3, 4`.execute(db);
+    const offers = sql<Record<string, unknown>>`
+      select ${og} as g, ${og2} as g2,
+        sum(case when o.state = 'timed_out' then 1 else 0 end) as timeouts,
+        sum(case when o.state in ('accepted', 'rejected', 'timed_out') then 1 else 0 end) as ended,
+        sum(case when o.state in ('accepted', 'rejected') and o.decided_at <= o.due_at then 1 else 0 end) as on_time,
+        sum(case when ${RESPONSE_TIME_SQL.has} then 1 else 0 end) as decided
+      from handoffs h join offers o on o.handoff_id = h.id
+      where ${oWhere} and h.imported = 0
+      group by 1, 2`.execute(db);
+    return Promise.all([counts, offers]);
+  });
+  const rollupRead =
+    plan !== null && cube !== null
+      ? readRollups(db, cube, plan.slices, q.filter ?? {}, by, mayBucket, by2)
+      : Promise.resolve([]);
+  const [rowResults, rollupRows] = await Promise.all([Promise.all(rowReads), rollupRead]);
+  for (const [counts, offers] of rowResults) {
     for (const r of counts.rows) {
-      const key = keyOf(by, r.g);
+      const key = keyFor(r.g, r.g2);
       const row = at(key);
       const n = num(r.n);
       const state = String(r.state);
@@ -309,17 +393,8 @@ async function runFunnel(
         row.pending += n;
       }
     }
-    const offers = await sql<Record<string, unknown>>`
-      select ${og} as g,
-        sum(case when o.state = 'timed_out' then 1 else 0 end) as timeouts,
-        sum(case when o.state in ('accepted', 'rejected', 'timed_out') then 1 else 0 end) as ended,
-        sum(case when o.state in ('accepted', 'rejected') and o.decided_at <= o.due_at then 1 else 0 end) as on_time,
-        sum(case when ${RESPONSE_TIME_SQL.has} then 1 else 0 end) as decided
-      from handoffs h join offers o on o.handoff_id = h.id
-      where ${oWhere} and h.imported = 0
-      group by 1`.execute(db);
     for (const r of offers.rows) {
-      const key = keyOf(by, r.g);
+      const key = keyFor(r.g, r.g2);
       const row = at(key);
       row.timeouts += num(r.timeouts);
       row.offersEnded += num(r.ended);
@@ -328,11 +403,11 @@ async function runFunnel(
     }
   }
 
-  if (plan !== null && cube !== null) {
-    for (const r of await readRollups(db, cube, plan.slices, q.filter ?? {}, by, mayBucket)) {
+  {
+    for (const r of rollupRows) {
       const c = r.counts;
       if (Object.values(c).every((v) => v === 0)) continue; // a group every hand-off has left
-      const key = keyOf(by, r.g);
+      const key = keyFor(r.g, r.g2);
       const row = at(key);
       if (r.side === 'h') {
         row.mqls += c.mqls;
@@ -413,21 +488,7 @@ async function runFunnel(
   const sorted = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (by === null) return { total: groups.get('all') ?? total, groups: [] };
   // Counts add up across groups (every hand-off and every offer is in exactly one group).
-  for (const [, g] of sorted) {
-    total.mqls += g.mqls;
-    total.imported += g.imported;
-    total.sals += g.sals;
-    total.rejected += g.rejected;
-    total.pending += g.pending;
-    total.withdrawn += g.withdrawn;
-    total.escalated += g.escalated;
-    total.recycled += g.recycled;
-    total.timeouts += g.timeouts;
-    total.offersEnded += g.offersEnded;
-    total.offersOnTime += g.offersOnTime;
-    for (const [reason, n] of Object.entries(g.rejectedByReason))
-      total.rejectedByReason[reason] = (total.rejectedByReason[reason] ?? 0) + n;
-  }
+  for (const [, g] of sorted) addCounts(total, g);
   return { total, groups: sorted.map(([key, counts]) => ({ key, ...counts })) };
 }
 
@@ -440,6 +501,10 @@ export function createSqlMetricsReader(db: Db, dialect: SqlDialect, options: Sql
   return {
     funnel(q: MetricsQuery): Promise<FunnelResult> {
       return runFunnel(db, dialect, q, q.by ?? null, opts);
+    },
+
+    funnelTwoWays(q: MetricsQuery, a: MetricsGroupBy, b: MetricsGroupBy): Promise<[FunnelResult, FunnelResult]> {
+      return funnelTwoWays(db, dialect, q, a, b, opts);
     },
 
     async backlog(now: Millis): Promise<BacklogSnapshot> {
