@@ -340,6 +340,32 @@ async function runFunnel(
     if (recycle.has(reasonId)) row.recycled += n;
   };
 
+  // speedToLeadMs of src/domain/metrics.ts, in SQL: live accepted hand-offs, MQL time → decision time.
+  const speedOf = (ranges: readonly Range[]) => ({
+    g: hg,
+    v: SPEED_TO_LEAD_SQL.value,
+    from: 'handoffs' as const,
+    where: sql`${cohortWhere(q, 'handoff', ranges)} and ${SPEED_TO_LEAD_SQL.has}`,
+  });
+  const responseOf = (ranges: readonly Range[]) => ({
+    g: og,
+    v: RESPONSE_TIME_SQL.value,
+    from: 'offers' as const,
+    where: sql`${cohortWhere(q, 'offer', ranges)} and h.imported = 0 and ${RESPONSE_TIME_SQL.has}`,
+  });
+  // Exact percentiles of the whole window on Postgres (percentile_disc needs no counts): when they
+  // cannot come from buckets, issued together with the counts instead of after them.
+  const whole: Range[] = [[q.since, q.until]];
+  const earlyPicks =
+    wantPercentiles && !mayBucket && dialect === 'postgres'
+      ? Promise.all([
+          percentiles(db, dialect, by, speedOf(whole), new Map()),
+          percentiles(db, dialect, by, responseOf(whole), new Map()),
+        ])
+      : null;
+  // Read later (or never, when the cohort is empty): a failure is thrown there, not reported as unhandled.
+  earlyPicks?.catch(() => undefined);
+
   // One query per range: a partial day is a narrow MQL-time range the database finds by index, while an
   // OR of the first and the last day would have it look at every offer made since the first. The
   // queries of the rows and of the rollups are independent: issued together (Postgres runs them on
@@ -432,19 +458,6 @@ async function runFunnel(
   const values = [...speedCounts.values(), ...responseCounts.values()].reduce((a, b) => a + b, 0);
   const bucketed = mayBucket && values > options.exactPercentilesUpToValues;
 
-  // speedToLeadMs of src/domain/metrics.ts, in SQL: live accepted hand-offs, MQL time → decision time.
-  const speedOf = (ranges: readonly Range[]) => ({
-    g: hg,
-    v: SPEED_TO_LEAD_SQL.value,
-    from: 'handoffs' as const,
-    where: sql`${cohortWhere(q, 'handoff', ranges)} and ${SPEED_TO_LEAD_SQL.has}`,
-  });
-  const responseOf = (ranges: readonly Range[]) => ({
-    g: og,
-    v: RESPONSE_TIME_SQL.value,
-    from: 'offers' as const,
-    where: sql`${cohortWhere(q, 'offer', ranges)} and h.imported = 0 and ${RESPONSE_TIME_SQL.has}`,
-  });
   let speed: Picks;
   let response: Picks;
   if (!wantPercentiles) {
@@ -471,8 +484,9 @@ async function runFunnel(
     }
     speed = bucketPicks(speedBuckets, by);
     response = bucketPicks(responseBuckets, by);
+  } else if (earlyPicks !== null) {
+    [speed, response] = await earlyPicks;
   } else {
-    const whole: Range[] = [[q.since, q.until]];
     speed = await percentiles(db, dialect, by, speedOf(whole), speedCounts);
     response = await percentiles(db, dialect, by, responseOf(whole), responseCounts);
   }
