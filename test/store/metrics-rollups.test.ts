@@ -118,6 +118,33 @@ function suite(name: string, open: () => Promise<TestStore>, skip = false): void
       expect(compared).toBe(3 * 7 * FILTERS.length);
     });
 
+    it('reads two groupings at once (funnelTwoWays) with the figures of two count-only funnel calls', async () => {
+      let compared = 0;
+      for (const reader of [
+        createSqlMetricsReader(t.store.db, t.store.dialect),
+        createSqlMetricsReader(t.store.db, t.store.dialect, { rollups: false }),
+      ]) {
+        for (const [wname, w] of Object.entries(WINDOWS)) {
+          for (const [a, b] of [
+            ['source', 'campaign'],
+            ['rep', 'source'],
+            ['week', 'team'],
+          ] as const) {
+            for (const filter of FILTERS) {
+              const q = { ...w, filter, recycleReasons: RECYCLE };
+              const two = await reader.funnelTwoWays!(q, a, b);
+              const label = `${wname} by ${a} and ${b} ${JSON.stringify(filter)}`;
+              expect(two[0], label).toEqual(await reader.funnel({ ...q, by: a, percentiles: false }));
+              expect(two[1], label).toEqual(await reader.funnel({ ...q, by: b, percentiles: false }));
+              if (two[0].total.mqls > 0) compared += 1;
+            }
+          }
+        }
+      }
+      // Most combinations hold hand-offs of the golden set (a comparison of empty results proves little).
+      expect(compared).toBeGreaterThan(2 * 3 * 3 * 3);
+    });
+
     it('keeps short windows exact: the default reader reads golden percentiles to the millisecond', async () => {
       const reader = createSqlMetricsReader(t.store.db, t.store.dialect);
       const exact = createSqlMetricsReader(t.store.db, t.store.dialect, { rollups: false });
