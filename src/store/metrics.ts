@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import type { Kysely, RawBuilder } from 'kysely';
 import { OPEN_STATES, isFinal, isOpen, type OpenState } from '../domain/handoff-machine.js';
 import { HANDOFF_STATES } from '../domain/model.js';
-import { DAY, FIRST_MONDAY, WEEK, percentileRank } from '../domain/metrics.js';
+import { DAY, FIRST_MONDAY, WEEK, nearestRank, percentileRank } from '../domain/metrics.js';
 import type { HandoffState, Millis, OfferState } from '../domain/model.js';
 import { NO_GROUP } from '../ports/metrics.js';
 import type {
@@ -278,6 +278,23 @@ function bucketPicks(buckets: Map<string, number[]>, by: MetricsGroupBy | null):
   return picks;
 }
 
+/** Nearest-rank p50/p90 of the values per group, and of all of them under TOTAL (with a grouping). */
+function valuePicks(values: Map<string, number[]>, by: MetricsGroupBy | null): Picks {
+  const picks: Picks = new Map();
+  const pick = (sorted: number[]): Percentiles => ({
+    count: sorted.length,
+    p50: nearestRank(sorted, 50),
+    p90: nearestRank(sorted, 90),
+  });
+  const all: number[] = [];
+  for (const [k, list] of values) {
+    picks.set(k, pick(list.sort((a, b) => a - b)));
+    if (by !== null) for (const v of list) all.push(v);
+  }
+  if (by !== null && all.length > 0) picks.set(TOTAL, pick(all.sort((a, b) => a - b)));
+  return picks;
+}
+
 function countPicks(counts: Map<string, number>, by: MetricsGroupBy | null): Picks {
   const picks: Picks = new Map();
   let n = 0;
@@ -370,6 +387,21 @@ async function runFunnel(
   // OR of the first and the last day would have it look at every offer made since the first. The
   // queries of the rows and of the rollups are independent: issued together (Postgres runs them on
   // several pool connections at once; SQLite runs them one after the other), summed in any order.
+  // SQLite, a window read from the rows alone with exact percentiles: the values come with the counts
+  // (one pass over the cohort's hand-offs and one over its offers instead of two each), then are picked
+  // by nearest rank here, as the sorted walk of percentiles() would.
+  const valuesInline = wantPercentiles && plan === null && dialect === 'sqlite';
+  const speedValues = new Map<string, number[]>();
+  const responseValues = new Map<string, number[]>();
+  const addValues = (m: Map<string, number[]>, key: string, list: unknown) => {
+    if (typeof list !== 'string' || list === '') return;
+    let into = m.get(key);
+    if (!into) {
+      into = [];
+      m.set(key, into);
+    }
+    for (const v of list.split(',')) into.push(Number(v));
+  };
   const rowReads = exactRanges.map((range) => {
     const hWhere = cohortWhere(q, 'handoff', [range]);
     const oWhere = cohortWhere(q, 'offer', [range]);
@@ -379,7 +411,11 @@ async function runFunnel(
         count(*) as n,
         sum(h.imported) as imported,
         sum(case when h.escalated_at is not null then 1 else 0 end) as escalated,
-        sum(case when ${SPEED_TO_LEAD_SQL.has} then 1 else 0 end) as timed
+        sum(case when ${SPEED_TO_LEAD_SQL.has} then 1 else 0 end) as timed${
+          valuesInline
+            ? sql`, group_concat(case when ${SPEED_TO_LEAD_SQL.has} then ${SPEED_TO_LEAD_SQL.value} end) as vals`
+            : sql``
+        }
       from handoffs h
       where ${hWhere}
       group by 1, 2, 3, 4`.execute(db);
@@ -388,7 +424,11 @@ async function runFunnel(
         sum(case when o.state = 'timed_out' then 1 else 0 end) as timeouts,
         sum(case when o.state in ('accepted', 'rejected', 'timed_out') then 1 else 0 end) as ended,
         sum(case when o.state in ('accepted', 'rejected') and o.decided_at <= o.due_at then 1 else 0 end) as on_time,
-        sum(case when ${RESPONSE_TIME_SQL.has} then 1 else 0 end) as decided
+        sum(case when ${RESPONSE_TIME_SQL.has} then 1 else 0 end) as decided${
+          valuesInline
+            ? sql`, group_concat(case when ${RESPONSE_TIME_SQL.has} then ${RESPONSE_TIME_SQL.value} end) as vals`
+            : sql``
+        }
       from handoffs h join offers o on o.handoff_id = h.id
       where ${oWhere} and h.imported = 0
       group by 1, 2`.execute(db);
@@ -411,6 +451,7 @@ async function runFunnel(
       if (state === 'accepted') {
         row.sals += n;
         addCount(speedCounts, key, num(r.timed));
+        if (valuesInline) addValues(speedValues, key, r.vals);
       } else if (state === 'rejected') {
         addRejected(row, r.reason === null || r.reason === undefined ? NO_GROUP : String(r.reason), n);
       } else if (state === 'withdrawn') {
@@ -426,6 +467,7 @@ async function runFunnel(
       row.offersEnded += num(r.ended);
       row.offersOnTime += num(r.on_time);
       addCount(responseCounts, key, num(r.decided));
+      if (valuesInline) addValues(responseValues, key, r.vals);
     }
   }
 
@@ -484,6 +526,9 @@ async function runFunnel(
     }
     speed = bucketPicks(speedBuckets, by);
     response = bucketPicks(responseBuckets, by);
+  } else if (valuesInline) {
+    speed = valuePicks(speedValues, by);
+    response = valuePicks(responseValues, by);
   } else if (earlyPicks !== null) {
     [speed, response] = await earlyPicks;
   } else {
