@@ -11,7 +11,7 @@ import { localDate } from '../domain/sla-clock.js';
 import type { BacklogSnapshot, MetricsFilter, MetricsReader } from '../ports/metrics.js';
 import type { AlertRow, RepStatus, Store } from '../ports/store.js';
 import { matchesFilter, narrowsRows } from './export-handoffs.js';
-import { computeStats, type StatsNumbers, type StatsReport } from './stats.js';
+import { computeStats, computeStatsTwoWays, type StatsNumbers, type StatsReport } from './stats.js';
 
 export type DashboardStore = Pick<
   Store,
@@ -148,23 +148,29 @@ function groupKeys(report: StatsReport): string[] {
     .sort((a, b) => a.localeCompare(b));
 }
 
-/** The latest start t in [since, until) with at most `limit` MQLs in [t, until) (to the minute). */
+/**
+ * `since` when [since, until) holds at most `limit` MQLs; else the latest start t in [since, until)
+ * with at most `limit` MQLs in [t, until) (to the minute).
+ */
 export async function latestStartWithin(
   metrics: MetricsReader,
   since: Millis,
   until: Millis,
   limit: number,
 ): Promise<Millis> {
-  // Gallop back from `until` (an hour, two, four…) so that every count covers about `limit` MQLs at
-  // most twice over, never the whole window; then bisect between the last two steps.
+  // Gallop back from `until` (an hour, two, four…, the last step clamped to `since`) so that every
+  // count covers about `limit` MQLs at most twice over, never a long window's million; then bisect
+  // between the last two steps.
   let hi = until; // at most `limit` from here
   let lo = since; // more than `limit` MQLs from here
-  for (let step = 3_600_000; until - step > since; step *= 2) {
-    if ((await metrics.countMqls(until - step, until)) > limit) {
-      lo = until - step;
+  for (let step = 3_600_000; ; step *= 2) {
+    const from = Math.max(since, until - step);
+    if ((await metrics.countMqls(from, until)) > limit) {
+      lo = from;
       break;
     }
-    hi = until - step;
+    if (from === since) return since;
+    hi = from;
   }
   while (hi - lo > 60_000) {
     const mid = lo + Math.floor((hi - lo) / 2);
@@ -214,26 +220,29 @@ export async function readDashboard(deps: DashboardDeps, query: DashboardQuery):
 
   // The by-rep report's total is the cohort's total (every hand-off and offer is in exactly one
   // group), so it also serves the headline: one query fewer.
-  const [byRep, weekly, bySource, byCampaign, backlog, open, alerts, statuses, openOffers, inWindow] =
+  const [byRep, weekly, [bySource, byCampaign], backlog, open, alerts, statuses, openOffers, rowsSince] =
     await Promise.all([
       stats({ since, by: 'rep', filter }),
       // The weekly series and the breakdowns show counts only: no percentiles to compute.
       stats({ since: weeksSince, by: 'week', filter, percentiles: false }),
-      stats({ since, by: 'source', filter: optionFilter, percentiles: false }),
-      stats({ since, by: 'campaign', filter: optionFilter, percentiles: false }),
+      // Both breakdowns from one read of the source × campaign numbers.
+      computeStatsTwoWays(
+        metrics,
+        { since, until, filter: optionFilter, reasons: settings.rejectionReasons },
+        'source',
+        'campaign',
+      ),
       metrics.backlog(now),
       store.listOpenHandoffs(filtered ? BACKLOG_SCAN : BACKLOG_SHOWN),
       store.listAlerts('firing'),
       store.getRepStatuses(),
       store.countOpenOffersByRep(),
-      metrics.countMqls(since, until),
+      // Rows of the window: the speed-to-lead distribution and the escalations. A window with more
+      // MQLs than the scan limit is read from the latest start that keeps it under the limit (found by
+      // galloping back and bisecting on MQL counts), so both stay about the most recent hand-offs.
+      latestStartWithin(metrics, since, until, query.rowScanLimit ?? ROW_SCAN_LIMIT),
     ]);
 
-  // Rows of the window: the speed-to-lead distribution and the escalations. A window with more MQLs
-  // than the scan limit is read from the latest start that keeps it under the limit (found by
-  // bisecting on MQL counts), so both stay about the most recent hand-offs.
-  const scanLimit = query.rowScanLimit ?? ROW_SCAN_LIMIT;
-  const rowsSince = inWindow > scanLimit ? await latestStartWithin(metrics, since, until, scanLimit) : since;
   // The hand-off rows alone (speedToLeadMs needs nothing else); leads are read only for the
   // escalations shown.
   const speeds: number[] = [];

@@ -3,7 +3,14 @@
 // definitions. `handoff stats` prints the report as stable JSON or a terminal table.
 import { percentOf } from '../domain/metrics.js';
 import type { Millis, RejectionReason } from '../domain/model.js';
-import type { FunnelCounts, MetricsFilter, MetricsGroupBy, MetricsReader, Percentiles } from '../ports/metrics.js';
+import type {
+  FunnelCounts,
+  FunnelResult,
+  MetricsFilter,
+  MetricsGroupBy,
+  MetricsReader,
+  Percentiles,
+} from '../ports/metrics.js';
 
 export interface StatsOptions {
   since: Millis;
@@ -112,6 +119,45 @@ export async function computeStats(reader: MetricsReader, options: StatsOptions)
     recycleReasons: recycleReasons(options.reasons),
     ...(options.percentiles === false ? { percentiles: false } : {}),
   });
+  return statsReport(options, by, filter, result);
+}
+
+/**
+ * Two count-only reports of one window (percentiles: false), grouped by `a` and by `b`: one read where
+ * the reader has funnelTwoWays, else computeStats twice. The same figures either way.
+ */
+export async function computeStatsTwoWays(
+  reader: MetricsReader,
+  options: Omit<StatsOptions, 'by' | 'percentiles'>,
+  a: MetricsGroupBy,
+  b: MetricsGroupBy,
+): Promise<[StatsReport, StatsReport]> {
+  if (reader.funnelTwoWays === undefined)
+    return Promise.all([
+      computeStats(reader, { ...options, by: a, percentiles: false }),
+      computeStats(reader, { ...options, by: b, percentiles: false }),
+    ]);
+  const filter = options.filter ?? {};
+  const [ra, rb] = await reader.funnelTwoWays(
+    {
+      since: options.since,
+      until: options.until,
+      filter,
+      recycleReasons: recycleReasons(options.reasons),
+      percentiles: false,
+    },
+    a,
+    b,
+  );
+  return [statsReport(options, a, filter, ra), statsReport(options, b, filter, rb)];
+}
+
+function statsReport(
+  options: Pick<StatsOptions, 'since' | 'until' | 'reasons'>,
+  by: MetricsGroupBy | null,
+  filter: MetricsFilter,
+  result: FunnelResult,
+): StatsReport {
   return {
     since: new Date(options.since).toISOString(),
     until: new Date(options.until).toISOString(),

@@ -144,6 +144,12 @@ export interface ExportRow {
 
 export interface MetricsReader {
   funnel(query: MetricsQuery): Promise<FunnelResult>;
+  /**
+   * Optional: the counts of one cohort grouped by `a` and by `b` from one read, equal to
+   * funnel({ ...query, by: a, percentiles: false }) and funnel({ ...query, by: b, percentiles: false })
+   * (query.by and query.percentiles are ignored). Readers without it get the two funnel calls.
+   */
+  funnelTwoWays?(query: MetricsQuery, a: MetricsGroupBy, b: MetricsGroupBy): Promise<[FunnelResult, FunnelResult]>;
   /** Open hand-offs at `now`. */
   backlog(now: Millis): Promise<BacklogSnapshot>;
   /** MQLs (live and imported) with MQL time in [since, until). */

@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import type { Kysely, RawBuilder } from 'kysely';
 import { OPEN_STATES, isFinal, isOpen, type OpenState } from '../domain/handoff-machine.js';
 import { HANDOFF_STATES } from '../domain/model.js';
-import { DAY, FIRST_MONDAY, WEEK, percentileRank } from '../domain/metrics.js';
+import { DAY, FIRST_MONDAY, WEEK, nearestRank, percentileRank } from '../domain/metrics.js';
 import type { HandoffState, Millis, OfferState } from '../domain/model.js';
 import { NO_GROUP } from '../ports/metrics.js';
 import type {
@@ -98,6 +98,59 @@ function keyOf(by: MetricsGroupBy | null | undefined, raw: unknown): string {
   if (raw === null || raw === undefined || raw === '') return NO_GROUP;
   if (by === 'week') return new Date(Number(raw)).toISOString().slice(0, 10);
   return String(raw);
+}
+
+/** The group key of a pair grouping (runFunnel with by2): both keys, split again by funnelTwoWays. */
+const pairKey = (a: string, b: string): string => JSON.stringify([a, b]);
+
+/** Adds the counts of `g` into `into` (percentile counts too; p50/p90 are left alone). */
+function addCounts(into: FunnelCounts, g: FunnelCounts): void {
+  into.mqls += g.mqls;
+  into.imported += g.imported;
+  into.sals += g.sals;
+  into.rejected += g.rejected;
+  into.pending += g.pending;
+  into.withdrawn += g.withdrawn;
+  into.escalated += g.escalated;
+  into.recycled += g.recycled;
+  into.timeouts += g.timeouts;
+  into.offersEnded += g.offersEnded;
+  into.offersOnTime += g.offersOnTime;
+  for (const [reason, n] of Object.entries(g.rejectedByReason))
+    into.rejectedByReason[reason] = (into.rejectedByReason[reason] ?? 0) + n;
+}
+
+/**
+ * The counts of one cohort grouped two ways from one read (runFunnel with by2): the pair groups summed
+ * by their first key and by their second. Equal to funnel({ by: a, percentiles: false }) and
+ * funnel({ by: b, percentiles: false }).
+ */
+async function funnelTwoWays(
+  db: Db,
+  dialect: SqlDialect,
+  q: MetricsQuery,
+  a: MetricsGroupBy,
+  b: MetricsGroupBy,
+  options: Required<SqlMetricsOptions>,
+): Promise<[FunnelResult, FunnelResult]> {
+  const pairs = await runFunnel(db, dialect, { ...q, percentiles: false }, a, options, b);
+  const split = (side: 0 | 1): FunnelResult => {
+    const groups = new Map<string, FunnelCounts>();
+    for (const { key, ...counts } of pairs.groups) {
+      const k = (JSON.parse(key) as [string, string])[side];
+      let row = groups.get(k);
+      if (!row) {
+        row = emptyCounts();
+        groups.set(k, row);
+      }
+      addCounts(row, counts);
+      row.speedToLead.count += counts.speedToLead.count;
+      row.responseTime.count += counts.responseTime.count;
+    }
+    const sorted = [...groups.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+    return { total: pairs.total, groups: sorted.map(([key, counts]) => ({ key, ...counts })) };
+  };
+  return [split(0), split(1)];
 }
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
@@ -225,6 +278,23 @@ function bucketPicks(buckets: Map<string, number[]>, by: MetricsGroupBy | null):
   return picks;
 }
 
+/** Nearest-rank p50/p90 of the values per group, and of all of them under TOTAL (with a grouping). */
+function valuePicks(values: Map<string, number[]>, by: MetricsGroupBy | null): Picks {
+  const picks: Picks = new Map();
+  const pick = (sorted: number[]): Percentiles => ({
+    count: sorted.length,
+    p50: nearestRank(sorted, 50),
+    p90: nearestRank(sorted, 90),
+  });
+  const all: number[] = [];
+  for (const [k, list] of values) {
+    picks.set(k, pick(list.sort((a, b) => a - b)));
+    if (by !== null) for (const v of list) all.push(v);
+  }
+  if (by !== null && all.length > 0) picks.set(TOTAL, pick(all.sort((a, b) => a - b)));
+  return picks;
+}
+
 function countPicks(counts: Map<string, number>, by: MetricsGroupBy | null): Picks {
   const picks: Picks = new Map();
   let n = 0;
@@ -242,8 +312,15 @@ async function runFunnel(
   q: MetricsQuery,
   by: MetricsGroupBy | null,
   options: Required<SqlMetricsOptions>,
+  /**
+   * A second grouping: groups are then keyed by pairKey(by key, by2 key) (counts only, see
+   * funnelTwoWays, which splits them into the two reports).
+   */
+  by2: MetricsGroupBy | null = null,
 ): Promise<FunnelResult> {
   const groups = new Map<string, FunnelCounts>();
+  const keyFor = (g: unknown, g2: unknown): string =>
+    by2 === null ? keyOf(by, g) : pairKey(keyOf(by, g), keyOf(by2, g2));
   const at = (key: string): FunnelCounts => {
     let row = groups.get(key);
     if (!row) {
@@ -254,15 +331,20 @@ async function runFunnel(
   };
   // Whole days from the rollups, the partial days at the ends from the rows; a window without a whole
   // day (or a reader without rollups) reads every row.
-  const cube = options.rollups ? cubeFor(q.filter ?? {}, by) : null;
+  const cube =
+    options.rollups && (by2 === null || cubeFor(q.filter ?? {}, by2) === cubeFor(q.filter ?? {}, by))
+      ? cubeFor(q.filter ?? {}, by)
+      : null;
   const plan = cube === null ? null : planWindow(q.since, q.until);
   const exactRanges: Range[] = plan === null ? [[q.since, q.until]] : plan.exact;
-  const wantPercentiles = q.percentiles !== false;
+  const wantPercentiles = q.percentiles !== false && by2 === null;
   // A long window may take its percentiles from the rollup buckets (decided below, once the number of
   // values is known): their bucket columns are read with the counts.
   const mayBucket = wantPercentiles && plan !== null && q.until - q.since > options.exactPercentilesUpTo;
   const hg = groupExpr(by, 'handoff');
   const og = groupExpr(by, 'offer');
+  const hg2 = groupExpr(by2, 'handoff');
+  const og2 = groupExpr(by2, 'offer');
   const recycle = new Set(q.recycleReasons);
   const speedCounts = new Map<string, number>();
   const responseCounts = new Map<string, number>();
@@ -275,23 +357,91 @@ async function runFunnel(
     if (recycle.has(reasonId)) row.recycled += n;
   };
 
+  // speedToLeadMs of src/domain/metrics.ts, in SQL: live accepted hand-offs, MQL time → decision time.
+  const speedOf = (ranges: readonly Range[]) => ({
+    g: hg,
+    v: SPEED_TO_LEAD_SQL.value,
+    from: 'handoffs' as const,
+    where: sql`${cohortWhere(q, 'handoff', ranges)} and ${SPEED_TO_LEAD_SQL.has}`,
+  });
+  const responseOf = (ranges: readonly Range[]) => ({
+    g: og,
+    v: RESPONSE_TIME_SQL.value,
+    from: 'offers' as const,
+    where: sql`${cohortWhere(q, 'offer', ranges)} and h.imported = 0 and ${RESPONSE_TIME_SQL.has}`,
+  });
+  // Exact percentiles of the whole window on Postgres (percentile_disc needs no counts): when they
+  // cannot come from buckets, issued together with the counts instead of after them.
+  const whole: Range[] = [[q.since, q.until]];
+  const earlyPicks =
+    wantPercentiles && !mayBucket && dialect === 'postgres'
+      ? Promise.all([
+          percentiles(db, dialect, by, speedOf(whole), new Map()),
+          percentiles(db, dialect, by, responseOf(whole), new Map()),
+        ])
+      : null;
+  // Read later (or never, when the cohort is empty): a failure is thrown there, not reported as unhandled.
+  earlyPicks?.catch(() => undefined);
+
   // One query per range: a partial day is a narrow MQL-time range the database finds by index, while an
-  // OR of the first and the last day would have it look at every offer made since the first.
-  for (const range of exactRanges) {
+  // OR of the first and the last day would have it look at every offer made since the first. The
+  // queries of the rows and of the rollups are independent: issued together (Postgres runs them on
+  // several pool connections at once; SQLite runs them one after the other), summed in any order.
+  // SQLite, a window read from the rows alone with exact percentiles: the values come with the counts
+  // (one pass over the cohort's hand-offs and one over its offers instead of two each), then are picked
+  // by nearest rank here, as the sorted walk of percentiles() would.
+  const valuesInline = wantPercentiles && plan === null && dialect === 'sqlite';
+  const speedValues = new Map<string, number[]>();
+  const responseValues = new Map<string, number[]>();
+  const addValues = (m: Map<string, number[]>, key: string, list: unknown) => {
+    if (typeof list !== 'string' || list === '') return;
+    let into = m.get(key);
+    if (!into) {
+      into = [];
+      m.set(key, into);
+    }
+    for (const v of list.split(',')) into.push(Number(v));
+  };
+  const rowReads = exactRanges.map((range) => {
     const hWhere = cohortWhere(q, 'handoff', [range]);
     const oWhere = cohortWhere(q, 'offer', [range]);
     // One pass over the cohort rows: counts by group, state and reason.
-    const counts = await sql<Record<string, unknown>>`
-      select ${hg} as g, h.state as state, h.reason_id as reason,
+    const counts = sql<Record<string, unknown>>`
+      select ${hg} as g, ${hg2} as g2, h.state as state, h.reason_id as reason,
         count(*) as n,
         sum(h.imported) as imported,
         sum(case when h.escalated_at is not null then 1 else 0 end) as escalated,
-        sum(case when ${SPEED_TO_LEAD_SQL.has} then 1 else 0 end) as timed
+        sum(case when ${SPEED_TO_LEAD_SQL.has} then 1 else 0 end) as timed${
+          valuesInline
+            ? sql`, group_concat(case when ${SPEED_TO_LEAD_SQL.has} then ${SPEED_TO_LEAD_SQL.value} end) as vals`
+            : sql``
+        }
       from handoffs h
       where ${hWhere}
-      group by 1, 2, 3`.execute(db);
+      group by 1, 2, 3, 4`.execute(db);
+    const offers = sql<Record<string, unknown>>`
+      select ${og} as g, ${og2} as g2,
+        sum(case when o.state = 'timed_out' then 1 else 0 end) as timeouts,
+        sum(case when o.state in ('accepted', 'rejected', 'timed_out') then 1 else 0 end) as ended,
+        sum(case when o.state in ('accepted', 'rejected') and o.decided_at <= o.due_at then 1 else 0 end) as on_time,
+        sum(case when ${RESPONSE_TIME_SQL.has} then 1 else 0 end) as decided${
+          valuesInline
+            ? sql`, group_concat(case when ${RESPONSE_TIME_SQL.has} then ${RESPONSE_TIME_SQL.value} end) as vals`
+            : sql``
+        }
+      from handoffs h join offers o on o.handoff_id = h.id
+      where ${oWhere} and h.imported = 0
+      group by 1, 2`.execute(db);
+    return Promise.all([counts, offers]);
+  });
+  const rollupRead =
+    plan !== null && cube !== null
+      ? readRollups(db, cube, plan.slices, q.filter ?? {}, by, mayBucket, by2)
+      : Promise.resolve([]);
+  const [rowResults, rollupRows] = await Promise.all([Promise.all(rowReads), rollupRead]);
+  for (const [counts, offers] of rowResults) {
     for (const r of counts.rows) {
-      const key = keyOf(by, r.g);
+      const key = keyFor(r.g, r.g2);
       const row = at(key);
       const n = num(r.n);
       const state = String(r.state);
@@ -301,6 +451,7 @@ async function runFunnel(
       if (state === 'accepted') {
         row.sals += n;
         addCount(speedCounts, key, num(r.timed));
+        if (valuesInline) addValues(speedValues, key, r.vals);
       } else if (state === 'rejected') {
         addRejected(row, r.reason === null || r.reason === undefined ? NO_GROUP : String(r.reason), n);
       } else if (state === 'withdrawn') {
@@ -309,30 +460,22 @@ async function runFunnel(
         row.pending += n;
       }
     }
-    const offers = await sql<Record<string, unknown>>`
-      select ${og} as g,
-        sum(case when o.state = 'timed_out' then 1 else 0 end) as timeouts,
-        sum(case when o.state in ('accepted', 'rejected', 'timed_out') then 1 else 0 end) as ended,
-        sum(case when o.state in ('accepted', 'rejected') and o.decided_at <= o.due_at then 1 else 0 end) as on_time,
-        sum(case when ${RESPONSE_TIME_SQL.has} then 1 else 0 end) as decided
-      from handoffs h join offers o on o.handoff_id = h.id
-      where ${oWhere} and h.imported = 0
-      group by 1`.execute(db);
     for (const r of offers.rows) {
-      const key = keyOf(by, r.g);
+      const key = keyFor(r.g, r.g2);
       const row = at(key);
       row.timeouts += num(r.timeouts);
       row.offersEnded += num(r.ended);
       row.offersOnTime += num(r.on_time);
       addCount(responseCounts, key, num(r.decided));
+      if (valuesInline) addValues(responseValues, key, r.vals);
     }
   }
 
-  if (plan !== null && cube !== null) {
-    for (const r of await readRollups(db, cube, plan.slices, q.filter ?? {}, by, mayBucket)) {
+  {
+    for (const r of rollupRows) {
       const c = r.counts;
       if (Object.values(c).every((v) => v === 0)) continue; // a group every hand-off has left
-      const key = keyOf(by, r.g);
+      const key = keyFor(r.g, r.g2);
       const row = at(key);
       if (r.side === 'h') {
         row.mqls += c.mqls;
@@ -357,19 +500,6 @@ async function runFunnel(
   const values = [...speedCounts.values(), ...responseCounts.values()].reduce((a, b) => a + b, 0);
   const bucketed = mayBucket && values > options.exactPercentilesUpToValues;
 
-  // speedToLeadMs of src/domain/metrics.ts, in SQL: live accepted hand-offs, MQL time → decision time.
-  const speedOf = (ranges: readonly Range[]) => ({
-    g: hg,
-    v: SPEED_TO_LEAD_SQL.value,
-    from: 'handoffs' as const,
-    where: sql`${cohortWhere(q, 'handoff', ranges)} and ${SPEED_TO_LEAD_SQL.has}`,
-  });
-  const responseOf = (ranges: readonly Range[]) => ({
-    g: og,
-    v: RESPONSE_TIME_SQL.value,
-    from: 'offers' as const,
-    where: sql`${cohortWhere(q, 'offer', ranges)} and h.imported = 0 and ${RESPONSE_TIME_SQL.has}`,
-  });
   let speed: Picks;
   let response: Picks;
   if (!wantPercentiles) {
@@ -396,8 +526,12 @@ async function runFunnel(
     }
     speed = bucketPicks(speedBuckets, by);
     response = bucketPicks(responseBuckets, by);
+  } else if (valuesInline) {
+    speed = valuePicks(speedValues, by);
+    response = valuePicks(responseValues, by);
+  } else if (earlyPicks !== null) {
+    [speed, response] = await earlyPicks;
   } else {
-    const whole: Range[] = [[q.since, q.until]];
     speed = await percentiles(db, dialect, by, speedOf(whole), speedCounts);
     response = await percentiles(db, dialect, by, responseOf(whole), responseCounts);
   }
@@ -413,21 +547,7 @@ async function runFunnel(
   const sorted = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (by === null) return { total: groups.get('all') ?? total, groups: [] };
   // Counts add up across groups (every hand-off and every offer is in exactly one group).
-  for (const [, g] of sorted) {
-    total.mqls += g.mqls;
-    total.imported += g.imported;
-    total.sals += g.sals;
-    total.rejected += g.rejected;
-    total.pending += g.pending;
-    total.withdrawn += g.withdrawn;
-    total.escalated += g.escalated;
-    total.recycled += g.recycled;
-    total.timeouts += g.timeouts;
-    total.offersEnded += g.offersEnded;
-    total.offersOnTime += g.offersOnTime;
-    for (const [reason, n] of Object.entries(g.rejectedByReason))
-      total.rejectedByReason[reason] = (total.rejectedByReason[reason] ?? 0) + n;
-  }
+  for (const [, g] of sorted) addCounts(total, g);
   return { total, groups: sorted.map(([key, counts]) => ({ key, ...counts })) };
 }
 
@@ -440,6 +560,10 @@ export function createSqlMetricsReader(db: Db, dialect: SqlDialect, options: Sql
   return {
     funnel(q: MetricsQuery): Promise<FunnelResult> {
       return runFunnel(db, dialect, q, q.by ?? null, opts);
+    },
+
+    funnelTwoWays(q: MetricsQuery, a: MetricsGroupBy, b: MetricsGroupBy): Promise<[FunnelResult, FunnelResult]> {
+      return funnelTwoWays(db, dialect, q, a, b, opts);
     },
 
     async backlog(now: Millis): Promise<BacklogSnapshot> {

@@ -502,6 +502,8 @@ export interface RollupGroupRow {
   side: Side;
   /** Raw group value (keyOf of the reader turns it into a key). */
   g: unknown;
+  /** Raw value of the second group column ('all' without one). */
+  g2: unknown;
   reason: string;
   counts: Counts;
   /** Empty when buckets were not asked for. */
@@ -516,21 +518,30 @@ export async function readRollups(
   filter: MetricsFilter,
   by: MetricsGroupBy | null,
   withBuckets: boolean,
+  /** A second group column (g2 of the rows). */
+  by2: MetricsGroupBy | null = null,
 ): Promise<RollupGroupRow[]> {
   const g = rollupGroup(by);
+  const g2 = rollupGroup(by2);
   const cols = withBuckets ? [...COUNT_COLUMNS, ...BUCKET_COLUMNS] : [...COUNT_COLUMNS];
   const sums = sql.join(cols.map((c) => sql`sum(${sql.id(c)}) as ${sql.id(c)}`));
   const out: RollupGroupRow[] = [];
-  for (const slice of slices) {
-    const r = await sql<Record<string, unknown>>`
-      select side, ${g} as g, reason, ${sums}
+  // The slices are independent reads: issued together (concurrent on Postgres' pool).
+  const results = await Promise.all(
+    slices.map((slice) =>
+      sql<Record<string, unknown>>`
+      select side, ${g} as g, ${g2} as g2, reason, ${sums}
       from ${sql.table(slice.table)}
       where ${rollupWhere(cube, slice, filter)}
-      group by 1, 2, 3`.execute(db);
+      group by 1, 2, 3, 4`.execute(db),
+    ),
+  );
+  for (const r of results) {
     for (const row of r.rows) {
       out.push({
         side: row.side === 'o' ? 'o' : 'h',
         g: row.g,
+        g2: row.g2,
         reason: typeof row.reason === 'string' ? row.reason : '',
         counts: Object.fromEntries(COUNT_COLUMNS.map((c) => [c, Number(row[c] ?? 0)])) as Counts,
         buckets: withBuckets ? BUCKET_COLUMNS.map((c) => Number(row[c] ?? 0)) : [],

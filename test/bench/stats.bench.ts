@@ -6,7 +6,8 @@
 // generate_series on Postgres), spread over the 365 days before "now"; the rollups are then built by
 // the rebuild path (`handoff rollup --rebuild`, also timed). Then the same calls the CLI, the dashboard
 // route and the /metrics route make are timed. Prints figures; not an assertion.
-// Run: `npm run build && node dist/test/bench/stats.bench.js [count]`.
+// Run: `npm run build && node dist/test/bench/stats.bench.js [count]`. STATS_BENCH_KINDS=dashboard (a
+// comma list of stats, by, dashboard, metrics) times only those queries (the seeding and rebuild stay).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,7 +145,26 @@ function nullResponse(): http.ServerResponse {
   return res as unknown as http.ServerResponse;
 }
 
-async function timeQueries(store: SqlStore, now: number, runs: number): Promise<BenchQuery[]> {
+/** The query kinds STATS_BENCH_KINDS names (all when unset or empty). */
+export function kindsFromEnv(value: string | undefined): QueryKind[] {
+  const all: QueryKind[] = ['stats', 'by', 'dashboard', 'metrics'];
+  const named = (value ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
+  if (named.length === 0) return all;
+  const unknown = named.filter((k) => !all.includes(k as QueryKind));
+  if (unknown.length > 0)
+    throw new Error(`STATS_BENCH_KINDS: unknown kind ${unknown.join(', ')} (use ${all.join(', ')})`);
+  return all.filter((k) => named.includes(k));
+}
+
+async function timeQueries(
+  store: SqlStore,
+  now: number,
+  runs: number,
+  kinds: readonly QueryKind[],
+): Promise<BenchQuery[]> {
   const reader = createSqlMetricsReader(store.db, store.dialect);
   const stats: { name: string; kind: QueryKind; since: number; by: MetricsGroupBy | null; filter?: MetricsFilter }[] = [
     { name: 'stats (default: last 30 days)', kind: 'stats', since: now - 30 * DAY, by: null },
@@ -166,6 +186,7 @@ async function timeQueries(store: SqlStore, now: number, runs: number): Promise<
   }
   const out: BenchQuery[] = [];
   for (const c of stats) {
+    if (!kinds.includes(c.kind)) continue;
     const t = await timed(runs, async () => {
       const report = await computeStats(reader, {
         since: c.since,
@@ -190,8 +211,9 @@ async function timeQueries(store: SqlStore, now: number, runs: number): Promise<
     { name: 'dashboard 90 days --team team2', windowDays: 90, filter: { team: 'team2' } },
     { name: 'dashboard 365 days', windowDays: 365, filter: {} },
     { name: 'dashboard 730 days --source --hot', windowDays: 730, filter: { source: 'ch3', hot: true } },
+    { name: 'dashboard 730 days --campaign', windowDays: 730, filter: { campaign: 'camp7' } },
   ];
-  for (const p of pages) {
+  for (const p of kinds.includes('dashboard') ? pages : []) {
     const t = await timed(runs, async () => {
       const data = await readDashboard(deps, { windowMs: p.windowDays * DAY, filter: p.filter, now });
       return data.total.mqls;
@@ -206,6 +228,7 @@ async function timeQueries(store: SqlStore, now: number, runs: number): Promise<
     logger: silentLogger,
     processMetrics: false,
   });
+  if (!kinds.includes('metrics')) return out;
   const open = (await reader.backlog(now)).open;
   const scrape = await timed(runs, async () => {
     await prom.handler({} as http.IncomingMessage, nullResponse());
@@ -215,7 +238,13 @@ async function timeQueries(store: SqlStore, now: number, runs: number): Promise<
   return out;
 }
 
-async function benchStore(dialect: string, store: SqlStore, count: number, runs: number): Promise<StatsFigure> {
+async function benchStore(
+  dialect: string,
+  store: SqlStore,
+  count: number,
+  runs: number,
+  kinds: readonly QueryKind[],
+): Promise<StatsFigure> {
   const now = Date.UTC(2026, 10, 25, 12, 0);
   await store.migrate();
   const t0 = performance.now();
@@ -236,14 +265,22 @@ async function benchStore(dialect: string, store: SqlStore, count: number, runs:
       dailyRows: rebuilt.dailyRows,
       weeklyRows: rebuilt.weeklyRows,
     },
-    queries: await timeQueries(store, now, runs),
+    queries: await timeQueries(store, now, runs, kinds),
   };
 }
 
 export async function run(
-  options: { count?: number; runs?: number; postgresUrl?: string | null; log?: (line: string) => void } = {},
+  options: {
+    count?: number;
+    runs?: number;
+    postgresUrl?: string | null;
+    log?: (line: string) => void;
+    /** Query kinds to time (default: STATS_BENCH_KINDS, else all). */
+    kinds?: readonly QueryKind[];
+  } = {},
 ): Promise<StatsFigure[]> {
   const count = options.count ?? 1_000_000;
+  const kinds = options.kinds ?? kindsFromEnv(process.env.STATS_BENCH_KINDS);
   const runs = options.runs ?? 3;
   const log = options.log ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const figures: StatsFigure[] = [];
@@ -261,7 +298,7 @@ export async function run(
   try {
     const store = await openStore(`sqlite:${join(dir, 'bench.db')}`);
     try {
-      const f = await benchStore('SQLite', store, count, runs);
+      const f = await benchStore('SQLite', store, count, runs, kinds);
       figures.push(f);
       print(f);
     } finally {
@@ -279,7 +316,7 @@ export async function run(
     const schema = `handoff_bench_${randomBytes(4).toString('hex')}`;
     const store = await openStore(pgUrl, { schema });
     try {
-      const f = await benchStore('Postgres', store, count, runs);
+      const f = await benchStore('Postgres', store, count, runs, kinds);
       figures.push(f);
       print(f);
     } finally {
