@@ -1,5 +1,6 @@
 // MQL detection in HubSpot: CRM search over contacts, oldest change first, with an overlapping window (the search
-// index lags), `after` paging up to the 10,000-result cap and a re-anchored query past it.
+// index lags); each page's query starts where the previous page ended (keyset paging, so neither records changed
+// during the walk nor the 10,000-result cap can make it skip any).
 import type {
   Filter,
   FilterGroup,
@@ -29,9 +30,8 @@ export interface HubspotLeadSourceOptions extends HubspotClientOptions {
   overlapMs?: number;
   /** For record links on cards. */
   portalId?: number | string | null;
-  /** Search page size (HubSpot maximum 200) and per-query result cap (HubSpot: 10,000). Tests may lower them. */
+  /** Search page size (HubSpot maximum 200). Tests may lower it. */
   pageSize?: number;
-  searchCap?: number;
 }
 
 export interface HubspotLeadSourceDeps extends HubspotClientDeps {
@@ -148,7 +148,6 @@ export function createHubspotLeadSource(options: HubspotLeadSourceOptions, deps:
   const mapper = createContactMapper(options);
   const overlapMs = options.overlapMs ?? 60_000;
   const pageSize = Math.min(200, options.pageSize ?? 200);
-  const cap = options.searchCap ?? 10_000;
   const stage = options.mql.lifecycleStage;
   const minScore = options.mql.minScore ?? null;
   const scoreProperty = options.fields.score ?? options.scoreProperty ?? 'hubspotscore';
@@ -160,7 +159,7 @@ export function createHubspotLeadSource(options: HubspotLeadSourceOptions, deps:
     return filters;
   }
 
-  function request(window: Window, after: string | undefined): PublicObjectSearchRequest {
+  function request(window: Window): PublicObjectSearchRequest {
     const filters = baseFilters();
     let sort: { propertyName: string; direction: 'ASCENDING' };
     if (window.kind === 'time') {
@@ -190,7 +189,6 @@ export function createHubspotLeadSource(options: HubspotLeadSourceOptions, deps:
       properties: mapper.properties,
       limit: pageSize,
     };
-    if (after !== undefined) body.after = after;
     return body;
   }
 
@@ -225,56 +223,44 @@ export function createHubspotLeadSource(options: HubspotLeadSourceOptions, deps:
     let boundaryAt = Number.NEGATIVE_INFINITY;
 
     for (;;) {
-      let after: string | undefined;
+      if (signal?.aborted) return;
+      const page = await searchOnce(request(window), signal);
       let lastAt: Millis | null = null;
       let lastId: number | null = null;
-      let reanchor = false;
-      for (;;) {
-        if (signal?.aborted) return;
-        const page = await searchOnce(request(window, after), signal);
-        const leads: Lead[] = [];
-        for (const obj of page.results) {
-          const lead = mapper.toLead(obj);
-          lastAt = lead.modifiedAt;
-          lastId = Number(obj.id);
-          if (lead.modifiedAt === boundaryAt && boundary.has(obj.id)) continue;
-          if (lead.modifiedAt !== boundaryAt) {
-            boundary = new Set();
-            boundaryAt = lead.modifiedAt;
-          }
-          boundary.add(obj.id);
-          leads.push(lead);
+      const leads: Lead[] = [];
+      for (const obj of page.results) {
+        const lead = mapper.toLead(obj);
+        lastAt = lead.modifiedAt;
+        lastId = Number(obj.id);
+        if (lead.modifiedAt === boundaryAt && boundary.has(obj.id)) continue;
+        if (lead.modifiedAt !== boundaryAt) {
+          boundary = new Set();
+          boundaryAt = lead.modifiedAt;
         }
-        if (page.results.length > 0 && lastAt !== null) {
-          yield { leads, cursor: JSON.stringify({ modifiedAt: lastAt } satisfies HubspotCursor) };
-        }
-        const next = page.paging?.next?.after;
-        if (next === undefined) break;
-        if (Number(next) + pageSize > cap) {
-          reanchor = true;
-          break;
-        }
-        after = next;
+        boundary.add(obj.id);
+        leads.push(lead);
       }
-      if (!reanchor) {
+      if (page.results.length > 0 && lastAt !== null) {
+        yield { leads, cursor: JSON.stringify({ modifiedAt: lastAt } satisfies HubspotCursor) };
+      }
+      if (page.paging?.next?.after === undefined) {
         if (window.kind === 'time') return;
         // Walked every record of the crowded timestamp; carry on after it.
         window = { kind: 'time', from: window.at, inclusive: false };
         continue;
       }
+      // The next page starts where this one ended (keyset paging), never at an offset: a record changed while we
+      // walk (a write-back, a rep editing it) moves to the end of the order, and offset paging would then skip as
+      // many records as moved. Records read again are dropped by the boundary set (and by ingest's uniqueness).
       if (lastAt === null || lastId === null) return;
       if (window.kind === 'tie') {
         window = { kind: 'tie', at: window.at, afterId: lastId };
       } else if (lastAt === window.from && window.inclusive) {
-        // HubSpot does not promise an order among equal timestamps: walk all of them by id from the start;
-        // the boundary set drops the ones already handed out.
-        log.warn(
-          { at: lastAt },
-          'more than one search window of contacts share one lastmodifieddate; walking them by id',
-        );
+        // A whole page at one timestamp, and HubSpot does not promise an order among equal timestamps: walk all
+        // of them by id from the start; the boundary set drops the ones already handed out.
+        log.warn({ at: lastAt }, 'more than a page of contacts share one lastmodifieddate; walking them by id');
         window = { kind: 'tie', at: lastAt, afterId: 0 };
       } else {
-        log.debug({ from: lastAt }, 'search result cap reached; re-anchoring the query');
         window = { kind: 'time', from: lastAt, inclusive: true };
       }
     }

@@ -114,9 +114,30 @@ describe('HubSpot lead source against the emulator', () => {
     const all = ids(pages);
     expect(all.length).toBe(n);
     expect(new Set(all).size).toBe(n);
-    // 50 pages up to the cap, then a new query from the last timestamp seen (its first record deduped).
+    // Every page starts at the last timestamp seen (keyset paging; its boundary record is read again and dropped),
+    // so the 10,000-result cap is never reached: 10,450 contacts in pages of 200 that each bring 199 new.
     expect(emulator.control.callCounts()[SEARCH]).toBe(53);
   }, 60_000);
+
+  it('skips none when contacts already handed out change while the walk goes on (a write-back mid-poll)', async () => {
+    emulator = await startHubspotEmulator({ rateLimits: false });
+    const seeded = emulator.control.seedContacts(Array.from({ length: 500 }, (_, i) => mql(i, T0 + i)));
+    const seen: string[] = [];
+    let first = true;
+    for await (const page of source(emulator, { pageSize: 100 }).poll(null, { startFrom: T0 - 1 })) {
+      seen.push(...page.leads.map((l) => l.externalId));
+      if (!first) continue;
+      first = false;
+      // The first page's leads are accepted and written back: they move to the end of the modified order. Paging
+      // by offset would now skip the 50 that slid into the first page's places.
+      for (const id of seeded.slice(0, 50))
+        emulator.control.updateContact(id, {
+          hs_lead_status: 'OPEN',
+          lastmodifieddate: new Date(T0 + 10_000).toISOString(),
+        });
+    }
+    expect(new Set(seen)).toEqual(new Set(seeded));
+  });
 
   it('walks a crowd of contacts that share one timestamp by id when it exceeds the cap', async () => {
     emulator = await startHubspotEmulator({ rateLimits: false });
