@@ -48,7 +48,8 @@ export interface RepRow {
   name: string;
   numbers: StatsNumbers | null;
   openNow: number;
-  status: { kind: 'available' | 'away' | 'inactive'; text: string };
+  /** `until`: the end of an away spell set in Slack; the page shows it in its own time zone after `text`. */
+  status: { kind: 'available' | 'away' | 'inactive'; text: string; until?: Millis };
 }
 
 export interface BacklogRow {
@@ -188,13 +189,9 @@ function repStatus(rep: Rep | undefined, statuses: RepStatus[], now: Millis): Re
   if (range) return { kind: 'away', text: `away until ${range.to}` };
   const slack = activeAwayStatus(rep.id, statuses, now);
   if (slack)
-    return {
-      kind: 'away',
-      text:
-        slack.awayUntil === null
-          ? 'away until back'
-          : `away until ${new Date(slack.awayUntil).toISOString().slice(0, 16).replace('T', ' ')} UTC`,
-    };
+    return slack.awayUntil === null
+      ? { kind: 'away', text: 'away until back' }
+      : { kind: 'away', text: 'away until', until: slack.awayUntil };
   return { kind: 'available', text: 'available' };
 }
 

@@ -284,6 +284,23 @@ describe('dashboard time zone', () => {
     expect(html).toContain('<option value="UTC">UTC</option>');
   });
 
+  it("shows a rep's away-until time (set in Slack) in the page's zone", async () => {
+    // 2026-11-26 17:30 UTC is 18:30 in Berlin and 12:30 in New York.
+    await store.setRepStatus('chloe', {
+      awayUntil: Date.UTC(2026, 10, 26, 17, 30),
+      since: NOW - 3_600_000,
+      note: null,
+    });
+    try {
+      expect(await page('window=7d')).toMatch(/data-rep="chloe">[\s\S]*?away until 2026-11-26 18:30 GMT\+1</);
+      expect(await page('window=7d&tz=America/New_York')).toMatch(
+        /data-rep="chloe">[\s\S]*?away until 2026-11-26 12:30 EST</,
+      );
+    } finally {
+      await store.setRepStatus('chloe', null);
+    }
+  });
+
   it('renders them in ?tz= when it is a valid zone, and keeps it in the share and CSV links', async () => {
     const html = await page('window=7d&tz=America/New_York');
     expect(html).toContain('Times in <span data-metric="timezone">America/New_York</span> (chosen with ?tz=).');

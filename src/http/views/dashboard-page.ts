@@ -305,7 +305,7 @@ function repsPanel(v: DashboardView): SafeHtml {
 <td data-col="response"><span class="cv">${n ? shortDuration(n.responseTime.p50Ms) : dash}</span></td>
 <td data-col="sla"><span class="cv">${sla}</span></td>
 <td data-col="open"><span class="cv">${r.openNow}</span></td>
-<td data-col="status"><span class="cv">${badge(r.status.kind, r.status.text)}</span></td></tr>`;
+<td data-col="status"><span class="cv">${badge(r.status.kind, r.status.until === undefined ? r.status.text : `${r.status.text} ${zonedTime(r.status.until, v.timezone.zone)}`)}</span></td></tr>`;
   });
   return html`<section class="panel wide" aria-labelledby="reps-h"><h2 id="reps-h">Reps</h2>
 <p class="sub">Offers ended = accepted, rejected or timed out offers of the window's MQLs. Accepted and rejected count hand-offs by their last rep. Median response = offer → decision. SLA = decisions at or before the deadline / offers ended. Open offers and status are as of now.</p>
