@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricsReader, SettledCounts } from '../../src/ports/metrics.js';
 import type { Store } from '../../src/ports/store.js';
 import { createMemoryStore } from '../../src/store/index.js';
-import { createSqlMetricsReader } from '../../src/store/metrics.js';
+import { createSqlMetricsReader, emptySettled } from '../../src/store/metrics.js';
 import { createStoreMetricsReader } from '../../src/store/metrics-memory.js';
 import { makeLead } from '../helpers/builders.js';
 import { seedHandoff, type HandoffPlan, type OfferStep } from '../helpers/seed-handoffs.js';
@@ -84,20 +84,7 @@ async function seed(store: Store): Promise<void> {
   }
 }
 
-const counts = (over: Partial<SettledCounts>): SettledCounts => ({
-  mqls: 0,
-  judgedUntil: NOW,
-  settled: 0,
-  sals: 0,
-  rejected: 0,
-  rejectedByReason: {},
-  withdrawn: 0,
-  escalated: 0,
-  overdue: 0,
-  pending: 0,
-  notJudged: 0,
-  ...over,
-});
+const counts = (over: Partial<SettledCounts>): SettledCounts => ({ ...emptySettled(NOW), ...over });
 
 const QUERY = { since: NOW - 10 * H, until: NOW, now: NOW, unofferedWithin: SLA };
 
