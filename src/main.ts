@@ -22,7 +22,8 @@ import type { RootLogger } from './runtime/logger.js';
 import { startLoop } from './runtime/loop.js';
 import { createOutbox, DEFAULT_JOB_LEASE_MS } from './runtime/outbox.js';
 import type { AppDeps } from './app/deps.js';
-import type { AppSettings } from './app/settings.js';
+import { channelOf, type AppSettings } from './app/settings.js';
+import { emailAddress } from './domain/chat.js';
 import { evaluateAlerts } from './app/alerts.js';
 import { checkOpenHandoffs } from './app/check-open-handoffs.js';
 import { computeDeadline } from './app/deadline.js';
@@ -105,9 +106,15 @@ export function settingsFromConfig(config: Config): AppSettings {
       onReject: config.crm.onReject,
       onRecycle,
     },
-    slack: config.slack
-      ? { managersChannel: config.slack.managersChannel, marketingChannel: config.slack.marketingChannel }
-      : null,
+    channels: {
+      managers:
+        config.slack?.managersChannel ??
+        config.msteams?.managersChannel ??
+        (config.email && config.managers.some((m) => m.chat === 'email')
+          ? emailAddress(config.managers.filter((m) => m.chat === 'email').map((m) => m.email))
+          : null),
+      marketing: config.slack?.marketingChannel ?? config.msteams?.marketingChannel ?? null,
+    },
     email: config.email ? { managers: config.email.managers, marketing: config.email.marketing } : null,
     dashboardUrl: config.server.publicUrl ? `${config.server.publicUrl.replace(/\/+$/, '')}/dashboard` : null,
     intakeCallbacks: config.intake.filter((s) => s.callback !== null).map((s) => s.id),
@@ -227,7 +234,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       wakeOutbox();
     };
     const adminAlert = (key: string, text: string): void => {
-      const channel = settings.slack?.managersChannel;
+      const channel = channelOf(settings, 'managers');
       if (!channel) return;
       const now = clock.now();
       // One notice per key and hour.

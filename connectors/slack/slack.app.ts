@@ -15,7 +15,13 @@ import {
 } from '@slack/bolt';
 import { parseAwayUntil } from '../../src/domain/away.js';
 import type { Millis, RejectionReason } from '../../src/domain/model.js';
-import type { Actor, ClaimOutcome, DecisionOutcome, HandoffActions } from '../../src/ports/handoff-actions.js';
+import {
+  slackActor,
+  type Actor,
+  type ClaimOutcome,
+  type DecisionOutcome,
+  type HandoffActions,
+} from '../../src/ports/handoff-actions.js';
 import type { Person } from '../../src/ports/rep-notifier.js';
 import { readBody } from '../../src/runtime/read-body.js';
 import {
@@ -260,7 +266,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
   }
 
   async function publishHome(client: Client, user: string, notice?: string): Promise<void> {
-    const actor: Actor = { slackUserId: user };
+    const actor: Actor = slackActor(user);
     const at = now();
     const [queue, summary] = await Promise.all([
       actions.queue({ actor }),
@@ -377,7 +383,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
   app.action<BlockAction<ButtonAction>>(ACTION.accept, async ({ ack, body, action, client }) => {
     await ack();
     const user = body.user.id;
-    const outcome = await followUp(() => actions.accept({ offerId: action.value ?? '', actor: { slackUserId: user } }));
+    const outcome = await followUp(() => actions.accept({ offerId: action.value ?? '', actor: slackActor(user) }));
     log.info({ offerId: action.value, user, outcome: outcome.kind }, 'accept clicked');
     await afterDecision(outcome, { user, card: cardOf(body), client }, {});
   });
@@ -440,7 +446,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
     const outcome = await followUp(() =>
       actions.reject({
         offerId: meta.offerId,
-        actor: { slackUserId: user },
+        actor: slackActor(user),
         reasonId: reason.id,
         note,
       }),
@@ -498,7 +504,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
   app.action<BlockAction<ButtonAction>>(ACTION.claim, async ({ ack, body, action, client }) => {
     await ack();
     const user = body.user.id;
-    const result = await followUp(() => actions.claim({ handoffId: action.value ?? '', actor: { slackUserId: user } }));
+    const result = await followUp(() => actions.claim({ handoffId: action.value ?? '', actor: slackActor(user) }));
     log.info({ handoffId: action.value, user, outcome: result.kind }, 'claim clicked');
     await afterClaim(result, user, cardOf(body), client);
   });
@@ -514,7 +520,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
     const result = await followUp(() =>
       actions.assign({
         handoffId: picked.handoffId,
-        actor: { slackUserId: user },
+        actor: slackActor(user),
         repId: picked.repId,
       }),
     );
@@ -536,7 +542,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
 
   app.command('/handoff', async ({ command, ack, respond }) => {
     const user = command.user_id;
-    const actor: Actor = { slackUserId: user };
+    const actor: Actor = slackActor(user);
     const words = command.text
       .trim()
       .split(/\s+/)

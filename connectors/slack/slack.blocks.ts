@@ -4,7 +4,7 @@
 // modal title/submit/close ≤ 24, private_metadata ≤ 3000, ≤ 50 blocks per message and ≤ 100 per view.
 import type { types as SlackTypes } from '@slack/bolt';
 import { describeEscalation } from '../../src/domain/escalation.js';
-import type { Millis, RejectionReason } from '../../src/domain/model.js';
+import { leadDisplayName, type Millis, type RejectionReason } from '../../src/domain/model.js';
 import { textTable } from '../../src/domain/text-table.js';
 import type { QueueItem, RepSummary } from '../../src/ports/handoff-actions.js';
 import type { MessageDoc } from '../../src/ports/message-doc.js';
@@ -152,9 +152,7 @@ export function personRef(person: Person | null | undefined): string {
 }
 
 function leadName(card: { lead: OfferCard['lead'] }): string {
-  const { firstName, lastName, email, externalId } = card.lead;
-  const name = [firstName, lastName].filter((p): p is string => p !== null && p.trim() !== '').join(' ');
-  return name !== '' ? name : (email ?? `${card.lead.source} ${externalId}`);
+  return leadDisplayName(card.lead);
 }
 
 /** "Jane Doe (Acme)" in plain text. */

@@ -27,7 +27,8 @@ import { NO_GROUP } from '../ports/metrics.js';
 import type { AlertRow, NewJob, Store } from '../ports/store.js';
 import { job } from './jobs.js';
 import { alertDoc } from './messages/alert.js';
-import type { AppSettings } from './settings.js';
+import { channelOf, type AppSettings } from './settings.js';
+import { platformOf } from '../domain/chat.js';
 
 export type AlertKind =
   | 'sla_breach'
@@ -491,18 +492,21 @@ function slaBreach(
 
 // ---- notices ----------------------------------------------------------------------------------
 
-/** Outbox jobs delivering a message to an audience: its Slack channel and its email list. */
+/** Outbox jobs delivering a message to an audience: its chat channel (Slack or Teams) and its email list. */
 export function deliveryJobs(
   settings: AppSettings,
   audience: Audience,
   doc: MessageDoc,
   key: string,
   now: Millis,
-  via: readonly ('slack' | 'email')[] = ['slack', 'email'],
+  via: readonly ('slack' | 'teams' | 'email')[] = ['slack', 'teams', 'email'],
 ): NewJob[] {
   const jobs: NewJob[] = [];
-  const channel = audience === 'marketing' ? settings.slack?.marketingChannel : settings.slack?.managersChannel;
-  if (channel && via.includes('slack')) jobs.push(job('slack.message', { channel, doc }, key, now));
+  const channel = channelOf(settings, audience);
+  // A managers channel made of inboxes is for escalations; alerts and digests go to the email list below.
+  const platform = channel ? platformOf(channel) : null;
+  if (channel && platform !== 'email' && platform !== null && via.includes(platform))
+    jobs.push(job('slack.message', { channel, doc }, key, now));
   const to = audience === 'marketing' ? settings.email?.marketing : settings.email?.managers;
   if (to && to.length > 0 && via.includes('email')) jobs.push(job('email.send', { to: [...to], doc }, key, now));
   return jobs;

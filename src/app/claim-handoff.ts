@@ -2,13 +2,17 @@
 import { nextState } from '../domain/handoff-machine.js';
 import type { Handoff } from '../domain/model.js';
 import type { ClaimOutcome } from '../ports/handoff-actions.js';
+import type { ChatPlatform } from '../domain/chat.js';
 import type { AppDeps } from './deps.js';
 import { job } from './jobs.js';
 import { newOfferParts } from './offer-handoff.js';
 import { findRep, findTeam, managersOf } from './settings.js';
 import { decisionJobs } from './write-back.js';
 
-export async function claimHandoff(deps: AppDeps, input: { handoffId: string; repId: string }): Promise<ClaimOutcome> {
+export async function claimHandoff(
+  deps: AppDeps,
+  input: { handoffId: string; repId: string; via?: ChatPlatform },
+): Promise<ClaimOutcome> {
   const { store, clock, settings } = deps;
   const handoff = await store.getHandoff(input.handoffId);
   if (!handoff) return { kind: 'not_found' };
@@ -40,7 +44,7 @@ export async function claimHandoff(deps: AppDeps, input: { handoffId: string; re
       },
       // The claimant's own offer, decided as it is made: it ends as the hand-off does.
       insertOffers: [{ ...parts.offer, state: move.to, decidedAt: now }],
-      events: [{ type: 'claimed', actor: rep.id, data: { offerId: parts.offer.id } }],
+      events: [{ type: 'claimed', actor: rep.id, data: { offerId: parts.offer.id, via: input.via ?? null } }],
       jobs: [
         job(
           'slack.close_escalation',
@@ -70,7 +74,7 @@ export async function claimHandoff(deps: AppDeps, input: { handoffId: string; re
 
 export async function assignHandoff(
   deps: AppDeps,
-  input: { handoffId: string; managerId: string; repId: string },
+  input: { handoffId: string; managerId: string; repId: string; via?: ChatPlatform },
 ): Promise<ClaimOutcome> {
   const { store, clock, settings } = deps;
   const handoff = await store.getHandoff(input.handoffId);
@@ -106,7 +110,13 @@ export async function assignHandoff(
       expectVersion: handoff.version,
       set: { repId: rep.id, offerCount: handoff.offerCount + 1, dueAt },
       insertOffers: [parts.offer],
-      events: [{ type: 'assigned', actor: input.managerId, data: { offerId: parts.offer.id, repId: rep.id, dueAt } }],
+      events: [
+        {
+          type: 'assigned',
+          actor: input.managerId,
+          data: { offerId: parts.offer.id, repId: rep.id, dueAt, via: input.via ?? null },
+        },
+      ],
       jobs: [
         job(
           'slack.close_escalation',

@@ -5,7 +5,15 @@
 // parses the request into a DashboardQuery and renders what this returns.
 import { describeEscalation } from '../domain/escalation.js';
 import { WEEK, histogram, speedToLeadMs, weekStart, type Histogram } from '../domain/metrics.js';
-import type { Handoff, HandoffState, Millis, RejectionReason, Rep, Team } from '../domain/model.js';
+import {
+  leadDisplayName,
+  type Handoff,
+  type HandoffState,
+  type Millis,
+  type RejectionReason,
+  type Rep,
+  type Team,
+} from '../domain/model.js';
 import { activeAwayStatus } from '../domain/routing/eligibility.js';
 import { localDate } from '../domain/sla-clock.js';
 import type { BacklogSnapshot, MetricsFilter, MetricsReader } from '../ports/metrics.js';
@@ -123,8 +131,7 @@ const OPTION_LIMIT = 200;
 const ROW_PAGE = 2_000;
 
 function leadName(first: string | null, last: string | null, email: string | null, fallback: string): string {
-  const name = [first, last].filter((x): x is string => typeof x === 'string' && x.trim() !== '').join(' ');
-  return name || email || fallback;
+  return leadDisplayName({ firstName: first, lastName: last, email, externalId: fallback });
 }
 
 function alertView(row: AlertRow): AlertView {

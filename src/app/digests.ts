@@ -23,7 +23,7 @@ export type DigestName = 'managers' | 'marketing';
 export interface DigestSchedule {
   name: DigestName;
   timezone: string;
-  via: readonly ('slack' | 'email')[];
+  via: readonly ('slack' | 'teams' | 'email')[];
   /** Whether the cron expression fires at this minute (in `timezone`). */
   matches: (at: Millis) => boolean;
 }

@@ -1,8 +1,9 @@
-// The HandoffActions port implemented over the use cases: what Slack (and the demo page) can do.
-import type { HandoffActions, QueueItem, RepSummary } from '../ports/handoff-actions.js';
+// The HandoffActions port implemented over the use cases: what Slack, Teams, email links and the demo page can do.
+import type { HandoffActions, HandoffView, OfferView, QueueItem, RepSummary } from '../ports/handoff-actions.js';
 import type { AppDeps } from './deps.js';
 import { assignHandoff, claimHandoff } from './claim-handoff.js';
-import { whoIs } from './people.js';
+import { leadDisplayName as leadName } from '../domain/model.js';
+import { nameOf, whoIs } from './people.js';
 import { recordDecision } from './record-decision.js';
 
 export function createHandoffActions(deps: AppDeps): HandoffActions {
@@ -12,31 +13,40 @@ export function createHandoffActions(deps: AppDeps): HandoffActions {
   };
   return {
     async accept({ offerId, actor }) {
-      const who = await whoIs(deps, actor.slackUserId);
+      const who = await whoIs(deps, actor);
       if (!who) return { kind: 'unknown_user' };
-      return woken(await recordDecision(deps, { offerId, actorId: actorId(who), decision: 'accept' }));
+      return woken(await recordDecision(deps, { offerId, actorId: actorId(who), via: actor.via, decision: 'accept' }));
     },
     async reject({ offerId, actor, reasonId, note }) {
-      const who = await whoIs(deps, actor.slackUserId);
+      const who = await whoIs(deps, actor);
       if (!who) return { kind: 'unknown_user' };
-      return woken(await recordDecision(deps, { offerId, actorId: actorId(who), decision: 'reject', reasonId, note }));
+      return woken(
+        await recordDecision(deps, {
+          offerId,
+          actorId: actorId(who),
+          via: actor.via,
+          decision: 'reject',
+          reasonId,
+          note,
+        }),
+      );
     },
     async claim({ handoffId, actor }) {
-      const who = await whoIs(deps, actor.slackUserId);
+      const who = await whoIs(deps, actor);
       if (!who) return { kind: 'unknown_user' };
       const rep = who.kind === 'rep' ? who.rep : who.rep;
       if (!rep)
         return { kind: 'not_allowed', why: 'managers assign escalated leads with "Assign to…"; claiming is for reps' };
-      return woken(await claimHandoff(deps, { handoffId, repId: rep.id }));
+      return woken(await claimHandoff(deps, { handoffId, repId: rep.id, via: actor.via }));
     },
     async assign({ handoffId, actor, repId }) {
-      const who = await whoIs(deps, actor.slackUserId);
+      const who = await whoIs(deps, actor);
       if (!who) return { kind: 'unknown_user' };
       if (who.kind !== 'manager') return { kind: 'not_allowed', why: 'only managers can assign leads' };
-      return woken(await assignHandoff(deps, { handoffId, managerId: who.manager.id, repId }));
+      return woken(await assignHandoff(deps, { handoffId, managerId: who.manager.id, repId, via: actor.via }));
     },
     async setAway({ actor, until }) {
-      const who = await whoIs(deps, actor.slackUserId);
+      const who = await whoIs(deps, actor);
       const rep = who?.kind === 'rep' ? who.rep : who?.rep;
       if (!rep) return { ok: false };
       await deps.store.setRepStatus(rep.id, { awayUntil: until, since: deps.clock.now(), note: null });
@@ -44,7 +54,7 @@ export function createHandoffActions(deps: AppDeps): HandoffActions {
       return { ok: true, repId: rep.id };
     },
     async setBack({ actor }) {
-      const who = await whoIs(deps, actor.slackUserId);
+      const who = await whoIs(deps, actor);
       const rep = who?.kind === 'rep' ? who.rep : who?.rep;
       if (!rep) return { ok: false };
       await deps.store.setRepStatus(rep.id, null);
@@ -52,7 +62,7 @@ export function createHandoffActions(deps: AppDeps): HandoffActions {
       return { ok: true, repId: rep.id };
     },
     async queue({ actor }) {
-      const who = await whoIs(deps, actor.slackUserId);
+      const who = await whoIs(deps, actor);
       const rep = who?.kind === 'rep' ? who.rep : who?.rep;
       if (!rep) return null;
       const offers = await deps.store.listOpenOffersForRep(rep.id);
@@ -61,11 +71,10 @@ export function createHandoffActions(deps: AppDeps): HandoffActions {
         const handoff = await deps.store.getHandoff(offer.handoffId);
         const lead = handoff ? await deps.store.getLead(handoff.leadId) : null;
         if (!handoff || !lead) continue;
-        const name = [lead.firstName, lead.lastName].filter(Boolean).join(' ') || lead.email || lead.externalId;
         items.push({
           handoffId: handoff.id,
           offerId: offer.id,
-          leadName: name,
+          leadName: leadName(lead),
           company: lead.fields.company ?? null,
           dueAt: offer.dueAt,
           hot: handoff.hot,
@@ -74,10 +83,46 @@ export function createHandoffActions(deps: AppDeps): HandoffActions {
       return items.sort((a, b) => a.dueAt - b.dueAt);
     },
     async summary({ actor, since }) {
-      const who = await whoIs(deps, actor.slackUserId);
+      const who = await whoIs(deps, actor);
       const rep = who?.kind === 'rep' ? who.rep : who?.rep;
       if (!rep) return null;
       return repSummary(deps, rep.id, since);
+    },
+    async viewOffer({ offerId }) {
+      const offer = await deps.store.getOffer(offerId);
+      const handoff = offer ? await deps.store.getHandoff(offer.handoffId) : null;
+      const lead = handoff ? await deps.store.getLead(handoff.leadId) : null;
+      if (!offer || !handoff || !lead) return null;
+      const view: OfferView = {
+        offerId: offer.id,
+        handoffId: handoff.id,
+        repId: offer.repId,
+        repName: nameOf(deps, offer.repId),
+        offerState: offer.state,
+        handoffState: handoff.state,
+        hot: handoff.hot,
+        dueAt: offer.dueAt,
+        leadName: leadName(lead),
+        company: lead.fields.company ?? null,
+        decidedBy: handoff.decidedBy ? nameOf(deps, handoff.decidedBy) : null,
+        decidedAt: offer.decidedAt ?? handoff.decidedAt,
+      };
+      return view;
+    },
+    async viewHandoff({ handoffId }) {
+      const handoff = await deps.store.getHandoff(handoffId);
+      const lead = handoff ? await deps.store.getLead(handoff.leadId) : null;
+      if (!handoff || !lead) return null;
+      const view: HandoffView = {
+        handoffId: handoff.id,
+        state: handoff.state,
+        hot: handoff.hot,
+        leadName: leadName(lead),
+        company: lead.fields.company ?? null,
+        ownerName: handoff.repId && handoff.state === 'accepted' ? nameOf(deps, handoff.repId) : null,
+        teamId: handoff.teamId,
+      };
+      return view;
     },
   };
 }

@@ -25,7 +25,7 @@ import type { AppDeps } from './deps.js';
 import type { JobKind, JobPayloads, SerializedOutcome } from './jobs.js';
 import { whyOf } from './offer-handoff.js';
 import { routeHandoffs } from './offer-handoff.js';
-import { findReason, findTeam } from './settings.js';
+import { channelOf, findReason, findTeam } from './settings.js';
 import { slackIdOf } from './people.js';
 import { holdPartialBatch } from './write-back.js';
 
@@ -304,7 +304,7 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
       const message = await leadMessage(handoff, events);
       if (!message) return OK;
 
-      const managers = settings.slack?.managersChannel ?? null;
+      const managers = channelOf(settings, 'managers');
       const teamChannel = findTeam(settings, handoff.teamId)?.channel ?? teamChannelHint;
       const live = handoff.state === 'escalated' || (message.kind === 'hot' && handoff.state === 'offered');
       const targets = new Map<string, { audience: ChannelAudience; mayPost: boolean }>();

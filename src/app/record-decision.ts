@@ -1,5 +1,6 @@
 // recordDecision: the rep (or a manager of the team) accepts or rejects an open offer. Exactly once.
 import { isFinal, nextState } from '../domain/handoff-machine.js';
+import type { ChatPlatform } from '../domain/chat.js';
 import type { Handoff, Offer } from '../domain/model.js';
 import type { DecisionOutcome } from '../ports/handoff-actions.js';
 import type { AppDeps } from './deps.js';
@@ -11,6 +12,8 @@ export interface DecisionInput {
   offerId: string;
   /** Rep or manager id. */
   actorId: string;
+  /** Where the decision was made (recorded on the event; explain shows it). */
+  via?: ChatPlatform | 'demo';
   decision: 'accept' | 'reject';
   reasonId?: string | null;
   note?: string | null;
@@ -53,7 +56,7 @@ export async function recordDecision(deps: AppDeps, input: DecisionInput): Promi
           {
             type: state,
             actor: input.actorId,
-            data: { offerId: offer.id, reasonId, note, onBehalf: isRep ? null : offer.repId },
+            data: { offerId: offer.id, reasonId, note, onBehalf: isRep ? null : offer.repId, via: input.via ?? null },
           },
         ],
         jobs: [

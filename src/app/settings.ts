@@ -30,12 +30,21 @@ export interface AppSettings {
   hot: HotLane | null;
   reasons: RejectionReason[];
   crm: WriteBackSettings;
-  slack: { managersChannel: string | null; marketingChannel: string | null } | null;
+  /**
+   * The managers' and marketing's channels as message addresses (domain/chat.ts), one platform each: Slack's when
+   * configured, else Teams', else (managers only) the managers' inboxes when they decide by email.
+   */
+  channels: { managers: string | null; marketing: string | null };
   email: { managers: string[]; marketing: string[] } | null;
   /** Link to the dashboard for messages, when the server has a public URL. */
   dashboardUrl: string | null;
   /** Intake source ids whose decisions go to their callback URL (absent: none). */
   intakeCallbacks?: string[];
+}
+
+/** The channel address of an audience, or null when it has none. */
+export function channelOf(settings: AppSettings, audience: 'managers' | 'marketing'): string | null {
+  return settings.channels[audience];
 }
 
 export function findRep(settings: AppSettings, id: string | null | undefined): Rep | undefined {

@@ -25,6 +25,7 @@ export const CONFIG_SECTIONS: readonly string[] = [
   'salesforce',
   'marketo',
   'slack',
+  'msteams',
   'email',
   'reps',
   'managers',

@@ -4,6 +4,7 @@
 // separately in checks.ts so every problem is reported at once.
 import cron from 'node-cron';
 import * as z from 'zod';
+import { teamsAddress, type ChatPlatform } from '../domain/chat.js';
 import { parseDuration } from '../domain/duration.js';
 import { LEAD_FIELDS } from '../domain/model.js';
 import type {
@@ -442,6 +443,23 @@ const slackSection = z
   })
   .describe('Slack app: cards, decisions, escalations (HTTP mode, or Socket Mode with appToken)');
 
+const msteamsSection = z
+  .strictObject({
+    appId: z
+      .string()
+      .min(1)
+      .describe('Microsoft App ID of the bot (Entra app registration); the audience of incoming tokens'),
+    appPassword: secret('Client secret of the app registration, e.g. ${TEAMS_APP_PASSWORD}'),
+    tenantId: optionalText('Tenant id for a single-tenant app (absent: multi-tenant, botframework.com)'),
+    openIdMetadataUrl: url('OpenID metadata of the Bot Framework token issuer').default(
+      'https://login.botframework.com/v1/.well-known/openidconfiguration',
+    ),
+    tokenUrl: optionalText('Token endpoint for our outgoing calls (default: login.microsoftonline.com for the tenant)'),
+    managersChannel: optionalText('Teams channel conversation id (19:…@thread.tacv2) for escalations, alerts, digests'),
+    marketingChannel: optionalText('Teams channel conversation id for marketing alerts and the marketing digest'),
+  })
+  .describe('Microsoft Teams bot: cards and decisions for reps with chat: teams (POST /teams/messages)');
+
 const emailAddress = z.email({ error: 'expected an email address' });
 const emailSection = z
   .strictObject({
@@ -455,15 +473,29 @@ const emailSection = z
       .optional()
       .describe('Recipients of escalations, alerts and the managers digest (default: the managers)'),
     marketing: z.array(emailAddress).default([]).describe('Recipients of marketing alerts and the marketing digest'),
+    linkSecret: optionalText(
+      'Secret that signs one-click decision links in emails (32+ characters, e.g. ${HANDOFF_LINK_SECRET}); needed when a rep or manager has chat: email',
+    ),
   })
   .describe('Email delivery; off when this section is absent');
+
+const chatPlatform = z
+  .enum(['slack', 'teams', 'email'])
+  .optional()
+  .describe(
+    'Where cards go and decisions are made (default: slack when a Slack id is set or Slack is configured, else teams, else email)',
+  );
+/** People whose `chat` was written in the file (the others get the default from which ids and sections are configured). */
+const explicitChat = new WeakSet<object>();
 
 const repSchema = z
   .strictObject({
     id: identifier('rep'),
     name: z.string().min(1),
     email: emailAddress,
+    chat: chatPlatform,
     slackUserId: optionalText('Slack user id (U…); looked up by email when absent'),
+    teamsUserId: optionalText('Entra (AAD) object id of the Teams user; matched by email at app install when absent'),
     crmOwnerId: z
       .union([z.string(), z.number().int()])
       .transform((v) => String(v))
@@ -487,6 +519,7 @@ const repSchema = z
       id: r.id,
       name: r.name,
       email: r.email,
+      chat: r.chat ?? 'slack',
       timezone: r.timezone,
       hours: r.hours,
       capacity: {},
@@ -497,6 +530,8 @@ const repSchema = z
     if (r.capacity.open !== undefined) rep.capacity.open = r.capacity.open;
     if (r.capacity.perDay !== undefined) rep.capacity.perDay = r.capacity.perDay;
     if (r.slackUserId !== undefined && r.slackUserId !== '') rep.slackUserId = r.slackUserId;
+    if (r.teamsUserId !== undefined && r.teamsUserId !== '') rep.teamsUserId = r.teamsUserId;
+    if (r.chat !== undefined) explicitChat.add(rep);
     if (r.crmOwnerId !== undefined && r.crmOwnerId !== '') rep.crmOwnerId = r.crmOwnerId;
     return rep;
   });
@@ -506,11 +541,15 @@ const managerSchema = z
     id: identifier('manager'),
     name: z.string().min(1),
     email: emailAddress,
+    chat: chatPlatform,
     slackUserId: optionalText('Slack user id (U…)'),
+    teamsUserId: optionalText('Entra (AAD) object id of the Teams user; matched by email at app install when absent'),
   })
   .transform((m): Manager => {
-    const manager: Manager = { id: m.id, name: m.name, email: m.email };
+    const manager: Manager = { id: m.id, name: m.name, email: m.email, chat: m.chat ?? 'slack' };
     if (m.slackUserId !== undefined && m.slackUserId !== '') manager.slackUserId = m.slackUserId;
+    if (m.teamsUserId !== undefined && m.teamsUserId !== '') manager.teamsUserId = m.teamsUserId;
+    if (m.chat !== undefined) explicitChat.add(manager);
     return manager;
   });
 
@@ -523,12 +562,14 @@ const teamSchema = z
       .default('round-robin')
       .describe('round-robin: strict turns; weighted: by rep weight; least-loaded: fewest open offers'),
     manager: z.string().min(1).optional().describe('Manager id: may decide, claim and assign for this team'),
-    channel: optionalText('Team channel id for hot leads and claimable escalations'),
+    channel: optionalText('Slack channel id for hot leads and claimable escalations'),
+    teamsChannel: optionalText('Or a Teams channel conversation id (19:…@thread.tacv2) for them'),
   })
   .transform((t): Team => {
     const team: Team = { id: t.id, members: t.members, strategy: t.strategy };
     if (t.manager !== undefined) team.manager = t.manager;
     if (t.channel !== undefined && t.channel !== '') team.channel = t.channel;
+    else if (t.teamsChannel !== undefined && t.teamsChannel !== '') team.channel = teamsAddress(t.teamsChannel);
     return team;
   });
 
@@ -680,9 +721,9 @@ const digestSchema = z.strictObject({
   cron: cronExpression,
   timezone: timezone.default('UTC'),
   via: z
-    .array(z.enum(['slack', 'email']))
+    .array(z.enum(['slack', 'teams', 'email']))
     .min(1)
-    .default(['slack', 'email'])
+    .default(['slack', 'teams', 'email'])
     .describe('Channels; those not configured are skipped'),
 });
 const digestsSection = z
@@ -782,6 +823,7 @@ export const configInputSchema = z
     salesforce: salesforceSection.optional(),
     marketo: marketoSection.optional(),
     slack: slackSection.optional(),
+    msteams: msteamsSection.optional(),
     email: emailSection.optional(),
     reps: z.array(repSchema).default([]).describe('Sales reps who receive leads'),
     managers: z.array(managerSchema).default([]).describe('Managers: escalations, alerts, digests'),
@@ -853,7 +895,7 @@ export interface MarketoSettings {
 export interface DigestSettings {
   cron: string;
   timezone: string;
-  via: Array<'slack' | 'email'>;
+  via: Array<'slack' | 'teams' | 'email'>;
 }
 
 export interface Config {
@@ -901,7 +943,17 @@ export interface Config {
     managersChannel: string | null;
     marketingChannel: string | null;
   } | null;
-  email: { smtpUrl: string; from: string; managers: string[]; marketing: string[] } | null;
+  msteams: {
+    appId: string;
+    appPassword: string;
+    tenantId: string | null;
+    openIdMetadataUrl: string;
+    tokenUrl: string | null;
+    /** Message addresses ("teams:<conversation id>"). */
+    managersChannel: string | null;
+    marketingChannel: string | null;
+  } | null;
+  email: { smtpUrl: string; from: string; managers: string[]; marketing: string[]; linkSecret: string | null } | null;
   reps: Rep[];
   managers: Manager[];
   teams: Team[];
@@ -1089,13 +1141,42 @@ export const configSchema = configInputSchema.transform((c): Config => {
         from: c.email.from,
         managers: c.email.managers ?? c.managers.map((m) => m.email),
         marketing: c.email.marketing,
+        linkSecret: nonEmpty(c.email.linkSecret),
       }
     : null;
+  const teamsChannel = (id: string | undefined): string | null => {
+    const v = nonEmpty(id);
+    return v === null ? null : teamsAddress(v);
+  };
+  const msteams = c.msteams
+    ? {
+        appId: c.msteams.appId,
+        appPassword: c.msteams.appPassword,
+        tenantId: nonEmpty(c.msteams.tenantId),
+        openIdMetadataUrl: c.msteams.openIdMetadataUrl,
+        tokenUrl: nonEmpty(c.msteams.tokenUrl),
+        managersChannel: teamsChannel(c.msteams.managersChannel),
+        marketingChannel: teamsChannel(c.msteams.marketingChannel),
+      }
+    : null;
+  // A person's chat when the file does not say: the platform whose id is set, else the one configured.
+  const defaultChat = (p: { slackUserId?: string; teamsUserId?: string }): ChatPlatform => {
+    if (p.slackUserId) return 'slack';
+    if (p.teamsUserId) return 'teams';
+    if (c.slack) return 'slack';
+    if (c.msteams) return 'teams';
+    if (c.email && nonEmpty(c.email.linkSecret) !== null) return 'email';
+    return 'slack';
+  };
+  const reps = c.reps.map((r) => (explicitChat.has(r) ? r : { ...r, chat: defaultChat(r) }));
+  const managers = c.managers.map((m) => (explicitChat.has(m) ? m : { ...m, chat: defaultChat(m) }));
   const digest = (
-    d: false | { cron: string; timezone: string; via: Array<'slack' | 'email'> },
+    d: false | { cron: string; timezone: string; via: Array<'slack' | 'teams' | 'email'> },
   ): DigestSettings | null => {
     if (d === false) return null;
-    const via = d.via.filter((v) => (v === 'slack' ? slack !== null : email !== null));
+    const via = d.via.filter((v) =>
+      v === 'slack' ? slack !== null : v === 'teams' ? msteams !== null : email !== null,
+    );
     return { cron: d.cron, timezone: d.timezone, via: [...new Set(via)] };
   };
   const auth = c.salesforce?.auth;
@@ -1179,9 +1260,10 @@ export const configSchema = configInputSchema.transform((c): Config => {
         : null,
     marketo: c.marketo ? marketoSettings(c.marketo) : null,
     slack,
+    msteams,
     email,
-    reps: c.reps,
-    managers: c.managers,
+    reps,
+    managers,
     teams: c.teams,
     routing: {
       ownerMatch: {

@@ -1,5 +1,6 @@
 // The shared vocabulary of the core: leads, reps, teams, hand-offs, offers.
 // Plain types only. All times are epoch milliseconds (UTC); calendar dates are 'YYYY-MM-DD' strings.
+import type { ChatPlatform } from './chat.js';
 
 export type Millis = number;
 /**
@@ -53,6 +54,17 @@ export interface Lead {
   recordUrl: string | null;
 }
 
+/** A lead's name as every card, page and report shows it: first and last name, else the email, else the record. */
+export function leadDisplayName(
+  lead: Pick<Lead, 'firstName' | 'lastName' | 'email' | 'externalId'> & { source?: string },
+): string {
+  const name = [lead.firstName, lead.lastName]
+    .filter((p): p is string => typeof p === 'string' && p.trim() !== '')
+    .join(' ');
+  if (name !== '') return name;
+  return lead.email ?? (lead.source ? `${lead.source} ${lead.externalId}` : lead.externalId);
+}
+
 // ---- conditions (routing rules, hot lane, history rules) -------------------------------------
 
 export type Scalar = string | number | boolean;
@@ -100,7 +112,11 @@ export interface Rep {
   id: string;
   name: string;
   email: string;
+  /** Where the rep gets cards and decides. */
+  chat: ChatPlatform;
   slackUserId?: string;
+  /** Microsoft Entra (AAD) object id of the rep's Teams user; else matched by email when the app is installed. */
+  teamsUserId?: string;
   crmOwnerId?: string;
   timezone: string;
   hours: WorkingHours;
@@ -114,7 +130,10 @@ export interface Manager {
   id: string;
   name: string;
   email: string;
+  /** Where the manager acts on escalations (their channel is the managers channel of that platform). */
+  chat: ChatPlatform;
   slackUserId?: string;
+  teamsUserId?: string;
 }
 
 export type TeamStrategy = 'round-robin' | 'weighted' | 'least-loaded';
@@ -124,6 +143,7 @@ export interface Team {
   members: string[];
   strategy: TeamStrategy;
   manager?: string;
+  /** The team's channel as a message address (domain/chat.ts): a Slack channel id or "teams:<conversation id>". */
   channel?: string;
 }
 

@@ -1,11 +1,50 @@
-// What people can do to hand-offs from outside (Slack buttons, slash commands, the demo page).
-// The Slack connector receives an implementation; it never imports src/app.
+// What people can do to hand-offs from outside (Slack buttons and slash commands, Teams card actions, email
+// decision links, the demo page). Each connector receives an implementation; it never imports src/app.
+import type { ChatPlatform } from '../domain/chat.js';
 import type { Handoff, HandoffState, Millis, Offer } from '../domain/model.js';
 
-/** Who clicked, as Slack knows them. */
-export interface Actor {
-  slackUserId: string;
+/**
+ * Who acted, as the platform they acted on knows them: a Slack user id, a Teams user's Entra (AAD) object id,
+ * or, for an email link (signed by us for one person), the rep's or manager's configured id.
+ */
+export type Actor =
+  | { via: 'slack'; userId: string }
+  | { via: 'teams'; userId: string }
+  | { via: 'email'; personId: string };
+
+export function slackActor(userId: string): Actor {
+  return { via: 'slack', userId };
 }
+
+/** What a decision page or a refreshed card shows about an offer (no authority: anyone may see it is decided). */
+export interface OfferView {
+  offerId: string;
+  handoffId: string;
+  repId: string;
+  repName: string;
+  offerState: Offer['state'];
+  handoffState: HandoffState;
+  hot: boolean;
+  dueAt: Millis;
+  leadName: string;
+  company: string | null;
+  /** Who decided and when, once decided. */
+  decidedBy: string | null;
+  decidedAt: Millis | null;
+}
+
+/** What a claim/assign page shows about an escalated hand-off. */
+export interface HandoffView {
+  handoffId: string;
+  state: HandoffState;
+  hot: boolean;
+  leadName: string;
+  company: string | null;
+  ownerName: string | null;
+  teamId: string | null;
+}
+
+export type { ChatPlatform };
 
 export type DecisionOutcome =
   | { kind: 'accepted'; handoff: Handoff }
@@ -51,4 +90,8 @@ export interface HandoffActions {
   setBack(input: { actor: Actor }): Promise<{ ok: boolean; repId?: string }>;
   queue(input: { actor: Actor }): Promise<QueueItem[] | null>;
   summary(input: { actor: Actor; since: Millis }): Promise<RepSummary | null>;
+  /** An offer as a decision page shows it, or null when there is no such offer. */
+  viewOffer(input: { offerId: string }): Promise<OfferView | null>;
+  /** A hand-off as a claim/assign page shows it, or null. */
+  viewHandoff(input: { handoffId: string }): Promise<HandoffView | null>;
 }

@@ -1,7 +1,16 @@
-// How people are told (Slack). Block Kit stays inside connectors/slack; this port speaks in facts.
+// How people are told: Slack, Microsoft Teams or email. Each platform's layout (Block Kit, Adaptive Cards, HTML
+// mail) stays inside its connector; this port speaks in facts. main.ts hands the app one notifier that sends each
+// call to the platform of the person (cards) or of the address (channels, refs): see domain/chat.ts.
+import type { ChatPlatform } from '../domain/chat.js';
 import type { Lead, Millis } from '../domain/model.js';
 import type { MessageDoc } from './message-doc.js';
 
+export type { ChatPlatform } from '../domain/chat.js';
+
+/**
+ * Where a message went: `channel` is a message address (domain/chat.ts: a Slack id, "teams:<conversation>",
+ * "email:<inbox>"), `ts` the platform's id of the message (Slack ts, Teams activity id, email Message-ID).
+ */
 export interface MessageRef {
   channel: string;
   ts: string;
@@ -10,7 +19,12 @@ export interface MessageRef {
 export interface Person {
   id: string;
   name: string;
+  /** Where this person gets cards and decides (default: slack). */
+  chat?: ChatPlatform;
   slackUserId?: string;
+  /** Microsoft Entra (AAD) object id, when known. */
+  teamsUserId?: string;
+  email?: string;
   timezone?: string;
 }
 
@@ -130,6 +144,6 @@ export interface RepNotifier {
    * from versions that rendered alerts and digests in the app carry them.
    */
   postMessage(channel: string, text: string, blocks?: unknown[]): Promise<MessageRef>;
-  /** A rep's Slack user id by email (users.lookupByEmail), or null. */
+  /** A rep's Slack user id by email (users.lookupByEmail), or null (Slack only; other platforms answer null). */
   lookupUserId(email: string): Promise<string | null>;
 }

@@ -167,7 +167,8 @@ export interface RepStatus {
   note: string | null;
 }
 
-export type IdentityKind = 'slack' | 'crm';
+/** slack: Slack user id; crm: CRM owner id; teams: Teams user's Entra object id (matched at app install). */
+export type IdentityKind = 'slack' | 'crm' | 'teams';
 
 export interface AlertRow {
   key: string;

@@ -290,18 +290,20 @@ describe.each(engines)('the hand-off lifecycle (%s store)', (_name, open) => {
   it('maps Slack users to reps and managers for actions', async () => {
     const actions = createHandoffActions(h.deps);
     const { offers } = await detectOne(h);
-    expect(await actions.accept({ offerId: offers[0]!.id, actor: { slackUserId: 'U_NOBODY' } })).toEqual({
+    expect(await actions.accept({ offerId: offers[0]!.id, actor: { via: 'slack', userId: 'U_NOBODY' } })).toEqual({
       kind: 'unknown_user',
     });
-    expect((await actions.accept({ offerId: offers[0]!.id, actor: { slackUserId: 'U_BRUNO' } })).kind).toBe(
+    expect((await actions.accept({ offerId: offers[0]!.id, actor: { via: 'slack', userId: 'U_BRUNO' } })).kind).toBe(
       'not_yours',
     );
-    expect((await actions.setAway({ actor: { slackUserId: 'U_BRUNO' }, until: null })).ok).toBe(true);
+    expect((await actions.setAway({ actor: { via: 'slack', userId: 'U_BRUNO' }, until: null })).ok).toBe(true);
     expect((await h.store.getRepStatuses()).map((s) => s.repId)).toEqual(['bruno']);
-    const queue = await actions.queue({ actor: { slackUserId: 'U_ALICE' } });
+    const queue = await actions.queue({ actor: { via: 'slack', userId: 'U_ALICE' } });
     expect(queue).toHaveLength(1);
-    expect((await actions.accept({ offerId: offers[0]!.id, actor: { slackUserId: 'U_ALICE' } })).kind).toBe('accepted');
-    const summary = await actions.summary({ actor: { slackUserId: 'U_ALICE' }, since: 0 });
+    expect((await actions.accept({ offerId: offers[0]!.id, actor: { via: 'slack', userId: 'U_ALICE' } })).kind).toBe(
+      'accepted',
+    );
+    const summary = await actions.summary({ actor: { via: 'slack', userId: 'U_ALICE' }, since: 0 });
     expect(summary).toMatchObject({ offers: 1, accepted: 1, medianResponseMs: 0 });
   });
 });

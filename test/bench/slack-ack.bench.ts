@@ -51,6 +51,8 @@ function acceptingActions(): HandoffActions {
     setBack: none,
     queue: none,
     summary: none,
+    viewOffer: none,
+    viewHandoff: none,
   };
 }
 

@@ -43,6 +43,7 @@ describe('defaults', () => {
       id: 'bob',
       name: 'Bob',
       email: 'bob@example.com',
+      chat: 'slack',
       timezone: 'UTC',
       hours: { windows: [{ days: [1, 2, 3, 4, 5], start: 540, end: 1020 }] },
       capacity: {},
@@ -154,6 +155,7 @@ describe('defaults', () => {
       from: 'H <h@example.com>',
       managers: ['m@example.com'],
       marketing: [],
+      linkSecret: null,
     });
     expect(c.digests).toEqual({ managers: { cron: '0 8 * * 1-5', timezone: 'UTC', via: ['email'] }, marketing: null });
     expect(inputError(() => parse(withFallback('slack: { botToken: xoxb-1 }'))).problems).toEqual([

@@ -26,7 +26,7 @@ import { makeRep, makeTeam } from './builders.js';
 export function baseSettings(overrides: Partial<AppSettings> = {}): AppSettings {
   return {
     reps: [makeRep({ id: 'alice' }), makeRep({ id: 'bruno' }), makeRep({ id: 'chen' })],
-    managers: [{ id: 'maria', name: 'Maria', email: 'maria@example.com', slackUserId: 'U_MARIA' }],
+    managers: [{ id: 'maria', name: 'Maria', email: 'maria@example.com', chat: 'slack', slackUserId: 'U_MARIA' }],
     teams: [makeTeam({ id: 'emea', members: ['alice', 'bruno', 'chen'], manager: 'maria', channel: 'C_EMEA' })],
     routing: { ownerMatch: { enabled: false, skipFreeEmailDomains: true }, rules: [], fallback: { team: 'emea' } },
     sla: { acceptWithin: 30 * 60_000, remindAt: 0.5, maxOffers: 3, holidays: [], routeOutsideHours: true },
@@ -44,7 +44,7 @@ export function baseSettings(overrides: Partial<AppSettings> = {}): AppSettings 
       onReject: { set: { hs_lead_status: 'UNQUALIFIED', handoff_rejection_reason: '{{reason.id}}' }, note: true },
       onRecycle: { set: { lifecyclestage: 'lead' } },
     },
-    slack: { managersChannel: 'C_MGRS', marketingChannel: 'C_MKTG' },
+    channels: { managers: 'C_MGRS', marketing: 'C_MKTG' },
     email: { managers: ['maria@example.com'], marketing: ['mkt@example.com'] },
     dashboardUrl: null,
     ...overrides,

@@ -36,6 +36,7 @@ export function makeRep(overrides: Partial<Rep> & { id: string }): Rep {
   return {
     name: overrides.id[0]?.toUpperCase() + overrides.id.slice(1),
     email: `${overrides.id}@example.com`,
+    chat: 'slack',
     slackUserId: `U_${overrides.id.toUpperCase()}`,
     timezone: 'UTC',
     hours: { windows: [{ days: [0, 1, 2, 3, 4, 5, 6], start: 0, end: 0 }] },

@@ -33,6 +33,7 @@ export function makeRep(id: string, overrides: Partial<Rep> = {}): Rep {
     id,
     name: id[0]!.toUpperCase() + id.slice(1),
     email: `${id}@example.com`,
+    chat: 'slack',
     timezone: 'UTC',
     hours: ALWAYS,
     capacity: {},

@@ -2,7 +2,7 @@
 // its event timeline. An email picks the newest hand-off of that lead (older ones are listed).
 import type { Command } from 'commander';
 import { InputError } from '../../domain/errors.js';
-import type { Handoff, HandoffEvent, Lead, Offer } from '../../domain/model.js';
+import { leadDisplayName, type Handoff, type HandoffEvent, type Lead, type Offer } from '../../domain/model.js';
 import type { RoutingTrace } from '../../domain/routing/index.js';
 import { formatDuration } from '../../domain/duration.js';
 import type { Store } from '../../ports/store.js';
@@ -76,9 +76,11 @@ export function formatTrace(trace: unknown, pad = '  '): string {
 }
 
 function eventLine(e: HandoffEvent): string {
-  const data = Object.entries(e.data).filter(([k, v]) => k !== 'trace' && v !== null && v !== undefined);
+  const data = Object.entries(e.data).filter(([k, v]) => k !== 'trace' && k !== 'via' && v !== null && v !== undefined);
   const text = data.map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
-  return `  ${isoMinute(e.at)}  ${e.type}${e.actor ? ` by ${e.actor}` : ''}${text ? `  ${text}` : ''}`;
+  // Where a person acted: slack, teams, email (decisions, claims and assignments record it).
+  const via = typeof e.data.via === 'string' ? ` in ${e.data.via}` : '';
+  return `  ${isoMinute(e.at)}  ${e.type}${e.actor ? ` by ${e.actor}${via}` : ''}${text ? `  ${text}` : ''}`;
 }
 
 export interface Explanation {
@@ -117,7 +119,12 @@ export async function findExplanation(store: Store, key: string): Promise<Explan
 export function formatExplanation(x: Explanation): string {
   const { handoff: h, lead } = x;
   const who = lead
-    ? [lead.firstName, lead.lastName].filter(Boolean).join(' ') || (lead.email ?? lead.externalId)
+    ? leadDisplayName({
+        firstName: lead.firstName,
+        lastName: lead.lastName,
+        email: lead.email,
+        externalId: lead.externalId,
+      })
     : (h.email ?? '?');
   const out: string[] = [
     `hand-off ${h.id}: ${who}${h.email ? ` <${h.email}>` : ''} (${h.source} ${h.externalId})`,

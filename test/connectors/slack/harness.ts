@@ -88,7 +88,8 @@ export function createFakeActions(people: readonly Person[] = PEOPLE, now: () =>
   const handoffs = new Map<string, FakeHandoff>();
   const calls: RecordedAction[] = [];
   const away = new Map<string, Millis | null>();
-  const who = (actor: Actor): Person | undefined => people.find((p) => p.slackUserId === actor.slackUserId);
+  const who = (actor: Actor): Person | undefined =>
+    people.find((p) => actor.via === 'slack' && p.slackUserId === actor.userId);
 
   function decide(
     offerId: string,
@@ -238,6 +239,12 @@ export function createFakeActions(people: readonly Person[] = PEOPLE, now: () =>
         medianResponseMs: mine.length > 0 ? 240_000 : null,
       };
       return summary;
+    },
+    viewOffer() {
+      return Promise.resolve(null);
+    },
+    viewHandoff() {
+      return Promise.resolve(null);
     },
   };
 }

@@ -73,7 +73,7 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
     expect(hasButtons(card)).toBe(false);
     expect(statusLine(card)).toMatch(/^✅ Accepted by <@U0ALICE> on /);
     expect(rig.actions.calls).toEqual([
-      { method: 'accept', input: { offerId: 'o1', actor: { slackUserId: 'U0ALICE' } } },
+      { method: 'accept', input: { offerId: 'o1', actor: { via: 'slack', userId: 'U0ALICE' } } },
     ]);
   });
 
@@ -108,7 +108,12 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
     expect(rig.actions.calls).toEqual([
       {
         method: 'reject',
-        input: { offerId: 'o1', actor: { slackUserId: 'U0ALICE' }, reasonId: 'bad_timing', note: 'Budget opens in Q3' },
+        input: {
+          offerId: 'o1',
+          actor: { via: 'slack', userId: 'U0ALICE' },
+          reasonId: 'bad_timing',
+          note: 'Budget opens in Q3',
+        },
       },
     ]);
   });
@@ -266,7 +271,7 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
     });
     expect(statusLine(updated)).toMatch(/^👉 Assigned to <@U0BRUNO> by <@U0MARIA> on /);
     expect(rig.actions.calls).toEqual([
-      { method: 'assign', input: { handoffId: 'h8', actor: { slackUserId: 'U0MARIA' }, repId: 'bruno' } },
+      { method: 'assign', input: { handoffId: 'h8', actor: { via: 'slack', userId: 'U0MARIA' }, repId: 'bruno' } },
     ]);
   });
 
