@@ -455,6 +455,9 @@ const msteamsSection = z
       'https://login.botframework.com/v1/.well-known/openidconfiguration',
     ),
     tokenUrl: optionalText('Token endpoint for our outgoing calls (default: login.microsoftonline.com for the tenant)'),
+    serviceUrl: url('Bot Connector service URL for channel posts (1:1 chats use the one saved at install)').default(
+      'https://smba.trafficmanager.net/teams/',
+    ),
     managersChannel: optionalText('Teams channel conversation id (19:…@thread.tacv2) for escalations, alerts, digests'),
     marketingChannel: optionalText('Teams channel conversation id for marketing alerts and the marketing digest'),
   })
@@ -949,6 +952,7 @@ export interface Config {
     tenantId: string | null;
     openIdMetadataUrl: string;
     tokenUrl: string | null;
+    serviceUrl: string;
     /** Message addresses ("teams:<conversation id>"). */
     managersChannel: string | null;
     marketingChannel: string | null;
@@ -1155,6 +1159,7 @@ export const configSchema = configInputSchema.transform((c): Config => {
         tenantId: nonEmpty(c.msteams.tenantId),
         openIdMetadataUrl: c.msteams.openIdMetadataUrl,
         tokenUrl: nonEmpty(c.msteams.tokenUrl),
+        serviceUrl: c.msteams.serviceUrl,
         managersChannel: teamsChannel(c.msteams.managersChannel),
         marketingChannel: teamsChannel(c.msteams.marketingChannel),
       }
