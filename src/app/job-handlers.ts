@@ -26,7 +26,7 @@ import type { JobKind, JobPayloads, SerializedOutcome } from './jobs.js';
 import { whyOf } from './offer-handoff.js';
 import { routeHandoffs } from './offer-handoff.js';
 import { channelOf, findReason, findTeam } from './settings.js';
-import { slackIdOf } from './people.js';
+import { slackIdOf, TEAMS_IDENTITY } from './people.js';
 import { holdPartialBatch } from './write-back.js';
 
 export type JobResult =
@@ -83,17 +83,31 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
   const { store, settings } = deps;
 
   function needNotifier(): RepNotifier {
-    if (!ports.notifier) throw new ConnectorError('slack', { kind: 'invalid', reason: 'Slack is not configured' });
+    if (!ports.notifier)
+      throw new ConnectorError('chat', { kind: 'invalid', reason: 'no chat platform is configured' });
     return ports.notifier;
   }
 
+  /** A rep or manager as the notifiers see them: their platform and the ids they are known by there. */
   async function person(id: string | null): Promise<Person | null> {
     if (!id) return null;
     const rep = settings.reps.find((r) => r.id === id);
     const manager = settings.managers.find((m) => m.id === id);
     const name = rep?.name ?? manager?.name ?? id;
-    const slackUserId = await resolveSlackId(id, rep?.email ?? manager?.email ?? null);
-    return { id, name, ...(slackUserId ? { slackUserId } : {}), ...(rep ? { timezone: rep.timezone } : {}) };
+    const email = rep?.email ?? manager?.email ?? null;
+    const chat = rep?.chat ?? manager?.chat ?? 'slack';
+    // Slack ids are looked up by email only for people in Slack (a mention of anyone else shows their name).
+    const slackUserId = chat === 'slack' ? await resolveSlackId(id, email) : await slackIdOf(deps, id);
+    const teamsUserId = rep?.teamsUserId ?? manager?.teamsUserId ?? (await store.getIdentity(id, TEAMS_IDENTITY));
+    return {
+      id,
+      name,
+      chat,
+      ...(slackUserId ? { slackUserId } : {}),
+      ...(teamsUserId ? { teamsUserId } : {}),
+      ...(email ? { email } : {}),
+      ...(rep ? { timezone: rep.timezone } : {}),
+    };
   }
 
   async function resolveSlackId(id: string, email: string | null): Promise<string | null> {
@@ -413,7 +427,8 @@ export function createJobHandlers(deps: AppDeps, ports: EffectPorts): Record<Job
       if (offer.slackTs) return OK; // already posted (a retry after the ts was stored)
       if (offer.state !== 'open') return OK; // decided or withdrawn before the card went out
       const card = await cardFor(offer, handoff, lead);
-      if (!card?.rep.slackUserId)
+      if (!card) return fail('not_found', `rep ${offer.repId} unknown`);
+      if (card.rep.chat === 'slack' && !card.rep.slackUserId)
         return fail('not_found', `rep ${offer.repId} has no Slack user (set slackUserId or check their email)`);
       const notifier = needNotifier();
       // A channel without a ts: an earlier attempt went as far as sending and never stored the answer (killed

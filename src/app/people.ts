@@ -6,7 +6,9 @@ import type { AppDeps } from './deps.js';
 export type Someone = { kind: 'rep'; rep: Rep } | { kind: 'manager'; manager: Manager; rep?: Rep };
 
 /** The store identity kind that keeps a Teams user's Entra object id (its 1:1 conversation is kept by the connector). */
-export const TEAMS_IDENTITY = 'teams';
+export const TEAMS_IDENTITY = 'teams' as const;
+/** The store identity kind that keeps a Teams user's 1:1 conversation with the bot (JSON), while installed. */
+export const TEAMS_CONVERSATION = 'teams_conversation' as const;
 
 /** The rep and/or manager an actor is: by the platform id in config, else by the identity cached in the store. */
 export async function whoIs(deps: AppDeps, actor: Actor): Promise<Someone | null> {

@@ -27,6 +27,7 @@ import type { Logger } from '../ports/logger.js';
 import type { LedgerVersion, Store } from '../ports/store.js';
 import type { RoutePlan, RoutingSession } from './deps.js';
 import type { AppSettings } from './settings.js';
+import { TEAMS_CONVERSATION } from './people.js';
 
 /** The store methods routing reads. */
 export type RoutingStore = Pick<
@@ -88,13 +89,36 @@ export async function readRoutingBook(
   const reps = settings.reps.filter((r) => wanted.has(r.id));
   const since: Record<string, Millis> = {};
   for (const rep of reps) since[rep.id] = localDayStart(now, rep.timezone);
-  const [openOffers, offersToday, statuses, ledgers] = await Promise.all([
+  const [openOffers, offersToday, statuses, ledgers, unreachable] = await Promise.all([
     store.countOpenOffersByRep(reps.map((r) => r.id)),
     store.countOffersByRepSince(since),
     store.getRepStatuses(),
     store.getRotationLedgers(teamIds),
+    unreachableReps(store, reps),
   ]);
-  return { openOffers, offersToday, statuses, ledgers: Object.fromEntries(ledgers.map((l) => [l.teamId, l])) };
+  return {
+    openOffers,
+    offersToday,
+    statuses,
+    ledgers: Object.fromEntries(ledgers.map((l) => [l.teamId, l])),
+    ...(Object.keys(unreachable).length > 0 ? { unreachable } : {}),
+  };
+}
+
+/**
+ * Reps a card cannot reach now: a Teams rep needs the app installed for them (its 1:1 conversation is kept when
+ * it is); they are skipped with this reason in the routing trace, never offered into the void.
+ */
+async function unreachableReps(store: RoutingStore, reps: readonly Rep[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const rep of reps) {
+    if (rep.chat !== 'teams') continue;
+    const conversation = await store.getIdentity(rep.id, TEAMS_CONVERSATION);
+    if (conversation === null || conversation === '')
+      // '' once the app was removed for them
+      out[rep.id] = 'not reachable in Microsoft Teams: the app is not installed for them yet';
+  }
+  return out;
 }
 
 /** Plans one hand-off against the book (no I/O); `alreadyOffered` are the reps it was offered to before. */
@@ -213,6 +237,8 @@ export function routeBatch(
       ]);
       book.openOffers[repId] = open[repId] ?? 0;
       book.offersToday[repId] = today[repId] ?? 0;
+      const why = (await unreachableReps(deps.store, [rep]))[repId];
+      if (why !== undefined) book.unreachable = { ...book.unreachable, [repId]: why };
     }
     return {
       async plan(handoff, lead, planAt) {

@@ -25,6 +25,68 @@ const FIELD_WORDS: Record<SystemKind, string> = {
 };
 const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
+function chatChecks(root: Raw, problems: Problem[]): void {
+  const has = (section: string): boolean => isObject(root[section]);
+  const email = asObject(root.email);
+  const server = asObject(root.server);
+  for (const section of ['reps', 'managers'] as const) {
+    asArray(root[section]).forEach((value, i) => {
+      const person = asObject(value);
+      const chat = person.chat;
+      const at: PathSegment[] = [section, i, 'chat'];
+      if (chat === 'slack' && !has('slack'))
+        problems.push({ path: at, message: 'chat: slack needs the slack section' });
+      if (chat === 'teams' && !has('msteams'))
+        problems.push({ path: at, message: 'chat: teams needs the msteams section' });
+      if (
+        chat === undefined &&
+        text(person.teamsUserId) !== null &&
+        text(person.slackUserId) === null &&
+        !has('msteams')
+      )
+        problems.push({ path: [section, i, 'teamsUserId'], message: 'a Teams user needs the msteams section' });
+      if (chat === 'email') {
+        if (!has('email')) problems.push({ path: at, message: 'chat: email needs the email section (SMTP)' });
+        else if (text(email.linkSecret) === null)
+          problems.push({
+            path: ['email', 'linkSecret'],
+            message: `required because ${section}[${i}] decides by email`,
+          });
+        if (text(server.publicUrl) === null)
+          problems.push({
+            path: ['server', 'publicUrl'],
+            message: `required because ${section}[${i}] decides by email (decision links point at it)`,
+          });
+      }
+    });
+  }
+  const secret = text(email.linkSecret);
+  if (secret !== null && secret.length < 32)
+    problems.push({
+      path: ['email', 'linkSecret'],
+      message: 'must be at least 32 characters (it signs decision links)',
+    });
+  asArray(root.teams).forEach((value, i) => {
+    const team = asObject(value);
+    if (text(team.channel) !== null && text(team.teamsChannel) !== null)
+      problems.push({
+        path: ['teams', i, 'teamsChannel'],
+        message: 'a team has one channel: set channel (Slack) or teamsChannel, not both',
+      });
+    if (text(team.channel) !== null && !has('slack'))
+      problems.push({ path: ['teams', i, 'channel'], message: 'a Slack channel needs the slack section' });
+    if (text(team.teamsChannel) !== null && !has('msteams'))
+      problems.push({ path: ['teams', i, 'teamsChannel'], message: 'a Teams channel needs the msteams section' });
+  });
+  for (const key of ['managersChannel', 'marketingChannel'] as const) {
+    if (text(asObject(root.slack)[key]) !== null && text(asObject(root.msteams)[key]) !== null)
+      problems.push({
+        path: ['msteams', key],
+        message: `set in slack too: ${key === 'managersChannel' ? 'managers have' : 'marketing has'} one channel, on one platform`,
+      });
+  }
+}
+
 /** Ids of a list section, with the path of each id; reports duplicates. */
 function collectIds(root: Raw, section: string, what: string, problems: Problem[]): string[] {
   const seen = new Map<string, number>();
@@ -76,6 +138,10 @@ export function crossCheck(rootValue: unknown): Problem[] {
     if (root[kind] === undefined || root[kind] === null)
       problems.push({ path: [kind], message: `required because ${why}` });
   }
+
+  // Where people decide: each chat platform a rep or manager uses needs its section (and email links a secret
+  // and the public URL they point at); a team's channel and the managers' channel live on one platform each.
+  chatChecks(root, problems);
 
   // An intake-only setup needs somewhere for leads to arrive.
   if (source.kind === 'intake' && asArray(root.intake).length === 0)

@@ -167,8 +167,11 @@ export interface RepStatus {
   note: string | null;
 }
 
-/** slack: Slack user id; crm: CRM owner id; teams: Teams user's Entra object id (matched at app install). */
-export type IdentityKind = 'slack' | 'crm' | 'teams';
+/**
+ * slack: Slack user id; crm: CRM owner id; teams: the Teams user's Entra object id (matched at app install);
+ * teams_conversation: their 1:1 conversation with the bot (JSON), kept while the app is installed for them.
+ */
+export type IdentityKind = 'slack' | 'crm' | 'teams' | 'teams_conversation';
 
 export interface AlertRow {
   key: string;

@@ -16,13 +16,21 @@ export interface RoutingBook {
   /** Offers made since the start of the rep's local day, per rep id (missing = 0). */
   offersToday: Record<string, number>;
   statuses: RepAwayStatus[];
+  /** Reps no card can reach now, with why. */
+  unreachable?: Record<string, string>;
   /** Ledgers by team id. */
   ledgers: Record<string, TeamLedger>;
 }
 
 /** The load routing sees for one hand-off (the reps it was already offered to are the hand-off's own). */
 export function repLoadOf(book: RoutingBook, alreadyOffered: string[]): RepLoad {
-  return { openOffers: book.openOffers, offersToday: book.offersToday, statuses: book.statuses, alreadyOffered };
+  return {
+    openOffers: book.openOffers,
+    offersToday: book.offersToday,
+    statuses: book.statuses,
+    alreadyOffered,
+    ...(book.unreachable ? { unreachable: book.unreachable } : {}),
+  };
 }
 
 /** Ledger rows of these teams (teams the book has not read have none). */

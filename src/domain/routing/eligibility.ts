@@ -42,6 +42,8 @@ export function checkEligibility(rep: Rep | undefined, repId: string, ctx: Eligi
   if (ctx.state.alreadyOffered.includes(rep.id)) {
     return { eligible: false, skip: 'already_offered', detail: 'already offered this hand-off' };
   }
+  const unreachable = ctx.state.unreachable?.[rep.id];
+  if (unreachable !== undefined) return { eligible: false, skip: 'unreachable', detail: unreachable };
   const today = localDate(ctx.now, rep.timezone);
   const range = rep.away.find((r) => r.from <= today && today <= r.to);
   if (range)

@@ -41,6 +41,8 @@ export interface RepLoad {
   statuses: RepAwayStatus[];
   /** Reps this hand-off was already offered to. */
   alreadyOffered: string[];
+  /** Reps no card can reach now, with why (a Teams rep for whom the app is not installed). */
+  unreachable?: Record<string, string>;
 }
 
 /** The account owner found in the CRM, already mapped to a rep (repId null: the owner is not one of ours). */
@@ -69,6 +71,7 @@ export type SkipReason =
   | 'not_member'
   | 'inactive'
   | 'already_offered'
+  | 'unreachable'
   | 'away'
   | 'outside_hours'
   | 'at_capacity_open'
