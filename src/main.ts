@@ -44,6 +44,7 @@ import { marketoFromConfig } from '../connectors/marketo/marketo.from-config.js'
 import { createSlackApp, type SlackApp } from '../connectors/slack/slack.app.js';
 import { createSlackNotifier } from '../connectors/slack/slack.notifier.js';
 import { createSmtpMailer } from '../connectors/email/smtp.mailer.js';
+import { createChatNotifier } from './runtime/chat-notifier.js';
 import { createIntakeHandler } from '../connectors/intake/intake.handler.js';
 import { createDecisionCallbacks } from '../connectors/intake/intake.callback.js';
 import { createIntakeReceiver } from './app/receive-intake.js';
@@ -259,7 +260,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       onMarketoQuota: (text, level) => adminAlert(`marketo-quota-${level}`, text),
     });
 
-    const notifier: RepNotifier | null = config.slack
+    const slackNotifier: RepNotifier | null = config.slack
       ? createSlackNotifier(
           {
             botToken: config.slack.botToken,
@@ -273,6 +274,8 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       ? createSmtpMailer({ smtpUrl: config.email.smtpUrl, from: config.email.from })
       : null;
     if (mailer) closers.push(async () => mailer.close());
+    // Cards go to each rep's platform, channel posts to the platform of the channel.
+    const notifier = createChatNotifier({ ...(slackNotifier ? { slack: slackNotifier } : {}) });
 
     // Use cases.
     const deps: AppDeps = {
