@@ -134,6 +134,12 @@ function leadFacts(lead: OfferCard['lead'], timezone: string | undefined): Fact[
   return facts;
 }
 
+/** "timed_out" → "Timed out". */
+const word = (kind: string): string => {
+  const text = kind.replace(/_/g, ' ');
+  return `${text.slice(0, 1).toUpperCase()}${text.slice(1)}`;
+};
+
 const doc = (d: Partial<MessageDoc> & Pick<MessageDoc, 'title' | 'subject'>): MessageDoc => ({
   intro: [],
   facts: [],
@@ -352,7 +358,7 @@ export function createEmailNotifier(options: EmailNotifierOptions): RepNotifier 
       }
       case 'decided':
         return shortEmail(
-          `${message.card.hot ? '🔥 ' : ''}${leadLabel(message.card.lead)}: ${message.outcome.kind.replace(/_/g, ' ')}`,
+          `${message.card.hot ? '🔥 ' : ''}${word(message.outcome.kind)}: ${leadLabel(message.card.lead)}`,
           [decidedLine(message.card, message.outcome, tz)],
           message.card.lead,
         );
@@ -360,7 +366,7 @@ export function createEmailNotifier(options: EmailNotifierOptions): RepNotifier 
         return escalationEmail(message.post, audience, reader);
       case 'closed':
         return shortEmail(
-          `${leadLabel(message.post.lead)}: ${message.outcome.kind}`,
+          `${word(message.outcome.kind)}: ${leadLabel(message.post.lead)}`,
           [escalationEndLine(message.outcome, tz)],
           message.post.lead,
         );
