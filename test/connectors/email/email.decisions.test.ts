@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createEmailDecisionHandlers, type EmailDecisionHandlers } from '../../../connectors/email/email.decisions.js';
 import { signLink, type DecisionLink } from '../../../connectors/email/email.links.js';
+import { createEmailNotifier } from '../../../connectors/email/email.notifier.js';
 import type { Handoff, RejectionReason } from '../../../src/domain/model.js';
 import type {
   ClaimOutcome,
@@ -14,8 +15,9 @@ import type {
   OfferView,
 } from '../../../src/ports/handoff-actions.js';
 import { silentLogger } from '../../../src/ports/logger.js';
+import type { Mailer, MailMessage } from '../../../src/ports/mailer.js';
 import type { Person } from '../../../src/ports/rep-notifier.js';
-import { makeHandoff } from '../../helpers/builders.js';
+import { makeHandoff, makeLead } from '../../helpers/builders.js';
 
 const SECRET = 'a-link-secret-of-at-least-32-characters!';
 const NOW = Date.UTC(2026, 11, 7, 13, 0);
@@ -531,5 +533,57 @@ describe('POST /email/decide', () => {
     expect(page.status).toBe(503);
     expect(page.html).toContain('Nothing was changed');
     expect(world.mutating()).toBe(0);
+  });
+});
+
+describe('from the offer email to the decision', () => {
+  it('opens the Reject link of a mailed offer, confirms with a reason, and rejects as the rep', async () => {
+    const world = fakeActions();
+    addOffer(world);
+    const { base } = await serve(world);
+    const sent: MailMessage[] = [];
+    const mailer: Mailer = {
+      send: async (m) => void sent.push(m),
+      sendDoc: async () => undefined,
+      verify: async () => undefined,
+    };
+    const notifier = createEmailNotifier({
+      mailer,
+      linkSecret: SECRET,
+      publicUrl: base,
+      people: PEOPLE,
+      logger: silentLogger,
+      now: () => NOW,
+    });
+    const lead = makeLead({ firstName: 'Jane', lastName: 'Doe' });
+    await notifier.postOffer({
+      handoffId: 'ho_1',
+      offerId: 'of_1',
+      lead,
+      rep: PEOPLE[0]!,
+      hot: false,
+      dueAt: DUE,
+      why: { rule: null, team: 'emea', strategy: 'round-robin', ownerMatch: null },
+      seq: 1,
+    });
+    const rejectUrl = /^Reject…: (\S+)$/m.exec(sent[0]!.text)?.[1];
+    expect(rejectUrl?.startsWith(`${base}/email/decide?t=`)).toBe(true);
+    const res = await fetch(rejectUrl!);
+    const page: Page = {
+      status: res.status,
+      html: await res.text(),
+      headers: res.headers,
+      cookies: res.headers.getSetCookie(),
+    };
+    expect(page.html).toContain('Reject this lead?');
+    const form = formOf(page);
+    const done = await post(base, { t: form.t, csrf: form.csrf, reason: 'not_icp', note: '' }, form.cookie);
+    expect(done.html).toContain('Rejected');
+    expect(world.actions.reject).toHaveBeenCalledWith({
+      offerId: 'of_1',
+      actor: { via: 'email', personId: 'alice' },
+      reasonId: 'not_icp',
+      note: null,
+    });
   });
 });
