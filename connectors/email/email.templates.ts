@@ -1,5 +1,6 @@
-// Alerts, digests and escalation notices as email: a plain-text part and an HTML part. The HTML keeps
-// to what every mail client renders: tables, inline styles, no scripts, no external assets.
+// Alerts, digests, offer and escalation emails: a plain-text part and an HTML part. The HTML keeps to what
+// every mail client renders: tables, inline styles, no scripts, no external assets. Emails that let the reader
+// act (one-click decision links, email.notifier.ts) add buttons; the text part carries the same links.
 import { escapeHtml } from '../../src/domain/escape-html.js';
 import { textTable } from '../../src/domain/text-table.js';
 import type { MessageDoc, MessageTable } from '../../src/ports/message-doc.js';
@@ -10,11 +11,29 @@ export interface RenderedEmail {
   html: string;
 }
 
+/** A link drawn as a button in the HTML part and as a "Label: url" line in the text part. */
+export interface EmailButton {
+  label: string;
+  url: string;
+  tone: 'primary' | 'danger' | 'neutral';
+}
+
+/** What an email adds to its document: buttons (after the facts and tables). */
+export interface EmailExtras {
+  buttons?: readonly EmailButton[];
+}
+
+const BUTTON_COLOURS: Record<EmailButton['tone'], string> = {
+  primary: '#15803d',
+  danger: '#b91c1c',
+  neutral: '#374151',
+};
+
 function numericColumns(t: MessageTable): boolean[] {
   return t.head.map((_, c) => t.numeric?.includes(c) ?? false);
 }
 
-function plainText(doc: MessageDoc): string {
+function plainText(doc: MessageDoc, extras: EmailExtras): string {
   const lines: string[] = [doc.title, '='.repeat(Math.min(doc.title.length, 72)), ''];
   if (doc.intro.length > 0) lines.push(...doc.intro, '');
   if (doc.facts.length > 0) {
@@ -25,6 +44,8 @@ function plainText(doc: MessageDoc): string {
     if (t.rows.length === 0) continue;
     lines.push(t.title, textTable(t.head, t.rows, numericColumns(t)), '');
   }
+  const buttons = extras.buttons ?? [];
+  if (buttons.length > 0) lines.push(...buttons.map((b) => `${b.label}: ${b.url}`), '');
   if (doc.notes !== null && doc.notes.items.length > 0)
     lines.push(doc.notes.title, ...doc.notes.items.map((n) => `- ${n}`), '');
   if (doc.link !== null) lines.push(`${doc.link.label}: ${doc.link.url}`, '');
@@ -34,7 +55,22 @@ function plainText(doc: MessageDoc): string {
 
 const CELL = 'padding:4px 10px;border-bottom:1px solid #e5e7eb;font-size:14px;';
 
-function html(doc: MessageDoc): string {
+/** Bulletproof buttons: a table cell with the colour, the link inside (clients that drop padding keep the link). */
+function buttonRow(buttons: readonly EmailButton[]): string {
+  const e = escapeHtml;
+  const cells = buttons.map(
+    (b) =>
+      `<td style="padding:4px 8px 4px 0;"><table role="presentation" cellpadding="0" cellspacing="0"><tr><td style="background:${BUTTON_COLOURS[b.tone]};border-radius:4px;">` +
+      `<a href="${e(b.url)}" style="display:inline-block;padding:10px 18px;font-size:15px;font-weight:bold;color:#ffffff;text-decoration:none;">${e(b.label)}</a>` +
+      '</td></tr></table></td>',
+  );
+  // Three to a line: a manager's list of "Assign to …" buttons stays readable on a phone.
+  const lines: string[] = [];
+  for (let i = 0; i < cells.length; i += 3) lines.push(`<tr>${cells.slice(i, i + 3).join('')}</tr>`);
+  return `<tr><td style="padding:12px 24px;"><table role="presentation" cellpadding="0" cellspacing="0">${lines.join('')}</table></td></tr>`;
+}
+
+function html(doc: MessageDoc, extras: EmailExtras): string {
   const e = escapeHtml;
   const out: string[] = [
     '<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">',
@@ -70,6 +106,7 @@ function html(doc: MessageDoc): string {
       out.push(`<tr>${r.map((v, c) => `<td style="${CELL}${align(c)}">${e(v)}</td>`).join('')}</tr>`);
     out.push('</table></td></tr>');
   }
+  if (extras.buttons !== undefined && extras.buttons.length > 0) out.push(buttonRow(extras.buttons));
   if (doc.notes !== null && doc.notes.items.length > 0) {
     out.push(
       `<tr><td style="padding:12px 24px 4px;"><h2 style="margin:0;font-size:16px;">${e(doc.notes.title)}</h2></td></tr>`,
@@ -87,6 +124,6 @@ function html(doc: MessageDoc): string {
   return out.join('\n');
 }
 
-export function renderEmail(doc: MessageDoc): RenderedEmail {
-  return { subject: doc.subject, text: plainText(doc), html: html(doc) };
+export function renderEmail(doc: MessageDoc, extras: EmailExtras = {}): RenderedEmail {
+  return { subject: doc.subject, text: plainText(doc, extras), html: html(doc, extras) };
 }

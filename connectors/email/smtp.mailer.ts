@@ -27,6 +27,8 @@ export function createSmtpMailer(options: SmtpMailerOptions): Mailer & { close()
         subject: message.subject,
         text: message.text,
         html: message.html,
+        ...(message.messageId !== undefined ? { messageId: message.messageId } : {}),
+        ...(message.headers !== undefined ? { headers: message.headers } : {}),
       });
     } catch (err) {
       throw new ConnectorError('smtp', classifySmtpError(err), { cause: err });

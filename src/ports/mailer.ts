@@ -7,6 +7,13 @@ export interface MailMessage {
   subject: string;
   text: string;
   html: string;
+  /**
+   * The Message-ID, angle brackets included ("<offer-o1@handoff>"); the mailer makes one when absent. A resend
+   * with the same id is the same message to mail clients that dedupe by it.
+   */
+  messageId?: string;
+  /** Extra header lines, e.g. In-Reply-To and References to thread a reminder under its offer. */
+  headers?: Record<string, string>;
 }
 
 export interface Mailer {

@@ -53,3 +53,21 @@ describe('email layout of a document', () => {
     expect(mail.html).not.toMatch(/<h2|<ul|<a |<td style="padding:12px 24px 20px/);
   });
 });
+
+describe('email layout with buttons', () => {
+  it('draws the buttons after the facts, escaped, and lists the same links in the text part', () => {
+    const mail = renderEmail(makeDoc({ notes: null, link: null, footer: null }), {
+      buttons: [
+        { label: 'Assign to <Bo>', url: 'https://h.example.com/email/decide?t=a"b', tone: 'neutral' },
+        { label: 'Claim', url: 'https://h.example.com/email/decide?t=c', tone: 'primary' },
+      ],
+    });
+    expect(mail.html).toContain('href="https://h.example.com/email/decide?t=a&quot;b"');
+    expect(mail.html).toContain('>Assign to &lt;Bo&gt;</a>');
+    expect(mail.html.indexOf('>Claim</a>')).toBeGreaterThan(mail.html.indexOf('50.0% (1 of 2)'));
+    expect(mail.text).toContain(
+      'Assign to <Bo>: https://h.example.com/email/decide?t=a"b\nClaim: https://h.example.com/email/decide?t=c\n',
+    );
+    expect(renderEmail(makeDoc()).html).not.toContain('border-radius:4px');
+  });
+});
