@@ -307,8 +307,11 @@ function offerBody(c: OfferCard): CardElement[] {
 /** The Reject form: a reason (those needing a note say so) and the note; the server checks the note. */
 export function rejectForm(offerId: string, label: string, reasons: readonly RejectionReason[]): AdaptiveCard {
   const needNote = reasons.filter((r) => r.noteRequired).map((r) => r.label);
-  return card(
-    [
+  // A card inside Action.ShowCard: no schema or width of its own (it takes the outer card's).
+  return {
+    type: 'AdaptiveCard',
+    version: CARD_VERSION,
+    body: [
       text(`Why are you rejecting **${label}**?`),
       {
         type: 'Input.ChoiceSet',
@@ -332,19 +335,17 @@ export function rejectForm(offerId: string, label: string, reasons: readonly Rej
         maxLength: LIMITS.note,
       },
     ],
-    {
-      actions: [
-        {
-          type: 'Action.Execute',
-          title: 'Reject',
-          verb: VERB.reject,
-          data: { offerId },
-          style: 'destructive',
-          associatedInputs: 'auto',
-        },
-      ],
-    },
-  );
+    actions: [
+      {
+        type: 'Action.Execute',
+        title: 'Reject',
+        verb: VERB.reject,
+        data: { offerId },
+        style: 'destructive',
+        associatedInputs: 'auto',
+      },
+    ],
+  };
 }
 
 function offerActions(offerId: string, label: string, reasons: readonly RejectionReason[]): CardAction[] {
