@@ -45,6 +45,9 @@ import { createSlackApp, type SlackApp } from '../connectors/slack/slack.app.js'
 import { createSlackNotifier } from '../connectors/slack/slack.notifier.js';
 import { createSmtpMailer } from '../connectors/email/smtp.mailer.js';
 import { createChatNotifier } from './runtime/chat-notifier.js';
+import { createEmailNotifier } from '../connectors/email/email.notifier.js';
+import { createEmailDecisionHandlers } from '../connectors/email/email.decisions.js';
+import type { Person } from './ports/rep-notifier.js';
 import { createIntakeHandler } from '../connectors/intake/intake.handler.js';
 import { createDecisionCallbacks } from '../connectors/intake/intake.callback.js';
 import { createIntakeReceiver } from './app/receive-intake.js';
@@ -274,8 +277,29 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       ? createSmtpMailer({ smtpUrl: config.email.smtpUrl, from: config.email.from })
       : null;
     if (mailer) closers.push(async () => mailer.close());
+    const people = peopleOf(config);
+    // Email decisions: one-click links (signed, expiring) to a confirm page on this server.
+    const emailLinks =
+      config.email?.linkSecret && config.server.publicUrl && mailer
+        ? { linkSecret: config.email.linkSecret, publicUrl: config.server.publicUrl }
+        : null;
+    const emailNotifier: RepNotifier | null =
+      emailLinks && mailer
+        ? createEmailNotifier({
+            mailer,
+            ...emailLinks,
+            people,
+            reasons: config.rejectionReasons,
+            timezone: config.alerts.timezone,
+            logger: logger.child({ component: 'email' }),
+            now: () => clock.now(),
+          })
+        : null;
     // Cards go to each rep's platform, channel posts to the platform of the channel.
-    const notifier = createChatNotifier({ ...(slackNotifier ? { slack: slackNotifier } : {}) });
+    const notifier = createChatNotifier({
+      ...(slackNotifier ? { slack: slackNotifier } : {}),
+      ...(emailNotifier ? { email: emailNotifier } : {}),
+    });
 
     // Use cases.
     const deps: AppDeps = {
@@ -355,19 +379,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
           reasons: config.rejectionReasons,
           // The outbox closes the card (one Slack call per decision); clicks wake it at once.
           updateCardOnDecision: false,
-          people: [
-            ...config.reps.map((r) => ({
-              id: r.id,
-              name: r.name,
-              timezone: r.timezone,
-              ...(r.slackUserId ? { slackUserId: r.slackUserId } : {}),
-            })),
-            ...config.managers.map((m) => ({
-              id: m.id,
-              name: m.name,
-              ...(m.slackUserId ? { slackUserId: m.slackUserId } : {}),
-            })),
-          ],
+          people,
           now: () => clock.now(),
         },
         { actions: createHandoffActions(deps), logger: logger.child({ component: 'slack-app' }) },
@@ -499,6 +511,17 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       routes['POST /slack/events'] = (req, res) => app.handleRequest(req, res);
     }
     if (connectors.hubspotWebhook) routes['POST /webhooks/hubspot'] = connectors.hubspotWebhook;
+    if (emailLinks) {
+      const decisions = createEmailDecisionHandlers({
+        actions: createHandoffActions(deps),
+        ...emailLinks,
+        reasons: config.rejectionReasons,
+        people,
+        logger: logger.child({ component: 'email-decisions' }),
+        now: () => clock.now(),
+      });
+      Object.assign(routes, decisions.routes);
+    }
     // POST /intake/<id>: one route per intake source; 202 once its MQLs are stored.
     const receiveIntake = createIntakeReceiver(deps);
     for (const s of config.intake) {
@@ -557,4 +580,18 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
     for (const close of closers) await close().catch(() => undefined);
     throw err;
   }
+}
+
+/** Reps and managers as the connectors see them: names, zones and the ids each platform knows them by. */
+function peopleOf(config: Config): Person[] {
+  const ids = (p: { chat: Person['chat']; slackUserId?: string; teamsUserId?: string; email: string }) => ({
+    ...(p.chat ? { chat: p.chat } : {}),
+    ...(p.slackUserId ? { slackUserId: p.slackUserId } : {}),
+    ...(p.teamsUserId ? { teamsUserId: p.teamsUserId } : {}),
+    email: p.email,
+  });
+  return [
+    ...config.reps.map((r): Person => ({ id: r.id, name: r.name, timezone: r.timezone, ...ids(r) })),
+    ...config.managers.map((m): Person => ({ id: m.id, name: m.name, ...ids(m) })),
+  ];
 }
