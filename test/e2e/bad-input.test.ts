@@ -17,6 +17,7 @@ import {
   mauticSource,
 } from './helpers/intake.js';
 import { waitFor } from '../helpers/wait.js';
+import { signLink } from '../../connectors/email/email.links.js';
 
 interface BadRequest {
   /** What kind of bad input this is (reported on failure). */
@@ -816,5 +817,164 @@ describe('intake deliveries with a flaw', () => {
       field: 'leads[0].score',
       error: expect.stringContaining('expected a number'),
     });
+  }, 120_000);
+});
+
+// ---- email decision links ----------------------------------------------------------------------------------------
+
+const LINK_SECRET = 'bad-input-link-secret-0123456789abcdef';
+
+/** Flawed uses of a real offer's decision link: every one refused (or, for a GET, harmless); nothing decided. */
+function emailRequests(token: string, offerId: string): BadRequest[] {
+  const out: BadRequest[] = [];
+  const form = (fields: Record<string, string>): Buffer => Buffer.from(new URLSearchParams(fields).toString());
+  const urlencoded = { 'content-type': 'application/x-www-form-urlencoded' };
+  const get = (label: string, t: string, status: number[]): void => {
+    out.push({
+      label,
+      method: 'GET',
+      path: `/email/decide?t=${encodeURIComponent(t)}`,
+      headers: {},
+      body: Buffer.alloc(0),
+      expect: status,
+    });
+  };
+  // Tampered tokens: each character of the payload and of the signature changed in turn.
+  for (let i = 0; i < token.length; i += 1) {
+    const c = token[i] === 'A' ? 'B' : 'A';
+    if (token[i] === '.') continue;
+    get('email: tampered link', `${token.slice(0, i)}${c}${token.slice(i + 1)}`, [400]);
+  }
+  for (const cut of [1, 5, 20, token.length - 1]) get('email: cut link', token.slice(0, cut), [400]);
+  get('email: no token', '', [400]);
+  // Signed with another secret, or for another person / offer: refused or harmless (never decides).
+  const exp = Date.now() + 3_600_000;
+  get('email: wrong secret', signLink({ action: 'accept', offerId, personId: 'alice', exp }, 'x'.repeat(40)), [400]);
+  get(
+    'email: expired',
+    signLink({ action: 'accept', offerId, personId: 'alice', exp: Date.now() - 1_000 }, LINK_SECRET),
+    [410],
+  );
+  get(
+    'email: unknown offer',
+    signLink({ action: 'accept', offerId: 'nope', personId: 'alice', exp }, LINK_SECRET),
+    [404],
+  );
+  // The real link, fetched as a mail scanner does: a confirm page, nothing decided.
+  for (let i = 0; i < 20; i += 1) get('email: scanner GET', token, [200]);
+  // POSTs without the page's cookie and form token, with forged ones, wrong types, too large.
+  out.push({
+    label: 'email: POST no cookie',
+    method: 'POST',
+    path: '/email/decide',
+    headers: urlencoded,
+    body: form({ t: token, csrf: 'x' }),
+    expect: [403],
+  });
+  out.push({
+    label: 'email: POST forged cookie',
+    method: 'POST',
+    path: '/email/decide',
+    headers: { ...urlencoded, cookie: 'handoff_email_a=b' },
+    body: form({ t: token, csrf: 'abc' }),
+    expect: [403],
+  });
+  out.push({
+    label: 'email: POST tampered token',
+    method: 'POST',
+    path: '/email/decide',
+    headers: urlencoded,
+    body: form({ t: `${token}x`, csrf: 'x' }),
+    expect: [400],
+  });
+  out.push({
+    label: 'email: POST json',
+    method: 'POST',
+    path: '/email/decide',
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.from(JSON.stringify({ t: token })),
+    expect: [400],
+  });
+  out.push({
+    label: 'email: POST too large',
+    method: 'POST',
+    path: '/email/decide',
+    headers: urlencoded,
+    body: Buffer.alloc(64 * 1024, 0x61),
+    expect: [413],
+  });
+  out.push({
+    label: 'email: PUT',
+    method: 'PUT',
+    path: '/email/decide',
+    headers: urlencoded,
+    body: form({ t: token }),
+    expect: [405],
+  });
+  return out;
+}
+
+describe('email decision links with a flaw', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await createWorld({
+      config: (base) => {
+        const { slack: _slack, ...rest } = base;
+        return {
+          ...rest,
+          email: { ...(base.email as object), linkSecret: LINK_SECRET },
+          reps: (base.reps as Record<string, unknown>[]).map(({ slackUserId: _s, ...r }) => ({ ...r, chat: 'email' })),
+          managers: [{ id: 'maria', name: 'Maria Ruiz', email: 'maria@e2e.example', chat: 'email' }],
+          teams: [{ id: 'emea', members: ['alice', 'bruno', 'chen'], manager: 'maria' }],
+          sla: { acceptWithin: '1h', remindAt: false, maxOffers: 2 },
+        };
+      },
+    });
+    await world.startWorker();
+  }, 60_000);
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it('tampered, cut, foreign, expired links and forged POSTs are refused; a GET never decides; nothing changes', async () => {
+    world.hubspot.control.createContact({
+      email: 'emailbad@prospect.example',
+      firstname: 'Eve',
+      lastname: 'Links',
+      lifecyclestage: 'marketingqualifiedlead',
+      hubspotscore: 50,
+    });
+    const token = await waitFor(
+      'an offer email with an Accept link',
+      () => {
+        for (const m of world.mails) {
+          const t = /\/email\/decide\?t=([A-Za-z0-9_.=-]+)/.exec(
+            m.raw.replace(/=\r?\n/g, '').replace(/=3D/g, '='),
+          )?.[1];
+          if (t) return t;
+        }
+        return undefined;
+      },
+      20_000,
+    );
+    const store = await world.openStore();
+    let offerId: string;
+    try {
+      await waitFor('the outbox idle after the offer', async () => {
+        const pending = await store.listJobs({ state: 'pending' });
+        const running = await store.listJobs({ state: 'running' });
+        return pending.length + running.length === 0;
+      });
+      const [handoff] = await store.findHandoffsByEmail('emailbad@prospect.example');
+      offerId = (await store.listOffers(handoff!.id))[0]!.id;
+    } finally {
+      await store.close();
+    }
+    const before = await storeCounts(world);
+    const requests = emailRequests(token, offerId);
+    expect(requests.length).toBeGreaterThan(100);
+    const { report } = await sendAll(world, requests);
+    expect(report).toEqual([]);
+    await expectUnharmed(world, before);
   }, 120_000);
 });
