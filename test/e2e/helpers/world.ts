@@ -15,6 +15,7 @@ import {
   type RecordedMessage,
 } from '../../../connectors/slack/emulator/index.js';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../../../connectors/salesforce/emulator/index.js';
+import { startTeamsEmulator, type TeamsEmulator } from '../../../connectors/teams/emulator/index.js';
 import { openStore, type SqlStore } from '../../../src/store/index.js';
 import { createPostgresTestSchema, postgresTestUrl } from '../../helpers/stores.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -33,7 +34,12 @@ export const SECRETS = {
   hubspotSecret: 'e2e-hubspot-secret',
   botToken: 'xoxb-e2e',
   signingSecret: 'e2e-signing-secret',
+  teamsAppId: '5a1d0b1e-0000-4000-8000-00000000e2e0',
+  teamsAppPassword: 'e2e-teams-app-password',
 };
+
+/** Teams channels of the e2e tenant. */
+export const TEAMS_CHANNELS = { emea: '19:emea-e2e@thread.tacv2', managers: '19:managers-e2e@thread.tacv2' };
 
 export interface Mail {
   to: string[];
@@ -90,6 +96,8 @@ export interface World {
   /** Salesforce User ids of the reps, by rep id. */
   sfUsers: Record<string, string>;
   slack: SlackEmulator;
+  /** The Microsoft Teams emulator, with `teams: true`: every rep and the manager are users of its tenant. */
+  teams: TeamsEmulator | null;
   mails: Mail[];
   smtpPort: number;
   port: number;
@@ -242,6 +250,8 @@ export async function createWorld(
     config?: (base: Record<string, unknown>) => Record<string, unknown>;
     /** 'both': Salesforce is source and CRM; 'crm': HubSpot source, Salesforce CRM. */
     salesforce?: 'both' | 'crm';
+    /** Start the Teams emulator and add an msteams section pointing at it (who uses it is up to `config`). */
+    teams?: boolean;
   } = {},
 ): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), 'handoff-e2e-'));
@@ -313,6 +323,21 @@ export async function createWorld(
   slack.control.addChannel({ id: 'C0EMEA', name: 'team-emea', members, botIsMember: true });
   slack.control.setRequestUrl(`http://127.0.0.1:${port}/slack/events`);
 
+  let teams: TeamsEmulator | null = null;
+  if (options.teams) {
+    teams = await startTeamsEmulator({
+      port: 0,
+      host: '127.0.0.1',
+      appId: SECRETS.teamsAppId,
+      appPassword: SECRETS.teamsAppPassword,
+      requestUrl: `http://127.0.0.1:${port}/teams/messages`,
+    });
+    for (const r of REPS) teams.control.addUser({ name: r.name, email: r.email });
+    teams.control.addUser({ name: MANAGER.name, email: MANAGER.email });
+    teams.control.addChannel({ name: 'team-emea', id: TEAMS_CHANNELS.emea });
+    teams.control.addChannel({ name: 'sales-managers', id: TEAMS_CHANNELS.managers });
+  }
+
   let storeUrl = `sqlite:${join(dir, 'handoff.db')}`;
   let dropSchema: (() => Promise<void>) | null = null;
   if (options.engine === 'postgres') {
@@ -322,6 +347,17 @@ export async function createWorld(
   }
   let base = baseConfig({ hubspotUrl: hubspot.url, slackApiUrl: slack.apiUrl, port, storeUrl, smtpPort });
   if (options.salesforce) base = salesforceConfig(base, salesforce.url, options.salesforce === 'both');
+  if (teams)
+    base = {
+      ...base,
+      msteams: {
+        appId: SECRETS.teamsAppId,
+        appPassword: SECRETS.teamsAppPassword,
+        openIdMetadataUrl: teams.openIdMetadataUrl,
+        tokenUrl: teams.tokenUrl,
+        serviceUrl: teams.serviceUrl,
+      },
+    };
   const config = options.config ? options.config(base) : base;
   const configFile = join(dir, 'handoff.yaml');
   writeFileSync(configFile, stringify(config));
@@ -332,6 +368,7 @@ export async function createWorld(
     salesforce,
     sfUsers,
     slack,
+    teams,
     mails,
     smtpPort,
     port,
@@ -383,6 +420,7 @@ export async function createWorld(
       await slack.close();
       await hubspot.close();
       await salesforce.close();
+      await teams?.close();
       await new Promise<void>((r) => smtp.close(() => r()));
       if (dropSchema) await dropSchema();
       rmSync(dir, { recursive: true, force: true });
