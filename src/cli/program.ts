@@ -48,24 +48,30 @@ export function buildProgram(io: CliIo): Command {
     .command('demo')
     .description('run the whole product locally against emulated HubSpot and Slack, with a page to play a rep')
     .option('--port <port>', 'HTTP port of the worker', '3000')
-    .option('--slack-port <port>', 'port of the emulated Slack (serves /demo)', '3001')
+    .option('--slack-port <port>', 'port of the emulated Slack or Teams (serves /demo)', '3001')
     .option('--every <duration>', 'how often a new MQL arrives', '6s')
     .option('--crm <kind>', 'hubspot or salesforce (emulated as lead source and CRM)', 'hubspot')
     .option('--source <kind>', 'marketo: an emulated Marketo as lead source and CRM (instead of --crm)')
-    .action(async (opts: { port: string; slackPort: string; every: string; crm: string; source?: string }) => {
-      if (opts.crm !== 'hubspot' && opts.crm !== 'salesforce')
-        throw new InputError('input.invalid', [`--crm: "${opts.crm}" is not hubspot or salesforce`]);
-      if (opts.source !== undefined && opts.source !== 'marketo')
-        throw new InputError('input.invalid', [`--source: "${opts.source}" is not marketo`]);
-      const { runDemo } = await import('./demo/demo.js');
-      await runDemo(io, {
-        port: Number(opts.port),
-        slackPort: Number(opts.slackPort),
-        every: opts.every,
-        crm: opts.crm,
-        ...(opts.source === 'marketo' ? { source: 'marketo' as const } : {}),
-      });
-    });
+    .option('--chat <platform>', 'slack or teams: where the reps and managers get cards (emulated)', 'slack')
+    .action(
+      async (opts: { port: string; slackPort: string; every: string; crm: string; source?: string; chat: string }) => {
+        if (opts.crm !== 'hubspot' && opts.crm !== 'salesforce')
+          throw new InputError('input.invalid', [`--crm: "${opts.crm}" is not hubspot or salesforce`]);
+        if (opts.source !== undefined && opts.source !== 'marketo')
+          throw new InputError('input.invalid', [`--source: "${opts.source}" is not marketo`]);
+        if (opts.chat !== 'slack' && opts.chat !== 'teams')
+          throw new InputError('input.invalid', [`--chat: "${opts.chat}" is not slack or teams`]);
+        const { runDemo } = await import('./demo/demo.js');
+        await runDemo(io, {
+          port: Number(opts.port),
+          slackPort: Number(opts.slackPort),
+          every: opts.every,
+          crm: opts.crm,
+          ...(opts.source === 'marketo' ? { source: 'marketo' as const } : {}),
+          chat: opts.chat,
+        });
+      },
+    );
   registerConfigCommands(program, io);
   registerMigrateCommand(program, io, {
     loadStoreUrl: async ({ config }) =>

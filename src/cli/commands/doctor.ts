@@ -10,6 +10,7 @@ import { salesforceFromConfig } from '../../../connectors/salesforce/salesforce.
 import { marketoFromConfig } from '../../../connectors/marketo/marketo.from-config.js';
 import { createSlackWebClient } from '../../../connectors/slack/slack.client.js';
 import { createSmtpMailer } from '../../../connectors/email/smtp.mailer.js';
+import { createTokenSource as createTeamsTokenSource } from '../../../connectors/teams/teams.token.js';
 import { checkCallbackReachable } from '../../../connectors/intake/intake.callback.js';
 import { ExitSignal, type CliIo } from '../context.js';
 
@@ -71,7 +72,7 @@ export async function runDoctor(config: Config, io: CliIo): Promise<CheckLine[]>
         detail: `bot ${auth.user ?? '?'} in ${auth.team ?? '?'} (${config.slack.mode === 'socket' ? 'Socket Mode' : 'HTTP mode'})`,
       });
       for (const rep of config.reps) {
-        if (rep.slackUserId) continue;
+        if (rep.slackUserId || rep.chat !== 'slack') continue;
         try {
           const found = (await client.users.lookupByEmail({ email: rep.email })) as { user?: { id?: string } };
           lines.push({
@@ -90,8 +91,20 @@ export async function runDoctor(config: Config, io: CliIo): Promise<CheckLine[]>
     } catch (err) {
       lines.push({ name: 'slack: token', ok: false, detail: message(err) });
     }
-  } else {
-    lines.push({ name: 'slack', ok: false, detail: 'no slack section: reps cannot receive offers' });
+  } else if ([...config.reps, ...config.managers].some((p) => p.chat === 'slack')) {
+    lines.push({ name: 'slack', ok: false, detail: 'no slack section: people with chat: slack cannot receive cards' });
+  }
+  if (config.msteams) lines.push(...(await teamsChecks(config, io)));
+  const byEmail = [...config.reps, ...config.managers].filter((p) => p.chat === 'email');
+  if (byEmail.length > 0) {
+    const ready = Boolean(config.email?.linkSecret && config.server.publicUrl);
+    lines.push({
+      name: 'email: decisions',
+      ok: ready,
+      detail: ready
+        ? `${byEmail.length} ${byEmail.length === 1 ? 'person decides' : 'people decide'} by email; links open ${String(config.server.publicUrl).replace(/\/+$/, '')}/email/decide (it must be reachable from their mail)`
+        : 'email.linkSecret and server.publicUrl are needed for decision links',
+    });
   }
   if (config.email) {
     const mailer = createSmtpMailer({ smtpUrl: config.email.smtpUrl, from: config.email.from, timeoutMs: 10_000 });
@@ -105,6 +118,48 @@ export async function runDoctor(config: Config, io: CliIo): Promise<CheckLine[]>
     }
   } else {
     lines.push({ name: 'email', ok: true, detail: 'off (no email section)' });
+  }
+  return lines;
+}
+
+/** Microsoft Teams: the bot's credentials, and for each person in Teams whether the app is installed for them. */
+async function teamsChecks(config: Config, io: CliIo): Promise<CheckLine[]> {
+  const teams = config.msteams;
+  if (!teams) return [];
+  const lines: CheckLine[] = [];
+  try {
+    const token = createTeamsTokenSource({
+      appId: teams.appId,
+      appPassword: teams.appPassword,
+      tenantId: teams.tenantId,
+      tokenUrl: teams.tokenUrl,
+    });
+    await token.get();
+    lines.push({ name: 'teams: app credentials', ok: true, detail: `token issued for app ${teams.appId}` });
+  } catch (err) {
+    lines.push({ name: 'teams: app credentials', ok: false, detail: message(err) });
+  }
+  const inTeams = [...config.reps, ...config.managers].filter((p) => p.chat === 'teams');
+  if (inTeams.length === 0) return lines;
+  try {
+    const store = await openStore(config.store.url, { cwd: io.cwd, exclusive: false });
+    try {
+      for (const p of inTeams) {
+        const conversation = await store.getIdentity(p.id, 'teams_conversation');
+        const installed = conversation !== null && conversation !== '';
+        lines.push({
+          name: `teams: ${p.id}`,
+          ok: installed,
+          detail: installed
+            ? 'app installed: cards reach them'
+            : `app not installed for ${p.email}: install it for them (Teams admin center → Teams apps → Setup policies → Installed apps); until then routing skips them`,
+        });
+      }
+    } finally {
+      await store.close();
+    }
+  } catch (err) {
+    lines.push({ name: 'teams: installs', ok: false, detail: message(err) });
   }
   return lines;
 }

@@ -26,12 +26,19 @@ import type { CliIo } from '../context.js';
 import { createLeadGenerator, createRandom } from './lead-generator.js';
 import { startSimulatedReps } from './simulated-reps.js';
 import { createDemoPageHandler, type DemoPerson } from './demo-page.js';
+import { createTeamsDemoPage, startSimulatedTeamsReps } from './teams-demo.js';
+import { startTeamsEmulator, type TeamsEmulator } from '../../../connectors/teams/emulator/index.js';
+
+const TEAMS_DEMO_APP = { appId: '0d3e5a11-0000-4000-8000-00000000de70', appPassword: 'demo-teams-app-password' };
+const TEAMS_DEMO_CHANNELS = { managers: '19:demo-managers@thread.tacv2', marketing: '19:demo-marketing@thread.tacv2' };
 
 export interface DemoOptions {
   /** The CRM (and lead source) to emulate. */
   crm?: 'hubspot' | 'salesforce';
   /** 'marketo': an emulated Marketo is the lead source and the CRM (overrides crm). */
   source?: 'marketo';
+  /** Where reps and managers get cards: the emulated Slack (default) or the emulated Microsoft Teams. */
+  chat?: 'slack' | 'teams';
   port?: number;
   slackPort?: number;
   every?: string;
@@ -51,6 +58,8 @@ export interface RunningDemo {
   slack: SlackEmulator;
   /** With --source marketo. */
   marketo?: MarketoEmulator;
+  /** With --chat teams. */
+  teams?: TeamsEmulator;
   demoUrl: string;
   stop(): Promise<void>;
 }
@@ -107,8 +116,10 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
     portalId: 4010,
     webhook: { url: `${publicUrl}/webhooks/hubspot`, clientSecret: secrets.hubspotSecret, signatureVersion: 'v3' },
   });
+  const teamsChat = options.chat === 'teams';
+  // With --chat teams the emulated Teams takes the page's port; Slack still runs (unused) on any port.
   const slack = await startSlackEmulator({
-    port: slackPort,
+    port: teamsChat ? 0 : slackPort,
     host: '127.0.0.1',
     signingSecret: secrets.signingSecret,
     botToken: secrets.botToken,
@@ -190,6 +201,38 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
     configFile = join(dataDir, 'demo.marketo.yaml');
     writeFileSync(configFile, stringifyYaml(doc));
   }
+  let teams: TeamsEmulator | null = null;
+  if (teamsChat) {
+    // Everyone in Microsoft Teams: no Slack section; the team and managers' channels are Teams channels.
+    teams = await startTeamsEmulator({
+      port: slackPort,
+      host: '127.0.0.1',
+      ...TEAMS_DEMO_APP,
+      requestUrl: `${publicUrl}/teams/messages`,
+    });
+    const doc = parseYaml(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    delete doc.slack;
+    doc.msteams = {
+      ...TEAMS_DEMO_APP,
+      openIdMetadataUrl: teams.openIdMetadataUrl,
+      tokenUrl: teams.tokenUrl,
+      serviceUrl: teams.serviceUrl,
+      managersChannel: TEAMS_DEMO_CHANNELS.managers,
+      marketingChannel: TEAMS_DEMO_CHANNELS.marketing,
+    };
+    const strip = (p: Record<string, unknown>): Record<string, unknown> => {
+      const { slackUserId: _s, ...rest } = p;
+      return { ...rest, chat: 'teams' };
+    };
+    doc.reps = (doc.reps as Record<string, unknown>[]).map(strip);
+    doc.managers = (doc.managers as Record<string, unknown>[]).map(strip);
+    doc.teams = (doc.teams as Record<string, unknown>[]).map((t) => {
+      const { channel, ...rest } = t;
+      return channel ? { ...rest, teamsChannel: `19:demo-team-${String(t.id)}@thread.tacv2` } : rest;
+    });
+    configFile = join(dataDir, 'demo.teams.yaml');
+    writeFileSync(configFile, stringifyYaml(doc));
+  }
   const { config } = await loadConfig({ file: configFile, env, cwd: io.cwd });
   if (salesforce) {
     salesforce.control.seedUsers(
@@ -235,6 +278,18 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
     slack.control.addChannel({ id: c.id, name: c.name, members: everyone, botIsMember: true } as never);
   slack.control.setRequestUrl(`${publicUrl}/slack/events`);
 
+  const teamsChannels = [
+    ...(config.msteams?.managersChannel ? [{ id: TEAMS_DEMO_CHANNELS.managers, name: 'Sales managers' }] : []),
+    ...(config.msteams?.marketingChannel ? [{ id: TEAMS_DEMO_CHANNELS.marketing, name: 'Marketing' }] : []),
+    ...config.teams
+      .filter((t) => t.channel?.startsWith('teams:'))
+      .map((t) => ({ id: (t.channel as string).slice('teams:'.length), name: `Team ${t.id}` })),
+  ];
+  if (teams) {
+    for (const p of [...config.reps, ...config.managers]) teams.control.addUser({ name: p.name, email: p.email });
+    for (const c of teamsChannels) teams.control.addChannel({ name: c.name, id: c.id });
+  }
+
   const logger = createLogger({ level: (options.logLevel ?? io.env.LOG_LEVEL ?? 'warn') as 'warn', pretty: io.isTty });
   const worker = await startWorker(config, {
     logger,
@@ -263,8 +318,39 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
   // The dashboard link carries the demo token once; the dashboard turns it into a cookie and drops it from the URL.
   const dashboardToken = config.server.dashboardToken;
   const dashboardUrl = dashboardToken ? `${publicUrl}/dashboard?token=${encodeURIComponent(dashboardToken)}` : null;
-  const page = createDemoPageHandler({ control: slack.control, people, channels, workerUrl: publicUrl, dashboardUrl });
-  slack.mount(page);
+  if (teams) {
+    // Everyone has the app installed (an admin's setup policy): the worker learns each 1:1 chat now.
+    for (const p of [...config.reps, ...config.managers]) await teams.control.installApp({ user: p.email });
+    teams.mount(
+      createTeamsDemoPage({
+        control: teams.control,
+        people: [
+          ...config.reps.map((r) => ({
+            user: r.email,
+            name: r.name,
+            role: `rep, ${config.teams
+              .filter((t) => t.members.includes(r.id))
+              .map((t) => t.id)
+              .join('/')}`,
+            simulated: !humans.has(r.id),
+          })),
+          ...config.managers.map((m) => ({ user: m.email, name: m.name, role: 'manager', simulated: false })),
+        ],
+        channels: teamsChannels,
+        workerUrl: publicUrl,
+        dashboardUrl,
+      }),
+    );
+  } else {
+    const page = createDemoPageHandler({
+      control: slack.control,
+      people,
+      channels,
+      workerUrl: publicUrl,
+      dashboardUrl,
+    });
+    slack.mount(page);
+  }
 
   const random = createRandom(options.seed);
   const nextLead = createLeadGenerator(random);
@@ -309,17 +395,27 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
       },
     ]);
   };
-  const simulated = startSimulatedReps({
-    control: slack.control,
-    reps: config.reps.filter((r) => !humans.has(r.id)).map((r) => ({ id: r.id, slackUserId: r.slackUserId ?? r.id })),
+  // A healthy team: 70% accepted, 20% rejected, 10% left to time out (and the rep the person plays never answers
+  // unless they click), so the demo's alerts show real problems, not noise.
+  const simulatedOptions = {
     reasons: config.rejectionReasons.map((r) => ({ id: r.id, noteRequired: r.noteRequired })),
     random,
-    thinkMs: [4_000, 40_000],
-    // A healthy team: 70% accepted, 20% rejected, 10% left to time out (and the rep the person
-    // plays never answers unless they click), so the demo's alerts show real problems, not noise.
+    thinkMs: [4_000, 40_000] as [number, number],
     acceptShare: 0.7,
     rejectShare: 0.2,
-  });
+  };
+  const others = config.reps.filter((r) => !humans.has(r.id));
+  const simulated = teams
+    ? startSimulatedTeamsReps({
+        control: teams.control,
+        reps: others.map((r) => ({ id: r.id, user: r.email })),
+        ...simulatedOptions,
+      })
+    : startSimulatedReps({
+        control: slack.control,
+        reps: others.map((r) => ({ id: r.id, slackUserId: r.slackUserId ?? r.id })),
+        ...simulatedOptions,
+      });
   const timers = [
     setInterval(() => addLead(), every),
     setInterval(() => {
@@ -328,7 +424,7 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
   ];
   addLead();
 
-  const demoUrl = `${slack.url}/demo`;
+  const demoUrl = `${teams ? teams.url : slack.url}/demo`;
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
@@ -338,12 +434,13 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
       await hubspot.close();
       await salesforce?.close();
       await marketo?.close();
+      await teams?.close();
     })());
 
   io.out(
     [
       '',
-      `handoff demo is running — the real worker against emulated ${marketo ? 'Marketo' : crmKind === 'salesforce' ? 'Salesforce' : 'HubSpot'} and Slack.`,
+      `handoff demo is running — the real worker against emulated ${marketo ? 'Marketo' : crmKind === 'salesforce' ? 'Salesforce' : 'HubSpot'} and ${teams ? 'Microsoft Teams' : 'Slack'}.`,
       '',
       `  Play a rep:   ${demoUrl}   (you are ${[...humans].map((id) => config.reps.find((r) => r.id === id)?.name ?? id).join(', ')} and the manager; the others are simulated)`,
       `  Dashboard:    ${dashboardUrl ?? 'off (server.dashboardToken is empty)'}`,
@@ -357,7 +454,8 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
     ].join('\n'),
   );
 
-  if (options.detached) return { worker, hubspot, slack, ...(marketo ? { marketo } : {}), demoUrl, stop };
+  if (options.detached)
+    return { worker, hubspot, slack, ...(marketo ? { marketo } : {}), ...(teams ? { teams } : {}), demoUrl, stop };
   await new Promise<void>((resolveStop) => {
     installShutdown({
       logger,
