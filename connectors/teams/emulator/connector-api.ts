@@ -352,10 +352,12 @@ export function createConnectorApi(state: TeamsState, signer: Signer, options: {
       const method = req.method ?? 'GET';
       const path = url.pathname;
       if (method === 'GET' && path === '/v1/.well-known/openidconfiguration') {
+        record('openid', null, 200);
         send(res, 200, signer.metadata(`${state.baseUrl}/v1/.well-known/keys`));
         return true;
       }
       if (method === 'GET' && path === '/v1/.well-known/keys') {
+        record('keys', null, 200);
         send(res, 200, signer.jwks());
         return true;
       }

@@ -68,6 +68,8 @@ export interface TeamsEmulatorControl {
   clearFaults(): void;
   /** Per-conversation rate limits of Teams on (default) or off. */
   setRateLimit(on: boolean): void;
+  /** Rolls the signing key: activities are signed with a new kid from now on (the old one stays published). */
+  rotateSigningKey(): void;
 }
 
 export function createControl(state: TeamsState, activities: Activities, signer: Signer): TeamsEmulatorControl {
@@ -197,6 +199,9 @@ export function createControl(state: TeamsState, activities: Activities, signer:
     },
     setRateLimit(on) {
       state.rateLimit = on;
+    },
+    rotateSigningKey() {
+      signer.rotate();
     },
   };
   return control;

@@ -28,7 +28,10 @@ export interface SigningFaults {
 }
 
 export interface Signer {
-  readonly kid: string;
+  /** The key id tokens are signed with now. */
+  kid(): string;
+  /** A new signing key (a new kid), published beside the old one, as the Bot Framework rolls its keys. */
+  rotate(): void;
   /** The OpenID metadata document, pointing at `jwksUri`. */
   metadata(jwksUri: string): Record<string, unknown>;
   /** The published key set. */
@@ -42,11 +45,16 @@ function rsaPair(): { privateKey: KeyObject; publicKey: KeyObject } {
 }
 
 export function createSigner(channelId = 'msteams'): Signer {
-  const own = rsaPair();
-  const kid = randomBytes(12).toString('base64url');
+  const keys: { kid: string; privateKey: KeyObject; publicKey: KeyObject }[] = [];
+  const addKey = (): void => {
+    keys.push({ kid: randomBytes(12).toString('base64url'), ...rsaPair() });
+  };
+  addKey();
+  const current = () => keys[keys.length - 1] as (typeof keys)[number];
   let foreign: KeyObject | null = null;
   return {
-    kid,
+    kid: () => current().kid,
+    rotate: addKey,
     metadata(jwksUri) {
       return {
         issuer: BOT_FRAMEWORK_ISSUER,
@@ -57,8 +65,15 @@ export function createSigner(channelId = 'msteams'): Signer {
       };
     },
     jwks() {
-      const jwk = own.publicKey.export({ format: 'jwk' });
-      return { keys: [{ ...jwk, kid, use: 'sig', alg: 'RS256', endorsements: [channelId] }] };
+      return {
+        keys: keys.map((k) => ({
+          ...k.publicKey.export({ format: 'jwk' }),
+          kid: k.kid,
+          use: 'sig',
+          alg: 'RS256',
+          endorsements: [channelId],
+        })),
+      };
     },
     authorization({ appId, serviceUrl, nowMs, faults = {} }) {
       if (faults.authorization !== undefined) return faults.authorization;
@@ -73,11 +88,12 @@ export function createSigner(channelId = 'msteams'): Signer {
         exp,
         ...(claimed !== null ? { serviceurl: claimed } : {}),
       };
+      const { kid, privateKey } = current();
       if (faults.algNone === true) {
         const head = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT', kid })).toString('base64url');
         return `Bearer ${head}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.`;
       }
-      let key = own.privateKey;
+      let key = privateKey;
       if (faults.foreignKey === true) {
         foreign ??= rsaPair().privateKey;
         key = foreign;

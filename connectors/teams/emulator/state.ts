@@ -47,7 +47,7 @@ export interface RecordedMessage {
   views: Record<string, unknown>;
 }
 
-export type ConnectorOp = 'send' | 'reply' | 'update' | 'create' | 'member' | 'token';
+export type ConnectorOp = 'send' | 'reply' | 'update' | 'create' | 'member' | 'token' | 'openid' | 'keys';
 
 export interface RecordedCall {
   op: ConnectorOp;
@@ -153,7 +153,9 @@ export function createTeamsState(input: {
       return state.messages.find((m) => m.conversationId === conversationId && m.activityId === activityId);
     },
     takeFault(op) {
-      const i = state.faults.findIndex((f) => (f.op === undefined ? op !== 'token' : f.op === op));
+      const i = state.faults.findIndex((f) =>
+        f.op === undefined ? op !== 'token' && op !== 'openid' && op !== 'keys' : f.op === op,
+      );
       if (i < 0) return null;
       const f = state.faults[i] as FaultSpec & { left: number };
       f.left -= 1;
