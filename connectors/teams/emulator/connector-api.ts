@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { send } from '../../slack/emulator/http.js';
 import { isObject, type Json } from '../../slack/emulator/json.js';
-import { BOT_FRAMEWORK_SCOPE } from '../teams.client.js';
+import { BOT_FRAMEWORK_SCOPE } from '../teams.token.js';
 import type { Signer } from './signing.js';
 import { randomId, type ConnectorOp, type EmulatorConversation, type TeamsState } from './state.js';
 

@@ -1,16 +1,12 @@
 // POST /teams/messages driven by the Teams emulator with real signed activities: install and removal reach the
 // directory, card actions reach HandoffActions with the Teams actor and are answered with the outcome's card,
 // forged values and bad tokens change nothing and never get a 5xx.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ADAPTIVE_CARD } from '../../../connectors/teams/teams.types.js';
 import type { TeamsActionResult } from '../../../connectors/teams/teams.invoke.js';
 import { ALICE, ALICE_AAD, BRUNO, BRUNO_AAD, MARIA_AAD, startHarness, type TeamsHarness } from './harness.js';
 
 let h: TeamsHarness;
-
-afterEach(async () => {
-  await h.close();
-});
 
 function cardOf(body: unknown): string {
   const b = body as { statusCode?: number; type?: string; value?: unknown };
@@ -22,6 +18,9 @@ function cardOf(body: unknown): string {
 describe('installing and removing the app', () => {
   beforeEach(async () => {
     h = await startHarness();
+  });
+  afterEach(async () => {
+    await h.close();
   });
 
   it('keeps the conversation reference of a rep matched by email and welcomes them', async () => {
@@ -88,6 +87,9 @@ describe('card actions (Action.Execute)', () => {
     h = await startHarness();
     conversationId = (await h.emulator.control.installApp({ user: ALICE_AAD })).conversationId;
     h.actions.addOffer({ id: 'o1', handoffId: 'h1', rep: ALICE });
+  });
+  afterEach(async () => {
+    await h.close();
   });
 
   const click = (user: string, verb: string, data: unknown) =>
@@ -274,11 +276,15 @@ describe('card actions (Action.Execute)', () => {
 
 describe('requests that are not from the Bot Framework: 401, nothing changes', () => {
   let conversationId: string;
-  beforeEach(async () => {
+  // One worker for all spoiled requests: none of them may change anything, so none can disturb the next.
+  beforeAll(async () => {
     h = await startHarness();
     conversationId = (await h.emulator.control.installApp({ user: ALICE_AAD })).conversationId;
     h.actions.addOffer({ id: 'o1', handoffId: 'h1', rep: ALICE });
     h.directory.calls.length = 0;
+  });
+  afterAll(async () => {
+    await h.close();
   });
 
   const spoiled: [string, Record<string, unknown>][] = [
@@ -311,6 +317,19 @@ describe('requests that are not from the Bot Framework: 401, nothing changes', (
     expect(h.actions.calls).toEqual([]);
     expect(h.directory.calls).toEqual([]);
     expect(h.emulator.control.messages()).toHaveLength(before);
+  });
+});
+
+describe('requests that are from the Bot Framework but not for us', () => {
+  let conversationId: string;
+  beforeEach(async () => {
+    h = await startHarness();
+    conversationId = (await h.emulator.control.installApp({ user: ALICE_AAD })).conversationId;
+    h.actions.addOffer({ id: 'o1', handoffId: 'h1', rep: ALICE });
+    h.directory.calls.length = 0;
+  });
+  afterEach(async () => {
+    await h.close();
   });
 
   it('accepts a token that expired less than 5 minutes ago (clock skew)', async () => {
