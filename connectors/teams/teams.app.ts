@@ -242,62 +242,41 @@ export function createTeamsHandler(options: TeamsHandlerOptions, deps: TeamsHand
     );
   }
 
-  async function perform(action: TeamsActionData, aad: string): Promise<TeamsActionResult> {
-    const actor: Actor = { via: 'teams', userId: aad };
+  /** What HandoffActions answers (null for a refresh); incomplete forms are answered here, deciding nothing. */
+  async function outcomeOf(action: TeamsActionData, actor: Actor): Promise<TeamsActionResult['outcome']> {
     switch (action.verb) {
-      case 'accept': {
-        const outcome = await actions.accept({ offerId: action.offerId, actor });
-        return { kind: 'decision', verb: 'accept', actor: aad, outcome, offer: await actions.viewOffer(action) };
-      }
+      case 'accept':
+        return actions.accept({ offerId: action.offerId, actor });
       case 'reject': {
         const reason = options.reasons.find((r) => r.id === action.reason);
-        const problem =
-          action.reason === undefined
-            ? 'Choose a reason'
-            : reason === undefined
-              ? 'That reason is not available'
-              : reason.noteRequired && action.note === undefined
-                ? `A note is required when the reason is “${reason.label}”`
-                : null;
-        if (problem !== null || reason === undefined) {
-          const offer = await actions.viewOffer({ offerId: action.offerId });
-          return {
-            kind: 'form_problem',
-            verb: 'reject',
-            actor: aad,
-            problem: problem ?? 'Choose a reason',
-            offer,
-            handoff: null,
-          };
-        }
-        const outcome = await actions.reject({
-          offerId: action.offerId,
-          actor,
-          reasonId: reason.id,
-          note: action.note ?? null,
-        });
-        return { kind: 'decision', verb: 'reject', actor: aad, outcome, offer: await actions.viewOffer(action) };
+        if (action.reason === undefined) return { kind: 'invalid', problem: 'choose a reason' };
+        if (reason === undefined) return { kind: 'invalid', problem: 'that reason is not available' };
+        if (reason.noteRequired && action.note === undefined)
+          return { kind: 'invalid', problem: `a note is required when the reason is “${reason.label}”` };
+        return actions.reject({ offerId: action.offerId, actor, reasonId: reason.id, note: action.note ?? null });
       }
-      case 'claim': {
-        const outcome = await actions.claim({ handoffId: action.handoffId, actor });
-        return { kind: 'claim', verb: 'claim', actor: aad, outcome, handoff: await actions.viewHandoff(action) };
-      }
-      case 'assign': {
-        if (action.repId === undefined) {
-          const handoff = await actions.viewHandoff({ handoffId: action.handoffId });
-          return { kind: 'form_problem', verb: 'assign', actor: aad, problem: 'Choose a rep', offer: null, handoff };
-        }
-        const outcome = await actions.assign({ handoffId: action.handoffId, actor, repId: action.repId });
-        return { kind: 'claim', verb: 'assign', actor: aad, outcome, handoff: await actions.viewHandoff(action) };
-      }
+      case 'claim':
+        return actions.claim({ handoffId: action.handoffId, actor });
+      case 'assign':
+        if (action.repId === undefined) return { kind: 'not_allowed', why: 'choose a rep to assign the lead to' };
+        return actions.assign({ handoffId: action.handoffId, actor, repId: action.repId });
       case 'refresh':
-        return {
-          kind: 'refresh',
-          actor: aad,
-          offer: action.offerId !== undefined ? await actions.viewOffer({ offerId: action.offerId }) : null,
-          handoff: action.handoffId !== undefined ? await actions.viewHandoff({ handoffId: action.handoffId }) : null,
-        };
+        return null;
     }
+  }
+
+  async function perform(action: TeamsActionData, viewer: TeamsActionResult['viewer']): Promise<TeamsActionResult> {
+    const outcome = await outcomeOf(action, { via: 'teams', userId: viewer.aadObjectId });
+    // The state after the action, for the card: the offer for offer verbs, the hand-off for channel verbs.
+    const offerId = 'offerId' in action ? action.offerId : undefined;
+    const handoffId = 'handoffId' in action ? action.handoffId : undefined;
+    return {
+      action,
+      outcome,
+      offer: offerId !== undefined ? await actions.viewOffer({ offerId }) : null,
+      handoff: handoffId !== undefined ? await actions.viewHandoff({ handoffId }) : null,
+      viewer,
+    };
   }
 
   async function onInvoke(activity: Json): Promise<Json> {
@@ -311,7 +290,7 @@ export function createTeamsHandler(options: TeamsHandlerOptions, deps: TeamsHand
     }
     let result: TeamsActionResult;
     try {
-      result = await perform(parsed.action, aad);
+      result = await perform(parsed.action, { aadObjectId: aad, userId: text(obj(activity.from)?.id) });
     } catch (err) {
       log.error({ err, verb: parsed.action.verb, aadObjectId: aad }, 'teams action failed');
       return invokeError(500, 'handoff could not do that just now. Please try again in a moment.');
@@ -320,18 +299,20 @@ export function createTeamsHandler(options: TeamsHandlerOptions, deps: TeamsHand
       {
         verb: parsed.action.verb,
         aadObjectId: aad,
-        result: result.kind,
-        outcome: 'outcome' in result ? result.outcome.kind : undefined,
+        outcome: result.outcome?.kind ?? null,
       },
       'teams action',
     );
-    let card: Json;
+    let card: object | null;
     try {
       card = render(result);
     } catch (err) {
       log.error({ err, verb: parsed.action.verb }, 'teams card render failed; plain card sent');
       card = plainResultCard(result, nameOf, options.reasons);
     }
+    // No card: the one the user sees stays as it is (Teams shows the message only for a manual click).
+    if (card === null)
+      return { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: 'Up to date.' };
     return { statusCode: 200, type: ADAPTIVE_CARD, value: card };
   }
 

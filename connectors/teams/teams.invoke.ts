@@ -98,27 +98,31 @@ export function parseActionValue(value: unknown): ParsedAction {
 
 /**
  * What the handler did with an invoke, for the card it answers with (the card replaces the clicked one for the
- * user who clicked). `actor` is the clicking user's AAD object id.
+ * user who clicked; the notifier rewrites the message for everyone else). The same fields as the card builders'
+ * InvokeRenderInput (teams.cards.ts renderInvokeResult), which adds the configured people, reasons and clock.
  */
-export type TeamsActionResult =
-  | { kind: 'decision'; verb: 'accept' | 'reject'; actor: string; outcome: DecisionOutcome; offer: OfferView | null }
-  | { kind: 'claim'; verb: 'claim' | 'assign'; actor: string; outcome: ClaimOutcome; handoff: HandoffView | null }
-  | { kind: 'refresh'; actor: string; offer: OfferView | null; handoff: HandoffView | null }
+export interface TeamsActionResult {
+  /** The clicked Action.Execute (verb and data, inputs merged) or the automatic refresh. */
+  action: TeamsActionData;
   /**
-   * Nothing was done: the form was incomplete (no reason, a required note missing, no rep picked). The card
-   * should be shown again with `problem` next to the form.
+   * HandoffActions' answer: a DecisionOutcome for accept/reject, a ClaimOutcome for claim/assign; null for a
+   * refresh. A reject form sent incomplete (no reason, a required note missing, an unknown reason) is
+   * `{ kind: 'invalid', problem }` without HandoffActions being asked; an assign without a rep is `not_allowed`.
    */
-  | {
-      kind: 'form_problem';
-      verb: 'reject' | 'assign';
-      actor: string;
-      problem: string;
-      offer: OfferView | null;
-      handoff: HandoffView | null;
-    };
+  outcome: DecisionOutcome | ClaimOutcome | null;
+  /** The offer as it stands now (viewOffer), for accept/reject/refresh of an offer card. */
+  offer: OfferView | null;
+  /** The hand-off as it stands now (viewHandoff), for claim/assign/refresh of a channel card. */
+  handoff: HandoffView | null;
+  /** Who clicked: Entra object id and Teams user id (29:…). */
+  viewer: { aadObjectId: string; userId: string | null };
+}
 
-/** Renders the card an invoke answers with (the Adaptive Card JSON). */
-export type TeamsCardRenderer = (result: TeamsActionResult) => Record<string, unknown>;
+/**
+ * Renders the Adaptive Card an invoke answers with, or null to leave the card as it is (an automatic refresh of
+ * something still open).
+ */
+export type TeamsCardRenderer = (result: TeamsActionResult) => object | null;
 
 /** Names for person ids in sentences. */
 export type NameOf = (personId: string | null) => string | null;
@@ -132,66 +136,66 @@ function when(at: number | null): string {
   return at === null ? '' : ` at ${new Date(at).toISOString().slice(11, 16)} UTC`;
 }
 
+function decisionText(o: DecisionOutcome, nameOf: NameOf, reasons: readonly RejectionReason[]): string {
+  switch (o.kind) {
+    case 'accepted':
+      return `✅ Accepted${when(o.handoff.decidedAt)}. The lead is yours.`;
+    case 'rejected': {
+      const label = reasons.find((r) => r.id === o.handoff.reasonId)?.label ?? o.handoff.reasonId ?? 'other';
+      return `❌ Rejected (${label})${when(o.handoff.decidedAt)}.`;
+    }
+    case 'already_decided':
+      return `ℹ️ Already ${o.state}${o.by !== null ? ` by ${nameOf(o.by)}` : ''}${when(o.at)}. Nothing was changed.`;
+    case 'offer_closed':
+      return `ℹ️ This offer is closed (${o.offerState}${when(o.at)})${
+        o.currentRep !== null ? `; the lead is now with ${nameOf(o.currentRep)}` : ''
+      }. Nothing was changed.`;
+    case 'not_yours':
+      return `This lead is offered to ${nameOf(o.offeredTo)}, not to you. Nothing was changed.`;
+    case 'unknown_user':
+      return 'You are not set up as a rep or manager in handoff. Nothing was changed.';
+    case 'invalid':
+      return `That did not work: ${o.problem}. Nothing was changed.`;
+    case 'not_found':
+      return 'This lead is no longer known to handoff. Nothing was changed.';
+  }
+}
+
+function claimText(o: ClaimOutcome, nameOf: NameOf): string {
+  switch (o.kind) {
+    case 'claimed':
+      return `✅ Claimed by ${nameOf(o.by)}.`;
+    case 'assigned':
+      return `✅ Assigned to ${nameOf(o.to)}.`;
+    case 'already_taken':
+      return `ℹ️ Already taken${o.by !== null ? `: ${nameOf(o.by)} has it` : ''} (${o.state}). Nothing was changed.`;
+    case 'not_allowed':
+      return `You can't do that: ${o.why}. Nothing was changed.`;
+    case 'unknown_user':
+      return 'You are not set up as a rep or manager in handoff. Nothing was changed.';
+    case 'not_found':
+      return 'This lead is no longer known to handoff. Nothing was changed.';
+  }
+}
+
+function refreshText(result: TeamsActionResult, nameOf: NameOf): string {
+  const o = result.offer;
+  if (o !== null)
+    return o.offerState === 'open'
+      ? `${o.leadName} is offered to ${o.repName}.`
+      : `${o.leadName}: ${o.offerState}${o.decidedBy !== null ? ` by ${nameOf(o.decidedBy)}` : ''}.`;
+  const h = result.handoff;
+  if (h !== null) return `${h.leadName}: ${h.state}${h.ownerName !== null ? `, with ${h.ownerName}` : ''}.`;
+  return 'This lead is no longer available.';
+}
+
 /** One sentence saying what happened, late and double clicks included; the fallback card's text. */
 export function resultText(result: TeamsActionResult, nameOf: NameOf, reasons: readonly RejectionReason[]): string {
-  switch (result.kind) {
-    case 'form_problem':
-      return `${result.problem}. Nothing was changed.`;
-    case 'refresh': {
-      const o = result.offer;
-      if (o !== null)
-        return o.offerState === 'open'
-          ? `${o.leadName} is offered to ${o.repName}.`
-          : `${o.leadName}: ${o.offerState}${o.decidedBy !== null ? ` by ${nameOf(o.decidedBy)}` : ''}.`;
-      const h = result.handoff;
-      if (h !== null) return `${h.leadName}: ${h.state}${h.ownerName !== null ? `, with ${h.ownerName}` : ''}.`;
-      return 'This lead is no longer available.';
-    }
-    case 'decision': {
-      const o = result.outcome;
-      switch (o.kind) {
-        case 'accepted':
-          return `✅ Accepted${when(o.handoff.decidedAt)}. The lead is yours.`;
-        case 'rejected': {
-          const label = reasons.find((r) => r.id === o.handoff.reasonId)?.label ?? o.handoff.reasonId ?? 'other';
-          return `❌ Rejected (${label})${when(o.handoff.decidedAt)}.`;
-        }
-        case 'already_decided':
-          return `ℹ️ Already ${o.state}${o.by !== null ? ` by ${nameOf(o.by)}` : ''}${when(o.at)}. Nothing was changed.`;
-        case 'offer_closed':
-          return `ℹ️ This offer is closed (${o.offerState}${when(o.at)})${
-            o.currentRep !== null ? `; the lead is now with ${nameOf(o.currentRep)}` : ''
-          }. Nothing was changed.`;
-        case 'not_yours':
-          return `This lead is offered to ${nameOf(o.offeredTo)}, not to you. Nothing was changed.`;
-        case 'unknown_user':
-          return 'You are not set up as a rep or manager in handoff. Nothing was changed.';
-        case 'invalid':
-          return `That did not work: ${o.problem}. Nothing was changed.`;
-        case 'not_found':
-          return 'This lead is no longer known to handoff. Nothing was changed.';
-      }
-      break;
-    }
-    case 'claim': {
-      const o = result.outcome;
-      switch (o.kind) {
-        case 'claimed':
-          return `✅ Claimed by ${nameOf(o.by)}.`;
-        case 'assigned':
-          return `✅ Assigned to ${nameOf(o.to)}.`;
-        case 'already_taken':
-          return `ℹ️ Already taken${o.by !== null ? `: ${nameOf(o.by)} has it` : ''} (${o.state}). Nothing was changed.`;
-        case 'not_allowed':
-          return `You can't do that: ${o.why}. Nothing was changed.`;
-        case 'unknown_user':
-          return 'You are not set up as a rep or manager in handoff. Nothing was changed.';
-        case 'not_found':
-          return 'This lead is no longer known to handoff. Nothing was changed.';
-      }
-    }
-  }
-  return 'Nothing was changed.';
+  const { action, outcome } = result;
+  if (outcome === null) return refreshText(result, nameOf);
+  if (action.verb === 'accept' || action.verb === 'reject')
+    return decisionText(outcome as DecisionOutcome, nameOf, reasons);
+  return claimText(outcome as ClaimOutcome, nameOf);
 }
 
 /** A minimal Adaptive Card: the lead's name (when known) and what happened. */
@@ -200,12 +204,7 @@ export function plainResultCard(
   nameOf: NameOf,
   reasons: readonly RejectionReason[],
 ): Record<string, unknown> {
-  const lead =
-    'offer' in result && result.offer !== null
-      ? result.offer.leadName
-      : 'handoff' in result && result.handoff !== null
-        ? result.handoff.leadName
-        : null;
+  const lead = result.offer?.leadName ?? result.handoff?.leadName ?? null;
   return {
     type: 'AdaptiveCard',
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',

@@ -136,13 +136,13 @@ describe('card actions (Action.Execute)', () => {
   it('asks for the note a reason requires, without deciding', async () => {
     const result = await click(ALICE_AAD, 'reject', { offerId: 'o1', reason: 'other', note: '' });
     expect(h.actions.calls).toEqual([]);
-    expect(cardOf(result.body)).toContain('A note is required when the reason is “Other”');
+    expect(cardOf(result.body)).toContain('a note is required when the reason is “Other”');
   });
 
   it('asks for a reason when none was picked, and refuses one that does not exist', async () => {
-    expect(cardOf((await click(ALICE_AAD, 'reject', { offerId: 'o1' })).body)).toContain('Choose a reason');
+    expect(cardOf((await click(ALICE_AAD, 'reject', { offerId: 'o1' })).body)).toContain('choose a reason');
     expect(cardOf((await click(ALICE_AAD, 'reject', { offerId: 'o1', reason: 'made_up' })).body)).toContain(
-      'That reason is not available',
+      'that reason is not available',
     );
     expect(h.actions.calls).toEqual([]);
   });
@@ -170,7 +170,7 @@ describe('card actions (Action.Execute)', () => {
     h.actions.addEscalation('h4', []);
     const result = await click(MARIA_AAD, 'assign', { handoffId: 'h4' });
     expect(h.actions.calls).toEqual([]);
-    expect(cardOf(result.body)).toContain('Choose a rep');
+    expect(cardOf(result.body)).toContain('choose a rep');
   });
 
   it('renders the answer with the injected card renderer, given what happened', async () => {
@@ -179,19 +179,42 @@ describe('card actions (Action.Execute)', () => {
     h = await startHarness({
       render: (r) => {
         seen.push(r);
-        return { type: 'AdaptiveCard', version: '1.4', body: [{ type: 'TextBlock', text: `rendered ${r.kind}` }] };
+        return {
+          type: 'AdaptiveCard',
+          version: '1.4',
+          body: [{ type: 'TextBlock', text: `rendered ${r.action.verb}` }],
+        };
       },
     });
     conversationId = (await h.emulator.control.installApp({ user: ALICE_AAD })).conversationId;
     h.actions.addOffer({ id: 'o1', handoffId: 'h1', rep: ALICE });
     const result = await click(ALICE_AAD, 'accept', { offerId: 'o1' });
-    expect(cardOf(result.body)).toContain('rendered decision');
+    expect(cardOf(result.body)).toContain('rendered accept');
     expect(seen[0]).toMatchObject({
-      kind: 'decision',
-      verb: 'accept',
-      actor: ALICE_AAD,
+      action: { verb: 'accept', offerId: 'o1' },
       outcome: { kind: 'accepted' },
       offer: { offerId: 'o1', offerState: 'accepted', decidedBy: ALICE.id },
+      handoff: null,
+      viewer: { aadObjectId: ALICE_AAD, userId: h.users.alice.id },
+    });
+  });
+
+  it('leaves the card as it is when the renderer has nothing new (a refresh of an open offer)', async () => {
+    await h.close();
+    h = await startHarness({ render: (r) => (r.outcome === null ? null : { type: 'AdaptiveCard', version: '1.4' }) });
+    conversationId = (await h.emulator.control.installApp({ user: ALICE_AAD })).conversationId;
+    h.actions.addOffer({ id: 'o1', handoffId: 'h1', rep: ALICE });
+    const result = await h.emulator.control.invoke({
+      user: ALICE_AAD,
+      conversationId,
+      activityId: '1',
+      verb: 'refresh',
+      data: { offerId: 'o1' },
+      trigger: 'automatic',
+    });
+    expect(result).toMatchObject({
+      status: 200,
+      body: { statusCode: 200, type: 'application/vnd.microsoft.activity.message' },
     });
   });
 
