@@ -8,6 +8,7 @@
 // https://api.botframework.com, and does not compare the serviceUrl claim. The libraries it uses underneath do
 // the cryptography here: jwks-rsa (keys cached per kid, fetched again for an unknown kid, rate limited) and
 // jsonwebtoken (signature, algorithm, audience, issuer, expiry with tolerance).
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import jwt, { type JwtPayload } from 'jsonwebtoken';
 import jwksRsa from 'jwks-rsa';
 
@@ -131,19 +132,32 @@ export function createTeamsAuth(options: TeamsAuthOptions): TeamsAuth {
     return set;
   }
 
-  async function signingKey(kid: string): Promise<{ pem: string; endorsements: string[] | null }> {
-    let meta = await currentMetadata(false);
+  /** Parsed public keys by PEM text (jsonwebtoken would parse the PEM again on every request). */
+  const parsed = new Map<string, KeyObject>();
+  function publicKey(pem: string): KeyObject {
+    let key = parsed.get(pem);
+    if (key === undefined) {
+      if (parsed.size >= 50) parsed.clear();
+      key = createPublicKey(pem);
+      parsed.set(pem, key);
+    }
+    return key;
+  }
+
+  async function fromKeySet(jwksUri: string, kid: string): Promise<{ key: KeyObject; endorsements: string[] | null }> {
+    const set = keySet(jwksUri);
+    const found = await set.client.getSigningKey(kid);
+    return { key: publicKey(found.getPublicKey()), endorsements: set.endorsements.get(kid) ?? null };
+  }
+
+  async function signingKey(kid: string): Promise<{ key: KeyObject; endorsements: string[] | null }> {
+    const meta = await currentMetadata(false);
     try {
-      const set = keySet(meta.jwksUri);
-      const key = await set.client.getSigningKey(kid);
-      return { pem: key.getPublicKey(), endorsements: set.endorsements.get(kid) ?? null };
+      return await fromKeySet(meta.jwksUri, kid);
     } catch (err) {
       // The key set may have moved: read the metadata again (not more than once every 5 minutes) and retry.
       if (now() - meta.at < 300_000) throw err;
-      meta = await currentMetadata(true);
-      const set = keySet(meta.jwksUri);
-      const key = await set.client.getSigningKey(kid);
-      return { pem: key.getPublicKey(), endorsements: set.endorsements.get(kid) ?? null };
+      return fromKeySet((await currentMetadata(true)).jwksUri, kid);
     }
   }
 
@@ -155,7 +169,7 @@ export function createTeamsAuth(options: TeamsAuthOptions): TeamsAuth {
     if (decoded.header.alg !== 'RS256') return refuse(`algorithm ${String(decoded.header.alg)} not accepted`);
     const kid = decoded.header.kid;
     if (typeof kid !== 'string' || kid === '') return refuse('token without key id');
-    let key: { pem: string; endorsements: string[] | null };
+    let key: { key: KeyObject; endorsements: string[] | null };
     try {
       key = await signingKey(kid);
     } catch (err) {
@@ -168,7 +182,7 @@ export function createTeamsAuth(options: TeamsAuthOptions): TeamsAuth {
     }
     let claims: TeamsClaims;
     try {
-      claims = jwt.verify(token, key.pem, {
+      claims = jwt.verify(token, key.key, {
         algorithms: ['RS256'],
         audience: options.appId,
         issuer,
