@@ -9,7 +9,7 @@ import { Activity, type ConversationParameters } from '@microsoft/agents-activit
 import { ConnectorError, Deferral } from '../../src/ports/failure.js';
 import type { Logger } from '../../src/ports/logger.js';
 import { teamsConnectorError } from './teams.errors.js';
-import { createSlidingWindows, TEAMS_PACE, type PaceWindow } from './teams.pacing.js';
+import { createSlidingWindows, TEAMS_APP_PACE, TEAMS_PACE, type PaceWindow } from './teams.pacing.js';
 import { createTokenSource, type TokenSource } from './teams.token.js';
 import type { TeamsConnectorClient, TeamsMessage } from './teams.types.js';
 
@@ -24,6 +24,8 @@ export interface TeamsClientOptions {
   timeoutMs?: number;
   /** Pacing per conversation (default: Teams' thread limits with a margin); [] turns pacing off. */
   paceWindows?: readonly PaceWindow[];
+  /** Pacing of all calls of this client (default: Teams' 50 per second per app and tenant, with a margin). */
+  appPaceWindows?: readonly PaceWindow[];
 }
 
 export interface TeamsClientDeps {
@@ -81,6 +83,8 @@ export function createTeamsClient(options: TeamsClientOptions, deps: TeamsClient
   const timeoutMs = options.timeoutMs ?? 10_000;
   const tokens = createTokenSource(options, now);
   const pace = createSlidingWindows(options.paceWindows ?? TEAMS_PACE, now);
+  const appPace = createSlidingWindows(options.appPaceWindows ?? TEAMS_APP_PACE, now);
+  const APP = 'app';
 
   /**
    * One paced, authenticated call on `key` (a conversation, or the channel a thread is started in). Over the pace:
@@ -92,8 +96,10 @@ export function createTeamsClient(options: TeamsClientOptions, deps: TeamsClient
     key: string,
     fn: (client: ConnectorClient) => Promise<T>,
   ): Promise<T> {
-    const wait = pace.take(key);
+    const wait = Math.max(pace.wait(key), appPace.wait(APP));
     if (wait > 0) throw new Deferral('teams', wait, `${what}: next slot in ${key} in ${wait} ms`);
+    pace.take(key);
+    appPace.take(APP);
     try {
       let { token, fresh } = await tokens.get();
       for (;;) {

@@ -1,7 +1,7 @@
 // The Bot Framework endpoints the bot calls: the OpenID metadata and key set (to check our activities), the
 // Entra token endpoint (client credentials), and the Bot Connector conversations API at the serviceUrl — with
-// Teams' status codes and error bodies, its per-conversation rate limits (429 + Retry-After), the 28 KB message
-// limit, and 403 for a user who removed the app.
+// Teams' status codes and error bodies, its rate limits per conversation and per app (429 + Retry-After), the
+// 28 KB message limit, and 403 for a user who removed the app.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { send } from '../../slack/emulator/http.js';
 import { isObject, type Json } from '../../slack/emulator/json.js';
@@ -128,10 +128,17 @@ export function createConnectorApi(state: TeamsState, signer: Signer, options: {
 
   function paced(res: ServerResponse, op: ConnectorOp, key: string): boolean {
     if (!state.rateLimit) return true;
-    const wait = state.windows.take(key);
-    if (wait <= 0) return true;
+    const thread = state.windows.wait(key);
+    const app = state.appWindows.wait('app');
+    const wait = Math.max(thread, app);
+    if (wait <= 0) {
+      state.windows.take(key);
+      state.appWindows.take('app');
+      return true;
+    }
     record(op, key, 429);
-    connectorError(res, 429, 'TooManyRequests', 'Too many requests in this conversation.', {
+    const what = thread >= app ? 'in this conversation' : 'for this app in this tenant';
+    connectorError(res, 429, 'TooManyRequests', `Too many requests ${what}.`, {
       'retry-after': String(Math.max(1, Math.ceil(wait / 1000))),
     });
     return false;

@@ -42,7 +42,7 @@ export interface TeamsEmulatorOptions {
   botName?: string;
   /** Where activities go (the worker's POST /teams/messages); can be set later with control.setRequestUrl. */
   requestUrl?: string;
-  /** Enforce Teams' per-conversation limits for bots (7/1 s, 8/2 s, 60/30 s, 1800/h). Default true. */
+  /** Enforce Teams' limits for bots: per conversation 7/1 s, 8/2 s, 60/30 s, 1800/h; per app 50/s. Default true. */
   rateLimit?: boolean;
   /** Lifetime of the access tokens issued (default 3600 s, as Entra). */
   tokenTtlSec?: number;

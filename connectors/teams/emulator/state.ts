@@ -2,7 +2,7 @@
 // (one per user who installed the app), what the bot posted and edited, the cards users see after an invoke, the
 // access tokens issued, the calls made, injected faults and the per-conversation rate windows.
 import { randomBytes } from 'node:crypto';
-import { createSlidingWindows, TEAMS_THREAD_LIMITS, type SlidingWindows } from '../teams.pacing.js';
+import { createSlidingWindows, TEAMS_APP_LIMITS, TEAMS_THREAD_LIMITS, type SlidingWindows } from '../teams.pacing.js';
 
 export interface EmulatorUser {
   /** Entra (AAD) object id: the id handoff knows reps by. */
@@ -87,7 +87,10 @@ export interface TeamsState {
   calls: RecordedCall[];
   faults: (FaultSpec & { left: number })[];
   rateLimit: boolean;
+  /** Per conversation (thread): 7/1 s, 8/2 s, 60/30 s, 1800/h. */
   windows: SlidingWindows;
+  /** All calls of the app in the tenant: 50/s. */
+  appWindows: SlidingWindows;
   serviceUrl(): string;
   nextActivityId(): string;
   /** A user by AAD object id, user id (29:…) or email. */
@@ -132,6 +135,7 @@ export function createTeamsState(input: {
     faults: [],
     rateLimit: input.rateLimit,
     windows: createSlidingWindows(TEAMS_THREAD_LIMITS, input.now),
+    appWindows: createSlidingWindows(TEAMS_APP_LIMITS, input.now),
     serviceUrl: () => `${state.baseUrl}/teams/`,
     nextActivityId() {
       // Teams' message ids are epoch milliseconds; unique and increasing here.

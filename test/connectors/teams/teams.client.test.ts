@@ -191,6 +191,24 @@ describe('rate limits', () => {
     expect(clock - started).toBeGreaterThan(30_000);
   });
 
+  it('keeps all calls under 50 per second for the app, across conversations', async () => {
+    const channels = Array.from({ length: 10 }, (_, i) => emulator.control.addChannel({ name: `team ${i}` }).id);
+    const post = (c: TeamsClient, i: number) =>
+      c.startThread(emulator.serviceUrl, channels[i % 10] as string, null, { type: 'message', text: `p${i}` });
+    const unpaced = client({ paceWindows: [], appPaceWindows: [] });
+    for (let i = 0; i < 50; i++) await post(unpaced, i);
+    const refused = await failure(post(unpaced, 50));
+    expect(refused.failure).toMatchObject({ kind: 'rate_limited', retryAfterMs: 1000 });
+    expect(refused.failure.reason).toContain('TooManyRequests');
+
+    clock += 60_000;
+    const paced = client();
+    for (let i = 0; i < 50; i++) await post(paced, i);
+    const deferred = await post(paced, 50).catch((e: unknown) => e);
+    expect(deferred).toBeInstanceOf(Deferral);
+    expect(emulator.control.calls('create').filter((x) => x.status === 429)).toHaveLength(1);
+  });
+
   it('after a 429, further calls to that conversation wait out Retry-After without calling Teams', async () => {
     emulator.control.fail({ op: 'send', status: 429, retryAfter: 7 });
     const c = client();
