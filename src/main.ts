@@ -48,6 +48,10 @@ import { createChatNotifier } from './runtime/chat-notifier.js';
 import { createEmailNotifier } from '../connectors/email/email.notifier.js';
 import { createEmailDecisionHandlers } from '../connectors/email/email.decisions.js';
 import type { Person } from './ports/rep-notifier.js';
+import { createTeamsNotifier } from '../connectors/teams/teams.notifier.js';
+import { renderInvokeResult } from '../connectors/teams/teams.cards.js';
+import type { TeamsConversationRef, TeamsDirectory } from '../connectors/teams/teams.types.js';
+import { teamsConversationOf, teamsInstalled, teamsUninstalled } from './app/chat-install.js';
 import { createIntakeHandler } from '../connectors/intake/intake.handler.js';
 import { createDecisionCallbacks } from '../connectors/intake/intake.callback.js';
 import { createIntakeReceiver } from './app/receive-intake.js';
@@ -295,9 +299,45 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
             now: () => clock.now(),
           })
         : null;
+    // Microsoft Teams: the Bot Connector client, and who has the app installed (kept in the store's identities).
+    const teamsDirectory: TeamsDirectory = {
+      conversationOf: async (person) =>
+        (await teamsConversationOf({ store }, person.id)) as TeamsConversationRef | null,
+      installed: (user, ref) => teamsInstalled({ store, settings, clock, logger }, user, ref),
+      uninstalled: (aadObjectId) => teamsUninstalled({ store, settings, clock, logger }, aadObjectId),
+    };
+    // The Agents SDK is loaded only when Teams is configured (it costs ~35 MB of memory and ~0.4 s to load).
+    const createTeamsClient = config.msteams
+      ? (await import('../connectors/teams/teams.client.js')).createTeamsClient
+      : null;
+    const teamsClient =
+      config.msteams && createTeamsClient
+        ? createTeamsClient(
+            {
+              appId: config.msteams.appId,
+              appPassword: config.msteams.appPassword,
+              tenantId: config.msteams.tenantId,
+              tokenUrl: config.msteams.tokenUrl,
+            },
+            { logger: logger.child({ component: 'teams' }) },
+          )
+        : null;
+    const teamsNotifier: RepNotifier | null =
+      config.msteams && teamsClient
+        ? createTeamsNotifier({
+            client: teamsClient,
+            directory: teamsDirectory,
+            serviceUrl: config.msteams.serviceUrl,
+            tenantId: config.msteams.tenantId,
+            timezone: config.alerts.timezone,
+            reasons: config.rejectionReasons,
+            logger: logger.child({ component: 'teams' }),
+          })
+        : null;
     // Cards go to each rep's platform, channel posts to the platform of the channel.
     const notifier = createChatNotifier({
       ...(slackNotifier ? { slack: slackNotifier } : {}),
+      ...(teamsNotifier ? { teams: teamsNotifier } : {}),
       ...(emailNotifier ? { email: emailNotifier } : {}),
     });
 
@@ -511,6 +551,32 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       routes['POST /slack/events'] = (req, res) => app.handleRequest(req, res);
     }
     if (connectors.hubspotWebhook) routes['POST /webhooks/hubspot'] = connectors.hubspotWebhook;
+    if (config.msteams && teamsClient) {
+      const { createTeamsHandler } = await import('../connectors/teams/teams.app.js');
+      routes['POST /teams/messages'] = createTeamsHandler(
+        {
+          appId: config.msteams.appId,
+          openIdMetadataUrl: config.msteams.openIdMetadataUrl,
+          tenantId: config.msteams.tenantId,
+          reasons: config.rejectionReasons,
+          people,
+          render: (result) =>
+            renderInvokeResult({
+              ...result,
+              people,
+              reasons: config.rejectionReasons,
+              timezone: config.alerts.timezone,
+              now: clock.now(),
+            }),
+        },
+        {
+          actions: createHandoffActions(deps),
+          directory: teamsDirectory,
+          client: teamsClient,
+          logger: logger.child({ component: 'teams-app' }),
+        },
+      );
+    }
     if (emailLinks) {
       const decisions = createEmailDecisionHandlers({
         actions: createHandoffActions(deps),
