@@ -95,12 +95,10 @@ export {
   alreadyDecidedText,
   formatSpan,
   formatTime,
-  leadLabel,
   notYoursText,
   offerClosedLine,
   offerClosedText,
   reminderText,
-  truncate,
 } from '../../src/domain/chat-text.js';
 
 // ---- small helpers ------------------------------------------------------------------------------
