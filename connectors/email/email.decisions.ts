@@ -10,6 +10,7 @@
 // happened. Bad input answers 4xx with a page that says so, and changes nothing.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { alreadyDecidedLine, formatTime, NOTHING_CHANGED, notYoursLine } from '../../src/domain/chat-text.js';
 import type { Millis, RejectionReason } from '../../src/domain/model.js';
 import type {
   Actor,
@@ -23,7 +24,6 @@ import type { Logger } from '../../src/ports/logger.js';
 import type { Person } from '../../src/ports/rep-notifier.js';
 import { readBody } from '../../src/runtime/read-body.js';
 import { headerValue, safeEqual } from '../../src/runtime/signed-request.js';
-import { formatTime } from '../slack/slack.blocks.js';
 import { checkLinkSecret, MAX_TOKEN_LENGTH, verifyLink, type DecisionLink } from './email.links.js';
 import { decisionForm, renderPage, type PageContent, type PageFact } from './email.pages.js';
 
@@ -125,7 +125,7 @@ export function createEmailDecisionHandlers(options: EmailDecisionOptions): Emai
 
   const problem = (status: number, title: string, line: string): Answer => ({
     status,
-    page: { title, tone: 'problem', lines: [line, 'Nothing was changed.'] },
+    page: { title, tone: 'problem', lines: [line, NOTHING_CHANGED] },
   });
   const badLink = (): Answer =>
     problem(400, 'This link is not valid', 'The link is incomplete or was changed. Open it again from your email.');
@@ -139,7 +139,7 @@ export function createEmailDecisionHandlers(options: EmailDecisionOptions): Emai
     const facts = leadFacts(view);
     const info = (title: string, line: string): Answer => ({
       status: 200,
-      page: { title, tone: 'info', lines: [line, 'Nothing was changed.'], facts },
+      page: { title, tone: 'info', lines: [line, NOTHING_CHANGED], facts },
     });
     const later =
       view.handoffState === 'accepted' && view.decidedBy !== null
@@ -182,7 +182,7 @@ export function createEmailDecisionHandlers(options: EmailDecisionOptions): Emai
               : 'This lead is not waiting for an owner.';
     return {
       status: 200,
-      page: { title: 'Already handled', tone: 'info', lines: [line, 'Nothing was changed.'], facts },
+      page: { title: 'Already handled', tone: 'info', lines: [line, NOTHING_CHANGED], facts },
     };
   }
 
@@ -316,8 +316,8 @@ export function createEmailDecisionHandlers(options: EmailDecisionOptions): Emai
         return page(200, 'Rejected', 'done', ['The lead goes back to marketing with your reason.']);
       case 'already_decided':
         return page(200, 'Already decided', 'info', [
-          `This lead was already ${o.state.replace(/_/g, ' ')} by ${nameOf(o.by)}${at(link, o.at)}.`,
-          'Nothing was changed.',
+          alreadyDecidedLine(o.state, nameOf(o.by), o.at, zoneOf(link), { icons: false }),
+          NOTHING_CHANGED,
         ]);
       case 'offer_closed': {
         const what: Record<string, string> = {
@@ -332,24 +332,18 @@ export function createEmailDecisionHandlers(options: EmailDecisionOptions): Emai
         const with_ = o.currentRep !== null ? ` It is now with ${nameOf(o.currentRep)}.` : '';
         return page(200, 'This offer ended', 'info', [
           `This offer ${what[o.offerState] ?? o.offerState}${at(link, o.at)}.${with_}`,
-          'Nothing was changed.',
+          NOTHING_CHANGED,
         ]);
       }
       case 'not_yours':
-        return page(403, 'Not your lead', 'problem', [
-          `This lead is offered to ${o.offeredTo}, not to you.`,
-          'Nothing was changed.',
-        ]);
+        return page(403, 'Not your lead', 'problem', [notYoursLine(o.offeredTo), NOTHING_CHANGED]);
       case 'unknown_user':
         return page(403, 'Not set up', 'problem', [
           'You are not set up as a rep or manager in the lead hand-off (anymore). Ask your RevOps admin.',
-          'Nothing was changed.',
+          NOTHING_CHANGED,
         ]);
       case 'invalid':
-        return page(400, 'That did not work', 'problem', [
-          `The decision was refused: ${o.problem}.`,
-          'Nothing was changed.',
-        ]);
+        return page(400, 'That did not work', 'problem', [`The decision was refused: ${o.problem}.`, NOTHING_CHANGED]);
       case 'not_found':
         return gone();
     }
@@ -373,14 +367,14 @@ export function createEmailDecisionHandlers(options: EmailDecisionOptions): Emai
           o.by !== null
             ? `Already taken: the lead is ${o.state.replace(/_/g, ' ')} (${nameOf(o.by)}).`
             : `Already handled: the lead is ${o.state.replace(/_/g, ' ')}.`,
-          'Nothing was changed.',
+          NOTHING_CHANGED,
         ]);
       case 'not_allowed':
-        return page(403, 'Not allowed', 'problem', [`${capitalise(o.why)}.`, 'Nothing was changed.']);
+        return page(403, 'Not allowed', 'problem', [`${capitalise(o.why)}.`, NOTHING_CHANGED]);
       case 'unknown_user':
         return page(403, 'Not set up', 'problem', [
           'You are not set up as a rep or manager in the lead hand-off (anymore). Ask your RevOps admin.',
-          'Nothing was changed.',
+          NOTHING_CHANGED,
         ]);
       case 'not_found':
         return gone();

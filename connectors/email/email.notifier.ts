@@ -8,6 +8,22 @@
 // an outbox retry after a crash sends the same message again, which mail clients show once.
 import { createHash, randomUUID } from 'node:crypto';
 import { emailAddress, addressId } from '../../src/domain/chat.js';
+import {
+  escalationHeadline,
+  escalationOutcomeLine,
+  formatTime,
+  leadLabel,
+  NO_ASSIGNABLE_REP,
+  offerHeadline,
+  offerOutcomeLine,
+  ordinal,
+  PLAIN_WORDS,
+  rejectionLabel,
+  reminderText,
+  repeatOfferText,
+  whyYouText,
+  type ChatWords,
+} from '../../src/domain/chat-text.js';
 import { describeEscalation } from '../../src/domain/escalation.js';
 import type { Millis, RejectionReason } from '../../src/domain/model.js';
 import { ConnectorError } from '../../src/ports/failure.js';
@@ -25,9 +41,7 @@ import type {
   OfferOutcome,
   Person,
   RepNotifier,
-  WhyYou,
 } from '../../src/ports/rep-notifier.js';
-import { formatTime, leadLabel, reminderText } from '../slack/slack.blocks.js';
 import { checkLinkSecret, ESCALATION_LINK_TTL_MS, linkUrl, type DecisionLink } from './email.links.js';
 import { renderEmail, type EmailButton } from './email.templates.js';
 
@@ -95,22 +109,8 @@ const known = (v: string | number | undefined): string => {
   return text === '' ? 'unknown' : text;
 };
 
-function ordinal(n: number): string {
-  const teen = n % 100 >= 11 && n % 100 <= 13;
-  const suffix = teen ? 'th' : n % 10 === 1 ? 'st' : n % 10 === 2 ? 'nd' : n % 10 === 3 ? 'rd' : 'th';
-  return `${n}${suffix}`;
-}
-
-/** "EMEA rule → team emea, round-robin", in plain words. */
-export function whyYouPlain(why: WhyYou): string {
-  if (why.ownerMatch !== null) return `you own this account in the CRM (${why.ownerMatch})`;
-  const route = [why.rule !== null ? `rule “${why.rule}”` : null, why.team !== null ? `team ${why.team}` : null]
-    .filter((p): p is string => p !== null)
-    .join(' → ');
-  if (route === '' && why.strategy === null) return 'you were the fallback choice';
-  if (route === '') return `picked by ${why.strategy ?? ''}`;
-  return why.strategy === null ? route : `${route}, ${why.strategy}`;
-}
+/** The shared words as email writes them: names, text as it is, sentences without a leading emoji. */
+const EMAIL_WORDS: ChatWords<Person> = { ...PLAIN_WORDS, icons: false };
 
 /** The lead's facts as the Slack card shows them: who, company, country, size, score, source/campaign, BANT. */
 function leadFacts(lead: OfferCard['lead'], timezone: string | undefined): Fact[] {
@@ -201,12 +201,11 @@ export function createEmailNotifier(options: EmailNotifierOptions): RepNotifier 
 
   function offerEmail(card: OfferCard) {
     const tz = card.rep.timezone;
-    const label = leadLabel(card.lead);
     const due = formatTime(card.dueAt, tz);
-    const head = card.hot ? `🔥 HOT lead: ${label}` : `New lead: ${label}`;
+    const head = offerHeadline(card);
     const intro = [`${card.rep.name}, this lead is offered to you. Please accept or reject it by ${due}.`];
     if (card.hot) intro.push('Hot lead: a shorter deadline, please answer it first.');
-    if (card.seq > 1) intro.push(`You are the ${ordinal(card.seq)} rep offered this lead.`);
+    if (card.seq > 1) intro.push(repeatOfferText(card.seq));
     return renderEmail(
       doc({
         title: head,
@@ -214,7 +213,7 @@ export function createEmailNotifier(options: EmailNotifierOptions): RepNotifier 
         intro,
         facts: [
           ...leadFacts(card.lead, tz),
-          { label: 'Why you', value: whyYouPlain(card.why) },
+          { label: 'Why you', value: whyYouText(card.why) },
           { label: 'Answer by', value: due },
         ],
         link: crmLink(card.lead),
@@ -239,8 +238,7 @@ export function createEmailNotifier(options: EmailNotifierOptions): RepNotifier 
         return outcome.by.id === card.rep.id ? null : `${outcome.by.name} accepted it on your behalf on ${when}.`;
       case 'rejected': {
         if (outcome.by.id === card.rep.id) return null;
-        const reason = reasons.find((r) => r.id === outcome.reason)?.label ?? outcome.reason;
-        return `${outcome.by.name} rejected it on your behalf on ${when} (${reason}).`;
+        return `${outcome.by.name} rejected it on your behalf on ${when} (${rejectionLabel(outcome.reason, reasons)}).`;
       }
       case 'timed_out':
         return outcome.next !== null
@@ -265,8 +263,7 @@ export function createEmailNotifier(options: EmailNotifierOptions): RepNotifier 
 
   function escalationEmail(post: EscalationPost, audience: ChannelAudience, reader: Person | undefined) {
     const tz = zoneFor(reader);
-    const label = leadLabel(post.lead);
-    const title = `${post.hot ? '🔥 ' : ''}Needs an owner: ${label}`;
+    const title = escalationHeadline(post);
     const exp = now() + ESCALATION_LINK_TTL_MS;
     const buttons: EmailButton[] = [];
     const intro = [`Why it is here: ${describeEscalation(post.reason)}.`];
@@ -281,7 +278,7 @@ export function createEmailNotifier(options: EmailNotifierOptions): RepNotifier 
           url: url({ action: 'assign', handoffId: post.handoffId, personId: reader.id, repId: rep.id, exp }),
           tone: 'neutral',
         });
-      intro.push(buttons.length > 0 ? 'Please assign it to a rep.' : 'No eligible rep to assign right now.');
+      intro.push(buttons.length > 0 ? 'Please assign it to a rep.' : NO_ASSIGNABLE_REP);
     } else {
       buttons.push({
         label: 'Claim',
@@ -308,30 +305,18 @@ export function createEmailNotifier(options: EmailNotifierOptions): RepNotifier 
   }
 
   function escalationEndLine(outcome: EscalationOutcome, tz: string | undefined): string {
-    const when = formatTime(outcome.at, tz);
-    switch (outcome.kind) {
-      case 'claimed':
-        return `Claimed by ${(outcome.by ?? outcome.to)?.name ?? 'someone'} on ${when}.`;
-      case 'assigned':
-        return `Assigned to ${outcome.to?.name ?? 'a rep'} by ${outcome.by?.name ?? 'a manager'} on ${when}.`;
-      case 'withdrawn':
-        return `Withdrawn on ${when} — no action needed.`;
+    // An assignment by or to someone no longer configured names their role rather than "someone".
+    if (outcome.kind === 'assigned' && (outcome.to === null || outcome.by === null)) {
+      const when = formatTime(outcome.at, tz);
+      return `Assigned to ${outcome.to?.name ?? 'a rep'} by ${outcome.by?.name ?? 'a manager'} on ${when}.`;
     }
+    return escalationOutcomeLine(outcome, tz, EMAIL_WORDS);
   }
 
   function decidedLine(card: OfferCard, outcome: OfferOutcome, tz: string | undefined): string {
-    const when = formatTime(outcome.at, tz);
-    switch (outcome.kind) {
-      case 'accepted':
-        return `Accepted by ${outcome.by.name} on ${when}.`;
-      case 'rejected': {
-        const reason = reasons.find((r) => r.id === outcome.reason)?.label ?? outcome.reason;
-        const note = outcome.note !== null && outcome.note.trim() !== '' ? ` Note: “${outcome.note.trim()}”` : '';
-        return `Rejected by ${outcome.by.name} on ${when} — ${reason}.${note}`;
-      }
-      default:
-        return offerEndLine(card, outcome) ?? `Ended on ${when}.`;
-    }
+    if (outcome.kind === 'accepted' || outcome.kind === 'rejected')
+      return offerOutcomeLine(outcome, tz, reasons, EMAIL_WORDS);
+    return offerEndLine(card, outcome) ?? `Ended on ${formatTime(outcome.at, tz)}.`;
   }
 
   /** A short email about a lead: its title line and one or two sentences. */

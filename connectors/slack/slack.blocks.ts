@@ -3,6 +3,27 @@
 // button text ≤ 75 and value ≤ 2000, action_id/block_id ≤ 255, ≤ 100 select options (text ≤ 75, value ≤ 150),
 // modal title/submit/close ≤ 24, private_metadata ≤ 3000, ≤ 50 blocks per message and ≤ 100 per view.
 import type { types as SlackTypes } from '@slack/bolt';
+import {
+  escalationHeadline,
+  escalationOutcomeLine,
+  escalationSummaryText,
+  formatSpan,
+  formatTime,
+  historyLine,
+  hotLeadLine,
+  leadLabel,
+  leadStepLine,
+  NO_ASSIGNABLE_REP,
+  notARepText as notARepTextFor,
+  offerHeadline,
+  offerOutcomeLine,
+  offerSummaryText,
+  ordinal,
+  repeatOfferText,
+  truncate,
+  whyYouText as whyYouWords,
+  type ChatWords,
+} from '../../src/domain/chat-text.js';
 import { describeEscalation } from '../../src/domain/escalation.js';
 import { leadDisplayName, type Millis, type RejectionReason } from '../../src/domain/model.js';
 import { textTable } from '../../src/domain/text-table.js';
@@ -16,7 +37,6 @@ import type {
   LeadStep,
   MessageRef,
   OfferCard,
-  OfferHistoryLine,
   OfferOutcome,
   Person,
   WhyYou,
@@ -69,13 +89,19 @@ export const LIMITS = {
   noteLength: 3000,
 } as const;
 
-// ---- small helpers ------------------------------------------------------------------------------
+// The words shared with Teams and email (src/domain/chat-text.ts); re-exported for the Slack app and its tests.
+export {
+  alreadyDecidedLine,
+  alreadyDecidedText,
+  formatSpan,
+  formatTime,
+  notYoursText,
+  offerClosedLine,
+  offerClosedText,
+  reminderText,
+} from '../../src/domain/chat-text.js';
 
-/** Cuts text to `max` characters, marking the cut with an ellipsis. */
-export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  return `${text.slice(0, Math.max(0, max - 1))}…`;
-}
+// ---- small helpers ------------------------------------------------------------------------------
 
 /** Escapes the three characters Slack's mrkdwn treats as control characters. */
 export function escapeMrkdwn(text: string): string {
@@ -90,77 +116,14 @@ function mrkdwn(text: string, max: number = LIMITS.sectionText): SlackTypes.Mrkd
   return { type: 'mrkdwn', text: truncate(text, max) };
 }
 
-// Building an Intl.DateTimeFormat costs far more than using one (the profile of a 200-card burst had formatTime
-// and its zone check as the worker's top two functions): one formatter per zone, kept. Zones come from config and
-// Slack profiles, so there are few; the map is still bounded (oldest out first) in case a caller passes junk.
-const TIME_FORMATTERS_MAX = 200;
-const timeFormatters = new Map<string, Intl.DateTimeFormat>();
-
-function timeFormatter(timezone: string | undefined): Intl.DateTimeFormat {
-  const zone = timezone === undefined || timezone === '' ? 'UTC' : timezone;
-  let fmt = timeFormatters.get(zone);
-  if (fmt !== undefined) return fmt;
-  const options: Intl.DateTimeFormatOptions = {
-    weekday: 'short',
-    day: 'numeric',
-    month: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-    timeZoneName: 'short',
-  };
-  try {
-    fmt = new Intl.DateTimeFormat('en-GB', { ...options, timeZone: zone });
-  } catch {
-    // An unknown zone shows UTC.
-    fmt = zone === 'UTC' ? new Intl.DateTimeFormat('en-GB', options) : timeFormatter('UTC');
-  }
-  if (timeFormatters.size >= TIME_FORMATTERS_MAX) {
-    const oldest = timeFormatters.keys().next().value;
-    if (oldest !== undefined) timeFormatters.delete(oldest);
-  }
-  timeFormatters.set(zone, fmt);
-  return fmt;
-}
-
-/** "Tue 1 Dec, 14:30 CET" in the given time zone (UTC when unknown or invalid). */
-export function formatTime(at: Millis, timezone?: string): string {
-  const parts = Object.fromEntries(
-    timeFormatter(timezone)
-      .formatToParts(new Date(at))
-      .map((p) => [p.type, p.value]),
-  );
-  return `${parts.weekday} ${parts.day} ${parts.month}, ${parts.hour}:${parts.minute} ${parts.timeZoneName}`;
-}
-
-/** "12 minutes", "1 hour 5 minutes", "2 days 3 hours"; rounds up to the minute. */
-export function formatSpan(ms: Millis): string {
-  const minutes = Math.max(0, Math.ceil(ms / 60_000));
-  const days = Math.floor(minutes / 1440);
-  const hours = Math.floor((minutes % 1440) / 60);
-  const mins = minutes % 60;
-  const unit = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
-  if (days > 0) return hours > 0 ? `${unit(days, 'day')} ${unit(hours, 'hour')}` : unit(days, 'day');
-  if (hours > 0) return mins > 0 ? `${unit(hours, 'hour')} ${unit(mins, 'minute')}` : unit(hours, 'hour');
-  return unit(mins, 'minute');
-}
-
 /** How a person appears in Slack text: a mention when we know their Slack id, else their name. */
 export function personRef(person: Person | null | undefined): string {
   if (person === null || person === undefined) return 'someone';
   return person.slackUserId !== undefined ? `<@${person.slackUserId}>` : escapeMrkdwn(person.name);
 }
 
-function leadName(card: { lead: OfferCard['lead'] }): string {
-  return leadDisplayName(card.lead);
-}
-
-/** "Jane Doe (Acme)" in plain text. */
-export function leadLabel(lead: OfferCard['lead']): string {
-  const name = leadName({ lead });
-  const company = lead.fields.company;
-  return company !== undefined && company !== '' ? `${name} (${company})` : name;
-}
+/** How the shared words name people and escape text in Slack mrkdwn. */
+export const SLACK_WORDS: ChatWords<Person> = { name: personRef, escape: escapeMrkdwn };
 
 function linked(text: string, url: string | null): string {
   const safe = escapeMrkdwn(text);
@@ -178,30 +141,16 @@ function field(label: string, value: string): SlackTypes.MrkdwnElement {
   return mrkdwn(`*${label}*\n${value}`, LIMITS.field);
 }
 
-/** "EMEA rule → emea team, round-robin" or "you own the account in the CRM". */
+/** "EMEA rule → emea team, round-robin" or "you own the account in the CRM", in mrkdwn. */
 export function whyYouText(why: WhyYou): string {
-  if (why.ownerMatch !== null) return `you own this account in the CRM (${escapeMrkdwn(why.ownerMatch)})`;
-  const parts: string[] = [];
-  if (why.rule !== null) parts.push(`rule “${escapeMrkdwn(why.rule)}”`);
-  if (why.team !== null) parts.push(`team ${escapeMrkdwn(why.team)}`);
-  const route = parts.join(' → ');
-  const strategy = why.strategy !== null ? escapeMrkdwn(why.strategy) : null;
-  if (route === '' && strategy === null) return 'you were the fallback choice';
-  if (route === '') return `picked by ${strategy}`;
-  return strategy === null ? route : `${route}, ${strategy}`;
-}
-
-function ordinal(n: number): string {
-  const teen = n % 100 >= 11 && n % 100 <= 13;
-  const suffix = teen ? 'th' : n % 10 === 1 ? 'st' : n % 10 === 2 ? 'nd' : n % 10 === 3 ? 'rd' : 'th';
-  return `${n}${suffix}`;
+  return whyYouWords(why, escapeMrkdwn);
 }
 
 // ---- offer card ---------------------------------------------------------------------------------
 
 function leadSummaryBlocks(lead: OfferCard['lead'], timezone: string | undefined): Block[] {
   const f = lead.fields;
-  const who = [linked(leadName({ lead }), lead.recordUrl)];
+  const who = [linked(leadDisplayName(lead), lead.recordUrl)];
   if (f.title !== undefined && f.title !== '') who.push(escapeMrkdwn(f.title));
   if (f.company !== undefined && f.company !== '') who.push(linked(f.company, lead.recordUrl));
   const sourceCampaign = [f.channel, f.campaign].filter((v): v is string => v !== undefined && v !== '');
@@ -225,11 +174,9 @@ function leadSummaryBlocks(lead: OfferCard['lead'], timezone: string | undefined
 export function buildOfferCard(card: OfferCard): SlackMessage {
   const tz = card.rep.timezone;
   const f = card.lead.fields;
-  const label = leadLabel(card.lead);
-  const header = card.hot ? `🔥 HOT lead: ${label}` : `New lead: ${label}`;
-  const repeat = card.seq > 1 ? ` You are the ${ordinal(card.seq)} rep offered this lead.` : '';
+  const repeat = card.seq > 1 ? ` ${repeatOfferText(card.seq)}` : '';
   const blocks: Block[] = [
-    { type: 'header', text: plain(header, LIMITS.header) },
+    { type: 'header', text: plain(offerHeadline(card), LIMITS.header) },
     ...(card.hot
       ? [{ type: 'context', elements: [mrkdwn('*Hot lead* — shorter deadline, please answer first.')] } satisfies Block]
       : []),
@@ -266,9 +213,7 @@ export function buildOfferCard(card: OfferCard): SlackMessage {
       ],
     },
   ];
-  const score = f.score !== undefined ? `, score ${f.score}` : '';
-  const text = `${card.hot ? '🔥 Hot lead' : 'New lead'}: ${label}${score}. Accept or reject by ${formatTime(card.dueAt, tz)}.`;
-  return { text: truncate(text, LIMITS.sectionText), blocks };
+  return { text: truncate(offerSummaryText(card), LIMITS.sectionText), blocks };
 }
 
 /** What happened to an offer, one line, for the closed card and the text fallback. */
@@ -277,27 +222,7 @@ export function offerOutcomeText(
   timezone: string | undefined,
   reasons: readonly RejectionReason[] = [],
 ): string {
-  const when = formatTime(outcome.at, timezone);
-  switch (outcome.kind) {
-    case 'accepted':
-      return `✅ Accepted by ${personRef(outcome.by)} on ${when}.`;
-    case 'rejected': {
-      const reason = reasons.find((r) => r.id === outcome.reason)?.label ?? outcome.reason;
-      const note =
-        outcome.note !== null && outcome.note.trim() !== '' ? ` Note: “${escapeMrkdwn(outcome.note.trim())}”` : '';
-      return `❌ Rejected by ${personRef(outcome.by)} on ${when} — ${escapeMrkdwn(reason)}.${note}`;
-    }
-    case 'timed_out':
-      return outcome.next !== null
-        ? `⌛ Timed out on ${when} — reassigned to the next rep, ${personRef(outcome.next)}.`
-        : `⌛ Timed out on ${when} — escalated to the managers.`;
-    case 'withdrawn':
-      return `↩️ Withdrawn on ${when}: ${escapeMrkdwn(outcome.why)}.`;
-    case 'reassigned':
-      return `🔀 Reassigned to ${personRef(outcome.to)} by ${personRef(outcome.by)} on ${when}.`;
-    case 'escalated':
-      return `📣 Escalated to the managers on ${when}.`;
-  }
+  return offerOutcomeLine(outcome, timezone, reasons, SLACK_WORDS);
 }
 
 /** Removes live controls from a posted message and appends (or replaces) its status line. */
@@ -324,20 +249,12 @@ export function buildClosedOfferCard(
   };
 }
 
-/** The threaded reminder under a card. */
-export function reminderText(card: OfferCard, now: Millis): string {
-  const left = card.dueAt - now;
-  const label = leadLabel(card.lead);
-  if (left <= 0) return `⏰ The deadline for ${label} has passed — it will move to the next rep shortly.`;
-  return `⏰ Reminder: ${formatSpan(left)} left to accept or reject ${label} (until ${formatTime(card.dueAt, card.rep.timezone)}).`;
-}
-
 /** The team channel's message while a hot lead is out with a rep (the n-th offer named after the first). */
 export function buildHotNotice(card: OfferCard): SlackMessage {
   const label = leadLabel(card.lead);
+  const line = hotLeadLine(card, linked(label, card.lead.recordUrl), card.rep.timezone, SLACK_WORDS);
   const score = card.lead.fields.score !== undefined ? `, score ${card.lead.fields.score}` : '';
   const nth = card.seq > 1 ? ` (${ordinal(card.seq)} offer)` : '';
-  const line = `🔥 Hot lead ${linked(label, card.lead.recordUrl)}${escapeMrkdwn(score)} offered to ${personRef(card.rep)}${nth}, due ${formatTime(card.dueAt, card.rep.timezone)}.`;
   return {
     text: `🔥 Hot lead ${label}${score} offered to ${card.rep.name}${nth}`,
     blocks: [{ type: 'section', text: mrkdwn(line) }],
@@ -426,20 +343,6 @@ export function buildRejectModal(input: {
 
 // ---- escalations --------------------------------------------------------------------------------
 
-function historyLine(line: OfferHistoryLine, timezone: string | undefined): string {
-  const what: Record<OfferHistoryLine['outcome'], string> = {
-    timed_out: 'timed out',
-    rejected: 'rejected',
-    open: 'still open',
-    withdrawn: 'withdrawn',
-    reassigned: 'reassigned',
-    escalated: 'escalated',
-    accepted: 'accepted',
-  };
-  const reason = line.reason !== undefined && line.reason !== '' ? ` (${escapeMrkdwn(line.reason)})` : '';
-  return `• ${personRef(line.rep)} — ${what[line.outcome]}${reason}, ${formatTime(line.at, timezone)}`;
-}
-
 /** Value of an Assign-to option: hand-off id and rep id. */
 export function encodeAssignValue(handoffId: string, repId: string): string {
   return `${handoffId}|${repId}`;
@@ -452,10 +355,9 @@ export function decodeAssignValue(value: string): { handoffId: string; repId: st
 }
 
 function escalationSummary(post: EscalationPost, timezone: string | undefined): Block[] {
-  const label = leadLabel(post.lead);
-  const history = post.history.map((l) => historyLine(l, timezone));
+  const history = post.history.map((l) => historyLine(l, timezone, SLACK_WORDS));
   const blocks: Block[] = [
-    { type: 'header', text: plain(`${post.hot ? '🔥 ' : ''}Needs an owner: ${label}`, LIMITS.header) },
+    { type: 'header', text: plain(escalationHeadline(post), LIMITS.header) },
     ...leadSummaryBlocks(post.lead, timezone),
     { type: 'section', text: mrkdwn(`*Why it is here:* ${escapeMrkdwn(describeEscalation(post.reason))}`) },
   ];
@@ -474,7 +376,6 @@ export function buildEscalationPost(
   audience: 'managers' | 'team',
   timezone?: string,
 ): SlackMessage {
-  const label = leadLabel(post.lead);
   const blocks = escalationSummary(post, timezone);
   if (audience === 'managers') {
     const options = post.assignable
@@ -488,7 +389,7 @@ export function buildEscalationPost(
         elements: [{ type: 'static_select', action_id: ACTION.assign, placeholder: plain('Assign to…', 150), options }],
       });
     } else {
-      blocks.push({ type: 'context', elements: [mrkdwn('No eligible rep to assign right now.')] });
+      blocks.push({ type: 'context', elements: [mrkdwn(NO_ASSIGNABLE_REP)] });
     }
   } else {
     blocks.push({
@@ -505,26 +406,11 @@ export function buildEscalationPost(
       ],
     });
   }
-  const ask = audience === 'managers' ? 'assign it to a rep' : 'claim it if you can take it';
-  return {
-    text: truncate(
-      `Lead needs an owner: ${label} — ${describeEscalation(post.reason)}. Please ${ask}.`,
-      LIMITS.sectionText,
-    ),
-    blocks,
-  };
+  return { text: truncate(escalationSummaryText(post, audience), LIMITS.sectionText), blocks };
 }
 
 export function escalationOutcomeText(outcome: EscalationOutcome, timezone?: string): string {
-  const when = formatTime(outcome.at, timezone);
-  switch (outcome.kind) {
-    case 'claimed':
-      return `🙋 Claimed by ${personRef(outcome.by ?? outcome.to)} on ${when}.`;
-    case 'assigned':
-      return `👉 Assigned to ${personRef(outcome.to)} by ${personRef(outcome.by)} on ${when}.`;
-    case 'withdrawn':
-      return `↩️ Withdrawn on ${when} — no action needed.`;
-  }
+  return escalationOutcomeLine(outcome, timezone, SLACK_WORDS);
 }
 
 export function buildClosedEscalation(
@@ -568,18 +454,7 @@ export function buildLeadMessage(
 
 /** A step of the lead's story, as a thread reply under its channel message. */
 export function leadStepText(step: LeadStep, timezone?: string, reasons: readonly RejectionReason[] = []): string {
-  switch (step.kind) {
-    case 'decided':
-      return offerOutcomeText(step.outcome, timezone ?? step.card.rep.timezone, reasons);
-    case 'reoffered':
-      return `⏭️ Offered to ${personRef(step.card.rep)} (${ordinal(step.card.seq)} offer), due ${formatTime(step.card.dueAt, timezone ?? step.card.rep.timezone)}.`;
-    case 'escalated':
-      return step.reason === null
-        ? '📣 Escalated: it needs an owner.'
-        : `📣 Escalated: ${escapeMrkdwn(describeEscalation(step.reason))}.`;
-    case 'closed':
-      return escalationOutcomeText(step.outcome, timezone);
-  }
+  return leadStepLine(step, timezone, reasons, SLACK_WORDS);
 }
 
 // ---- alerts and digests --------------------------------------------------------------------------
@@ -695,50 +570,6 @@ export function buildAppHome(input: HomeInput): HomeView {
 
 // ---- ephemeral and slash-command texts ------------------------------------------------------------
 
-export function notYoursText(offeredTo: string): string {
-  return `This lead is offered to ${offeredTo}, not to you. Nothing was changed.`;
-}
-
-/** Status line for a card whose hand-off was decided elsewhere ("This lead was accepted by … on …."). */
-export function alreadyDecidedLine(state: string, by: string | null, at: Millis | null, timezone?: string): string {
-  const who = by !== null ? ` by ${by}` : '';
-  const when = at !== null ? ` on ${formatTime(at, timezone)}` : '';
-  return `ℹ️ This lead was already ${state.replace(/_/g, ' ')}${who}${when}.`;
-}
-
-export function alreadyDecidedText(state: string, by: string | null, at: Millis | null, timezone?: string): string {
-  return `${alreadyDecidedLine(state, by, at, timezone)} Nothing was changed.`;
-}
-
-/** Status line for a card whose offer ended (timed out, withdrawn, reassigned, escalated). */
-export function offerClosedLine(
-  offerState: string,
-  at: Millis | null,
-  currentRep: string | null,
-  timezone?: string,
-): string {
-  const when = at !== null ? ` on ${formatTime(at, timezone)}` : '';
-  const what: Record<string, string> = {
-    timed_out: 'timed out',
-    withdrawn: 'was withdrawn',
-    reassigned: 'was reassigned',
-    escalated: 'was escalated to the managers',
-    accepted: 'was accepted',
-    rejected: 'was rejected',
-  };
-  const now = currentRep !== null ? ` It is now with ${currentRep}.` : '';
-  return `ℹ️ This offer ${what[offerState] ?? offerState.replace(/_/g, ' ')}${when}.${now}`;
-}
-
-export function offerClosedText(
-  offerState: string,
-  at: Millis | null,
-  currentRep: string | null,
-  timezone?: string,
-): string {
-  return `${offerClosedLine(offerState, at, currentRep, timezone)} Nothing was changed.`;
-}
-
 /** The lead label of a posted offer card (from its header), for the reject modal. */
 export function cardLabel(blocks: readonly unknown[]): string | null {
   for (const b of blocks) {
@@ -768,7 +599,7 @@ export function statsText(summary: RepSummary | null): string {
 }
 
 export function notARepText(): string {
-  return 'You are not set up as a rep in handoff. Ask your RevOps admin to add your Slack user to the config.';
+  return notARepTextFor('Slack user');
 }
 
 export const HELP_TEXT = [

@@ -5,6 +5,30 @@
 // state when it is shown; closed cards have neither actions nor refresh.
 // Size: Teams refuses a message over about 28 KB, so free text is cut (field ≤ 500, note ≤ 3,000 characters),
 // offer history ≤ 20 lines, assignable reps ≤ 100, doc table rows ≤ 50.
+import {
+  alreadyDecidedText,
+  escalationHeadline,
+  escalationOutcomeLine as escalationOutcomeWords,
+  escalationSummaryText,
+  formatTime,
+  historyLine,
+  hotLeadLine,
+  leadLabel,
+  leadStepLine as leadStepWords,
+  NO_ASSIGNABLE_REP,
+  NOTE_MAX,
+  notYoursText,
+  offerClosedLine,
+  offerClosedText,
+  offerHeadline,
+  offerOutcomeLine as offerOutcomeWords,
+  offerSummaryText,
+  PLAIN_WORDS,
+  reminderText,
+  repeatOfferText,
+  truncate,
+  whyYouText,
+} from '../../src/domain/chat-text.js';
 import { describeEscalation } from '../../src/domain/escalation.js';
 import { leadDisplayName, type Millis, type RejectionReason } from '../../src/domain/model.js';
 import type { ClaimOutcome, DecisionOutcome, HandoffView, OfferView } from '../../src/ports/handoff-actions.js';
@@ -16,22 +40,10 @@ import type {
   LeadMessage,
   LeadStep,
   OfferCard,
-  OfferHistoryLine,
   OfferOutcome,
   Person,
   WhyYou,
 } from '../../src/ports/rep-notifier.js';
-// Platform-neutral words and times shared with the Slack cards (plain text, no markup).
-import {
-  alreadyDecidedText,
-  formatTime,
-  leadLabel,
-  notYoursText,
-  offerClosedLine,
-  offerClosedText,
-  reminderText,
-  truncate,
-} from '../slack/slack.blocks.js';
 import { ADAPTIVE_CARD, type TeamsActionData, type TeamsMessage } from './teams.types.js';
 
 export { reminderText };
@@ -169,7 +181,7 @@ export const VERB = {
 /** Ids of the card inputs, as they come back merged into an Action.Execute's data. */
 export const INPUT = { reason: 'reason', note: 'note', repId: 'repId' } as const;
 
-export const LIMITS = { field: 500, note: 3000, history: 20, choices: 100, tableRows: 50, title: 200 } as const;
+export const LIMITS = { field: 500, note: NOTE_MAX, history: 20, choices: 100, tableRows: 50, title: 200 } as const;
 
 // ---- small helpers -------------------------------------------------------------------------------
 
@@ -202,16 +214,6 @@ function isWebUrl(url: string | null | undefined): url is string {
   return typeof url === 'string' && /^https?:\/\/[^\s]+$/i.test(url);
 }
 
-function ordinal(n: number): string {
-  const teen = n % 100 >= 11 && n % 100 <= 13;
-  const suffix = teen ? 'th' : n % 10 === 1 ? 'st' : n % 10 === 2 ? 'nd' : n % 10 === 3 ? 'rd' : 'th';
-  return `${n}${suffix}`;
-}
-
-function nameOf(person: Person | null | undefined): string {
-  return person === null || person === undefined ? 'someone' : person.name;
-}
-
 /** A card as the message that carries it. */
 export function cardMessage(content: AdaptiveCard, channelData?: Record<string, unknown>): TeamsMessage {
   return {
@@ -223,14 +225,7 @@ export function cardMessage(content: AdaptiveCard, channelData?: Record<string, 
 
 /** "EMEA rule → emea team, round-robin" or "you own the account in the CRM" (plain text). */
 export function whyYouLine(why: WhyYou): string {
-  if (why.ownerMatch !== null) return `you own this account in the CRM (${why.ownerMatch})`;
-  const parts: string[] = [];
-  if (why.rule !== null) parts.push(`rule “${why.rule}”`);
-  if (why.team !== null) parts.push(`team ${why.team}`);
-  const route = parts.join(' → ');
-  if (route === '' && why.strategy === null) return 'you were the fallback choice';
-  if (route === '') return `picked by ${why.strategy}`;
-  return why.strategy === null ? route : `${route}, ${why.strategy}`;
+  return whyYouText(why);
 }
 
 // ---- the lead's facts ------------------------------------------------------------------------------
@@ -286,14 +281,13 @@ function statusBlock(line: string, tone: Tone): Container {
 /** The body of the card: who, why hot, the facts, BANT, why you, the deadline in the rep's zone. */
 function offerBody(c: OfferCard): CardElement[] {
   const tz = c.rep.timezone;
-  const label = leadLabel(c.lead);
-  const repeat = c.seq > 1 ? ` You are the ${ordinal(c.seq)} rep offered this lead.` : '';
+  const repeat = c.seq > 1 ? ` ${repeatOfferText(c.seq)}` : '';
   return [
     {
       type: 'Container',
       style: c.hot ? 'attention' : 'emphasis',
       items: [
-        heading(c.hot ? `🔥 HOT lead: ${label}` : `New lead: ${label}`),
+        heading(offerHeadline(c)),
         ...(c.hot ? [text('Hot lead — shorter deadline, please answer first.', { color: 'attention' })] : []),
       ],
     },
@@ -377,17 +371,11 @@ export interface OfferCardOptions {
 
 /** The card in the rep's 1:1 chat: the facts, Accept, and Reject (reason + note). */
 export function buildOfferCard(c: OfferCard, options: OfferCardOptions): AdaptiveCard {
-  const f = c.lead.fields;
-  const score = f.score !== undefined ? `, score ${f.score}` : '';
   return card(offerBody(c), {
     actions: [...offerActions(c.offerId, leadLabel(c.lead), options.reasons), ...crmLink(c.lead)],
     refresh: offerRefresh(c.offerId, options.refreshUserIds),
-    fallbackText: `${c.hot ? '🔥 Hot lead' : 'New lead'}: ${leadLabel(c.lead)}${score}. Accept or reject by ${formatTime(c.dueAt, c.rep.timezone)}.`,
+    fallbackText: offerSummaryText(c),
   });
-}
-
-function rejectionLabel(reasonId: string, reasons: readonly RejectionReason[]): string {
-  return reasons.find((r) => r.id === reasonId)?.label ?? reasonId;
 }
 
 /** What happened to an offer, one line of plain text (the closed card, the thread, the invoke answer). */
@@ -396,28 +384,7 @@ export function offerOutcomeLine(
   timezone: string | undefined,
   reasons: readonly RejectionReason[] = [],
 ): string {
-  const when = formatTime(outcome.at, timezone);
-  switch (outcome.kind) {
-    case 'accepted':
-      return `✅ Accepted by ${nameOf(outcome.by)} on ${when}.`;
-    case 'rejected': {
-      const note =
-        outcome.note !== null && outcome.note.trim() !== ''
-          ? ` Note: “${truncate(outcome.note.trim(), LIMITS.note)}”`
-          : '';
-      return `❌ Rejected by ${nameOf(outcome.by)} on ${when} — ${rejectionLabel(outcome.reason, reasons)}.${note}`;
-    }
-    case 'timed_out':
-      return outcome.next !== null
-        ? `⌛ Timed out on ${when} — reassigned to the next rep, ${nameOf(outcome.next)}.`
-        : `⌛ Timed out on ${when} — escalated to the managers.`;
-    case 'withdrawn':
-      return `↩️ Withdrawn on ${when}: ${outcome.why}.`;
-    case 'reassigned':
-      return `🔀 Reassigned to ${nameOf(outcome.to)} by ${nameOf(outcome.by)} on ${when}.`;
-    case 'escalated':
-      return `📣 Escalated to the managers on ${when}.`;
-  }
+  return offerOutcomeWords(outcome, timezone, reasons, PLAIN_WORDS);
 }
 
 function outcomeTone(kind: OfferOutcome['kind'] | EscalationOutcome['kind']): Tone {
@@ -447,23 +414,7 @@ export function reminderMessage(c: OfferCard, now: Millis): TeamsMessage {
 // ---- a lead's channel message ---------------------------------------------------------------------------
 
 function hotLine(c: OfferCard, timezone: string | undefined): string {
-  const score = c.lead.fields.score !== undefined ? `, score ${c.lead.fields.score}` : '';
-  const nth = c.seq > 1 ? ` (${ordinal(c.seq)} offer)` : '';
-  return `🔥 Hot lead **${leadLabel(c.lead)}**${score} offered to ${c.rep.name}${nth}, due ${formatTime(c.dueAt, timezone ?? c.rep.timezone)}.`;
-}
-
-function historyLine(line: OfferHistoryLine, timezone: string | undefined): string {
-  const what: Record<OfferHistoryLine['outcome'], string> = {
-    timed_out: 'timed out',
-    rejected: 'rejected',
-    open: 'still open',
-    withdrawn: 'withdrawn',
-    reassigned: 'reassigned',
-    escalated: 'escalated',
-    accepted: 'accepted',
-  };
-  const reason = line.reason !== undefined && line.reason !== '' ? ` (${line.reason})` : '';
-  return `• ${line.rep.name} — ${what[line.outcome]}${reason}, ${formatTime(line.at, timezone)}`;
+  return hotLeadLine(c, `**${leadLabel(c.lead)}**`, timezone ?? c.rep.timezone, PLAIN_WORDS);
 }
 
 function escalationBody(post: EscalationPost, timezone: string | undefined): CardElement[] {
@@ -471,7 +422,7 @@ function escalationBody(post: EscalationPost, timezone: string | undefined): Car
     {
       type: 'Container',
       style: post.hot ? 'attention' : 'warning',
-      items: [heading(`${post.hot ? '🔥 ' : ''}Needs an owner: ${leadLabel(post.lead)}`)],
+      items: [heading(escalationHeadline(post))],
     },
     ...leadSummary(post.lead, timezone),
     text(`**Why it is here:** ${describeEscalation(post.reason)}`, { spacing: 'medium' }),
@@ -481,7 +432,7 @@ function escalationBody(post: EscalationPost, timezone: string | undefined): Car
     const more = post.history.length - shown.length;
     body.push(text('Offer history', { weight: 'bolder', spacing: 'medium' }));
     if (more > 0) body.push(text(`…${more} earlier offers`, { isSubtle: true, spacing: 'none' }));
-    for (const l of shown) body.push(text(historyLine(l, timezone), { spacing: 'none' }));
+    for (const l of shown) body.push(text(historyLine(l, timezone, PLAIN_WORDS), { spacing: 'none' }));
   }
   return body;
 }
@@ -521,7 +472,7 @@ export function buildEscalationCard(post: EscalationPost, audience: ChannelAudie
         associatedInputs: 'auto',
       });
     } else {
-      body.push(text('No eligible rep to assign right now.', { isSubtle: true }));
+      body.push(text(NO_ASSIGNABLE_REP, { isSubtle: true }));
     }
   } else {
     actions.push({
@@ -533,28 +484,15 @@ export function buildEscalationCard(post: EscalationPost, audience: ChannelAudie
       associatedInputs: 'none',
     });
   }
-  const ask = audience === 'managers' ? 'assign it to a rep' : 'claim it if you can take it';
   return card(body, {
     actions: [...actions, ...crmLink(post.lead)],
     ...(actions.length > 0 ? { refresh: handoffRefresh(post.handoffId) } : {}),
-    fallbackText: `Lead needs an owner: ${leadLabel(post.lead)} — ${describeEscalation(post.reason)}. Please ${ask}.`,
+    fallbackText: escalationSummaryText(post, audience),
   });
 }
 
-function personName(person: Person | null): string {
-  return person === null ? 'someone' : person.name;
-}
-
 export function escalationOutcomeLine(outcome: EscalationOutcome, timezone?: string): string {
-  const when = formatTime(outcome.at, timezone);
-  switch (outcome.kind) {
-    case 'claimed':
-      return `🙋 Claimed by ${personName(outcome.by ?? outcome.to)} on ${when}.`;
-    case 'assigned':
-      return `👉 Assigned to ${personName(outcome.to)} by ${personName(outcome.by)} on ${when}.`;
-    case 'withdrawn':
-      return `↩️ Withdrawn on ${when} — no action needed.`;
-  }
+  return escalationOutcomeWords(outcome, timezone, PLAIN_WORDS);
 }
 
 /**
@@ -592,18 +530,7 @@ export function buildLeadCard(
 
 /** A step of the lead's story, as a reply in its channel thread (plain text). */
 export function leadStepLine(step: LeadStep, timezone?: string, reasons: readonly RejectionReason[] = []): string {
-  switch (step.kind) {
-    case 'decided':
-      return offerOutcomeLine(step.outcome, timezone ?? step.card.rep.timezone, reasons);
-    case 'reoffered':
-      return `⏭️ Offered to ${step.card.rep.name} (${ordinal(step.card.seq)} offer), due ${formatTime(step.card.dueAt, timezone ?? step.card.rep.timezone)}.`;
-    case 'escalated':
-      return step.reason === null
-        ? '📣 Escalated: it needs an owner.'
-        : `📣 Escalated: ${describeEscalation(step.reason)}.`;
-    case 'closed':
-      return escalationOutcomeLine(step.outcome, timezone);
-  }
+  return leadStepWords(step, timezone, reasons, PLAIN_WORDS);
 }
 
 // ---- alerts and digests ------------------------------------------------------------------------------
