@@ -78,3 +78,72 @@ describe.each(['hubspot', 'salesforce'] as const)('handoff demo (--crm %s)', (cr
     });
   }, 90_000);
 });
+
+/** Alice as config/demo.yaml has her. */
+const DEMO_ALICE_EMAIL = 'alice@demo.example';
+
+describe('handoff demo (--chat teams)', () => {
+  let demo: RunningDemo | null = null;
+  let dir = '';
+  afterEach(async () => {
+    await demo?.stop();
+    demo = null;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('renders the Adaptive Cards on /demo, and Accept there (a signed invoke) makes the hand-off accepted', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'handoff-demo-teams-'));
+    const out: string[] = [];
+    const io: CliIo = {
+      out: (t) => void out.push(t),
+      err: (t) => void out.push(t),
+      env: { ...process.env, LOG_LEVEL: 'error' },
+      cwd: dir,
+      isTty: false,
+    };
+    demo = await runDemo(io, {
+      chat: 'teams',
+      port: 0,
+      slackPort: 0,
+      every: '1s',
+      detached: true,
+      dataDir: join(dir, 'data'),
+      seed: 7,
+      logLevel: 'error',
+    });
+    expect(out.join('')).toContain('Microsoft Teams');
+    const alice = { id: 'alice', email: DEMO_ALICE_EMAIL };
+    // Alice is played by the person: her card's Accept form posts her signed invoke.
+    const form = await waitFor(
+      'an Accept form for Alice on the page',
+      async () => {
+        const html = await (await fetch(demo!.demoUrl)).text();
+        for (const m of html.matchAll(/<form [^>]*action="\/demo\/teams\/act"[^>]*>(.*?)<\/form>/gs)) {
+          const fields = Object.fromEntries(
+            [...(m[1] as string).matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((f) => [
+              f[1] as string,
+              (f[2] as string).replace(/&quot;/g, '"').replace(/&amp;/g, '&'),
+            ]),
+          );
+          if (fields.verb === 'accept' && fields.user === alice.email) return fields;
+        }
+        return null;
+      },
+      45_000,
+      250,
+    );
+    const res = await fetch(`${demo.demoUrl.replace(/\/demo$/, '')}/demo/teams/act`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form).toString(),
+    });
+    expect(res.status).toBe(303);
+    const { offerId } = JSON.parse(form.data ?? '{}') as { offerId: string };
+    await waitFor('the hand-off accepted by Alice in Teams', async () => {
+      const offer = await demo!.worker.store.getOffer(offerId);
+      const h = offer ? await demo!.worker.store.getHandoff(offer.handoffId) : null;
+      return h?.state === 'accepted' && h.decidedBy === alice.id;
+    });
+  }, 90_000);
+});
