@@ -1,5 +1,6 @@
 // Bad input against the built worker: thousands of generated malformed, unsigned, replayed, oversized and
-// wrong-type requests to POST /slack/events, POST /webhooks/hubspot and POST /intake/<id>. Every one must get a 4xx, the worker must
+// wrong-type requests to POST /slack/events, POST /webhooks/hubspot, POST /intake/<id>, GET/POST /email/decide
+// and POST /teams/messages. Every one must get a 4xx, the worker must
 // stay up (alive, answering /healthz) and the store must not change (no hand-off, event or job written).
 import { createHash, createHmac } from 'node:crypto';
 import { Agent, request } from 'node:http';
@@ -976,5 +977,107 @@ describe('email decision links with a flaw', () => {
     const { report } = await sendAll(world, requests);
     expect(report).toEqual([]);
     await expectUnharmed(world, before);
+  }, 120_000);
+});
+
+// ---- Microsoft Teams activities ------------------------------------------------------------------------------------
+
+describe('Teams activities with a flaw', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await createWorld({
+      teams: true,
+      config: (base) => ({
+        ...base,
+        reps: (base.reps as Record<string, unknown>[]).map((r) =>
+          r.id === 'alice' ? (({ slackUserId: _s, ...x }) => ({ ...x, chat: 'teams' }))(r) : r,
+        ),
+        sla: { acceptWithin: '1h', remindAt: false, maxOffers: 2 },
+      }),
+    });
+    await world.startWorker();
+  }, 60_000);
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it('unsigned, wrongly signed, expired, wrong-audience/issuer/serviceUrl activities and forged invokes change nothing, no 5xx', async () => {
+    const teams = world.teams!;
+    expect((await teams.control.installApp({ user: 'alice@e2e.example' })).status).toBe(200);
+    world.hubspot.control.createContact({
+      email: 'teamsbad@prospect.example',
+      firstname: 'Tess',
+      lastname: 'Forged',
+      lifecyclestage: 'marketingqualifiedlead',
+      hubspotscore: 50,
+    });
+    const conversation = teams.control.conversationOf('alice@e2e.example')!;
+    const card = await waitFor(
+      "a card in Alice's Teams chat",
+      () => teams.control.messages(conversation).find((m) => JSON.stringify(m.attachments).includes('"verb":"accept"')),
+      20_000,
+    );
+    const offerId = /"offerId":"([^"]+)"/.exec(JSON.stringify(card.attachments))?.[1] as string;
+    const store = await world.openStore();
+    try {
+      await waitFor('the outbox idle after the card', async () => {
+        const pending = await store.listJobs({ state: 'pending' });
+        const running = await store.listJobs({ state: 'running' });
+        return pending.length + running.length === 0;
+      });
+    } finally {
+      await store.close();
+    }
+    const before = await storeCounts(world);
+    const invoke = { user: 'alice@e2e.example', conversationId: conversation, activityId: card.activityId };
+    const faults = [
+      { unsigned: true },
+      { foreignKey: true },
+      { kid: 'no-such-key' },
+      { expiredSecondsAgo: 600 },
+      { audience: 'someone-else' },
+      { issuer: 'https://evil.example' },
+      { serviceUrlClaim: 'https://evil.example/teams/' },
+      { serviceUrlClaim: null },
+      { algNone: true },
+      { authorization: 'Bearer not-a-jwt' },
+      { authorization: 'Basic YWxpY2U6cGFzcw==' },
+    ];
+    const statuses: string[] = [];
+    for (const signing of faults) {
+      const r = await teams.control.invoke({ ...invoke, verb: 'accept', data: { offerId }, signing });
+      statuses.push(`${JSON.stringify(signing)} → ${r.status}`);
+      expect(r.status, JSON.stringify(signing)).toBe(401);
+      const install = await teams.control.installApp({ user: 'bruno@e2e.example', signing });
+      expect(install.status, JSON.stringify(signing)).toBe(401);
+    }
+    // Signed, but forged or garbled values: answered without a 5xx, nothing decided.
+    const forged: { verb: string; data: unknown }[] = [
+      { verb: 'accept', data: { offerId: 'no-such-offer' } },
+      { verb: 'accept', data: {} },
+      { verb: 'accept', data: { offerId: 42 } },
+      { verb: 'reject', data: { offerId, reason: 'no-such-reason' } },
+      { verb: 'reject', data: { offerId } },
+      { verb: 'assign', data: { handoffId: 'h', repId: 'alice' } },
+      { verb: 'claim', data: { handoffId: { $ne: null } } },
+      { verb: 'delete-everything', data: { offerId } },
+      { verb: 'accept', data: 'x'.repeat(10_000) },
+    ];
+    for (const f of forged) {
+      const r = await teams.control.invoke({ ...invoke, verb: f.verb, data: f.data });
+      expect(r.status, JSON.stringify(f)).toBeLessThan(500);
+    }
+    // Someone else clicking Alice's card (signed as Bruno, who has no app install either).
+    const other = await teams.control.invoke({
+      ...invoke,
+      user: 'chen@e2e.example',
+      verb: 'accept',
+      data: { offerId },
+    });
+    expect(other.status).toBeLessThan(500);
+    const raw = await teams.control.sendActivity({ activity: {}, rawBody: '{not json' });
+    expect([400, 401]).toContain(raw.status);
+    await expectUnharmed(world, before);
+    expect(statuses).toHaveLength(faults.length);
   }, 120_000);
 });
