@@ -150,13 +150,22 @@ export function describeConfig(config: Config): string {
       ? 'not configured'
       : `${slack.mode === 'socket' ? 'Socket Mode' : 'HTTP mode (POST /slack/events)'}; managers channel ${slack.managersChannel ?? 'none'}; marketing channel ${slack.marketingChannel ?? 'none'}`,
   ]);
+  const teams = config.msteams;
+  if (teams !== null)
+    lines.push([
+      'teams',
+      `bot ${teams.appId} (POST /teams/messages); managers channel ${teams.managersChannel ?? 'none'}; marketing channel ${teams.marketingChannel ?? 'none'}`,
+    ]);
   const email = config.email;
   lines.push([
     'email',
     email === null
       ? 'off (no email section)'
-      : `on: ${plural(email.managers.length, 'manager recipient')}, ${plural(email.marketing.length, 'marketing recipient')}`,
+      : `on: ${plural(email.managers.length, 'manager recipient')}, ${plural(email.marketing.length, 'marketing recipient')}${email.linkSecret ? '; decision links signed' : ''}`,
   ]);
+  const people = [...config.reps, ...config.managers];
+  const on = (chat: string): number => people.filter((p) => p.chat === chat).length;
+  lines.push(['chat', `${on('slack')} in Slack, ${on('teams')} in Teams, ${on('email')} by email (reps and managers)`]);
   const a = config.alerts;
   const alertParts = [
     a.backlog === null ? 'backlog off' : `backlog > ${a.backlog.pendingOver}`,
