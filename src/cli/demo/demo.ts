@@ -298,9 +298,11 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
   });
 
   const humans = new Set(options.humanReps ?? [config.reps[0]?.id ?? '']);
-  const people: DemoPerson[] = [
+  // Who is on the page, as the emulated Slack (user id) and Teams (email) know them.
+  const people: (DemoPerson & { email: string })[] = [
     ...config.reps.map((r) => ({
       slackUserId: r.slackUserId ?? r.id,
+      email: r.email,
       name: r.name,
       role: `rep, ${config.teams
         .filter((t) => t.members.includes(r.id))
@@ -310,6 +312,7 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
     })),
     ...config.managers.map((m) => ({
       slackUserId: m.slackUserId ?? m.id,
+      email: m.email,
       name: m.name,
       role: 'manager',
       simulated: false,
@@ -324,18 +327,7 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<RunningD
     teams.mount(
       createTeamsDemoPage({
         control: teams.control,
-        people: [
-          ...config.reps.map((r) => ({
-            user: r.email,
-            name: r.name,
-            role: `rep, ${config.teams
-              .filter((t) => t.members.includes(r.id))
-              .map((t) => t.id)
-              .join('/')}`,
-            simulated: !humans.has(r.id),
-          })),
-          ...config.managers.map((m) => ({ user: m.email, name: m.name, role: 'manager', simulated: false })),
-        ],
+        people: people.map((p) => ({ user: p.email, name: p.name, role: p.role, simulated: p.simulated })),
         channels: teamsChannels,
         workerUrl: publicUrl,
         dashboardUrl,

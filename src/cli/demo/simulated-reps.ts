@@ -44,10 +44,36 @@ export function currentBlocks(message: RecordedMessage): unknown[] {
   return message.blocks;
 }
 
-export function startSimulatedReps(options: SimulationOptions): { tick(now: number): Promise<void> } {
+/** What a simulated person does about each card, and when: drawn once per card from the shares. */
+export function createActionPlanner(options: {
+  random: () => number;
+  thinkMs: [number, number];
+  acceptShare: number;
+  rejectShare: number;
+}): { due(key: string, now: number): 'accept' | 'reject' | null } {
   const plans = new Map<string, Plan & { done: boolean }>();
-  const { control, random } = options;
+  const { random } = options;
   const span = (): number => options.thinkMs[0] + random() * (options.thinkMs[1] - options.thinkMs[0]);
+  return {
+    due(key, now) {
+      let plan = plans.get(key);
+      if (!plan) {
+        const r = random();
+        const action =
+          r < options.acceptShare ? 'accept' : r < options.acceptShare + options.rejectShare ? 'reject' : 'ignore';
+        plan = { at: now + span(), action, done: false };
+        plans.set(key, plan);
+      }
+      if (plan.done || plan.action === 'ignore' || now < plan.at) return null;
+      plan.done = true;
+      return plan.action;
+    },
+  };
+}
+
+export function startSimulatedReps(options: SimulationOptions): { tick(now: number): Promise<void> } {
+  const { control, random } = options;
+  const planner = createActionPlanner(options);
 
   async function act(rep: SimulatedRep, channel: string, ts: string, action: 'accept' | 'reject'): Promise<void> {
     if (action === 'accept') {
@@ -82,18 +108,8 @@ export function startSimulatedReps(options: SimulationOptions): { tick(now: numb
         for (const message of control.messages(dm)) {
           if (message.threadTs) continue;
           if (hasButton({ ...message, blocks: currentBlocks(message) }, ACTION.accept) === null) continue;
-          const key = `${dm}:${message.ts}`;
-          let plan = plans.get(key);
-          if (!plan) {
-            const r = random();
-            const action =
-              r < options.acceptShare ? 'accept' : r < options.acceptShare + options.rejectShare ? 'reject' : 'ignore';
-            plan = { at: now + span(), action, done: false };
-            plans.set(key, plan);
-          }
-          if (plan.done || plan.action === 'ignore' || now < plan.at) continue;
-          plan.done = true;
-          await act(rep, dm, message.ts, plan.action);
+          const action = planner.due(`${dm}:${message.ts}`, now);
+          if (action !== null) await act(rep, dm, message.ts, action);
         }
       }
     },

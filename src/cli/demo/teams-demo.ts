@@ -6,6 +6,7 @@ import type { TeamsEmulatorControl } from '../../../connectors/teams/emulator/in
 import { escapeHtml } from '../../domain/escape-html.js';
 import { readBody } from '../../runtime/read-body.js';
 import { ADAPTIVE_CARD_CSS, adaptiveCardHtml, cardText } from './adaptive-card-html.js';
+import { createActionPlanner } from './simulated-reps.js';
 
 type RecordedMessage = ReturnType<TeamsEmulatorControl['messages']>[number];
 
@@ -172,9 +173,8 @@ export interface SimulatedTeamsRepsOptions {
 
 /** Simulated reps in Teams: they read their chat with the bot and click Accept or Reject (a signed invoke). */
 export function startSimulatedTeamsReps(options: SimulatedTeamsRepsOptions): { tick(now: number): Promise<void> } {
-  const plans = new Map<string, { at: number; action: 'accept' | 'reject' | 'ignore'; done: boolean }>();
   const { control, random } = options;
-  const span = (): number => options.thinkMs[0] + random() * (options.thinkMs[1] - options.thinkMs[0]);
+  const planner = createActionPlanner(options);
   return {
     async tick(now: number) {
       for (const rep of options.reps) {
@@ -184,19 +184,10 @@ export function startSimulatedTeamsReps(options: SimulatedTeamsRepsOptions): { t
           const card = control.cardFor(m.conversationId, m.activityId, rep.user);
           const accept = findAction(card, 'accept');
           if (!accept) continue;
-          const key = `${m.conversationId}:${m.activityId}`;
-          let plan = plans.get(key);
-          if (!plan) {
-            const r = random();
-            const action =
-              r < options.acceptShare ? 'accept' : r < options.acceptShare + options.rejectShare ? 'reject' : 'ignore';
-            plan = { at: now + span(), action, done: false };
-            plans.set(key, plan);
-          }
-          if (plan.done || plan.action === 'ignore' || now < plan.at) continue;
-          plan.done = true;
+          const action = planner.due(`${m.conversationId}:${m.activityId}`, now);
+          if (action === null) continue;
           const base = { user: rep.user, conversationId: m.conversationId, activityId: m.activityId };
-          if (plan.action === 'accept') {
+          if (action === 'accept') {
             await control.invoke({ ...base, verb: 'accept', data: accept.data ?? {} });
             continue;
           }
