@@ -331,10 +331,7 @@ async function runFunnel(
   };
   // Whole days from the rollups, the partial days at the ends from the rows; a window without a whole
   // day (or a reader without rollups) reads every row.
-  const cube =
-    options.rollups && (by2 === null || cubeFor(q.filter ?? {}, by2) === cubeFor(q.filter ?? {}, by))
-      ? cubeFor(q.filter ?? {}, by)
-      : null;
+  const cube = options.rollups ? cubeFor(q.filter ?? {}, by, by2) : null;
   const plan = cube === null ? null : planWindow(q.since, q.until);
   const exactRanges: Range[] = plan === null ? [[q.since, q.until]] : plan.exact;
   const wantPercentiles = q.percentiles !== false && by2 === null;

@@ -350,6 +350,31 @@ function dailyRollups(dialect: SqlDialect): Migration {
   };
 }
 
+/**
+ * The rep × source × campaign cube of the rollups (cube 'x', src/store/rollups.ts): the per-rep numbers
+ * under a source or campaign filter. Its rows are found by source or campaign through these indexes;
+ * the rollups are rebuilt from the rows, so a store that has hand-offs gets the new cube's rows too.
+ */
+function rollupRepSource(dialect: SqlDialect): Migration {
+  return {
+    async up(db: AnyDb) {
+      for (const table of ROLLUP_TABLES) {
+        await db.schema
+          .createIndex(`${table}_cube_channel_idx`)
+          .on(table)
+          .columns(['cube', 'channel', 'start'])
+          .execute();
+        await db.schema
+          .createIndex(`${table}_cube_campaign_idx`)
+          .on(table)
+          .columns(['cube', 'campaign', 'start'])
+          .execute();
+      }
+      await rebuildRollupsInMigration(db, dialect);
+    },
+  };
+}
+
 /** The migration runs inside the migrator's transaction on Postgres: build the rows without a second one. */
 async function rebuildRollupsInMigration(db: AnyDb, dialect: SqlDialect): Promise<void> {
   await rebuildRollups(db, dialect, { inTransaction: true });
@@ -364,6 +389,7 @@ export function buildMigrations(dialect: SqlDialect): Record<string, Migration> 
     '0004_job_claim_tokens': jobClaimTokens(),
     '0005_daily_rollups': dailyRollups(dialect),
     '0007_channel_messages': channelMessages(),
+    '0008_rollup_rep_source': rollupRepSource(dialect),
   };
 }
 
