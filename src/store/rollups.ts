@@ -359,6 +359,8 @@ export async function rebuildRollups(
     }
     await sql`delete from daily_rollups`.execute(tx);
     await sql`delete from weekly_rollups`.execute(tx);
+    // Rows are inserted in key order, cube by cube: a period range of one cube is then one stretch of
+    // the table (Postgres' heap is not kept in key order, and a hash aggregate's output is unordered).
     const speed = bucketSql(SPEED_TO_LEAD_SQL.value);
     const response = bucketSql(RESPONSE_TIME_SQL.value);
     for (const cube of CUBES) {
@@ -385,7 +387,8 @@ export async function rebuildRollups(
           case when ${SPEED_TO_LEAD_SQL.has} then ${speed} end as b
         from handoffs h
       ) as x
-      group by start, team, rep, channel, campaign, hot, reason`.execute(tx);
+      group by start, team, rep, channel, campaign, hot, reason
+      order by start, team, rep, channel, campaign, hot, reason`.execute(tx);
       await sql`insert into daily_rollups (${columnList})
       select ${sql.lit(cube)}, start, 'o', team, rep, channel, campaign, hot, reason,
         0, 0, 0, 0, 0, 0, 0,
@@ -403,14 +406,16 @@ export async function rebuildRollups(
         from handoffs h join offers o on o.handoff_id = h.id
         where h.imported = 0
       ) as x
-      group by start, team, rep, channel, campaign, hot, reason`.execute(tx);
+      group by start, team, rep, channel, campaign, hot, reason
+      order by start, team, rep, channel, campaign, hot, reason`.execute(tx);
     }
     const weekExpr = sql`((start - ${sql.lit(FIRST_MONDAY)}) / ${sql.lit(WEEK)}) * ${sql.lit(WEEK)} + ${sql.lit(FIRST_MONDAY)}`;
     await sql`insert into weekly_rollups (${columnList})
       select cube, ${weekExpr}, side, team, rep, channel, campaign, hot, reason,
         ${sql.join([...COUNT_COLUMNS, ...BUCKET_COLUMNS].map((c) => sql`sum(${sql.id(c)})`))}
       from daily_rollups
-      group by cube, ${weekExpr}, side, team, rep, channel, campaign, hot, reason`.execute(tx);
+      group by cube, ${weekExpr}, side, team, rep, channel, campaign, hot, reason
+      order by cube, 2, side, team, rep, channel, campaign, hot, reason`.execute(tx);
     const count = async (table: RollupTable) =>
       Number((await sql<{ n: unknown }>`select count(*) as n from ${sql.table(table)}`.execute(tx)).rows[0]?.n ?? 0);
     return {
