@@ -35,7 +35,7 @@ export const KEY_COLUMNS = ['cube', 'start', 'side', 'team', 'rep', 'channel', '
  * with a source or campaign. 'x' keeps rep × source × campaign: up to one row per distinct combination
  * and day, far more rows than 'r' or 'c', so it is read only by queries that need a rep together with a
  * source or campaign (the dashboard's per-rep table under a source or campaign filter, `stats --by rep
- * --source …`), found through its (cube, channel, start) and (cube, campaign, start) indexes.
+ * --source …`); its weekly rows are found through (cube, channel | campaign, start) indexes.
  */
 export type Cube = 'r' | 'c' | 'x';
 export const CUBES: readonly Cube[] = ['r', 'c', 'x'];
