@@ -185,17 +185,7 @@ interface ValuesRead {
 
 const HANDOFFS_FROM = sql`handoffs h`;
 
-/**
- * The cohort's offers joined to their hand-offs. Under a rep filter SQLite is made to start from that
- * rep's offers (offers_rep_id_idx; CROSS JOIN fixes its join order) instead of walking every hand-off
- * of a source or campaign over the window and their offers: `--rep X --source Y` over two years read
- * 1,400 values after visiting 143,000 hand-offs, about 5× the work.
- */
-function offersFrom(dialect: SqlDialect, filter: MetricsFilter | undefined): RawBuilder<unknown> {
-  return dialect === 'sqlite' && filter?.rep !== undefined
-    ? sql`offers o cross join handoffs h on h.id = o.handoff_id`
-    : sql`handoffs h join offers o on o.handoff_id = h.id`;
-}
+const OFFERS_FROM = sql`handoffs h join offers o on o.handoff_id = h.id`;
 
 /** Percentiles per group key, and over all groups together under TOTAL. */
 type Picks = Map<string, Percentiles>;
@@ -388,7 +378,6 @@ async function runFunnel(
   };
 
   // speedToLeadMs of src/domain/metrics.ts, in SQL: live accepted hand-offs, MQL time → decision time.
-  const offersJoin = offersFrom(dialect, q.filter);
   const speedOf = (ranges: readonly Range[]): ValuesRead => ({
     g: hg,
     v: SPEED_TO_LEAD_SQL.value,
@@ -398,7 +387,7 @@ async function runFunnel(
   const responseOf = (ranges: readonly Range[]): ValuesRead => ({
     g: og,
     v: RESPONSE_TIME_SQL.value,
-    from: offersJoin,
+    from: OFFERS_FROM,
     where: sql`${cohortWhere(q, 'offer', ranges)} and h.imported = 0 and ${RESPONSE_TIME_SQL.has}`,
   });
   // Exact percentiles of the whole window on Postgres (percentile_disc needs no counts): when they
@@ -460,7 +449,7 @@ async function runFunnel(
             ? sql`, group_concat(case when ${RESPONSE_TIME_SQL.has} then ${RESPONSE_TIME_SQL.value} end) as vals`
             : sql``
         }
-      from ${offersJoin}
+      from ${OFFERS_FROM}
       where ${oWhere} and h.imported = 0
       group by 1, 2`.execute(db);
     return Promise.all([counts, offers]);
