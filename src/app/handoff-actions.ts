@@ -5,6 +5,7 @@ import { assignHandoff, claimHandoff } from './claim-handoff.js';
 import { leadDisplayName as leadName } from '../domain/model.js';
 import { nameOf, whoIs } from './people.js';
 import { recordDecision } from './record-decision.js';
+import { nearestRank } from '../domain/metrics.js';
 
 export function createHandoffActions(deps: AppDeps): HandoffActions {
   const woken = <T>(result: T): T => {
@@ -157,13 +158,10 @@ async function repSummary(deps: AppDeps, repId: string, since: number): Promise<
         responses.push(offer.decidedAt - offer.offeredAt);
     }
   }
-  if (responses.length > 0) {
-    responses.sort((a, b) => a - b);
-    const mid = Math.floor(responses.length / 2);
-    summary.medianResponseMs =
-      responses.length % 2
-        ? (responses[mid] as number)
-        : ((responses[mid - 1] as number) + (responses[mid] as number)) / 2;
-  }
+  // The median of src/domain/metrics.ts (nearest rank), as `stats` and the dashboard report it.
+  summary.medianResponseMs = nearestRank(
+    responses.sort((a, b) => a - b),
+    50,
+  );
   return summary;
 }

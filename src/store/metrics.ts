@@ -3,8 +3,8 @@
 // in each change's transaction), the partial days at its ends from the cohort's rows (found through the
 // mql_at / team / rep / channel / campaign indexes); nothing loads the cohort into memory. Percentiles of
 // short windows are exact: Postgres' percentile_disc, and on SQLite one sorted pass picking the
-// nearest-rank values; long windows with many values take them from the rollups' log-spaced buckets
-// (src/store/rollup-buckets.ts). Speed to lead and response time are SPEED_TO_LEAD_SQL and
+// nearest-rank values; windows over 7 days with many values, and every window over 92 days, take them
+// from the rollups' log-spaced buckets (src/store/rollup-buckets.ts). Speed to lead and response time are SPEED_TO_LEAD_SQL and
 // RESPONSE_TIME_SQL, the SQL of speedToLeadMs and responseTimeMs (src/domain/metrics.ts).
 import { sql } from 'kysely';
 import type { Kysely, RawBuilder } from 'kysely';
@@ -175,6 +175,18 @@ export function emptyCounts(): FunnelCounts {
   };
 }
 
+/** The values of one percentile figure: group column g, value v, from hand-offs or offers joined to them. */
+interface ValuesRead {
+  g: RawBuilder<unknown>;
+  v: RawBuilder<number>;
+  from: RawBuilder<unknown>;
+  where: RawBuilder<unknown>;
+}
+
+const HANDOFFS_FROM = sql`handoffs h`;
+
+const OFFERS_FROM = sql`handoffs h join offers o on o.handoff_id = h.id`;
+
 /** Percentiles per group key, and over all groups together under TOTAL. */
 type Picks = Map<string, Percentiles>;
 const TOTAL = '\u0000total';
@@ -191,11 +203,11 @@ async function percentiles(
   db: Db,
   dialect: SqlDialect,
   by: MetricsGroupBy | null,
-  inner: { g: RawBuilder<unknown>; v: RawBuilder<number>; from: 'handoffs' | 'offers'; where: RawBuilder<unknown> },
+  inner: ValuesRead,
   counts: Map<string, number>,
 ): Promise<Picks> {
   const picks: Picks = new Map();
-  const from = inner.from === 'offers' ? sql`handoffs h join offers o on o.handoff_id = h.id` : sql`handoffs h`;
+  const from = inner.from;
   if (dialect === 'postgres') {
     const r = await sql<{ g: unknown; n: unknown; p50: unknown; p90: unknown; total: unknown }>`
       select g, grouping(g) as total, count(*) as n,
@@ -245,12 +257,23 @@ export interface SqlMetricsOptions {
    * from the rollup histograms (bucket error, see src/store/rollup-buckets.ts). Default 7 days.
    */
   exactPercentilesUpTo?: Millis;
-  /** Any window whose percentiles are over at most this many values gets exact ones too. Default 5,000. */
+  /**
+   * Any window up to exactPercentilesByCountUpTo whose percentiles are over at most this many values
+   * gets exact ones too. Default 5,000.
+   */
   exactPercentilesUpToValues?: number;
+  /**
+   * The longest window the values rule applies to (default 92 days, a quarter). Finding a few values of a long
+   * window means walking the rows of its most selective indexed filter (every hand-off of a campaign
+   * over two years for a team × source × campaign cohort), seconds at a million rows: longer windows
+   * take their percentiles from the buckets whatever their count.
+   */
+  exactPercentilesByCountUpTo?: Millis;
 }
 
 export const EXACT_PERCENTILES_UP_TO: Millis = 7 * DAY;
 export const EXACT_PERCENTILES_UP_TO_VALUES = 5_000;
+export const EXACT_PERCENTILES_BY_COUNT_UP_TO: Millis = 92 * DAY;
 
 function addBuckets(into: Map<string, number[]>, key: string, buckets: readonly number[]): void {
   let b = into.get(key);
@@ -331,10 +354,7 @@ async function runFunnel(
   };
   // Whole days from the rollups, the partial days at the ends from the rows; a window without a whole
   // day (or a reader without rollups) reads every row.
-  const cube =
-    options.rollups && (by2 === null || cubeFor(q.filter ?? {}, by2) === cubeFor(q.filter ?? {}, by))
-      ? cubeFor(q.filter ?? {}, by)
-      : null;
+  const cube = options.rollups ? cubeFor(q.filter ?? {}, by, by2) : null;
   const plan = cube === null ? null : planWindow(q.since, q.until);
   const exactRanges: Range[] = plan === null ? [[q.since, q.until]] : plan.exact;
   const wantPercentiles = q.percentiles !== false && by2 === null;
@@ -358,16 +378,16 @@ async function runFunnel(
   };
 
   // speedToLeadMs of src/domain/metrics.ts, in SQL: live accepted hand-offs, MQL time → decision time.
-  const speedOf = (ranges: readonly Range[]) => ({
+  const speedOf = (ranges: readonly Range[]): ValuesRead => ({
     g: hg,
     v: SPEED_TO_LEAD_SQL.value,
-    from: 'handoffs' as const,
+    from: HANDOFFS_FROM,
     where: sql`${cohortWhere(q, 'handoff', ranges)} and ${SPEED_TO_LEAD_SQL.has}`,
   });
-  const responseOf = (ranges: readonly Range[]) => ({
+  const responseOf = (ranges: readonly Range[]): ValuesRead => ({
     g: og,
     v: RESPONSE_TIME_SQL.value,
-    from: 'offers' as const,
+    from: OFFERS_FROM,
     where: sql`${cohortWhere(q, 'offer', ranges)} and h.imported = 0 and ${RESPONSE_TIME_SQL.has}`,
   });
   // Exact percentiles of the whole window on Postgres (percentile_disc needs no counts): when they
@@ -429,7 +449,7 @@ async function runFunnel(
             ? sql`, group_concat(case when ${RESPONSE_TIME_SQL.has} then ${RESPONSE_TIME_SQL.value} end) as vals`
             : sql``
         }
-      from handoffs h join offers o on o.handoff_id = h.id
+      from ${OFFERS_FROM}
       where ${oWhere} and h.imported = 0
       group by 1, 2`.execute(db);
     return Promise.all([counts, offers]);
@@ -498,7 +518,9 @@ async function runFunnel(
   }
   if (groups.size === 0) return { total: emptyCounts(), groups: [] };
   const values = [...speedCounts.values(), ...responseCounts.values()].reduce((a, b) => a + b, 0);
-  const bucketed = mayBucket && values > options.exactPercentilesUpToValues;
+  const bucketed =
+    mayBucket &&
+    (values > options.exactPercentilesUpToValues || q.until - q.since > options.exactPercentilesByCountUpTo);
 
   let speed: Picks;
   let response: Picks;
@@ -512,11 +534,10 @@ async function runFunnel(
         [speedOf([range]), speedBuckets],
         [responseOf([range]), responseBuckets],
       ] as const) {
-        const from = inner.from === 'offers' ? sql`handoffs h join offers o on o.handoff_id = h.id` : sql`handoffs h`;
         const { rows } = await sql<{
           g: unknown;
           v: unknown;
-        }>`select ${inner.g} as g, ${inner.v} as v from ${from} where ${inner.where}`.execute(db);
+        }>`select ${inner.g} as g, ${inner.v} as v from ${inner.from} where ${inner.where}`.execute(db);
         for (const row of rows) {
           const one = emptyBuckets();
           one[rollupBucket(Number(row.v))] = 1;
@@ -556,6 +577,7 @@ export function createSqlMetricsReader(db: Db, dialect: SqlDialect, options: Sql
     rollups: options.rollups ?? true,
     exactPercentilesUpTo: options.exactPercentilesUpTo ?? EXACT_PERCENTILES_UP_TO,
     exactPercentilesUpToValues: options.exactPercentilesUpToValues ?? EXACT_PERCENTILES_UP_TO_VALUES,
+    exactPercentilesByCountUpTo: options.exactPercentilesByCountUpTo ?? EXACT_PERCENTILES_BY_COUNT_UP_TO,
   };
   return {
     funnel(q: MetricsQuery): Promise<FunnelResult> {

@@ -12,7 +12,7 @@
 // Maintenance is transactional: the store calls trackRollups() before it changes a hand-off and
 // commit() after, in the same transaction; the contribution of the hand-off (and its offers) before the
 // change is subtracted and the one after added. rebuildRollups() recomputes both tables from the rows
-// (`handoff rollup --rebuild`, migration 0005_daily_rollups).
+// (`handoff rollup --rebuild`, migrations 0005_daily_rollups and 0008_rollup_rep_source).
 import { sql } from 'kysely';
 import type { Kysely, RawBuilder } from 'kysely';
 import { OPEN_STATES, isOpen } from '../domain/handoff-machine.js';
@@ -30,18 +30,27 @@ export type RollupTable = (typeof ROLLUP_TABLES)[number];
 export const KEY_COLUMNS = ['cube', 'start', 'side', 'team', 'rep', 'channel', 'campaign', 'hot', 'reason'] as const;
 
 /**
- * Two cubes keep the rows few: a full cross of rep × source × campaign would hold about as many rows
- * as there are hand-offs. Cube 'r' drops source and campaign (stored as '*'), cube 'c' drops the rep
- * ('*'). A query that needs both a rep and a source or campaign (filter or group) reads the rows.
+ * Three cubes. 'r' drops source and campaign (stored as '*'), 'c' drops the rep ('*'): both stay small
+ * (a few reps or sources per team and day), and serve every query that does not need a rep together
+ * with a source or campaign. 'x' keeps rep × source × campaign: up to one row per distinct combination
+ * and day, far more rows than 'r' or 'c', so it is read only by queries that need a rep together with a
+ * source or campaign (the dashboard's per-rep table under a source or campaign filter, `stats --by rep
+ * --source …`); its weekly rows are found through (cube, channel | campaign, start) indexes.
  */
-export type Cube = 'r' | 'c';
+export type Cube = 'r' | 'c' | 'x';
+export const CUBES: readonly Cube[] = ['r', 'c', 'x'];
 export const ANY = '*';
 
-/** The cube that can answer a query with this filter and grouping, or null (read the rows). */
-export function cubeFor(filter: MetricsFilter, by: MetricsGroupBy | null): Cube | null {
-  const rep = filter.rep !== undefined || by === 'rep';
-  const campaign = filter.source !== undefined || filter.campaign !== undefined || by === 'source' || by === 'campaign';
-  if (rep && campaign) return null;
+/** The smallest cube that can answer a query with this filter and grouping (and second grouping). */
+export function cubeFor(filter: MetricsFilter, by: MetricsGroupBy | null, by2: MetricsGroupBy | null = null): Cube {
+  const groups = [by, by2];
+  const rep = filter.rep !== undefined || groups.includes('rep');
+  const campaign =
+    filter.source !== undefined ||
+    filter.campaign !== undefined ||
+    groups.includes('source') ||
+    groups.includes('campaign');
+  if (rep && campaign) return 'x';
   return campaign ? 'c' : 'r';
 }
 const FIXED_COUNTS = [
@@ -136,6 +145,7 @@ export function contributionOf(h: RollupHandoff, offers: readonly RollupOffer[])
   return detailOf(h, offers).flatMap((c) => [
     { ...c, cube: 'r' as const, channel: ANY, campaign: ANY },
     { ...c, cube: 'c' as const, rep: ANY },
+    { ...c, cube: 'x' as const },
   ]);
 }
 
@@ -349,9 +359,11 @@ export async function rebuildRollups(
     }
     await sql`delete from daily_rollups`.execute(tx);
     await sql`delete from weekly_rollups`.execute(tx);
+    // Rows are inserted in key order, cube by cube: a period range of one cube is then one stretch of
+    // the table (Postgres' heap is not kept in key order, and a hash aggregate's output is unordered).
     const speed = bucketSql(SPEED_TO_LEAD_SQL.value);
     const response = bucketSql(RESPONSE_TIME_SQL.value);
-    for (const cube of ['r', 'c'] as const) {
+    for (const cube of CUBES) {
       const rep = (col: RawBuilder<unknown>) => (cube === 'c' ? sql.lit(ANY) : col);
       const camp = (col: RawBuilder<unknown>) => (cube === 'r' ? sql.lit(ANY) : col);
       await sql`insert into daily_rollups (${columnList})
@@ -375,7 +387,8 @@ export async function rebuildRollups(
           case when ${SPEED_TO_LEAD_SQL.has} then ${speed} end as b
         from handoffs h
       ) as x
-      group by start, team, rep, channel, campaign, hot, reason`.execute(tx);
+      group by start, team, rep, channel, campaign, hot, reason
+      order by start, team, rep, channel, campaign, hot, reason`.execute(tx);
       await sql`insert into daily_rollups (${columnList})
       select ${sql.lit(cube)}, start, 'o', team, rep, channel, campaign, hot, reason,
         0, 0, 0, 0, 0, 0, 0,
@@ -393,14 +406,16 @@ export async function rebuildRollups(
         from handoffs h join offers o on o.handoff_id = h.id
         where h.imported = 0
       ) as x
-      group by start, team, rep, channel, campaign, hot, reason`.execute(tx);
+      group by start, team, rep, channel, campaign, hot, reason
+      order by start, team, rep, channel, campaign, hot, reason`.execute(tx);
     }
     const weekExpr = sql`((start - ${sql.lit(FIRST_MONDAY)}) / ${sql.lit(WEEK)}) * ${sql.lit(WEEK)} + ${sql.lit(FIRST_MONDAY)}`;
     await sql`insert into weekly_rollups (${columnList})
       select cube, ${weekExpr}, side, team, rep, channel, campaign, hot, reason,
         ${sql.join([...COUNT_COLUMNS, ...BUCKET_COLUMNS].map((c) => sql`sum(${sql.id(c)})`))}
       from daily_rollups
-      group by cube, ${weekExpr}, side, team, rep, channel, campaign, hot, reason`.execute(tx);
+      group by cube, ${weekExpr}, side, team, rep, channel, campaign, hot, reason
+      order by cube, 2, side, team, rep, channel, campaign, hot, reason`.execute(tx);
     const count = async (table: RollupTable) =>
       Number((await sql<{ n: unknown }>`select count(*) as n from ${sql.table(table)}`.execute(tx)).rows[0]?.n ?? 0);
     return {
@@ -572,5 +587,14 @@ export async function rollupStatus(db: Db): Promise<RollupStatus> {
   const daily = await one(
     sql<{ n: unknown }>`select coalesce(sum(mqls), 0) as n from daily_rollups where cube = 'c' and side = 'h'`,
   );
-  return { dailyRows, weeklyRows, handoffs, counted, inStep: counted === handoffs && daily === handoffs };
+  const detail = await one(
+    sql<{ n: unknown }>`select coalesce(sum(mqls), 0) as n from weekly_rollups where cube = 'x' and side = 'h'`,
+  );
+  return {
+    dailyRows,
+    weeklyRows,
+    handoffs,
+    counted,
+    inStep: counted === handoffs && daily === handoffs && detail === handoffs,
+  };
 }

@@ -179,6 +179,27 @@ async function timeQueries(
       filter: { team: 'team1', hot: true, campaign: 'camp10' },
     },
     { name: 'stats 730d --rep rep7', kind: 'stats', since: now - 730 * DAY, by: null, filter: { rep: 'rep7' } },
+    {
+      name: 'stats 730d --rep rep7 --source ch3',
+      kind: 'stats',
+      since: now - 730 * DAY,
+      by: null,
+      filter: { rep: 'rep7', source: 'ch3' },
+    },
+    {
+      name: 'stats --by rep 730d --campaign camp7',
+      kind: 'by',
+      since: now - 730 * DAY,
+      by: 'rep',
+      filter: { campaign: 'camp7' },
+    },
+    {
+      name: 'stats --by source 730d --rep rep7',
+      kind: 'by',
+      since: now - 730 * DAY,
+      by: 'source',
+      filter: { rep: 'rep7' },
+    },
   ];
   for (const by of ['rep', 'team', 'source', 'campaign', 'reason', 'week'] as const) {
     stats.push({ name: `stats --by ${by} (30 days)`, kind: 'by', since: now - 30 * DAY, by });
@@ -212,6 +233,11 @@ async function timeQueries(
     { name: 'dashboard 365 days', windowDays: 365, filter: {} },
     { name: 'dashboard 730 days --source --hot', windowDays: 730, filter: { source: 'ch3', hot: true } },
     { name: 'dashboard 730 days --campaign', windowDays: 730, filter: { campaign: 'camp7' } },
+    {
+      name: 'dashboard 730 d team+source+campaign',
+      windowDays: 730,
+      filter: { team: 'team2', source: 'ch3', campaign: 'camp12' },
+    },
   ];
   for (const p of kinds.includes('dashboard') ? pages : []) {
     const t = await timed(runs, async () => {
