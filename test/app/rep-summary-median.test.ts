@@ -38,7 +38,7 @@ describe('rep summary', () => {
       expect(['accepted', 'rejected']).toContain(decided.kind);
     }
     const actions = createHandoffActions(h.deps);
-    const mine = await actions.summary({ actor: { slackUserId: 'U_ALICE' }, since: start });
+    const mine = await actions.summary({ actor: { via: 'slack', userId: 'U_ALICE' }, since: start });
     expect(mine).toMatchObject({ offers: 4, accepted: 2, rejected: 2 });
     expect(mine?.medianResponseMs).toBe(nearestRank(waits, 50));
     expect(mine?.medianResponseMs).toBe(4 * MIN);
