@@ -14,6 +14,7 @@ import {
   type webApi as WebApi,
 } from '@slack/bolt';
 import { parseAwayUntil } from '../../src/domain/away.js';
+import { nextTurn } from '../../src/domain/next-turn.js';
 import type { Millis, RejectionReason } from '../../src/domain/model.js';
 import type { Actor, ClaimOutcome, DecisionOutcome, HandoffActions } from '../../src/ports/handoff-actions.js';
 import type { Person } from '../../src/ports/rep-notifier.js';
@@ -84,10 +85,8 @@ type Client = WebApi.WebClient;
 const THIRTY_DAYS = 30 * 86_400_000;
 const CARD_CACHE = 500;
 
-/** One turn of the event loop: requests whose bytes have arrived are read (and acked) first. */
-function afterPendingIo(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
+/** One turn of the event loop: requests whose bytes have arrived are read (and acked) first (see nextTurn). */
+const afterPendingIo = nextTurn;
 
 /**
  * The follow-up work of clicks (a decision, a claim: store reads and a transaction) runs one at a time, each after a
@@ -623,13 +622,17 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
             res.writeHead(200, { 'server-timing': `ack;dur=${(performance.now() - received).toFixed(1)}` }).end();
             const retryNum = Number(req.headers['x-slack-retry-num'] ?? NaN);
             const retryReason = req.headers['x-slack-retry-reason'];
-            app
-              .processEvent({
-                body: payload,
-                ack: () => Promise.resolve(),
-                ...(Number.isFinite(retryNum) ? { retryNum } : {}),
-                ...(typeof retryReason === 'string' ? { retryReason } : {}),
-              })
+            // Bolt's middleware and our handler start on the next turn: the clicks arriving with this one are
+            // accepted and acked first.
+            void afterPendingIo()
+              .then(() =>
+                app.processEvent({
+                  body: payload,
+                  ack: () => Promise.resolve(),
+                  ...(Number.isFinite(retryNum) ? { retryNum } : {}),
+                  ...(typeof retryReason === 'string' ? { retryReason } : {}),
+                }),
+              )
               .catch((err: unknown) => log.error({ err: errorCode(err) }, 'slack action not handled'));
             return;
           }
