@@ -4,14 +4,13 @@
 // emulator's work of playing Slack is not billed to the app; the app's own post-ack work (decide, chat.update) is.
 // The clicks are sent and timed by a click driver in its own process (click-driver.ts); the app's Server-Timing
 // gives the in-app figure beside it.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Handoff } from '../../src/domain/model.js';
 import type { HandoffActions } from '../../src/ports/handoff-actions.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import { createSlackApp } from '../../connectors/slack/slack.app.js';
+import { startHttpServer } from '../../src/http/server.js';
 import { startSlackEmulator } from '../../connectors/slack/emulator/index.js';
 import { createSlackNotifier } from '../../connectors/slack/slack.notifier.js';
 import { makeHandoff } from '../helpers/builders.js';
@@ -156,15 +155,20 @@ export async function runSlackAckBench(options: { concurrency?: number; rounds?:
   }
 }
 
-/** The app side, in its own thread: Bolt's HTTP receiver mounted in a node:http server. */
+/** The app side, in its own thread: the app mounted in the worker's own HTTP server, as main.ts mounts it. */
 async function serveApp(apiUrl: string): Promise<number> {
   const app = createSlackApp(
     { botToken: TOKEN, signingSecret: SECRET, apiUrl, reasons: [], timeoutMs: 5000 },
     { actions: acceptingActions(), logger: silentLogger },
   );
-  const server = createServer((req, res) => app.handleRequest(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as AddressInfo).port;
+  const server = await startHttpServer({
+    port: 0,
+    host: '127.0.0.1',
+    logger: silentLogger,
+    routes: { 'POST /slack/events': (req, res) => app.handleRequest(req, res) },
+    readiness: () => Promise.resolve([]),
+  });
+  return server.port;
 }
 
 if (!isMainThread && (workerData as { role?: string } | null)?.role === 'slack-app') {
