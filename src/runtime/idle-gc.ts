@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { givingWay, nextTurn } from '../domain/next-turn.js';
 import type { Logger } from '../ports/logger.js';
 
 export interface IdleCollectorOptions {
@@ -91,7 +92,8 @@ export function startIdleCollector(options: IdleCollectorOptions): IdleCollector
     collect();
     base = heapBytes();
     if (pass < MAX_PASSES && before - base >= SHRINK_BYTES) {
-      setImmediate(() => run(pass + 1, rssBefore, heapBefore, started));
+      // After requests arriving meanwhile (a burst of clicks) have been accepted and acked.
+      void nextTurn().then(() => run(pass + 1, rssBefore, heapBefore, started));
       return;
     }
     const mb = (n: number): number => Math.round(n / 104_857.6) / 10;
@@ -108,7 +110,7 @@ export function startIdleCollector(options: IdleCollectorOptions): IdleCollector
   const tick = (): void => {
     const share = utilisation();
     quietInARow = share < quietBelow ? quietInARow + 1 : 0;
-    if (quietInARow < quietNeeded || collect === null) return;
+    if (quietInARow < quietNeeded || collect === null || givingWay()) return;
     const heap = heapBytes();
     if (heap < base + growth) return;
     runs++;
