@@ -114,22 +114,44 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
   /** Slots reserved by deferred posts (by the caller's key), honoured when they come back. */
   const reserved = new Map<string, number>();
   /**
-   * What actually went out per channel, as a token bucket mirroring Slack's (burst, then one per pace).
-   * A deferred post that comes back late must not go out together with others that also came back
-   * late: the bucket, not the reservation, decides whether it may be sent now.
+   * What actually went out per channel, as Slack's token bucket (burst, then one per pace) would see it in the worst
+   * case. Slack counts a post when it arrives, somewhere between our sending it and its answer coming back: a post
+   * may go now only if the bucket holds a token even when every earlier post arrived as late as possible (when its
+   * answer came back; a post still in flight: right now) and this one at once. A bucket kept at send times instead
+   * took each burst as arriving when it was sent; under load the first cards of a drain reached Slack a few hundred
+   * ms late together, the next card on time, and Slack's bucket (refilled for only 0.1 s of margin by then) answered
+   * 429 — 3–6 in the first 20 s of a 1,000-lead drain. A deferred post that comes back late with others is held by
+   * the same check.
    */
-  const sent = new Map<string, { tokens: number; at: number }>();
+  const sent = new Map<string, { answered: number[]; inFlight: number }>();
   function mayPostNow(channel: string, now: number): number {
-    const b = sent.get(channel) ?? { tokens: burst, at: now };
-    b.tokens = Math.min(burst, b.tokens + (now - b.at) / paceMs);
-    b.at = now;
-    sent.set(channel, b);
-    if (sent.size > 10_000) for (const [k, v] of sent) if (now - v.at > burst * paceMs) sent.delete(k);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 0;
+    const c = sent.get(channel);
+    if (c === undefined) return 0;
+    if (c.inFlight >= burst) return paceMs;
+    // n posts known since answered[i], this one included, need n − burst paces since then.
+    let earliest = now;
+    for (let i = 0; i < c.answered.length; i++) {
+      const n = c.answered.length - i + c.inFlight + 1;
+      earliest = Math.max(earliest, (c.answered[i] as number) + (n - burst) * paceMs);
     }
-    return Math.ceil((1 - b.tokens) * paceMs);
+    return Math.ceil(earliest - now);
+  }
+  /** Around one post: in flight from now until its answer (or failure) is back, then known by that moment. */
+  function sending(channel: string): () => void {
+    const c = sent.get(channel) ?? { answered: [], inFlight: 0 };
+    sent.set(channel, c);
+    c.inFlight++;
+    return () => {
+      c.inFlight--;
+      c.answered.push(clockNow());
+      // Older answers cannot bind: a burst's worth of paces has passed since the ones kept.
+      if (c.answered.length > 2 * burst + 2) c.answered.splice(0, c.answered.length - (2 * burst + 2));
+      if (sent.size > 10_000) {
+        const now = clockNow();
+        for (const [k, v] of sent)
+          if (v.inFlight === 0 && now - (v.answered[v.answered.length - 1] ?? 0) > burst * paceMs) sent.delete(k);
+      }
+    };
   }
 
   async function post(
@@ -153,27 +175,34 @@ export function createSlackNotifier(options: SlackNotifierOptions, deps: SlackNo
     if (wait <= 0) {
       const physical = mayPostNow(channel, now);
       if (physical > 0) {
-        // Came back late, with others: take the next free slot instead of bursting.
-        wait = Math.max(physical, takeSlot(channel));
+        // Its slot came, but Slack may not have a token yet (earlier posts reached it late, or others that came
+        // back late with this one are in flight): wait for that, keeping this post's turn.
+        wait = physical;
         if (key !== undefined) reserved.set(key, now + wait);
       }
     }
     if (wait > 0) throw new Deferral('slack', wait, `chat.postMessage: next slot in ${channel} in ${wait} ms`);
-    await tag?.beforeSend?.(channel);
-    const result = await call('chat.postMessage', () =>
-      client.chat.postMessage({
-        channel,
-        text,
-        ...(blocks !== undefined && blocks.length > 0 ? { blocks: blocks as Block[] } : {}),
-        ...(threadTs !== undefined ? { thread_ts: threadTs } : {}),
-        // The id travels with the message, so a post whose answer was lost can be found again (findTagged).
-        ...(tag !== undefined
-          ? { metadata: { event_type: TAGS[tag.kind].eventType, event_payload: { [TAGS[tag.kind].key]: tag.id } } }
-          : {}),
-        unfurl_links: false,
-        unfurl_media: false,
-      }),
-    );
+    const answered = sending(channel);
+    let result;
+    try {
+      await tag?.beforeSend?.(channel);
+      result = await call('chat.postMessage', () =>
+        client.chat.postMessage({
+          channel,
+          text,
+          ...(blocks !== undefined && blocks.length > 0 ? { blocks: blocks as Block[] } : {}),
+          ...(threadTs !== undefined ? { thread_ts: threadTs } : {}),
+          // The id travels with the message, so a post whose answer was lost can be found again (findTagged).
+          ...(tag !== undefined
+            ? { metadata: { event_type: TAGS[tag.kind].eventType, event_payload: { [TAGS[tag.kind].key]: tag.id } } }
+            : {}),
+          unfurl_links: false,
+          unfurl_media: false,
+        }),
+      );
+    } finally {
+      answered();
+    }
     return okRef(result, 'chat.postMessage');
   }
 

@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 // The `handoff` command.
 import '../runtime/young-generation.js';
-import { CommanderError } from 'commander';
-import { buildProgram } from './program.js';
-import { reportFailure, type CliIo } from './context.js';
+import type { CliIo } from './context.js';
+
+// Everything else is loaded only now, after young-generation.js has run: static imports are all parsed and compiled
+// before any module runs, and that alone grows the young generation to its 16-MB maximum for good.
+const { CommanderError } = await import('commander');
+const { buildProgram } = await import('./program.js');
+const { reportFailure } = await import('./context.js');
 
 const io: CliIo = {
   out: (text) => void process.stdout.write(text),

@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { givingWay, nextTurn } from '../domain/next-turn.js';
 import type { Logger } from '../ports/logger.js';
 
 export interface IdleCollectorOptions {
@@ -27,8 +28,12 @@ export interface IdleCollectorOptions {
   utilisation?: () => number;
 }
 
+/** Full GCs one collection may run in a row while each still shrinks the heap by SHRINK_BYTES. */
+const MAX_PASSES = 4;
+const SHRINK_BYTES = 1024 * 1024;
+
 export interface IdleCollector {
-  /** Collections run so far. */
+  /** Collections run so far (each of one to MAX_PASSES full GCs). */
   readonly runs: number;
   /** Reads the utilisation once, as the timer does (for tests). */
   tick(): void;
@@ -73,27 +78,43 @@ export function startIdleCollector(options: IdleCollectorOptions): IdleCollector
   const quietNeeded = Math.max(1, options.quietIntervals ?? 2);
   let base = 0;
   let runs = 0;
+  let stopped = false;
   let quietInARow = 0;
-  const tick = (): void => {
-    const share = utilisation();
-    quietInARow = share < quietBelow ? quietInARow + 1 : 0;
-    if (quietInARow < quietNeeded || collect === null) return;
-    const heap = heapBytes();
-    if (heap < base + growth) return;
-    const rssBefore = process.memoryUsage().rss;
-    const started = performance.now();
+  /**
+   * One collection: a full GC, then more while the heap keeps shrinking by a megabyte or more (up to MAX_PASSES),
+   * each on its own turn of the event loop so a click arriving meanwhile is not kept waiting behind all of them. A
+   * fragmented heap gives its pages back over several passes: after a 1,000-MQL burst a second full GC returned
+   * about as much as the first (a test heap: 163 → 124 → 91 → 50 MB with 17 MB live).
+   */
+  const run = (pass: number, rssBefore: number, heapBefore: number, started: number): void => {
+    if (stopped || collect === null) return;
+    const before = heapBytes();
     collect();
-    runs++;
     base = heapBytes();
+    if (pass < MAX_PASSES && before - base >= SHRINK_BYTES) {
+      // After requests arriving meanwhile (a burst of clicks) have been accepted and acked.
+      void nextTurn().then(() => run(pass + 1, rssBefore, heapBefore, started));
+      return;
+    }
     const mb = (n: number): number => Math.round(n / 104_857.6) / 10;
     log.debug(
       {
+        passes: pass,
         ms: Math.round(performance.now() - started),
-        heapMb: [mb(heap), mb(base)],
+        heapMb: [mb(heapBefore), mb(base)],
         rssMb: [mb(rssBefore), mb(process.memoryUsage().rss)],
       },
       'quiet: heap collected',
     );
+  };
+  const tick = (): void => {
+    const share = utilisation();
+    quietInARow = share < quietBelow ? quietInARow + 1 : 0;
+    if (quietInARow < quietNeeded || collect === null || givingWay()) return;
+    const heap = heapBytes();
+    if (heap < base + growth) return;
+    runs++;
+    run(1, process.memoryUsage().rss, heap, performance.now());
   };
   const timer = setInterval(tick, options.everyMs ?? 10_000);
   timer.unref();
@@ -103,6 +124,9 @@ export function startIdleCollector(options: IdleCollectorOptions): IdleCollector
       return runs;
     },
     tick,
-    stop: () => clearInterval(timer),
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
   };
 }

@@ -4,7 +4,7 @@
 // Claims are short leases renewed by a heartbeat while the handlers run: a replica that dies loses its
 // jobs within one lease, and a claimant whose lease was taken over settles nothing (the claim token fences).
 import { chunk } from '../domain/chunk.js';
-import { nextTurn } from '../domain/next-turn.js';
+import { givingWay, nextTurn } from '../domain/next-turn.js';
 import type { Millis } from '../domain/model.js';
 import type { Clock } from '../ports/clock.js';
 import { ConnectorError, isDeferral, type Failure } from '../ports/failure.js';
@@ -355,7 +355,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
     try {
       let rounds = 0;
       while (!closed && (wanted === null || wanted.size > 0)) {
-        if (rounds++ > 0) await nextTurn();
+        // Every round after the first waits for a turn; the first too while requests are arriving (next-turn.ts).
+        if (rounds++ > 0 || givingWay()) await nextTurn();
         if (closed) break;
         const all = wanted === null;
         const these = all ? Object.keys(handlers) : [...(wanted as Set<string>)];

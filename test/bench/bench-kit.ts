@@ -2,12 +2,13 @@
 // vendors' rate limits on, a real SMTP server, the built worker as a child process) with as many reps as a bench needs.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cpus, totalmem, platform, release } from 'node:os';
+import { cpus, loadavg, totalmem, platform, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createWorld, MANAGER, type World } from '../e2e/helpers/world.js';
 import { waitFor } from '../helpers/wait.js';
 import type { RecordedMessage, SlackEmulator } from '../../connectors/slack/emulator/index.js';
+import { startClickDriver } from './click-driver.js';
 
 /** The repository root: the nearest directory above this file with a package.json (this file runs from dist/). */
 export function repoRoot(from: string = import.meta.dirname): string {
@@ -197,14 +198,25 @@ export async function createBenchWorld(options: BenchWorldOptions): Promise<{ wo
   return { world, reps };
 }
 
-/** Top-level lead cards (messages that carried Accept buttons when posted, even if decided since) across every DM. */
+/** Whether a recorded message is a lead card, by message: what it was posted with never changes (see postedCards). */
+const isCardMemo = new WeakMap<RecordedMessage, boolean>();
+
+/**
+ * Top-level lead cards (messages that carried Accept buttons when posted, even if decided since) across every DM.
+ * Each message is looked at once: a drain polls this every few hundred ms over thousands of cards, and serialising
+ * every card's blocks each time kept the bench process (which also plays Slack and HubSpot) busy for tens of ms.
+ */
 export function postedCards(slack: SlackEmulator): RecordedMessage[] {
-  const asPosted = (m: RecordedMessage): unknown[] => m.edits[0]?.blocks ?? m.blocks;
-  return slack.control
-    .messages()
-    .filter(
-      (m) => m.threadTs === null && m.channel.startsWith('D') && JSON.stringify(asPosted(m)).includes('handoff_accept'),
-    );
+  const isCard = (m: RecordedMessage): boolean => {
+    let known = isCardMemo.get(m);
+    if (known === undefined) {
+      const asPosted = m.edits[0]?.blocks ?? m.blocks;
+      known = m.threadTs === null && m.channel.startsWith('D') && JSON.stringify(asPosted).includes('handoff_accept');
+      isCardMemo.set(m, known);
+    }
+    return known;
+  };
+  return slack.control.messages().filter(isCard);
 }
 
 /** A bench contact whose card can be told apart: its last name carries `key`. */
@@ -225,10 +237,17 @@ export function benchContact(
   };
 }
 
+const cardKeyMemo = new WeakMap<RecordedMessage, number | null>();
+
 /** The key of the bench contact a card is for (see benchContact), or null. */
 export function cardKey(card: RecordedMessage): number | null {
-  const m = /Bench K(\d+)/.exec(JSON.stringify(card.edits[0]?.blocks ?? card.blocks));
-  return m ? Number(m[1]) : null;
+  let key = cardKeyMemo.get(card);
+  if (key === undefined) {
+    const m = /Bench K(\d+)/.exec(JSON.stringify(card.edits[0]?.blocks ?? card.blocks));
+    key = m ? Number(m[1]) : null;
+    cardKeyMemo.set(card, key);
+  }
+  return key;
 }
 
 /** Polls until `check` is truthy or the bound passes; resolves to whether it held. Never throws on timeout. */
@@ -302,6 +321,26 @@ export function burstTally(slack: SlackEmulator, leads: number): BurstTally {
   return { cards: postedCards(slack).length, duplicates, lost, slack429 };
 }
 
+/**
+ * Where each Slack 429 came from: the method, the channel, and the calls to that channel in the 4 s before it (ms
+ * before the 429, with their status), as the emulator received them. One line per 429, at most `limit`.
+ */
+export function throttleTrace(slack: SlackEmulator, since: number, limit = 10): string[] {
+  const calls = slack.control.calls();
+  const lines: string[] = [];
+  for (const c of calls) {
+    if (c.status !== 429 || lines.length >= limit) continue;
+    const channel = String(c.args.channel ?? '?');
+    const before = calls
+      .filter((o) => o !== c && String(o.args.channel ?? '') === channel && o.at <= c.at && c.at - o.at < 4_000)
+      .map((o) => `${o.method} −${c.at - o.at} ms ${o.status}`);
+    lines.push(
+      `${c.method} ${channel} at +${((c.at - since) / 1000).toFixed(1)} s; before it: ${before.join(', ') || 'none'}`,
+    );
+  }
+  return lines;
+}
+
 export function tallyText(t: BurstTally): string {
   return `${t.duplicates} duplicate cards, ${t.lost} lost leads, ${t.slack429} Slack 429s`;
 }
@@ -310,34 +349,113 @@ export function tallyOk(t: BurstTally): boolean {
   return t.duplicates === 0 && t.lost === 0 && t.slack429 === 0;
 }
 
+/** Ack times of clicks sent at once: as the clicking client saw them and as the worker reported them. */
+export interface ClickFigures {
+  /** Request written → answer head read, in the click driver's own process (what Slack would see). */
+  ackMs: number[];
+  /** The worker's Server-Timing `ack;dur`: its handler reached → ack written. */
+  serverMs: number[];
+  refused: number;
+  /** Request written → TCP connection up, as the click driver saw it (a new connection per click), ms. */
+  connectMs: number[];
+  /** The worker's event-loop delay over the clicks (its /metrics, read just before and right after), ms. */
+  loopDelay: { p99Ms: number; maxMs: number } | null;
+}
+
+/** The worker's event-loop delay since its /metrics was last read (prom-client resets it on every read), ms. */
+export async function workerLoopDelay(port: number): Promise<{ p99Ms: number; maxMs: number } | null> {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+    (r) => r.text(),
+    () => '',
+  );
+  const read = (name: string): number =>
+    Number(new RegExp(`^handoff_process_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) *
+    1000;
+  const p99Ms = read('p99');
+  return Number.isFinite(p99Ms) ? { p99Ms, maxMs: read('max') } : null;
+}
+
+/** `ack;dur=12.3` → 12.3 (NaN when absent). */
+function serverDuration(header: string | undefined): number {
+  return Number(/(?:^|,)\s*ack;dur=([\d.]+)/.exec(header ?? '')?.[1] ?? NaN);
+}
+
 /**
- * Clicks Accept on every card at once, each as the rep whose DM it is in, through the emulated Slack (signed
- * block_actions to the worker's /slack/events). Resolves to the ack time of each click (the HTTP answer's
- * round trip as the emulator timed it) and how many were not answered 200.
+ * Clicks Accept on every card at once, each as the rep whose DM it is in: the emulated Slack builds and signs each
+ * block_actions request, a click driver in its own process (click-driver.ts) sends them together to the worker's
+ * /slack/events and times them. With `workerPort`, the worker's event-loop delay over the clicks is read too.
  */
 export async function clickAllAtOnce(
   slack: SlackEmulator,
   cards: readonly RecordedMessage[],
-): Promise<{ ackMs: number[]; refused: number }> {
+  options: { workerPort?: number } = {},
+): Promise<ClickFigures> {
   const userOfChannel = new Map<string, string>();
   for (const u of slack.control.users()) {
     const dm = slack.control.dmChannel(u.id);
     if (dm !== null) userOfChannel.set(dm, u.id);
   }
-  const answers = await Promise.all(
-    cards.map((card) => {
-      const user = userOfChannel.get(card.channel);
-      if (user === undefined) return Promise.resolve(null);
-      return slack.control.clickButton({ user, channel: card.channel, ts: card.ts, actionId: 'handoff_accept' });
-    }),
-  );
-  const ackMs: number[] = [];
-  let refused = 0;
-  for (const a of answers) {
-    if (a === null || a.status !== 200) refused++;
-    else ackMs.push(a.ackMs);
+  const driver = await startClickDriver();
+  slack.control.setHttpTransport(driver.transport);
+  try {
+    if (options.workerPort !== undefined) await workerLoopDelay(options.workerPort);
+    const answers = await Promise.all(
+      cards.map((card) => {
+        const user = userOfChannel.get(card.channel);
+        if (user === undefined) return Promise.resolve(null);
+        return slack.control.clickButton({ user, channel: card.channel, ts: card.ts, actionId: 'handoff_accept' });
+      }),
+    );
+    const loopDelay = options.workerPort !== undefined ? await workerLoopDelay(options.workerPort) : null;
+    const ackMs: number[] = [];
+    const serverMs: number[] = [];
+    let refused = 0;
+    for (const a of answers) {
+      if (a === null || a.status !== 200) refused++;
+      else {
+        ackMs.push(a.ackMs);
+        const inWorker = serverDuration(a.serverTiming);
+        if (Number.isFinite(inWorker)) serverMs.push(inWorker);
+      }
+    }
+    return { ackMs, serverMs, refused, loopDelay, connectMs: [...driver.connectMs] };
+  } finally {
+    slack.control.setHttpTransport(null);
+    await driver.close();
   }
-  return { ackMs, refused };
+}
+
+/** "p50 / p99 / max" of a list of ms. */
+function spread(values: readonly number[]): string {
+  if (values.length === 0) return 'n/a';
+  return `p50 ${percentile(values, 50).toFixed(1)}, p99 ${percentile(values, 99).toFixed(1)}, max ${Math.max(...values).toFixed(1)} ms`;
+}
+
+/** One line for the log: both figures and the loop delay. */
+export function clickText(c: ClickFigures): string {
+  return (
+    `ack as the client saw it ${spread(c.ackMs)} (of which TCP connect ${spread(c.connectMs)}); in the worker ${spread(c.serverMs)}` +
+    (c.loopDelay
+      ? `; worker event-loop delay p99 ${c.loopDelay.p99Ms.toFixed(1)}, max ${c.loopDelay.maxMs.toFixed(1)} ms`
+      : '') +
+    (c.refused > 0 ? `; ${c.refused} not answered 200` : '') +
+    `; machine load average ${loadavg()[0]?.toFixed(1) ?? '?'}`
+  );
+}
+
+/** The budget row of a 50-click measurement: the client-observed p99 is the figure, the in-worker p99 beside it. */
+export function clickRow(figure: string, c: ClickFigures, context: string): BenchRow {
+  const p99 = percentile(c.ackMs, 99);
+  const inWorker = percentile(c.serverMs, 99);
+  return {
+    figure,
+    measured: `${p99.toFixed(1)} ms (in the worker ${Number.isFinite(inWorker) ? inWorker.toFixed(1) : 'n/a'} ms)${c.refused > 0 ? ` (${c.refused} not answered 200)` : ''}`,
+    budget: '≤ 50 ms',
+    ok: c.refused === 0 && p99 <= 50,
+    note:
+      `${context}; the figure: request written → ack read by a click driver in its own process; in the worker: its ` +
+      `Server-Timing (handler reached → ack written); ${clickText(c)}`,
+  };
 }
 
 /** One card per rep (the oldest in each DM), up to `count`, spread over as many DMs as there are. */

@@ -48,16 +48,17 @@ async function ackRows(): Promise<BenchRow[]> {
   const p99 = Math.max(...runs.map((f) => f.p99Ms));
   const p50 = Math.max(...runs.map((f) => f.p50Ms));
   const max = Math.max(...runs.map((f) => f.maxMs));
+  const inApp = Math.max(...runs.map((f) => f.serverP99Ms));
   log(
-    `slack ack: 50 concurrent clicks × 2 rounds × 3 runs: p99 per run ${runs.map((f) => f.p99Ms.toFixed(1)).join(' / ')} ms, p50 up to ${p50.toFixed(1)} ms, max ${max.toFixed(1)} ms`,
+    `slack ack: 50 concurrent clicks × 2 rounds × 3 runs: p99 per run ${runs.map((f) => f.p99Ms.toFixed(1)).join(' / ')} ms, p50 up to ${p50.toFixed(1)} ms, max ${max.toFixed(1)} ms; in the app p99 per run ${runs.map((f) => f.serverP99Ms.toFixed(1)).join(' / ')} ms`,
   );
   return [
     {
       figure: 'button click → ack, 50 concurrent clicks (p99)',
-      measured: `${p99.toFixed(1)} ms`,
+      measured: `${p99.toFixed(1)} ms (in the app ${inApp.toFixed(1)} ms)`,
       budget: '≤ 50 ms',
       ok: p99 <= 50,
-      note: `test/bench/slack-ack.bench.ts: 50 signed Accept clicks at once through the real Bolt app in HTTP mode (app in its own thread), 2 timed rounds after a warm-up, 3 runs; worst p99 of the runs; p50 ≤ ${p50.toFixed(1)} ms, max ${max.toFixed(1)} ms`,
+      note: `test/bench/slack-ack.bench.ts: 50 signed Accept clicks at once through the real Bolt app in HTTP mode (app in its own thread), sent and timed by a click driver in its own process, 2 timed rounds after a warm-up, 3 runs; worst p99 of the runs; p50 ≤ ${p50.toFixed(1)} ms, max ${max.toFixed(1)} ms; in the app: its Server-Timing (handler reached → ack written)`,
     },
   ];
 }

@@ -3,6 +3,11 @@ import { startIdleCollector, type IdleCollector } from '../../src/runtime/idle-g
 import { recordingLogger } from '../helpers/recording-logger.js';
 
 const MB = 1024 * 1024;
+
+/** Lets the event loop run `n` turns (each further pass of a collection takes one). */
+async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+}
 let collector: IdleCollector | null = null;
 afterEach(() => {
   collector?.stop();
@@ -69,6 +74,49 @@ describe('startIdleCollector', () => {
       seen.push(calls);
     }
     expect(seen).toEqual([0, 0, 1, 1, 1, 1, 1, 1, 2, 2]);
+  });
+
+  it('runs more full collections, one per turn, while each still shrinks the heap by a megabyte, up to 4', async () => {
+    const after = [90, 60, 59.5, 59]; // MB after each pass: the third shrinks by less than 1 MB
+    let heap = 120 * MB;
+    let calls = 0;
+    collector = startIdleCollector({
+      logger: recordingLogger(),
+      everyMs: 3_600_000,
+      collect: () => {
+        heap = (after[calls] ?? 59) * MB;
+        calls++;
+      },
+      heapBytes: () => heap,
+      utilisation: () => 0,
+    });
+    collector.tick();
+    collector.tick();
+    expect(calls).toBe(1); // the first pass at once, the others on later turns
+    await turns(1);
+    expect(calls).toBe(2);
+    await turns(5);
+    expect(calls).toBe(3);
+    expect(collector.runs).toBe(1);
+
+    const shrinking = [100, 80, 60, 40, 20];
+    heap = 140 * MB;
+    calls = 0;
+    collector.stop();
+    collector = startIdleCollector({
+      logger: recordingLogger(),
+      everyMs: 3_600_000,
+      collect: () => {
+        heap = (shrinking[calls] ?? 10) * MB;
+        calls++;
+      },
+      heapBytes: () => heap,
+      utilisation: () => 0,
+    });
+    collector.tick();
+    collector.tick();
+    await turns(8);
+    expect(calls).toBe(4);
   });
 
   it('runs V8’s full collection by default', () => {

@@ -2,7 +2,7 @@
 // did, inject faults, and act as a user. The same operations are served over HTTP under /__control/ for the
 // demo page and for tests that run the worker in another process.
 import type { ServerResponse } from 'node:http';
-import type { DeliveryResult } from './delivery.js';
+import type { DeliveryResult, HttpTransport } from './delivery.js';
 import { send } from './http.js';
 import type {
   AppHomeInput,
@@ -40,6 +40,8 @@ export interface SlackEmulatorControl {
   calls(method?: string): RecordedCall[];
   /** Where HTTP-mode requests go (the app's /slack/events URL). */
   setRequestUrl(url: string | null): void;
+  /** Who sends HTTP-mode requests (signed as always): another client, e.g. in another process; null: the emulator. */
+  setHttpTransport(transport: HttpTransport | null): void;
   /** The next `count` Web API calls (of `method`, if given) fail with `status`. */
   fail(spec: FaultSpec): void;
   /** Ends every fault still pending (an outage that lasted a while). */
@@ -94,6 +96,9 @@ export function createControl(
     calls: (method) => state.calls.filter((c) => method === undefined || c.method === method),
     setRequestUrl(url) {
       state.requestUrl = url;
+    },
+    setHttpTransport(transport) {
+      state.httpTransport = transport;
     },
     fail(spec) {
       state.faults.push({ ...spec });

@@ -22,6 +22,39 @@ export interface DeliveryResult {
   triggerId?: string;
   /** Client-side validation errors (a required modal field left empty): nothing was sent. */
   errors?: Record<string, string>;
+  /** The app's Server-Timing answer header, when it sent one (HTTP mode). */
+  serverTiming?: string;
+}
+
+/** One signed HTTP-mode request, ready to go: what an HttpTransport sends. */
+export interface HttpTransportRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  timeoutMs: number;
+}
+
+/** What came back: status 0 when nothing came back in time; ackMs from the moment the request was sent. */
+export interface HttpTransportAnswer {
+  status: number;
+  body: string;
+  ackMs: number;
+  serverTiming?: string;
+}
+
+/**
+ * Sends the emulator's HTTP-mode requests in its place (control.setHttpTransport), e.g. from another process: a
+ * benchmark times the app's acks from a client that is not also busy playing Slack's Web API.
+ */
+export type HttpTransport = (request: HttpTransportRequest) => Promise<HttpTransportAnswer>;
+
+function parseAnswer(text: string): unknown {
+  if (text === '') return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /** X-Slack-Signature for a body: v0=hex(HMAC-SHA256(secret, "v0:ts:body")). */
@@ -56,6 +89,28 @@ export function createHttpDelivery(
     const target = new URL(state.requestUrl);
     const ts = signing?.timestamp ?? Math.floor(state.now() / 1000);
     const signature = signSlackRequest(signing?.secret ?? signingSecret, ts, body);
+    const sendHeaders: Record<string, string> = {
+      'content-type': contentType,
+      'content-length': String(Buffer.byteLength(body)),
+      'x-slack-request-timestamp': String(ts),
+      'x-slack-signature': signature,
+      ...headers,
+    };
+    if (state.httpTransport !== null) {
+      const answer = await state.httpTransport({
+        url: state.requestUrl,
+        headers: sendHeaders,
+        body,
+        timeoutMs: ackTimeoutMs,
+      });
+      return {
+        via: 'http',
+        status: answer.status,
+        body: parseAnswer(answer.body),
+        ackMs: answer.ackMs,
+        ...(answer.serverTiming !== undefined ? { serverTiming: answer.serverTiming } : {}),
+      };
+    }
     const started = performance.now();
     return new Promise<DeliveryResult>((resolve, reject) => {
       const req = httpRequest(
@@ -65,30 +120,22 @@ export function createHttpDelivery(
           port: target.port,
           path: `${target.pathname}${target.search}`,
           method: 'POST',
-          headers: {
-            'content-type': contentType,
-            'content-length': Buffer.byteLength(body),
-            'x-slack-request-timestamp': String(ts),
-            'x-slack-signature': signature,
-            ...headers,
-          },
+          headers: sendHeaders,
           timeout: ackTimeoutMs,
         },
         (res) => {
           const ackMs = performance.now() - started;
+          const serverTiming = res.headers['server-timing'];
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown = null;
-            if (text !== '') {
-              try {
-                parsed = JSON.parse(text);
-              } catch {
-                parsed = text;
-              }
-            }
-            resolve({ via: 'http', status: res.statusCode ?? 0, body: parsed, ackMs });
+            resolve({
+              via: 'http',
+              status: res.statusCode ?? 0,
+              body: parseAnswer(Buffer.concat(chunks).toString('utf8')),
+              ackMs,
+              ...(typeof serverTiming === 'string' ? { serverTiming } : {}),
+            });
           });
           res.on('error', reject);
         },

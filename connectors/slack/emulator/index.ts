@@ -15,7 +15,14 @@ import { createSlackState } from './state.js';
 import { createWebApi } from './web-api.js';
 
 export { validateBlocks } from './block-validation.js';
-export { signSlackRequest, type DeliveryResult, type Signing } from './delivery.js';
+export {
+  signSlackRequest,
+  type DeliveryResult,
+  type HttpTransport,
+  type HttpTransportAnswer,
+  type HttpTransportRequest,
+  type Signing,
+} from './delivery.js';
 export type { SlackEmulatorControl } from './control.js';
 export type { ClickInput, SlashCommandInput, SubmitInput } from './interactivity.js';
 export type {

@@ -2,6 +2,7 @@
 // the app produced, every Web API call, the trigger ids and response URLs it handed out, and pending faults.
 // One instance is shared by the emulator's modules; ids and message timestamps are issued here.
 import { randomBytes } from 'node:crypto';
+import type { HttpTransport } from './delivery.js';
 
 export interface EmulatorUser {
   id: string;
@@ -118,6 +119,8 @@ export interface SlackState {
   faults: FaultSpec[];
   /** Where HTTP-mode requests go (the app's /slack/events URL). */
   requestUrl: string | null;
+  /** Sends HTTP-mode requests instead of the emulator's own client (null: the emulator sends them). */
+  httpTransport: HttpTransport | null;
   /** The emulator's own origin, known once the server listens. */
   baseUrl: string;
   nextId(prefix: string): string;
@@ -158,6 +161,7 @@ export function createSlackState(options: { now: () => number; requestUrl: strin
     responseUrls: new Map(),
     faults: [],
     requestUrl: options.requestUrl,
+    httpTransport: null,
     baseUrl: '',
     nextId: (prefix) => `${prefix}${(++counter).toString(36).toUpperCase().padStart(8, '0')}`,
     nextTs() {

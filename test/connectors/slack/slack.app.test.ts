@@ -66,6 +66,8 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
       actionId: ACTION.accept,
     });
     expect(res.status).toBe(200);
+    // In HTTP mode the ack says what it cost inside the app (handler reached → ack written), for the benchmarks.
+    if (res.via === 'http') expect(res.serverTiming).toMatch(/^ack;dur=\d+(\.\d)?$/);
     const card = await waitFor('card update', () => {
       const m = rig.emulator.control.message(ref.channel, ref.ts);
       return m !== null && m.edits.length > 0 ? m : undefined;

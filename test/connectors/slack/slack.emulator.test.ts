@@ -3,7 +3,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { webApi } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startSlackEmulator, signSlackRequest, type SlackEmulator } from '../../../connectors/slack/emulator/index.js';
+import {
+  startSlackEmulator,
+  signSlackRequest,
+  type HttpTransportRequest,
+  type SlackEmulator,
+} from '../../../connectors/slack/emulator/index.js';
 import { APP_TOKEN, BOT_TOKEN, SECRET } from './harness.js';
 
 let clock = 1_764_000_000_000;
@@ -224,6 +229,43 @@ describe('Slack emulator Web API', () => {
       fakeApp.closeAllConnections();
       await new Promise<void>((resolve) => fakeApp.close(() => resolve()));
     }
+  });
+
+  it('hands signed HTTP-mode requests to another transport when one is set, and reports its answer', async () => {
+    emulator.control.setRequestUrl('http://127.0.0.1:1/slack/events');
+    const ref = await client.chat.postMessage({
+      channel: 'C1',
+      text: 'card',
+      blocks: [
+        {
+          type: 'actions',
+          block_id: 'b',
+          elements: [{ type: 'button', action_id: 'go', text: { type: 'plain_text', text: 'Go' }, value: 'v1' }],
+        },
+      ],
+    });
+    const sent: HttpTransportRequest[] = [];
+    emulator.control.setHttpTransport((request) => {
+      sent.push(request);
+      return Promise.resolve({ status: 200, body: '', ackMs: 12.5, serverTiming: 'ack;dur=0.4' });
+    });
+    const result = await emulator.control.clickButton({
+      user: 'U1',
+      channel: 'C1',
+      ts: ref.ts as string,
+      actionId: 'go',
+    });
+    expect(result).toMatchObject({ via: 'http', status: 200, ackMs: 12.5, serverTiming: 'ack;dur=0.4' });
+    const request = sent[0] as HttpTransportRequest;
+    expect(request.url).toBe('http://127.0.0.1:1/slack/events');
+    expect(request.headers['x-slack-signature']).toBe(
+      signSlackRequest(SECRET, Number(request.headers['x-slack-request-timestamp']), request.body),
+    );
+    expect(JSON.parse(new URLSearchParams(request.body).get('payload') as string)).toMatchObject({
+      type: 'block_actions',
+      actions: [{ action_id: 'go', value: 'v1' }],
+    });
+    emulator.control.setHttpTransport(null);
   });
 
   it('signs requests the way Bolt verifies them', () => {

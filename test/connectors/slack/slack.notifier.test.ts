@@ -192,6 +192,24 @@ describe('Slack notifier', () => {
     expect(emulator.control.calls('chat.postMessage').filter((c) => c.status === 429)).toHaveLength(0);
   });
 
+  it('paces by when Slack had each post: a burst that reached Slack late does not let the next card run into a 429', async () => {
+    const start = clock;
+    // Each card of the first burst takes 300 ms between our sending it and Slack having it (a loaded worker).
+    for (const n of [1, 2, 3]) await notifier.postOffer(card(n), { beforeSend: async () => void (clock += 300) });
+    // By send times a token is back 1.1 s after the burst started; Slack, which had the burst at +0.3 … +0.9 s,
+    // has no token then.
+    clock = start + 1_150;
+    const early = await notifier.postOffer(card(4)).catch((err: unknown) => err);
+    expect(early).toBeInstanceOf(Deferral);
+    const retries = await drain(
+      [4, 5, 6].map((n) => card(n)),
+      (c) => notifier.postOffer(c),
+    );
+    expect(retries.every((ms) => ms > 0)).toBe(true);
+    expect(cardsInAliceDm()).toEqual(SIX_CARDS);
+    expect(emulator.control.calls('chat.postMessage').filter((c) => c.status === 429)).toHaveLength(0);
+  });
+
   it('reports a 429 storm from Slack as rate_limited with Retry-After, and the retried cards all arrive', async () => {
     const unpaced = createSlackNotifier(
       { botToken: BOT_TOKEN, apiUrl: emulator.apiUrl, reasons: REASONS, postBurst: 1_000 },
