@@ -1,9 +1,10 @@
 // Reps and managers in Microsoft Teams, end to end on the built worker against the Bot Framework emulator: cards as
 // Adaptive Cards in each rep's 1:1 chat with the bot (installed first: a rep without it is skipped, with the
 // reason), Accept / Reject by signed Action.Execute invokes, timeout → next rep → escalation in the managers'
-// Teams channel → Assign; and a mixed organisation (Slack and Teams reps in one team, managers in Slack).
+// Teams channel → Assign; and a mixed organisation (Teams, Slack and email reps in one team, managers in Slack).
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TeamsEmulator } from '../../connectors/teams/emulator/index.js';
+import { parseMail } from '../helpers/mime.js';
 import { waitFor } from '../helpers/wait.js';
 import {
   createWorld,
@@ -39,11 +40,20 @@ function teamsOnly(base: Record<string, unknown>): Record<string, unknown> {
   };
 }
 
-/** Alice and Chen in Teams, Bruno in Slack, managers in Slack: one team, two platforms. */
+const LINK_SECRET = 'e2e-mixed-link-secret-0123456789abcdef';
+
+/** Alice in Teams, Bruno in Slack, Chen by email, managers in Slack: one team, three platforms. */
 function mixed(base: Record<string, unknown>): Record<string, unknown> {
+  const chat: Record<string, string> = { alice: 'teams', chen: 'email' };
   return {
     ...base,
-    reps: REPS.map((r) => (r.id === 'bruno' ? r : (({ slackUserId: _s, ...x }) => ({ ...x, chat: 'teams' }))(r))),
+    email: { ...(base.email as object), linkSecret: LINK_SECRET },
+    reps: REPS.map((r) => {
+      const platform = chat[r.id];
+      if (!platform) return r;
+      const { slackUserId: _s, ...x } = r;
+      return { ...x, chat: platform };
+    }),
   };
 }
 
@@ -209,10 +219,10 @@ describe.each(engines)('reps in Microsoft Teams end to end (%s)', (engine) => {
     expect(events.find((e) => e.type === 'assigned')).toMatchObject({ actor: 'maria', data: { via: 'teams' } });
   }, 120_000);
 
-  it('mixed: Slack and Teams reps share one team and its rotation; managers stay in Slack', async () => {
+  it('mixed: Teams, Slack and email reps share one team and its rotation; managers stay in Slack', async () => {
     world = await createWorld({ engine, teams: true, config: mixed });
     await world.startWorker();
-    await install(world, ALICE.email, CHEN.email);
+    await install(world, ALICE.email);
     const ids = [0, 1, 2].map((i) =>
       world.hubspot.control.createContact(mqlContact({ firstname: 'Mix', lastname: `Lead ${i}` })),
     );
@@ -222,7 +232,16 @@ describe.each(engines)('reps in Microsoft Teams end to end (%s)', (engine) => {
       20_000,
     );
     const slackCard = await waitFor('a Slack card for Bruno', () => liveCards(world.slack, 'U0BRUNO')[0], 20_000);
-    await waitFor('a Teams card for Chen', () => cardsWith(world.teams!, dmOf(world, CHEN.email), 'accept')[0], 20_000);
+    const accept = await waitFor('an offer email to Chen', () => {
+      for (const m of world.mails) {
+        if (!m.to.includes(CHEN.email)) continue;
+        const line = parseMail(m.raw, m.to)
+          .text.split(/\r?\n/)
+          .find((l) => l.startsWith('Accept: '));
+        if (line) return line.slice('Accept: '.length).trim();
+      }
+      return undefined;
+    });
     await click(world, ALICE.email, teamsCard, 'accept');
     await world.slack.control.clickButton({
       user: 'U0BRUNO',
@@ -230,12 +249,23 @@ describe.each(engines)('reps in Microsoft Teams end to end (%s)', (engine) => {
       ts: slackCard.ts,
       actionId: 'handoff_accept',
     });
-    await waitFor('two accepted, one by each platform', async () => {
+    // Chen decides by email: the link's page, then its form (with the page's cookie).
+    const page = await fetch(accept);
+    const html = await page.text();
+    const cookie = page.headers.getSetCookie()[0]?.split(';')[0] ?? '';
+    const field = (name: string): string => new RegExp(`name="${name}" value="([^"]+)"`).exec(html)?.[1] ?? '';
+    const posted = await fetch(`http://127.0.0.1:${world.port}/email/decide`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+      body: new URLSearchParams({ t: field('t'), csrf: field('csrf') }).toString(),
+    });
+    expect(posted.status).toBe(200);
+    await waitFor('three accepted, one on each platform', async () => {
       const states = await Promise.all(ids.map((id) => stateOf(world, id)));
       const vias = states.flatMap((s) =>
         s.events.filter((e) => e.type === 'accepted').map((e) => (e.data as { via?: string }).via),
       );
-      return vias.sort().join(',') === 'slack,teams';
+      return vias.sort().join(',') === 'email,slack,teams';
     });
   }, 90_000);
 });
