@@ -128,7 +128,7 @@ describe.each(engines)('write-back batches across window boundaries (%s store)',
     expect(new Set(h.crm.updates.map((u) => u.record.externalId)).size).toBe(250);
     expect(await h.store.listJobs({ kind: 'crm.update', state: 'pending' })).toEqual([]);
     expect(await h.store.listJobs({ kind: 'crm.update', state: 'dead' })).toEqual([]);
-  });
+  }, 90_000); // 250 decisions through the whole app on Postgres: a generous cap for a loaded 2-core machine
 
   it('a lone decision is written at its boundary, not held', async () => {
     const { h, offers } = await offered(1);
