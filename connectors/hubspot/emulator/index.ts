@@ -3,8 +3,8 @@
 // This file is the server: it routes each call through faults, auth, scopes and rate limits to the API areas,
 // and answers the control API under /__control/<method>.
 import { readBody } from '../../../src/runtime/read-body.js';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import { listenLocal } from '../../../src/runtime/local-server.js';
 import { createAccess } from './access.js';
 import { createCompanies } from './companies.js';
 import { createContacts } from './contacts.js';
@@ -146,27 +146,23 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
     }
   }
 
-  const server = http.createServer((req, res) => {
-    // Failures outside HubSpot's own answers (a body that could not be read: the client went away) close the
-    // connection.
-    void handle(req, res).catch(() => req.socket.destroy());
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = options.host ?? '127.0.0.1';
+  // Failures outside HubSpot's own answers (a body that could not be read: the client went away) close the
+  // connection.
+  const local = await listenLocal(
+    (req, res) =>
+      handle(req, res).catch(() => {
+        req.socket.destroy();
+      }),
+    options,
+  );
 
   return {
-    url: `http://${host}:${address.port}`,
-    port: address.port,
+    url: local.url,
+    port: local.port,
     control,
     async close() {
       await webhooks.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await local.close();
     },
   };
 }

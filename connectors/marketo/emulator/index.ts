@@ -7,9 +7,8 @@
 // errors in result[].reasons. An in-process control API seeds leads, changes scores (logging activities) and
 // inspects calls.
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
+import { listenLocal } from '../../../src/runtime/local-server.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readBody } from '../../../src/runtime/read-body.js';
 import {
   ACTIVITY_TYPES,
@@ -426,20 +425,18 @@ export async function startMarketoEmulator(options: MarketoEmulatorOptions): Pro
     }
   }
 
-  const server = createServer((req, res) => {
+  const local = await listenLocal((req, res) => {
     inFlight += 1;
     peak = Math.max(peak, inFlight);
-    route(req, res)
+    return route(req, res)
       .catch((err: unknown) => {
         if (!res.headersSent) send(res, 500, { error: err instanceof Error ? err.message : String(err) });
       })
       .finally(() => {
         inFlight -= 1;
       });
-  });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
-  const address = server.address() as AddressInfo;
-  const url = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
+  }, options);
+  const url = local.url;
 
   const control: MarketoEmulatorControl = {
     createLead: (values) => createLead(m, values),
@@ -481,10 +478,6 @@ export async function startMarketoEmulator(options: MarketoEmulatorOptions): Pro
   return {
     url,
     control,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => local.close(),
   };
 }

@@ -4,9 +4,8 @@
 // switch (limits.ts), over one org (state.ts, schema.ts). Shapes follow reference/api-notes.md §3. A control
 // API (control.ts; in process and under /__control) seeds and inspects the org. This file is the server: it
 // routes each request to its area and checks, in Salesforce's order, what every REST request must pass.
-import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal } from '../../../src/runtime/local-server.js';
 import { controlRequest, createControl } from './control.js';
 import type { SalesforceEmulatorControl } from './control.js';
 import { NOT_FOUND, readText, sendJson, SfApiError } from './http.js';
@@ -133,7 +132,7 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     sendJson(res, answer.status, answer.body);
   }
 
-  const server = createServer((req, res) => {
+  const local = await listenLocal((req, res) => {
     const u = new URL(req.url ?? '/', 'http://emulator.invalid');
     const path = u.pathname;
     const handle = async (): Promise<void> => {
@@ -160,22 +159,13 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
         { errorCode: 'UNKNOWN_EXCEPTION', message: err instanceof Error ? err.message : String(err) },
       ]);
     });
-  });
+  }, options);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const addr = server.address() as AddressInfo;
-  url = `http://${options.host ?? '127.0.0.1'}:${addr.port}`;
+  url = local.url;
 
   return {
     url,
     control,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => local.close(),
   };
 }

@@ -4,8 +4,9 @@
 // This file runs the server and routes its paths; the modules beside it hold the state (state.ts), the Web API
 // (web-api.ts), Slack acting toward the app (interactivity.ts over delivery.ts or socket-mode.ts) and the
 // control surface (control.ts).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { listenLocal, type MountedHandler } from '../../../src/runtime/local-server.js';
 import { createControl, serveControl, type SlackEmulatorControl } from './control.js';
 import { createHttpDelivery } from './delivery.js';
 import { readText, send } from './http.js';
@@ -55,8 +56,8 @@ export interface SlackEmulatorOptions {
   now?: () => number;
 }
 
-/** An extra page served by the emulator (the demo's /demo); answers true when it handled the request. */
-export type MountedHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+/** An extra page served by the emulator (the demo's /demo): src/runtime/local-server.ts. */
+export type { MountedHandler };
 
 export interface SlackEmulator {
   url: string;
@@ -125,40 +126,28 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
     send(res, 404, 'Not Found');
   }
 
-  const mounted: MountedHandler[] = [];
-  async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    for (const handler of mounted) if (await handler(req, res)) return;
-    await onRequest(req, res);
-  }
-
-  const server: Server = createServer((req, res) => {
-    dispatch(req, res).catch((err: unknown) => {
-      if (!res.headersSent) send(res, 500, { ok: false, error: err instanceof Error ? err.message : 'internal_error' });
-    });
-  });
-  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => socketMode.upgrade(req, socket, head));
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  state.baseUrl = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
+  const local = await listenLocal(
+    (req, res) =>
+      onRequest(req, res).catch((err: unknown) => {
+        if (!res.headersSent)
+          send(res, 500, { ok: false, error: err instanceof Error ? err.message : 'internal_error' });
+      }),
+    options,
+  );
+  local.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
+    socketMode.upgrade(req, socket, head),
+  );
+  state.baseUrl = local.url;
 
   return {
     url: state.baseUrl,
     apiUrl: `${state.baseUrl}/api/`,
     control,
-    mount(handler: MountedHandler) {
-      mounted.push(handler);
-    },
+    mount: (handler: MountedHandler) => local.mount(handler),
     async close() {
       socketMode.close();
       http.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await local.close();
     },
   };
 }

@@ -6,8 +6,8 @@
 // our code. This file runs the server and routes its paths; the modules beside it hold the state (state.ts), the
 // keys and tokens (signing.ts), the API the bot calls (connector-api.ts), Teams toward the bot (activities.ts)
 // and the control surface (control.ts).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenLocal, type MountedHandler } from '../../../src/runtime/local-server.js';
 import { readText, send } from '../../slack/emulator/http.js';
 import { createActivities } from './activities.js';
 import { createConnectorApi } from './connector-api.js';
@@ -51,8 +51,8 @@ export interface TeamsEmulatorOptions {
   now?: () => number;
 }
 
-/** An extra page served by the emulator (the demo's /demo); answers true when it handled the request. */
-export type MountedHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+/** An extra page served by the emulator (the demo's /demo): src/runtime/local-server.ts. */
+export type { MountedHandler };
 
 export interface TeamsEmulator {
   url: string;
@@ -106,23 +106,14 @@ export async function startTeamsEmulator(options: TeamsEmulatorOptions): Promise
     send(res, 404, 'Not Found');
   }
 
-  const mounted: MountedHandler[] = [];
-  async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    for (const handler of mounted) if (await handler(req, res)) return;
-    await onRequest(req, res);
-  }
-
-  const server: Server = createServer((req, res) => {
-    dispatch(req, res).catch((err: unknown) => {
-      if (!res.headersSent) send(res, 500, { error: { code: 'InternalServerError', message: String(err) } });
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  state.baseUrl = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
+  const local = await listenLocal(
+    (req, res) =>
+      onRequest(req, res).catch((err: unknown) => {
+        if (!res.headersSent) send(res, 500, { error: { code: 'InternalServerError', message: String(err) } });
+      }),
+    options,
+  );
+  state.baseUrl = local.url;
 
   return {
     url: state.baseUrl,
@@ -132,14 +123,7 @@ export async function startTeamsEmulator(options: TeamsEmulatorOptions): Promise
     tenantId,
     botId: state.botId,
     control,
-    mount(handler) {
-      mounted.push(handler);
-    },
-    async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    },
+    mount: (handler) => local.mount(handler),
+    close: () => local.close(),
   };
 }
