@@ -2,6 +2,7 @@
 // mail) stays inside its connector; this port speaks in facts. main.ts hands the app one notifier that sends each
 // call to the platform of the person (cards) or of the address (channels, refs): see domain/chat.ts.
 import type { ChatPlatform } from '../domain/chat.js';
+import type { EscalationOutcomeFacts, HistoryLineFacts, OfferOutcomeFacts } from '../domain/chat-text.js';
 import type { Lead, Millis } from '../domain/model.js';
 import type { MessageDoc } from './message-doc.js';
 
@@ -48,20 +49,10 @@ export interface OfferCard {
   seq: number;
 }
 
-export type OfferOutcome =
-  | { kind: 'accepted'; by: Person; at: Millis }
-  | { kind: 'rejected'; by: Person; at: Millis; reason: string; note: string | null }
-  | { kind: 'timed_out'; at: Millis; next: Person | null }
-  | { kind: 'withdrawn'; at: Millis; why: string }
-  | { kind: 'reassigned'; at: Millis; to: Person; by: Person }
-  | { kind: 'escalated'; at: Millis };
+/** How an offer ended (the shape the shared wording reads: domain/chat-text.ts). */
+export type OfferOutcome = OfferOutcomeFacts<Person>;
 
-export interface OfferHistoryLine {
-  rep: Person;
-  outcome: 'timed_out' | 'rejected' | 'open' | 'withdrawn' | 'reassigned' | 'escalated' | 'accepted';
-  at: Millis;
-  reason?: string;
-}
+export type OfferHistoryLine = HistoryLineFacts<Person>;
 
 export interface EscalationPost {
   handoffId: string;
@@ -75,12 +66,7 @@ export interface EscalationPost {
   assignable: Person[];
 }
 
-export interface EscalationOutcome {
-  kind: 'claimed' | 'assigned' | 'withdrawn';
-  by: Person | null;
-  to: Person | null;
-  at: Millis;
-}
+export type EscalationOutcome = EscalationOutcomeFacts<Person>;
 
 /** Who reads a lead's channel message: the team (with Claim) or the managers (with Assign to…). */
 export type ChannelAudience = 'team' | 'managers';
