@@ -123,7 +123,6 @@ export interface DashboardData {
 
 /** Rows of the window walked for the speed-to-lead distribution and the escalations list. */
 const ROW_SCAN_LIMIT = 5_000;
-const BACKLOG_SCAN = 5_000;
 const BACKLOG_SHOWN = 50;
 const ESCALATIONS_SHOWN = 10;
 const OPTION_LIMIT = 200;
@@ -218,13 +217,14 @@ export async function readDashboard(deps: DashboardDeps, query: DashboardQuery):
   if (filter.team !== undefined) optionFilter.team = filter.team;
   if (filter.hot !== undefined) optionFilter.hot = filter.hot;
   const weeksSince = weekStart(now) - 11 * WEEK;
-  // Without filters the backlog table needs only its first rows (the count comes from backlog());
-  // with filters, open hand-offs are matched here, up to BACKLOG_SCAN of them.
+  // The backlog table needs only its first rows: the store narrows them by the filters, and the
+  // number matching comes from backlog() without filters, from countOpenHandoffs() with them.
   const filtered = narrowsRows(filter);
+  const { rep: _rep, ...openFilter } = filter;
 
   // The by-rep report's total is the cohort's total (every hand-off and offer is in exactly one
   // group), so it also serves the headline: one query fewer.
-  const [byRep, weekly, [bySource, byCampaign], backlog, open, alerts, statuses, openOffers, rowsSince] =
+  const [byRep, weekly, [bySource, byCampaign], backlog, shown, matching, alerts, statuses, openOffers, rowsSince] =
     await Promise.all([
       stats({ since, by: 'rep', filter }),
       // The weekly series and the breakdowns show counts only: no percentiles to compute.
@@ -237,7 +237,8 @@ export async function readDashboard(deps: DashboardDeps, query: DashboardQuery):
         'campaign',
       ),
       metrics.backlog(now),
-      store.listOpenHandoffs(filtered ? BACKLOG_SCAN : BACKLOG_SHOWN),
+      store.listOpenHandoffs(BACKLOG_SHOWN, filtered ? openFilter : undefined),
+      filtered ? metrics.countOpenHandoffs(filter, now) : null,
       store.listAlerts('firing'),
       store.getRepStatuses(),
       store.countOpenOffersByRep(),
@@ -297,8 +298,6 @@ export async function readDashboard(deps: DashboardDeps, query: DashboardQuery):
   }));
 
   // Backlog: open hand-offs matching the filters (any MQL time), oldest first.
-  const matching = open.filter((h) => matchesFilter(filter, h));
-  const shown = matching.slice(0, BACKLOG_SHOWN);
   const leads = await Promise.all(shown.map((h) => store.getLead(h.leadId)));
   const backlogRows: BacklogRow[] = shown.map((h, i) => {
     const lead = leads[i] ?? null;
@@ -352,7 +351,7 @@ export async function readDashboard(deps: DashboardDeps, query: DashboardQuery):
     backlog: {
       summary: backlog,
       rows: backlogRows,
-      matching: filtered ? matching.length : backlog.open,
+      matching: matching ?? backlog.open,
       shownLimit: BACKLOG_SHOWN,
       filtered,
     },

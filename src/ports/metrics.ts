@@ -152,6 +152,11 @@ export interface MetricsReader {
   funnelTwoWays?(query: MetricsQuery, a: MetricsGroupBy, b: MetricsGroupBy): Promise<[FunnelResult, FunnelResult]>;
   /** Open hand-offs at `now`. */
   backlog(now: Millis): Promise<BacklogSnapshot>;
+  /**
+   * How many hand-offs Store.listOpenHandoffs(∞, filter) would list at `now`: open live hand-offs of any
+   * MQL time matching the filter's team, source, campaign and hot (its rep is not used).
+   */
+  countOpenHandoffs(filter: MetricsFilter, now: Millis): Promise<number>;
   /** MQLs (live and imported) with MQL time in [since, until). */
   countMqls(since: Millis, until: Millis): Promise<number>;
   /** Offers that timed out in [since, until), oldest first. */

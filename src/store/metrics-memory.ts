@@ -9,6 +9,7 @@ import type {
   ExportRow,
   FunnelCounts,
   FunnelResult,
+  MetricsFilter,
   MetricsGroupBy,
   MetricsQuery,
   MetricsReader,
@@ -149,6 +150,11 @@ export function createStoreMetricsReader(store: Store): MetricsReader {
         if (h.state === 'escalated' && h.escalationReason === 'unroutable') snap.unroutable += 1;
       }
       return snap;
+    },
+
+    async countOpenHandoffs(filter: MetricsFilter): Promise<number> {
+      const { rep: _rep, ...columns } = filter;
+      return (await store.listOpenHandoffs(Number.MAX_SAFE_INTEGER, columns)).length;
     },
 
     async countMqls(since: Millis, until: Millis): Promise<number> {

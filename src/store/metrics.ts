@@ -634,6 +634,34 @@ export function createSqlMetricsReader(db: Db, dialect: SqlDialect, options: Sql
       return snap;
     },
 
+    async countOpenHandoffs(filter: MetricsFilter, now: Millis): Promise<number> {
+      // The whole days before today from the rollups' live open counts (kept in the store's
+      // transactions, so exact); today's rows (and any later MQL time) counted from the rows.
+      const f: MetricsFilter = {};
+      if (filter.team !== undefined) f.team = filter.team;
+      if (filter.source !== undefined) f.source = filter.source;
+      if (filter.campaign !== undefined) f.campaign = filter.campaign;
+      if (filter.hot !== undefined) f.hot = filter.hot;
+      const cut = opts.rollups ? Math.floor(now / DAY) * DAY : null;
+      const parts: RawBuilder<unknown>[] = [sql`state in (${OPEN})`, sql`imported = 0`];
+      if (f.team !== undefined) parts.push(sql`team_id = ${f.team}`);
+      if (f.source !== undefined) parts.push(sql`channel = ${f.source}`);
+      if (f.campaign !== undefined) parts.push(sql`campaign = ${f.campaign}`);
+      if (f.hot !== undefined) parts.push(sql`hot = ${f.hot ? 1 : 0}`);
+      if (cut !== null) parts.push(sql`mql_at >= ${cut}`);
+      const plan = cut === null ? null : planWindow(0, cut);
+      const [rows, rolled] = await Promise.all([
+        sql<{ n: unknown }>`select count(*) as n from handoffs where ${sql.join(parts, sql` and `)}`.execute(db),
+        plan === null ? Promise.resolve([]) : readRollups(db, cubeFor(f, null), plan.slices, f, null, false),
+      ]);
+      let n = num(rows.rows[0]?.n);
+      for (const x of rolled) {
+        if (x.side !== 'h') continue;
+        for (const s of OPEN_STATES) n += x.counts[`live_${s}`] ?? 0;
+      }
+      return n;
+    },
+
     async countMqls(since: Millis, until: Millis): Promise<number> {
       const r = await sql<{
         n: unknown;

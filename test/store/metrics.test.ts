@@ -100,6 +100,26 @@ function suite(name: string, open: () => Promise<Target>, skip = false): void {
       expect(await t.reader.backlog(BACKLOG_NOW)).toEqual(GOLDEN.backlog);
     });
 
+    it('counts open hand-offs matching the backlog filters (the rep is not one of them)', async () => {
+      // Open: H5 (PAID fall us, hot, Nov 4), H6 (ORGANIC, no campaign, emea, Nov 9), H12 (PAID fall, no
+      // team, Nov 12 10:00). The SQL reader takes the days before `now`'s from the rollups: read at
+      // BACKLOG_NOW (H12 from the rows), later (all from the rollups) and before them all (all from the rows).
+      for (const now of [BACKLOG_NOW, Date.UTC(2026, 11, 1), Date.UTC(2026, 9, 1)]) {
+        const count = (filter: Parameters<MetricsReader['countOpenHandoffs']>[0]) =>
+          t.reader.countOpenHandoffs(filter, now);
+        expect(await count({}), String(now)).toBe(3);
+        expect(await count({ rep: 'carl' })).toBe(3);
+        expect(await count({ source: 'PAID' })).toBe(2);
+        expect(await count({ campaign: 'fall', hot: true })).toBe(1);
+        expect(await count({ source: 'PAID', campaign: 'fall', hot: false })).toBe(1);
+        expect(await count({ team: 'emea' })).toBe(1);
+        expect(await count({ team: 'us', source: 'PAID', campaign: 'fall' })).toBe(1);
+        expect(await count({ team: 'us', source: 'ORGANIC' })).toBe(0);
+        for (const filter of [{}, { source: 'PAID' }, { team: 'emea' }, { campaign: 'fall', hot: true }])
+          expect(await count(filter)).toBe((await t.store.listOpenHandoffs(100, filter)).length);
+      }
+    });
+
     it('counts MQLs, lists timed-out offers and rejection notes', async () => {
       expect(await t.reader.countMqls(WINDOW.since, WINDOW.until)).toBe(12);
       expect(await t.reader.countMqls(WINDOW.since, Date.UTC(2026, 10, 9))).toBe(5);
