@@ -15,6 +15,7 @@ import type { HandoffState, Millis, OfferState } from '../domain/model.js';
 import { NO_GROUP } from '../ports/metrics.js';
 import type {
   BacklogSnapshot,
+  EscalatedHandoff,
   ExportOffer,
   ExportRow,
   FunnelCounts,
@@ -660,6 +661,57 @@ export function createSqlMetricsReader(db: Db, dialect: SqlDialect, options: Sql
         for (const s of OPEN_STATES) n += x.counts[`live_${s}`] ?? 0;
       }
       return n;
+    },
+
+    async windowSpeedAndEscalations(
+      since: Millis,
+      until: Millis,
+      filter: MetricsFilter,
+      edges: readonly number[],
+      escalations: number,
+    ): Promise<{ speedCounts: number[]; escalated: EscalatedHandoff[] }> {
+      const parts: RawBuilder<unknown>[] = [sql`h.mql_at >= ${since}`, sql`h.mql_at < ${until}`];
+      if (filter.team !== undefined) parts.push(sql`h.team_id = ${filter.team}`);
+      if (filter.source !== undefined) parts.push(sql`h.channel = ${filter.source}`);
+      if (filter.campaign !== undefined) parts.push(sql`h.campaign = ${filter.campaign}`);
+      if (filter.hot !== undefined) parts.push(sql`h.hot = ${filter.hot ? 1 : 0}`);
+      const where = sql.join(parts, sql` and `);
+      const v = SPEED_TO_LEAD_SQL.value;
+      // bucketIndex of src/domain/metrics.ts: the last edge at or below the value (bucket 0 below edges[1]).
+      const branches = edges
+        .map((edge, k) => ({ edge, k }))
+        .slice(1)
+        .reverse()
+        .map(({ edge, k }) => sql`when ${v} >= ${sql.lit(edge)} then ${sql.lit(k)}`);
+      const bucket = branches.length === 0 ? sql`0` : sql`case ${sql.join(branches, sql` `)} else 0 end`;
+      const [counts, rows] = await Promise.all([
+        sql<{ b: unknown; n: unknown }>`
+          select ${bucket} as b, count(*) as n from handoffs h
+          where ${where} and ${SPEED_TO_LEAD_SQL.has} group by 1`.execute(db),
+        escalations <= 0
+          ? Promise.resolve({ rows: [] })
+          : sql<Record<string, unknown>>`
+          select h.id, h.lead_id, h.external_id, h.email, h.state, h.rep_id, h.channel, h.campaign,
+            h.escalated_at, h.escalation_reason
+          from handoffs h where ${where} and h.escalated_at is not null
+          order by h.escalated_at desc, h.mql_at, h.id limit ${sql.lit(Math.floor(escalations))}`.execute(db),
+      ]);
+      const speedCounts = edges.map(() => 0);
+      for (const r of counts.rows) speedCounts[num(r.b)] = num(r.n);
+      const str = (x: unknown): string | null => (x === null || x === undefined ? null : String(x));
+      const escalated = rows.rows.map((r) => ({
+        id: String(r.id),
+        leadId: String(r.lead_id),
+        externalId: String(r.external_id),
+        email: str(r.email),
+        state: String(r.state) as HandoffState,
+        repId: str(r.rep_id),
+        channel: str(r.channel),
+        campaign: str(r.campaign),
+        escalatedAt: num(r.escalated_at),
+        escalationReason: str(r.escalation_reason),
+      }));
+      return { speedCounts, escalated };
     },
 
     async countMqls(since: Millis, until: Millis): Promise<number> {
