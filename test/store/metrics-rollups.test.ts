@@ -8,7 +8,7 @@ import { importHistoryRecords } from '../../src/app/backfill.js';
 import { readDashboard } from '../../src/app/dashboard-view.js';
 import { matchesFilter, narrowsRows } from '../../src/app/export-handoffs.js';
 import type { StatsNumbers } from '../../src/app/stats.js';
-import { DAY } from '../../src/domain/metrics.js';
+import { DAY, histogram, speedToLeadMs } from '../../src/domain/metrics.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import { METRICS_GROUPS, type FunnelCounts, type MetricsFilter, type Percentiles } from '../../src/ports/metrics.js';
 import { createSqlMetricsReader } from '../../src/store/metrics.js';
@@ -220,6 +220,20 @@ function suite(name: string, open: () => Promise<TestStore>, skip = false): void
               label,
             ).toEqual((data.backlog.filtered ? expected : open).slice(0, data.backlog.shownLimit).map((h) => h.id));
             if (expected.length < open.length) narrowed += 1;
+            // The speed-to-lead columns and the escalations: the rows of the window matching the filter.
+            const rows = (await t.store.listHandoffsByMqlTime(data.speed.rowsSince ?? data.since, now, 10_000)).filter(
+              (h) => matchesFilter(filter, h),
+            );
+            expect(data.speed.histogram, label).toEqual(
+              histogram(rows.map(speedToLeadMs).filter((v): v is number => v !== null)),
+            );
+            const escalated = rows
+              .filter((h) => h.escalatedAt !== null)
+              .sort((x, y) => (y.escalatedAt ?? 0) - (x.escalatedAt ?? 0));
+            expect(
+              data.escalations.map((e) => e.id),
+              label,
+            ).toEqual(escalated.slice(0, 10).map((h) => h.id));
           }
       expect(narrowed).toBeGreaterThan(FILTERS.length);
     });
