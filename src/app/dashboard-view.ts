@@ -1,10 +1,11 @@
 // readDashboard: the data of the dashboard page for a window and filters at `now`. No definitions of
 // its own: the cohort numbers are computeStats' (what `handoff stats --json` prints), the backlog is
-// MetricsReader.backlog, the speed-to-lead distribution and the escalations come from the hand-off rows
-// of the window (speedToLeadMs of src/domain/metrics.ts, the value `handoff export` writes). src/http/dashboard.ts
+// MetricsReader.backlog (and countOpenHandoffs under a filter), the speed-to-lead distribution and the
+// escalations come from the hand-off rows of the window through MetricsReader.windowSpeedAndEscalations
+// (speedToLeadMs of src/domain/metrics.ts, the value `handoff export` writes). src/http/dashboard.ts
 // parses the request into a DashboardQuery and renders what this returns.
 import { describeEscalation } from '../domain/escalation.js';
-import { WEEK, histogram, speedToLeadMs, weekStart, type Histogram } from '../domain/metrics.js';
+import { SPEED_EDGES, WEEK, histogram, weekStart, type Histogram } from '../domain/metrics.js';
 import {
   leadDisplayName,
   type Handoff,
@@ -18,12 +19,12 @@ import { activeAwayStatus } from '../domain/routing/eligibility.js';
 import { localDate } from '../domain/sla-clock.js';
 import type { BacklogSnapshot, MetricsFilter, MetricsReader } from '../ports/metrics.js';
 import type { AlertRow, RepStatus, Store } from '../ports/store.js';
-import { matchesFilter, narrowsRows } from './export-handoffs.js';
+import { narrowsRows } from './export-handoffs.js';
 import { computeStats, computeStatsTwoWays, type StatsNumbers, type StatsReport } from './stats.js';
 
 export type DashboardStore = Pick<
   Store,
-  'listOpenHandoffs' | 'getLead' | 'listAlerts' | 'getRepStatuses' | 'countOpenOffersByRep' | 'listHandoffsByMqlTime'
+  'listOpenHandoffs' | 'getLead' | 'listAlerts' | 'getRepStatuses' | 'countOpenOffersByRep'
 >;
 
 export interface DashboardDeps {
@@ -123,12 +124,9 @@ export interface DashboardData {
 
 /** Rows of the window walked for the speed-to-lead distribution and the escalations list. */
 const ROW_SCAN_LIMIT = 5_000;
-const BACKLOG_SCAN = 5_000;
 const BACKLOG_SHOWN = 50;
 const ESCALATIONS_SHOWN = 10;
 const OPTION_LIMIT = 200;
-/** Hand-off rows per read of the window scan. */
-const ROW_PAGE = 2_000;
 
 function leadName(first: string | null, last: string | null, email: string | null, fallback: string): string {
   return leadDisplayName({ firstName: first, lastName: last, email, externalId: fallback });
@@ -218,13 +216,21 @@ export async function readDashboard(deps: DashboardDeps, query: DashboardQuery):
   if (filter.team !== undefined) optionFilter.team = filter.team;
   if (filter.hot !== undefined) optionFilter.hot = filter.hot;
   const weeksSince = weekStart(now) - 11 * WEEK;
-  // Without filters the backlog table needs only its first rows (the count comes from backlog());
-  // with filters, open hand-offs are matched here, up to BACKLOG_SCAN of them.
+  // The backlog table needs only its first rows: the store narrows them by the filters, and the
+  // number matching comes from backlog() without filters, from countOpenHandoffs() with them.
   const filtered = narrowsRows(filter);
+  const { rep: _rep, ...openFilter } = filter;
+  // Under a filter the count comes first: the rows are then read only as far as the matching ones go
+  // (a filter nothing open matches reads none, instead of walking its every hand-off in MQL order).
+  const openBacklog = async (): Promise<[Handoff[], number | null]> => {
+    if (!filtered) return [await store.listOpenHandoffs(BACKLOG_SHOWN), null];
+    const n = await metrics.countOpenHandoffs(filter, now);
+    return [n === 0 ? [] : await store.listOpenHandoffs(Math.min(n, BACKLOG_SHOWN), openFilter), n];
+  };
 
   // The by-rep report's total is the cohort's total (every hand-off and offer is in exactly one
   // group), so it also serves the headline: one query fewer.
-  const [byRep, weekly, [bySource, byCampaign], backlog, open, alerts, statuses, openOffers, rowsSince] =
+  const [byRep, weekly, [bySource, byCampaign], backlog, [shown, matching], alerts, statuses, openOffers, rowsSince] =
     await Promise.all([
       stats({ since, by: 'rep', filter }),
       // The weekly series and the breakdowns show counts only: no percentiles to compute.
@@ -237,7 +243,7 @@ export async function readDashboard(deps: DashboardDeps, query: DashboardQuery):
         'campaign',
       ),
       metrics.backlog(now),
-      store.listOpenHandoffs(filtered ? BACKLOG_SCAN : BACKLOG_SHOWN),
+      openBacklog(),
       store.listAlerts('firing'),
       store.getRepStatuses(),
       store.countOpenOffersByRep(),
@@ -247,25 +253,9 @@ export async function readDashboard(deps: DashboardDeps, query: DashboardQuery):
       latestStartWithin(metrics, since, until, query.rowScanLimit ?? ROW_SCAN_LIMIT),
     ]);
 
-  // The hand-off rows alone (speedToLeadMs needs nothing else); leads are read only for the
-  // escalations shown.
-  const speeds: number[] = [];
-  let escalated: Handoff[] = [];
-  let after: { mqlAt: Millis; id: string } | undefined;
-  for (;;) {
-    const page = await store.listHandoffsByMqlTime(rowsSince, until, ROW_PAGE, after);
-    for (const row of page) {
-      if (!matchesFilter(filter, row)) continue;
-      const s = speedToLeadMs(row);
-      if (s !== null) speeds.push(s);
-      if (row.escalatedAt !== null) escalated.push(row);
-    }
-    if (escalated.length > 4 * ESCALATIONS_SHOWN)
-      escalated = escalated.sort((a, b) => (b.escalatedAt ?? 0) - (a.escalatedAt ?? 0)).slice(0, ESCALATIONS_SHOWN);
-    const last = page[page.length - 1];
-    if (!last || page.length < ROW_PAGE) break;
-    after = { mqlAt: last.mqlAt, id: last.id };
-  }
+  // The speed-to-lead distribution (counted in the database, in the page's buckets) and the latest
+  // escalations of those rows; leads are read only for the escalations shown.
+  const window = await metrics.windowSpeedAndEscalations(rowsSince, until, filter, SPEED_EDGES, ESCALATIONS_SHOWN);
 
   const repName = (id: string | null): string | null =>
     id === null ? null : (settings.reps.find((r) => r.id === id)?.name ?? id);
@@ -297,8 +287,6 @@ export async function readDashboard(deps: DashboardDeps, query: DashboardQuery):
   }));
 
   // Backlog: open hand-offs matching the filters (any MQL time), oldest first.
-  const matching = open.filter((h) => matchesFilter(filter, h));
-  const shown = matching.slice(0, BACKLOG_SHOWN);
   const leads = await Promise.all(shown.map((h) => store.getLead(h.leadId)));
   const backlogRows: BacklogRow[] = shown.map((h, i) => {
     const lead = leads[i] ?? null;
@@ -318,9 +306,7 @@ export async function readDashboard(deps: DashboardDeps, query: DashboardQuery):
     };
   });
 
-  const shownEscalations = escalated
-    .sort((a, b) => (b.escalatedAt ?? 0) - (a.escalatedAt ?? 0))
-    .slice(0, ESCALATIONS_SHOWN);
+  const shownEscalations = window.escalated;
   const escalationLeads = await Promise.all(shownEscalations.map((h) => store.getLead(h.leadId)));
   const escalations: EscalationRow[] = shownEscalations.map((r, i) => ({
     id: r.id,
@@ -347,12 +333,15 @@ export async function readDashboard(deps: DashboardDeps, query: DashboardQuery):
     total: byRep.total,
     breakdown: { sources: breakdown(bySource), campaigns: breakdown(byCampaign) },
     weeks,
-    speed: { histogram: histogram(speeds), rowsSince: rowsSince > since ? rowsSince : null },
+    speed: {
+      histogram: { ...histogram([]), counts: window.speedCounts },
+      rowsSince: rowsSince > since ? rowsSince : null,
+    },
     reps,
     backlog: {
       summary: backlog,
       rows: backlogRows,
-      matching: filtered ? matching.length : backlog.open,
+      matching: matching ?? backlog.open,
       shownLimit: BACKLOG_SHOWN,
       filtered,
     },

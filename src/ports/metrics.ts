@@ -142,6 +142,20 @@ export interface ExportRow {
   offers: ExportOffer[];
 }
 
+/** An escalated hand-off as the dashboard lists it. */
+export interface EscalatedHandoff {
+  id: string;
+  leadId: string;
+  externalId: string;
+  email: string | null;
+  state: HandoffState;
+  repId: string | null;
+  channel: string | null;
+  campaign: string | null;
+  escalatedAt: Millis;
+  escalationReason: string | null;
+}
+
 export interface MetricsReader {
   funnel(query: MetricsQuery): Promise<FunnelResult>;
   /**
@@ -152,6 +166,24 @@ export interface MetricsReader {
   funnelTwoWays?(query: MetricsQuery, a: MetricsGroupBy, b: MetricsGroupBy): Promise<[FunnelResult, FunnelResult]>;
   /** Open hand-offs at `now`. */
   backlog(now: Millis): Promise<BacklogSnapshot>;
+  /**
+   * How many hand-offs Store.listOpenHandoffs(∞, filter) would list at `now`: open live hand-offs of any
+   * MQL time matching the filter's team, source, campaign and hot (its rep is not used).
+   */
+  countOpenHandoffs(filter: MetricsFilter, now: Millis): Promise<number>;
+  /**
+   * The hand-offs of [since, until) matching the filter's team, source, campaign and hot (its rep is not
+   * used): how many speed-to-lead values (speedToLeadMs of src/domain/metrics.ts) fall in each bucket of
+   * `edges` (as histogram() counts them), and the `escalations` escalated last (newest escalation first,
+   * ties oldest MQL first).
+   */
+  windowSpeedAndEscalations(
+    since: Millis,
+    until: Millis,
+    filter: MetricsFilter,
+    edges: readonly number[],
+    escalations: number,
+  ): Promise<{ speedCounts: number[]; escalated: EscalatedHandoff[] }>;
   /** MQLs (live and imported) with MQL time in [since, until). */
   countMqls(since: Millis, until: Millis): Promise<number>;
   /** Offers that timed out in [since, until), oldest first. */

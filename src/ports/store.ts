@@ -207,6 +207,17 @@ export interface ClaimOptions {
   notKinds?: string[];
 }
 
+/**
+ * Columns open hand-offs are narrowed by (the dashboard backlog's filters): the team, the marketing
+ * source (`channel`), the campaign and hot. An absent field does not narrow.
+ */
+export interface OpenHandoffFilter {
+  team?: string;
+  source?: string;
+  campaign?: string;
+  hot?: boolean;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres' | 'memory';
 
@@ -224,8 +235,11 @@ export interface Store {
   findHandoffsByRecord(source: SourceKind, externalId: string): Promise<Handoff[]>;
   /** Hand-offs whose lead has this email (newest first). */
   findHandoffsByEmail(email: string): Promise<Handoff[]>;
-  /** Open live hand-offs (OPEN_STATES of the transition table; imported history left out), oldest MQL first. */
-  listOpenHandoffs(limit: number): Promise<Handoff[]>;
+  /**
+   * Open live hand-offs (OPEN_STATES of the transition table; imported history left out), oldest MQL first;
+   * with `filter`, only those matching every column it names.
+   */
+  listOpenHandoffs(limit: number, filter?: OpenHandoffFilter): Promise<Handoff[]>;
   /** Hand-offs with mqlAt in [from, to), oldest first, paged by `after` (an id returned before). */
   listHandoffsByMqlTime(
     from: Millis,

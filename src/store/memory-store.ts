@@ -21,6 +21,7 @@ import type {
   NewJob,
   NewOffer,
   OfferPatch,
+  OpenHandoffFilter,
   RepStatus,
   RotationEntry,
   RotationLedger,
@@ -289,9 +290,20 @@ export function createMemoryStore(): Store {
         .map(copy);
     },
 
-    async listOpenHandoffs(limit: number): Promise<Handoff[]> {
+    async listOpenHandoffs(limit: number, filter?: OpenHandoffFilter): Promise<Handoff[]> {
       if (limit <= 0) return [];
-      return sortedHandoffs([...handoffs.values()].filter((h) => isOpen(h.state) && !h.imported))
+      const f = filter ?? {};
+      return sortedHandoffs(
+        [...handoffs.values()].filter(
+          (h) =>
+            isOpen(h.state) &&
+            !h.imported &&
+            (f.team === undefined || h.teamId === f.team) &&
+            (f.source === undefined || h.channel === f.source) &&
+            (f.campaign === undefined || h.campaign === f.campaign) &&
+            (f.hot === undefined || h.hot === f.hot),
+        ),
+      )
         .slice(0, limit)
         .map(copy);
     },

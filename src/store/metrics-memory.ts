@@ -1,7 +1,7 @@
 // The MetricsReader over any Store port (the in-memory store of unit tests): the same definitions as
 // the SQL reader, computed by walking the cohort page by page. Not for big stores — SQL does that.
 import { OPEN_STATES, isOpen, type OpenState } from '../domain/handoff-machine.js';
-import { nearestRank, responseTimeMs, speedToLeadMs, weekStart } from '../domain/metrics.js';
+import { bucketIndex, nearestRank, responseTimeMs, speedToLeadMs, weekStart } from '../domain/metrics.js';
 import type { Handoff, Millis, Offer } from '../domain/model.js';
 import { NO_GROUP } from '../ports/metrics.js';
 import type {
@@ -9,6 +9,7 @@ import type {
   ExportRow,
   FunnelCounts,
   FunnelResult,
+  MetricsFilter,
   MetricsGroupBy,
   MetricsQuery,
   MetricsReader,
@@ -149,6 +150,45 @@ export function createStoreMetricsReader(store: Store): MetricsReader {
         if (h.state === 'escalated' && h.escalationReason === 'unroutable') snap.unroutable += 1;
       }
       return snap;
+    },
+
+    async countOpenHandoffs(filter: MetricsFilter): Promise<number> {
+      const { rep: _rep, ...columns } = filter;
+      return (await store.listOpenHandoffs(Number.MAX_SAFE_INTEGER, columns)).length;
+    },
+
+    async windowSpeedAndEscalations(since, until, filter, edges, escalations) {
+      const speedCounts = edges.map(() => 0);
+      const escalated: Handoff[] = [];
+      for await (const h of cohort(store, since, until)) {
+        if (filter.team !== undefined && h.teamId !== filter.team) continue;
+        if (filter.source !== undefined && h.channel !== filter.source) continue;
+        if (filter.campaign !== undefined && h.campaign !== filter.campaign) continue;
+        if (filter.hot !== undefined && h.hot !== filter.hot) continue;
+        const s = speedToLeadMs(h);
+        if (s !== null) {
+          const k = bucketIndex(edges, s);
+          speedCounts[k] = (speedCounts[k] ?? 0) + 1;
+        }
+        if (h.escalatedAt !== null) escalated.push(h);
+      }
+      // The cohort comes oldest MQL first: a stable sort keeps that order among equal escalation times.
+      escalated.sort((a, b) => (b.escalatedAt ?? 0) - (a.escalatedAt ?? 0));
+      return {
+        speedCounts,
+        escalated: escalated.slice(0, Math.max(0, escalations)).map((h) => ({
+          id: h.id,
+          leadId: h.leadId,
+          externalId: h.externalId,
+          email: h.email,
+          state: h.state,
+          repId: h.repId,
+          channel: h.channel,
+          campaign: h.campaign,
+          escalatedAt: h.escalatedAt ?? 0,
+          escalationReason: h.escalationReason,
+        })),
+      };
     },
 
     async countMqls(since: Millis, until: Millis): Promise<number> {

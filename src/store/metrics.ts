@@ -15,6 +15,7 @@ import type { HandoffState, Millis, OfferState } from '../domain/model.js';
 import { NO_GROUP } from '../ports/metrics.js';
 import type {
   BacklogSnapshot,
+  EscalatedHandoff,
   ExportOffer,
   ExportRow,
   FunnelCounts,
@@ -632,6 +633,85 @@ export function createSqlMetricsReader(db: Db, dialect: SqlDialect, options: Sql
         select min(mql_at) as oldest from handoffs where state in (${OPEN}) and imported = 0`.execute(db);
       snap.oldestMqlAt = numOrNull(oldest.rows[0]?.oldest);
       return snap;
+    },
+
+    async countOpenHandoffs(filter: MetricsFilter, now: Millis): Promise<number> {
+      // The whole days before today from the rollups' live open counts (kept in the store's
+      // transactions, so exact); today's rows (and any later MQL time) counted from the rows.
+      const f: MetricsFilter = {};
+      if (filter.team !== undefined) f.team = filter.team;
+      if (filter.source !== undefined) f.source = filter.source;
+      if (filter.campaign !== undefined) f.campaign = filter.campaign;
+      if (filter.hot !== undefined) f.hot = filter.hot;
+      const cut = opts.rollups ? Math.floor(now / DAY) * DAY : null;
+      const parts: RawBuilder<unknown>[] = [sql`state in (${OPEN})`, sql`imported = 0`];
+      if (f.team !== undefined) parts.push(sql`team_id = ${f.team}`);
+      if (f.source !== undefined) parts.push(sql`channel = ${f.source}`);
+      if (f.campaign !== undefined) parts.push(sql`campaign = ${f.campaign}`);
+      if (f.hot !== undefined) parts.push(sql`hot = ${f.hot ? 1 : 0}`);
+      if (cut !== null) parts.push(sql`mql_at >= ${cut}`);
+      const plan = cut === null ? null : planWindow(0, cut);
+      const [rows, rolled] = await Promise.all([
+        sql<{ n: unknown }>`select count(*) as n from handoffs where ${sql.join(parts, sql` and `)}`.execute(db),
+        plan === null ? Promise.resolve([]) : readRollups(db, cubeFor(f, null), plan.slices, f, null, false),
+      ]);
+      let n = num(rows.rows[0]?.n);
+      for (const x of rolled) {
+        if (x.side !== 'h') continue;
+        for (const s of OPEN_STATES) n += x.counts[`live_${s}`] ?? 0;
+      }
+      return n;
+    },
+
+    async windowSpeedAndEscalations(
+      since: Millis,
+      until: Millis,
+      filter: MetricsFilter,
+      edges: readonly number[],
+      escalations: number,
+    ): Promise<{ speedCounts: number[]; escalated: EscalatedHandoff[] }> {
+      const parts: RawBuilder<unknown>[] = [sql`h.mql_at >= ${since}`, sql`h.mql_at < ${until}`];
+      if (filter.team !== undefined) parts.push(sql`h.team_id = ${filter.team}`);
+      if (filter.source !== undefined) parts.push(sql`h.channel = ${filter.source}`);
+      if (filter.campaign !== undefined) parts.push(sql`h.campaign = ${filter.campaign}`);
+      if (filter.hot !== undefined) parts.push(sql`h.hot = ${filter.hot ? 1 : 0}`);
+      const where = sql.join(parts, sql` and `);
+      const v = SPEED_TO_LEAD_SQL.value;
+      // bucketIndex of src/domain/metrics.ts: the last edge at or below the value (bucket 0 below edges[1]).
+      const branches = edges
+        .map((edge, k) => ({ edge, k }))
+        .slice(1)
+        .reverse()
+        .map(({ edge, k }) => sql`when ${v} >= ${sql.lit(edge)} then ${sql.lit(k)}`);
+      const bucket = branches.length === 0 ? sql`0` : sql`case ${sql.join(branches, sql` `)} else 0 end`;
+      const [counts, rows] = await Promise.all([
+        sql<{ b: unknown; n: unknown }>`
+          select ${bucket} as b, count(*) as n from handoffs h
+          where ${where} and ${SPEED_TO_LEAD_SQL.has} group by 1`.execute(db),
+        escalations <= 0
+          ? Promise.resolve({ rows: [] })
+          : sql<Record<string, unknown>>`
+          select h.id, h.lead_id, h.external_id, h.email, h.state, h.rep_id, h.channel, h.campaign,
+            h.escalated_at, h.escalation_reason
+          from handoffs h where ${where} and h.escalated_at is not null
+          order by h.escalated_at desc, h.mql_at, h.id limit ${sql.lit(Math.floor(escalations))}`.execute(db),
+      ]);
+      const speedCounts = edges.map(() => 0);
+      for (const r of counts.rows) speedCounts[num(r.b)] = num(r.n);
+      const str = (x: unknown): string | null => (x === null || x === undefined ? null : String(x));
+      const escalated = rows.rows.map((r) => ({
+        id: String(r.id),
+        leadId: String(r.lead_id),
+        externalId: String(r.external_id),
+        email: str(r.email),
+        state: String(r.state) as HandoffState,
+        repId: str(r.rep_id),
+        channel: str(r.channel),
+        campaign: str(r.campaign),
+        escalatedAt: num(r.escalated_at),
+        escalationReason: str(r.escalation_reason),
+      }));
+      return { speedCounts, escalated };
     },
 
     async countMqls(since: Millis, until: Millis): Promise<number> {

@@ -25,6 +25,7 @@ import type {
   NewJob,
   NewOffer,
   OfferPatch,
+  OpenHandoffFilter,
   RepStatus,
   RotationEntry,
   RotationLedger,
@@ -578,13 +579,18 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): SqlStore {
       return rows.map(handoffFromRow);
     },
 
-    async listOpenHandoffs(limit: number): Promise<Handoff[]> {
+    async listOpenHandoffs(limit: number, filter?: OpenHandoffFilter): Promise<Handoff[]> {
       if (limit <= 0) return [];
+      const f = filter ?? {};
       const rows = await db
         .selectFrom('handoffs')
         .selectAll()
         .where('state', 'in', [...OPEN_STATES])
         .where('imported', '=', 0)
+        .$if(f.team !== undefined, (q) => q.where('team_id', '=', f.team ?? ''))
+        .$if(f.source !== undefined, (q) => q.where('channel', '=', f.source ?? ''))
+        .$if(f.campaign !== undefined, (q) => q.where('campaign', '=', f.campaign ?? ''))
+        .$if(f.hot !== undefined, (q) => q.where('hot', '=', f.hot ? 1 : 0))
         .orderBy('mql_at')
         .orderBy('id')
         .limit(limit)

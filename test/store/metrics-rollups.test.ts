@@ -6,8 +6,9 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importHistoryRecords } from '../../src/app/backfill.js';
 import { readDashboard } from '../../src/app/dashboard-view.js';
+import { matchesFilter, narrowsRows } from '../../src/app/export-handoffs.js';
 import type { StatsNumbers } from '../../src/app/stats.js';
-import { DAY } from '../../src/domain/metrics.js';
+import { DAY, histogram, speedToLeadMs } from '../../src/domain/metrics.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import { METRICS_GROUPS, type FunnelCounts, type MetricsFilter, type Percentiles } from '../../src/ports/metrics.js';
 import { createSqlMetricsReader } from '../../src/store/metrics.js';
@@ -17,7 +18,7 @@ import { CUBES, cubeFor, rebuildRollups, rollupStatus } from '../../src/store/ro
 import type { SqlStore } from '../../src/store/index.js';
 import { baseSettings } from '../helpers/app-harness.js';
 import { makeLead } from '../helpers/builders.js';
-import { RECYCLE, WINDOW, seedGolden } from '../helpers/golden.js';
+import { BACKLOG_NOW, RECYCLE, WINDOW, seedGolden } from '../helpers/golden.js';
 import { openPostgresTestStore, openSqliteTestStore, skipPostgres, type TestStore } from '../helpers/stores.js';
 
 /** The percentile from buckets lies in the exact value's bucket, so within the stated bucket error. */
@@ -190,6 +191,51 @@ function suite(name: string, open: () => Promise<TestStore>, skip = false): void
         }
       }
       expect(compared).toBeGreaterThan(FILTERS.length);
+    });
+
+    it('gives the dashboard backlog the oldest open hand-offs matching each filter and how many match', async () => {
+      const settings = baseSettings({});
+      const settingsOf = { reps: settings.reps, teams: settings.teams, rejectionReasons: settings.reasons };
+      const readers = [
+        createSqlMetricsReader(t.store.db, t.store.dialect, BUCKETED),
+        createSqlMetricsReader(t.store.db, t.store.dialect, { rollups: false }),
+      ];
+      const open = await t.store.listOpenHandoffs(1_000);
+      expect(open.length).toBeGreaterThan(1);
+      let narrowed = 0;
+      // At BACKLOG_NOW the open hand-off of that day is counted from the rows, the others from the rollups.
+      for (const now of [BACKLOG_NOW, Date.UTC(2026, 11, 31, 15, 20)])
+        for (const filter of FILTERS)
+          for (const metrics of readers) {
+            const data = await readDashboard(
+              { metrics, store: t.store, settings: settingsOf },
+              { windowMs: 730 * DAY, filter, now },
+            );
+            const expected = open.filter((h) => matchesFilter(filter, h));
+            const label = `${JSON.stringify(filter)} at ${new Date(now).toISOString()}`;
+            expect(data.backlog.filtered, label).toBe(narrowsRows(filter));
+            expect(data.backlog.matching, label).toBe(data.backlog.filtered ? expected.length : open.length);
+            expect(
+              data.backlog.rows.map((r) => r.id),
+              label,
+            ).toEqual((data.backlog.filtered ? expected : open).slice(0, data.backlog.shownLimit).map((h) => h.id));
+            if (expected.length < open.length) narrowed += 1;
+            // The speed-to-lead columns and the escalations: the rows of the window matching the filter.
+            const rows = (await t.store.listHandoffsByMqlTime(data.speed.rowsSince ?? data.since, now, 10_000)).filter(
+              (h) => matchesFilter(filter, h),
+            );
+            expect(data.speed.histogram, label).toEqual(
+              histogram(rows.map(speedToLeadMs).filter((v): v is number => v !== null)),
+            );
+            const escalated = rows
+              .filter((h) => h.escalatedAt !== null)
+              .sort((x, y) => (y.escalatedAt ?? 0) - (x.escalatedAt ?? 0));
+            expect(
+              data.escalations.map((e) => e.id),
+              label,
+            ).toEqual(escalated.slice(0, 10).map((h) => h.id));
+          }
+      expect(narrowed).toBeGreaterThan(FILTERS.length);
     });
 
     it('reads exact figures from the rows alone: the same as the memory reader over the same store', async () => {

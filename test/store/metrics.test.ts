@@ -1,7 +1,8 @@
 // The golden dataset through the MetricsReader on the memory store, SQLite and Postgres: every figure
 // must equal the numbers worked out by hand in test/helpers/golden.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MetricsReader } from '../../src/ports/metrics.js';
+import { SPEED_EDGES, histogram, speedToLeadMs } from '../../src/domain/metrics.js';
+import type { MetricsFilter, MetricsReader } from '../../src/ports/metrics.js';
 import type { Store } from '../../src/ports/store.js';
 import { createMemoryStore } from '../../src/store/index.js';
 import { createSqlMetricsReader } from '../../src/store/metrics.js';
@@ -98,6 +99,58 @@ function suite(name: string, open: () => Promise<Target>, skip = false): void {
 
     it('reports the open backlog by state and age', async () => {
       expect(await t.reader.backlog(BACKLOG_NOW)).toEqual(GOLDEN.backlog);
+    });
+
+    it('counts open hand-offs matching the backlog filters (the rep is not one of them)', async () => {
+      // Open: H5 (PAID fall us, hot, Nov 4), H6 (ORGANIC, no campaign, emea, Nov 9), H12 (PAID fall, no
+      // team, Nov 12 10:00). The SQL reader takes the days before `now`'s from the rollups: read at
+      // BACKLOG_NOW (H12 from the rows), later (all from the rollups) and before them all (all from the rows).
+      for (const now of [BACKLOG_NOW, Date.UTC(2026, 11, 1), Date.UTC(2026, 9, 1)]) {
+        const count = (filter: Parameters<MetricsReader['countOpenHandoffs']>[0]) =>
+          t.reader.countOpenHandoffs(filter, now);
+        expect(await count({}), String(now)).toBe(3);
+        expect(await count({ rep: 'carl' })).toBe(3);
+        expect(await count({ source: 'PAID' })).toBe(2);
+        expect(await count({ campaign: 'fall', hot: true })).toBe(1);
+        expect(await count({ source: 'PAID', campaign: 'fall', hot: false })).toBe(1);
+        expect(await count({ team: 'emea' })).toBe(1);
+        expect(await count({ team: 'us', source: 'PAID', campaign: 'fall' })).toBe(1);
+        expect(await count({ team: 'us', source: 'ORGANIC' })).toBe(0);
+        for (const filter of [{}, { source: 'PAID' }, { team: 'emea' }, { campaign: 'fall', hot: true }])
+          expect(await count(filter)).toBe((await t.store.listOpenHandoffs(100, filter)).length);
+      }
+    });
+
+    it('counts the speed-to-lead values of a window in the dashboard buckets and lists its latest escalations', async () => {
+      // Speed to lead: H8 3 min, H1 11 min, H2 51 min (H9 is imported); escalated: H12 (Nov 12), H5 (Nov 4).
+      const read = (filter: MetricsFilter, escalations = 10) =>
+        t.reader.windowSpeedAndEscalations(WINDOW.since, WINDOW.until, filter, SPEED_EDGES, escalations);
+      const counts = (...at: number[]) => SPEED_EDGES.map((_, k) => at.filter((i) => i === k).length);
+      const all = await read({});
+      expect(all.speedCounts).toEqual(counts(0, 1, 3));
+      expect(all.escalated.map((e) => e.id)).toEqual([ids.H12, ids.H5]);
+      expect(all.escalated[1]).toMatchObject({
+        leadId: expect.any(String),
+        state: 'escalated',
+        repId: 'carl',
+        channel: 'PAID',
+        campaign: 'fall',
+        escalatedAt: Date.UTC(2026, 10, 4, 9, 6),
+      });
+      expect(all.escalated[0]).toMatchObject({ escalationReason: 'unroutable', repId: null });
+      expect((await read({}, 1)).escalated.map((e) => e.id)).toEqual([ids.H12]);
+      expect(await read({ source: 'PAID' })).toMatchObject({
+        speedCounts: counts(),
+        escalated: [{ id: ids.H12 }, { id: ids.H5 }],
+      });
+      expect(await read({ team: 'emea', rep: 'carl' })).toEqual({ speedCounts: counts(1, 3), escalated: [] });
+      expect((await read({ hot: true })).speedCounts).toEqual(counts(0));
+      expect((await read({ hot: true })).escalated.map((e) => e.id)).toEqual([ids.H5]);
+      // The histogram of the page over the same rows.
+      const rows = await t.store.listHandoffsByMqlTime(WINDOW.since, WINDOW.until, 1_000);
+      const speeds = rows.map(speedToLeadMs).filter((v): v is number => v !== null);
+      expect(all.speedCounts).toEqual(histogram(speeds).counts);
+      expect((await read({}, 0)).escalated).toEqual([]);
     });
 
     it('counts MQLs, lists timed-out offers and rejection notes', async () => {

@@ -541,6 +541,33 @@ export function storeContract(harness: StoreHarness): void {
       expect(await store.listOpenHandoffs(0)).toEqual([]);
     });
 
+    it('lists open live hand-offs matching a team, source, campaign and hot filter, oldest first', async () => {
+      const fields = (channel: string, campaign?: string) => ({ channel, ...(campaign ? { campaign } : {}) });
+      const a = await ingested({ mqlAt: T0 + MIN, fields: fields('PAID', 'fall') }, true);
+      const b = await ingested({ mqlAt: T0 + 2 * MIN, fields: fields('PAID') });
+      const { handoff: c } = await offered('alice', {}, { mqlAt: T0 + 3 * MIN, fields: fields('PAID', 'fall') }, true);
+      const d = await ingested({ mqlAt: T0 + 4 * MIN, fields: fields('ORGANIC', 'fall') });
+      // Left out whatever the filter: imported history and closed hand-offs.
+      await store.ingest(
+        { lead: lead({ mqlAt: T0, fields: fields('PAID', 'fall') }), hot: true, imported: true, state: 'detected' },
+        T0,
+      );
+      const { handoff: e, offer } = await offered('bob', {}, { mqlAt: T0, fields: fields('PAID', 'fall') }, true);
+      expect((await store.applyChange(acceptChange(e, offer, 'bob'), T0)).ok).toBe(true);
+      const ids = async (filter: Parameters<Store['listOpenHandoffs']>[1], limit = 10) =>
+        (await store.listOpenHandoffs(limit, filter)).map((h) => h.id);
+      expect(await ids({})).toEqual([a.id, b.id, c.id, d.id]);
+      expect(await ids({ source: 'PAID' })).toEqual([a.id, b.id, c.id]);
+      expect(await ids({ source: 'PAID' }, 2)).toEqual([a.id, b.id]);
+      expect(await ids({ campaign: 'fall' })).toEqual([a.id, c.id, d.id]);
+      expect(await ids({ hot: true })).toEqual([a.id, c.id]);
+      expect(await ids({ hot: false, campaign: 'fall' })).toEqual([d.id]);
+      expect(await ids({ team: 'emea' })).toEqual([c.id]);
+      expect(await ids({ team: 'emea', source: 'PAID', campaign: 'fall', hot: true })).toEqual([c.id]);
+      expect(await ids({ team: 'us' })).toEqual([]);
+      expect(await ids({ source: 'PAID' }, 0)).toEqual([]);
+    });
+
     it('lists hand-offs by MQL time in [from, to), paged by (mqlAt, id)', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 5; i += 1) ids.push((await ingested({ mqlAt: T0 + i * MIN })).id);
