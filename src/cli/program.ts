@@ -46,7 +46,9 @@ export function buildProgram(io: CliIo): Command {
     });
   program
     .command('demo')
-    .description('run the whole product locally against emulated HubSpot and Slack, with a page to play a rep')
+    .description(
+      'run the whole product locally against emulated HubSpot and Slack (or Teams), with a page to play a rep',
+    )
     .option('--port <port>', 'HTTP port of the worker', '3000')
     .option('--slack-port <port>', 'port of the emulated Slack or Teams (serves /demo)', '3001')
     .option('--every <duration>', 'how often a new MQL arrives', '6s')
