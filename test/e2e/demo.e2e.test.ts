@@ -4,9 +4,32 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runDemo, type RunningDemo } from '../../src/cli/demo/demo.js';
+import { runDemo, type DemoOptions, type RunningDemo } from '../../src/cli/demo/demo.js';
 import type { CliIo } from '../../src/cli/context.js';
 import { waitFor } from '../helpers/wait.js';
+
+/** The demo in this process, detached, fast, quiet, in its own data directory; what it printed. */
+async function startDemo(dir: string, options: DemoOptions): Promise<{ demo: RunningDemo; printed: string }> {
+  const out: string[] = [];
+  const io: CliIo = {
+    out: (t) => void out.push(t),
+    err: (t) => void out.push(t),
+    env: { ...process.env, LOG_LEVEL: 'error' },
+    cwd: dir,
+    isTty: false,
+  };
+  const demo = await runDemo(io, {
+    ...options,
+    port: 0,
+    slackPort: 0,
+    every: '1s',
+    detached: true,
+    dataDir: join(dir, 'data'),
+    seed: 7,
+    logLevel: 'error',
+  });
+  return { demo, printed: out.join('') };
+}
 
 describe.each(['hubspot', 'salesforce'] as const)('handoff demo (--crm %s)', (crm) => {
   let demo: RunningDemo | null = null;
@@ -19,25 +42,9 @@ describe.each(['hubspot', 'salesforce'] as const)('handoff demo (--crm %s)', (cr
 
   it('shows live cards on /demo, and Accept there makes the hand-off accepted', async () => {
     dir = mkdtempSync(join(tmpdir(), 'handoff-demo-'));
-    const out: string[] = [];
-    const io: CliIo = {
-      out: (t) => void out.push(t),
-      err: (t) => void out.push(t),
-      env: { ...process.env, LOG_LEVEL: 'error' },
-      cwd: dir,
-      isTty: false,
-    };
-    demo = await runDemo(io, {
-      crm,
-      port: 0,
-      slackPort: 0,
-      every: '1s',
-      detached: true,
-      dataDir: join(dir, 'data'),
-      seed: 7,
-      logLevel: 'error',
-    });
-    expect(out.join('')).toContain(`${demo.demoUrl}`);
+    const started = await startDemo(dir, { crm });
+    demo = started.demo;
+    expect(started.printed).toContain(`${demo.demoUrl}`);
 
     // Alice is played by the person: her cards stay live until someone clicks.
     const form = await waitFor(
@@ -93,25 +100,9 @@ describe('handoff demo (--chat teams)', () => {
 
   it('renders the Adaptive Cards on /demo, and Accept there (a signed invoke) makes the hand-off accepted', async () => {
     dir = mkdtempSync(join(tmpdir(), 'handoff-demo-teams-'));
-    const out: string[] = [];
-    const io: CliIo = {
-      out: (t) => void out.push(t),
-      err: (t) => void out.push(t),
-      env: { ...process.env, LOG_LEVEL: 'error' },
-      cwd: dir,
-      isTty: false,
-    };
-    demo = await runDemo(io, {
-      chat: 'teams',
-      port: 0,
-      slackPort: 0,
-      every: '1s',
-      detached: true,
-      dataDir: join(dir, 'data'),
-      seed: 7,
-      logLevel: 'error',
-    });
-    expect(out.join('')).toContain('Microsoft Teams');
+    const started = await startDemo(dir, { chat: 'teams' });
+    demo = started.demo;
+    expect(started.printed).toContain('Microsoft Teams');
     const alice = { id: 'alice', email: DEMO_ALICE_EMAIL };
     // Alice is played by the person: her card's Accept form posts her signed invoke.
     const form = await waitFor(
