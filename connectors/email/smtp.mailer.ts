@@ -1,5 +1,6 @@
 // Mailer over SMTP with nodemailer. Sends go through the outbox, so a failure here is classified and retried.
-import nodemailer from 'nodemailer';
+import { createRequire } from 'node:module';
+import type Nodemailer from 'nodemailer';
 import type { Mailer, MailMessage } from '../../src/ports/mailer.js';
 import { ConnectorError, type Failure } from '../../src/ports/failure.js';
 import type { MessageDoc } from '../../src/ports/message-doc.js';
@@ -12,8 +13,12 @@ export interface SmtpMailerOptions {
   timeoutMs?: number;
 }
 
+// nodemailer (35 modules) is loaded when a mailer is made: a worker without email never loads it.
+const requireModule = createRequire(import.meta.url);
+
 export function createSmtpMailer(options: SmtpMailerOptions): Mailer & { close(): void } {
   const timeout = options.timeoutMs ?? 15_000;
+  const nodemailer = requireModule('nodemailer') as typeof Nodemailer;
   const transport = nodemailer.createTransport(options.smtpUrl, {
     connectionTimeout: timeout,
     greetingTimeout: timeout,

@@ -14,7 +14,7 @@ import {
   type webApi as WebApi,
 } from '@slack/bolt';
 import { parseAwayUntil } from '../../src/domain/away.js';
-import { nextTurn } from '../../src/domain/next-turn.js';
+import { nextTurn, oneStartPerTurn } from '../../src/domain/next-turn.js';
 import type { Millis, RejectionReason } from '../../src/domain/model.js';
 import {
   slackActor,
@@ -113,21 +113,6 @@ function createFollowUpLane(): <T>(work: () => Promise<T>) => Promise<T> {
   };
 }
 
-/** The parsed payload of a form-encoded block_actions request, or null for anything else. */
-function blockActionsPayload(req: IncomingMessage, body: Buffer): Record<string, unknown> | null {
-  if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return null;
-  const raw = new URLSearchParams(body.toString('utf8')).get('payload');
-  if (raw === null) return null;
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    return typeof parsed === 'object' && parsed !== null && (parsed as { type?: unknown }).type === 'block_actions'
-      ? (parsed as Record<string, unknown>)
-      : null;
-  } catch {
-    return null;
-  }
-}
-
 function errorCode(err: unknown): string {
   const data = (err as { data?: { error?: unknown } } | null)?.data;
   if (typeof data?.error === 'string') return data.error;
@@ -142,6 +127,10 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
   const updateCards = options.updateCardOnDecision ?? true;
   const endpoint = options.endpoint ?? '/slack/events';
   const followUp = createFollowUpLane();
+  // Bolt's middleware and our handler run synchronously up to their first real wait (about a millisecond a click):
+  // acked clicks start their handling one per turn, so 50 started together do not hold the loop for tens of ms while
+  // more clicks are arriving.
+  const startHandling = oneStartPerTurn();
   const socketMode = options.appToken !== undefined && options.appToken !== '';
   const logger = boltLogger(log);
   const clientOptions: WebApi.WebClientOptions = {
@@ -623,23 +612,21 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
           // next, so they are acked here, as soon as the signature holds, and then handed to Bolt: under a burst the
           // ack no longer waits for Bolt's second body parse and signature check and its middleware. Modal
           // submissions and slash commands answer with a body and keep going through the receiver.
-          const payload = blockActionsPayload(req, body);
+          const payload = verdict.interaction?.type === 'block_actions' ? verdict.interaction : null;
           if (payload !== null) {
             res.writeHead(200, { 'server-timing': `ack;dur=${(performance.now() - received).toFixed(1)}` }).end();
             const retryNum = Number(req.headers['x-slack-retry-num'] ?? NaN);
             const retryReason = req.headers['x-slack-retry-reason'];
-            // Bolt's middleware and our handler start on the next turn: the clicks arriving with this one are
-            // accepted and acked first.
-            void afterPendingIo()
-              .then(() =>
-                app.processEvent({
-                  body: payload,
-                  ack: () => Promise.resolve(),
-                  ...(Number.isFinite(retryNum) ? { retryNum } : {}),
-                  ...(typeof retryReason === 'string' ? { retryReason } : {}),
-                }),
-              )
-              .catch((err: unknown) => log.error({ err: errorCode(err) }, 'slack action not handled'));
+            // Bolt's middleware and our handler start on a later turn, one click per turn: the clicks arriving
+            // with this one are accepted and acked first.
+            void startHandling(() =>
+              app.processEvent({
+                body: payload,
+                ack: () => Promise.resolve(),
+                ...(Number.isFinite(retryNum) ? { retryNum } : {}),
+                ...(typeof retryReason === 'string' ? { retryReason } : {}),
+              }),
+            ).catch((err: unknown) => log.error({ err: errorCode(err) }, 'slack action not handled'));
             return;
           }
           // Bolt reads a buffered body from `rawBody` instead of the (already consumed) stream.

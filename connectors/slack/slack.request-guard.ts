@@ -14,7 +14,7 @@ const WINDOW_S = 300;
  * type the app does not subscribe to), answered 200 here so Slack neither retries it nor counts it as failing.
  */
 export type GuardResult =
-  | { ok: true; ignore?: undefined }
+  | { ok: true; ignore?: undefined; interaction?: Record<string, unknown> }
   | { ok: true; ignore: string }
   | { ok: false; status: 400 | 401 | 413; reason: string };
 
@@ -127,7 +127,10 @@ export function checkSlackRequest(input: {
       if (payload !== null) {
         const parsed: unknown = JSON.parse(payload);
         const problem = isObject(parsed) ? interactionProblem(parsed) : 'payload is not an object';
-        return problem === null ? { ok: true } : { ok: false, status: 400, reason: problem };
+        // The parsed payload goes back with the verdict: the caller need not parse it a second time.
+        return problem === null && isObject(parsed)
+          ? { ok: true, interaction: parsed }
+          : { ok: false, status: 400, reason: problem ?? 'payload is not an object' };
       }
       if (form.get('ssl_check') === '1') return { ok: true };
       if (form.get('command') !== null) {

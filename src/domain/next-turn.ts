@@ -55,3 +55,17 @@ export function turnTaker(budgetMs: number = TURN_BUDGET_MS, now: () => number =
     since = now();
   };
 }
+
+/**
+ * Spaces the starts of pieces of work one per turn (see nextTurn), in call order: a piece that runs synchronously for
+ * a while before its first wait then never runs back to back with the next one, and requests arriving meanwhile are
+ * served between them. Only the starts are spaced: the pieces overlap once they wait.
+ */
+export function oneStartPerTurn(): <T>(work: () => Promise<T>) => Promise<T> {
+  let gate: Promise<void> = Promise.resolve();
+  return (work) => {
+    const start = gate.then(nextTurn);
+    gate = start;
+    return start.then(work);
+  };
+}

@@ -2,7 +2,8 @@
 // Secrets never reach the output (pino redact at known paths, plus a key-based scrub at any depth)
 // and contact emails are masked (`a***@example.com`) wherever they sit under an email-ish key.
 import { pino, type DestinationStream, type Logger as PinoLogger, type LevelWithSilent } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type PinoPretty from 'pino-pretty';
 
 export type RootLogger = PinoLogger;
 
@@ -233,7 +234,11 @@ function jsonDestination(options: LoggerOptions): DestinationStream {
   return (options.destination as DestinationStream | undefined) ?? pino.destination({ dest: 1, sync: true });
 }
 
+// pino-pretty (30 modules) is loaded only for a terminal: a worker writing JSON lines never needs it.
+const requireModule = createRequire(import.meta.url);
+
 function prettyStream(options: LoggerOptions): DestinationStream {
+  const pretty = requireModule('pino-pretty') as typeof PinoPretty;
   return pretty({
     destination: options.destination ?? 1,
     colorize: options.destination === undefined && process.stdout.isTTY === true,

@@ -1,15 +1,16 @@
 // Opening a store from its URL: `sqlite:PATH` (default `sqlite:./data/handoff.db`),
 // `sqlite::memory:`, or `postgres://user@host:5432/db[?schema=name]`.
-import { InputError } from '../domain/errors.js';
+// The Postgres side (pg and its 30 modules) is loaded only when a postgres:// store is opened.
 import { silentLogger, type Logger as StoreLogger } from '../ports/logger.js';
-import { openPostgresStore, redactUrl } from './postgres.js';
 import { openSqliteStore, SQLITE_MEMORY } from './sqlite.js';
 import type { SqlStore } from './sql-store.js';
+import { parseStoreUrl } from './store-url.js';
 
 export { createMemoryStore } from './memory-store.js';
 export type { Logger as StoreLogger } from '../ports/logger.js';
 export type { MigrationReport } from './migrations.js';
 export type { SqlStore } from './sql-store.js';
+export { describeStoreUrl, parseStoreUrl, redactUrl, type StoreTarget } from './store-url.js';
 
 export const DEFAULT_STORE_URL = 'sqlite:./data/handoff.db';
 
@@ -29,37 +30,6 @@ export interface OpenStoreOptions {
   maxConnections?: number;
 }
 
-export type StoreTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
-
-/** Parses a store URL; throws InputError naming `store.url` when it is not one we support. */
-export function parseStoreUrl(url: string): StoreTarget {
-  const text = url.trim();
-  if (text.startsWith('sqlite:')) {
-    let path = text.slice('sqlite:'.length);
-    if (path.startsWith('//')) path = path.slice(2); // sqlite:///abs/file.db
-    if (path === '')
-      throw new InputError('config.invalid', ['store.url: sqlite: needs a file path (sqlite:./data/handoff.db)']);
-    return { kind: 'sqlite', path };
-  }
-  if (text.startsWith('postgres://') || text.startsWith('postgresql://')) {
-    try {
-      new URL(text);
-    } catch {
-      throw new InputError('config.invalid', ['store.url: not a valid postgres:// URL']);
-    }
-    return { kind: 'postgres', url: text };
-  }
-  throw new InputError('config.invalid', [
-    `store.url: unsupported store "${text.split(':')[0] ?? text}" (use sqlite:PATH, sqlite::memory: or postgres://…)`,
-  ]);
-}
-
-/** How to name the store to a person: the SQLite path, or the Postgres URL without its password. */
-export function describeStoreUrl(url: string): string {
-  const target = parseStoreUrl(url);
-  return target.kind === 'sqlite' ? `SQLite ${target.path}` : `Postgres ${redactUrl(target.url)}`;
-}
-
 /** Opens (and does not migrate) the store at `url`. Call `migrate()` before use. */
 export async function openStore(url: string = DEFAULT_STORE_URL, options: OpenStoreOptions = {}): Promise<SqlStore> {
   const logger = options.logger ?? silentLogger;
@@ -71,6 +41,7 @@ export async function openStore(url: string = DEFAULT_STORE_URL, options: OpenSt
       ...(options.exclusive === undefined ? {} : { exclusive: options.exclusive }),
     });
   }
+  const { openPostgresStore } = await import('./postgres.js');
   return openPostgresStore(target.url, {
     logger,
     ...(options.schema === undefined ? {} : { schema: options.schema }),

@@ -8,6 +8,7 @@ import type { Logger as StoreLogger } from '../ports/logger.js';
 import type { Database as Schema } from './schema.js';
 import { createSqlStore } from './sql-store.js';
 import type { SqlStore } from './sql-store.js';
+import { redactUrl } from './store-url.js';
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
@@ -26,17 +27,6 @@ const typeParsers = {
     return format === undefined ? pg.types.getTypeParser(oid) : pg.types.getTypeParser(oid, format);
   },
 };
-
-/** The URL without its password, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    return 'postgres://(unparseable url)';
-  }
-}
 
 export function splitSchema(url: string): { url: string; schema: string | undefined } {
   const u = new URL(url);

@@ -356,7 +356,7 @@ export interface ClickFigures {
   /** The worker's Server-Timing `ack;dur`: its handler reached → ack written. */
   serverMs: number[];
   refused: number;
-  /** Request written → TCP connection up, as the click driver saw it (a new connection per click), ms. */
+  /** Request made → TCP connection up, in the click driver (a new connection per click; not in ackMs), ms. */
   connectMs: number[];
   /** The worker's event-loop delay over the clicks (its /metrics, read just before and right after), ms. */
   loopDelay: { p99Ms: number; maxMs: number } | null;
@@ -434,7 +434,7 @@ function spread(values: readonly number[]): string {
 /** One line for the log: both figures and the loop delay. */
 export function clickText(c: ClickFigures): string {
   return (
-    `ack as the client saw it ${spread(c.ackMs)} (of which TCP connect ${spread(c.connectMs)}); in the worker ${spread(c.serverMs)}` +
+    `ack as the client saw it (request written → ack read) ${spread(c.ackMs)}; before that, the client's own connection set-up ${spread(c.connectMs)}; in the worker ${spread(c.serverMs)}` +
     (c.loopDelay
       ? `; worker event-loop delay p99 ${c.loopDelay.p99Ms.toFixed(1)}, max ${c.loopDelay.maxMs.toFixed(1)} ms`
       : '') +

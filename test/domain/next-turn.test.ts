@@ -1,6 +1,13 @@
 // Turns give way to requests arriving on new connections (one is accepted per event-loop iteration), bounded.
 import { describe, expect, it } from 'vitest';
-import { givingWay, nextTurn, requestsArriving, turnTaker, URGENT_MAX_WAIT_MS } from '../../src/domain/next-turn.js';
+import {
+  givingWay,
+  nextTurn,
+  oneStartPerTurn,
+  requestsArriving,
+  turnTaker,
+  URGENT_MAX_WAIT_MS,
+} from '../../src/domain/next-turn.js';
 
 describe('nextTurn giving way to arriving requests', () => {
   it('takes one plain turn when nothing arrived, and gives way, at most URGENT_MAX_WAIT_MS, while requests arrive', async () => {
@@ -30,5 +37,39 @@ describe('nextTurn giving way to arriving requests', () => {
     setImmediate(() => (ran = true));
     await take(); // within the budget, but giving way: a turn is taken
     expect(ran).toBe(true);
+  });
+});
+
+describe('oneStartPerTurn', () => {
+  it('starts pieces in call order, a turn of the event loop between starts, and lets them overlap once they wait', async () => {
+    const start = oneStartPerTurn();
+    const log: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const pieces = [0, 1, 2].map((i) =>
+      start(async () => {
+        log.push(`start ${i}`);
+        // Queued by this piece's synchronous part: runs before the next piece starts.
+        setImmediate(() => log.push(`turn after ${i}`));
+        await held;
+        log.push(`end ${i}`);
+        return i;
+      }),
+    );
+    // Every piece starts although the first has not ended.
+    await new Promise<void>((resolve) => {
+      const check = (): void => (log.includes('start 2') ? resolve() : void setImmediate(check));
+      check();
+    });
+    release();
+    expect(await Promise.all(pieces)).toEqual([0, 1, 2]);
+    expect(log.slice(0, 5)).toEqual(['start 0', 'turn after 0', 'start 1', 'turn after 1', 'start 2']);
+    expect(log.filter((l) => l.startsWith('end'))).toEqual(['end 0', 'end 1', 'end 2']);
+  });
+
+  it('keeps going after a piece fails', async () => {
+    const start = oneStartPerTurn();
+    await expect(start(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(start(() => Promise.resolve('next'))).resolves.toBe('next');
   });
 });
