@@ -24,6 +24,7 @@ import {
   type HandoffActions,
 } from '../../src/ports/handoff-actions.js';
 import type { Person } from '../../src/ports/rep-notifier.js';
+import { sinceAccepted } from '../../src/runtime/connection-timing.js';
 import { readBody } from '../../src/runtime/read-body.js';
 import {
   ACTION,
@@ -586,8 +587,9 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
       }
       const receiver = httpReceiver;
       // Server-Timing on the ack of a click: `ack;dur=<ms>` from the request reaching this handler (headers read)
-      // to the ack written, so what a click's ack costs inside the worker can be told from what the network and
-      // the event loop before it add (the benchmarks print both).
+      // to the ack written, and `accept;dur=<ms>` from the server accepting the connection to the ack written, so
+      // what a click's ack costs inside the worker, and how long it waited there, can be told from what the network
+      // and the client add (the benchmarks print them).
       const received = performance.now();
       const refuse = (status: number, reason: string): void => {
         log.warn({ path: req.url, status, reason }, 'slack request refused');
@@ -614,7 +616,15 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
           // submissions and slash commands answer with a body and keep going through the receiver.
           const payload = verdict.interaction?.type === 'block_actions' ? verdict.interaction : null;
           if (payload !== null) {
-            res.writeHead(200, { 'server-timing': `ack;dur=${(performance.now() - received).toFixed(1)}` }).end();
+            const acked = performance.now();
+            const waited = sinceAccepted(req, acked);
+            res
+              .writeHead(200, {
+                'server-timing':
+                  `ack;dur=${(acked - received).toFixed(1)}` +
+                  (waited === null ? '' : `, accept;dur=${waited.toFixed(1)}`),
+              })
+              .end();
             const retryNum = Number(req.headers['x-slack-retry-num'] ?? NaN);
             const retryReason = req.headers['x-slack-retry-reason'];
             // Bolt's middleware and our handler start on a later turn, one click per turn: the clicks arriving

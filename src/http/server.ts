@@ -3,6 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { requestsArriving } from '../domain/next-turn.js';
+import { markAccepted } from '../runtime/connection-timing.js';
 import type { Logger } from '../ports/logger.js';
 
 export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>;
@@ -81,7 +82,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   });
   // One new connection is accepted per event-loop iteration: while they arrive, the worker's loops give way to
   // them (src/domain/next-turn.ts), so a burst of clicks is accepted and acked before the next slice of work.
-  server.on('connection', () => requestsArriving());
+  server.on('connection', (socket) => {
+    const now = performance.now();
+    markAccepted(socket, now);
+    requestsArriving(now);
+  });
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;

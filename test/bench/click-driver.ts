@@ -125,6 +125,11 @@ export interface ClickDriver {
   close(): Promise<void>;
 }
 
+/** The duration of metric `name` in a Server-Timing header (`ack;dur=12.3, accept;dur=20.1`), NaN when absent. */
+export function serverDuration(header: string | undefined, name = 'ack'): number {
+  return Number(new RegExp(`(?:^|,)\\s*${name};dur=([\\d.]+)`).exec(header ?? '')?.[1] ?? NaN);
+}
+
 /** Starts the driver process (dist/test/bench/click-driver.js: the benches run built). */
 export async function startClickDriver(): Promise<ClickDriver> {
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--click-driver'], {

@@ -58,7 +58,7 @@ async function ackRows(): Promise<BenchRow[]> {
       measured: `${p99.toFixed(1)} ms (in the app ${inApp.toFixed(1)} ms)`,
       budget: '≤ 50 ms',
       ok: p99 <= 50,
-      note: `test/bench/slack-ack.bench.ts: 50 signed Accept clicks at once through the real Bolt app in HTTP mode (app in its own thread), sent and timed by a click driver in its own process, 2 timed rounds after a warm-up, 3 runs; worst p99 of the runs; p50 ≤ ${p50.toFixed(1)} ms, max ${max.toFixed(1)} ms; in the app: its Server-Timing (handler reached → ack written)`,
+      note: `test/bench/slack-ack.bench.ts: 50 signed Accept clicks at once through the real Bolt app in HTTP mode (app in its own thread), sent and timed by a click driver in its own process, 2 timed rounds after a warm-up, 3 runs; worst p99 of the runs; p50 ≤ ${p50.toFixed(1)} ms, max ${max.toFixed(1)} ms; in the app: its Server-Timing (connection accepted → ack written on a new connection, handler reached → ack written on a reused one)`,
     },
   ];
 }

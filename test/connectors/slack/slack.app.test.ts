@@ -66,7 +66,8 @@ describe.each(['http', 'socket'] as const)('Slack app in %s mode', (mode) => {
       actionId: ACTION.accept,
     });
     expect(res.status).toBe(200);
-    // In HTTP mode the ack says what it cost inside the app (handler reached → ack written), for the benchmarks.
+    // In HTTP mode the ack says what it cost inside the app (handler reached → ack written), for the benchmarks (and,
+    // mounted in the worker's server, since the connection was accepted: test/runtime/connection-timing.test.ts).
     if (res.via === 'http') expect(res.serverTiming).toMatch(/^ack;dur=\d+(\.\d)?$/);
     const card = await waitFor('card update', () => {
       const m = rig.emulator.control.message(ref.channel, ref.ts);
