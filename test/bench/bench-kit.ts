@@ -30,7 +30,10 @@ export const BIN = join(repoRoot(), 'dist/src/cli/bin.js');
 function startBuiltWorker(world: World): World['startWorker'] {
   return async (extraEnv = {}) => {
     if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build first`);
-    const child = spawn(process.execPath, [BIN, 'run', '-c', world.configFile], {
+    // BENCH_WORKER_NODE_ARGS: node options for the worker alone, for profiling a scenario (`--cpu-prof
+    // --cpu-prof-dir=/tmp/prof`; NODE_OPTIONS refuses --cpu-prof and would reach every process of the bench).
+    const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, BIN, 'run', '-c', world.configFile], {
       cwd: world.dir,
       env: { ...process.env, LOG_LEVEL: 'warn', HANDOFF_DRAIN_MS: '5000', ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -113,6 +113,9 @@ export async function measurePath(options: PathOptions): Promise<PathResult> {
     const after = options.after ? await options.after(world) : null;
     return { latencies, missing: options.leads - latencies.length, tally, after };
   } finally {
+    // Stopped as an operator would (SIGTERM) first: a worker run with BENCH_WORKER_NODE_ARGS=--cpu-prof writes its
+    // profile on the way out.
+    await world.stopWorker().catch(() => undefined);
     await world.close();
   }
 }
