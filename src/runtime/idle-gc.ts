@@ -41,7 +41,7 @@ export interface IdleCollector {
 }
 
 /** V8's full collection as a function, or null when it cannot be reached. */
-function fullCollection(): (() => void) | null {
+export function fullCollection(): (() => void) | null {
   const existing = (globalThis as { gc?: unknown }).gc;
   let gc: (() => void) | null = typeof existing === 'function' ? (existing as () => void) : null;
   if (gc === null) {
