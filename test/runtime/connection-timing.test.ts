@@ -22,8 +22,9 @@ describe('sinceAccepted', () => {
       logger: silentLogger,
       routes: {
         'GET /waited': (req, res) => {
+          const waited = sinceAccepted(req);
           handled = performance.now();
-          res.end(JSON.stringify({ waited: sinceAccepted(req) }));
+          res.end(JSON.stringify({ waited }));
         },
       },
       readiness: () => Promise.resolve([]),
