@@ -54,7 +54,8 @@ const OPEN_BY_STATE = sql.join(
   OPEN_STATES.map((s) => sql`sum(case when state = ${sql.lit(s)} then 1 else 0 end) as ${sql.id(s)}`),
 );
 const HOUR = 3_600_000;
-const BACKLOG_COLUMNS = { counts: BACKLOG_COUNT_COLUMNS, buckets: false };
+/** The live open counts of older days: hand-off side only (the offer side holds none). */
+const BACKLOG_COLUMNS = { counts: BACKLOG_COUNT_COLUMNS, buckets: false, side: 'h' as const };
 const OFFER_SLACK = 24 * HOUR;
 
 /** The group column for hand-off rows (`h`) or offer rows joined to their hand-off (`o`, `h`). */

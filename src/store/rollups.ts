@@ -587,8 +587,9 @@ function rollupGroup(by: MetricsGroupBy | null): RawBuilder<unknown> {
   }
 }
 
-function rollupWhere(cube: Cube, slice: RollupSlice, filter: MetricsFilter): RawBuilder<unknown> {
+function rollupWhere(cube: Cube, slice: RollupSlice, filter: MetricsFilter, side?: Side): RawBuilder<unknown> {
   const parts: RawBuilder<unknown>[] = [sql`cube = ${cube}`, sql`start >= ${slice.from}`, sql`start < ${slice.to}`];
+  if (side !== undefined) parts.push(sql`side = ${side}`);
   if (filter.team !== undefined) parts.push(sql`team = ${filter.team}`);
   if (filter.rep !== undefined) parts.push(sql`rep = ${filter.rep}`);
   if (filter.source !== undefined) parts.push(sql`channel = ${filter.source}`);
@@ -610,10 +611,11 @@ export interface RollupGroupRow {
   buckets: number[];
 }
 
-/** What a rollup read sums: some count columns, and the bucket columns or not. */
+/** What a rollup read sums: some count columns, and the bucket columns or not (of one side only, or both). */
 export interface RollupColumns {
   counts: readonly string[];
   buckets: boolean;
+  side?: Side;
 }
 
 /**
@@ -639,27 +641,29 @@ export async function readRollups(
   const cols = withBuckets ? [...columns.counts, ...BUCKET_COLUMNS] : [...columns.counts];
   const sums = sql.join(cols.map((c) => sql`sum(${sql.id(c)}) as ${sql.id(c)}`));
   const out: RollupGroupRow[] = [];
-  // The slices are independent reads: issued together (concurrent on Postgres' pool).
-  const results = await Promise.all(
-    slices.map((slice) =>
-      sql<Record<string, unknown>>`
-      select side, ${g} as g, ${g2} as g2, reason, ${sums}
-      from ${sql.table(slice.table)}
-      where ${rollupWhere(cube, slice, filter)}
-      group by 1, 2, 3, 4`.execute(db),
-    ),
-  );
-  for (const r of results) {
-    for (const row of r.rows) {
-      out.push({
-        side: row.side === 'o' ? 'o' : 'h',
-        g: row.g,
-        g2: row.g2,
-        reason: typeof row.reason === 'string' ? row.reason : '',
-        counts: Object.fromEntries(COUNT_COLUMNS.map((c) => [c, Number(row[c] ?? 0)])) as Counts,
-        buckets: withBuckets ? BUCKET_COLUMNS.map((c) => Number(row[c] ?? 0)) : [],
-      });
-    }
+  if (slices.length === 0) return out;
+  // One statement over all the slices (their rows brought together, then grouped once): a window's
+  // groups come back once instead of once per slice, and SQLite, which runs statements one after the
+  // other, prepares and steps one.
+  const { rows } = await sql<Record<string, unknown>>`
+      select side, g, g2, reason, ${sums}
+      from (${sql.join(
+        slices.map(
+          (slice) => sql`select side, ${g} as g, ${g2} as g2, reason, ${sql.join(cols.map((c) => sql.id(c)))}
+            from ${sql.table(slice.table)} where ${rollupWhere(cube, slice, filter, columns.side)}`,
+        ),
+        sql` union all `,
+      )}) as slices
+      group by 1, 2, 3, 4`.execute(db);
+  for (const row of rows) {
+    out.push({
+      side: row.side === 'o' ? 'o' : 'h',
+      g: row.g,
+      g2: row.g2,
+      reason: typeof row.reason === 'string' ? row.reason : '',
+      counts: Object.fromEntries(COUNT_COLUMNS.map((c) => [c, Number(row[c] ?? 0)])) as Counts,
+      buckets: withBuckets ? BUCKET_COLUMNS.map((c) => Number(row[c] ?? 0)) : [],
+    });
   }
   return out;
 }

@@ -357,6 +357,8 @@ async function benchStore(
       weeklyRows: rebuilt.weeklyRows,
     };
   } else {
+    // A kept store may have had a rollup table added by a migration just now: fresh planner statistics.
+    await sql`analyze`.execute(store.db);
     const status = await rollupStatus(store.db);
     rebuild = { seconds: 0, dailyRows: status.dailyRows, weeklyRows: status.weeklyRows };
   }
