@@ -42,6 +42,7 @@ import {
   planWindow,
   readRollups,
   rollupBucketSql,
+  runRead,
 } from './rollups.js';
 import type { Database, SqlDialect } from './schema.js';
 
@@ -221,12 +222,16 @@ async function percentiles(
   const picks: Picks = new Map();
   const from = inner.from;
   if (dialect === 'postgres') {
-    const r = await sql<{ g: unknown; n: unknown; p50: unknown; p90: unknown; total: unknown }>`
+    const r = await runRead(
+      db,
+      dialect,
+      sql<{ g: unknown; n: unknown; p50: unknown; p90: unknown; total: unknown }>`
       select g, grouping(g) as total, count(*) as n,
         percentile_disc(0.5) within group (order by v) as p50,
         percentile_disc(0.9) within group (order by v) as p90
       from (select ${inner.g} as g, ${inner.v} as v from ${from} where ${inner.where}) as vals
-      group by grouping sets ((g), ())`.execute(db);
+      group by grouping sets ((g), ())`,
+    );
     for (const row of r.rows) {
       picks.set(num(row.total) === 1 ? TOTAL : keyOf(by, row.g), {
         count: num(row.n),
@@ -448,7 +453,10 @@ async function runFunnel(
     const hWhere = cohortWhere(q, 'handoff', [range]);
     const oWhere = cohortWhere(q, 'offer', [range]);
     // One pass over the cohort rows: counts by group, state and reason (and bucket).
-    const counts = sql<Record<string, unknown>>`
+    const counts = runRead(
+      db,
+      dialect,
+      sql<Record<string, unknown>>`
       select ${hg} as g, ${hg2} as g2, h.state as state, h.reason_id as reason, ${speedBucket} as b,
         count(*) as n,
         sum(h.imported) as imported,
@@ -460,8 +468,12 @@ async function runFunnel(
         }
       from handoffs h
       where ${hWhere}
-      group by 1, 2, 3, 4, 5`.execute(db);
-    const offers = sql<Record<string, unknown>>`
+      group by 1, 2, 3, 4, 5`,
+    );
+    const offers = runRead(
+      db,
+      dialect,
+      sql<Record<string, unknown>>`
       select ${og} as g, ${og2} as g2, ${responseBucket} as b,
         sum(case when o.state = 'timed_out' then 1 else 0 end) as timeouts,
         sum(case when o.state in ('accepted', 'rejected', 'timed_out') then 1 else 0 end) as ended,
@@ -473,13 +485,15 @@ async function runFunnel(
         }
       from ${OFFERS_FROM}
       where ${oWhere} and h.imported = 0
-      group by 1, 2, 3`.execute(db);
+      group by 1, 2, 3`,
+    );
     return Promise.all([counts, offers]);
   });
   const rollupRead =
     plan !== null && cube !== null
       ? readRollups(
           db,
+          dialect,
           cube,
           plan.slices,
           q.filter ?? {},
@@ -641,7 +655,7 @@ export function createSqlMetricsReader(db: Db, dialect: SqlDialect, options: Sql
       };
       const plan = cut === null ? null : planWindow(0, cut);
       if (plan === null) return snap;
-      for (const x of await readRollups(db, 'r', plan.slices, {}, null, BACKLOG_COLUMNS)) {
+      for (const x of await readRollups(db, dialect, 'r', plan.slices, {}, null, BACKLOG_COLUMNS)) {
         if (x.side !== 'h') continue;
         for (const s of OPEN_STATES) {
           const n = x.counts[`live_${s}`] ?? 0;
@@ -675,7 +689,9 @@ export function createSqlMetricsReader(db: Db, dialect: SqlDialect, options: Sql
       const plan = cut === null ? null : planWindow(0, cut);
       const [rows, rolled] = await Promise.all([
         sql<{ n: unknown }>`select count(*) as n from handoffs where ${sql.join(parts, sql` and `)}`.execute(db),
-        plan === null ? Promise.resolve([]) : readRollups(db, cubeFor(f, null), plan.slices, f, null, BACKLOG_COLUMNS),
+        plan === null
+          ? Promise.resolve([])
+          : readRollups(db, dialect, cubeFor(f, null), plan.slices, f, null, BACKLOG_COLUMNS),
       ]);
       let n = num(rows.rows[0]?.n);
       for (const x of rolled) {
