@@ -55,7 +55,7 @@ export interface StatsFigure {
   offers: number;
   seedSeconds: number;
   /** `handoff rollup --rebuild` over the seeded rows. */
-  rebuild: { seconds: number; dailyRows: number; weeklyRows: number };
+  rebuild: { seconds: number; dailyRows: number; weeklyRows: number; monthlyRows: number };
   /** Median and worst of the timed runs, per query; `kind` says which budget applies. */
   queries: BenchQuery[];
 }
@@ -355,12 +355,18 @@ async function benchStore(
       seconds: Math.round(rebuilt.elapsedMs / 100) / 10,
       dailyRows: rebuilt.dailyRows,
       weeklyRows: rebuilt.weeklyRows,
+      monthlyRows: rebuilt.monthlyRows,
     };
   } else {
     // A kept store may have had a rollup table added by a migration just now: fresh planner statistics.
     await sql`analyze`.execute(store.db);
     const status = await rollupStatus(store.db);
-    rebuild = { seconds: 0, dailyRows: status.dailyRows, weeklyRows: status.weeklyRows };
+    rebuild = {
+      seconds: 0,
+      dailyRows: status.dailyRows,
+      weeklyRows: status.weeklyRows,
+      monthlyRows: status.monthlyRows,
+    };
   }
   const offers = Number(
     (await sql<{ n: unknown }>`select count(*) as n from offers`.execute(store.db)).rows[0]?.n ?? 0,
@@ -400,7 +406,7 @@ export async function run(
   const figures: StatsFigure[] = [];
   const print = (f: StatsFigure) => {
     log(
-      `stats bench — ${f.dialect}: ${f.handoffs.toLocaleString('en')} hand-offs, ${f.offers.toLocaleString('en')} offers (${f.seedSeconds === 0 ? 'kept from an earlier run' : `seeded in ${f.seedSeconds}s`}); rollups ${f.rebuild.seconds === 0 ? 'kept' : `rebuilt in ${f.rebuild.seconds}s`} (${f.rebuild.dailyRows.toLocaleString('en')} daily rows, ${f.rebuild.weeklyRows.toLocaleString('en')} weekly rows)`,
+      `stats bench — ${f.dialect}: ${f.handoffs.toLocaleString('en')} hand-offs, ${f.offers.toLocaleString('en')} offers (${f.seedSeconds === 0 ? 'kept from an earlier run' : `seeded in ${f.seedSeconds}s`}); rollups ${f.rebuild.seconds === 0 ? 'kept' : `rebuilt in ${f.rebuild.seconds}s`} (${f.rebuild.dailyRows.toLocaleString('en')} daily rows, ${f.rebuild.weeklyRows.toLocaleString('en')} weekly rows, ${f.rebuild.monthlyRows.toLocaleString('en')} monthly rows)`,
     );
     for (const q of f.queries)
       log(
