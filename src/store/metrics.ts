@@ -1,11 +1,12 @@
 // The MetricsReader over SQL: every number is an aggregate computed by the database. Whole UTC days
-// of a window are read from the rollups (src/store/rollups.ts: per-day and per-week sums the store keeps
-// in each change's transaction), the partial days at its ends from the cohort's rows (found through the
+// of a window are read from the rollups (src/store/rollups.ts: per-day, per-week and per-month sums the
+// store keeps in each change's transaction), the partial days at its ends from the cohort's rows (found through the
 // mql_at / team / rep / channel / campaign indexes); nothing loads the cohort into memory. Percentiles of
 // short windows are exact: Postgres' percentile_disc, and on SQLite one sorted pass picking the
 // nearest-rank values; windows over 7 days with many values, and every window over 92 days, take them
 // from the rollups' log-spaced buckets (src/store/rollup-buckets.ts). Speed to lead and response time are SPEED_TO_LEAD_SQL and
-// RESPONSE_TIME_SQL, the SQL of speedToLeadMs and responseTimeMs (src/domain/metrics.ts).
+// RESPONSE_TIME_SQL, the SQL of speedToLeadMs and responseTimeMs (src/domain/metrics.ts). On Postgres the
+// funnel's reads run through runRead (parallel workers off, see there).
 import { sql } from 'kysely';
 import type { Kysely, RawBuilder } from 'kysely';
 import { OPEN_STATES, isFinal, isOpen, type OpenState } from '../domain/handoff-machine.js';
