@@ -230,32 +230,42 @@ export async function readDashboard(deps: DashboardDeps, query: DashboardQuery):
 
   // The by-rep report's total is the cohort's total (every hand-off and offer is in exactly one
   // group), so it also serves the headline: one query fewer.
-  const [byRep, weekly, [bySource, byCampaign], backlog, [shown, matching], alerts, statuses, openOffers, rowsSince] =
-    await Promise.all([
-      stats({ since, by: 'rep', filter }),
-      // The weekly series and the breakdowns show counts only: no percentiles to compute.
-      stats({ since: weeksSince, by: 'week', filter, percentiles: false }),
-      // Both breakdowns from one read of the source × campaign numbers.
-      computeStatsTwoWays(
-        metrics,
-        { since, until, filter: optionFilter, reasons: settings.rejectionReasons },
-        'source',
-        'campaign',
-      ),
-      metrics.backlog(now),
-      openBacklog(),
-      store.listAlerts('firing'),
-      store.getRepStatuses(),
-      store.countOpenOffersByRep(),
-      // Rows of the window: the speed-to-lead distribution and the escalations. A window with more
-      // MQLs than the scan limit is read from the latest start that keeps it under the limit (found by
-      // galloping back and bisecting on MQL counts), so both stay about the most recent hand-offs.
-      latestStartWithin(metrics, since, until, query.rowScanLimit ?? ROW_SCAN_LIMIT),
-    ]);
-
-  // The speed-to-lead distribution (counted in the database, in the page's buckets) and the latest
-  // escalations of those rows; leads are read only for the escalations shown.
-  const window = await metrics.windowSpeedAndEscalations(rowsSince, until, filter, SPEED_EDGES, ESCALATIONS_SHOWN);
+  const [
+    byRep,
+    weekly,
+    [bySource, byCampaign],
+    backlog,
+    [shown, matching],
+    alerts,
+    statuses,
+    openOffers,
+    [rowsSince, window],
+  ] = await Promise.all([
+    stats({ since, by: 'rep', filter }),
+    // The weekly series and the breakdowns show counts only: no percentiles to compute.
+    stats({ since: weeksSince, by: 'week', filter, percentiles: false }),
+    // Both breakdowns from one read of the source × campaign numbers.
+    computeStatsTwoWays(
+      metrics,
+      { since, until, filter: optionFilter, reasons: settings.rejectionReasons },
+      'source',
+      'campaign',
+    ),
+    metrics.backlog(now),
+    openBacklog(),
+    store.listAlerts('firing'),
+    store.getRepStatuses(),
+    store.countOpenOffersByRep(),
+    // Rows of the window: the speed-to-lead distribution (counted in the database, in the page's
+    // buckets) and the latest escalations of those rows. A window with more MQLs than the scan limit
+    // is read from the latest start that keeps it under the limit (found by galloping back and
+    // bisecting on MQL counts), so both stay about the most recent hand-offs. Chained here, so they
+    // run beside the reports instead of after them.
+    latestStartWithin(metrics, since, until, query.rowScanLimit ?? ROW_SCAN_LIMIT).then(
+      async (from) =>
+        [from, await metrics.windowSpeedAndEscalations(from, until, filter, SPEED_EDGES, ESCALATIONS_SHOWN)] as const,
+    ),
+  ]);
 
   const repName = (id: string | null): string | null =>
     id === null ? null : (settings.reps.find((r) => r.id === id)?.name ?? id);

@@ -1,11 +1,12 @@
 // The MetricsReader over SQL: every number is an aggregate computed by the database. Whole UTC days
-// of a window are read from the rollups (src/store/rollups.ts: per-day and per-week sums the store keeps
-// in each change's transaction), the partial days at its ends from the cohort's rows (found through the
+// of a window are read from the rollups (src/store/rollups.ts: per-day, per-week and per-month sums the
+// store keeps in each change's transaction), the partial days at its ends from the cohort's rows (found through the
 // mql_at / team / rep / channel / campaign indexes); nothing loads the cohort into memory. Percentiles of
 // short windows are exact: Postgres' percentile_disc, and on SQLite one sorted pass picking the
 // nearest-rank values; windows over 7 days with many values, and every window over 92 days, take them
 // from the rollups' log-spaced buckets (src/store/rollup-buckets.ts). Speed to lead and response time are SPEED_TO_LEAD_SQL and
-// RESPONSE_TIME_SQL, the SQL of speedToLeadMs and responseTimeMs (src/domain/metrics.ts).
+// RESPONSE_TIME_SQL, the SQL of speedToLeadMs and responseTimeMs (src/domain/metrics.ts). On Postgres the
+// funnel's reads run through runRead (parallel workers off, see there).
 import { sql } from 'kysely';
 import type { Kysely, RawBuilder } from 'kysely';
 import { OPEN_STATES, isFinal, isOpen, type OpenState } from '../domain/handoff-machine.js';
@@ -32,8 +33,18 @@ import type {
   SettledResult,
   TimedOutOffer,
 } from '../ports/metrics.js';
-import { bucketPercentile, emptyBuckets, rollupBucket } from './rollup-buckets.js';
-import { RESPONSE_TIME_SQL, SPEED_TO_LEAD_SQL, cubeFor, planWindow, readRollups } from './rollups.js';
+import { bucketPercentile, emptyBuckets } from './rollup-buckets.js';
+import {
+  BACKLOG_COUNT_COLUMNS,
+  FUNNEL_COUNT_COLUMNS,
+  RESPONSE_TIME_SQL,
+  SPEED_TO_LEAD_SQL,
+  cubeFor,
+  planWindow,
+  readRollups,
+  rollupBucketSql,
+  runRead,
+} from './rollups.js';
 import type { Database, SqlDialect } from './schema.js';
 
 type Db = Kysely<Database>;
@@ -45,6 +56,8 @@ const OPEN_BY_STATE = sql.join(
   OPEN_STATES.map((s) => sql`sum(case when state = ${sql.lit(s)} then 1 else 0 end) as ${sql.id(s)}`),
 );
 const HOUR = 3_600_000;
+/** The live open counts of older days: hand-off side only (the offer side holds none). */
+const BACKLOG_COLUMNS = { counts: BACKLOG_COUNT_COLUMNS, buckets: false, side: 'h' as const };
 const OFFER_SLACK = 24 * HOUR;
 
 /** The group column for hand-off rows (`h`) or offer rows joined to their hand-off (`o`, `h`). */
@@ -210,12 +223,16 @@ async function percentiles(
   const picks: Picks = new Map();
   const from = inner.from;
   if (dialect === 'postgres') {
-    const r = await sql<{ g: unknown; n: unknown; p50: unknown; p90: unknown; total: unknown }>`
+    const r = await runRead(
+      db,
+      dialect,
+      sql<{ g: unknown; n: unknown; p50: unknown; p90: unknown; total: unknown }>`
       select g, grouping(g) as total, count(*) as n,
         percentile_disc(0.5) within group (order by v) as p50,
         percentile_disc(0.9) within group (order by v) as p90
       from (select ${inner.g} as g, ${inner.v} as v from ${from} where ${inner.where}) as vals
-      group by grouping sets ((g), ())`.execute(db);
+      group by grouping sets ((g), ())`,
+    );
     for (const row of r.rows) {
       picks.set(num(row.total) === 1 ? TOTAL : keyOf(by, row.g), {
         count: num(row.n),
@@ -356,7 +373,8 @@ async function runFunnel(
   // Whole days from the rollups, the partial days at the ends from the rows; a window without a whole
   // day (or a reader without rollups) reads every row.
   const cube = options.rollups ? cubeFor(q.filter ?? {}, by, by2) : null;
-  const plan = cube === null ? null : planWindow(q.since, q.until);
+  // A grouping by week reads whole weeks and days only (a month's rows hold no week).
+  const plan = cube === null ? null : planWindow(q.since, q.until, { months: by !== 'week' && by2 !== 'week' });
   const exactRanges: Range[] = plan === null ? [[q.since, q.until]] : plan.exact;
   const wantPercentiles = q.percentiles !== false && by2 === null;
   // A long window may take its percentiles from the rollup buckets (decided below, once the number of
@@ -423,12 +441,24 @@ async function runFunnel(
     }
     for (const v of list.split(',')) into.push(Number(v));
   };
+  // A window that may take its percentiles from the buckets (decided once the counts are in): the
+  // values of its partial days are counted per rollup bucket in the same pass (one more group column),
+  // unused when the window turns out to get exact ones.
+  const speedBucket = mayBucket
+    ? sql`case when ${SPEED_TO_LEAD_SQL.has} then ${rollupBucketSql(SPEED_TO_LEAD_SQL.value)} end`
+    : sql`null`;
+  const responseBucket = mayBucket
+    ? sql`case when ${RESPONSE_TIME_SQL.has} then ${rollupBucketSql(RESPONSE_TIME_SQL.value)} end`
+    : sql`null`;
   const rowReads = exactRanges.map((range) => {
     const hWhere = cohortWhere(q, 'handoff', [range]);
     const oWhere = cohortWhere(q, 'offer', [range]);
-    // One pass over the cohort rows: counts by group, state and reason.
-    const counts = sql<Record<string, unknown>>`
-      select ${hg} as g, ${hg2} as g2, h.state as state, h.reason_id as reason,
+    // One pass over the cohort rows: counts by group, state and reason (and bucket).
+    const counts = runRead(
+      db,
+      dialect,
+      sql<Record<string, unknown>>`
+      select ${hg} as g, ${hg2} as g2, h.state as state, h.reason_id as reason, ${speedBucket} as b,
         count(*) as n,
         sum(h.imported) as imported,
         sum(case when h.escalated_at is not null then 1 else 0 end) as escalated,
@@ -439,9 +469,13 @@ async function runFunnel(
         }
       from handoffs h
       where ${hWhere}
-      group by 1, 2, 3, 4`.execute(db);
-    const offers = sql<Record<string, unknown>>`
-      select ${og} as g, ${og2} as g2,
+      group by 1, 2, 3, 4, 5`,
+    );
+    const offers = runRead(
+      db,
+      dialect,
+      sql<Record<string, unknown>>`
+      select ${og} as g, ${og2} as g2, ${responseBucket} as b,
         sum(case when o.state = 'timed_out' then 1 else 0 end) as timeouts,
         sum(case when o.state in ('accepted', 'rejected', 'timed_out') then 1 else 0 end) as ended,
         sum(case when o.state in ('accepted', 'rejected') and o.decided_at <= o.due_at then 1 else 0 end) as on_time,
@@ -452,14 +486,31 @@ async function runFunnel(
         }
       from ${OFFERS_FROM}
       where ${oWhere} and h.imported = 0
-      group by 1, 2`.execute(db);
+      group by 1, 2, 3`,
+    );
     return Promise.all([counts, offers]);
   });
   const rollupRead =
     plan !== null && cube !== null
-      ? readRollups(db, cube, plan.slices, q.filter ?? {}, by, mayBucket, by2)
+      ? readRollups(
+          db,
+          dialect,
+          cube,
+          plan.slices,
+          q.filter ?? {},
+          by,
+          { counts: FUNNEL_COUNT_COLUMNS, buckets: mayBucket },
+          by2,
+        )
       : Promise.resolve([]);
   const [rowResults, rollupRows] = await Promise.all([Promise.all(rowReads), rollupRead]);
+  /** Adds `n` values in bucket `b` (a row's b column; null when the rows counted have no value). */
+  const addBucketCount = (into: Map<string, number[]>, key: string, b: unknown, n: number) => {
+    if (b === null || b === undefined || n === 0) return;
+    const one = emptyBuckets();
+    one[num(b)] = n;
+    addBuckets(into, key, one);
+  };
   for (const [counts, offers] of rowResults) {
     for (const r of counts.rows) {
       const key = keyFor(r.g, r.g2);
@@ -473,6 +524,7 @@ async function runFunnel(
         row.sals += n;
         addCount(speedCounts, key, num(r.timed));
         if (valuesInline) addValues(speedValues, key, r.vals);
+        if (mayBucket) addBucketCount(speedBuckets, key, r.b, num(r.timed));
       } else if (state === 'rejected') {
         addRejected(row, r.reason === null || r.reason === undefined ? NO_GROUP : String(r.reason), n);
       } else if (state === 'withdrawn') {
@@ -489,6 +541,7 @@ async function runFunnel(
       row.offersOnTime += num(r.on_time);
       addCount(responseCounts, key, num(r.decided));
       if (valuesInline) addValues(responseValues, key, r.vals);
+      if (mayBucket) addBucketCount(responseBuckets, key, r.b, num(r.decided));
     }
   }
 
@@ -529,23 +582,7 @@ async function runFunnel(
     speed = countPicks(speedCounts, by);
     response = countPicks(responseCounts, by);
   } else if (bucketed) {
-    // Rollup histograms, plus the values of the partial days bucketed the same way.
-    for (const range of exactRanges) {
-      for (const [inner, into] of [
-        [speedOf([range]), speedBuckets],
-        [responseOf([range]), responseBuckets],
-      ] as const) {
-        const { rows } = await sql<{
-          g: unknown;
-          v: unknown;
-        }>`select ${inner.g} as g, ${inner.v} as v from ${inner.from} where ${inner.where}`.execute(db);
-        for (const row of rows) {
-          const one = emptyBuckets();
-          one[rollupBucket(Number(row.v))] = 1;
-          addBuckets(into, keyOf(by, row.g), one);
-        }
-      }
-    }
+    // Rollup histograms, plus the values of the partial days bucketed the same way (counted above).
     speed = bucketPicks(speedBuckets, by);
     response = bucketPicks(responseBuckets, by);
   } else if (valuesInline) {
@@ -619,7 +656,7 @@ export function createSqlMetricsReader(db: Db, dialect: SqlDialect, options: Sql
       };
       const plan = cut === null ? null : planWindow(0, cut);
       if (plan === null) return snap;
-      for (const x of await readRollups(db, 'r', plan.slices, {}, null, false)) {
+      for (const x of await readRollups(db, dialect, 'r', plan.slices, {}, null, BACKLOG_COLUMNS)) {
         if (x.side !== 'h') continue;
         for (const s of OPEN_STATES) {
           const n = x.counts[`live_${s}`] ?? 0;
@@ -653,7 +690,9 @@ export function createSqlMetricsReader(db: Db, dialect: SqlDialect, options: Sql
       const plan = cut === null ? null : planWindow(0, cut);
       const [rows, rolled] = await Promise.all([
         sql<{ n: unknown }>`select count(*) as n from handoffs where ${sql.join(parts, sql` and `)}`.execute(db),
-        plan === null ? Promise.resolve([]) : readRollups(db, cubeFor(f, null), plan.slices, f, null, false),
+        plan === null
+          ? Promise.resolve([])
+          : readRollups(db, dialect, cubeFor(f, null), plan.slices, f, null, BACKLOG_COLUMNS),
       ]);
       let n = num(rows.rows[0]?.n);
       for (const x of rolled) {

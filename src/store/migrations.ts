@@ -5,7 +5,7 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { AppError } from '../domain/errors.js';
 import { OFFER_SLOT_MS } from './load-counters.js';
 import type { SqlDialect } from './schema.js';
-import { BUCKET_COLUMNS, COUNT_COLUMNS, ROLLUP_TABLES, rebuildRollups } from './rollups.js';
+import { BUCKET_COLUMNS, COUNT_COLUMNS, MONTHLY_ROLLUPS, ROLLUP_TABLES, rebuildRollups } from './rollups.js';
 
 export const MIGRATION_TABLE = 'handoff_migration';
 export const MIGRATION_LOCK_TABLE = 'handoff_migration_lock';
@@ -299,6 +299,38 @@ function jobClaimTokens(): Migration {
   };
 }
 
+/** One rollup table (daily_rollups, weekly_rollups, monthly_rollups): key columns, counts, buckets. */
+async function createRollupTable(db: AnyDb, dialect: SqlDialect, table: string): Promise<void> {
+  let t = db.schema
+    .createTable(table)
+    .addColumn('cube', 'text', (c) => c.notNull())
+    .addColumn('start', 'bigint', (c) => c.notNull())
+    .addColumn('side', 'text', (c) => c.notNull())
+    .addColumn('team', 'text', (c) => c.notNull())
+    .addColumn('rep', 'text', (c) => c.notNull())
+    .addColumn('channel', 'text', (c) => c.notNull())
+    .addColumn('campaign', 'text', (c) => c.notNull())
+    .addColumn('hot', 'integer', (c) => c.notNull())
+    .addColumn('reason', 'text', (c) => c.notNull());
+  for (const col of [...COUNT_COLUMNS, ...BUCKET_COLUMNS])
+    t = t.addColumn(col, 'bigint', (c) => c.notNull().defaultTo(0));
+  await t
+    .addPrimaryKeyConstraint(`${table}_pkey`, [
+      'cube',
+      'start',
+      'side',
+      'team',
+      'rep',
+      'channel',
+      'campaign',
+      'hot',
+      'reason',
+    ])
+    // SQLite: the rows live in the primary key's b-tree, so a range of periods is one sequential read.
+    .$call((b) => (dialect === 'sqlite' ? b.modifyEnd(sql`without rowid`) : b))
+    .execute();
+}
+
 /**
  * Per-day and per-week rollups of the hand-off numbers (src/store/rollups.ts), built from the rows
  * already stored; from then on the store keeps them up to date in every change's transaction.
@@ -306,36 +338,7 @@ function jobClaimTokens(): Migration {
 function dailyRollups(dialect: SqlDialect): Migration {
   return {
     async up(db: AnyDb) {
-      for (const table of ROLLUP_TABLES) {
-        let t = db.schema
-          .createTable(table)
-          .addColumn('cube', 'text', (c) => c.notNull())
-          .addColumn('start', 'bigint', (c) => c.notNull())
-          .addColumn('side', 'text', (c) => c.notNull())
-          .addColumn('team', 'text', (c) => c.notNull())
-          .addColumn('rep', 'text', (c) => c.notNull())
-          .addColumn('channel', 'text', (c) => c.notNull())
-          .addColumn('campaign', 'text', (c) => c.notNull())
-          .addColumn('hot', 'integer', (c) => c.notNull())
-          .addColumn('reason', 'text', (c) => c.notNull());
-        for (const col of [...COUNT_COLUMNS, ...BUCKET_COLUMNS])
-          t = t.addColumn(col, 'bigint', (c) => c.notNull().defaultTo(0));
-        await t
-          .addPrimaryKeyConstraint(`${table}_pkey`, [
-            'cube',
-            'start',
-            'side',
-            'team',
-            'rep',
-            'channel',
-            'campaign',
-            'hot',
-            'reason',
-          ])
-          // SQLite: the rows live in the primary key's b-tree, so a range of periods is one sequential read.
-          .$call((b) => (dialect === 'sqlite' ? b.modifyEnd(sql`without rowid`) : b))
-          .execute();
-      }
+      for (const table of ROLLUP_TABLES) await createRollupTable(db, dialect, table);
       // The dashboard's other reads at a million hand-offs: the oldest open live hand-offs in MQL order
       // (a walk of this index that stops at the first 50 instead of sorting every open one), and open
       // offers counted per rep from the index alone.
@@ -345,7 +348,8 @@ function dailyRollups(dialect: SqlDialect): Migration {
         .columns(['imported', 'mql_at', 'id'])
         .execute();
       await db.schema.createIndex('offers_state_rep_id_idx').on('offers').columns(['state', 'rep_id']).execute();
-      await rebuildRollupsInMigration(db, dialect);
+      // monthly_rollups comes with 0009: this rebuild fills the two tables there are at this point.
+      await rebuildRollupsInMigration(db, dialect, false);
     },
   };
 }
@@ -366,14 +370,36 @@ function rollupRepSource(dialect: SqlDialect): Migration {
           .on('weekly_rollups')
           .columns(['cube', col, 'start'])
           .execute();
+      // monthly_rollups comes with 0009: this rebuild fills the two tables there are at this point.
+      await rebuildRollupsInMigration(db, dialect, false);
+    },
+  };
+}
+
+/**
+ * Per-month rollups (monthly_rollups, src/store/rollups.ts): a window of two years reads a dozen or two
+ * months of rows from it instead of a hundred weeks, with the weeks and days around the whole months
+ * from the other two tables. Its rows of the rep × source × campaign cube are found by source or
+ * campaign through the same indexes as the weekly table's. Built from the rows already stored.
+ */
+function monthlyRollups(dialect: SqlDialect): Migration {
+  return {
+    async up(db: AnyDb) {
+      await createRollupTable(db, dialect, MONTHLY_ROLLUPS);
+      for (const col of ['channel', 'campaign'] as const)
+        await db.schema
+          .createIndex(`monthly_rollups_cube_${col}_idx`)
+          .on(MONTHLY_ROLLUPS)
+          .columns(['cube', col, 'start'])
+          .execute();
       await rebuildRollupsInMigration(db, dialect);
     },
   };
 }
 
 /** The migration runs inside the migrator's transaction on Postgres: build the rows without a second one. */
-async function rebuildRollupsInMigration(db: AnyDb, dialect: SqlDialect): Promise<void> {
-  await rebuildRollups(db, dialect, { inTransaction: true });
+async function rebuildRollupsInMigration(db: AnyDb, dialect: SqlDialect, months = true): Promise<void> {
+  await rebuildRollups(db, dialect, { inTransaction: true, months });
 }
 
 /** All migrations, oldest first. Names sort in order; never rename or edit a shipped one. */
@@ -386,6 +412,7 @@ export function buildMigrations(dialect: SqlDialect): Record<string, Migration> 
     '0005_daily_rollups': dailyRollups(dialect),
     '0007_channel_messages': channelMessages(),
     '0008_rollup_rep_source': rollupRepSource(dialect),
+    '0009_monthly_rollups': monthlyRollups(dialect),
   };
 }
 

@@ -1,20 +1,22 @@
-// Rollups: per-day (and, for long windows, per-week) aggregates of the hand-off numbers, so `stats`,
-// the dashboard and /metrics read a few thousand summed rows instead of a million hand-offs.
+// Rollups: per-day (and, for long windows, per-week and per-month) aggregates of the hand-off numbers,
+// so `stats`, the dashboard and /metrics read a few thousand summed rows instead of a million hand-offs.
 //
 // One row per period start × side × team × rep × source (channel) × campaign × hot × rejection reason:
 //   side 'h' — hand-off numbers (rep = the hand-off's rep): MQLs, imported, SALs, rejected, pending,
 //              withdrawn, escalated, and the speed-to-lead histogram (speedToLeadMs of src/domain/metrics.ts);
 //   side 'o' — offer numbers of live hand-offs (rep = the offered rep): timeouts, ended, on time, and
 //              the response-time histogram (offer → decision).
-// Empty group values are stored as '' (read back as NO_GROUP). The period is the UTC day (daily_rollups)
-// or the Monday-based week (weekly_rollups) of the hand-off's MQL time: a hand-off never changes cohort.
+// Empty group values are stored as '' (read back as NO_GROUP). The period is the UTC day (daily_rollups),
+// the Monday-based week (weekly_rollups) or the UTC calendar month (monthly_rollups) of the hand-off's
+// MQL time: a hand-off never changes cohort.
 //
 // Maintenance is transactional: the store calls trackRollups() before it changes a hand-off and
 // commit() after, in the same transaction; the contribution of the hand-off (and its offers) before the
-// change is subtracted and the one after added. rebuildRollups() recomputes both tables from the rows
-// (`handoff rollup --rebuild`, migrations 0005_daily_rollups and 0008_rollup_rep_source).
+// change is subtracted and the one after added. rebuildRollups() recomputes the three tables from the
+// rows (`handoff rollup --rebuild`, migrations 0005_daily_rollups, 0008_rollup_rep_source and
+// 0009_monthly_rollups).
 import { sql } from 'kysely';
-import type { Kysely, RawBuilder } from 'kysely';
+import type { Kysely, QueryResult, RawBuilder } from 'kysely';
 import { OPEN_STATES, isOpen } from '../domain/handoff-machine.js';
 import { DAY, FIRST_MONDAY, WEEK, responseTimeMs, speedToLeadMs, weekStart } from '../domain/metrics.js';
 import type { HandoffState, Millis } from '../domain/model.js';
@@ -24,8 +26,22 @@ import type { Database, HandoffsTable, OffersTable, SqlDialect } from './schema.
 
 type Db = Kysely<Database>;
 
+/** The tables of migration 0005 (monthly_rollups came with 0009). */
 export const ROLLUP_TABLES = ['daily_rollups', 'weekly_rollups'] as const;
-export type RollupTable = (typeof ROLLUP_TABLES)[number];
+export const MONTHLY_ROLLUPS = 'monthly_rollups' as const;
+export type RollupTable = (typeof ROLLUP_TABLES)[number] | typeof MONTHLY_ROLLUPS;
+
+/** The first instant (UTC) of the calendar month holding `at`. */
+export function monthStart(at: Millis): Millis {
+  const d = new Date(at);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+}
+
+/** The first instant (UTC) of the calendar month after the one holding `at`. */
+export function nextMonthStart(at: Millis): Millis {
+  const d = new Date(at);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+}
 
 export const KEY_COLUMNS = ['cube', 'start', 'side', 'team', 'rep', 'channel', 'campaign', 'hot', 'reason'] as const;
 
@@ -75,6 +91,22 @@ export type CountColumn = (typeof FIXED_COUNTS)[number];
 export const COUNT_COLUMNS: readonly string[] = [...FIXED_COUNTS, ...LIVE_OPEN_COLUMNS];
 export type Counts = Record<CountColumn, number> & Record<string, number>;
 export const BUCKET_COLUMNS: readonly string[] = Array.from({ length: BUCKET_COUNT }, (_, k) => `b${k}`);
+/** The counts a funnel reads (the number of summed columns is most of what a rollup read costs). */
+export const FUNNEL_COUNT_COLUMNS: readonly CountColumn[] = [
+  'mqls',
+  'imported',
+  'sals',
+  'rejected',
+  'pending',
+  'withdrawn',
+  'escalated',
+  'timeouts',
+  'ended',
+  'on_time',
+  'timed',
+];
+/** The counts of the backlog of older days. */
+export const BACKLOG_COUNT_COLUMNS: readonly string[] = [...LIVE_OPEN_COLUMNS, 'unroutable'];
 
 export type Side = 'h' | 'o';
 
@@ -257,17 +289,21 @@ async function upsertDeltas(db: Db, table: RollupTable, deltas: readonly RollupC
     on conflict (${sql.join(KEY_COLUMNS.map((c) => sql.id(c)))}) do update set ${sql.join(sets)}`.execute(db);
 }
 
-/** Writes `delta` (daily cells) to the daily table and, summed by week, to the weekly table. */
+/** Writes `delta` (daily cells) to the daily table and, summed by week and by month, to the weekly and monthly ones. */
 export async function applyRollupDelta(db: Db, delta: Map<string, RollupCell>): Promise<void> {
   const days = [...delta.values()];
-  const weeks = new Map<string, RollupCell>();
-  addCells(
-    weeks,
-    days.map((d) => ({ ...d, start: weekStart(d.start) })),
-    1,
-  );
+  const sumBy = (period: (at: Millis) => Millis): RollupCell[] => {
+    const into = new Map<string, RollupCell>();
+    addCells(
+      into,
+      days.map((d) => ({ ...d, start: period(d.start) })),
+      1,
+    );
+    return [...into.values()];
+  };
   await upsertDeltas(db, 'daily_rollups', days);
-  await upsertDeltas(db, 'weekly_rollups', [...weeks.values()]);
+  await upsertDeltas(db, 'weekly_rollups', sumBy(weekStart));
+  await upsertDeltas(db, MONTHLY_ROLLUPS, sumBy(monthStart));
 }
 
 export interface RollupTracker {
@@ -314,7 +350,7 @@ export const RESPONSE_TIME_SQL = {
 // --- rebuild ----------------------------------------------------------------------------------
 
 /** SQL for the bucket index of `v` (the same integer edges as rollupBucket). */
-function bucketSql(v: RawBuilder<unknown>): RawBuilder<number> {
+export function rollupBucketSql(v: RawBuilder<unknown>): RawBuilder<number> {
   const branches = ROLLUP_EDGES.slice(1).map((edge, k) => sql`when ${v} < ${sql.lit(edge)} then ${sql.lit(k)}`);
   return sql<number>`case ${sql.join(branches, sql` `)} else ${sql.lit(BUCKET_COUNT - 1)} end`;
 }
@@ -333,19 +369,32 @@ const columnList = sql.join(ALL_COLUMNS.map((c) => sql.id(c)));
 export interface RebuildReport {
   dailyRows: number;
   weeklyRows: number;
+  monthlyRows: number;
   elapsedMs: number;
 }
 
+/** SQL for monthStart of a period start column (epoch ms, UTC). */
+function monthSql(dialect: SqlDialect, col: RawBuilder<unknown>): RawBuilder<number> {
+  return dialect === 'postgres'
+    ? sql<number>`cast(extract(epoch from date_trunc('month', to_timestamp(${col} / 1000) at time zone 'UTC')) as bigint) * 1000`
+    : sql<number>`cast(strftime('%s', ${col} / 1000, 'unixepoch', 'start of month') as integer) * 1000`;
+}
+
 /**
- * Recomputes both rollup tables from the hand-off and offer rows, in one transaction (or in the
+ * Recomputes the three rollup tables from the hand-off and offer rows, in one transaction (or in the
  * caller's, with `inTransaction`: a migration).
  */
 export async function rebuildRollups(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a migration passes its Kysely<any>
   anyDb: Db | Kysely<any>,
   dialect: SqlDialect,
-  options: { inTransaction?: boolean } = {},
+  options: {
+    inTransaction?: boolean;
+    /** false: leave monthly_rollups alone (the migrations before 0009, which creates it). Default true. */
+    months?: boolean;
+  } = {},
 ): Promise<RebuildReport> {
+  const months = options.months !== false;
   const db = anyDb as Db;
   const t0 = performance.now();
   const run = async (tx: Db): Promise<RebuildReport> => {
@@ -359,10 +408,11 @@ export async function rebuildRollups(
     }
     await sql`delete from daily_rollups`.execute(tx);
     await sql`delete from weekly_rollups`.execute(tx);
+    if (months) await sql`delete from monthly_rollups`.execute(tx);
     // Rows are inserted in key order, cube by cube: a period range of one cube is then one stretch of
     // the table (Postgres' heap is not kept in key order, and a hash aggregate's output is unordered).
-    const speed = bucketSql(SPEED_TO_LEAD_SQL.value);
-    const response = bucketSql(RESPONSE_TIME_SQL.value);
+    const speed = rollupBucketSql(SPEED_TO_LEAD_SQL.value);
+    const response = rollupBucketSql(RESPONSE_TIME_SQL.value);
     for (const cube of CUBES) {
       const rep = (col: RawBuilder<unknown>) => (cube === 'c' ? sql.lit(ANY) : col);
       const camp = (col: RawBuilder<unknown>) => (cube === 'r' ? sql.lit(ANY) : col);
@@ -416,11 +466,20 @@ export async function rebuildRollups(
       from daily_rollups
       group by cube, ${weekExpr}, side, team, rep, channel, campaign, hot, reason
       order by cube, 2, side, team, rep, channel, campaign, hot, reason`.execute(tx);
+    const monthExpr = monthSql(dialect, sql`start`);
+    if (months)
+      await sql`insert into monthly_rollups (${columnList})
+      select cube, ${monthExpr}, side, team, rep, channel, campaign, hot, reason,
+        ${sql.join([...COUNT_COLUMNS, ...BUCKET_COLUMNS].map((c) => sql`sum(${sql.id(c)})`))}
+      from daily_rollups
+      group by cube, ${monthExpr}, side, team, rep, channel, campaign, hot, reason
+      order by cube, 2, side, team, rep, channel, campaign, hot, reason`.execute(tx);
     const count = async (table: RollupTable) =>
       Number((await sql<{ n: unknown }>`select count(*) as n from ${sql.table(table)}`.execute(tx)).rows[0]?.n ?? 0);
     return {
       dailyRows: await count('daily_rollups'),
       weeklyRows: await count('weekly_rollups'),
+      monthlyRows: months ? await count(MONTHLY_ROLLUPS) : 0,
       elapsedMs: 0,
     };
   };
@@ -444,6 +503,21 @@ export async function rebuildRollups(
 
 // --- reading ----------------------------------------------------------------------------------
 
+/**
+ * Runs one read of the numbers. On Postgres in a transaction of its own with parallel workers off: these
+ * reads take milliseconds, starting workers for them costs about as much (a Gather's setup is 2–4 ms),
+ * and on a busy machine the workers queue for the same cores the pool's other connections use — the
+ * dashboard's reads took a third longer with them at a load of 3 on 2 cores. (A caller already inside a
+ * transaction runs the read as it is.)
+ */
+export async function runRead<R>(db: Db, dialect: SqlDialect, query: RawBuilder<R>): Promise<QueryResult<R>> {
+  if (dialect !== 'postgres' || db.isTransaction) return query.execute(db);
+  return db.transaction().execute(async (tx) => {
+    await sql`set local max_parallel_workers_per_gather = 0`.execute(tx);
+    return query.execute(tx);
+  });
+}
+
 /** A part of a window read from one rollup table: periods starting in [from, to). */
 export interface RollupSlice {
   table: RollupTable;
@@ -454,31 +528,56 @@ export interface RollupSlice {
 export interface WindowPlan {
   /** MQL-time ranges read from the rows (the partial first and last days). */
   exact: [Millis, Millis][];
-  /** Whole days and weeks read from the rollups. */
+  /** Whole days, weeks and months read from the rollups. */
   slices: RollupSlice[];
+}
+
+/** The whole UTC days [d0, d1) as whole Monday-based weeks from the weekly table, the days around them from the daily one. */
+function daysAndWeeks(d0: Millis, d1: Millis): RollupSlice[] {
+  if (d1 <= d0) return [];
+  const w0 = weekStart(d0) === d0 ? d0 : weekStart(d0) + WEEK;
+  const w1 = weekStart(d1);
+  if (w1 <= w0) return [{ table: 'daily_rollups', from: d0, to: d1 }];
+  const slices: RollupSlice[] = [];
+  if (d0 < w0) slices.push({ table: 'daily_rollups', from: d0, to: w0 });
+  slices.push({ table: 'weekly_rollups', from: w0, to: w1 });
+  if (w1 < d1) slices.push({ table: 'daily_rollups', from: w1, to: d1 });
+  return slices;
+}
+
+/** How many periods (rollup rows per group) the slices read. */
+function periodsOf(slices: readonly RollupSlice[]): number {
+  let n = 0;
+  for (const s of slices) {
+    if (s.table === 'daily_rollups') n += (s.to - s.from) / DAY;
+    else if (s.table === 'weekly_rollups') n += (s.to - s.from) / WEEK;
+    else for (let m = s.from; m < s.to; m = nextMonthStart(m)) n += 1;
+  }
+  return n;
 }
 
 /**
  * Splits [since, until) into the partial days at its ends (read exactly from the rows) and the whole
- * UTC days between them (read from the rollups: whole Monday-based weeks from the weekly table, the
- * days around them from the daily one). null when the window holds no whole day.
+ * UTC days between them, read from the rollups: the whole calendar months from the monthly table, the
+ * whole Monday-based weeks around them from the weekly one, the days around those from the daily one
+ * — or, when that reads fewer periods (a window holding no whole month, or one that a month boundary
+ * would cut into more days), weeks and days only. `months: false` keeps to weeks and days (a grouping
+ * by week cannot be read from months). null when the window holds no whole day.
  */
-export function planWindow(since: Millis, until: Millis): WindowPlan | null {
+export function planWindow(since: Millis, until: Millis, options: { months?: boolean } = {}): WindowPlan | null {
   const d0 = Math.ceil(since / DAY) * DAY;
   const d1 = Math.floor(until / DAY) * DAY;
   if (d1 - d0 < DAY) return null;
   const exact: [Millis, Millis][] = [];
   if (since < d0) exact.push([since, d0]);
   if (d1 < until) exact.push([d1, until]);
-  const w0 = weekStart(d0) === d0 ? d0 : weekStart(d0) + WEEK;
-  const w1 = weekStart(d1);
-  const slices: RollupSlice[] = [];
-  if (w0 < w1) {
-    if (d0 < w0) slices.push({ table: 'daily_rollups', from: d0, to: w0 });
-    slices.push({ table: 'weekly_rollups', from: w0, to: w1 });
-    if (w1 < d1) slices.push({ table: 'daily_rollups', from: w1, to: d1 });
-  } else {
-    slices.push({ table: 'daily_rollups', from: d0, to: d1 });
+  let slices = daysAndWeeks(d0, d1);
+  const m0 = monthStart(d0) === d0 ? d0 : nextMonthStart(d0);
+  const m1 = monthStart(d1);
+  if (options.months !== false && m0 < m1) {
+    const month: RollupSlice = { table: MONTHLY_ROLLUPS, from: m0, to: m1 };
+    const withMonths = [...daysAndWeeks(d0, m0), month, ...daysAndWeeks(m1, d1)];
+    if (periodsOf(withMonths) <= periodsOf(slices)) slices = withMonths;
   }
   return { exact, slices };
 }
@@ -503,8 +602,9 @@ function rollupGroup(by: MetricsGroupBy | null): RawBuilder<unknown> {
   }
 }
 
-function rollupWhere(cube: Cube, slice: RollupSlice, filter: MetricsFilter): RawBuilder<unknown> {
+function rollupWhere(cube: Cube, slice: RollupSlice, filter: MetricsFilter, side?: Side): RawBuilder<unknown> {
   const parts: RawBuilder<unknown>[] = [sql`cube = ${cube}`, sql`start >= ${slice.from}`, sql`start < ${slice.to}`];
+  if (side !== undefined) parts.push(sql`side = ${side}`);
   if (filter.team !== undefined) parts.push(sql`team = ${filter.team}`);
   if (filter.rep !== undefined) parts.push(sql`rep = ${filter.rep}`);
   if (filter.source !== undefined) parts.push(sql`channel = ${filter.source}`);
@@ -520,48 +620,70 @@ export interface RollupGroupRow {
   /** Raw value of the second group column ('all' without one). */
   g2: unknown;
   reason: string;
+  /** The columns asked for (the others 0). */
   counts: Counts;
   /** Empty when buckets were not asked for. */
   buckets: number[];
 }
 
-/** Sums of the rollup rows of `slices` matching `filter`, per side, group and reason, from `cube` (see cubeFor). */
+/** What a rollup read sums: some count columns, and the bucket columns or not (of one side only, or both). */
+export interface RollupColumns {
+  counts: readonly string[];
+  buckets: boolean;
+  side?: Side;
+}
+
+/**
+ * Sums of the `columns` of the rollup rows of `slices` matching `filter`, per side, group and reason,
+ * from `cube` (see cubeFor). Ask only for the columns needed: SQLite sorts the rows it groups with every
+ * summed column, so a read of 11 counts costs a third of one of every count and bucket.
+ */
 export async function readRollups(
   db: Db,
+  dialect: SqlDialect,
   cube: Cube,
   slices: readonly RollupSlice[],
   filter: MetricsFilter,
   by: MetricsGroupBy | null,
-  withBuckets: boolean,
+  columns: RollupColumns,
   /** A second group column (g2 of the rows). */
   by2: MetricsGroupBy | null = null,
 ): Promise<RollupGroupRow[]> {
+  if ((by === 'week' || by2 === 'week') && slices.some((s) => s.table === MONTHLY_ROLLUPS))
+    throw new Error('readRollups: a grouping by week cannot be read from monthly rollups');
   const g = rollupGroup(by);
   const g2 = rollupGroup(by2);
-  const cols = withBuckets ? [...COUNT_COLUMNS, ...BUCKET_COLUMNS] : [...COUNT_COLUMNS];
+  const withBuckets = columns.buckets;
+  const cols = withBuckets ? [...columns.counts, ...BUCKET_COLUMNS] : [...columns.counts];
   const sums = sql.join(cols.map((c) => sql`sum(${sql.id(c)}) as ${sql.id(c)}`));
   const out: RollupGroupRow[] = [];
-  // The slices are independent reads: issued together (concurrent on Postgres' pool).
-  const results = await Promise.all(
-    slices.map((slice) =>
-      sql<Record<string, unknown>>`
-      select side, ${g} as g, ${g2} as g2, reason, ${sums}
-      from ${sql.table(slice.table)}
-      where ${rollupWhere(cube, slice, filter)}
-      group by 1, 2, 3, 4`.execute(db),
-    ),
+  if (slices.length === 0) return out;
+  // One statement over all the slices (their rows brought together, then grouped once): a window's
+  // groups come back once instead of once per slice, and SQLite, which runs statements one after the
+  // other, prepares and steps one.
+  const { rows } = await runRead(
+    db,
+    dialect,
+    sql<Record<string, unknown>>`
+      select side, g, g2, reason, ${sums}
+      from (${sql.join(
+        slices.map(
+          (slice) => sql`select side, ${g} as g, ${g2} as g2, reason, ${sql.join(cols.map((c) => sql.id(c)))}
+            from ${sql.table(slice.table)} where ${rollupWhere(cube, slice, filter, columns.side)}`,
+        ),
+        sql` union all `,
+      )}) as slices
+      group by 1, 2, 3, 4`,
   );
-  for (const r of results) {
-    for (const row of r.rows) {
-      out.push({
-        side: row.side === 'o' ? 'o' : 'h',
-        g: row.g,
-        g2: row.g2,
-        reason: typeof row.reason === 'string' ? row.reason : '',
-        counts: Object.fromEntries(COUNT_COLUMNS.map((c) => [c, Number(row[c] ?? 0)])) as Counts,
-        buckets: withBuckets ? BUCKET_COLUMNS.map((c) => Number(row[c] ?? 0)) : [],
-      });
-    }
+  for (const row of rows) {
+    out.push({
+      side: row.side === 'o' ? 'o' : 'h',
+      g: row.g,
+      g2: row.g2,
+      reason: typeof row.reason === 'string' ? row.reason : '',
+      counts: Object.fromEntries(COUNT_COLUMNS.map((c) => [c, Number(row[c] ?? 0)])) as Counts,
+      buckets: withBuckets ? BUCKET_COLUMNS.map((c) => Number(row[c] ?? 0)) : [],
+    });
   }
   return out;
 }
@@ -569,6 +691,7 @@ export async function readRollups(
 export interface RollupStatus {
   dailyRows: number;
   weeklyRows: number;
+  monthlyRows: number;
   /** Hand-offs stored, and hand-offs the rollups count (equal when they are in step). */
   handoffs: number;
   counted: number;
@@ -580,6 +703,7 @@ export async function rollupStatus(db: Db): Promise<RollupStatus> {
   const one = async (q: RawBuilder<{ n: unknown }>) => Number((await q.execute(db)).rows[0]?.n ?? 0);
   const dailyRows = await one(sql<{ n: unknown }>`select count(*) as n from daily_rollups`);
   const weeklyRows = await one(sql<{ n: unknown }>`select count(*) as n from weekly_rollups`);
+  const monthlyRows = await one(sql<{ n: unknown }>`select count(*) as n from monthly_rollups`);
   const handoffs = await one(sql<{ n: unknown }>`select count(*) as n from handoffs`);
   const counted = await one(
     sql<{ n: unknown }>`select coalesce(sum(mqls), 0) as n from weekly_rollups where cube = 'r' and side = 'h'`,
@@ -590,11 +714,15 @@ export async function rollupStatus(db: Db): Promise<RollupStatus> {
   const detail = await one(
     sql<{ n: unknown }>`select coalesce(sum(mqls), 0) as n from weekly_rollups where cube = 'x' and side = 'h'`,
   );
+  const monthly = await one(
+    sql<{ n: unknown }>`select coalesce(sum(mqls), 0) as n from monthly_rollups where cube = 'c' and side = 'h'`,
+  );
   return {
     dailyRows,
     weeklyRows,
+    monthlyRows,
     handoffs,
     counted,
-    inStep: counted === handoffs && daily === handoffs && detail === handoffs,
+    inStep: counted === handoffs && daily === handoffs && detail === handoffs && monthly === handoffs,
   };
 }

@@ -173,7 +173,7 @@ export interface ChannelMessagesTable {
   updated_at: number;
 }
 
-/** daily_rollups and weekly_rollups (src/store/rollups.ts): numbers per period and group, b0..b39 histogram counts. */
+/** daily_rollups, weekly_rollups and monthly_rollups (src/store/rollups.ts): numbers per period and group, b0..b39 histogram counts. */
 export interface RollupsTable {
   cube: string;
   start: number;
@@ -205,6 +205,7 @@ export interface Database {
   channel_messages: ChannelMessagesTable;
   daily_rollups: RollupsTable;
   weekly_rollups: RollupsTable;
+  monthly_rollups: RollupsTable;
 }
 
 /** Every table, children before parents (the order to empty them in). */
@@ -226,6 +227,7 @@ export const TABLES = [
   'leases',
   'daily_rollups',
   'weekly_rollups',
+  'monthly_rollups',
 ] as const satisfies readonly (keyof Database)[];
 
 export type SqlDialect = 'sqlite' | 'postgres';

@@ -6,9 +6,20 @@
 // generate_series on Postgres), spread over the 365 days before "now"; the rollups are then built by
 // the rebuild path (`handoff rollup --rebuild`, also timed). Then the same calls the CLI, the dashboard
 // route and the /metrics route make are timed. Prints figures; not an assertion.
-// Run: `npm run build && node dist/test/bench/stats.bench.js [count]`. STATS_BENCH_KINDS=dashboard (a
-// comma list of stats, by, dashboard, metrics) times only those queries (the seeding and rebuild stay).
-import { mkdtempSync, rmSync } from 'node:fs';
+// Run: `npm run build && node dist/test/bench/stats.bench.js [count]`. Options (environment):
+// - STATS_BENCH_KINDS=dashboard (a comma list of stats, by, dashboard, metrics) times only those
+//   queries (the seeding and rebuild stay).
+// - STATS_BENCH_KEEP=<dir> keeps the seeded stores for the next run instead of dropping them: the
+//   SQLite file <dir>/stats-bench-<count>.db and the Postgres schema handoff_bench_keep_<count>. A run
+//   that finds them holding <count> hand-offs skips the seeding and the rebuild (minutes at 1M): it
+//   only applies pending migrations (which rebuild the rollups when they add a table of them), then
+//   times the queries. Delete the file / drop the schema to start afresh.
+// - STATS_BENCH_REBUILD=1 with STATS_BENCH_KEEP rebuilds the rollups of a kept store anyway (after a
+//   change to what they hold).
+// - STATS_BENCH_PROFILE=1 also times each read of the unfiltered dashboard pages on its own (the
+//   per-rep report, the 12-week series, the source × campaign breakdowns, the backlog…), one after
+//   the other, to see which one dominates a page.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,8 +27,9 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import pg from 'pg';
 import type http from 'node:http';
-import { readDashboard } from '../../src/app/dashboard-view.js';
-import { computeStats } from '../../src/app/stats.js';
+import { latestStartWithin, readDashboard } from '../../src/app/dashboard-view.js';
+import { computeStats, computeStatsTwoWays } from '../../src/app/stats.js';
+import { SPEED_EDGES, WEEK, weekStart } from '../../src/domain/metrics.js';
 import type { RejectionReason } from '../../src/domain/model.js';
 import { createPrometheusMetrics } from '../../src/http/metrics.js';
 import { silentLogger } from '../../src/ports/logger.js';
@@ -25,7 +37,7 @@ import type { MetricsFilter, MetricsGroupBy } from '../../src/ports/metrics.js';
 import { openStore } from '../../src/store/index.js';
 import type { SqlStore } from '../../src/store/index.js';
 import { createSqlMetricsReader } from '../../src/store/metrics.js';
-import { rebuildRollups } from '../../src/store/rollups.js';
+import { rebuildRollups, rollupStatus } from '../../src/store/rollups.js';
 import { makeRep, makeTeam } from '../helpers/builders.js';
 
 const DAY = 86_400_000;
@@ -43,7 +55,7 @@ export interface StatsFigure {
   offers: number;
   seedSeconds: number;
   /** `handoff rollup --rebuild` over the seeded rows. */
-  rebuild: { seconds: number; dailyRows: number; weeklyRows: number };
+  rebuild: { seconds: number; dailyRows: number; weeklyRows: number; monthlyRows: number };
   /** Median and worst of the timed runs, per query; `kind` says which budget applies. */
   queries: BenchQuery[];
 }
@@ -164,6 +176,7 @@ async function timeQueries(
   now: number,
   runs: number,
   kinds: readonly QueryKind[],
+  profile = false,
 ): Promise<BenchQuery[]> {
   const reader = createSqlMetricsReader(store.db, store.dialect);
   const stats: { name: string; kind: QueryKind; since: number; by: MetricsGroupBy | null; filter?: MetricsFilter }[] = [
@@ -247,6 +260,53 @@ async function timeQueries(
     out.push({ name: p.name, kind: 'dashboard', ...t });
   }
 
+  if (profile) {
+    for (const days of [30, 365]) {
+      const since = now - days * DAY;
+      const parts: [string, () => Promise<unknown>][] = [
+        ['stats --by rep', () => computeStats(reader, { since, until: now, by: 'rep', reasons: REASONS })],
+        [
+          '12-week series (--by week)',
+          () =>
+            computeStats(reader, {
+              since: weekStart(now) - 11 * WEEK,
+              until: now,
+              by: 'week',
+              reasons: REASONS,
+              percentiles: false,
+            }),
+        ],
+        [
+          'source × campaign breakdowns',
+          () => computeStatsTwoWays(reader, { since, until: now, reasons: REASONS }, 'source', 'campaign'),
+        ],
+        ['backlog', () => reader.backlog(now)],
+        ['open hand-offs (50)', () => store.listOpenHandoffs(50)],
+        ['alerts, rep statuses', () => Promise.all([store.listAlerts('firing'), store.getRepStatuses()])],
+        ['open offers by rep', () => store.countOpenOffersByRep()],
+        ['latest 5,000 rows start', () => latestStartWithin(reader, since, now, 5_000)],
+        [
+          'speed & escalations',
+          async () =>
+            reader.windowSpeedAndEscalations(
+              await latestStartWithin(reader, since, now, 5_000),
+              now,
+              {},
+              SPEED_EDGES,
+              10,
+            ),
+        ],
+      ];
+      for (const [part, fn] of parts) {
+        const t = await timed(runs, async () => {
+          await fn();
+          return 0;
+        });
+        out.push({ name: `  ${days}d page: ${part}`, kind: 'dashboard', ...t });
+      }
+    }
+  }
+
   const prom = createPrometheusMetrics({
     backlog: (at) => reader.backlog(at),
     deadJobs: () => store.countJobs('dead'),
@@ -264,20 +324,50 @@ async function timeQueries(
   return out;
 }
 
+/** Hand-offs stored already (a kept store from an earlier run), 0 when the tables are empty. */
+async function storedHandoffs(store: SqlStore): Promise<number> {
+  const r = await sql<{ n: unknown }>`select count(*) as n from handoffs`.execute(store.db);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
 async function benchStore(
   dialect: string,
   store: SqlStore,
   count: number,
   runs: number,
   kinds: readonly QueryKind[],
+  reuse: { keep: boolean; rebuild: boolean; profile: boolean },
 ): Promise<StatsFigure> {
   const now = Date.UTC(2026, 10, 25, 12, 0);
   await store.migrate();
+  const stored = await storedHandoffs(store);
+  if (stored !== 0 && stored !== count)
+    throw new Error(`${dialect}: the kept store holds ${stored} hand-offs, not ${count}: delete it to seed afresh`);
+  const kept = reuse.keep && stored === count;
   const t0 = performance.now();
-  await seed(store, count, now);
-  const seedSeconds = Math.round((performance.now() - t0) / 100) / 10;
-  const rebuilt = await rebuildRollups(store.db, store.dialect);
-  await sql`analyze`.execute(store.db);
+  if (!kept) await seed(store, count, now);
+  const seedSeconds = kept ? 0 : Math.round((performance.now() - t0) / 100) / 10;
+  let rebuild: StatsFigure['rebuild'];
+  if (!kept || reuse.rebuild) {
+    const rebuilt = await rebuildRollups(store.db, store.dialect);
+    await sql`analyze`.execute(store.db);
+    rebuild = {
+      seconds: Math.round(rebuilt.elapsedMs / 100) / 10,
+      dailyRows: rebuilt.dailyRows,
+      weeklyRows: rebuilt.weeklyRows,
+      monthlyRows: rebuilt.monthlyRows,
+    };
+  } else {
+    // A kept store may have had a rollup table added by a migration just now: fresh planner statistics.
+    await sql`analyze`.execute(store.db);
+    const status = await rollupStatus(store.db);
+    rebuild = {
+      seconds: 0,
+      dailyRows: status.dailyRows,
+      weeklyRows: status.weeklyRows,
+      monthlyRows: status.monthlyRows,
+    };
+  }
   const offers = Number(
     (await sql<{ n: unknown }>`select count(*) as n from offers`.execute(store.db)).rows[0]?.n ?? 0,
   );
@@ -286,12 +376,8 @@ async function benchStore(
     handoffs: count,
     offers,
     seedSeconds,
-    rebuild: {
-      seconds: Math.round(rebuilt.elapsedMs / 100) / 10,
-      dailyRows: rebuilt.dailyRows,
-      weeklyRows: rebuilt.weeklyRows,
-    },
-    queries: await timeQueries(store, now, runs, kinds),
+    rebuild,
+    queries: await timeQueries(store, now, runs, kinds, reuse.profile),
   };
 }
 
@@ -303,16 +389,24 @@ export async function run(
     log?: (line: string) => void;
     /** Query kinds to time (default: STATS_BENCH_KINDS, else all). */
     kinds?: readonly QueryKind[];
+    /** Keep the seeded stores in this directory / schema for the next run (default: STATS_BENCH_KEEP). */
+    keepDir?: string | null;
   } = {},
 ): Promise<StatsFigure[]> {
   const count = options.count ?? 1_000_000;
   const kinds = options.kinds ?? kindsFromEnv(process.env.STATS_BENCH_KINDS);
   const runs = options.runs ?? 3;
   const log = options.log ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  const keepDir = options.keepDir === undefined ? (process.env.STATS_BENCH_KEEP ?? null) : options.keepDir;
+  const reuse = {
+    keep: keepDir !== null && keepDir !== '',
+    rebuild: process.env.STATS_BENCH_REBUILD === '1',
+    profile: process.env.STATS_BENCH_PROFILE === '1',
+  };
   const figures: StatsFigure[] = [];
   const print = (f: StatsFigure) => {
     log(
-      `stats bench — ${f.dialect}: ${f.handoffs.toLocaleString('en')} hand-offs, ${f.offers.toLocaleString('en')} offers (seeded in ${f.seedSeconds}s); rollups rebuilt in ${f.rebuild.seconds}s (${f.rebuild.dailyRows.toLocaleString('en')} daily rows, ${f.rebuild.weeklyRows.toLocaleString('en')} weekly rows)`,
+      `stats bench — ${f.dialect}: ${f.handoffs.toLocaleString('en')} hand-offs, ${f.offers.toLocaleString('en')} offers (${f.seedSeconds === 0 ? 'kept from an earlier run' : `seeded in ${f.seedSeconds}s`}); rollups ${f.rebuild.seconds === 0 ? 'kept' : `rebuilt in ${f.rebuild.seconds}s`} (${f.rebuild.dailyRows.toLocaleString('en')} daily rows, ${f.rebuild.weeklyRows.toLocaleString('en')} weekly rows, ${f.rebuild.monthlyRows.toLocaleString('en')} monthly rows)`,
     );
     for (const q of f.queries)
       log(
@@ -320,18 +414,19 @@ export async function run(
       );
   };
 
-  const dir = mkdtempSync(join(tmpdir(), 'handoff-stats-bench-'));
+  const dir = reuse.keep ? (keepDir as string) : mkdtempSync(join(tmpdir(), 'handoff-stats-bench-'));
+  if (reuse.keep && !existsSync(dir)) mkdirSync(dir, { recursive: true });
   try {
-    const store = await openStore(`sqlite:${join(dir, 'bench.db')}`);
+    const store = await openStore(`sqlite:${join(dir, reuse.keep ? `stats-bench-${count}.db` : 'bench.db')}`);
     try {
-      const f = await benchStore('SQLite', store, count, runs, kinds);
+      const f = await benchStore('SQLite', store, count, runs, kinds, reuse);
       figures.push(f);
       print(f);
     } finally {
       await store.close();
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!reuse.keep) rmSync(dir, { recursive: true, force: true });
   }
 
   const pgUrl =
@@ -339,17 +434,19 @@ export async function run(
       ? (process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? null)
       : options.postgresUrl;
   if (pgUrl) {
-    const schema = `handoff_bench_${randomBytes(4).toString('hex')}`;
+    const schema = reuse.keep ? `handoff_bench_keep_${count}` : `handoff_bench_${randomBytes(4).toString('hex')}`;
     const store = await openStore(pgUrl, { schema });
     try {
-      const f = await benchStore('Postgres', store, count, runs, kinds);
+      const f = await benchStore('Postgres', store, count, runs, kinds, reuse);
       figures.push(f);
       print(f);
     } finally {
       await store.close();
-      const client = new pg.Client({ connectionString: pgUrl });
-      await client.connect();
-      await client.query(`drop schema if exists "${schema}" cascade`).finally(() => client.end());
+      if (!reuse.keep) {
+        const client = new pg.Client({ connectionString: pgUrl });
+        await client.connect();
+        await client.query(`drop schema if exists "${schema}" cascade`).finally(() => client.end());
+      }
     }
   } else {
     log('stats bench — Postgres: skipped (set DATABASE_URL or TEST_DATABASE_URL)');

@@ -1,5 +1,6 @@
 // Rollups against the rows, on SQLite and Postgres: the golden dataset read through the rollups (whole
-// days and weeks from daily_rollups/weekly_rollups, percentiles from their buckets) gives the same
+// days, weeks and months from daily_rollups/weekly_rollups/monthly_rollups, percentiles from their
+// buckets) gives the same
 // counts as the exact reader, and percentiles in the same bucket as the exact nearest-rank values;
 // the rollups the store keeps in its transactions equal a rebuild from the rows; backfill keeps them right.
 import { sql } from 'kysely';
@@ -46,7 +47,7 @@ function counts(c: FunnelCounts): Omit<FunnelCounts, 'speedToLead' | 'responseTi
 /** Every non-zero rollup row, in key order. */
 async function rollupRows(store: SqlStore): Promise<string[]> {
   const out: string[] = [];
-  for (const table of ['daily_rollups', 'weekly_rollups']) {
+  for (const table of ['daily_rollups', 'weekly_rollups', 'monthly_rollups']) {
     const r = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(store.db);
     for (const row of r.rows) {
       const numbers = Object.entries(row).filter(
@@ -65,8 +66,12 @@ const BUCKETED = { exactPercentilesUpTo: 0, exactPercentilesUpToValues: 0 };
 
 const WINDOWS = {
   'the golden fortnight': WINDOW,
-  // Oct 1 – Dec 31: whole weeks from weekly_rollups, the days around them from daily_rollups, H13 and H14 in.
+  // Oct 1 – Dec 31: October and November from monthly_rollups, December's whole weeks from
+  // weekly_rollups, the days around them from daily_rollups, H13 and H14 in.
   'a quarter': { since: Date.UTC(2026, 9, 1), until: Date.UTC(2026, 11, 31) },
+  // Across month ends: Sep 30 and Dec 1 as days, October and November as months, partial days at both
+  // ends (the golden hand-off of Oct 31 sits in a month's last day).
+  'across month ends': { since: Date.UTC(2026, 8, 29, 6), until: Date.UTC(2026, 11, 2, 18) },
   // Partial days at both ends, read from the rows.
   'a window with partial days': { since: Date.UTC(2026, 9, 31, 10, 30), until: Date.UTC(2026, 10, 12, 9, 30) },
 };
@@ -124,7 +129,7 @@ function suite(name: string, open: () => Promise<TestStore>, skip = false): void
           }
         }
       }
-      expect(compared).toBe(3 * 7 * FILTERS.length);
+      expect(compared).toBe(Object.keys(WINDOWS).length * 7 * FILTERS.length);
     });
 
     it('reads every filter and grouping from a cube: none falls back to the rows for its whole days', async () => {
@@ -137,12 +142,10 @@ function suite(name: string, open: () => Promise<TestStore>, skip = false): void
       const rolled = createSqlMetricsReader(t.store.db, t.store.dialect);
       const q = { ...WINDOWS['a quarter'], by: 'rep' as const, filter: { source: 'ORGANIC' }, recycleReasons: RECYCLE };
       const before = await rolled.funnel(q);
-      await sql`update weekly_rollups set mqls = mqls + 1000 where cube = 'x' and side = 'h' and channel = 'ORGANIC' and rep = 'alice'`.execute(
-        t.store.db,
-      );
-      await sql`update daily_rollups set mqls = mqls + 1000 where cube = 'x' and side = 'h' and channel = 'ORGANIC' and rep = 'alice'`.execute(
-        t.store.db,
-      );
+      for (const table of ['daily_rollups', 'weekly_rollups', 'monthly_rollups'])
+        await sql`update ${sql.table(table)} set mqls = mqls + 1000 where cube = 'x' and side = 'h' and channel = 'ORGANIC' and rep = 'alice'`.execute(
+          t.store.db,
+        );
       const tampered = await rolled.funnel(q);
       await rebuildRollups(t.store.db, t.store.dialect);
       expect(tampered.groups.find((g) => g.key === 'alice')!.mqls).toBeGreaterThanOrEqual(
@@ -255,7 +258,7 @@ function suite(name: string, open: () => Promise<TestStore>, skip = false): void
           }
         }
       }
-      expect(compared).toBeGreaterThan(3 * 7);
+      expect(compared).toBeGreaterThan(Object.keys(WINDOWS).length * 7);
     });
 
     it('reads two groupings at once (funnelTwoWays) with the figures of two count-only funnel calls', async () => {
@@ -356,6 +359,29 @@ function suite(name: string, open: () => Promise<TestStore>, skip = false): void
       expect(report.applied).toEqual(['0008_rollup_rep_source']);
       expect(await rollupRows(t.store)).toEqual(kept);
       expect(await rollupStatus(t.store.db)).toMatchObject({ handoffs: 14, inStep: true });
+    });
+
+    it('adds the monthly rollups to a store that has hand-offs when migrate runs 0009_monthly_rollups', async () => {
+      const kept = await rollupRows(t.store);
+      expect(kept.some((r) => r.startsWith('["monthly_rollups"'))).toBe(true);
+      // The store as it was before the migration: no monthly table (nor its indexes), 0009 not recorded.
+      await sql`drop table monthly_rollups`.execute(t.store.db);
+      await sql`delete from handoff_migration where name = '0009_monthly_rollups'`.execute(t.store.db);
+      const report = await t.store.migrateWithReport({ allowUnordered: true });
+      expect(report.applied).toEqual(['0009_monthly_rollups']);
+      expect(await rollupRows(t.store)).toEqual(kept);
+      expect(await rollupStatus(t.store.db)).toMatchObject({ handoffs: 14, inStep: true });
+      // A month's row is the sum of its days' rows (every key, every count and bucket).
+      const sums = async (table: string) =>
+        (
+          await sql<Record<string, unknown>>`
+            select cube, side, team, rep, channel, campaign, hot, reason, sum(mqls) as mqls, sum(ended) as ended,
+              sum(b12) as b12, sum(timed) as timed
+            from ${sql.table(table)} where start >= ${Date.UTC(2026, 10, 1)} and start < ${Date.UTC(2026, 11, 1)}
+            group by cube, side, team, rep, channel, campaign, hot, reason
+            order by cube, side, team, rep, channel, campaign, hot, reason`.execute(t.store.db)
+        ).rows.map((r) => JSON.stringify(Object.values(r).map((v) => (typeof v === 'string' ? v : Number(v)))));
+      expect(await sums('monthly_rollups')).toEqual(await sums('daily_rollups'));
     });
 
     it('leaves the rollups right after a backfill', async () => {

@@ -18,6 +18,7 @@ export const SCHEMA_TABLES = [
   'rotation_ledgers',
   'daily_rollups',
   'weekly_rollups',
+  'monthly_rollups',
 ];
 
 /** Named indexes; the unique constraints are engine-specific (Postgres names them, SQLite makes autoindexes). */
