@@ -57,13 +57,20 @@ describe('handoff rollup', () => {
   it('finds the rollups the store kept in step with the hand-offs', async () => {
     const r = await run(['rollup', '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.out)).toMatchObject({ handoffs: 14, counted: 14, inStep: true, rebuilt: false });
+    const status = JSON.parse(r.out) as { dailyRows: number; weeklyRows: number; monthlyRows: number };
+    expect(status).toMatchObject({ handoffs: 14, counted: 14, inStep: true, rebuilt: false });
+    expect(status.monthlyRows).toBeGreaterThan(0);
+    const text = await run(['rollup']);
+    expect(text.out).toContain(
+      `${status.dailyRows} daily rows, ${status.weeklyRows} weekly rows, ${status.monthlyRows} monthly rows`,
+    );
   });
 
   it('says when they are out of step, and --rebuild puts them and the numbers right', async () => {
     const before = JSON.parse((await run(['stats', '--since', '90d', '--by', 'week', '--json'])).out) as unknown;
     const store = await openStore('sqlite:./handoff.db', { cwd: dir });
     await sql`delete from weekly_rollups where side = 'h'`.execute(store.db);
+    await sql`delete from monthly_rollups where side = 'h'`.execute(store.db);
     await store.close();
     const stale = await run(['rollup']);
     expect(stale.out).toContain('OUT OF STEP');
@@ -81,6 +88,6 @@ describe('handoff rollup', () => {
     await buildProgram(io)
       .parseAsync(['node', 'handoff', '--help'])
       .catch(() => undefined); // commander exits after printing help
-    expect(out).toMatch(/\n\s+rollup \[options\]\s+check the per-day rollups/);
+    expect(out).toMatch(/\n\s+rollup \[options\]\s+check the rollups \(per day, week and month\)/);
   });
 });

@@ -1,4 +1,4 @@
-// `handoff rollup [--rebuild] [--json] [-c FILE]`: the per-day and per-week rollups the numbers are read
+// `handoff rollup [--rebuild] [--json] [-c FILE]`: the per-day, per-week and per-month rollups the numbers are read
 // from (src/store/rollups.ts). Without --rebuild it says whether they count every stored hand-off; with
 // it, it recomputes them from the rows (the store keeps them up to date by itself; rebuild after
 // editing rows by hand or restoring a partial backup).
@@ -16,7 +16,7 @@ function formatRollup(r: RollupResult): string {
   const n = (x: number) => x.toLocaleString('en');
   const lines = [
     r.rebuilt ? `rollups rebuilt in ${((r.elapsedMs ?? 0) / 1000).toFixed(1)} s` : 'rollups',
-    `  ${n(r.dailyRows)} daily rows, ${n(r.weeklyRows)} weekly rows`,
+    `  ${n(r.dailyRows)} daily rows, ${n(r.weeklyRows)} weekly rows, ${n(r.monthlyRows)} monthly rows`,
     `  ${n(r.counted)} of ${n(r.handoffs)} stored hand-offs counted: ${r.inStep ? 'in step' : 'OUT OF STEP — run `handoff rollup --rebuild`'}`,
   ];
   return `${lines.join('\n')}\n`;
@@ -25,7 +25,9 @@ function formatRollup(r: RollupResult): string {
 export function registerRollupCommand(program: Command, io: CliIo): void {
   program
     .command('rollup')
-    .description('check the per-day rollups the numbers are read from, or rebuild them from the stored hand-offs')
+    .description(
+      'check the rollups (per day, week and month) the numbers are read from, or rebuild them from the stored hand-offs',
+    )
     .option('--rebuild', 'recompute the rollups from every stored hand-off and offer')
     .option(...CONFIG_OPTION)
     .option('--json', 'print the result as JSON')
