@@ -253,6 +253,9 @@ export async function run(options: DrainOptions = {}): Promise<BenchRow[]> {
       ...extra,
     ];
   } finally {
+    // SIGTERM first, as an operator would stop it: a worker run with BENCH_WORKER_NODE_ARGS=--cpu-prof writes its
+    // profile on the way out.
+    await world.stopWorker().catch(() => undefined);
     await world.close();
   }
 }
