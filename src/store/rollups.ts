@@ -92,19 +92,7 @@ export const COUNT_COLUMNS: readonly string[] = [...FIXED_COUNTS, ...LIVE_OPEN_C
 export type Counts = Record<CountColumn, number> & Record<string, number>;
 export const BUCKET_COLUMNS: readonly string[] = Array.from({ length: BUCKET_COUNT }, (_, k) => `b${k}`);
 /** The counts a funnel reads (the number of summed columns is most of what a rollup read costs). */
-export const FUNNEL_COUNT_COLUMNS: readonly CountColumn[] = [
-  'mqls',
-  'imported',
-  'sals',
-  'rejected',
-  'pending',
-  'withdrawn',
-  'escalated',
-  'timeouts',
-  'ended',
-  'on_time',
-  'timed',
-];
+export const FUNNEL_COUNT_COLUMNS: readonly CountColumn[] = FIXED_COUNTS.filter((c) => c !== 'unroutable');
 /** The counts of the backlog of older days. */
 export const BACKLOG_COUNT_COLUMNS: readonly string[] = [...LIVE_OPEN_COLUMNS, 'unroutable'];
 
