@@ -475,21 +475,19 @@ export async function rebuildRollups(
       group by start, team, rep, channel, campaign, hot, reason
       order by start, team, rep, channel, campaign, hot, reason`.execute(tx);
     }
-    const weekExpr = sql`((start - ${sql.lit(FIRST_MONDAY)}) / ${sql.lit(WEEK)}) * ${sql.lit(WEEK)} + ${sql.lit(FIRST_MONDAY)}`;
-    await sql`insert into weekly_rollups (${columnList})
-      select cube, ${weekExpr}, side, team, rep, channel, campaign, hot, reason,
+    // The weeks and months are sums of the days, each period start computed from the day's.
+    const sumDaysInto = (table: RollupTable, periodStart: RawBuilder<unknown>) =>
+      sql`insert into ${sql.table(table)} (${columnList})
+      select cube, ${periodStart}, side, team, rep, channel, campaign, hot, reason,
         ${sql.join([...COUNT_COLUMNS, ...BUCKET_COLUMNS].map((c) => sql`sum(${sql.id(c)})`))}
       from daily_rollups
-      group by cube, ${weekExpr}, side, team, rep, channel, campaign, hot, reason
+      group by cube, ${periodStart}, side, team, rep, channel, campaign, hot, reason
       order by cube, 2, side, team, rep, channel, campaign, hot, reason`.execute(tx);
-    const monthExpr = monthSql(dialect, sql`start`);
-    if (months)
-      await sql`insert into monthly_rollups (${columnList})
-      select cube, ${monthExpr}, side, team, rep, channel, campaign, hot, reason,
-        ${sql.join([...COUNT_COLUMNS, ...BUCKET_COLUMNS].map((c) => sql`sum(${sql.id(c)})`))}
-      from daily_rollups
-      group by cube, ${monthExpr}, side, team, rep, channel, campaign, hot, reason
-      order by cube, 2, side, team, rep, channel, campaign, hot, reason`.execute(tx);
+    await sumDaysInto(
+      'weekly_rollups',
+      sql`((start - ${sql.lit(FIRST_MONDAY)}) / ${sql.lit(WEEK)}) * ${sql.lit(WEEK)} + ${sql.lit(FIRST_MONDAY)}`,
+    );
+    if (months) await sumDaysInto(MONTHLY_ROLLUPS, monthSql(dialect, sql`start`));
     const count = async (table: RollupTable) =>
       Number((await sql<{ n: unknown }>`select count(*) as n from ${sql.table(table)}`.execute(tx)).rows[0]?.n ?? 0);
     return {
