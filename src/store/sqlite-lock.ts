@@ -5,6 +5,13 @@
 import Database from 'better-sqlite3';
 import { AppError } from '../domain/errors.js';
 
+/**
+ * The lock connections this process holds. A lock is held until release() or the end of the process, whatever
+ * else still refers to its store: better-sqlite3 closes a connection that is garbage-collected, and a store that
+ * was opened but is no longer referenced (a script that opened it and went on waiting) lost its lock that way.
+ */
+const held = new Set<Database.Database>();
+
 export interface ProcessLock {
   readonly path: string;
   release(): void;
@@ -44,12 +51,14 @@ export function acquireSqliteProcessLock(dbFile: string, displayName = dbFile): 
     }
     throw new AppError('store.unavailable', `cannot lock the store ${displayName} (${path})`, { cause: err });
   }
+  held.add(lockDb);
   let released = false;
   return {
     path,
     release() {
       if (released) return;
       released = true;
+      held.delete(lockDb);
       lockDb.close();
     },
   };

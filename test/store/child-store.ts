@@ -32,7 +32,13 @@ const url = process.argv[2];
 try {
   const store = await openStore(url);
   await store.migrate();
-  process.stdout.write('ready\\n');
+  // Nothing refers to the store once this body has run (as in a script that opened it and went on waiting): a full
+  // collection first, then 'ready', so the tests see that the lock outlives the store object (better-sqlite3
+  // closes a collected connection; the lock must stay until close or the end of the process).
+  setTimeout(() => {
+    globalThis.gc?.();
+    process.stdout.write('ready\\n');
+  }, 0);
   setInterval(() => undefined, 1 << 30);
 } catch (err) {
   process.stdout.write(JSON.stringify({ code: err.code ?? null, message: err.message }) + '\\n');
@@ -71,7 +77,10 @@ export interface ChildResult {
 
 /** Starts a child that opens the store at `url`; resolves with its first output line (bounded wait). */
 export function startChild(build: ChildBuild, url: string, timeoutMs = 15_000): Promise<ChildResult> {
-  const child = spawn(process.execPath, [join(build.dir, 'main.js'), url], { cwd: build.dir, stdio: 'pipe' });
+  const child = spawn(process.execPath, ['--expose-gc', join(build.dir, 'main.js'), url], {
+    cwd: build.dir,
+    stdio: 'pipe',
+  });
   return new Promise((resolvePromise, reject) => {
     let out = '';
     let err = '';
