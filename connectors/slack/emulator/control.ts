@@ -3,7 +3,7 @@
 // demo page and for tests that run the worker in another process.
 import type { ServerResponse } from 'node:http';
 import type { DeliveryResult, HttpTransport } from './delivery.js';
-import { send } from './http.js';
+import { send, type ControlRoute } from './http.js';
 import type {
   AppHomeInput,
   ClickInput,
@@ -125,7 +125,7 @@ export function createControl(
 export async function serveControl(
   control: SlackEmulatorControl,
   state: SlackState,
-  route: { path: string; method: string; query: URLSearchParams },
+  route: ControlRoute,
   raw: string,
   res: ServerResponse,
 ): Promise<void> {

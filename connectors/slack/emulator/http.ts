@@ -18,3 +18,29 @@ export function send(res: ServerResponse, status: number, body: unknown, headers
   });
   res.end(text);
 }
+
+/** A request to the control API (the tests' and the demo page's hand on the emulator). */
+export interface ControlRoute {
+  path: string;
+  method: string;
+  query: URLSearchParams;
+}
+
+/**
+ * Serves the control API under /__control/ with `serve` and answers true, or answers false for any other path. An
+ * action that fails (a body that is not JSON, an unknown user) is answered 400 with its message.
+ */
+export async function serveControlPath(
+  req: IncomingMessage,
+  url: URL,
+  res: ServerResponse,
+  serve: (route: ControlRoute) => Promise<void>,
+): Promise<boolean> {
+  if (!url.pathname.startsWith('/__control/')) return false;
+  try {
+    await serve({ path: url.pathname, method: req.method ?? 'GET', query: url.searchParams });
+  } catch (err) {
+    send(res, 400, { ok: false, error: err instanceof Error ? err.message : String(err) });
+  }
+  return true;
+}

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import { listenLocal, type MountedHandler } from '../../../src/runtime/local-server.js';
 import { createControl, serveControl, type SlackEmulatorControl } from './control.js';
 import { createHttpDelivery } from './delivery.js';
-import { readText, send } from './http.js';
+import { readText, send, serveControlPath } from './http.js';
 import { createInteractivity } from './interactivity.js';
 import { createSocketMode } from './socket-mode.js';
 import { createSlackState } from './state.js';
@@ -100,20 +100,7 @@ export async function startSlackEmulator(options: SlackEmulatorOptions): Promise
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://emulator');
     const raw = await readText(req);
-    if (url.pathname.startsWith('/__control/')) {
-      try {
-        await serveControl(
-          control,
-          state,
-          { path: url.pathname, method: req.method ?? 'GET', query: url.searchParams },
-          raw,
-          res,
-        );
-      } catch (err) {
-        send(res, 400, { ok: false, error: err instanceof Error ? err.message : String(err) });
-      }
-      return;
-    }
+    if (await serveControlPath(req, url, res, (route) => serveControl(control, state, route, raw, res))) return;
     if (url.pathname.startsWith('/__response/') && req.method === 'POST') {
       const r = interactivity.respond(url.pathname.slice('/__response/'.length), raw);
       send(res, r.status, r.body);

@@ -4,7 +4,7 @@
 // for tests that run the worker in another process.
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { send } from '../../slack/emulator/http.js';
+import { send, type ControlRoute } from '../../slack/emulator/http.js';
 import { isObject, str, type Json } from '../../slack/emulator/json.js';
 import type {
   Activities,
@@ -214,7 +214,7 @@ function signingOf(body: Json): SigningFaults | undefined {
 /** Serves one /__control/ request. Throws on a body that is not JSON or an action that fails (the caller: 400). */
 export async function serveControl(
   control: TeamsEmulatorControl,
-  route: { path: string; method: string; query: URLSearchParams },
+  route: ControlRoute,
   raw: string,
   res: ServerResponse,
 ): Promise<void> {

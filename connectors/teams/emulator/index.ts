@@ -8,7 +8,7 @@
 // and the control surface (control.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { listenLocal, type MountedHandler } from '../../../src/runtime/local-server.js';
-import { readText, send } from '../../slack/emulator/http.js';
+import { readText, send, serveControlPath } from '../../slack/emulator/http.js';
 import { createActivities } from './activities.js';
 import { createConnectorApi } from './connector-api.js';
 import { createControl, serveControl, type TeamsEmulatorControl } from './control.js';
@@ -89,19 +89,7 @@ export async function startTeamsEmulator(options: TeamsEmulatorOptions): Promise
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://emulator');
     const raw = await readText(req);
-    if (url.pathname.startsWith('/__control/')) {
-      try {
-        await serveControl(
-          control,
-          { path: url.pathname, method: req.method ?? 'GET', query: url.searchParams },
-          raw,
-          res,
-        );
-      } catch (err) {
-        send(res, 400, { ok: false, error: err instanceof Error ? err.message : String(err) });
-      }
-      return;
-    }
+    if (await serveControlPath(req, url, res, (route) => serveControl(control, route, raw, res))) return;
     if (api.serve(req, url, raw, res)) return;
     send(res, 404, 'Not Found');
   }

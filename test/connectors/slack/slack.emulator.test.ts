@@ -289,5 +289,10 @@ describe('Slack emulator Web API', () => {
     expect(state.messages.map((m) => m.text)).toEqual(['hi cy']);
     expect(state.messages[0]?.channel).toBe(emulator.control.dmChannel('U3'));
     expect((await fetch(`${emulator.url}/__control/nope`)).status).toBe(404);
+    // A body that is not JSON: 400 with the reason, and the emulator keeps serving.
+    const bad = await fetch(`${emulator.url}/__control/users`, { method: 'POST', body: '{not json' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { ok: boolean; error: string }).ok).toBe(false);
+    expect((await fetch(`${emulator.url}/__control/state`)).status).toBe(200);
   });
 });

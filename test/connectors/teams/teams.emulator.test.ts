@@ -22,6 +22,13 @@ async function control(path: string, body?: unknown): Promise<{ status: number; 
 }
 
 describe('teams emulator control over HTTP', () => {
+  it('answers a control request it cannot read with 400 and its reason, and keeps serving', async () => {
+    const bad = await fetch(`${h.emulator.url}/__control/users`, { method: 'POST', body: '{not json' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { ok: boolean }).ok).toBe(false);
+    expect((await control('state')).status).toBe(200);
+  });
+
   it('installs the app, clicks a card action and shows what the bot posted', async () => {
     const user = await control('users', { name: 'Dana Lee', email: 'dana@example.com' });
     expect(user.json).toMatchObject({ name: 'Dana Lee', email: 'dana@example.com', id: expect.stringMatching(/^29:/) });
