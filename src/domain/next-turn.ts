@@ -10,7 +10,32 @@
 // spell has passed, a turn is taken in small waits that leave the iterations almost empty, so the connections
 // are accepted and acked one right after another, and the work resumes after them (bounded: a flood of
 // connections delays each turn by at most URGENT_MAX_WAIT_MS).
-const immediate = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+// Turns are handed out one per event-loop iteration. Node runs every immediate queued before its check phase in that
+// one phase, so loops that each yielded with their own setImmediate resumed back to back (sixteen card lanes,
+// detection, routing and the outbox, each with up to TURN_BUDGET_MS of work: tens of ms) and the I/O that arrived
+// meanwhile (a click, a Slack answer) waited for all of them. Here the waiting loops queue, and each iteration
+// resumes the first of them: between two slices of work the loop polls for I/O.
+const waitingTurns: (() => void)[] = [];
+let turnScheduled = false;
+
+function handOutTurn(): void {
+  turnScheduled = false;
+  const next = waitingTurns.shift();
+  if (waitingTurns.length > 0) scheduleTurn();
+  next?.();
+}
+
+function scheduleTurn(): void {
+  if (turnScheduled) return;
+  turnScheduled = true;
+  setImmediate(handOutTurn);
+}
+
+const immediate = (): Promise<void> =>
+  new Promise((resolve) => {
+    waitingTurns.push(resolve);
+    scheduleTurn();
+  });
 const briefly = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1));
 
 /** How long after the last new connection turns keep giving way to arriving requests. */

@@ -9,6 +9,25 @@ import {
   URGENT_MAX_WAIT_MS,
 } from '../../src/domain/next-turn.js';
 
+describe('nextTurn between loops', () => {
+  // First in the file: the tests below leave requests 'arriving' for a minute (module state).
+  it('resumes one waiting loop per event-loop iteration, not all of them in one go', async () => {
+    // Three loops take a turn together. Resumed in one check phase (one setImmediate each), all three would run
+    // before anything the first one queued meanwhile; one per iteration, the event loop comes round between them.
+    const log: string[] = [];
+    await Promise.all(
+      [0, 1, 2].map(async (i) => {
+        await nextTurn();
+        log.push(`slice ${i}`);
+        if (i === 0) setImmediate(() => log.push('queued by slice 0'));
+      }),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(log).toHaveLength(4);
+    expect(log.indexOf('queued by slice 0')).toBeLessThan(log.indexOf('slice 2'));
+  });
+});
+
 describe('nextTurn giving way to arriving requests', () => {
   it('takes one plain turn when nothing arrived, and gives way, at most URGENT_MAX_WAIT_MS, while requests arrive', async () => {
     expect(givingWay()).toBe(false);

@@ -1,13 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { nextTurn } from '../../src/domain/next-turn.js';
 import { startIdleCollector, type IdleCollector } from '../../src/runtime/idle-gc.js';
 import { recordingLogger } from '../helpers/recording-logger.js';
 
 const MB = 1024 * 1024;
 
-/** Lets the event loop run `n` turns (each further pass of a collection takes one). */
+/**
+ * Takes `n` turns (each further pass of a collection takes one). Turns are handed out in order, one per event-loop
+ * iteration, so a turn taken here comes after the turn a collection is already waiting for.
+ */
 async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+  for (let i = 0; i < n; i++) await nextTurn();
 }
 let collector: IdleCollector | null = null;
 afterEach(() => {
