@@ -10,7 +10,13 @@
 // happened. Bad input answers 4xx with a page that says so, and changes nothing.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { alreadyDecidedLine, formatTime, NOTHING_CHANGED, notYoursLine } from '../../src/domain/chat-text.js';
+import {
+  alreadyDecidedLine,
+  formatTime,
+  NOTHING_CHANGED,
+  notYoursLine,
+  offerClosedLine,
+} from '../../src/domain/chat-text.js';
 import type { Millis, RejectionReason } from '../../src/domain/model.js';
 import type {
   Actor,
@@ -303,12 +309,24 @@ export function createEmailDecisionHandlers(options: EmailDecisionOptions): Emai
 
   // ---- outcomes ----------------------------------------------------------------------------------------------
 
-  function decisionAnswer(link: DecisionLink, view: OfferView | HandoffView, o: DecisionOutcome): Answer {
+  /** An answer page about the lead of `view`: its facts under the outcome's lines. */
+  function pageAbout(view: OfferView | HandoffView) {
     const facts = leadFacts(view);
-    const page = (status: number, title: string, tone: PageContent['tone'], lines: string[]): Answer => ({
+    return (status: number, title: string, tone: PageContent['tone'], lines: string[]): Answer => ({
       status,
       page: { title, tone, lines, facts },
     });
+  }
+
+  function notSetUp(page: ReturnType<typeof pageAbout>): Answer {
+    return page(403, 'Not set up', 'problem', [
+      'You are not set up as a rep or manager in the lead hand-off (anymore). Ask your RevOps admin.',
+      NOTHING_CHANGED,
+    ]);
+  }
+
+  function decisionAnswer(link: DecisionLink, view: OfferView | HandoffView, o: DecisionOutcome): Answer {
+    const page = pageAbout(view);
     switch (o.kind) {
       case 'accepted':
         return page(200, 'Accepted', 'done', [`${view.leadName} is yours. Thank you for answering quickly.`]);
@@ -319,29 +337,17 @@ export function createEmailDecisionHandlers(options: EmailDecisionOptions): Emai
           alreadyDecidedLine(o.state, nameOf(o.by), o.at, zoneOf(link), { icons: false }),
           NOTHING_CHANGED,
         ]);
-      case 'offer_closed': {
-        const what: Record<string, string> = {
-          timed_out: 'timed out',
-          withdrawn: 'was withdrawn',
-          reassigned: 'was reassigned by a manager',
-          escalated: 'went to the managers',
-          accepted: 'was accepted',
-          rejected: 'was rejected',
-          open: 'is open',
-        };
-        const with_ = o.currentRep !== null ? ` It is now with ${nameOf(o.currentRep)}.` : '';
+      case 'offer_closed':
         return page(200, 'This offer ended', 'info', [
-          `This offer ${what[o.offerState] ?? o.offerState}${at(link, o.at)}.${with_}`,
+          offerClosedLine(o.offerState, o.at, o.currentRep !== null ? nameOf(o.currentRep) : null, zoneOf(link), {
+            icons: false,
+          }),
           NOTHING_CHANGED,
         ]);
-      }
       case 'not_yours':
         return page(403, 'Not your lead', 'problem', [notYoursLine(o.offeredTo), NOTHING_CHANGED]);
       case 'unknown_user':
-        return page(403, 'Not set up', 'problem', [
-          'You are not set up as a rep or manager in the lead hand-off (anymore). Ask your RevOps admin.',
-          NOTHING_CHANGED,
-        ]);
+        return notSetUp(page);
       case 'invalid':
         return page(400, 'That did not work', 'problem', [`The decision was refused: ${o.problem}.`, NOTHING_CHANGED]);
       case 'not_found':
@@ -350,11 +356,7 @@ export function createEmailDecisionHandlers(options: EmailDecisionOptions): Emai
   }
 
   function claimAnswer(link: DecisionLink, view: OfferView | HandoffView, o: ClaimOutcome): Answer {
-    const facts = leadFacts(view);
-    const page = (status: number, title: string, tone: PageContent['tone'], lines: string[]): Answer => ({
-      status,
-      page: { title, tone, lines, facts },
-    });
+    const page = pageAbout(view);
     switch (o.kind) {
       case 'claimed':
         return page(200, 'Claimed', 'done', [`${view.leadName} is yours now.`]);
@@ -372,10 +374,7 @@ export function createEmailDecisionHandlers(options: EmailDecisionOptions): Emai
       case 'not_allowed':
         return page(403, 'Not allowed', 'problem', [`${capitalise(o.why)}.`, NOTHING_CHANGED]);
       case 'unknown_user':
-        return page(403, 'Not set up', 'problem', [
-          'You are not set up as a rep or manager in the lead hand-off (anymore). Ask your RevOps admin.',
-          NOTHING_CHANGED,
-        ]);
+        return notSetUp(page);
       case 'not_found':
         return gone();
     }

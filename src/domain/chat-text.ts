@@ -373,10 +373,11 @@ export function offerClosedLine(
   at: Millis | null,
   currentRep: string | null,
   timezone?: string,
+  words: { icons?: boolean } = {},
 ): string {
   const when = at !== null ? ` on ${formatTime(at, timezone)}` : '';
   const now = currentRep !== null ? ` It is now with ${currentRep}.` : '';
-  return `ℹ️ This offer ${OFFER_CLOSED_WORDS[offerState] ?? offerState.replace(/_/g, ' ')}${when}.${now}`;
+  return `${icon('ℹ️', words)}This offer ${OFFER_CLOSED_WORDS[offerState] ?? offerState.replace(/_/g, ' ')}${when}.${now}`;
 }
 
 export function offerClosedText(
